@@ -1,0 +1,202 @@
+package domain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// EventLog is what the command handler needs of an event store. The
+// eventstore packages satisfy it through a small adapter (they do not
+// import domain); tests use domaintest.Log.
+type EventLog interface {
+	// ReadStream returns every event of stream in revision order; a stream
+	// with no events reads as empty.
+	ReadStream(ctx context.Context, stream string) ([]Recorded, error)
+	// AppendStream appends events atomically if the stream's last revision
+	// is expected (-1: the stream must have no events), and returns them as
+	// recorded. Returns an error wrapping ErrStreamConflict if the
+	// expectation is not met; nothing is written then.
+	AppendStream(ctx context.Context, stream string, expected int64, events []Envelope) ([]Recorded, error)
+}
+
+// ErrStreamConflict is returned by an EventLog when a stream changed since
+// it was read.
+var ErrStreamConflict = errors.New("domain: stream changed since it was read")
+
+// ErrRevisionMismatch is returned when a command carried an explicit
+// expected revision (HTTP If-Match) that the record no longer has.
+var ErrRevisionMismatch = NewRule("revision-mismatch", KindConflict, "The record has changed",
+	"A command sent with an expected revision applies only if the record is still at that revision; reload it and decide again.")
+
+// Aggregate is a consistency boundary rebuilt by applying its events.
+type Aggregate interface {
+	// Apply folds one of the aggregate's recorded events into its state.
+	// It must not fail: events are facts already recorded.
+	Apply(m Message)
+}
+
+// Correlated is implemented by aggregates that carry a decision's
+// correlation id (an election, a proposal, a loan): the handler stamps it
+// on new events when the command's Meta names none, so the whole chain of
+// a decision shares one correlation id.
+type Correlated interface {
+	CorrelationID() uuid.UUID
+}
+
+// Handler runs commands: load the aggregate, decide, append with the
+// expected revision; on a concurrent change reload and decide again, a
+// bounded number of times. It never half-applies: a command's events are
+// appended in one atomic call or not at all.
+type Handler struct {
+	Log   EventLog
+	Codec *Codec
+	// Now is the clock (UTC); tests pin it.
+	Now func() time.Time
+	// NewID returns event ids (UUID v7).
+	NewID func() uuid.UUID
+	// MaxAttempts bounds retries on concurrent changes (default 5).
+	MaxAttempts int
+}
+
+// NewHandler returns a handler with the system clock and UUID v7 ids.
+func NewHandler(log EventLog, codec *Codec) *Handler {
+	return &Handler{Log: log, Codec: codec, Now: func() time.Time { return time.Now().UTC() }, NewID: newV7}
+}
+
+func newV7() uuid.UUID {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.New()
+	}
+	return id
+}
+
+// Command is one command against one aggregate stream.
+type Command[A Aggregate] struct {
+	// Stream is the aggregate's stream, e.g. "community-<id>".
+	Stream string
+	// New returns an empty aggregate.
+	New func() A
+	// Meta is stamped on every event.
+	Meta Meta
+	// Expected, if set, is the revision the caller saw (-1: none); a
+	// different revision fails with ErrRevisionMismatch and no retry.
+	Expected *int64
+	// Decide returns the events the command records, or a rule error. It
+	// is called again with fresh state after a concurrent change, so it
+	// must have no side effects.
+	Decide func(A) ([]Event, error)
+}
+
+// Result is what a successful command recorded.
+type Result struct {
+	Stream string
+	// Revision is the stream's revision after the command (-1 if empty).
+	Revision int64
+	// Events are the recorded events; empty when the command changed
+	// nothing.
+	Events []Message
+}
+
+// Execute runs cmd. Returns the rule error from Decide as is, a
+// *Rejection of ErrRevisionMismatch or ErrConcurrentChange, or a wrapped
+// I/O error.
+func Execute[A Aggregate](ctx context.Context, h *Handler, cmd Command[A]) (Result, error) {
+	attempts := h.MaxAttempts
+	if attempts <= 0 {
+		attempts = 5
+	}
+	for attempt := 0; attempt < attempts; attempt++ {
+		agg, rev, err := Load(ctx, h, cmd.Stream, cmd.New)
+		if err != nil {
+			return Result{}, err
+		}
+		if cmd.Expected != nil && *cmd.Expected != rev {
+			return Result{}, Reject(ErrRevisionMismatch, "%s is at revision %d, not %d as expected", cmd.Stream, rev, *cmd.Expected)
+		}
+		events, err := cmd.Decide(agg)
+		if err != nil {
+			return Result{}, err
+		}
+		if len(events) == 0 {
+			return Result{Stream: cmd.Stream, Revision: rev}, nil
+		}
+		meta := cmd.Meta
+		if c, ok := any(agg).(Correlated); ok && meta.CorrelationID == uuid.Nil {
+			meta.CorrelationID = c.CorrelationID()
+		}
+		envs, err := h.envelopes(events, meta)
+		if err != nil {
+			return Result{}, err
+		}
+		recs, err := h.Log.AppendStream(ctx, cmd.Stream, rev, envs)
+		if errors.Is(err, ErrStreamConflict) {
+			if cmd.Expected != nil {
+				return Result{}, Reject(ErrRevisionMismatch, "%s changed while the command was decided", cmd.Stream)
+			}
+			continue
+		}
+		if err != nil {
+			return Result{}, fmt.Errorf("append to %s: %w", cmd.Stream, err)
+		}
+		out := Result{Stream: cmd.Stream, Revision: rev + int64(len(recs))}
+		for i, r := range recs {
+			out.Events = append(out.Events, Message{Recorded: r, Event: events[i]})
+		}
+		return out, nil
+	}
+	return Result{}, Reject(ErrConcurrentChange, "%s kept changing; gave up after %d attempts", cmd.Stream, attempts)
+}
+
+// envelopes encodes a command's events. The first event's id starts the
+// correlation when meta names none; later events of the command are caused
+// by the first unless meta names a cause.
+func (h *Handler) envelopes(events []Event, meta Meta) ([]Envelope, error) {
+	out := make([]Envelope, len(events))
+	for i, e := range events {
+		id := h.NewID()
+		m := meta
+		if i == 0 && meta.CorrelationID == uuid.Nil {
+			meta.CorrelationID = id
+			m.CorrelationID = id
+		}
+		if i > 0 && m.CausationID == uuid.Nil {
+			m.CausationID = out[0].ID
+		}
+		env, err := h.Codec.Encode(e, id, m)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = env
+	}
+	return out, nil
+}
+
+// Load rebuilds the aggregate of stream and returns it with its revision
+// (-1 if the stream has no events). Use it for read-only checks of other
+// aggregates inside a command's Decide preparation.
+func Load[A Aggregate](ctx context.Context, h *Handler, stream string, newAgg func() A) (A, int64, error) {
+	agg := newAgg()
+	recs, err := h.Log.ReadStream(ctx, stream)
+	if err != nil {
+		return agg, -1, fmt.Errorf("read %s: %w", stream, err)
+	}
+	msgs := make([]Message, len(recs))
+	for i, r := range recs {
+		if msgs[i], err = h.Codec.Decode(r); err != nil {
+			return agg, -1, fmt.Errorf("load %s: %w", stream, err)
+		}
+	}
+	// Decisions are taken on today's knowledge: corrections applied.
+	if msgs, err = ApplyCorrections(h.Codec, msgs); err != nil {
+		return agg, -1, fmt.Errorf("load %s: %w", stream, err)
+	}
+	for _, m := range msgs {
+		agg.Apply(m)
+	}
+	return agg, int64(len(recs)) - 1, nil
+}
