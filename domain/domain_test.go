@@ -45,7 +45,7 @@ func (c *counter) Apply(m domain.Message) {
 	}
 }
 func (c *counter) CorrelationID() uuid.UUID { return c.corr }
-func (c *counter) Decided() bool           { return c.decided }
+func (c *counter) Decided() bool            { return c.decided }
 
 var errTooBig = domain.NewRule("too-big", domain.KindInvalid, "Too big", "A step is at most 5.")
 
