@@ -1,0 +1,75 @@
+package segment
+
+import (
+	"fmt"
+	"time"
+)
+
+// indexLoop is the indexer: every IndexInterval (or sooner when the
+// committer says the tail is long) it commits the tail to the index and
+// then drops it from memory.
+func (s *Store) indexLoop() {
+	defer close(s.indexDone)
+	t := time.NewTicker(s.opts.IndexInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+		case <-s.kickIndex:
+		case <-s.stopIndex:
+			return
+		}
+		if err := s.indexOnce(); err != nil {
+			// The log is intact but the index cannot follow it; refusing
+			// appends keeps the in-memory tail bounded and the problem
+			// visible. Reopening rebuilds what is missing.
+			s.fail(fmt.Errorf("index: %w", err))
+			return
+		}
+	}
+}
+
+// indexOnce indexes the whole current tail in one bbolt transaction, then
+// removes it from memory. Only the indexer (or Close, once the indexer has
+// stopped) calls it.
+func (s *Store) indexOnce() error {
+	s.mu.RLock()
+	tail, indexed := s.tail, s.indexed
+	s.mu.RUnlock()
+	if len(tail) == 0 {
+		return nil
+	}
+	entries := make([]indexEntry, len(tail))
+	for i := range tail {
+		entries[i] = indexEntry{ev: &tail[i].ev, off: tail[i].off}
+	}
+	if err := s.idx.put(entries); err != nil {
+		return err
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range tail {
+		ev := &tail[i].ev
+		delete(s.tailIDs, ev.ID)
+		ps := s.tailStreams[ev.StreamID]
+		if len(ps) > 0 && ps[0] == ev.Position {
+			ps = ps[1:]
+		}
+		if len(ps) == 0 {
+			delete(s.tailStreams, ev.StreamID)
+		} else {
+			s.tailStreams[ev.StreamID] = ps
+		}
+	}
+	// Readers may hold the old slice; elements are never modified, so
+	// reslicing is safe and appends reallocate once capacity runs out.
+	s.tail = s.tail[len(tail):]
+	if len(s.tail) == 0 {
+		s.tail = nil
+	}
+	s.indexed = indexed + uint64(len(tail))
+	close(s.indexedCh)
+	s.indexedCh = make(chan struct{})
+	return nil
+}

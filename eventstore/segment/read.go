@@ -1,0 +1,394 @@
+package segment
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/concord-ledger/concord/eventstore"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Head implements eventstore.Store. Returns ErrClosed after Close.
+func (s *Store) Head(ctx context.Context) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if !s.enter(&s.ops) {
+		return 0, eventstore.ErrClosed
+	}
+	defer s.ops.Done()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.head, nil
+}
+
+// ReadAll implements eventstore.Store: indexed events come from the log
+// with large sequential reads, newer ones from memory.
+//
+// Returns ErrClosed, the context's error, or an error wrapping
+// eventstore.ErrCorrupt if a record fails its checksum.
+func (s *Store) ReadAll(ctx context.Context, from uint64, limit int) ([]eventstore.RecordedEvent, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if !s.enter(&s.ops) {
+		return nil, eventstore.ErrClosed
+	}
+	defer s.ops.Done()
+	evs, err := s.readAll(ctx, from, limit, nil)
+	if err != nil {
+		return nil, fmt.Errorf("segment: read all from %d: %w", from, err)
+	}
+	return evs, nil
+}
+
+// logCursor remembers where a sequential reader stopped in the log, so the
+// next page starts there without an index look-up.
+type logCursor struct {
+	pos uint64 // the position of the record at segs[si], offset off
+	si  int
+	off int64
+}
+
+func (s *Store) readAll(ctx context.Context, from uint64, limit int, cur *logCursor) ([]eventstore.RecordedEvent, error) {
+	from = max(from, 1)
+	s.mu.RLock()
+	indexed, head, tail := s.indexed, s.head, s.tail
+	s.mu.RUnlock()
+	if from > head {
+		return nil, nil
+	}
+	n := head - from + 1
+	if limit > 0 && uint64(limit) < n {
+		n = uint64(limit)
+	}
+	out := make([]eventstore.RecordedEvent, 0, n)
+	if from <= indexed {
+		var err error
+		if out, err = s.readLog(ctx, out, from, min(indexed, from+n-1), cur); err != nil {
+			return nil, err
+		}
+	}
+	for p := from + uint64(len(out)); uint64(len(out)) < n; p++ {
+		out = append(out, copyEvent(&tail[p-indexed-1].ev))
+	}
+	return out, nil
+}
+
+// copyEvent returns a copy of a tail event whose buffers the caller owns.
+func copyEvent(e *eventstore.RecordedEvent) eventstore.RecordedEvent {
+	c := *e
+	c.Data = bytes.Clone(e.Data)
+	return c
+}
+
+// readLog appends the events at positions from..to (all in the log and the
+// index) to out, reading forward from the nearest sparse position entry
+// (or from cur when it points at from).
+func (s *Store) readLog(ctx context.Context, out []eventstore.RecordedEvent, from, to uint64, cur *logCursor) ([]eventstore.RecordedEvent, error) {
+	segs := *s.segs.Load()
+	var sc *scanner
+	p := from
+	if cur != nil && cur.pos == from && cur.si < len(segs) {
+		sc = newScanner(segs, cur.si, cur.off)
+	} else {
+		var off int64
+		var ok bool
+		err := s.idx.view(func(tx *bolt.Tx) error {
+			p, off, ok = seekPosition(tx, from)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			p, off = 1, 0
+		}
+		si := segmentFor(segs, p)
+		if si < 0 {
+			return nil, fmt.Errorf("%w: no segment holds position %d", eventstore.ErrCorrupt, p)
+		}
+		sc = newScanner(segs, si, off)
+	}
+	defer sc.release()
+	for ; p <= to; p++ {
+		if p%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		payload, st, err := sc.nextRecord()
+		if err != nil {
+			return nil, err
+		}
+		if st != frameOK {
+			return nil, fmt.Errorf("%w: segment %s offset %d: %v where position %d is due", eventstore.ErrCorrupt, segmentName(sc.seg().base), sc.offset(), st, p)
+		}
+		if got := peekPosition(payload); got != p {
+			return nil, fmt.Errorf("%w: segment %s offset %d: position %d where %d is due", eventstore.ErrCorrupt, segmentName(sc.seg().base), sc.recOff, got, p)
+		}
+		if p < from {
+			continue
+		}
+		ev, err := eventstore.DecodeCanonical(payload)
+		if err != nil {
+			return nil, fmt.Errorf("segment %s offset %d: %w", segmentName(sc.seg().base), sc.recOff, err)
+		}
+		out = append(out, ev)
+	}
+	if cur != nil {
+		*cur = logCursor{pos: p, si: sc.si, off: sc.offset()}
+	}
+	return out, nil
+}
+
+var smallBufs = sync.Pool{New: func() any { b := make([]byte, 4096); return &b }}
+
+// readAt reads the single event at position pos, whose record starts at
+// off in its segment (as the index says).
+func (s *Store) readAt(pos uint64, off int64) (eventstore.RecordedEvent, error) {
+	segs := *s.segs.Load()
+	si := segmentFor(segs, pos)
+	if si < 0 {
+		return eventstore.RecordedEvent{}, fmt.Errorf("%w: no segment holds position %d", eventstore.ErrCorrupt, pos)
+	}
+	return readRecord(segs[si], off, pos)
+}
+
+// readRecord reads and decodes the record at off in sg, which must hold
+// position pos: one small pread for most events.
+func readRecord(sg *segment, off int64, pos uint64) (eventstore.RecordedEvent, error) {
+	bp := smallBufs.Get().(*[]byte)
+	defer smallBufs.Put(bp)
+	buf := *bp
+	bad := func(why any) (eventstore.RecordedEvent, error) {
+		return eventstore.RecordedEvent{}, fmt.Errorf("%w: segment %s offset %d (position %d): %v", eventstore.ErrCorrupt, segmentName(sg.base), off, pos, why)
+	}
+	n, err := sg.f.ReadAt(buf, off)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return eventstore.RecordedEvent{}, fmt.Errorf("read segment %s: %w", segmentName(sg.base), err)
+	}
+	if n < frameHeaderSize {
+		return bad("short read")
+	}
+	if l := int(binary.BigEndian.Uint32(buf)); l > 0 && l <= maxPayload && frameHeaderSize+l > n {
+		buf = make([]byte, frameHeaderSize+l)
+		if n, err = sg.f.ReadAt(buf, off); err != nil && !errors.Is(err, io.EOF) {
+			return eventstore.RecordedEvent{}, fmt.Errorf("read segment %s: %w", segmentName(sg.base), err)
+		}
+	}
+	payload, _, st := parseFrame(buf[:n], 0)
+	if st != frameOK {
+		return bad(st)
+	}
+	ev, err := eventstore.DecodeCanonical(payload)
+	if err != nil {
+		return bad(err)
+	}
+	if ev.Position != pos {
+		return bad(fmt.Sprintf("holds position %d", ev.Position))
+	}
+	return ev, nil
+}
+
+// ReadStream implements eventstore.Store: the stream's indexed events are
+// found in the index and read with one pread each, newer ones come from
+// memory.
+//
+// Returns ErrInvalidStreamID, ErrClosed, the context's error, or an error
+// wrapping eventstore.ErrCorrupt.
+func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, dir eventstore.Direction, limit int) ([]eventstore.RecordedEvent, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := eventstore.ValidateStreamID(stream); err != nil {
+		return nil, fmt.Errorf("segment: read stream: %w", err)
+	}
+	if !s.enter(&s.ops) {
+		return nil, eventstore.ErrClosed
+	}
+	defer s.ops.Done()
+	evs, err := s.readStream(ctx, stream, from, dir, limit)
+	if err != nil {
+		return nil, fmt.Errorf("segment: read stream %s: %w", stream, err)
+	}
+	return evs, nil
+}
+
+func (s *Store) readStream(ctx context.Context, stream string, from uint64, dir eventstore.Direction, limit int) ([]eventstore.RecordedEvent, error) {
+	s.mu.RLock()
+	indexed, tail, ps := s.indexed, s.tail, s.tailStreams[stream]
+	s.mu.RUnlock()
+	tailEv := func(i int) *eventstore.RecordedEvent { return &tail[ps[i]-indexed-1].ev }
+	full := func(out []eventstore.RecordedEvent) bool { return limit > 0 && len(out) >= limit }
+	// Revisions below tailFirst are in the index; tailFirst and above in
+	// memory. With no tail events, the index has them all.
+	tailFirst := uint64(1<<64 - 1)
+	if len(ps) > 0 {
+		tailFirst = tailEv(0).Revision
+	}
+
+	var out []eventstore.RecordedEvent
+	var locs [][2]uint64
+	readLocs := func() error {
+		for i, l := range locs {
+			if i%1024 == 1023 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			ev, err := s.readAt(l[0], int64(l[1]))
+			if err != nil {
+				return err
+			}
+			out = append(out, ev)
+		}
+		return nil
+	}
+	prefix := append([]byte(stream), 0)
+	if dir == eventstore.Backward {
+		for i := len(ps) - 1; i >= 0 && !full(out); i-- {
+			if ev := tailEv(i); ev.Revision <= from {
+				out = append(out, copyEvent(ev))
+			}
+		}
+		if full(out) || tailFirst == 0 {
+			return out, nil
+		}
+		upper := min(from, tailFirst-1) // tailFirst-1 is max uint64 - 1 without tail events
+		err := s.idx.view(func(tx *bolt.Tx) error {
+			c := tx.Bucket(bucketStreams).Cursor()
+			var k, v []byte
+			if upper >= 1<<64-2 {
+				k, v = c.Seek(append([]byte(stream), 1))
+			} else {
+				k, v = c.Seek(streamKey(nil, stream, upper+1))
+			}
+			if k == nil {
+				k, v = c.Last()
+			} else {
+				k, v = c.Prev()
+			}
+			for ; k != nil && bytes.HasPrefix(k, prefix) && len(k) == len(prefix)+8; k, v = c.Prev() {
+				if limit > 0 && len(out)+len(locs) >= limit {
+					break
+				}
+				pos, off, ok := decodeLoc(v)
+				if !ok {
+					return fmt.Errorf("%w: index entry %q", eventstore.ErrCorrupt, k)
+				}
+				locs = append(locs, [2]uint64{pos, uint64(off)})
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if err := readLocs(); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+
+	if from < tailFirst {
+		err := s.idx.view(func(tx *bolt.Tx) error {
+			c := tx.Bucket(bucketStreams).Cursor()
+			for k, v := c.Seek(streamKey(nil, stream, from)); k != nil && bytes.HasPrefix(k, prefix) && len(k) == len(prefix)+8; k, v = c.Next() {
+				if limit > 0 && len(locs) >= limit {
+					break
+				}
+				if binary.BigEndian.Uint64(k[len(prefix):]) >= tailFirst {
+					break
+				}
+				pos, off, ok := decodeLoc(v)
+				if !ok {
+					return fmt.Errorf("%w: index entry %q", eventstore.ErrCorrupt, k)
+				}
+				locs = append(locs, [2]uint64{pos, uint64(off)})
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if err := readLocs(); err != nil {
+			return nil, err
+		}
+	}
+	for i := range ps {
+		if full(out) {
+			break
+		}
+		if ev := tailEv(i); ev.Revision >= from {
+			out = append(out, copyEvent(ev))
+		}
+	}
+	return out, nil
+}
+
+// PositionAt implements eventstore.Store: a binary search of the tail, or
+// the sparse time index and a forward read of at most sparseEvery-1
+// records.
+//
+// Returns ErrClosed, the context's error, or an error wrapping
+// eventstore.ErrCorrupt.
+func (s *Store) PositionAt(ctx context.Context, t time.Time) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if !s.enter(&s.ops) {
+		return 0, eventstore.ErrClosed
+	}
+	defer s.ops.Done()
+	s.mu.RLock()
+	tail := s.tail
+	s.mu.RUnlock()
+	if len(tail) > 0 && !t.Before(tail[0].ev.RecordedAt) {
+		i := sort.Search(len(tail), func(i int) bool { return tail[i].ev.RecordedAt.After(t) })
+		return tail[i-1].ev.Position, nil
+	}
+	var p0, last uint64
+	var off int64
+	var ok bool
+	err := s.idx.view(func(tx *bolt.Tx) error {
+		p0, off, ok = seekTime(tx, t)
+		last = indexedLast(tx)
+		return nil
+	})
+	if err != nil || !ok {
+		return 0, err
+	}
+	segs := *s.segs.Load()
+	si := segmentFor(segs, p0)
+	if si < 0 {
+		return 0, fmt.Errorf("segment: position at: %w: no segment holds position %d", eventstore.ErrCorrupt, p0)
+	}
+	sc := newScanner(segs, si, off)
+	defer sc.release()
+	found := p0
+	for p := p0; p <= last && p < p0+sparseEvery; p++ {
+		payload, st, err := sc.nextRecord()
+		if err != nil {
+			return 0, fmt.Errorf("segment: position at: %w", err)
+		}
+		if st != frameOK || peekPosition(payload) != p {
+			return 0, fmt.Errorf("segment: position at: %w: segment %s: record for position %d", eventstore.ErrCorrupt, segmentName(sc.seg().base), p)
+		}
+		at, err := peekRecordedAt(payload)
+		if err != nil {
+			return 0, fmt.Errorf("segment: position at: %w", err)
+		}
+		if at.After(t) {
+			break
+		}
+		found = p
+	}
+	return found, nil
+}

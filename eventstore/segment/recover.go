@@ -1,0 +1,266 @@
+package segment
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/concord-ledger/concord/eventstore"
+)
+
+// Recovery rules (docs/storage.md has the why):
+//
+//  1. The index says which position it covers last and where that record
+//     starts. If that record is not there, the index is rebuilt from the
+//     log; if the log then ends before that position, acknowledged events
+//     are missing and Open fails with ErrCorrupt.
+//  2. The log is scanned from there. Each record must frame correctly,
+//     match its CRC, decode, and carry the next position.
+//  3. In any segment but the last, the first record that fails is
+//     corruption (a segment is fdatasync'ed whole before the next one is
+//     written): ErrCorrupt. So is a segment whose name does not continue
+//     the positions.
+//  4. In the last segment, the first record that fails (or the zero length
+//     that ends the data) is the end of the log. Only the one write in
+//     flight at a crash can have left bytes after it, and a write is at
+//     most maxAppendBytes long, so any non-zero byte further than that is
+//     damage to acknowledged data: ErrCorrupt. Non-zero bytes within that
+//     window are zeroed and the segment synced, so a later recovery can
+//     never mistake them for records.
+
+// recoverBatch is how many records recovery indexes per bbolt transaction.
+const recoverBatch = 1 << 16
+
+func (s *Store) recover(ctx context.Context) error {
+	idx, m, err := openIndex(filepath.Join(s.dir, indexFile), s.log)
+	if err != nil {
+		return err
+	}
+	s.idx = idx
+
+	bases, err := listSegments(s.dir)
+	if err != nil {
+		return err
+	}
+	segs := make([]*segment, 0, len(bases))
+	s.segs.Store(&segs)
+	for _, b := range bases {
+		sg, err := openSegment(s.dir, b)
+		if err != nil {
+			return err
+		}
+		segs = append(segs, sg)
+		s.segs.Store(&segs)
+	}
+
+	next := uint64(1)
+	var sc *scanner
+	mustReach := uint64(0)
+	if m.last > 0 {
+		si := segmentFor(segs, m.last)
+		var ev eventstore.RecordedEvent
+		err := errIndexUnusable
+		if si >= 0 {
+			ev, err = readRecord(segs[si], m.lastOff, m.last)
+		}
+		if err != nil {
+			s.log.Warn("segment store: index does not match the log, rebuilding it from the log",
+				"dir", s.dir, "indexed", m.last, "err", err)
+			if err := s.resetIndex(); err != nil {
+				return err
+			}
+			mustReach = m.last
+		} else {
+			sc = newScanner(segs, si, m.lastOff)
+			if _, st, err := sc.next(); err != nil || st != frameOK {
+				sc.release()
+				return fmt.Errorf("reread indexed record %d: %v %w", m.last, st, err)
+			}
+			next = m.last + 1
+			s.lastTime = ev.RecordedAt
+		}
+	}
+	if sc == nil && len(segs) > 0 {
+		if segs[0].base != 1 {
+			return fmt.Errorf("%w: first segment %s does not start at position 1", eventstore.ErrCorrupt, segmentName(segs[0].base))
+		}
+		sc = newScanner(segs, 0, 0)
+	}
+
+	var batch []indexEntry
+	flush := func() error {
+		if err := s.idx.put(batch); err != nil {
+			return fmt.Errorf("index recovered events: %w", err)
+		}
+		clear(batch)
+		batch = batch[:0]
+		return nil
+	}
+	for sc != nil {
+		if next%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				sc.release()
+				return err
+			}
+		}
+		p, st, err := sc.next()
+		if err != nil {
+			sc.release()
+			return err
+		}
+		bad := sc.offset()
+		why := st.String()
+		if st == frameOK {
+			ev, err := eventstore.DecodeCanonical(p)
+			switch {
+			case err != nil:
+				why = err.Error()
+			case ev.Position != next:
+				why = fmt.Sprintf("position %d where %d was due", ev.Position, next)
+			default:
+				batch = append(batch, indexEntry{ev: &ev, off: sc.recOff})
+				s.lastTime = ev.RecordedAt
+				next++
+				if len(batch) == recoverBatch {
+					if err := flush(); err != nil {
+						sc.release()
+						return err
+					}
+				}
+				continue
+			}
+			bad = sc.recOff
+		}
+		seg := sc.seg()
+		if sc.si < len(segs)-1 {
+			if st != frameEnd {
+				sc.release()
+				return fmt.Errorf("%w: segment %s at offset %d: %s, and later segments follow", eventstore.ErrCorrupt, segmentName(seg.base), bad, why)
+			}
+			sc.advance()
+			if b := sc.seg().base; b != next {
+				sc.release()
+				return fmt.Errorf("%w: segment %s follows a segment ending at position %d", eventstore.ErrCorrupt, segmentName(b), next-1)
+			}
+			continue
+		}
+		sc.release()
+		if err := s.cutTail(seg, bad, st == frameEnd, why); err != nil {
+			return err
+		}
+		s.wseg, s.woff = seg, bad
+		break
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	head := next - 1
+	if head < mustReach {
+		return fmt.Errorf("%w: the log ends at position %d but the index had covered %d: acknowledged events are missing", eventstore.ErrCorrupt, head, mustReach)
+	}
+	if s.wseg == nil {
+		sg, err := createSegment(s.dir, 1, s.opts.SegmentSize)
+		if err != nil {
+			return err
+		}
+		segs = append(segs, sg)
+		s.segs.Store(&segs)
+		s.wseg, s.woff = sg, 0
+	}
+	if s.wcap, err = s.wseg.size(); err != nil {
+		return err
+	}
+	s.head, s.indexed = head, head
+	return nil
+}
+
+// resetIndex replaces the index with an empty one.
+func (s *Store) resetIndex() error {
+	path := s.idx.path
+	if err := s.idx.db.Close(); err != nil {
+		return fmt.Errorf("close index: %w", err)
+	}
+	s.idx = nil
+	if err := os.Remove(path); err != nil {
+		return fmt.Errorf("remove index: %w", err)
+	}
+	idx, _, err := openIndex(path, s.log)
+	if err != nil {
+		return err
+	}
+	s.idx = idx
+	return nil
+}
+
+// cutTail makes off the end of the last segment's data (rule 4).
+func (s *Store) cutTail(sg *segment, off int64, clean bool, why string) error {
+	size, err := sg.size()
+	if err != nil {
+		return err
+	}
+	last, err := lastNonZero(sg.f, off, size)
+	if err != nil {
+		return fmt.Errorf("check tail of %s: %w", segmentName(sg.base), err)
+	}
+	if last < 0 {
+		if !clean {
+			s.log.Warn("segment store: cut torn tail", "segment", segmentName(sg.base), "offset", off, "reason", why)
+		}
+		return nil
+	}
+	if last >= off+maxAppendBytes {
+		return fmt.Errorf("%w: segment %s: the log ends at offset %d (%s) but holds data at offset %d, beyond what one unfinished write can leave",
+			eventstore.ErrCorrupt, segmentName(sg.base), off, why, last)
+	}
+	s.log.Warn("segment store: cut torn tail", "segment", segmentName(sg.base), "offset", off, "reason", why, "bytes", last+1-off)
+	zeros := make([]byte, min(last+1-off, 1<<20))
+	for at := off; at <= last; {
+		n := min(int64(len(zeros)), last+1-at)
+		if _, err := sg.f.WriteAt(zeros[:n], at); err != nil {
+			return fmt.Errorf("zero torn tail of %s: %w", segmentName(sg.base), err)
+		}
+		at += n
+	}
+	if err := fdatasync(sg.f); err != nil {
+		return fmt.Errorf("sync %s: %w", segmentName(sg.base), err)
+	}
+	return nil
+}
+
+// lastNonZero returns the offset of the last non-zero byte of f in
+// [from, to), or -1. It skips holes and unwritten extents where the file
+// system can say where they are.
+func lastNonZero(f *os.File, from, to int64) (int64, error) {
+	buf := make([]byte, 1<<20)
+	zero := make([]byte, len(buf))
+	last := int64(-1)
+	for at := from; at < to; {
+		d, ok := nextData(f, at)
+		if !ok || d >= to {
+			break
+		}
+		at = max(at, d)
+		n, err := f.ReadAt(buf[:min(int64(len(buf)), to-at)], at)
+		if n == 0 && err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			return -1, err
+		}
+		chunk := buf[:n]
+		if !bytes.Equal(chunk, zero[:n]) {
+			for i := n - 1; i >= 0; i-- {
+				if chunk[i] != 0 {
+					last = at + int64(i)
+					break
+				}
+			}
+		}
+		at += int64(n)
+	}
+	return last, nil
+}
