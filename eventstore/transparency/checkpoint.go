@@ -172,9 +172,13 @@ func ParseKey(skey string) (Key, error) {
 	if err != nil {
 		return Key{}, fmt.Errorf("%w: %v", ErrBadKey, err)
 	}
-	// The signer key's last field is base64(0x01 || ed25519 seed).
-	i := strings.LastIndexByte(skey, '+')
-	raw, err := base64.StdEncoding.DecodeString(skey[i+1:])
+	// The signer key's fifth field is base64(0x01 || ed25519 seed); the
+	// base64 may itself hold '+'.
+	parts := strings.SplitN(skey, "+", 5)
+	if len(parts) != 5 {
+		return Key{}, fmt.Errorf("%w: not a note signer key", ErrBadKey)
+	}
+	raw, err := base64.StdEncoding.DecodeString(parts[4])
 	if err != nil || len(raw) != 1+ed25519.SeedSize || raw[0] != 1 {
 		return Key{}, fmt.Errorf("%w: not an Ed25519 note key", ErrBadKey)
 	}

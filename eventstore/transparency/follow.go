@@ -22,9 +22,10 @@ type Follower struct {
 	cancel  context.CancelFunc
 	done    chan struct{}
 
-	mu      sync.Mutex
-	changed chan struct{} // closed and replaced after every batch
-	err     error
+	mu        sync.Mutex
+	changed   chan struct{} // closed and replaced after every batch
+	processed uint64        // tree size once the last batch's onBatch returned
+	err       error
 }
 
 // Follow starts a follower that appends store's events to t from
@@ -39,7 +40,7 @@ func Follow(ctx context.Context, store eventstore.Store, t *Tree, onBatch func([
 		cancel()
 		return nil, fmt.Errorf("follow the log: %w", err)
 	}
-	f := &Follower{tree: t, onBatch: onBatch, cancel: cancel, done: make(chan struct{}), changed: make(chan struct{})}
+	f := &Follower{tree: t, onBatch: onBatch, cancel: cancel, done: make(chan struct{}), changed: make(chan struct{}), processed: t.Size()}
 	go f.run(ctx, sub)
 	return f, nil
 }
@@ -77,6 +78,7 @@ func (f *Follower) run(ctx context.Context, sub eventstore.Subscription) {
 			f.onBatch(batch)
 		}
 		f.mu.Lock()
+		f.processed = batch[len(batch)-1].Position
 		close(f.changed)
 		f.changed = make(chan struct{})
 		f.mu.Unlock()
@@ -108,14 +110,15 @@ func (f *Follower) Err() error {
 	return f.err
 }
 
-// WaitFor blocks until the tree holds at least size leaves. Returns the
-// follower's error if it stopped first, or the context's error.
+// WaitFor blocks until the tree holds at least size leaves and the
+// onBatch hook has seen them. Returns the follower's error if it stopped
+// first, or the context's error.
 func (f *Follower) WaitFor(ctx context.Context, size uint64) error {
 	for {
 		f.mu.Lock()
-		ch, err := f.changed, f.err
+		ch, err, done := f.changed, f.err, f.processed
 		f.mu.Unlock()
-		if f.tree.Size() >= size {
+		if done >= size {
 			return nil
 		}
 		if err != nil {
