@@ -1,0 +1,651 @@
+// Package projections builds Concord's read models from the global log:
+// pure folds of events in position order, checkpointed durably, able to
+// answer "as of" any past position or time (as known then) and "as
+// corrected now" (corrections applied from their effective dates).
+package projections
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/concord-ledger/concord/domain"
+	"github.com/concord-ledger/concord/eventstore"
+	"github.com/concord-ledger/concord/eventstore/domainlog"
+)
+
+// Projection is a read model built by folding events in global order.
+// Apply must be a pure fold of the state it holds: the same events in the
+// same order give the same state (and the same MarshalState bytes).
+type Projection interface {
+	// Name identifies the projection (checkpoints, metrics, /readyz).
+	Name() string
+	// Version changes whenever the state's shape or the fold changes; a
+	// checkpoint stored by another version is discarded and the
+	// projection rebuilt from zero.
+	Version() int
+	// Apply folds one event. An error stops the projection at that event.
+	Apply(m domain.Message) error
+	// MarshalState returns the state's bytes for checkpoints and
+	// snapshots; equal states give equal bytes.
+	MarshalState() ([]byte, error)
+	// UnmarshalState restores a state from MarshalState's bytes.
+	UnmarshalState(b []byte) error
+}
+
+// Factory returns a projection with an empty state.
+type Factory func() Projection
+
+// Failure says where and why a projection stopped.
+type Failure struct {
+	Position uint64    `json:"position"`
+	EventID  string    `json:"event_id"`
+	Type     string    `json:"type"`
+	Err      string    `json:"error"`
+	At       time.Time `json:"at"`
+}
+
+// Status is a projection's progress, for metrics and /readyz.
+type Status struct {
+	Name     string   `json:"name"`
+	Position uint64   `json:"position"`
+	Head     uint64   `json:"head"`
+	Lag      uint64   `json:"lag"`
+	Failure  *Failure `json:"failure,omitempty"`
+}
+
+// Errors of the engine.
+var (
+	// ErrUnknownProjection is returned for a projection name not registered.
+	ErrUnknownProjection = errors.New("projections: unknown projection")
+	// ErrFutureAsOf is returned when "as of" names a position beyond the log.
+	ErrFutureAsOf = errors.New("projections: as-of position is beyond the end of the log")
+)
+
+// Options configure an Engine.
+type Options struct {
+	// CheckpointEvery writes a checkpoint after this many events (default 10000).
+	CheckpointEvery int
+	// CheckpointInterval writes a checkpoint at least this often while
+	// events arrive (default 1s).
+	CheckpointInterval time.Duration
+	// SnapshotEvery keeps a snapshot of each projection every this many
+	// positions for "as of" queries (default 10000).
+	SnapshotEvery uint64
+	Logger        *slog.Logger
+}
+
+// Engine runs projections over a store.
+type Engine struct {
+	store eventstore.Store
+	codec *domain.Codec
+	db    *bolt.DB
+	opts  Options
+	log   *slog.Logger
+
+	mu    sync.RWMutex
+	projs map[string]*running
+	order []string
+	head  uint64
+}
+
+type running struct {
+	factory Factory
+	mu      sync.RWMutex
+	proj    Projection
+	pos     uint64
+	lastCP  uint64
+	cpAt    time.Time
+	failure *Failure
+}
+
+var (
+	bucketCheckpoints = []byte("checkpoints")
+	bucketSnapshots   = []byte("snapshots")
+)
+
+type checkpoint struct {
+	Version  int             `json:"version"`
+	Position uint64          `json:"position"`
+	State    json.RawMessage `json:"state"`
+}
+
+// Open opens (creating if needed) the engine's checkpoint database at path
+// and restores every projection from its checkpoint. Projections whose
+// version changed start from zero.
+func Open(store eventstore.Store, codec *domain.Codec, path string, opts Options, factories ...Factory) (*Engine, error) {
+	if opts.CheckpointEvery <= 0 {
+		opts.CheckpointEvery = 10000
+	}
+	if opts.CheckpointInterval <= 0 {
+		opts.CheckpointInterval = time.Second
+	}
+	if opts.SnapshotEvery == 0 {
+		opts.SnapshotEvery = 10000
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("open projection checkpoints %s: %w", path, err)
+	}
+	e := &Engine{store: store, codec: codec, db: db, opts: opts, log: opts.Logger, projs: map[string]*running{}}
+	if err := db.Update(func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketCheckpoints)
+		if err == nil {
+			_, err = tx.CreateBucketIfNotExists(bucketSnapshots)
+		}
+		return err
+	}); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("init projection checkpoints: %w", err)
+	}
+	for _, f := range factories {
+		p := f()
+		r := &running{factory: f, proj: p, cpAt: time.Now()}
+		if err := e.restore(r); err != nil {
+			db.Close()
+			return nil, err
+		}
+		e.projs[p.Name()] = r
+		e.order = append(e.order, p.Name())
+	}
+	return e, nil
+}
+
+func (e *Engine) restore(r *running) error {
+	name := r.proj.Name()
+	return e.db.View(func(tx *bolt.Tx) error {
+		raw := tx.Bucket(bucketCheckpoints).Get([]byte(name))
+		if raw == nil {
+			return nil
+		}
+		var cp checkpoint
+		if err := json.Unmarshal(raw, &cp); err != nil {
+			e.log.Warn("projection checkpoint unreadable; rebuilding", "projection", name, "err", err)
+			return nil
+		}
+		if cp.Version != r.proj.Version() {
+			e.log.Info("projection version changed; rebuilding", "projection", name, "stored", cp.Version, "current", r.proj.Version())
+			return nil
+		}
+		if err := r.proj.UnmarshalState(cp.State); err != nil {
+			e.log.Warn("projection state unreadable; rebuilding", "projection", name, "err", err)
+			r.proj = r.factory()
+			return nil
+		}
+		r.pos, r.lastCP = cp.Position, cp.Position
+		return nil
+	})
+}
+
+// Close writes final checkpoints and closes the database.
+func (e *Engine) Close() error {
+	err := e.checkpointAll(true)
+	if cerr := e.db.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Run follows the log and feeds every projection until ctx ends. It
+// returns ctx's error, or a store error.
+func (e *Engine) Run(ctx context.Context) error {
+	from := e.minPosition() + 1
+	sub, err := e.store.Subscribe(ctx, from)
+	if err != nil {
+		return fmt.Errorf("subscribe projections from %d: %w", from, err)
+	}
+	defer sub.Close()
+	tick := time.NewTicker(e.opts.CheckpointInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case rec, ok := <-sub.Events():
+			if !ok {
+				e.checkpointAll(true)
+				if err := sub.Err(); err != nil && !errors.Is(err, context.Canceled) {
+					return err
+				}
+				return ctx.Err()
+			}
+			e.feed(rec)
+		case <-tick.C:
+			e.checkpointAll(false)
+		}
+	}
+}
+
+// CatchUp feeds every projection up to the log's current head and returns.
+func (e *Engine) CatchUp(ctx context.Context) error {
+	for {
+		from := e.minPosition() + 1
+		recs, err := e.store.ReadAll(ctx, from, 4096)
+		if err != nil {
+			return fmt.Errorf("catch up projections from %d: %w", from, err)
+		}
+		if len(recs) == 0 {
+			return e.checkpointAll(true)
+		}
+		for _, rec := range recs {
+			e.feed(rec)
+		}
+		if e.allFailed() {
+			return e.checkpointAll(true)
+		}
+	}
+}
+
+func (e *Engine) allFailed() bool {
+	for _, r := range e.projs {
+		r.mu.RLock()
+		ok := r.failure == nil
+		r.mu.RUnlock()
+		if ok {
+			return false
+		}
+	}
+	return true
+}
+
+func (e *Engine) minPosition() uint64 {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	min := ^uint64(0)
+	for _, r := range e.projs {
+		r.mu.RLock()
+		if r.failure == nil && r.pos < min {
+			min = r.pos
+		}
+		r.mu.RUnlock()
+	}
+	if min == ^uint64(0) {
+		min = 0
+		for _, r := range e.projs {
+			if r.pos > min {
+				min = r.pos
+			}
+		}
+	}
+	return min
+}
+
+// feed applies one recorded event to every projection that has not seen
+// it. Decoding happens once per event.
+func (e *Engine) feed(rec eventstore.RecordedEvent) {
+	e.mu.Lock()
+	if rec.Position > e.head {
+		e.head = rec.Position
+	}
+	e.mu.Unlock()
+	var msg domain.Message
+	var decErr error
+	decoded := false
+	for _, name := range e.order {
+		r := e.projs[name]
+		r.mu.Lock()
+		if r.failure != nil || r.pos >= rec.Position {
+			r.mu.Unlock()
+			continue
+		}
+		if !decoded {
+			msg, decErr = e.codec.Decode(domainlog.ToDomain(rec))
+			decoded = true
+		}
+		err := decErr
+		if err == nil {
+			err = r.proj.Apply(msg)
+		}
+		if err != nil {
+			r.failure = &Failure{Position: rec.Position, EventID: rec.ID.String(), Type: rec.Type, Err: err.Error(), At: time.Now().UTC()}
+			e.log.Error("projection stopped at event", "projection", name, "position", rec.Position, "event_id", rec.ID, "type", rec.Type, "err", err)
+		} else {
+			r.pos = rec.Position
+		}
+		r.mu.Unlock()
+		if err == nil && rec.Position%e.opts.SnapshotEvery == 0 {
+			if serr := e.snapshot(r, name); serr != nil {
+				e.log.Warn("projection snapshot failed", "projection", name, "position", rec.Position, "err", serr)
+			}
+		}
+		if err == nil && (int(rec.Position-r.lastCP) >= e.opts.CheckpointEvery) {
+			if cerr := e.checkpoint(r, name); cerr != nil {
+				e.log.Warn("projection checkpoint failed", "projection", name, "err", cerr)
+			}
+		}
+	}
+}
+
+func (e *Engine) snapshot(r *running, name string) error {
+	r.mu.RLock()
+	state, err := r.proj.MarshalState()
+	pos := r.pos
+	r.mu.RUnlock()
+	if err != nil {
+		return err
+	}
+	return e.db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.Bucket(bucketSnapshots).CreateBucketIfNotExists([]byte(name))
+		if err != nil {
+			return err
+		}
+		if err := b.Put([]byte("version"), []byte(fmt.Sprint(r.proj.Version()))); err != nil {
+			return err
+		}
+		return b.Put(posKey(pos), state)
+	})
+}
+
+func posKey(p uint64) []byte { return binary.BigEndian.AppendUint64(nil, p) }
+
+func (e *Engine) checkpointAll(force bool) error {
+	var errs []error
+	for _, name := range e.order {
+		r := e.projs[name]
+		r.mu.RLock()
+		due := r.pos != r.lastCP && (force || time.Since(r.cpAt) >= e.opts.CheckpointInterval)
+		r.mu.RUnlock()
+		if due {
+			errs = append(errs, e.checkpoint(r, name))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkpoint durably records the projection's state and position together,
+// so a restart resumes exactly after the last event folded.
+func (e *Engine) checkpoint(r *running, name string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	state, err := r.proj.MarshalState()
+	if err != nil {
+		return fmt.Errorf("checkpoint %s: %w", name, err)
+	}
+	raw, err := json.Marshal(checkpoint{Version: r.proj.Version(), Position: r.pos, State: state})
+	if err != nil {
+		return fmt.Errorf("checkpoint %s: %w", name, err)
+	}
+	if err := e.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketCheckpoints).Put([]byte(name), raw)
+	}); err != nil {
+		return fmt.Errorf("checkpoint %s: %w", name, err)
+	}
+	r.lastCP, r.cpAt = r.pos, time.Now()
+	return nil
+}
+
+// Status returns every projection's progress.
+func (e *Engine) Status(ctx context.Context) []Status {
+	head, err := e.store.Head(ctx)
+	if err != nil {
+		e.mu.RLock()
+		head = e.head
+		e.mu.RUnlock()
+	}
+	out := make([]Status, 0, len(e.order))
+	for _, name := range e.order {
+		r := e.projs[name]
+		r.mu.RLock()
+		s := Status{Name: name, Position: r.pos, Head: head, Failure: r.failure}
+		r.mu.RUnlock()
+		if head > s.Position {
+			s.Lag = head - s.Position
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// Retry clears a projection's failure so it resumes from the event it
+// stopped at (after the cause was fixed, e.g. by a new build).
+func (e *Engine) Retry(name string) error {
+	r, ok := e.projs[name]
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrUnknownProjection, name)
+	}
+	r.mu.Lock()
+	r.failure = nil
+	r.mu.Unlock()
+	return nil
+}
+
+// View calls fn with the live projection named name, holding its read
+// lock: fn must not keep the projection after returning. It returns the
+// position the projection has reached.
+func (e *Engine) View(name string, fn func(p Projection) error) (uint64, error) {
+	r, ok := e.projs[name]
+	if !ok {
+		return 0, fmt.Errorf("%w: %s", ErrUnknownProjection, name)
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.pos, fn(r.proj)
+}
+
+// AsOf returns a fresh projection named name holding the state as known at
+// position pos: the nearest stored snapshot at or before pos, plus the
+// events after it up to pos. Its state equals folding events 1..pos from
+// zero.
+func (e *Engine) AsOf(ctx context.Context, name string, pos uint64) (Projection, error) {
+	r, ok := e.projs[name]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrUnknownProjection, name)
+	}
+	head, err := e.store.Head(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if pos > head {
+		return nil, fmt.Errorf("%w: position %d, head %d", ErrFutureAsOf, pos, head)
+	}
+	p := r.factory()
+	from := uint64(1)
+	if snapPos, state, ok := e.nearestSnapshot(name, p.Version(), pos); ok {
+		if err := p.UnmarshalState(state); err == nil {
+			from = snapPos + 1
+		} else {
+			p = r.factory()
+		}
+	}
+	if err := Fold(ctx, e.store, e.codec, p, from, pos, nil); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// AsOfTime is AsOf at the last position recorded at or before t.
+func (e *Engine) AsOfTime(ctx context.Context, name string, t time.Time) (Projection, uint64, error) {
+	pos, err := e.store.PositionAt(ctx, t)
+	if err != nil {
+		return nil, 0, err
+	}
+	p, err := e.AsOf(ctx, name, pos)
+	return p, pos, err
+}
+
+func (e *Engine) nearestSnapshot(name string, version int, pos uint64) (uint64, []byte, bool) {
+	var at uint64
+	var state []byte
+	e.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSnapshots).Bucket([]byte(name))
+		if b == nil || string(b.Get([]byte("version"))) != fmt.Sprint(version) {
+			return nil
+		}
+		c := b.Cursor()
+		k, v := c.Seek(posKey(pos + 1))
+		if k == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Prev()
+		}
+		for k != nil && len(k) != 8 {
+			k, v = c.Prev()
+		}
+		if k != nil {
+			at = binary.BigEndian.Uint64(k)
+			state = append([]byte(nil), v...)
+		}
+		return nil
+	})
+	return at, state, state != nil && at <= pos
+}
+
+// Rebuild folds projection name from zero into a fresh state up to the
+// current head, reporting progress, and replaces the live one with it
+// (checkpoint included). Snapshots are rewritten as the fold passes them.
+func (e *Engine) Rebuild(ctx context.Context, name string, progress func(done, total uint64)) error {
+	r, ok := e.projs[name]
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrUnknownProjection, name)
+	}
+	head, err := e.store.Head(ctx)
+	if err != nil {
+		return err
+	}
+	if err := e.db.Update(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketSnapshots).Bucket([]byte(name)) != nil {
+			return tx.Bucket(bucketSnapshots).DeleteBucket([]byte(name))
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	fresh := &running{factory: r.factory, proj: r.factory(), cpAt: time.Now()}
+	err = Fold(ctx, e.store, e.codec, fresh.proj, 1, head, func(m domain.Message) {
+		fresh.pos = m.Position
+		if m.Position%e.opts.SnapshotEvery == 0 {
+			e.snapshot(fresh, name)
+		}
+		if progress != nil && (m.Position%4096 == 0 || m.Position == head) {
+			progress(m.Position, head)
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("rebuild %s: %w", name, err)
+	}
+	// Events the live projection folded while we rebuilt: fold them too,
+	// holding its lock so none slips between the two.
+	r.mu.Lock()
+	pos := head
+	if r.pos > head {
+		if err := Fold(ctx, e.store, e.codec, fresh.proj, head+1, r.pos, nil); err != nil {
+			r.mu.Unlock()
+			return fmt.Errorf("rebuild %s: %w", name, err)
+		}
+		pos = r.pos
+	}
+	r.proj, r.pos, r.failure = fresh.proj, pos, nil
+	r.mu.Unlock()
+	return e.checkpoint(r, name)
+}
+
+// Fold applies events from..to (inclusive) to p in order, calling after
+// (if not nil) after each event. Nothing is folded when to < from.
+func Fold(ctx context.Context, store eventstore.Store, codec *domain.Codec, p Projection, from, to uint64, after func(domain.Message)) error {
+	for from <= to {
+		limit := 4096
+		if to-from+1 < uint64(limit) {
+			limit = int(to - from + 1)
+		}
+		recs, err := store.ReadAll(ctx, from, limit)
+		if err != nil {
+			return fmt.Errorf("fold %s from %d: %w", p.Name(), from, err)
+		}
+		if len(recs) == 0 {
+			return nil
+		}
+		for _, rec := range recs {
+			m, err := codec.Decode(domainlog.ToDomain(rec))
+			if err != nil {
+				return fmt.Errorf("fold %s: %w", p.Name(), err)
+			}
+			if err := p.Apply(m); err != nil {
+				return fmt.Errorf("fold %s at position %d (%s %s): %w", p.Name(), rec.Position, rec.Type, rec.ID, err)
+			}
+			if after != nil {
+				after(m)
+			}
+		}
+		from = recs[len(recs)-1].Position + 1
+	}
+	return nil
+}
+
+// FoldCorrected folds into p the whole log as known now with every
+// correction applied ("as corrected now"), keeping only events that took
+// effect at or before until (zero: no limit). Corrected events are folded
+// with their corrected data at their original place in the order;
+// retracted events are left out.
+func FoldCorrected(ctx context.Context, store eventstore.Store, codec *domain.Codec, p Projection, until time.Time) (uint64, error) {
+	head, err := store.Head(ctx)
+	if err != nil {
+		return 0, err
+	}
+	// First pass: the latest correction of each corrected event.
+	fixes := map[[16]byte]domain.Message{}
+	err = scan(ctx, store, head, func(rec eventstore.RecordedEvent) error {
+		if rec.Type != "EventCorrected" {
+			return nil
+		}
+		m, err := codec.Decode(domainlog.ToDomain(rec))
+		if err != nil {
+			return err
+		}
+		fixes[m.Event.(domain.EventCorrected).Corrects] = m
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	err = scan(ctx, store, head, func(rec eventstore.RecordedEvent) error {
+		m, err := codec.Decode(domainlog.ToDomain(rec))
+		if err != nil {
+			return err
+		}
+		if fix, ok := fixes[rec.ID]; ok {
+			fixed, err := domain.ApplyCorrections(codec, []domain.Message{m, fix})
+			if err != nil {
+				return err
+			}
+			if len(fixed) < 2 { // retracted
+				return nil
+			}
+			m = fixed[0]
+		}
+		if !until.IsZero() && m.Effective().After(until) {
+			return nil
+		}
+		return p.Apply(m)
+	})
+	return head, err
+}
+
+func scan(ctx context.Context, store eventstore.Store, head uint64, fn func(eventstore.RecordedEvent) error) error {
+	for from := uint64(1); from <= head; {
+		recs, err := store.ReadAll(ctx, from, 4096)
+		if err != nil {
+			return err
+		}
+		if len(recs) == 0 {
+			return nil
+		}
+		for _, rec := range recs {
+			if rec.Position > head {
+				return nil
+			}
+			if err := fn(rec); err != nil {
+				return fmt.Errorf("at position %d (%s): %w", rec.Position, rec.Type, err)
+			}
+		}
+		from = recs[len(recs)-1].Position + 1
+	}
+	return nil
+}

@@ -1,0 +1,234 @@
+package projections
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/concord-ledger/concord/domain"
+	"github.com/concord-ledger/concord/eventstore"
+	"github.com/concord-ledger/concord/eventstore/domainlog"
+	"github.com/concord-ledger/concord/eventstore/memory"
+)
+
+type happened struct {
+	Key string `json:"key"`
+	N   int    `json:"n"`
+}
+
+func (happened) EventType() string { return "ProjTestHappened" }
+
+func init() {
+	domain.MustRegister[happened](domain.Spec{Type: "ProjTestHappened", Schema: 1, Group: "test", Doc: "test"})
+}
+
+// tally sums n per key; it fails on n < 0 (to test failure handling).
+type tally struct {
+	Sums map[string]int `json:"sums"`
+	Last uint64         `json:"last"`
+}
+
+func newTally() Projection { return &tally{Sums: map[string]int{}} }
+
+func (t *tally) Name() string { return "tally" }
+func (t *tally) Version() int { return 1 }
+func (t *tally) Apply(m domain.Message) error {
+	switch e := m.Event.(type) {
+	case happened:
+		if e.N < 0 {
+			return fmt.Errorf("negative n %d", e.N)
+		}
+		t.Sums[e.Key] += e.N
+	case domain.EventCorrected:
+	}
+	t.Last = m.Position
+	return nil
+}
+func (t *tally) MarshalState() ([]byte, error) { return json.Marshal(t) }
+func (t *tally) UnmarshalState(b []byte) error { return json.Unmarshal(b, t) }
+
+func appendHappened(t *testing.T, s eventstore.Store, codec *domain.Codec, stream string, e happened) uuid.UUID {
+	t.Helper()
+	env, err := codec.Encode(e, uuid.Must(uuid.NewV7()), domain.Meta{ActorID: "t", ActorRole: "system"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Append(context.Background(), stream, eventstore.Any(), domainlog.ToStore(env)); err != nil {
+		t.Fatal(err)
+	}
+	return env.ID
+}
+
+func fromZero(t *testing.T, s eventstore.Store, codec *domain.Codec, upto uint64) []byte {
+	t.Helper()
+	p := newTally()
+	if err := Fold(context.Background(), s, codec, p, 1, upto, nil); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := p.MarshalState()
+	return b
+}
+
+// TestAsOfEqualsFoldFromZero is a property test over random histories:
+// for every position, the engine's as-of answer (snapshot + tail) equals
+// folding events 1..pos from zero.
+func TestAsOfEqualsFoldFromZero(t *testing.T) {
+	for seed := uint64(1); seed <= 5; seed++ {
+		rng := rand.New(rand.NewPCG(seed, seed))
+		ctx := context.Background()
+		s := memory.New(memory.Options{})
+		codec := &domain.Codec{}
+		e, err := Open(s, codec, filepath.Join(t.TempDir(), "p.db"), Options{SnapshotEvery: uint64(1 + rng.IntN(20)), CheckpointEvery: 1 + rng.IntN(30)}, newTally)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 50 + rng.IntN(150)
+		for i := 0; i < n; i++ {
+			appendHappened(t, s, codec, fmt.Sprintf("s-%d", rng.IntN(5)), happened{Key: fmt.Sprint(rng.IntN(7)), N: rng.IntN(100)})
+			if rng.IntN(10) == 0 {
+				if err := e.CatchUp(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if err := e.CatchUp(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for pos := uint64(0); pos <= uint64(n); pos++ {
+			p, err := e.AsOf(ctx, "tally", pos)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := p.MarshalState()
+			if want := fromZero(t, s, codec, pos); !bytes.Equal(got, want) {
+				t.Fatalf("seed %d pos %d: as-of %s, from zero %s", seed, pos, got, want)
+			}
+		}
+		if _, err := e.AsOf(ctx, "tally", uint64(n)+1); err == nil {
+			t.Fatal("as-of beyond the head succeeded")
+		}
+		e.Close()
+	}
+}
+
+func TestCheckpointResumeAndRebuildEqualsLive(t *testing.T) {
+	ctx := context.Background()
+	s := memory.New(memory.Options{})
+	codec := &domain.Codec{}
+	path := filepath.Join(t.TempDir(), "p.db")
+	e, err := Open(s, codec, path, Options{}, newTally)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 30; i++ {
+		appendHappened(t, s, codec, "s", happened{Key: "a", N: i})
+	}
+	if err := e.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10; i++ {
+		appendHappened(t, s, codec, "s", happened{Key: "b", N: 1})
+	}
+	// Reopen: resumes after event 30, neither reprocessing nor skipping.
+	e, err = Open(s, codec, path, Options{}, newTally)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if st := e.Status(ctx)[0]; st.Position != 30 || st.Lag != 10 {
+		t.Fatalf("after reopen status = %+v, want position 30 lag 10", st)
+	}
+	if err := e.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var live []byte
+	e.View("tally", func(p Projection) error { live, _ = p.MarshalState(); return nil })
+	if want := fromZero(t, s, codec, 40); !bytes.Equal(live, want) {
+		t.Fatalf("live %s, from zero %s", live, want)
+	}
+	var done uint64
+	if err := e.Rebuild(ctx, "tally", func(d, total uint64) { done = d }); err != nil {
+		t.Fatal(err)
+	}
+	var rebuilt []byte
+	e.View("tally", func(p Projection) error { rebuilt, _ = p.MarshalState(); return nil })
+	if !bytes.Equal(rebuilt, live) || done != 40 {
+		t.Fatalf("rebuilt %s (progress %d), live %s", rebuilt, done, live)
+	}
+}
+
+func TestFailureStopsAtEventAndResumes(t *testing.T) {
+	ctx := context.Background()
+	s := memory.New(memory.Options{})
+	codec := &domain.Codec{}
+	e, err := Open(s, codec, filepath.Join(t.TempDir(), "p.db"), Options{}, newTally)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	appendHappened(t, s, codec, "s", happened{Key: "a", N: 1})
+	bad := appendHappened(t, s, codec, "s", happened{Key: "a", N: -1})
+	appendHappened(t, s, codec, "s", happened{Key: "a", N: 1})
+	if err := e.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st := e.Status(ctx)[0]
+	if st.Failure == nil || st.Failure.Position != 2 || st.Failure.EventID != bad.String() || st.Position != 1 || st.Lag != 2 {
+		t.Fatalf("status = %+v, want stopped at position 2", st)
+	}
+	// It never skips: retrying without a fix stops at the same event.
+	e.Retry("tally")
+	e.CatchUp(ctx)
+	if st := e.Status(ctx)[0]; st.Failure == nil || st.Position != 1 {
+		t.Fatalf("after retry without fix: %+v", st)
+	}
+}
+
+func TestFoldCorrected(t *testing.T) {
+	ctx := context.Background()
+	s := memory.New(memory.Options{})
+	codec := &domain.Codec{}
+	log := domainlog.Log{Store: s}
+	h := domain.NewHandler(log, codec)
+	first := appendHappened(t, s, codec, "s", happened{Key: "a", N: 5})
+	appendHappened(t, s, codec, "s", happened{Key: "a", N: 1})
+	newAgg := func() *nopAgg { return &nopAgg{} }
+	if _, err := domain.Correct(ctx, h, "s", newAgg, domain.Meta{ActorID: "d"}, domain.Correction{EventID: first, Replacement: happened{Key: "a", N: 50}, Reason: "typo"}); err != nil {
+		t.Fatal(err)
+	}
+	// As known then: 6. As corrected now: 51.
+	then := newTally().(*tally)
+	if err := Fold(ctx, s, codec, then, 1, 3, nil); err != nil {
+		t.Fatal(err)
+	}
+	now := newTally().(*tally)
+	if _, err := FoldCorrected(ctx, s, codec, now, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if then.Sums["a"] != 6 || now.Sums["a"] != 51 {
+		t.Fatalf("as known then %d (want 6), as corrected now %d (want 51)", then.Sums["a"], now.Sums["a"])
+	}
+	keys := make([]string, 0)
+	for k := range now.Sums {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	if len(keys) != 1 {
+		t.Fatalf("keys %v", keys)
+	}
+}
+
+type nopAgg struct{}
+
+func (*nopAgg) Apply(domain.Message) {}
