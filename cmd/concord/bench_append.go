@@ -1,0 +1,246 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/concord-ledger/concord/eventstore/benchmark"
+	"github.com/concord-ledger/concord/eventstore/segment"
+)
+
+// Targets "concord bench append" reports against (docs/benchmarks.md), at
+// targetWriters concurrent writers.
+const (
+	targetWriters  = 64
+	targetRawRatio = 0.7 // concord events/s ≥ 0.7 × the device limit
+	targetSQLRatio = 3.0 // concord events/s ≥ 3 × SQLite
+)
+
+// Engine names, as benchmark's constructors name them.
+const (
+	engineRaw     = "raw"
+	engineNaive   = "naive"
+	engineConcord = "concord"
+	engineSQLite  = "sqlite"
+)
+
+func init() {
+	registerBenchmark(benchCommand{
+		name:    "append",
+		summary: "durable appends/s: device limit, naive fsync, Concord's store and SQLite side by side",
+		run:     runBenchAppend,
+	})
+}
+
+func runBenchAppend(ctx context.Context, m *Main, args []string) error {
+	fs := benchFlagSet(m, "append", "[--concurrency 1,16,64,256] [--duration 3s] [--rounds 1] [--dir DIR] [--json]")
+	levels := intList{1, 16, 64, 256}
+	fs.Var(&levels, "concurrency", "comma-separated numbers of concurrent writers")
+	duration := fs.Duration("duration", 3*time.Second, "length of each run")
+	rounds := fs.Int("rounds", 1, "runs of each engine at each level; the median is reported")
+	dir := fs.String("dir", "", "scratch directory (default: a temporary directory in the current one); a fresh subdirectory is used and removed")
+	asJSON := fs.Bool("json", false, "print the results as JSON")
+	if err := Parse(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return Usagef("unexpected argument %q", fs.Arg(0))
+	case *duration <= 0:
+		return Usagef("--duration must be positive")
+	case *rounds < 1:
+		return Usagef("--rounds must be at least 1")
+	}
+
+	base := *dir
+	if base == "" {
+		base = "."
+	} else if err := os.MkdirAll(base, 0o755); err != nil {
+		return fmt.Errorf("scratch directory: %w", err)
+	}
+	scratch, err := os.MkdirTemp(base, ".concord-bench-")
+	if err != nil {
+		return fmt.Errorf("scratch directory: %w", err)
+	}
+	defer os.RemoveAll(scratch)
+
+	storeLog := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	fmt.Fprintf(m.Stderr, "bench append: %d-byte events, %v per run, %d round(s), scratch %s\n",
+		benchmark.EventSize, *duration, *rounds, scratch)
+	rows, err := benchmark.Compare(ctx, benchmark.Plan{
+		Engines: []benchmark.Engine{
+			benchmark.RawGroupFsync(),
+			benchmark.NaiveFsync(),
+			benchmark.Concord(segment.Options{Logger: storeLog}),
+			benchmark.SQLite(),
+		},
+		Writers:  levels,
+		Duration: *duration,
+		Rounds:   *rounds,
+		Dir:      scratch,
+		Progress: func(round int, r benchmark.Result) {
+			fmt.Fprintf(m.Stderr, "  %4d writers  round %d  %-8s %10.0f events/s  p50 %s  p99 %s\n",
+				r.Writers, round+1, r.Engine, r.EventsPerSecond(), ms(r.Latency.P50), ms(r.Latency.P99))
+		},
+	})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeAppendJSON(m.Stdout, rows)
+	}
+	return writeAppendTable(m.Stdout, rows, *duration, *rounds)
+}
+
+// appendJSON is one concurrency level of --json output. The key names are
+// a published interface (docs/benchmarks.md): add keys, never rename.
+type appendJSON struct {
+	Concurrency        int     `json:"concurrency"`
+	RawFsyncEPS        float64 `json:"raw_fsync_eps"`
+	NaiveFsyncEPS      float64 `json:"naive_fsync_eps"`
+	ConcordEPS         float64 `json:"concord_eps"`
+	SQLiteEPS          float64 `json:"sqlite_eps"`
+	ConcordP50ms       float64 `json:"concord_p50_ms"`
+	ConcordP99ms       float64 `json:"concord_p99_ms"`
+	RawP50ms           float64 `json:"raw_p50_ms"`
+	RawP99ms           float64 `json:"raw_p99_ms"`
+	NaiveP50ms         float64 `json:"naive_p50_ms"`
+	NaiveP99ms         float64 `json:"naive_p99_ms"`
+	SQLiteP50ms        float64 `json:"sqlite_p50_ms"`
+	SQLiteP99ms        float64 `json:"sqlite_p99_ms"`
+	ConcordRawRatio    float64 `json:"concord_raw_ratio"`
+	ConcordSQLiteRatio float64 `json:"concord_sqlite_ratio"`
+}
+
+func writeAppendJSON(w io.Writer, rows []benchmark.Row) error {
+	out := struct {
+		Results []appendJSON `json:"results"`
+	}{Results: []appendJSON{}}
+	for _, row := range rows {
+		raw, naive := row.Results[engineRaw], row.Results[engineNaive]
+		con, sql := row.Results[engineConcord], row.Results[engineSQLite]
+		out.Results = append(out.Results, appendJSON{
+			Concurrency:        row.Writers,
+			RawFsyncEPS:        round(raw.EventsPerSecond(), 1),
+			NaiveFsyncEPS:      round(naive.EventsPerSecond(), 1),
+			ConcordEPS:         round(con.EventsPerSecond(), 1),
+			SQLiteEPS:          round(sql.EventsPerSecond(), 1),
+			ConcordP50ms:       msFloat(con.Latency.P50),
+			ConcordP99ms:       msFloat(con.Latency.P99),
+			RawP50ms:           msFloat(raw.Latency.P50),
+			RawP99ms:           msFloat(raw.Latency.P99),
+			NaiveP50ms:         msFloat(naive.Latency.P50),
+			NaiveP99ms:         msFloat(naive.Latency.P99),
+			SQLiteP50ms:        msFloat(sql.Latency.P50),
+			SQLiteP99ms:        msFloat(sql.Latency.P99),
+			ConcordRawRatio:    round(ratio(con, raw), 3),
+			ConcordSQLiteRatio: round(ratio(con, sql), 3),
+		})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+func writeAppendTable(w io.Writer, rows []benchmark.Row, d time.Duration, rounds int) error {
+	fmt.Fprintf(w, "Durable appends of %d-byte events, one event per call, %v per run", benchmark.EventSize, d)
+	if rounds > 1 {
+		fmt.Fprintf(w, ", median of %d rounds", rounds)
+	}
+	fmt.Fprint(w, ".\nraw: group commit on a preallocated file (the device limit); naive: O_APPEND + fsync per append;\n"+
+		"concord: the embedded segment store (Exact expected revision); sqlite: WAL, synchronous=FULL.\n\n")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprint(tw, "writers\traw eps\tnaive eps\tconcord eps\tsqlite eps\tconcord/raw\tconcord/sqlite\t"+
+		"raw p50/p99 ms\tnaive p50/p99 ms\tconcord p50/p99 ms\tsqlite p50/p99 ms\t\n")
+	for _, row := range rows {
+		raw, naive := row.Results[engineRaw], row.Results[engineNaive]
+		con, sql := row.Results[engineConcord], row.Results[engineSQLite]
+		fmt.Fprintf(tw, "%d\t%.0f\t%.0f\t%.0f\t%.0f\t%.2f\t%.2f\t%s\t%s\t%s\t%s\t\n",
+			row.Writers, raw.EventsPerSecond(), naive.EventsPerSecond(), con.EventsPerSecond(), sql.EventsPerSecond(),
+			ratio(con, raw), ratio(con, sql), p50p99(raw), p50p99(naive), p50p99(con), p50p99(sql))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	fmt.Fprintf(w, "\nTargets at %d writers:\n", targetWriters)
+	for _, row := range rows {
+		if row.Writers != targetWriters {
+			continue
+		}
+		con := row.Results[engineConcord]
+		for _, t := range []struct {
+			what   string
+			got    float64
+			target float64
+		}{
+			{"concord/raw   ", ratio(con, row.Results[engineRaw]), targetRawRatio},
+			{"concord/sqlite", ratio(con, row.Results[engineSQLite]), targetSQLRatio},
+		} {
+			verdict := "met"
+			if t.got < t.target {
+				verdict = "NOT met"
+			}
+			fmt.Fprintf(w, "  %s %6.2f  target >= %.1f  %s\n", t.what, t.got, t.target, verdict)
+		}
+		return nil
+	}
+	_, err := fmt.Fprintf(w, "  not measured (add %d to --concurrency)\n", targetWriters)
+	return err
+}
+
+// ratio is a's throughput over b's, or 0 when b has none.
+func ratio(a, b benchmark.Result) float64 {
+	if b.EventsPerSecond() == 0 {
+		return 0
+	}
+	return a.EventsPerSecond() / b.EventsPerSecond()
+}
+
+func p50p99(r benchmark.Result) string {
+	return strconv.FormatFloat(msFloat(r.Latency.P50), 'f', 2, 64) + " / " +
+		strconv.FormatFloat(msFloat(r.Latency.P99), 'f', 2, 64)
+}
+
+func ms(d time.Duration) string { return strconv.FormatFloat(msFloat(d), 'f', 2, 64) + "ms" }
+
+func msFloat(d time.Duration) float64 { return round(float64(d)/float64(time.Millisecond), 3) }
+
+func round(x float64, digits int) float64 {
+	p := math.Pow(10, float64(digits))
+	return math.Round(x*p) / p
+}
+
+// intList is a flag holding comma-separated positive integers.
+type intList []int
+
+func (l *intList) String() string {
+	s := make([]string, len(*l))
+	for i, n := range *l {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ",")
+}
+
+func (l *intList) Set(v string) error {
+	var out intList
+	for f := range strings.SplitSeq(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return errors.New("want comma-separated positive integers, e.g. 1,16,64")
+		}
+		out = append(out, n)
+	}
+	*l = out
+	return nil
+}
