@@ -45,10 +45,10 @@ func appendRecord(b []byte, e *eventstore.RecordedEvent) []byte {
 type frameStatus int
 
 const (
-	frameOK    frameStatus = iota
-	frameEnd               // zero length, or no room for a header: end of data
-	frameTorn              // length runs past the file or past maxPayload
-	frameBadCRC            // checksum mismatch
+	frameOK     frameStatus = iota
+	frameEnd                // zero length, or no room for a header: end of data
+	frameTorn               // length runs past the file or past maxPayload
+	frameBadCRC             // checksum mismatch
 )
 
 // parseFrame looks at the frame starting at off in data. On frameOK it

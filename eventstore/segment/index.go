@@ -81,6 +81,7 @@ type indexMeta struct {
 func boltOptions() *bolt.Options {
 	return &bolt.Options{
 		Timeout:         time.Second,
+		NoGrowSync:      true,
 		FreelistType:    bolt.FreelistMapType,
 		InitialMmapSize: 1 << 30,
 	}

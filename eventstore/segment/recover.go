@@ -152,7 +152,7 @@ func (s *Store) recover(ctx context.Context) error {
 		if err := s.cutTail(seg, bad, st == frameEnd, why); err != nil {
 			return err
 		}
-		s.wseg, s.woff = seg, bad
+		s.wseg, s.woff, s.wzeroed = seg, bad, bad
 		break
 	}
 	if err := flush(); err != nil {

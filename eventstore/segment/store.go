@@ -120,16 +120,22 @@ type Store struct {
 	// committer when it rolls to a new segment.
 	segs atomic.Pointer[[]*segment]
 
-	// Owned by the committer goroutine.
+	// Owned by the committer goroutine. Only the segment being written
+	// can hold data not yet synced, and at most one group's worth
+	// (maxAppendBytes): the committer writes a group only once the
+	// previous one is synced.
 	wseg     *segment // segment being written
 	woff     int64    // offset of the end of its data
 	wcap     int64    // its preallocated size
+	wzeroed  int64    // its bytes before this offset have been written (data or zeros)
 	lastTime time.Time
-	buf      []byte
 
 	reqs       chan *request
 	stopCommit chan struct{}
 	commitDone chan struct{}
+	syncCh     chan *group   // committer -> syncer
+	syncDone   chan struct{} // closed when the syncer has stopped
+	syncFree   chan struct{} // holds the token while the syncer is idle
 	kickIndex  chan struct{}
 	stopIndex  chan struct{}
 	indexDone  chan struct{}
@@ -143,6 +149,8 @@ type Store struct {
 	tailIDs     map[uuid.UUID]uint64 // event id -> position, for the tail
 	tailStreams map[string][]uint64  // stream -> positions in the tail, in order
 	notify      chan struct{}        // closed and replaced at each publication
+	// publishedSeq is the sequence number of the last group published.
+	publishedSeq atomic.Uint64
 	indexedCh   chan struct{}        // closed and replaced when indexed advances
 
 	// failed is the sticky error of a failed write: once set, no append is
@@ -155,7 +163,7 @@ type Store struct {
 	ops     sync.WaitGroup // other calls and subscriptions in flight
 
 	stats struct {
-		appends, events, groups, syncs, lastGroup atomic.Uint64
+		appends, events, groups, syncs, lastBatch atomic.Uint64
 	}
 }
 
@@ -194,6 +202,9 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		reqs:        make(chan *request, 1024),
 		stopCommit:  make(chan struct{}),
 		commitDone:  make(chan struct{}),
+		syncCh:      make(chan *group, 1),
+		syncDone:    make(chan struct{}),
+		syncFree:    make(chan struct{}, 1),
 		kickIndex:   make(chan struct{}, 1),
 		stopIndex:   make(chan struct{}),
 		indexDone:   make(chan struct{}),
@@ -207,6 +218,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		s.closeFiles()
 		return nil, fmt.Errorf("segment: open %s: %w", dir, err)
 	}
+	s.syncFree <- struct{}{}
 	go s.commitLoop()
 	go s.indexLoop()
 	return s, nil
@@ -295,15 +307,15 @@ func (s *Store) Close() error {
 
 // Stats are counters for metrics, since Open.
 type Stats struct {
-	Appends        uint64 // Append calls that succeeded (idempotent ones included)
-	Events         uint64 // events written
-	Groups         uint64 // group commits (each one write and one fdatasync, more when it rolls)
-	Syncs          uint64 // fdatasync calls on segments
-	LastGroupCalls uint64 // Append calls in the last group
-	Head           uint64 // last acknowledged position
-	Indexed        uint64 // last position in the bbolt index
-	IndexLag       uint64 // Head - Indexed: events served from memory
-	Segments       int    // segment files
+	Appends       uint64 // Append calls that succeeded (idempotent ones included)
+	Events        uint64 // events written
+	Groups        uint64 // groups written (one write each, more when one crosses a segment end)
+	Syncs         uint64 // fdatasync calls on segments (at most one per group, more when rolling)
+	LastSyncCalls uint64 // Append calls acknowledged by the last fdatasync
+	Head          uint64 // last acknowledged position
+	Indexed       uint64 // last position in the bbolt index
+	IndexLag      uint64 // Head - Indexed: events served from memory
+	Segments      int    // segment files
 }
 
 // Stats returns the store's counters. It is cheap and safe to call at any
@@ -313,14 +325,14 @@ func (s *Store) Stats() Stats {
 	head, indexed := s.head, s.indexed
 	s.mu.RUnlock()
 	st := Stats{
-		Appends:        s.stats.appends.Load(),
-		Events:         s.stats.events.Load(),
-		Groups:         s.stats.groups.Load(),
-		Syncs:          s.stats.syncs.Load(),
-		LastGroupCalls: s.stats.lastGroup.Load(),
-		Head:           head,
-		Indexed:        indexed,
-		IndexLag:       head - indexed,
+		Appends:       s.stats.appends.Load(),
+		Events:        s.stats.events.Load(),
+		Groups:        s.stats.groups.Load(),
+		Syncs:         s.stats.syncs.Load(),
+		LastSyncCalls: s.stats.lastBatch.Load(),
+		Head:          head,
+		Indexed:       indexed,
+		IndexLag:      head - indexed,
 	}
 	if p := s.segs.Load(); p != nil {
 		st.Segments = len(*p)
