@@ -151,7 +151,7 @@ type Store struct {
 	notify      chan struct{}        // closed and replaced at each publication
 	// publishedSeq is the sequence number of the last group published.
 	publishedSeq atomic.Uint64
-	indexedCh   chan struct{}        // closed and replaced when indexed advances
+	indexedCh    chan struct{} // closed and replaced when indexed advances
 
 	// failed is the sticky error of a failed write: once set, no append is
 	// accepted, because the log's end is no longer known.
