@@ -211,6 +211,11 @@ func (p *Person) IsStaffOf(school uuid.UUID) bool {
 
 // Apply implements domain.Aggregate.
 func (p *Person) Apply(m domain.Message) {
+	if p.Assessments == nil || p.DesignCommunities == nil || p.Pathways == nil {
+		// A zero Person works too.
+		fresh := NewPerson()
+		p.Assessments, p.DesignCommunities, p.Pathways = fresh.Assessments, fresh.DesignCommunities, fresh.Pathways
+	}
 	switch e := m.Event.(type) {
 	case StaffRegistered:
 		p.ID, p.Kind, p.SchoolID, p.StaffKind, p.Personal = e.PersonID, PersonStaff, e.SchoolID, e.Kind, e.Personal
