@@ -47,7 +47,7 @@ type MemberJoined struct {
 	SchoolID      uuid.UUID `json:"school_id" doc:"Id of the school."`
 	PersonID      uuid.UUID `json:"person_id" doc:"Id of the staff member."`
 	Year          string    `json:"year" doc:"Academic year of the membership."`
-	Basis         []string  `json:"basis" doc:"What the place is based on: interest, strengths, or both."`
+	Basis         []string  `json:"basis" doc:"What the place is based on: interest, strengths, or both (schema 1 held one string: interest, strengths or both)."`
 	EffectiveFrom time.Time `json:"effective_from" doc:"Day the membership starts (may be earlier than when it was recorded)."`
 	TermEndsOn    time.Time `json:"term_ends_on" doc:"Last day of the minimum term: the end of the academic year."`
 }

@@ -58,7 +58,7 @@ type VoteCast struct {
 	ElectionID   uuid.UUID  `json:"election_id" doc:"Id of the election."`
 	CommunityID  uuid.UUID  `json:"community_id" doc:"Id of the ISLC."`
 	VoterID      uuid.UUID  `json:"voter_id" doc:"The member who voted."`
-	SealedChoice []byte     `json:"sealed_choice,omitempty" doc:"Secret ballot: the choice, AES-256-GCM sealed with the election's key (unreadable once the election closes)."`
+	SealedChoice []byte     `json:"sealed_choice,omitempty" doc:"Secret ballot: the choice, AES-256-GCM sealed with the election's key (base64 in JSON; unreadable once the election closes)."`
 	CandidateID  *uuid.UUID `json:"candidate_id,omitempty" doc:"Open ballot: the candidate voted for."`
 }
 
@@ -164,7 +164,7 @@ type ConfidenceVoteCast struct {
 	VoteID       uuid.UUID `json:"vote_id" doc:"Id of the confidence vote."`
 	CommunityID  uuid.UUID `json:"community_id" doc:"Id of the ISLC."`
 	VoterID      uuid.UUID `json:"voter_id" doc:"The member who voted."`
-	SealedChoice []byte    `json:"sealed_choice,omitempty" doc:"Secret ballot: the choice, sealed with the vote's own key (unreadable once it closes)."`
+	SealedChoice []byte    `json:"sealed_choice,omitempty" doc:"Secret ballot: the choice, sealed with the vote's own key (base64 in JSON; unreadable once it closes)."`
 	Choice       string    `json:"choice,omitempty" doc:"Open ballot: confidence or no_confidence."`
 }
 
