@@ -216,11 +216,19 @@ func translate(op string, err error) error {
 			return fmt.Errorf("%s: %w: %v", op, context.Canceled, err)
 		case st.Code() == codes.DeadlineExceeded:
 			return fmt.Errorf("%s: %w: %v", op, context.DeadlineExceeded, err)
-		case strings.Contains(strings.ToLower(st.Message()), "maximum append size"):
+		case tooLarge(st.Message()):
 			return fmt.Errorf("%s: %w: the server refused the append: %v (raise the server's MaxAppendSize or lower Options.MaxEventSize)", op, eventstore.ErrEventTooLarge, err)
 		}
 	}
 	return fmt.Errorf("%s: kurrentdb: %w", op, err)
+}
+
+// tooLarge reports whether a status message is the server refusing an
+// append over MaxAppendSize ("Maximum Append Size of 1048576 Exceeded.")
+// or an event over MaxAppendEventSize (24.10.4 and later).
+func tooLarge(msg string) bool {
+	m := strings.ToLower(msg)
+	return strings.Contains(m, "maximum append size") || strings.Contains(m, "append event size")
 }
 
 // grpcStatus finds a gRPC status in err's chain.

@@ -295,6 +295,7 @@ func TestTranslate(t *testing.T) {
 		{"grpc canceled in esdb error", esWrapped(status.Error(codes.Canceled, "context canceled")), context.Canceled},
 		{"grpc deadline", esWrapped(status.Error(codes.DeadlineExceeded, "deadline")), context.DeadlineExceeded},
 		{"append too large", esWrapped(status.Error(codes.InvalidArgument, "Maximum Append Size of 1048576 Exceeded.")), eventstore.ErrEventTooLarge},
+		{"event too large", esWrapped(status.Error(codes.InvalidArgument, "Maximum Append Event Size of 65536 Exceeded.")), eventstore.ErrEventTooLarge},
 	}
 	for _, c := range cases {
 		got := translate("op", c.err)
