@@ -1,0 +1,228 @@
+package partnership
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/concord-ledger/concord/domain"
+)
+
+// Service runs the partnership commands. Each method validates the
+// command's fields, checks the facts it needs from other records
+// (partnership membership from the partnership's stream, schools and
+// people from the Directory), and records the events of one aggregate
+// atomically through the handler, which retries on concurrent changes.
+// Methods return a *domain.Rejection of one of the package's rules (or of
+// the core rules domain.ErrRequired, ErrInvalidValue, ErrNotFound,
+// ErrAlreadyExists) when the command is refused, and then nothing is
+// recorded; other errors are wrapped I/O or Directory failures.
+type Service struct {
+	h   *domain.Handler
+	dir Directory
+}
+
+// NewService returns a Service recording through h and asking dir about
+// schools and people. With a nil dir every command that needs the
+// directory fails with ErrNoDirectory.
+func NewService(h *domain.Handler, dir Directory) *Service {
+	if dir == nil {
+		dir = noDirectory{}
+	}
+	return &Service{h: h, dir: dir}
+}
+
+// Handler returns the handler the service records through.
+func (s *Service) Handler() *domain.Handler { return s.h }
+
+func (s *Service) now() time.Time   { return s.h.Now().UTC() }
+func (s *Service) today() time.Time { return Date(s.h.Now()) }
+
+func run[A domain.Aggregate](ctx context.Context, s *Service, stream string, newAgg func() A, meta domain.Meta, decide func(A) ([]domain.Event, error)) (domain.Result, error) {
+	return domain.Execute(ctx, s.h, domain.Command[A]{Stream: stream, New: newAgg, Meta: meta, Decide: decide})
+}
+
+func events(es ...domain.Event) []domain.Event { return es }
+
+// partnership loads partnership id and checks it was formed.
+func (s *Service) partnership(ctx context.Context, field string, id uuid.UUID) (*Partnership, error) {
+	p, _, err := domain.Load(ctx, s.h, PartnershipStream(id), NewPartnership)
+	if err != nil {
+		return nil, err
+	}
+	if !p.Formed() {
+		return nil, domain.RejectField(domain.ErrNotFound, field, "no partnership %s has been formed", id)
+	}
+	return p, nil
+}
+
+// member loads partnership id and checks that every school named is a
+// current member; fields name the command field of each school.
+func (s *Service) member(ctx context.Context, partnershipID uuid.UUID, schools ...fieldID) (*Partnership, error) {
+	p, err := s.partnership(ctx, "partnership_id", partnershipID)
+	if err != nil {
+		return nil, err
+	}
+	for _, sc := range schools {
+		if err := p.checkMember(sc.field, sc.id); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// fieldID is a school id and the command field that named it.
+type fieldID struct {
+	field string
+	id    uuid.UUID
+}
+
+func (p *Partnership) checkMember(field string, school uuid.UUID) error {
+	if p.IsMember(school) {
+		return nil
+	}
+	if p.WasMember(school) {
+		return domain.RejectField(ErrNotPartnershipMember, field, "school %s has left %s; it takes part in nothing new unless it joins again", school, p.Name)
+	}
+	return domain.RejectField(ErrNotPartnershipMember, field, "school %s is not a member of %s; it must join the partnership first", school, p.Name)
+}
+
+// actorSchool returns the school the acting person works at, if the actor
+// is a person the directory knows.
+func (s *Service) actorSchool(ctx context.Context, meta domain.Meta) (uuid.UUID, bool, error) {
+	id, err := uuid.Parse(meta.ActorID)
+	if err != nil {
+		return uuid.Nil, false, nil
+	}
+	school, ok, err := s.dir.SchoolOf(ctx, id)
+	if err != nil {
+		return uuid.Nil, false, fmt.Errorf("directory: school of %s: %w", id, err)
+	}
+	return school, ok, nil
+}
+
+// requireOwner checks that the actor works at owner, the school that owns
+// a resource.
+func (s *Service) requireOwner(ctx context.Context, meta domain.Meta, owner uuid.UUID, doing string) error {
+	school, ok, err := s.actorSchool(ctx, meta)
+	if err != nil {
+		return err
+	}
+	if !ok || school != owner {
+		return domain.Reject(ErrNotOwningSchool, "%s is not staff of school %s, which owns the resource; only its staff can %s", actorName(meta), owner, doing)
+	}
+	return nil
+}
+
+func actorName(meta domain.Meta) string {
+	if meta.ActorID == "" {
+		return "an unnamed actor"
+	}
+	return "person " + meta.ActorID
+}
+
+// Field checks shared by the commands.
+
+func requireID(field string, id uuid.UUID) error {
+	if id == uuid.Nil {
+		return domain.RejectField(domain.ErrRequired, field, "give the %s", strings.ReplaceAll(field, "_", " "))
+	}
+	return nil
+}
+
+func requireIDs(ids ...fieldID) error {
+	for _, f := range ids {
+		if err := requireID(f.field, f.id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Text limits, in characters.
+const (
+	maxName = 200
+	maxText = 10000
+)
+
+// text checks a text field: trimmed, non-empty when required, at most max
+// characters. It returns the trimmed text.
+func text(field, v string, max int, required bool) (string, error) {
+	v = strings.TrimSpace(v)
+	if v == "" && required {
+		return "", domain.RejectField(domain.ErrRequired, field, "give the %s", strings.ReplaceAll(field, "_", " "))
+	}
+	if n := utf8.RuneCountInString(v); n > max {
+		return "", domain.RejectField(domain.ErrInvalidValue, field, "the %s is %d characters long; keep it to %d", strings.ReplaceAll(field, "_", " "), n, max)
+	}
+	return v, nil
+}
+
+func requireWindow(startField string, start, end time.Time) error {
+	if start.IsZero() {
+		return domain.RejectField(domain.ErrRequired, startField, "give the start")
+	}
+	if end.IsZero() {
+		return domain.RejectField(domain.ErrRequired, "end", "give the end")
+	}
+	if !start.Before(end) {
+		return domain.RejectField(domain.ErrInvalidValue, "end", "the end (%s) must come after the start (%s)", end.Format(time.RFC3339), start.Format(time.RFC3339))
+	}
+	return nil
+}
+
+func academicYear(field, label string) error {
+	if label == "" {
+		return domain.RejectField(domain.ErrRequired, field, "give the academic year, e.g. 2025-26")
+	}
+	if _, err := ParseAcademicYear(label); err != nil {
+		return domain.RejectField(domain.ErrInvalidValue, field, "%v", err)
+	}
+	return nil
+}
+
+func day(t time.Time) string { return t.Format(time.DateOnly) }
+
+func window(a, b time.Time) string {
+	return a.UTC().Format("2006-01-02 15:04") + " to " + b.UTC().Format("2006-01-02 15:04")
+}
+
+// CorrectEvent records a correction of an earlier event of stream (any
+// partnership stream). A correction of an event of a decided loan
+// (approved, declined or cancelled), of a completed peer review, or of a
+// closed commitment is marked changed_after_decision. Returns
+// domain.ErrCorrectionTarget for a stream that is not a partnership
+// stream or an event not in it, and domain.ErrCorrectionReason without a
+// reason.
+func (s *Service) CorrectEvent(ctx context.Context, meta domain.Meta, stream string, c domain.Correction) (domain.Result, error) {
+	kind, _, ok := ParseStream(stream)
+	if !ok {
+		return domain.Result{}, domain.RejectField(domain.ErrCorrectionTarget, "stream", "%q is not a record of partnerships, resources, secondments, CPD, reviews, progress, commitments or timelines", stream)
+	}
+	switch kind {
+	case KindPartnership:
+		return domain.Correct(ctx, s.h, stream, NewPartnership, meta, c)
+	case KindCosts:
+		return domain.Correct(ctx, s.h, stream, NewCostLedger, meta, c)
+	case KindResource:
+		return domain.Correct(ctx, s.h, stream, func() resourceCorrection {
+			return resourceCorrection{Resource: NewResource(), target: c.EventID}
+		}, meta, c)
+	case KindSecondments:
+		return domain.Correct(ctx, s.h, stream, NewSecondments, meta, c)
+	case KindCPD:
+		return domain.Correct(ctx, s.h, stream, NewCPDEvent, meta, c)
+	case KindReview:
+		return domain.Correct(ctx, s.h, stream, NewReview, meta, c)
+	case KindProgress:
+		return domain.Correct(ctx, s.h, stream, NewProgress, meta, c)
+	case KindCommitment:
+		return domain.Correct(ctx, s.h, stream, NewCommitment, meta, c)
+	default:
+		return domain.Correct(ctx, s.h, stream, NewTimeline, meta, c)
+	}
+}
