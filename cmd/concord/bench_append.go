@@ -143,8 +143,8 @@ func writeAppendJSON(w io.Writer, rows []benchmark.Row) error {
 			NaiveP99ms:         msFloat(naive.Latency.P99),
 			SQLiteP50ms:        msFloat(sql.Latency.P50),
 			SQLiteP99ms:        msFloat(sql.Latency.P99),
-			ConcordRawRatio:    round(ratio(con, raw), 3),
-			ConcordSQLiteRatio: round(ratio(con, sql), 3),
+			ConcordRawRatio:    round(row.Ratio(engineConcord, engineRaw), 3),
+			ConcordSQLiteRatio: round(row.Ratio(engineConcord, engineSQLite), 3),
 		})
 	}
 	enc := json.NewEncoder(w)
@@ -155,7 +155,7 @@ func writeAppendJSON(w io.Writer, rows []benchmark.Row) error {
 func writeAppendTable(w io.Writer, rows []benchmark.Row, d time.Duration, rounds int) error {
 	fmt.Fprintf(w, "Durable appends of %d-byte events, one event per call, %v per run", benchmark.EventSize, d)
 	if rounds > 1 {
-		fmt.Fprintf(w, ", median of %d rounds", rounds)
+		fmt.Fprintf(w, ", median of %d rounds (ratios: median of the rounds' ratios)", rounds)
 	}
 	fmt.Fprint(w, ".\nraw: group commit on a preallocated file (the device limit); naive: O_APPEND + fsync per append;\n"+
 		"concord: the embedded segment store (Exact expected revision); sqlite: WAL, synchronous=FULL.\n\n")
@@ -167,7 +167,7 @@ func writeAppendTable(w io.Writer, rows []benchmark.Row, d time.Duration, rounds
 		con, sql := row.Results[engineConcord], row.Results[engineSQLite]
 		fmt.Fprintf(tw, "%d\t%.0f\t%.0f\t%.0f\t%.0f\t%.2f\t%.2f\t%s\t%s\t%s\t%s\t\n",
 			row.Writers, raw.EventsPerSecond(), naive.EventsPerSecond(), con.EventsPerSecond(), sql.EventsPerSecond(),
-			ratio(con, raw), ratio(con, sql), p50p99(raw), p50p99(naive), p50p99(con), p50p99(sql))
+			row.Ratio(engineConcord, engineRaw), row.Ratio(engineConcord, engineSQLite), p50p99(raw), p50p99(naive), p50p99(con), p50p99(sql))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -178,14 +178,13 @@ func writeAppendTable(w io.Writer, rows []benchmark.Row, d time.Duration, rounds
 		if row.Writers != targetWriters {
 			continue
 		}
-		con := row.Results[engineConcord]
 		for _, t := range []struct {
 			what   string
 			got    float64
 			target float64
 		}{
-			{"concord/raw   ", ratio(con, row.Results[engineRaw]), targetRawRatio},
-			{"concord/sqlite", ratio(con, row.Results[engineSQLite]), targetSQLRatio},
+			{"concord/raw   ", row.Ratio(engineConcord, engineRaw), targetRawRatio},
+			{"concord/sqlite", row.Ratio(engineConcord, engineSQLite), targetSQLRatio},
 		} {
 			verdict := "met"
 			if t.got < t.target {
@@ -197,14 +196,6 @@ func writeAppendTable(w io.Writer, rows []benchmark.Row, d time.Duration, rounds
 	}
 	_, err := fmt.Fprintf(w, "  not measured (add %d to --concurrency)\n", targetWriters)
 	return err
-}
-
-// ratio is a's throughput over b's, or 0 when b has none.
-func ratio(a, b benchmark.Result) float64 {
-	if b.EventsPerSecond() == 0 {
-		return 0
-	}
-	return a.EventsPerSecond() / b.EventsPerSecond()
 }
 
 func p50p99(r benchmark.Result) string {

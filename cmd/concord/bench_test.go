@@ -108,10 +108,14 @@ func TestBenchAppendTableReportsTargets(t *testing.T) {
 		return benchmark.Result{Engine: engine, Writers: targetWriters, Events: events, Elapsed: time.Second}
 	}
 	row := func(concord int64) []benchmark.Row {
-		return []benchmark.Row{{Writers: targetWriters, Results: map[string]benchmark.Result{
+		row := benchmark.Row{Writers: targetWriters, Results: map[string]benchmark.Result{
 			engineRaw: result(engineRaw, 1000), engineNaive: result(engineNaive, 100),
 			engineConcord: result(engineConcord, concord), engineSQLite: result(engineSQLite, 200),
-		}}}
+		}, Runs: map[string][]benchmark.Result{}}
+		for name, r := range row.Results {
+			row.Runs[name] = []benchmark.Result{r}
+		}
+		return []benchmark.Row{row}
 	}
 	for _, c := range []struct {
 		concord   int64

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 )
 
@@ -32,6 +33,33 @@ type Row struct {
 	Writers int
 	// Results maps an engine's name to its median result over the rounds.
 	Results map[string]Result
+	// Runs maps an engine's name to its result in each round, in order.
+	Runs map[string][]Result
+}
+
+// Ratio returns engine a's throughput over engine b's, paired by round:
+// the median over rounds of a's events/s divided by b's in the same round.
+// Noise that hits one round hits both engines, so this is steadier than
+// the ratio of the medians. It returns 0 if either engine is missing or b
+// appended nothing in some round.
+func (r Row) Ratio(a, b string) float64 {
+	ra, rb := r.Runs[a], r.Runs[b]
+	if len(ra) == 0 || len(ra) != len(rb) {
+		return 0
+	}
+	q := make([]float64, len(ra))
+	for i := range ra {
+		d := rb[i].EventsPerSecond()
+		if d == 0 {
+			return 0
+		}
+		q[i] = ra[i].EventsPerSecond() / d
+	}
+	slices.Sort(q)
+	if n := len(q); n%2 == 0 {
+		return (q[n/2-1] + q[n/2]) / 2
+	}
+	return q[len(q)/2]
 }
 
 // Compare runs p. The runs are interleaved so that noise from the machine
@@ -58,7 +86,7 @@ func Compare(ctx context.Context, p Plan) ([]Row, error) {
 				}
 			}
 		}
-		row := Row{Writers: writers, Results: make(map[string]Result, len(runs))}
+		row := Row{Writers: writers, Results: make(map[string]Result, len(runs)), Runs: runs}
 		for name, rs := range runs {
 			row.Results[name] = Median(rs)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -255,7 +256,7 @@ func TestCompareInterleavesAndCleansUp(t *testing.T) {
 	if progress != 8 {
 		t.Errorf("progress called %d times, want 8", progress)
 	}
-	if len(rows) != 2 || rows[0].Writers != 1 || rows[1].Writers != 2 || len(rows[1].Results) != 2 {
+	if len(rows) != 2 || rows[0].Writers != 1 || rows[1].Writers != 2 || len(rows[1].Results) != 2 || len(rows[1].Runs["b"]) != 2 {
 		t.Errorf("rows=%+v", rows)
 	}
 	if left, _ := os.ReadDir(dir); len(left) != 0 {
@@ -265,5 +266,36 @@ func TestCompareInterleavesAndCleansUp(t *testing.T) {
 	failing := Engine{Name: "f", Open: func(context.Context, string, int) (Appender, error) { return nil, errBoom }}
 	if _, err := Compare(context.Background(), Plan{Engines: []Engine{failing}, Writers: []int{1}, Duration: time.Millisecond, Dir: dir}); !errors.Is(err, errBoom) {
 		t.Errorf("err=%v, want %v", err, errBoom)
+	}
+}
+
+func TestRowRatio(t *testing.T) {
+	runs := func(events ...int64) []Result {
+		rs := make([]Result, len(events))
+		for i, n := range events {
+			rs[i] = Result{Events: n, Elapsed: time.Second}
+		}
+		return rs
+	}
+	row := Row{Runs: map[string][]Result{
+		"a":    runs(50, 60, 90),
+		"b":    runs(100, 100, 30),
+		"zero": runs(1, 0, 1),
+		"two":  runs(10, 30),
+	}}
+	for _, c := range []struct {
+		a, b string
+		want float64
+	}{
+		{"a", "b", 0.6}, // ratios 0.5, 0.6, 3: the median, not 60/100 of the medians
+		{"b", "a", 100.0 / 60},
+		{"a", "zero", 0},
+		{"a", "missing", 0},
+		{"a", "two", 0},
+		{"two", "two", 1},
+	} {
+		if got := row.Ratio(c.a, c.b); math.Abs(got-c.want) > 1e-9 {
+			t.Errorf("Ratio(%s, %s)=%v, want %v", c.a, c.b, got, c.want)
+		}
 	}
 }
