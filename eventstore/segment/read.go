@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sort"
 	"sync"
 	"time"
@@ -69,15 +70,17 @@ func (s *Store) readAll(ctx context.Context, from uint64, limit int, cur *logCur
 	if limit > 0 && uint64(limit) < n {
 		n = uint64(limit)
 	}
-	out := make([]eventstore.RecordedEvent, 0, n)
+	out := make([]eventstore.RecordedEvent, n)
+	done := uint64(0)
 	if from <= indexed {
-		var err error
-		if out, err = s.readLog(ctx, out, from, min(indexed, from+n-1), cur); err != nil {
+		to := min(indexed, from+n-1)
+		if err := s.readLog(ctx, out[:to-from+1], from, cur); err != nil {
 			return nil, err
 		}
+		done = to - from + 1
 	}
-	for p := from + uint64(len(out)); uint64(len(out)) < n; p++ {
-		out = append(out, copyEvent(&tail[p-indexed-1].ev))
+	for i := done; i < n; i++ {
+		out[i] = copyEvent(&tail[from+i-indexed-1].ev)
 	}
 	return out, nil
 }
@@ -89,10 +92,35 @@ func copyEvent(e *eventstore.RecordedEvent) eventstore.RecordedEvent {
 	return c
 }
 
-// readLog appends the events at positions from..to (all in the log and the
-// index) to out, reading forward from the nearest sparse position entry
-// (or from cur when it points at from).
-func (s *Store) readLog(ctx context.Context, out []eventstore.RecordedEvent, from, to uint64, cur *logCursor) ([]eventstore.RecordedEvent, error) {
+// parallelReadMin is the smallest read split between goroutines.
+const parallelReadMin = 8192
+
+// readLog fills dst with the events at positions from..from+len(dst)-1,
+// all in the log and the index. Large reads are split between up to
+// GOMAXPROCS goroutines, each decoding its own range of positions.
+func (s *Store) readLog(ctx context.Context, dst []eventstore.RecordedEvent, from uint64, cur *logCursor) error {
+	parts := min(runtime.GOMAXPROCS(0), len(dst)/(parallelReadMin/2))
+	if cur != nil || parts < 2 {
+		return s.readRange(ctx, dst, from, cur)
+	}
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	per := (len(dst) + parts - 1) / parts
+	for i := range parts {
+		lo, hi := i*per, min(len(dst), (i+1)*per)
+		wg.Go(func() { errs[i] = s.readRange(ctx, dst[lo:hi], from+uint64(lo), nil) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// readRange fills dst with the events from position from on, reading
+// forward from the nearest sparse position entry (or from cur when it
+// points at from, in which case it leaves cur after the last event).
+func (s *Store) readRange(ctx context.Context, dst []eventstore.RecordedEvent, from uint64, cur *logCursor) error {
+	if len(dst) == 0 {
+		return nil
+	}
 	segs := *s.segs.Load()
 	var sc *scanner
 	p := from
@@ -106,47 +134,47 @@ func (s *Store) readLog(ctx context.Context, out []eventstore.RecordedEvent, fro
 			return nil
 		})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if !ok {
 			p, off = 1, 0
 		}
 		si := segmentFor(segs, p)
 		if si < 0 {
-			return nil, fmt.Errorf("%w: no segment holds position %d", eventstore.ErrCorrupt, p)
+			return fmt.Errorf("%w: no segment holds position %d", eventstore.ErrCorrupt, p)
 		}
 		sc = newScanner(segs, si, off)
 	}
 	defer sc.release()
+	var blk blocks
+	to := from + uint64(len(dst)) - 1
 	for ; p <= to; p++ {
 		if p%4096 == 0 {
 			if err := ctx.Err(); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		payload, st, err := sc.nextRecord()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if st != frameOK {
-			return nil, fmt.Errorf("%w: segment %s offset %d: %v where position %d is due", eventstore.ErrCorrupt, segmentName(sc.seg().base), sc.offset(), st, p)
+			return fmt.Errorf("%w: segment %s offset %d: %v where position %d is due", eventstore.ErrCorrupt, segmentName(sc.seg().base), sc.offset(), st, p)
 		}
 		if got := peekPosition(payload); got != p {
-			return nil, fmt.Errorf("%w: segment %s offset %d: position %d where %d is due", eventstore.ErrCorrupt, segmentName(sc.seg().base), sc.recOff, got, p)
+			return fmt.Errorf("%w: segment %s offset %d: position %d where %d is due", eventstore.ErrCorrupt, segmentName(sc.seg().base), sc.recOff, got, p)
 		}
 		if p < from {
 			continue
 		}
-		ev, err := eventstore.DecodeCanonical(payload)
-		if err != nil {
-			return nil, fmt.Errorf("segment %s offset %d: %w", segmentName(sc.seg().base), sc.recOff, err)
+		if dst[p-from], err = decodeEvent(payload, &blk); err != nil {
+			return fmt.Errorf("segment %s offset %d: %w", segmentName(sc.seg().base), sc.recOff, err)
 		}
-		out = append(out, ev)
 	}
 	if cur != nil {
 		*cur = logCursor{pos: p, si: sc.si, off: sc.offset()}
 	}
-	return out, nil
+	return nil
 }
 
 var smallBufs = sync.Pool{New: func() any { b := make([]byte, 4096); return &b }}
@@ -188,7 +216,7 @@ func readRecord(sg *segment, off int64, pos uint64) (eventstore.RecordedEvent, e
 	if st != frameOK {
 		return bad(st)
 	}
-	ev, err := eventstore.DecodeCanonical(payload)
+	ev, err := decodeEvent(payload, nil)
 	if err != nil {
 		return bad(err)
 	}

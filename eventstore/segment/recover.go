@@ -115,7 +115,7 @@ func (s *Store) recover(ctx context.Context) error {
 		bad := sc.offset()
 		why := st.String()
 		if st == frameOK {
-			ev, err := eventstore.DecodeCanonical(p)
+			ev, err := decodeEvent(p, nil)
 			switch {
 			case err != nil:
 				why = err.Error()
