@@ -147,9 +147,7 @@ func writeAppendJSON(w io.Writer, rows []benchmark.Row) error {
 			ConcordSQLiteRatio: round(row.Ratio(engineConcord, engineSQLite), 3),
 		})
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return json.NewEncoder(w).Encode(out)
 }
 
 func writeAppendTable(w io.Writer, rows []benchmark.Row, d time.Duration, rounds int) error {
