@@ -281,7 +281,7 @@ func (t Term) Before(u Term) bool { return t.Ordinal() < u.Ordinal() }
 
 // Starts returns the usual first day of the half-term (midnight UTC): 1
 // September for Autumn 1, then the first Monday on or after 1 November,
-// 5 January, 22 February, 13 April and 1 June. Schools' own dates differ
+// 4 January, 22 February, 13 April and 1 June. Schools' own dates differ
 // by a few days; the timeline template and TermOf use these. Returns the
 // zero time for an invalid term.
 func (t Term) Starts() time.Time {
@@ -302,7 +302,7 @@ func (t Term) Starts() time.Time {
 	case Autumn2:
 		return monday(y, time.November, 1)
 	case Spring1:
-		return monday(y+1, time.January, 5)
+		return monday(y+1, time.January, 4)
 	case Spring2:
 		return monday(y+1, time.February, 22)
 	case Summer1:

@@ -55,6 +55,9 @@ func as(person uuid.UUID) domain.Meta {
 // lead is a partnership lead acting who is on no school's staff.
 var lead = domain.Meta{ActorID: "00000000-0000-7000-8000-00000000001e", ActorRole: domain.RolePartnershipLead}
 
+// zeroTime is the zero time, for commands that leave a day out.
+var zeroTime time.Time
+
 func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
 
 func at(y int, m time.Month, d, h int) time.Time { return time.Date(y, m, d, h, 0, 0, 0, time.UTC) }
