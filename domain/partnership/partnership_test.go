@@ -211,3 +211,80 @@ func TestServiceWithoutDirectory(t *testing.T) {
 		t.Fatalf("err=%v, want ErrNoDirectory", err)
 	}
 }
+
+func TestRecognitionReferences(t *testing.T) {
+	w := newWorld(t)
+	tm := w.teachMeet()
+	rv := w.scheduledReview()
+	// A CPD event of another partnership cannot be referenced.
+	other := domaintest.ID()
+	w.Given(partnership.CPDStream(other), partnership.CPDEventOrganised{PartnershipID: domaintest.ID(), CPDID: other, OrganiserSchoolID: w.outsider,
+		Kind: partnership.CPDSession, Title: "Elsewhere", StartsAt: at(2025, 10, 1, 9), EndsAt: at(2025, 10, 1, 12), Places: 5})
+	for _, c := range []struct {
+		kind partnership.ReferenceKind
+		id   uuid.UUID
+		rule error
+	}{
+		{partnership.RefCPDEvent, tm, nil},
+		{partnership.RefReview, rv, nil},
+		{partnership.RefSecondment, domaintest.ID(), nil},
+		{partnership.RefCPDEvent, other, domain.ErrNotFound},
+		{partnership.RefReview, domaintest.ID(), domain.ErrNotFound},
+	} {
+		cmd := partnership.RecogniseContribution{PartnershipID: w.pid, RecognitionID: domaintest.ID(), RecipientKind: partnership.RecipientSchool, RecipientID: w.b,
+			ReferenceKind: c.kind, ReferenceID: c.id, Citation: "Thank you"}
+		res, err := w.svc.RecogniseContribution(w.Ctx, lead, cmd)
+		if c.rule == nil {
+			w.ThenEvents(res, err, partnership.ContributionRecognised{PartnershipID: w.pid, RecognitionID: cmd.RecognitionID, RecipientKind: partnership.RecipientSchool,
+				RecipientID: w.b, SchoolID: w.b, ReferenceKind: c.kind, ReferenceID: c.id, Citation: "Thank you", RecognisedOn: day(2025, 9, 1)})
+			continue
+		}
+		w.ThenError(err, c.rule)
+	}
+}
+
+// Corrections are accepted in every partnership stream; those of a decided
+// record are marked changed after decision.
+func TestCorrectEventInEachStream(t *testing.T) {
+	w := newWorld(t)
+	prio := w.priority()
+	cid := domaintest.ID()
+	w.ok(w.svc.MakeCommitment(w.Ctx, lead, partnership.MakeCommitment{CommitmentID: cid, PartnershipID: w.pid, PriorityID: prio, PartyKind: partnership.PartySchool,
+		PartyID: w.a, OwnerID: w.a1, DueOn: day(2026, 3, 1), SuccessMeasure: "x"}))
+	w.ok(w.svc.MarkCommitmentAchieved(w.Ctx, lead, partnership.CloseCommitment{CommitmentID: cid, Evidence: "done"}))
+	w.ok(w.svc.RecordTransactionCost(w.Ctx, lead, partnership.RecordTransactionCost{PartnershipID: w.pid, EntryID: domaintest.ID(), SchoolID: w.a,
+		Category: partnership.CostMeetings, Hours: 2, Note: "meeting"}))
+	rid := w.minibus()
+	loan := w.request(rid, w.b, at(2025, 10, 1, 9), at(2025, 10, 1, 10))
+
+	first := map[string]domain.Message{}
+	for _, m := range w.Messages() {
+		if _, ok := first[m.Stream]; !ok {
+			first[m.Stream] = m
+		}
+	}
+	var requested domain.Message
+	for _, m := range w.Messages() {
+		if e, ok := m.Event.(partnership.LoanRequested); ok && e.LoanID == loan {
+			requested = m
+		}
+	}
+	for _, c := range []struct {
+		stream  string
+		event   domain.Message
+		decided bool
+	}{
+		{partnership.CommitmentStream(cid), first[partnership.CommitmentStream(cid)], true},
+		{partnership.CostsStream(w.pid), first[partnership.CostsStream(w.pid)], false},
+		{partnership.PartnershipStream(w.pid), first[partnership.PartnershipStream(w.pid)], false},
+		{partnership.ResourceStream(rid), requested, false}, // the loan is still awaiting a decision
+	} {
+		res, err := w.svc.CorrectEvent(w.Ctx, lead, c.stream, domain.Correction{EventID: c.event.ID, Replacement: c.event.Event, Reason: "checking"})
+		w.ok(res, err)
+		if got := res.Events[0].Event.(domain.EventCorrected).ChangedAfterDecision; got != c.decided {
+			t.Errorf("%s: changed after decision=%v, want %v", c.stream, got, c.decided)
+		}
+	}
+	_, err := w.svc.CorrectEvent(w.Ctx, lead, "nonsense", domain.Correction{EventID: domaintest.ID(), Reason: "x"})
+	w.ThenError(err, domain.ErrCorrectionTarget)
+}

@@ -439,3 +439,16 @@ func TestLoanCorrelationAndCorrection(t *testing.T) {
 	_, err = w.svc.CorrectEvent(w.Ctx, lead, "school-"+w.a.String(), domain.Correction{EventID: approved.ID, Reason: "x"})
 	w.ThenError(err, domain.ErrCorrectionTarget)
 }
+
+// A resource whose owner has left the partnership is not lent.
+func TestNoLoansFromASchoolThatLeft(t *testing.T) {
+	w := newWorld(t)
+	rid := w.minibus()
+	w.Given(partnership.PartnershipStream(w.pid), partnership.SchoolLeftPartnership{PartnershipID: w.pid, SchoolID: w.a, LeftOn: day(2025, 8, 31)})
+	_, err := w.svc.RequestLoan(w.Ctx, as(w.b1), partnership.RequestLoan{ResourceID: rid, LoanID: domaintest.ID(), BorrowerSchoolID: w.b,
+		Start: at(2025, 10, 1, 9), End: at(2025, 10, 1, 10), Purpose: "x"})
+	rej := w.ThenError(err, partnership.ErrNotPartnershipMember)
+	if rej.Field != "resource_id" {
+		t.Fatalf("field=%q, want resource_id", rej.Field)
+	}
+}

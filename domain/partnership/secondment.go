@@ -106,7 +106,7 @@ func (s Secondment) ActiveOn(d time.Time) bool {
 }
 
 func (s Secondment) String() string {
-	return fmt.Sprintf("secondment %s (%s, %g of their time, %s to %s)", s.ID, s.Subject, s.Fraction, day(s.Start), day(s.End))
+	return fmt.Sprintf("secondment %s (%s, %s of their time, %s to %s)", s.ID, s.Subject, percent(s.Fraction), day(s.Start), day(s.End))
 }
 
 // Secondments is the aggregate of all the secondments of one teacher; it
@@ -192,6 +192,9 @@ func (a *Secondments) Commitment(start, end time.Time) (peak float64, overlappin
 	}
 	return peak, overlapping
 }
+
+// percent writes a fraction of time as a percentage, e.g. 0.4 → "40%".
+func percent(f float64) string { return fmt.Sprintf("%g%%", math.Round(f*1000)/10) }
 
 // ActiveOn returns the teacher's secondments running on day d.
 func (a *Secondments) ActiveOn(d time.Time) []Secondment { return ActiveSecondments(a.List, d) }
@@ -326,8 +329,8 @@ func (s *Service) ArrangeSecondment(ctx context.Context, meta domain.Meta, cmd A
 				names[i] = o.String()
 			}
 			return nil, domain.RejectField(ErrSecondmentOverCommitted, "fraction",
-				"the teacher is already seconded for %g of their time during %s to %s by %s; at most %g more can be seconded then",
-				math.Round(peak*1000)/1000, day(start), day(end), strings.Join(names, "; "), math.Max(0, math.Round((1-peak)*1000)/1000))
+				"between %s and %s the teacher is already seconded for up to %s of their time by %s; at most %s more can be seconded then, not %s",
+				day(start), day(end), percent(peak), strings.Join(names, "; "), percent(math.Max(0, 1-peak)), percent(cmd.Fraction))
 		}
 		return events(SecondmentAgreed{SecondmentKeys: keys, Subject: subject, Start: start, End: end, Fraction: cmd.Fraction, AcademicYear: AcademicYearOf(start)}), nil
 	})

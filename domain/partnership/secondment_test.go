@@ -82,7 +82,7 @@ func TestSecondmentOverCommitment(t *testing.T) {
 	// secondments it clashes with.
 	_, err := w.svc.ArrangeSecondment(w.Ctx, as(w.a1), partnership.ArrangeSecondment{SecondmentID: domaintest.ID(), PartnershipID: w.pid, TeacherID: w.a2,
 		LendingSchoolID: w.a, ReceivingSchoolID: w.b, Subject: "Physics", Start: day(2026, 2, 10), End: day(2026, 2, 20), Fraction: 0.1})
-	detailHas(t, w.ThenError(err, partnership.ErrSecondmentOverCommitted), s1.String(), s2.String(), "already seconded for 1 of their time", "at most 0 more")
+	detailHas(t, w.ThenError(err, partnership.ErrSecondmentOverCommitted), s1.String(), s2.String(), "already seconded for up to 100% of their time", "at most 0% more", "not 10%")
 
 	// Summer is free: full time is fine; and 0.3 + 0.7 make exactly 1.
 	w.second(w.a2, w.a, w.b, day(2026, 4, 13), day(2026, 5, 22), 0.3)
@@ -174,3 +174,13 @@ func TestSecondmentQueries(t *testing.T) {
 }
 
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+
+// A teacher who has left the lending school's staff cannot be seconded
+// by it.
+func TestSecondmentOfLeaver(t *testing.T) {
+	w := newWorld(t)
+	w.dir.RemoveStaff(w.a2)
+	_, err := w.svc.ArrangeSecondment(w.Ctx, as(w.a1), partnership.ArrangeSecondment{SecondmentID: domaintest.ID(), PartnershipID: w.pid, TeacherID: w.a2,
+		LendingSchoolID: w.a, ReceivingSchoolID: w.b, Subject: "Physics", Start: day(2026, 1, 5), End: day(2026, 2, 1), Fraction: 0.5})
+	detailHas(t, w.ThenError(err, partnership.ErrNotStaffOfLendingSchool), w.a2.String())
+}
