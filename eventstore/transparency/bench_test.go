@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -157,15 +158,26 @@ func appendAll(b *testing.B, s eventstore.Store, evs []eventstore.EventData, wri
 	wg.Wait()
 }
 
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
 // BenchmarkAppendOverhead appends 512-byte events to segment stores side
 // by side: one plain, one followed by the Merkle follower, one under a
 // full Log (follower plus checkpoints every 1000 events). The timed
 // region of the followed stores runs until the tree has caught up, so
 // the ratio is end to end. Reported: events/s of each and the ratios
-// followed/plain (1.0 = no overhead; the target is >= 0.9).
+// followed/plain (1.0 = no overhead; the target is >= 0.9), over the
+// whole run and as the median of the rounds' ratios (steadier when fsync
+// latency drifts).
 func BenchmarkAppendOverhead(b *testing.B) {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	for _, writers := range []int{1, 16} {
+	for _, writers := range []int{1, 16, 64} {
 		b.Run(fmt.Sprintf("writers=%d", writers), func(b *testing.B) {
 			ctx := context.Background()
 			open := func() *segment.Store {
@@ -192,43 +204,48 @@ func BenchmarkAppendOverhead(b *testing.B) {
 			}
 			defer l.Close()
 
-			var dPlain, dFollowed, dLogged time.Duration
-			// Three rounds, interleaved, so drift (page cache, CPU
-			// frequency) hits each store alike.
-			const rounds = 3
+			// Rounds interleave the three stores, each round in another
+			// order, so drift (page cache, fsync latency, CPU frequency)
+			// hits each alike.
+			const rounds = 6
 			per := max(b.N/rounds, 1)
 			evs := make([]eventstore.EventData, per)
-			b.ResetTimer()
-			for range rounds {
-				for i := range evs {
-					evs[i] = benchEvent(512)
-				}
-				start := time.Now()
-				appendAll(b, plain, evs, writers)
-				dPlain += time.Since(start)
-
-				for i := range evs {
-					evs[i] = benchEvent(512)
-				}
-				start = time.Now()
-				appendAll(b, followed, evs, writers)
-				h, _ := followed.Head(ctx)
-				if err := f.WaitFor(ctx, h); err != nil {
-					b.Fatal(err)
-				}
-				dFollowed += time.Since(start)
-
-				for i := range evs {
-					evs[i] = benchEvent(512)
-				}
-				start = time.Now()
-				appendAll(b, logged, evs, writers)
-				h, _ = logged.Head(ctx)
-				if err := l.WaitFor(ctx, h); err != nil {
-					b.Fatal(err)
-				}
-				dLogged += time.Since(start)
+			var took [3]time.Duration
+			var ratioF, ratioL []float64 // per round
+			phase := [3]func(){
+				func() { appendAll(b, plain, evs, writers) },
+				func() {
+					appendAll(b, followed, evs, writers)
+					h, _ := followed.Head(ctx)
+					if err := f.WaitFor(ctx, h); err != nil {
+						b.Fatal(err)
+					}
+				},
+				func() {
+					appendAll(b, logged, evs, writers)
+					h, _ := logged.Head(ctx)
+					if err := l.WaitFor(ctx, h); err != nil {
+						b.Fatal(err)
+					}
+				},
 			}
+			b.ResetTimer()
+			for round := range rounds {
+				var this [3]time.Duration
+				for k := range 3 {
+					which := (round + k) % 3
+					for i := range evs {
+						evs[i] = benchEvent(512)
+					}
+					start := time.Now()
+					phase[which]()
+					this[which] = time.Since(start)
+					took[which] += this[which]
+				}
+				ratioF = append(ratioF, this[0].Seconds()/this[1].Seconds())
+				ratioL = append(ratioL, this[0].Seconds()/this[2].Seconds())
+			}
+			dPlain, dFollowed, dLogged := took[0], took[1], took[2]
 			b.StopTimer()
 			n := float64(per * rounds)
 			b.ReportMetric(n/dPlain.Seconds(), "plain-events/s")
@@ -236,6 +253,8 @@ func BenchmarkAppendOverhead(b *testing.B) {
 			b.ReportMetric(n/dLogged.Seconds(), "logged-events/s")
 			b.ReportMetric(dPlain.Seconds()/dFollowed.Seconds(), "followed/plain")
 			b.ReportMetric(dPlain.Seconds()/dLogged.Seconds(), "logged/plain")
+			b.ReportMetric(median(ratioF), "followed/plain-median")
+			b.ReportMetric(median(ratioL), "logged/plain-median")
 			b.ReportMetric(0, "ns/op")
 		})
 	}

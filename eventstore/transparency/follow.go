@@ -5,12 +5,20 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/concord-ledger/concord/eventstore"
 )
 
 // maxBatch is the most events the follower hashes and writes at once.
 const maxBatch = 4096
+
+// linger is how long the follower rests after a small batch before
+// taking the next, so that under a steady stream of small commits it wakes
+// (and makes its subscription wake) a few hundred times a second rather
+// than once per commit. The tree lags the log by about this much; nothing
+// waits on it but proofs and checkpoints, which run every few seconds.
+const linger = 5 * time.Millisecond
 
 // Follower keeps a Tree in step with a store: it subscribes to the store's
 // log from the tree's size+1 and appends every event's leaf, in order, in
@@ -82,6 +90,12 @@ func (f *Follower) run(ctx context.Context, sub eventstore.Subscription) {
 		close(f.changed)
 		f.changed = make(chan struct{})
 		f.mu.Unlock()
+		if len(batch) < maxBatch/8 {
+			select {
+			case <-time.After(linger):
+			case <-ctx.Done():
+			}
+		}
 		if ctx.Err() != nil {
 			f.stop(ctx.Err())
 			return

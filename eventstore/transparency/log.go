@@ -40,7 +40,9 @@ const (
 	// PubFile holds the matching verifier key, for auditors and witnesses.
 	PubFile = "checkpoint.pub"
 	// LatestFile holds the latest signed checkpoint note, an anchor kept
-	// outside the store for VerifyStore.
+	// outside the store for VerifyStore. It is rewritten (atomically,
+	// fsynced) on every CheckpointInterval tick and at Close, so it may
+	// lag the latest checkpoint by one interval.
 	LatestFile = "checkpoint.latest"
 	// WitnessesFile lists trusted witness verifier keys, one a line
 	// ('#' starts a comment).
@@ -94,6 +96,7 @@ type Log struct {
 	hasLatest   bool
 	cosigners   map[uint64][]Cosigner
 	lastOther   uint64 // last position seen outside domain.CheckpointStream
+	persisted   uint64 // size of the checkpoint last written to LatestFile
 
 	signMu   sync.Mutex // one checkpoint signed at a time
 	cosignMu sync.Mutex // one cosignature recorded at a time
@@ -404,17 +407,59 @@ func (l *Log) checkpointer() {
 		case <-l.stop:
 			return
 		case <-t.C:
+			// The slow, fsyncing upkeep runs on the clock, not per
+			// checkpoint, so that frequent checkpoints stay cheap.
+			if l.due() {
+				l.sign()
+			}
+			l.persist()
+			continue
 		case <-l.kick:
 		}
-		if !l.due() {
-			continue
+		if l.due() {
+			l.sign()
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		if _, err := l.SignCheckpoint(ctx); err != nil && !errors.Is(err, eventstore.ErrClosed) {
-			l.log.Error("transparency log: sign checkpoint", "err", err)
-		}
-		cancel()
 	}
+}
+
+func (l *Log) sign() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := l.SignCheckpoint(ctx); err != nil && !errors.Is(err, eventstore.ErrClosed) {
+		l.log.Error("transparency log: sign checkpoint", "err", err)
+	}
+}
+
+// persist syncs the tree's files and writes the latest checkpoint to
+// <dir>/checkpoint.latest if it changed since last time. Both are
+// fsynced, so they run on the checkpoint interval and at Close, not for
+// every checkpoint.
+func (l *Log) persist() error {
+	var errs []error
+	if err := l.tree.Sync(); err != nil && !errors.Is(err, ErrClosed) {
+		errs = append(errs, err)
+	}
+	l.mu.Lock()
+	var note string
+	if l.hasLatest && l.latest != l.persisted {
+		note = l.checkpoints[l.latest].cp.Note
+	}
+	latest := l.latest
+	l.mu.Unlock()
+	if note != "" {
+		if err := writeFileAtomic(filepath.Join(l.dir, LatestFile), []byte(note), 0o644); err != nil {
+			errs = append(errs, fmt.Errorf("write latest checkpoint: %w", err))
+		} else {
+			l.mu.Lock()
+			l.persisted = latest
+			l.mu.Unlock()
+		}
+	}
+	err := errors.Join(errs...)
+	if err != nil {
+		l.log.Warn("transparency log: persist", "err", err)
+	}
+	return err
 }
 
 // due reports whether the tree holds events, other than checkpoint
@@ -426,16 +471,13 @@ func (l *Log) due() bool {
 }
 
 // SignCheckpoint signs a checkpoint of the tree as it is now, records it
-// in the store (a CheckpointSigned event in stream "checkpoints") and in
-// <dir>/checkpoint.latest, and returns it. If the tree has not grown since
-// the latest checkpoint it returns that one. The tree's files are synced
-// first, so a durable checkpoint never covers nodes that are not.
+// in the store (a CheckpointSigned event in stream "checkpoints") and
+// returns it. If the tree has not grown since the latest checkpoint it
+// returns that one. <dir>/checkpoint.latest follows on the next interval
+// tick or at Close.
 func (l *Log) SignCheckpoint(ctx context.Context) (Checkpoint, error) {
 	l.signMu.Lock()
 	defer l.signMu.Unlock()
-	if err := l.tree.Sync(); err != nil {
-		return Checkpoint{}, err
-	}
 	size, root := l.tree.Root()
 	l.mu.Lock()
 	if l.hasLatest && l.latest >= size {
@@ -467,9 +509,6 @@ func (l *Log) SignCheckpoint(ctx context.Context) (Checkpoint, error) {
 	cp.Position = res.Positions[0]
 	l.index(eventstore.RecordedEvent{EventData: eventstore.EventData{ID: id, Type: ev.EventType(), Data: data},
 		StreamID: domain.CheckpointStream, Position: cp.Position})
-	if err := writeFileAtomic(filepath.Join(l.dir, LatestFile), []byte(cp.Note), 0o644); err != nil {
-		l.log.Warn("transparency log: write latest checkpoint file", "err", err)
-	}
 	return cp, nil
 }
 
@@ -733,6 +772,9 @@ func (l *Log) Close() error {
 		l.log.Warn("transparency log: store closed before the log; no final checkpoint")
 	}
 	l.follower.Close()
+	if err := l.persist(); err != nil {
+		errs = append(errs, err)
+	}
 	errs = append(errs, l.tree.Close())
 	return errors.Join(errs...)
 }

@@ -53,9 +53,11 @@ func EmptyRoot() []byte { return hasher.EmptyRoot() }
 //
 // A file-backed tree (OpenTree) keeps level L in the append-only file
 // level-LL, node i at byte offset 32*i, so level L holds exactly size>>L
-// nodes. The files are derived data: they are written without fsync as
-// leaves arrive and fsynced by Sync, which then records the size it made
-// durable in the file "state" (with the root at that size). OpenTree
+// nodes. The files are derived data: new nodes gather in memory and are
+// written, without fsync, once 256 KiB have gathered; Sync writes the rest,
+// fsyncs the files and then records the size it made durable in the file
+// "state" (with the root at that size). The Log syncs before signing each
+// checkpoint and on Close. OpenTree
 // trusts only that size, truncates anything beyond it, and checks the
 // stored nodes against the recorded root; whatever is missing is rebuilt
 // from the log by the follower.
@@ -69,9 +71,19 @@ type Tree struct {
 	files   []*os.File // per level, file-backed trees only
 	mem     [][]byte   // per level >= memFrom: the nodes, 32 bytes each
 	memFrom uint
-	pending [][]byte // per level: nodes appended in this batch, not yet written
+	// pending holds, per level of a file-backed tree, the nodes appended
+	// since the last flush; flushed counts the nodes already in the file.
+	// Writing in large flushes instead of after every batch keeps the
+	// follower to a few syscalls per thousands of events.
+	pending      [][]byte
+	flushed      []uint64
+	pendingBytes int
 	rng     *compact.Range
-	root    []byte
+	// rootMu guards the cached root of the current size, computed on
+	// demand (not per batch: that would cost log2(size) hashes each time).
+	rootMu   sync.Mutex
+	root     []byte
+	rootSize uint64
 	closed  bool
 	// syncMu serialises Sync calls so two never interleave state writes.
 	syncMu sync.Mutex
@@ -80,7 +92,7 @@ type Tree struct {
 // NewMemoryTree returns an empty tree held entirely in memory (64 bytes
 // per leaf), for verifiers and tests.
 func NewMemoryTree() *Tree {
-	return &Tree{rng: factory.NewEmptyRange(0), root: hasher.EmptyRoot(), log: slog.New(slog.DiscardHandler)}
+	return &Tree{rng: factory.NewEmptyRange(0), log: slog.New(slog.DiscardHandler)}
 }
 
 type treeState struct {
@@ -127,7 +139,8 @@ var errRebuild = errors.New("merkle tree needs a rebuild")
 // load opens the level files and cuts them to st.Size.
 func (t *Tree) load(st treeState) error {
 	t.closeFiles()
-	t.files, t.mem = nil, nil
+	t.files, t.mem, t.pending, t.flushed, t.pendingBytes = nil, nil, nil, nil, 0
+	t.invalidateRoot()
 	size := st.Size
 	top := uint(bits.Len64(size)) // levels 0..top-1 hold nodes
 	entries, err := os.ReadDir(t.dir)
@@ -159,6 +172,8 @@ func (t *Tree) load(st treeState) error {
 				return fmt.Errorf("merkle tree: %w", err)
 			}
 		}
+		t.flushed[l] = uint64(want / HashSize)
+		t.pending[l] = t.pending[l][:0]
 		if uint(l) >= t.memFrom && want > 0 {
 			b := make([]byte, want)
 			if _, err := f.ReadAt(b, 0); err != nil {
@@ -181,9 +196,9 @@ func (t *Tree) load(st treeState) error {
 		return fmt.Errorf("%w: %v", errRebuild, err)
 	}
 	t.rng = rng
-	t.root = rootOf(rng)
-	if st.Root != "" && hex.EncodeToString(t.root) != st.Root {
-		return fmt.Errorf("%w: root at size %d is %x, state says %s", errRebuild, size, t.root, st.Root)
+	root := t.currentRoot()
+	if st.Root != "" && hex.EncodeToString(root) != st.Root {
+		return fmt.Errorf("%w: root at size %d is %x, state says %s", errRebuild, size, root, st.Root)
 	}
 	return nil
 }
@@ -209,6 +224,7 @@ func (t *Tree) file(l uint) (*os.File, error) {
 	for uint(len(t.mem)) <= l {
 		t.mem = append(t.mem, nil)
 		t.pending = append(t.pending, nil)
+		t.flushed = append(t.flushed, 0)
 		if t.dir != "" {
 			t.files = append(t.files, nil)
 		}
@@ -224,6 +240,23 @@ func (t *Tree) file(l uint) (*os.File, error) {
 		t.files[l] = f
 	}
 	return t.files[l], nil
+}
+
+// currentRoot returns the root at the current size. Requires t.mu held
+// (for reading is enough).
+func (t *Tree) currentRoot() []byte {
+	t.rootMu.Lock()
+	defer t.rootMu.Unlock()
+	if t.root == nil || t.rootSize != t.rng.End() {
+		t.root, t.rootSize = rootOf(t.rng), t.rng.End()
+	}
+	return t.root
+}
+
+func (t *Tree) invalidateRoot() {
+	t.rootMu.Lock()
+	t.root = nil
+	t.rootMu.Unlock()
 }
 
 func rootOf(r *compact.Range) []byte {
@@ -247,6 +280,13 @@ func (t *Tree) node(id compact.NodeID, buf []byte) ([]byte, error) {
 	}
 	if l >= uint(len(t.files)) || t.files[l] == nil {
 		return nil, fmt.Errorf("merkle tree: node %d/%d not stored", l, id.Index)
+	}
+	if id.Index >= t.flushed[l] {
+		off := (id.Index - t.flushed[l]) * HashSize
+		if off+HashSize > uint64(len(t.pending[l])) {
+			return nil, fmt.Errorf("merkle tree: node %d/%d not stored", l, id.Index)
+		}
+		return t.pending[l][off : off+HashSize : off+HashSize], nil
 	}
 	if cap(buf) < HashSize {
 		buf = make([]byte, HashSize)
@@ -272,7 +312,7 @@ func (t *Tree) Size() uint64 {
 func (t *Tree) Root() (uint64, []byte) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	return t.rng.End(), bytes.Clone(t.root)
+	return t.rng.End(), bytes.Clone(t.currentRoot())
 }
 
 // AppendLeaves appends leaf hashes (each HashSize bytes) as leaves
@@ -301,6 +341,7 @@ func (t *Tree) AppendLeaves(first uint64, leaves [][]byte) error {
 		}
 		if t.dir != "" {
 			t.pending[id.Level] = append(t.pending[id.Level], h...)
+			t.pendingBytes += len(h)
 		}
 	}
 	for _, h := range leaves {
@@ -311,7 +352,7 @@ func (t *Tree) AppendLeaves(first uint64, leaves [][]byte) error {
 			return fmt.Errorf("merkle tree: %w", err)
 		}
 	}
-	if verr == nil {
+	if verr == nil && t.pendingBytes >= flushBytes {
 		verr = t.flushPending()
 	}
 	if verr != nil {
@@ -325,27 +366,30 @@ func (t *Tree) AppendLeaves(first uint64, leaves [][]byte) error {
 		}
 		return verr
 	}
-	t.root = rootOf(t.rng)
 	return nil
 }
 
-// flushPending writes the batch's new nodes at the end of their level
-// files. Requires t.mu held for writing.
+// flushBytes is how many bytes of new nodes a file-backed tree gathers
+// in memory before writing them to their files.
+const flushBytes = 256 << 10
+
+// flushPending writes the nodes gathered since the last flush at the end
+// of their level files. Requires t.mu held for writing.
 func (t *Tree) flushPending() error {
 	if t.dir == "" {
 		return nil
 	}
-	size := t.rng.End()
 	for l, p := range t.pending {
 		if len(p) == 0 {
 			continue
 		}
-		end := int64(size>>uint(l)) * HashSize
-		if _, err := t.files[l].WriteAt(p, end-int64(len(p))); err != nil {
+		if _, err := t.files[l].WriteAt(p, int64(t.flushed[l])*HashSize); err != nil {
 			return fmt.Errorf("merkle tree: write level %d: %w", l, err)
 		}
+		t.flushed[l] += uint64(len(p) / HashSize)
 		t.pending[l] = p[:0]
 	}
+	t.pendingBytes = 0
 	return nil
 }
 
@@ -377,7 +421,7 @@ func (t *Tree) RootAt(size uint64) ([]byte, error) {
 		return nil, fmt.Errorf("%w: root at size %d asked of a tree of size %d", ErrSizeBeyondTree, size, t.rng.End())
 	}
 	if size == t.rng.End() {
-		return bytes.Clone(t.root), nil
+		return bytes.Clone(t.currentRoot()), nil
 	}
 	if size == 0 {
 		return hasher.EmptyRoot(), nil
@@ -472,14 +516,18 @@ func (t *Tree) Sync() error {
 	}
 	t.syncMu.Lock()
 	defer t.syncMu.Unlock()
-	t.mu.RLock()
+	t.mu.Lock()
 	if t.closed {
-		t.mu.RUnlock()
+		t.mu.Unlock()
 		return ErrClosed
 	}
-	st := treeState{Size: t.rng.End(), Root: hex.EncodeToString(t.root)}
+	if err := t.flushPending(); err != nil {
+		t.mu.Unlock()
+		return err
+	}
+	st := treeState{Size: t.rng.End(), Root: hex.EncodeToString(t.currentRoot())}
 	files := append([]*os.File(nil), t.files...)
-	t.mu.RUnlock()
+	t.mu.Unlock()
 	// Appends made after the snapshot only add beyond it, so syncing the
 	// files now covers at least st.Size leaves.
 	for _, f := range files {
@@ -500,8 +548,9 @@ func (t *Tree) Reset() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.dir == "" {
-		t.mem, t.pending = nil, nil
-		t.rng, t.root = factory.NewEmptyRange(0), hasher.EmptyRoot()
+		t.mem, t.pending, t.flushed = nil, nil, nil
+		t.rng = factory.NewEmptyRange(0)
+		t.invalidateRoot()
 		return nil
 	}
 	if err := os.Remove(filepath.Join(t.dir, stateFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
