@@ -78,13 +78,13 @@ type Tree struct {
 	pending      [][]byte
 	flushed      []uint64
 	pendingBytes int
-	rng     *compact.Range
+	rng          *compact.Range
 	// rootMu guards the cached root of the current size, computed on
 	// demand (not per batch: that would cost log2(size) hashes each time).
 	rootMu   sync.Mutex
 	root     []byte
 	rootSize uint64
-	closed  bool
+	closed   bool
 	// syncMu serialises Sync calls so two never interleave state writes.
 	syncMu sync.Mutex
 }
