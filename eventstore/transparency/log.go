@@ -64,7 +64,9 @@ type Options struct {
 	// unsigned (default 1000).
 	CheckpointEvery uint64
 	// CheckpointInterval signs a checkpoint this often when any event is
-	// unsigned (default 10s). Checkpoints are also signed on Close.
+	// unsigned (default 10s). Checkpoints are also signed on Close. On the
+	// same tick the tree's files are fsynced and checkpoint.latest is
+	// rewritten.
 	CheckpointInterval time.Duration
 	// Witnesses are the note verifier keys of trusted witnesses, in
 	// addition to those listed in <dir>/witnesses.

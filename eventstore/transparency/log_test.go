@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -52,6 +53,9 @@ func openLog(t testing.TB, s eventstore.Store, dir string, opts transparency.Opt
 	t.Helper()
 	if opts.CheckpointInterval == 0 {
 		opts.CheckpointInterval = time.Hour // tests trigger checkpoints by count or by hand
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	l, err := transparency.Open(context.Background(), s, dir, opts)
 	if err != nil {
@@ -188,7 +192,7 @@ func TestLogCheckpointsProofsAndReopen(t *testing.T) {
 	if got := l.Tree().Size(); got != last {
 		t.Fatalf("tree size after reopen=%d, want %d", got, last)
 	}
-	if _, err := transparency.Open(ctx, s, t.TempDir(), transparency.Options{KeyFile: filepath.Join(dir, transparency.KeyFile), Origin: "other"}); !errors.Is(err, transparency.ErrBadKey) {
+	if _, err := transparency.Open(ctx, s, t.TempDir(), transparency.Options{Logger: slog.New(slog.DiscardHandler), KeyFile: filepath.Join(dir, transparency.KeyFile), Origin: "other"}); !errors.Is(err, transparency.ErrBadKey) {
 		t.Errorf("open with a key of another origin: %v, want ErrBadKey", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -21,7 +22,7 @@ func fakeLeaves(from, n int) [][]byte {
 
 func mustOpenTree(t *testing.T, dir string) *Tree {
 	t.Helper()
-	tr, err := OpenTree(dir, nil)
+	tr, err := OpenTree(dir, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatalf("open tree: %v", err)
 	}
