@@ -190,8 +190,6 @@ func Verify(r io.Reader, v note.Verifier, progress func(Progress)) (transparency
 	lr := newLineReader(r)
 	c := transparency.NewChecker(v)
 	var p Progress
-	// lines maps each position seen to its line, for reporting repeats.
-	lines := map[uint64]int{}
 	var trailer *transparency.Checkpoint
 	trailerLine := 0
 	for {
@@ -217,9 +215,8 @@ func Verify(r io.Reader, v note.Verifier, progress func(Progress)) (transparency
 		}
 		e := l.Event
 		if e.Position != next {
-			return c.Report(), lineErr(lr.n, classify(lr, e.Position, next, lines))
+			return c.Report(), lineErr(lr.n, classify(lr, e.Position, next))
 		}
-		lines[e.Position] = lr.n
 		if err := c.Add(e); err != nil {
 			return c.Report(), lineErr(lr.n, err)
 		}
@@ -255,14 +252,15 @@ func Verify(r io.Reader, v note.Verifier, progress func(Progress)) (transparency
 // classify explains a position that is not the next one: a repeat
 // (inserted), a jump whose missing position comes later (reordered), or a
 // jump whose missing position never comes (missing). It reads the rest of
-// the export to tell the last two apart.
-func classify(lr *lineReader, got, want uint64, lines map[uint64]int) *transparency.VerifyError {
+// the export to tell the last two apart. Until the first problem, line n
+// holds position n, so a repeat's first line is its position.
+func classify(lr *lineReader, got, want uint64) *transparency.VerifyError {
+	if got == 0 {
+		return &transparency.VerifyError{Position: want, Problem: transparency.Inserted, Reason: "an event claims position 0, which does not exist"}
+	}
 	if got < want {
-		if first, ok := lines[got]; ok {
-			return &transparency.VerifyError{Position: got, Problem: transparency.Inserted,
-				Reason: fmt.Sprintf("position %d appears again (first at line %d)", got, first)}
-		}
-		return &transparency.VerifyError{Position: got, Problem: transparency.Inserted, Reason: fmt.Sprintf("position %d where %d was due", got, want)}
+		return &transparency.VerifyError{Position: got, Problem: transparency.Inserted,
+			Reason: fmt.Sprintf("position %d appears again (first at line %d)", got, got)}
 	}
 	at := lr.n
 	for {
