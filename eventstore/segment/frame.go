@@ -55,6 +55,11 @@ const (
 // returns the payload (aliasing data) and the offset of the next frame.
 func parseFrame(data []byte, off int64) (payload []byte, next int64, st frameStatus) {
 	if off+frameHeaderSize > int64(len(data)) {
+		for _, b := range data[off:] {
+			if b != 0 {
+				return nil, off, frameTorn // part of a header
+			}
+		}
 		return nil, off, frameEnd
 	}
 	n := int64(binary.BigEndian.Uint32(data[off:]))

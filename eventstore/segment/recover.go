@@ -159,6 +159,9 @@ func (s *Store) recover(ctx context.Context) error {
 		return err
 	}
 	head := next - 1
+	if m.last == 0 && head > 0 {
+		s.log.Warn("segment store: the index covered nothing; rebuilding it from the log", "dir", s.dir, "events", head)
+	}
 	if head < mustReach {
 		return fmt.Errorf("%w: the log ends at position %d but the index had covered %d: acknowledged events are missing", eventstore.ErrCorrupt, head, mustReach)
 	}

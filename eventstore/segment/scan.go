@@ -84,7 +84,8 @@ func (sc *scanner) next() ([]byte, frameStatus, error) {
 		return nil, frameEnd, err
 	}
 	if sc.w-sc.r < frameHeaderSize {
-		return nil, frameEnd, nil
+		_, _, st := parseFrame(sc.buf[sc.r:sc.w], 0)
+		return nil, st, nil
 	}
 	n := int(binary.BigEndian.Uint32(sc.buf[sc.r:]))
 	if n == 0 {
