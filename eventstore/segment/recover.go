@@ -27,10 +27,12 @@ import (
 //  4. In the last segment, the first record that fails (or the zero length
 //     that ends the data) is the end of the log. Only the one write in
 //     flight at a crash can have left bytes after it, and a write is at
-//     most maxAppendBytes long, so any non-zero byte further than that is
-//     damage to acknowledged data: ErrCorrupt. Non-zero bytes within that
-//     window are zeroed and the segment synced, so a later recovery can
-//     never mistake them for records.
+//     most maxAppendBytes long, so a non-zero byte further than that (in
+//     the tailBand after the window) is damage to acknowledged data:
+//     ErrCorrupt. Non-zero bytes within that window are zeroed and the
+//     segment synced, so a later recovery can never mistake them for
+//     records. Damage closer than maxAppendBytes to the end of the data
+//     cannot be told from a torn write and is cut like one.
 
 // recoverBatch is how many records recovery indexes per bbolt transaction.
 const recoverBatch = 1 << 16
@@ -199,13 +201,27 @@ func (s *Store) resetIndex() error {
 	return nil
 }
 
+// tailBand is how much of the last segment recovery checks beyond the
+// window one unfinished write can reach (rule 4). Acknowledged records
+// that a damaged spot cut off from the rest of the log would lie right
+// there, so checking a band rather than the whole rest of a 256 MiB
+// segment finds them, at a bounded cost on every Open.
+const tailBand = 1 << 20
+
 // cutTail makes off the end of the last segment's data (rule 4).
 func (s *Store) cutTail(sg *segment, off int64, clean bool, why string) error {
 	size, err := sg.size()
 	if err != nil {
 		return err
 	}
-	last, err := lastNonZero(sg.f, off, size)
+	window := min(size, off+maxAppendBytes)
+	if beyond, err := lastNonZero(sg.f, window, min(size, window+tailBand)); err != nil {
+		return fmt.Errorf("check tail of %s: %w", segmentName(sg.base), err)
+	} else if beyond >= 0 {
+		return fmt.Errorf("%w: segment %s: the log ends at offset %d (%s) but holds data at offset %d, beyond what one unfinished write can leave",
+			eventstore.ErrCorrupt, segmentName(sg.base), off, why, beyond)
+	}
+	last, err := lastNonZero(sg.f, off, window)
 	if err != nil {
 		return fmt.Errorf("check tail of %s: %w", segmentName(sg.base), err)
 	}
@@ -214,10 +230,6 @@ func (s *Store) cutTail(sg *segment, off int64, clean bool, why string) error {
 			s.log.Warn("segment store: cut torn tail", "segment", segmentName(sg.base), "offset", off, "reason", why)
 		}
 		return nil
-	}
-	if last >= off+maxAppendBytes {
-		return fmt.Errorf("%w: segment %s: the log ends at offset %d (%s) but holds data at offset %d, beyond what one unfinished write can leave",
-			eventstore.ErrCorrupt, segmentName(sg.base), off, why, last)
 	}
 	s.log.Warn("segment store: cut torn tail", "segment", segmentName(sg.base), "offset", off, "reason", why, "bytes", last+1-off)
 	zeros := make([]byte, min(last+1-off, 1<<20))
