@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/concord-ledger/concord/eventstore"
@@ -188,54 +189,73 @@ type indexEntry struct {
 
 // put indexes entries, which continue the positions the index covers, in
 // one transaction.
+//
+// bbolt inserts into an in-memory node by shifting the entries after the
+// new key, and splits nodes only at commit, so keys inserted out of order
+// make a large transaction quadratic. put therefore sorts each bucket's
+// keys first (positions and times already are in order).
 func (x *index) put(entries []indexEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	return x.db.Update(func(tx *bolt.Tx) error {
-		streams, heads, ids := tx.Bucket(bucketStreams), tx.Bucket(bucketHeads), tx.Bucket(bucketIDs)
-		positions, times := tx.Bucket(bucketPositions), tx.Bucket(bucketTimes)
-		// bbolt keeps the slices it is given until commit, so every key and
-		// value lives in one arena for the transaction.
-		arena := make([]byte, 0, len(entries)*96)
-		last := make(map[string]uint64)
-		for _, e := range entries {
-			ev := e.ev
-			var loc [16]byte
-			binary.BigEndian.PutUint64(loc[:], ev.Position)
-			binary.BigEndian.PutUint64(loc[8:], uint64(e.off))
-
-			start := len(arena)
-			arena = append(arena, loc[:]...)
-			locV := arena[start:len(arena):len(arena)]
-
-			start = len(arena)
-			arena = streamKey(arena, ev.StreamID, ev.Revision)
-			if err := streams.Put(arena[start:len(arena):len(arena)], locV); err != nil {
-				return err
-			}
-			start = len(arena)
-			arena = append(arena, ev.ID[:]...)
-			if err := ids.Put(arena[start:len(arena):len(arena)], locV); err != nil {
-				return err
-			}
-			last[ev.StreamID] = ev.Revision
-			if ev.Position%sparseEvery == 1 {
-				offV := locV[8:16:16]
-				if err := positions.Put(locV[0:8:8], offV); err != nil {
-					return err
-				}
-				start = len(arena)
-				arena = timeKey(arena, ev.RecordedAt)
-				arena = append(arena, loc[:8]...)
-				if err := times.Put(arena[start:len(arena):len(arena)], offV); err != nil {
-					return err
-				}
-			}
+	type kv struct{ k, v []byte }
+	// Every key and value lives in one arena: bbolt keeps the slices it is
+	// given until commit.
+	arena := make([]byte, 0, len(entries)*(16+16+8+20+8)+len(entries)*24)
+	alloc := func(n int) []byte {
+		if len(arena)+n > cap(arena) {
+			arena = make([]byte, 0, max(n, 64<<10))
 		}
-		for stream, rev := range last {
-			if err := heads.Put([]byte(stream), binary.BigEndian.AppendUint64(nil, rev)); err != nil {
-				return err
+		b := arena[len(arena) : len(arena)+n : len(arena)+n]
+		arena = arena[:len(arena)+n]
+		return b
+	}
+	streams := make([]kv, 0, len(entries))
+	ids := make([]kv, 0, len(entries))
+	var positions, times []kv
+	last := make(map[string]uint64)
+	for _, e := range entries {
+		ev := e.ev
+		loc := alloc(16)
+		binary.BigEndian.PutUint64(loc, ev.Position)
+		binary.BigEndian.PutUint64(loc[8:], uint64(e.off))
+		sk := alloc(len(ev.StreamID) + 1 + 8)
+		streamKey(sk[:0], ev.StreamID, ev.Revision)
+		streams = append(streams, kv{sk, loc})
+		ik := alloc(16)
+		copy(ik, ev.ID[:])
+		ids = append(ids, kv{ik, loc})
+		last[ev.StreamID] = ev.Revision
+		if ev.Position%sparseEvery == 1 {
+			positions = append(positions, kv{loc[0:8:8], loc[8:16:16]})
+			tk := alloc(20)
+			timeKey(tk[:0], ev.RecordedAt)
+			copy(tk[12:], loc[:8])
+			times = append(times, kv{tk, loc[8:16:16]})
+		}
+	}
+	heads := make([]kv, 0, len(last))
+	for stream, rev := range last {
+		heads = append(heads, kv{[]byte(stream), binary.BigEndian.AppendUint64(nil, rev)})
+	}
+	byKey := func(a, b kv) int { return bytes.Compare(a.k, b.k) }
+	slices.SortFunc(streams, byKey)
+	slices.SortFunc(ids, byKey)
+	slices.SortFunc(heads, byKey)
+
+	return x.db.Update(func(tx *bolt.Tx) error {
+		for _, b := range []struct {
+			name []byte
+			kvs  []kv
+		}{
+			{bucketStreams, streams}, {bucketIDs, ids}, {bucketHeads, heads},
+			{bucketPositions, positions}, {bucketTimes, times},
+		} {
+			bk := tx.Bucket(b.name)
+			for _, p := range b.kvs {
+				if err := bk.Put(p.k, p.v); err != nil {
+					return err
+				}
 			}
 		}
 		final := entries[len(entries)-1]
