@@ -30,9 +30,11 @@ func (s *Store) indexLoop() {
 }
 
 // indexOnce indexes the whole current tail in one bbolt transaction, then
-// removes it from memory. Only the indexer (or Close, once the indexer has
-// stopped) calls it.
+// removes it from memory. The indexer calls it, and Close once more after
+// the indexer has stopped.
 func (s *Store) indexOnce() error {
+	s.indexMu.Lock()
+	defer s.indexMu.Unlock()
 	s.mu.RLock()
 	tail, indexed := s.tail, s.indexed
 	s.mu.RUnlock()

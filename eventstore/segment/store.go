@@ -51,9 +51,9 @@ const (
 // segments to exercise rolling).
 const MinSegmentSize = 4 << 10
 
-// Index lag limits: the committer wakes the indexer early once this many
-// events wait in memory, and stops committing (back-pressure) while twice
-// maxIndexLag do.
+// Index lag limits: the committer wakes the indexer early once
+// kickIndexLag events wait in memory for the index, and stops committing
+// (back-pressure) while maxIndexLag do, which bounds the tail's memory.
 const (
 	kickIndexLag = 1 << 15
 	maxIndexLag  = 1 << 18
@@ -140,6 +140,9 @@ type Store struct {
 	stopIndex  chan struct{}
 	indexDone  chan struct{}
 	done       chan struct{} // closed by Close: ends subscriptions
+
+	// indexMu makes index commits one at a time.
+	indexMu sync.Mutex
 
 	// mu guards the published state.
 	mu          sync.RWMutex
