@@ -345,11 +345,14 @@ type committer struct {
 	ends      []int  // where each record ends in buf
 }
 
-// pending is an event of a group not yet known to be published.
+// pending is an event of a group not yet known to be published: the
+// group's i-th event.
 type pending struct {
-	ev  *eventstore.RecordedEvent
-	seq uint64
+	g *group
+	i int
 }
+
+func (p pending) ev() *eventstore.RecordedEvent { return &p.g.evs[p.i].ev }
 
 func answer(r *request, res eventstore.AppendResult, err error) {
 	r.res, r.err = res, err
@@ -378,10 +381,10 @@ func (c *committer) reclaim() {
 		g := c.inflight[0]
 		for i := range g.evs {
 			ev := &g.evs[i].ev
-			if p, ok := c.pendIDs[ev.ID]; ok && p.seq == g.seq {
+			if p, ok := c.pendIDs[ev.ID]; ok && p.g == g {
 				delete(c.pendIDs, ev.ID)
 			}
-			if p, ok := c.pendHeads[ev.StreamID]; ok && p.seq == g.seq {
+			if p, ok := c.pendHeads[ev.StreamID]; ok && p.g == g {
 				delete(c.pendHeads, ev.StreamID)
 			}
 		}
@@ -451,7 +454,7 @@ func (c *committer) decide(g *group, r *request, indexed uint64) error {
 	for i := range r.events {
 		var ev *eventstore.RecordedEvent
 		if p, ok := c.pendIDs[r.events[i].ID]; ok {
-			ev = p.ev
+			ev = p.ev()
 		} else if p, ok := s.tailIDs[r.events[i].ID]; ok {
 			ev = &s.tail[p-indexed-1].ev
 		}
@@ -466,7 +469,7 @@ func (c *committer) decide(g *group, r *request, indexed uint64) error {
 	var head int64
 	known := false
 	if p, ok := c.pendHeads[r.stream]; ok {
-		head, known = int64(p.ev.Revision), true
+		head, known = int64(p.ev().Revision), true
 	} else if ps := s.tailStreams[r.stream]; len(ps) > 0 {
 		head, known = int64(s.tail[ps[len(ps)-1]-indexed-1].ev.Revision), true
 	} else if indexed <= r.pre.indexedAt {
@@ -525,20 +528,18 @@ func (c *committer) decide(g *group, r *request, indexed uint64) error {
 		if !e.Metadata.EffectiveAt.IsZero() {
 			e.Metadata.EffectiveAt = e.Metadata.EffectiveAt.UTC()
 		}
-		// Each event is allocated on its own so the pending maps can point
-		// at it while g.evs grows.
-		ev := &eventstore.RecordedEvent{
+		g.evs = append(g.evs, tailEntry{ev: eventstore.RecordedEvent{
 			EventData:  e,
 			StreamID:   r.stream,
 			Revision:   rev + uint64(i),
 			Position:   c.next,
 			RecordedAt: g.now,
-		}
-		g.evs = append(g.evs, tailEntry{ev: *ev})
-		c.buf = appendRecord(c.buf, ev)
+		}})
+		p := pending{g, len(g.evs) - 1}
+		c.buf = appendRecord(c.buf, p.ev())
 		c.ends = append(c.ends, len(c.buf))
-		c.pendIDs[e.ID] = pending{ev, g.seq}
-		c.pendHeads[r.stream] = pending{ev, g.seq}
+		c.pendIDs[e.ID] = p
+		c.pendHeads[r.stream] = p
 		res.Positions[i] = c.next
 		c.next++
 	}
