@@ -1,0 +1,153 @@
+// Package views holds Concord's read models: one projection per view
+// (communities, Leadership Team, elections, proposals, resources, loans,
+// progress, accountability, celebrating, the audit timeline…), each a pure
+// fold of the global log, and a Reader that answers any of them live, as
+// known at a past position or time, or as corrected now.
+package views
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/concord-ledger/concord/domain"
+	"github.com/concord-ledger/concord/eventstore"
+	"github.com/concord-ledger/concord/projections"
+)
+
+var (
+	regMu    sync.Mutex
+	registry = map[string]projections.Factory{}
+)
+
+// register adds a view's factory; each view file calls it from init.
+// It panics on a duplicate name (a programming error caught by every test).
+func register(f projections.Factory) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	name := f().Name()
+	if _, dup := registry[name]; dup {
+		panic("views: duplicate view " + name)
+	}
+	registry[name] = f
+}
+
+// All returns the factories of every view, ordered by name, for
+// projections.Open.
+func All() []projections.Factory {
+	regMu.Lock()
+	defer regMu.Unlock()
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	out := make([]projections.Factory, len(names))
+	for i, n := range names {
+		out[i] = registry[n]
+	}
+	return out
+}
+
+// Names returns the names of every view, sorted.
+func Names() []string {
+	fs := All()
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = f().Name()
+	}
+	return out
+}
+
+func factory(name string) (projections.Factory, bool) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	f, ok := registry[name]
+	return f, ok
+}
+
+// AsOf says which reading of the ledger a query wants. The zero value is
+// "now, live". Position (if not zero) or else Time (if not zero) select
+// the ledger as known then; Corrected selects today's knowledge with every
+// correction applied from its effective date, up to Time (zero: no limit).
+type AsOf struct {
+	Position  uint64
+	Time      time.Time
+	Corrected bool
+}
+
+// Live reports whether a is the live, current reading.
+func (a AsOf) Live() bool { return a.Position == 0 && a.Time.IsZero() && !a.Corrected }
+
+// Describe says in words which reading a is, for banners and report footers.
+func (a AsOf) Describe() string {
+	switch {
+	case a.Corrected && a.Time.IsZero():
+		return "as corrected now"
+	case a.Corrected:
+		return "as corrected now, effective on " + a.Time.UTC().Format(time.RFC3339)
+	case a.Position != 0:
+		return fmt.Sprintf("as known at ledger position %d", a.Position)
+	case !a.Time.IsZero():
+		return "as known on " + a.Time.UTC().Format(time.RFC3339)
+	}
+	return "now"
+}
+
+// ErrUnknownView is returned for a view name that is not registered.
+var ErrUnknownView = errors.New("views: unknown view")
+
+// Reader answers views live or as of a past moment.
+type Reader struct {
+	Engine *projections.Engine
+	Store  eventstore.Store
+	Codec  *domain.Codec
+}
+
+// View calls fn with the view named name as read at a, and returns the
+// ledger position the state reflects. fn must not keep the projection
+// after it returns (the live one is shared and read-locked during fn).
+// Returns ErrUnknownView for an unknown name and projections.ErrFutureAsOf
+// for a position beyond the log.
+func (r *Reader) View(ctx context.Context, name string, a AsOf, fn func(projections.Projection) error) (uint64, error) {
+	f, ok := factory(name)
+	if !ok {
+		return 0, fmt.Errorf("%w: %q", ErrUnknownView, name)
+	}
+	switch {
+	case a.Corrected:
+		p := f()
+		pos, err := projections.FoldCorrected(ctx, r.Store, r.Codec, p, a.Time)
+		if err != nil {
+			return 0, fmt.Errorf("view %s as corrected: %w", name, err)
+		}
+		return pos, fn(p)
+	case a.Position != 0:
+		p, err := r.Engine.AsOf(ctx, name, a.Position)
+		if err != nil {
+			return 0, fmt.Errorf("view %s as of position %d: %w", name, a.Position, err)
+		}
+		return a.Position, fn(p)
+	case !a.Time.IsZero():
+		p, pos, err := r.Engine.AsOfTime(ctx, name, a.Time)
+		if err != nil {
+			return 0, fmt.Errorf("view %s as of %s: %w", name, a.Time.Format(time.RFC3339), err)
+		}
+		return pos, fn(p)
+	}
+	return r.Engine.View(name, fn)
+}
+
+// Read is View for a caller that wants the view's concrete type V.
+func Read[V projections.Projection](ctx context.Context, r *Reader, name string, a AsOf, fn func(V) error) (uint64, error) {
+	return r.View(ctx, name, a, func(p projections.Projection) error {
+		v, ok := p.(V)
+		if !ok {
+			return fmt.Errorf("views: %s is %T, not the type asked for", name, p)
+		}
+		return fn(v)
+	})
+}
