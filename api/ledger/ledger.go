@@ -1,0 +1,253 @@
+// Package ledger assembles a running Concord ledger from a data directory:
+// the event store (the embedded segment log, or KurrentDB), the keyring that
+// seals personal data, the codec and command handler, the governance and
+// partnership services, the projection engine with every view, and the
+// transparency log. The HTTP API, the web pages and the command line all
+// open the ledger through Open, so they see one wiring.
+//
+// Layout of a data directory:
+//
+//	events/          the segment store (absent with KurrentDB)
+//	keys/            per-person and per-ballot keys (eventstore/keyring)
+//	projections.db   projection checkpoints and snapshots
+//	checkpoint.key   the ed25519 key that signs checkpoints (and .pub)
+//	merkle/          the Merkle tree's stored nodes
+//	witnesses        trusted witnesses' verifier keys
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/concord-ledger/concord/domain"
+	"github.com/concord-ledger/concord/domain/governance"
+	"github.com/concord-ledger/concord/domain/partnership"
+	"github.com/concord-ledger/concord/eventstore"
+	"github.com/concord-ledger/concord/eventstore/domainlog"
+	"github.com/concord-ledger/concord/eventstore/keyring"
+	"github.com/concord-ledger/concord/eventstore/kurrentdb"
+	"github.com/concord-ledger/concord/eventstore/memory"
+	"github.com/concord-ledger/concord/eventstore/segment"
+	"github.com/concord-ledger/concord/eventstore/transparency"
+	"github.com/concord-ledger/concord/projections"
+	"github.com/concord-ledger/concord/projections/views"
+)
+
+// Names inside a data directory.
+const (
+	EventsDir       = "events"
+	ProjectionsFile = "projections.db"
+)
+
+// Config says where the ledger lives and how it runs. The zero value is an
+// in-memory ledger (for tests and trials): nothing survives Close.
+type Config struct {
+	// DataDir holds the ledger's files; "" keeps everything in memory.
+	DataDir string
+	// KurrentDBURL, when set, stores events in KurrentDB instead of the
+	// embedded segment log (keys, projections and the Merkle tree stay in
+	// DataDir, which is then required).
+	KurrentDBURL string
+	// KurrentDBPrefix is the stream prefix on a shared KurrentDB server.
+	KurrentDBPrefix string
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Logger receives diagnostics (default slog.Default()).
+	Logger *slog.Logger
+	// NoTransparency skips the Merkle log and signed checkpoints.
+	NoTransparency bool
+	// Transparency configures the Merkle log (Logger defaults to Logger).
+	Transparency transparency.Options
+	// Projections configures the projection engine (Logger defaults to Logger).
+	Projections projections.Options
+	// Segment configures the embedded store (Now and Logger default to the above).
+	Segment segment.Options
+}
+
+// Keys is the keyring the ledger seals personal data and ballots with.
+type Keys interface {
+	domain.Keyring
+	// Erase destroys subject's key for good (crypto-shredding).
+	Erase(subject string) error
+	// IsErased reports whether subject's key was destroyed.
+	IsErased(subject string) bool
+}
+
+// Ledger is an open ledger. Its fields are ready to use until Close.
+type Ledger struct {
+	Store       eventstore.Store
+	Keys        Keys
+	Codec       *domain.Codec
+	Handler     *domain.Handler
+	Governance  *governance.Service
+	Partnership *partnership.Service
+	Directory   *governance.Directory
+	Engine      *projections.Engine
+	Views       *views.Reader
+	// Log is the transparency log; nil with NoTransparency.
+	Log     *transparency.Log
+	DataDir string
+	// Backend names the event store: "segment", "kurrentdb" or "memory".
+	Backend string
+
+	logger  *slog.Logger
+	tmpDir  string // an in-memory ledger's scratch directory, removed by Close
+	closers []func() error
+}
+
+// Open opens (creating if needed) the ledger described by cfg and restores
+// every projection from its checkpoint; call Run or CatchUp to bring them
+// up to date. On error, whatever was opened is closed again.
+func Open(ctx context.Context, cfg Config) (_ *Ledger, err error) {
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	l := &Ledger{DataDir: cfg.DataDir, logger: logger}
+	defer func() {
+		if err != nil {
+			_ = l.Close()
+		}
+	}()
+
+	dir := cfg.DataDir
+	if dir == "" {
+		if cfg.KurrentDBURL != "" {
+			return nil, errors.New("open ledger: KurrentDB needs a data directory for keys and projections")
+		}
+		tmp, err := os.MkdirTemp("", "concord-memory-")
+		if err != nil {
+			return nil, fmt.Errorf("open ledger: %w", err)
+		}
+		l.closers = append(l.closers, func() error { return os.RemoveAll(tmp) })
+		l.tmpDir, dir = tmp, tmp
+	} else if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("open ledger: create data directory: %w", err)
+	}
+
+	// The event store.
+	switch {
+	case cfg.KurrentDBURL != "":
+		s, err := kurrentdb.Open(ctx, cfg.KurrentDBURL, kurrentdb.Options{StreamPrefix: cfg.KurrentDBPrefix, Logger: logger})
+		if err != nil {
+			return nil, fmt.Errorf("open ledger: connect to KurrentDB: %w", err)
+		}
+		l.Store, l.Backend = s, "kurrentdb"
+	case cfg.DataDir == "":
+		l.Store, l.Backend = memory.New(memory.Options{Now: now}), "memory"
+	default:
+		so := cfg.Segment
+		if so.Now == nil {
+			so.Now = now
+		}
+		if so.Logger == nil {
+			so.Logger = logger
+		}
+		s, err := segment.Open(ctx, filepath.Join(dir, EventsDir), so)
+		if err != nil {
+			return nil, fmt.Errorf("open ledger: open the event store: %w", err)
+		}
+		l.Store, l.Backend = s, "segment"
+	}
+	l.closers = append(l.closers, l.Store.Close)
+
+	// Keys, codec, handler, services.
+	if cfg.DataDir == "" {
+		l.Keys = memoryKeys{domain.NewMemoryKeyring()}
+	} else {
+		k, err := keyring.Open(dir)
+		if err != nil {
+			return nil, fmt.Errorf("open ledger: open the keyring: %w", err)
+		}
+		l.Keys = k
+		l.closers = append(l.closers, k.Close)
+	}
+	l.Codec = &domain.Codec{Keys: l.Keys}
+	l.Handler = domain.NewHandler(domainlog.Log{Store: l.Store}, l.Codec)
+	l.Governance = governance.NewService(l.Handler, governance.KeyringBallotBox{Keys: l.Keys})
+	l.Directory = governance.NewDirectory(l.Handler)
+	l.Partnership = partnership.NewService(l.Handler, l.Directory)
+
+	// Transparency log before projections, so that it closes after them
+	// (closers run in reverse) but before the store.
+	if !cfg.NoTransparency {
+		to := cfg.Transparency
+		if to.Logger == nil {
+			to.Logger = logger
+		}
+		tl, err := transparency.Open(ctx, l.Store, dir, to)
+		if err != nil {
+			return nil, fmt.Errorf("open ledger: open the transparency log: %w", err)
+		}
+		l.Log = tl
+		l.closers = append(l.closers, tl.Close)
+	}
+
+	po := cfg.Projections
+	if po.Logger == nil {
+		po.Logger = logger
+	}
+	eng, err := projections.Open(l.Store, l.Codec, filepath.Join(dir, ProjectionsFile), po, views.All()...)
+	if err != nil {
+		return nil, fmt.Errorf("open ledger: open projections: %w", err)
+	}
+	l.Engine = eng
+	l.closers = append(l.closers, eng.Close)
+	l.Views = &views.Reader{Engine: eng, Store: l.Store, Codec: l.Codec}
+	return l, nil
+}
+
+// Run follows the log into every projection until ctx ends; it returns
+// nil when ctx ends, or the error that stopped it.
+func (l *Ledger) Run(ctx context.Context) error {
+	err := l.Engine.Run(ctx)
+	if err != nil && ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// CatchUp brings every projection up to the log's head once.
+func (l *Ledger) CatchUp(ctx context.Context) error {
+	if err := l.Engine.CatchUp(ctx); err != nil {
+		return fmt.Errorf("catch up projections: %w", err)
+	}
+	return nil
+}
+
+// Erase destroys a person's key: their name and contact details become
+// unreadable everywhere, while every event, hash and proof stays as it was.
+// The caller records the erasure event through the domain first.
+func (l *Ledger) Erase(subject string) error {
+	if err := l.Keys.Erase(subject); err != nil {
+		return fmt.Errorf("erase %s: %w", subject, err)
+	}
+	return nil
+}
+
+// Close closes everything Open opened, in reverse order, and returns the
+// first error.
+func (l *Ledger) Close() error {
+	var first error
+	for i := len(l.closers) - 1; i >= 0; i-- {
+		if err := l.closers[i](); err != nil && first == nil {
+			first = err
+		}
+	}
+	l.closers = nil
+	return first
+}
+
+// memoryKeys adapts domain.MemoryKeyring to Keys.
+type memoryKeys struct{ *domain.MemoryKeyring }
+
+func (k memoryKeys) Erase(subject string) error { k.MemoryKeyring.Erase(subject); return nil }

@@ -1,0 +1,117 @@
+package ledger
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/concord-ledger/concord/domain"
+	"github.com/concord-ledger/concord/domain/governance"
+	"github.com/concord-ledger/concord/eventstore/transparency"
+)
+
+var quiet = slog.New(slog.DiscardHandler)
+
+func registerStaff(t *testing.T, ctx context.Context, l *Ledger) (school, person uuid.UUID) {
+	t.Helper()
+	school, person = uuid.New(), uuid.New()
+	meta := domain.Meta{ActorID: "admin", ActorRole: domain.RoleAdmin}
+	if _, err := l.Governance.RegisterSchool(ctx, meta, governance.RegisterSchool{SchoolID: school, Name: "Hill Top Primary"}); err != nil {
+		t.Fatalf("register school: %v", err)
+	}
+	if _, err := l.Governance.RegisterStaff(ctx, meta, governance.RegisterStaff{PersonID: person, SchoolID: school, Kind: governance.StaffEducator,
+		PersonDetails: governance.PersonDetails{Name: "Rosalind Achebe-Quist", Email: "rosalind@example.org"}}); err != nil {
+		t.Fatalf("register staff: %v", err)
+	}
+	return school, person
+}
+
+func TestOpenOnDiskKeepsEventsKeysAndDirectoryAcrossRestarts(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	cfg := Config{DataDir: dir, Logger: quiet, Transparency: transparency.Options{CheckpointInterval: time.Hour}}
+	l, err := Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Backend != "segment" || l.Log == nil {
+		t.Fatalf("backend %q, log %v", l.Backend, l.Log)
+	}
+	school, person := registerStaff(t, ctx, l)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{EventsDir, "keys", ProjectionsFile, "checkpoint.key"} {
+		if _, err := os.Stat(filepath.Join(dir, p)); err != nil {
+			t.Errorf("data directory lacks %s: %v", p, err)
+		}
+	}
+
+	l, err = Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	head, err := l.Store.Head(ctx)
+	if err != nil || head < 2 {
+		t.Fatalf("head after reopen = %d, %v", head, err)
+	}
+	if ok, err := l.Directory.IsStaffOf(ctx, person, school); err != nil || !ok {
+		t.Fatalf("directory after reopen: IsStaffOf = %v, %v", ok, err)
+	}
+	p, _, err := domain.Load(ctx, l.Handler, governance.PersonStream(person), governance.NewPerson)
+	if err != nil || p.Personal.Name != "Rosalind Achebe-Quist" {
+		t.Fatalf("person after reopen = %+v, %v (key not durable?)", p.Personal, err)
+	}
+	// Erasure destroys the key: the name is gone, the events stay.
+	if err := l.Erase(person.String()); err != nil {
+		t.Fatal(err)
+	}
+	p, _, err = domain.Load(ctx, l.Handler, governance.PersonStream(person), governance.NewPerson)
+	if err != nil || !p.Personal.Erased || p.Personal.Name != domain.ErasedName {
+		t.Fatalf("person after erasure = %+v, %v", p.Personal, err)
+	}
+	if h, _ := l.Store.Head(ctx); h != head {
+		t.Fatalf("erasure changed the log: head %d → %d", head, h)
+	}
+	if err := l.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestOpenInMemoryLeavesNothingBehind(t *testing.T) {
+	ctx := context.Background()
+	l, err := Open(ctx, Config{Logger: quiet, NoTransparency: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Backend != "memory" || l.Log != nil {
+		t.Fatalf("backend %q, log %v", l.Backend, l.Log)
+	}
+	registerStaff(t, ctx, l)
+	if err := l.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(l.tmpDir); !os.IsNotExist(err) {
+		t.Fatalf("scratch directory %s still there after Close: %v", l.tmpDir, err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatalf("second Close = %v", err)
+	}
+}
+
+func TestOpenKurrentDBNeedsADataDirectory(t *testing.T) {
+	_, err := Open(context.Background(), Config{KurrentDBURL: "esdb://localhost:2113?tls=false", Logger: quiet})
+	if err == nil || !strings.Contains(err.Error(), "data directory") {
+		t.Fatalf("err = %v, want a data directory error", err)
+	}
+}
