@@ -1,0 +1,111 @@
+package views
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/concord-ledger/concord/domain"
+)
+
+// PersonNames resolves a person's id to the name a view shows. Views
+// never call each other while folding; a query that shows people takes a
+// PersonNames from its caller, usually the "people" view read at the same
+// moment (Reader.PersonNames). A nil PersonNames shows ids only.
+type PersonNames interface {
+	// Name returns the person's display name, domain.ErasedName for an
+	// erased person, or "" for an id it does not know.
+	Name(id uuid.UUID) string
+}
+
+// NameMap is a PersonNames held in a map: a copy of the "people" view's names
+// that outlives the read that made it.
+type NameMap map[uuid.UUID]string
+
+// Name implements PersonNames.
+func (m NameMap) Name(id uuid.UUID) string { return m[id] }
+
+// Ref names something a view shows: its id and its display name, so the
+// API and the web pages can render it without another lookup.
+type Ref struct {
+	ID   uuid.UUID `json:"id"`
+	Name string    `json:"name"`
+}
+
+// personRef returns the Ref of person id through names (nil: id only).
+func personRef(names PersonNames, id uuid.UUID) Ref {
+	if names == nil || id == uuid.Nil {
+		return Ref{ID: id}
+	}
+	return Ref{ID: id, Name: names.Name(id)}
+}
+
+// personRefs returns the Refs of ids through names.
+func personRefs(names PersonNames, ids []uuid.UUID) []Ref {
+	out := make([]Ref, len(ids))
+	for i, id := range ids {
+		out[i] = personRef(names, id)
+	}
+	return out
+}
+
+// optPersonRef is personRef, nil for the zero id.
+func optPersonRef(names PersonNames, id uuid.UUID) *Ref {
+	if id == uuid.Nil {
+		return nil
+	}
+	r := personRef(names, id)
+	return &r
+}
+
+// PersonNames reads the "people" view at a and returns a copy of its
+// names, opened with the Reader's keyring (so a person erased since shows
+// domain.ErasedName at once). Returns the errors of View.
+func (r *Reader) PersonNames(ctx context.Context, a AsOf) (NameMap, error) {
+	var keys domain.Keyring
+	if r.Codec != nil {
+		keys = r.Codec.Keys
+	}
+	var out NameMap
+	_, err := Read(ctx, r, PeopleView, a, func(p *People) error {
+		out = p.NameMap(keys)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("names: %w", err)
+	}
+	return out, nil
+}
+
+// openName opens a person's sealed personal data with keys and returns
+// their name and whether they were erased; "" when keys is nil or the
+// data cannot be opened.
+func openName(keys domain.Keyring, id uuid.UUID, sealed []byte) (string, bool) {
+	if keys == nil || len(sealed) == 0 {
+		return "", false
+	}
+	plain, err := keys.Open(id.String(), sealed)
+	if errors.Is(err, domain.ErrErased) {
+		return domain.ErasedName, true
+	}
+	if err != nil {
+		return "", false
+	}
+	var p struct {
+		Name string `json:"name"`
+	}
+	if json.Unmarshal(plain, &p) != nil {
+		return "", false
+	}
+	return p.Name, false
+}
+
+// govMarshal and govUnmarshal are the JSON encodings of the governance
+// views' states: maps have uuid or string keys (sorted by encoding/json)
+// and slices are kept in fold order, so equal states give equal bytes.
+func govMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+func govUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -1,0 +1,160 @@
+package views
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/concord-ledger/concord/domain"
+	"github.com/concord-ledger/concord/domain/governance"
+	"github.com/concord-ledger/concord/projections"
+)
+
+// PeopleView is the name of the "people" view.
+const PeopleView = "people"
+
+func init() { register(func() projections.Projection { return NewPeople() }) }
+
+// Person is one person as the "people" view shows them. Name is
+// domain.ErasedName (and Erased true) once their personal data was erased.
+type Person struct {
+	ID uuid.UUID `json:"id"`
+	// Name is the display name (never a pupil: only staff, governors and
+	// adult advisory contacts are registered).
+	Name   string `json:"name"`
+	Erased bool   `json:"erased"`
+	// Kind is staff, governor or advisory_contact.
+	Kind string `json:"kind"`
+	// StaffKind is educator or administrator, for staff.
+	StaffKind string    `json:"staff_kind,omitempty"`
+	SchoolID  uuid.UUID `json:"school_id"`
+	// Since is when their registration took effect.
+	Since time.Time `json:"since"`
+	// LeftSchool is set once they left the school; LeftOn is their last day.
+	LeftSchool bool      `json:"left_school"`
+	LeftOn     time.Time `json:"left_on,omitzero"`
+}
+
+// personRec is what the view keeps of a person: their personal data stays
+// sealed, opened only by queries, so no plaintext name reaches a
+// checkpoint and an erasure shows at once, without a rebuild.
+type personRec struct {
+	Kind      string    `json:"kind"`
+	StaffKind string    `json:"staff_kind,omitempty"`
+	SchoolID  uuid.UUID `json:"school_id"`
+	Since     time.Time `json:"since"`
+	LeftOn    time.Time `json:"left_on,omitzero"`
+	Sealed    []byte    `json:"sealed,omitempty"`
+}
+
+// People is the "people" view: every registered person's display name,
+// kind, school, and whether they left or were erased. Its NameMap is the
+// PersonNames the other views' queries take. Names are opened at query
+// time with the keyring the caller passes.
+type People struct {
+	P map[uuid.UUID]*personRec `json:"people"`
+}
+
+// NewPeople returns an empty "people" view.
+func NewPeople() *People { return &People{P: map[uuid.UUID]*personRec{}} }
+
+// Name implements projections.Projection.
+func (*People) Name() string { return PeopleView }
+
+// Version implements projections.Projection.
+func (*People) Version() int { return 1 }
+
+// Apply implements projections.Projection.
+func (v *People) Apply(m domain.Message) error {
+	reg := func(id, school uuid.UUID, kind, staffKind string, pd domain.PersonalData) {
+		v.P[id] = &personRec{Kind: kind, StaffKind: staffKind, SchoolID: school, Since: m.Effective().UTC(), Sealed: pd.Sealed}
+	}
+	switch e := m.Event.(type) {
+	case governance.StaffRegistered:
+		reg(e.PersonID, e.SchoolID, governance.PersonStaff, e.Kind, e.Personal)
+	case governance.GovernorRegistered:
+		reg(e.PersonID, e.SchoolID, governance.PersonGovernor, "", e.Personal)
+	case governance.AdvisoryContactRegistered:
+		reg(e.PersonID, e.SchoolID, governance.PersonAdvisoryContact, "", e.Personal)
+	case governance.PersonDetailsAmended:
+		if p, ok := v.P[e.PersonID]; ok {
+			p.Sealed = e.Personal.Sealed
+		}
+	case governance.PersonLeftSchool:
+		if p, ok := v.P[e.PersonID]; ok {
+			p.LeftOn = governance.Date(e.LeftOn)
+		}
+	}
+	return nil
+}
+
+// MarshalState implements projections.Projection.
+func (v *People) MarshalState() ([]byte, error) { return govMarshal(v) }
+
+// UnmarshalState implements projections.Projection.
+func (v *People) UnmarshalState(b []byte) error {
+	*v = People{}
+	if err := govUnmarshal(b, v); err != nil {
+		return err
+	}
+	if v.P == nil {
+		v.P = map[uuid.UUID]*personRec{}
+	}
+	return nil
+}
+
+func (v *People) person(keys domain.Keyring, id uuid.UUID, r *personRec) Person {
+	name, erased := openName(keys, id, r.Sealed)
+	return Person{ID: id, Name: name, Erased: erased, Kind: r.Kind, StaffKind: r.StaffKind, SchoolID: r.SchoolID,
+		Since: r.Since, LeftSchool: !r.LeftOn.IsZero(), LeftOn: r.LeftOn}
+}
+
+// NameOf returns the display name of id opened with keys: "" for an
+// unknown id (or a nil keys), domain.ErasedName for an erased person.
+func (v *People) NameOf(keys domain.Keyring, id uuid.UUID) string {
+	r, ok := v.P[id]
+	if !ok {
+		return ""
+	}
+	name, _ := openName(keys, id, r.Sealed)
+	return name
+}
+
+// NameMap returns every name opened with keys, for queries after the
+// read ends.
+func (v *People) NameMap(keys domain.Keyring) NameMap {
+	out := make(NameMap, len(v.P))
+	for id, r := range v.P {
+		out[id], _ = openName(keys, id, r.Sealed)
+	}
+	return out
+}
+
+// Person returns the person id, their name opened with keys.
+func (v *People) Person(keys domain.Keyring, id uuid.UUID) (Person, bool) {
+	r, ok := v.P[id]
+	if !ok {
+		return Person{}, false
+	}
+	return v.person(keys, id, r), true
+}
+
+// PeopleOf returns the people of school (every school for uuid.Nil),
+// names opened with keys, ordered by name then id.
+func (v *People) PeopleOf(keys domain.Keyring, school uuid.UUID) []Person {
+	var out []Person
+	for id, r := range v.P {
+		if school == uuid.Nil || r.SchoolID == school {
+			out = append(out, v.person(keys, id, r))
+		}
+	}
+	slices.SortFunc(out, func(a, b Person) int {
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID.String(), b.ID.String())
+	})
+	return out
+}
