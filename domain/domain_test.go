@@ -226,3 +226,15 @@ func TestCatalogueRendersFields(t *testing.T) {
 func TestSystemCatalogue(t *testing.T) {
 	domaintest.CheckCatalogue(t, "system", "../docs/events.md")
 }
+
+func TestExpectedRevisionFromContext(t *testing.T) {
+	f := domaintest.New(t)
+	f.Given("counter-1", counted{By: 1})
+	ctx := f.Ctx
+	f.Ctx = domain.WithExpectedRevision(ctx, 3)
+	_, err := count(f, 1)
+	f.ThenError(err, domain.ErrRevisionMismatch)
+	f.Ctx = domain.WithExpectedRevision(ctx, 0)
+	res, err := count(f, 1)
+	f.ThenEvents(res, err, counted{By: 1})
+}

@@ -92,6 +92,17 @@ type Command[A Aggregate] struct {
 	Decide func(A) ([]Event, error)
 }
 
+type expectedKey struct{}
+
+// WithExpectedRevision returns a context under which the next command
+// executed (one whose Command.Expected is not set) requires its aggregate's
+// stream to be at revision rev (-1: empty), failing with
+// ErrRevisionMismatch otherwise and never retrying. It carries an HTTP
+// If-Match header through a service method to the handler.
+func WithExpectedRevision(ctx context.Context, rev int64) context.Context {
+	return context.WithValue(ctx, expectedKey{}, rev)
+}
+
 // Result is what a successful command recorded.
 type Result struct {
 	Stream string
@@ -109,6 +120,11 @@ func Execute[A Aggregate](ctx context.Context, h *Handler, cmd Command[A]) (Resu
 	attempts := h.MaxAttempts
 	if attempts <= 0 {
 		attempts = 5
+	}
+	if cmd.Expected == nil {
+		if rev, ok := ctx.Value(expectedKey{}).(int64); ok {
+			cmd.Expected = &rev
+		}
 	}
 	for attempt := 0; attempt < attempts; attempt++ {
 		agg, rev, err := Load(ctx, h, cmd.Stream, cmd.New)
