@@ -1,0 +1,193 @@
+package views
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/concord-ledger/concord/domain"
+	"github.com/concord-ledger/concord/domain/partnership"
+	"github.com/concord-ledger/concord/projections"
+)
+
+func init() { register(func() projections.Projection { return NewCPD() }) }
+
+// CPD is the "cpd" view: shared CPD, TeachMeets, shadowing, trips and
+// events, the places offered, booked and attended per school, and what
+// they cost and saved.
+type CPD struct{ state cpdState }
+
+type cpdState struct {
+	Events map[uuid.UUID]*partnership.CPDEvent `json:"events"`
+	Names  partnershipNames                    `json:"names"`
+}
+
+// NewCPD returns an empty "cpd" view.
+func NewCPD() *CPD {
+	return &CPD{state: cpdState{Events: map[uuid.UUID]*partnership.CPDEvent{}, Names: newNames(false)}}
+}
+
+// Name implements projections.Projection.
+func (v *CPD) Name() string { return "cpd" }
+
+// Version implements projections.Projection.
+func (v *CPD) Version() int { return 1 }
+
+// Apply implements projections.Projection.
+func (v *CPD) Apply(m domain.Message) error {
+	if v.state.Names.apply(m) {
+		return nil
+	}
+	var id uuid.UUID
+	switch e := m.Event.(type) {
+	case partnership.CPDEventOrganised:
+		id = e.CPDID
+	case partnership.CPDPlacesBooked:
+		id = e.CPDID
+	case partnership.CPDBookingCancelled:
+		id = e.CPDID
+	case partnership.CPDAttendanceRecorded:
+		id = e.CPDID
+	default:
+		return nil
+	}
+	c := v.state.Events[id]
+	if c == nil {
+		c = partnership.NewCPDEvent()
+		v.state.Events[id] = c
+	}
+	c.Apply(m)
+	return nil
+}
+
+// MarshalState implements projections.Projection.
+func (v *CPD) MarshalState() ([]byte, error) { return marshalState(v.state) }
+
+// UnmarshalState implements projections.Projection.
+func (v *CPD) UnmarshalState(b []byte) error {
+	s := NewCPD().state
+	if err := unmarshalState(b, &s); err != nil {
+		return err
+	}
+	v.state = s
+	return nil
+}
+
+func (v *CPD) of(pid uuid.UUID, year string) []*partnership.CPDEvent {
+	var out []*partnership.CPDEvent
+	for _, c := range v.state.Events {
+		if c.Organised() && c.PartnershipID == pid && (year == "" || c.AcademicYear == year) {
+			out = append(out, c)
+		}
+	}
+	slices.SortFunc(out, func(a, b *partnership.CPDEvent) int {
+		return cmp.Or(a.StartsAt.Compare(b.StartsAt), uuidCmp(a.ID, b.ID))
+	})
+	return out
+}
+
+// CPDEventInfo is one CPD event with its take-up and costs.
+type CPDEventInfo struct {
+	ID              uuid.UUID `json:"id"`
+	Title           string    `json:"title"`
+	Kind            string    `json:"kind"`
+	Organiser       Ref       `json:"organiser"`
+	StartsAt        time.Time `json:"starts_at"`
+	EndsAt          time.Time `json:"ends_at"`
+	Offered         int       `json:"places_offered"`
+	Booked          int       `json:"places_booked"`
+	Attended        int       `json:"attended"`
+	FullPence       int64     `json:"full_pence"`
+	PaidPence       int64     `json:"paid_pence"`
+	SavingsPence    int64     `json:"savings_pence"`
+	DiscountApplies bool      `json:"discount_applies"`
+}
+
+// Events returns the CPD events of partnership pid in academic year (all
+// for ""), by start.
+func (v *CPD) Events(pid uuid.UUID, year string) []CPDEventInfo {
+	out := []CPDEventInfo{}
+	for _, c := range v.of(pid, year) {
+		costs := c.Costs()
+		_, attended := c.Attendance()
+		out = append(out, CPDEventInfo{ID: c.ID, Title: c.Title, Kind: string(c.Kind), Organiser: v.state.Names.school(c.OrganiserSchoolID),
+			StartsAt: c.StartsAt, EndsAt: c.EndsAt, Offered: c.Places, Booked: c.PlacesBooked(), Attended: attended,
+			FullPence: costs.FullPence, PaidPence: costs.PaidPence, SavingsPence: costs.SavingsPence, DiscountApplies: costs.DiscountApplies})
+	}
+	return out
+}
+
+// CPDSchool is one school's part in the partnership's CPD in a year.
+type CPDSchool struct {
+	School       Ref   `json:"school"`
+	Offered      int   `json:"places_offered"`
+	Booked       int   `json:"places_booked"`
+	Attended     int   `json:"attended"`
+	PaidPence    int64 `json:"paid_pence"`
+	SavingsPence int64 `json:"savings_pence"`
+}
+
+// BySchool returns, per school, the places it offered (as organiser),
+// booked (not cancelled) and attended, and what its places cost and
+// saved, in academic year, by school name.
+func (v *CPD) BySchool(pid uuid.UUID, year string) []CPDSchool {
+	by := map[uuid.UUID]*CPDSchool{}
+	get := func(id uuid.UUID) *CPDSchool {
+		if s := by[id]; s != nil {
+			return s
+		}
+		s := &CPDSchool{School: v.state.Names.school(id)}
+		by[id] = s
+		return s
+	}
+	for _, c := range v.of(pid, year) {
+		get(c.OrganiserSchoolID).Offered += c.Places
+		for _, b := range c.Bookings {
+			if b.Cancelled {
+				continue
+			}
+			s := get(b.SchoolID)
+			s.Booked += b.Places
+			if b.Recorded {
+				s.Attended += b.Attended
+			}
+		}
+		for id, cost := range c.Costs().BySchool {
+			s := get(id)
+			s.PaidPence += cost.PaidPence
+			s.SavingsPence += cost.SavingsPence
+		}
+	}
+	out := []CPDSchool{}
+	for _, s := range by {
+		out = append(out, *s)
+	}
+	slices.SortFunc(out, func(a, b CPDSchool) int { return byName(a.School, b.School) })
+	return out
+}
+
+// CPDTotals sums a year's CPD of a partnership.
+type CPDTotals struct {
+	Events       int   `json:"events"`
+	Offered      int   `json:"places_offered"`
+	Booked       int   `json:"places_booked"`
+	Attended     int   `json:"attended"`
+	FullPence    int64 `json:"full_pence"`
+	PaidPence    int64 `json:"paid_pence"`
+	SavingsPence int64 `json:"savings_pence"`
+}
+
+// Totals sums the CPD of partnership pid in academic year. Booked counts
+// every place not cancelled; attendance counts recorded attendance.
+func (v *CPD) Totals(pid uuid.UUID, year string) CPDTotals {
+	evs := v.of(pid, year)
+	sum := partnership.SumCPD(evs...)
+	t := CPDTotals{Events: sum.Events, Attended: sum.Attended, FullPence: sum.FullPence, PaidPence: sum.PaidPence, SavingsPence: sum.SavingsPence}
+	for _, c := range evs {
+		t.Offered += c.Places
+		t.Booked += c.PlacesBooked()
+	}
+	return t
+}

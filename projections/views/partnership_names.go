@@ -1,0 +1,103 @@
+package views
+
+import (
+	"bytes"
+	"encoding/json"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/concord-ledger/concord/domain"
+	"github.com/concord-ledger/concord/domain/governance"
+	"github.com/concord-ledger/concord/domain/partnership"
+)
+
+// partnershipNames is the part of a partnership view's state that turns
+// school and ISLC ids into their registered names. People are named at
+// query time through a PersonNames (the "people" view), never from this
+// state, so no plaintext personal name reaches a checkpoint.
+type partnershipNames struct {
+	Schools     map[uuid.UUID]string       `json:"schools"`
+	Communities map[uuid.UUID]communityRef `json:"communities,omitempty"`
+}
+
+type communityRef struct {
+	Name     string    `json:"name"`
+	SchoolID uuid.UUID `json:"school_id"`
+}
+
+func newNames(communities bool) partnershipNames {
+	n := partnershipNames{Schools: map[uuid.UUID]string{}}
+	if communities {
+		n.Communities = map[uuid.UUID]communityRef{}
+	}
+	return n
+}
+
+// apply folds the governance facts that name schools and ISLCs; it
+// reports whether m was one of them.
+func (n *partnershipNames) apply(m domain.Message) bool {
+	switch e := m.Event.(type) {
+	case governance.SchoolRegistered:
+		n.Schools[e.SchoolID] = e.Name
+	case governance.CommunityEstablished:
+		if n.Communities != nil {
+			n.Communities[e.CommunityID] = communityRef{Name: e.Name, SchoolID: e.SchoolID}
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+func (n *partnershipNames) school(id uuid.UUID) Ref { return Ref{ID: id, Name: n.Schools[id]} }
+
+func (n *partnershipNames) community(id uuid.UUID) Ref {
+	return Ref{ID: id, Name: n.Communities[id].Name}
+}
+
+// yearWindow returns [1 September, next 1 September) of academic year
+// label, or a window holding all time for "". Returns an error for a
+// malformed label.
+func yearWindow(label string) (from, to time.Time, err error) {
+	if label == "" {
+		return time.Time{}, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), nil
+	}
+	from, err = partnership.AcademicYearStart(label)
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	return from, from.AddDate(1, 0, 0), nil
+}
+
+// inYear reports whether t falls in academic year label ("" matches all).
+func inYear(label string, t time.Time) bool {
+	return label == "" || partnership.AcademicYearOf(t) == label
+}
+
+// marshalState and unmarshalState are the JSON state codec of the
+// partnership views: encoding/json sorts map keys and the views keep
+// slices in fold order, so equal states give equal bytes.
+func marshalState(v any) ([]byte, error) { return json.Marshal(v) }
+
+func unmarshalState(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+func uuidCmp(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) }
+
+// byName orders refs by name, then id.
+func byName(a, b Ref) int {
+	if c := compareStrings(a.Name, b.Name); c != 0 {
+		return c
+	}
+	return uuidCmp(a.ID, b.ID)
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,232 @@
+package views
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/concord-ledger/concord/domain"
+	"github.com/concord-ledger/concord/domain/partnership"
+	"github.com/concord-ledger/concord/projections"
+)
+
+func init() { register(func() projections.Projection { return NewPartnerships() }) }
+
+// Partnerships is the "partnerships" view: every partnership, its member
+// schools over time (joined, left), its lead and its priorities. It also
+// keeps the recorded time of the last event folded, which reports use as
+// "today" so that the same position always reads the same.
+type Partnerships struct {
+	state partnershipsState
+}
+
+type partnershipsState struct {
+	Partnerships map[uuid.UUID]*partnership.Partnership `json:"partnerships"`
+	Names        partnershipNames                       `json:"names"`
+	LastAt       time.Time                              `json:"last_at"`
+}
+
+// NewPartnerships returns an empty "partnerships" view.
+func NewPartnerships() *Partnerships {
+	return &Partnerships{state: partnershipsState{Partnerships: map[uuid.UUID]*partnership.Partnership{}, Names: newNames(false)}}
+}
+
+// Name implements projections.Projection.
+func (v *Partnerships) Name() string { return "partnerships" }
+
+// Version implements projections.Projection.
+func (v *Partnerships) Version() int { return 1 }
+
+// Apply implements projections.Projection.
+func (v *Partnerships) Apply(m domain.Message) error {
+	if m.RecordedAt.After(v.state.LastAt) {
+		v.state.LastAt = m.RecordedAt.UTC()
+	}
+	if v.state.Names.apply(m) {
+		return nil
+	}
+	var id uuid.UUID
+	switch e := m.Event.(type) {
+	case partnership.PartnershipFormed:
+		id = e.PartnershipID
+	case partnership.SchoolJoinedPartnership:
+		id = e.PartnershipID
+	case partnership.SchoolLeftPartnership:
+		id = e.PartnershipID
+	case partnership.PartnershipLeadAppointed:
+		id = e.PartnershipID
+	case partnership.PriorityAgreed:
+		id = e.PartnershipID
+	default:
+		return nil
+	}
+	p := v.state.Partnerships[id]
+	if p == nil {
+		p = partnership.NewPartnership()
+		v.state.Partnerships[id] = p
+	}
+	p.Apply(m)
+	return nil
+}
+
+// MarshalState implements projections.Projection.
+func (v *Partnerships) MarshalState() ([]byte, error) { return marshalState(v.state) }
+
+// UnmarshalState implements projections.Projection.
+func (v *Partnerships) UnmarshalState(b []byte) error {
+	s := NewPartnerships().state
+	if err := unmarshalState(b, &s); err != nil {
+		return err
+	}
+	v.state = s
+	return nil
+}
+
+// LastRecordedAt returns when the last event folded was recorded (zero
+// for an empty log).
+func (v *Partnerships) LastRecordedAt() time.Time { return v.state.LastAt }
+
+// MemberPeriod is one period of a school's membership.
+type MemberPeriod struct {
+	School   Ref       `json:"school"`
+	JoinedOn time.Time `json:"joined_on"`
+	// LeftOn is the last day of membership; absent while it lasts.
+	LeftOn  *time.Time `json:"left_on,omitempty"`
+	Current bool       `json:"current"`
+}
+
+// PriorityInfo is a priority the partnership agreed.
+type PriorityInfo struct {
+	ID           uuid.UUID `json:"id"`
+	Title        string    `json:"title"`
+	Description  string    `json:"description,omitempty"`
+	AcademicYear string    `json:"academic_year"`
+}
+
+// PartnershipInfo is one partnership as the view shows it.
+type PartnershipInfo struct {
+	ID         uuid.UUID      `json:"id"`
+	Name       string         `json:"name"`
+	Kind       string         `json:"kind"`
+	FormedOn   time.Time      `json:"formed_on"`
+	Lead       *Ref           `json:"lead,omitempty"`
+	LeadSchool *Ref           `json:"lead_school,omitempty"`
+	Members    []MemberPeriod `json:"members"`
+	Current    int            `json:"current_members"`
+	Priorities []PriorityInfo `json:"priorities"`
+}
+
+func (v *Partnerships) info(p *partnership.Partnership, names PersonNames) PartnershipInfo {
+	out := PartnershipInfo{ID: p.ID, Name: p.Name, Kind: string(p.Kind), FormedOn: p.FormedOn, Members: []MemberPeriod{}, Priorities: []PriorityInfo{}}
+	if p.LeadID != uuid.Nil {
+		out.Lead = optPersonRef(names, p.LeadID)
+		if p.LeadSchoolID != uuid.Nil {
+			s := v.state.Names.school(p.LeadSchoolID)
+			out.LeadSchool = &s
+		}
+	}
+	for _, m := range p.Memberships {
+		mp := MemberPeriod{School: v.state.Names.school(m.SchoolID), JoinedOn: m.JoinedOn, Current: m.Current()}
+		if !m.Current() {
+			left := m.LeftOn
+			mp.LeftOn = &left
+		} else {
+			out.Current++
+		}
+		out.Members = append(out.Members, mp)
+	}
+	for _, pr := range p.Priorities {
+		out.Priorities = append(out.Priorities, PriorityInfo{ID: pr.ID, Title: pr.Title, Description: pr.Description, AcademicYear: pr.AcademicYear})
+	}
+	return out
+}
+
+// List returns every formed partnership by name (then id), naming the
+// lead through names (nil: ids only).
+func (v *Partnerships) List(names PersonNames) []PartnershipInfo {
+	out := []PartnershipInfo{}
+	for _, p := range v.state.Partnerships {
+		if p.Formed() {
+			out = append(out, v.info(p, names))
+		}
+	}
+	slices.SortFunc(out, func(a, b PartnershipInfo) int {
+		return cmp.Or(strings.Compare(a.Name, b.Name), uuidCmp(a.ID, b.ID))
+	})
+	return out
+}
+
+// Get returns partnership id; ok is false when no such partnership was
+// formed.
+func (v *Partnerships) Get(id uuid.UUID, names PersonNames) (PartnershipInfo, bool) {
+	p := v.state.Partnerships[id]
+	if p == nil || !p.Formed() {
+		return PartnershipInfo{}, false
+	}
+	return v.info(p, names), true
+}
+
+// YearMembership is the membership of a partnership in one academic year.
+type YearMembership struct {
+	AcademicYear string `json:"academic_year"`
+	// Members counts schools that were members on any day of the year.
+	Members int `json:"members"`
+	Joined  int `json:"joined"`
+	Left    int `json:"left"`
+}
+
+// MembershipByYear returns, for every academic year from the one the
+// partnership was formed in through year through (or the latest year a
+// school joined or left, when through is ""), how many schools were
+// members, joined and left. It returns nil for an unknown partnership or
+// a malformed year.
+func (v *Partnerships) MembershipByYear(id uuid.UUID, through string) []YearMembership {
+	p := v.state.Partnerships[id]
+	if p == nil || !p.Formed() {
+		return nil
+	}
+	first, err := partnership.ParseAcademicYear(partnership.AcademicYearOf(p.FormedOn))
+	if err != nil {
+		return nil
+	}
+	last := first
+	if through != "" {
+		if last, err = partnership.ParseAcademicYear(through); err != nil {
+			return nil
+		}
+	} else {
+		for _, m := range p.Memberships {
+			for _, d := range []time.Time{m.JoinedOn, m.LeftOn} {
+				if !d.IsZero() {
+					y, _ := partnership.ParseAcademicYear(partnership.AcademicYearOf(d))
+					last = max(last, y)
+				}
+			}
+		}
+	}
+	out := []YearMembership{}
+	for y := first; y <= last; y++ {
+		label := partnership.AcademicYearLabel(y)
+		from := time.Date(y, time.September, 1, 0, 0, 0, 0, time.UTC)
+		to := from.AddDate(1, 0, 0)
+		ym := YearMembership{AcademicYear: label}
+		seen := map[uuid.UUID]bool{}
+		for _, m := range p.Memberships {
+			if m.JoinedOn.Before(to) && (m.LeftOn.IsZero() || !m.LeftOn.Before(from)) && !seen[m.SchoolID] {
+				seen[m.SchoolID] = true
+				ym.Members++
+			}
+			if partnership.AcademicYearOf(m.JoinedOn) == label {
+				ym.Joined++
+			}
+			if !m.LeftOn.IsZero() && partnership.AcademicYearOf(m.LeftOn) == label {
+				ym.Left++
+			}
+		}
+		out = append(out, ym)
+	}
+	return out
+}

@@ -1,0 +1,340 @@
+package views
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/concord-ledger/concord/domain"
+	"github.com/concord-ledger/concord/domain/partnership"
+	"github.com/concord-ledger/concord/projections"
+)
+
+func init() {
+	register(func() projections.Projection { return NewResources() })
+	register(func() projections.Projection { return NewLoans() })
+}
+
+// resourceState is the state the "resources" and "loans" views share in
+// shape (each keeps its own): every resource aggregate with its loans, and
+// school names.
+type resourceState struct {
+	Resources map[uuid.UUID]*partnership.Resource `json:"resources"`
+	Names     partnershipNames                    `json:"names"`
+}
+
+func newResourceState() resourceState {
+	return resourceState{Resources: map[uuid.UUID]*partnership.Resource{}, Names: newNames(false)}
+}
+
+func (s *resourceState) apply(m domain.Message) {
+	if s.Names.apply(m) {
+		return
+	}
+	var id uuid.UUID
+	switch e := m.Event.(type) {
+	case partnership.ResourceRegistered:
+		id = e.ResourceID
+	case partnership.ResourceOffered:
+		id = e.ResourceID
+	case partnership.ResourceOfferWithdrawn:
+		id = e.ResourceID
+	case partnership.LoanRequested:
+		id = e.ResourceID
+	case partnership.LoanApproved:
+		id = e.ResourceID
+	case partnership.LoanDeclined:
+		id = e.ResourceID
+	case partnership.LoanCancelled:
+		id = e.ResourceID
+	case partnership.LoanCollected:
+		id = e.ResourceID
+	case partnership.LoanReturned:
+		id = e.ResourceID
+	default:
+		return
+	}
+	r := s.Resources[id]
+	if r == nil {
+		r = partnership.NewResource()
+		s.Resources[id] = r
+	}
+	r.Apply(m)
+}
+
+// of returns the registered resources of partnership pid by name, then id.
+func (s *resourceState) of(pid uuid.UUID) []*partnership.Resource {
+	var out []*partnership.Resource
+	for _, r := range s.Resources {
+		if r.Registered() && r.PartnershipID == pid {
+			out = append(out, r)
+		}
+	}
+	slices.SortFunc(out, func(a, b *partnership.Resource) int {
+		return cmp.Or(strings.Compare(a.Name, b.Name), uuidCmp(a.ID, b.ID))
+	})
+	return out
+}
+
+// Resources is the "resources" view: the resources schools share (owner
+// school, kind, offered or withdrawn), the calendar of approved loans of
+// each, and utilisation (hours booked per resource and per school, per
+// academic year).
+type Resources struct{ state resourceState }
+
+// NewResources returns an empty "resources" view.
+func NewResources() *Resources { return &Resources{state: newResourceState()} }
+
+// Name implements projections.Projection.
+func (v *Resources) Name() string { return "resources" }
+
+// Version implements projections.Projection.
+func (v *Resources) Version() int { return 1 }
+
+// Apply implements projections.Projection.
+func (v *Resources) Apply(m domain.Message) error { v.state.apply(m); return nil }
+
+// MarshalState implements projections.Projection.
+func (v *Resources) MarshalState() ([]byte, error) { return marshalState(v.state) }
+
+// UnmarshalState implements projections.Projection.
+func (v *Resources) UnmarshalState(b []byte) error {
+	s := newResourceState()
+	if err := unmarshalState(b, &s); err != nil {
+		return err
+	}
+	v.state = s
+	return nil
+}
+
+// ResourceInfo is one shared resource.
+type ResourceInfo struct {
+	ID               uuid.UUID `json:"id"`
+	Name             string    `json:"name"`
+	Kind             string    `json:"kind"`
+	Owner            Ref       `json:"owner"`
+	Capacity         int       `json:"capacity"`
+	HourlyValuePence int64     `json:"hourly_value_pence"`
+	Offered          bool      `json:"offered"`
+	Loans            int       `json:"loans"`
+}
+
+// List returns the resources of partnership pid by name.
+func (v *Resources) List(pid uuid.UUID) []ResourceInfo {
+	out := []ResourceInfo{}
+	for _, r := range v.state.of(pid) {
+		out = append(out, ResourceInfo{ID: r.ID, Name: r.Name, Kind: string(r.Kind), Owner: v.state.Names.school(r.OwnerSchoolID),
+			Capacity: r.Capacity, HourlyValuePence: r.HourlyValuePence, Offered: r.Offered, Loans: len(r.LoanList)})
+	}
+	return out
+}
+
+// Booking is one approved loan on a resource's calendar.
+type Booking struct {
+	LoanID   uuid.UUID `json:"loan_id"`
+	Borrower Ref       `json:"borrower"`
+	Start    time.Time `json:"start"`
+	End      time.Time `json:"end"`
+	Status   string    `json:"status"`
+	Purpose  string    `json:"purpose,omitempty"`
+}
+
+// Calendar returns the loans of resource id that hold it (approved,
+// collected, or returned — for the time actually held), by start. Approved
+// loans of one resource never overlap (the domain's rule), so neither do
+// the bookings.
+func (v *Resources) Calendar(id uuid.UUID) []Booking {
+	out := []Booking{}
+	r := v.state.Resources[id]
+	if r == nil {
+		return out
+	}
+	for _, l := range r.Loans() {
+		from, to, ok := l.Held()
+		if !ok {
+			continue
+		}
+		out = append(out, Booking{LoanID: l.ID, Borrower: v.state.Names.school(l.BorrowerSchoolID), Start: from, End: to, Status: string(l.Status), Purpose: l.Purpose})
+	}
+	slices.SortStableFunc(out, func(a, b Booking) int { return a.Start.Compare(b.Start) })
+	return out
+}
+
+// ResourceUse is how much one resource was used in a year.
+type ResourceUse struct {
+	Resource     ResourceInfo `json:"resource"`
+	Hours        float64      `json:"hours"`
+	BenefitPence int64        `json:"benefit_pence"`
+}
+
+// SchoolUse is how much a school borrowed and lent in a year.
+type SchoolUse struct {
+	School        Ref     `json:"school"`
+	HoursBorrowed float64 `json:"hours_borrowed"`
+	HoursLent     float64 `json:"hours_lent"`
+}
+
+// Utilisation is the use of a partnership's resources in a year.
+type Utilisation struct {
+	AcademicYear      string        `json:"academic_year"`
+	Resources         []ResourceUse `json:"resources"`
+	Schools           []SchoolUse   `json:"schools"`
+	TotalHours        float64       `json:"total_hours"`
+	TotalBenefitPence int64         `json:"total_benefit_pence"`
+}
+
+// Utilisation returns the hours each resource of partnership pid was held
+// on loan in academic year (all time for ""), with its value, and the
+// hours each school borrowed and lent. Returns an error for a malformed
+// year.
+func (v *Resources) Utilisation(pid uuid.UUID, year string) (Utilisation, error) {
+	from, to, err := yearWindow(year)
+	if err != nil {
+		return Utilisation{}, err
+	}
+	out := Utilisation{AcademicYear: year, Resources: []ResourceUse{}, Schools: []SchoolUse{}}
+	bySchool := map[uuid.UUID]*SchoolUse{}
+	use := func(id uuid.UUID) *SchoolUse {
+		if s := bySchool[id]; s != nil {
+			return s
+		}
+		s := &SchoolUse{School: v.state.Names.school(id)}
+		bySchool[id] = s
+		return s
+	}
+	infos := v.List(pid)
+	for i, r := range v.state.of(pid) {
+		h := r.UtilisationHours(from, to)
+		out.Resources = append(out.Resources, ResourceUse{Resource: infos[i], Hours: h, BenefitPence: r.BenefitPence(from, to)})
+		out.TotalHours += h
+		out.TotalBenefitPence += r.BenefitPence(from, to)
+		for _, l := range r.LoanList {
+			one := partnership.Resource{LoanList: []partnership.Loan{l}}
+			if lh := one.UtilisationHours(from, to); lh > 0 {
+				use(l.BorrowerSchoolID).HoursBorrowed += lh
+				use(r.OwnerSchoolID).HoursLent += lh
+			}
+		}
+	}
+	for _, s := range bySchool {
+		out.Schools = append(out.Schools, *s)
+	}
+	slices.SortFunc(out.Schools, func(a, b SchoolUse) int {
+		return cmp.Or(strings.Compare(a.School.Name, b.School.Name), uuidCmp(a.School.ID, b.School.ID))
+	})
+	return out, nil
+}
+
+// Loans is the "loans" view: the register of every loan of a shared
+// resource (requested, approved, declined, cancelled, collected, returned
+// with its condition) and the loans overdue on a day.
+type Loans struct{ state resourceState }
+
+// NewLoans returns an empty "loans" view.
+func NewLoans() *Loans { return &Loans{state: newResourceState()} }
+
+// Name implements projections.Projection.
+func (v *Loans) Name() string { return "loans" }
+
+// Version implements projections.Projection.
+func (v *Loans) Version() int { return 1 }
+
+// Apply implements projections.Projection.
+func (v *Loans) Apply(m domain.Message) error { v.state.apply(m); return nil }
+
+// MarshalState implements projections.Projection.
+func (v *Loans) MarshalState() ([]byte, error) { return marshalState(v.state) }
+
+// UnmarshalState implements projections.Projection.
+func (v *Loans) UnmarshalState(b []byte) error {
+	s := newResourceState()
+	if err := unmarshalState(b, &s); err != nil {
+		return err
+	}
+	v.state = s
+	return nil
+}
+
+// LoanEntry is one loan in the register.
+type LoanEntry struct {
+	LoanID       uuid.UUID  `json:"loan_id"`
+	ResourceID   uuid.UUID  `json:"resource_id"`
+	ResourceName string     `json:"resource_name"`
+	Owner        Ref        `json:"owner"`
+	Borrower     Ref        `json:"borrower"`
+	Start        time.Time  `json:"start"`
+	End          time.Time  `json:"end"`
+	Purpose      string     `json:"purpose,omitempty"`
+	Status       string     `json:"status"`
+	CollectedAt  *time.Time `json:"collected_at,omitempty"`
+	ReturnedAt   *time.Time `json:"returned_at,omitempty"`
+	Condition    string     `json:"condition,omitempty"`
+	Note         string     `json:"condition_note,omitempty"`
+}
+
+func (v *Loans) entry(r *partnership.Resource, l partnership.Loan, now time.Time) LoanEntry {
+	e := LoanEntry{LoanID: l.ID, ResourceID: r.ID, ResourceName: r.Name, Owner: v.state.Names.school(r.OwnerSchoolID),
+		Borrower: v.state.Names.school(l.BorrowerSchoolID), Start: l.Start, End: l.End, Purpose: l.Purpose,
+		Status: string(l.StatusAt(now)), Condition: string(l.Condition), Note: l.ConditionNote}
+	if !l.CollectedAt.IsZero() {
+		t := l.CollectedAt
+		e.CollectedAt = &t
+	}
+	if !l.ReturnedAt.IsZero() {
+		t := l.ReturnedAt
+		e.ReturnedAt = &t
+	}
+	return e
+}
+
+// Register returns the loans of partnership pid starting in academic
+// year (all for ""), by start then loan id, each with its status on day
+// now (a collected loan past its end reads "overdue").
+func (v *Loans) Register(pid uuid.UUID, year string, now time.Time) []LoanEntry {
+	out := []LoanEntry{}
+	for _, r := range v.state.of(pid) {
+		for _, l := range r.LoanList {
+			if inYear(year, l.Start) {
+				out = append(out, v.entry(r, l, now))
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b LoanEntry) int { return cmp.Or(a.Start.Compare(b.Start), uuidCmp(a.LoanID, b.LoanID)) })
+	return out
+}
+
+// Overdue returns the loans of partnership pid that are overdue at now
+// (collected and not returned by the end of their window), by end.
+func (v *Loans) Overdue(pid uuid.UUID, now time.Time) []LoanEntry {
+	out := []LoanEntry{}
+	for _, rl := range partnership.OverdueLoans(now, v.state.of(pid)...) {
+		out = append(out, v.entry(v.state.Resources[rl.ResourceID], rl.Loan, now))
+	}
+	slices.SortFunc(out, func(a, b LoanEntry) int { return cmp.Or(a.End.Compare(b.End), uuidCmp(a.LoanID, b.LoanID)) })
+	return out
+}
+
+// StatusCount is how many loans have a status.
+type StatusCount struct {
+	Status string `json:"status"`
+	Count  int    `json:"count"`
+}
+
+// Counts returns how many loans of partnership pid starting in year have
+// each status at now, in the order of the loan's life.
+func (v *Loans) Counts(pid uuid.UUID, year string, now time.Time) []StatusCount {
+	order := []partnership.LoanStatus{partnership.LoanRequestedStatus, partnership.LoanApprovedStatus, partnership.LoanCollectedStatus,
+		partnership.LoanOverdue, partnership.LoanReturnedStatus, partnership.LoanDeclinedStatus, partnership.LoanCancelledStatus}
+	n := map[string]int{}
+	for _, e := range v.Register(pid, year, now) {
+		n[e.Status]++
+	}
+	out := []StatusCount{}
+	for _, s := range order {
+		out = append(out, StatusCount{Status: string(s), Count: n[string(s)]})
+	}
+	return out
+}
