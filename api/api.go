@@ -17,6 +17,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/concord-ledger/concord/api/ledger"
 	"github.com/concord-ledger/concord/domain"
@@ -86,6 +87,10 @@ type route struct {
 var routeGroups []func() []route
 
 func addRoutes(g func() []route) { routeGroups = append(routeGroups, g) }
+
+// extraCollectors are Prometheus collectors defined by the package's files
+// (each appends from init); the metrics registry registers them all.
+var extraCollectors []prometheus.Collector
 
 // Routes returns every route, sorted by pattern then method.
 func Routes() []route {
