@@ -165,6 +165,9 @@ func (v *Secondments) BySchool(pid uuid.UUID, year string, on time.Time) ([]Scho
 			}
 		}
 	}
+	// Summing floats depends on order: fix it, so the same state gives
+	// the same bytes.
+	slices.SortFunc(all, func(a, b partnership.Secondment) int { return uuidCmp(a.ID, b.ID) })
 	lentOn := partnership.FTEByLendingSchool(all, on)
 	recvOn := partnership.FTEByReceivingSchool(all, on)
 	by := map[uuid.UUID]*SchoolFTE{}

@@ -1,0 +1,149 @@
+package views
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/concord-ledger/concord/domain"
+	"github.com/concord-ledger/concord/domain/partnership"
+	"github.com/concord-ledger/concord/projections"
+)
+
+func init() { register(func() projections.Projection { return NewCelebrations() }) }
+
+// Celebrations is the "celebrations" view: the contributions a
+// partnership recognised, by person, school and ISLC.
+type Celebrations struct{ state celebrationsState }
+
+type celebrationsState struct {
+	// Recognitions are in the order recorded.
+	Recognitions []partnership.ContributionRecognised `json:"recognitions"`
+	Names        partnershipNames                     `json:"names"`
+}
+
+// NewCelebrations returns an empty "celebrations" view.
+func NewCelebrations() *Celebrations {
+	return &Celebrations{state: celebrationsState{Recognitions: []partnership.ContributionRecognised{}, Names: newNames(true)}}
+}
+
+// Name implements projections.Projection.
+func (v *Celebrations) Name() string { return "celebrations" }
+
+// Version implements projections.Projection.
+func (v *Celebrations) Version() int { return 1 }
+
+// Apply implements projections.Projection.
+func (v *Celebrations) Apply(m domain.Message) error {
+	if v.state.Names.apply(m) {
+		return nil
+	}
+	if e, ok := m.Event.(partnership.ContributionRecognised); ok {
+		v.state.Recognitions = append(v.state.Recognitions, e)
+	}
+	return nil
+}
+
+// MarshalState implements projections.Projection.
+func (v *Celebrations) MarshalState() ([]byte, error) { return marshalState(v.state) }
+
+// UnmarshalState implements projections.Projection.
+func (v *Celebrations) UnmarshalState(b []byte) error {
+	s := NewCelebrations().state
+	if err := unmarshalState(b, &s); err != nil {
+		return err
+	}
+	v.state = s
+	return nil
+}
+
+// CelebrationInfo is one recognised contribution.
+type CelebrationInfo struct {
+	ID            uuid.UUID `json:"id"`
+	RecipientKind string    `json:"recipient_kind"`
+	Recipient     Ref       `json:"recipient"`
+	School        Ref       `json:"school"`
+	ReferenceKind string    `json:"reference_kind,omitempty"`
+	ReferenceID   uuid.UUID `json:"reference_id,omitzero"`
+	Citation      string    `json:"citation"`
+	On            time.Time `json:"on"`
+}
+
+// List returns the recognitions of partnership pid in academic year (all
+// for ""), by day then id, naming people through names (an erased person
+// reads "(erased)").
+func (v *Celebrations) List(pid uuid.UUID, year string, names PersonNames) []CelebrationInfo {
+	out := []CelebrationInfo{}
+	for _, r := range v.state.Recognitions {
+		if r.PartnershipID != pid || !inYear(year, r.RecognisedOn) {
+			continue
+		}
+		ci := CelebrationInfo{ID: r.RecognitionID, RecipientKind: string(r.RecipientKind), School: v.state.Names.school(r.SchoolID),
+			ReferenceKind: string(r.ReferenceKind), ReferenceID: r.ReferenceID, Citation: r.Citation, On: r.RecognisedOn}
+		switch r.RecipientKind {
+		case partnership.RecipientPerson:
+			ci.Recipient = personRef(names, r.RecipientID)
+		case partnership.RecipientCommunity:
+			ci.Recipient = v.state.Names.community(r.RecipientID)
+		default:
+			ci.Recipient = v.state.Names.school(r.RecipientID)
+		}
+		if r.SchoolID == uuid.Nil {
+			ci.School = Ref{}
+		}
+		out = append(out, ci)
+	}
+	slices.SortStableFunc(out, func(a, b CelebrationInfo) int { return cmp.Or(a.On.Compare(b.On), uuidCmp(a.ID, b.ID)) })
+	return out
+}
+
+// Tally is how many contributions of someone or something were
+// recognised.
+type Tally struct {
+	Ref
+	Count int `json:"count"`
+}
+
+// Tallies counts a year's recognitions by person, by school (every
+// recognition counts for the recipient's school) and by ISLC, each by
+// count (most first), then name.
+type Tallies struct {
+	People      []Tally `json:"people"`
+	Schools     []Tally `json:"schools"`
+	Communities []Tally `json:"communities"`
+}
+
+// Tallies returns the recognitions of partnership pid in academic year
+// counted by person, school and ISLC.
+func (v *Celebrations) Tallies(pid uuid.UUID, year string, names PersonNames) Tallies {
+	people, schools, comms := map[uuid.UUID]*Tally{}, map[uuid.UUID]*Tally{}, map[uuid.UUID]*Tally{}
+	bump := func(m map[uuid.UUID]*Tally, r Ref) {
+		if t := m[r.ID]; t != nil {
+			t.Count++
+			return
+		}
+		m[r.ID] = &Tally{Ref: r, Count: 1}
+	}
+	for _, c := range v.List(pid, year, names) {
+		switch partnership.RecipientKind(c.RecipientKind) {
+		case partnership.RecipientPerson:
+			bump(people, c.Recipient)
+		case partnership.RecipientCommunity:
+			bump(comms, c.Recipient)
+		}
+		if c.School.ID != uuid.Nil {
+			bump(schools, c.School)
+		}
+	}
+	flat := func(m map[uuid.UUID]*Tally) []Tally {
+		out := []Tally{}
+		for _, t := range m {
+			out = append(out, *t)
+		}
+		slices.SortFunc(out, func(a, b Tally) int { return cmp.Or(cmp.Compare(b.Count, a.Count), byName(a.Ref, b.Ref)) })
+		return out
+	}
+	return Tallies{People: flat(people), Schools: flat(schools), Communities: flat(comms)}
+}

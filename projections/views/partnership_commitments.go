@@ -1,0 +1,205 @@
+package views
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/concord-ledger/concord/domain"
+	"github.com/concord-ledger/concord/domain/partnership"
+	"github.com/concord-ledger/concord/projections"
+)
+
+func init() { register(func() projections.Projection { return NewCommitments() }) }
+
+// Commitments is the "commitments" view: the accountability tracker —
+// every commitment a school or ISLC made to a partnership priority, by
+// owner and status, with its progress updates and evidence.
+type Commitments struct{ state commitmentsState }
+
+type commitmentsState struct {
+	Commitments map[uuid.UUID]*partnership.Commitment `json:"commitments"`
+	Priorities  map[uuid.UUID]string                  `json:"priorities"`
+	Names       partnershipNames                      `json:"names"`
+}
+
+// NewCommitments returns an empty "commitments" view.
+func NewCommitments() *Commitments {
+	return &Commitments{state: commitmentsState{Commitments: map[uuid.UUID]*partnership.Commitment{}, Priorities: map[uuid.UUID]string{}, Names: newNames(true)}}
+}
+
+// Name implements projections.Projection.
+func (v *Commitments) Name() string { return "commitments" }
+
+// Version implements projections.Projection.
+func (v *Commitments) Version() int { return 1 }
+
+// Apply implements projections.Projection.
+func (v *Commitments) Apply(m domain.Message) error {
+	if v.state.Names.apply(m) {
+		return nil
+	}
+	var id uuid.UUID
+	switch e := m.Event.(type) {
+	case partnership.PriorityAgreed:
+		v.state.Priorities[e.PriorityID] = e.Title
+		return nil
+	case partnership.CommitmentMade:
+		id = e.CommitmentID
+	case partnership.CommitmentProgressUpdated:
+		id = e.CommitmentID
+	case partnership.CommitmentAchieved:
+		id = e.CommitmentID
+	case partnership.CommitmentMissed:
+		id = e.CommitmentID
+	default:
+		return nil
+	}
+	c := v.state.Commitments[id]
+	if c == nil {
+		c = partnership.NewCommitment()
+		v.state.Commitments[id] = c
+	}
+	c.Apply(m)
+	return nil
+}
+
+// MarshalState implements projections.Projection.
+func (v *Commitments) MarshalState() ([]byte, error) { return marshalState(v.state) }
+
+// UnmarshalState implements projections.Projection.
+func (v *Commitments) UnmarshalState(b []byte) error {
+	s := NewCommitments().state
+	if err := unmarshalState(b, &s); err != nil {
+		return err
+	}
+	v.state = s
+	return nil
+}
+
+// CommitmentUpdate is one progress update.
+type CommitmentUpdate struct {
+	On      time.Time `json:"on"`
+	Note    string    `json:"note"`
+	Percent *int      `json:"percent,omitempty"`
+}
+
+// CommitmentInfo is one commitment in the tracker.
+type CommitmentInfo struct {
+	ID             uuid.UUID          `json:"id"`
+	Priority       Ref                `json:"priority"`
+	PartyKind      string             `json:"party_kind"`
+	Party          Ref                `json:"party"`
+	School         Ref                `json:"school"`
+	Owner          Ref                `json:"owner"`
+	DueOn          time.Time          `json:"due_on"`
+	SuccessMeasure string             `json:"success_measure"`
+	Status         string             `json:"status"`
+	Percent        *int               `json:"percent,omitempty"`
+	Overdue        bool               `json:"overdue"`
+	Evidence       string             `json:"evidence,omitempty"`
+	ClosedOn       *time.Time         `json:"closed_on,omitempty"`
+	Updates        []CommitmentUpdate `json:"updates"`
+}
+
+func (v *Commitments) of(pid uuid.UUID, year string) []*partnership.Commitment {
+	var out []*partnership.Commitment
+	for _, c := range v.state.Commitments {
+		if c.Made() && c.PartnershipID == pid && (year == "" || c.AcademicYear == year) {
+			out = append(out, c)
+		}
+	}
+	slices.SortFunc(out, func(a, b *partnership.Commitment) int { return cmp.Or(a.DueOn.Compare(b.DueOn), uuidCmp(a.ID, b.ID)) })
+	return out
+}
+
+func (v *Commitments) info(c *partnership.Commitment, now time.Time, names PersonNames) CommitmentInfo {
+	ci := CommitmentInfo{ID: c.ID, Priority: Ref{ID: c.PriorityID, Name: v.state.Priorities[c.PriorityID]}, PartyKind: string(c.PartyKind),
+		School: v.state.Names.school(c.SchoolID), Owner: personRef(names, c.OwnerID), DueOn: c.DueOn, SuccessMeasure: c.SuccessMeasure,
+		Status: string(c.Status), Overdue: c.OverdueOn(now), Evidence: c.Evidence, Updates: []CommitmentUpdate{}}
+	if c.PartyKind == partnership.PartyCommunity {
+		ci.Party = v.state.Names.community(c.PartyID)
+	} else {
+		ci.Party = v.state.Names.school(c.PartyID)
+	}
+	if p, ok := c.LatestPercent(); ok {
+		ci.Percent = &p
+	}
+	if c.Closed() {
+		t := c.ClosedOn
+		ci.ClosedOn = &t
+	}
+	for _, u := range c.Updates {
+		ci.Updates = append(ci.Updates, CommitmentUpdate{On: u.UpdatedOn, Note: u.Note, Percent: u.Percent})
+	}
+	return ci
+}
+
+// List returns the commitments of partnership pid for academic year (all
+// for ""), by due day, with overdue ones (open past their due day on day
+// now) flagged and owners named through names.
+func (v *Commitments) List(pid uuid.UUID, year string, now time.Time, names PersonNames) []CommitmentInfo {
+	out := []CommitmentInfo{}
+	for _, c := range v.of(pid, year) {
+		out = append(out, v.info(c, now, names))
+	}
+	return out
+}
+
+// StatusGroup is the commitments of one status.
+type StatusGroup struct {
+	Status      string           `json:"status"`
+	Commitments []CommitmentInfo `json:"commitments"`
+}
+
+// ByStatus returns List grouped by status: open, achieved, missed (every
+// group present, possibly empty), each by due day.
+func (v *Commitments) ByStatus(pid uuid.UUID, year string, now time.Time, names PersonNames) []StatusGroup {
+	groups := partnership.CommitmentsByStatus(v.of(pid, year)...)
+	out := []StatusGroup{}
+	for _, s := range []partnership.CommitmentStatus{partnership.CommitmentOpenStatus, partnership.CommitmentAchievedStatus, partnership.CommitmentMissedStatus} {
+		g := StatusGroup{Status: string(s), Commitments: []CommitmentInfo{}}
+		for _, c := range groups[s] {
+			g.Commitments = append(g.Commitments, v.info(c, now, names))
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+// OwnerGroup is the commitments one person owns.
+type OwnerGroup struct {
+	Owner       Ref              `json:"owner"`
+	Open        int              `json:"open"`
+	Achieved    int              `json:"achieved"`
+	Missed      int              `json:"missed"`
+	Commitments []CommitmentInfo `json:"commitments"`
+}
+
+// ByOwner returns List grouped by owner, by owner name then id.
+func (v *Commitments) ByOwner(pid uuid.UUID, year string, now time.Time, names PersonNames) []OwnerGroup {
+	idx := map[uuid.UUID]int{}
+	out := []OwnerGroup{}
+	for _, c := range v.List(pid, year, now, names) {
+		i, ok := idx[c.Owner.ID]
+		if !ok {
+			i = len(out)
+			idx[c.Owner.ID] = i
+			out = append(out, OwnerGroup{Owner: c.Owner})
+		}
+		g := &out[i]
+		switch partnership.CommitmentStatus(c.Status) {
+		case partnership.CommitmentOpenStatus:
+			g.Open++
+		case partnership.CommitmentAchievedStatus:
+			g.Achieved++
+		case partnership.CommitmentMissedStatus:
+			g.Missed++
+		}
+		g.Commitments = append(g.Commitments, c)
+	}
+	slices.SortFunc(out, func(a, b OwnerGroup) int { return byName(a.Owner, b.Owner) })
+	return out
+}

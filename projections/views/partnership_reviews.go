@@ -1,0 +1,218 @@
+package views
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/concord-ledger/concord/domain"
+	"github.com/concord-ledger/concord/domain/partnership"
+	"github.com/concord-ledger/concord/projections"
+)
+
+func init() { register(func() projections.Projection { return NewReviews() }) }
+
+// Reviews is the "reviews" view: the peer-review log — each review, its
+// reviewers and their schools, findings with their RAG rating, and the
+// follow-up actions done and open.
+type Reviews struct{ state reviewsState }
+
+type reviewsState struct {
+	Reviews map[uuid.UUID]*partnership.Review `json:"reviews"`
+	Names   partnershipNames                  `json:"names"`
+}
+
+// NewReviews returns an empty "reviews" view.
+func NewReviews() *Reviews {
+	return &Reviews{state: reviewsState{Reviews: map[uuid.UUID]*partnership.Review{}, Names: newNames(false)}}
+}
+
+// Name implements projections.Projection.
+func (v *Reviews) Name() string { return "reviews" }
+
+// Version implements projections.Projection.
+func (v *Reviews) Version() int { return 1 }
+
+// Apply implements projections.Projection.
+func (v *Reviews) Apply(m domain.Message) error {
+	if v.state.Names.apply(m) {
+		return nil
+	}
+	var id uuid.UUID
+	switch e := m.Event.(type) {
+	case partnership.PeerReviewScheduled:
+		id = e.ReviewID
+	case partnership.ReviewFindingRecorded:
+		id = e.ReviewID
+	case partnership.PeerReviewCompleted:
+		id = e.ReviewID
+	case partnership.FollowUpActionAgreed:
+		id = e.ReviewID
+	case partnership.FollowUpActionCompleted:
+		id = e.ReviewID
+	default:
+		return nil
+	}
+	r := v.state.Reviews[id]
+	if r == nil {
+		r = partnership.NewReview()
+		v.state.Reviews[id] = r
+	}
+	r.Apply(m)
+	return nil
+}
+
+// MarshalState implements projections.Projection.
+func (v *Reviews) MarshalState() ([]byte, error) { return marshalState(v.state) }
+
+// UnmarshalState implements projections.Projection.
+func (v *Reviews) UnmarshalState(b []byte) error {
+	s := NewReviews().state
+	if err := unmarshalState(b, &s); err != nil {
+		return err
+	}
+	v.state = s
+	return nil
+}
+
+// Reviewer is a reviewer and their school.
+type Reviewer struct {
+	Person Ref `json:"person"`
+	School Ref `json:"school"`
+}
+
+// FindingInfo is one finding of a review.
+type FindingInfo struct {
+	ID              uuid.UUID `json:"id"`
+	Area            string    `json:"area"`
+	Rating          string    `json:"rating"`
+	Finding         string    `json:"finding"`
+	Recommendations []string  `json:"recommendations"`
+	Reviewer        Ref       `json:"reviewer"`
+}
+
+// ActionInfo is one follow-up action of a review.
+type ActionInfo struct {
+	ID          uuid.UUID  `json:"id"`
+	ReviewID    uuid.UUID  `json:"review_id"`
+	School      Ref        `json:"reviewed_school"`
+	Action      string     `json:"action"`
+	Owner       Ref        `json:"owner"`
+	DueOn       time.Time  `json:"due_on"`
+	Done        bool       `json:"done"`
+	CompletedOn *time.Time `json:"completed_on,omitempty"`
+	Note        string     `json:"note,omitempty"`
+	Overdue     bool       `json:"overdue"`
+}
+
+// ReviewInfo is one peer review in the log.
+type ReviewInfo struct {
+	ID          uuid.UUID     `json:"id"`
+	School      Ref           `json:"reviewed_school"`
+	Reviewers   []Reviewer    `json:"reviewers"`
+	FocusAreas  []string      `json:"focus_areas"`
+	On          time.Time     `json:"on"`
+	Completed   bool          `json:"completed"`
+	CompletedOn *time.Time    `json:"completed_on,omitempty"`
+	Summary     string        `json:"summary,omitempty"`
+	Red         int           `json:"red"`
+	Amber       int           `json:"amber"`
+	Green       int           `json:"green"`
+	Findings    []FindingInfo `json:"findings"`
+	Actions     []ActionInfo  `json:"actions"`
+}
+
+func (v *Reviews) of(pid uuid.UUID, year string) []*partnership.Review {
+	var out []*partnership.Review
+	for _, r := range v.state.Reviews {
+		if r.Scheduled() && r.PartnershipID == pid && (year == "" || r.AcademicYear == year) {
+			out = append(out, r)
+		}
+	}
+	slices.SortFunc(out, func(a, b *partnership.Review) int { return cmp.Or(a.On.Compare(b.On), uuidCmp(a.ID, b.ID)) })
+	return out
+}
+
+// Log returns the peer reviews of partnership pid in academic year (all
+// for ""), by visit day, with follow-up actions overdue on day now
+// flagged, naming people through names.
+func (v *Reviews) Log(pid uuid.UUID, year string, now time.Time, names PersonNames) []ReviewInfo {
+	out := []ReviewInfo{}
+	for _, r := range v.of(pid, year) {
+		ri := ReviewInfo{ID: r.ID, School: v.state.Names.school(r.ReviewedSchoolID), Reviewers: []Reviewer{}, FocusAreas: r.FocusAreas,
+			On: r.On, Completed: r.Completed, Summary: r.Summary, Findings: []FindingInfo{}, Actions: []ActionInfo{}}
+		if r.Completed {
+			t := r.CompletedOn
+			ri.CompletedOn = &t
+		}
+		for i, p := range r.ReviewerIDs {
+			rv := Reviewer{Person: personRef(names, p)}
+			if i < len(r.ReviewerSchoolIDs) {
+				rv.School = v.state.Names.school(r.ReviewerSchoolIDs[i])
+			}
+			ri.Reviewers = append(ri.Reviewers, rv)
+		}
+		counts := r.RAGCounts()
+		ri.Red, ri.Amber, ri.Green = counts[partnership.Red], counts[partnership.Amber], counts[partnership.Green]
+		for _, f := range r.Findings {
+			ri.Findings = append(ri.Findings, FindingInfo{ID: f.ID, Area: f.Area, Rating: string(f.Rating), Finding: f.Finding,
+				Recommendations: f.Recommendations, Reviewer: personRef(names, f.ReviewerID)})
+		}
+		for _, a := range r.Actions {
+			ri.Actions = append(ri.Actions, v.action(r, a, now, names))
+		}
+		out = append(out, ri)
+	}
+	return out
+}
+
+func (v *Reviews) action(r *partnership.Review, a partnership.FollowUpAction, now time.Time, names PersonNames) ActionInfo {
+	ai := ActionInfo{ID: a.ID, ReviewID: r.ID, School: v.state.Names.school(r.ReviewedSchoolID), Action: a.Action, Owner: personRef(names, a.OwnerID),
+		DueOn: a.DueOn, Done: a.Done, Note: a.Note, Overdue: a.OverdueOn(now)}
+	if a.Done {
+		t := a.CompletedOn
+		ai.CompletedOn = &t
+	}
+	return ai
+}
+
+// FollowUps is the state of the follow-up actions of a year's reviews.
+type FollowUps struct {
+	Done    int          `json:"done"`
+	Open    int          `json:"open"`
+	Overdue int          `json:"overdue"`
+	Actions []ActionInfo `json:"actions"`
+}
+
+// FollowUps returns the follow-up actions of partnership pid's reviews in
+// academic year, open ones first (by due day), then done ones, with the
+// counts done, open and overdue on day now.
+func (v *Reviews) FollowUps(pid uuid.UUID, year string, now time.Time, names PersonNames) FollowUps {
+	out := FollowUps{Actions: []ActionInfo{}}
+	for _, r := range v.of(pid, year) {
+		for _, a := range r.Actions {
+			ai := v.action(r, a, now, names)
+			if a.Done {
+				out.Done++
+			} else {
+				out.Open++
+			}
+			if ai.Overdue {
+				out.Overdue++
+			}
+			out.Actions = append(out.Actions, ai)
+		}
+	}
+	slices.SortStableFunc(out.Actions, func(a, b ActionInfo) int {
+		if a.Done != b.Done {
+			if a.Done {
+				return 1
+			}
+			return -1
+		}
+		return cmp.Or(a.DueOn.Compare(b.DueOn), uuidCmp(a.ID, b.ID))
+	})
+	return out
+}

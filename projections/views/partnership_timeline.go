@@ -1,0 +1,166 @@
+package views
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/concord-ledger/concord/domain"
+	"github.com/concord-ledger/concord/domain/partnership"
+	"github.com/concord-ledger/concord/projections"
+)
+
+func init() { register(func() projections.Projection { return NewTimelines() }) }
+
+// Timelines is the "timeline" view: the school-improvement timelines of a
+// partnership and its schools, "what comes next" and what is done.
+type Timelines struct{ state timelineState }
+
+type timelineState struct {
+	Timelines map[uuid.UUID]*partnership.Timeline `json:"timelines"`
+	Names     partnershipNames                    `json:"names"`
+}
+
+// NewTimelines returns an empty "timeline" view.
+func NewTimelines() *Timelines {
+	return &Timelines{state: timelineState{Timelines: map[uuid.UUID]*partnership.Timeline{}, Names: newNames(false)}}
+}
+
+// Name implements projections.Projection.
+func (v *Timelines) Name() string { return "timeline" }
+
+// Version implements projections.Projection.
+func (v *Timelines) Version() int { return 1 }
+
+// Apply implements projections.Projection.
+func (v *Timelines) Apply(m domain.Message) error {
+	if v.state.Names.apply(m) {
+		return nil
+	}
+	var id uuid.UUID
+	switch e := m.Event.(type) {
+	case partnership.TimelineCreated:
+		id = e.TimelineID
+	case partnership.TimelineItemScheduled:
+		id = e.TimelineID
+	case partnership.TimelineItemRescheduled:
+		id = e.TimelineID
+	case partnership.TimelineItemDone:
+		id = e.TimelineID
+	default:
+		return nil
+	}
+	t := v.state.Timelines[id]
+	if t == nil {
+		t = partnership.NewTimeline()
+		v.state.Timelines[id] = t
+	}
+	t.Apply(m)
+	return nil
+}
+
+// MarshalState implements projections.Projection.
+func (v *Timelines) MarshalState() ([]byte, error) { return marshalState(v.state) }
+
+// UnmarshalState implements projections.Projection.
+func (v *Timelines) UnmarshalState(b []byte) error {
+	s := NewTimelines().state
+	if err := unmarshalState(b, &s); err != nil {
+		return err
+	}
+	v.state = s
+	return nil
+}
+
+// TimelineEntry is one item of an improvement timeline.
+type TimelineEntry struct {
+	TimelineID  uuid.UUID  `json:"timeline_id"`
+	Timeline    string     `json:"timeline"`
+	School      *Ref       `json:"school,omitempty"`
+	ItemID      uuid.UUID  `json:"item_id"`
+	Kind        string     `json:"kind"`
+	Title       string     `json:"title"`
+	On          time.Time  `json:"on"`
+	Done        bool       `json:"done"`
+	DoneOn      *time.Time `json:"done_on,omitempty"`
+	Note        string     `json:"note,omitempty"`
+	Rescheduled int        `json:"rescheduled"`
+}
+
+func (v *Timelines) of(pid uuid.UUID, year string) []*partnership.Timeline {
+	var out []*partnership.Timeline
+	for _, t := range v.state.Timelines {
+		if t.Created() && t.PartnershipID == pid && (year == "" || t.AcademicYear == year) {
+			out = append(out, t)
+		}
+	}
+	slices.SortFunc(out, func(a, b *partnership.Timeline) int { return uuidCmp(a.ID, b.ID) })
+	return out
+}
+
+func (v *Timelines) entry(t *partnership.Timeline, it partnership.TimelineItem) TimelineEntry {
+	e := TimelineEntry{TimelineID: t.ID, Timeline: t.Title, ItemID: it.ID, Kind: string(it.Kind), Title: it.Title, On: it.On,
+		Done: it.Done, Note: it.Note, Rescheduled: it.Rescheduled}
+	if t.SchoolID != uuid.Nil {
+		s := v.state.Names.school(t.SchoolID)
+		e.School = &s
+	}
+	if it.Done {
+		d := it.DoneOn
+		e.DoneOn = &d
+	}
+	return e
+}
+
+func sortEntries(out []TimelineEntry) {
+	slices.SortFunc(out, func(a, b TimelineEntry) int {
+		return cmp.Or(a.On.Compare(b.On), uuidCmp(a.TimelineID, b.TimelineID), uuidCmp(a.ItemID, b.ItemID))
+	})
+}
+
+// Next answers "what comes next" for partnership pid: the items of its
+// timelines of academic year (all for "") not yet done and scheduled on
+// or after day now, by day; at most n (all for n ≤ 0).
+func (v *Timelines) Next(pid uuid.UUID, year string, now time.Time, n int) []TimelineEntry {
+	out := []TimelineEntry{}
+	for _, t := range v.of(pid, year) {
+		for _, it := range t.NextItems(now, 0) {
+			out = append(out, v.entry(t, it))
+		}
+	}
+	sortEntries(out)
+	if n > 0 && len(out) > n {
+		out = out[:n]
+	}
+	return out
+}
+
+// Outstanding returns the items of partnership pid's timelines of
+// academic year that are not done although their day is before now.
+func (v *Timelines) Outstanding(pid uuid.UUID, year string, now time.Time) []TimelineEntry {
+	out := []TimelineEntry{}
+	for _, t := range v.of(pid, year) {
+		for _, it := range t.Outstanding(now) {
+			out = append(out, v.entry(t, it))
+		}
+	}
+	sortEntries(out)
+	return out
+}
+
+// Done returns the items of partnership pid's timelines of academic year
+// that are done, by day.
+func (v *Timelines) Done(pid uuid.UUID, year string) []TimelineEntry {
+	out := []TimelineEntry{}
+	for _, t := range v.of(pid, year) {
+		for _, it := range t.Items() {
+			if it.Done {
+				out = append(out, v.entry(t, it))
+			}
+		}
+	}
+	sortEntries(out)
+	return out
+}
