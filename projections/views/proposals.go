@@ -1,0 +1,311 @@
+package views
+
+import (
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/concord-ledger/concord/domain"
+	"github.com/concord-ledger/concord/domain/governance"
+	"github.com/concord-ledger/concord/projections"
+)
+
+// ProposalsView is the name of the "proposals" view.
+const ProposalsView = "proposals"
+
+func init() { register(func() projections.Projection { return NewProposals() }) }
+
+// Proposals is the "proposals" view: the proposal register, with every
+// version in full, submissions, advice, the decision trail and the
+// corrections recorded against each proposal.
+type Proposals struct {
+	Communities map[uuid.UUID]govCommunity `json:"communities"`
+	Schools     map[uuid.UUID]string       `json:"schools"`
+	P           map[uuid.UUID]*proposalRec `json:"proposals"`
+}
+
+type proposalRec struct {
+	Community   uuid.UUID            `json:"c"`
+	School      uuid.UUID            `json:"s"`
+	Segment     uuid.UUID            `json:"g"`
+	Year        string               `json:"y"`
+	Status      string               `json:"st"`
+	Versions    []ProposalVersion    `json:"v"`
+	Submissions []submissionRec      `json:"sub,omitempty"`
+	Advice      []adviceRec          `json:"adv,omitempty"`
+	Decisions   []decisionRec        `json:"dec,omitempty"`
+	Corrections []ProposalCorrection `json:"cor,omitempty"`
+	Correlation uuid.UUID            `json:"corr"`
+	Seq         uint64               `json:"pos"`
+}
+
+type submissionRec struct {
+	Version int       `json:"v"`
+	By      uuid.UUID `json:"by"`
+	At      time.Time `json:"at"`
+}
+
+type adviceRec struct {
+	Group     uuid.UUID `json:"g"`
+	GroupName string    `json:"n"`
+	Version   int       `json:"v"`
+	Stance    string    `json:"s"`
+	Text      string    `json:"t"`
+	By        uuid.UUID `json:"by,omitzero"`
+	At        time.Time `json:"at"`
+}
+
+type decisionRec struct {
+	Outcome string    `json:"o"`
+	Version int       `json:"v"`
+	By      uuid.UUID `json:"by"`
+	Role    string    `json:"role"`
+	Reason  string    `json:"r"`
+	Aligned bool      `json:"al"`
+	Note    string    `json:"n,omitempty"`
+	At      time.Time `json:"at"`
+	Event   uuid.UUID `json:"e"`
+}
+
+// ProposalVersion is one version of a proposal, in full.
+type ProposalVersion struct {
+	Version        int               `json:"version"`
+	Title          string            `json:"title"`
+	Body           string            `json:"body"`
+	Costs          *governance.Money `json:"costs,omitempty"`
+	ExpectedImpact string            `json:"expected_impact"`
+	By             uuid.UUID         `json:"by"`
+	At             time.Time         `json:"at"`
+}
+
+// ProposalCorrection is a correction recorded against one of a
+// proposal's events.
+type ProposalCorrection struct {
+	EventID   uuid.UUID `json:"event_id"`
+	EventType string    `json:"event_type"`
+	Reason    string    `json:"reason"`
+	Retracted bool      `json:"retracted,omitempty"`
+	// ChangedAfterDecision is true when the proposal had been decided.
+	ChangedAfterDecision bool      `json:"changed_after_decision"`
+	At                   time.Time `json:"at"`
+	By                   string    `json:"by"`
+}
+
+// NewProposals returns an empty "proposals" view.
+func NewProposals() *Proposals {
+	return &Proposals{Communities: map[uuid.UUID]govCommunity{}, Schools: map[uuid.UUID]string{}, P: map[uuid.UUID]*proposalRec{}}
+}
+
+// Name implements projections.Projection.
+func (*Proposals) Name() string { return ProposalsView }
+
+// Version implements projections.Projection.
+func (*Proposals) Version() int { return 1 }
+
+// Apply implements projections.Projection.
+func (v *Proposals) Apply(m domain.Message) error {
+	switch e := m.Event.(type) {
+	case governance.SchoolRegistered:
+		v.Schools[e.SchoolID] = e.Name
+		return nil
+	case governance.CommunityEstablished:
+		v.Communities[e.CommunityID] = govCommunity{Name: e.Name, School: e.SchoolID, Segment: e.SegmentID}
+		return nil
+	case governance.ProposalDrafted:
+		corr := m.Meta.CorrelationID
+		if corr == uuid.Nil {
+			corr = m.ID
+		}
+		v.P[e.ProposalID] = &proposalRec{Community: e.CommunityID, School: e.SchoolID, Segment: e.SegmentID, Year: e.Year, Status: governance.StatusDraft,
+			Versions: []ProposalVersion{version(e.Version, e.ProposalText, e.DraftedBy, m)}, Correlation: corr, Seq: m.Position}
+		return nil
+	}
+	kind, id, ok := governance.ParseStream(m.Stream)
+	if !ok || kind != governance.KindProposal {
+		return nil
+	}
+	p, ok := v.P[id]
+	if !ok {
+		return nil
+	}
+	decided := func(outcome string, version int, by uuid.UUID, reason string, al governance.Alignment) {
+		p.Status = outcome
+		p.Decisions = append(p.Decisions, decisionRec{Outcome: outcome, Version: version, By: by, Role: m.Meta.ActorRole, Reason: reason,
+			Aligned: al.Aligned, Note: al.Note, At: m.Effective().UTC(), Event: m.ID})
+	}
+	switch e := m.Event.(type) {
+	case governance.ProposalRevised:
+		p.Versions = append(p.Versions, version(e.Version, e.ProposalText, e.RevisedBy, m))
+	case governance.ProposalSubmitted:
+		p.Status = governance.StatusSubmitted
+		p.Submissions = append(p.Submissions, submissionRec{Version: e.Version, By: e.SubmittedBy, At: m.Effective().UTC()})
+	case governance.AdviceGiven:
+		p.Advice = append(p.Advice, adviceRec{Group: e.GroupID, GroupName: e.GroupName, Version: e.Version, Stance: e.Stance, Text: e.Text, By: e.GivenBy, At: m.Effective().UTC()})
+	case governance.ProposalApproved:
+		decided(governance.StatusApproved, e.Version, e.DecidedBy, e.Reason, e.Alignment)
+	case governance.ProposalReturned:
+		decided(governance.StatusReturned, e.Version, e.DecidedBy, e.Reason, e.Alignment)
+	case domain.EventCorrected:
+		p.Corrections = append(p.Corrections, ProposalCorrection{EventID: e.Corrects, EventType: e.CorrectsType, Reason: e.Reason, Retracted: e.Retracted,
+			ChangedAfterDecision: e.ChangedAfterDecision || len(p.Decisions) > 0, At: m.RecordedAt.UTC(), By: m.Meta.ActorID})
+	}
+	return nil
+}
+
+func version(n int, t governance.ProposalText, by uuid.UUID, m domain.Message) ProposalVersion {
+	return ProposalVersion{Version: n, Title: t.Title, Body: t.Body, Costs: t.Costs, ExpectedImpact: t.ExpectedImpact, By: by, At: m.RecordedAt.UTC()}
+}
+
+// MarshalState implements projections.Projection.
+func (v *Proposals) MarshalState() ([]byte, error) { return govMarshal(v) }
+
+// UnmarshalState implements projections.Projection.
+func (v *Proposals) UnmarshalState(b []byte) error {
+	fresh := NewProposals()
+	if err := govUnmarshal(b, fresh); err != nil {
+		return err
+	}
+	if fresh.Communities == nil {
+		fresh.Communities = map[uuid.UUID]govCommunity{}
+	}
+	if fresh.Schools == nil {
+		fresh.Schools = map[uuid.UUID]string{}
+	}
+	if fresh.P == nil {
+		fresh.P = map[uuid.UUID]*proposalRec{}
+	}
+	*v = *fresh
+	return nil
+}
+
+// Submission is a version submitted to the Leadership Team.
+type Submission struct {
+	Version int       `json:"version"`
+	By      Ref       `json:"by"`
+	At      time.Time `json:"at"`
+}
+
+// Advice is what a student or parent advisory group said (advice, not a
+// vote).
+type Advice struct {
+	Group   Ref       `json:"group"`
+	Version int       `json:"version"`
+	Stance  string    `json:"stance"`
+	Text    string    `json:"text"`
+	By      *Ref      `json:"by,omitempty"`
+	At      time.Time `json:"at"`
+}
+
+// Decision is one step of a proposal's decision trail.
+type Decision struct {
+	Outcome       string    `json:"outcome"` // approved or returned
+	Version       int       `json:"version"`
+	DecidedBy     Ref       `json:"decided_by"`
+	Role          string    `json:"role"`
+	Reason        string    `json:"reason"`
+	Aligned       bool      `json:"aligned"`
+	AlignmentNote string    `json:"alignment_note,omitempty"`
+	At            time.Time `json:"at"`
+	EventID       uuid.UUID `json:"event_id"`
+}
+
+// VersionView is a version with its author named.
+type VersionView struct {
+	Version        int               `json:"version"`
+	Title          string            `json:"title"`
+	Body           string            `json:"body"`
+	Costs          *governance.Money `json:"costs,omitempty"`
+	ExpectedImpact string            `json:"expected_impact"`
+	By             Ref               `json:"by"`
+	At             time.Time         `json:"at"`
+}
+
+// Proposal is a proposal as the register shows it.
+type Proposal struct {
+	ID        uuid.UUID `json:"id"`
+	Title     string    `json:"title"` // of the current version
+	Community Ref       `json:"community"`
+	School    Ref       `json:"school"`
+	Segment   uuid.UUID `json:"segment_id"`
+	Year      string    `json:"year"`
+	// Status is draft, submitted, returned or approved.
+	Status      string               `json:"status"`
+	Current     int                  `json:"current_version"`
+	Versions    []VersionView        `json:"versions"`
+	Submissions []Submission         `json:"submissions"`
+	Advice      []Advice             `json:"advice"`
+	Decisions   []Decision           `json:"decisions"`
+	Corrections []ProposalCorrection `json:"corrections"`
+	// ChangedAfterDecision marks a proposal one of whose events was
+	// corrected after it had been decided.
+	ChangedAfterDecision bool      `json:"changed_after_decision"`
+	CorrelationID        uuid.UUID `json:"correlation_id"`
+}
+
+func (v *Proposals) proposal(id uuid.UUID, p *proposalRec, names PersonNames) Proposal {
+	out := Proposal{ID: id, Community: Ref{ID: p.Community, Name: v.Communities[p.Community].Name}, School: Ref{ID: p.School, Name: v.Schools[p.School]},
+		Segment: p.Segment, Year: p.Year, Status: p.Status, Versions: []VersionView{}, Submissions: []Submission{}, Advice: []Advice{},
+		Decisions: []Decision{}, Corrections: slices.Clone(p.Corrections), CorrelationID: p.Correlation}
+	if out.Corrections == nil {
+		out.Corrections = []ProposalCorrection{}
+	}
+	for _, x := range p.Versions {
+		out.Versions = append(out.Versions, VersionView{Version: x.Version, Title: x.Title, Body: x.Body, Costs: x.Costs, ExpectedImpact: x.ExpectedImpact,
+			By: personRef(names, x.By), At: x.At})
+		out.Title, out.Current = x.Title, x.Version
+	}
+	for _, s := range p.Submissions {
+		out.Submissions = append(out.Submissions, Submission{Version: s.Version, By: personRef(names, s.By), At: s.At})
+	}
+	for _, a := range p.Advice {
+		out.Advice = append(out.Advice, Advice{Group: Ref{ID: a.Group, Name: a.GroupName}, Version: a.Version, Stance: a.Stance, Text: a.Text,
+			By: optPersonRef(names, a.By), At: a.At})
+	}
+	for _, d := range p.Decisions {
+		out.Decisions = append(out.Decisions, Decision{Outcome: d.Outcome, Version: d.Version, DecidedBy: personRef(names, d.By), Role: d.Role,
+			Reason: d.Reason, Aligned: d.Aligned, AlignmentNote: d.Note, At: d.At, EventID: d.Event})
+	}
+	for _, c := range p.Corrections {
+		if c.ChangedAfterDecision {
+			out.ChangedAfterDecision = true
+		}
+	}
+	return out
+}
+
+// Proposal returns proposal id.
+func (v *Proposals) Proposal(id uuid.UUID, names PersonNames) (Proposal, bool) {
+	p, ok := v.P[id]
+	if !ok {
+		return Proposal{}, false
+	}
+	return v.proposal(id, p, names), true
+}
+
+// ProposalFilter selects proposals of the register; zero fields match
+// everything.
+type ProposalFilter struct {
+	School    uuid.UUID
+	Community uuid.UUID
+	Year      string
+	Status    string
+}
+
+// Register returns the proposals f selects, in the order they were
+// drafted.
+func (v *Proposals) Register(f ProposalFilter, names PersonNames) []Proposal {
+	var ids []uuid.UUID
+	for id, p := range v.P {
+		if (f.School == uuid.Nil || p.School == f.School) && (f.Community == uuid.Nil || p.Community == f.Community) &&
+			(f.Year == "" || p.Year == f.Year) && (f.Status == "" || p.Status == f.Status) {
+			ids = append(ids, id)
+		}
+	}
+	slices.SortFunc(ids, func(a, b uuid.UUID) int { return cmpU64(v.P[a].Seq, v.P[b].Seq) })
+	out := make([]Proposal, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, v.proposal(id, v.P[id], names))
+	}
+	return out
+}
