@@ -1,0 +1,593 @@
+package views
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/concord-ledger/concord/domain"
+	"github.com/concord-ledger/concord/domain/governance"
+	"github.com/concord-ledger/concord/projections"
+)
+
+// AuditView is the name of the "audit" view.
+const AuditView = "audit"
+
+func init() { register(func() projections.Projection { return NewAudit() }) }
+
+// Link kinds: what an audit entry touches.
+const (
+	LinkSchool      = "school"
+	LinkCommunity   = "community"
+	LinkPerson      = "person"
+	LinkProposal    = "proposal"
+	LinkResource    = "resource"
+	LinkPartnership = "partnership"
+)
+
+var linkKinds = []string{LinkSchool, LinkCommunity, LinkPerson, LinkProposal, LinkResource, LinkPartnership}
+
+// Audit is the "audit" view: the timeline of every event, with who, when,
+// why, a one-line summary and the schools, ISLCs, people, proposals,
+// resources and partnerships it touches, filtered and paged by position.
+//
+// It holds one compact record per event: strings repeated across events
+// (streams, types, actors, roles, reasons) are interned in one table and
+// the ids an event touches are indices into an entity table, so a million
+// events cost a few hundred bytes each.
+type Audit struct {
+	Strings  []string     `json:"strings"`
+	Entities []auditThing `json:"entities"`
+	Records  []auditRec   `json:"records"`
+
+	strIndex map[string]uint32
+	entIndex map[uuid.UUID]uint32
+	persons  map[uuid.UUID]bool
+	postings map[uint32][]uint32 // entity → record indices
+	names    map[uuid.UUID]string
+}
+
+// auditThing is an entity an event touches; Name is kept for things
+// that are not people (schools, ISLCs, proposals, resources,
+// partnerships), whose names are not personal data.
+type auditThing struct {
+	Kind uint8     `json:"k"`
+	ID   uuid.UUID `json:"id"`
+	Name string    `json:"n,omitempty"`
+}
+
+type auditRec struct {
+	Pos     uint64    `json:"p"`
+	ID      uuid.UUID `json:"id"`
+	At      int64     `json:"t"`
+	Eff     int64     `json:"e,omitempty"`
+	Stream  uint32    `json:"s"`
+	Type    uint32    `json:"y"`
+	Actor   uint32    `json:"a"`
+	Role    uint32    `json:"r"`
+	Reason  uint32    `json:"w"`
+	Corr    uuid.UUID `json:"c"`
+	Cause   uuid.UUID `json:"u,omitzero"`
+	Summary string    `json:"m"`
+	Links   []uint32  `json:"l,omitempty"`
+}
+
+// NewAudit returns an empty "audit" view.
+func NewAudit() *Audit {
+	a := &Audit{Strings: []string{""}, Entities: []auditThing{}, Records: []auditRec{}}
+	a.index()
+	return a
+}
+
+// index rebuilds the lookup maps from the serialised tables.
+func (a *Audit) index() {
+	a.strIndex = make(map[string]uint32, len(a.Strings))
+	for i, s := range a.Strings {
+		a.strIndex[s] = uint32(i)
+	}
+	a.entIndex = make(map[uuid.UUID]uint32, len(a.Entities))
+	a.persons = map[uuid.UUID]bool{}
+	a.names = map[uuid.UUID]string{}
+	for i, e := range a.Entities {
+		a.entIndex[e.ID] = uint32(i)
+		if linkKinds[e.Kind] == LinkPerson {
+			a.persons[e.ID] = true
+		}
+	}
+	a.postings = map[uint32][]uint32{}
+	for i, r := range a.Records {
+		for _, l := range r.Links {
+			a.postings[l] = append(a.postings[l], uint32(i))
+		}
+	}
+}
+
+// Name implements projections.Projection.
+func (*Audit) Name() string { return AuditView }
+
+// Version implements projections.Projection.
+func (*Audit) Version() int { return 1 }
+
+func (a *Audit) intern(s string) uint32 {
+	if i, ok := a.strIndex[s]; ok {
+		return i
+	}
+	i := uint32(len(a.Strings))
+	a.Strings = append(a.Strings, s)
+	a.strIndex[s] = i
+	return i
+}
+
+func (a *Audit) entity(kind string, id uuid.UUID) uint32 {
+	if i, ok := a.entIndex[id]; ok {
+		return i
+	}
+	k := uint8(0)
+	for j, lk := range linkKinds {
+		if lk == kind {
+			k = uint8(j)
+		}
+	}
+	i := uint32(len(a.Entities))
+	a.Entities = append(a.Entities, auditThing{Kind: k, ID: id})
+	a.entIndex[id] = i
+	if kind == LinkPerson {
+		a.persons[id] = true
+	}
+	return i
+}
+
+// Apply implements projections.Projection.
+func (a *Audit) Apply(m domain.Message) error {
+	if a.strIndex == nil {
+		a.index()
+	}
+	// People are known by their registration, so later events can tell a
+	// person's id from other ids.
+	switch e := m.Event.(type) {
+	case governance.StaffRegistered:
+		a.entity(LinkPerson, e.PersonID)
+	case governance.GovernorRegistered:
+		a.entity(LinkPerson, e.PersonID)
+	case governance.AdvisoryContactRegistered:
+		a.entity(LinkPerson, e.PersonID)
+	}
+	r := auditRec{Pos: m.Position, ID: m.ID, At: m.RecordedAt.UnixNano(), Stream: a.intern(m.Stream), Type: a.intern(m.Type),
+		Actor: a.intern(m.Meta.ActorID), Role: a.intern(m.Meta.ActorRole), Reason: a.intern(m.Meta.Reason),
+		Corr: m.Meta.CorrelationID, Cause: m.Meta.CausationID}
+	if !m.Meta.EffectiveAt.IsZero() && !m.Meta.EffectiveAt.Equal(m.RecordedAt) {
+		r.Eff = m.Meta.EffectiveAt.UnixNano()
+	}
+	if r.Corr == uuid.Nil {
+		r.Corr = m.ID
+	}
+	r.Links = a.links(m)
+	r.Summary = a.summary(m)
+	idx := uint32(len(a.Records))
+	a.Records = append(a.Records, r)
+	for _, l := range r.Links {
+		a.postings[l] = append(a.postings[l], idx)
+	}
+	return nil
+}
+
+// fieldPlan says where an event type's uuid fields are and what they
+// name; it is computed once per type.
+type fieldPlan struct {
+	index []int
+	kind  string // "" → a person if a registered person's id
+}
+
+var plans sync.Map // reflect.Type → []fieldPlan
+
+func planOf(t reflect.Type) []fieldPlan {
+	if p, ok := plans.Load(t); ok {
+		return p.([]fieldPlan)
+	}
+	var out []fieldPlan
+	var walk func(t reflect.Type, prefix []int)
+	uuidType := reflect.TypeFor[uuid.UUID]()
+	walk = func(t reflect.Type, prefix []int) {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			idx := append(append([]int(nil), prefix...), i)
+			if f.Anonymous && f.Type.Kind() == reflect.Struct {
+				walk(f.Type, idx)
+				continue
+			}
+			if f.Type != uuidType {
+				continue
+			}
+			tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			kind := ""
+			for _, k := range []string{LinkSchool, LinkCommunity, LinkProposal, LinkResource, LinkPartnership} {
+				if strings.Contains(tag, k) {
+					kind = k
+					break
+				}
+			}
+			out = append(out, fieldPlan{index: idx, kind: kind})
+		}
+	}
+	if t.Kind() == reflect.Struct {
+		walk(t, nil)
+	}
+	plans.Store(t, out)
+	return out
+}
+
+// links returns the entities m touches: its stream's own aggregate, the
+// ids in its fields naming schools, ISLCs, proposals, resources and
+// partnerships, registered people, and the acting person.
+func (a *Audit) links(m domain.Message) []uint32 {
+	var out []uint32
+	add := func(i uint32) {
+		for _, x := range out {
+			if x == i {
+				return
+			}
+		}
+		out = append(out, i)
+	}
+	if kind, id, ok := streamEntity(m.Stream); ok {
+		add(a.entity(kind, id))
+	}
+	if m.Event != nil {
+		v := reflect.ValueOf(m.Event)
+		for _, f := range planOf(v.Type()) {
+			id := v.FieldByIndex(f.index).Interface().(uuid.UUID)
+			if id == uuid.Nil {
+				continue
+			}
+			switch {
+			case f.kind != "":
+				add(a.entity(f.kind, id))
+			case a.persons[id]:
+				add(a.entity(LinkPerson, id))
+			}
+		}
+	}
+	if actor, err := uuid.Parse(m.Meta.ActorID); err == nil && a.persons[actor] {
+		add(a.entity(LinkPerson, actor))
+	}
+	a.nameThings(m)
+	return out
+}
+
+// streamEntity returns the entity a stream belongs to ("proposal-<id>").
+func streamEntity(stream string) (string, uuid.UUID, bool) {
+	kind, rest, ok := strings.Cut(stream, "-")
+	if !ok {
+		return "", uuid.Nil, false
+	}
+	switch kind {
+	case LinkSchool, LinkCommunity, LinkPerson, LinkProposal, LinkResource, LinkPartnership:
+	default:
+		return "", uuid.Nil, false
+	}
+	id, err := uuid.Parse(rest)
+	if err != nil {
+		return "", uuid.Nil, false
+	}
+	return kind, id, true
+}
+
+// nameThings keeps the names of schools, ISLCs and proposals (not
+// personal data) for the entries' links.
+func (a *Audit) nameThings(m domain.Message) {
+	set := func(id uuid.UUID, name string) {
+		if i, ok := a.entIndex[id]; ok {
+			a.Entities[i].Name = name
+		}
+	}
+	switch e := m.Event.(type) {
+	case governance.SchoolRegistered:
+		set(e.SchoolID, e.Name)
+	case governance.CommunityEstablished:
+		set(e.CommunityID, e.Name)
+	case governance.ProposalDrafted:
+		set(e.ProposalID, e.Title)
+	case governance.ProposalRevised:
+		set(e.ProposalID, e.Title)
+	}
+}
+
+// MarshalState implements projections.Projection.
+func (a *Audit) MarshalState() ([]byte, error) { return govMarshal(a) }
+
+// UnmarshalState implements projections.Projection.
+func (a *Audit) UnmarshalState(b []byte) error {
+	fresh := &Audit{}
+	if err := govUnmarshal(b, fresh); err != nil {
+		return err
+	}
+	if len(fresh.Strings) == 0 {
+		fresh.Strings = []string{""}
+	}
+	if fresh.Entities == nil {
+		fresh.Entities = []auditThing{}
+	}
+	if fresh.Records == nil {
+		fresh.Records = []auditRec{}
+	}
+	fresh.index()
+	*a = *fresh
+	return nil
+}
+
+// AuditFilter selects audit entries; zero fields match everything. From
+// and To bound the recorded time (From included, To excluded).
+type AuditFilter struct {
+	School    uuid.UUID
+	Community uuid.UUID
+	Person    uuid.UUID
+	Type      string
+	From, To  time.Time
+}
+
+// AuditLink is something an audit entry touches.
+type AuditLink struct {
+	Kind string    `json:"kind"`
+	ID   uuid.UUID `json:"id"`
+	Name string    `json:"name,omitempty"`
+}
+
+// AuditEntry is one event of the audit timeline.
+type AuditEntry struct {
+	Position    uint64    `json:"position"`
+	EventID     uuid.UUID `json:"event_id"`
+	RecordedAt  time.Time `json:"recorded_at"`
+	EffectiveAt time.Time `json:"effective_at"`
+	Stream      string    `json:"stream"`
+	Type        string    `json:"type"`
+	// Actor is the acting person (Name set when a registered person) or
+	// an id such as "system".
+	Actor         AuditLink   `json:"actor"`
+	ActorID       string      `json:"actor_id"`
+	Role          string      `json:"role"`
+	Reason        string      `json:"reason,omitempty"`
+	CorrelationID uuid.UUID   `json:"correlation_id"`
+	CausationID   uuid.UUID   `json:"causation_id,omitzero"`
+	Summary       string      `json:"summary"`
+	Links         []AuditLink `json:"links"`
+}
+
+// AuditPage is a page of the audit timeline. Next is the cursor of the
+// next page (0 when there is none).
+type AuditPage struct {
+	Entries []AuditEntry `json:"entries"`
+	Next    uint64       `json:"next"`
+}
+
+// Events returns up to limit entries f selects with a position greater
+// than after, in position order, people named through names. limit <= 0
+// means 100.
+func (a *Audit) Events(f AuditFilter, after uint64, limit int, names PersonNames) AuditPage {
+	if limit <= 0 {
+		limit = 100
+	}
+	page := AuditPage{Entries: []AuditEntry{}}
+	// Candidates: the shortest posting list among the entity filters, or
+	// every record.
+	var cand []uint32
+	useAll := true
+	for _, id := range []uuid.UUID{f.School, f.Community, f.Person} {
+		if id == uuid.Nil {
+			continue
+		}
+		i, ok := a.entIndex[id]
+		if !ok {
+			return page
+		}
+		if p := a.postings[i]; useAll || len(p) < len(cand) {
+			cand, useAll = p, false
+		}
+	}
+	typ, hasType := uint32(0), f.Type != ""
+	if hasType {
+		var ok bool
+		if typ, ok = a.strIndex[f.Type]; !ok {
+			return page
+		}
+	}
+	n := len(a.Records)
+	if !useAll {
+		n = len(cand)
+	}
+	rec := func(k int) *auditRec {
+		if useAll {
+			return &a.Records[k]
+		}
+		return &a.Records[cand[k]]
+	}
+	start := sort.Search(n, func(k int) bool { return rec(k).Pos > after })
+	for k := start; k < n; k++ {
+		r := rec(k)
+		if !a.matches(r, f, hasType, typ) {
+			continue
+		}
+		if len(page.Entries) == limit {
+			page.Next = page.Entries[limit-1].Position
+			break
+		}
+		page.Entries = append(page.Entries, a.entry(r, names))
+	}
+	return page
+}
+
+func (a *Audit) matches(r *auditRec, f AuditFilter, hasType bool, typ uint32) bool {
+	if hasType && r.Type != typ {
+		return false
+	}
+	if !f.From.IsZero() && r.At < f.From.UnixNano() {
+		return false
+	}
+	if !f.To.IsZero() && r.At >= f.To.UnixNano() {
+		return false
+	}
+	for _, id := range []uuid.UUID{f.School, f.Community, f.Person} {
+		if id == uuid.Nil {
+			continue
+		}
+		i := a.entIndex[id]
+		found := false
+		for _, l := range r.Links {
+			if l == i {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+func (a *Audit) link(i uint32, names PersonNames) AuditLink {
+	e := a.Entities[i]
+	l := AuditLink{Kind: linkKinds[e.Kind], ID: e.ID, Name: e.Name}
+	if l.Kind == LinkPerson {
+		l.Name = personRef(names, e.ID).Name
+	}
+	return l
+}
+
+func (a *Audit) entry(r *auditRec, names PersonNames) AuditEntry {
+	at := time.Unix(0, r.At).UTC()
+	eff := at
+	if r.Eff != 0 {
+		eff = time.Unix(0, r.Eff).UTC()
+	}
+	e := AuditEntry{Position: r.Pos, EventID: r.ID, RecordedAt: at, EffectiveAt: eff, Stream: a.Strings[r.Stream], Type: a.Strings[r.Type],
+		ActorID: a.Strings[r.Actor], Role: a.Strings[r.Role], Reason: a.Strings[r.Reason], CorrelationID: r.Corr, CausationID: r.Cause,
+		Summary: r.Summary, Links: make([]AuditLink, 0, len(r.Links))}
+	if id, err := uuid.Parse(e.ActorID); err == nil {
+		if i, ok := a.entIndex[id]; ok {
+			e.Actor = a.link(i, names)
+		} else {
+			e.Actor = AuditLink{Kind: LinkPerson, ID: id}
+		}
+	}
+	for _, l := range r.Links {
+		e.Links = append(e.Links, a.link(l, names))
+	}
+	return e
+}
+
+// Len returns how many events the view holds.
+func (a *Audit) Len() int { return len(a.Records) }
+
+// summary is a one-line account of m without personal names (people are
+// in the entry's links, named at query time).
+func (a *Audit) summary(m domain.Message) string {
+	short := func(id uuid.UUID) string { return id.String()[:8] }
+	thing := func(id uuid.UUID) string {
+		if i, ok := a.entIndex[id]; ok && a.Entities[i].Name != "" {
+			return a.Entities[i].Name
+		}
+		return short(id)
+	}
+	switch e := m.Event.(type) {
+	case governance.SchoolRegistered:
+		return fmt.Sprintf("School %s registered with %d segments", e.Name, len(e.Segments))
+	case governance.SegmentAdded:
+		return fmt.Sprintf("Segment %s added", e.Name)
+	case governance.SegmentRenamed:
+		return fmt.Sprintf("Segment %s renamed %s", e.OldName, e.Name)
+	case governance.DirectorAppointed:
+		return fmt.Sprintf("Director appointed at %s", thing(e.SchoolID))
+	case governance.AcademicYearOpened:
+		return fmt.Sprintf("Academic year %s opened at %s", e.Year, thing(e.SchoolID))
+	case governance.StaffRegistered:
+		return fmt.Sprintf("Staff member (%s) registered at %s", e.Kind, thing(e.SchoolID))
+	case governance.GovernorRegistered:
+		return fmt.Sprintf("Governor registered at %s", thing(e.SchoolID))
+	case governance.AdvisoryContactRegistered:
+		return fmt.Sprintf("Advisory contact registered at %s", thing(e.SchoolID))
+	case governance.PersonDetailsAmended:
+		return "Personal details amended"
+	case governance.PersonLeftSchool:
+		return fmt.Sprintf("Left %s on %s", thing(e.SchoolID), e.LeftOn.Format(time.DateOnly))
+	case governance.StrengthsAssessed:
+		return fmt.Sprintf("Strengths assessed for %s", e.Year)
+	case governance.CommunityEstablished:
+		return fmt.Sprintf("ISLC %s established", e.Name)
+	case governance.MemberJoined:
+		return fmt.Sprintf("Joined ISLC %s for %s (%s)", thing(e.CommunityID), e.Year, strings.Join(e.Basis, ", "))
+	case governance.MemberLeft:
+		if e.Exception != "" {
+			return fmt.Sprintf("Left ISLC %s for %s early (%s)", thing(e.CommunityID), e.Year, e.Exception)
+		}
+		return fmt.Sprintf("Left ISLC %s for %s", thing(e.CommunityID), e.Year)
+	case governance.RosterConfirmed:
+		return fmt.Sprintf("Roster of ISLC %s for %s confirmed: %d members, %d continuing", thing(e.CommunityID), e.Year, len(e.Members), len(e.Continuing))
+	case governance.GovernorLinked:
+		return fmt.Sprintf("Governor linked to ISLC %s", thing(e.CommunityID))
+	case governance.AdvisoryGroupLinked:
+		return fmt.Sprintf("Advisory group %s linked to ISLC %s", e.Name, thing(e.CommunityID))
+	case governance.ElectionOpened:
+		return fmt.Sprintf("Election %s of the chair of ISLC %s for %s opened (%s ballot, %d electors)", short(e.ElectionID), thing(e.CommunityID), e.Year, e.Ballot, len(e.Electorate))
+	case governance.CandidateNominated:
+		return fmt.Sprintf("Candidate nominated in election %s", short(e.ElectionID))
+	case governance.NominationAccepted:
+		return fmt.Sprintf("Nomination accepted in election %s", short(e.ElectionID))
+	case governance.NominationDeclined:
+		return fmt.Sprintf("Nomination declined in election %s", short(e.ElectionID))
+	case governance.VotingOpened:
+		return fmt.Sprintf("Voting opened in election %s between %d candidates", short(e.ElectionID), len(e.Candidates))
+	case governance.VoteCast:
+		return fmt.Sprintf("Vote cast in election %s", short(e.ElectionID))
+	case governance.CandidateWithdrawn:
+		return fmt.Sprintf("Candidate withdrawn from election %s (%s)", short(e.ElectionID), e.Reason)
+	case governance.ElectionClosed:
+		return fmt.Sprintf("Election %s closed: %d of %d voted", short(e.ElectionID), e.Turnout, e.ElectorateSize)
+	case governance.ElectionFailed:
+		return fmt.Sprintf("Election %s failed (%s): %d of %d voted, %d needed", short(e.ElectionID), e.Reason, e.Turnout, e.ElectorateSize, e.QuorumRequired)
+	case governance.ChairElected:
+		return fmt.Sprintf("Chair of ISLC %s elected for %s", thing(e.CommunityID), e.Year)
+	case governance.RunOffCalled:
+		return fmt.Sprintf("Run-off %s called after a tie in election %s", short(e.RunOffID), short(e.ElectionID))
+	case governance.ChairRewardRecorded:
+		return fmt.Sprintf("Chair's reward for %s recorded", e.Year)
+	case governance.ConfidenceVoteCalled:
+		return fmt.Sprintf("Confidence vote %s called in ISLC %s", short(e.VoteID), thing(e.CommunityID))
+	case governance.ConfidenceVoteCast:
+		return fmt.Sprintf("Vote cast in confidence vote %s", short(e.VoteID))
+	case governance.ConfidenceVoteClosed:
+		return fmt.Sprintf("Confidence vote %s closed: %s (%d of %d voted)", short(e.VoteID), e.Outcome, e.Turnout, e.ElectorateSize)
+	case governance.ChairRemoved:
+		return fmt.Sprintf("Chair of ISLC %s removed after confidence vote %s", thing(e.CommunityID), short(e.VoteID))
+	case governance.ChairVacated:
+		return fmt.Sprintf("Chair of ISLC %s vacated (%s)", thing(e.CommunityID), e.Reason)
+	case governance.ProposalDrafted:
+		return fmt.Sprintf("Proposal %q drafted by ISLC %s", e.Title, thing(e.CommunityID))
+	case governance.ProposalRevised:
+		return fmt.Sprintf("Proposal revised as version %d: %q", e.Version, e.Title)
+	case governance.ProposalSubmitted:
+		return fmt.Sprintf("Proposal %s version %d submitted to the Leadership Team", thing(e.ProposalID), e.Version)
+	case governance.AdviceGiven:
+		return fmt.Sprintf("Advice from %s on proposal %s: %s", e.GroupName, thing(e.ProposalID), e.Stance)
+	case governance.ProposalApproved:
+		return fmt.Sprintf("Proposal %s version %d approved by the Leadership Team", thing(e.ProposalID), e.Version)
+	case governance.ProposalReturned:
+		return fmt.Sprintf("Proposal %s version %d sent back for revision", thing(e.ProposalID), e.Version)
+	case governance.TriadFormed:
+		return fmt.Sprintf("Peer coaching triad formed for %s", e.Year)
+	case governance.DesignCommunityJoined:
+		return fmt.Sprintf("Joined design community %s for %s", e.Name, e.Year)
+	case governance.LearningPathwayJoined:
+		return fmt.Sprintf("Joined learning pathway %s for %s", e.Name, e.Year)
+	case domain.EventCorrected:
+		if e.Retracted {
+			return fmt.Sprintf("%s %s retracted", e.CorrectsType, short(e.Corrects))
+		}
+		return fmt.Sprintf("%s %s corrected", e.CorrectsType, short(e.Corrects))
+	}
+	return fmt.Sprintf("%s in %s", m.Type, m.Stream)
+}
