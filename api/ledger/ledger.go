@@ -67,6 +67,10 @@ type Config struct {
 	Projections projections.Options
 	// Segment configures the embedded store (Now and Logger default to the above).
 	Segment segment.Options
+	// WrapStore, when set, decorates the store the command handler writes
+	// through (metrics, tracing). Ledger.Store stays the undecorated store,
+	// so backend-specific features (backups) remain reachable.
+	WrapStore func(eventstore.Store) eventstore.Store
 }
 
 // Keys is the keyring the ledger seals personal data and ballots with.
@@ -172,7 +176,11 @@ func Open(ctx context.Context, cfg Config) (_ *Ledger, err error) {
 		l.closers = append(l.closers, k.Close)
 	}
 	l.Codec = &domain.Codec{Keys: l.Keys}
-	l.Handler = domain.NewHandler(domainlog.Log{Store: l.Store}, l.Codec)
+	writeStore := l.Store
+	if cfg.WrapStore != nil {
+		writeStore = cfg.WrapStore(l.Store)
+	}
+	l.Handler = domain.NewHandler(domainlog.Log{Store: writeStore}, l.Codec)
 	l.Governance = governance.NewService(l.Handler, governance.KeyringBallotBox{Keys: l.Keys})
 	l.Directory = governance.NewDirectory(l.Handler)
 	l.Partnership = partnership.NewService(l.Handler, l.Directory)
