@@ -59,6 +59,9 @@ type auditThing struct {
 	Kind uint8     `json:"k"`
 	ID   uuid.UUID `json:"id"`
 	Name string    `json:"n,omitempty"`
+	// Parent is 1 + the index of the school (or ISLC) it belongs to, 0
+	// for none: an event touching an ISLC touches its school too.
+	Parent uint32 `json:"up,omitempty"`
 }
 
 type auditRec struct {
@@ -149,13 +152,24 @@ func (a *Audit) Apply(m domain.Message) error {
 	}
 	// People are known by their registration, so later events can tell a
 	// person's id from other ids.
+	parent := func(kind string, id, school uuid.UUID) {
+		i := a.entity(kind, id)
+		if a.Entities[i].Parent == 0 {
+			a.Entities[i].Parent = 1 + a.entity(LinkSchool, school)
+		}
+	}
 	switch e := m.Event.(type) {
 	case governance.StaffRegistered:
-		a.entity(LinkPerson, e.PersonID)
+		parent(LinkPerson, e.PersonID, e.SchoolID)
 	case governance.GovernorRegistered:
-		a.entity(LinkPerson, e.PersonID)
+		parent(LinkPerson, e.PersonID, e.SchoolID)
 	case governance.AdvisoryContactRegistered:
-		a.entity(LinkPerson, e.PersonID)
+		parent(LinkPerson, e.PersonID, e.SchoolID)
+	case governance.CommunityEstablished:
+		parent(LinkCommunity, e.CommunityID, e.SchoolID)
+	case governance.ProposalDrafted:
+		i := a.entity(LinkProposal, e.ProposalID)
+		a.Entities[i].Parent = 1 + a.entity(LinkCommunity, e.CommunityID)
 	}
 	r := auditRec{Pos: m.Position, ID: m.ID, At: m.RecordedAt.UnixNano(), Stream: a.intern(m.Stream), Type: a.intern(m.Type),
 		Actor: a.intern(m.Meta.ActorID), Role: a.intern(m.Meta.ActorRole), Reason: a.intern(m.Meta.Reason),
@@ -254,6 +268,14 @@ func (a *Audit) links(m domain.Message) []uint32 {
 	}
 	if actor, err := uuid.Parse(m.Meta.ActorID); err == nil && a.persons[actor] {
 		add(a.entity(LinkPerson, actor))
+	}
+	// What the event touches belongs to its ISLC and school too (people
+	// only through the event's own fields: a person's school is not
+	// touched by their vote).
+	for k := 0; k < len(out); k++ {
+		if e := a.Entities[out[k]]; e.Parent != 0 && linkKinds[e.Kind] != LinkPerson {
+			add(e.Parent - 1)
+		}
 	}
 	a.nameThings(m)
 	return out
