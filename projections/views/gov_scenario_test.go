@@ -72,7 +72,9 @@ func (w *govWorld) do(_ domain.Result, err error) {
 	}
 }
 
-func as(p uuid.UUID, role string) domain.Meta { return domain.Meta{ActorID: p.String(), ActorRole: role} }
+func as(p uuid.UUID, role string) domain.Meta {
+	return domain.Meta{ActorID: p.String(), ActorRole: role}
+}
 
 func newID() uuid.UUID { return uuid.Must(uuid.NewV7()) }
 
