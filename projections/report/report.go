@@ -1,0 +1,325 @@
+// Package report builds the collective partnership report: for one
+// partnership and academic year, read at one moment of the ledger, what
+// the partnership did and what it brought (collective reporting), who
+// committed to what and how it went (collective accountability), and whose
+// contributions were recognised (collective celebrating). It reads only
+// the views, renders JSON, Markdown, one self-contained HTML page and CSV,
+// and gives byte-identical output for the same ledger position.
+package report
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/concord-ledger/concord/domain/partnership"
+	"github.com/concord-ledger/concord/projections"
+	"github.com/concord-ledger/concord/projections/views"
+)
+
+// Errors of Build.
+var (
+	// ErrNoPartnership is returned when the partnership asked for was not
+	// formed at the moment read.
+	ErrNoPartnership = errors.New("report: no such partnership at that moment")
+)
+
+// Report is the collective partnership report.
+type Report struct {
+	Partnership  views.PartnershipInfo  `json:"partnership"`
+	AcademicYear string                 `json:"academic_year"`
+	From         time.Time              `json:"from"`
+	To           time.Time              `json:"to"`
+	Membership   []views.YearMembership `json:"membership_by_year"`
+
+	Reporting      Reporting      `json:"collective_reporting"`
+	Accountability Accountability `json:"collective_accountability"`
+	Celebrating    Celebrating    `json:"collective_celebrating"`
+	Timeline       Timeline       `json:"timeline"`
+
+	Footer Footer `json:"footer"`
+}
+
+// Footer says which reading of the ledger the report shows, so a reader
+// can check it.
+type Footer struct {
+	// Reading is AsOf.Describe() of the reading asked for.
+	Reading string `json:"reading"`
+	// Position is the ledger position every view was read at.
+	Position uint64 `json:"position"`
+	// ReckonedOn is the day overdue items and "what comes next" are
+	// reckoned from: the as-of time, else when the last event read was
+	// recorded (never the wall clock, so the same position reads the same).
+	ReckonedOn time.Time `json:"reckoned_on"`
+	// Checkpoint is the signed checkpoint covering Position (its root
+	// hash), when the caller has one; set it before rendering.
+	Checkpoint string `json:"checkpoint,omitempty"`
+}
+
+// Headline is the year in a few numbers.
+type Headline struct {
+	ResourcesShared    int     `json:"resources_shared"`
+	HoursUsed          float64 `json:"resource_hours_used"`
+	Loans              int     `json:"loans"`
+	SecondmentFTEYears float64 `json:"secondment_fte_years"`
+	CPDPlacesBooked    int     `json:"cpd_places_booked"`
+	CPDAttended        int     `json:"cpd_attended"`
+	PeerReviews        int     `json:"peer_reviews"`
+	// BenefitPence is the value of the resource hours shared plus the CPD
+	// bulk-discount savings.
+	BenefitPence int64 `json:"benefit_pence"`
+	// CostHours and CostPence are the transaction costs of collaborating.
+	CostHours float64 `json:"cost_hours"`
+	CostPence int64   `json:"cost_pence"`
+}
+
+// Reporting is what the partnership did and what it brought, next to the
+// transaction costs of collaborating.
+type Reporting struct {
+	Headline      Headline                `json:"headline"`
+	Resources     []views.ResourceInfo    `json:"resources"`
+	Utilisation   views.Utilisation       `json:"utilisation"`
+	LoansByStatus []views.StatusCount     `json:"loans_by_status"`
+	OverdueLoans  []views.LoanEntry       `json:"overdue_loans"`
+	Secondments   []views.SecondmentEntry `json:"secondments"`
+	SecondmentFTE []views.SchoolFTE       `json:"secondment_fte"`
+	CPD           views.CPDTotals         `json:"cpd"`
+	CPDEvents     []views.CPDEventInfo    `json:"cpd_events"`
+	CPDSchools    []views.CPDSchool       `json:"cpd_schools"`
+	PeerReviews   []views.ReviewInfo      `json:"peer_reviews"`
+	Costs         views.CostSummary       `json:"costs"`
+}
+
+// DecidedProposal is a proposal of a member school decided in the year.
+type DecidedProposal struct {
+	ID        uuid.UUID `json:"id"`
+	Title     string    `json:"title"`
+	School    views.Ref `json:"school"`
+	Community views.Ref `json:"community"`
+	Outcome   string    `json:"outcome"`
+	DecidedAt time.Time `json:"decided_at"`
+	// ChangedAfterDecision marks a decision corrected afterwards.
+	ChangedAfterDecision bool `json:"changed_after_decision,omitempty"`
+}
+
+// Accountability is each commitment with its owner, status and evidence,
+// RAG movement per school and area, proposals decided, and peer-review
+// follow-ups done and open.
+type Accountability struct {
+	Commitments      []views.StatusGroup `json:"commitments"`
+	RAGBoard         []views.BoardCell   `json:"rag_board"`
+	RAGByArea        []views.AreaSummary `json:"rag_by_area"`
+	ProposalsDecided []DecidedProposal   `json:"proposals_decided"`
+	FollowUps        views.FollowUps     `json:"follow_ups"`
+}
+
+// Celebrating is the contributions recognised, by person, school and ISLC.
+type Celebrating struct {
+	Recognitions []views.CelebrationInfo `json:"recognitions"`
+	Tallies      views.Tallies           `json:"tallies"`
+}
+
+// Timeline is the improvement timeline of the year: what comes next and
+// what is done.
+type Timeline struct {
+	Next        []views.TimelineEntry `json:"next"`
+	Outstanding []views.TimelineEntry `json:"outstanding"`
+	Done        []views.TimelineEntry `json:"done"`
+}
+
+// nextItems is how many upcoming timeline items the report lists.
+const nextItems = 10
+
+// Build gathers the report of partnership pid for academic year (e.g.
+// "2025-26"; "" for the year of the reckoning day) read at at. A live
+// reading is pinned to one position: if the views have reached different
+// positions, all are read as of the furthest. Returns ErrNoPartnership
+// when the partnership was not formed at that moment, an error for a
+// malformed year, and the errors of views.Reader.View.
+func Build(ctx context.Context, r *views.Reader, pid uuid.UUID, year string, at views.AsOf) (*Report, error) {
+	rep, positions, err := build(ctx, r, pid, year, at)
+	if err != nil {
+		return nil, err
+	}
+	if at.Live() {
+		var hi uint64
+		same := true
+		for _, p := range positions {
+			same = same && p == positions[0]
+			hi = max(hi, p)
+		}
+		if !same && hi > 0 {
+			rep, _, err = build(ctx, r, pid, year, views.AsOf{Position: hi})
+			if err != nil {
+				return nil, err
+			}
+			rep.Footer.Reading = at.Describe()
+		}
+	}
+	return rep, nil
+}
+
+func build(ctx context.Context, r *views.Reader, pid uuid.UUID, year string, at views.AsOf) (*Report, []uint64, error) {
+	var positions []uint64
+	rep := &Report{Footer: Footer{Reading: at.Describe()}}
+	read := func(name string, fn func(any) error) error {
+		pos, err := r.View(ctx, name, at, func(p projections.Projection) error { return fn(p) })
+		positions = append(positions, pos)
+		return err
+	}
+	names, err := r.PersonNames(ctx, at)
+	if err != nil {
+		return nil, nil, err
+	}
+	var found bool
+	var lastAt time.Time
+	if err := read("partnerships", func(p any) error {
+		v := p.(*views.Partnerships)
+		rep.Partnership, found = v.Get(pid, names)
+		lastAt = v.LastRecordedAt()
+		return nil
+	}); err != nil {
+		return nil, nil, err
+	}
+	if !found {
+		return nil, nil, fmt.Errorf("%w: %s (%s)", ErrNoPartnership, pid, at.Describe())
+	}
+	now := lastAt
+	if !at.Time.IsZero() {
+		now = at.Time.UTC()
+	}
+	rep.Footer.ReckonedOn = partnership.Date(now)
+	if year == "" {
+		year = partnership.AcademicYearOf(now)
+	}
+	from, err := partnership.AcademicYearStart(year)
+	if err != nil {
+		return nil, nil, fmt.Errorf("report: %w", err)
+	}
+	rep.AcademicYear, rep.From, rep.To = year, from, from.AddDate(1, 0, -1)
+	if err := read("partnerships", func(p any) error {
+		rep.Membership = p.(*views.Partnerships).MembershipByYear(pid, year)
+		return nil
+	}); err != nil {
+		return nil, nil, err
+	}
+
+	rp, ac, ce, tl := &rep.Reporting, &rep.Accountability, &rep.Celebrating, &rep.Timeline
+	steps := []struct {
+		view string
+		fn   func(any) error
+	}{
+		{"resources", func(p any) (err error) {
+			v := p.(*views.Resources)
+			rp.Resources = v.List(pid)
+			rp.Utilisation, err = v.Utilisation(pid, year)
+			return err
+		}},
+		{"loans", func(p any) error {
+			v := p.(*views.Loans)
+			rp.LoansByStatus = v.Counts(pid, year, now)
+			rp.OverdueLoans = v.Overdue(pid, now)
+			return nil
+		}},
+		{"secondments", func(p any) (err error) {
+			v := p.(*views.Secondments)
+			if rp.Secondments, err = v.List(pid, year, names); err != nil {
+				return err
+			}
+			rp.SecondmentFTE, err = v.BySchool(pid, year, now)
+			return err
+		}},
+		{"cpd", func(p any) error {
+			v := p.(*views.CPD)
+			rp.CPD, rp.CPDEvents, rp.CPDSchools = v.Totals(pid, year), v.Events(pid, year), v.BySchool(pid, year)
+			return nil
+		}},
+		{"reviews", func(p any) error {
+			v := p.(*views.Reviews)
+			rp.PeerReviews = v.Log(pid, year, now, names)
+			ac.FollowUps = v.FollowUps(pid, year, now, names)
+			return nil
+		}},
+		{"costs", func(p any) (err error) {
+			rp.Costs, err = p.(*views.Costs).Summary(pid, year)
+			return err
+		}},
+		{"commitments", func(p any) error {
+			ac.Commitments = p.(*views.Commitments).ByStatus(pid, year, now, names)
+			return nil
+		}},
+		{"progress", func(p any) error {
+			v := p.(*views.Progress)
+			ac.RAGBoard, ac.RAGByArea = v.Board(pid, year), v.ByArea(pid, year)
+			return nil
+		}},
+		{views.ProposalsView, func(p any) error {
+			ac.ProposalsDecided = decided(p.(*views.Proposals), rep.Partnership, year, names)
+			return nil
+		}},
+		{"celebrations", func(p any) error {
+			v := p.(*views.Celebrations)
+			ce.Recognitions, ce.Tallies = v.List(pid, year, names), v.Tallies(pid, year, names)
+			return nil
+		}},
+		{"timeline", func(p any) error {
+			v := p.(*views.Timelines)
+			tl.Next, tl.Outstanding, tl.Done = v.Next(pid, year, now, nextItems), v.Outstanding(pid, year, now), v.Done(pid, year)
+			return nil
+		}},
+	}
+	for _, s := range steps {
+		if err := read(s.view, s.fn); err != nil {
+			return nil, nil, fmt.Errorf("report: %w", err)
+		}
+	}
+	rep.Footer.Position = positions[0]
+	for _, p := range positions {
+		rep.Footer.Position = max(rep.Footer.Position, p)
+	}
+	rp.Headline = headline(rep)
+	return rep, positions, nil
+}
+
+// decided returns the proposals of the partnership's member schools (any
+// school that was a member during the year) decided in academic year, in
+// the order the register gives.
+func decided(v *views.Proposals, p views.PartnershipInfo, year string, names views.PersonNames) []DecidedProposal {
+	out := []DecidedProposal{}
+	seen := map[uuid.UUID]bool{}
+	for _, m := range p.Members {
+		if seen[m.School.ID] {
+			continue
+		}
+		seen[m.School.ID] = true
+		for _, pr := range v.Register(views.ProposalFilter{School: m.School.ID}, names) {
+			if len(pr.Decisions) == 0 {
+				continue
+			}
+			d := pr.Decisions[len(pr.Decisions)-1]
+			if partnership.AcademicYearOf(d.At) != year {
+				continue
+			}
+			out = append(out, DecidedProposal{ID: pr.ID, Title: pr.Title, School: pr.School, Community: pr.Community, Outcome: d.Outcome,
+				DecidedAt: d.At, ChangedAfterDecision: pr.ChangedAfterDecision})
+		}
+	}
+	return out
+}
+
+func headline(r *Report) Headline {
+	rp := r.Reporting
+	h := Headline{ResourcesShared: len(rp.Resources), HoursUsed: rp.Utilisation.TotalHours, CPDPlacesBooked: rp.CPD.Booked,
+		CPDAttended: rp.CPD.Attended, PeerReviews: len(rp.PeerReviews), BenefitPence: rp.Utilisation.TotalBenefitPence + rp.CPD.SavingsPence,
+		CostHours: rp.Costs.Total.Hours, CostPence: rp.Costs.Total.AmountPence}
+	for _, s := range rp.LoansByStatus {
+		h.Loans += s.Count
+	}
+	for _, s := range rp.Secondments {
+		h.SecondmentFTEYears += s.FTEYears
+	}
+	return h
+}

@@ -1,0 +1,229 @@
+package report
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/concord-ledger/concord/projections/views"
+)
+
+// Table is one table of the report, as rows of display strings: the
+// Markdown and HTML renderers show them and CSV writes them.
+type Table struct {
+	// Name identifies the table (CSV file name without ".csv").
+	Name string
+	// Title is the table's heading.
+	Title  string
+	Header []string
+	Rows   [][]string
+}
+
+func day(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02")
+}
+
+func dayp(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return day(*t)
+}
+
+func minute(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") }
+
+func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+func fixed2(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) }
+
+// gbp formats pence as pounds with two decimals, e.g. 1800 → "18.00".
+func gbp(p int64) string {
+	sign := ""
+	if p < 0 {
+		sign, p = "-", -p
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, p/100, p%100)
+}
+
+func yes(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// name shows a ref's name, or its id when the name is not known.
+func name(r views.Ref) string {
+	if r.Name != "" {
+		return r.Name
+	}
+	if r.ID.String() == "00000000-0000-0000-0000-000000000000" {
+		return ""
+	}
+	return r.ID.String()
+}
+
+// Tables returns every table of the report, in the order the report
+// presents them. The same report gives the same tables.
+func (r *Report) Tables() []Table {
+	rp, ac, ce, tl := r.Reporting, r.Accountability, r.Celebrating, r.Timeline
+	var ts []Table
+	add := func(t Table) { ts = append(ts, t) }
+
+	h := rp.Headline
+	add(Table{Name: "headline", Title: "The year in numbers", Header: []string{"measure", "value"}, Rows: [][]string{
+		{"resources shared", itoa(h.ResourcesShared)}, {"resource hours used", num(h.HoursUsed)}, {"loans", itoa(h.Loans)},
+		{"secondments (FTE-years)", fixed2(h.SecondmentFTEYears)}, {"CPD places booked", itoa(h.CPDPlacesBooked)}, {"CPD attendance", itoa(h.CPDAttended)},
+		{"peer reviews", itoa(h.PeerReviews)}, {"benefit (GBP)", gbp(h.BenefitPence)}, {"transaction cost (hours)", num(h.CostHours)},
+		{"transaction cost (GBP)", gbp(h.CostPence)},
+	}})
+
+	t := Table{Name: "members", Title: "Member schools", Header: []string{"school", "joined_on", "left_on", "current"}}
+	for _, m := range r.Partnership.Members {
+		t.Rows = append(t.Rows, []string{name(m.School), day(m.JoinedOn), dayp(m.LeftOn), yes(m.Current)})
+	}
+	add(t)
+	t = Table{Name: "membership_by_year", Title: "Membership over the years", Header: []string{"academic_year", "members", "joined", "left"}}
+	for _, y := range r.Membership {
+		t.Rows = append(t.Rows, []string{y.AcademicYear, itoa(y.Members), itoa(y.Joined), itoa(y.Left)})
+	}
+	add(t)
+
+	t = Table{Name: "resource_utilisation", Title: "Resources shared and hours used", Header: []string{"resource", "kind", "owner", "offered", "hours", "benefit_gbp"}}
+	for _, u := range rp.Utilisation.Resources {
+		t.Rows = append(t.Rows, []string{u.Resource.Name, u.Resource.Kind, name(u.Resource.Owner), yes(u.Resource.Offered), num(u.Hours), gbp(u.BenefitPence)})
+	}
+	add(t)
+	t = Table{Name: "school_utilisation", Title: "Hours borrowed and lent per school", Header: []string{"school", "hours_borrowed", "hours_lent"}}
+	for _, s := range rp.Utilisation.Schools {
+		t.Rows = append(t.Rows, []string{name(s.School), num(s.HoursBorrowed), num(s.HoursLent)})
+	}
+	add(t)
+	t = Table{Name: "loans_by_status", Title: "Loans by status", Header: []string{"status", "count"}}
+	for _, s := range rp.LoansByStatus {
+		t.Rows = append(t.Rows, []string{s.Status, itoa(s.Count)})
+	}
+	add(t)
+	t = Table{Name: "overdue_loans", Title: "Overdue loans", Header: []string{"resource", "owner", "borrower", "start", "end"}}
+	for _, l := range rp.OverdueLoans {
+		t.Rows = append(t.Rows, []string{l.ResourceName, name(l.Owner), name(l.Borrower), minute(l.Start), minute(l.End)})
+	}
+	add(t)
+	t = Table{Name: "secondments", Title: "Secondments", Header: []string{"teacher", "from_school", "to_school", "subject", "start", "end", "fraction", "status", "fte_years"}}
+	for _, s := range rp.Secondments {
+		t.Rows = append(t.Rows, []string{name(s.Teacher), name(s.Lending), name(s.Receiving), s.Subject, day(s.Start), day(s.End), num(s.Fraction), s.Status, fixed2(s.FTEYears)})
+	}
+	add(t)
+	t = Table{Name: "secondment_fte", Title: "FTE lent and received per school", Header: []string{"school", "lent_fte_years", "received_fte_years", "teachers_lent"}}
+	for _, s := range rp.SecondmentFTE {
+		t.Rows = append(t.Rows, []string{name(s.School), fixed2(s.LentFTEYears), fixed2(s.ReceivedFTEYears), itoa(s.Teachers)})
+	}
+	add(t)
+	t = Table{Name: "cpd_events", Title: "CPD and events", Header: []string{"title", "kind", "organiser", "starts_at", "offered", "booked", "attended", "paid_gbp", "savings_gbp"}}
+	for _, e := range rp.CPDEvents {
+		t.Rows = append(t.Rows, []string{e.Title, e.Kind, name(e.Organiser), minute(e.StartsAt), itoa(e.Offered), itoa(e.Booked), itoa(e.Attended), gbp(e.PaidPence), gbp(e.SavingsPence)})
+	}
+	add(t)
+	t = Table{Name: "cpd_schools", Title: "CPD places per school", Header: []string{"school", "offered", "booked", "attended", "paid_gbp", "savings_gbp"}}
+	for _, s := range rp.CPDSchools {
+		t.Rows = append(t.Rows, []string{name(s.School), itoa(s.Offered), itoa(s.Booked), itoa(s.Attended), gbp(s.PaidPence), gbp(s.SavingsPence)})
+	}
+	add(t)
+	t = Table{Name: "peer_reviews", Title: "Peer reviews", Header: []string{"school", "on", "reviewers", "completed", "red", "amber", "green", "actions"}}
+	for _, rv := range rp.PeerReviews {
+		var who []string
+		for _, x := range rv.Reviewers {
+			who = append(who, name(x.Person)+" ("+name(x.School)+")")
+		}
+		t.Rows = append(t.Rows, []string{name(rv.School), day(rv.On), strings.Join(who, "; "), yes(rv.Completed), itoa(rv.Red), itoa(rv.Amber), itoa(rv.Green), itoa(len(rv.Actions))})
+	}
+	add(t)
+	t = Table{Name: "costs_schools", Title: "Transaction costs per school", Header: []string{"school", "hours", "amount_gbp"}}
+	for _, c := range rp.Costs.Schools {
+		t.Rows = append(t.Rows, []string{name(c.School), num(c.Hours), gbp(c.AmountPence)})
+	}
+	add(t)
+	t = Table{Name: "costs_categories", Title: "Transaction costs per category", Header: []string{"category", "hours", "amount_gbp"}}
+	for _, c := range rp.Costs.Categories {
+		t.Rows = append(t.Rows, []string{c.Category, num(c.Hours), gbp(c.AmountPence)})
+	}
+	add(t)
+
+	t = Table{Name: "commitments", Title: "Commitments", Header: []string{"priority", "party", "school", "owner", "due_on", "status", "percent", "overdue", "evidence"}}
+	for _, g := range ac.Commitments {
+		for _, c := range g.Commitments {
+			pct := ""
+			if c.Percent != nil {
+				pct = itoa(*c.Percent)
+			}
+			t.Rows = append(t.Rows, []string{name(c.Priority), name(c.Party), name(c.School), name(c.Owner), day(c.DueOn), c.Status, pct, yes(c.Overdue), c.Evidence})
+		}
+	}
+	add(t)
+	t = Table{Name: "rag_board", Title: "RAG board", Header: []string{"school", "area", "cohort", "latest", "term", "movement", "trend"}}
+	for _, c := range ac.RAGBoard {
+		var tr []string
+		for _, s := range c.Trend {
+			tr = append(tr, s.Rating)
+		}
+		t.Rows = append(t.Rows, []string{name(c.School), c.Area, c.Cohort, c.Rating, c.Term, c.Movement, strings.Join(tr, " > ")})
+	}
+	add(t)
+	t = Table{Name: "proposals_decided", Title: "Proposals decided", Header: []string{"school", "islc", "title", "outcome", "decided_on", "changed_after_decision"}}
+	for _, p := range ac.ProposalsDecided {
+		t.Rows = append(t.Rows, []string{name(p.School), name(p.Community), p.Title, p.Outcome, day(p.DecidedAt), yes(p.ChangedAfterDecision)})
+	}
+	add(t)
+	t = Table{Name: "follow_ups", Title: "Peer-review follow-up actions", Header: []string{"action", "school", "owner", "due_on", "done", "completed_on", "overdue"}}
+	for _, a := range ac.FollowUps.Actions {
+		t.Rows = append(t.Rows, []string{a.Action, name(a.School), name(a.Owner), day(a.DueOn), yes(a.Done), dayp(a.CompletedOn), yes(a.Overdue)})
+	}
+	add(t)
+
+	t = Table{Name: "recognitions", Title: "Contributions recognised", Header: []string{"on", "recipient_kind", "recipient", "school", "for", "citation"}}
+	for _, c := range ce.Recognitions {
+		t.Rows = append(t.Rows, []string{day(c.On), c.RecipientKind, name(c.Recipient), name(c.School), c.ReferenceKind, c.Citation})
+	}
+	add(t)
+	for _, g := range []struct {
+		name, title string
+		ts          []views.Tally
+	}{{"recognised_people", "Recognised people", ce.Tallies.People}, {"recognised_schools", "Recognised schools", ce.Tallies.Schools}, {"recognised_islcs", "Recognised ISLCs", ce.Tallies.Communities}} {
+		t = Table{Name: g.name, Title: g.title, Header: []string{"name", "recognitions"}}
+		for _, x := range g.ts {
+			t.Rows = append(t.Rows, []string{name(x.Ref), itoa(x.Count)})
+		}
+		add(t)
+	}
+
+	for _, g := range []struct {
+		name, title string
+		es          []views.TimelineEntry
+	}{{"timeline_next", "What comes next", tl.Next}, {"timeline_outstanding", "Outstanding", tl.Outstanding}, {"timeline_done", "Done", tl.Done}} {
+		t = Table{Name: g.name, Title: g.title, Header: []string{"on", "kind", "title", "school", "done_on"}}
+		for _, e := range g.es {
+			school := ""
+			if e.School != nil {
+				school = name(*e.School)
+			}
+			t.Rows = append(t.Rows, []string{day(e.On), e.Kind, e.Title, school, dayp(e.DoneOn)})
+		}
+		add(t)
+	}
+	return ts
+}
+
+// TableNames returns the names of the report's tables, in order.
+func TableNames() []string {
+	var out []string
+	for _, t := range (&Report{}).Tables() {
+		out = append(out, t.Name)
+	}
+	return out
+}
