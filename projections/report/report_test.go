@@ -1,0 +1,206 @@
+package report_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/concord-ledger/concord/domain"
+	"github.com/concord-ledger/concord/projections/report"
+	"github.com/concord-ledger/concord/projections/views"
+	"github.com/concord-ledger/concord/projections/views/partnershiptest"
+)
+
+func world(t *testing.T) (*partnershiptest.World, uint64) {
+	t.Helper()
+	w := partnershiptest.New(t, 16)
+	w.Year()
+	w.CatchUp()
+	head, err := w.Store.Head(w.Ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w, head
+}
+
+func build(t *testing.T, w *partnershiptest.World, at views.AsOf) *report.Report {
+	t.Helper()
+	r, err := report.Build(w.Ctx, w.Reader, w.PID, "2025-26", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func render(t *testing.T, r *report.Report, format string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := r.Write(&b, format); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+var formats = []string{report.FormatJSON, report.FormatMarkdown, report.FormatHTML, report.FormatCSV}
+
+func TestReportSamePositionSameBytes(t *testing.T) {
+	w, head := world(t)
+	for _, pos := range []uint64{head, head / 2} {
+		a, b := build(t, w, views.AsOf{Position: pos}), build(t, w, views.AsOf{Position: pos})
+		for _, f := range formats {
+			if !bytes.Equal(render(t, a, f), render(t, b, f)) {
+				t.Errorf("%s at position %d differs between two builds", f, pos)
+			}
+		}
+		if a.Footer.Position != pos {
+			t.Errorf("footer position=%d, want %d", a.Footer.Position, pos)
+		}
+	}
+	live := build(t, w, views.AsOf{})
+	pinned := build(t, w, views.AsOf{Position: head})
+	live.Footer.Reading = pinned.Footer.Reading
+	if !bytes.Equal(render(t, live, report.FormatJSON), render(t, pinned, report.FormatJSON)) {
+		t.Error("the live report differs from the report as of the head")
+	}
+}
+
+func TestReportContents(t *testing.T) {
+	w, head := world(t)
+	r := build(t, w, views.AsOf{Position: head})
+	h := r.Reporting.Headline
+	if h.ResourcesShared != 2 || h.HoursUsed != 21 || h.Loans != 4 || h.CPDPlacesBooked != 11 || h.PeerReviews != 1 || h.CostHours != 14 {
+		t.Errorf("headline=%+v", h)
+	}
+	if h.BenefitPence != 18*2500+3*4000+5500 {
+		t.Errorf("benefit=%d", h.BenefitPence)
+	}
+	if len(r.Reporting.OverdueLoans) != 1 || r.Reporting.OverdueLoans[0].LoanID != w.LateLoan {
+		t.Errorf("overdue loans on %s = %+v", r.Footer.ReckonedOn, r.Reporting.OverdueLoans)
+	}
+	if len(r.Accountability.Commitments) != 3 || r.Accountability.FollowUps.Done != 1 || r.Accountability.FollowUps.Open != 1 {
+		t.Errorf("accountability=%+v", r.Accountability)
+	}
+	if len(r.Celebrating.Recognitions) != 3 || len(r.Timeline.Done) != 3 {
+		t.Errorf("celebrating=%+v timeline done=%d", r.Celebrating, len(r.Timeline.Done))
+	}
+	// Read as known before the partnership was formed: no report.
+	if _, err := report.Build(w.Ctx, w.Reader, w.PID, "2025-26", views.AsOf{Position: 3}); !errors.Is(err, report.ErrNoPartnership) {
+		t.Errorf("err=%v, want ErrNoPartnership", err)
+	}
+	if _, err := report.Build(w.Ctx, w.Reader, uuid.New(), "2025-26", views.AsOf{}); !errors.Is(err, report.ErrNoPartnership) {
+		t.Errorf("unknown partnership: err=%v", err)
+	}
+	if _, err := report.Build(w.Ctx, w.Reader, w.PID, "2025/26", views.AsOf{}); err == nil {
+		t.Error("a malformed year was accepted")
+	}
+	// An earlier position tells an earlier story.
+	early := build(t, w, views.AsOf{Position: head / 2})
+	if early.Reporting.Headline == h {
+		t.Error("half way through the log the headline is already the year's")
+	}
+}
+
+func TestReportHTML(t *testing.T) {
+	w, head := world(t)
+	r := build(t, w, views.AsOf{Position: head})
+	r.Footer.Checkpoint = "root 5f2c…e1"
+	html := string(render(t, r, report.FormatHTML))
+	for _, want := range []string{`<figure id="rag-heatmap">`, `<figure id="resource-utilisation">`, `<figure id="membership">`, "<svg", "<style>",
+		fmt.Sprintf("Ledger position %d.", head), "as known at ledger position", "root 5f2c…e1", "Mari Jones", "Y Pant Comprehensive", "#d9534f"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
+	for _, ext := range []string{"<script", "<link", "src=\"http"} {
+		if strings.Contains(html, ext) {
+			t.Errorf("HTML is not self-contained: has %q", ext)
+		}
+	}
+}
+
+func TestReportErasedPerson(t *testing.T) {
+	w, head := world(t)
+	w.Keys.Erase(w.Phys2.String())
+	r := build(t, w, views.AsOf{Position: head})
+	md := string(render(t, r, report.FormatMarkdown))
+	if strings.Contains(md, "Mari Jones") {
+		t.Error("the erased teacher is still named")
+	}
+	if !strings.Contains(md, "| person | "+domain.ErasedName+" |") {
+		t.Errorf("the erased teacher is not shown as %s", domain.ErasedName)
+	}
+	if !strings.Contains(md, "Gwen Price") {
+		t.Error("people not erased lost their names")
+	}
+}
+
+func TestReportCSV(t *testing.T) {
+	w, head := world(t)
+	r := build(t, w, views.AsOf{Position: head})
+	for _, name := range report.TableNames() {
+		var b bytes.Buffer
+		if err := r.WriteCSV(&b, name); err != nil {
+			t.Fatal(err)
+		}
+		recs, err := csv.NewReader(&b).ReadAll()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(recs) == 0 {
+			t.Fatalf("%s: no header", name)
+		}
+	}
+	var b bytes.Buffer
+	if err := r.WriteCSV(&b, "commitments"); err != nil {
+		t.Fatal(err)
+	}
+	recs, _ := csv.NewReader(&b).ReadAll()
+	if len(recs) != 4 || recs[0][0] != "priority" {
+		t.Errorf("commitments csv=%v", recs)
+	}
+	if err := r.WriteCSV(io.Discard, "nope"); !errors.Is(err, report.ErrUnknownTable) {
+		t.Errorf("err=%v", err)
+	}
+	z := render(t, r, report.FormatCSV)
+	zr, err := zip.NewReader(bytes.NewReader(z), int64(len(z)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(zr.File) != len(report.TableNames())+1 {
+		t.Errorf("zip has %d files", len(zr.File))
+	}
+	for _, f := range zr.File {
+		if !strings.HasSuffix(f.Name, ".csv") {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := csv.NewReader(rc).ReadAll(); err != nil {
+			t.Errorf("%s: %v", f.Name, err)
+		}
+		rc.Close()
+	}
+}
+
+func BenchmarkReportAsOf(b *testing.B) {
+	w := partnershiptest.New(b, 64)
+	w.Year()
+	w.CatchUp()
+	head, _ := w.Store.Head(w.Ctx)
+	b.ResetTimer()
+	for i := range b.N {
+		pos := uint64(i)%(head-40) + 40
+		if _, err := report.Build(w.Ctx, w.Reader, w.PID, "2025-26", views.AsOf{Position: pos}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
