@@ -1,0 +1,298 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/concord-ledger/concord/domain"
+	"github.com/concord-ledger/concord/domain/governance"
+	"github.com/concord-ledger/concord/domain/partnership"
+	"github.com/concord-ledger/concord/eventstore"
+	"github.com/concord-ledger/concord/projections"
+	"github.com/concord-ledger/concord/projections/views"
+)
+
+// This file holds what the resource routes of governance_*.go and
+// partnership*.go share: the command route builders, path ids, the one
+// envelope every read answers with, and lookups of the aggregate a nested
+// id belongs to.
+
+// Reading is the envelope of every read: which reading of the ledger the
+// data is (live, as known then, or as corrected now), the ledger position
+// it reflects, and the data.
+type Reading struct {
+	// AsOf is the as_of the request asked for ("" for a live read).
+	AsOf string `json:"as_of,omitempty"`
+	// Position is the ledger position the data reflects.
+	Position uint64 `json:"position"`
+	// Reading is "live", "as known then" or "as corrected now".
+	Reading string `json:"reading"`
+	// Describe says the reading in words ("as known at ledger position 12").
+	Describe string `json:"describe"`
+	Data     any    `json:"data"`
+}
+
+// Reading names.
+const (
+	ReadingLive      = "live"
+	ReadingKnownThen = "as known then"
+	ReadingCorrected = "as corrected now"
+)
+
+// readCtx is what a read's function gets besides the view: the people's
+// names read at the same moment, the reading, and the day "now" is for
+// overdue flags (the as-of time for a reading in the past).
+type readCtx struct {
+	Names views.NameMap
+	AsOf  views.AsOf
+	Now   time.Time
+	r     *http.Request
+}
+
+// readAs answers a GET from view name: fn runs while the view is held and
+// returns the data (or a *Problem such as notFound). A live read reflects at
+// least every command acknowledged before it started (the projections are
+// caught up when they lag). When stream is not "", a live read's ETag is
+// that stream's revision, so a client can send it back as If-Match.
+func readAs[V projections.Projection](s *Server, w http.ResponseWriter, r *http.Request, name string, stream func() string, fn func(v V, rc readCtx) (any, error)) error {
+	a, err := AsOfFromRequest(r)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	var head uint64
+	if a.Live() {
+		if head, err = s.L.Store.Head(ctx); err != nil {
+			return fmt.Errorf("read the ledger's head: %w", err)
+		}
+	}
+	rc := readCtx{AsOf: a, Now: s.Now().UTC(), r: r}
+	if !a.Time.IsZero() {
+		rc.Now = a.Time
+	}
+	var data any
+	read := func() (uint64, error) {
+		names, err := s.L.Views.PersonNames(ctx, a)
+		if err != nil {
+			return 0, err
+		}
+		rc.Names = names
+		return views.Read(ctx, s.L.Views, name, a, func(v V) error {
+			var ferr error
+			data, ferr = fn(v, rc)
+			return ferr
+		})
+	}
+	pos, err := read()
+	if a.Live() && pos < head {
+		if cerr := s.L.CatchUp(ctx); cerr != nil {
+			return cerr
+		}
+		pos, err = read()
+	}
+	if err != nil {
+		return err
+	}
+	out := Reading{Position: pos, Reading: ReadingLive, Describe: a.Describe(), Data: data}
+	switch {
+	case a.Corrected:
+		out.Reading = ReadingCorrected
+	case !a.Live():
+		out.Reading = ReadingKnownThen
+	}
+	if q := r.URL.Query(); q.Get("as_of") != "" {
+		out.AsOf = q.Get("as_of")
+	} else if q.Get("position") != "" {
+		out.AsOf = q.Get("position")
+	}
+	if a.Live() && stream != nil {
+		if st := stream(); st != "" {
+			rev, err := s.streamRevision(ctx, st)
+			if err != nil {
+				return err
+			}
+			w.Header().Set("ETag", etag(rev))
+		}
+	}
+	return reply(w, http.StatusOK, out)
+}
+
+// streamRevision returns stream's revision (-1 when it has no events).
+func (s *Server) streamRevision(ctx context.Context, stream string) (int64, error) {
+	recs, err := s.L.Store.ReadStream(ctx, stream, eventstore.LastRevision, eventstore.Backward, 1)
+	if err != nil {
+		return 0, fmt.Errorf("read the revision of %s: %w", stream, err)
+	}
+	if len(recs) == 0 {
+		return -1, nil
+	}
+	return int64(recs[0].Revision), nil
+}
+
+// streamOf returns a constant stream name for readAs.
+func streamOf(name string) func() string { return func() string { return name } }
+
+// getRoute is a read route open to every reader.
+func getRoute(pattern, summary, tag string, resp any, h func(s *Server, w http.ResponseWriter, r *http.Request) error) route {
+	return route{Method: http.MethodGet, Pattern: pattern, Summary: summary, Tag: tag, Roles: Readers,
+		Response: Reading{Data: resp}, Status: http.StatusOK, Handle: h}
+}
+
+// decodeCommand decodes a command body strictly; an empty body (no
+// Content-Length) leaves the zero value, for commands whose ids all come
+// from the path.
+func decodeCommand(w http.ResponseWriter, r *http.Request, v any) error {
+	if r.ContentLength == 0 {
+		return nil
+	}
+	return decodeJSON(w, r, v)
+}
+
+// commandRoute builds a POST route whose body is the command C: the body
+// is decoded strictly, bind sets the ids from the path and checks the
+// caller's scope, and exec runs the domain's command.
+func commandRoute[C any](pattern, summary, tag string, roles []Role,
+	bind func(s *Server, r *http.Request, c *C) error,
+	exec func(s *Server, ctx context.Context, meta domain.Meta, c C) (domain.Result, error)) route {
+	var zero C
+	return route{Method: http.MethodPost, Pattern: pattern, Summary: summary, Tag: tag, Roles: roles,
+		Request: zero, Response: CommandResult{}, Status: http.StatusCreated,
+		Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
+			var c C
+			if err := decodeCommand(w, r, &c); err != nil {
+				return err
+			}
+			if bind != nil {
+				if err := bind(s, r, &c); err != nil {
+					return err
+				}
+			}
+			return s.command(w, r, func(ctx context.Context, meta domain.Meta) (domain.Result, error) {
+				return exec(s, ctx, meta, c)
+			})
+		}}
+}
+
+// gov adapts a governance.Service method expression to commandRoute.
+func gov[C any](m func(*governance.Service, context.Context, domain.Meta, C) (domain.Result, error)) func(*Server, context.Context, domain.Meta, C) (domain.Result, error) {
+	return func(s *Server, ctx context.Context, meta domain.Meta, c C) (domain.Result, error) {
+		return m(s.L.Governance, ctx, meta, c)
+	}
+}
+
+// part adapts a partnership.Service method expression to commandRoute.
+func part[C any](m func(*partnership.Service, context.Context, domain.Meta, C) (domain.Result, error)) func(*Server, context.Context, domain.Meta, C) (domain.Result, error) {
+	return func(s *Server, ctx context.Context, meta domain.Meta, c C) (domain.Result, error) {
+		return m(s.L.Partnership, ctx, meta, c)
+	}
+}
+
+// setPathID sets *field to the path parameter name; a body that gave
+// another value is refused (422).
+func setPathID(r *http.Request, name string, field *uuid.UUID, jsonName string) error {
+	id, err := pathUUID(r, name)
+	if err != nil {
+		return err
+	}
+	if *field != uuid.Nil && *field != id {
+		return invalidField(jsonName, "%s in the body (%s) differs from the one in the path (%s)", jsonName, *field, id)
+	}
+	*field = id
+	return nil
+}
+
+// newID gives *field a fresh id when the body named none.
+func newID(field *uuid.UUID) {
+	if *field == uuid.Nil {
+		*field = uuid.Must(uuid.NewV7())
+	}
+}
+
+// lookup runs find, catching the projections up once if it finds nothing
+// (the thing may have been created a moment ago), and answers 404 with
+// what when it still finds nothing.
+func (s *Server) lookup(ctx context.Context, what string, id uuid.UUID, find func() (uuid.UUID, bool, error)) (uuid.UUID, error) {
+	got, ok, err := find()
+	if err != nil {
+		return uuid.Nil, err
+	}
+	if !ok {
+		if err := s.L.CatchUp(ctx); err != nil {
+			return uuid.Nil, err
+		}
+		if got, ok, err = find(); err != nil {
+			return uuid.Nil, err
+		}
+	}
+	if !ok {
+		return uuid.Nil, notFound("there is no %s %s", what, id)
+	}
+	return got, nil
+}
+
+// electionCommunity returns the ISLC an election belongs to.
+func (s *Server) electionCommunity(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {
+	return s.lookup(ctx, "election", id, func() (c uuid.UUID, ok bool, err error) {
+		_, err = views.Read(ctx, s.L.Views, views.ElectionsView, views.AsOf{}, func(v *views.Elections) error {
+			e, found := v.Election(id, nil)
+			c, ok = e.Community.ID, found
+			return nil
+		})
+		return c, ok, err
+	})
+}
+
+// confidenceVoteCommunity returns the ISLC a confidence vote belongs to.
+func (s *Server) confidenceVoteCommunity(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {
+	return s.lookup(ctx, "confidence vote", id, func() (c uuid.UUID, ok bool, err error) {
+		_, err = views.Read(ctx, s.L.Views, views.ElectionsView, views.AsOf{}, func(v *views.Elections) error {
+			e, found := v.ConfidenceVote(id, nil)
+			c, ok = e.Community.ID, found
+			return nil
+		})
+		return c, ok, err
+	})
+}
+
+// partnershipIDs lists every partnership the live view knows.
+func (s *Server) partnershipIDs(ctx context.Context, a views.AsOf) ([]uuid.UUID, error) {
+	var ids []uuid.UUID
+	_, err := views.Read(ctx, s.L.Views, "partnerships", a, func(v *views.Partnerships) error {
+		for _, p := range v.List(nil) {
+			ids = append(ids, p.ID)
+		}
+		return nil
+	})
+	return ids, err
+}
+
+// partnershipParam returns the partnership a list read is about: the
+// partnership query parameter, else the caller's partnership scope, else
+// the only partnership there is.
+func (s *Server) partnershipParam(r *http.Request, a views.AsOf) (uuid.UUID, error) {
+	id, err := queryUUID(r, "partnership")
+	if err != nil {
+		return uuid.Nil, err
+	}
+	if id != uuid.Nil {
+		return id, scopePartnership(r, id)
+	}
+	if p := caller(r); p.PartnershipID != uuid.Nil {
+		return p.PartnershipID, nil
+	}
+	ids, err := s.partnershipIDs(r.Context(), a)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	if len(ids) == 1 {
+		return ids[0], nil
+	}
+	return uuid.Nil, invalidField("partnership", "name the partnership: ?partnership=<id> (there are %d)", len(ids))
+}
+
+// yearParam returns the year query parameter ("" for all years).
+func yearParam(r *http.Request) string { return r.URL.Query().Get("year") }
