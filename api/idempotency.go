@@ -1,0 +1,319 @@
+package api
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// IdempotencyTTL is how long a remembered response is replayed by default.
+const IdempotencyTTL = 24 * time.Hour
+
+// replayHeaders are the response headers a replay repeats; the rest
+// (Date, X-Request-ID) belong to the retry.
+var replayHeaders = []string{"Content-Type", "ETag", "Location", "Cache-Control", "X-Content-Type-Options"}
+
+// Idempotency makes POST and DELETE requests that carry an Idempotency-Key
+// header safe to retry. The first successful (2xx) response to a key is
+// remembered for the caller; a retry with the same key, method, path and
+// body gets that response again (with Idempotent-Replayed: true) and
+// writes nothing; the same key with another request is refused with 422;
+// a retry while the first is still running gets 409. Failed responses are
+// not remembered, so a request that failed may be retried as it is.
+//
+// The record is written before the response is sent, so a response a
+// client saw is never forgotten by a crash. Records live in the token
+// store's file (or in memory for an in-memory token store) for the TTL.
+type Idempotency struct {
+	db   *bolt.DB // nil: memory
+	auth Authenticator
+	ttl  time.Duration
+	now  func() time.Time
+	log  *slog.Logger
+
+	mu       sync.Mutex
+	mem      map[string]idemRecord
+	inflight map[string]struct{}
+	puts     int
+}
+
+// IdempotencyOptions configure NewIdempotency.
+type IdempotencyOptions struct {
+	// TTL is how long responses are remembered (default IdempotencyTTL).
+	TTL time.Duration
+	// Now is the clock (default time.Now).
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+type idemRecord struct {
+	Fingerprint []byte              `json:"fp"`
+	Status      int                 `json:"status"`
+	Header      map[string][]string `json:"header"`
+	Body        []byte              `json:"body"`
+	At          time.Time           `json:"at"`
+}
+
+// NewIdempotency returns the middleware's state, keeping records in t's
+// file (in memory when t is in memory) and telling callers apart by what
+// auth says their token is.
+func NewIdempotency(t *Tokens, auth Authenticator, opts IdempotencyOptions) *Idempotency {
+	i := &Idempotency{auth: auth, ttl: opts.TTL, now: opts.Now, log: opts.Logger,
+		mem: map[string]idemRecord{}, inflight: map[string]struct{}{}}
+	if t != nil {
+		i.db = t.db
+	}
+	if i.db != nil {
+		// Records from concurrent requests share one commit; the short
+		// delay bounds the latency this adds.
+		i.db.MaxBatchDelay = 2 * time.Millisecond
+	}
+	if i.ttl <= 0 {
+		i.ttl = IdempotencyTTL
+	}
+	if i.now == nil {
+		i.now = time.Now
+	}
+	if i.log == nil {
+		i.log = slog.Default()
+	}
+	if err := i.Sweep(); err != nil {
+		i.log.Warn("idempotency: sweeping expired records", "err", err)
+	}
+	return i
+}
+
+// Sweep deletes records older than the TTL.
+func (i *Idempotency) Sweep() error {
+	cutoff := i.now().Add(-i.ttl)
+	if i.db == nil {
+		i.mu.Lock()
+		defer i.mu.Unlock()
+		for k, rec := range i.mem {
+			if rec.At.Before(cutoff) {
+				delete(i.mem, k)
+			}
+		}
+		return nil
+	}
+	return i.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketIdempotency)
+		var old [][]byte
+		err := b.ForEach(func(k, v []byte) error {
+			var rec idemRecord
+			if json.Unmarshal(v, &rec) != nil || rec.At.Before(cutoff) {
+				old = append(old, bytes.Clone(k))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range old {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (i *Idempotency) get(key string) (idemRecord, bool, error) {
+	var rec idemRecord
+	var found bool
+	if i.db == nil {
+		i.mu.Lock()
+		rec, found = i.mem[key]
+		i.mu.Unlock()
+	} else {
+		err := i.db.View(func(tx *bolt.Tx) error {
+			v := tx.Bucket(bucketIdempotency).Get([]byte(key))
+			if v == nil {
+				return nil
+			}
+			found = true
+			return json.Unmarshal(v, &rec)
+		})
+		if err != nil {
+			return rec, false, fmt.Errorf("read idempotency record: %w", err)
+		}
+	}
+	if found && rec.At.Before(i.now().Add(-i.ttl)) {
+		return idemRecord{}, false, nil
+	}
+	return rec, found, nil
+}
+
+func (i *Idempotency) put(key string, rec idemRecord) error {
+	i.mu.Lock()
+	i.puts++
+	sweep := i.puts%1024 == 0
+	if i.db == nil {
+		i.mem[key] = rec
+	}
+	i.mu.Unlock()
+	if i.db != nil {
+		b, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		if err := i.db.Batch(func(tx *bolt.Tx) error { return tx.Bucket(bucketIdempotency).Put([]byte(key), b) }); err != nil {
+			return fmt.Errorf("write idempotency record: %w", err)
+		}
+	}
+	if sweep {
+		if err := i.Sweep(); err != nil {
+			i.log.Warn("idempotency: sweeping expired records", "err", err)
+		}
+	}
+	return nil
+}
+
+// principalKey names the caller of r for the records, or "" when r
+// carries no valid credentials (such requests are passed on untouched).
+func (i *Idempotency) principalKey(r *http.Request) string {
+	p, ok := PrincipalOf(r.Context())
+	if !ok {
+		tok, found := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !found || i.auth == nil {
+			return ""
+		}
+		var err error
+		if p, err = i.auth.Authenticate(r.Context(), strings.TrimSpace(tok)); err != nil {
+			return ""
+		}
+	}
+	if p.TokenID != "" {
+		return "token:" + p.TokenID
+	}
+	return "person:" + p.PersonID.String() + "/" + string(p.Role)
+}
+
+// Middleware is the http middleware.
+func (i *Idempotency) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := r.Header.Get("Idempotency-Key")
+		if key == "" || (r.Method != http.MethodPost && r.Method != http.MethodDelete && r.Method != http.MethodPut && r.Method != http.MethodPatch) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if len(key) > 255 || strings.ContainsFunc(key, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
+			writeProblem(w, r, badRequest("Idempotency-Key must be 1 to 255 visible ASCII characters"))
+			return
+		}
+		who := i.principalKey(r)
+		if who == "" {
+			next.ServeHTTP(w, r) // the route answers 401, or is public
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodySize+1))
+		if err != nil {
+			writeProblem(w, r, badRequest("reading the body: %v", err))
+			return
+		}
+		if len(body) > MaxBodySize { // the handler answers 413
+			r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
+			next.ServeHTTP(w, r)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		h := sha256.New()
+		fmt.Fprintf(h, "%s\n%s\n", r.Method, r.URL.RequestURI())
+		h.Write(body)
+		fp := h.Sum(nil)
+		rkey := who + "\x00" + key
+
+		i.mu.Lock()
+		if _, busy := i.inflight[rkey]; busy {
+			i.mu.Unlock()
+			writeProblem(w, r, problem(http.StatusConflict, "idempotency-key-in-use", "A request with this key is still running",
+				"a request with Idempotency-Key %q is still being answered; retry when it is done", key))
+			return
+		}
+		i.inflight[rkey] = struct{}{}
+		i.mu.Unlock()
+		defer func() {
+			i.mu.Lock()
+			delete(i.inflight, rkey)
+			i.mu.Unlock()
+		}()
+
+		rec, found, err := i.get(rkey)
+		if err != nil {
+			i.log.Error("idempotency", "request_id", RequestID(r.Context()), "err", err)
+			writeProblem(w, r, ProblemOf(err))
+			return
+		}
+		if found {
+			if !bytes.Equal(rec.Fingerprint, fp) {
+				writeProblem(w, r, problem(http.StatusUnprocessableEntity, "idempotency-key-reused", "The Idempotency-Key was used for another request",
+					"Idempotency-Key %q was first used with another method, path or body; use a new key for a new request", key))
+				return
+			}
+			for k, vs := range rec.Header {
+				w.Header().Del(k)
+				for _, v := range vs {
+					w.Header().Add(k, v)
+				}
+			}
+			w.Header().Set("Idempotent-Replayed", "true")
+			w.WriteHeader(rec.Status)
+			_, _ = w.Write(rec.Body)
+			return
+		}
+
+		bw := &bufferedWriter{header: http.Header{}, status: http.StatusOK}
+		next.ServeHTTP(bw, r)
+		if bw.status >= 200 && bw.status < 300 {
+			rec := idemRecord{Fingerprint: fp, Status: bw.status, Header: map[string][]string{}, Body: bw.body.Bytes(), At: i.now().UTC()}
+			for _, k := range replayHeaders {
+				if v := bw.header.Values(k); len(v) > 0 {
+					rec.Header[k] = v
+				}
+			}
+			if err := i.put(rkey, rec); err != nil {
+				// The command is recorded; the client is told so, but a retry
+				// with this key would run it again.
+				i.log.Error("idempotency: the response could not be remembered", "request_id", RequestID(r.Context()), "err", err)
+			}
+		}
+		for k, v := range bw.header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(bw.status)
+		_, _ = w.Write(bw.body.Bytes())
+	})
+}
+
+// bufferedWriter holds a response until it is remembered.
+type bufferedWriter struct {
+	header      http.Header
+	status      int
+	wroteHeader bool
+	body        bytes.Buffer
+}
+
+func (b *bufferedWriter) Header() http.Header { return b.header }
+
+func (b *bufferedWriter) WriteHeader(status int) {
+	if !b.wroteHeader {
+		b.status, b.wroteHeader = status, true
+	}
+}
+
+func (b *bufferedWriter) Write(p []byte) (int, error) {
+	b.wroteHeader = true
+	return b.body.Write(p)
+}
+
+// Flush is a no-op: the response is sent whole once remembered.
+func (b *bufferedWriter) Flush() {}
