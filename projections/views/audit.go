@@ -12,6 +12,7 @@ import (
 
 	"github.com/concord-ledger/concord/domain"
 	"github.com/concord-ledger/concord/domain/governance"
+	"github.com/concord-ledger/concord/domain/partnership"
 	"github.com/concord-ledger/concord/projections"
 )
 
@@ -508,10 +509,27 @@ func (a *Audit) Len() int { return len(a.Records) }
 // summary is a one-line account of m without personal names (people are
 // in the entry's links, named at query time).
 func (a *Audit) summary(m domain.Message) string {
+	return summarize(m, func(id uuid.UUID) string {
+		if i, ok := a.entIndex[id]; ok {
+			return a.Entities[i].Name
+		}
+		return ""
+	})
+}
+
+// Summary is a one-line account of m without personal names, naming
+// schools, ISLCs and proposals by short id.
+func Summary(m domain.Message) string {
+	return summarize(m, func(uuid.UUID) string { return "" })
+}
+
+// summarize renders m's summary; nameOf returns the name of a school,
+// ISLC or proposal, or "" to show its short id.
+func summarize(m domain.Message, nameOf func(uuid.UUID) string) string {
 	short := func(id uuid.UUID) string { return id.String()[:8] }
 	thing := func(id uuid.UUID) string {
-		if i, ok := a.entIndex[id]; ok && a.Entities[i].Name != "" {
-			return a.Entities[i].Name
+		if n := nameOf(id); n != "" {
+			return n
 		}
 		return short(id)
 	}
@@ -605,6 +623,24 @@ func (a *Audit) summary(m domain.Message) string {
 		return fmt.Sprintf("Joined design community %s for %s", e.Name, e.Year)
 	case governance.LearningPathwayJoined:
 		return fmt.Sprintf("Joined learning pathway %s for %s", e.Name, e.Year)
+	case partnership.ResourceRegistered:
+		return fmt.Sprintf("Resource %s (%s) registered for sharing", e.Name, e.Kind)
+	case partnership.LoanRequested:
+		return fmt.Sprintf("Loan %s requested from %s to %s: %s", short(e.LoanID), e.Start.UTC().Format(time.DateTime), e.End.UTC().Format(time.DateTime), e.Purpose)
+	case partnership.LoanApproved:
+		return fmt.Sprintf("Loan %s approved by the owning school", short(e.LoanID))
+	case partnership.LoanDeclined:
+		return fmt.Sprintf("Loan %s declined by the owning school", short(e.LoanID))
+	case partnership.LoanCancelled:
+		return fmt.Sprintf("Loan %s cancelled (was %s)", short(e.LoanID), e.WasStatus)
+	case partnership.LoanCollected:
+		return fmt.Sprintf("Loan %s collected", short(e.LoanID))
+	case partnership.LoanReturned:
+		late := ""
+		if e.Late {
+			late = ", late"
+		}
+		return fmt.Sprintf("Loan %s returned in %s condition%s", short(e.LoanID), e.Condition, late)
 	case domain.EventCorrected:
 		if e.Retracted {
 			return fmt.Sprintf("%s %s retracted", e.CorrectsType, short(e.Corrects))

@@ -1,0 +1,408 @@
+// Package replay replays one decision of the ledger step by step: a
+// proposal from its draft to its decisions, an election from its opening
+// to its chair, a loan from its request to its return. Each step is one
+// event of the decision, in log order, with who acted, in what role, why,
+// when, and the decision's state before and after it, rebuilt with the
+// domain's own aggregates.
+package replay
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/concord-ledger/concord/domain"
+	"github.com/concord-ledger/concord/domain/governance"
+	"github.com/concord-ledger/concord/domain/partnership"
+	"github.com/concord-ledger/concord/eventstore"
+	"github.com/concord-ledger/concord/eventstore/domainlog"
+	"github.com/concord-ledger/concord/projections"
+	"github.com/concord-ledger/concord/projections/views"
+)
+
+// Kinds of decision that can be replayed.
+const (
+	KindProposal = "proposal"
+	KindElection = "election"
+	KindLoan     = "loan"
+)
+
+var (
+	// ErrNotFound is returned (as a *NotFoundError) when no decision of
+	// the kind has the id, as of the position asked.
+	ErrNotFound = errors.New("replay: decision not found")
+	// ErrUnknownKind is returned for a kind other than proposal, election
+	// or loan.
+	ErrUnknownKind = errors.New("replay: unknown kind of decision")
+)
+
+// NotFoundError names the decision that was not found. It matches
+// ErrNotFound with errors.Is.
+type NotFoundError struct {
+	Kind string
+	ID   uuid.UUID
+	AsOf uint64
+}
+
+func (e *NotFoundError) Error() string {
+	if e.AsOf != 0 {
+		return fmt.Sprintf("replay: no %s %s as of position %d", e.Kind, e.ID, e.AsOf)
+	}
+	return fmt.Sprintf("replay: no %s %s", e.Kind, e.ID)
+}
+
+// Is makes errors.Is(err, ErrNotFound) true.
+func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
+
+// Request asks for the replay of one decision.
+type Request struct {
+	Kind string
+	ID   uuid.UUID
+	// AsOf stops the replay at this global position (0: the head).
+	AsOf uint64
+	// Names, if set, names the people acting.
+	Names views.PersonNames
+}
+
+// Step is one event of a decision.
+type Step struct {
+	Position      uint64    `json:"position"`
+	EventID       uuid.UUID `json:"event_id"`
+	Stream        string    `json:"stream"`
+	Type          string    `json:"type"`
+	ActorID       string    `json:"actor_id"`
+	ActorName     string    `json:"actor_name,omitempty"`
+	Role          string    `json:"role"`
+	Reason        string    `json:"reason,omitempty"`
+	RecordedAt    time.Time `json:"recorded_at"`
+	EffectiveAt   time.Time `json:"effective_at"`
+	CorrelationID uuid.UUID `json:"correlation_id"`
+	CausationID   uuid.UUID `json:"causation_id,omitzero"`
+	Summary       string    `json:"summary"`
+	// Before and After are the decision's state around the step, as JSON
+	// objects.
+	Before json.RawMessage `json:"before"`
+	After  json.RawMessage `json:"after"`
+}
+
+// Replay is the replay of one decision.
+type Replay struct {
+	Kind string    `json:"kind"`
+	ID   uuid.UUID `json:"id"`
+	// Stream is the aggregate's stream; Correlations the correlation ids
+	// whose events the replay follows.
+	Stream       string      `json:"stream"`
+	Correlations []uuid.UUID `json:"correlations"`
+	// AsOf is the last position considered.
+	AsOf  uint64 `json:"as_of"`
+	Steps []Step `json:"steps"`
+}
+
+// Replayer reads decisions from a store.
+type Replayer struct {
+	Store eventstore.Store
+	Codec *domain.Codec
+}
+
+// pageSize is how many events a scan reads at a time.
+const pageSize = 4096
+
+// Replay replays the decision r names. Returns a *NotFoundError (matching
+// ErrNotFound) when there is no such decision as of r.AsOf,
+// ErrUnknownKind for a bad kind, projections.ErrFutureAsOf for a position
+// beyond the log, or a wrapped store or decode error.
+func (p *Replayer) Replay(ctx context.Context, r Request) (*Replay, error) {
+	head, err := p.Store.Head(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("replay: %w", err)
+	}
+	asOf := r.AsOf
+	if asOf == 0 {
+		asOf = head
+	}
+	if asOf > head {
+		return nil, fmt.Errorf("replay %s %s: %w", r.Kind, r.ID, projections.ErrFutureAsOf)
+	}
+	var d decision
+	switch r.Kind {
+	case KindProposal:
+		d = &proposalDecision{id: r.ID, agg: governance.NewProposal()}
+	case KindElection:
+		d = &electionDecision{id: r.ID, agg: governance.NewCommunity()}
+	case KindLoan:
+		d = &loanDecision{id: r.ID, agg: partnership.NewResource()}
+	default:
+		return nil, fmt.Errorf("%w: %q (use proposal, election or loan)", ErrUnknownKind, r.Kind)
+	}
+	notFound := &NotFoundError{Kind: r.Kind, ID: r.ID, AsOf: r.AsOf}
+	// First pass: find the decision's stream and correlation ids.
+	stream, corrs, err := p.locate(ctx, d, asOf)
+	if err != nil {
+		return nil, err
+	}
+	if stream == "" {
+		return nil, notFound
+	}
+	out := &Replay{Kind: r.Kind, ID: r.ID, Stream: stream, Correlations: corrs, AsOf: asOf, Steps: []Step{}}
+	// Second pass: the steps, and the aggregate's other events folded
+	// silently for context (a resource's registration).
+	before, err := d.state()
+	if err != nil {
+		return nil, err
+	}
+	err = p.scan(ctx, asOf, func(rec eventstore.RecordedEvent) error {
+		corr := rec.Metadata.CorrelationID
+		if corr == uuid.Nil {
+			corr = rec.ID
+		}
+		inDecision := slices.Contains(corrs, corr) || (d.wholeStream() && rec.StreamID == stream)
+		if !inDecision && rec.StreamID != stream {
+			return nil
+		}
+		m, err := p.Codec.Decode(domainlog.ToDomain(rec))
+		if err != nil {
+			return fmt.Errorf("replay: decode position %d: %w", rec.Position, err)
+		}
+		if rec.StreamID == stream {
+			d.apply(m)
+		}
+		if !inDecision {
+			before, err = d.state()
+			return err
+		}
+		after, err := d.state()
+		if err != nil {
+			return err
+		}
+		s := Step{Position: m.Position, EventID: m.ID, Stream: m.Stream, Type: m.Type, ActorID: m.Meta.ActorID, Role: m.Meta.ActorRole,
+			Reason: m.Meta.Reason, RecordedAt: m.RecordedAt.UTC(), EffectiveAt: m.Effective().UTC(), CorrelationID: corr,
+			CausationID: m.Meta.CausationID, Summary: views.Summary(m), Before: before, After: after}
+		if r.Names != nil {
+			if id, err := uuid.Parse(m.Meta.ActorID); err == nil {
+				s.ActorName = r.Names.Name(id)
+			}
+		}
+		out.Steps = append(out.Steps, s)
+		before = after
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(out.Steps) == 0 {
+		return nil, notFound
+	}
+	return out, nil
+}
+
+// locate scans the log up to asOf for the decision's opening event.
+func (p *Replayer) locate(ctx context.Context, d decision, asOf uint64) (string, []uuid.UUID, error) {
+	if s, ok := d.knownStream(); ok {
+		evs, err := p.Store.ReadStream(ctx, s, 0, eventstore.Forward, 0)
+		if err != nil {
+			return "", nil, fmt.Errorf("replay: read %s: %w", s, err)
+		}
+		var corrs []uuid.UUID
+		for _, e := range evs {
+			if e.Position > asOf {
+				break
+			}
+			corr := e.Metadata.CorrelationID
+			if corr == uuid.Nil {
+				corr = e.ID
+			}
+			if !slices.Contains(corrs, corr) {
+				corrs = append(corrs, corr)
+			}
+		}
+		if len(corrs) == 0 {
+			return "", nil, nil
+		}
+		return s, corrs, nil
+	}
+	var stream string
+	var corrs []uuid.UUID
+	errFound := errors.New("found")
+	err := p.scan(ctx, asOf, func(rec eventstore.RecordedEvent) error {
+		if rec.Type != d.opener() {
+			return nil
+		}
+		m, err := p.Codec.Decode(domainlog.ToDomain(rec))
+		if err != nil {
+			return fmt.Errorf("replay: decode position %d: %w", rec.Position, err)
+		}
+		if !d.opens(m) {
+			return nil
+		}
+		corr := m.Meta.CorrelationID
+		if corr == uuid.Nil {
+			corr = m.ID
+		}
+		stream, corrs = m.Stream, []uuid.UUID{corr}
+		return errFound
+	})
+	if err != nil && !errors.Is(err, errFound) {
+		return "", nil, err
+	}
+	return stream, corrs, nil
+}
+
+// scan calls fn for every event 1..asOf in order, stopping at its first
+// error.
+func (p *Replayer) scan(ctx context.Context, asOf uint64, fn func(eventstore.RecordedEvent) error) error {
+	for from := uint64(1); from <= asOf; {
+		n := pageSize
+		if left := asOf - from + 1; left < uint64(n) {
+			n = int(left)
+		}
+		recs, err := p.Store.ReadAll(ctx, from, n)
+		if err != nil {
+			return fmt.Errorf("replay: read from %d: %w", from, err)
+		}
+		if len(recs) == 0 {
+			return nil
+		}
+		for _, rec := range recs {
+			if rec.Position > asOf {
+				return nil
+			}
+			if err := fn(rec); err != nil {
+				return err
+			}
+		}
+		from = recs[len(recs)-1].Position + 1
+	}
+	return nil
+}
+
+// decision is one kind of decision: where it lives and how its state is
+// rendered.
+type decision interface {
+	// knownStream is the aggregate's stream when the id names it.
+	knownStream() (string, bool)
+	// opener is the type of the event that opens the decision, and opens
+	// reports whether m opens this one (when the stream is not known).
+	opener() string
+	opens(m domain.Message) bool
+	// wholeStream reports whether every event of the stream is a step.
+	wholeStream() bool
+	apply(m domain.Message)
+	state() (json.RawMessage, error)
+}
+
+func render(v any) (json.RawMessage, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("replay: render state: %w", err)
+	}
+	return b, nil
+}
+
+type proposalDecision struct {
+	id  uuid.UUID
+	agg *governance.Proposal
+}
+
+func (d *proposalDecision) knownStream() (string, bool) { return governance.ProposalStream(d.id), true }
+func (d *proposalDecision) opener() string              { return "ProposalDrafted" }
+func (d *proposalDecision) opens(domain.Message) bool   { return false }
+func (d *proposalDecision) wholeStream() bool           { return true }
+func (d *proposalDecision) apply(m domain.Message)      { d.agg.Apply(m) }
+func (d *proposalDecision) state() (json.RawMessage, error) {
+	if !d.agg.Drafted() {
+		return json.RawMessage("{}"), nil
+	}
+	return render(d.agg)
+}
+
+type electionDecision struct {
+	id  uuid.UUID
+	agg *governance.Community
+}
+
+func (d *electionDecision) knownStream() (string, bool) { return "", false }
+func (d *electionDecision) opener() string              { return "ElectionOpened" }
+func (d *electionDecision) opens(m domain.Message) bool {
+	e, ok := m.Event.(governance.ElectionOpened)
+	return ok && e.ElectionID == d.id
+}
+func (d *electionDecision) wholeStream() bool { return false }
+func (d *electionDecision) apply(m domain.Message) {
+	// Only the ballots matter; membership events are folded too so the
+	// aggregate sees the same history it saw when deciding.
+	d.agg.Apply(m)
+}
+
+// electionState is an election's state: the ballots of its chain (the
+// confidence vote that opened it, run-offs) and the chair terms they made.
+type electionState struct {
+	Elections       []*governance.Election       `json:"elections"`
+	ConfidenceVotes []*governance.ConfidenceVote `json:"confidence_votes"`
+	Chairs          []governance.ChairTerm       `json:"chairs"`
+}
+
+func (d *electionDecision) state() (json.RawMessage, error) {
+	st := electionState{Elections: []*governance.Election{}, ConfidenceVotes: []*governance.ConfidenceVote{}, Chairs: []governance.ChairTerm{}}
+	var corr uuid.UUID
+	for _, e := range d.agg.Elections {
+		if e.ID == d.id {
+			corr = e.CorrelationID
+		}
+	}
+	if corr == uuid.Nil {
+		return json.RawMessage("{}"), nil
+	}
+	var ids []uuid.UUID
+	for _, e := range d.agg.Elections {
+		if e.CorrelationID == corr {
+			st.Elections = append(st.Elections, e)
+			ids = append(ids, e.ID)
+		}
+	}
+	for _, v := range d.agg.ConfidenceVotes {
+		if v.CorrelationID == corr {
+			st.ConfidenceVotes = append(st.ConfidenceVotes, v)
+		}
+	}
+	for _, t := range d.agg.Chairs {
+		if slices.Contains(ids, t.ElectionID) {
+			st.Chairs = append(st.Chairs, t)
+		}
+	}
+	return render(st)
+}
+
+type loanDecision struct {
+	id  uuid.UUID
+	agg *partnership.Resource
+}
+
+func (d *loanDecision) knownStream() (string, bool) { return "", false }
+func (d *loanDecision) opener() string              { return "LoanRequested" }
+func (d *loanDecision) opens(m domain.Message) bool {
+	e, ok := m.Event.(partnership.LoanRequested)
+	return ok && e.LoanID == d.id
+}
+func (d *loanDecision) wholeStream() bool      { return false }
+func (d *loanDecision) apply(m domain.Message) { d.agg.Apply(m) }
+
+// loanState is a loan's state with the resource it is of.
+type loanState struct {
+	ResourceID    uuid.UUID         `json:"resource_id"`
+	ResourceName  string            `json:"resource_name"`
+	OwnerSchoolID uuid.UUID         `json:"owner_school_id"`
+	Loan          *partnership.Loan `json:"loan"`
+}
+
+func (d *loanDecision) state() (json.RawMessage, error) {
+	st := loanState{ResourceID: d.agg.ID, ResourceName: d.agg.Name, OwnerSchoolID: d.agg.OwnerSchoolID}
+	if l, ok := d.agg.Loan(d.id); ok {
+		st.Loan = &l
+	}
+	return render(st)
+}
