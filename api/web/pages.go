@@ -1,0 +1,1012 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
+
+	"github.com/concord-ledger/concord/domain/governance"
+	"github.com/concord-ledger/concord/eventstore"
+	"github.com/concord-ledger/concord/eventstore/transparency"
+	"github.com/concord-ledger/concord/projections"
+	"github.com/concord-ledger/concord/projections/views"
+)
+
+// academicYear is the academic year ("2025-26") that day t falls in: it
+// starts on 1 September.
+func academicYear(t time.Time) string {
+	y := t.Year()
+	if t.Month() < time.September {
+		y--
+	}
+	return fmt.Sprintf("%d-%02d", y, (y+1)%100)
+}
+
+// year is the academic year a page shows: ?year= or the one of rq.now.
+func (rq *req) year() (string, error) {
+	y := rq.r.URL.Query().Get("year")
+	if y == "" {
+		return academicYear(rq.now), nil
+	}
+	if len(y) != 7 || y[4] != '-' {
+		return "", badInput{fmt.Sprintf("year %q is not an academic year like 2025-26", y)}
+	}
+	if _, err := strconv.Atoi(y[:4]); err != nil {
+		return "", badInput{fmt.Sprintf("year %q is not an academic year like 2025-26", y)}
+	}
+	return y, nil
+}
+
+func pathID(rq *req, name string) (uuid.UUID, error) {
+	s := chi.URLParam(rq.r, name)
+	id, err := uuid.Parse(s)
+	if err != nil {
+		return uuid.Nil, badInput{fmt.Sprintf("%q is not a valid id", s)}
+	}
+	return id, nil
+}
+
+func queryID(rq *req, name string) (uuid.UUID, error) {
+	s := rq.r.URL.Query().Get(name)
+	if s == "" {
+		return uuid.Nil, nil
+	}
+	id, err := uuid.Parse(s)
+	if err != nil {
+		return uuid.Nil, badInput{fmt.Sprintf("%s %q is not a valid id", name, s)}
+	}
+	return id, nil
+}
+
+// read reads view name of type V at the page's reading.
+func read[V projections.Projection](st *site, rq *req, name string, fn func(V) error) (uint64, error) {
+	pos, err := views.Read(rq.ctx, st.s.L.Views, name, rq.asOf, fn)
+	if pos > rq.data.Pos {
+		rq.data.Pos = pos
+	}
+	return pos, err
+}
+
+// partnershipOf picks the partnership a partnership page shows:
+// ?partnership=, else the principal's, else the first.
+func (st *site) partnershipOf(rq *req) (views.PartnershipInfo, []views.PartnershipInfo, error) {
+	want, err := queryID(rq, "partnership")
+	if err != nil {
+		return views.PartnershipInfo{}, nil, err
+	}
+	if want == uuid.Nil {
+		want = rq.p.PartnershipID
+	}
+	var list []views.PartnershipInfo
+	_, err = read(st, rq, "partnerships", func(v *views.Partnerships) error {
+		list = v.List(rq.names)
+		return nil
+	})
+	if err != nil {
+		return views.PartnershipInfo{}, nil, err
+	}
+	for _, p := range list {
+		if want == uuid.Nil || p.ID == want {
+			return p, list, nil
+		}
+	}
+	if want != uuid.Nil && rq.r.URL.Query().Get("partnership") != "" {
+		return views.PartnershipInfo{}, list, notFound("there is no partnership %s %s", want, rq.asOf.Describe())
+	}
+	if len(list) > 0 {
+		return list[0], list, nil
+	}
+	return views.PartnershipInfo{}, list, nil
+}
+
+// --- Overview.
+
+type overviewData struct {
+	Partnership  views.PartnershipInfo
+	Partnerships []views.PartnershipInfo
+	Schools      []views.SchoolSummary
+	Year         string
+	Loans        []views.StatusCount
+	Resources    int
+	CPD          views.CPDTotals
+	Secondments  int
+	Commitments  map[string]int
+	Recognised   int
+	Costs        views.CostSummary
+	Next         []views.TimelineEntry
+	Outstanding  []views.TimelineEntry
+}
+
+func (st *site) overview(rq *req) (string, error) {
+	rq.data.Title, rq.data.Nav = "Partnership overview", "overview"
+	d := &overviewData{Commitments: map[string]int{}}
+	rq.data.Data = d
+	var err error
+	if d.Year, err = rq.year(); err != nil {
+		return "", err
+	}
+	if d.Partnership, d.Partnerships, err = st.partnershipOf(rq); err != nil {
+		return "", err
+	}
+	if _, err := read(st, rq, views.SchoolsView, func(v *views.Schools) error {
+		d.Schools = v.Schools(rq.names)
+		return nil
+	}); err != nil {
+		return "", err
+	}
+	pid := d.Partnership.ID
+	if pid == uuid.Nil {
+		return "overview", nil
+	}
+	steps := []struct {
+		name string
+		fn   func(projections.Projection) error
+	}{
+		{"loans", func(p projections.Projection) error { d.Loans = p.(*views.Loans).Counts(pid, d.Year, rq.now); return nil }},
+		{"resources", func(p projections.Projection) error { d.Resources = len(p.(*views.Resources).List(pid)); return nil }},
+		{"cpd", func(p projections.Projection) error { d.CPD = p.(*views.CPD).Totals(pid, d.Year); return nil }},
+		{"secondments", func(p projections.Projection) error {
+			l, err := p.(*views.Secondments).List(pid, d.Year, nil)
+			d.Secondments = len(l)
+			return err
+		}},
+		{"commitments", func(p projections.Projection) error {
+			for _, c := range p.(*views.Commitments).List(pid, d.Year, rq.now, nil) {
+				d.Commitments[c.Status]++
+				if c.Overdue {
+					d.Commitments["overdue"]++
+				}
+			}
+			return nil
+		}},
+		{"celebrations", func(p projections.Projection) error {
+			d.Recognised = len(p.(*views.Celebrations).List(pid, d.Year, nil))
+			return nil
+		}},
+		{"costs", func(p projections.Projection) error {
+			var err error
+			d.Costs, err = p.(*views.Costs).Summary(pid, d.Year)
+			return err
+		}},
+		{"timeline", func(p projections.Projection) error {
+			t := p.(*views.Timelines)
+			d.Next = t.Next(pid, d.Year, rq.now, 6)
+			d.Outstanding = t.Outstanding(pid, d.Year, rq.now)
+			return nil
+		}},
+	}
+	for _, s := range steps {
+		pos, err := st.s.L.Views.View(rq.ctx, s.name, rq.asOf, s.fn)
+		if err != nil {
+			return "", err
+		}
+		rq.data.Pos = max(rq.data.Pos, pos)
+	}
+	return "overview", nil
+}
+
+// --- School.
+
+type schoolData struct {
+	School      views.School
+	Year        string
+	Years       []string
+	Communities []communityRow
+	Team        views.Team
+	HasTeam     bool
+	Unassigned  []views.Assignment
+	Chart       membershipChart
+}
+
+type communityRow struct {
+	views.CommunitySummary
+	Active  int
+	Balance views.Balance
+}
+
+func (st *site) school(rq *req) (string, error) {
+	id, err := pathID(rq, "id")
+	if err != nil {
+		return "", err
+	}
+	d := &schoolData{}
+	rq.data.Data, rq.data.Nav = d, "overview"
+	found := false
+	if _, err := read(st, rq, views.SchoolsView, func(v *views.Schools) error {
+		d.School, found = v.School(id, rq.names)
+		return nil
+	}); err != nil {
+		return "", err
+	}
+	if !found {
+		return "", notFound("there is no school %s %s", id, rq.asOf.Describe())
+	}
+	rq.data.Title = d.School.Name
+	for _, y := range d.School.Years {
+		d.Years = append(d.Years, y.Label)
+	}
+	if d.Year, err = rq.year(); err != nil {
+		return "", err
+	}
+	if rq.r.URL.Query().Get("year") == "" && len(d.Years) > 0 && !contains(d.Years, d.Year) {
+		d.Year = d.Years[len(d.Years)-1]
+	}
+	if _, err := read(st, rq, views.CommunitiesView, func(v *views.Communities) error {
+		for _, c := range v.CommunitiesOf(id, rq.names) {
+			row := communityRow{CommunitySummary: c, Active: c.Members[d.Year]}
+			if full, ok := v.Community(c.ID, rq.names); ok {
+				for _, y := range full.Years {
+					if y.Year == d.Year {
+						row.Balance = y.Balance
+					}
+				}
+			}
+			d.Communities = append(d.Communities, row)
+		}
+		d.Chart = newMembershipChart(v.MembershipOverYears(id))
+		return nil
+	}); err != nil {
+		return "", err
+	}
+	if _, err := read(st, rq, views.LeadershipTeamView, func(v *views.LeadershipTeams) error {
+		d.Team, d.HasTeam = v.Team(id, d.Year, rq.names)
+		return nil
+	}); err != nil {
+		return "", err
+	}
+	if _, err := read(st, rq, views.SchoolsView, func(v *views.Schools) error {
+		d.Unassigned = v.Unassigned(id, d.Year, rq.names)
+		return nil
+	}); err != nil {
+		return "", err
+	}
+	return "school", nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// membershipChart is a small bar chart of active members per ISLC per
+// year, drawn as inline SVG.
+type membershipChart struct {
+	Years  []string
+	Rows   []chartRow
+	Labels []chartBar
+	Width  int
+	Height int
+}
+
+type chartRow struct {
+	Name string
+	Y    int
+	Bars []chartBar
+}
+
+type chartBar struct {
+	X, W, Count int
+	Year        string
+}
+
+func newMembershipChart(m views.MembershipChart) membershipChart {
+	c := membershipChart{Years: m.Years}
+	maxCount := 1
+	for _, s := range m.Series {
+		for _, n := range s.Counts {
+			maxCount = max(maxCount, n)
+		}
+	}
+	const label, colW, rowH = 260, 90, 26
+	for i, s := range m.Series {
+		row := chartRow{Name: s.Community.Name, Y: i * rowH}
+		for j, n := range s.Counts {
+			row.Bars = append(row.Bars, chartBar{X: label + j*colW, W: max(2, n*(colW-30)/maxCount), Count: n, Year: m.Years[j]})
+		}
+		c.Rows = append(c.Rows, row)
+	}
+	for j, y := range m.Years {
+		c.Labels = append(c.Labels, chartBar{X: label + j*colW, Year: y})
+	}
+	c.Width = label + len(m.Years)*colW
+	c.Height = len(m.Series)*rowH + 24
+	return c
+}
+
+// --- Community.
+
+type communityData struct {
+	C         views.Community
+	Ballots   views.Ballots
+	Proposals []views.Proposal
+	Year      string
+	Members   []views.Ref // active members of the latest year, for forms
+	Me        uuid.UUID
+}
+
+func (st *site) community(rq *req) (string, error) {
+	id, err := pathID(rq, "id")
+	if err != nil {
+		return "", err
+	}
+	d := &communityData{Me: rq.p.PersonID}
+	rq.data.Data, rq.data.Nav = d, "overview"
+	found := false
+	if _, err := read(st, rq, views.CommunitiesView, func(v *views.Communities) error {
+		d.C, found = v.Community(id, rq.names)
+		return nil
+	}); err != nil {
+		return "", err
+	}
+	if !found {
+		return "", notFound("there is no ISLC %s %s", id, rq.asOf.Describe())
+	}
+	rq.data.Title = d.C.Name + " ISLC"
+	if n := len(d.C.Years); n > 0 {
+		d.Year = d.C.Years[n-1].Year
+		for _, m := range d.C.Years[n-1].Members {
+			if m.Active {
+				d.Members = append(d.Members, m.Person)
+			}
+		}
+	}
+	if _, err := read(st, rq, views.ElectionsView, func(v *views.Elections) error {
+		d.Ballots = v.Of(id, "", rq.names)
+		return nil
+	}); err != nil {
+		return "", err
+	}
+	if _, err := read(st, rq, views.ProposalsView, func(v *views.Proposals) error {
+		d.Proposals = v.Register(views.ProposalFilter{Community: id}, rq.names)
+		return nil
+	}); err != nil {
+		return "", err
+	}
+	return "community", nil
+}
+
+// --- Proposal.
+
+type proposalData struct {
+	P        views.Proposal
+	Versions []versionDiff
+	Decided  bool
+}
+
+// versionDiff is a version with what changed from the one before.
+type versionDiff struct {
+	views.VersionView
+	Changes []fieldChange
+}
+
+type fieldChange struct {
+	Field string
+	Words []diffWord
+}
+
+func (st *site) proposal(rq *req) (string, error) {
+	id, err := pathID(rq, "id")
+	if err != nil {
+		return "", err
+	}
+	d := &proposalData{}
+	rq.data.Data, rq.data.Nav = d, "overview"
+	found := false
+	if _, err := read(st, rq, views.ProposalsView, func(v *views.Proposals) error {
+		d.P, found = v.Proposal(id, rq.names)
+		return nil
+	}); err != nil {
+		return "", err
+	}
+	if !found {
+		return "", notFound("there is no proposal %s %s", id, rq.asOf.Describe())
+	}
+	rq.data.Title = "Proposal: " + d.P.Title
+	d.Decided = len(d.P.Decisions) > 0
+	for i, v := range d.P.Versions {
+		vd := versionDiff{VersionView: v}
+		if i > 0 {
+			vd.Changes = versionChanges(d.P.Versions[i-1], v)
+		}
+		d.Versions = append(d.Versions, vd)
+	}
+	return "proposal", nil
+}
+
+func moneyText(m *governance.Money) string {
+	if m == nil {
+		return "none"
+	}
+	return m.String()
+}
+
+func versionChanges(a, b views.VersionView) []fieldChange {
+	var out []fieldChange
+	for _, f := range []struct{ name, a, b string }{
+		{"Title", a.Title, b.Title},
+		{"Proposal", a.Body, b.Body},
+		{"Costs", moneyText(a.Costs), moneyText(b.Costs)},
+		{"Expected impact", a.ExpectedImpact, b.ExpectedImpact},
+	} {
+		if f.a != f.b {
+			out = append(out, fieldChange{Field: f.name, Words: wordDiff(f.a, f.b)})
+		}
+	}
+	return out
+}
+
+// diffWord is one word of a word-level diff: Op is "" (kept), "del" or
+// "ins".
+type diffWord struct {
+	Op, Text string
+}
+
+// wordDiff is a longest-common-subsequence diff of two texts' words.
+func wordDiff(a, b string) []diffWord {
+	x, y := strings.Fields(a), strings.Fields(b)
+	if len(x)*len(y) > 250000 { // too long to align: show old then new
+		return []diffWord{{"del", a}, {"ins", b}}
+	}
+	l := make([][]int, len(x)+1)
+	for i := range l {
+		l[i] = make([]int, len(y)+1)
+	}
+	for i := len(x) - 1; i >= 0; i-- {
+		for j := len(y) - 1; j >= 0; j-- {
+			if x[i] == y[j] {
+				l[i][j] = l[i+1][j+1] + 1
+			} else {
+				l[i][j] = max(l[i+1][j], l[i][j+1])
+			}
+		}
+	}
+	var out []diffWord
+	i, j := 0, 0
+	for i < len(x) && j < len(y) {
+		switch {
+		case x[i] == y[j]:
+			out = append(out, diffWord{"", x[i]})
+			i, j = i+1, j+1
+		case l[i+1][j] >= l[i][j+1]:
+			out = append(out, diffWord{"del", x[i]})
+			i++
+		default:
+			out = append(out, diffWord{"ins", y[j]})
+			j++
+		}
+	}
+	for ; i < len(x); i++ {
+		out = append(out, diffWord{"del", x[i]})
+	}
+	for ; j < len(y); j++ {
+		out = append(out, diffWord{"ins", y[j]})
+	}
+	return out
+}
+
+// --- Replay.
+
+type replayData struct {
+	P      views.Proposal
+	Steps  []replayStep
+	Step   int
+	Cur    replayStep
+	After  views.Proposal
+	Prev   int
+	Next   int
+	HasRaw bool
+}
+
+type replayStep struct {
+	N         int
+	Position  uint64
+	Type      string
+	Actor     string
+	Role      string
+	Reason    string
+	At        time.Time
+	Effective time.Time
+}
+
+// replay steps through a proposal's stream one event at a time: who, in
+// what role, when, why, and the proposal as the register showed it just
+// after that event.
+func (st *site) replay(rq *req) (string, error) {
+	id, err := pathID(rq, "id")
+	if err != nil {
+		return "", err
+	}
+	d := &replayData{}
+	rq.data.Data, rq.data.Nav = d, "overview"
+	recs, err := st.s.L.Store.ReadStream(rq.ctx, governance.ProposalStream(id), 0, eventstore.Forward, 0)
+	if err != nil {
+		return "", err
+	}
+	limit := uint64(0)
+	if !rq.asOf.Live() && !rq.asOf.Corrected {
+		limit = rq.asOf.Position
+		if limit == 0 {
+			if limit, err = st.s.L.Store.PositionAt(rq.ctx, rq.asOf.Time); err != nil {
+				return "", err
+			}
+		}
+	}
+	for _, rec := range recs {
+		if limit != 0 && rec.Position > limit {
+			break
+		}
+		actor := rec.Metadata.ActorID
+		if u, err := uuid.Parse(actor); err == nil {
+			if n := rq.names.Name(u); n != "" {
+				actor = n
+			}
+		}
+		d.Steps = append(d.Steps, replayStep{N: len(d.Steps) + 1, Position: rec.Position, Type: rec.Type, Actor: actor, Role: rec.Metadata.ActorRole,
+			Reason: rec.Metadata.Reason, At: rec.RecordedAt, Effective: rec.Metadata.EffectiveAt})
+	}
+	if len(d.Steps) == 0 {
+		return "", notFound("there is no proposal %s %s", id, rq.asOf.Describe())
+	}
+	d.Step = len(d.Steps)
+	if s := rq.r.URL.Query().Get("step"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > len(d.Steps) {
+			return "", badInput{fmt.Sprintf("step %q is not between 1 and %d", s, len(d.Steps))}
+		}
+		d.Step = n
+	}
+	d.Cur = d.Steps[d.Step-1]
+	d.Prev, d.Next = d.Step-1, d.Step+1
+	if d.Next > len(d.Steps) {
+		d.Next = 0
+	}
+	found := false
+	if _, err := views.Read(rq.ctx, st.s.L.Views, views.ProposalsView, views.AsOf{Position: d.Cur.Position}, func(v *views.Proposals) error {
+		d.After, found = v.Proposal(id, rq.names)
+		return nil
+	}); err != nil {
+		return "", err
+	}
+	if !found {
+		return "", notFound("proposal %s is not in the register at position %d", id, d.Cur.Position)
+	}
+	d.P = d.After
+	rq.data.Title = fmt.Sprintf("Replay of “%s”, step %d of %d", d.After.Title, d.Step, len(d.Steps))
+	return "replay", nil
+}
+
+// --- Resources.
+
+type resourcesData struct {
+	Partnership views.PartnershipInfo
+	Year        string
+	Resources   []resourceRow
+	Loans       []views.LoanEntry
+	Overdue     []views.LoanEntry
+	Secondments []views.SecondmentEntry
+	CPD         []views.CPDEventInfo
+	CPDTotals   views.CPDTotals
+	Schools     []views.Ref // member schools, for the loan form
+	MySchool    uuid.UUID
+	Requested   []views.LoanEntry // waiting for the owner's answer
+}
+
+type resourceRow struct {
+	views.ResourceInfo
+	Calendar []views.Booking
+}
+
+func (st *site) resources(rq *req) (string, error) {
+	d := &resourcesData{MySchool: rq.p.SchoolID}
+	rq.data.Data, rq.data.Title, rq.data.Nav = d, "Shared resources", "resources"
+	var err error
+	if d.Year, err = rq.year(); err != nil {
+		return "", err
+	}
+	if d.Partnership, _, err = st.partnershipOf(rq); err != nil {
+		return "", err
+	}
+	pid := d.Partnership.ID
+	if pid == uuid.Nil {
+		return "resources", nil
+	}
+	for _, m := range d.Partnership.Members {
+		if m.Current {
+			d.Schools = append(d.Schools, m.School)
+		}
+	}
+	if _, err := read(st, rq, "resources", func(v *views.Resources) error {
+		for _, r := range v.List(pid) {
+			d.Resources = append(d.Resources, resourceRow{ResourceInfo: r, Calendar: v.Calendar(r.ID)})
+		}
+		return nil
+	}); err != nil {
+		return "", err
+	}
+	if _, err := read(st, rq, "loans", func(v *views.Loans) error {
+		d.Loans = v.Register(pid, d.Year, rq.now)
+		d.Overdue = v.Overdue(pid, rq.now)
+		for _, l := range d.Loans {
+			if l.Status == "requested" {
+				d.Requested = append(d.Requested, l)
+			}
+		}
+		return nil
+	}); err != nil {
+		return "", err
+	}
+	if _, err := read(st, rq, "secondments", func(v *views.Secondments) error {
+		var err error
+		d.Secondments, err = v.List(pid, d.Year, rq.names)
+		return err
+	}); err != nil {
+		return "", err
+	}
+	if _, err := read(st, rq, "cpd", func(v *views.CPD) error {
+		d.CPD = v.Events(pid, d.Year)
+		d.CPDTotals = v.Totals(pid, d.Year)
+		return nil
+	}); err != nil {
+		return "", err
+	}
+	return "resources", nil
+}
+
+// --- Progress.
+
+type progressData struct {
+	Partnership views.PartnershipInfo
+	Year        string
+	Areas       []views.AreaSummary
+	Map         heatmap
+	Cells       []views.BoardCell
+}
+
+// heatmap is the RAG board as inline SVG: a row per school × area, a
+// column per cohort, each cell coloured by its latest rating with its trend
+// over the half-terms as small squares below the label.
+type heatmap struct {
+	Width, Height int
+	Cohorts       []heatCol
+	Rows          []heatRow
+}
+
+type heatCol struct {
+	Name string
+	X    int
+}
+
+type heatRow struct {
+	Label string
+	Y     int
+	Cells []heatCell
+}
+
+type heatCell struct {
+	X        int
+	Rating   string
+	Term     string
+	Movement string
+	Trend    []heatStep
+	Title    string
+}
+
+type heatStep struct {
+	X      int
+	Rating string
+}
+
+func newHeatmap(cells []views.BoardCell) heatmap {
+	const labelW, colW, rowH, headH = 320, 150, 56, 30
+	var cohorts []string
+	seen := map[string]bool{}
+	for _, c := range cells {
+		if !seen[c.Cohort] {
+			seen[c.Cohort] = true
+			cohorts = append(cohorts, c.Cohort)
+		}
+	}
+	sort.Strings(cohorts)
+	col := map[string]int{}
+	h := heatmap{}
+	for i, c := range cohorts {
+		col[c] = i
+		h.Cohorts = append(h.Cohorts, heatCol{Name: c, X: labelW + i*colW})
+	}
+	rowOf := map[string]int{}
+	for _, c := range cells {
+		key := c.School.Name + " · " + c.Area
+		ri, ok := rowOf[key]
+		if !ok {
+			ri = len(h.Rows)
+			rowOf[key] = ri
+			h.Rows = append(h.Rows, heatRow{Label: key, Y: headH + ri*rowH})
+		}
+		x := labelW + col[c.Cohort]*colW
+		hc := heatCell{X: x, Rating: c.Rating, Term: c.Term, Movement: c.Movement,
+			Title: fmt.Sprintf("%s, %s, %s: %s in %s", c.School.Name, c.Area, c.Cohort, strings.ToUpper(c.Rating), c.Term)}
+		for k, t := range c.Trend {
+			if k >= 8 {
+				break
+			}
+			hc.Trend = append(hc.Trend, heatStep{X: x + 8 + k*16, Rating: t.Rating})
+		}
+		if hc.Movement != "" {
+			hc.Title += " (" + hc.Movement + ")"
+		}
+		h.Rows[ri].Cells = append(h.Rows[ri].Cells, hc)
+	}
+	h.Width = labelW + len(cohorts)*colW
+	h.Height = headH + len(h.Rows)*rowH
+	return h
+}
+
+func (st *site) progress(rq *req) (string, error) {
+	d := &progressData{}
+	rq.data.Data, rq.data.Title, rq.data.Nav = d, "Progress", "progress"
+	var err error
+	if d.Year, err = rq.year(); err != nil {
+		return "", err
+	}
+	if d.Partnership, _, err = st.partnershipOf(rq); err != nil {
+		return "", err
+	}
+	if d.Partnership.ID == uuid.Nil {
+		return "progress", nil
+	}
+	if _, err := read(st, rq, "progress", func(v *views.Progress) error {
+		d.Cells = v.Board(d.Partnership.ID, d.Year)
+		d.Areas = v.ByArea(d.Partnership.ID, d.Year)
+		return nil
+	}); err != nil {
+		return "", err
+	}
+	d.Map = newHeatmap(d.Cells)
+	return "progress", nil
+}
+
+// --- Accountability and celebrating.
+
+type accountabilityData struct {
+	Partnership views.PartnershipInfo
+	Year        string
+	Owners      []views.OwnerGroup
+	Statuses    []views.StatusGroup
+	FollowUps   views.FollowUps
+	Reviews     []views.ReviewInfo
+	Celebrated  []views.CelebrationInfo
+	Tallies     views.Tallies
+}
+
+func (st *site) accountability(rq *req) (string, error) {
+	d := &accountabilityData{}
+	rq.data.Data, rq.data.Title, rq.data.Nav = d, "Accountability and celebrating", "accountability"
+	var err error
+	if d.Year, err = rq.year(); err != nil {
+		return "", err
+	}
+	if d.Partnership, _, err = st.partnershipOf(rq); err != nil {
+		return "", err
+	}
+	pid := d.Partnership.ID
+	if pid == uuid.Nil {
+		return "accountability", nil
+	}
+	if _, err := read(st, rq, "commitments", func(v *views.Commitments) error {
+		d.Owners = v.ByOwner(pid, d.Year, rq.now, rq.names)
+		d.Statuses = v.ByStatus(pid, d.Year, rq.now, rq.names)
+		return nil
+	}); err != nil {
+		return "", err
+	}
+	if _, err := read(st, rq, "reviews", func(v *views.Reviews) error {
+		d.FollowUps = v.FollowUps(pid, d.Year, rq.now, rq.names)
+		d.Reviews = v.Log(pid, d.Year, rq.now, rq.names)
+		return nil
+	}); err != nil {
+		return "", err
+	}
+	if _, err := read(st, rq, "celebrations", func(v *views.Celebrations) error {
+		d.Celebrated = v.List(pid, d.Year, rq.names)
+		d.Tallies = v.Tallies(pid, d.Year, rq.names)
+		return nil
+	}); err != nil {
+		return "", err
+	}
+	return "accountability", nil
+}
+
+// --- Audit log.
+
+type auditData struct {
+	Page   views.AuditPage
+	Filter auditFilterIn
+	More   string // link to the next page
+}
+
+type auditFilterIn struct {
+	School, Community, Person, Type, From, To string
+}
+
+func (st *site) audit(rq *req) (string, error) {
+	d := &auditData{}
+	rq.data.Data, rq.data.Title, rq.data.Nav = d, "Audit log", "audit"
+	q := rq.r.URL.Query()
+	d.Filter = auditFilterIn{School: q.Get("school"), Community: q.Get("community"), Person: q.Get("person"), Type: q.Get("type"), From: q.Get("from"), To: q.Get("to")}
+	var f views.AuditFilter
+	var err error
+	if f.School, err = queryID(rq, "school"); err != nil {
+		return "", err
+	}
+	if f.Community, err = queryID(rq, "community"); err != nil {
+		return "", err
+	}
+	if f.Person, err = queryID(rq, "person"); err != nil {
+		return "", err
+	}
+	f.Type = strings.TrimSpace(d.Filter.Type)
+	for _, b := range []struct {
+		s   string
+		t   *time.Time
+		add int
+	}{{d.Filter.From, &f.From, 0}, {d.Filter.To, &f.To, 1}} {
+		if b.s == "" {
+			continue
+		}
+		t, err := time.Parse(time.DateOnly, b.s)
+		if err != nil {
+			return "", badInput{fmt.Sprintf("%q is not a date like 2025-10-01", b.s)}
+		}
+		*b.t = t.AddDate(0, 0, b.add)
+	}
+	after := uint64(0)
+	if s := q.Get("after"); s != "" {
+		if after, err = strconv.ParseUint(s, 10, 64); err != nil {
+			return "", badInput{fmt.Sprintf("after %q is not a position", s)}
+		}
+	}
+	if _, err := read(st, rq, views.AuditView, func(v *views.Audit) error {
+		d.Page = v.Events(f, after, 50, rq.names)
+		return nil
+	}); err != nil {
+		return "", err
+	}
+	if d.Page.Next != 0 {
+		nq := url.Values{}
+		for k, v := range q {
+			nq[k] = v
+		}
+		nq.Set("after", strconv.FormatUint(d.Page.Next, 10))
+		d.More = "/audit?" + nq.Encode()
+	}
+	return "audit", nil
+}
+
+// linkURL is the page of what an audit entry touches.
+func linkURL(l views.AuditLink) string {
+	switch l.Kind {
+	case views.LinkSchool:
+		return "/schools/" + l.ID.String()
+	case views.LinkCommunity:
+		return "/communities/" + l.ID.String()
+	case views.LinkProposal:
+		return "/proposals/" + l.ID.String()
+	case views.LinkResource:
+		return "/resources#r-" + l.ID.String()
+	case views.LinkPartnership:
+		return "/?partnership=" + l.ID.String()
+	case views.LinkPerson:
+		return "/audit?person=" + l.ID.String()
+	}
+	return ""
+}
+
+// --- Report.
+
+func (st *site) report(rq *req) (string, error) {
+	rq.data.Title, rq.data.Nav = "Partnership report", "report"
+	return "report", nil
+}
+
+// --- Verify.
+
+type verifyData struct {
+	Enabled    bool
+	Checkpoint transparency.Checkpoint
+	HasCP      bool
+	Cosigners  []transparency.Cosigner
+	PublicKey  string
+	Origin     string
+	Head       uint64
+	Recent     []views.AuditEntry
+}
+
+func (st *site) verify(rq *req) (string, error) {
+	d := &verifyData{}
+	rq.data.Data, rq.data.Title, rq.data.Nav = d, "Verify the ledger", "verify"
+	head, err := st.s.L.Store.Head(rq.ctx)
+	if err != nil {
+		return "", err
+	}
+	d.Head = head
+	tl := st.s.L.Log
+	if tl == nil {
+		return "verify", nil
+	}
+	d.Enabled, d.PublicKey, d.Origin = true, tl.PublicKey(), tl.Origin()
+	cp, err := tl.LatestCheckpoint()
+	switch {
+	case errors.Is(err, transparency.ErrNoCheckpoint):
+	case err != nil:
+		return "", err
+	default:
+		d.Checkpoint, d.HasCP = cp, true
+		d.Cosigners = tl.Cosigners(cp.Size)
+	}
+	if d.HasCP && d.Checkpoint.Size > 0 {
+		from := uint64(0)
+		if d.Checkpoint.Size > 10 {
+			from = d.Checkpoint.Size - 10
+		}
+		if _, err := read(st, rq, views.AuditView, func(v *views.Audit) error {
+			for _, e := range v.Events(views.AuditFilter{}, from, 10, rq.names).Entries {
+				if e.Position <= d.Checkpoint.Size {
+					d.Recent = append(d.Recent, e)
+				}
+			}
+			return nil
+		}); err != nil {
+			return "", err
+		}
+	}
+	return "verify", nil
+}
+
+type proofData struct {
+	Position uint64
+	Proof    transparency.InclusionProof
+	Verified bool
+	Problem  string
+}
+
+func (st *site) proof(rq *req) (string, error) {
+	d := &proofData{}
+	rq.data.Data, rq.data.Nav = d, "verify"
+	pos, err := strconv.ParseUint(chi.URLParam(rq.r, "position"), 10, 64)
+	if err != nil || pos == 0 {
+		return "", badInput{"the position must be a whole number from 1"}
+	}
+	d.Position = pos
+	rq.data.Title = fmt.Sprintf("Inclusion proof of event %d", pos)
+	tl := st.s.L.Log
+	if tl == nil {
+		return "", notFound("this ledger keeps no transparency log")
+	}
+	cp, err := tl.LatestCheckpoint()
+	if err != nil {
+		return "", err
+	}
+	if pos > cp.Size {
+		return "", notFound("event %d is not yet covered by a signed checkpoint (the latest covers %d events); try again after the next checkpoint", pos, cp.Size)
+	}
+	if d.Proof, err = tl.InclusionProof(rq.ctx, pos, cp.Size); err != nil {
+		return "", err
+	}
+	if err := d.Proof.Verify(tl.Verifier()); err != nil {
+		d.Problem = err.Error()
+	} else {
+		d.Verified = true
+	}
+	return "proof", nil
+}
