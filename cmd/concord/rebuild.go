@@ -66,7 +66,7 @@ type rebuildBar struct {
 	name  string
 	last  time.Time
 	total uint64
-	n uint64
+	n     uint64
 }
 
 const barWidth = 30
