@@ -12,6 +12,7 @@ import (
 
 	"github.com/concord-ledger/concord/domain"
 	"github.com/concord-ledger/concord/domain/governance"
+	"github.com/concord-ledger/concord/domain/partnership"
 	"github.com/concord-ledger/concord/eventstore"
 	"github.com/concord-ledger/concord/eventstore/domainlog"
 	"github.com/concord-ledger/concord/eventstore/memory"
@@ -235,5 +236,68 @@ func TestReplayProposalFromDraftToDecision(t *testing.T) {
 	}
 	if _, err := rp.Replay(w.ctx, Request{Kind: KindProposal, ID: uuid.New()}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("unknown proposal: %v", err)
+	}
+}
+
+func TestReplayLoanFromRequestToReturn(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2025, 9, 1, 9, 0, 0, 0, time.UTC)
+	store := memory.New(memory.Options{Now: func() time.Time { return now }})
+	codec := &domain.Codec{Keys: domain.NewMemoryKeyring()}
+	h := domain.NewHandler(domainlog.Log{Store: store}, codec)
+	h.Now = func() time.Time { return now }
+	dir := &partnership.MemoryDirectory{}
+	svc := partnership.NewService(h, dir)
+	id := func() uuid.UUID { return uuid.Must(uuid.NewV7()) }
+	pid, a, b, a1, b1, rid, loan := id(), id(), id(), id(), id(), id(), id()
+	dir.AddStaff(a1, a)
+	dir.AddStaff(b1, b)
+	do := func(_ domain.Result, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	lead := domain.Meta{ActorID: "00000000-0000-7000-8000-00000000001e", ActorRole: domain.RolePartnershipLead}
+	staff := func(p uuid.UUID) domain.Meta { return domain.Meta{ActorID: p.String(), ActorRole: domain.RoleStaff} }
+	do(svc.FormPartnership(ctx, lead, partnership.FormPartnership{PartnershipID: pid, Name: "Valleys", Kind: partnership.KindCluster}))
+	do(svc.JoinPartnership(ctx, lead, partnership.JoinPartnership{PartnershipID: pid, SchoolID: a}))
+	do(svc.JoinPartnership(ctx, lead, partnership.JoinPartnership{PartnershipID: pid, SchoolID: b}))
+	do(svc.RegisterResource(ctx, staff(a1), partnership.RegisterResource{ResourceID: rid, PartnershipID: pid, OwnerSchoolID: a, Kind: partnership.Minibus,
+		Name: "Minibus", Capacity: 17, HourlyValuePence: 2500, Offer: true}))
+	start := time.Date(2025, 10, 1, 8, 0, 0, 0, time.UTC)
+	do(svc.RequestLoan(ctx, staff(b1), partnership.RequestLoan{ResourceID: rid, LoanID: loan, BorrowerSchoolID: b, Start: start, End: start.Add(8 * time.Hour), Purpose: "Field trip"}))
+	// Another loan of the same resource is not part of this one.
+	do(svc.RequestLoan(ctx, staff(b1), partnership.RequestLoan{ResourceID: rid, LoanID: id(), BorrowerSchoolID: b, Start: start.AddDate(0, 1, 0), End: start.AddDate(0, 1, 0).Add(time.Hour), Purpose: "Match"}))
+	do(svc.ApproveLoan(ctx, staff(a1), partnership.ApproveLoan{ResourceID: rid, LoanID: loan}))
+	now = start
+	do(svc.CollectLoan(ctx, staff(b1), partnership.CollectLoan{ResourceID: rid, LoanID: loan, CollectedAt: start}))
+	now = start.Add(7 * time.Hour)
+	do(svc.ReturnLoan(ctx, staff(b1), partnership.ReturnLoan{ResourceID: rid, LoanID: loan, ReturnedAt: now, Condition: partnership.ConditionFair, Note: "Muddy"}))
+
+	r, err := (&Replayer{Store: store, Codec: codec}).Replay(ctx, Request{Kind: KindLoan, ID: loan})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := fmt.Sprint(types(r)), "[LoanRequested LoanApproved LoanCollected LoanReturned]"; got != want {
+		t.Fatalf("steps %s, want %s", got, want)
+	}
+	var first, last loanState
+	if err := json.Unmarshal(r.Steps[0].After, &first); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(r.Steps[3].After, &last); err != nil {
+		t.Fatal(err)
+	}
+	if first.ResourceName != "Minibus" || first.Loan == nil || first.Loan.Status != partnership.LoanRequestedStatus {
+		t.Fatalf("after request = %+v", first)
+	}
+	if last.Loan.Status != partnership.LoanReturnedStatus || last.Loan.Condition != partnership.ConditionFair || r.Steps[1].ActorID != a1.String() {
+		t.Fatalf("after return = %+v", last.Loan)
+	}
+	var before loanState
+	json.Unmarshal(r.Steps[0].Before, &before)
+	if before.Loan != nil || before.ResourceName != "Minibus" {
+		t.Fatalf("before the request = %+v", before)
 	}
 }
