@@ -1,0 +1,382 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/concord-ledger/concord/domain"
+	"github.com/concord-ledger/concord/eventstore"
+	"github.com/concord-ledger/concord/eventstore/domainlog"
+	"github.com/concord-ledger/concord/projections/views"
+)
+
+// Limits of GET /v1/events.
+const (
+	DefaultEventsLimit = 100
+	MaxEventsLimit     = 1000
+)
+
+func init() { addRoutes(eventRoutes) }
+
+func eventRoutes() []route {
+	return []route{
+		{Method: http.MethodGet, Pattern: "/v1/events", Summary: "Read the audit log", Tag: "audit", Roles: Readers,
+			Response: EventPage{}, Handle: (*Server).listEvents},
+		{Method: http.MethodGet, Pattern: "/v1/events/stream", Summary: "Follow the ledger live (Server-Sent Events)", Tag: "audit", Roles: Readers,
+			Handle: (*Server).streamEvents},
+	}
+}
+
+// LedgerEvent is one recorded event as the audit log and the live feed
+// show it: the whole envelope and the event's data. Personal data in the
+// data is shown opened while the person's key exists, and as
+// {"name":"(erased)","erased":true} once it was destroyed; the sealed
+// ciphertext is never shown.
+type LedgerEvent struct {
+	Position    uint64    `json:"position"`
+	ID          uuid.UUID `json:"id"`
+	Stream      string    `json:"stream"`
+	Revision    uint64    `json:"revision"`
+	Type        string    `json:"type"`
+	Schema      uint32    `json:"schema"`
+	RecordedAt  time.Time `json:"recorded_at"`
+	EffectiveAt time.Time `json:"effective_at"`
+	Actor       string    `json:"actor"`
+	Role        string    `json:"role"`
+	Reason      string    `json:"reason,omitempty"`
+	Correlation uuid.UUID `json:"correlation"`
+	Causation   uuid.UUID `json:"causation"`
+	// Data is the event's body as recorded (at its recorded schema).
+	Data json.RawMessage `json:"data"`
+}
+
+// EventPage is a page of the audit log. Next, when not zero, is the
+// cursor of the next page (also given in a Link header).
+type EventPage struct {
+	Events []LedgerEvent `json:"events"`
+	Next   uint64        `json:"next,omitempty"`
+}
+
+// shownPersonal is how personal data appears in LedgerEvent.Data.
+type shownPersonal struct {
+	Name   string `json:"name"`
+	Email  string `json:"email,omitempty"`
+	Phone  string `json:"phone,omitempty"`
+	Erased bool   `json:"erased,omitempty"`
+}
+
+var personalType = reflect.TypeFor[domain.PersonalData]()
+
+// personalFields returns the personal data fields of a decoded event by
+// their JSON names.
+func personalFields(ev domain.Event) map[string]domain.PersonalData {
+	v := reflect.ValueOf(ev)
+	if v.Kind() != reflect.Struct {
+		return nil
+	}
+	var out map[string]domain.PersonalData
+	var walk func(v reflect.Value)
+	walk = func(v reflect.Value) {
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if f.Anonymous && f.Type.Kind() == reflect.Struct {
+				walk(v.Field(i))
+				continue
+			}
+			if f.Type != personalType || !f.IsExported() {
+				continue
+			}
+			name := f.Name
+			if tag := f.Tag.Get("json"); tag != "" {
+				if n, _, _ := strings.Cut(tag, ","); n != "" && n != "-" {
+					name = n
+				}
+			}
+			if out == nil {
+				out = map[string]domain.PersonalData{}
+			}
+			out[name] = v.Field(i).Interface().(domain.PersonalData)
+		}
+	}
+	walk(v)
+	return out
+}
+
+// ledgerEvent renders a stored event for the audit log and the live feed.
+// Events the codec cannot decode (an unknown type) are shown as recorded.
+func ledgerEvent(codec *domain.Codec, e eventstore.RecordedEvent) LedgerEvent {
+	out := LedgerEvent{Position: e.Position, ID: e.ID, Stream: e.StreamID, Revision: e.Revision, Type: e.Type, Schema: e.Schema,
+		RecordedAt: e.RecordedAt.UTC(), EffectiveAt: e.RecordedAt.UTC(), Actor: e.Metadata.ActorID, Role: e.Metadata.ActorRole,
+		Reason: e.Metadata.Reason, Correlation: e.Metadata.CorrelationID, Causation: e.Metadata.CausationID, Data: json.RawMessage(e.Data)}
+	if !e.Metadata.EffectiveAt.IsZero() {
+		out.EffectiveAt = e.Metadata.EffectiveAt.UTC()
+	}
+	if codec == nil {
+		return out
+	}
+	m, err := codec.Decode(domainlog.ToDomain(e))
+	if err != nil {
+		return out
+	}
+	pf := personalFields(m.Event)
+	if len(pf) == 0 {
+		return out
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(e.Data, &obj); err != nil {
+		return out
+	}
+	for name, pd := range pf {
+		if _, ok := obj[name]; !ok {
+			continue
+		}
+		shown := shownPersonal{Name: pd.Name, Email: pd.Email, Phone: pd.Phone}
+		if pd.Erased {
+			shown = shownPersonal{Name: domain.ErasedName, Erased: true}
+		}
+		b, err := json.Marshal(shown)
+		if err != nil {
+			return out
+		}
+		obj[name] = b
+	}
+	if b, err := json.Marshal(obj); err == nil {
+		out.Data = b
+	}
+	return out
+}
+
+// eventQuery is a parsed GET /v1/events request.
+type eventQuery struct {
+	Type, Stream              string
+	School, Community, Person uuid.UUID
+	From, To                  time.Time
+	Cursor                    uint64
+	Limit                     int
+}
+
+// parseBound reads a time filter: RFC 3339, or a date meaning the start
+// of that day (UTC).
+func parseBound(r *http.Request, name string) (time.Time, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC(), nil
+	}
+	if d, err := time.Parse(time.DateOnly, s); err == nil {
+		return d.UTC(), nil
+	}
+	return time.Time{}, badRequest("%s %q is not an RFC 3339 time (e.g. 2025-10-01T09:00:00Z) or a date (2025-10-01)", name, s)
+}
+
+func parseEventQuery(r *http.Request) (eventQuery, error) {
+	q := eventQuery{Type: r.URL.Query().Get("type"), Stream: r.URL.Query().Get("stream")}
+	var err error
+	for _, f := range []struct {
+		name string
+		dst  *uuid.UUID
+	}{{"school", &q.School}, {"community", &q.Community}, {"person", &q.Person}} {
+		if *f.dst, err = queryUUID(r, f.name); err != nil {
+			return q, err
+		}
+	}
+	if q.From, err = parseBound(r, "from"); err != nil {
+		return q, err
+	}
+	if q.To, err = parseBound(r, "to"); err != nil {
+		return q, err
+	}
+	// The audit view counts time in nanoseconds since 1970 (years 1678
+	// to 2262); bounds beyond are brought within.
+	lo, hi := time.Unix(0, math.MinInt64).UTC(), time.Unix(0, math.MaxInt64).UTC()
+	switch {
+	case q.From.IsZero():
+	case q.From.Before(lo):
+		q.From = time.Time{}
+	case q.From.After(hi):
+		q.From = hi
+	}
+	switch {
+	case q.To.IsZero():
+	case q.To.After(hi):
+		q.To = time.Time{}
+	case q.To.Before(lo):
+		q.To = lo
+	}
+	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
+		return q, badRequest("from (%s) must be before to (%s)", q.From.Format(time.RFC3339), q.To.Format(time.RFC3339))
+	}
+	if q.Cursor, err = queryUint(r, "cursor", 0); err != nil {
+		return q, err
+	}
+	limit, err := queryUint(r, "limit", DefaultEventsLimit)
+	if err != nil {
+		return q, err
+	}
+	if limit < 1 || limit > MaxEventsLimit {
+		return q, badRequest("limit %d is out of range: ask for 1 to %d events", limit, MaxEventsLimit)
+	}
+	q.Limit = int(limit)
+	return q, nil
+}
+
+// match applies the filters the store path checks itself.
+func (q eventQuery) match(e eventstore.RecordedEvent) bool {
+	return (q.Type == "" || e.Type == q.Type) && (q.Stream == "" || e.StreamID == q.Stream) &&
+		(q.From.IsZero() || !e.RecordedAt.Before(q.From)) && (q.To.IsZero() || e.RecordedAt.Before(q.To))
+}
+
+// listEvents answers GET /v1/events. Filters by school, ISLC, person or
+// type go through the "audit" view (which indexes what each event
+// touches, and may trail the log by a moment); a stream or time filter
+// alone, or none, reads the store directly.
+func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
+	q, err := parseEventQuery(r)
+	if err != nil {
+		return err
+	}
+	var evs []eventstore.RecordedEvent
+	if q.School != uuid.Nil || q.Community != uuid.Nil || q.Person != uuid.Nil || q.Type != "" {
+		evs, err = s.eventsByAudit(r.Context(), q)
+	} else {
+		evs, err = s.eventsByStore(r.Context(), q)
+	}
+	if err != nil {
+		return err
+	}
+	page := EventPage{Events: make([]LedgerEvent, 0, min(len(evs), q.Limit))}
+	if len(evs) > q.Limit {
+		evs = evs[:q.Limit]
+		page.Next = evs[len(evs)-1].Position
+	}
+	for _, e := range evs {
+		page.Events = append(page.Events, ledgerEvent(s.L.Codec, e))
+	}
+	if page.Next != 0 {
+		u := url.URL{Path: r.URL.Path}
+		v := r.URL.Query()
+		v.Set("cursor", strconv.FormatUint(page.Next, 10))
+		u.RawQuery = v.Encode()
+		w.Header().Set("Link", fmt.Sprintf("<%s>; rel=\"next\"", u.String()))
+	}
+	return reply(w, http.StatusOK, page)
+}
+
+// eventsByStore returns up to q.Limit+1 events after q.Cursor matching q,
+// read from the store.
+func (s *Server) eventsByStore(ctx context.Context, q eventQuery) ([]eventstore.RecordedEvent, error) {
+	want := q.Limit + 1
+	var out []eventstore.RecordedEvent
+	if q.Stream != "" {
+		if err := eventstore.ValidateStreamID(q.Stream); err != nil {
+			return nil, badRequest("stream %q is not a stream id", q.Stream)
+		}
+		for rev := uint64(0); len(out) < want; {
+			batch, err := s.L.Store.ReadStream(ctx, q.Stream, rev, eventstore.Forward, MaxEventsLimit)
+			if err != nil {
+				return nil, err
+			}
+			for _, e := range batch {
+				if e.Position > q.Cursor && q.match(e) && len(out) < want {
+					out = append(out, e)
+				}
+			}
+			if len(batch) < MaxEventsLimit {
+				break
+			}
+			rev = batch[len(batch)-1].Revision + 1
+		}
+		return out, nil
+	}
+	from := q.Cursor + 1
+	if !q.From.IsZero() {
+		// The first event recorded at or after From follows the last one
+		// recorded before it.
+		before, err := s.L.Store.PositionAt(ctx, q.From.Add(-time.Nanosecond))
+		if err != nil {
+			return nil, err
+		}
+		from = max(from, before+1)
+	}
+	for len(out) < want {
+		ask := want - len(out)
+		batch, err := s.L.Store.ReadAll(ctx, from, ask)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range batch {
+			if !q.To.IsZero() && !e.RecordedAt.Before(q.To) {
+				// Recorded times never decrease along the log.
+				return out, nil
+			}
+			if q.match(e) {
+				out = append(out, e)
+			}
+		}
+		if len(batch) < ask {
+			break
+		}
+		from = batch[len(batch)-1].Position + 1
+	}
+	return out, nil
+}
+
+// eventsByAudit returns up to q.Limit+1 events after q.Cursor matching q,
+// selected through the "audit" view and read from the store.
+func (s *Server) eventsByAudit(ctx context.Context, q eventQuery) ([]eventstore.RecordedEvent, error) {
+	want := q.Limit + 1
+	var positions []uint64
+	f := views.AuditFilter{School: q.School, Community: q.Community, Person: q.Person, Type: q.Type, From: q.From, To: q.To}
+	_, err := views.Read(ctx, s.L.Views, views.AuditView, views.AsOf{}, func(a *views.Audit) error {
+		after := q.Cursor
+		for len(positions) < want {
+			page := a.Events(f, after, MaxEventsLimit, nil)
+			for _, e := range page.Entries {
+				if (q.Stream == "" || e.Stream == q.Stream) && len(positions) < want {
+					positions = append(positions, e.Position)
+				}
+			}
+			if page.Next == 0 {
+				break
+			}
+			after = page.Next
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.readPositions(ctx, positions)
+}
+
+// readPositions reads the events at positions (ascending), one read per
+// run of consecutive positions.
+func (s *Server) readPositions(ctx context.Context, positions []uint64) ([]eventstore.RecordedEvent, error) {
+	out := make([]eventstore.RecordedEvent, 0, len(positions))
+	for i := 0; i < len(positions); {
+		j := i + 1
+		for j < len(positions) && positions[j] == positions[j-1]+1 {
+			j++
+		}
+		batch, err := s.L.Store.ReadAll(ctx, positions[i], j-i)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, batch...)
+		i = j
+	}
+	return out, nil
+}

@@ -1,0 +1,166 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/concord-ledger/concord/domain"
+	"github.com/concord-ledger/concord/domain/governance"
+)
+
+// personalOf returns the "personal" object of an event's data.
+func personalOf(t *testing.T, e LedgerEvent) shownPersonal {
+	t.Helper()
+	var d struct {
+		Personal json.RawMessage `json:"personal"`
+	}
+	if err := json.Unmarshal(e.Data, &d); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(d.Personal), "sealed") {
+		t.Fatalf("sealed ciphertext shown: %s", e.Data)
+	}
+	var p shownPersonal
+	if err := json.Unmarshal(d.Personal, &p); err != nil {
+		t.Fatalf("personal %s: %v", d.Personal, err)
+	}
+	return p
+}
+
+func TestEventsListsTheWholeLogInPages(t *testing.T) {
+	w := newFeedWorld(t, "")
+	ctx := context.Background()
+	head, err := w.L.Store.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var all EventPage
+	w.getJSON("/v1/events", "auditor", &all)
+	if got := uint64(len(all.Events)); got != head || all.Next != 0 {
+		t.Fatalf("%d events, next %d; want %d events and no next", got, all.Next, head)
+	}
+	for i, e := range all.Events {
+		if e.Position != uint64(i+1) {
+			t.Fatalf("event %d has position %d", i, e.Position)
+		}
+	}
+	// Personal data is shown opened, and the envelope is complete.
+	var staff LedgerEvent
+	for _, e := range all.Events {
+		if e.Type == "StaffRegistered" && e.Stream == governance.PersonStream(w.Staff[1]) {
+			staff = e
+		}
+	}
+	if p := personalOf(t, staff); p.Name != feedPeople[1].Name || p.Email != feedPeople[1].Email || p.Erased {
+		t.Fatalf("personal = %+v", p)
+	}
+	if staff.Actor != "admin" || staff.Role != domain.RoleAdmin || staff.Schema != 1 || staff.RecordedAt.IsZero() || staff.Correlation == [16]byte{} {
+		t.Fatalf("envelope = %+v", staff)
+	}
+
+	// Pages of 2, followed through the Link header, give the same events.
+	var seen []uint64
+	path := "/v1/events?limit=2"
+	for pages := 0; path != ""; pages++ {
+		if pages > int(head) {
+			t.Fatal("pagination does not end")
+		}
+		var p EventPage
+		resp := w.getJSON(path, "staff", &p)
+		if len(p.Events) > 2 {
+			t.Fatalf("%d events in a page of 2", len(p.Events))
+		}
+		for _, e := range p.Events {
+			seen = append(seen, e.Position)
+		}
+		link := resp.Header.Get("Link")
+		if (p.Next != 0) != (link != "") {
+			t.Fatalf("next %d but Link %q", p.Next, link)
+		}
+		path = ""
+		if link != "" {
+			path = strings.TrimSuffix(strings.TrimPrefix(strings.Split(link, ";")[0], "<"), ">")
+			if !strings.Contains(path, fmt.Sprintf("cursor=%d", p.Next)) {
+				t.Fatalf("Link %q does not carry cursor %d", link, p.Next)
+			}
+		}
+	}
+	if uint64(len(seen)) != head {
+		t.Fatalf("paged through %d events, want %d", len(seen), head)
+	}
+	for i, p := range seen {
+		if p != uint64(i+1) {
+			t.Fatalf("page order: %v", seen)
+		}
+	}
+}
+
+func TestEventsFilters(t *testing.T) {
+	w := newFeedWorld(t, "")
+	w.catchUp()
+	count := func(q string, want func(LedgerEvent) bool) int {
+		t.Helper()
+		var p EventPage
+		w.getJSON("/v1/events?"+q, "admin", &p)
+		for _, e := range p.Events {
+			if !want(e) {
+				t.Fatalf("%s: event %d (%s in %s) should not match", q, e.Position, e.Type, e.Stream)
+			}
+		}
+		return len(p.Events)
+	}
+	any := func(LedgerEvent) bool { return true }
+	person := w.Staff[2].String()
+	cases := []struct {
+		query string
+		want  int
+		match func(LedgerEvent) bool
+	}{
+		{"type=StaffRegistered", 3, func(e LedgerEvent) bool { return e.Type == "StaffRegistered" }},
+		{"type=StaffRegistered&limit=2", 2, func(e LedgerEvent) bool { return e.Type == "StaffRegistered" }},
+		{"type=NoSuchEvent", 0, any},
+		{"stream=" + governance.PersonStream(w.Staff[2]), 1, func(e LedgerEvent) bool { return e.Stream == governance.PersonStream(w.Staff[2]) }},
+		{"person=" + person, 1, func(e LedgerEvent) bool { return strings.Contains(string(e.Data), person) }},
+		// The Director is touched by their registration and appointment.
+		{"person=" + w.Director.String(), 2, any},
+		{"school=" + w.School.String() + "&type=DirectorAppointed", 1, func(e LedgerEvent) bool { return e.Type == "DirectorAppointed" }},
+		{"school=" + w.School.String() + "&stream=" + governance.SchoolStream(w.School), 3, func(e LedgerEvent) bool { return e.Stream == governance.SchoolStream(w.School) }},
+		{"from=2000-01-01&to=2000-01-02", 0, any},
+		{"from=2999-01-01", 0, any},
+		{"to=2999-01-01T00:00:00Z&type=AcademicYearOpened", 1, func(e LedgerEvent) bool { return e.Type == "AcademicYearOpened" }},
+		{"cursor=3&limit=1", 1, func(e LedgerEvent) bool { return e.Position == 4 }},
+	}
+	for _, c := range cases {
+		if got := count(c.query, c.match); got != c.want {
+			t.Errorf("%s: %d events, want %d", c.query, got, c.want)
+		}
+	}
+	var all EventPage
+	w.getJSON("/v1/events?from=2000-01-01", "admin", &all)
+	if head, _ := w.L.Store.Head(context.Background()); uint64(len(all.Events)) != head {
+		t.Errorf("from a past date: %d events, want all %d", len(all.Events), head)
+	}
+
+	for _, q := range []string{"limit=0", "limit=1001", "limit=x", "school=nope", "from=yesterday", "cursor=-1", "from=2025-01-02&to=2025-01-01", "stream=" + url.QueryEscape("$all")} {
+		resp, body := w.do(http.MethodGet, "/v1/events?"+q, "admin", "")
+		wantProblem(t, resp, body, http.StatusBadRequest)
+	}
+	resp, body := w.do(http.MethodGet, "/v1/events", "", "")
+	wantProblem(t, resp, body, http.StatusUnauthorized)
+}
+
+func TestEventsFarFutureFromThroughAudit(t *testing.T) {
+	w := newFeedWorld(t, "")
+	w.catchUp()
+	var p EventPage
+	w.getJSON("/v1/events?type=StaffRegistered&from=2999-01-01", "admin", &p)
+	if len(p.Events) != 0 {
+		t.Fatalf("%d events recorded after 2999", len(p.Events))
+	}
+}
