@@ -317,7 +317,7 @@ func TestGenerateRestoresHandler(t *testing.T) {
 // second and events per school-year (the figure behind EventsPerSchoolYear
 // and the Volume needed for a million events).
 func BenchmarkGenerate(b *testing.B) {
-	for _, size := range []struct{ schools, years, volume int }{{4, 2, 1}, {10, 3, 1}, {10, 3, 4}} {
+	for _, size := range []struct{ schools, years, volume int }{{4, 2, 1}, {10, 3, 1}, {10, 3, 15}, {50, 1, 15}} {
 		b.Run(fmt.Sprintf("%d-schools-%d-years-volume-%d", size.schools, size.years, size.volume), func(b *testing.B) {
 			var events uint64
 			for b.Loop() {

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/concord-ledger/concord/api/ledger"
+	"github.com/concord-ledger/concord/domain/demo"
+)
+
+func init() {
+	register(command{
+		name:    "demo",
+		summary: "generate the demo partnership into a data directory (if empty), write sign-in tokens, and serve it",
+		run:     runDemo,
+	})
+}
+
+// demoServe serves an open ledger on addr and calls ready with its URL
+// once it listens. It is nil until the HTTP API's serve command exists:
+// cmd/concord/serve.go sets it to serveLedger in its init.
+var demoServe func(ctx context.Context, m *Main, l *ledger.Ledger, addr string, ready func(url string)) error
+
+// demoTokens issues one sign-in token per role for the given people (role
+// → person) and returns role → secret. It is nil until the API's token
+// store exists; the file that creates tokens sets it in its init.
+var demoTokens func(ctx context.Context, l *ledger.Ledger, people map[string]uuid.UUID) (map[string]string, error)
+
+// demoTokensFile is the file in the data directory where demo writes the
+// sign-in tokens it issued (role → token), readable only by its owner.
+const demoTokensFile = "tokens.json"
+
+func runDemo(ctx context.Context, m *Main, args []string) error {
+	fs := m.FlagSet("demo", "[--data DIR] [--schools N] [--years N] [--seed S] [--addr HOST:PORT] [--no-serve] [--fresh]")
+	data := fs.String("data", "", "data `directory` (default $CONCORD_DATA, else concord-demo in the system's temporary directory)")
+	schools := fs.Int("schools", 4, "number of `schools` in the partnership")
+	years := fs.Int("years", 2, "academic `years` of history, ending with the current one")
+	seed := fs.Int64("seed", 1, "`seed` of the generator (the same seed gives the same history)")
+	volume := fs.Int("volume", 1, "multiplies each school-year's loans and CPD (`factor`; about 13 with --schools 50 --years 10 gives a million events)")
+	addr := fs.String("addr", "127.0.0.1:8080", "`address` to serve on")
+	noServe := fs.Bool("no-serve", false, "generate (if needed) and exit without serving")
+	fresh := fs.Bool("fresh", false, "DELETE the data directory first and generate a new demo")
+	if err := Parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return Usagef("unexpected arguments: %v", fs.Args())
+	}
+	if *schools < 1 || *years < 1 || *volume < 1 {
+		return Usagef("--schools, --years and --volume must be at least 1")
+	}
+	dir := *data
+	if dir == "" {
+		dir = m.Getenv("CONCORD_DATA")
+	}
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "concord-demo")
+	}
+	fmt.Fprintf(m.Stdout, "Data directory: %s\n", dir)
+	if *fresh {
+		if err := removeDataDir(dir); err != nil {
+			return err
+		}
+	}
+
+	clock := demo.NewClock(time.Now)
+	logger := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	l, err := ledger.Open(ctx, ledger.Config{DataDir: dir, Now: clock.Now, Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	head, err := l.Store.Head(ctx)
+	if err != nil {
+		return fmt.Errorf("read the store's head: %w", err)
+	}
+	if head == 0 {
+		if err := generateDemo(ctx, m, l, clock, dir, demo.Options{Schools: *schools, Years: *years, Seed: *seed, Volume: *volume}); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(m.Stdout, "The store already holds %d events; using them (--fresh starts again).\n", head)
+	}
+	start := time.Now()
+	if err := l.CatchUp(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stderr, "projections caught up in %v\n", time.Since(start).Round(time.Millisecond))
+	if *noServe {
+		return nil
+	}
+	if demoServe == nil {
+		fmt.Fprintf(m.Stderr, "Serving is not available yet in this build: the HTTP API is still being written.\nThe demo data is in %s; run with --no-serve to generate only.\n", dir)
+		return errors.New("serving is not available yet")
+	}
+	return demoServe(ctx, m, l, *addr, func(url string) {
+		fmt.Fprintf(m.Stdout, "Concord demo is running at %s — sign in with a token below\n", url)
+		if b, err := os.ReadFile(filepath.Join(dir, demoTokensFile)); err == nil {
+			fmt.Fprintf(m.Stdout, "Tokens (%s):\n%s\n", filepath.Join(dir, demoTokensFile), b)
+		}
+	})
+}
+
+// generateDemo generates the demo into an empty ledger with a progress
+// line on stderr, then writes the sign-in tokens if tokens can be issued.
+func generateDemo(ctx context.Context, m *Main, l *ledger.Ledger, clock *demo.Clock, dir string, opts demo.Options) error {
+	start := time.Now()
+	last := start
+	opts.Clock = clock
+	opts.Progress = func(n uint64) {
+		if now := time.Now(); now.Sub(last) >= 250*time.Millisecond {
+			last = now
+			fmt.Fprintf(m.Stderr, "\rgenerating the demo partnership: %d events", n)
+		}
+	}
+	sum, err := demo.Generate(ctx, l.Governance, l.Partnership, opts)
+	fmt.Fprintf(m.Stderr, "\rgenerating the demo partnership: %d events\n", sum.Events)
+	if err != nil {
+		return fmt.Errorf("generate the demo: %w", err)
+	}
+	took := time.Since(start)
+	fmt.Fprintf(m.Stdout, "Generated %s: %d schools, %s, %d people, %d events in %v (%.0f events/s).\n",
+		sum.Name, len(sum.Schools), yearsText(sum.Years), sum.People, sum.Events, took.Round(time.Millisecond), float64(sum.Events)/took.Seconds())
+	if demoTokens == nil {
+		fmt.Fprintln(m.Stderr, "Sign-in tokens are not available yet in this build: the API's token store is still being written.")
+		return nil
+	}
+	tokens, err := demoTokens(ctx, l, sum.Sample)
+	if err != nil {
+		return fmt.Errorf("issue the demo's tokens: %w", err)
+	}
+	b, err := json.MarshalIndent(tokens, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, demoTokensFile), append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("write the tokens: %w", err)
+	}
+	return nil
+}
+
+func yearsText(ys []string) string {
+	if len(ys) == 1 {
+		return ys[0]
+	}
+	sort.Strings(ys)
+	return ys[0] + " to " + ys[len(ys)-1]
+}
+
+// removeDataDir deletes dir for --fresh, but only if it is missing, empty
+// or looks like a Concord data directory, so a mistyped --data cannot wipe
+// anything else.
+func removeDataDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("--fresh: %w", err)
+	}
+	if len(entries) > 0 {
+		if _, err := os.Stat(filepath.Join(dir, ledger.EventsDir)); err != nil {
+			return fmt.Errorf("--fresh: %s is not empty and holds no %s/ directory; not deleting what may not be a Concord data directory", dir, ledger.EventsDir)
+		}
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("--fresh: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/concord-ledger/concord/eventstore/segment"
+)
+
+// storeHead opens the data directory's store and returns its head.
+func storeHead(t *testing.T, dir string) uint64 {
+	t.Helper()
+	s, err := segment.Open(context.Background(), filepath.Join(dir, eventsDir), segment.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	h, err := s.Head(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// TestDemoNoServe generates a small demo into a data directory through
+// Main, runs it again (which keeps the data), and then with --fresh.
+func TestDemoNoServe(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	code, out, errOut := run(t, "demo", "--no-serve", "--data", dir, "--schools", "2", "--years", "1", "--seed", "5")
+	if code != exitOK {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	if !strings.Contains(out, "Data directory: "+dir) || !strings.Contains(out, "Generated North Vale Learning Partnership: 2 schools") {
+		t.Fatalf("stdout: %s", out)
+	}
+	head := storeHead(t, dir)
+	if head < 500 {
+		t.Fatalf("the store holds %d events", head)
+	}
+	code, out, errOut = run(t, "demo", "--no-serve", "--data", dir, "--schools", "2", "--years", "1")
+	if code != exitOK || !strings.Contains(out, "already holds") || storeHead(t, dir) != head {
+		t.Fatalf("second run: exit %d, head %d (was %d)\nstdout: %s\nstderr: %s", code, storeHead(t, dir), head, out, errOut)
+	}
+	code, out, errOut = run(t, "demo", "--no-serve", "--fresh", "--data", dir, "--schools", "1", "--years", "1")
+	if code != exitOK || strings.Contains(out, "already holds") || storeHead(t, dir) >= head {
+		t.Fatalf("fresh run: exit %d, head %d (was %d)\nstdout: %s\nstderr: %s", code, storeHead(t, dir), head, out, errOut)
+	}
+}
+
+func TestDemoFreshRefusesOtherDirectories(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "thesis.tex"), []byte("precious"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := run(t, "demo", "--no-serve", "--fresh", "--data", dir)
+	if code != exitFailure || !strings.Contains(errOut, "not deleting") {
+		t.Fatalf("exit %d, stderr: %s", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "thesis.tex")); err != nil {
+		t.Fatalf("the file is gone: %v", err)
+	}
+	if code, _, _ := run(t, "demo", "--schools", "0"); code != exitUsage {
+		t.Fatalf("--schools 0: exit %d, want %d", code, exitUsage)
+	}
+}
+
+// TestDemoWithoutServer checks that, while this build has no HTTP server,
+// the default path says so and fails rather than pretending to serve.
+func TestDemoWithoutServer(t *testing.T) {
+	if demoServe != nil {
+		t.Skip("this build serves the demo")
+	}
+	dir := filepath.Join(t.TempDir(), "demo")
+	code, _, errOut := run(t, "demo", "--data", dir, "--schools", "1", "--years", "1")
+	if code != exitFailure || !strings.Contains(errOut, "Serving is not available yet") {
+		t.Fatalf("exit %d, stderr: %s", code, errOut)
+	}
+	if storeHead(t, dir) == 0 {
+		t.Fatal("nothing was generated")
+	}
+}
