@@ -1,0 +1,395 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/google/uuid"
+
+	"github.com/concord-ledger/concord/domain/partnership"
+	"github.com/concord-ledger/concord/projections"
+	"github.com/concord-ledger/concord/projections/views"
+)
+
+func init() { addRoutes(partnershipReadRoutes) }
+
+// listPartnership wraps a read of a partnership view: it resolves the
+// partnership (partnershipParam) at the request's reading, then calls fn.
+func listPartnership[V projections.Projection](s *Server, w http.ResponseWriter, r *http.Request, name string, fn func(v V, pid uuid.UUID, rc readCtx) (any, error)) error {
+	a, err := AsOfFromRequest(r)
+	if err != nil {
+		return err
+	}
+	pid, err := s.partnershipParam(r, a)
+	if err != nil {
+		return err
+	}
+	return readAs(s, w, r, name, nil, func(v V, rc readCtx) (any, error) { return fn(v, pid, rc) })
+}
+
+// itemOf reads item id of a partnership view: the aggregate (of kind) says
+// which partnership it is in and gives the ETag; find picks the item out of
+// the view's list (false: 404).
+func itemOf[V projections.Projection](s *Server, w http.ResponseWriter, r *http.Request, name, kind, what string, stream func(uuid.UUID) string,
+	find func(v V, pid, id uuid.UUID, rc readCtx) (any, bool, error)) error {
+	id, err := pathUUID(r, "id")
+	if err != nil {
+		return err
+	}
+	pid, _, err := s.aggPartnership(r.Context(), kind, id)
+	if err != nil {
+		return err
+	}
+	if pid == uuid.Nil {
+		return notFound("there is no %s %s", what, id)
+	}
+	if err := scopePartnership(r, pid); err != nil {
+		return err
+	}
+	return readAs(s, w, r, name, streamOf(stream(id)), func(v V, rc readCtx) (any, error) {
+		out, ok, err := find(v, pid, id, rc)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, notFound("there is no %s %s", what, id)
+		}
+		return out, nil
+	})
+}
+
+// yearErr turns a view's error about a malformed year into a 422.
+func yearErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	return invalidField("year", "%v", err)
+}
+
+// CelebrationsData is what GET /v1/celebrations answers.
+type CelebrationsData struct {
+	Recognitions []views.CelebrationInfo `json:"recognitions"`
+	Tallies      views.Tallies           `json:"tallies"`
+}
+
+// TimelineData is what GET /v1/timeline answers.
+type TimelineData struct {
+	Next        []views.TimelineEntry `json:"next"`
+	Outstanding []views.TimelineEntry `json:"outstanding"`
+	Done        []views.TimelineEntry `json:"done"`
+}
+
+// CPDData is what GET /v1/cpd answers.
+type CPDData struct {
+	Events  []views.CPDEventInfo `json:"events"`
+	Schools []views.CPDSchool    `json:"schools"`
+	Totals  views.CPDTotals      `json:"totals"`
+}
+
+// ResourceData is one resource with its calendar.
+type ResourceData struct {
+	views.ResourceInfo
+	Calendar []views.Booking `json:"calendar"`
+}
+
+func partnershipReadRoutes() []route {
+	const (
+		tPart   = "Partnerships"
+		tRes    = "Resources"
+		tSec    = "Secondments"
+		tCPD    = "CPD"
+		tReview = "Peer reviews"
+		tAcc    = "Accountability"
+		tTime   = "Improvement timeline"
+		tProg   = "Progress"
+		tCelebr = "Celebrating"
+		tCosts  = "Costs"
+	)
+	return []route{
+		getRoute("/v1/partnerships", "List the partnerships", tPart, []views.PartnershipInfo{},
+			func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				return readAs(s, w, r, "partnerships", nil, func(v *views.Partnerships, rc readCtx) (any, error) {
+					all := v.List(rc.Names)
+					if sc := caller(r).PartnershipID; sc != uuid.Nil {
+						out := all[:0:0]
+						for _, p := range all {
+							if p.ID == sc {
+								out = append(out, p)
+							}
+						}
+						return out, nil
+					}
+					return nonNil(all), nil
+				})
+			}),
+		getRoute("/v1/partnerships/{id}", "Show a partnership", tPart, views.PartnershipInfo{},
+			func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				id, err := pathUUID(r, "id")
+				if err != nil {
+					return err
+				}
+				if err := scopePartnership(r, id); err != nil {
+					return err
+				}
+				return readAs(s, w, r, "partnerships", streamOf(partnership.PartnershipStream(id)), func(v *views.Partnerships, rc readCtx) (any, error) {
+					p, ok := v.Get(id, rc.Names)
+					if !ok {
+						return nil, notFound("there is no partnership %s", id)
+					}
+					return p, nil
+				})
+			}),
+		getRoute("/v1/partnerships/{id}/membership", "Count a partnership's members per year", tPart, []views.YearMembership{},
+			func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				id, err := pathUUID(r, "id")
+				if err != nil {
+					return err
+				}
+				if err := scopePartnership(r, id); err != nil {
+					return err
+				}
+				return readAs(s, w, r, "partnerships", nil, func(v *views.Partnerships, rc readCtx) (any, error) {
+					if _, ok := v.Get(id, nil); !ok {
+						return nil, notFound("there is no partnership %s", id)
+					}
+					return nonNil(v.MembershipByYear(id, r.URL.Query().Get("through"))), nil
+				})
+			}),
+
+		getRoute("/v1/resources", "List shared resources", tRes, []views.ResourceInfo{},
+			func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				return listPartnership(s, w, r, "resources", func(v *views.Resources, pid uuid.UUID, rc readCtx) (any, error) {
+					return nonNil(v.List(pid)), nil
+				})
+			}),
+		getRoute("/v1/resources/utilisation", "Show resource utilisation in a year", tRes, views.Utilisation{},
+			func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				return listPartnership(s, w, r, "resources", func(v *views.Resources, pid uuid.UUID, rc readCtx) (any, error) {
+					u, err := v.Utilisation(pid, yearParam(r))
+					return u, yearErr(err)
+				})
+			}),
+		getRoute("/v1/resources/{id}", "Show a resource with its calendar", tRes, ResourceData{},
+			func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				return itemOf(s, w, r, "resources", partnership.KindResource, "resource", partnership.ResourceStream,
+					func(v *views.Resources, pid, id uuid.UUID, rc readCtx) (any, bool, error) {
+						for _, res := range v.List(pid) {
+							if res.ID == id {
+								return ResourceData{ResourceInfo: res, Calendar: nonNil(v.Calendar(id))}, true, nil
+							}
+						}
+						return nil, false, nil
+					})
+			}),
+		getRoute("/v1/loans", "List loans (overdue=true: those overdue)", tRes, []views.LoanEntry{},
+			func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				overdue := r.URL.Query().Get("overdue")
+				if overdue != "" && overdue != "true" && overdue != "false" {
+					return invalidField("overdue", "overdue is true or false, not %q", overdue)
+				}
+				return listPartnership(s, w, r, "loans", func(v *views.Loans, pid uuid.UUID, rc readCtx) (any, error) {
+					if overdue == "true" {
+						return nonNil(v.Overdue(pid, rc.Now)), nil
+					}
+					return nonNil(v.Register(pid, yearParam(r), rc.Now)), nil
+				})
+			}),
+		getRoute("/v1/loans/{id}", "Show a loan", tRes, views.LoanEntry{},
+			func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				id, err := pathUUID(r, "id")
+				if err != nil {
+					return err
+				}
+				res, err := s.loanResource(r.Context(), id)
+				if err != nil {
+					return err
+				}
+				pid, _, err := s.aggPartnership(r.Context(), partnership.KindResource, res)
+				if err != nil {
+					return err
+				}
+				if err := scopePartnership(r, pid); err != nil {
+					return err
+				}
+				return readAs(s, w, r, "loans", streamOf(partnership.ResourceStream(res)), func(v *views.Loans, rc readCtx) (any, error) {
+					for _, l := range v.Register(pid, "", rc.Now) {
+						if l.LoanID == id {
+							return l, nil
+						}
+					}
+					return nil, notFound("there is no loan %s", id)
+				})
+			}),
+
+		getRoute("/v1/secondments", "List secondments", tSec, []views.SecondmentEntry{},
+			func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				return listPartnership(s, w, r, "secondments", func(v *views.Secondments, pid uuid.UUID, rc readCtx) (any, error) {
+					if r.URL.Query().Get("by") == "teacher" {
+						l, err := v.ByTeacher(pid, yearParam(r), rc.Names)
+						return nonNil(l), yearErr(err)
+					}
+					l, err := v.List(pid, yearParam(r), rc.Names)
+					return nonNil(l), yearErr(err)
+				})
+			}),
+		getRoute("/v1/secondments/fte", "Show the FTE each school lent and received", tSec, []views.SchoolFTE{},
+			func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				year := yearParam(r)
+				if year == "" {
+					return invalidField("year", "name the academic year: ?year=2025-26")
+				}
+				return listPartnership(s, w, r, "secondments", func(v *views.Secondments, pid uuid.UUID, rc readCtx) (any, error) {
+					l, err := v.BySchool(pid, year, rc.Now)
+					return nonNil(l), yearErr(err)
+				})
+			}),
+		getRoute("/v1/secondments/{id}", "Show a secondment", tSec, views.SecondmentEntry{},
+			func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				id, err := pathUUID(r, "id")
+				if err != nil {
+					return err
+				}
+				teacher, err := s.secondmentTeacher(r.Context(), id)
+				if err != nil {
+					return err
+				}
+				pids, err := s.partnershipIDs(r.Context(), views.AsOf{})
+				if err != nil {
+					return err
+				}
+				return readAs(s, w, r, "secondments", streamOf(partnership.SecondmentsStream(teacher)), func(v *views.Secondments, rc readCtx) (any, error) {
+					for _, pid := range pids {
+						l, err := v.List(pid, "", rc.Names)
+						if err != nil {
+							return nil, err
+						}
+						for _, e := range l {
+							if e.ID == id {
+								if err := scopePartnership(r, pid); err != nil {
+									return nil, err
+								}
+								return e, nil
+							}
+						}
+					}
+					return nil, notFound("there is no secondment %s", id)
+				})
+			}),
+
+		getRoute("/v1/cpd", "List CPD events with take-up and costs", tCPD, CPDData{},
+			func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				return listPartnership(s, w, r, "cpd", func(v *views.CPD, pid uuid.UUID, rc readCtx) (any, error) {
+					y := yearParam(r)
+					return CPDData{Events: nonNil(v.Events(pid, y)), Schools: nonNil(v.BySchool(pid, y)), Totals: v.Totals(pid, y)}, nil
+				})
+			}),
+		getRoute("/v1/cpd/{id}", "Show a CPD event", tCPD, views.CPDEventInfo{},
+			func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				return itemOf(s, w, r, "cpd", partnership.KindCPD, "CPD event", partnership.CPDStream,
+					func(v *views.CPD, pid, id uuid.UUID, rc readCtx) (any, bool, error) {
+						for _, e := range v.Events(pid, "") {
+							if e.ID == id {
+								return e, true, nil
+							}
+						}
+						return nil, false, nil
+					})
+			}),
+
+		getRoute("/v1/reviews", "List peer reviews", tReview, []views.ReviewInfo{},
+			func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				return listPartnership(s, w, r, "reviews", func(v *views.Reviews, pid uuid.UUID, rc readCtx) (any, error) {
+					return nonNil(v.Log(pid, yearParam(r), rc.Now, rc.Names)), nil
+				})
+			}),
+		getRoute("/v1/reviews/follow-ups", "List follow-up actions done and open", tReview, views.FollowUps{},
+			func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				return listPartnership(s, w, r, "reviews", func(v *views.Reviews, pid uuid.UUID, rc readCtx) (any, error) {
+					return v.FollowUps(pid, yearParam(r), rc.Now, rc.Names), nil
+				})
+			}),
+		getRoute("/v1/reviews/{id}", "Show a peer review", tReview, views.ReviewInfo{},
+			func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				return itemOf(s, w, r, "reviews", partnership.KindReview, "review", partnership.ReviewStream,
+					func(v *views.Reviews, pid, id uuid.UUID, rc readCtx) (any, bool, error) {
+						for _, e := range v.Log(pid, "", rc.Now, rc.Names) {
+							if e.ID == id {
+								return e, true, nil
+							}
+						}
+						return nil, false, nil
+					})
+			}),
+
+		getRoute("/v1/progress", "Show the RAG board", tProg, []views.BoardCell{},
+			func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				return listPartnership(s, w, r, "progress", func(v *views.Progress, pid uuid.UUID, rc readCtx) (any, error) {
+					if r.URL.Query().Get("by") == "area" {
+						return nonNil(v.ByArea(pid, yearParam(r))), nil
+					}
+					return nonNil(v.Board(pid, yearParam(r))), nil
+				})
+			}),
+
+		getRoute("/v1/commitments", "List commitments (group=owner|status)", tAcc, []views.CommitmentInfo{},
+			func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				group := r.URL.Query().Get("group")
+				if group != "" && group != "owner" && group != "status" {
+					return invalidField("group", "group is owner or status, not %q", group)
+				}
+				return listPartnership(s, w, r, "commitments", func(v *views.Commitments, pid uuid.UUID, rc readCtx) (any, error) {
+					y := yearParam(r)
+					switch group {
+					case "owner":
+						return nonNil(v.ByOwner(pid, y, rc.Now, rc.Names)), nil
+					case "status":
+						return nonNil(v.ByStatus(pid, y, rc.Now, rc.Names)), nil
+					}
+					return nonNil(v.List(pid, y, rc.Now, rc.Names)), nil
+				})
+			}),
+		getRoute("/v1/commitments/{id}", "Show a commitment", tAcc, views.CommitmentInfo{},
+			func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				return itemOf(s, w, r, "commitments", partnership.KindCommitment, "commitment", partnership.CommitmentStream,
+					func(v *views.Commitments, pid, id uuid.UUID, rc readCtx) (any, bool, error) {
+						for _, c := range v.List(pid, "", rc.Now, rc.Names) {
+							if c.ID == id {
+								return c, true, nil
+							}
+						}
+						return nil, false, nil
+					})
+			}),
+
+		getRoute("/v1/celebrations", "List recognised contributions", tCelebr, CelebrationsData{},
+			func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				return listPartnership(s, w, r, "celebrations", func(v *views.Celebrations, pid uuid.UUID, rc readCtx) (any, error) {
+					y := yearParam(r)
+					return CelebrationsData{Recognitions: nonNil(v.List(pid, y, rc.Names)), Tallies: v.Tallies(pid, y, rc.Names)}, nil
+				})
+			}),
+
+		getRoute("/v1/timeline", "Show the improvement timeline: what comes next, outstanding and done", tTime, TimelineData{},
+			func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				n, err := queryUint(r, "next", 0)
+				if err != nil {
+					return err
+				}
+				return listPartnership(s, w, r, "timeline", func(v *views.Timelines, pid uuid.UUID, rc readCtx) (any, error) {
+					y := yearParam(r)
+					return TimelineData{Next: nonNil(v.Next(pid, y, rc.Now, int(min(n, 1<<20)))),
+						Outstanding: nonNil(v.Outstanding(pid, y, rc.Now)), Done: nonNil(v.Done(pid, y))}, nil
+				})
+			}),
+
+		getRoute("/v1/costs", "Show transaction costs (by=year: per year)", tCosts, views.CostSummary{},
+			func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				return listPartnership(s, w, r, "costs", func(v *views.Costs, pid uuid.UUID, rc readCtx) (any, error) {
+					if r.URL.Query().Get("by") == "year" {
+						return nonNil(v.ByYear(pid)), nil
+					}
+					sum, err := v.Summary(pid, yearParam(r))
+					return sum, yearErr(err)
+				})
+			}),
+	}
+}
