@@ -1,8 +1,10 @@
 package web
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"sort"
 	"strconv"
@@ -13,9 +15,10 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/concord-ledger/concord/domain/governance"
-	"github.com/concord-ledger/concord/eventstore"
 	"github.com/concord-ledger/concord/eventstore/transparency"
 	"github.com/concord-ledger/concord/projections"
+	"github.com/concord-ledger/concord/projections/replay"
+	"github.com/concord-ledger/concord/projections/report"
 	"github.com/concord-ledger/concord/projections/views"
 )
 
@@ -149,7 +152,10 @@ func (st *site) overview(rq *req) (string, error) {
 		name string
 		fn   func(projections.Projection) error
 	}{
-		{"loans", func(p projections.Projection) error { d.Loans = p.(*views.Loans).Counts(pid, d.Year, rq.now); return nil }},
+		{"loans", func(p projections.Projection) error {
+			d.Loans = p.(*views.Loans).Counts(pid, d.Year, rq.now)
+			return nil
+		}},
 		{"resources", func(p projections.Projection) error { d.Resources = len(p.(*views.Resources).List(pid)); return nil }},
 		{"cpd", func(p projections.Projection) error { d.CPD = p.(*views.CPD).Totals(pid, d.Year); return nil }},
 		{"secondments", func(p projections.Projection) error {
@@ -512,6 +518,7 @@ type replayStep struct {
 	N         int
 	Position  uint64
 	Type      string
+	Summary   string
 	Actor     string
 	Role      string
 	Reason    string
@@ -529,10 +536,6 @@ func (st *site) replay(rq *req) (string, error) {
 	}
 	d := &replayData{}
 	rq.data.Data, rq.data.Nav = d, "overview"
-	recs, err := st.s.L.Store.ReadStream(rq.ctx, governance.ProposalStream(id), 0, eventstore.Forward, 0)
-	if err != nil {
-		return "", err
-	}
 	limit := uint64(0)
 	if !rq.asOf.Live() && !rq.asOf.Corrected {
 		limit = rq.asOf.Position
@@ -540,20 +543,25 @@ func (st *site) replay(rq *req) (string, error) {
 			if limit, err = st.s.L.Store.PositionAt(rq.ctx, rq.asOf.Time); err != nil {
 				return "", err
 			}
-		}
-	}
-	for _, rec := range recs {
-		if limit != 0 && rec.Position > limit {
-			break
-		}
-		actor := rec.Metadata.ActorID
-		if u, err := uuid.Parse(actor); err == nil {
-			if n := rq.names.Name(u); n != "" {
-				actor = n
+			if limit == 0 {
+				return "", notFound("nothing was recorded %s", rq.asOf.Describe())
 			}
 		}
-		d.Steps = append(d.Steps, replayStep{N: len(d.Steps) + 1, Position: rec.Position, Type: rec.Type, Actor: actor, Role: rec.Metadata.ActorRole,
-			Reason: rec.Metadata.Reason, At: rec.RecordedAt, Effective: rec.Metadata.EffectiveAt})
+	}
+	rp, err := (&replay.Replayer{Store: st.s.L.Store, Codec: st.s.L.Codec}).Replay(rq.ctx, replay.Request{Kind: replay.KindProposal, ID: id, AsOf: limit, Names: rq.names})
+	if errors.Is(err, replay.ErrNotFound) {
+		return "", notFound("there is no proposal %s %s", id, rq.asOf.Describe())
+	}
+	if err != nil {
+		return "", err
+	}
+	for _, s := range rp.Steps {
+		actor := s.ActorName
+		if actor == "" {
+			actor = s.ActorID
+		}
+		d.Steps = append(d.Steps, replayStep{N: len(d.Steps) + 1, Position: s.Position, Type: s.Type, Summary: s.Summary, Actor: actor, Role: s.Role,
+			Reason: s.Reason, At: s.RecordedAt, Effective: s.EffectiveAt})
 	}
 	if len(d.Steps) == 0 {
 		return "", notFound("there is no proposal %s %s", id, rq.asOf.Describe())
@@ -914,9 +922,105 @@ func linkURL(l views.AuditLink) string {
 
 // --- Report.
 
+type reportData struct {
+	Partnership views.PartnershipInfo
+	Year        string
+	Title       string
+	Headline    report.Headline
+	Tables      []report.Table
+	Footer      string
+	Query       string // the reading and partnership, for the download links
+}
+
+func (st *site) buildReport(rq *req) (*report.Report, views.PartnershipInfo, string, error) {
+	year, err := rq.year()
+	if err != nil {
+		return nil, views.PartnershipInfo{}, "", err
+	}
+	p, _, err := st.partnershipOf(rq)
+	if err != nil || p.ID == uuid.Nil {
+		return nil, p, year, err
+	}
+	rep, err := report.Build(rq.ctx, st.s.L.Views, p.ID, year, rq.asOf)
+	if errors.Is(err, report.ErrNoPartnership) {
+		return nil, p, year, notFound("%s was not formed %s", p.Name, rq.asOf.Describe())
+	}
+	return rep, p, year, err
+}
+
 func (st *site) report(rq *req) (string, error) {
-	rq.data.Title, rq.data.Nav = "Partnership report", "report"
+	d := &reportData{}
+	rq.data.Data, rq.data.Title, rq.data.Nav = d, "Partnership report", "report"
+	rep, p, year, err := st.buildReport(rq)
+	if err != nil {
+		return "", err
+	}
+	d.Partnership, d.Year = p, year
+	if rep == nil {
+		return "report", nil
+	}
+	d.Title, d.Headline, d.Tables, d.Footer = rep.Title(), rep.Reporting.Headline, rep.Tables(), rep.FooterText()
+	q := url.Values{}
+	for _, k := range []string{"as_of", "position", "reading", "year"} {
+		if v := rq.r.URL.Query().Get(k); v != "" {
+			q.Set(k, v)
+		}
+	}
+	q.Set("partnership", p.ID.String())
+	d.Query = q.Encode()
 	return "report", nil
+}
+
+// reportDownload answers the report in one format (html, md, json, csv as
+// a zip of every table) or one table as CSV (?table=).
+func (st *site) reportDownload(w http.ResponseWriter, r *http.Request) {
+	rq, err := st.newReq(w, r)
+	if err != nil {
+		st.fail(w, r, err)
+		return
+	}
+	rep, _, year, err := st.buildReport(rq)
+	if err == nil && rep == nil {
+		err = notFound("no partnership has been formed %s", rq.asOf.Describe())
+	}
+	if err != nil {
+		st.fail(w, r, err)
+		return
+	}
+	var buf bytes.Buffer
+	format, table := r.URL.Query().Get("format"), r.URL.Query().Get("table")
+	name := "partnership-report-" + year
+	var ctype, ext string
+	switch {
+	case table != "":
+		err, ctype, ext, name = rep.WriteCSV(&buf, table), "text/csv; charset=utf-8", "csv", name+"-"+table
+	case format == report.FormatHTML:
+		err, ctype, ext = rep.WriteHTML(&buf), "text/html; charset=utf-8", "html"
+	case format == report.FormatMarkdown:
+		err, ctype, ext = rep.WriteMarkdown(&buf), "text/markdown; charset=utf-8", "md"
+	case format == report.FormatJSON:
+		err, ctype, ext = rep.WriteJSON(&buf), "application/json", "json"
+	case format == report.FormatCSV:
+		err, ctype, ext = rep.WriteZip(&buf), "application/zip", "zip"
+	default:
+		st.fail(w, r, badInput{fmt.Sprintf("format %q is not one of html, md, json, csv", format)})
+		return
+	}
+	if errors.Is(err, report.ErrUnknownTable) {
+		st.fail(w, r, badInput{err.Error()})
+		return
+	}
+	if err != nil {
+		st.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name+"."+ext))
+	if ctype == "text/html; charset=utf-8" {
+		// The report's own page carries inline styles.
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+	}
+	_, _ = buf.WriteTo(w)
 }
 
 // --- Verify.

@@ -119,6 +119,7 @@ func MountFunc(r chi.Router, server func() *api.Server) {
 			r.Get("/accountability", st.page(st.accountability))
 			r.Get("/audit", st.page(st.audit))
 			r.Get("/report", st.page(st.report))
+			r.Get("/report/download", st.reportDownload)
 			r.Get("/verify", st.page(st.verify))
 			r.Get("/verify/proof/{position}", st.page(st.proof))
 			r.Get("/verify/proof", func(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,290 @@
+package web_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
+
+	"github.com/concord-ledger/concord/api"
+	"github.com/concord-ledger/concord/api/ledger"
+	"github.com/concord-ledger/concord/api/web"
+	"github.com/concord-ledger/concord/domain"
+	"github.com/concord-ledger/concord/domain/governance"
+	"github.com/concord-ledger/concord/domain/partnership"
+)
+
+// clock is a settable clock shared by the store, the handler and the server.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t.UTC() }
+
+// tokens is a fixed Authenticator: token → principal.
+type tokens map[string]api.Principal
+
+func (t tokens) Authenticate(_ context.Context, tok string) (api.Principal, error) {
+	p, ok := t[tok]
+	if !ok {
+		return api.Principal{}, errors.New("unknown token")
+	}
+	return p, nil
+}
+
+const year = "2025-26"
+
+// fixture is a small ledger recorded through the domain services, served
+// by the real API server with the pages mounted.
+type fixture struct {
+	t     testing.TB
+	ctx   context.Context
+	clock *clock
+	l     *ledger.Ledger
+	srv   *httptest.Server
+
+	pant, cwm                      uuid.UUID
+	director, ana, ben, cai, gov   uuid.UUID
+	cwmHead                        uuid.UUID
+	research, culture, finance     uuid.UUID // ISLCs of Pant
+	chairElection                  uuid.UUID // closed: Ana elected chair of research
+	nominating, voting             uuid.UUID // culture (nominating), finance (voting)
+	submitted, draft               uuid.UUID // research proposals
+	pid, minibus                   uuid.UUID
+	requestedLoan, overdueLoan     uuid.UUID
+}
+
+func at(y int, m time.Month, d, h int) time.Time { return time.Date(y, m, d, h, 0, 0, 0, time.UTC) }
+
+func as(p uuid.UUID, role string) domain.Meta { return domain.Meta{ActorID: p.String(), ActorRole: role} }
+
+var adminMeta = domain.Meta{ActorID: "admin", ActorRole: domain.RoleAdmin}
+
+func (f *fixture) must(_ domain.Result, err error) {
+	f.t.Helper()
+	if err != nil {
+		f.t.Fatalf("command failed: %v", err)
+	}
+}
+
+// newFixture records the fixture's year and starts the server with the
+// clock at 1 November 2025.
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	f := &fixture{t: t, ctx: context.Background(), clock: &clock{}}
+	f.clock.Set(at(2025, 8, 20, 9))
+	l, err := ledger.Open(f.ctx, ledger.Config{Now: f.clock.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = l.Close() })
+	l.Handler.Now = f.clock.Now
+	f.l = l
+	f.record()
+	if err := l.CatchUp(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if l.Log != nil {
+		head, _ := l.Store.Head(f.ctx)
+		if err := l.Log.WaitFor(f.ctx, head); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l.Log.SignCheckpoint(f.ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.CatchUp(f.ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	auth := tokens{
+		"admin-token":    {Role: api.RoleAdmin},
+		"director-token": {PersonID: f.director, Role: api.RoleDirector, SchoolID: f.pant},
+		"chair-token":    {PersonID: f.ana, Role: api.RoleChair, SchoolID: f.pant},
+		"ben-token":      {PersonID: f.ben, Role: api.RoleStaff, SchoolID: f.pant},
+		"cai-token":      {PersonID: f.cai, Role: api.RoleStaff, SchoolID: f.pant},
+		"head-token":     {PersonID: f.cwmHead, Role: api.RoleStaff, SchoolID: f.cwm},
+		"governor-token": {PersonID: f.gov, Role: api.RoleGovernor, SchoolID: f.pant},
+		"auditor-token":  {Role: api.RoleAuditor},
+		"lead-token":     {PersonID: f.director, Role: api.RolePartnershipLead, PartnershipID: f.pid},
+	}
+	var srv *api.Server
+	srv = api.New(l, api.Options{Auth: auth, Now: f.clock.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Mount: func(r chi.Router) { web.MountFunc(r, func() *api.Server { return srv }) }})
+	f.srv = httptest.NewServer(srv)
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fixture) record() {
+	ctx, gov, part := f.ctx, f.l.Governance, f.l.Partnership
+	id := uuid.New
+	f.pant, f.cwm = id(), id()
+	f.must(gov.RegisterSchool(ctx, adminMeta, governance.RegisterSchool{SchoolID: f.pant, Name: "Ysgol y Pant", Mission: "Everyone learns.", Vision: "Learning together.", Values: "Care."}))
+	f.must(gov.RegisterSchool(ctx, adminMeta, governance.RegisterSchool{SchoolID: f.cwm, Name: "Cwm Primary"}))
+	f.must(gov.OpenAcademicYear(ctx, adminMeta, governance.OpenAcademicYear{SchoolID: f.pant, Year: year}))
+	f.must(gov.OpenAcademicYear(ctx, adminMeta, governance.OpenAcademicYear{SchoolID: f.cwm, Year: year}))
+	f.director, f.ana, f.ben, f.cai, f.gov, f.cwmHead = id(), id(), id(), id(), id(), id()
+	for _, s := range []struct {
+		id     uuid.UUID
+		school uuid.UUID
+		name   string
+	}{{f.director, f.pant, "Gwen Price"}, {f.ana, f.pant, "Ana Evans"}, {f.ben, f.pant, "Ben Morgan"}, {f.cai, f.pant, "Cai Jones"}, {f.cwmHead, f.cwm, "Sian Davies"}} {
+		f.must(gov.RegisterStaff(ctx, adminMeta, governance.RegisterStaff{PersonID: s.id, SchoolID: s.school, Kind: governance.StaffEducator,
+			PersonDetails: governance.PersonDetails{Name: s.name}}))
+	}
+	f.must(gov.AppointDirector(ctx, adminMeta, governance.AppointDirector{SchoolID: f.pant, DirectorID: f.director}))
+	f.must(gov.RegisterGovernor(ctx, adminMeta, governance.RegisterGovernor{PersonID: f.gov, SchoolID: f.pant, PersonDetails: governance.PersonDetails{Name: "Huw Governor"}}))
+	islc := func(name string) uuid.UUID {
+		seg := governance.DefaultSegmentID(f.pant, name)
+		f.must(gov.EstablishCommunity(ctx, adminMeta, governance.EstablishCommunity{SchoolID: f.pant, SegmentID: seg}))
+		return governance.CommunityID(f.pant, seg)
+	}
+	f.research = islc("Research, Innovation & Professional Development")
+	f.culture = islc("Culture & Climate")
+	f.finance = islc("Finance & Enterprise")
+	f.must(gov.LinkGovernor(ctx, adminMeta, governance.LinkGovernor{CommunityID: f.research, GovernorID: f.gov}))
+
+	f.clock.Set(at(2025, 9, 1, 9))
+	for _, c := range []uuid.UUID{f.research, f.culture, f.finance} {
+		for _, p := range []uuid.UUID{f.ana, f.ben, f.cai, f.director} {
+			f.must(gov.JoinCommunity(ctx, as(p, domain.RoleStaff), governance.JoinCommunity{CommunityID: c, PersonID: p, Year: year, Basis: []string{governance.BasisInterest}}))
+		}
+	}
+	// Research elects Ana.
+	f.clock.Set(at(2025, 9, 8, 9))
+	f.chairElection = id()
+	f.must(gov.OpenElection(ctx, adminMeta, governance.OpenElection{CommunityID: f.research, ElectionID: f.chairElection, Year: year}))
+	f.must(gov.Nominate(ctx, as(f.ana, domain.RoleStaff), governance.Nominate{CommunityID: f.research, ElectionID: f.chairElection, NomineeID: f.ana}))
+	f.must(gov.AcceptNomination(ctx, as(f.ana, domain.RoleStaff), governance.AnswerNomination{CommunityID: f.research, ElectionID: f.chairElection}))
+	f.must(gov.OpenVoting(ctx, adminMeta, governance.OpenVoting{CommunityID: f.research, ElectionID: f.chairElection}))
+	for _, v := range []uuid.UUID{f.ana, f.ben, f.cai} {
+		f.must(gov.CastVote(ctx, as(v, domain.RoleStaff), governance.CastVote{CommunityID: f.research, ElectionID: f.chairElection, CandidateID: f.ana}))
+	}
+	f.must(gov.CloseElection(ctx, adminMeta, governance.CloseElection{CommunityID: f.research, ElectionID: f.chairElection}))
+	// Culture is nominating; finance is voting between Ana and Ben.
+	f.nominating, f.voting = id(), id()
+	f.must(gov.OpenElection(ctx, adminMeta, governance.OpenElection{CommunityID: f.culture, ElectionID: f.nominating, Year: year}))
+	f.must(gov.OpenElection(ctx, adminMeta, governance.OpenElection{CommunityID: f.finance, ElectionID: f.voting, Year: year}))
+	for _, c := range []uuid.UUID{f.ana, f.ben} {
+		f.must(gov.Nominate(ctx, as(c, domain.RoleStaff), governance.Nominate{CommunityID: f.finance, ElectionID: f.voting, NomineeID: c}))
+		f.must(gov.AcceptNomination(ctx, as(c, domain.RoleStaff), governance.AnswerNomination{CommunityID: f.finance, ElectionID: f.voting}))
+	}
+	f.must(gov.OpenVoting(ctx, adminMeta, governance.OpenVoting{CommunityID: f.finance, ElectionID: f.voting}))
+
+	// Proposals of the research ISLC: one submitted, one still a draft.
+	f.clock.Set(at(2025, 9, 22, 9))
+	f.submitted, f.draft = id(), id()
+	f.must(gov.DraftProposal(ctx, as(f.ben, domain.RoleStaff), governance.DraftProposal{ProposalID: f.submitted, CommunityID: f.research, Year: year,
+		ProposalText: governance.ProposalText{Title: "Research fortnights", Body: "Two research fortnights a year for every teacher.", ExpectedImpact: "Teaching informed by evidence."}}))
+	f.must(gov.ReviseProposal(ctx, as(f.ben, domain.RoleStaff), governance.ReviseProposal{ProposalID: f.submitted,
+		ProposalText: governance.ProposalText{Title: "Research weeks", Body: "Two research weeks a year for every teacher.", ExpectedImpact: "Teaching informed by evidence."}}))
+	f.must(gov.SubmitProposal(ctx, as(f.ana, domain.RoleChair), governance.SubmitProposal{ProposalID: f.submitted}))
+	f.must(gov.DraftProposal(ctx, as(f.cai, domain.RoleStaff), governance.DraftProposal{ProposalID: f.draft, CommunityID: f.research, Year: year,
+		ProposalText: governance.ProposalText{Title: "Journal club", Body: "A monthly journal club.", ExpectedImpact: "Shared reading."}}))
+
+	// The partnership, a minibus, a loan left overdue and one waiting.
+	f.pid, f.minibus = id(), id()
+	lead := as(f.director, domain.RolePartnershipLead)
+	f.must(part.FormPartnership(ctx, lead, partnership.FormPartnership{PartnershipID: f.pid, Name: "Valleys Learning Partnership", Kind: partnership.KindCluster}))
+	for _, s := range []uuid.UUID{f.pant, f.cwm} {
+		f.must(part.JoinPartnership(ctx, lead, partnership.JoinPartnership{PartnershipID: f.pid, SchoolID: s}))
+	}
+	f.must(part.RegisterResource(ctx, as(f.director, domain.RoleStaff), partnership.RegisterResource{ResourceID: f.minibus, PartnershipID: f.pid, OwnerSchoolID: f.pant,
+		Kind: partnership.Minibus, Name: "Minibus (17 seats)", Capacity: 17, HourlyValuePence: 2500, Offer: true}))
+	f.overdueLoan, f.requestedLoan = id(), id()
+	f.must(part.RequestLoan(ctx, as(f.cwmHead, domain.RoleStaff), partnership.RequestLoan{ResourceID: f.minibus, LoanID: f.overdueLoan, BorrowerSchoolID: f.cwm,
+		Start: at(2025, 10, 6, 8), End: at(2025, 10, 6, 16), Purpose: "Year 6 trip to the Big Pit"}))
+	f.must(part.ApproveLoan(ctx, as(f.director, domain.RoleStaff), partnership.ApproveLoan{ResourceID: f.minibus, LoanID: f.overdueLoan}))
+	f.must(part.RequestLoan(ctx, as(f.cwmHead, domain.RoleStaff), partnership.RequestLoan{ResourceID: f.minibus, LoanID: f.requestedLoan, BorrowerSchoolID: f.cwm,
+		Start: at(2025, 12, 1, 8), End: at(2025, 12, 1, 16), Purpose: "Carol concert"}))
+	f.clock.Set(at(2025, 10, 6, 8))
+	f.must(part.CollectLoan(ctx, as(f.cwmHead, domain.RoleStaff), partnership.CollectLoan{ResourceID: f.minibus, LoanID: f.overdueLoan}))
+	rate := func(term string, r partnership.RAG) {
+		f.must(part.RateProgress(ctx, as(f.director, domain.RoleStaff), partnership.RateProgress{RatingID: id(), PartnershipID: f.pid, SchoolID: f.pant,
+			Area: "Numeracy", Cohort: "Year 7", Term: term, Rating: r, Evidence: "Assessment data"}))
+	}
+	rate("2025-26 Autumn 1", "red")
+	f.clock.Set(at(2025, 11, 10, 9))
+	rate("2025-26 Autumn 2", "amber")
+}
+
+// browser is an HTTP client with a cookie jar that signs in and follows
+// the pages like a browser without JavaScript.
+type browser struct {
+	t    testing.TB
+	f    *fixture
+	c    *http.Client
+	csrf string
+}
+
+func (f *fixture) signIn(token string) *browser {
+	f.t.Helper()
+	jar, _ := cookiejar.New(nil)
+	b := &browser{t: f.t, f: f, c: &http.Client{Jar: jar}}
+	res, body := b.post("/signin", url.Values{"token": {token}})
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, "Sign out") {
+		f.t.Fatalf("sign in with %s: %d\n%s", token, res.StatusCode, body)
+	}
+	return b
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func (b *browser) get(path string) (*http.Response, string) {
+	b.t.Helper()
+	res, err := b.c.Get(b.f.srv.URL + path)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return b.read(res)
+}
+
+func (b *browser) read(res *http.Response) (*http.Response, string) {
+	b.t.Helper()
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if m := csrfRE.FindStringSubmatch(string(body)); m != nil {
+		b.csrf = m[1]
+	}
+	return res, string(body)
+}
+
+// post submits a form (with the session's CSRF token unless the form sets
+// its own) and follows the redirect.
+func (b *browser) post(path string, form url.Values) (*http.Response, string) {
+	b.t.Helper()
+	if form.Get("csrf") == "" && b.csrf != "" {
+		form.Set("csrf", b.csrf)
+	}
+	res, err := b.c.PostForm(b.f.srv.URL+path, form)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return b.read(res)
+}
+
+func (f *fixture) head() uint64 {
+	f.t.Helper()
+	h, err := f.l.Store.Head(f.ctx)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return h
+}

@@ -1,0 +1,181 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestSignInSessionAndSignOut(t *testing.T) {
+	f := newFixture(t)
+	b := &browser{t: t, f: f, c: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	res, _ := b.get("/schools/" + f.pant.String())
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/signin?next=") {
+		t.Fatalf("unsigned visit: %d %s, want a redirect to /signin", res.StatusCode, res.Header.Get("Location"))
+	}
+	res, body := b.post("/signin", url.Values{"token": {"not-a-token"}})
+	if res.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "unknown or revoked") {
+		t.Fatalf("bad token: %d\n%s", res.StatusCode, body)
+	}
+	res, _ = b.post("/signin", url.Values{"token": {"director-token"}, "next": {"//evil.example/"}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/" {
+		t.Fatalf("sign in: %d to %q, want 303 to / (an off-site next is ignored)", res.StatusCode, res.Header.Get("Location"))
+	}
+	var c *http.Cookie
+	for _, k := range res.Cookies() {
+		if k.Name == "concord_session" {
+			c = k
+		}
+	}
+	if c == nil || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || len(c.Value) < 40 {
+		t.Fatalf("session cookie = %+v", c)
+	}
+
+	u := f.signIn("director-token")
+	if _, body := u.get("/"); !strings.Contains(body, "Gwen Price") || !strings.Contains(body, "Director") {
+		t.Fatalf("the signed-in person is not shown:\n%s", body)
+	}
+	res, _ = u.post("/signout", url.Values{})
+	if res.Request.URL.Path != "/signin" {
+		t.Fatalf("after sign-out landed on %s", res.Request.URL.Path)
+	}
+	if res, _ := u.get("/"); res.Request.URL.Path != "/signin" {
+		t.Fatalf("the session still works after sign-out: %s", res.Request.URL.Path)
+	}
+}
+
+func TestPostWithoutCSRFIsRefusedAndWritesNothing(t *testing.T) {
+	f := newFixture(t)
+	b := f.signIn("ben-token")
+	before := f.head()
+	res, body := b.post("/communities/"+f.finance.String()+"/elections/"+f.voting.String()+"/vote",
+		url.Values{"csrf": {"forged"}, "candidate_id": {f.ana.String()}})
+	if res.StatusCode != http.StatusForbidden || !strings.Contains(body, "CSRF") {
+		t.Fatalf("forged CSRF: %d %s", res.StatusCode, body)
+	}
+	if got := f.head(); got != before {
+		t.Fatalf("head = %d after a refused form, want %d", got, before)
+	}
+}
+
+func TestGovernorsAndAuditorsSeeNoFormsAndCannotPost(t *testing.T) {
+	f := newFixture(t)
+	for _, tok := range []string{"governor-token", "auditor-token"} {
+		b := f.signIn(tok)
+		for _, p := range []string{"/communities/" + f.culture.String(), "/communities/" + f.finance.String(), "/proposals/" + f.submitted.String(),
+			"/proposals/" + f.draft.String(), "/resources"} {
+			res, body := b.get(p)
+			if res.StatusCode != http.StatusOK {
+				t.Fatalf("%s %s: %d", tok, p, res.StatusCode)
+			}
+			if n := strings.Count(body, `method="post"`); n != 1 { // sign-out only
+				t.Errorf("%s sees %d POST forms on %s, want only sign-out", tok, n, p)
+			}
+		}
+		before := f.head()
+		res, body := b.post("/communities/"+f.finance.String()+"/elections/"+f.voting.String()+"/vote", url.Values{"candidate_id": {f.ana.String()}})
+		if res.StatusCode != http.StatusForbidden || !strings.Contains(body, "records nothing") {
+			t.Fatalf("%s vote: %d %s", tok, res.StatusCode, body)
+		}
+		if f.head() != before {
+			t.Fatalf("%s's refused POST wrote events", tok)
+		}
+	}
+	// A staff member does see them.
+	if _, body := f.signIn("ben-token").get("/communities/" + f.finance.String()); !strings.Contains(body, "Cast your vote") {
+		t.Fatal("staff see no vote form")
+	}
+}
+
+func TestPagesShowTheLedger(t *testing.T) {
+	f := newFixture(t)
+	b := f.signIn("admin-token")
+	pages := []struct {
+		path string
+		want []string
+	}{
+		{"/", []string{"Valleys Learning Partnership", "Ysgol y Pant", "Cwm Primary", "Gwen Price"}},
+		{"/schools/" + f.pant.String(), []string{"Research, Innovation &amp; Professional Development", "Ana Evans", "Leadership Team 2025-26", "Membership over the years", "<svg"}},
+		{"/communities/" + f.research.String(), []string{"Huw Governor", "Elected: Ana Evans", "Turnout 3 of 4", "Research weeks", "Journal club"}},
+		{"/proposals/" + f.submitted.String(), []string{"Version 2: Research weeks", "<del>fortnights</del>", "<ins>weeks</ins>", "submitted", "Record the Leadership Team"}},
+		{"/proposals/" + f.submitted.String() + "/replay?step=1", []string{"ProposalDrafted", "Ben Morgan", "Step 1 of 3", "Next step"}},
+		{"/resources", []string{"Minibus (17 seats)", "Overdue loans", "Year 6 trip to the Big Pit", "Carol concert", "Request a loan"}},
+		{"/progress", []string{"<svg", "Numeracy", "Year 7", "AMBER", "improved"}},
+		{"/accountability", []string{"Peer-review follow-ups", "Celebrating"}},
+		{"/audit", []string{"SchoolRegistered", "ChairElected", "/verify/proof/1"}},
+		{"/audit?type=LoanRequested", []string{"<strong>LoanRequested</strong>"}},
+		{"/report", []string{"Downloads", "format=md"}},
+		{"/verify", []string{"Latest signed checkpoint", "concord verify"}},
+		{"/verify/proof/3", []string{"Verified:"}},
+	}
+	for _, p := range pages {
+		res, body := b.get(p.path)
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("%s: status %d\n%s", p.path, res.StatusCode, body)
+			continue
+		}
+		for _, w := range p.want {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s lacks %q", p.path, w)
+			}
+		}
+		for _, w := range []string{`lang="en-GB"`, `class="skip" href="#main"`, `<main id="main"`, `name="as_of"`} {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s lacks %q", p.path, w)
+			}
+		}
+	}
+	if _, body := b.get("/audit?type=LoanRequested"); strings.Contains(body, "<strong>ChairElected</strong>") {
+		t.Error("the audit filter lets other event types through")
+	}
+	for _, p := range []string{"/schools/" + f.cai.String(), "/proposals/not-an-id", "/audit?as_of=yesterday", "/verify/proof/999999"} {
+		if res, _ := b.get(p); res.StatusCode != http.StatusNotFound && res.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s: status %d, want 404 or 400", p, res.StatusCode)
+		}
+	}
+}
+
+func TestAsOfShowsThePastWithABannerAndNoForms(t *testing.T) {
+	f := newFixture(t)
+	b := f.signIn("ben-token")
+	// On 10 September, before any proposal was drafted.
+	res, body := b.get("/communities/" + f.research.String() + "?as_of=2025-09-10")
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("as of: %d", res.StatusCode)
+	}
+	if !strings.Contains(body, "Looking at the past") || strings.Contains(body, "Research weeks") || !strings.Contains(body, "Elected: Ana Evans") {
+		t.Fatalf("as of 10 September:\n%s", body)
+	}
+	if strings.Count(body, `method="post"`) != 1 {
+		t.Fatal("forms are offered in the past")
+	}
+	// Links keep the reading.
+	if !strings.Contains(body, "as_of=2025-09-10") {
+		t.Fatal("links drop the as-of reading")
+	}
+	// At position 1 only the first school exists.
+	_, body = b.get("/?position=1")
+	if !strings.Contains(body, "Ysgol y Pant") || strings.Contains(body, "Cwm Primary") || !strings.Contains(body, "ledger position 1") {
+		t.Fatalf("as of position 1:\n%s", body)
+	}
+	_, body = b.get("/?reading=corrected")
+	if !strings.Contains(body, "as corrected now") {
+		t.Fatal("no banner for the corrected reading")
+	}
+}
+
+func TestReportDownloads(t *testing.T) {
+	f := newFixture(t)
+	b := f.signIn("governor-token")
+	for format, ctype := range map[string]string{"html": "text/html", "md": "text/markdown", "json": "application/json", "csv": "application/zip"} {
+		res, body := b.get("/report/download?format=" + format)
+		if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), ctype) || len(body) == 0 ||
+			!strings.Contains(res.Header.Get("Content-Disposition"), "attachment") {
+			t.Errorf("%s: %d %s %q", format, res.StatusCode, res.Header.Get("Content-Type"), res.Header.Get("Content-Disposition"))
+		}
+	}
+	if res, _ := b.get("/report/download?format=pdf"); res.StatusCode != http.StatusBadRequest {
+		t.Errorf("pdf: %d, want 400", res.StatusCode)
+	}
+}
