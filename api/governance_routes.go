@@ -106,10 +106,14 @@ func governanceRoutes() []route {
 				return bindSchoolID(s, r, &c.SchoolID)
 			}, gov((*governance.Service).RenameSegment)),
 		commandRoute("/v1/schools/{id}/director", "Appoint the Director", tSchools, schoolAdmins,
-			func(s *Server, r *http.Request, c *governance.AppointDirector) error { return bindSchoolID(s, r, &c.SchoolID) },
+			func(s *Server, r *http.Request, c *governance.AppointDirector) error {
+				return bindSchoolID(s, r, &c.SchoolID)
+			},
 			gov((*governance.Service).AppointDirector)),
 		commandRoute("/v1/schools/{id}/years", "Open an academic year", tSchools, schoolAdmins,
-			func(s *Server, r *http.Request, c *governance.OpenAcademicYear) error { return bindSchoolID(s, r, &c.SchoolID) },
+			func(s *Server, r *http.Request, c *governance.OpenAcademicYear) error {
+				return bindSchoolID(s, r, &c.SchoolID)
+			},
 			gov((*governance.Service).OpenAcademicYear)),
 
 		// People.
@@ -156,7 +160,9 @@ func governanceRoutes() []route {
 
 		// Communities.
 		commandRoute("/v1/communities", "Establish an ISLC", tComm, schoolAdmins,
-			func(s *Server, r *http.Request, c *governance.EstablishCommunity) error { return s.scopeSchool(r, c.SchoolID) },
+			func(s *Server, r *http.Request, c *governance.EstablishCommunity) error {
+				return s.scopeSchool(r, c.SchoolID)
+			},
 			gov((*governance.Service).EstablishCommunity)),
 		commandRoute("/v1/communities/{id}/members", "Join an ISLC", tComm, schoolStaff,
 			func(s *Server, r *http.Request, c *governance.JoinCommunity) error {

@@ -213,7 +213,10 @@ func partnershipRoutes() []route {
 	return []route{
 		// Partnerships.
 		commandRoute("/v1/partnerships", "Form a partnership", tPart, partnershipLeads,
-			func(s *Server, r *http.Request, c *partnership.FormPartnership) error { newID(&c.PartnershipID); return nil },
+			func(s *Server, r *http.Request, c *partnership.FormPartnership) error {
+				newID(&c.PartnershipID)
+				return nil
+			},
 			part((*partnership.Service).FormPartnership)),
 		commandRoute("/v1/partnerships/{id}/schools", "Add a school to a partnership", tPart, partnershipLeads,
 			func(s *Server, r *http.Request, c *partnership.JoinPartnership) error {
