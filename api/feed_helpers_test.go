@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/concord-ledger/concord/api/ledger"
 	"github.com/concord-ledger/concord/domain"
 	"github.com/concord-ledger/concord/domain/governance"
+	"github.com/concord-ledger/concord/eventstore/segment"
 	"github.com/concord-ledger/concord/eventstore/transparency"
 )
 
@@ -56,7 +58,7 @@ var feedPeople = []governance.PersonDetails{
 func newFeedWorld(t *testing.T, dir string) *feedWorld {
 	t.Helper()
 	ctx := context.Background()
-	l, err := ledger.Open(ctx, ledger.Config{DataDir: dir, Transparency: transparency.Options{CheckpointEvery: 1 << 40, CheckpointInterval: time.Hour}})
+	l, err := ledger.Open(ctx, ledger.Config{DataDir: dir, Segment: segment.Options{SegmentSize: 1 << 20}, Transparency: transparency.Options{CheckpointEvery: 1 << 40, CheckpointInterval: time.Hour}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,4 +166,18 @@ func wantProblem(t *testing.T, resp *http.Response, body []byte, status int) Pro
 		t.Fatalf("problem body: %v: %s", err, body)
 	}
 	return p
+}
+
+func u64s(n uint64) string { return strconv.FormatUint(n, 10) }
+
+func quoteJSON(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
+
+func mustRequest(t *testing.T, method, path string) *http.Request {
+	t.Helper()
+	return httptest.NewRequest(method, path, nil)
 }
