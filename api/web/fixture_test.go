@@ -32,7 +32,7 @@ type clock struct {
 	t  time.Time
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t.UTC() }
 
 // tokens is a fixed Authenticator: token → principal.
@@ -57,20 +57,22 @@ type fixture struct {
 	l     *ledger.Ledger
 	srv   *httptest.Server
 
-	pant, cwm                      uuid.UUID
-	director, ana, ben, cai, gov   uuid.UUID
-	cwmHead                        uuid.UUID
-	research, culture, finance     uuid.UUID // ISLCs of Pant
-	chairElection                  uuid.UUID // closed: Ana elected chair of research
-	nominating, voting             uuid.UUID // culture (nominating), finance (voting)
-	submitted, draft               uuid.UUID // research proposals
-	pid, minibus                   uuid.UUID
-	requestedLoan, overdueLoan     uuid.UUID
+	pant, cwm                    uuid.UUID
+	director, ana, ben, cai, gov uuid.UUID
+	cwmHead                      uuid.UUID
+	research, culture, finance   uuid.UUID // ISLCs of Pant
+	chairElection                uuid.UUID // closed: Ana elected chair of research
+	nominating, voting           uuid.UUID // culture (nominating), finance (voting)
+	submitted, draft             uuid.UUID // research proposals
+	pid, minibus                 uuid.UUID
+	requestedLoan, overdueLoan   uuid.UUID
 }
 
 func at(y int, m time.Month, d, h int) time.Time { return time.Date(y, m, d, h, 0, 0, 0, time.UTC) }
 
-func as(p uuid.UUID, role string) domain.Meta { return domain.Meta{ActorID: p.String(), ActorRole: role} }
+func as(p uuid.UUID, role string) domain.Meta {
+	return domain.Meta{ActorID: p.String(), ActorRole: role}
+}
 
 var adminMeta = domain.Meta{ActorID: "admin", ActorRole: domain.RoleAdmin}
 

@@ -1,0 +1,120 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestFormsRecordThroughTheDomain(t *testing.T) {
+	f := newFixture(t)
+	community := func(c string) string { return "/communities/" + c }
+	election := func(c, e string) string { return community(c) + "/elections/" + e }
+
+	// Ben nominates Cai in the culture election; Cai accepts.
+	ben := f.signIn("ben-token")
+	ben.get(community(f.culture.String()))
+	res, body := ben.post(election(f.culture.String(), f.nominating.String())+"/nominate", url.Values{"nominee_id": {f.cai.String()}})
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, "Your nomination of Cai Jones was recorded") || !strings.Contains(body, "Cai Jones (by Ben Morgan, pending)") {
+		t.Fatalf("nominate: %d\n%s", res.StatusCode, body)
+	}
+	cai := f.signIn("cai-token")
+	_, body = cai.get(community(f.culture.String()))
+	if !strings.Contains(body, "Accept the nomination") {
+		t.Fatal("the nominee is not offered to answer")
+	}
+	_, body = cai.post(election(f.culture.String(), f.nominating.String())+"/accept", url.Values{"answer": {"accept"}})
+	if !strings.Contains(body, "Cai Jones (by Ben Morgan, accepted)") {
+		t.Fatalf("accept:\n%s", body)
+	}
+
+	// Ben votes in the finance election; the turnout goes up.
+	ben.get(community(f.finance.String()))
+	_, body = ben.post(election(f.finance.String(), f.voting.String())+"/vote", url.Values{"candidate_id": {f.ana.String()}})
+	if !strings.Contains(body, "Your vote was recorded") || !strings.Contains(body, "Turnout 1 of 4") {
+		t.Fatalf("vote:\n%s", body)
+	}
+
+	// Ana, the research chair, submits the draft.
+	ana := f.signIn("chair-token")
+	ana.get("/proposals/" + f.draft.String())
+	_, body = ana.post("/proposals/"+f.draft.String()+"/submit", url.Values{})
+	if !strings.Contains(body, "submitted to the Leadership Team") || !strings.Contains(body, "<strong>submitted</strong>") {
+		t.Fatalf("submit:\n%s", body)
+	}
+
+	// The Director approves the submitted proposal.
+	dir := f.signIn("director-token")
+	dir.get("/proposals/" + f.submitted.String())
+	_, body = dir.post("/proposals/"+f.submitted.String()+"/decide", url.Values{"outcome": {"approve"}, "reason": {"Clear and affordable."}, "aligned": {"yes"}, "alignment_note": {"Learners lead."}})
+	if !strings.Contains(body, "<strong>approved</strong> version 2 by Gwen Price") {
+		t.Fatalf("decide:\n%s", body)
+	}
+
+	// Ben drafts a proposal from the ISLC page.
+	ben.get(community(f.research.String()))
+	_, body = ben.post(community(f.research.String())+"/proposals", url.Values{"year": {year}, "title": {"Lesson study"}, "body": {"Lesson study in triads."}, "expected_impact": {"Better lessons."}, "costs": {"1,250.50"}})
+	if !strings.Contains(body, "Lesson study") || !strings.Contains(body, "was drafted") {
+		t.Fatalf("draft:\n%s", body)
+	}
+
+	// Cwm's head requests the minibus; the Director declines one loan
+	// and approves the other.
+	head := f.signIn("head-token")
+	head.get("/resources")
+	_, body = head.post("/resources/loans", url.Values{"resource_id": {f.minibus.String()}, "borrower_school_id": {f.cwm.String()},
+		"start": {"2025-12-08T08:00"}, "end": {"2025-12-08T17:00"}, "purpose": {"Choir competition"}})
+	if !strings.Contains(body, "Your loan request was recorded") || !strings.Contains(body, "Choir competition") {
+		t.Fatalf("request loan:\n%s", body)
+	}
+	dir.get("/resources")
+	_, body = dir.post("/resources/"+f.minibus.String()+"/loans/"+f.requestedLoan.String()+"/approve", url.Values{})
+	if !strings.Contains(body, "The loan was approved") {
+		t.Fatalf("approve:\n%s", body)
+	}
+	if !strings.Contains(body, "Carol concert") || strings.Count(body, ">Approve</button>") != 1 {
+		t.Fatalf("after approval one loan should still wait:\n%s", body)
+	}
+}
+
+func TestRejectedFormsShowTheRuleAndChangeNothing(t *testing.T) {
+	f := newFixture(t)
+	cases := []struct {
+		name, token, page, path string
+		form                    url.Values
+		want                    []string
+	}{
+		{"vote by a non-member", "head-token", "/communities/" + f.finance.String(), "/communities/" + f.finance.String() + "/elections/" + f.voting.String() + "/vote",
+			url.Values{"candidate_id": {f.ana.String()}}, []string{"Nothing was recorded", `role="alert"`}},
+		{"vote for no one", "ben-token", "/communities/" + f.finance.String(), "/communities/" + f.finance.String() + "/elections/" + f.voting.String() + "/vote",
+			url.Values{}, []string{"Choose one.", `aria-invalid="true"`}},
+		{"loan ending before it starts", "head-token", "/resources", "/resources/loans",
+			url.Values{"resource_id": {f.minibus.String()}, "borrower_school_id": {f.cwm.String()}, "start": {"2025-12-09T17:00"}, "end": {"2025-12-09T08:00"}, "purpose": {"Backwards"}},
+			[]string{"Nothing was recorded", `value="Backwards"`}},
+		{"decision without alignment", "director-token", "/proposals/" + f.submitted.String(), "/proposals/" + f.submitted.String() + "/decide",
+			url.Values{"outcome": {"approve"}, "reason": {"Fine."}}, []string{"Nothing was recorded", "Fine."}},
+		{"submit by someone not the chair", "ben-token", "/proposals/" + f.draft.String(), "/proposals/" + f.draft.String() + "/submit",
+			url.Values{}, []string{"Nothing was recorded", "Rule:"}},
+		{"draft without a title", "ben-token", "/communities/" + f.research.String(), "/communities/" + f.research.String() + "/proposals",
+			url.Values{"year": {year}, "body": {"No title."}, "expected_impact": {"None."}}, []string{"Nothing was recorded", "No title."}},
+	}
+	for _, c := range cases {
+		b := f.signIn(c.token)
+		b.get(c.page)
+		before := f.head()
+		res, body := b.post(c.path, c.form)
+		if res.StatusCode != http.StatusUnprocessableEntity {
+			t.Errorf("%s: status %d, want 422\n%s", c.name, res.StatusCode, body)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s: the page lacks %q\n%s", c.name, w, body)
+			}
+		}
+		if got := f.head(); got != before {
+			t.Errorf("%s: head = %d, want %d: a rejected form wrote events", c.name, got, before)
+		}
+	}
+}
