@@ -13,7 +13,9 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/concord-ledger/concord/api"
 	"github.com/concord-ledger/concord/api/ledger"
+	"github.com/concord-ledger/concord/domain"
 	"github.com/concord-ledger/concord/domain/demo"
 )
 
@@ -30,14 +32,54 @@ func init() {
 // cmd/concord/serve.go sets it to serveLedger in its init.
 var demoServe func(ctx context.Context, m *Main, l *ledger.Ledger, addr string, ready func(url string)) error
 
-// demoTokens issues one sign-in token per role for the given people (role
-// → person) and returns role → secret. It is nil until the API's token
-// store exists; the file that creates tokens sets it in its init.
-var demoTokens func(ctx context.Context, l *ledger.Ledger, people map[string]uuid.UUID) (map[string]string, error)
-
 // demoTokensFile is the file in the data directory where demo writes the
-// sign-in tokens it issued (role → token), readable only by its owner.
+// sign-in tokens it issued, readable only by its owner.
 const demoTokensFile = "tokens.json"
+
+// demoToken is one sign-in token of the demo, as tokens.json lists it.
+type demoToken struct {
+	Role          api.Role  `json:"role"`
+	PersonID      uuid.UUID `json:"person_id,omitzero"`
+	SchoolID      uuid.UUID `json:"school_id,omitzero"`
+	PartnershipID uuid.UUID `json:"partnership_id,omitzero"`
+	Label         string    `json:"label"`
+	Token         string    `json:"token"`
+}
+
+// issueDemoTokens issues one token per role into the data directory's
+// token store: the first school's Director, a staff member, a chair and a
+// governor (scoped to the school), the partnership lead and an auditor
+// (scoped to the partnership; the auditor is an outside inspector, not a
+// person registered in the ledger), and an admin.
+func issueDemoTokens(ctx context.Context, dir string, sum demo.Summary) ([]demoToken, error) {
+	ts, err := api.OpenTokens(filepath.Join(dir, api.TokensFile), api.TokensOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("open the token store: %w", err)
+	}
+	defer ts.Close()
+	school := sum.Schools[0]
+	specs := []api.TokenSpec{
+		{Role: api.RoleAdmin, Label: "demo: administrator"},
+		{Role: api.RoleDirector, PersonID: sum.Sample[domain.RoleDirector], SchoolID: school, Label: "demo: Director of the first school"},
+		{Role: api.RoleStaff, PersonID: sum.Sample[domain.RoleStaff], SchoolID: school, Label: "demo: a staff member of the first school"},
+		{Role: api.RoleChair, PersonID: sum.Sample[domain.RoleChair], SchoolID: school, Label: "demo: an ISLC chair of the first school"},
+		{Role: api.RoleGovernor, PersonID: sum.Sample[domain.RoleGovernor], SchoolID: school, Label: "demo: a governor of the first school"},
+		{Role: api.RolePartnershipLead, PersonID: sum.Sample[domain.RolePartnershipLead], PartnershipID: sum.PartnershipID, Label: "demo: the partnership lead"},
+		{Role: api.RoleAuditor, PersonID: uuid.NewSHA1(sum.PartnershipID, []byte("demo auditor")), PartnershipID: sum.PartnershipID, Label: "demo: an outside auditor"},
+	}
+	var out []demoToken
+	for _, sp := range specs {
+		if sp.Role != api.RoleAdmin && sp.PersonID == uuid.Nil {
+			continue // no one holds the role yet (no chair before the first elections)
+		}
+		secret, _, err := ts.Create(ctx, sp)
+		if err != nil {
+			return nil, fmt.Errorf("create the %s token: %w", sp.Role, err)
+		}
+		out = append(out, demoToken{Role: sp.Role, PersonID: sp.PersonID, SchoolID: sp.SchoolID, PartnershipID: sp.PartnershipID, Label: sp.Label, Token: secret})
+	}
+	return out, nil
+}
 
 func runDemo(ctx context.Context, m *Main, args []string) error {
 	fs := m.FlagSet("demo", "[--data DIR] [--schools N] [--years N] [--seed S] [--addr HOST:PORT] [--no-serve] [--fresh]")
@@ -111,7 +153,7 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 }
 
 // generateDemo generates the demo into an empty ledger with a progress
-// line on stderr, then writes the sign-in tokens if tokens can be issued.
+// line on stderr, then issues the sign-in tokens and writes tokens.json.
 func generateDemo(ctx context.Context, m *Main, l *ledger.Ledger, clock *demo.Clock, dir string, opts demo.Options) error {
 	start := time.Now()
 	last := start
@@ -130,11 +172,7 @@ func generateDemo(ctx context.Context, m *Main, l *ledger.Ledger, clock *demo.Cl
 	took := time.Since(start)
 	fmt.Fprintf(m.Stdout, "Generated %s: %d schools, %s, %d people, %d events in %v (%.0f events/s).\n",
 		sum.Name, len(sum.Schools), yearsText(sum.Years), sum.People, sum.Events, took.Round(time.Millisecond), float64(sum.Events)/took.Seconds())
-	if demoTokens == nil {
-		fmt.Fprintln(m.Stderr, "Sign-in tokens are not available yet in this build: the API's token store is still being written.")
-		return nil
-	}
-	tokens, err := demoTokens(ctx, l, sum.Sample)
+	tokens, err := issueDemoTokens(ctx, dir, sum)
 	if err != nil {
 		return fmt.Errorf("issue the demo's tokens: %w", err)
 	}
@@ -145,6 +183,7 @@ func generateDemo(ctx context.Context, m *Main, l *ledger.Ledger, clock *demo.Cl
 	if err := os.WriteFile(filepath.Join(dir, demoTokensFile), append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("write the tokens: %w", err)
 	}
+	fmt.Fprintf(m.Stdout, "Sign-in tokens, one per role, are in %s.\n", filepath.Join(dir, demoTokensFile))
 	return nil
 }
 

@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
+
+	"github.com/concord-ledger/concord/api"
 	"github.com/concord-ledger/concord/eventstore/segment"
 )
 
@@ -39,6 +43,36 @@ func TestDemoNoServe(t *testing.T) {
 	head := storeHead(t, dir)
 	if head < 500 {
 		t.Fatalf("the store holds %d events", head)
+	}
+	// One working token per role, in tokens.json and the token store.
+	b, err := os.ReadFile(filepath.Join(dir, demoTokensFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tokens []demoToken
+	if err := json.Unmarshal(b, &tokens); err != nil {
+		t.Fatal(err)
+	}
+	ts, err := api.OpenTokens(filepath.Join(dir, api.TokensFile), api.TokensOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	roles := map[api.Role]bool{}
+	for _, tk := range tokens {
+		p, err := ts.Authenticate(context.Background(), tk.Token)
+		if err != nil || p.Role != tk.Role || p.PersonID != tk.PersonID {
+			t.Errorf("%s token: principal %+v, %v", tk.Role, p, err)
+		}
+		if tk.Role != api.RoleAdmin && tk.PersonID == uuid.Nil {
+			t.Errorf("%s token is bound to no one", tk.Role)
+		}
+		roles[tk.Role] = true
+	}
+	_ = ts.Close()
+	for _, r := range api.AllRoles {
+		if !roles[r] {
+			t.Errorf("no %s token", r)
+		}
 	}
 	code, out, errOut = run(t, "demo", "--no-serve", "--data", dir, "--schools", "2", "--years", "1")
 	if code != exitOK || !strings.Contains(out, "already holds") || storeHead(t, dir) != head {

@@ -98,7 +98,9 @@ type Summary struct {
 	From, To time.Time
 	// Sample names, for each role a person can act in (domain.RoleDirector,
 	// RoleStaff, RoleChair, RoleGovernor, RolePartnershipLead), one person
-	// of the first school who holds it at the end, for demo sign-in.
+	// who holds it at the end (of the first school where there is one), for
+	// demo sign-in. A role no one holds (a chair before the first
+	// elections) is absent.
 	Sample map[string]uuid.UUID
 }
 
@@ -330,6 +332,9 @@ func (g *gen) run() error {
 		}
 	}
 	g.finale()
+	if g.err == nil {
+		g.sample()
+	}
 	return g.err
 }
 
@@ -1504,7 +1509,6 @@ func (g *gen) finale() {
 	g.approve(l)
 	g.on("collect a loan")(g.part.CollectLoan(g.ctx, as(g.staffOf(b), domain.RoleStaff), partnership.CollectLoan{ResourceID: res.id, LoanID: l.id, CollectedAt: start}))
 	g.loans = slices.DeleteFunc(g.loans, func(x *loan) bool { return x == l })
-	g.sample()
 }
 
 // sample names, for demo sign-in, a person of the first school in each
@@ -1512,10 +1516,11 @@ func (g *gen) finale() {
 func (g *gen) sample() {
 	s := g.schools[0]
 	g.sum.Sample = map[string]uuid.UUID{domain.RoleDirector: s.director, domain.RolePartnershipLead: g.lead, domain.RoleGovernor: s.govs[0]}
-	for _, c := range s.chairs {
-		if c != uuid.Nil && c != s.director {
-			g.sum.Sample[domain.RoleChair] = c
-			break
+	for _, sc := range g.schools {
+		for _, c := range sc.chairs {
+			if c != uuid.Nil && c != sc.director && g.sum.Sample[domain.RoleChair] == uuid.Nil {
+				g.sum.Sample[domain.RoleChair] = c
+			}
 		}
 	}
 	for _, p := range s.staff {
