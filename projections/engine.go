@@ -289,6 +289,7 @@ func (e *Engine) feed(rec eventstore.RecordedEvent) {
 	var msg domain.Message
 	var decErr error
 	decoded := false
+	var snap, cp []string
 	for _, name := range e.order {
 		r := e.projs[name]
 		r.mu.Lock()
@@ -312,14 +313,20 @@ func (e *Engine) feed(rec eventstore.RecordedEvent) {
 		}
 		r.mu.Unlock()
 		if err == nil && rec.Position%e.opts.SnapshotEvery == 0 {
-			if serr := e.snapshot(r, name); serr != nil {
-				e.log.Warn("projection snapshot failed", "projection", name, "position", rec.Position, "err", serr)
-			}
+			snap = append(snap, name)
 		}
 		if err == nil && (int(rec.Position-r.lastCP) >= e.opts.CheckpointEvery) {
-			if cerr := e.checkpoint(r, name); cerr != nil {
-				e.log.Warn("projection checkpoint failed", "projection", name, "err", cerr)
-			}
+			cp = append(cp, name)
+		}
+	}
+	if len(snap) > 0 {
+		if err := e.snapshotMany(snap); err != nil {
+			e.log.Warn("projection snapshots failed", "position", rec.Position, "err", err)
+		}
+	}
+	if len(cp) > 0 {
+		if err := e.checkpointMany(cp); err != nil {
+			e.log.Warn("projection checkpoints failed", "position", rec.Position, "err", err)
 		}
 	}
 }
@@ -327,59 +334,122 @@ func (e *Engine) feed(rec eventstore.RecordedEvent) {
 func (e *Engine) snapshot(r *running, name string) error {
 	r.mu.RLock()
 	state, err := r.proj.MarshalState()
-	pos := r.pos
+	pos, version := r.pos, r.proj.Version()
 	r.mu.RUnlock()
 	if err != nil {
 		return err
 	}
-	return e.db.Update(func(tx *bolt.Tx) error {
-		b, err := tx.Bucket(bucketSnapshots).CreateBucketIfNotExists([]byte(name))
+	return e.db.Update(func(tx *bolt.Tx) error { return putSnapshot(tx, name, version, pos, state) })
+}
+
+func putSnapshot(tx *bolt.Tx, name string, version int, pos uint64, state []byte) error {
+	b, err := tx.Bucket(bucketSnapshots).CreateBucketIfNotExists([]byte(name))
+	if err != nil {
+		return err
+	}
+	if err := b.Put([]byte("version"), []byte(fmt.Sprint(version))); err != nil {
+		return err
+	}
+	return b.Put(posKey(pos), state)
+}
+
+// snapshotMany stores a snapshot of each named projection in one
+// transaction (one fsync for all of them).
+func (e *Engine) snapshotMany(names []string) error {
+	type snap struct {
+		name    string
+		version int
+		pos     uint64
+		state   []byte
+	}
+	var snaps []snap
+	for _, name := range names {
+		r := e.projs[name]
+		r.mu.RLock()
+		state, err := r.proj.MarshalState()
+		sn := snap{name, r.proj.Version(), r.pos, state}
+		r.mu.RUnlock()
 		if err != nil {
-			return err
+			return fmt.Errorf("snapshot %s: %w", name, err)
 		}
-		if err := b.Put([]byte("version"), []byte(fmt.Sprint(r.proj.Version()))); err != nil {
-			return err
+		snaps = append(snaps, sn)
+	}
+	return e.db.Update(func(tx *bolt.Tx) error {
+		for _, sn := range snaps {
+			if err := putSnapshot(tx, sn.name, sn.version, sn.pos, sn.state); err != nil {
+				return fmt.Errorf("snapshot %s: %w", sn.name, err)
+			}
 		}
-		return b.Put(posKey(pos), state)
+		return nil
 	})
 }
 
 func posKey(p uint64) []byte { return binary.BigEndian.AppendUint64(nil, p) }
 
 func (e *Engine) checkpointAll(force bool) error {
-	var errs []error
+	var due []string
 	for _, name := range e.order {
 		r := e.projs[name]
 		r.mu.RLock()
-		due := r.pos != r.lastCP && (force || time.Since(r.cpAt) >= e.opts.CheckpointInterval)
-		r.mu.RUnlock()
-		if due {
-			errs = append(errs, e.checkpoint(r, name))
+		if r.pos != r.lastCP && (force || time.Since(r.cpAt) >= e.opts.CheckpointInterval) {
+			due = append(due, name)
 		}
+		r.mu.RUnlock()
 	}
-	return errors.Join(errs...)
+	return e.checkpointMany(due)
 }
 
-// checkpoint durably records the projection's state and position together,
-// so a restart resumes exactly after the last event folded.
-func (e *Engine) checkpoint(r *running, name string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	state, err := r.proj.MarshalState()
-	if err != nil {
-		return fmt.Errorf("checkpoint %s: %w", name, err)
+// checkpointMany durably records the state and position of each named
+// projection together, all in one transaction, so a restart resumes
+// exactly after the last event each folded.
+func (e *Engine) checkpointMany(names []string) error {
+	if len(names) == 0 {
+		return nil
 	}
-	raw, err := json.Marshal(checkpoint{Version: r.proj.Version(), Position: r.pos, State: state})
-	if err != nil {
-		return fmt.Errorf("checkpoint %s: %w", name, err)
+	type cp struct {
+		r   *running
+		pos uint64
+		raw []byte
+	}
+	cps := make([]cp, 0, len(names))
+	for _, name := range names {
+		r := e.projs[name]
+		r.mu.RLock()
+		state, err := r.proj.MarshalState()
+		pos, version := r.pos, r.proj.Version()
+		r.mu.RUnlock()
+		if err != nil {
+			return fmt.Errorf("checkpoint %s: %w", name, err)
+		}
+		raw, err := json.Marshal(checkpoint{Version: version, Position: pos, State: state})
+		if err != nil {
+			return fmt.Errorf("checkpoint %s: %w", name, err)
+		}
+		cps = append(cps, cp{r, pos, raw})
 	}
 	if err := e.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketCheckpoints).Put([]byte(name), raw)
+		b := tx.Bucket(bucketCheckpoints)
+		for i, c := range cps {
+			if err := b.Put([]byte(names[i]), c.raw); err != nil {
+				return err
+			}
+		}
+		return nil
 	}); err != nil {
-		return fmt.Errorf("checkpoint %s: %w", name, err)
+		return fmt.Errorf("checkpoint projections: %w", err)
 	}
-	r.lastCP, r.cpAt = r.pos, time.Now()
+	now := time.Now()
+	for _, c := range cps {
+		c.r.mu.Lock()
+		c.r.lastCP, c.r.cpAt = c.pos, now
+		c.r.mu.Unlock()
+	}
 	return nil
+}
+
+// checkpoint records one projection's checkpoint.
+func (e *Engine) checkpoint(r *running, name string) error {
+	return e.checkpointMany([]string{name})
 }
 
 // Status returns every projection's progress.
@@ -459,6 +529,89 @@ func (e *Engine) AsOf(ctx context.Context, name string, pos uint64) (Projection,
 		return nil, err
 	}
 	return p, nil
+}
+
+// AsOfAll is AsOf for several projections at once: each starts from its
+// own nearest snapshot, and the events after the earliest of them are read
+// and decoded once for all. The result maps each name to its projection.
+func (e *Engine) AsOfAll(ctx context.Context, names []string, pos uint64) (map[string]Projection, error) {
+	head, err := e.store.Head(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if pos > head {
+		return nil, fmt.Errorf("%w: position %d, head %d", ErrFutureAsOf, pos, head)
+	}
+	out := make(map[string]Projection, len(names))
+	ps := make([]Projection, 0, len(names))
+	froms := make([]uint64, 0, len(names))
+	for _, name := range names {
+		r, ok := e.projs[name]
+		if !ok {
+			return nil, fmt.Errorf("%w: %s", ErrUnknownProjection, name)
+		}
+		p := r.factory()
+		from := uint64(1)
+		if snapPos, state, ok := e.nearestSnapshot(name, p.Version(), pos); ok {
+			if err := p.UnmarshalState(state); err == nil {
+				from = snapPos + 1
+			} else {
+				p = r.factory()
+			}
+		}
+		out[name] = p
+		ps = append(ps, p)
+		froms = append(froms, from)
+	}
+	if err := FoldAll(ctx, e.store, e.codec, ps, froms, pos); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// FoldAll folds events into several projections in one pass up to to
+// (inclusive): projection i receives the events from froms[i] on. Each
+// event is read and decoded once.
+func FoldAll(ctx context.Context, store eventstore.Store, codec *domain.Codec, ps []Projection, froms []uint64, to uint64) error {
+	if len(ps) != len(froms) {
+		return errors.New("projections: FoldAll needs one start per projection")
+	}
+	from := to + 1
+	for _, f := range froms {
+		from = min(from, f)
+	}
+	for from <= to {
+		limit := 4096
+		if to-from+1 < uint64(limit) {
+			limit = int(to - from + 1)
+		}
+		recs, err := store.ReadAll(ctx, from, limit)
+		if err != nil {
+			return fmt.Errorf("fold from %d: %w", from, err)
+		}
+		if len(recs) == 0 {
+			return nil
+		}
+		for _, rec := range recs {
+			if rec.Position > to {
+				return nil
+			}
+			m, err := codec.Decode(domainlog.ToDomain(rec))
+			if err != nil {
+				return fmt.Errorf("fold at position %d: %w", rec.Position, err)
+			}
+			for i, p := range ps {
+				if rec.Position < froms[i] {
+					continue
+				}
+				if err := p.Apply(m); err != nil {
+					return fmt.Errorf("fold %s at position %d (%s %s): %w", p.Name(), rec.Position, rec.Type, rec.ID, err)
+				}
+			}
+		}
+		from = recs[len(recs)-1].Position + 1
+	}
+	return nil
 }
 
 // AsOfTime is AsOf at the last position recorded at or before t.
@@ -585,6 +738,11 @@ func Fold(ctx context.Context, store eventstore.Store, codec *domain.Codec, p Pr
 // with their corrected data at their original place in the order;
 // retracted events are left out.
 func FoldCorrected(ctx context.Context, store eventstore.Store, codec *domain.Codec, p Projection, until time.Time) (uint64, error) {
+	return FoldCorrectedAll(ctx, store, codec, []Projection{p}, until)
+}
+
+// FoldCorrectedAll is FoldCorrected for several projections in one pass.
+func FoldCorrectedAll(ctx context.Context, store eventstore.Store, codec *domain.Codec, ps []Projection, until time.Time) (uint64, error) {
 	head, err := store.Head(ctx)
 	if err != nil {
 		return 0, err
@@ -623,7 +781,12 @@ func FoldCorrected(ctx context.Context, store eventstore.Store, codec *domain.Co
 		if !until.IsZero() && m.Effective().After(until) {
 			return nil
 		}
-		return p.Apply(m)
+		for _, p := range ps {
+			if err := p.Apply(m); err != nil {
+				return fmt.Errorf("%s: %w", p.Name(), err)
+			}
+		}
+		return nil
 	})
 	return head, err
 }
