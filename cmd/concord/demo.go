@@ -87,7 +87,7 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 	schools := fs.Int("schools", 4, "number of `schools` in the partnership")
 	years := fs.Int("years", 2, "academic `years` of history, ending with the current one")
 	seed := fs.Int64("seed", 1, "`seed` of the generator (the same seed gives the same history)")
-	volume := fs.Int("volume", 1, "multiplies each school-year's loans and CPD (`factor`; about 13 with --schools 50 --years 10 gives a million events)")
+	volume := fs.Int("volume", 1, "multiplies each school-year's loans and CPD (`factor`; 15 with --schools 50 --years 10 gives about a million events)")
 	addr := fs.String("addr", "127.0.0.1:8080", "`address` to serve on")
 	noServe := fs.Bool("no-serve", false, "generate (if needed) and exit without serving")
 	fresh := fs.Bool("fresh", false, "DELETE the data directory first and generate a new demo")
