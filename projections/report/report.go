@@ -140,6 +140,13 @@ const nextItems = 10
 // when the partnership was not formed at that moment, an error for a
 // malformed year, and the errors of views.Reader.View.
 func Build(ctx context.Context, r *views.Reader, pid uuid.UUID, year string, at views.AsOf) (*Report, error) {
+	if !at.Live() {
+		pinned, err := r.At(ctx, at, Views...)
+		if err != nil {
+			return nil, err
+		}
+		r = pinned
+	}
 	rep, positions, err := build(ctx, r, pid, year, at)
 	if err != nil {
 		return nil, err
@@ -152,7 +159,11 @@ func Build(ctx context.Context, r *views.Reader, pid uuid.UUID, year string, at 
 			hi = max(hi, p)
 		}
 		if !same && hi > 0 {
-			rep, _, err = build(ctx, r, pid, year, views.AsOf{Position: hi})
+			pinned, err := r.At(ctx, views.AsOf{Position: hi}, Views...)
+			if err != nil {
+				return nil, err
+			}
+			rep, _, err = build(ctx, pinned, pid, year, views.AsOf{Position: hi})
 			if err != nil {
 				return nil, err
 			}
@@ -161,6 +172,11 @@ func Build(ctx context.Context, r *views.Reader, pid uuid.UUID, year string, at 
 	}
 	return rep, nil
 }
+
+// Views are the views a report reads; a past reading folds them together
+// in one pass (views.Reader.At).
+var Views = []string{views.PeopleView, "partnerships", "resources", "loans", "secondments", "cpd", "reviews",
+	"costs", "commitments", "progress", views.ProposalsView, "celebrations", "timeline"}
 
 func build(ctx context.Context, r *views.Reader, pid uuid.UUID, year string, at views.AsOf) (*Report, []uint64, error) {
 	var positions []uint64
