@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -21,22 +22,25 @@ type Metrics struct {
 	// Registry holds every collector below, the Go runtime's and process's
 	// collectors, and every collector other files add to extraCollectors.
 	Registry *prometheus.Registry
+	// Store observes appends (see InstrumentStore).
+	Store *StoreMetrics
 
-	requests       *prometheus.HistogramVec
+	requests *prometheus.HistogramVec
+}
+
+// StoreMetrics observe the appends of an instrumented store. They are kept
+// apart from Metrics because a ledger is opened (and its store wrapped)
+// before the server that publishes them is built; one StoreMetrics may be
+// published by several registries.
+type StoreMetrics struct {
 	appendSeconds  *prometheus.HistogramVec
 	appendBatch    prometheus.Histogram
 	eventsAppended *prometheus.CounterVec
 }
 
-// NewMetrics returns the metrics with every collector registered.
-func NewMetrics() *Metrics {
-	m := &Metrics{
-		Registry: prometheus.NewRegistry(),
-		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Namespace: "concord", Subsystem: "http", Name: "request_duration_seconds",
-			Help:    "Time to answer an HTTP request, by route pattern, method and status class.",
-			Buckets: []float64{.0005, .001, .0025, .005, .01, .02, .05, .1, .25, .5, 1, 2.5, 5},
-		}, []string{"route", "method", "status"}),
+// NewStoreMetrics returns unregistered append metrics.
+func NewStoreMetrics() *StoreMetrics {
+	return &StoreMetrics{
 		appendSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: "concord", Subsystem: "store", Name: "append_duration_seconds",
 			Help:    "Time for the event store to acknowledge an append (durable), by outcome.",
@@ -52,7 +56,25 @@ func NewMetrics() *Metrics {
 			Help: "Events appended through the command handler, by event type.",
 		}, []string{"type"}),
 	}
-	m.Registry.MustRegister(m.requests, m.appendSeconds, m.appendBatch, m.eventsAppended,
+}
+
+// NewMetrics returns the metrics with every collector registered and
+// append metrics of their own.
+func NewMetrics() *Metrics { return NewMetricsWith(NewStoreMetrics()) }
+
+// NewMetricsWith returns the metrics publishing sm as their append
+// metrics (sm may already be published elsewhere).
+func NewMetricsWith(sm *StoreMetrics) *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		Store:    sm,
+		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: "concord", Subsystem: "http", Name: "request_duration_seconds",
+			Help:    "Time to answer an HTTP request, by route pattern, method and status class.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .02, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"route", "method", "status"}),
+	}
+	m.Registry.MustRegister(m.requests, sm.appendSeconds, sm.appendBatch, sm.eventsAppended,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, c := range extraCollectors {
 		m.Registry.MustRegister(c)
@@ -65,6 +87,33 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
 }
 
+// RequestLog logs every request as one structured line (method, path,
+// route pattern, status, bytes, duration, request id) at Info, or at
+// Error for a 5xx.
+func RequestLog(logger *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+			next.ServeHTTP(sw, r)
+			level := slog.LevelInfo
+			if sw.status >= 500 {
+				level = slog.LevelError
+			}
+			route := routePattern(r)
+			logger.LogAttrs(r.Context(), level, "request",
+				slog.String("request_id", RequestID(r.Context())),
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.Path),
+				slog.String("route", route),
+				slog.Int("status", sw.status),
+				slog.Int64("bytes", sw.bytes),
+				slog.Duration("duration", time.Since(start)),
+				slog.String("remote", r.RemoteAddr))
+		})
+	}
+}
+
 // Middleware observes every request's duration under its route pattern
 // (so that /v1/communities/{id} is one series, not one per id).
 func (m *Metrics) Middleware(next http.Handler) http.Handler {
@@ -72,12 +121,29 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r)
-		pattern := "unmatched"
-		if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
-			pattern = rc.RoutePattern()
+		pattern := routePattern(r)
+		if pattern == "" {
+			pattern = "unmatched"
 		}
 		m.requests.WithLabelValues(pattern, r.Method, strconv.Itoa(sw.status/100)+"xx").Observe(time.Since(start).Seconds())
 	})
+}
+
+// routePattern is the route pattern r was (or would have been) routed to,
+// "" when none matches. A middleware that answered before routing (an
+// idempotent replay) leaves the pattern unset, so it is looked up.
+func routePattern(r *http.Request) string {
+	rc := chi.RouteContext(r.Context())
+	if rc == nil {
+		return ""
+	}
+	if p := rc.RoutePattern(); p != "" {
+		return p
+	}
+	if rc.Routes != nil {
+		return rc.Routes.Find(chi.NewRouteContext(), r.Method, r.URL.Path)
+	}
+	return ""
 }
 
 // statusWriter records the status a handler wrote, passing everything on
@@ -86,6 +152,7 @@ type statusWriter struct {
 	http.ResponseWriter
 	status      int
 	wroteHeader bool
+	bytes       int64
 }
 
 func (s *statusWriter) WriteHeader(status int) {
@@ -97,7 +164,9 @@ func (s *statusWriter) WriteHeader(status int) {
 
 func (s *statusWriter) Write(p []byte) (int, error) {
 	s.wroteHeader = true
-	return s.ResponseWriter.Write(p)
+	n, err := s.ResponseWriter.Write(p)
+	s.bytes += int64(n)
+	return n, err
 }
 
 func (s *statusWriter) Flush() {
@@ -113,12 +182,17 @@ func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 // events per append and events appended by type. Pass it as
 // ledger.Config.WrapStore (func(s) { return InstrumentStore(s, m) }).
 func InstrumentStore(s eventstore.Store, m *Metrics) eventstore.Store {
-	return &instrumentedStore{Store: s, m: m}
+	return m.Store.Instrument(s)
+}
+
+// Instrument returns s observed by sm.
+func (sm *StoreMetrics) Instrument(s eventstore.Store) eventstore.Store {
+	return &instrumentedStore{Store: s, m: sm}
 }
 
 type instrumentedStore struct {
 	eventstore.Store
-	m *Metrics
+	m *StoreMetrics
 }
 
 // Unwrap returns the store underneath.

@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/concord-ledger/concord/api"
+	"github.com/concord-ledger/concord/api/ledger"
+	"github.com/concord-ledger/concord/api/web"
+)
+
+// Shutdown timing: requests get drainTimeout to finish once the server
+// stops accepting; after streamGrace the requests still open (live-feed
+// streams) have their context cancelled so that they end.
+const (
+	drainTimeout = 15 * time.Second
+	streamGrace  = 2 * time.Second
+)
+
+// storeMetrics observe every append of the ledgers this process opens
+// through withStoreMetrics; each served registry publishes them.
+var storeMetrics = api.NewStoreMetrics()
+
+// withStoreMetrics returns cfg with its command handler's store observed
+// by storeMetrics (append latency, batch size, events by type).
+func withStoreMetrics(cfg ledger.Config) ledger.Config {
+	cfg.WrapStore = storeMetrics.Instrument
+	return cfg
+}
+
+func init() {
+	register(command{
+		name:    "serve",
+		summary: "serve the HTTP API, the web pages and /metrics over a data directory",
+		run:     runServe,
+	})
+	demoServe = serveLedger
+}
+
+// envOr returns the flag's value when it was given, else the environment
+// variable's, else def.
+func envOr(m *Main, flagValue, env, def string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	if v := m.Getenv(env); v != "" {
+		return v
+	}
+	return def
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, Usagef("log level %q: use debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+type loggerKey struct{}
+
+// serveLogger is the JSON logger of a served ledger: the one runServe put
+// on ctx, else one at $CONCORD_LOG_LEVEL (default info) on m.Stderr.
+func serveLogger(ctx context.Context, m *Main) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
+		return l
+	}
+	level, err := parseLevel(envOr(m, "", "CONCORD_LOG_LEVEL", "info"))
+	if err != nil {
+		level = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+func runServe(ctx context.Context, m *Main, args []string) error {
+	fs := m.FlagSet("serve", "[--data DIR] [--addr HOST:PORT] [--kurrentdb URL] [--log-level LEVEL]")
+	data := fs.String("data", "", "data `directory` of the ledger (default $CONCORD_DATA; required)")
+	addr := fs.String("addr", "", "`address` to listen on (default $CONCORD_ADDR, else 127.0.0.1:8080)")
+	kurrent := fs.String("kurrentdb", "", "KurrentDB `URL` to keep events in instead of the data directory (default $CONCORD_KURRENTDB_URL)")
+	levelFlag := fs.String("log-level", "", "`level` of the JSON logs on stderr: debug, info, warn, error (default $CONCORD_LOG_LEVEL, else info)")
+	if err := Parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return Usagef("unexpected arguments: %v", fs.Args())
+	}
+	dir := envOr(m, *data, "CONCORD_DATA", "")
+	if dir == "" {
+		return Usagef("--data (or CONCORD_DATA) is required")
+	}
+	level, err := parseLevel(envOr(m, *levelFlag, "CONCORD_LOG_LEVEL", "info"))
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewJSONHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx = context.WithValue(ctx, loggerKey{}, logger)
+
+	l, err := ledger.Open(ctx, withStoreMetrics(ledger.Config{DataDir: dir, KurrentDBURL: envOr(m, *kurrent, "CONCORD_KURRENTDB_URL", ""), Logger: logger}))
+	if err != nil {
+		return err
+	}
+	err = serveLedger(ctx, m, l, envOr(m, *addr, "CONCORD_ADDR", "127.0.0.1:8080"), func(url string) {
+		fmt.Fprintf(m.Stdout, "Concord is serving %s at %s\n", dir, url)
+	})
+	if cerr := l.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("close the ledger: %w", cerr)
+	}
+	if err == nil {
+		logger.Info("stopped")
+	}
+	return err
+}
+
+// serveLedger serves l — the API, the web pages and /metrics — on addr,
+// following the log into the projections in the background, and calls
+// ready with the server's URL once it listens. When ctx ends it shuts down
+// gracefully: it stops accepting, lets requests drain (streams are ended
+// after a short grace), stops the projections and closes the token store.
+// Closing l is left to the caller, who opened it.
+func serveLedger(ctx context.Context, m *Main, l *ledger.Ledger, addr string, ready func(url string)) error {
+	logger := serveLogger(ctx, m)
+	tokensPath := ""
+	if l.DataDir != "" {
+		tokensPath = filepath.Join(l.DataDir, api.TokensFile)
+	}
+	tokens, err := api.OpenTokens(tokensPath, api.TokensOptions{})
+	if err != nil {
+		return err
+	}
+	defer tokens.Close()
+
+	metrics := api.NewMetricsWith(storeMetrics)
+	if err := metrics.WatchLedger(l); err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	idem := api.NewIdempotency(tokens, tokens, api.IdempotencyOptions{Logger: logger})
+	var srv *api.Server
+	srv = api.New(l, api.Options{
+		Auth:       tokens,
+		Logger:     logger,
+		Middleware: []func(http.Handler) http.Handler{api.RequestLog(logger), metrics.Middleware, idem.Middleware},
+		Mount: func(r chi.Router) {
+			r.Method(http.MethodGet, "/metrics", metrics.Handler())
+			web.MountFunc(r, func() *api.Server { return srv })
+		},
+	})
+
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	// Requests' contexts descend from base, cancelled streamGrace into the
+	// shutdown so that live-feed streams end instead of holding it up.
+	base, cancelBase := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelBase()
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		BaseContext:       func(net.Listener) context.Context { return base },
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+
+	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRun()
+	var wg sync.WaitGroup
+	runErr := make(chan error, 1)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := l.Run(runCtx); err != nil {
+			logger.Error("projections stopped", "err", err)
+			runErr <- err
+		}
+	}()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- hs.Serve(ln) }()
+
+	url := "http://" + ln.Addr().String()
+	if host, port, err := net.SplitHostPort(ln.Addr().String()); err == nil && (host == "::" || host == "0.0.0.0") {
+		url = "http://" + net.JoinHostPort("localhost", port)
+	}
+	logger.Info("serving", "url", url, "data", l.DataDir, "backend", l.Backend)
+	if ready != nil {
+		ready(url)
+	}
+
+	var failure error
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down", "drain_timeout", drainTimeout.String())
+	case err := <-serveErr:
+		failure = fmt.Errorf("serve: %w", err)
+	case err := <-runErr:
+		failure = fmt.Errorf("projections: %w", err)
+	}
+
+	grace := time.AfterFunc(streamGrace, cancelBase)
+	drainCtx, cancelDrain := context.WithTimeout(context.Background(), drainTimeout)
+	if err := hs.Shutdown(drainCtx); err != nil {
+		logger.Warn("requests still running at the drain timeout were cut", "err", err)
+		_ = hs.Close()
+	}
+	cancelDrain()
+	grace.Stop()
+	stopRun()
+	wg.Wait()
+	if failure != nil && !errors.Is(failure, http.ErrServerClosed) {
+		return failure
+	}
+	return nil
+}
