@@ -116,7 +116,7 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 
 	clock := demo.NewClock(time.Now)
 	logger := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	l, err := ledger.Open(ctx, ledger.Config{DataDir: dir, Now: clock.Now, Logger: logger})
+	l, err := ledger.Open(ctx, withStoreMetrics(ledger.Config{DataDir: dir, Now: clock.Now, Logger: logger}))
 	if err != nil {
 		return err
 	}
