@@ -248,6 +248,14 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// A caller whose token is for one school reads that school's events
+	// (those the audit view links to it) and no other's.
+	if p := caller(r); !isAdmin(p) && p.SchoolID != uuid.Nil {
+		if err := s.scopeSchool(r, q.School); err != nil {
+			return err
+		}
+		q.School = p.SchoolID
+	}
 	var evs []eventstore.RecordedEvent
 	if q.School != uuid.Nil || q.Community != uuid.Nil || q.Person != uuid.Nil || q.Type != "" {
 		evs, err = s.eventsByAudit(r.Context(), q)

@@ -72,7 +72,7 @@ func TestEventsListsTheWholeLogInPages(t *testing.T) {
 			t.Fatal("pagination does not end")
 		}
 		var p EventPage
-		resp := w.getJSON(path, "staff", &p)
+		resp := w.getJSON(path, "auditor", &p)
 		if len(p.Events) > 2 {
 			t.Fatalf("%d events in a page of 2", len(p.Events))
 		}
@@ -163,4 +163,22 @@ func TestEventsFarFutureFromThroughAudit(t *testing.T) {
 	if len(p.Events) != 0 {
 		t.Fatalf("%d events recorded after 2999", len(p.Events))
 	}
+}
+
+func TestEventsOfASchoolScopedToken(t *testing.T) {
+	w := newFeedWorld(t, "")
+	w.catchUp()
+	head, _ := w.L.Store.Head(context.Background())
+	var mine EventPage
+	w.getJSON("/v1/events", "staff", &mine)
+	if uint64(len(mine.Events)) != head {
+		t.Fatalf("own school: %d events, want all %d (each touches the school)", len(mine.Events), head)
+	}
+	var other EventPage
+	w.getJSON("/v1/events", "other-director", &other)
+	if len(other.Events) != 0 {
+		t.Fatalf("a token for another school read %d events", len(other.Events))
+	}
+	resp, body := w.do(http.MethodGet, "/v1/events?school="+w.School.String(), "other-director", "")
+	wantProblem(t, resp, body, http.StatusForbidden)
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -104,6 +106,13 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
 		from = head + 1
 	}
 	typ, stream := r.URL.Query().Get("type"), r.URL.Query().Get("stream")
+	// A caller whose token is for one school is sent the events that name
+	// it (in their stream or data): every event of its own aggregates, and
+	// those of others (a loan between schools) that involve it.
+	var school []byte
+	if p := caller(r); !isAdmin(p) && p.SchoolID != uuid.Nil {
+		school = []byte(p.SchoolID.String())
+	}
 
 	stop, ok := s.feeds().add()
 	if !ok {
@@ -161,7 +170,8 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
 				}
 				return nil
 			}
-			if (typ == "" || e.Type == typ) && (stream == "" || e.StreamID == stream) {
+			if (typ == "" || e.Type == typ) && (stream == "" || e.StreamID == stream) &&
+				(school == nil || strings.Contains(e.StreamID, string(school)) || bytes.Contains(e.Data, school)) {
 				data, err := json.Marshal(ledgerEvent(s.L.Codec, e))
 				if err != nil {
 					return nil

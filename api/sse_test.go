@@ -33,12 +33,17 @@ type sseClient struct {
 
 func (w *feedWorld) openFeed(query, lastID string) *sseClient {
 	w.t.Helper()
+	return w.openFeedAs("governor", query, lastID)
+}
+
+func (w *feedWorld) openFeedAs(token, query, lastID string) *sseClient {
+	w.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, w.HTTP.URL+"/v1/events/stream"+query, nil)
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer governor")
+	req.Header.Set("Authorization", "Bearer "+token)
 	if lastID != "" {
 		req.Header.Set("Last-Event-ID", lastID)
 	}
@@ -186,6 +191,25 @@ func TestLiveFeedHeartbeatsAndShutdown(t *testing.T) {
 	wantProblem(t, resp, body, http.StatusServiceUnavailable)
 	resp, body = w.do(http.MethodGet, "/v1/events/stream?from=x", "admin", "")
 	wantProblem(t, resp, body, http.StatusBadRequest)
+}
+
+func TestLiveFeedOfASchoolScopedToken(t *testing.T) {
+	w := newFeedWorld(t, "")
+	w.Auth["governor"] = Principal{Role: RoleGovernor, SchoolID: w.School}
+	other := w.openFeedAs("other-director", "?from=1", "")
+	mine := w.openFeedAs("governor", "?from=1", "")
+	head, _ := w.L.Store.Head(context.Background())
+	for p := uint64(1); p <= head; p++ {
+		if ev := mine.next(); ev.ID != p {
+			t.Fatalf("own school's feed: id %d, want %d", ev.ID, p)
+		}
+	}
+	// A new school's event is not sent to the other school's token; the
+	// first it sees is one naming its own school.
+	w.must(w.L.Governance.RegisterSchool(context.Background(), w.meta, governance.RegisterSchool{SchoolID: w.Auth["other-director"].SchoolID, Name: "Hill School"}))
+	if ev := other.next(); ev.Event != "SchoolRegistered" || ev.Data.Stream != governance.SchoolStream(w.Auth["other-director"].SchoolID) {
+		t.Fatalf("other school's feed sent %d %s in %s", ev.ID, ev.Event, ev.Data.Stream)
+	}
 }
 
 func containsString(xs []string, s string) bool {
