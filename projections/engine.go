@@ -76,9 +76,15 @@ type Options struct {
 	// CheckpointInterval writes a checkpoint at least this often while
 	// events arrive (default 1s).
 	CheckpointInterval time.Duration
-	// SnapshotEvery keeps a snapshot of each projection every this many
-	// positions for "as of" queries (default 10000).
+	// SnapshotEvery keeps a snapshot of each projection at most every this
+	// many positions for "as of" queries (default 1000). A projection with
+	// a large state is snapshotted less often: at least its state's size
+	// divided by SnapshotBytesPerEvent positions apart, so snapshots take
+	// space in proportion to the log, not to its square.
 	SnapshotEvery uint64
+	// SnapshotBytesPerEvent bounds the snapshot bytes kept per event per
+	// projection (default 256); it also spaces checkpoints of large states.
+	SnapshotBytesPerEvent int
 	Logger        *slog.Logger
 }
 
@@ -103,6 +109,10 @@ type running struct {
 	pos     uint64
 	lastCP  uint64
 	cpAt    time.Time
+	// cpSize is the size of the last checkpointed state; nextSnap the
+	// position from which the next snapshot is due.
+	cpSize   int
+	nextSnap uint64
 	failure *Failure
 }
 
@@ -128,7 +138,10 @@ func Open(store eventstore.Store, codec *domain.Codec, path string, opts Options
 		opts.CheckpointInterval = time.Second
 	}
 	if opts.SnapshotEvery == 0 {
-		opts.SnapshotEvery = 10000
+		opts.SnapshotEvery = 1000
+	}
+	if opts.SnapshotBytesPerEvent <= 0 {
+		opts.SnapshotBytesPerEvent = 256
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -182,7 +195,7 @@ func (e *Engine) restore(r *running) error {
 			r.proj = r.factory()
 			return nil
 		}
-		r.pos, r.lastCP = cp.Position, cp.Position
+		r.pos, r.lastCP, r.cpSize = cp.Position, cp.Position, len(cp.State)
 		return nil
 	})
 }
@@ -312,7 +325,7 @@ func (e *Engine) feed(rec eventstore.RecordedEvent) {
 			r.pos = rec.Position
 		}
 		r.mu.Unlock()
-		if err == nil && rec.Position%e.opts.SnapshotEvery == 0 {
+		if err == nil && rec.Position >= r.nextSnap && rec.Position%e.opts.SnapshotEvery == 0 {
 			snap = append(snap, name)
 		}
 		if err == nil && (int(rec.Position-r.lastCP) >= e.opts.CheckpointEvery) {
@@ -331,15 +344,15 @@ func (e *Engine) feed(rec eventstore.RecordedEvent) {
 	}
 }
 
-func (e *Engine) snapshot(r *running, name string) error {
+func (e *Engine) snapshot(r *running, name string) (int, error) {
 	r.mu.RLock()
 	state, err := r.proj.MarshalState()
 	pos, version := r.pos, r.proj.Version()
 	r.mu.RUnlock()
 	if err != nil {
-		return err
+		return 0, err
 	}
-	return e.db.Update(func(tx *bolt.Tx) error { return putSnapshot(tx, name, version, pos, state) })
+	return len(state), e.db.Update(func(tx *bolt.Tx) error { return putSnapshot(tx, name, version, pos, state) })
 }
 
 func putSnapshot(tx *bolt.Tx, name string, version int, pos uint64, state []byte) error {
@@ -374,14 +387,29 @@ func (e *Engine) snapshotMany(names []string) error {
 		}
 		snaps = append(snaps, sn)
 	}
-	return e.db.Update(func(tx *bolt.Tx) error {
+	if err := e.db.Update(func(tx *bolt.Tx) error {
 		for _, sn := range snaps {
 			if err := putSnapshot(tx, sn.name, sn.version, sn.pos, sn.state); err != nil {
 				return fmt.Errorf("snapshot %s: %w", sn.name, err)
 			}
 		}
 		return nil
-	})
+	}); err != nil {
+		return err
+	}
+	for _, sn := range snaps {
+		r := e.projs[sn.name]
+		r.mu.Lock()
+		r.nextSnap = sn.pos + e.spacing(len(sn.state))
+		r.mu.Unlock()
+	}
+	return nil
+}
+
+// spacing is how many positions apart snapshots of a state of size bytes
+// are kept.
+func (e *Engine) spacing(size int) uint64 {
+	return max(e.opts.SnapshotEvery, uint64(size/e.opts.SnapshotBytesPerEvent))
 }
 
 func posKey(p uint64) []byte { return binary.BigEndian.AppendUint64(nil, p) }
@@ -391,7 +419,10 @@ func (e *Engine) checkpointAll(force bool) error {
 	for _, name := range e.order {
 		r := e.projs[name]
 		r.mu.RLock()
-		if r.pos != r.lastCP && (force || time.Since(r.cpAt) >= e.opts.CheckpointInterval) {
+		// A large state is checkpointed on the interval only once enough
+		// events have passed to be worth marshalling it again.
+		enough := r.pos-r.lastCP >= uint64(r.cpSize/(16*e.opts.SnapshotBytesPerEvent))
+		if r.pos != r.lastCP && (force || time.Since(r.cpAt) >= e.opts.CheckpointInterval && enough) {
 			due = append(due, name)
 		}
 		r.mu.RUnlock()
@@ -407,9 +438,10 @@ func (e *Engine) checkpointMany(names []string) error {
 		return nil
 	}
 	type cp struct {
-		r   *running
-		pos uint64
-		raw []byte
+		r    *running
+		pos  uint64
+		raw  []byte
+		size int
 	}
 	cps := make([]cp, 0, len(names))
 	for _, name := range names {
@@ -425,7 +457,7 @@ func (e *Engine) checkpointMany(names []string) error {
 		if err != nil {
 			return fmt.Errorf("checkpoint %s: %w", name, err)
 		}
-		cps = append(cps, cp{r, pos, raw})
+		cps = append(cps, cp{r, pos, raw, len(state)})
 	}
 	if err := e.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketCheckpoints)
@@ -441,7 +473,7 @@ func (e *Engine) checkpointMany(names []string) error {
 	now := time.Now()
 	for _, c := range cps {
 		c.r.mu.Lock()
-		c.r.lastCP, c.r.cpAt = c.pos, now
+		c.r.lastCP, c.r.cpAt, c.r.cpSize = c.pos, now, c.size
 		c.r.mu.Unlock()
 	}
 	return nil
@@ -674,8 +706,10 @@ func (e *Engine) Rebuild(ctx context.Context, name string, progress func(done, t
 	fresh := &running{factory: r.factory, proj: r.factory(), cpAt: time.Now()}
 	err = Fold(ctx, e.store, e.codec, fresh.proj, 1, head, func(m domain.Message) {
 		fresh.pos = m.Position
-		if m.Position%e.opts.SnapshotEvery == 0 {
-			e.snapshot(fresh, name)
+		if m.Position >= fresh.nextSnap && m.Position%e.opts.SnapshotEvery == 0 {
+			if size, err := e.snapshot(fresh, name); err == nil {
+				fresh.nextSnap = m.Position + e.spacing(size)
+			}
 		}
 		if progress != nil && (m.Position%4096 == 0 || m.Position == head) {
 			progress(m.Position, head)

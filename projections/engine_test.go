@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/concord-ledger/concord/domain"
 	"github.com/concord-ledger/concord/eventstore"
@@ -292,5 +293,55 @@ func TestAsOfAllEqualsEachFromZero(t *testing.T) {
 	}
 	if _, err := e.AsOfAll(ctx, []string{"tally", "nope"}, 3); err == nil {
 		t.Fatal("AsOfAll with an unknown name succeeded")
+	}
+}
+
+// TestSnapshotSpacingGrowsWithState: a growing state is snapshotted ever
+// more rarely (space in proportion to the log), and as-of answers stay
+// exact.
+func TestSnapshotSpacingGrowsWithState(t *testing.T) {
+	ctx := context.Background()
+	s := memory.New(memory.Options{})
+	codec := &domain.Codec{}
+	e, err := Open(s, codec, filepath.Join(t.TempDir(), "p.db"), Options{SnapshotEvery: 1, SnapshotBytesPerEvent: 1}, newCounter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	const n = 300
+	for i := 0; i < n; i++ {
+		appendHappened(t, s, codec, fmt.Sprintf("stream-%03d", i), happened{Key: "k", N: 1})
+	}
+	if err := e.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	snaps := 0
+	e.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketSnapshots).Bucket([]byte("counter")).ForEach(func(k, _ []byte) error {
+			if len(k) == 8 {
+				snaps++
+			}
+			return nil
+		})
+	})
+	// The state grows by ~20 bytes an event, so with one byte per event
+	// snapshots are ~20× further apart each time: a handful, not 300.
+	if snaps == 0 || snaps > 12 {
+		t.Fatalf("%d snapshots of a growing state over %d events, want a few", snaps, n)
+	}
+	for _, pos := range []uint64{1, 77, 150, 299, n} {
+		p, err := e.AsOf(ctx, "counter", pos)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := newCounter()
+		if err := Fold(ctx, s, codec, want, 1, pos, nil); err != nil {
+			t.Fatal(err)
+		}
+		gb, _ := p.MarshalState()
+		wb, _ := want.MarshalState()
+		if !bytes.Equal(gb, wb) {
+			t.Fatalf("as of %d: %s, want %s", pos, gb, wb)
+		}
 	}
 }
