@@ -89,8 +89,8 @@ func readAs[V projections.Projection](s *Server, w http.ResponseWriter, r *http.
 	}
 	pos, err := read()
 	if a.Live() && pos < head {
-		if cerr := s.L.CatchUp(ctx); cerr != nil {
-			return cerr
+		if serr := s.syncViews(ctx, head, name, views.PeopleView); serr != nil {
+			return serr
 		}
 		pos, err = read()
 	}
@@ -221,7 +221,11 @@ func (s *Server) lookup(ctx context.Context, what string, id uuid.UUID, find fun
 		return uuid.Nil, err
 	}
 	if !ok {
-		if err := s.L.CatchUp(ctx); err != nil {
+		head, err := s.L.Store.Head(ctx)
+		if err != nil {
+			return uuid.Nil, fmt.Errorf("read the ledger's head: %w", err)
+		}
+		if err := s.syncViews(ctx, head); err != nil {
 			return uuid.Nil, err
 		}
 		if got, ok, err = find(); err != nil {
@@ -232,6 +236,66 @@ func (s *Server) lookup(ctx context.Context, what string, id uuid.UUID, find fun
 		return uuid.Nil, notFound("there is no %s %s", what, id)
 	}
 	return got, nil
+}
+
+// syncWait bounds how long a read waits for the projections to reach the
+// head it saw when it started.
+const syncWait = 250 * time.Millisecond
+
+// syncViews makes the views named (every view when none is named) reflect
+// the ledger up to head: it waits while the projections that follow the
+// log (Ledger.Run) make progress, and catches them up itself when they
+// stall or no one runs them (tests, the command line), so that a read
+// reflects every command acknowledged before it started. Catching up
+// writes checkpoints, so it is the fallback, not the rule.
+func (s *Server) syncViews(ctx context.Context, head uint64, names ...string) error {
+	lowest := func() (uint64, error) {
+		low := ^uint64(0)
+		if len(names) == 0 {
+			for _, st := range s.L.Engine.Status(ctx) {
+				if st.Failure == nil {
+					low = min(low, st.Position)
+				}
+			}
+			return low, nil
+		}
+		for _, n := range names {
+			pos, err := s.L.Engine.View(n, func(projections.Projection) error { return nil })
+			if err != nil {
+				return 0, err
+			}
+			low = min(low, pos)
+		}
+		return low, nil
+	}
+	pos, err := lowest()
+	if err != nil || pos >= head {
+		return err
+	}
+	deadline := time.Now().Add(syncWait)
+	wait, stalls := 2*time.Millisecond, 0
+	for {
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		next, err := lowest()
+		if err != nil || next >= head {
+			return err
+		}
+		if next == pos {
+			stalls++
+		} else {
+			stalls = 0
+		}
+		if stalls >= 2 || time.Now().After(deadline) {
+			return s.L.CatchUp(ctx)
+		}
+		pos, wait = next, min(2*wait, 16*time.Millisecond)
+	}
 }
 
 // electionCommunity returns the ISLC an election belongs to.

@@ -487,3 +487,30 @@ func walkSchoolYear(t *testing.T, w *routesWorld) schoolYear {
 	w.ok(y.tS1, "/v1/loans/"+y.loan.String()+"/approve", nil)
 	return y
 }
+
+// TestReadsReflectAcknowledgedCommands: with the projections following the
+// log in the background (as serve runs them), a read made after a command
+// was acknowledged reflects it.
+func TestReadsReflectAcknowledgedCommands(t *testing.T) {
+	w := newRoutesWorld(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.l.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}()
+	for i := range 20 {
+		id := uuid.New()
+		w.ok("admin", "/v1/schools", map[string]any{"school_id": id, "name": fmt.Sprintf("School %02d", i)})
+		var sc struct {
+			Name string `json:"name"`
+		}
+		rd, _ := w.get("admin", "/v1/schools/"+id.String(), &sc)
+		if want := fmt.Sprintf("School %02d", i); sc.Name != want || rd.Position != w.head() {
+			t.Fatalf("read after the command: %q at %d, want %q at %d", sc.Name, rd.Position, want, w.head())
+		}
+	}
+}

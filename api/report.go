@@ -67,7 +67,11 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	if a.Live() {
 		// Reflect every command acknowledged before this request.
-		if err := s.L.CatchUp(ctx); err != nil {
+		head, err := s.L.Store.Head(ctx)
+		if err != nil {
+			return fmt.Errorf("read the ledger's head: %w", err)
+		}
+		if err := s.syncViews(ctx, head); err != nil {
 			return err
 		}
 	}
