@@ -1,0 +1,225 @@
+package web_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// findChromium returns the path of a Chromium or Chrome binary, or skips
+// the test (fails it when CONCORD_REQUIRE_BROWSER=1, as in CI).
+func findChromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CONCORD_REQUIRE_BROWSER") == "1" {
+		t.Fatal("chromium is required (CONCORD_REQUIRE_BROWSER=1) but none was found on PATH: install it with apt-get install -y chromium")
+	}
+	t.Skip("chromium is missing, so the browser tests are skipped: install it with `apt-get install -y chromium` (or set CONCORD_REQUIRE_BROWSER=1 to make this a failure)")
+	return ""
+}
+
+// TestInABrowser drives the pages in headless Chromium: it signs in as each
+// role, walks the pages, submits every form (and a rejected one), checks
+// that governors and auditors see no forms, and saves screenshots of the
+// main pages to $CONCORD_SCREENSHOTS when set.
+func TestInABrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	exe := findChromium(t)
+	f := newFixture(t)
+	shots := os.Getenv("CONCORD_SCREENSHOTS")
+	if shots != "" {
+		if err := os.MkdirAll(shots, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.WindowSize(1280, 900), chromedp.Flag("headless", "new"))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	bctx, cancelBrowser := chromedp.NewContext(actx)
+	defer cancelBrowser()
+	base := f.srv.URL
+	// The first call starts the browser and must not carry a timeout.
+	if err := chromedp.Do(bctx, chromedp.Navigate(base+"/signin")); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(bctx, 100*time.Second)
+	defer cancel()
+
+	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	textOf := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return s
+	}
+	mainText := func(path string) string {
+		t.Helper()
+		run("open "+path, chromedp.Navigate(base+path))
+		return textOf("main")
+	}
+	postForms := func() int {
+		t.Helper()
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('form[method="post"]').length`))
+		if err != nil {
+			t.Fatalf("count forms: %v", err)
+		}
+		return n
+	}
+	shoot := func(name string) {
+		t.Helper()
+		if shots == "" {
+			return
+		}
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	signIn := func(token string) {
+		t.Helper()
+		run("sign in "+token, chromedp.Navigate(base+"/signin"), chromedp.WaitVisible(chromedp.CSS("#token")),
+			chromedp.SendKeys(chromedp.CSS("#token"), token), chromedp.Submit(chromedp.CSS("#token")),
+			chromedp.WaitVisible(chromedp.CSS("header .who button")))
+	}
+	signOut := func() {
+		t.Helper()
+		run("sign out", chromedp.Click(chromedp.CSS("header .who button")), chromedp.WaitVisible(chromedp.CSS("#token")))
+	}
+	expect := func(got string, want ...string) {
+		t.Helper()
+		for _, w := range want {
+			if !strings.Contains(got, w) {
+				t.Errorf("the page lacks %q:\n%s", w, got)
+			}
+		}
+	}
+	submitAndRead := func(what, button, wait string) string {
+		t.Helper()
+		run(what, chromedp.Click(chromedp.CSS(button)), chromedp.WaitVisible(chromedp.CSS(wait)))
+		return textOf("main")
+	}
+
+	// Anyone unsigned lands on the sign-in page.
+	run("unsigned", chromedp.Navigate(base+"/"))
+	title, err := chromedp.Run(ctx, chromedp.Title())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(title, "Sign in") {
+		t.Fatalf("unsigned visit shows %q", title)
+	}
+	shoot("signin")
+
+	// A governor reads everything and is offered no form.
+	signIn("governor-token")
+	pages := []struct{ name, path, want string }{
+		{"overview", "/", "Valleys Learning Partnership"},
+		{"school", "/schools/" + f.pant.String(), "Leadership Team 2025-26"},
+		{"community", "/communities/" + f.research.String(), "Elected: Ana Evans"},
+		{"proposal", "/proposals/" + f.submitted.String(), "Version 2: Research weeks"},
+		{"replay", "/proposals/" + f.submitted.String() + "/replay?step=2", "Step 2 of 3"},
+		{"resources", "/resources", "Overdue loans"},
+		{"progress", "/progress", "Numeracy"},
+		{"accountability", "/accountability", "Peer-review follow-ups"},
+		{"audit", "/audit", "ChairElected"},
+		{"report", "/report", "Downloads"},
+		{"verify", "/verify", "Latest signed checkpoint"},
+		{"past", "/communities/" + f.research.String() + "?as_of=2025-09-10", "Looking at the past"},
+	}
+	for _, p := range pages {
+		run("open "+p.path, chromedp.Navigate(base+p.path))
+		body := textOf("body")
+		expect(body, p.want)
+		if n := postForms(); n != 1 {
+			t.Errorf("a governor sees %d POST forms on %s, want only sign-out", n, p.path)
+		}
+		shoot(p.name)
+	}
+	signOut()
+
+	// An auditor too.
+	signIn("auditor-token")
+	mainText("/communities/" + f.finance.String())
+	if n := postForms(); n != 1 {
+		t.Errorf("an auditor sees %d POST forms", n)
+	}
+	signOut()
+
+	// A staff member from another school may not vote: the rule shows
+	// next to the form and nothing is recorded.
+	signIn("head-token")
+	before := f.head()
+	mainText("/communities/" + f.finance.String())
+	run("choose", chromedp.Click(chromedp.CSS(`form[action$="/vote"] input[value="`+f.ana.String()+`"]`)))
+	got := submitAndRead("rejected vote submit", `form[action$="/vote"] button[type=submit]`, ".error")
+	expect(got, "Nothing was recorded")
+	shoot("rejected-vote")
+	if f.head() != before {
+		t.Fatal("a rejected vote wrote events")
+	}
+
+	// ...but may request a loan of the minibus.
+	mainText("/resources")
+	run("fill loan", chromedp.SetValue(chromedp.CSS("#l-start"), "2025-12-08T08:00"), chromedp.SetValue(chromedp.CSS("#l-end"), "2025-12-08T17:00"),
+		chromedp.SendKeys(chromedp.CSS("#l-purpose"), "Choir competition"))
+	expect(submitAndRead("request loan", `form[action="/resources/loans"] button[type=submit]`, ".flash"), "Your loan request was recorded", "Choir competition")
+	signOut()
+
+	// Staff vote and nominate.
+	signIn("ben-token")
+	mainText("/communities/" + f.finance.String())
+	run("choose", chromedp.Click(chromedp.CSS(`form[action$="/vote"] input[value="`+f.ana.String()+`"]`)))
+	expect(submitAndRead("vote", `form[action$="/vote"] button[type=submit]`, ".flash"), "Your vote was recorded", "Turnout 1 of 4")
+	mainText("/communities/" + f.culture.String())
+	run("choose nominee", chromedp.SetValue(chromedp.CSS(`#nominee-`+f.nominating.String()), f.cai.String()))
+	expect(submitAndRead("nominate", `form[action$="/nominate"] button[type=submit]`, ".flash"), "Your nomination of Cai Jones was recorded")
+	signOut()
+
+	// The nominee accepts.
+	signIn("cai-token")
+	mainText("/communities/" + f.culture.String())
+	expect(submitAndRead("accept", `form[action$="/accept"] button[value=accept]`, ".flash"), "Cai Jones (by Ben Morgan, accepted)")
+	signOut()
+
+	// The chair submits the draft.
+	signIn("chair-token")
+	mainText("/proposals/" + f.draft.String())
+	expect(submitAndRead("submit", `form[action$="/submit"] button[type=submit]`, ".flash"), "submitted to the Leadership Team")
+	signOut()
+
+	// The Director records the decision and approves the waiting loan.
+	signIn("director-token")
+	mainText("/proposals/" + f.submitted.String())
+	run("decide", chromedp.Click(chromedp.CSS("#o-approve")), chromedp.SendKeys(chromedp.CSS("#d-reason"), "Clear and affordable."),
+		chromedp.Click(chromedp.CSS("#a-yes")), chromedp.SendKeys(chromedp.CSS("#d-note"), "Learners lead."))
+	expect(submitAndRead("decide submit", `form[action$="/decide"] button[type=submit]`, ".flash"), "approved version 2 by Gwen Price")
+	shoot("proposal-decided")
+	mainText("/resources")
+	expect(submitAndRead("approve loan", `form[action$="/loans/`+f.requestedLoan.String()+`/approve"] button`, ".flash"), "The loan was approved")
+	shoot("resources-after")
+	signOut()
+}
