@@ -715,8 +715,17 @@ type heatStep struct {
 	Rating string
 }
 
+// shortTerm drops the academic year from a half-term ("2025-26 Autumn 2"
+// → "Autumn 2"): the page already says which year it shows.
+func shortTerm(t string) string {
+	if len(t) > 8 && t[4] == '-' && t[7] == ' ' {
+		return t[8:]
+	}
+	return t
+}
+
 func newHeatmap(cells []views.BoardCell) heatmap {
-	const labelW, colW, rowH, headH = 320, 150, 56, 30
+	const labelW, colW, rowH, headH = 320, 190, 56, 30
 	var cohorts []string
 	seen := map[string]bool{}
 	for _, c := range cells {
@@ -742,7 +751,7 @@ func newHeatmap(cells []views.BoardCell) heatmap {
 			h.Rows = append(h.Rows, heatRow{Label: key, Y: headH + ri*rowH})
 		}
 		x := labelW + col[c.Cohort]*colW
-		hc := heatCell{X: x, Rating: c.Rating, Term: c.Term, Movement: c.Movement,
+		hc := heatCell{X: x, Rating: c.Rating, Term: shortTerm(c.Term), Movement: c.Movement,
 			Title: fmt.Sprintf("%s, %s, %s: %s in %s", c.School.Name, c.Area, c.Cohort, strings.ToUpper(c.Rating), c.Term)}
 		for k, t := range c.Trend {
 			if k >= 8 {

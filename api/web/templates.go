@@ -50,9 +50,17 @@ var funcs = template.FuncMap{
 	"score":   func(f float64) string { return fmt.Sprintf("%.0f", f) },
 	"percent": func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
 	"upper":   strings.ToUpper,
-	"human":   func(s string) string { return strings.ReplaceAll(s, "_", " ") },
-	"link":    linkURL,
-	"add":     func(a, b int) int { return a + b },
+	// sentence ends s with a full stop unless it already ends a sentence.
+	"sentence": func(s string) string {
+		s = strings.TrimSpace(s)
+		if s == "" || strings.HasSuffix(s, ".") || strings.HasSuffix(s, "!") || strings.HasSuffix(s, "?") {
+			return s
+		}
+		return s + "."
+	},
+	"human": func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+	"link":  linkURL,
+	"add":   func(a, b int) int { return a + b },
 	"ratingFill": func(r string) string {
 		switch r {
 		case "red":
