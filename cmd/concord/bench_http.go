@@ -1,0 +1,336 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/concord-ledger/concord/api"
+	"github.com/concord-ledger/concord/api/ledger"
+	"github.com/concord-ledger/concord/domain"
+	"github.com/concord-ledger/concord/domain/governance"
+)
+
+// Targets of issue 7 for "concord bench http".
+const (
+	targetCommandsPerSec = 10000
+	targetCommandP99     = 20 * time.Millisecond
+	targetQueryP99       = 5 * time.Millisecond
+)
+
+func init() {
+	registerBenchmark(benchCommand{
+		name:    "http",
+		summary: "commands/s and latency of the HTTP API in-process on loopback (fsync on every acknowledged command)",
+		run:     runBenchHTTP,
+	})
+}
+
+// httpBenchPlan configures one run of the HTTP benchmark.
+type httpBenchPlan struct {
+	Dir     string        // scratch data directory (must be empty)
+	Clients int           // concurrent clients, each with its own staff member
+	For     time.Duration // run length (when Ops is 0)
+	Ops     int           // total operations (for go test -bench); 0: run For
+	// QueryShare is the fraction of operations that are queries.
+	QueryShare float64
+	Logger     *slog.Logger
+}
+
+// httpBenchResult is what the HTTP benchmark measured.
+type httpBenchResult struct {
+	Clients        int     `json:"clients"`
+	Seconds        float64 `json:"seconds"`
+	Commands       int     `json:"commands"`
+	CommandsPerSec float64 `json:"commands_per_sec"`
+	CommandP50ms   float64 `json:"command_p50_ms"`
+	CommandP99ms   float64 `json:"command_p99_ms"`
+	Queries        int     `json:"queries"`
+	QueriesPerSec  float64 `json:"queries_per_sec"`
+	QueryP50ms     float64 `json:"query_p50_ms"`
+	QueryP99ms     float64 `json:"query_p99_ms"`
+	Errors         int     `json:"errors"`
+	FirstError     string  `json:"first_error,omitempty"`
+	// Targets met (issue 7): ≥ 10k commands/s with p99 ≤ 20 ms; queries
+	// p99 ≤ 5 ms.
+	CommandTargetMet bool `json:"command_target_met"`
+	QueryTargetMet   bool `json:"query_target_met"`
+}
+
+func runBenchHTTP(ctx context.Context, m *Main, args []string) error {
+	fs := benchFlagSet(m, "http", "[--clients 64] [--duration 10s] [--queries 0.5] [--dir DIR] [--json]")
+	clients := fs.Int("clients", 64, "concurrent clients")
+	duration := fs.Duration("duration", 10*time.Second, "length of the run")
+	share := fs.Float64("queries", 0.5, "fraction of operations that are queries (0 to 1)")
+	dir := fs.String("dir", "", "scratch directory (default: a temporary directory in the current one, on the disk measured); a fresh subdirectory is used and removed")
+	asJSON := fs.Bool("json", false, "print the result as one line of JSON")
+	if err := Parse(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return Usagef("unexpected argument %q", fs.Arg(0))
+	case *clients < 1:
+		return Usagef("--clients must be at least 1")
+	case *duration <= 0:
+		return Usagef("--duration must be positive")
+	case *share < 0 || *share > 1:
+		return Usagef("--queries must be between 0 and 1")
+	}
+	base := *dir
+	if base == "" {
+		base = "."
+	} else if err := os.MkdirAll(base, 0o755); err != nil {
+		return fmt.Errorf("scratch directory: %w", err)
+	}
+	scratch, err := os.MkdirTemp(base, ".concord-bench-http-")
+	if err != nil {
+		return fmt.Errorf("scratch directory: %w", err)
+	}
+	defer os.RemoveAll(scratch)
+	logger := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	fmt.Fprintf(m.Stderr, "bench http: %d clients for %v, %.0f%% queries, data in %s\n", *clients, *duration, *share*100, scratch)
+	res, err := benchHTTP(ctx, httpBenchPlan{Dir: filepath.Join(scratch, "data"), Clients: *clients, For: *duration, QueryShare: *share, Logger: logger})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(m.Stdout).Encode(res)
+	}
+	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "\tcount\tper second\tp50\tp99\ttarget\n")
+	fmt.Fprintf(tw, "commands\t%d\t%.0f\t%.2f ms\t%.2f ms\t≥ %d/s, p99 ≤ %v: %s\n", res.Commands, res.CommandsPerSec, res.CommandP50ms, res.CommandP99ms,
+		targetCommandsPerSec, targetCommandP99, metOrNot(res.CommandTargetMet))
+	fmt.Fprintf(tw, "queries\t%d\t%.0f\t%.2f ms\t%.2f ms\tp99 ≤ %v: %s\n", res.Queries, res.QueriesPerSec, res.QueryP50ms, res.QueryP99ms,
+		targetQueryP99, metOrNot(res.QueryTargetMet))
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if res.Errors > 0 {
+		fmt.Fprintf(m.Stdout, "%d requests failed; first: %s\n", res.Errors, res.FirstError)
+	}
+	return nil
+}
+
+func metOrNot(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "NOT met"
+}
+
+// benchAuth accepts one token, as an admin.
+type benchAuth string
+
+func (a benchAuth) Authenticate(_ context.Context, tok string) (api.Principal, error) {
+	if tok != string(a) {
+		return api.Principal{}, errors.New("unknown token")
+	}
+	return api.Principal{Role: api.RoleAdmin}, nil
+}
+
+// benchHTTP runs the HTTP benchmark: a ledger in plan.Dir (the segment
+// store, which fsyncs before acknowledging a command, the transparency
+// log and every projection following), its API on a loopback port with
+// the metrics middleware, and plan.Clients clients each recording
+// strengths assessments (three in four commands) and amending the details
+// (sealing personal data) of their own staff member, or reading the
+// school, their person, or their person's events.
+func benchHTTP(ctx context.Context, plan httpBenchPlan) (httpBenchResult, error) {
+	res := httpBenchResult{Clients: plan.Clients}
+	logger := plan.Logger
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	metrics := api.NewMetrics()
+	l, err := ledger.Open(ctx, ledger.Config{DataDir: plan.Dir, Logger: logger, WrapStore: metrics.Store.Instrument})
+	if err != nil {
+		return res, err
+	}
+	defer l.Close()
+	meta := domain.Meta{ActorID: "admin", ActorRole: domain.RoleAdmin}
+	school := uuid.Must(uuid.NewV7())
+	const year = "2025-26"
+	if _, err := l.Governance.RegisterSchool(ctx, meta, governance.RegisterSchool{SchoolID: school, Name: "Benchmark School"}); err != nil {
+		return res, err
+	}
+	if _, err := l.Governance.OpenAcademicYear(ctx, meta, governance.OpenAcademicYear{SchoolID: school, Year: year}); err != nil {
+		return res, err
+	}
+	staff := make([]uuid.UUID, plan.Clients)
+	for i := range staff {
+		staff[i] = uuid.Must(uuid.NewV7())
+		if _, err := l.Governance.RegisterStaff(ctx, meta, governance.RegisterStaff{PersonID: staff[i], SchoolID: school, Kind: governance.StaffEducator,
+			PersonDetails: governance.PersonDetails{Name: fmt.Sprintf("Benchmark Teacher %d", i+1)}}); err != nil {
+			return res, err
+		}
+	}
+	if err := l.CatchUp(ctx); err != nil {
+		return res, err
+	}
+	runDone := make(chan error, 1)
+	go func() { runDone <- l.Run(ctx) }()
+
+	const token = "bench-admin-token"
+	srv := &http.Server{Handler: api.New(l, api.Options{Auth: benchAuth(token), Logger: logger, Middleware: []func(http.Handler) http.Handler{metrics.Middleware}}),
+		ReadHeaderTimeout: 10 * time.Second}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return res, err
+	}
+	go srv.Serve(ln)
+	defer srv.Close()
+	base := "http://" + ln.Addr().String()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConns: plan.Clients * 2, MaxIdleConnsPerHost: plan.Clients * 2, IdleConnTimeout: time.Minute}, Timeout: time.Minute}
+
+	type sample struct {
+		query bool
+		d     time.Duration
+	}
+	var (
+		mu       sync.Mutex
+		cmdLat   []time.Duration
+		queryLat []time.Duration
+	)
+	fail := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if res.Errors == 0 {
+			res.FirstError = err.Error()
+		}
+		res.Errors++
+	}
+	do := func(method, path string, body []byte) error {
+		req, err := http.NewRequestWithContext(ctx, method, base+path, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode/100 != 2 {
+			return fmt.Errorf("%s %s: %s", method, path, resp.Status)
+		}
+		return err
+	}
+	var budget chan struct{}
+	if plan.Ops > 0 {
+		budget = make(chan struct{}, plan.Ops)
+		for range plan.Ops {
+			budget <- struct{}{}
+		}
+		close(budget)
+	}
+	deadline := time.Now().Add(plan.For)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for c := range plan.Clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(c), 7))
+			person := staff[c]
+			var local []sample
+			for n := 0; ; n++ {
+				if budget != nil {
+					if _, ok := <-budget; !ok {
+						break
+					}
+				} else if time.Now().After(deadline) {
+					break
+				}
+				if ctx.Err() != nil {
+					break
+				}
+				var err error
+				isQuery := rng.Float64() < plan.QueryShare
+				t0 := time.Now()
+				if isQuery {
+					switch n % 3 {
+					case 0:
+						err = do(http.MethodGet, "/v1/people/"+person.String(), nil)
+					case 1:
+						err = do(http.MethodGet, "/v1/schools/"+school.String(), nil)
+					default:
+						err = do(http.MethodGet, "/v1/events?limit=10&stream="+governance.PersonStream(person), nil)
+					}
+				} else if n%4 == 3 {
+					body, _ := json.Marshal(governance.AmendPersonDetails{PersonDetails: governance.PersonDetails{Name: fmt.Sprintf("Benchmark Teacher %d", c+1), Email: fmt.Sprintf("t%d-%d@bench.example", c, n)}})
+					err = do(http.MethodPost, "/v1/people/"+person.String()+"/details", body)
+				} else {
+					body, _ := json.Marshal(governance.RecordStrengthsAssessment{Year: year, Scores: governance.Strengths{
+						RelationshipBuilding: rng.IntN(101), Executing: rng.IntN(101), StrategicThinking: rng.IntN(101), Influencing: rng.IntN(101)}})
+					err = do(http.MethodPost, "/v1/people/"+person.String()+"/strengths", body)
+				}
+				d := time.Since(t0)
+				if err != nil {
+					fail(err)
+					continue
+				}
+				local = append(local, sample{isQuery, d})
+			}
+			mu.Lock()
+			for _, s := range local {
+				if s.query {
+					queryLat = append(queryLat, s.d)
+				} else {
+					cmdLat = append(cmdLat, s.d)
+				}
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	cancel()
+	<-runDone
+
+	res.Seconds = elapsed.Seconds()
+	res.Commands, res.Queries = len(cmdLat), len(queryLat)
+	res.CommandsPerSec = float64(res.Commands) / elapsed.Seconds()
+	res.QueriesPerSec = float64(res.Queries) / elapsed.Seconds()
+	res.CommandP50ms, res.CommandP99ms = percentileMS(cmdLat, 0.50), percentileMS(cmdLat, 0.99)
+	res.QueryP50ms, res.QueryP99ms = percentileMS(queryLat, 0.50), percentileMS(queryLat, 0.99)
+	res.CommandTargetMet = res.Commands > 0 && res.CommandsPerSec >= targetCommandsPerSec && res.CommandP99ms <= durMS(targetCommandP99)
+	res.QueryTargetMet = res.Queries > 0 && res.QueryP99ms <= durMS(targetQueryP99)
+	return res, nil
+}
+
+func durMS(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// percentileMS returns the p-th percentile (nearest rank) of ds in
+// milliseconds (0 for none).
+func percentileMS(ds []time.Duration, p float64) float64 {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := int(p*float64(len(s)) + 0.5)
+	i = min(max(i-1, 0), len(s)-1)
+	return durMS(s[i])
+}
