@@ -47,7 +47,7 @@ const (
 // names read at the same moment, the reading, and the day "now" is for
 // overdue flags (the as-of time for a reading in the past).
 type readCtx struct {
-	Names views.NameMap
+	Names views.PersonNames
 	AsOf  views.AsOf
 	Now   time.Time
 	r     *http.Request
@@ -76,7 +76,7 @@ func readAs[V projections.Projection](s *Server, w http.ResponseWriter, r *http.
 	}
 	var data any
 	read := func() (uint64, error) {
-		names, err := s.L.Views.PersonNames(ctx, a)
+		names, err := s.personNames(ctx, a)
 		if err != nil {
 			return 0, err
 		}
@@ -119,6 +119,41 @@ func readAs[V projections.Projection](s *Server, w http.ResponseWriter, r *http.
 		}
 	}
 	return reply(w, http.StatusOK, out)
+}
+
+// personNames returns the names of people for a read at a. A live read
+// opens only the names it shows, from the live "people" view, as it asks
+// for them; a read in the past copies the names of that reading once.
+func (s *Server) personNames(ctx context.Context, a views.AsOf) (views.PersonNames, error) {
+	if !a.Live() {
+		return s.L.Views.PersonNames(ctx, a)
+	}
+	return &liveNames{s: s, ctx: ctx, seen: map[uuid.UUID]string{}}, nil
+}
+
+// liveNames is a views.PersonNames over the live "people" view that opens
+// each name once, when first asked: reading a list of loans then costs a
+// few names, not the whole register's.
+type liveNames struct {
+	s    *Server
+	ctx  context.Context
+	seen map[uuid.UUID]string
+}
+
+// Name implements views.PersonNames.
+func (n *liveNames) Name(id uuid.UUID) string {
+	if name, ok := n.seen[id]; ok {
+		return name
+	}
+	var name string
+	_, _ = n.s.L.Engine.View(views.PeopleView, func(p projections.Projection) error {
+		if people, ok := p.(*views.People); ok {
+			name = people.NameOf(n.s.L.Codec.Keys, id)
+		}
+		return nil
+	})
+	n.seen[id] = name
+	return name
 }
 
 // streamRevision returns stream's revision (-1 when it has no events).

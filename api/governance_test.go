@@ -35,13 +35,13 @@ func (a routesAuth) Authenticate(_ context.Context, tok string) (Principal, erro
 
 // routesWorld is an API over an in-memory ledger with tokens of our own.
 type routesWorld struct {
-	t    *testing.T
+	t    testing.TB
 	l    *ledger.Ledger
 	h    http.Handler
 	auth routesAuth
 }
 
-func newRoutesWorld(t *testing.T) *routesWorld {
+func newRoutesWorld(t testing.TB) *routesWorld {
 	t.Helper()
 	ctx := context.Background()
 	l, err := ledger.Open(ctx, ledger.Config{NoTransparency: true, Logger: slog.New(slog.DiscardHandler)})
@@ -414,7 +414,7 @@ func TestScope(t *testing.T) {
 }
 
 // walkSchoolYear does the school year through the API and returns its ids.
-func walkSchoolYear(t *testing.T, w *routesWorld) schoolYear {
+func walkSchoolYear(t testing.TB, w *routesWorld) schoolYear {
 	t.Helper()
 	now := time.Now().UTC()
 	y := schoolYear{year: partnership.AcademicYearOf(now),

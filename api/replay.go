@@ -59,7 +59,7 @@ func (s *Server) handleReplay(w http.ResponseWriter, r *http.Request) error {
 	if err := s.scopeReplay(r, kind, id); err != nil {
 		return err
 	}
-	names, err := s.L.Views.PersonNames(ctx, a)
+	names, err := s.personNames(ctx, a)
 	if err != nil {
 		return err
 	}
