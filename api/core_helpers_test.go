@@ -28,7 +28,7 @@ type coreEnv struct {
 var coreQuiet = slog.New(slog.DiscardHandler)
 
 // coreServer builds the environment; middleware wrap every route.
-func coreServer(t *testing.T, middleware ...func(*coreEnv) func(http.Handler) http.Handler) *coreEnv {
+func coreServer(t testing.TB, middleware ...func(*coreEnv) func(http.Handler) http.Handler) *coreEnv {
 	t.Helper()
 	ctx := context.Background()
 	l, err := ledger.Open(ctx, ledger.Config{Logger: coreQuiet, NoTransparency: true})
