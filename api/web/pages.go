@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -504,14 +505,27 @@ func wordDiff(a, b string) []diffWord {
 // --- Replay.
 
 type replayData struct {
-	P      views.Proposal
-	Steps  []replayStep
-	Step   int
-	Cur    replayStep
-	After  views.Proposal
-	Prev   int
-	Next   int
-	HasRaw bool
+	Steps []replayStep
+	Step  int
+	Cur   replayStep
+	After replayAfter
+	Prev  int
+	Next  int
+}
+
+// replayAfter is a proposal as it stood after one step.
+type replayAfter struct {
+	ID                         uuid.UUID
+	Title, Status              string
+	Current, Submitted, Advice int
+	Decisions                  []replayDecision
+}
+
+type replayDecision struct {
+	Outcome string
+	Version int
+	By      string
+	Reason  string
 }
 
 type replayStep struct {
@@ -579,17 +593,21 @@ func (st *site) replay(rq *req) (string, error) {
 	if d.Next > len(d.Steps) {
 		d.Next = 0
 	}
-	found := false
-	if _, err := views.Read(rq.ctx, st.s.L.Views, views.ProposalsView, views.AsOf{Position: d.Cur.Position}, func(v *views.Proposals) error {
-		d.After, found = v.Proposal(id, rq.names)
-		return nil
-	}); err != nil {
-		return "", err
+	// The state after the step comes from the replay itself (the domain's
+	// aggregate folded over the proposal's own events), so a step costs the
+	// length of one stream, not a fold of the whole log.
+	var agg governance.Proposal
+	if err := json.Unmarshal(rp.Steps[d.Step-1].After, &agg); err != nil {
+		return "", fmt.Errorf("replay of proposal %s: read the state after step %d: %w", id, d.Step, err)
 	}
-	if !found {
-		return "", notFound("proposal %s is not in the register at position %d", id, d.Cur.Position)
+	d.After = replayAfter{ID: id, Title: agg.Current().Title, Status: agg.Status, Current: len(agg.Versions), Submitted: agg.SubmittedVersion, Advice: len(agg.Advice)}
+	for _, dec := range agg.Decisions {
+		by := rq.names.Name(dec.DecidedBy)
+		if by == "" {
+			by = dec.DecidedBy.String()
+		}
+		d.After.Decisions = append(d.After.Decisions, replayDecision{Outcome: dec.Outcome, Version: dec.Version, By: by, Reason: dec.Reason})
 	}
-	d.P = d.After
 	rq.data.Title = fmt.Sprintf("Replay of “%s”, step %d of %d", d.After.Title, d.Step, len(d.Steps))
 	return "replay", nil
 }

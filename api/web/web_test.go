@@ -100,6 +100,8 @@ func TestPagesShowTheLedger(t *testing.T) {
 		{"/communities/" + f.research.String(), []string{"Huw Governor", "Elected: Ana Evans", "Turnout 3 of 4", "Research weeks", "Journal club"}},
 		{"/proposals/" + f.submitted.String(), []string{"Version 2: Research weeks", "<del>fortnights</del>", "<ins>weeks</ins>", "submitted", "Record the Leadership Team"}},
 		{"/proposals/" + f.submitted.String() + "/replay?step=1", []string{"ProposalDrafted", "Ben Morgan", "Step 1 of 3", "Next step"}},
+		{"/proposals/" + f.submitted.String() + "/replay?step=2", []string{"ProposalRevised", "version 2: “Research weeks”", "Status <strong>draft</strong>"}},
+		{"/proposals/" + f.submitted.String() + "/replay?step=3", []string{"Ana Evans", "Status <strong>submitted</strong>", "Version 2 was submitted"}},
 		{"/resources", []string{"Minibus (17 seats)", "Overdue loans", "Year 6 trip to the Big Pit", "Carol concert", "Request a loan"}},
 		{"/progress", []string{"<svg", "Numeracy", "Year 7", "AMBER", "improved"}},
 		{"/accountability", []string{"Peer-review follow-ups", "Celebrating"}},
