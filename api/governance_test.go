@@ -514,3 +514,45 @@ func TestReadsReflectAcknowledgedCommands(t *testing.T) {
 		}
 	}
 }
+
+// TestCorrections: an event is corrected by naming it; the proposal then
+// reads as changed after its decision, and a director of another school
+// may not correct it.
+func TestCorrections(t *testing.T) {
+	w := newRoutesWorld(t)
+	y := walkSchoolYear(t, w)
+	stream := governance.ProposalStream(y.proposal)
+	recs, err := w.l.Store.ReadStream(context.Background(), stream, 0, 0, 0)
+	if err != nil || len(recs) == 0 {
+		t.Fatalf("read %s: %v", stream, err)
+	}
+	drafted := recs[0]
+	var data map[string]any
+	if err := json.Unmarshal(drafted.Data, &data); err != nil {
+		t.Fatalf("drafted: %v", err)
+	}
+	data["title"] = "Lesson study in every department"
+	body := map[string]any{"stream": stream, "event_id": drafted.ID, "replacement": data, "reason": "The title was cut short."}
+
+	other := w.token("director-other", Principal{PersonID: uuid.New(), Role: RoleDirector, SchoolID: y.schoolB})
+	w.refused(other, "/v1/corrections", body, http.StatusForbidden)
+	lead := w.token("lead", Principal{PersonID: uuid.New(), Role: RolePartnershipLead})
+	w.refused(lead, "/v1/corrections", body, http.StatusForbidden)
+	bad := map[string]any{"stream": stream, "event_id": drafted.ID, "replacement": map[string]any{"no_such_field": 1}, "reason": "x"}
+	if p := w.refused(y.tDirector, "/v1/corrections", bad, http.StatusUnprocessableEntity); len(p.Errors) != 1 || p.Errors[0].Field != "replacement" {
+		t.Errorf("problem = %+v, want the field replacement", p)
+	}
+	w.refused(y.tDirector, "/v1/corrections", map[string]any{"stream": stream, "event_id": uuid.New(), "reason": "x"}, http.StatusNotFound)
+	w.refused(y.tDirector, "/v1/corrections", map[string]any{"stream": "nonsense", "event_id": drafted.ID, "reason": "x"}, http.StatusUnprocessableEntity)
+
+	w.ok(y.tDirector, "/v1/corrections", body)
+	var prop struct {
+		Title                string            `json:"title"`
+		ChangedAfterDecision bool              `json:"changed_after_decision"`
+		Corrections          []json.RawMessage `json:"corrections"`
+	}
+	w.get("admin", "/v1/proposals/"+y.proposal.String()+"?reading=corrected", &prop)
+	if prop.Title != "Lesson study in every department" || !prop.ChangedAfterDecision || len(prop.Corrections) != 1 {
+		t.Errorf("corrected proposal = %+v, want the new title, one correction, changed after decision", prop)
+	}
+}
