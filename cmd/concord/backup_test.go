@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -99,6 +100,24 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	if _, err := l.Governance.AmendPersonDetails(ctx, domain.Meta{ActorID: "admin", ActorRole: domain.RoleAdmin},
 		governance.AmendPersonDetails{PersonID: staff[0], PersonDetails: governance.PersonDetails{Name: "Staff Person A2"}}); err != nil {
 		t.Fatal(err)
+	}
+
+	// The export inside the backup verifies with the ledger's public key
+	// (erasure and all), and holds no plaintext of the erased person.
+	exp := filepath.Join(work, "export.ndjson")
+	if _, err := readBackup(file, func(name string, r io.Reader) error {
+		if name == api.BackupExport {
+			return writeSynced(exp, r)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, stderr := run(t, "verify", "--export", exp, "--pubkey", filepath.Join(src, transparency.PubFile)); code != exitOK {
+		t.Fatalf("verify --export of the backup: exit %d: %s %s", code, out, stderr)
+	}
+	if raw, err := os.ReadFile(exp); err != nil || strings.Contains(string(raw), "Staff Person D") || !strings.Contains(string(raw), "PersonalDataErased") {
+		t.Fatalf("export: erased name present or erasure missing (%v)", err)
 	}
 
 	dst := filepath.Join(work, "restored")
