@@ -397,8 +397,9 @@ func TestScope(t *testing.T) {
 		t.Errorf("problem = %+v, want it to say only the owning school may approve", p)
 	}
 	w.refused(y.tB, "/v1/loans/"+loan2.String()+"/decline", nil, http.StatusForbidden)
-	// B may cancel its own request; A declines it afterwards? No: cancelled.
-	w.ok(y.tB, "/v1/loans/"+loan2.String()+"/cancel", nil)
+	// B may cancel its own request (naming the resource: no lookup).
+	w.refused(y.tB, "/v1/loans/"+loan2.String()+"/cancel", map[string]any{"resource_id": uuid.New()}, http.StatusNotFound)
+	w.ok(y.tB, "/v1/loans/"+loan2.String()+"/cancel", map[string]any{"resource_id": y.resource})
 
 	// Governors and auditors never write (the route table refuses them).
 	gov := w.token("governor", Principal{Role: RoleGovernor, SchoolID: y.schoolA})

@@ -152,48 +152,59 @@ func (s *Server) secondmentTeacher(ctx context.Context, id uuid.UUID) (uuid.UUID
 }
 
 // bindLoan sets a loan command's loan from the path and its resource from
-// the "loans" view, and checks the caller: the owning school for owner
+// the "loans" view (unless the body names it: then no lookup is needed),
+// and checks the caller: the owning school for owner
 // decisions, else the owning or borrowing school.
 func bindLoan(s *Server, r *http.Request, resource, loan *uuid.UUID, owner bool, what string) error {
 	if err := setPathID(r, "id", loan, "loan_id"); err != nil {
 		return err
 	}
+	if *resource != uuid.Nil {
+		// The body named the resource: no lookup in the register, but the
+		// loan must be one of its loans.
+		a, rev, err := domain.Load(r.Context(), s.L.Handler, partnership.ResourceStream(*resource), partnership.NewResource)
+		if err != nil {
+			return fmt.Errorf("load resource %s: %w", *resource, err)
+		}
+		if _, ok := a.Loan(*loan); rev >= 0 && !ok {
+			return invalidField("resource_id", "resource %s has no loan %s", *resource, *loan)
+		}
+		return s.scopeLoan(r, *resource, *loan, owner, what)
+	}
 	res, err := s.loanResource(r.Context(), *loan)
 	if err != nil {
 		return err
-	}
-	if *resource != uuid.Nil && *resource != res {
-		return invalidField("resource_id", "loan %s is of resource %s, not %s", *loan, res, *resource)
 	}
 	*resource = res
 	return s.scopeLoan(r, res, *loan, owner, what)
 }
 
-// bindSecondment sets a secondment command's ids and checks the caller
-// acts for the lending or receiving school.
+// bindSecondment sets a secondment command's ids (the teacher from the
+// "secondments" view unless the body names them) and checks the caller acts
+// for the lending or receiving school.
 func bindSecondment(s *Server, r *http.Request, teacher, id *uuid.UUID) error {
 	if err := setPathID(r, "id", id, "secondment_id"); err != nil {
 		return err
 	}
-	t, err := s.secondmentTeacher(r.Context(), *id)
-	if err != nil {
-		return err
-	}
-	if *teacher != uuid.Nil && *teacher != t {
-		return invalidField("teacher_id", "secondment %s is of teacher %s, not %s", *id, t, *teacher)
-	}
-	*teacher = t
-	a, _, err := domain.Load(r.Context(), s.L.Handler, partnership.SecondmentsStream(t), partnership.NewSecondments)
-	if err != nil {
-		return fmt.Errorf("load secondments of %s: %w", t, err)
-	}
-	if sec, ok := a.Secondment(*id); ok {
-		if err := scopePartnership(r, sec.PartnershipID); err != nil {
+	if *teacher == uuid.Nil {
+		t, err := s.secondmentTeacher(r.Context(), *id)
+		if err != nil {
 			return err
 		}
-		return s.scopeSchoolOf(r, "change this secondment", sec.LendingSchoolID, sec.ReceivingSchoolID)
+		*teacher = t
 	}
-	return nil
+	a, _, err := domain.Load(r.Context(), s.L.Handler, partnership.SecondmentsStream(*teacher), partnership.NewSecondments)
+	if err != nil {
+		return fmt.Errorf("load secondments of %s: %w", *teacher, err)
+	}
+	sec, ok := a.Secondment(*id)
+	if !ok {
+		return invalidField("teacher_id", "teacher %s has no secondment %s", *teacher, *id)
+	}
+	if err := scopePartnership(r, sec.PartnershipID); err != nil {
+		return err
+	}
+	return s.scopeSchoolOf(r, "change this secondment", sec.LendingSchoolID, sec.ReceivingSchoolID)
 }
 
 func partnershipRoutes() []route {

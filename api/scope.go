@@ -246,7 +246,7 @@ func (s *Server) scopeChair(r *http.Request, id uuid.UUID, allowWhenVacant bool)
 	return forbidden("only the ISLC's chair in office may do this")
 }
 
-// scopeResource checks an action on a resource's loan: the caller's
+// scopeLoan checks an action on a resource's loan: the caller's
 // partnership scope, and for the owning school's decisions (owner true)
 // that the caller acts for the owning school; otherwise that they act for
 // the owner or the borrower.
