@@ -44,7 +44,9 @@ var linkKinds = []string{LinkSchool, LinkCommunity, LinkPerson, LinkProposal, Li
 type Audit struct {
 	Strings  []string     `json:"strings"`
 	Entities []auditThing `json:"entities"`
-	Records  []auditRec   `json:"records"`
+	// Records are held in chunks of auditChunk, so the timeline grows
+	// without ever copying what it holds.
+	Records [][]auditRec `json:"records"`
 
 	strIndex map[string]uint32
 	entIndex map[uuid.UUID]uint32
@@ -81,11 +83,28 @@ type auditRec struct {
 	Links   []uint32  `json:"l,omitempty"`
 }
 
+// auditChunk is how many records one chunk holds.
+const auditChunk = 8192
+
 // NewAudit returns an empty "audit" view.
 func NewAudit() *Audit {
-	a := &Audit{Strings: []string{""}, Entities: []auditThing{}, Records: []auditRec{}}
+	a := &Audit{Strings: []string{""}, Entities: []auditThing{}, Records: [][]auditRec{}}
 	a.index()
 	return a
+}
+
+// rec returns record i (0-based).
+func (a *Audit) rec(i int) *auditRec { return &a.Records[i/auditChunk][i%auditChunk] }
+
+// push appends r and returns its index.
+func (a *Audit) push(r auditRec) int {
+	n := len(a.Records)
+	if n == 0 || len(a.Records[n-1]) == auditChunk {
+		a.Records = append(a.Records, make([]auditRec, 0, auditChunk))
+		n++
+	}
+	a.Records[n-1] = append(a.Records[n-1], r)
+	return (n-1)*auditChunk + len(a.Records[n-1]) - 1
 }
 
 // index rebuilds the lookup maps from the serialised tables.
@@ -104,8 +123,8 @@ func (a *Audit) index() {
 		}
 	}
 	a.postings = map[uint32][]uint32{}
-	for i, r := range a.Records {
-		for _, l := range r.Links {
+	for i := range a.Len() {
+		for _, l := range a.rec(i).Links {
 			a.postings[l] = append(a.postings[l], uint32(i))
 		}
 	}
@@ -183,8 +202,7 @@ func (a *Audit) Apply(m domain.Message) error {
 	}
 	r.Links = a.links(m)
 	r.Summary = a.summary(m)
-	idx := uint32(len(a.Records))
-	a.Records = append(a.Records, r)
+	idx := uint32(a.push(r))
 	for _, l := range r.Links {
 		a.postings[l] = append(a.postings[l], idx)
 	}
@@ -336,7 +354,7 @@ func (a *Audit) UnmarshalState(b []byte) error {
 		fresh.Entities = []auditThing{}
 	}
 	if fresh.Records == nil {
-		fresh.Records = []auditRec{}
+		fresh.Records = [][]auditRec{}
 	}
 	fresh.index()
 	*a = *fresh
@@ -418,15 +436,15 @@ func (a *Audit) Events(f AuditFilter, after uint64, limit int, names PersonNames
 			return page
 		}
 	}
-	n := len(a.Records)
+	n := a.Len()
 	if !useAll {
 		n = len(cand)
 	}
 	rec := func(k int) *auditRec {
 		if useAll {
-			return &a.Records[k]
+			return a.rec(k)
 		}
-		return &a.Records[cand[k]]
+		return a.rec(int(cand[k]))
 	}
 	start := sort.Search(n, func(k int) bool { return rec(k).Pos > after })
 	for k := start; k < n; k++ {
@@ -504,7 +522,13 @@ func (a *Audit) entry(r *auditRec, names PersonNames) AuditEntry {
 }
 
 // Len returns how many events the view holds.
-func (a *Audit) Len() int { return len(a.Records) }
+func (a *Audit) Len() int {
+	n := len(a.Records)
+	if n == 0 {
+		return 0
+	}
+	return (n-1)*auditChunk + len(a.Records[n-1])
+}
 
 // summary is a one-line account of m without personal names (people are
 // in the entry's links, named at query time).
