@@ -241,8 +241,8 @@ func (q eventQuery) match(e eventstore.RecordedEvent) bool {
 
 // listEvents answers GET /v1/events. Filters by school, ISLC, person or
 // type go through the "audit" view (which indexes what each event
-// touches, and may trail the log by a moment); a stream or time filter
-// alone, or none, reads the store directly.
+// touches; the read waits for it to reach the head); a stream or time
+// filter alone, or none, reads the store directly.
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 	q, err := parseEventQuery(r)
 	if err != nil {
@@ -346,9 +346,18 @@ func (s *Server) eventsByStore(ctx context.Context, q eventQuery) ([]eventstore.
 // selected through the "audit" view and read from the store.
 func (s *Server) eventsByAudit(ctx context.Context, q eventQuery) ([]eventstore.RecordedEvent, error) {
 	want := q.Limit + 1
+	// Read your writes: the view reflects every event acknowledged before
+	// the request.
+	head, err := s.L.Store.Head(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.syncViews(ctx, head, views.AuditView); err != nil {
+		return nil, err
+	}
 	var positions []uint64
 	f := views.AuditFilter{School: q.School, Community: q.Community, Person: q.Person, Type: q.Type, From: q.From, To: q.To}
-	_, err := views.Read(ctx, s.L.Views, views.AuditView, views.AsOf{}, func(a *views.Audit) error {
+	_, err = views.Read(ctx, s.L.Views, views.AuditView, views.AsOf{}, func(a *views.Audit) error {
 		after := q.Cursor
 		for len(positions) < want {
 			page := a.Events(f, after, MaxEventsLimit, nil)
