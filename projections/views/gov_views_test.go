@@ -493,3 +493,65 @@ func TestAsOfEqualsFoldFromZeroOverGovViews(t *testing.T) {
 		e.Close()
 	}
 }
+
+// TestConfidenceVoteAndRunOff extends the year: ISLC 1 loses confidence
+// in its chair; the election opened in the same step ties and a run-off
+// elects staff 5. The elections, communities and leadership-team views
+// follow.
+func TestConfidenceVoteAndRunOff(t *testing.T) {
+	w := newGovWorld(t)
+	w.run(nil)
+	ctx, admin, s, c1 := w.ctx, w.admin, w.staff, w.communities[1]
+	w.now = time.Date(2026, 4, 20, 9, 0, 0, 0, time.UTC)
+	vote := newID()
+	w.do(w.svc.CallConfidenceVote(ctx, as(s[5], domain.RoleStaff), governance.CallConfidenceVote{CommunityID: c1, VoteID: vote, Year: scYear}))
+	for p, choice := range map[uuid.UUID]string{s[4]: governance.ChoiceConfidence, s[5]: governance.ChoiceNoConfidence, w.director: governance.ChoiceNoConfidence} {
+		w.do(w.svc.CastConfidenceVote(ctx, as(p, domain.RoleStaff), governance.CastConfidenceVote{CommunityID: c1, VoteID: vote, Choice: choice}))
+	}
+	w.do(w.svc.CloseConfidenceVote(ctx, admin, governance.CloseConfidenceVote{CommunityID: c1, VoteID: vote}))
+	next := governance.NextElectionID(vote)
+	for _, p := range []uuid.UUID{s[5], w.director} {
+		w.do(w.svc.Nominate(ctx, as(p, domain.RoleStaff), governance.Nominate{CommunityID: c1, ElectionID: next, NomineeID: p}))
+		w.do(w.svc.AcceptNomination(ctx, as(p, domain.RoleStaff), governance.AnswerNomination{CommunityID: c1, ElectionID: next}))
+	}
+	w.do(w.svc.OpenVoting(ctx, admin, governance.OpenVoting{CommunityID: c1, ElectionID: next}))
+	for _, p := range []uuid.UUID{s[5], w.director} {
+		w.do(w.svc.CastVote(ctx, as(p, domain.RoleStaff), governance.CastVote{CommunityID: c1, ElectionID: next, CandidateID: p}))
+	}
+	w.do(w.svc.CloseElection(ctx, admin, governance.CloseElection{CommunityID: c1, ElectionID: next}))
+	runOff := governance.RunOffID(next)
+	for _, p := range []uuid.UUID{s[4], s[5]} {
+		w.do(w.svc.CastVote(ctx, as(p, domain.RoleStaff), governance.CastVote{CommunityID: c1, ElectionID: runOff, CandidateID: s[5]}))
+	}
+	w.do(w.svc.CloseElection(ctx, admin, governance.CloseElection{CommunityID: c1, ElectionID: runOff}))
+
+	names := w.names()
+	ev := w.fold(ElectionsView, w.head()).(*Elections)
+	cv, ok := ev.ConfidenceVote(vote, names)
+	if !ok || cv.Outcome != governance.OutcomeLost || cv.Confidence != 1 || cv.NoConfidence != 2 || cv.NextElection != next || cv.Chair.ID != s[4] ||
+		cv.Turnout != (Turnout{Voted: 3, Eligible: 3, Required: 2, QuorumMet: true}) {
+		t.Fatalf("confidence vote = %+v", cv)
+	}
+	tied, _ := ev.Election(next, names)
+	if !tied.Tie || tied.RunOff != runOff || tied.Elected != nil || tied.AfterConfidenceVote != vote || tied.CorrelationID != cv.CorrelationID {
+		t.Fatalf("tied election = %+v", tied)
+	}
+	ro, _ := ev.Election(runOff, names)
+	if ro.RunOffOf != next || ro.Elected == nil || ro.Elected.ID != s[5] || ro.Status != governance.StatusClosed || ro.Turnout.Voted != 2 {
+		t.Fatalf("run-off = %+v", ro)
+	}
+	if b := ev.Of(c1, "", names); len(b.Elections) != 4 || len(b.ConfidenceVotes) != 1 || b.Elections[3].ID != runOff {
+		t.Fatalf("ballots = %d elections, %d votes", len(b.Elections), len(b.ConfidenceVotes))
+	}
+
+	cv2 := w.fold(CommunitiesView, w.head()).(*Communities)
+	c, _ := cv2.Community(c1, names)
+	if c.Chair == nil || c.Chair.ID != s[5] || len(c.ChairHistory) != 2 || c.ChairHistory[0].EndedBy != governance.ChairRemovedBy || c.ChairHistory[0].InOffice ||
+		c.ChairHistory[1].ElectionID != runOff {
+		t.Fatalf("chairs = %+v", c.ChairHistory)
+	}
+	team, _ := w.fold(LeadershipTeamView, w.head()).(*LeadershipTeams).Team(w.school, scYear, names)
+	if got, want := refIDs(team.Members), []uuid.UUID{w.director, w.chair0, s[5]}; !slices.Equal(got, want) {
+		t.Fatalf("team = %v, want %v", got, want)
+	}
+}
