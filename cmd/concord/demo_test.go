@@ -1,12 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -101,18 +106,73 @@ func TestDemoFreshRefusesOtherDirectories(t *testing.T) {
 	}
 }
 
-// TestDemoWithoutServer checks that, while this build has no HTTP server,
-// the default path says so and fails rather than pretending to serve.
-func TestDemoWithoutServer(t *testing.T) {
-	if demoServe != nil {
-		t.Skip("this build serves the demo")
+// syncBuffer is a bytes.Buffer safe to write from the program while the
+// test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestDemoServes runs "concord demo" end to end as a person would: it
+// generates, prints the URL and the tokens, and the printed URL answers
+// with a printed token; cancelling the context stops it.
+func TestDemoServes(t *testing.T) {
+	if demoServe == nil {
+		t.Skip("this build cannot serve yet")
 	}
 	dir := filepath.Join(t.TempDir(), "demo")
-	code, _, errOut := run(t, "demo", "--data", dir, "--schools", "1", "--years", "1")
-	if code != exitFailure || !strings.Contains(errOut, "Serving is not available yet") {
-		t.Fatalf("exit %d, stderr: %s", code, errOut)
+	var out, errOut syncBuffer
+	m := &Main{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	go func() {
+		done <- m.Run(ctx, []string{"demo", "--data", dir, "--addr", "127.0.0.1:0", "--schools", "2", "--years", "1"})
+	}()
+	url := ""
+	for url == "" {
+		select {
+		case code := <-done:
+			t.Fatalf("demo ended with %d before serving\nstdout: %s\nstderr: %s", code, out.String(), errOut.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if _, rest, ok := strings.Cut(out.String(), "Concord demo is running at "); ok {
+			url = strings.Fields(rest)[0]
+		}
 	}
-	if storeHead(t, dir) == 0 {
-		t.Fatal("nothing was generated")
+	var tokens []demoToken
+	if err := json.Unmarshal([]byte(out.String()[strings.Index(out.String(), "["):]), &tokens); err != nil {
+		t.Fatalf("the printed tokens do not parse: %v\n%s", err, out.String())
+	}
+	for _, tk := range tokens {
+		if tk.Role != api.RoleGovernor {
+			continue
+		}
+		req, _ := http.NewRequest(http.MethodGet, strings.TrimSuffix(url, "/")+"/v1/schools", nil)
+		req.Header.Set("Authorization", "Bearer "+tk.Token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), tk.SchoolID.String()) {
+			t.Fatalf("GET /v1/schools as the governor: %d %s", resp.StatusCode, body)
+		}
+	}
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Fatalf("exit %d after cancel\nstderr: %s", code, errOut.String())
 	}
 }
