@@ -1,18 +1,24 @@
 package web
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
 
-	"github.com/concord-ledger/concord/domain"
+	"github.com/concord-ledger/concord/api"
 	"github.com/concord-ledger/concord/domain/governance"
-	"github.com/concord-ledger/concord/domain/partnership"
 )
 
-// The forms read their fields, call the domain service the API calls, and
-// leave every rule to the domain. Form names tie a rejection to the form
+// The forms read their fields and run the command through the API's route
+// for it (apiCommand), which calls the domain service; every rule is the
+// domain's and every role and scope check the API's. Form names tie a rejection to the form
 // it came from so the page shows it there; field names are the commands'
 // JSON names, which is what a domain rejection's Field says.
 
@@ -53,8 +59,8 @@ func electionIDs(rq *req) (community, election uuid.UUID, err error) {
 	return
 }
 
-func (st *site) nominate(rq *req, meta domain.Meta) (string, string, error) {
-	c, e, err := electionIDs(rq)
+func (st *site) nominate(rq *req) (string, string, error) {
+	_, e, err := electionIDs(rq)
 	if err != nil {
 		return "", "", err
 	}
@@ -63,27 +69,25 @@ func (st *site) nominate(rq *req, meta domain.Meta) (string, string, error) {
 	if err != nil {
 		return name, "", err
 	}
-	_, err = st.s.L.Governance.Nominate(rq.ctx, meta, governance.Nominate{CommunityID: c, ElectionID: e, NomineeID: nominee})
+	err = st.apiCommand(rq, "/v1/elections/"+e.String()+"/nominations", map[string]any{"nominee_id": nominee})
 	return name, "Your nomination of " + rq.names.Name(nominee) + " was recorded.", err
 }
 
-func (st *site) accept(rq *req, meta domain.Meta) (string, string, error) {
-	c, e, err := electionIDs(rq)
+func (st *site) accept(rq *req) (string, string, error) {
+	_, e, err := electionIDs(rq)
 	if err != nil {
 		return "", "", err
 	}
 	name := "accept-" + e.String()
-	cmd := governance.AnswerNomination{CommunityID: c, ElectionID: e}
+	path := "/v1/elections/" + e.String() + "/nominations/" + rq.p.PersonID.String()
 	if rq.r.PostForm.Get("answer") == "decline" {
-		_, err = st.s.L.Governance.DeclineNomination(rq.ctx, meta, cmd)
-		return name, "You declined the nomination.", err
+		return name, "You declined the nomination.", st.apiCommand(rq, path+"/decline", nil)
 	}
-	_, err = st.s.L.Governance.AcceptNomination(rq.ctx, meta, cmd)
-	return name, "You accepted the nomination: you stand for chair.", err
+	return name, "You accepted the nomination: you stand for chair.", st.apiCommand(rq, path+"/accept", nil)
 }
 
-func (st *site) vote(rq *req, meta domain.Meta) (string, string, error) {
-	c, e, err := electionIDs(rq)
+func (st *site) vote(rq *req) (string, string, error) {
+	_, e, err := electionIDs(rq)
 	if err != nil {
 		return "", "", err
 	}
@@ -92,30 +96,29 @@ func (st *site) vote(rq *req, meta domain.Meta) (string, string, error) {
 	if err != nil {
 		return name, "", err
 	}
-	_, err = st.s.L.Governance.CastVote(rq.ctx, meta, governance.CastVote{CommunityID: c, ElectionID: e, CandidateID: cand})
-	return name, "Your vote was recorded.", err
+	return name, "Your vote was recorded.", st.apiCommand(rq, "/v1/elections/"+e.String()+"/votes", map[string]any{"candidate_id": cand})
 }
 
-func (st *site) draftProposal(rq *req, meta domain.Meta) (string, string, error) {
+func (st *site) draftProposal(rq *req) (string, string, error) {
 	c, err := pathID(rq, "id")
 	if err != nil {
 		return "", "", err
 	}
 	const name = "draft"
 	f := rq.r.PostForm
-	cmd := governance.DraftProposal{ProposalID: uuid.New(), CommunityID: c, Year: strings.TrimSpace(f.Get("year")),
-		ProposalText: governance.ProposalText{Title: strings.TrimSpace(f.Get("title")), Body: strings.TrimSpace(f.Get("body")), ExpectedImpact: strings.TrimSpace(f.Get("expected_impact"))}}
+	body := map[string]any{"community_id": c, "year": strings.TrimSpace(f.Get("year")), "title": strings.TrimSpace(f.Get("title")),
+		"body": strings.TrimSpace(f.Get("body")), "expected_impact": strings.TrimSpace(f.Get("expected_impact"))}
 	if s := strings.TrimSpace(f.Get("costs")); s != "" {
 		pence, ok := parsePounds(s)
 		if !ok {
 			return name, "", fieldError{"costs", "Enter an amount in pounds, like 1250 or 1250.50."}
 		}
-		cmd.Costs = &governance.Money{AmountMinor: pence, Currency: "GBP"}
+		body["costs"] = governance.Money{AmountMinor: pence, Currency: "GBP"}
 	}
-	if _, err := st.s.L.Governance.DraftProposal(rq.ctx, meta, cmd); err != nil {
+	if err := st.apiCommand(rq, "/v1/proposals", body); err != nil {
 		return name, "", err
 	}
-	return name, "The proposal “" + cmd.Title + "” was drafted. Submit it to the Leadership Team from its page.", nil
+	return name, "The proposal “" + body["title"].(string) + "” was drafted. Submit it to the Leadership Team from its page.", nil
 }
 
 // parsePounds reads "1250", "1,250.50" or "£1250.5" as pence.
@@ -135,41 +138,42 @@ func parsePounds(s string) (int64, bool) {
 	return n, true
 }
 
-func (st *site) submitProposal(rq *req, meta domain.Meta) (string, string, error) {
+func (st *site) submitProposal(rq *req) (string, string, error) {
 	id, err := pathID(rq, "id")
 	if err != nil {
 		return "", "", err
 	}
-	_, err = st.s.L.Governance.SubmitProposal(rq.ctx, meta, governance.SubmitProposal{ProposalID: id})
-	return "submit", "The proposal was submitted to the Leadership Team.", err
+	return "submit", "The proposal was submitted to the Leadership Team.", st.apiCommand(rq, "/v1/proposals/"+id.String()+"/submit", nil)
 }
 
-func (st *site) decideProposal(rq *req, meta domain.Meta) (string, string, error) {
+func (st *site) decideProposal(rq *req) (string, string, error) {
 	id, err := pathID(rq, "id")
 	if err != nil {
 		return "", "", err
 	}
 	const name = "decide"
 	f := rq.r.PostForm
-	cmd := governance.DecideProposal{ProposalID: id, Reason: strings.TrimSpace(f.Get("reason")), AlignmentNote: strings.TrimSpace(f.Get("alignment_note"))}
+	body := map[string]any{"reason": strings.TrimSpace(f.Get("reason")), "alignment_note": strings.TrimSpace(f.Get("alignment_note"))}
 	switch f.Get("aligned") {
 	case "yes":
-		cmd.Aligned = new(true)
+		body["aligned"] = true
 	case "no":
-		cmd.Aligned = new(false)
+		body["aligned"] = false
 	}
+	flash := ""
 	switch f.Get("outcome") {
 	case "approve":
-		_, err = st.s.L.Governance.ApproveProposal(rq.ctx, meta, cmd)
-		return name, "The Leadership Team's approval was recorded.", err
+		flash = "The Leadership Team's approval was recorded."
 	case "return":
-		_, err = st.s.L.Governance.ReturnProposal(rq.ctx, meta, cmd)
-		return name, "The proposal was returned to its ISLC for revision.", err
+		flash = "The proposal was returned to its ISLC for revision."
+	default:
+		return name, "", fieldError{"outcome", "Choose approve or return."}
 	}
-	return name, "", fieldError{"outcome", "Choose approve or return."}
+	body["outcome"] = f.Get("outcome")
+	return name, flash, st.apiCommand(rq, "/v1/proposals/"+id.String()+"/decision", body)
 }
 
-func (st *site) requestLoan(rq *req, meta domain.Meta) (string, string, error) {
+func (st *site) requestLoan(rq *req) (string, string, error) {
 	const name = "loan"
 	res, err := formID(rq, "resource_id", true)
 	if err != nil {
@@ -187,8 +191,8 @@ func (st *site) requestLoan(rq *req, meta domain.Meta) (string, string, error) {
 	if err != nil {
 		return name, "", err
 	}
-	_, err = st.s.L.Partnership.RequestLoan(rq.ctx, meta, partnership.RequestLoan{ResourceID: res, LoanID: uuid.New(), BorrowerSchoolID: borrower,
-		Start: start, End: end, Purpose: strings.TrimSpace(rq.r.PostForm.Get("purpose"))})
+	err = st.apiCommand(rq, "/v1/resources/"+res.String()+"/loans", map[string]any{"borrower_school_id": borrower,
+		"start": start, "end": end, "purpose": strings.TrimSpace(rq.r.PostForm.Get("purpose"))})
 	return name, "Your loan request was recorded; the owning school will answer it.", err
 }
 
@@ -200,20 +204,81 @@ func loanIDs(rq *req) (res, loan uuid.UUID, err error) {
 	return
 }
 
-func (st *site) approveLoan(rq *req, meta domain.Meta) (string, string, error) {
+func (st *site) approveLoan(rq *req) (string, string, error) {
 	res, loan, err := loanIDs(rq)
 	if err != nil {
 		return "", "", err
 	}
-	_, err = st.s.L.Partnership.ApproveLoan(rq.ctx, meta, partnership.ApproveLoan{ResourceID: res, LoanID: loan})
-	return "answer-" + loan.String(), "The loan was approved.", err
+	return "answer-" + loan.String(), "The loan was approved.", st.apiCommand(rq, "/v1/loans/"+loan.String()+"/approve", map[string]any{"resource_id": res})
 }
 
-func (st *site) declineLoan(rq *req, meta domain.Meta) (string, string, error) {
+func (st *site) declineLoan(rq *req) (string, string, error) {
 	res, loan, err := loanIDs(rq)
 	if err != nil {
 		return "", "", err
 	}
-	_, err = st.s.L.Partnership.DeclineLoan(rq.ctx, meta, partnership.DeclineLoan{ResourceID: res, LoanID: loan})
-	return "answer-" + loan.String(), "The loan was declined.", err
+	return "answer-" + loan.String(), "The loan was declined.", st.apiCommand(rq, "/v1/loans/"+loan.String()+"/decline", map[string]any{"resource_id": res})
+}
+
+// apiCommand runs a form's command through the API's own route, as the
+// signed-in person: the route's role check, its scope checks ("who is
+// asking"), strict decoding, the metadata api.Meta builds (the form's
+// reason field as X-Concord-Reason) and the domain service behind it. So a
+// form can do exactly what the same person could do with their token, and
+// no rule is checked twice. A refusal comes back as the API's *api.Problem.
+func (st *site) apiCommand(rq *req, path string, body any) error {
+	var b []byte
+	if body != nil {
+		var err error
+		if b, err = json.Marshal(body); err != nil {
+			return fmt.Errorf("encode the command for %s: %w", path, err)
+		}
+	}
+	// A fresh routing context: chi would otherwise reuse (and overwrite)
+	// the page request's.
+	ctx := context.WithValue(rq.ctx, chi.RouteCtxKey, (*chi.Context)(nil))
+	r, err := http.NewRequestWithContext(ctx, http.MethodPost, path, bytes.NewReader(b))
+	if err != nil {
+		return fmt.Errorf("build the command for %s: %w", path, err)
+	}
+	if body != nil {
+		r.Header.Set("Content-Type", "application/json")
+	}
+	if reason := strings.TrimSpace(rq.r.PostForm.Get("reason")); reason != "" {
+		r.Header.Set("X-Concord-Reason", reason)
+	}
+	if id := api.RequestID(rq.ctx); id != "" {
+		r.Header.Set("X-Request-ID", id)
+	}
+	r.RemoteAddr = rq.r.RemoteAddr
+	w := &captured{header: http.Header{}}
+	st.s.ServeHTTP(w, r)
+	if w.status >= 200 && w.status < 300 {
+		return nil
+	}
+	p := &api.Problem{}
+	if err := json.Unmarshal(w.body.Bytes(), p); err != nil || p.Status == 0 {
+		return fmt.Errorf("the command at %s answered %d: %s", path, w.status, w.body.String())
+	}
+	return p
+}
+
+// captured is a ResponseWriter that keeps an internal command's answer.
+type captured struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (c *captured) Header() http.Header { return c.header }
+func (c *captured) Write(b []byte) (int, error) {
+	if c.status == 0 {
+		c.status = http.StatusOK
+	}
+	return c.body.Write(b)
+}
+func (c *captured) WriteHeader(status int) {
+	if c.status == 0 {
+		c.status = status
+	}
 }

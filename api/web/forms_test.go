@@ -84,28 +84,31 @@ func TestRejectedFormsShowTheRuleAndChangeNothing(t *testing.T) {
 		name, token, page, path string
 		form                    url.Values
 		want                    []string
+		status                  int
 	}{
-		{"vote by a non-member", "head-token", "/communities/" + f.finance.String(), "/communities/" + f.finance.String() + "/elections/" + f.voting.String() + "/vote",
-			url.Values{"candidate_id": {f.ana.String()}}, []string{"Nothing was recorded", `role="alert"`}},
+		{"vote from another school (the API's scope check)", "head-token", "/communities/" + f.finance.String(), "/communities/" + f.finance.String() + "/elections/" + f.voting.String() + "/vote",
+			url.Values{"candidate_id": {f.ana.String()}}, []string{"another school"}, http.StatusForbidden},
+		{"vote for someone not standing (a domain rule)", "ben-token", "/communities/" + f.finance.String(), "/communities/" + f.finance.String() + "/elections/" + f.voting.String() + "/vote",
+			url.Values{"candidate_id": {f.cai.String()}}, []string{"Nothing was recorded", "Rule:"}, http.StatusUnprocessableEntity},
 		{"vote for no one", "ben-token", "/communities/" + f.finance.String(), "/communities/" + f.finance.String() + "/elections/" + f.voting.String() + "/vote",
-			url.Values{}, []string{"Choose one.", `aria-invalid="true"`}},
+			url.Values{}, []string{"Choose one.", `aria-invalid="true"`}, http.StatusUnprocessableEntity},
 		{"loan ending before it starts", "head-token", "/resources", "/resources/loans",
 			url.Values{"resource_id": {f.minibus.String()}, "borrower_school_id": {f.cwm.String()}, "start": {"2025-12-09T17:00"}, "end": {"2025-12-09T08:00"}, "purpose": {"Backwards"}},
-			[]string{"Nothing was recorded", `value="Backwards"`}},
+			[]string{"Nothing was recorded", `value="Backwards"`}, http.StatusUnprocessableEntity},
 		{"decision without alignment", "director-token", "/proposals/" + f.submitted.String(), "/proposals/" + f.submitted.String() + "/decide",
-			url.Values{"outcome": {"approve"}, "reason": {"Fine."}}, []string{"Nothing was recorded", "Fine."}},
+			url.Values{"outcome": {"approve"}, "reason": {"Fine."}}, []string{"Nothing was recorded", "Fine."}, http.StatusUnprocessableEntity},
 		{"submit by someone not the chair", "ben-token", "/proposals/" + f.draft.String(), "/proposals/" + f.draft.String() + "/submit",
-			url.Values{}, []string{"Nothing was recorded", "Rule:"}},
+			url.Values{}, []string{"Nothing was recorded", "may not submit"}, http.StatusForbidden},
 		{"draft without a title", "ben-token", "/communities/" + f.research.String(), "/communities/" + f.research.String() + "/proposals",
-			url.Values{"year": {year}, "body": {"No title."}, "expected_impact": {"None."}}, []string{"Nothing was recorded", "No title."}},
+			url.Values{"year": {year}, "body": {"No title."}, "expected_impact": {"None."}}, []string{"Nothing was recorded", "No title."}, http.StatusUnprocessableEntity},
 	}
 	for _, c := range cases {
 		b := f.signIn(c.token)
 		b.get(c.page)
 		before := f.head()
 		res, body := b.post(c.path, c.form)
-		if res.StatusCode != http.StatusUnprocessableEntity {
-			t.Errorf("%s: status %d, want 422\n%s", c.name, res.StatusCode, body)
+		if res.StatusCode != c.status {
+			t.Errorf("%s: status %d, want %d\n%s", c.name, res.StatusCode, c.status, body)
 			continue
 		}
 		for _, w := range c.want {

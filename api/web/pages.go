@@ -15,6 +15,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
 
+	"github.com/concord-ledger/concord/api"
 	"github.com/concord-ledger/concord/domain/governance"
 	"github.com/concord-ledger/concord/eventstore/transparency"
 	"github.com/concord-ledger/concord/projections"
@@ -69,6 +70,20 @@ func queryID(rq *req, name string) (uuid.UUID, error) {
 	return id, nil
 }
 
+// forbiddenError is a page outside the caller's scope.
+type forbiddenError struct{ what string }
+
+func (e forbiddenError) Error() string { return e.what }
+
+// scopeSchool refuses a page of another school than the one the caller's
+// token is scoped to, as the API's reads do (admins see everything).
+func scopeSchool(rq *req, school uuid.UUID) error {
+	if rq.p.Role == api.RoleAdmin || rq.p.SchoolID == uuid.Nil || school == uuid.Nil || school == rq.p.SchoolID {
+		return nil
+	}
+	return forbiddenError{"your token is for another school: you may see only your own school's pages"}
+}
+
 // read reads view name of type V at the page's reading.
 func read[V projections.Projection](st *site, rq *req, name string, fn func(V) error) (uint64, error) {
 	pos, err := views.Read(rq.ctx, st.s.L.Views, name, rq.asOf, fn)
@@ -87,6 +102,8 @@ func (st *site) partnershipOf(rq *req) (views.PartnershipInfo, []views.Partnersh
 	}
 	if want == uuid.Nil {
 		want = rq.p.PartnershipID
+	} else if rq.p.Role != api.RoleAdmin && rq.p.PartnershipID != uuid.Nil && want != rq.p.PartnershipID {
+		return views.PartnershipInfo{}, nil, forbiddenError{"your token is for another partnership: you may see only your own partnership's pages"}
 	}
 	var list []views.PartnershipInfo
 	_, err = read(st, rq, "partnerships", func(v *views.Partnerships) error {
@@ -140,7 +157,11 @@ func (st *site) overview(rq *req) (string, error) {
 		return "", err
 	}
 	if _, err := read(st, rq, views.SchoolsView, func(v *views.Schools) error {
-		d.Schools = v.Schools(rq.names)
+		for _, sc := range v.Schools(rq.names) {
+			if scopeSchool(rq, sc.ID) == nil {
+				d.Schools = append(d.Schools, sc)
+			}
+		}
 		return nil
 	}); err != nil {
 		return "", err
@@ -234,6 +255,9 @@ func (st *site) school(rq *req) (string, error) {
 	}
 	if !found {
 		return "", notFound("there is no school %s %s", id, rq.asOf.Describe())
+	}
+	if err := scopeSchool(rq, id); err != nil {
+		return "", err
 	}
 	rq.data.Title = d.School.Name
 	for _, y := range d.School.Years {
@@ -359,6 +383,9 @@ func (st *site) community(rq *req) (string, error) {
 	if !found {
 		return "", notFound("there is no ISLC %s %s", id, rq.asOf.Describe())
 	}
+	if err := scopeSchool(rq, d.C.School.ID); err != nil {
+		return "", err
+	}
 	rq.data.Title = d.C.Name + " ISLC"
 	if n := len(d.C.Years); n > 0 {
 		d.Year = d.C.Years[n-1].Year
@@ -418,6 +445,9 @@ func (st *site) proposal(rq *req) (string, error) {
 	}
 	if !found {
 		return "", notFound("there is no proposal %s %s", id, rq.asOf.Describe())
+	}
+	if err := scopeSchool(rq, d.P.School.ID); err != nil {
+		return "", err
 	}
 	rq.data.Title = "Proposal: " + d.P.Title
 	d.Decided = len(d.P.Decisions) > 0
@@ -599,6 +629,9 @@ func (st *site) replay(rq *req) (string, error) {
 	var agg governance.Proposal
 	if err := json.Unmarshal(rp.Steps[d.Step-1].After, &agg); err != nil {
 		return "", fmt.Errorf("replay of proposal %s: read the state after step %d: %w", id, d.Step, err)
+	}
+	if err := scopeSchool(rq, agg.SchoolID); err != nil {
+		return "", err
 	}
 	d.After = replayAfter{ID: id, Title: agg.Current().Title, Status: agg.Status, Current: len(agg.Versions), Submitted: agg.SubmittedVersion, Advice: len(agg.Advice)}
 	for _, dec := range agg.Decisions {
@@ -889,6 +922,13 @@ func (st *site) audit(rq *req) (string, error) {
 	}
 	if f.Person, err = queryID(rq, "person"); err != nil {
 		return "", err
+	}
+	if f.School != uuid.Nil {
+		if err := scopeSchool(rq, f.School); err != nil {
+			return "", err
+		}
+	} else if rq.p.Role != api.RoleAdmin && rq.p.SchoolID != uuid.Nil {
+		f.School = rq.p.SchoolID // a school's token sees its school's events
 	}
 	f.Type = strings.TrimSpace(d.Filter.Type)
 	for _, b := range []struct {

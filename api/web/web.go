@@ -33,7 +33,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/concord-ledger/concord/api"
-	"github.com/concord-ledger/concord/domain"
 	"github.com/concord-ledger/concord/projections/views"
 )
 
@@ -463,12 +462,15 @@ func (st *site) serve(w http.ResponseWriter, r *http.Request, fn pageFunc, form 
 func (st *site) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var nf notFoundError
 	var bi badInput
+	var fb forbiddenError
 	status, title, detail := http.StatusInternalServerError, "Something went wrong", "The error was logged; quote request "+api.RequestID(r.Context())+" when asking for help."
 	switch {
 	case errors.As(err, &nf):
 		status, title, detail = http.StatusNotFound, "Not found", nf.what
 	case errors.As(err, &bi):
 		status, title, detail = http.StatusBadRequest, "That address is not right", bi.what
+	case errors.As(err, &fb):
+		status, title, detail = http.StatusForbidden, "You may not see this", fb.what
 	default:
 		pr := api.ProblemOf(err)
 		if pr.Status < 500 {
@@ -505,13 +507,13 @@ func (st *site) render(w http.ResponseWriter, r *http.Request, status int, name 
 }
 
 // commandFunc runs one form's command.
-type commandFunc func(rq *req, meta domain.Meta) (formName string, flash string, err error)
+type commandFunc func(rq *req) (formName string, flash string, err error)
 
-// form handles a POST: metadata from the signed-in person (as api.Meta
-// builds it, with the form's reason field), the command through the domain
-// service, then a redirect to back with a notice, or the page again with
-// the rule that was broken next to the field. A rejected command records
-// nothing (the domain appends all of a command's events or none).
+// form handles a POST: the command (see apiCommand), then a redirect to
+// back with a notice, or the page again with what was refused next to the
+// field, in the status the API answered (403, 404, 409, 412 or 422). A
+// refused command records nothing: the domain appends all of a command's
+// events or none.
 func (st *site) form(back string, page pageFunc, run commandFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		rq, err := st.newReq(w, r)
@@ -519,37 +521,35 @@ func (st *site) form(back string, page pageFunc, run commandFunc) http.HandlerFu
 			st.fail(w, r, err)
 			return
 		}
-		meta := domain.Meta{ActorID: rq.p.PersonID.String(), ActorRole: string(rq.p.Role), Reason: strings.TrimSpace(r.PostForm.Get("reason"))}
-		if rq.p.PersonID == uuid.Nil {
-			meta.ActorID = "admin"
-		}
-		if id := api.RequestID(r.Context()); id != "" {
-			if u, err := uuid.Parse(id); err == nil {
-				meta.CausationID = u
-			}
-		}
-		name, flash, err := run(rq, meta)
+		name, flash, err := run(rq)
 		if err != nil {
 			fe := &formError{Form: name, Values: r.PostForm}
+			status := http.StatusUnprocessableEntity
 			var bi badInput
 			var fieldErr fieldError
-			if rule, rej, ok := domain.RuleOf(err); ok {
-				fe.Title, fe.Rule, fe.Detail = rule.Title, rule.Statement, rule.Title+"."
-				if rej != nil {
-					fe.Detail, fe.Field = rej.Detail, rej.Field
+			var pr *api.Problem
+			switch {
+			case errors.As(err, &pr):
+				fe.Title, fe.Detail, fe.Rule = pr.Title, pr.Detail, pr.Rule
+				if len(pr.Errors) > 0 {
+					fe.Field = pr.Errors[0].Field
 				}
-			} else if errors.As(err, &fieldErr) {
-				fe.Title, fe.Detail, fe.Field = "A field is not right", fieldErr.detail, fieldErr.field
-			} else if errors.As(err, &bi) {
-				fe.Title, fe.Detail = "The form is not right", bi.what
-			} else {
-				pr := api.ProblemOf(err)
 				if pr.Status >= 500 {
-					st.s.Logger.Error("form failed", "path", r.URL.Path, "err", err)
+					st.fail(w, r, err)
+					return
 				}
-				fe.Title, fe.Detail = pr.Title, pr.Detail
+				if pr.Status >= 400 {
+					status = pr.Status
+				}
+			case errors.As(err, &fieldErr):
+				fe.Title, fe.Detail, fe.Field = "A field is not right", fieldErr.detail, fieldErr.field
+			case errors.As(err, &bi):
+				fe.Title, fe.Detail = "The form is not right", bi.what
+			default:
+				st.fail(w, r, err)
+				return
 			}
-			st.serve(w, r, page, fe, http.StatusUnprocessableEntity)
+			st.serve(w, r, page, fe, status)
 			return
 		}
 		// Let the projections see what was just recorded before the

@@ -181,3 +181,23 @@ func TestReportDownloads(t *testing.T) {
 		t.Errorf("pdf: %d, want 400", res.StatusCode)
 	}
 }
+
+func TestPagesOfAnotherSchoolAreRefused(t *testing.T) {
+	f := newFixture(t)
+	head := f.signIn("head-token") // scoped to Cwm Primary
+	for _, p := range []string{"/schools/" + f.pant.String(), "/communities/" + f.research.String(), "/proposals/" + f.submitted.String(),
+		"/proposals/" + f.submitted.String() + "/replay", "/audit?school=" + f.pant.String()} {
+		if res, body := head.get(p); res.StatusCode != http.StatusForbidden || !strings.Contains(body, "another school") {
+			t.Errorf("%s: %d, want 403", p, res.StatusCode)
+		}
+	}
+	if _, body := head.get("/"); strings.Contains(body, "Ysgol y Pant</a>") || !strings.Contains(body, "Cwm Primary</a>") {
+		t.Error("the overview lists schools outside the token's scope")
+	}
+	if _, body := head.get("/audit"); strings.Contains(body, "ChairElected</strong>") {
+		t.Error("the audit log shows another school's events")
+	}
+	if res, _ := f.signIn("admin-token").get("/schools/" + f.cwm.String()); res.StatusCode != http.StatusOK {
+		t.Error("an admin is refused a school")
+	}
+}
