@@ -155,7 +155,17 @@ func (p *Replayer) Replay(ctx context.Context, r Request) (*Replay, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Schools, ISLCs and proposals are named in the summaries (their names
+	// are not personal data).
+	things := map[uuid.UUID]string{}
+	nameOf := func(id uuid.UUID) string { return things[id] }
 	err = p.scan(ctx, asOf, func(rec eventstore.RecordedEvent) error {
+		switch rec.Type {
+		case "SchoolRegistered", "CommunityEstablished", "SegmentRenamed", "ProposalDrafted", "ProposalRevised":
+			if m, err := p.Codec.Decode(domainlog.ToDomain(rec)); err == nil {
+				nameThing(things, m)
+			}
+		}
 		corr := rec.Metadata.CorrelationID
 		if corr == uuid.Nil {
 			corr = rec.ID
@@ -181,7 +191,7 @@ func (p *Replayer) Replay(ctx context.Context, r Request) (*Replay, error) {
 		}
 		s := Step{Position: m.Position, EventID: m.ID, Stream: m.Stream, Type: m.Type, ActorID: m.Meta.ActorID, Role: m.Meta.ActorRole,
 			Reason: m.Meta.Reason, RecordedAt: m.RecordedAt.UTC(), EffectiveAt: m.Effective().UTC(), CorrelationID: corr,
-			CausationID: m.Meta.CausationID, Summary: views.Summary(m), Before: before, After: after}
+			CausationID: m.Meta.CausationID, Summary: views.SummaryNamed(m, nameOf), Before: before, After: after}
 		if r.Names != nil {
 			if id, err := uuid.Parse(m.Meta.ActorID); err == nil {
 				s.ActorName = r.Names.Name(id)
@@ -198,6 +208,20 @@ func (p *Replayer) Replay(ctx context.Context, r Request) (*Replay, error) {
 		return nil, notFound
 	}
 	return out, nil
+}
+
+// nameThing records the name m gives a school, ISLC or proposal.
+func nameThing(things map[uuid.UUID]string, m domain.Message) {
+	switch e := m.Event.(type) {
+	case governance.SchoolRegistered:
+		things[e.SchoolID] = e.Name
+	case governance.CommunityEstablished:
+		things[e.CommunityID] = e.Name
+	case governance.ProposalDrafted:
+		things[e.ProposalID] = e.Title
+	case governance.ProposalRevised:
+		things[e.ProposalID] = e.Title
+	}
 }
 
 // locate scans the log up to asOf for the decision's opening event.

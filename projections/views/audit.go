@@ -547,6 +547,12 @@ func Summary(m domain.Message) string {
 	return summarize(m, func(uuid.UUID) string { return "" })
 }
 
+// SummaryNamed is Summary with schools, ISLCs and proposals named by
+// nameOf ("" for a short id).
+func SummaryNamed(m domain.Message, nameOf func(uuid.UUID) string) string {
+	return summarize(m, nameOf)
+}
+
 // summarize renders m's summary; nameOf returns the name of a school,
 // ISLC or proposal, or "" to show its short id.
 func summarize(m domain.Message, nameOf func(uuid.UUID) string) string {
