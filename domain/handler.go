@@ -54,6 +54,9 @@ type Correlated interface {
 type Handler struct {
 	Log   EventLog
 	Codec *Codec
+	// Cache keeps decoded events of recent streams (nil: decode every
+	// event on every load).
+	Cache *StreamCache
 	// Now is the clock (UTC); tests pin it.
 	Now func() time.Time
 	// NewID returns event ids (UUID v7).
@@ -62,9 +65,12 @@ type Handler struct {
 	MaxAttempts int
 }
 
+// DefaultCacheEvents is how many decoded events NewHandler's cache keeps.
+const DefaultCacheEvents = 200_000
+
 // NewHandler returns a handler with the system clock and UUID v7 ids.
 func NewHandler(log EventLog, codec *Codec) *Handler {
-	return &Handler{Log: log, Codec: codec, Now: func() time.Time { return time.Now().UTC() }, NewID: newV7}
+	return &Handler{Log: log, Codec: codec, Cache: NewStreamCache(DefaultCacheEvents), Now: func() time.Time { return time.Now().UTC() }, NewID: newV7}
 }
 
 func newV7() uuid.UUID {
@@ -197,16 +203,11 @@ func (h *Handler) envelopes(events []Event, meta Meta) ([]Envelope, error) {
 // aggregates inside a command's Decide preparation.
 func Load[A Aggregate](ctx context.Context, h *Handler, stream string, newAgg func() A) (A, int64, error) {
 	agg := newAgg()
-	recs, err := h.Log.ReadStream(ctx, stream)
+	msgs, err := h.loadMessages(ctx, stream)
 	if err != nil {
-		return agg, -1, fmt.Errorf("read %s: %w", stream, err)
+		return agg, -1, err
 	}
-	msgs := make([]Message, len(recs))
-	for i, r := range recs {
-		if msgs[i], err = h.Codec.Decode(r); err != nil {
-			return agg, -1, fmt.Errorf("load %s: %w", stream, err)
-		}
-	}
+	rev := int64(len(msgs)) - 1
 	// Decisions are taken on today's knowledge: corrections applied.
 	if msgs, err = ApplyCorrections(h.Codec, msgs); err != nil {
 		return agg, -1, fmt.Errorf("load %s: %w", stream, err)
@@ -214,5 +215,5 @@ func Load[A Aggregate](ctx context.Context, h *Handler, stream string, newAgg fu
 	for _, m := range msgs {
 		agg.Apply(m)
 	}
-	return agg, int64(len(recs)) - 1, nil
+	return agg, rev, nil
 }

@@ -17,11 +17,27 @@ type Log struct {
 	Store eventstore.Store
 }
 
-var _ domain.EventLog = Log{}
+var (
+	_ domain.EventLog         = Log{}
+	_ domain.StreamReaderFrom = Log{}
+)
 
 // ReadStream implements domain.EventLog.
 func (l Log) ReadStream(ctx context.Context, stream string) ([]domain.Recorded, error) {
 	recs, err := l.Store.ReadStream(ctx, stream, 0, eventstore.Forward, 0)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]domain.Recorded, len(recs))
+	for i, r := range recs {
+		out[i] = ToDomain(r)
+	}
+	return out, nil
+}
+
+// ReadStreamFrom implements domain.StreamReaderFrom.
+func (l Log) ReadStreamFrom(ctx context.Context, stream string, from uint64) ([]domain.Recorded, error) {
+	recs, err := l.Store.ReadStream(ctx, stream, from, eventstore.Forward, 0)
 	if err != nil {
 		return nil, err
 	}

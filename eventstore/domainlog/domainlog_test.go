@@ -35,3 +35,24 @@ func TestAppendReadAndConflict(t *testing.T) {
 		t.Fatalf("read %v %v", read, err)
 	}
 }
+
+func TestReadStreamFrom(t *testing.T) {
+	ctx := context.Background()
+	l := Log{Store: memory.New(memory.Options{})}
+	var envs []domain.Envelope
+	for i := 0; i < 4; i++ {
+		envs = append(envs, domain.Envelope{ID: uuid.Must(uuid.NewV7()), Type: "T", Schema: 1, Data: []byte(`{}`)})
+	}
+	if _, err := l.AppendStream(ctx, "s-2", -1, envs); err != nil {
+		t.Fatal(err)
+	}
+	for from, want := range []int{4, 3, 2, 1, 0} {
+		got, err := l.ReadStreamFrom(ctx, "s-2", uint64(from))
+		if err != nil || len(got) != want {
+			t.Fatalf("from %d: %d events, %v; want %d", from, len(got), err, want)
+		}
+		if want > 0 && (got[0].Revision != uint64(from) || got[0].ID != envs[from].ID) {
+			t.Fatalf("from %d: first is revision %d", from, got[0].Revision)
+		}
+	}
+}
