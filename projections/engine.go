@@ -5,6 +5,7 @@
 package projections
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -121,10 +122,40 @@ var (
 	bucketSnapshots   = []byte("snapshots")
 )
 
+// checkpoint is a projection's stored state and the position it reflects.
+// Stored as checkpointMagic, the version (uvarint), the position (8 bytes,
+// big-endian) and the state's bytes as MarshalState gave them (which need
+// not be JSON). Checkpoints of the older JSON form are still read.
 type checkpoint struct {
 	Version  int             `json:"version"`
 	Position uint64          `json:"position"`
 	State    json.RawMessage `json:"state"`
+}
+
+var checkpointMagic = []byte("CCP1")
+
+func encodeCheckpoint(cp checkpoint) []byte {
+	out := append([]byte(nil), checkpointMagic...)
+	out = binary.AppendUvarint(out, uint64(cp.Version))
+	out = binary.BigEndian.AppendUint64(out, cp.Position)
+	return append(out, cp.State...)
+}
+
+func decodeCheckpoint(raw []byte) (checkpoint, error) {
+	var cp checkpoint
+	rest, ok := bytes.CutPrefix(raw, checkpointMagic)
+	if !ok {
+		err := json.Unmarshal(raw, &cp)
+		return cp, err
+	}
+	v, n := binary.Uvarint(rest)
+	if n <= 0 || len(rest) < n+8 {
+		return cp, errors.New("truncated checkpoint")
+	}
+	cp.Version = int(v)
+	cp.Position = binary.BigEndian.Uint64(rest[n:])
+	cp.State = append([]byte(nil), rest[n+8:]...)
+	return cp, nil
 }
 
 // Open opens (creating if needed) the engine's checkpoint database at path
@@ -181,8 +212,8 @@ func (e *Engine) restore(r *running) error {
 		if raw == nil {
 			return nil
 		}
-		var cp checkpoint
-		if err := json.Unmarshal(raw, &cp); err != nil {
+		cp, err := decodeCheckpoint(raw)
+		if err != nil {
 			e.log.Warn("projection checkpoint unreadable; rebuilding", "projection", name, "err", err)
 			return nil
 		}
@@ -453,10 +484,7 @@ func (e *Engine) checkpointMany(names []string) error {
 		if err != nil {
 			return fmt.Errorf("checkpoint %s: %w", name, err)
 		}
-		raw, err := json.Marshal(checkpoint{Version: version, Position: pos, State: state})
-		if err != nil {
-			return fmt.Errorf("checkpoint %s: %w", name, err)
-		}
+		raw := encodeCheckpoint(checkpoint{Version: version, Position: pos, State: state})
 		cps = append(cps, cp{r, pos, raw, len(state)})
 	}
 	if err := e.db.Update(func(tx *bolt.Tx) error {

@@ -345,3 +345,54 @@ func TestSnapshotSpacingGrowsWithState(t *testing.T) {
 		}
 	}
 }
+
+// binaryCounter stores its state in a form that is not JSON.
+type binaryCounter struct{ counter }
+
+func newBinaryCounter() Projection { return &binaryCounter{counter{Streams: map[string]int{}}} }
+
+func (c *binaryCounter) Name() string { return "binary" }
+func (c *binaryCounter) MarshalState() ([]byte, error) {
+	b, err := json.Marshal(c.counter)
+	return append([]byte{0x01, 0xff}, b...), err
+}
+func (c *binaryCounter) UnmarshalState(b []byte) error {
+	if len(b) < 2 || b[0] != 0x01 {
+		return fmt.Errorf("not a binary counter state")
+	}
+	return json.Unmarshal(b[2:], &c.counter)
+}
+
+func TestCheckpointOfANonJSONStateResumes(t *testing.T) {
+	ctx := context.Background()
+	s := memory.New(memory.Options{})
+	codec := &domain.Codec{}
+	path := filepath.Join(t.TempDir(), "p.db")
+	e, err := Open(s, codec, path, Options{}, newBinaryCounter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 5; i++ {
+		appendHappened(t, s, codec, fmt.Sprintf("s-%d", i%2), happened{Key: "k", N: 1})
+	}
+	if err := e.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e, err = Open(s, codec, path, Options{}, newBinaryCounter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if st := e.Status(ctx)[0]; st.Position != 5 || st.Failure != nil {
+		t.Fatalf("status after reopen %+v, want position 5", st)
+	}
+	e.View("binary", func(p Projection) error {
+		if got := p.(*binaryCounter).Streams; got["s-0"] != 3 || got["s-1"] != 2 {
+			t.Fatalf("restored state %v", got)
+		}
+		return nil
+	})
+}
