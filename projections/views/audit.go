@@ -1,6 +1,9 @@
 package views
 
 import (
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"reflect"
 	"sort"
@@ -338,27 +341,215 @@ func (a *Audit) nameThings(m domain.Message) {
 	}
 }
 
-// MarshalState implements projections.Projection.
-func (a *Audit) MarshalState() ([]byte, error) { return govMarshal(a) }
+// MarshalState implements projections.Projection. The audit view, whose
+// state grows with every event, is written in a compact binary form
+// (auditCodec) carried in one JSON string (base64), rather than as JSON
+// objects: smaller and several times faster for the engine's checkpoints
+// and snapshots.
+func (a *Audit) MarshalState() ([]byte, error) {
+	raw := a.encode()
+	out := make([]byte, 0, base64.StdEncoding.EncodedLen(len(raw))+2)
+	out = append(out, '"')
+	out = base64.StdEncoding.AppendEncode(out, raw)
+	return append(out, '"'), nil
+}
 
 // UnmarshalState implements projections.Projection.
 func (a *Audit) UnmarshalState(b []byte) error {
-	fresh := &Audit{}
-	if err := govUnmarshal(b, fresh); err != nil {
-		return err
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return fmt.Errorf("audit state: %w: not a JSON string", errAuditState)
 	}
-	if len(fresh.Strings) == 0 {
-		fresh.Strings = []string{""}
+	raw, err := base64.StdEncoding.AppendDecode(nil, b[1:len(b)-1])
+	if err != nil {
+		return fmt.Errorf("audit state: %w: %v", errAuditState, err)
 	}
-	if fresh.Entities == nil {
-		fresh.Entities = []auditThing{}
-	}
-	if fresh.Records == nil {
-		fresh.Records = [][]auditRec{}
+	fresh, err := decodeAudit(raw)
+	if err != nil {
+		return fmt.Errorf("audit state: %w", err)
 	}
 	fresh.index()
 	*a = *fresh
 	return nil
+}
+
+// auditCodec is the version byte of the audit view's binary state:
+//
+//	u8 version
+//	uvarint n, then n strings          (uvarint length, bytes)
+//	uvarint n, then n entities         (u8 kind, 16B id, uvarint parent, string name)
+//	uvarint n, then n records          (uvarint position, 16B id, varint at, varint effective,
+//	                                    uvarint stream, type, actor, role, reason (string indices),
+//	                                    16B correlation, 16B causation, string summary,
+//	                                    uvarint k, then k uvarint entity indices)
+const auditCodec = 1
+
+func (a *Audit) encode() []byte {
+	n := a.Len()
+	b := make([]byte, 0, 64+n*160)
+	b = append(b, auditCodec)
+	str := func(s string) { b = binary.AppendUvarint(b, uint64(len(s))); b = append(b, s...) }
+	b = binary.AppendUvarint(b, uint64(len(a.Strings)))
+	for _, s := range a.Strings {
+		str(s)
+	}
+	b = binary.AppendUvarint(b, uint64(len(a.Entities)))
+	for _, e := range a.Entities {
+		b = append(b, e.Kind)
+		b = append(b, e.ID[:]...)
+		b = binary.AppendUvarint(b, uint64(e.Parent))
+		str(e.Name)
+	}
+	b = binary.AppendUvarint(b, uint64(n))
+	for i := range n {
+		r := a.rec(i)
+		b = binary.AppendUvarint(b, r.Pos)
+		b = append(b, r.ID[:]...)
+		b = binary.AppendVarint(b, r.At)
+		b = binary.AppendVarint(b, r.Eff)
+		for _, x := range [...]uint32{r.Stream, r.Type, r.Actor, r.Role, r.Reason} {
+			b = binary.AppendUvarint(b, uint64(x))
+		}
+		b = append(b, r.Corr[:]...)
+		b = append(b, r.Cause[:]...)
+		str(r.Summary)
+		b = binary.AppendUvarint(b, uint64(len(r.Links)))
+		for _, l := range r.Links {
+			b = binary.AppendUvarint(b, uint64(l))
+		}
+	}
+	return b
+}
+
+// errAuditState is returned for audit state bytes that do not decode.
+var errAuditState = errors.New("malformed audit view state")
+
+type auditReader struct {
+	b   []byte
+	err error
+}
+
+func (r *auditReader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err = errAuditState
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *auditReader) varint() int64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.err = errAuditState
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *auditReader) bytes(n uint64) []byte {
+	if r.err != nil {
+		return nil
+	}
+	if uint64(len(r.b)) < n {
+		r.err = errAuditState
+		return nil
+	}
+	out := r.b[:n]
+	r.b = r.b[n:]
+	return out
+}
+
+func (r *auditReader) str() string { return string(r.bytes(r.uvarint())) }
+
+func (r *auditReader) id() (u uuid.UUID) {
+	copy(u[:], r.bytes(16))
+	return u
+}
+
+// count reads a count no larger than what the remaining bytes can hold
+// at min bytes per item, so bad input cannot ask for a huge allocation.
+func (r *auditReader) count(min int) int {
+	n := r.uvarint()
+	if n > uint64(len(r.b)/min) {
+		r.err = errAuditState
+		return 0
+	}
+	return int(n)
+}
+
+func decodeAudit(b []byte) (*Audit, error) {
+	if len(b) == 0 || b[0] != auditCodec {
+		return nil, fmt.Errorf("%w: unknown version", errAuditState)
+	}
+	r := &auditReader{b: b[1:]}
+	a := &Audit{}
+	a.Strings = make([]string, r.count(1))
+	for i := range a.Strings {
+		a.Strings[i] = r.str()
+	}
+	a.Entities = make([]auditThing, r.count(19))
+	for i := range a.Entities {
+		e := &a.Entities[i]
+		if k := r.bytes(1); len(k) == 1 {
+			e.Kind = k[0]
+		}
+		e.ID = r.id()
+		e.Parent = uint32(r.uvarint())
+		e.Name = r.str()
+		if r.err != nil {
+			return nil, r.err
+		}
+		if int(e.Kind) >= len(linkKinds) || int(e.Parent) > len(a.Entities) {
+			return nil, errAuditState
+		}
+	}
+	n := r.count(60)
+	a.Records = [][]auditRec{}
+	for range n {
+		var rec auditRec
+		rec.Pos = r.uvarint()
+		rec.ID = r.id()
+		rec.At, rec.Eff = r.varint(), r.varint()
+		for _, x := range []*uint32{&rec.Stream, &rec.Type, &rec.Actor, &rec.Role, &rec.Reason} {
+			*x = uint32(r.uvarint())
+			if r.err == nil && int(*x) >= len(a.Strings) {
+				return nil, errAuditState
+			}
+		}
+		rec.Corr, rec.Cause = r.id(), r.id()
+		rec.Summary = r.str()
+		if k := r.count(1); k > 0 {
+			rec.Links = make([]uint32, k)
+			for j := range rec.Links {
+				rec.Links[j] = uint32(r.uvarint())
+				if r.err == nil && int(rec.Links[j]) >= len(a.Entities) {
+					return nil, errAuditState
+				}
+			}
+		}
+		if r.err != nil {
+			return nil, r.err
+		}
+		a.push(rec)
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	if len(r.b) != 0 {
+		return nil, fmt.Errorf("%w: trailing bytes", errAuditState)
+	}
+	if len(a.Strings) == 0 {
+		a.Strings = []string{""}
+	}
+	return a, nil
 }
 
 // AuditFilter selects audit entries; zero fields match everything. From
