@@ -298,6 +298,18 @@ func TestProposalsView(t *testing.T) {
 	if !p.ChangedAfterDecision || len(p.Corrections) != 1 || p.Corrections[0].EventID != approval || p.Corrections[0].Reason != "Reason mistyped." {
 		t.Fatalf("after correction = %+v", p.Corrections)
 	}
+	// As known then the decision keeps its first reason; as corrected now
+	// it reads the corrected one, still marked.
+	if p.Decisions[1].Reason != "Affordable now." {
+		t.Fatalf("as known then: reason %q", p.Decisions[1].Reason)
+	}
+	corrected := NewProposals()
+	if _, err := projections.FoldCorrected(w.ctx, w.store, w.codec, corrected, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if cp, _ := corrected.Proposal(w.proposal, names); cp.Decisions[1].Reason != "Affordable and shared." || !cp.ChangedAfterDecision {
+		t.Fatalf("as corrected now: %+v", cp.Decisions)
+	}
 	if reg := v.Register(ProposalFilter{School: w.school, Status: governance.StatusApproved}, names); len(reg) != 1 || reg[0].ID != w.proposal {
 		t.Fatalf("register = %+v", reg)
 	}
