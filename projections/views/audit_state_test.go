@@ -2,6 +2,7 @@ package views
 
 import (
 	"bytes"
+	"encoding/base64"
 	"testing"
 )
 
@@ -42,6 +43,11 @@ func TestAuditStateRoundTrip(t *testing.T) {
 		if _, err := decodeAudit(bad); err == nil {
 			t.Fatalf("malformed state (%d bytes) accepted", len(bad))
 		}
+	}
+	// The form version 1 wrote (base64 in a JSON string) still reads.
+	old := append(append([]byte{'"'}, base64.StdEncoding.EncodeToString(raw)...), '"')
+	if err := NewAudit().UnmarshalState(old); err != nil {
+		t.Fatalf("version 1 state: %v", err)
 	}
 	for _, bad := range []string{``, `{}`, `"!!"`, `"AQ=="`} {
 		if err := NewAudit().UnmarshalState([]byte(bad)); err == nil {
