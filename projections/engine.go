@@ -84,9 +84,12 @@ type Options struct {
 	// space in proportion to the log, not to its square.
 	SnapshotEvery uint64
 	// SnapshotBytesPerEvent bounds the snapshot bytes kept per event per
-	// projection (default 256); it also spaces checkpoints of large states.
+	// projection while following the log (default 32); it also spaces
+	// checkpoints of large states. "As of" readings that had to fold far
+	// store a snapshot where they looked, so snapshots also grow where
+	// readers ask.
 	SnapshotBytesPerEvent int
-	Logger        *slog.Logger
+	Logger                *slog.Logger
 }
 
 // Engine runs projections over a store.
@@ -114,7 +117,7 @@ type running struct {
 	// position from which the next snapshot is due.
 	cpSize   int
 	nextSnap uint64
-	failure *Failure
+	failure  *Failure
 }
 
 var (
@@ -172,7 +175,7 @@ func Open(store eventstore.Store, codec *domain.Codec, path string, opts Options
 		opts.SnapshotEvery = 1000
 	}
 	if opts.SnapshotBytesPerEvent <= 0 {
-		opts.SnapshotBytesPerEvent = 256
+		opts.SnapshotBytesPerEvent = 32
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -588,6 +591,7 @@ func (e *Engine) AsOf(ctx context.Context, name string, pos uint64) (Projection,
 	if err := Fold(ctx, e.store, e.codec, p, from, pos, nil); err != nil {
 		return nil, err
 	}
+	e.keepSnapshot(p, from, pos)
 	return p, nil
 }
 
@@ -626,7 +630,30 @@ func (e *Engine) AsOfAll(ctx context.Context, names []string, pos uint64) (map[s
 	if err := FoldAll(ctx, e.store, e.codec, ps, froms, pos); err != nil {
 		return nil, err
 	}
+	for i, p := range ps {
+		e.keepSnapshot(p, froms[i], pos)
+	}
 	return out, nil
+}
+
+// keepSnapshot stores p's state at pos as a snapshot when answering cost
+// a long fold (from its nearest snapshot at from-1), so the next reading
+// near pos is quick: snapshots are also made on demand, where readers look.
+// A failure only costs speed; it is logged.
+func (e *Engine) keepSnapshot(p Projection, from, pos uint64) {
+	if pos < from || pos-from+1 < 4*e.opts.SnapshotEvery {
+		return
+	}
+	state, err := p.MarshalState()
+	if err == nil && pos-from+1 < e.spacing(len(state)) {
+		return
+	}
+	if err == nil {
+		err = e.db.Update(func(tx *bolt.Tx) error { return putSnapshot(tx, p.Name(), p.Version(), pos, state) })
+	}
+	if err != nil {
+		e.log.Warn("projection snapshot on demand failed", "projection", p.Name(), "position", pos, "err", err)
+	}
 }
 
 // FoldAll folds events into several projections in one pass up to to

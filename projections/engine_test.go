@@ -396,3 +396,43 @@ func TestCheckpointOfANonJSONStateResumes(t *testing.T) {
 		return nil
 	})
 }
+
+// TestAsOfKeepsASnapshotWhereItFoldedFar: a reading far from every
+// snapshot leaves one behind, and the next reading there uses it.
+func TestAsOfKeepsASnapshotWhereItFoldedFar(t *testing.T) {
+	ctx := context.Background()
+	s := memory.New(memory.Options{})
+	codec := &domain.Codec{}
+	e, err := Open(s, codec, filepath.Join(t.TempDir(), "p.db"), Options{SnapshotEvery: 10}, newCounter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	for i := 0; i < 300; i++ {
+		appendHappened(t, s, codec, fmt.Sprintf("stream-%03d", i), happened{Key: "k", N: 1})
+	}
+	// Nothing was fed, so there is no snapshot yet.
+	if _, _, ok := e.nearestSnapshot("counter", 1, 300); ok {
+		t.Fatal("a snapshot exists before any reading")
+	}
+	if _, err := e.AsOf(ctx, "counter", 250); err != nil {
+		t.Fatal(err)
+	}
+	at, _, ok := e.nearestSnapshot("counter", 1, 300)
+	if !ok || at != 250 {
+		t.Fatalf("after a far reading: snapshot at %d (%v), want 250", at, ok)
+	}
+	again, err := e.AsOf(ctx, "counter", 260)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := newCounter()
+	if err := Fold(ctx, s, codec, want, 1, 260, nil); err != nil {
+		t.Fatal(err)
+	}
+	gb, _ := again.MarshalState()
+	wb, _ := want.MarshalState()
+	if !bytes.Equal(gb, wb) {
+		t.Fatalf("as of 260 from the kept snapshot: %s, want %s", gb, wb)
+	}
+}
