@@ -72,7 +72,8 @@ var (
 
 // Options configure an Engine.
 type Options struct {
-	// CheckpointEvery writes a checkpoint after this many events (default 10000).
+	// CheckpointEvery writes a checkpoint after this many events (default
+	// 100000; the interval below checkpoints a live ledger sooner).
 	CheckpointEvery int
 	// CheckpointInterval writes a checkpoint at least this often while
 	// events arrive (default 1s).
@@ -166,7 +167,7 @@ func decodeCheckpoint(raw []byte) (checkpoint, error) {
 // version changed start from zero.
 func Open(store eventstore.Store, codec *domain.Codec, path string, opts Options, factories ...Factory) (*Engine, error) {
 	if opts.CheckpointEvery <= 0 {
-		opts.CheckpointEvery = 10000
+		opts.CheckpointEvery = 100000
 	}
 	if opts.CheckpointInterval <= 0 {
 		opts.CheckpointInterval = time.Second
