@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/google/uuid"
+
+	"github.com/concord-ledger/concord/domain/governance"
 )
 
 // findChromium returns the path of a Chromium or Chrome binary, or skips
@@ -218,5 +221,13 @@ func TestInABrowser(t *testing.T) {
 	mainText("/resources")
 	expect(submitAndRead("approve loan", `form[action$="/loans/`+f.requestedLoan.String()+`/approve"] button`, ".flash"), "The loan was approved")
 	shoot("resources-after")
+
+	// A live page says when the ledger moves on (static/live.js over the
+	// API's feed).
+	mainText("/")
+	f.must(f.l.Governance.RegisterStaff(f.ctx, adminMeta, governance.RegisterStaff{PersonID: uuid.New(), SchoolID: f.pant, Kind: governance.StaffEducator,
+		PersonDetails: governance.PersonDetails{Name: "Nia Newcomer"}}))
+	run("live notice", chromedp.WaitVisible(chromedp.CSS("#live a")))
+	expect(textOf("#live"), "been recorded since this page was drawn")
 	signOut()
 }

@@ -108,6 +108,7 @@ func MountFunc(r chi.Router, server func() *api.Server) {
 		r.Group(func(r chi.Router) {
 			r.Use(st.authenticated)
 			r.Post("/signout", st.signOut)
+			r.Get("/live", st.live)
 			r.Get("/", st.page(st.overview))
 			r.Get("/schools/{id}", st.page(st.school))
 			r.Get("/communities/{id}", st.page(st.community))
@@ -145,6 +146,60 @@ func MountFunc(r chi.Router, server func() *api.Server) {
 		})
 	})
 }
+
+// live relays the API's live feed (GET /v1/events/stream) to a signed-in
+// browser: the session's principal is on the context, so the feed's own
+// role and scope checks apply. Pages use it, through static/live.js, to
+// say when the ledger has moved on since they were drawn.
+func (st *site) live(w http.ResponseWriter, r *http.Request) {
+	ctx := context.WithValue(r.Context(), chi.RouteCtxKey, (*chi.Context)(nil))
+	in := r.Clone(ctx)
+	in.URL.Path, in.RequestURI = "/v1/events/stream", ""
+	q := url.Values{}
+	if from := r.URL.Query().Get("from"); from != "" {
+		q.Set("from", from)
+	}
+	in.URL.RawQuery = q.Encode()
+	st.s.ServeHTTP(&unnamedEvents{ResponseWriter: w}, in)
+}
+
+// unnamedEvents drops the "event:" lines of a Server-Sent Events stream, so
+// that the browser's onmessage sees every event whatever its type.
+type unnamedEvents struct {
+	http.ResponseWriter
+	carry []byte
+}
+
+func (u *unnamedEvents) Write(b []byte) (int, error) {
+	n := len(b)
+	buf := append(u.carry, b...)
+	var out []byte
+	for {
+		i := bytes.IndexByte(buf, '\n')
+		if i < 0 {
+			break
+		}
+		if line := buf[:i+1]; !bytes.HasPrefix(line, []byte("event:")) {
+			out = append(out, line...)
+		}
+		buf = buf[i+1:]
+	}
+	u.carry = append([]byte(nil), buf...)
+	if _, err := u.ResponseWriter.Write(out); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// Flush passes flushes through, so events reach the browser at once.
+func (u *unnamedEvents) Flush() {
+	if f, ok := u.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (u *unnamedEvents) Unwrap() http.ResponseWriter { return u.ResponseWriter }
 
 func randomID() string {
 	b := make([]byte, 32)
@@ -310,6 +365,23 @@ type pageData struct {
 	CSRF    string
 	Writer  bool
 	NowDate string
+	// Proofs says whether the ledger keeps a transparency log, so that
+	// events can link to their inclusion proofs.
+	Proofs bool
+	// ScopeSchool is the one school the caller may see (zero: every one).
+	ScopeSchool uuid.UUID
+}
+
+// LinkTo is the page of what an audit entry touches, with the reading
+// kept, or "" when it is a school the caller may not see.
+func (d *pageData) LinkTo(l views.AuditLink) string {
+	if l.Kind == views.LinkSchool && d.ScopeSchool != uuid.Nil && l.ID != d.ScopeSchool {
+		return ""
+	}
+	if u := linkURL(l); u != "" {
+		return d.Link(u)
+	}
+	return ""
 }
 
 type userInfo struct {
@@ -411,6 +483,10 @@ func (st *site) newReq(w http.ResponseWriter, r *http.Request) (*req, error) {
 		CSRF:    sess.csrf,
 		Writer:  canWrite(p) && a.Live(),
 		NowDate: rq.now.Format(time.DateOnly),
+		Proofs:  st.s.L.Log != nil,
+	}
+	if p.Role != api.RoleAdmin {
+		rq.data.ScopeSchool = p.SchoolID
 	}
 	if rq.data.User.Name == "" {
 		rq.data.User.Name = "Administrator"

@@ -1,10 +1,13 @@
 package web_test
 
 import (
+	"bufio"
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestSignInSessionAndSignOut(t *testing.T) {
@@ -199,5 +202,43 @@ func TestPagesOfAnotherSchoolAreRefused(t *testing.T) {
 	}
 	if res, _ := f.signIn("admin-token").get("/schools/" + f.cwm.String()); res.StatusCode != http.StatusOK {
 		t.Error("an admin is refused a school")
+	}
+}
+
+func TestLiveFeedRelaysTheAPIsStream(t *testing.T) {
+	f := newFixture(t)
+	b := f.signIn("admin-token")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, f.srv.URL+"/live?from=2", nil)
+	res, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
+		t.Fatalf("content type %q", ct)
+	}
+	sc := bufio.NewScanner(res.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	var lines []string
+	for sc.Scan() && len(lines) < 40 {
+		lines = append(lines, sc.Text())
+		if strings.HasPrefix(sc.Text(), "data:") {
+			break
+		}
+	}
+	got := strings.Join(lines, "\n")
+	if !strings.Contains(got, "id: 2") || !strings.Contains(got, "data:") || strings.Contains(got, "event:") {
+		t.Fatalf("the relayed feed starts:\n%s", got)
+	}
+	// Without a session there is no feed.
+	anon, err := http.Get(f.srv.URL + "/live")
+	if err != nil {
+		t.Fatal(err)
+	}
+	anon.Body.Close()
+	if anon.Request.URL.Path != "/signin" {
+		t.Fatalf("an unsigned visitor reached the feed: %s", anon.Request.URL.Path)
 	}
 }
