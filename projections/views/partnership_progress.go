@@ -107,11 +107,20 @@ func (v *Progress) Board(pid uuid.UUID, year string) []BoardCell {
 			}
 		}
 	}
+	// Each cell's trend is computed over its own ratings only (grouped
+	// once), not over the whole board.
+	groups := map[string][]partnership.Rating{}
+	key := func(r partnership.Rating) string {
+		return r.SchoolID.String() + "\x00" + strings.ToLower(strings.TrimSpace(r.Area)) + "\x00" + r.Cohort
+	}
+	for _, r := range ratings {
+		groups[key(r)] = append(groups[key(r)], r)
+	}
 	out := []BoardCell{}
 	for _, latest := range partnership.LatestRatings(ratings) {
 		cell := BoardCell{School: v.state.Names.school(latest.SchoolID), Area: latest.Area, Cohort: latest.Cohort,
 			Rating: string(latest.Rating), Term: latest.Term.String(), Trend: []TrendStep{}}
-		trend := partnership.Trend(ratings, latest.SchoolID, latest.Area, latest.Cohort)
+		trend := partnership.Trend(groups[key(latest)], latest.SchoolID, latest.Area, latest.Cohort)
 		for _, tp := range trend {
 			cell.Trend = append(cell.Trend, TrendStep{Term: tp.Rating.Term.String(), Rating: string(tp.Rating.Rating), Movement: string(tp.Movement)})
 		}
