@@ -535,6 +535,12 @@ func wordDiff(a, b string) []diffWord {
 // --- Replay.
 
 type replayData struct {
+	Kind     string
+	ID       uuid.UUID
+	Back     string
+	BackText string
+	// State is the state after the step as JSON, for elections and loans.
+	State string
 	Steps []replayStep
 	Step  int
 	Cur   replayStep
@@ -573,12 +579,20 @@ type replayStep struct {
 // replay steps through a proposal's stream one event at a time: who, in
 // what role, when, why, and the proposal as the register showed it just
 // after that event.
-func (st *site) replay(rq *req) (string, error) {
+func (st *site) replay(rq *req) (string, error) { return st.replayOf(rq, replay.KindProposal) }
+
+// replayElection steps through an election of a chair.
+func (st *site) replayElection(rq *req) (string, error) { return st.replayOf(rq, replay.KindElection) }
+
+// replayLoan steps through a loan from its request to its return.
+func (st *site) replayLoan(rq *req) (string, error) { return st.replayOf(rq, replay.KindLoan) }
+
+func (st *site) replayOf(rq *req, kind string) (string, error) {
 	id, err := pathID(rq, "id")
 	if err != nil {
 		return "", err
 	}
-	d := &replayData{}
+	d := &replayData{Kind: kind, ID: id}
 	rq.data.Data, rq.data.Nav = d, "overview"
 	limit := uint64(0)
 	if !rq.asOf.Live() && !rq.asOf.Corrected {
@@ -592,9 +606,9 @@ func (st *site) replay(rq *req) (string, error) {
 			}
 		}
 	}
-	rp, err := (&replay.Replayer{Store: st.s.L.Store, Codec: st.s.L.Codec}).Replay(rq.ctx, replay.Request{Kind: replay.KindProposal, ID: id, AsOf: limit, Names: rq.names})
+	rp, err := (&replay.Replayer{Store: st.s.L.Store, Codec: st.s.L.Codec}).Replay(rq.ctx, replay.Request{Kind: kind, ID: id, AsOf: limit, Names: rq.names})
 	if errors.Is(err, replay.ErrNotFound) {
-		return "", notFound("there is no proposal %s %s", id, rq.asOf.Describe())
+		return "", notFound("there is no %s %s %s", kind, id, rq.asOf.Describe())
 	}
 	if err != nil {
 		return "", err
@@ -608,7 +622,7 @@ func (st *site) replay(rq *req) (string, error) {
 			Reason: s.Reason, At: s.RecordedAt, Effective: s.EffectiveAt})
 	}
 	if len(d.Steps) == 0 {
-		return "", notFound("there is no proposal %s %s", id, rq.asOf.Describe())
+		return "", notFound("there is no %s %s %s", kind, id, rq.asOf.Describe())
 	}
 	d.Step = len(d.Steps)
 	if s := rq.r.URL.Query().Get("step"); s != "" {
@@ -623,11 +637,15 @@ func (st *site) replay(rq *req) (string, error) {
 	if d.Next > len(d.Steps) {
 		d.Next = 0
 	}
+	after := rp.Steps[d.Step-1].After
+	if kind != replay.KindProposal {
+		return st.replayOther(rq, d, after)
+	}
 	// The state after the step comes from the replay itself (the domain's
 	// aggregate folded over the proposal's own events), so a step costs the
 	// length of one stream, not a fold of the whole log.
 	var agg governance.Proposal
-	if err := json.Unmarshal(rp.Steps[d.Step-1].After, &agg); err != nil {
+	if err := json.Unmarshal(after, &agg); err != nil {
 		return "", fmt.Errorf("replay of proposal %s: read the state after step %d: %w", id, d.Step, err)
 	}
 	if err := scopeSchool(rq, agg.SchoolID); err != nil {
@@ -641,7 +659,67 @@ func (st *site) replay(rq *req) (string, error) {
 		}
 		d.After.Decisions = append(d.After.Decisions, replayDecision{Outcome: dec.Outcome, Version: dec.Version, By: by, Reason: dec.Reason})
 	}
+	d.Back, d.BackText = "/proposals/"+id.String(), "Back to the proposal"
 	rq.data.Title = fmt.Sprintf("Replay of “%s”, step %d of %d", d.After.Title, d.Step, len(d.Steps))
+	return "replay", nil
+}
+
+// replayOther finishes the replay page of an election or a loan: the
+// caller's scope from the views, and the state after the step as the
+// replay gives it.
+func (st *site) replayOther(rq *req, d *replayData, after json.RawMessage) (string, error) {
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, after, "", "  "); err == nil {
+		d.State = pretty.String()
+	}
+	switch d.Kind {
+	case replay.KindElection:
+		var e views.Election
+		found := false
+		if _, err := read(st, rq, views.ElectionsView, func(v *views.Elections) error {
+			e, found = v.Election(d.ID, rq.names)
+			return nil
+		}); err != nil {
+			return "", err
+		}
+		if found {
+			if err := scopeSchool(rq, e.School.ID); err != nil {
+				return "", err
+			}
+			d.Back, d.BackText = "/communities/"+e.Community.ID.String(), "Back to "+e.Community.Name
+			rq.data.Title = fmt.Sprintf("Replay of the election of the chair of %s, %s: step %d of %d", e.Community.Name, e.Year, d.Step, len(d.Steps))
+			return "replay", nil
+		}
+	case replay.KindLoan:
+		p, _, err := st.partnershipOf(rq)
+		if err != nil {
+			return "", err
+		}
+		var loan *views.LoanEntry
+		if _, err := read(st, rq, "loans", func(v *views.Loans) error {
+			for _, l := range v.Register(p.ID, "", rq.now) {
+				if l.LoanID == d.ID {
+					loan = &l
+					break
+				}
+			}
+			return nil
+		}); err != nil {
+			return "", err
+		}
+		if loan != nil {
+			if scopeSchool(rq, loan.Owner.ID) != nil && scopeSchool(rq, loan.Borrower.ID) != nil {
+				return "", forbiddenError{"this loan is between other schools than yours"}
+			}
+			d.Back, d.BackText = "/resources#r-"+loan.ResourceID.String(), "Back to "+loan.ResourceName
+			rq.data.Title = fmt.Sprintf("Replay of the loan of %s to %s: step %d of %d", loan.ResourceName, loan.Borrower.Name, d.Step, len(d.Steps))
+			return "replay", nil
+		}
+	}
+	if rq.p.Role != api.RoleAdmin && rq.p.SchoolID != uuid.Nil {
+		return "", forbiddenError{"this is not one of your school's"}
+	}
+	rq.data.Title = fmt.Sprintf("Replay of %s %s: step %d of %d", d.Kind, d.ID, d.Step, len(d.Steps))
 	return "replay", nil
 }
 

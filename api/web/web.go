@@ -114,6 +114,8 @@ func MountFunc(r chi.Router, server func() *api.Server) {
 			r.Get("/communities/{id}", st.page(st.community))
 			r.Get("/proposals/{id}", st.page(st.proposal))
 			r.Get("/proposals/{id}/replay", st.page(st.replay))
+			r.Get("/elections/{id}/replay", st.page(st.replayElection))
+			r.Get("/loans/{id}/replay", st.page(st.replayLoan))
 			r.Get("/resources", st.page(st.resources))
 			r.Get("/progress", st.page(st.progress))
 			r.Get("/accountability", st.page(st.accountability))

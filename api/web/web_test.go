@@ -105,6 +105,8 @@ func TestPagesShowTheLedger(t *testing.T) {
 		{"/proposals/" + f.submitted.String() + "/replay?step=1", []string{"ProposalDrafted", "Ben Morgan", "Step 1 of 3", "Next step"}},
 		{"/proposals/" + f.submitted.String() + "/replay?step=2", []string{"ProposalRevised", "version 2: “Research weeks”", "Status <strong>draft</strong>"}},
 		{"/proposals/" + f.submitted.String() + "/replay?step=3", []string{"Ana Evans", "Status <strong>submitted</strong>", "Version 2 was submitted"}},
+		{"/elections/" + f.chairElection.String() + "/replay", []string{"ChairElected", "Step 9 of 9", "Back to Research"}},
+		{"/loans/" + f.overdueLoan.String() + "/replay?step=1", []string{"LoanRequested", "Sian Davies", "Back to Minibus"}},
 		{"/resources", []string{"Minibus (17 seats)", "Overdue loans", "Year 6 trip to the Big Pit", "Carol concert", "Request a loan"}},
 		{"/progress", []string{"<svg", "Numeracy", "Year 7", "AMBER", "improved"}},
 		{"/accountability", []string{"Peer-review follow-ups", "Celebrating"}},
@@ -122,7 +124,7 @@ func TestPagesShowTheLedger(t *testing.T) {
 		}
 		for _, w := range p.want {
 			if !strings.Contains(body, w) {
-				t.Errorf("%s lacks %q", p.path, w)
+				t.Errorf("%s lacks %q\n%s", p.path, w, body)
 			}
 		}
 		for _, w := range []string{`lang="en-GB"`, `class="skip" href="#main"`, `<main id="main"`, `name="as_of"`} {
