@@ -65,8 +65,9 @@ func BenchmarkPages(b *testing.B) {
 
 	// Sign in once.
 	rec := httptest.NewRecorder()
-	req := httptest.NewRequest(http.MethodPost, "/signin", strings.NewReader(url.Values{"token": {"t"}}.Encode()))
+	req := httptest.NewRequest(http.MethodPost, "/signin", strings.NewReader(url.Values{"token": {"t"}, "csrf": {"x"}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(&http.Cookie{Name: "concord_signin", Value: "x"})
 	srv.ServeHTTP(rec, req)
 	cookies := rec.Result().Cookies()
 	if len(cookies) == 0 {

@@ -53,7 +53,17 @@ func TestCrawlTheDemo(t *testing.T) {
 	for _, tok := range []string{"governor", "admin"} {
 		jar, _ := cookiejar.New(nil)
 		c := &http.Client{Jar: jar}
-		res, err := c.PostForm(hs.URL+"/signin", map[string][]string{"token": {tok}})
+		res, err := c.Get(hs.URL + "/signin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		m := csrfRE.FindSubmatch(page)
+		if m == nil {
+			t.Fatal("the sign-in page has no CSRF field")
+		}
+		res, err = c.PostForm(hs.URL+"/signin", map[string][]string{"token": {tok}, "csrf": {string(m[1])}})
 		if err != nil || res.StatusCode != http.StatusOK {
 			t.Fatalf("sign in %s: %v %v", tok, err, res)
 		}

@@ -237,6 +237,7 @@ func (f *fixture) signIn(token string) *browser {
 	f.t.Helper()
 	jar, _ := cookiejar.New(nil)
 	b := &browser{t: f.t, f: f, c: &http.Client{Jar: jar}}
+	b.get("/signin")
 	res, body := b.post("/signin", url.Values{"token": {token}})
 	if res.StatusCode != http.StatusOK || !strings.Contains(body, "Sign out") {
 		f.t.Fatalf("sign in with %s: %d\n%s", token, res.StatusCode, body)

@@ -295,8 +295,19 @@ func safeNext(s string) string {
 	return s
 }
 
+// signInCookie carries the sign-in form's CSRF token before there is a
+// session (double submit: the form's hidden field must match it), so no
+// other site can sign a browser in under its own token.
+const signInCookie = "concord_signin"
+
 func (st *site) signInPage(w http.ResponseWriter, r *http.Request) {
-	st.render(w, r, http.StatusOK, "signin", &pageData{Title: "Sign in", Data: map[string]string{"Next": safeNext(r.URL.Query().Get("next"))}})
+	st.renderSignIn(w, r, http.StatusOK, safeNext(r.URL.Query().Get("next")), "")
+}
+
+func (st *site) renderSignIn(w http.ResponseWriter, r *http.Request, status int, next, msg string) {
+	tok := randomID()
+	http.SetCookie(w, &http.Cookie{Name: signInCookie, Value: tok, Path: "/signin", HttpOnly: true, Secure: secure(r), SameSite: http.SameSiteStrictMode, MaxAge: 3600})
+	st.render(w, r, status, "signin", &pageData{Title: "Sign in", Data: map[string]string{"Next": next, "Error": msg, "CSRF": tok}})
 }
 
 func (st *site) signIn(w http.ResponseWriter, r *http.Request) {
@@ -306,8 +317,10 @@ func (st *site) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	next := safeNext(r.PostForm.Get("next"))
 	token := strings.TrimSpace(r.PostForm.Get("token"))
-	fail := func(msg string) {
-		st.render(w, r, http.StatusUnauthorized, "signin", &pageData{Title: "Sign in", Data: map[string]string{"Next": next, "Error": msg}})
+	fail := func(msg string) { st.renderSignIn(w, r, http.StatusUnauthorized, next, msg) }
+	if c, err := r.Cookie(signInCookie); err != nil || c.Value == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostForm.Get("csrf"))) != 1 {
+		fail("This sign-in form has expired or did not come from this site. Enter your token again.")
+		return
 	}
 	if token == "" {
 		fail("Enter your token.")

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"testing"
@@ -17,10 +18,19 @@ func TestSignInSessionAndSignOut(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/signin?next=") {
 		t.Fatalf("unsigned visit: %d %s, want a redirect to /signin", res.StatusCode, res.Header.Get("Location"))
 	}
-	res, body := b.post("/signin", url.Values{"token": {"not-a-token"}})
+	jar, _ := cookiejar.New(nil)
+	b.c.Jar = jar
+	// Without the sign-in form's own token (another site's form), no one is signed in.
+	res, body := b.post("/signin", url.Values{"token": {"director-token"}})
+	if res.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "did not come from this site") {
+		t.Fatalf("sign-in CSRF: %d\n%s", res.StatusCode, body)
+	}
+	b.get("/signin")
+	res, body = b.post("/signin", url.Values{"token": {"not-a-token"}})
 	if res.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "unknown or revoked") {
 		t.Fatalf("bad token: %d\n%s", res.StatusCode, body)
 	}
+	b.get("/signin")
 	res, _ = b.post("/signin", url.Values{"token": {"director-token"}, "next": {"//evil.example/"}})
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/" {
 		t.Fatalf("sign in: %d to %q, want 303 to / (an off-site next is ignored)", res.StatusCode, res.Header.Get("Location"))
