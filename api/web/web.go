@@ -7,7 +7,23 @@
 //
 // Every page takes as_of (a date or a ledger position) and reading
 // (known / corrected) and says plainly when it shows the past. Governors
-// and auditors see no forms, and their POSTs are refused.
+// and auditors see no forms, and their POSTs are refused. A form runs its
+// command through the API's own route (see apiCommand), so its role and
+// scope checks and the domain's rules are the only ones.
+//
+// Pages: / (partnership overview), /schools/{id}, /communities/{id},
+// /proposals/{id} (versions with word diffs, advice, decisions,
+// corrections), /proposals/{id}/replay, /elections/{id}/replay and
+// /loans/{id}/replay (step-through), /resources, /progress (RAG heatmap as
+// inline SVG), /accountability, /audit, /report (+ /report/download),
+// /verify and /verify/proof/{position}; /live relays the live feed.
+//
+// Tests: the package's tests drive the pages over HTTP, and
+// TestInABrowser drives them in headless Chromium (chromedp). It is skipped
+// when no chromium is installed (apt-get install -y chromium) unless
+// CONCORD_REQUIRE_BROWSER=1, as .ci/run sets; CONCORD_SCREENSHOTS=DIR saves
+// screenshots of the main pages there. BenchmarkPages measures each page
+// over the demo generator (CONCORD_BENCH_SCHOOLS, _YEARS, _VOLUME).
 package web
 
 import (
