@@ -17,6 +17,8 @@ import (
 
 	"github.com/concord-ledger/concord/api"
 	"github.com/concord-ledger/concord/domain/governance"
+	"github.com/concord-ledger/concord/eventstore"
+	"github.com/concord-ledger/concord/eventstore/domainlog"
 	"github.com/concord-ledger/concord/eventstore/transparency"
 	"github.com/concord-ledger/concord/projections"
 	"github.com/concord-ledger/concord/projections/replay"
@@ -606,6 +608,9 @@ func (st *site) replayOf(rq *req, kind string) (string, error) {
 			}
 		}
 	}
+	if kind == replay.KindProposal {
+		return st.replayProposal(rq, d, limit)
+	}
 	rp, err := (&replay.Replayer{Store: st.s.L.Store, Codec: st.s.L.Codec}).Replay(rq.ctx, replay.Request{Kind: kind, ID: id, AsOf: limit, Names: rq.names})
 	if errors.Is(err, replay.ErrNotFound) {
 		return "", notFound("there is no %s %s %s", kind, id, rq.asOf.Describe())
@@ -624,11 +629,19 @@ func (st *site) replayOf(rq *req, kind string) (string, error) {
 	if len(d.Steps) == 0 {
 		return "", notFound("there is no %s %s %s", kind, id, rq.asOf.Describe())
 	}
+	if err := chooseStep(rq, d); err != nil {
+		return "", err
+	}
+	return st.replayOther(rq, d, rp.Steps[d.Step-1].After)
+}
+
+// chooseStep sets d's current step from ?step= (default: the last).
+func chooseStep(rq *req, d *replayData) error {
 	d.Step = len(d.Steps)
 	if s := rq.r.URL.Query().Get("step"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > len(d.Steps) {
-			return "", badInput{fmt.Sprintf("step %q is not between 1 and %d", s, len(d.Steps))}
+			return badInput{fmt.Sprintf("step %q is not between 1 and %d", s, len(d.Steps))}
 		}
 		d.Step = n
 	}
@@ -637,29 +650,72 @@ func (st *site) replayOf(rq *req, kind string) (string, error) {
 	if d.Next > len(d.Steps) {
 		d.Next = 0
 	}
-	after := rp.Steps[d.Step-1].After
-	if kind != replay.KindProposal {
-		return st.replayOther(rq, d, after)
-	}
-	// The state after the step comes from the replay itself (the domain's
-	// aggregate folded over the proposal's own events), so a step costs the
-	// length of one stream, not a fold of the whole log.
-	var agg governance.Proposal
-	if err := json.Unmarshal(after, &agg); err != nil {
-		return "", fmt.Errorf("replay of proposal %s: read the state after step %d: %w", id, d.Step, err)
-	}
-	if err := scopeSchool(rq, agg.SchoolID); err != nil {
+	return nil
+}
+
+// replayProposal steps through a proposal from its own stream: every event
+// of a proposal's decision is in it, so the page reads one stream and folds
+// the domain's aggregate as it goes (the state after each step), instead
+// of scanning the whole log as replay.Replayer does for decisions that
+// span streams.
+func (st *site) replayProposal(rq *req, d *replayData, limit uint64) (string, error) {
+	var p views.Proposal
+	found := false
+	if _, err := read(st, rq, views.ProposalsView, func(v *views.Proposals) error {
+		p, found = v.Proposal(d.ID, rq.names)
+		return nil
+	}); err != nil {
 		return "", err
 	}
-	d.After = replayAfter{ID: id, Title: agg.Current().Title, Status: agg.Status, Current: len(agg.Versions), Submitted: agg.SubmittedVersion, Advice: len(agg.Advice)}
-	for _, dec := range agg.Decisions {
-		by := rq.names.Name(dec.DecidedBy)
-		if by == "" {
-			by = dec.DecidedBy.String()
-		}
-		d.After.Decisions = append(d.After.Decisions, replayDecision{Outcome: dec.Outcome, Version: dec.Version, By: by, Reason: dec.Reason})
+	if !found {
+		return "", notFound("there is no proposal %s %s", d.ID, rq.asOf.Describe())
 	}
-	d.Back, d.BackText = "/proposals/"+id.String(), "Back to the proposal"
+	if err := scopeSchool(rq, p.School.ID); err != nil {
+		return "", err
+	}
+	recs, err := st.s.L.Store.ReadStream(rq.ctx, governance.ProposalStream(d.ID), 0, eventstore.Forward, 0)
+	if err != nil {
+		return "", err
+	}
+	named := map[uuid.UUID]string{p.Community.ID: p.Community.Name, p.School.ID: p.School.Name}
+	agg := governance.NewProposal()
+	var afters []replayAfter
+	for _, rec := range recs {
+		if limit != 0 && rec.Position > limit {
+			break
+		}
+		m, err := st.s.L.Codec.Decode(domainlog.ToDomain(rec))
+		if err != nil {
+			return "", fmt.Errorf("replay of proposal %s: decode position %d: %w", d.ID, rec.Position, err)
+		}
+		agg.Apply(m)
+		named[d.ID] = agg.Current().Title
+		actor := m.Meta.ActorID
+		if u, err := uuid.Parse(actor); err == nil {
+			if n := rq.names.Name(u); n != "" {
+				actor = n
+			}
+		}
+		d.Steps = append(d.Steps, replayStep{N: len(d.Steps) + 1, Position: m.Position, Type: m.Type, Actor: actor, Role: m.Meta.ActorRole,
+			Summary: views.SummaryNamed(m, func(id uuid.UUID) string { return named[id] }), Reason: m.Meta.Reason, At: m.RecordedAt.UTC(), Effective: m.Effective().UTC()})
+		after := replayAfter{ID: d.ID, Title: agg.Current().Title, Status: agg.Status, Current: len(agg.Versions), Submitted: agg.SubmittedVersion, Advice: len(agg.Advice)}
+		for _, dec := range agg.Decisions {
+			by := rq.names.Name(dec.DecidedBy)
+			if by == "" {
+				by = dec.DecidedBy.String()
+			}
+			after.Decisions = append(after.Decisions, replayDecision{Outcome: dec.Outcome, Version: dec.Version, By: by, Reason: dec.Reason})
+		}
+		afters = append(afters, after)
+	}
+	if len(d.Steps) == 0 {
+		return "", notFound("there is no proposal %s %s", d.ID, rq.asOf.Describe())
+	}
+	if err := chooseStep(rq, d); err != nil {
+		return "", err
+	}
+	d.After = afters[d.Step-1]
+	d.Back, d.BackText = "/proposals/"+d.ID.String(), "Back to the proposal"
 	rq.data.Title = fmt.Sprintf("Replay of “%s”, step %d of %d", d.After.Title, d.Step, len(d.Steps))
 	return "replay", nil
 }
