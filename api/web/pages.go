@@ -819,9 +819,19 @@ func (st *site) resources(rq *req) (string, error) {
 			d.Schools = append(d.Schools, m.School)
 		}
 	}
+	// The calendars show the bookings of the year asked for.
+	y, _ := strconv.Atoi(d.Year[:4])
+	from := time.Date(y, time.September, 1, 0, 0, 0, 0, time.UTC)
+	to := from.AddDate(1, 0, 0)
 	if _, err := read(st, rq, "resources", func(v *views.Resources) error {
 		for _, r := range v.List(pid) {
-			d.Resources = append(d.Resources, resourceRow{ResourceInfo: r, Calendar: v.Calendar(r.ID)})
+			row := resourceRow{ResourceInfo: r}
+			for _, b := range v.Calendar(r.ID) {
+				if b.End.After(from) && b.Start.Before(to) {
+					row.Calendar = append(row.Calendar, b)
+				}
+			}
+			d.Resources = append(d.Resources, row)
 		}
 		return nil
 	}); err != nil {
