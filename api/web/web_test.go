@@ -254,3 +254,40 @@ func TestLiveFeedRelaysTheAPIsStream(t *testing.T) {
 		t.Fatalf("an unsigned visitor reached the feed: %s", anon.Request.URL.Path)
 	}
 }
+
+func TestSessionCookieIsSecureBehindTLS(t *testing.T) {
+	f := newFixture(t)
+	get, _ := http.NewRequest(http.MethodGet, f.srv.URL+"/signin", nil)
+	get.Header.Set("X-Forwarded-Proto", "https")
+	res, err := http.DefaultClient.Do(get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	var signin *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == "concord_signin" {
+			signin = c
+		}
+	}
+	if signin == nil || !signin.Secure || !signin.HttpOnly {
+		t.Fatalf("sign-in cookie = %+v", signin)
+	}
+	form := url.Values{"token": {"governor-token"}, "csrf": {signin.Value}}
+	post, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/signin", strings.NewReader(form.Encode()))
+	post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	post.Header.Set("X-Forwarded-Proto", "https")
+	post.AddCookie(signin)
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err = c.Do(post)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	for _, k := range res.Cookies() {
+		if k.Name == "concord_session" && k.Secure && k.HttpOnly && k.SameSite == http.SameSiteLaxMode {
+			return
+		}
+	}
+	t.Fatalf("no Secure, HttpOnly, SameSite session cookie: %v", res.Cookies())
+}
