@@ -64,6 +64,7 @@ type fixture struct {
 	chairElection                uuid.UUID // closed: Ana elected chair of research
 	nominating, voting           uuid.UUID // culture (nominating), finance (voting)
 	submitted, draft             uuid.UUID // research proposals
+	corrected                    uuid.UUID // approved, then its draft corrected
 	pid, minibus                 uuid.UUID
 	requestedLoan, overdueLoan   uuid.UUID
 }
@@ -197,6 +198,17 @@ func (f *fixture) record() {
 	f.must(gov.SubmitProposal(ctx, as(f.ana, domain.RoleChair), governance.SubmitProposal{ProposalID: f.submitted}))
 	f.must(gov.DraftProposal(ctx, as(f.cai, domain.RoleStaff), governance.DraftProposal{ProposalID: f.draft, CommunityID: f.research, Year: year,
 		ProposalText: governance.ProposalText{Title: "Journal club", Body: "A monthly journal club.", ExpectedImpact: "Shared reading."}}))
+
+	// A proposal approved, whose draft is corrected after the decision.
+	f.corrected = id()
+	res, err := gov.DraftProposal(ctx, as(f.cai, domain.RoleStaff), governance.DraftProposal{ProposalID: f.corrected, CommunityID: f.research, Year: year,
+		ProposalText: governance.ProposalText{Title: "Reading corners", Body: "A reading corner in every room.", ExpectedImpact: "More reading."}})
+	f.must(res, err)
+	f.must(gov.SubmitProposal(ctx, as(f.ana, domain.RoleChair), governance.SubmitProposal{ProposalID: f.corrected}))
+	f.must(gov.ApproveProposal(ctx, as(f.director, domain.RoleDirector), governance.DecideProposal{ProposalID: f.corrected, Reason: "Cheap and popular.", Aligned: new(true), AlignmentNote: "Learners lead."}))
+	fixed := res.Events[0].Event.(governance.ProposalDrafted)
+	fixed.Title = "Reading nooks"
+	f.must(gov.CorrectEvent(ctx, adminMeta, governance.ProposalStream(f.corrected), domain.Correction{EventID: res.Events[0].ID, Replacement: fixed, Reason: "The title was mistyped"}))
 
 	// The partnership, a minibus, a loan left overdue and one waiting.
 	f.pid, f.minibus = id(), id()

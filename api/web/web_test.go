@@ -117,6 +117,8 @@ func TestPagesShowTheLedger(t *testing.T) {
 		{"/proposals/" + f.submitted.String() + "/replay?step=3", []string{"Ana Evans", "Status <strong>submitted</strong>", "Version 2 was submitted"}},
 		{"/elections/" + f.chairElection.String() + "/replay", []string{"ChairElected", "Step 9 of 9", "Back to Research"}},
 		{"/loans/" + f.overdueLoan.String() + "/replay?step=1", []string{"LoanRequested", "Sian Davies", "Back to Minibus"}},
+		{"/proposals/" + f.corrected.String(), []string{"Changed after decision", "The title was mistyped", "See it as corrected now", "Reading corners"}},
+		{"/proposals/" + f.corrected.String() + "?reading=corrected", []string{"Reading nooks", "as corrected now", "See it as it was recorded"}},
 		{"/resources", []string{"Minibus (17 seats)", "Overdue loans", "Year 6 trip to the Big Pit", "Carol concert", "Request a loan"}},
 		{"/progress", []string{"<svg", "Numeracy", "Year 7", "AMBER", "improved"}},
 		{"/accountability", []string{"Peer-review follow-ups", "Celebrating"}},
