@@ -83,9 +83,9 @@ type session struct {
 	flash     string
 }
 
-// Mount adds the web pages to r at / (the API stays under /v1). It reads
-// s lazily, so it may be called from api.Options.Mount while the server is
-// still being built, through a pointer that New fills in.
+// Mount adds the web pages of server s to r at / (the API stays under
+// /v1). s must not be nil: inside api.Options.Mount, which runs before
+// api.New returns the server, use MountFunc.
 func Mount(r chi.Router, s *api.Server) {
 	MountFunc(r, func() *api.Server { return s })
 }
