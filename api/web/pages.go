@@ -1245,10 +1245,15 @@ type verifyData struct {
 	Origin     string
 	Head       uint64
 	Recent     []views.AuditEntry
+	// URL is this ledger's address, for concord verify --url.
+	URL string
 }
 
 func (st *site) verify(rq *req) (string, error) {
-	d := &verifyData{}
+	d := &verifyData{URL: "http://" + rq.r.Host}
+	if secure(rq.r) {
+		d.URL = "https://" + rq.r.Host
+	}
 	rq.data.Data, rq.data.Title, rq.data.Nav = d, "Verify the ledger", "verify"
 	head, err := st.s.L.Store.Head(rq.ctx)
 	if err != nil {
