@@ -790,15 +790,27 @@ type resourcesData struct {
 	Secondments []views.SecondmentEntry
 	CPD         []views.CPDEventInfo
 	CPDTotals   views.CPDTotals
-	Schools     []views.Ref // member schools, for the loan form
+	Schools     []views.Ref // member schools, for the loan form and the filter
 	MySchool    uuid.UUID
-	Requested   []views.LoanEntry // waiting for the owner's answer
+	// School filters resources and loans (zero: every school).
+	School uuid.UUID
+	// Offered are the resources on offer, for the loan form.
+	Offered []views.ResourceInfo
+	// LoanCount is how many loans the filter selects; Loans holds one
+	// page of them, from FirstLoan.
+	LoanCount          int
+	FirstLoan          int
+	PrevPage, NextPage string
 }
 
 type resourceRow struct {
 	views.ResourceInfo
 	Calendar []views.Booking
 }
+
+// loansPerPage bounds the loans table: a partnership of fifty schools
+// records thousands of loans a year.
+const loansPerPage = 100
 
 func (st *site) resources(rq *req) (string, error) {
 	d := &resourcesData{MySchool: rq.p.SchoolID}
@@ -819,39 +831,95 @@ func (st *site) resources(rq *req) (string, error) {
 			d.Schools = append(d.Schools, m.School)
 		}
 	}
+	// Which school's resources and loans: ?school= (all for "all"), else
+	// the caller's own school, else all.
+	switch q := rq.r.URL.Query().Get("school"); q {
+	case "all":
+	case "":
+		d.School = rq.p.SchoolID
+	default:
+		if d.School, err = queryID(rq, "school"); err != nil {
+			return "", err
+		}
+	}
+	ours := func(ids ...uuid.UUID) bool {
+		if d.School == uuid.Nil {
+			return true
+		}
+		for _, id := range ids {
+			if id == d.School {
+				return true
+			}
+		}
+		return false
+	}
+	page := 1
+	if s := rq.r.URL.Query().Get("page"); s != "" {
+		if page, err = strconv.Atoi(s); err != nil || page < 1 {
+			return "", badInput{fmt.Sprintf("page %q is not a page number", s)}
+		}
+	}
 	// The calendars show the bookings of the year asked for.
 	y, _ := strconv.Atoi(d.Year[:4])
 	from := time.Date(y, time.September, 1, 0, 0, 0, 0, time.UTC)
 	to := from.AddDate(1, 0, 0)
 	if _, err := read(st, rq, "resources", func(v *views.Resources) error {
 		for _, r := range v.List(pid) {
+			if r.Offered {
+				d.Offered = append(d.Offered, r)
+			}
 			row := resourceRow{ResourceInfo: r}
 			for _, b := range v.Calendar(r.ID) {
-				if b.End.After(from) && b.Start.Before(to) {
+				if b.End.After(from) && b.Start.Before(to) && ours(r.Owner.ID, b.Borrower.ID) {
 					row.Calendar = append(row.Calendar, b)
 				}
 			}
-			d.Resources = append(d.Resources, row)
+			if ours(r.Owner.ID) || len(row.Calendar) > 0 {
+				d.Resources = append(d.Resources, row)
+			}
 		}
 		return nil
 	}); err != nil {
 		return "", err
 	}
 	if _, err := read(st, rq, "loans", func(v *views.Loans) error {
-		d.Loans = v.Register(pid, d.Year, rq.now)
-		d.Overdue = v.Overdue(pid, rq.now)
-		for _, l := range d.Loans {
-			if l.Status == "requested" {
-				d.Requested = append(d.Requested, l)
+		for _, l := range v.Register(pid, d.Year, rq.now) {
+			if ours(l.Owner.ID, l.Borrower.ID) {
+				d.Loans = append(d.Loans, l)
+			}
+		}
+		for _, l := range v.Overdue(pid, rq.now) {
+			if ours(l.Owner.ID, l.Borrower.ID) {
+				d.Overdue = append(d.Overdue, l)
 			}
 		}
 		return nil
 	}); err != nil {
 		return "", err
 	}
+	d.LoanCount = len(d.Loans)
+	if start := (page - 1) * loansPerPage; start >= len(d.Loans) {
+		d.Loans = nil
+	} else {
+		d.Loans = d.Loans[start:min(len(d.Loans), start+loansPerPage)]
+	}
+	q := rq.r.URL.Query()
+	if page > 1 {
+		q.Set("page", strconv.Itoa(page-1))
+		d.PrevPage = "/resources?" + q.Encode()
+	}
+	if page*loansPerPage < d.LoanCount {
+		q.Set("page", strconv.Itoa(page+1))
+		d.NextPage = "/resources?" + q.Encode()
+	}
+	d.FirstLoan = (page-1)*loansPerPage + 1
 	if _, err := read(st, rq, "secondments", func(v *views.Secondments) error {
-		var err error
-		d.Secondments, err = v.List(pid, d.Year, rq.names)
+		list, err := v.List(pid, d.Year, rq.names)
+		for _, sc := range list {
+			if ours(sc.Lending.ID, sc.Receiving.ID) {
+				d.Secondments = append(d.Secondments, sc)
+			}
+		}
 		return err
 	}); err != nil {
 		return "", err

@@ -120,6 +120,7 @@ func TestPagesShowTheLedger(t *testing.T) {
 		{"/proposals/" + f.corrected.String(), []string{"Changed after decision", "The title was mistyped", "See it as corrected now", "Reading corners"}},
 		{"/proposals/" + f.corrected.String() + "?reading=corrected", []string{"Reading nooks", "as corrected now", "See it as it was recorded"}},
 		{"/resources", []string{"Minibus (17 seats)", "Overdue loans", "Year 6 trip to the Big Pit", "Carol concert", "Request a loan"}},
+		{"/resources?school=" + f.cwm.String(), []string{"Carol concert", `value="` + f.cwm.String() + `" selected`, "2 loans."}},
 		{"/progress", []string{"<svg", "Numeracy", "Year 7", "AMBER", "improved"}},
 		{"/accountability", []string{"Peer-review follow-ups", "Celebrating"}},
 		{"/audit", []string{"SchoolRegistered", "ChairElected", "/verify/proof/1"}},
@@ -148,7 +149,7 @@ func TestPagesShowTheLedger(t *testing.T) {
 	if _, body := b.get("/audit?type=LoanRequested"); strings.Contains(body, "<strong>ChairElected</strong>") {
 		t.Error("the audit filter lets other event types through")
 	}
-	for _, p := range []string{"/schools/" + f.cai.String(), "/proposals/not-an-id", "/audit?as_of=yesterday", "/verify/proof/999999"} {
+	for _, p := range []string{"/schools/" + f.cai.String(), "/proposals/not-an-id", "/resources?school=nope", "/resources?page=0", "/audit?as_of=yesterday", "/verify/proof/999999"} {
 		if res, _ := b.get(p); res.StatusCode != http.StatusNotFound && res.StatusCode != http.StatusBadRequest {
 			t.Errorf("%s: status %d, want 404 or 400", p, res.StatusCode)
 		}
