@@ -26,9 +26,10 @@ import (
 
 // BenchmarkPages renders each page, live, over a generated demo partnership
 // (domain/demo). The size is CONCORD_BENCH_SCHOOLS schools over
-// CONCORD_BENCH_YEARS years (default 4 × 2, about 9,000 events; 50 × 10 with
-// CONCORD_BENCH_VOLUME=2 is about a million). It reports the p99 of the
-// page's render time next to the mean.
+// CONCORD_BENCH_YEARS years at CONCORD_BENCH_VOLUME (default 4 × 2 × 1,
+// about 9,000 events; 50 × 10 × 15 is about a million). The caller is the
+// first school's Director. It reports the p99 of the page's render time
+// next to the mean.
 func BenchmarkPages(b *testing.B) {
 	env := func(k string, def int) int {
 		if n, err := strconv.Atoi(os.Getenv(k)); err == nil && n > 0 {
