@@ -868,15 +868,18 @@ func (st *site) resources(rq *req) (string, error) {
 			if r.Offered {
 				d.Offered = append(d.Offered, r)
 			}
+			// A school's calendars are those of the resources it owns;
+			// what it borrows is in the loans below.
+			if !ours(r.Owner.ID) {
+				continue
+			}
 			row := resourceRow{ResourceInfo: r}
 			for _, b := range v.Calendar(r.ID) {
-				if b.End.After(from) && b.Start.Before(to) && ours(r.Owner.ID, b.Borrower.ID) {
+				if b.End.After(from) && b.Start.Before(to) {
 					row.Calendar = append(row.Calendar, b)
 				}
 			}
-			if ours(r.Owner.ID) || len(row.Calendar) > 0 {
-				d.Resources = append(d.Resources, row)
-			}
+			d.Resources = append(d.Resources, row)
 		}
 		return nil
 	}); err != nil {
