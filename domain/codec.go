@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -61,9 +60,7 @@ func (c *Codec) Decode(r Recorded) (Message, error) {
 		data = up
 	}
 	v := reflect.New(spec.goType)
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if err := dec.Decode(v.Interface()); err != nil {
+	if err := json.Unmarshal(data, v.Interface()); err != nil {
 		return Message{}, fmt.Errorf("decode %s at position %d: %w", r.Type, r.Position, err)
 	}
 	ev := v.Elem()
