@@ -24,6 +24,7 @@ import (
 	"github.com/concord-ledger/concord/domain"
 	"github.com/concord-ledger/concord/domain/governance"
 	"github.com/concord-ledger/concord/domain/partnership"
+	"github.com/concord-ledger/concord/eventstore/transparency"
 )
 
 // clock is a settable clock shared by the store, the handler and the server.
@@ -90,7 +91,11 @@ func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	f := &fixture{t: t, ctx: context.Background(), clock: &clock{}}
 	f.clock.Set(at(2025, 8, 20, 9))
-	l, err := ledger.Open(f.ctx, ledger.Config{Now: f.clock.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	// Checkpoints are signed only when the fixture asks, so that no
+	// CheckpointSigned event lands in the middle of a "nothing was
+	// recorded" check.
+	l, err := ledger.Open(f.ctx, ledger.Config{Now: f.clock.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Transparency: transparency.Options{CheckpointInterval: 24 * time.Hour, CheckpointEvery: 1 << 40}})
 	if err != nil {
 		t.Fatal(err)
 	}
