@@ -19,7 +19,7 @@ func init() { register(func() projections.Projection { return NewLearning() }) }
 // Learning is the "learning" view: the learning structures of each school
 // and year (peer coaching triads, design communities, professional
 // learning pathways) and the rewards recorded for ISLC chairs.
-type Learning struct{ state learningState }
+type Learning struct{ stateView[learningState] }
 
 type learningState struct {
 	Triads   []governance.TriadFormed           `json:"triads"`
@@ -30,15 +30,11 @@ type learningState struct {
 
 // NewLearning returns an empty "learning" view.
 func NewLearning() *Learning {
-	return &Learning{state: learningState{Triads: []governance.TriadFormed{}, Design: []governance.DesignCommunityJoined{},
-		Pathways: []governance.LearningPathwayJoined{}, Rewards: []governance.ChairRewardRecorded{}}}
+	return &Learning{newStateView(LearningView, 1, func() learningState {
+		return learningState{Triads: []governance.TriadFormed{}, Design: []governance.DesignCommunityJoined{},
+			Pathways: []governance.LearningPathwayJoined{}, Rewards: []governance.ChairRewardRecorded{}}
+	})}
 }
-
-// Name implements projections.Projection.
-func (v *Learning) Name() string { return LearningView }
-
-// Version implements projections.Projection.
-func (v *Learning) Version() int { return 1 }
 
 // Apply implements projections.Projection.
 func (v *Learning) Apply(m domain.Message) error {
@@ -52,19 +48,6 @@ func (v *Learning) Apply(m domain.Message) error {
 	case governance.ChairRewardRecorded:
 		v.state.Rewards = append(v.state.Rewards, e)
 	}
-	return nil
-}
-
-// MarshalState implements projections.Projection.
-func (v *Learning) MarshalState() ([]byte, error) { return marshalState(v.state) }
-
-// UnmarshalState implements projections.Projection.
-func (v *Learning) UnmarshalState(b []byte) error {
-	s := NewLearning().state
-	if err := unmarshalState(b, &s); err != nil {
-		return err
-	}
-	v.state = s
 	return nil
 }
 

@@ -16,7 +16,7 @@ func init() { register(func() projections.Projection { return NewCelebrations() 
 
 // Celebrations is the "celebrations" view: the contributions a
 // partnership recognised, by person, school and ISLC.
-type Celebrations struct{ state celebrationsState }
+type Celebrations struct{ stateView[celebrationsState] }
 
 type celebrationsState struct {
 	// Recognitions are in the order recorded.
@@ -26,14 +26,10 @@ type celebrationsState struct {
 
 // NewCelebrations returns an empty "celebrations" view.
 func NewCelebrations() *Celebrations {
-	return &Celebrations{state: celebrationsState{Recognitions: []partnership.ContributionRecognised{}, Names: newNames(true)}}
+	return &Celebrations{newStateView("celebrations", 1, func() celebrationsState {
+		return celebrationsState{Recognitions: []partnership.ContributionRecognised{}, Names: newNames(true)}
+	})}
 }
-
-// Name implements projections.Projection.
-func (v *Celebrations) Name() string { return "celebrations" }
-
-// Version implements projections.Projection.
-func (v *Celebrations) Version() int { return 1 }
 
 // Apply implements projections.Projection.
 func (v *Celebrations) Apply(m domain.Message) error {
@@ -43,19 +39,6 @@ func (v *Celebrations) Apply(m domain.Message) error {
 	if e, ok := m.Event.(partnership.ContributionRecognised); ok {
 		v.state.Recognitions = append(v.state.Recognitions, e)
 	}
-	return nil
-}
-
-// MarshalState implements projections.Projection.
-func (v *Celebrations) MarshalState() ([]byte, error) { return marshalState(v.state) }
-
-// UnmarshalState implements projections.Projection.
-func (v *Celebrations) UnmarshalState(b []byte) error {
-	s := NewCelebrations().state
-	if err := unmarshalState(b, &s); err != nil {
-		return err
-	}
-	v.state = s
 	return nil
 }
 

@@ -17,7 +17,7 @@ func init() { register(func() projections.Projection { return NewCommitments() }
 // Commitments is the "commitments" view: the accountability tracker —
 // every commitment a school or ISLC made to a partnership priority, by
 // owner and status, with its progress updates and evidence.
-type Commitments struct{ state commitmentsState }
+type Commitments struct{ stateView[commitmentsState] }
 
 type commitmentsState struct {
 	Commitments map[uuid.UUID]*partnership.Commitment `json:"commitments"`
@@ -27,14 +27,10 @@ type commitmentsState struct {
 
 // NewCommitments returns an empty "commitments" view.
 func NewCommitments() *Commitments {
-	return &Commitments{state: commitmentsState{Commitments: map[uuid.UUID]*partnership.Commitment{}, Priorities: map[uuid.UUID]string{}, Names: newNames(true)}}
+	return &Commitments{newStateView("commitments", 1, func() commitmentsState {
+		return commitmentsState{Commitments: map[uuid.UUID]*partnership.Commitment{}, Priorities: map[uuid.UUID]string{}, Names: newNames(true)}
+	})}
 }
-
-// Name implements projections.Projection.
-func (v *Commitments) Name() string { return "commitments" }
-
-// Version implements projections.Projection.
-func (v *Commitments) Version() int { return 1 }
 
 // Apply implements projections.Projection.
 func (v *Commitments) Apply(m domain.Message) error {
@@ -63,19 +59,6 @@ func (v *Commitments) Apply(m domain.Message) error {
 		v.state.Commitments[id] = c
 	}
 	c.Apply(m)
-	return nil
-}
-
-// MarshalState implements projections.Projection.
-func (v *Commitments) MarshalState() ([]byte, error) { return marshalState(v.state) }
-
-// UnmarshalState implements projections.Projection.
-func (v *Commitments) UnmarshalState(b []byte) error {
-	s := NewCommitments().state
-	if err := unmarshalState(b, &s); err != nil {
-		return err
-	}
-	v.state = s
 	return nil
 }
 

@@ -15,7 +15,7 @@ func init() { register(func() projections.Projection { return NewCosts() }) }
 
 // Costs is the "costs" view: the transaction costs of collaborating (staff
 // time and money) per partnership, school, category and academic year.
-type Costs struct{ state costsState }
+type Costs struct{ stateView[costsState] }
 
 type costsState struct {
 	Ledgers map[uuid.UUID]*partnership.CostLedger `json:"ledgers"`
@@ -24,14 +24,10 @@ type costsState struct {
 
 // NewCosts returns an empty "costs" view.
 func NewCosts() *Costs {
-	return &Costs{state: costsState{Ledgers: map[uuid.UUID]*partnership.CostLedger{}, Names: newNames(false)}}
+	return &Costs{newStateView("costs", 1, func() costsState {
+		return costsState{Ledgers: map[uuid.UUID]*partnership.CostLedger{}, Names: newNames(false)}
+	})}
 }
-
-// Name implements projections.Projection.
-func (v *Costs) Name() string { return "costs" }
-
-// Version implements projections.Projection.
-func (v *Costs) Version() int { return 1 }
 
 // Apply implements projections.Projection.
 func (v *Costs) Apply(m domain.Message) error {
@@ -48,19 +44,6 @@ func (v *Costs) Apply(m domain.Message) error {
 		v.state.Ledgers[e.PartnershipID] = l
 	}
 	l.Apply(m)
-	return nil
-}
-
-// MarshalState implements projections.Projection.
-func (v *Costs) MarshalState() ([]byte, error) { return marshalState(v.state) }
-
-// UnmarshalState implements projections.Projection.
-func (v *Costs) UnmarshalState(b []byte) error {
-	s := NewCosts().state
-	if err := unmarshalState(b, &s); err != nil {
-		return err
-	}
-	v.state = s
 	return nil
 }
 

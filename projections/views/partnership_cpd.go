@@ -17,7 +17,7 @@ func init() { register(func() projections.Projection { return NewCPD() }) }
 // CPD is the "cpd" view: shared CPD, TeachMeets, shadowing, trips and
 // events, the places offered, booked and attended per school, and what
 // they cost and saved.
-type CPD struct{ state cpdState }
+type CPD struct{ stateView[cpdState] }
 
 type cpdState struct {
 	Events map[uuid.UUID]*partnership.CPDEvent `json:"events"`
@@ -26,14 +26,10 @@ type cpdState struct {
 
 // NewCPD returns an empty "cpd" view.
 func NewCPD() *CPD {
-	return &CPD{state: cpdState{Events: map[uuid.UUID]*partnership.CPDEvent{}, Names: newNames(false)}}
+	return &CPD{newStateView("cpd", 1, func() cpdState {
+		return cpdState{Events: map[uuid.UUID]*partnership.CPDEvent{}, Names: newNames(false)}
+	})}
 }
-
-// Name implements projections.Projection.
-func (v *CPD) Name() string { return "cpd" }
-
-// Version implements projections.Projection.
-func (v *CPD) Version() int { return 1 }
 
 // Apply implements projections.Projection.
 func (v *CPD) Apply(m domain.Message) error {
@@ -59,19 +55,6 @@ func (v *CPD) Apply(m domain.Message) error {
 		v.state.Events[id] = c
 	}
 	c.Apply(m)
-	return nil
-}
-
-// MarshalState implements projections.Projection.
-func (v *CPD) MarshalState() ([]byte, error) { return marshalState(v.state) }
-
-// UnmarshalState implements projections.Projection.
-func (v *CPD) UnmarshalState(b []byte) error {
-	s := NewCPD().state
-	if err := unmarshalState(b, &s); err != nil {
-		return err
-	}
-	v.state = s
 	return nil
 }
 

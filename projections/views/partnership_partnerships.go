@@ -19,9 +19,7 @@ func init() { register(func() projections.Projection { return NewPartnerships() 
 // schools over time (joined, left), its lead and its priorities. It also
 // keeps the recorded time of the last event folded, which reports use as
 // "today" so that the same position always reads the same.
-type Partnerships struct {
-	state partnershipsState
-}
+type Partnerships struct{ stateView[partnershipsState] }
 
 type partnershipsState struct {
 	Partnerships map[uuid.UUID]*partnership.Partnership `json:"partnerships"`
@@ -31,14 +29,10 @@ type partnershipsState struct {
 
 // NewPartnerships returns an empty "partnerships" view.
 func NewPartnerships() *Partnerships {
-	return &Partnerships{state: partnershipsState{Partnerships: map[uuid.UUID]*partnership.Partnership{}, Names: newNames(false)}}
+	return &Partnerships{newStateView("partnerships", 1, func() partnershipsState {
+		return partnershipsState{Partnerships: map[uuid.UUID]*partnership.Partnership{}, Names: newNames(false)}
+	})}
 }
-
-// Name implements projections.Projection.
-func (v *Partnerships) Name() string { return "partnerships" }
-
-// Version implements projections.Projection.
-func (v *Partnerships) Version() int { return 1 }
 
 // Apply implements projections.Projection.
 func (v *Partnerships) Apply(m domain.Message) error {
@@ -69,19 +63,6 @@ func (v *Partnerships) Apply(m domain.Message) error {
 		v.state.Partnerships[id] = p
 	}
 	p.Apply(m)
-	return nil
-}
-
-// MarshalState implements projections.Projection.
-func (v *Partnerships) MarshalState() ([]byte, error) { return marshalState(v.state) }
-
-// UnmarshalState implements projections.Projection.
-func (v *Partnerships) UnmarshalState(b []byte) error {
-	s := NewPartnerships().state
-	if err := unmarshalState(b, &s); err != nil {
-		return err
-	}
-	v.state = s
 	return nil
 }
 

@@ -17,7 +17,7 @@ func init() { register(func() projections.Projection { return NewProgress() }) }
 // Progress is the "progress" view: the RAG board — every traffic-light
 // rating of every member school kept, the latest per school × area ×
 // cohort, and its trend over the half-terms (red → amber → green).
-type Progress struct{ state progressState }
+type Progress struct{ stateView[progressState] }
 
 type progressState struct {
 	// Records are keyed by progress id (partnership.ProgressID).
@@ -27,14 +27,10 @@ type progressState struct {
 
 // NewProgress returns an empty "progress" view.
 func NewProgress() *Progress {
-	return &Progress{state: progressState{Records: map[uuid.UUID]*partnership.Progress{}, Names: newNames(false)}}
+	return &Progress{newStateView("progress", 1, func() progressState {
+		return progressState{Records: map[uuid.UUID]*partnership.Progress{}, Names: newNames(false)}
+	})}
 }
-
-// Name implements projections.Projection.
-func (v *Progress) Name() string { return "progress" }
-
-// Version implements projections.Projection.
-func (v *Progress) Version() int { return 1 }
 
 // Apply implements projections.Projection.
 func (v *Progress) Apply(m domain.Message) error {
@@ -52,19 +48,6 @@ func (v *Progress) Apply(m domain.Message) error {
 		v.state.Records[id] = p
 	}
 	p.Apply(m)
-	return nil
-}
-
-// MarshalState implements projections.Projection.
-func (v *Progress) MarshalState() ([]byte, error) { return marshalState(v.state) }
-
-// UnmarshalState implements projections.Projection.
-func (v *Progress) UnmarshalState(b []byte) error {
-	s := NewProgress().state
-	if err := unmarshalState(b, &s); err != nil {
-		return err
-	}
-	v.state = s
 	return nil
 }
 

@@ -83,32 +83,15 @@ func (s *resourceState) of(pid uuid.UUID) []*partnership.Resource {
 // school, kind, offered or withdrawn), the calendar of approved loans of
 // each, and utilisation (hours booked per resource and per school, per
 // academic year).
-type Resources struct{ state resourceState }
+type Resources struct{ stateView[resourceState] }
 
 // NewResources returns an empty "resources" view.
-func NewResources() *Resources { return &Resources{state: newResourceState()} }
-
-// Name implements projections.Projection.
-func (v *Resources) Name() string { return "resources" }
-
-// Version implements projections.Projection.
-func (v *Resources) Version() int { return 1 }
+func NewResources() *Resources {
+	return &Resources{newStateView("resources", 1, func() resourceState { return newResourceState() })}
+}
 
 // Apply implements projections.Projection.
 func (v *Resources) Apply(m domain.Message) error { v.state.apply(m); return nil }
-
-// MarshalState implements projections.Projection.
-func (v *Resources) MarshalState() ([]byte, error) { return marshalState(v.state) }
-
-// UnmarshalState implements projections.Projection.
-func (v *Resources) UnmarshalState(b []byte) error {
-	s := newResourceState()
-	if err := unmarshalState(b, &s); err != nil {
-		return err
-	}
-	v.state = s
-	return nil
-}
 
 // ResourceInfo is one shared resource.
 type ResourceInfo struct {
@@ -231,32 +214,15 @@ func (v *Resources) Utilisation(pid uuid.UUID, year string) (Utilisation, error)
 // Loans is the "loans" view: the register of every loan of a shared
 // resource (requested, approved, declined, cancelled, collected, returned
 // with its condition) and the loans overdue on a day.
-type Loans struct{ state resourceState }
+type Loans struct{ stateView[resourceState] }
 
 // NewLoans returns an empty "loans" view.
-func NewLoans() *Loans { return &Loans{state: newResourceState()} }
-
-// Name implements projections.Projection.
-func (v *Loans) Name() string { return "loans" }
-
-// Version implements projections.Projection.
-func (v *Loans) Version() int { return 1 }
+func NewLoans() *Loans {
+	return &Loans{newStateView("loans", 1, func() resourceState { return newResourceState() })}
+}
 
 // Apply implements projections.Projection.
 func (v *Loans) Apply(m domain.Message) error { v.state.apply(m); return nil }
-
-// MarshalState implements projections.Projection.
-func (v *Loans) MarshalState() ([]byte, error) { return marshalState(v.state) }
-
-// UnmarshalState implements projections.Projection.
-func (v *Loans) UnmarshalState(b []byte) error {
-	s := newResourceState()
-	if err := unmarshalState(b, &s); err != nil {
-		return err
-	}
-	v.state = s
-	return nil
-}
 
 // LoanEntry is one loan in the register.
 type LoanEntry struct {

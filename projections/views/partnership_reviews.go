@@ -17,7 +17,7 @@ func init() { register(func() projections.Projection { return NewReviews() }) }
 // Reviews is the "reviews" view: the peer-review log — each review, its
 // reviewers and their schools, findings with their RAG rating, and the
 // follow-up actions done and open.
-type Reviews struct{ state reviewsState }
+type Reviews struct{ stateView[reviewsState] }
 
 type reviewsState struct {
 	Reviews map[uuid.UUID]*partnership.Review `json:"reviews"`
@@ -26,14 +26,10 @@ type reviewsState struct {
 
 // NewReviews returns an empty "reviews" view.
 func NewReviews() *Reviews {
-	return &Reviews{state: reviewsState{Reviews: map[uuid.UUID]*partnership.Review{}, Names: newNames(false)}}
+	return &Reviews{newStateView("reviews", 1, func() reviewsState {
+		return reviewsState{Reviews: map[uuid.UUID]*partnership.Review{}, Names: newNames(false)}
+	})}
 }
-
-// Name implements projections.Projection.
-func (v *Reviews) Name() string { return "reviews" }
-
-// Version implements projections.Projection.
-func (v *Reviews) Version() int { return 1 }
 
 // Apply implements projections.Projection.
 func (v *Reviews) Apply(m domain.Message) error {
@@ -61,19 +57,6 @@ func (v *Reviews) Apply(m domain.Message) error {
 		v.state.Reviews[id] = r
 	}
 	r.Apply(m)
-	return nil
-}
-
-// MarshalState implements projections.Projection.
-func (v *Reviews) MarshalState() ([]byte, error) { return marshalState(v.state) }
-
-// UnmarshalState implements projections.Projection.
-func (v *Reviews) UnmarshalState(b []byte) error {
-	s := NewReviews().state
-	if err := unmarshalState(b, &s); err != nil {
-		return err
-	}
-	v.state = s
 	return nil
 }
 

@@ -17,7 +17,7 @@ func init() { register(func() projections.Projection { return NewSecondments() }
 // Secondments is the "secondments" view: every teacher secondment between
 // member schools, per teacher and school, with the FTE each school lent
 // and received.
-type Secondments struct{ state secondmentsState }
+type Secondments struct{ stateView[secondmentsState] }
 
 type secondmentsState struct {
 	Teachers map[uuid.UUID]*partnership.Secondments `json:"teachers"`
@@ -26,14 +26,10 @@ type secondmentsState struct {
 
 // NewSecondments returns an empty "secondments" view.
 func NewSecondments() *Secondments {
-	return &Secondments{state: secondmentsState{Teachers: map[uuid.UUID]*partnership.Secondments{}, Names: newNames(false)}}
+	return &Secondments{newStateView("secondments", 1, func() secondmentsState {
+		return secondmentsState{Teachers: map[uuid.UUID]*partnership.Secondments{}, Names: newNames(false)}
+	})}
 }
-
-// Name implements projections.Projection.
-func (v *Secondments) Name() string { return "secondments" }
-
-// Version implements projections.Projection.
-func (v *Secondments) Version() int { return 1 }
 
 // Apply implements projections.Projection.
 func (v *Secondments) Apply(m domain.Message) error {
@@ -57,19 +53,6 @@ func (v *Secondments) Apply(m domain.Message) error {
 		v.state.Teachers[teacher] = a
 	}
 	a.Apply(m)
-	return nil
-}
-
-// MarshalState implements projections.Projection.
-func (v *Secondments) MarshalState() ([]byte, error) { return marshalState(v.state) }
-
-// UnmarshalState implements projections.Projection.
-func (v *Secondments) UnmarshalState(b []byte) error {
-	s := NewSecondments().state
-	if err := unmarshalState(b, &s); err != nil {
-		return err
-	}
-	v.state = s
 	return nil
 }
 

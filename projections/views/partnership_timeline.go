@@ -16,7 +16,7 @@ func init() { register(func() projections.Projection { return NewTimelines() }) 
 
 // Timelines is the "timeline" view: the school-improvement timelines of a
 // partnership and its schools, "what comes next" and what is done.
-type Timelines struct{ state timelineState }
+type Timelines struct{ stateView[timelineState] }
 
 type timelineState struct {
 	Timelines map[uuid.UUID]*partnership.Timeline `json:"timelines"`
@@ -25,14 +25,10 @@ type timelineState struct {
 
 // NewTimelines returns an empty "timeline" view.
 func NewTimelines() *Timelines {
-	return &Timelines{state: timelineState{Timelines: map[uuid.UUID]*partnership.Timeline{}, Names: newNames(false)}}
+	return &Timelines{newStateView("timeline", 1, func() timelineState {
+		return timelineState{Timelines: map[uuid.UUID]*partnership.Timeline{}, Names: newNames(false)}
+	})}
 }
-
-// Name implements projections.Projection.
-func (v *Timelines) Name() string { return "timeline" }
-
-// Version implements projections.Projection.
-func (v *Timelines) Version() int { return 1 }
 
 // Apply implements projections.Projection.
 func (v *Timelines) Apply(m domain.Message) error {
@@ -58,19 +54,6 @@ func (v *Timelines) Apply(m domain.Message) error {
 		v.state.Timelines[id] = t
 	}
 	t.Apply(m)
-	return nil
-}
-
-// MarshalState implements projections.Projection.
-func (v *Timelines) MarshalState() ([]byte, error) { return marshalState(v.state) }
-
-// UnmarshalState implements projections.Projection.
-func (v *Timelines) UnmarshalState(b []byte) error {
-	s := NewTimelines().state
-	if err := unmarshalState(b, &s); err != nil {
-		return err
-	}
-	v.state = s
 	return nil
 }
 
