@@ -161,6 +161,9 @@ func serveLedger(ctx context.Context, m *Main, l *ledger.Ledger, addr string, re
 
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("listen on %s: another program is using that address; choose a free one with --addr (or CONCORD_ADDR), e.g. --addr 127.0.0.1:0 for any free port: %w", addr, err)
+		}
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	// Requests' contexts descend from base, cancelled streamGrace into the
