@@ -53,12 +53,7 @@ func (v *Commitments) Apply(m domain.Message) error {
 	default:
 		return nil
 	}
-	c := v.state.Commitments[id]
-	if c == nil {
-		c = partnership.NewCommitment()
-		v.state.Commitments[id] = c
-	}
-	c.Apply(m)
+	applyByID(v.state.Commitments, id, m, partnership.NewCommitment)
 	return nil
 }
 

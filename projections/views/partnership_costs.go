@@ -38,12 +38,7 @@ func (v *Costs) Apply(m domain.Message) error {
 	if !ok {
 		return nil
 	}
-	l := v.state.Ledgers[e.PartnershipID]
-	if l == nil {
-		l = partnership.NewCostLedger()
-		v.state.Ledgers[e.PartnershipID] = l
-	}
-	l.Apply(m)
+	applyByID(v.state.Ledgers, e.PartnershipID, m, partnership.NewCostLedger)
 	return nil
 }
 

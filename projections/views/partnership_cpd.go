@@ -49,12 +49,7 @@ func (v *CPD) Apply(m domain.Message) error {
 	default:
 		return nil
 	}
-	c := v.state.Events[id]
-	if c == nil {
-		c = partnership.NewCPDEvent()
-		v.state.Events[id] = c
-	}
-	c.Apply(m)
+	applyByID(v.state.Events, id, m, partnership.NewCPDEvent)
 	return nil
 }
 

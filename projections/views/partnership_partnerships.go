@@ -57,12 +57,7 @@ func (v *Partnerships) Apply(m domain.Message) error {
 	default:
 		return nil
 	}
-	p := v.state.Partnerships[id]
-	if p == nil {
-		p = partnership.NewPartnership()
-		v.state.Partnerships[id] = p
-	}
-	p.Apply(m)
+	applyByID(v.state.Partnerships, id, m, partnership.NewPartnership)
 	return nil
 }
 

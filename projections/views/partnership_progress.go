@@ -42,12 +42,7 @@ func (v *Progress) Apply(m domain.Message) error {
 		return nil
 	}
 	id := partnership.ProgressID(e.PartnershipID, e.SchoolID)
-	p := v.state.Records[id]
-	if p == nil {
-		p = partnership.NewProgress()
-		v.state.Records[id] = p
-	}
-	p.Apply(m)
+	applyByID(v.state.Records, id, m, partnership.NewProgress)
 	return nil
 }
 

@@ -57,12 +57,7 @@ func (s *resourceState) apply(m domain.Message) {
 	default:
 		return
 	}
-	r := s.Resources[id]
-	if r == nil {
-		r = partnership.NewResource()
-		s.Resources[id] = r
-	}
-	r.Apply(m)
+	applyByID(s.Resources, id, m, partnership.NewResource)
 }
 
 // of returns the registered resources of partnership pid by name, then id.

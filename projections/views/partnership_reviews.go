@@ -51,12 +51,7 @@ func (v *Reviews) Apply(m domain.Message) error {
 	default:
 		return nil
 	}
-	r := v.state.Reviews[id]
-	if r == nil {
-		r = partnership.NewReview()
-		v.state.Reviews[id] = r
-	}
-	r.Apply(m)
+	applyByID(v.state.Reviews, id, m, partnership.NewReview)
 	return nil
 }
 

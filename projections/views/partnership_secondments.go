@@ -47,12 +47,7 @@ func (v *Secondments) Apply(m domain.Message) error {
 	default:
 		return nil
 	}
-	a := v.state.Teachers[teacher]
-	if a == nil {
-		a = partnership.NewSecondments()
-		v.state.Teachers[teacher] = a
-	}
-	a.Apply(m)
+	applyByID(v.state.Teachers, teacher, m, partnership.NewSecondments)
 	return nil
 }
 

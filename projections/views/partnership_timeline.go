@@ -48,12 +48,7 @@ func (v *Timelines) Apply(m domain.Message) error {
 	default:
 		return nil
 	}
-	t := v.state.Timelines[id]
-	if t == nil {
-		t = partnership.NewTimeline()
-		v.state.Timelines[id] = t
-	}
-	t.Apply(m)
+	applyByID(v.state.Timelines, id, m, partnership.NewTimeline)
 	return nil
 }
 

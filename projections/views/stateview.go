@@ -1,5 +1,11 @@
 package views
 
+import (
+	"github.com/google/uuid"
+
+	"github.com/concord-ledger/concord/domain"
+)
+
 // stateView is the part of a view that is the same for every view whose
 // state is one JSON document: its name and version, and saving and
 // restoring its state. A view embeds it and adds Apply and its queries,
@@ -34,4 +40,16 @@ func (v *stateView[S]) UnmarshalState(b []byte) error {
 	}
 	v.state = s
 	return nil
+}
+
+// applyByID folds m into the aggregate of id in aggs, creating it with
+// fresh the first time: the partnership views keep the domain's own
+// aggregates, one per id, rebuilt by the domain's Apply.
+func applyByID[A interface{ Apply(domain.Message) }](aggs map[uuid.UUID]A, id uuid.UUID, m domain.Message, fresh func() A) {
+	a, ok := aggs[id]
+	if !ok {
+		a = fresh()
+		aggs[id] = a
+	}
+	a.Apply(m)
 }
