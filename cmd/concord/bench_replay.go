@@ -80,7 +80,11 @@ func runBenchReplay(ctx context.Context, m *Main, args []string) error {
 		fmt.Fprintln(m.Stdout, string(b))
 		return nil
 	}
-	fmt.Fprintf(m.Stdout, "events              %d (generated in %s)\n", res.Events, res.generateDur.Round(time.Millisecond))
+	if *reuse {
+		fmt.Fprintf(m.Stdout, "events              %d (the ledger already in %s)\n", res.Events, data)
+	} else {
+		fmt.Fprintf(m.Stdout, "events              %d (generated in %s)\n", res.Events, res.generateDur.Round(time.Millisecond))
+	}
 	fmt.Fprintf(m.Stdout, "full replay         %s, %.0f events/s into %d views\n", res.replayDur.Round(time.Millisecond), res.ReplayEPS, len(views.All()))
 	fmt.Fprintf(m.Stdout, "as-of report        p50 %.2f ms, p99 %.2f ms over %d random positions\n", res.AsOfP50MS, res.AsOfP99MS, res.reports)
 	fmt.Fprintf(m.Stdout, "max RSS             %.1f MiB\n", res.MaxRSSMiB)
