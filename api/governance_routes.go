@@ -245,9 +245,6 @@ func governanceRoutes() []route {
 			}, gov((*governance.Service).OpenVoting)),
 		commandRoute("/v1/elections/{id}/votes", "Cast a vote", tElections, schoolStaff,
 			func(s *Server, r *http.Request, c *governance.CastVote) error {
-				if err := scopeSelf(r, c.VoterID, "vote"); err != nil {
-					return err
-				}
 				return bindElection(s, r, &c.ElectionID, &c.CommunityID, false)
 			}, gov((*governance.Service).CastVote)),
 		commandRoute("/v1/elections/{id}/close", "Close an election", tElections, schoolStaff,
@@ -256,9 +253,6 @@ func governanceRoutes() []route {
 			}, gov((*governance.Service).CloseElection)),
 		commandRoute("/v1/confidence-votes/{id}/votes", "Cast a vote of confidence", tElections, schoolStaff,
 			func(s *Server, r *http.Request, c *governance.CastConfidenceVote) error {
-				if err := scopeSelf(r, c.VoterID, "vote"); err != nil {
-					return err
-				}
 				return bindConfidenceVote(s, r, &c.VoteID, &c.CommunityID)
 			}, gov((*governance.Service).CastConfidenceVote)),
 		commandRoute("/v1/confidence-votes/{id}/close", "Close a vote of confidence", tElections, schoolStaff,
@@ -364,13 +358,17 @@ func bindElection(s *Server, r *http.Request, election, community *uuid.UUID, ch
 }
 
 func bindAnswer(s *Server, r *http.Request, c *governance.AnswerNomination) error {
-	if err := setPathID(r, "person", &c.NomineeID, "nominee_id"); err != nil {
+	if err := bindElection(s, r, &c.ElectionID, &c.CommunityID, false); err != nil {
 		return err
 	}
-	if err := scopeSelf(r, c.NomineeID, "answer a nomination"); err != nil {
+	nominee, err := pathUUID(r, "person")
+	if err != nil {
 		return err
 	}
-	return bindElection(s, r, &c.ElectionID, &c.CommunityID, false)
+	if nominee != caller(r).PersonID {
+		return forbidden("only the nominee answers their nomination")
+	}
+	return nil
 }
 
 func bindConfidenceVote(s *Server, r *http.Request, vote, community *uuid.UUID) error {

@@ -1078,7 +1078,7 @@ func (g *gen) draftProposals(round int) {
 			if chair := s.chairs[ci]; chair != uuid.Nil {
 				stance := pickOf(g, []string{governance.StanceSupport, governance.StanceSupport, governance.StanceConcerns, governance.StanceNeutral})
 				g.on("give advice")(g.gov.GiveAdvice(g.ctx, because(as(chair, domain.RoleChair), "Recorded from the group's meeting notes"), governance.GiveAdvice{ProposalID: p.id,
-					GroupID: s.groups[ci], Stance: stance, Text: "The group discussed the proposal and asks that families hear about it early.", GivenBy: s.contacts[0]}))
+					GroupID: s.groups[ci], Stance: stance, Text: "The group discussed the proposal and asks that families hear about it early."}))
 			}
 			s.proposals = append(s.proposals, p)
 		}

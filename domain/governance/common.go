@@ -251,17 +251,17 @@ func requiredText(field, s, what string) error {
 	return nil
 }
 
-// actorOr returns id, or the acting person's id from meta when id is
-// zero (the API fills the acting person's id from the signed-in user).
-func actorOr(id uuid.UUID, meta domain.Meta) uuid.UUID {
-	if id != uuid.Nil {
-		return id
-	}
+// actor returns the acting person's id from meta: the person the edge
+// authenticated. Commands never name who acts in their body (no voter,
+// nominator, drafter or decider field), so nobody can act in another's
+// name. Returns ErrNoActingPerson when meta names no person (the system
+// administrator, a witness, the system itself).
+func actor(meta domain.Meta, field, doing string) (uuid.UUID, error) {
 	a, err := uuid.Parse(meta.ActorID)
-	if err != nil {
-		return uuid.Nil
+	if err != nil || a == uuid.Nil {
+		return uuid.Nil, domain.RejectField(ErrNoActingPerson, field, "%s is done by a person in their own name; the administrator or the system cannot do it for them", doing)
 	}
-	return a
+	return a, nil
 }
 
 // firstErr returns the first non-nil error.

@@ -101,21 +101,29 @@ func TestLeaveCommunity(t *testing.T) {
 	e.Given(PersonStream(staff[1]), PersonLeftSchool{PersonID: staff[1], SchoolID: e.school, LeftOn: time.Date(2025, 12, 19, 0, 0, 0, 0, time.UTC)})
 	feb := time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC)
 
+	// by is who records the leaving (zero: the administrator).
+	metaOf := func(by uuid.UUID) domain.Meta {
+		if by == uuid.Nil {
+			return e.meta
+		}
+		return as(by, domain.RoleStaff)
+	}
 	refused := []struct {
 		name string
 		cmd  LeaveCommunity
+		by   uuid.UUID
 		rule error
 	}{
-		{"no exception", LeaveCommunity{CommunityID: c, PersonID: staff[0], Year: year, LeftOn: feb}, ErrMinimumTermNotServed},
-		{"left school not recorded", LeaveCommunity{CommunityID: c, PersonID: staff[0], Year: year, LeftOn: feb, Exception: ExceptionLeftSchool}, ErrMinimumTermNotServed},
-		{"approved by a non-Director", LeaveCommunity{CommunityID: c, PersonID: staff[0], Year: year, LeftOn: feb, Exception: ExceptionDirectorApproved, ApprovedBy: staff[2]}, ErrNotDirector},
-		{"approval without approver", LeaveCommunity{CommunityID: c, PersonID: staff[0], Year: year, LeftOn: feb, Exception: ExceptionDirectorApproved}, domain.ErrRequired},
-		{"unknown exception", LeaveCommunity{CommunityID: c, PersonID: staff[0], Year: year, LeftOn: feb, Exception: "bored"}, domain.ErrInvalidValue},
-		{"not a member", LeaveCommunity{CommunityID: c, PersonID: director, Year: year, LeftOn: feb, Exception: ExceptionLongTermAbsence}, ErrNotAMember},
-		{"before joining", LeaveCommunity{CommunityID: c, PersonID: staff[0], Year: year, LeftOn: yearStart.AddDate(0, 0, -3), Exception: ExceptionLongTermAbsence}, domain.ErrInvalidValue},
+		{"no exception", LeaveCommunity{CommunityID: c, PersonID: staff[0], Year: year, LeftOn: feb}, uuid.Nil, ErrMinimumTermNotServed},
+		{"left school not recorded", LeaveCommunity{CommunityID: c, PersonID: staff[0], Year: year, LeftOn: feb, Exception: ExceptionLeftSchool}, uuid.Nil, ErrMinimumTermNotServed},
+		{"approved by a non-Director", LeaveCommunity{CommunityID: c, PersonID: staff[0], Year: year, LeftOn: feb, Exception: ExceptionDirectorApproved}, staff[2], ErrNotDirector},
+		{"approval recorded by the administrator", LeaveCommunity{CommunityID: c, PersonID: staff[0], Year: year, LeftOn: feb, Exception: ExceptionDirectorApproved}, uuid.Nil, ErrNotDirector},
+		{"unknown exception", LeaveCommunity{CommunityID: c, PersonID: staff[0], Year: year, LeftOn: feb, Exception: "bored"}, uuid.Nil, domain.ErrInvalidValue},
+		{"not a member", LeaveCommunity{CommunityID: c, PersonID: director, Year: year, LeftOn: feb, Exception: ExceptionLongTermAbsence}, uuid.Nil, ErrNotAMember},
+		{"before joining", LeaveCommunity{CommunityID: c, PersonID: staff[0], Year: year, LeftOn: yearStart.AddDate(0, 0, -3), Exception: ExceptionLongTermAbsence}, uuid.Nil, domain.ErrInvalidValue},
 	}
 	for _, tc := range refused {
-		_, err := e.svc.LeaveCommunity(e.Ctx, e.meta, tc.cmd)
+		_, err := e.svc.LeaveCommunity(e.Ctx, metaOf(tc.by), tc.cmd)
 		rej := e.ThenError(err, tc.rule)
 		if rej == nil || rej.Detail == "" {
 			t.Fatalf("%s: no detail", tc.name)
@@ -124,20 +132,21 @@ func TestLeaveCommunity(t *testing.T) {
 
 	accepted := []struct {
 		cmd  LeaveCommunity
+		by   uuid.UUID
 		want MemberLeft
 	}{
-		{LeaveCommunity{CommunityID: c, PersonID: staff[1], Year: year, LeftOn: time.Date(2025, 12, 19, 0, 0, 0, 0, time.UTC), Exception: ExceptionLeftSchool},
+		{LeaveCommunity{CommunityID: c, PersonID: staff[1], Year: year, LeftOn: time.Date(2025, 12, 19, 0, 0, 0, 0, time.UTC), Exception: ExceptionLeftSchool}, uuid.Nil,
 			MemberLeft{CommunityID: c, SchoolID: e.school, PersonID: staff[1], Year: year, LeftOn: time.Date(2025, 12, 19, 0, 0, 0, 0, time.UTC), Exception: ExceptionLeftSchool}},
-		{LeaveCommunity{CommunityID: c, PersonID: staff[2], Year: year, LeftOn: feb, Exception: ExceptionLongTermAbsence},
+		{LeaveCommunity{CommunityID: c, PersonID: staff[2], Year: year, LeftOn: feb, Exception: ExceptionLongTermAbsence}, uuid.Nil,
 			MemberLeft{CommunityID: c, SchoolID: e.school, PersonID: staff[2], Year: year, LeftOn: feb, Exception: ExceptionLongTermAbsence}},
-		{LeaveCommunity{CommunityID: c, PersonID: staff[3], Year: year, LeftOn: feb, Exception: ExceptionDirectorApproved, ApprovedBy: director},
+		{LeaveCommunity{CommunityID: c, PersonID: staff[3], Year: year, LeftOn: feb, Exception: ExceptionDirectorApproved}, director,
 			MemberLeft{CommunityID: c, SchoolID: e.school, PersonID: staff[3], Year: year, LeftOn: feb, Exception: ExceptionDirectorApproved, ApprovedBy: director}},
 		// At the end of the year no exception is needed (and none is kept).
-		{LeaveCommunity{CommunityID: c, PersonID: staff[4], Year: year, LeftOn: yearEnd, Exception: ExceptionLongTermAbsence},
+		{LeaveCommunity{CommunityID: c, PersonID: staff[4], Year: year, LeftOn: yearEnd, Exception: ExceptionLongTermAbsence}, uuid.Nil,
 			MemberLeft{CommunityID: c, SchoolID: e.school, PersonID: staff[4], Year: year, LeftOn: yearEnd}},
 	}
 	for _, tc := range accepted {
-		res, err := e.svc.LeaveCommunity(e.Ctx, e.meta, tc.cmd)
+		res, err := e.svc.LeaveCommunity(e.Ctx, metaOf(tc.by), tc.cmd)
 		e.ThenEvents(res, err, tc.want)
 	}
 	com := e.community(c)

@@ -120,43 +120,44 @@ func TestNominations(t *testing.T) {
 	// A member nominates (the nominator defaults to the acting person).
 	res, err := e.svc.Nominate(e.Ctx, as(staff[1], domain.RoleStaff), Nominate{CommunityID: c, ElectionID: el, NomineeID: staff[0]})
 	e.ThenEvents(res, err, CandidateNominated{ElectionID: el, CommunityID: c, NomineeID: staff[0], NominatedBy: staff[1]})
-	res, err = e.svc.Nominate(e.Ctx, e.meta, Nominate{CommunityID: c, ElectionID: el, NomineeID: staff[0], NominatedBy: staff[2]})
+	res, err = e.svc.Nominate(e.Ctx, as(staff[2], domain.RoleStaff), Nominate{CommunityID: c, ElectionID: el, NomineeID: staff[0]})
 	e.ThenEvents(res, err) // already nominated: nothing new
-	res, err = e.svc.Nominate(e.Ctx, e.meta, Nominate{CommunityID: c, ElectionID: el, NomineeID: staff[2], NominatedBy: staff[2]})
+	res, err = e.svc.Nominate(e.Ctx, as(staff[2], domain.RoleStaff), Nominate{CommunityID: c, ElectionID: el, NomineeID: staff[2]})
 	e.ThenEvents(res, err, CandidateNominated{ElectionID: el, CommunityID: c, NomineeID: staff[2], NominatedBy: staff[2]})
 
 	for _, tc := range []struct {
 		name string
 		cmd  Nominate
+		by   uuid.UUID
 		rule error
 	}{
-		{"nominator not a member", Nominate{CommunityID: c, ElectionID: el, NomineeID: staff[3], NominatedBy: outsider}, ErrNotAMember},
-		{"nominee not a member", Nominate{CommunityID: c, ElectionID: el, NomineeID: outsider, NominatedBy: staff[3]}, ErrNotAMember},
-		{"no nominator", Nominate{CommunityID: c, ElectionID: el, NomineeID: staff[3]}, domain.ErrRequired},
-		{"no such election", Nominate{CommunityID: c, ElectionID: domaintest.ID(), NomineeID: staff[3], NominatedBy: staff[3]}, domain.ErrNotFound},
+		{"nominator not a member", Nominate{CommunityID: c, ElectionID: el, NomineeID: staff[3]}, outsider, ErrNotAMember},
+		{"nominee not a member", Nominate{CommunityID: c, ElectionID: el, NomineeID: outsider}, staff[3], ErrNotAMember},
+		{"no person acting", Nominate{CommunityID: c, ElectionID: el, NomineeID: staff[3]}, uuid.Nil, ErrNoActingPerson},
+		{"no such election", Nominate{CommunityID: c, ElectionID: domaintest.ID(), NomineeID: staff[3]}, staff[3], domain.ErrNotFound},
 	} {
-		_, err := e.svc.Nominate(e.Ctx, e.meta, tc.cmd)
+		_, err := e.svc.Nominate(e.Ctx, actorMeta(e.meta, tc.by), tc.cmd)
 		e.ThenError(err, tc.rule)
 	}
 
 	res, err = e.svc.AcceptNomination(e.Ctx, as(staff[0], domain.RoleStaff), AnswerNomination{CommunityID: c, ElectionID: el})
 	e.ThenEvents(res, err, NominationAccepted{ElectionID: el, CommunityID: c, NomineeID: staff[0]})
-	res, err = e.svc.AcceptNomination(e.Ctx, e.meta, AnswerNomination{CommunityID: c, ElectionID: el, NomineeID: staff[0]})
+	res, err = e.svc.AcceptNomination(e.Ctx, as(staff[0], domain.RoleStaff), AnswerNomination{CommunityID: c, ElectionID: el})
 	e.ThenEvents(res, err)
-	res, err = e.svc.DeclineNomination(e.Ctx, e.meta, AnswerNomination{CommunityID: c, ElectionID: el, NomineeID: staff[2]})
+	res, err = e.svc.DeclineNomination(e.Ctx, as(staff[2], domain.RoleStaff), AnswerNomination{CommunityID: c, ElectionID: el})
 	e.ThenEvents(res, err, NominationDeclined{ElectionID: el, CommunityID: c, NomineeID: staff[2]})
-	_, err = e.svc.AcceptNomination(e.Ctx, e.meta, AnswerNomination{CommunityID: c, ElectionID: el, NomineeID: staff[2]})
+	_, err = e.svc.AcceptNomination(e.Ctx, as(staff[2], domain.RoleStaff), AnswerNomination{CommunityID: c, ElectionID: el})
 	e.ThenError(err, ErrNotNominated)
-	_, err = e.svc.AcceptNomination(e.Ctx, e.meta, AnswerNomination{CommunityID: c, ElectionID: el, NomineeID: staff[3]})
+	_, err = e.svc.AcceptNomination(e.Ctx, as(staff[3], domain.RoleStaff), AnswerNomination{CommunityID: c, ElectionID: el})
 	e.ThenError(err, ErrNotNominated)
 
 	res, err = e.svc.OpenVoting(e.Ctx, e.meta, OpenVoting{CommunityID: c, ElectionID: el})
 	e.ThenEvents(res, err, VotingOpened{ElectionID: el, CommunityID: c, Candidates: []uuid.UUID{staff[0]}})
 	res, err = e.svc.OpenVoting(e.Ctx, e.meta, OpenVoting{CommunityID: c, ElectionID: el})
 	e.ThenEvents(res, err)
-	_, err = e.svc.Nominate(e.Ctx, e.meta, Nominate{CommunityID: c, ElectionID: el, NomineeID: staff[3], NominatedBy: staff[3]})
+	_, err = e.svc.Nominate(e.Ctx, as(staff[3], domain.RoleStaff), Nominate{CommunityID: c, ElectionID: el, NomineeID: staff[3]})
 	e.ThenError(err, ErrNominationsClosed)
-	_, err = e.svc.DeclineNomination(e.Ctx, e.meta, AnswerNomination{CommunityID: c, ElectionID: el, NomineeID: staff[0]})
+	_, err = e.svc.DeclineNomination(e.Ctx, as(staff[0], domain.RoleStaff), AnswerNomination{CommunityID: c, ElectionID: el})
 	e.ThenError(err, ErrNominationsClosed)
 
 	// Every event of the election shares the correlation id of its opening.
@@ -184,7 +185,7 @@ func TestOpenVotingNeedsCandidates(t *testing.T) {
 		CandidateNominated{ElectionID: el, CommunityID: c, NomineeID: staff[0], NominatedBy: staff[1]})
 	_, err := e.svc.OpenVoting(e.Ctx, e.meta, OpenVoting{CommunityID: c, ElectionID: el})
 	e.ThenError(err, ErrNoCandidates)
-	_, err = e.svc.CastVote(e.Ctx, e.meta, CastVote{CommunityID: c, ElectionID: el, VoterID: staff[1], CandidateID: staff[0]})
+	_, err = e.svc.CastVote(e.Ctx, as(staff[1], domain.RoleStaff), CastVote{CommunityID: c, ElectionID: el, CandidateID: staff[0]})
 	e.ThenError(err, ErrElectionNotOpen)
 	_, err = e.svc.CloseElection(e.Ctx, e.meta, CloseElection{CommunityID: c, ElectionID: el})
 	e.ThenError(err, ErrElectionNotOpen)
@@ -214,16 +215,17 @@ func TestCastVote(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		cmd  CastVote
+		by   uuid.UUID
 		rule error
 	}{
-		{"twice", CastVote{CommunityID: c, ElectionID: el, VoterID: staff[2], CandidateID: staff[1]}, ErrAlreadyVoted},
-		{"not a member", CastVote{CommunityID: c, ElectionID: el, VoterID: staff[5], CandidateID: staff[0]}, ErrNotAMember},
-		{"joined after opening", CastVote{CommunityID: c, ElectionID: el, VoterID: staff[4], CandidateID: staff[0]}, ErrNotAMember},
-		{"not a candidate", CastVote{CommunityID: c, ElectionID: el, VoterID: staff[3], CandidateID: staff[3]}, ErrNotCandidate},
-		{"no candidate", CastVote{CommunityID: c, ElectionID: el, VoterID: staff[3]}, domain.ErrRequired},
-		{"no voter", CastVote{CommunityID: c, ElectionID: el, CandidateID: staff[0]}, domain.ErrRequired},
+		{"twice", CastVote{CommunityID: c, ElectionID: el, CandidateID: staff[1]}, staff[2], ErrAlreadyVoted},
+		{"not a member", CastVote{CommunityID: c, ElectionID: el, CandidateID: staff[0]}, staff[5], ErrNotAMember},
+		{"joined after opening", CastVote{CommunityID: c, ElectionID: el, CandidateID: staff[0]}, staff[4], ErrNotAMember},
+		{"not a candidate", CastVote{CommunityID: c, ElectionID: el, CandidateID: staff[3]}, staff[3], ErrNotCandidate},
+		{"no candidate", CastVote{CommunityID: c, ElectionID: el}, staff[3], domain.ErrRequired},
+		{"no person acting", CastVote{CommunityID: c, ElectionID: el, CandidateID: staff[0]}, uuid.Nil, ErrNoActingPerson},
 	} {
-		_, err := e.svc.CastVote(e.Ctx, e.meta, tc.cmd)
+		_, err := e.svc.CastVote(e.Ctx, actorMeta(e.meta, tc.by), tc.cmd)
 		e.ThenError(err, tc.rule)
 	}
 	// Results stay hidden while voting is open.
@@ -307,7 +309,7 @@ func TestSecretBallotClose(t *testing.T) {
 	}
 	_, err = e.svc.CloseElection(e.Ctx, e.meta, CloseElection{CommunityID: c, ElectionID: el})
 	e.ThenError(err, ErrElectionNotOpen)
-	_, err = e.svc.CastVote(e.Ctx, e.meta, CastVote{CommunityID: c, ElectionID: el, VoterID: staff[4], CandidateID: staff[0]})
+	_, err = e.svc.CastVote(e.Ctx, as(staff[4], domain.RoleStaff), CastVote{CommunityID: c, ElectionID: el, CandidateID: staff[0]})
 	e.ThenError(err, ErrElectionNotOpen)
 }
 
@@ -383,7 +385,7 @@ func TestTieCallsRunOff(t *testing.T) {
 		t.Fatalf("voting = %+v", v)
 	}
 	// Only the tied candidates stand in the run-off.
-	_, err = e.svc.CastVote(e.Ctx, e.meta, CastVote{CommunityID: c, ElectionID: runOff, VoterID: staff[0], CandidateID: staff[2]})
+	_, err = e.svc.CastVote(e.Ctx, as(staff[0], domain.RoleStaff), CastVote{CommunityID: c, ElectionID: runOff, CandidateID: staff[2]})
 	e.ThenError(err, ErrNotCandidate)
 	e.vote(c, runOff, staff[0], staff[1])
 	e.vote(c, runOff, staff[1], staff[1])
@@ -413,9 +415,9 @@ func TestOpenBallot(t *testing.T) {
 	c := e.givenCommunity(4)
 	e.givenMembers(c, year, staff...)
 	el := e.givenVoting(c, staff, staff[:2], BallotOpen)
-	res, err := e.svc.CastVote(e.Ctx, e.meta, CastVote{CommunityID: c, ElectionID: el, VoterID: staff[2], CandidateID: staff[1]})
+	res, err := e.svc.CastVote(e.Ctx, as(staff[2], domain.RoleStaff), CastVote{CommunityID: c, ElectionID: el, CandidateID: staff[1]})
 	e.ThenEvents(res, err, VoteCast{ElectionID: el, CommunityID: c, VoterID: staff[2], CandidateID: ptr(staff[1])})
-	res, err = e.svc.CastVote(e.Ctx, e.meta, CastVote{CommunityID: c, ElectionID: el, VoterID: staff[1], CandidateID: staff[1]})
+	res, err = e.svc.CastVote(e.Ctx, as(staff[1], domain.RoleStaff), CastVote{CommunityID: c, ElectionID: el, CandidateID: staff[1]})
 	e.ThenEvents(res, err, VoteCast{ElectionID: el, CommunityID: c, VoterID: staff[1], CandidateID: ptr(staff[1])})
 	if elec, _ := e.community(c).Election(el); elec.Secret() {
 		t.Fatal("open ballot reads as secret")
@@ -442,7 +444,7 @@ func TestWithdrawnCandidateCannotWin(t *testing.T) {
 	if types(got) != "MemberLeft,CandidateWithdrawn" {
 		t.Fatalf("leaving recorded %s", types(got))
 	}
-	_, err := e.svc.CastVote(e.Ctx, e.meta, CastVote{CommunityID: c, ElectionID: el, VoterID: staff[1], CandidateID: staff[0]})
+	_, err := e.svc.CastVote(e.Ctx, as(staff[1], domain.RoleStaff), CastVote{CommunityID: c, ElectionID: el, CandidateID: staff[0]})
 	e.ThenError(err, ErrNotCandidate)
 	got = e.ok(e.svc.CloseElection(e.Ctx, e.meta, CloseElection{CommunityID: c, ElectionID: el}))
 	closed := got[0].(ElectionClosed)
@@ -485,11 +487,11 @@ func TestConfidenceVoteLost(t *testing.T) {
 	e.givenMembers(c, year, staff...)
 	vote := domaintest.ID()
 
-	_, err := e.svc.CallConfidenceVote(e.Ctx, e.meta, CallConfidenceVote{CommunityID: c, VoteID: vote, Year: year, CalledBy: staff[1]})
+	_, err := e.svc.CallConfidenceVote(e.Ctx, as(staff[1], domain.RoleStaff), CallConfidenceVote{CommunityID: c, VoteID: vote, Year: year})
 	e.ThenError(err, ErrNoChair)
 	e.givenChair(c, year, staff[0])
 	outsider := e.givenStaff(1)[0]
-	_, err = e.svc.CallConfidenceVote(e.Ctx, e.meta, CallConfidenceVote{CommunityID: c, VoteID: vote, Year: year, CalledBy: outsider})
+	_, err = e.svc.CallConfidenceVote(e.Ctx, as(outsider, domain.RoleStaff), CallConfidenceVote{CommunityID: c, VoteID: vote, Year: year})
 	e.ThenError(err, ErrNotAMember)
 
 	res, err := e.svc.CallConfidenceVote(e.Ctx, as(staff[1], domain.RoleStaff), CallConfidenceVote{CommunityID: c, VoteID: vote, Year: year})
@@ -504,11 +506,11 @@ func TestConfidenceVoteLost(t *testing.T) {
 			t.Fatalf("secret confidence vote = %+v", v)
 		}
 	}
-	_, err = e.svc.CastConfidenceVote(e.Ctx, e.meta, CastConfidenceVote{CommunityID: c, VoteID: vote, VoterID: staff[1], Choice: ChoiceConfidence})
+	_, err = e.svc.CastConfidenceVote(e.Ctx, as(staff[1], domain.RoleStaff), CastConfidenceVote{CommunityID: c, VoteID: vote, Choice: ChoiceConfidence})
 	e.ThenError(err, ErrAlreadyVoted)
-	_, err = e.svc.CastConfidenceVote(e.Ctx, e.meta, CastConfidenceVote{CommunityID: c, VoteID: vote, VoterID: staff[0], Choice: "abstain"})
+	_, err = e.svc.CastConfidenceVote(e.Ctx, as(staff[0], domain.RoleStaff), CastConfidenceVote{CommunityID: c, VoteID: vote, Choice: "abstain"})
 	e.ThenError(err, domain.ErrInvalidValue)
-	_, err = e.svc.CastConfidenceVote(e.Ctx, e.meta, CastConfidenceVote{CommunityID: c, VoteID: vote, VoterID: outsider, Choice: ChoiceConfidence})
+	_, err = e.svc.CastConfidenceVote(e.Ctx, as(outsider, domain.RoleStaff), CastConfidenceVote{CommunityID: c, VoteID: vote, Choice: ChoiceConfidence})
 	e.ThenError(err, ErrNotAMember)
 
 	got := e.ok(e.svc.CloseConfidenceVote(e.Ctx, e.meta, CloseConfidenceVote{CommunityID: c, VoteID: vote}))
@@ -561,10 +563,10 @@ func TestConfidenceVoteKeptOrInquorate(t *testing.T) {
 			e.givenMembers(c, year, staff...)
 			e.givenChair(c, year, staff[0])
 			vote := domaintest.ID()
-			e.ok(e.svc.CallConfidenceVote(e.Ctx, e.meta, CallConfidenceVote{CommunityID: c, VoteID: vote, Year: year, CalledBy: staff[3], Ballot: tc.ballot,
+			e.ok(e.svc.CallConfidenceVote(e.Ctx, as(staff[3], domain.RoleStaff), CallConfidenceVote{CommunityID: c, VoteID: vote, Year: year, Ballot: tc.ballot,
 				Quorum: Quorum{Rule: QuorumPercent, Percent: 50}}))
 			for i, ch := range tc.choices {
-				got := e.ok(e.svc.CastConfidenceVote(e.Ctx, e.meta, CastConfidenceVote{CommunityID: c, VoteID: vote, VoterID: staff[i], Choice: ch}))
+				got := e.ok(e.svc.CastConfidenceVote(e.Ctx, as(staff[i], domain.RoleStaff), CastConfidenceVote{CommunityID: c, VoteID: vote, Choice: ch}))
 				if v := got[0].(ConfidenceVoteCast); tc.ballot == BallotOpen && v.Choice != ch {
 					t.Fatalf("open confidence vote = %+v", v)
 				}
@@ -612,7 +614,7 @@ func TestVoteRacingLeavingIsRefused(t *testing.T) {
 	el := e.givenVoting(c, staff, staff[:1], BallotSecret)
 	e.Handler.Log = &raceLog{Log: e.Log, e: e, leave: MemberLeft{CommunityID: c, SchoolID: e.school, PersonID: staff[2], Year: year, LeftOn: yearStart, Exception: ExceptionLongTermAbsence}}
 
-	_, err := e.svc.CastVote(e.Ctx, e.meta, CastVote{CommunityID: c, ElectionID: el, VoterID: staff[2], CandidateID: staff[0]})
+	_, err := e.svc.CastVote(e.Ctx, as(staff[2], domain.RoleStaff), CastVote{CommunityID: c, ElectionID: el, CandidateID: staff[0]})
 	if !errors.Is(err, ErrNotAMember) {
 		t.Fatalf("err = %v, want ErrNotAMember", err)
 	}
@@ -632,7 +634,7 @@ func TestConcurrentDoubleVote(t *testing.T) {
 	errs := make(chan error, 8)
 	for i := range 8 {
 		go func() {
-			_, err := e.svc.CastVote(e.Ctx, e.meta, CastVote{CommunityID: c, ElectionID: el, VoterID: staff[2], CandidateID: staff[i%2]})
+			_, err := e.svc.CastVote(e.Ctx, as(staff[2], domain.RoleStaff), CastVote{CommunityID: c, ElectionID: el, CandidateID: staff[i%2]})
 			errs <- err
 		}()
 	}

@@ -154,6 +154,15 @@ func (e *env) schoolAgg() *School {
 }
 
 // as returns the service meta of person acting in role.
+// actorMeta returns the metadata of person acting, or fallback when
+// person is zero.
+func actorMeta(fallback domain.Meta, person uuid.UUID) domain.Meta {
+	if person == uuid.Nil {
+		return fallback
+	}
+	return as(person, domain.RoleStaff)
+}
+
 func as(person uuid.UUID, role string) domain.Meta {
 	return domain.Meta{ActorID: person.String(), ActorRole: role}
 }

@@ -64,22 +64,22 @@ func TestDraftReviseSubmit(t *testing.T) {
 
 	text2 := text1
 	text2.Costs = nil
-	res, err = w.svc.ReviseProposal(w.Ctx, w.meta, ReviseProposal{ProposalID: id, RevisedBy: w.staff[2], ProposalText: text2})
+	res, err = w.svc.ReviseProposal(w.Ctx, as(w.staff[2], domain.RoleStaff), ReviseProposal{ProposalID: id, ProposalText: text2})
 	w.ThenEvents(res, err, ProposalRevised{ProposalID: id, CommunityID: w.c, SchoolID: w.school, Year: year, Version: 2, ProposalText: text2, RevisedBy: w.staff[2]})
-	_, err = w.svc.ReviseProposal(w.Ctx, w.meta, ReviseProposal{ProposalID: id, RevisedBy: w.staff[4], ProposalText: text2})
+	_, err = w.svc.ReviseProposal(w.Ctx, as(w.staff[4], domain.RoleStaff), ReviseProposal{ProposalID: id, ProposalText: text2})
 	w.ThenError(err, ErrNotAMember)
 
-	_, err = w.svc.SubmitProposal(w.Ctx, w.meta, SubmitProposal{ProposalID: id, SubmittedBy: w.staff[1]})
+	_, err = w.svc.SubmitProposal(w.Ctx, as(w.staff[1], domain.RoleStaff), SubmitProposal{ProposalID: id})
 	w.ThenError(err, ErrNotChair)
-	_, err = w.svc.SubmitProposal(w.Ctx, w.meta, SubmitProposal{ProposalID: id, SubmittedBy: w.chair2})
+	_, err = w.svc.SubmitProposal(w.Ctx, as(w.chair2, domain.RoleStaff), SubmitProposal{ProposalID: id})
 	w.ThenError(err, ErrNotChair) // a chair, but of another ISLC
 	res, err = w.svc.SubmitProposal(w.Ctx, as(w.chair, domain.RoleChair), SubmitProposal{ProposalID: id})
 	w.ThenEvents(res, err, ProposalSubmitted{ProposalID: id, CommunityID: w.c, SchoolID: w.school, Year: year, Version: 2, SubmittedBy: w.chair})
-	_, err = w.svc.SubmitProposal(w.Ctx, w.meta, SubmitProposal{ProposalID: id, SubmittedBy: w.chair})
+	_, err = w.svc.SubmitProposal(w.Ctx, as(w.chair, domain.RoleStaff), SubmitProposal{ProposalID: id})
 	w.ThenError(err, ErrProposalLocked)
-	_, err = w.svc.ReviseProposal(w.Ctx, w.meta, ReviseProposal{ProposalID: id, RevisedBy: w.staff[2], ProposalText: text1})
+	_, err = w.svc.ReviseProposal(w.Ctx, as(w.staff[2], domain.RoleStaff), ReviseProposal{ProposalID: id, ProposalText: text1})
 	w.ThenError(err, ErrProposalLocked)
-	_, err = w.svc.SubmitProposal(w.Ctx, w.meta, SubmitProposal{ProposalID: domaintest.ID(), SubmittedBy: w.chair})
+	_, err = w.svc.SubmitProposal(w.Ctx, as(w.chair, domain.RoleStaff), SubmitProposal{ProposalID: domaintest.ID()})
 	w.ThenError(err, domain.ErrNotFound)
 
 	p := w.proposal(id)
@@ -97,20 +97,21 @@ func TestDecideProposal(t *testing.T) {
 	refused := []struct {
 		name string
 		cmd  DecideProposal
+		by   uuid.UUID
 		rule error
 	}{
-		{"no reason", DecideProposal{ProposalID: id, DecidedBy: w.director, Aligned: ptr(true), AlignmentNote: "n"}, domain.ErrRequired},
-		{"no alignment", DecideProposal{ProposalID: id, DecidedBy: w.director, Reason: "r", AlignmentNote: "n"}, domain.ErrRequired},
-		{"no alignment note", DecideProposal{ProposalID: id, DecidedBy: w.director, Reason: "r", Aligned: ptr(true)}, domain.ErrRequired},
-		{"not on the Team", DecideProposal{ProposalID: id, DecidedBy: outsider, Reason: "r", Aligned: ptr(true), AlignmentNote: "n"}, ErrNotLeadershipTeam},
-		{"not submitted", DecideProposal{ProposalID: draft, DecidedBy: w.director, Reason: "r", Aligned: ptr(true), AlignmentNote: "n"}, ErrNotSubmitted},
-		{"approved though not aligned", DecideProposal{ProposalID: id, DecidedBy: w.director, Reason: "r", Aligned: ptr(false), AlignmentNote: "n"}, ErrNotAligned},
+		{"no reason", DecideProposal{ProposalID: id, Aligned: ptr(true), AlignmentNote: "n"}, w.director, domain.ErrRequired},
+		{"no alignment", DecideProposal{ProposalID: id, Reason: "r", AlignmentNote: "n"}, w.director, domain.ErrRequired},
+		{"no alignment note", DecideProposal{ProposalID: id, Reason: "r", Aligned: ptr(true)}, w.director, domain.ErrRequired},
+		{"not on the Team", DecideProposal{ProposalID: id, Reason: "r", Aligned: ptr(true), AlignmentNote: "n"}, outsider, ErrNotLeadershipTeam},
+		{"not submitted", DecideProposal{ProposalID: draft, Reason: "r", Aligned: ptr(true), AlignmentNote: "n"}, w.director, ErrNotSubmitted},
+		{"approved though not aligned", DecideProposal{ProposalID: id, Reason: "r", Aligned: ptr(false), AlignmentNote: "n"}, w.director, ErrNotAligned},
 	}
 	for _, tc := range refused {
-		_, err := w.svc.ApproveProposal(w.Ctx, w.meta, tc.cmd)
+		_, err := w.svc.ApproveProposal(w.Ctx, actorMeta(w.meta, tc.by), tc.cmd)
 		w.ThenError(err, tc.rule)
 	}
-	_, err := w.svc.ReturnProposal(w.Ctx, w.meta, DecideProposal{ProposalID: draft, DecidedBy: w.chair2, Reason: "r", Aligned: ptr(true), AlignmentNote: "n"})
+	_, err := w.svc.ReturnProposal(w.Ctx, as(w.chair2, domain.RoleStaff), DecideProposal{ProposalID: draft, Reason: "r", Aligned: ptr(true), AlignmentNote: "n"})
 	w.ThenError(err, ErrNotSubmitted)
 
 	// Any Team member may record the decision: here another ISLC's chair
@@ -122,19 +123,19 @@ func TestDecideProposal(t *testing.T) {
 	if p := w.proposal(id); p.Status != StatusReturned || p.RevisedSinceReturn() {
 		t.Fatalf("proposal = %+v", p)
 	}
-	_, err = w.svc.SubmitProposal(w.Ctx, w.meta, SubmitProposal{ProposalID: id, SubmittedBy: w.chair})
+	_, err = w.svc.SubmitProposal(w.Ctx, as(w.chair, domain.RoleStaff), SubmitProposal{ProposalID: id})
 	w.ThenError(err, ErrRevisionNeeded)
 
 	text2 := text1
 	text2.Body += " Pupils with low reading ages are paired first."
-	res, err = w.svc.ReviseProposal(w.Ctx, w.meta, ReviseProposal{ProposalID: id, RevisedBy: w.staff[1], ProposalText: text2})
+	res, err = w.svc.ReviseProposal(w.Ctx, as(w.staff[1], domain.RoleStaff), ReviseProposal{ProposalID: id, ProposalText: text2})
 	w.ThenEvents(res, err, ProposalRevised{ProposalID: id, CommunityID: w.c, SchoolID: w.school, Year: year, Version: 2, ProposalText: text2, RevisedBy: w.staff[1]})
-	res, err = w.svc.SubmitProposal(w.Ctx, w.meta, SubmitProposal{ProposalID: id, SubmittedBy: w.chair})
+	res, err = w.svc.SubmitProposal(w.Ctx, as(w.chair, domain.RoleStaff), SubmitProposal{ProposalID: id})
 	w.ThenEvents(res, err, ProposalSubmitted{ProposalID: id, CommunityID: w.c, SchoolID: w.school, Year: year, Version: 2, SubmittedBy: w.chair})
 	res, err = w.svc.ApproveProposal(w.Ctx, as(w.director, domain.RoleDirector), DecideProposal{ProposalID: id, Reason: "Inclusive and affordable.", Aligned: ptr(true), AlignmentNote: "Fits the mission."})
 	w.ThenEvents(res, err, ProposalApproved{ProposalID: id, CommunityID: w.c, SchoolID: w.school, Year: year, Version: 2, DecidedBy: w.director,
 		Reason: "Inclusive and affordable.", Alignment: Alignment{Aligned: true, Note: "Fits the mission."}})
-	_, err = w.svc.ApproveProposal(w.Ctx, w.meta, DecideProposal{ProposalID: id, DecidedBy: w.director, Reason: "r", Aligned: ptr(true), AlignmentNote: "n"})
+	_, err = w.svc.ApproveProposal(w.Ctx, as(w.director, domain.RoleStaff), DecideProposal{ProposalID: id, Reason: "r", Aligned: ptr(true), AlignmentNote: "n"})
 	w.ThenError(err, ErrNotSubmitted)
 
 	p := w.proposal(id)
@@ -162,34 +163,42 @@ func TestFormerChairCannotDecide(t *testing.T) {
 	w := newProposalWorld(t)
 	id := w.givenSubmitted()
 	w.Given(CommunityStream(w.other), ChairRemoved{CommunityID: w.other, SchoolID: w.school, Year: year, ChairID: w.chair2, VoteID: domaintest.ID()})
-	_, err := w.svc.ApproveProposal(w.Ctx, w.meta, DecideProposal{ProposalID: id, DecidedBy: w.chair2, Reason: "r", Aligned: ptr(true), AlignmentNote: "n"})
+	_, err := w.svc.ApproveProposal(w.Ctx, as(w.chair2, domain.RoleStaff), DecideProposal{ProposalID: id, Reason: "r", Aligned: ptr(true), AlignmentNote: "n"})
 	w.ThenError(err, ErrNotLeadershipTeam)
 }
 
 func TestGiveAdvice(t *testing.T) {
 	w := newProposalWorld(t)
 	id := w.givenSubmitted()
-	res, err := w.svc.GiveAdvice(w.Ctx, w.meta, GiveAdvice{ProposalID: id, GroupID: w.group, Stance: StanceConcerns, Text: " Evenings are hard for working parents. ", GivenBy: w.contact})
+	res, err := w.svc.GiveAdvice(w.Ctx, as(w.contact, domain.RoleStaff), GiveAdvice{ProposalID: id, GroupID: w.group, Stance: StanceConcerns, Text: " Evenings are hard for working parents. "})
 	w.ThenEvents(res, err, AdviceGiven{ProposalID: id, CommunityID: w.c, SchoolID: w.school, GroupID: w.group, GroupName: "Parent forum", Version: 1,
 		Stance: StanceConcerns, Text: "Evenings are hard for working parents.", GivenBy: w.contact})
+	// A member records the group's advice from its meeting notes: the
+	// advice is the group's, recorded by someone who is not its contact.
+	res, err = w.svc.GiveAdvice(w.Ctx, as(w.staff[0], domain.RoleStaff), GiveAdvice{ProposalID: id, GroupID: w.group, Stance: StanceSupport, Text: "From the forum's notes."})
+	w.ThenEvents(res, err, AdviceGiven{ProposalID: id, CommunityID: w.c, SchoolID: w.school, GroupID: w.group, GroupName: "Parent forum", Version: 1,
+		Stance: StanceSupport, Text: "From the forum's notes."})
+	if got := res.Events[0].Meta.ActorID; got != w.staff[0].String() {
+		t.Fatalf("advice recorded by %q, want the member %s", got, w.staff[0])
+	}
 	otherGroup := domaintest.ID()
 	w.Given(CommunityStream(w.other), AdvisoryGroupLinked{CommunityID: w.other, SchoolID: w.school, GroupID: otherGroup, Name: "Year 9 student council", Kind: AdvisoryStudents, Contacts: []uuid.UUID{w.contact}})
 	for _, tc := range []struct {
 		cmd  GiveAdvice
+		by   uuid.UUID
 		rule error
 	}{
-		{GiveAdvice{ProposalID: id, GroupID: otherGroup, Stance: StanceSupport, Text: "t"}, ErrAdvisoryGroupNotLinked},
-		{GiveAdvice{ProposalID: id, GroupID: w.group, Stance: StanceSupport, Text: "t", GivenBy: w.staff[0]}, ErrNotAdvisoryContact},
-		{GiveAdvice{ProposalID: id, GroupID: w.group, Stance: "veto", Text: "t"}, domain.ErrInvalidValue},
-		{GiveAdvice{ProposalID: id, GroupID: w.group, Stance: StanceSupport}, domain.ErrRequired},
+		{GiveAdvice{ProposalID: id, GroupID: otherGroup, Stance: StanceSupport, Text: "t"}, uuid.Nil, ErrAdvisoryGroupNotLinked},
+		{GiveAdvice{ProposalID: id, GroupID: w.group, Stance: "veto", Text: "t"}, uuid.Nil, domain.ErrInvalidValue},
+		{GiveAdvice{ProposalID: id, GroupID: w.group, Stance: StanceSupport}, uuid.Nil, domain.ErrRequired},
 	} {
-		_, err := w.svc.GiveAdvice(w.Ctx, w.meta, tc.cmd)
+		_, err := w.svc.GiveAdvice(w.Ctx, actorMeta(w.meta, tc.by), tc.cmd)
 		w.ThenError(err, tc.rule)
 	}
 	w.Given(ProposalStream(id), ProposalApproved{ProposalID: id, CommunityID: w.c, SchoolID: w.school, Year: year, Version: 1, DecidedBy: w.director, Reason: "r", Alignment: Alignment{Aligned: true, Note: "n"}})
 	_, err = w.svc.GiveAdvice(w.Ctx, w.meta, GiveAdvice{ProposalID: id, GroupID: w.group, Stance: StanceSupport, Text: "t"})
 	w.ThenError(err, ErrProposalLocked)
-	if p := w.proposal(id); len(p.Advice) != 1 || p.Advice[0].Stance != StanceConcerns {
+	if p := w.proposal(id); len(p.Advice) != 2 || p.Advice[0].Stance != StanceConcerns {
 		t.Fatalf("advice = %+v", p.Advice)
 	}
 }

@@ -29,6 +29,11 @@ var (
 
 // Rules of ISLC membership.
 var (
+	// ErrNoActingPerson is returned when a command that a person does in
+	// their own name (voting, nominating, drafting, deciding) comes from
+	// no person: the administrator, a witness or the system.
+	ErrNoActingPerson = domain.NewRule("no-acting-person", domain.KindForbidden, "A person must do this in their own name",
+		"Votes, nominations, proposals and decisions are recorded in the name of the person who makes them, never by someone else for them.")
 	// ErrNotAMember is returned when someone who is not a member of the ISLC for the year
 	// nominates, stands, votes, drafts or calls a vote.
 	ErrNotAMember = domain.NewRule("not-an-islc-member", domain.KindInvalid, "Only members of the ISLC may do this",

@@ -137,10 +137,9 @@ type LeaveCommunity struct {
 	// LeftOn is the last day (default: meta.EffectiveAt, else today).
 	LeftOn time.Time `json:"left_on,omitzero"`
 	// Exception is required to leave before the year ends: left_school,
-	// long_term_absence or director_approved.
+	// long_term_absence or director_approved (recorded by the Director, who
+	// is then the one approving).
 	Exception string `json:"exception,omitempty"`
-	// ApprovedBy is the school's Director, for director_approved.
-	ApprovedBy uuid.UUID `json:"approved_by,omitzero"`
 }
 
 // LeaveCommunity records MemberLeft; if the member is the chair in office
@@ -148,8 +147,8 @@ type LeaveCommunity struct {
 // CandidateWithdrawn. The membership stays in the history. Returns
 // ErrNotAMember, ErrMinimumTermNotServed for an early leaving without a
 // valid exception (left_school needs the person's leaving of the school
-// recorded first), ErrNotDirector when director_approved names someone
-// other than the Director.
+// recorded first), ErrNotDirector when director_approved is recorded by
+// someone other than the school's Director.
 func (s *Service) LeaveCommunity(ctx context.Context, meta domain.Meta, cmd LeaveCommunity) (domain.Result, error) {
 	if err := firstErr(required("community_id", cmd.CommunityID, "the ISLC"), required("person_id", cmd.PersonID, "the member"),
 		validYear("year", cmd.Year)); err != nil {
@@ -171,7 +170,7 @@ func (s *Service) LeaveCommunity(ctx context.Context, meta domain.Meta, cmd Leav
 	}
 	exception, approvedBy := "", uuid.Nil
 	if left.Before(m.TermEndsOn) {
-		exception, approvedBy = cmd.Exception, cmd.ApprovedBy
+		exception = cmd.Exception
 		switch exception {
 		case "":
 			return domain.Result{}, domain.RejectField(ErrMinimumTermNotServed, "exception", "the membership of %s runs to %s; leaving on %s needs an exception (left_school, long_term_absence or director_approved)",
@@ -185,16 +184,15 @@ func (s *Service) LeaveCommunity(ctx context.Context, meta domain.Meta, cmd Leav
 				return domain.Result{}, domain.RejectField(ErrMinimumTermNotServed, "exception", "person %s has not left the school; record their leaving of the school first, or give another exception", cmd.PersonID)
 			}
 		case ExceptionDirectorApproved:
-			if approvedBy == uuid.Nil {
-				return domain.Result{}, domain.RejectField(domain.ErrRequired, "approved_by", "name the Director who approved the early leaving")
-			}
 			sc, err := s.school(ctx, "community_id", c.SchoolID)
 			if err != nil {
 				return domain.Result{}, err
 			}
-			if sc.DirectorID != approvedBy {
-				return domain.Result{}, domain.RejectField(ErrNotDirector, "approved_by", "person %s is not the Director of %s", approvedBy, sc.Name)
+			by, err := uuid.Parse(meta.ActorID)
+			if err != nil || by == uuid.Nil || sc.DirectorID != by {
+				return domain.Result{}, domain.RejectField(ErrNotDirector, "exception", "only the Director of %s approves an early leaving; the Director records it", sc.Name)
 			}
+			approvedBy = by
 		}
 	}
 	if left.Before(m.EffectiveFrom) {

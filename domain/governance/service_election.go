@@ -129,21 +129,23 @@ type Nominate struct {
 	CommunityID uuid.UUID `json:"community_id"`
 	ElectionID  uuid.UUID `json:"election_id"`
 	NomineeID   uuid.UUID `json:"nominee_id"`
-	// NominatedBy defaults to the acting person (meta.ActorID).
-	NominatedBy uuid.UUID `json:"nominated_by,omitzero"`
 }
 
-// Nominate records CandidateNominated (nothing if the nominee's nomination
-// is pending or accepted). Returns ErrNotAMember if the nominator or the
+// Nominate records CandidateNominated by the acting person (nothing if the
+// nominee's nomination is pending or accepted). Returns ErrNoActingPerson
+// without a person acting, ErrNotAMember if the nominator or the
 // nominee is not a member for the election's year, ErrNominationsClosed
 // once voting has opened.
 func (s *Service) Nominate(ctx context.Context, meta domain.Meta, cmd Nominate) (domain.Result, error) {
-	by := actorOr(cmd.NominatedBy, meta)
-	if err := firstErr(required("community_id", cmd.CommunityID, "the ISLC"), required("election_id", cmd.ElectionID, "the election"),
-		required("nominee_id", cmd.NomineeID, "the member nominated"), required("nominated_by", by, "the member nominating")); err != nil {
+	by, err := actor(meta, "nominated_by", "Nominating")
+	if err != nil {
 		return domain.Result{}, err
 	}
-	meta, err := s.ballotMeta(ctx, meta, cmd.CommunityID, cmd.ElectionID)
+	if err := firstErr(required("community_id", cmd.CommunityID, "the ISLC"), required("election_id", cmd.ElectionID, "the election"),
+		required("nominee_id", cmd.NomineeID, "the member nominated")); err != nil {
+		return domain.Result{}, err
+	}
+	meta, err = s.ballotMeta(ctx, meta, cmd.CommunityID, cmd.ElectionID)
 	if err != nil {
 		return domain.Result{}, err
 	}
@@ -171,12 +173,11 @@ func (s *Service) Nominate(ctx context.Context, meta domain.Meta, cmd Nominate) 
 	})
 }
 
-// AnswerNomination is a nominee's answer to their nomination.
+// AnswerNomination is a nominee's answer to their nomination: the acting
+// person answers for themselves.
 type AnswerNomination struct {
 	CommunityID uuid.UUID `json:"community_id"`
 	ElectionID  uuid.UUID `json:"election_id"`
-	// NomineeID defaults to the acting person (meta.ActorID).
-	NomineeID uuid.UUID `json:"nominee_id,omitzero"`
 }
 
 // AcceptNomination records NominationAccepted (nothing if already
@@ -195,12 +196,14 @@ func (s *Service) DeclineNomination(ctx context.Context, meta domain.Meta, cmd A
 }
 
 func (s *Service) answer(ctx context.Context, meta domain.Meta, cmd AnswerNomination, accept bool) (domain.Result, error) {
-	nominee := actorOr(cmd.NomineeID, meta)
-	if err := firstErr(required("community_id", cmd.CommunityID, "the ISLC"), required("election_id", cmd.ElectionID, "the election"),
-		required("nominee_id", nominee, "the nominee")); err != nil {
+	nominee, err := actor(meta, "nominee_id", "Answering a nomination")
+	if err != nil {
 		return domain.Result{}, err
 	}
-	meta, err := s.ballotMeta(ctx, meta, cmd.CommunityID, cmd.ElectionID)
+	if err := firstErr(required("community_id", cmd.CommunityID, "the ISLC"), required("election_id", cmd.ElectionID, "the election")); err != nil {
+		return domain.Result{}, err
+	}
+	meta, err = s.ballotMeta(ctx, meta, cmd.CommunityID, cmd.ElectionID)
 	if err != nil {
 		return domain.Result{}, err
 	}
@@ -272,23 +275,25 @@ func (s *Service) OpenVoting(ctx context.Context, meta domain.Meta, cmd OpenVoti
 type CastVote struct {
 	CommunityID uuid.UUID `json:"community_id"`
 	ElectionID  uuid.UUID `json:"election_id"`
-	// VoterID defaults to the acting person (meta.ActorID).
-	VoterID     uuid.UUID `json:"voter_id,omitzero"`
 	CandidateID uuid.UUID `json:"candidate_id"`
 }
 
 // CastVote records VoteCast: for a secret ballot with the choice sealed by
-// the BallotBox, for an open ballot with the candidate. Returns
-// ErrElectionNotOpen unless voting is open, ErrNotAMember unless the voter
+// the BallotBox, for an open ballot with the candidate. The voter is the
+// acting person, always: no one votes for another. Returns
+// ErrNoActingPerson without a person acting, ErrElectionNotOpen unless voting is open, ErrNotAMember unless the voter
 // is in the electorate and still a member, ErrAlreadyVoted,
 // ErrNotCandidate for someone not standing.
 func (s *Service) CastVote(ctx context.Context, meta domain.Meta, cmd CastVote) (domain.Result, error) {
-	voter := actorOr(cmd.VoterID, meta)
-	if err := firstErr(required("community_id", cmd.CommunityID, "the ISLC"), required("election_id", cmd.ElectionID, "the election"),
-		required("voter_id", voter, "the member voting"), required("candidate_id", cmd.CandidateID, "the candidate")); err != nil {
+	voter, err := actor(meta, "voter_id", "Voting")
+	if err != nil {
 		return domain.Result{}, err
 	}
-	meta, err := s.ballotMeta(ctx, meta, cmd.CommunityID, cmd.ElectionID)
+	if err := firstErr(required("community_id", cmd.CommunityID, "the ISLC"), required("election_id", cmd.ElectionID, "the election"),
+		required("candidate_id", cmd.CandidateID, "the candidate")); err != nil {
+		return domain.Result{}, err
+	}
+	meta, err = s.ballotMeta(ctx, meta, cmd.CommunityID, cmd.ElectionID)
 	if err != nil {
 		return domain.Result{}, err
 	}
@@ -494,8 +499,6 @@ type CallConfidenceVote struct {
 	CommunityID uuid.UUID `json:"community_id"`
 	VoteID      uuid.UUID `json:"vote_id"`
 	Year        string    `json:"year"`
-	// CalledBy defaults to the acting person (meta.ActorID).
-	CalledBy uuid.UUID `json:"called_by,omitzero"`
 	// Quorum defaults to a majority of the members.
 	Quorum Quorum `json:"quorum,omitzero"`
 	// Ballot is secret (the default) or open.
@@ -506,9 +509,12 @@ type CallConfidenceVote struct {
 // without a chair in office, ErrNotAMember unless the caller is a member,
 // ErrBallotInProgress while another ballot runs.
 func (s *Service) CallConfidenceVote(ctx context.Context, meta domain.Meta, cmd CallConfidenceVote) (domain.Result, error) {
-	by := actorOr(cmd.CalledBy, meta)
+	by, err := actor(meta, "called_by", "Calling a confidence vote")
+	if err != nil {
+		return domain.Result{}, err
+	}
 	if err := firstErr(required("community_id", cmd.CommunityID, "the ISLC"), required("vote_id", cmd.VoteID, "the confidence vote"),
-		validYear("year", cmd.Year), required("called_by", by, "the member calling the vote")); err != nil {
+		validYear("year", cmd.Year)); err != nil {
 		return domain.Result{}, err
 	}
 	kind, err := ballotKind(cmd.Ballot)
@@ -540,8 +546,6 @@ func (s *Service) CallConfidenceVote(ctx context.Context, meta domain.Meta, cmd 
 type CastConfidenceVote struct {
 	CommunityID uuid.UUID `json:"community_id"`
 	VoteID      uuid.UUID `json:"vote_id"`
-	// VoterID defaults to the acting person (meta.ActorID).
-	VoterID uuid.UUID `json:"voter_id,omitzero"`
 	// Choice is confidence or no_confidence.
 	Choice string `json:"choice"`
 }
@@ -550,15 +554,17 @@ type CastConfidenceVote struct {
 // ballot. Returns ErrElectionNotOpen once closed, ErrNotAMember,
 // ErrAlreadyVoted, domain.ErrInvalidValue for another choice.
 func (s *Service) CastConfidenceVote(ctx context.Context, meta domain.Meta, cmd CastConfidenceVote) (domain.Result, error) {
-	voter := actorOr(cmd.VoterID, meta)
-	if err := firstErr(required("community_id", cmd.CommunityID, "the ISLC"), required("vote_id", cmd.VoteID, "the confidence vote"),
-		required("voter_id", voter, "the member voting")); err != nil {
+	voter, err := actor(meta, "voter_id", "Voting")
+	if err != nil {
+		return domain.Result{}, err
+	}
+	if err := firstErr(required("community_id", cmd.CommunityID, "the ISLC"), required("vote_id", cmd.VoteID, "the confidence vote")); err != nil {
 		return domain.Result{}, err
 	}
 	if cmd.Choice != ChoiceConfidence && cmd.Choice != ChoiceNoConfidence {
 		return domain.Result{}, domain.RejectField(domain.ErrInvalidValue, "choice", "%q is not a choice; vote confidence or no_confidence", cmd.Choice)
 	}
-	meta, err := s.ballotMeta(ctx, meta, cmd.CommunityID, cmd.VoteID)
+	meta, err = s.ballotMeta(ctx, meta, cmd.CommunityID, cmd.VoteID)
 	if err != nil {
 		return domain.Result{}, err
 	}

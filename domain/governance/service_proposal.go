@@ -33,8 +33,6 @@ type DraftProposal struct {
 	ProposalID  uuid.UUID `json:"proposal_id"`
 	CommunityID uuid.UUID `json:"community_id"`
 	Year        string    `json:"year"`
-	// DraftedBy defaults to the acting person (meta.ActorID).
-	DraftedBy uuid.UUID `json:"drafted_by,omitzero"`
 	ProposalText
 }
 
@@ -42,9 +40,12 @@ type DraftProposal struct {
 // segment. Returns ErrNotAMember unless the drafter is a member for the
 // year, domain.ErrAlreadyExists for a used id.
 func (s *Service) DraftProposal(ctx context.Context, meta domain.Meta, cmd DraftProposal) (domain.Result, error) {
-	by := actorOr(cmd.DraftedBy, meta)
+	by, err := actor(meta, "drafted_by", "Drafting a proposal")
+	if err != nil {
+		return domain.Result{}, err
+	}
 	if err := firstErr(required("proposal_id", cmd.ProposalID, "the proposal"), required("community_id", cmd.CommunityID, "the ISLC"),
-		validYear("year", cmd.Year), required("drafted_by", by, "the member drafting it"), cmd.ProposalText.validate()); err != nil {
+		validYear("year", cmd.Year), cmd.ProposalText.validate()); err != nil {
 		return domain.Result{}, err
 	}
 	c, err := s.community(ctx, "community_id", cmd.CommunityID)
@@ -66,8 +67,6 @@ func (s *Service) DraftProposal(ctx context.Context, meta domain.Meta, cmd Draft
 // ReviseProposal records a new version of a proposal, in full.
 type ReviseProposal struct {
 	ProposalID uuid.UUID `json:"proposal_id"`
-	// RevisedBy defaults to the acting person (meta.ActorID).
-	RevisedBy uuid.UUID `json:"revised_by,omitzero"`
 	ProposalText
 }
 
@@ -75,8 +74,11 @@ type ReviseProposal struct {
 // Returns ErrProposalLocked while the proposal is submitted or once
 // approved, ErrNotAMember unless the reviser is a member of its ISLC.
 func (s *Service) ReviseProposal(ctx context.Context, meta domain.Meta, cmd ReviseProposal) (domain.Result, error) {
-	by := actorOr(cmd.RevisedBy, meta)
-	if err := firstErr(required("proposal_id", cmd.ProposalID, "the proposal"), required("revised_by", by, "the member revising it"), cmd.ProposalText.validate()); err != nil {
+	by, err := actor(meta, "revised_by", "Revising a proposal")
+	if err != nil {
+		return domain.Result{}, err
+	}
+	if err := firstErr(required("proposal_id", cmd.ProposalID, "the proposal"), cmd.ProposalText.validate()); err != nil {
 		return domain.Result{}, err
 	}
 	p, err := s.proposal(ctx, cmd.ProposalID)
@@ -106,8 +108,6 @@ func (s *Service) ReviseProposal(ctx context.Context, meta domain.Meta, cmd Revi
 // Team.
 type SubmitProposal struct {
 	ProposalID uuid.UUID `json:"proposal_id"`
-	// SubmittedBy defaults to the acting person (meta.ActorID).
-	SubmittedBy uuid.UUID `json:"submitted_by,omitzero"`
 }
 
 // SubmitProposal records ProposalSubmitted for the latest version.
@@ -115,8 +115,11 @@ type SubmitProposal struct {
 // for the proposal's year, ErrProposalLocked if already submitted or
 // approved, ErrRevisionNeeded if it was sent back and not revised since.
 func (s *Service) SubmitProposal(ctx context.Context, meta domain.Meta, cmd SubmitProposal) (domain.Result, error) {
-	by := actorOr(cmd.SubmittedBy, meta)
-	if err := firstErr(required("proposal_id", cmd.ProposalID, "the proposal"), required("submitted_by", by, "the chair submitting it")); err != nil {
+	by, err := actor(meta, "submitted_by", "Submitting a proposal")
+	if err != nil {
+		return domain.Result{}, err
+	}
+	if err := required("proposal_id", cmd.ProposalID, "the proposal"); err != nil {
 		return domain.Result{}, err
 	}
 	p, err := s.proposal(ctx, cmd.ProposalID)
@@ -151,13 +154,13 @@ type GiveAdvice struct {
 	// Stance is support, concerns or neutral.
 	Stance string `json:"stance"`
 	Text   string `json:"text"`
-	// GivenBy is the group's contact recording it (optional).
-	GivenBy uuid.UUID `json:"given_by,omitzero"`
 }
 
 // GiveAdvice records AdviceGiven on the latest version. Returns
 // ErrAdvisoryGroupNotLinked unless the group advises the proposal's ISLC,
-// ErrNotAdvisoryContact if GivenBy is not one of its contacts,
+// The advice is recorded as given by the acting person when they are one
+// of the group's contacts (otherwise someone recorded it for the group:
+// the event's metadata names who).
 // ErrProposalLocked once approved.
 func (s *Service) GiveAdvice(ctx context.Context, meta domain.Meta, cmd GiveAdvice) (domain.Result, error) {
 	if err := firstErr(required("proposal_id", cmd.ProposalID, "the proposal"), required("group_id", cmd.GroupID, "the advisory group"),
@@ -181,8 +184,9 @@ func (s *Service) GiveAdvice(ctx context.Context, meta domain.Meta, cmd GiveAdvi
 	if !ok {
 		return domain.Result{}, domain.RejectField(ErrAdvisoryGroupNotLinked, "group_id", "group %s is not linked to the %s ISLC; link it before it gives advice", cmd.GroupID, c.Name)
 	}
-	if cmd.GivenBy != uuid.Nil && !slices.Contains(g.Contacts, cmd.GivenBy) {
-		return domain.Result{}, domain.RejectField(ErrNotAdvisoryContact, "given_by", "person %s is not a contact of %s", cmd.GivenBy, g.Name)
+	var givenBy uuid.UUID
+	if a, err := uuid.Parse(meta.ActorID); err == nil && slices.Contains(g.Contacts, a) {
+		givenBy = a
 	}
 	return run(ctx, s, ProposalStream(cmd.ProposalID), NewProposal, meta, func(p *Proposal) ([]domain.Event, error) {
 		if err := notDrafted(p, cmd.ProposalID); err != nil {
@@ -192,7 +196,7 @@ func (s *Service) GiveAdvice(ctx context.Context, meta domain.Meta, cmd GiveAdvi
 			return nil, domain.Reject(ErrProposalLocked, "%q is already approved; advice is taken before the decision", p.Current().Title)
 		}
 		return events(AdviceGiven{ProposalID: p.ID, CommunityID: p.CommunityID, SchoolID: p.SchoolID, GroupID: g.ID, GroupName: g.Name,
-			Version: p.Current().Version, Stance: cmd.Stance, Text: strings.TrimSpace(cmd.Text), GivenBy: cmd.GivenBy}), nil
+			Version: p.Current().Version, Stance: cmd.Stance, Text: strings.TrimSpace(cmd.Text), GivenBy: givenBy}), nil
 	})
 }
 
@@ -200,9 +204,6 @@ func (s *Service) GiveAdvice(ctx context.Context, meta domain.Meta, cmd GiveAdvi
 // proposal.
 type DecideProposal struct {
 	ProposalID uuid.UUID `json:"proposal_id"`
-	// DecidedBy is the Team member recording the decision (the Director or
-	// a chair in office); it defaults to the acting person.
-	DecidedBy uuid.UUID `json:"decided_by,omitzero"`
 	// Reason says why (for a return: what to revise).
 	Reason string `json:"reason"`
 	// Aligned and AlignmentNote are the Team's check against the school's
@@ -229,8 +230,11 @@ func (s *Service) ReturnProposal(ctx context.Context, meta domain.Meta, cmd Deci
 }
 
 func (s *Service) decide(ctx context.Context, meta domain.Meta, cmd DecideProposal, approve bool) (domain.Result, error) {
-	by := actorOr(cmd.DecidedBy, meta)
-	if err := firstErr(required("proposal_id", cmd.ProposalID, "the proposal"), required("decided_by", by, "the Leadership Team member deciding"),
+	by, err := actor(meta, "decided_by", "Deciding a proposal")
+	if err != nil {
+		return domain.Result{}, err
+	}
+	if err := firstErr(required("proposal_id", cmd.ProposalID, "the proposal"),
 		requiredText("reason", cmd.Reason, "the reason for the decision")); err != nil {
 		return domain.Result{}, err
 	}

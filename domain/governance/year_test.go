@@ -215,7 +215,7 @@ func TestWholeYear(t *testing.T) {
 	do(e.svc.DraftProposal(e.Ctx, as(m[0][2], domain.RoleStaff), DraftProposal{ProposalID: p0, CommunityID: communities[0], Year: year,
 		ProposalText: ProposalText{Title: "Project weeks", Body: "Two cross-curricular project weeks.", ExpectedImpact: "Deeper learning."}}))
 	do(e.svc.SubmitProposal(e.Ctx, as(chair0, domain.RoleChair), SubmitProposal{ProposalID: p0}))
-	do(e.svc.GiveAdvice(e.Ctx, as(parent, domain.RoleStaff), GiveAdvice{ProposalID: p0, GroupID: forum, Stance: StanceSupport, Text: "Parents welcome it.", GivenBy: parent}))
+	do(e.svc.GiveAdvice(e.Ctx, as(parent, domain.RoleStaff), GiveAdvice{ProposalID: p0, GroupID: forum, Stance: StanceSupport, Text: "Parents welcome it."}))
 	do(e.svc.ApproveProposal(e.Ctx, as(director, domain.RoleDirector), DecideProposal{ProposalID: p0, Reason: "Clear plan.", Aligned: ptr(true), AlignmentNote: "Learners lead."}))
 
 	do(e.svc.DraftProposal(e.Ctx, as(m[2][0], domain.RoleStaff), DraftProposal{ProposalID: p2, CommunityID: communities[2], Year: year,

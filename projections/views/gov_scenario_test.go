@@ -189,7 +189,7 @@ func (w *govWorld) run(rng *rand.Rand) {
 		ProposalText: governance.ProposalText{Title: "Project weeks", Body: "Two project weeks.", ExpectedImpact: "Deeper learning.",
 			Costs: &governance.Money{AmountMinor: 250000, Currency: "GBP"}}}))
 	w.do(w.svc.SubmitProposal(ctx, as(w.chair0, domain.RoleChair), governance.SubmitProposal{ProposalID: w.proposal}))
-	w.do(w.svc.GiveAdvice(ctx, as(w.contact, domain.RoleStaff), governance.GiveAdvice{ProposalID: w.proposal, GroupID: w.forum, Stance: governance.StanceConcerns, Text: "Costly.", GivenBy: w.contact}))
+	w.do(w.svc.GiveAdvice(ctx, as(w.contact, domain.RoleStaff), governance.GiveAdvice{ProposalID: w.proposal, GroupID: w.forum, Stance: governance.StanceConcerns, Text: "Costly."}))
 	w.do(w.svc.ReturnProposal(ctx, as(w.director, domain.RoleDirector), governance.DecideProposal{ProposalID: w.proposal, Reason: "Halve the cost.", Aligned: &yes, AlignmentNote: "Learners lead."}))
 	w.now = w.now.Add(48 * time.Hour)
 	w.do(w.svc.ReviseProposal(ctx, as(s[2], domain.RoleStaff), governance.ReviseProposal{ProposalID: w.proposal,
