@@ -63,3 +63,12 @@ func (d *Directory) CommunitySchool(ctx context.Context, communityID uuid.UUID) 
 	}
 	return c.SchoolID, true, nil
 }
+
+// IsAuditor reports whether person id is registered as an outside auditor.
+func (d *Directory) IsAuditor(ctx context.Context, personID uuid.UUID) (bool, error) {
+	p, _, err := domain.Load(ctx, d.h, PersonStream(personID), NewPerson)
+	if err != nil {
+		return false, fmt.Errorf("directory: load person %s: %w", personID, err)
+	}
+	return p.Registered() && p.Kind == PersonAuditor, nil
+}

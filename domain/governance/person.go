@@ -19,6 +19,9 @@ const (
 	// advisory group (a parent, or a staff liaison of a student council);
 	// never a pupil.
 	PersonAdvisoryContact = "advisory_contact"
+	// PersonAuditor is an outside auditor or inspector: registered with no
+	// school, and given rights only by an appointment to a partnership.
+	PersonAuditor = "auditor"
 )
 
 // Kinds of staff.
@@ -76,6 +79,15 @@ type AdvisoryContactRegistered struct {
 	Personal domain.PersonalData `json:"personal" doc:"Their name and contact details."`
 }
 
+// AuditorRegistered records an outside auditor or inspector. They belong
+// to no school; an appointment to a partnership (partnership's
+// AuditorAppointed) is what lets them read its records.
+type AuditorRegistered struct {
+	PersonID     uuid.UUID           `json:"person_id" concord:"subject" doc:"Id of the person."`
+	Organisation string              `json:"organisation,omitempty" doc:"The body they audit or inspect for, e.g. a diocesan board."`
+	Personal     domain.PersonalData `json:"personal" doc:"Their name and contact details."`
+}
+
 // PersonDetailsAmended records a person's new details.
 type PersonDetailsAmended struct {
 	PersonID uuid.UUID           `json:"person_id" concord:"subject" doc:"Id of the person."`
@@ -130,6 +142,9 @@ func (GovernorRegistered) EventType() string { return "GovernorRegistered" }
 func (AdvisoryContactRegistered) EventType() string { return "AdvisoryContactRegistered" }
 
 // EventType implements domain.Event.
+func (AuditorRegistered) EventType() string { return "AuditorRegistered" }
+
+// EventType implements domain.Event.
 func (PersonDetailsAmended) EventType() string { return "PersonDetailsAmended" }
 
 // EventType implements domain.Event.
@@ -151,6 +166,8 @@ func init() {
 		Doc: "A governor of a school was registered.", EmittedBy: []string{"RegisterGovernor"}})
 	domain.MustRegister[AdvisoryContactRegistered](domain.Spec{Type: "AdvisoryContactRegistered", Schema: 1, Group: Group,
 		Doc: "An adult contact of a student or parent advisory group was registered.", EmittedBy: []string{"RegisterAdvisoryContact"}})
+	domain.MustRegister[AuditorRegistered](domain.Spec{Type: "AuditorRegistered", Schema: 1, Group: Group,
+		Doc: "An outside auditor or inspector was registered; they belong to no school and read only what an appointment to a partnership opens to them.", EmittedBy: []string{"RegisterAuditor"}})
 	domain.MustRegister[PersonDetailsAmended](domain.Spec{Type: "PersonDetailsAmended", Schema: 1, Group: Group,
 		Doc: "A person's name, contact details or subjects were amended.", EmittedBy: []string{"AmendPersonDetails"}})
 	domain.MustRegister[PersonLeftSchool](domain.Spec{Type: "PersonLeftSchool", Schema: 1, Group: Group,
@@ -224,6 +241,8 @@ func (p *Person) Apply(m domain.Message) {
 		p.ID, p.Kind, p.SchoolID, p.Personal = e.PersonID, PersonGovernor, e.SchoolID, e.Personal
 	case AdvisoryContactRegistered:
 		p.ID, p.Kind, p.SchoolID, p.Personal = e.PersonID, PersonAdvisoryContact, e.SchoolID, e.Personal
+	case AuditorRegistered:
+		p.ID, p.Kind, p.Personal = e.PersonID, PersonAuditor, e.Personal
 	case PersonDetailsAmended:
 		p.Personal = e.Personal
 		if e.Subjects != nil {

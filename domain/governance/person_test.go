@@ -185,3 +185,20 @@ func TestLearningStructures(t *testing.T) {
 		e.ThenError(err, c.rule)
 	}
 }
+
+func TestRegisterAuditor(t *testing.T) {
+	e := newEnv(t)
+	id := domaintest.ID()
+	// When an auditor is registered, then AuditorRegistered with no school;
+	// registering the same id again is refused.
+	res, err := e.svc.RegisterAuditor(e.Ctx, e.meta, RegisterAuditor{PersonID: id, Organisation: " Diocesan board ", PersonDetails: PersonDetails{Name: "Ines Auditor"}})
+	e.ThenEvents(res, err, AuditorRegistered{PersonID: id, Organisation: "Diocesan board", Personal: domain.PersonalData{Name: "Ines Auditor"}})
+	_, err = e.svc.RegisterAuditor(e.Ctx, e.meta, RegisterAuditor{PersonID: id, PersonDetails: PersonDetails{Name: "Again"}})
+	e.ThenError(err, domain.ErrAlreadyExists)
+	_, err = e.svc.RegisterAuditor(e.Ctx, e.meta, RegisterAuditor{PersonID: domaintest.ID()})
+	e.ThenError(err, domain.ErrRequired)
+	p, _, lerr := domain.Load(e.Ctx, e.Handler, PersonStream(id), NewPerson)
+	if lerr != nil || p.Kind != PersonAuditor || p.SchoolID != uuid.Nil {
+		t.Fatalf("auditor = %+v, %v", p, lerr)
+	}
+}

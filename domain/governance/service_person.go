@@ -89,6 +89,29 @@ func (s *Service) RegisterAdvisoryContact(ctx context.Context, meta domain.Meta,
 	return s.register(ctx, meta, cmd.PersonID, cmd.SchoolID, cmd.PersonDetails, AdvisoryContactRegistered{PersonID: cmd.PersonID, SchoolID: cmd.SchoolID, Personal: cmd.personal()})
 }
 
+// RegisterAuditor registers an outside auditor or inspector, who belongs
+// to no school.
+type RegisterAuditor struct {
+	PersonID     uuid.UUID `json:"person_id"`
+	Organisation string    `json:"organisation,omitempty"`
+	PersonDetails
+}
+
+// RegisterAuditor records AuditorRegistered. Returns domain.ErrRequired
+// without an id or a name, domain.ErrAlreadyExists if the person is
+// registered.
+func (s *Service) RegisterAuditor(ctx context.Context, meta domain.Meta, cmd RegisterAuditor) (domain.Result, error) {
+	if err := firstErr(required("person_id", cmd.PersonID, "the person"), requiredText("name", cmd.Name, "the auditor's name")); err != nil {
+		return domain.Result{}, err
+	}
+	return run(ctx, s, PersonStream(cmd.PersonID), NewPerson, meta, func(p *Person) ([]domain.Event, error) {
+		if p.Registered() {
+			return nil, domain.RejectField(domain.ErrAlreadyExists, "person_id", "person %s is already registered", cmd.PersonID)
+		}
+		return events(AuditorRegistered{PersonID: cmd.PersonID, Organisation: strings.TrimSpace(cmd.Organisation), Personal: cmd.personal()}), nil
+	})
+}
+
 func cleanList(xs []string) []string {
 	var out []string
 	for _, x := range xs {

@@ -24,6 +24,9 @@ type Directory interface {
 	// CommunitySchool returns the school of ISLC id; ok is false when no
 	// such ISLC is established.
 	CommunitySchool(ctx context.Context, communityID uuid.UUID) (schoolID uuid.UUID, ok bool, err error)
+	// IsAuditor reports whether person id is registered as an outside
+	// auditor or inspector.
+	IsAuditor(ctx context.Context, personID uuid.UUID) (bool, error)
 }
 
 // ErrNoDirectory is returned by every directory question of a Service
@@ -44,6 +47,9 @@ func (noDirectory) IsStaffOf(context.Context, uuid.UUID, uuid.UUID) (bool, error
 func (noDirectory) CommunitySchool(context.Context, uuid.UUID) (uuid.UUID, bool, error) {
 	return uuid.Nil, false, ErrNoDirectory
 }
+func (noDirectory) IsAuditor(context.Context, uuid.UUID) (bool, error) {
+	return false, ErrNoDirectory
+}
 
 // MemoryDirectory is an in-memory Directory, for tests and for running the
 // partnership domain before it is wired to governance. The zero value is
@@ -53,6 +59,24 @@ type MemoryDirectory struct {
 	schools     map[uuid.UUID]bool
 	staff       map[uuid.UUID]uuid.UUID // person → school
 	communities map[uuid.UUID]uuid.UUID // community → school
+	auditors    map[uuid.UUID]bool
+}
+
+// AddAuditor registers person as an outside auditor.
+func (d *MemoryDirectory) AddAuditor(person uuid.UUID) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.auditors == nil {
+		d.auditors = map[uuid.UUID]bool{}
+	}
+	d.auditors[person] = true
+}
+
+// IsAuditor implements Directory.
+func (d *MemoryDirectory) IsAuditor(_ context.Context, person uuid.UUID) (bool, error) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.auditors[person], nil
 }
 
 // AddSchool registers school id.

@@ -3,6 +3,7 @@ package partnership
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -197,6 +198,8 @@ type Partnership struct {
 	LeadSchoolID uuid.UUID
 	Priorities   []Priority
 	Recognitions []Recognition
+	// Auditors are the people appointed to audit the partnership now.
+	Auditors []uuid.UUID
 }
 
 // NewPartnership returns an empty Partnership aggregate.
@@ -224,6 +227,10 @@ func (p *Partnership) Apply(m domain.Message) {
 		p.Priorities = append(p.Priorities, Priority{ID: e.PriorityID, Title: e.Title, Description: e.Description, AcademicYear: e.AcademicYear})
 	case ContributionRecognised:
 		p.Recognitions = append(p.Recognitions, e)
+	case AuditorAppointed:
+		p.Auditors = append(p.Auditors, e.AuditorID)
+	case AuditorAppointmentEnded:
+		p.Auditors = slices.DeleteFunc(p.Auditors, func(id uuid.UUID) bool { return id == e.AuditorID })
 	}
 }
 
