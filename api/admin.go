@@ -22,13 +22,16 @@ func init() { addRoutes(adminRoutes) }
 func adminRoutes() []route {
 	return []route{
 		{Method: http.MethodGet, Pattern: "/v1/admin/projections", Summary: "Show the projections' progress", Tag: "Operations",
-			Roles: []Role{RoleAdmin, RoleAuditor}, Response: ProjectionsStatus{}, Handle: projectionsStatus},
+			Auth: true, UseCase: "ManageProjections", Response: ProjectionsStatus{}, Handle: projectionsStatus},
 		{Method: http.MethodPost, Pattern: "/v1/admin/projections/{name}/retry", Summary: "Retry a failed projection", Tag: "Operations",
-			Roles: []Role{RoleAdmin}, Response: ProjectionsStatus{}, Handle: retryProjection},
+			Auth: true, UseCase: "ManageProjections", Response: ProjectionsStatus{}, Handle: retryProjection},
 	}
 }
 
 func projectionsStatus(s *Server, w http.ResponseWriter, r *http.Request) error {
+	if err := s.authorizeOp(r, "ManageProjections"); err != nil {
+		return err
+	}
 	head, err := s.L.Store.Head(r.Context())
 	if err != nil {
 		return err
@@ -39,6 +42,9 @@ func projectionsStatus(s *Server, w http.ResponseWriter, r *http.Request) error 
 // retryProjection clears a projection's failure so that it resumes from
 // the event it stopped at (after the cause was fixed by a new build).
 func retryProjection(s *Server, w http.ResponseWriter, r *http.Request) error {
+	if err := s.authorizeOp(r, "ManageProjections"); err != nil {
+		return err
+	}
 	name := chi.URLParam(r, "name")
 	if err := s.L.Engine.Retry(name); errors.Is(err, projections.ErrUnknownProjection) {
 		return notFound("there is no projection %q", name)

@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -19,51 +18,15 @@ import (
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/concord-ledger/concord/api/app"
 	"github.com/concord-ledger/concord/api/ledger"
 	"github.com/concord-ledger/concord/domain"
 )
 
-// Role is what a principal may do; the authorisation table is written in
-// roles (docs/api.md publishes it).
-type Role string
-
-// The roles. Chair is derived from office: a staff member who chairs an
-// ISLC is given it for that ISLC's routes.
-const (
-	RoleAdmin           Role = domain.RoleAdmin
-	RoleDirector        Role = domain.RoleDirector
-	RoleStaff           Role = domain.RoleStaff
-	RoleChair           Role = domain.RoleChair
-	RoleGovernor        Role = domain.RoleGovernor
-	RolePartnershipLead Role = domain.RolePartnershipLead
-	RoleAuditor         Role = domain.RoleAuditor
-)
-
-// AllRoles lists every role, in the order docs and tests use.
-var AllRoles = []Role{RoleAdmin, RoleDirector, RoleStaff, RoleChair, RoleGovernor, RolePartnershipLead, RoleAuditor}
-
-// Readers are the roles that may read; Writers excludes governors and
-// auditors, who read everything of their school or partnership and write
-// nothing.
-var (
-	Readers = AllRoles
-	Writers = []Role{RoleAdmin, RoleDirector, RoleStaff, RoleChair, RolePartnershipLead}
-)
-
-// Principal is who is calling: the person a token is bound to, in the role
-// it grants, within the school or partnership it is scoped to (zero: any).
-type Principal struct {
-	PersonID      uuid.UUID `json:"person_id"`
-	Role          Role      `json:"role"`
-	SchoolID      uuid.UUID `json:"school_id,omitempty"`
-	PartnershipID uuid.UUID `json:"partnership_id,omitempty"`
-	TokenID       string    `json:"token_id,omitempty"`
-}
-
-// Authenticator turns a bearer token into a principal. It returns an error
-// for an unknown, revoked or malformed token.
+// Authenticator turns a bearer token into the actor it authenticates. It
+// returns an error for an unknown, revoked, expired or malformed token.
 type Authenticator interface {
-	Authenticate(ctx context.Context, token string) (Principal, error)
+	Authenticate(ctx context.Context, token string) (app.Actor, error)
 }
 
 // route is one entry of the API's table.
@@ -72,14 +35,25 @@ type route struct {
 	Pattern string // chi pattern under the server root, e.g. "/v1/communities/{id}/members"
 	Summary string
 	Tag     string
-	// Roles may call the route; nil means public (no token needed).
-	Roles []Role
+	// Auth is true for a route that needs a token; false for the public
+	// ones (health, the OpenAPI document, what an outside verifier needs).
+	// Who may do what is not here: it is the application layer's policy
+	// (UseCase), checked from the ledger.
+	Auth bool
+	// UseCase names the application layer's use case the route runs (a key
+	// of app.Policies); "" for routes that are not one.
+	UseCase string
 	// Request and Response are zero values of the body types, for the
 	// OpenAPI document (nil: no body).
 	Request, Response any
 	// Status is the success status (default 200).
 	Status int
-	Handle func(s *Server, w http.ResponseWriter, r *http.Request) error
+	// Command marks a route built by commandRoute: its body is a command
+	// (with reason and effective_at), and Filled are the body's fields the
+	// server fills from the path or makes up.
+	Command bool
+	Filled  []string
+	Handle  func(s *Server, w http.ResponseWriter, r *http.Request) error
 }
 
 // routeGroups are the route tables of the package's files, each added
@@ -121,7 +95,9 @@ type Options struct {
 
 // Server serves the API over a ledger.
 type Server struct {
-	L      *ledger.Ledger
+	L *ledger.Ledger
+	// App is the application layer every route calls.
+	App    *app.App
 	Auth   Authenticator
 	Logger *slog.Logger
 	Now    func() time.Time
@@ -137,6 +113,7 @@ func New(l *ledger.Ledger, opts Options) *Server {
 	if s.Now == nil {
 		s.Now = time.Now
 	}
+	s.App = &app.App{L: l, Now: s.Now}
 	r := chi.NewRouter()
 	r.Use(s.requestID, s.recoverer)
 	for _, m := range opts.Middleware {
@@ -165,19 +142,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 type ctxKey int
 
 const (
-	keyPrincipal ctxKey = iota
+	keyActor ctxKey = iota
 	keyRequestID
 )
 
-// PrincipalOf returns the caller of a request that passed authentication.
-func PrincipalOf(ctx context.Context) (Principal, bool) {
-	p, ok := ctx.Value(keyPrincipal).(Principal)
-	return p, ok
+// ActorOf returns the actor of a request that passed authentication.
+func ActorOf(ctx context.Context) (app.Actor, bool) {
+	a, ok := ctx.Value(keyActor).(app.Actor)
+	return a, ok
 }
 
-// WithPrincipal returns ctx carrying p (for the web pages' sessions).
-func WithPrincipal(ctx context.Context, p Principal) context.Context {
-	return context.WithValue(ctx, keyPrincipal, p)
+// WithActor returns ctx carrying the authenticated actor (for the web
+// pages' sessions).
+func WithActor(ctx context.Context, a app.Actor) context.Context {
+	return context.WithValue(ctx, keyActor, a)
 }
 
 // RequestID returns the request's id ("" outside a request).
@@ -212,45 +190,45 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 	})
 }
 
-// Authenticate resolves a request's bearer token (or a principal already
-// on its context, as the web pages' sessions put there).
-func (s *Server) Authenticate(r *http.Request) (Principal, error) {
-	if p, ok := PrincipalOf(r.Context()); ok {
-		return p, nil
+// Authenticate resolves a request's bearer token (or an actor already on
+// its context, as the web pages' sessions put there).
+func (s *Server) Authenticate(r *http.Request) (app.Actor, error) {
+	if a, ok := ActorOf(r.Context()); ok {
+		return a, nil
 	}
 	h := r.Header.Get("Authorization")
 	if h == "" {
-		return Principal{}, unauthorized("this needs a token: send Authorization: Bearer <token> (ask your administrator for one, or see the tokens printed by concord demo)")
+		return app.Actor{}, unauthorized("this needs a token: send Authorization: Bearer <token> (ask your administrator for one, or see the tokens printed by concord demo)")
 	}
 	tok, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok || strings.TrimSpace(tok) == "" {
-		return Principal{}, unauthorized("the Authorization header must be \"Bearer <token>\"")
+		return app.Actor{}, unauthorized("the Authorization header must be \"Bearer <token>\"")
 	}
 	if s.Auth == nil {
-		return Principal{}, unauthorized("this server accepts no tokens")
+		return app.Actor{}, unauthorized("this server accepts no tokens")
 	}
-	p, err := s.Auth.Authenticate(r.Context(), strings.TrimSpace(tok))
+	a, err := s.Auth.Authenticate(r.Context(), strings.TrimSpace(tok))
 	if err != nil {
-		return Principal{}, unauthorized("the token is unknown or revoked: %v", err)
+		return app.Actor{}, unauthorized("the token is unknown, revoked or expired: %v", err)
 	}
-	return p, nil
+	return a, nil
 }
 
-// handler wraps a route: authentication, the role check, and errors as
-// problems.
+// handler wraps a route: authentication, then errors as problems. What
+// the actor may do is the application layer's to say.
 func (s *Server) handler(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if rt.Roles != nil {
-			p, err := s.Authenticate(r)
+		if err := checkQuery(rt, r); err != nil {
+			writeProblem(w, r, ProblemOf(err))
+			return
+		}
+		if rt.Auth {
+			a, err := s.Authenticate(r)
 			if err != nil {
 				writeProblem(w, r, ProblemOf(err))
 				return
 			}
-			if !slices.Contains(rt.Roles, p.Role) {
-				writeProblem(w, r, forbidden("a %s may not %s", p.Role, lowerFirst(rt.Summary)))
-				return
-			}
-			r = r.WithContext(WithPrincipal(r.Context(), p))
+			r = r.WithContext(WithActor(r.Context(), a))
 		}
 		if err := rt.Handle(s, w, r); err != nil {
 			p := ProblemOf(err)
@@ -278,27 +256,12 @@ func reply(w http.ResponseWriter, status int, v any) error {
 	return enc.Encode(v)
 }
 
-// Meta builds the envelope metadata of a command from the caller and the
-// request: actor, role, the optional reason (X-Concord-Reason header) and
-// effective date (X-Concord-Effective-At), the request id as causation.
-func Meta(r *http.Request) (domain.Meta, error) {
-	p, _ := PrincipalOf(r.Context())
-	m := domain.Meta{ActorID: p.PersonID.String(), ActorRole: string(p.Role), Reason: r.Header.Get("X-Concord-Reason")}
-	if p.PersonID == uuid.Nil {
-		m.ActorID = "admin"
-	}
-	if s := r.Header.Get("X-Concord-Effective-At"); s != "" {
-		t, ok := parseTime(s)
-		if !ok {
-			return m, badRequest("X-Concord-Effective-At %q is not a date or RFC 3339 time", s)
-		}
-		m.EffectiveAt = t
-	}
-	return m, nil
-}
-
-// CommandResult is the answer to a command.
+// CommandResult is the answer to a command. A command that creates a
+// record answers where to read it (also the Location header).
 type CommandResult struct {
+	// ID and Location name the record a command created.
+	ID       string          `json:"id,omitempty"`
+	Location string          `json:"location,omitempty"`
 	Stream   string          `json:"stream"`
 	Revision int64           `json:"revision"`
 	Events   []RecordedEvent `json:"events"`
@@ -312,23 +275,24 @@ type RecordedEvent struct {
 	Revision uint64    `json:"revision"`
 }
 
-// command runs a domain command for a request: metadata from the caller,
-// If-Match as the expected revision, then the answer (status 201 when
-// events were recorded, 200 when the command changed nothing) with the
-// aggregate's revision as ETag. Rejections come back as problems and
-// leave the store unchanged.
-func (s *Server) command(w http.ResponseWriter, r *http.Request, run func(ctx context.Context, meta domain.Meta) (domain.Result, error)) error {
-	meta, err := Meta(r)
-	if err != nil {
-		return err
+// command runs a use case for a request: the request's reason, effective
+// date and If-Match go to the application layer, which checks who may and
+// runs the domain; then the answer (201 when events were recorded, with
+// Location when created says where the new record is read; 200 when the
+// command changed nothing) with the aggregate's revision as ETag.
+// Rejections come back as problems and leave the store unchanged.
+func (s *Server) command(w http.ResponseWriter, r *http.Request, extra commandExtras, created string, run func(ctx context.Context, actor app.Actor) (domain.Result, error)) error {
+	actor, _ := ActorOf(r.Context())
+	req := app.Request{Reason: strings.TrimSpace(extra.Reason), EffectiveAt: extra.EffectiveAt}
+	if id, err := uuid.Parse(RequestID(r.Context())); err == nil {
+		req.CausationID = id
 	}
-	ctx := r.Context()
 	if rev, ok, err := ifMatch(r); err != nil {
 		return err
 	} else if ok {
-		ctx = domain.WithExpectedRevision(ctx, rev)
+		req.ExpectedRevision = &rev
 	}
-	res, err := run(ctx, meta)
+	res, err := run(app.WithRequest(r.Context(), req), actor)
 	if err != nil {
 		return err
 	}
@@ -340,6 +304,11 @@ func (s *Server) command(w http.ResponseWriter, r *http.Request, run func(ctx co
 	status := http.StatusCreated
 	if len(res.Events) == 0 {
 		status = http.StatusOK
+	}
+	if created != "" && status == http.StatusCreated {
+		out.Location = created
+		out.ID = created[strings.LastIndexByte(created, '/')+1:]
+		w.Header().Set("Location", created)
 	}
 	return reply(w, status, out)
 }

@@ -39,7 +39,7 @@ func init() { addRoutes(backupRoutes) }
 func backupRoutes() []route {
 	return []route{
 		{Method: http.MethodGet, Pattern: "/v1/admin/backup", Summary: "Download a consistent backup of the ledger", Tag: "admin",
-			Roles: []Role{RoleAdmin}, Handle: (*Server).backup},
+			Auth: true, UseCase: "TakeBackup", Handle: (*Server).backup},
 	}
 }
 
@@ -174,6 +174,9 @@ func PrepareBackup(ctx context.Context, store eventstore.Store, dataDir string) 
 
 // backup answers GET /v1/admin/backup with the backup archive.
 func (s *Server) backup(w http.ResponseWriter, r *http.Request) error {
+	if err := s.authorizeOp(r, "TakeBackup"); err != nil {
+		return err
+	}
 	write, done, err := PrepareBackup(r.Context(), s.L.Store, s.L.DataDir)
 	defer done()
 	if err != nil {

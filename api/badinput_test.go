@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -10,14 +11,74 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/concord-ledger/concord/api/apitest"
 )
 
-// allowedRole is a role the route admits (admin when it may).
-func allowedRole(rt route) Role {
-	if slices.Contains(rt.Roles, RoleAdmin) || len(rt.Roles) == 0 {
-		return RoleAdmin
+// flushCancel ends a request's context at its first flush, so streaming
+// routes (the live feed) answer instead of streaming forever.
+type flushCancel struct {
+	*httptest.ResponseRecorder
+	cancel context.CancelFunc
+}
+
+func (f flushCancel) Flush() {
+	f.ResponseRecorder.Flush()
+	f.cancel()
+}
+
+// sampleTarget fills a route's path parameters with fresh ids.
+func sampleTarget(pattern string) string {
+	return pathParam.ReplaceAllStringFunc(pattern, func(string) string { return uuid.NewString() })
+}
+
+// allowedPrincipal returns a principal docs/api.md's policy table lets
+// through on rt (the first ✓ of its row), so that what answers bad input
+// is the input's check, not the caller's rights.
+func allowedPrincipal(t *testing.T, table map[string][]string, rt route) Role {
+	t.Helper()
+	row, ok := table[rt.Method+" "+rt.Pattern]
+	if !ok {
+		t.Fatalf("%s %s is not in docs/api.md's policy table", rt.Method, rt.Pattern)
 	}
-	return rt.Roles[0]
+	for i, mark := range row {
+		if mark == "✓" && apitest.Principals[i] != apitest.None {
+			return apitest.Principals[i]
+		}
+	}
+	return RoleAdmin
+}
+
+// overLongBody returns a JSON object giving v's first plain string field
+// (no format: not an id, date or time) a value one character over its
+// limit, and that field's name ("" when v has none).
+func overLongBody(v any) ([]byte, string) {
+	t := reflect.TypeOf(v)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return nil, ""
+	}
+	props := map[string]any{}
+	var req []string
+	(&schemaGen{schemas: map[string]any{}, names: map[reflect.Type]string{}}).fields(t, props, &req, map[reflect.Type]bool{})
+	names := make([]string, 0, len(props))
+	for n := range props {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		s, _ := props[n].(map[string]any)
+		if s["type"] != "string" || s["format"] != nil || n == "reason" {
+			continue
+		}
+		long, _ := json.Marshal(strings.Repeat("x", MaxTextLength+1))
+		return []byte(`{"` + n + `":` + string(long) + `}`), n
+	}
+	return nil, ""
 }
 
 // wrongTypedBody returns a JSON object giving v's first JSON field a value
@@ -56,11 +117,13 @@ func wrongTypedBody(v any) ([]byte, string) {
 }
 
 // TestBadInputIsRefusedAndChangesNothing sends every route malformed input
-// — unknown fields, wrong types, bodies over 1 MiB, bad JSON, malformed ids
-// in the path, bad dates — as a role the route allows: every answer is a
-// 4xx problem+json (never a 5xx), and the store's head does not move.
+// — unknown fields, wrong types, bodies over 1 MiB, bad JSON, strings over
+// their limit, malformed ids in the path, bad dates — as a principal the
+// route allows: every answer is a 4xx problem+json (never a 5xx), and the
+// store's head does not move.
 func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 	env := coreServer(t)
+	table := policyTable(t)
 	ctx := context.Background()
 	head, err := env.L.Store.Head(ctx)
 	if err != nil {
@@ -77,12 +140,15 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 		want []int
 		// mayIgnore: a route that takes no such parameter may answer 200.
 		mayIgnore bool
+		// field, when set, must be the one field the problem names.
+		field string
 	}
 	checked := 0
 	for _, rt := range Routes() {
-		if rt.Roles == nil {
+		if !rt.Auth {
 			continue
 		}
+		who := allowedPrincipal(t, table, rt)
 		var tries []attempt
 		target := sampleTarget(rt.Pattern)
 		if rt.Request != nil {
@@ -95,9 +161,25 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 				attempt{name: "two values", target: target, body: []byte(`{} {}`)},
 				attempt{name: "empty body", target: target, body: []byte{}},
 				attempt{name: "not JSON", target: target, body: []byte(`role=admin`), header: []string{"Content-Type", "application/x-www-form-urlencoded"}},
-				attempt{name: "bad effective date", target: target, body: []byte(`{}`), header: []string{"X-Concord-Effective-At", "next Tuesday"}},
 				attempt{name: "bad If-Match", target: target, body: []byte(`{}`), header: []string{"If-Match", `"three"`}},
 			)
+			if long, field := overLongBody(rt.Request); field != "" {
+				tries = append(tries, attempt{name: "over-long " + field, target: target, body: long,
+					want: []int{http.StatusUnprocessableEntity}, field: field})
+			}
+			_, isCorrection := rt.Request.(CorrectionRequest)
+			if _, isCommand := rt.Response.(CommandResult); isCommand && !isCorrection {
+				// Every command takes its effective date and reason in the
+				// body, and only there.
+				tries = append(tries,
+					attempt{name: "bad effective_at", target: target, body: []byte(`{"effective_at":"next Tuesday"}`),
+						want: []int{http.StatusUnprocessableEntity}, field: "effective_at"},
+					attempt{name: "effective_at not a string", target: target, body: []byte(`{"effective_at":20250901}`),
+						want: []int{http.StatusUnprocessableEntity}, field: "effective_at"},
+					attempt{name: "over-long reason", target: target, body: []byte(`{"reason":"` + strings.Repeat("r", MaxTextLength+1) + `"}`),
+						want: []int{http.StatusUnprocessableEntity}, field: "reason"},
+				)
+			}
 		}
 		if rt.Method == http.MethodGet {
 			tries = append(tries,
@@ -123,7 +205,7 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 			if a.body != nil {
 				req.Header.Set("Content-Type", "application/json")
 			}
-			req.Header.Set("Authorization", "Bearer "+env.Token[allowedRole(rt)])
+			req.Header.Set("Authorization", "Bearer "+env.Token[who])
 			for i := 0; i+1 < len(a.header); i += 2 {
 				req.Header.Set(a.header[i], a.header[i+1])
 			}
@@ -137,8 +219,14 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 				ok = slices.Contains(a.want, w.Code)
 			}
 			if !ok {
-				t.Errorf("%s %s, %s: %d %s", rt.Method, rt.Pattern, a.name, w.Code, strings.TrimSpace(w.Body.String()))
+				t.Errorf("%s %s as %s, %s: %d %s", rt.Method, rt.Pattern, who, a.name, w.Code, strings.TrimSpace(w.Body.String()))
 				continue
+			}
+			if a.field != "" {
+				var p Problem
+				if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || len(p.Errors) != 1 || p.Errors[0].Field != a.field {
+					t.Errorf("%s %s, %s: problem %s, want the field %s", rt.Method, rt.Pattern, a.name, strings.TrimSpace(w.Body.String()), a.field)
+				}
 			}
 			if w.Code >= 400 && w.Header().Get("Content-Type") != "application/problem+json" {
 				t.Errorf("%s %s, %s: %d with content type %q, want a problem", rt.Method, rt.Pattern, a.name, w.Code, w.Header().Get("Content-Type"))
@@ -154,9 +242,11 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 }
 
 // TestDecodeRefusalsAreExact pins the statuses strict decoding gives, on
-// the token route whose handler decodes first.
+// the token route (a token carries no role or scope any more: such fields
+// are unknown), and no token is made.
 func TestDecodeRefusalsAreExact(t *testing.T) {
 	env := coreServer(t)
+	n := countTokens(t, env.Tokens)
 	for _, c := range []struct {
 		name   string
 		body   []byte
@@ -164,12 +254,14 @@ func TestDecodeRefusalsAreExact(t *testing.T) {
 		status int
 		field  string
 	}{
-		{"unknown field", []byte(`{"role":"admin","colour":"red"}`), "", http.StatusUnprocessableEntity, "colour"},
-		{"wrong type", []byte(`{"role":7}`), "", http.StatusUnprocessableEntity, "role"},
-		{"bad uuid in body", []byte(`{"role":"staff","person_id":"nope"}`), "", http.StatusUnprocessableEntity, ""},
+		{"unknown field", []byte(`{"kind":"admin","colour":"red"}`), "", http.StatusUnprocessableEntity, "colour"},
+		{"a role is no longer a token's", []byte(`{"kind":"person","role":"director"}`), "", http.StatusUnprocessableEntity, "role"},
+		{"a scope is no longer a token's", []byte(`{"kind":"person","school_id":"` + uuid.NewString() + `"}`), "", http.StatusUnprocessableEntity, "school_id"},
+		{"wrong type", []byte(`{"kind":7}`), "", http.StatusUnprocessableEntity, "kind"},
+		{"bad uuid in body", []byte(`{"kind":"person","person_id":"nope"}`), "", http.StatusUnprocessableEntity, ""},
 		{"too large", append([]byte(`{"label":"`), bytes.Repeat([]byte("y"), MaxBodySize+10)...), "", http.StatusRequestEntityTooLarge, ""},
-		{"bad JSON", []byte(`{"role":`), "", http.StatusBadRequest, ""},
-		{"not JSON", []byte(`role=admin`), "text/plain", http.StatusUnsupportedMediaType, ""},
+		{"bad JSON", []byte(`{"kind":`), "", http.StatusBadRequest, ""},
+		{"not JSON", []byte(`kind=admin`), "text/plain", http.StatusUnsupportedMediaType, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var hdr []string
@@ -181,5 +273,8 @@ func TestDecodeRefusalsAreExact(t *testing.T) {
 				t.Errorf("errors %+v, want field %s", p.Errors, c.field)
 			}
 		})
+	}
+	if got := countTokens(t, env.Tokens); got != n {
+		t.Errorf("%d tokens after refused requests, want %d", got, n)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/concord-ledger/concord/api/app"
 )
 
 func BenchmarkTokensAuthenticate(b *testing.B) {
@@ -17,7 +19,7 @@ func BenchmarkTokensAuthenticate(b *testing.B) {
 	ctx := context.Background()
 	var secret string
 	for range 1000 {
-		secret, _, _ = tok.Create(ctx, TokenSpec{Role: RoleAdmin})
+		secret, _, _ = tok.Create(ctx, TokenSpec{Kind: app.KindAdmin})
 	}
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
@@ -69,7 +71,7 @@ func BenchmarkIdempotencyRecord(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer tok.Close()
-	secret, _, _ := tok.Create(context.Background(), TokenSpec{Role: RoleAdmin})
+	secret, _, _ := tok.Create(context.Background(), TokenSpec{Kind: app.KindAdmin})
 	h := NewIdempotency(tok, tok, IdempotencyOptions{Logger: coreQuiet}).Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_ = reply(w, http.StatusCreated, map[string]string{"ok": "yes"})
 	}))

@@ -2,25 +2,47 @@ package api
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/concord-ledger/concord/api/apitest"
 	"github.com/concord-ledger/concord/api/ledger"
 )
 
-// coreEnv is a server on an in-memory ledger with a token per role.
+// Role names a principal of the tests' world (apitest): who the tests act
+// as. Tokens carry no role; these are people the ledger gives rights to.
+type Role = string
+
+// The tests' principals, by the standing the ledger gives them in the
+// world: A's Director, a staff member and the chair of ISLC X, a
+// governor, the partnership's lead and auditor, the administrator.
+const (
+	RoleAdmin           Role = apitest.Admin
+	RoleDirector        Role = apitest.DirA
+	RoleStaff           Role = apitest.StaffA
+	RoleChair           Role = apitest.ChairA
+	RoleGovernor        Role = apitest.GovA
+	RolePartnershipLead Role = apitest.Lead
+	RoleAuditor         Role = apitest.Auditor
+)
+
+// AllRoles lists the principals the core tests use.
+var AllRoles = []Role{RoleAdmin, RoleDirector, RoleStaff, RoleChair, RoleGovernor, RolePartnershipLead, RoleAuditor}
+
+// coreEnv is a server on the tests' world with a token per principal.
 type coreEnv struct {
+	W      *apitest.World
 	L      *ledger.Ledger
 	Tokens *Tokens
 	Srv    *Server
-	// Token holds a token for every role; PersonOf the person it acts as.
+	// Token holds a token for every principal; PersonOf the person it is.
 	Token    map[Role]string
 	PersonOf map[Role]uuid.UUID
 }
@@ -30,31 +52,25 @@ var coreQuiet = slog.New(slog.DiscardHandler)
 // coreServer builds the environment; middleware wrap every route.
 func coreServer(t testing.TB, middleware ...func(*coreEnv) func(http.Handler) http.Handler) *coreEnv {
 	t.Helper()
-	ctx := context.Background()
-	l, err := ledger.Open(ctx, ledger.Config{Logger: coreQuiet, NoTransparency: true})
-	if err != nil {
-		t.Fatalf("open ledger: %v", err)
-	}
-	t.Cleanup(func() { _ = l.Close() })
+	w := apitest.New(t)
 	tok, err := OpenTokens("", TokensOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = tok.Close() })
-	env := &coreEnv{L: l, Tokens: tok, Token: map[Role]string{}, PersonOf: map[Role]uuid.UUID{}}
-	for _, role := range AllRoles {
-		person := uuid.New()
-		secret, _, err := tok.Create(ctx, TokenSpec{PersonID: person, Role: role, Label: string(role)})
+	env := &coreEnv{W: w, L: w.L, Tokens: tok, Token: map[Role]string{}, PersonOf: map[Role]uuid.UUID{}}
+	for name, a := range w.Actor {
+		secret, _, err := tok.Create(t.Context(), TokenSpec{Kind: a.Kind, PersonID: a.PersonID, Label: name})
 		if err != nil {
-			t.Fatalf("create %s token: %v", role, err)
+			t.Fatalf("create %s token: %v", name, err)
 		}
-		env.Token[role], env.PersonOf[role] = secret, person
+		env.Token[name], env.PersonOf[name] = secret, a.PersonID
 	}
 	var mw []func(http.Handler) http.Handler
 	for _, m := range middleware {
 		mw = append(mw, m(env))
 	}
-	env.Srv = New(l, Options{Auth: tok, Logger: coreQuiet, Middleware: mw})
+	env.Srv = New(w.L, Options{Auth: tok, Logger: coreQuiet, Middleware: mw, Now: func() time.Time { return apitest.Now }})
 	return env
 }
 

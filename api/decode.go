@@ -28,16 +28,30 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		return problem(http.StatusUnsupportedMediaType, "unsupported-media-type", "Send JSON",
 			"the body is %q; send application/json", ct)
 	}
+	body, err := readBody(w, r)
+	if err != nil {
+		return err
+	}
+	return decodeBytes(body, v)
+}
+
+// readBody reads a JSON body of at most MaxBodySize bytes (415 for another
+// content type, 413 over the limit).
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return nil, problem(http.StatusUnsupportedMediaType, "unsupported-media-type", "Send JSON",
+			"the body is %q; send application/json", ct)
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodySize))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		return problem(http.StatusRequestEntityTooLarge, "too-large", "The request is too large",
+		return nil, problem(http.StatusRequestEntityTooLarge, "too-large", "The request is too large",
 			"the body is over %d bytes", MaxBodySize)
 	}
 	if err != nil {
-		return badRequest("reading the body: %v", err)
+		return nil, badRequest("reading the body: %v", err)
 	}
-	return decodeBytes(body, v)
+	return body, nil
 }
 
 // decodeBytes is decodeJSON's strict decoding of a body already read.

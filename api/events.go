@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/concord-ledger/concord/api/app"
 	"github.com/concord-ledger/concord/domain"
 	"github.com/concord-ledger/concord/eventstore"
 	"github.com/concord-ledger/concord/eventstore/domainlog"
@@ -30,18 +31,19 @@ func init() { addRoutes(eventRoutes) }
 
 func eventRoutes() []route {
 	return []route{
-		{Method: http.MethodGet, Pattern: "/v1/events", Summary: "Read the audit log", Tag: "audit", Roles: Readers,
+		{Method: http.MethodGet, Pattern: "/v1/events", Summary: "Read the audit log", Tag: "audit", Auth: true, UseCase: "ReadSchoolEvents",
 			Response: EventPage{}, Handle: (*Server).listEvents},
-		{Method: http.MethodGet, Pattern: "/v1/events/stream", Summary: "Follow the ledger live (Server-Sent Events)", Tag: "audit", Roles: Readers,
+		{Method: http.MethodGet, Pattern: "/v1/events/stream", Summary: "Follow the ledger live (Server-Sent Events)", Tag: "audit", Auth: true, UseCase: "ReadSchoolEvents",
 			Handle: (*Server).streamEvents},
 	}
 }
 
 // LedgerEvent is one recorded event as the audit log and the live feed
 // show it: the whole envelope and the event's data. Personal data in the
-// data is shown opened while the person's key exists, and as
-// {"name":"(erased)","erased":true} once it was destroyed; the sealed
-// ciphertext is never shown.
+// data is shown opened while the person's key exists (contact details only
+// to whoever may read them: the person and their Director; others see the
+// name), and as {"name":"(erased)","erased":true} once it was destroyed;
+// the sealed ciphertext is never shown.
 type LedgerEvent struct {
 	Position    uint64    `json:"position"`
 	ID          uuid.UUID `json:"id"`
@@ -115,7 +117,9 @@ func personalFields(ev domain.Event) map[string]domain.PersonalData {
 
 // ledgerEvent renders a stored event for the audit log and the live feed.
 // Events the codec cannot decode (an unknown type) are shown as recorded.
-func ledgerEvent(codec *domain.Codec, e eventstore.RecordedEvent) LedgerEvent {
+// contacts reports whether the reader may see the contact details of the
+// data subject (nil: no one may).
+func ledgerEvent(codec *domain.Codec, e eventstore.RecordedEvent, contacts func(subject string) bool) LedgerEvent {
 	out := LedgerEvent{Position: e.Position, ID: e.ID, Stream: e.StreamID, Revision: e.Revision, Type: e.Type, Schema: e.Schema,
 		RecordedAt: e.RecordedAt.UTC(), EffectiveAt: e.RecordedAt.UTC(), Actor: e.Metadata.ActorID, Role: e.Metadata.ActorRole,
 		Reason: e.Metadata.Reason, Correlation: e.Metadata.CorrelationID, Causation: e.Metadata.CausationID, Data: json.RawMessage(e.Data)}
@@ -137,11 +141,16 @@ func ledgerEvent(codec *domain.Codec, e eventstore.RecordedEvent) LedgerEvent {
 	if err := json.Unmarshal(e.Data, &obj); err != nil {
 		return out
 	}
+	subject, _ := domain.Subject(m.Event)
+	seeContacts := contacts != nil && contacts(subject)
 	for name, pd := range pf {
 		if _, ok := obj[name]; !ok {
 			continue
 		}
-		shown := shownPersonal{Name: pd.Name, Email: pd.Email, Phone: pd.Phone}
+		shown := shownPersonal{Name: pd.Name}
+		if seeContacts {
+			shown.Email, shown.Phone = pd.Email, pd.Phone
+		}
 		if pd.Erased {
 			shown = shownPersonal{Name: domain.ErasedName, Erased: true}
 		}
@@ -164,6 +173,22 @@ type eventQuery struct {
 	From, To                  time.Time
 	Cursor                    uint64
 	Limit                     int
+	// visible says whether the caller may read an event.
+	visible func(eventstore.RecordedEvent) (bool, error)
+	// scanned counts events read and not shown, to bound a page's work.
+	scanned int
+}
+
+// maxScan bounds the events one page reads to find those its caller may
+// see; a page cut short says where to go on (its cursor).
+const maxScan = 20 * MaxEventsLimit
+
+// see reports whether e passes q's visibility.
+func (q *eventQuery) see(e eventstore.RecordedEvent) (bool, error) {
+	if q.visible == nil {
+		return true, nil
+	}
+	return q.visible(e)
 }
 
 // parseBound reads a time filter: RFC 3339, or a date meaning the start
@@ -248,30 +273,39 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	// A caller whose token is for one school reads that school's events
-	// (those the audit view links to it) and no other's.
-	if p := caller(r); !isAdmin(p) && p.SchoolID != uuid.Nil {
-		if err := s.scopeSchool(r, q.School); err != nil {
+	// Each event is shown only to a caller who may read it (its school's
+	// or its partnership's events), whatever the filters.
+	er, err := s.newEventReader(r.Context(), caller(r))
+	if err != nil {
+		return err
+	}
+	if q.School != uuid.Nil {
+		if err := s.authorize(r, "ReadSchoolEvents", app.Target{School: q.School}); err != nil {
 			return err
 		}
-		q.School = p.SchoolID
 	}
+	q.visible = er.visible
 	var evs []eventstore.RecordedEvent
 	if q.School != uuid.Nil || q.Community != uuid.Nil || q.Person != uuid.Nil || q.Type != "" {
-		evs, err = s.eventsByAudit(r.Context(), q)
+		evs, err = s.eventsByAudit(r.Context(), &q)
 	} else {
-		evs, err = s.eventsByStore(r.Context(), q)
+		evs, err = s.eventsByStore(r.Context(), &q)
 	}
 	if err != nil {
 		return err
 	}
 	page := EventPage{Events: make([]LedgerEvent, 0, min(len(evs), q.Limit))}
+	if n := len(evs); n > 0 && evs[n-1].ID == uuid.Nil && evs[n-1].Type == "" {
+		// A page cut short: go on after the last event read.
+		page.Next = evs[n-1].Position
+		evs = evs[:n-1]
+	}
 	if len(evs) > q.Limit {
 		evs = evs[:q.Limit]
 		page.Next = evs[len(evs)-1].Position
 	}
 	for _, e := range evs {
-		page.Events = append(page.Events, ledgerEvent(s.L.Codec, e))
+		page.Events = append(page.Events, er.render(e))
 	}
 	if page.Next != 0 {
 		u := url.URL{Path: r.URL.Path}
@@ -285,7 +319,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 
 // eventsByStore returns up to q.Limit+1 events after q.Cursor matching q,
 // read from the store.
-func (s *Server) eventsByStore(ctx context.Context, q eventQuery) ([]eventstore.RecordedEvent, error) {
+func (s *Server) eventsByStore(ctx context.Context, q *eventQuery) ([]eventstore.RecordedEvent, error) {
 	want := q.Limit + 1
 	var out []eventstore.RecordedEvent
 	if q.Stream != "" {
@@ -299,7 +333,13 @@ func (s *Server) eventsByStore(ctx context.Context, q eventQuery) ([]eventstore.
 			}
 			for _, e := range batch {
 				if e.Position > q.Cursor && q.match(e) && len(out) < want {
-					out = append(out, e)
+					ok, err := q.see(e)
+					if err != nil {
+						return nil, err
+					}
+					if ok {
+						out = append(out, e)
+					}
 				}
 			}
 			if len(batch) < MaxEventsLimit {
@@ -331,7 +371,19 @@ func (s *Server) eventsByStore(ctx context.Context, q eventQuery) ([]eventstore.
 				return out, nil
 			}
 			if q.match(e) {
-				out = append(out, e)
+				ok, err := q.see(e)
+				if err != nil {
+					return nil, err
+				}
+				if ok {
+					out = append(out, e)
+					continue
+				}
+			}
+			if q.scanned++; q.scanned >= maxScan && len(out) < want {
+				// Cut the page short here; the cursor goes on from e.
+				out = append(out, eventstore.RecordedEvent{Position: e.Position})
+				return out, nil
 			}
 		}
 		if len(batch) < ask {
@@ -344,7 +396,7 @@ func (s *Server) eventsByStore(ctx context.Context, q eventQuery) ([]eventstore.
 
 // eventsByAudit returns up to q.Limit+1 events after q.Cursor matching q,
 // selected through the "audit" view and read from the store.
-func (s *Server) eventsByAudit(ctx context.Context, q eventQuery) ([]eventstore.RecordedEvent, error) {
+func (s *Server) eventsByAudit(ctx context.Context, q *eventQuery) ([]eventstore.RecordedEvent, error) {
 	want := q.Limit + 1
 	// Read your writes: the view reflects every event acknowledged before
 	// the request.
@@ -376,7 +428,26 @@ func (s *Server) eventsByAudit(ctx context.Context, q eventQuery) ([]eventstore.
 	if err != nil {
 		return nil, err
 	}
-	return s.readPositions(ctx, positions)
+	evs, err := s.readPositions(ctx, positions)
+	if err != nil {
+		return nil, err
+	}
+	out := evs[:0]
+	for _, e := range evs {
+		ok, err := q.see(e)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, e)
+		}
+	}
+	if len(out) < len(evs) && len(evs) == want {
+		// Some were not the caller's to see: the cursor goes on from the
+		// last one read.
+		out = append(out, eventstore.RecordedEvent{Position: evs[len(evs)-1].Position})
+	}
+	return out, nil
 }
 
 // readPositions reads the events at positions (ascending), one read per

@@ -32,6 +32,8 @@ func personalOf(t *testing.T, e LedgerEvent) shownPersonal {
 	return p
 }
 
+// TestEventsListsTheWholeLogInPages pages through the log as the
+// school's Director, who reads every event of this one-school world.
 func TestEventsListsTheWholeLogInPages(t *testing.T) {
 	w := newFeedWorld(t, "")
 	ctx := context.Background()
@@ -41,7 +43,7 @@ func TestEventsListsTheWholeLogInPages(t *testing.T) {
 	}
 
 	var all EventPage
-	w.getJSON("/v1/events", "auditor", &all)
+	w.getJSON("/v1/events", "director", &all)
 	if got := uint64(len(all.Events)); got != head || all.Next != 0 {
 		t.Fatalf("%d events, next %d; want %d events and no next", got, all.Next, head)
 	}
@@ -50,7 +52,9 @@ func TestEventsListsTheWholeLogInPages(t *testing.T) {
 			t.Fatalf("event %d has position %d", i, e.Position)
 		}
 	}
-	// Personal data is shown opened, and the envelope is complete.
+	// Personal data is shown opened (contact details too: the reader is
+	// the person's Director), and the envelope is complete: the Director
+	// registered the staff.
 	var staff LedgerEvent
 	for _, e := range all.Events {
 		if e.Type == "StaffRegistered" && e.Stream == governance.PersonStream(w.Staff[1]) {
@@ -60,7 +64,7 @@ func TestEventsListsTheWholeLogInPages(t *testing.T) {
 	if p := personalOf(t, staff); p.Name != feedPeople[1].Name || p.Email != feedPeople[1].Email || p.Erased {
 		t.Fatalf("personal = %+v", p)
 	}
-	if staff.Actor != "admin" || staff.Role != domain.RoleAdmin || staff.Schema != 1 || staff.RecordedAt.IsZero() || staff.Correlation == [16]byte{} {
+	if staff.Actor != w.Director.String() || staff.Role != domain.RoleDirector || staff.Schema != 1 || staff.RecordedAt.IsZero() || staff.Correlation == [16]byte{} {
 		t.Fatalf("envelope = %+v", staff)
 	}
 
@@ -72,7 +76,7 @@ func TestEventsListsTheWholeLogInPages(t *testing.T) {
 			t.Fatal("pagination does not end")
 		}
 		var p EventPage
-		resp := w.getJSON(path, "auditor", &p)
+		resp := w.getJSON(path, "director", &p)
 		if len(p.Events) > 2 {
 			t.Fatalf("%d events in a page of 2", len(p.Events))
 		}
@@ -107,7 +111,7 @@ func TestEventsFilters(t *testing.T) {
 	count := func(q string, want func(LedgerEvent) bool) int {
 		t.Helper()
 		var p EventPage
-		w.getJSON("/v1/events?"+q, "admin", &p)
+		w.getJSON("/v1/events?"+q, "director", &p)
 		for _, e := range p.Events {
 			if !want(e) {
 				t.Fatalf("%s: event %d (%s in %s) should not match", q, e.Position, e.Type, e.Stream)
@@ -127,8 +131,10 @@ func TestEventsFilters(t *testing.T) {
 		{"type=NoSuchEvent", 0, any},
 		{"stream=" + governance.PersonStream(w.Staff[2]), 1, func(e LedgerEvent) bool { return e.Stream == governance.PersonStream(w.Staff[2]) }},
 		{"person=" + person, 1, func(e LedgerEvent) bool { return strings.Contains(string(e.Data), person) }},
-		// The Director is touched by their registration and appointment.
-		{"person=" + w.Director.String(), 2, any},
+		// The Director is touched by their registration and appointment,
+		// and by the four things they recorded: the year, two staff and
+		// the governor.
+		{"person=" + w.Director.String(), 6, any},
 		{"school=" + w.School.String() + "&type=DirectorAppointed", 1, func(e LedgerEvent) bool { return e.Type == "DirectorAppointed" }},
 		{"school=" + w.School.String() + "&stream=" + governance.SchoolStream(w.School), 3, func(e LedgerEvent) bool { return e.Stream == governance.SchoolStream(w.School) }},
 		{"from=2000-01-01&to=2000-01-02", 0, any},
@@ -142,43 +148,85 @@ func TestEventsFilters(t *testing.T) {
 		}
 	}
 	var all EventPage
-	w.getJSON("/v1/events?from=2000-01-01", "admin", &all)
+	w.getJSON("/v1/events?from=2000-01-01", "director", &all)
 	if head, _ := w.L.Store.Head(context.Background()); uint64(len(all.Events)) != head {
 		t.Errorf("from a past date: %d events, want all %d", len(all.Events), head)
 	}
 
 	for _, q := range []string{"limit=0", "limit=1001", "limit=x", "school=nope", "from=yesterday", "cursor=-1", "from=2025-01-02&to=2025-01-01", "stream=" + url.QueryEscape("$all")} {
-		resp, body := w.do(http.MethodGet, "/v1/events?"+q, "admin", "")
+		resp, body := w.do(http.MethodGet, "/v1/events?"+q, "director", "")
 		wantProblem(t, resp, body, http.StatusBadRequest)
 	}
 	resp, body := w.do(http.MethodGet, "/v1/events", "", "")
 	wantProblem(t, resp, body, http.StatusUnauthorized)
+
+	// The administrator reads no school's records: the log shows them
+	// nothing, and asking for the school's is refused.
+	var none EventPage
+	w.getJSON("/v1/events", "admin", &none)
+	if len(none.Events) != 0 {
+		t.Errorf("the administrator read %d events", len(none.Events))
+	}
+	resp, body = w.do(http.MethodGet, "/v1/events?school="+w.School.String(), "admin", "")
+	if p := wantProblem(t, resp, body, http.StatusForbidden); p.Code != "not-for-administrators" {
+		t.Errorf("the administrator asking for the school's events: %+v, want not-for-administrators", p)
+	}
 }
 
 func TestEventsFarFutureFromThroughAudit(t *testing.T) {
 	w := newFeedWorld(t, "")
 	w.catchUp()
 	var p EventPage
-	w.getJSON("/v1/events?type=StaffRegistered&from=2999-01-01", "admin", &p)
+	w.getJSON("/v1/events?type=StaffRegistered&from=2999-01-01", "director", &p)
 	if len(p.Events) != 0 {
 		t.Fatalf("%d events recorded after 2999", len(p.Events))
 	}
 }
 
-func TestEventsOfASchoolScopedToken(t *testing.T) {
+// TestEventsShowEachReaderTheirOwnSchool: each caller reads the events of
+// their own school only, and contact details only of themselves (or, for
+// the Director, of the school's people).
+func TestEventsShowEachReaderTheirOwnSchool(t *testing.T) {
 	w := newFeedWorld(t, "")
-	// No catch-up: the read waits for the audit view itself.
-	head, _ := w.L.Store.Head(context.Background())
-	var mine EventPage
-	w.getJSON("/v1/events", "staff", &mine)
-	if uint64(len(mine.Events)) != head {
-		t.Fatalf("own school: %d events, want all %d (each touches the school)", len(mine.Events), head)
+	ours, _ := w.L.Store.Head(context.Background())
+	theirs := w.otherSchool()
+	positions := func(p EventPage) []uint64 {
+		var out []uint64
+		for _, e := range p.Events {
+			out = append(out, e.Position)
+		}
+		return out
+	}
+	var want []uint64
+	for p := uint64(1); p <= ours; p++ {
+		want = append(want, p)
+	}
+	// No catch-up: a filtered read waits for the audit view itself.
+	for _, q := range []string{"", "?school=" + w.School.String()} {
+		var mine EventPage
+		w.getJSON("/v1/events"+q, "staff", &mine)
+		if got := positions(mine); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("own school%s: events %v, want %v (every event of the school, none of the other)", q, got, want)
+		}
+		// A staff member sees their own contact details, no one else's.
+		for _, e := range mine.Events {
+			if e.Type != "StaffRegistered" {
+				continue
+			}
+			p := personalOf(t, e)
+			self := e.Stream == governance.PersonStream(w.Staff[1])
+			if self != (p.Email != "") {
+				t.Errorf("%s: staff shown %+v (self %v): contact details only of themselves", e.Stream, p, self)
+			}
+		}
 	}
 	var other EventPage
 	w.getJSON("/v1/events", "other-director", &other)
-	if len(other.Events) != 0 {
-		t.Fatalf("a token for another school read %d events", len(other.Events))
+	if got := positions(other); fmt.Sprint(got) != fmt.Sprint(theirs) {
+		t.Fatalf("the other school's Director read events %v, want only their school's %v", got, theirs)
 	}
 	resp, body := w.do(http.MethodGet, "/v1/events?school="+w.School.String(), "other-director", "")
-	wantProblem(t, resp, body, http.StatusForbidden)
+	if p := wantProblem(t, resp, body, http.StatusForbidden); p.Code != "not-permitted" {
+		t.Errorf("another school's Director asking for ours: %+v, want not-permitted", p)
+	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/concord-ledger/concord/api/app"
 	"github.com/concord-ledger/concord/api/ledger"
 	"github.com/concord-ledger/concord/domain"
 	"github.com/concord-ledger/concord/domain/governance"
@@ -21,19 +22,21 @@ import (
 	"github.com/concord-ledger/concord/eventstore/transparency"
 )
 
-// feedAuth is a fixed table of tokens for the tests of this file set.
-type feedAuth map[string]Principal
+// feedAuth is a fixed table of tokens for the tests of this file set:
+// each names a person the world registered (or the administrator), and
+// what they may do follows from the ledger.
+type feedAuth map[string]app.Actor
 
-func (a feedAuth) Authenticate(_ context.Context, tok string) (Principal, error) {
+func (a feedAuth) Authenticate(_ context.Context, tok string) (app.Actor, error) {
 	p, ok := a[tok]
 	if !ok {
-		return Principal{}, fmt.Errorf("unknown token")
+		return app.Actor{}, fmt.Errorf("unknown token")
 	}
 	return p, nil
 }
 
-// feedWorld is a ledger with one school, its Director and staff, served
-// over httptest.
+// feedWorld is a ledger with one school, its Director, staff and a
+// governor, served over httptest.
 type feedWorld struct {
 	t        *testing.T
 	L        *ledger.Ledger
@@ -41,20 +44,41 @@ type feedWorld struct {
 	HTTP     *httptest.Server
 	School   uuid.UUID
 	Director uuid.UUID
-	Staff    []uuid.UUID
+	Staff    []uuid.UUID // Staff[0] is the Director
+	Governor uuid.UUID
 	Auth     feedAuth
-	meta     domain.Meta
+	// Other is a second school and OtherDirector its Director, once
+	// otherSchool has registered them.
+	Other, OtherDirector uuid.UUID
 }
 
-// feedPeople are the staff registered by newFeedWorld (fictional adults).
+// feedPeople are the staff registered by newFeedWorld (fictional adults);
+// the first is the Director.
 var feedPeople = []governance.PersonDetails{
 	{Name: "Director Quillon Ashdown", Email: "q.ashdown@school.example"},
 	{Name: "Teacher Marisol Vantreece", Email: "m.vantreece@school.example"},
 	{Name: "Teacher Osric Pellham", Email: "o.pellham@school.example"},
 }
 
+// feedGovernor is the school's governor.
+var feedGovernor = governance.PersonDetails{Name: "Governor Tamsin Rook", Email: "t.rook@governors.example"}
+
+// feedYear is the academic year the world's school opens.
+const feedYear = "2025-26"
+
+// adminMeta is the metadata of the system administrator's commands.
+func adminMeta() domain.Meta { return domain.Meta{ActorID: "admin", ActorRole: domain.RoleAdmin} }
+
+// personMeta is the metadata of a command person records in role.
+func personMeta(person uuid.UUID, role string) domain.Meta {
+	return domain.Meta{ActorID: person.String(), ActorRole: role}
+}
+
 // newFeedWorld opens a ledger in dir ("" for memory) with transparency
-// checkpoints signed on demand, seeds a school and serves it.
+// checkpoints signed on demand, seeds a school and serves it. Records are
+// made by whoever the rules say makes them: the administrator registers
+// the school and its first Director, the Director the year, the staff and
+// the governor.
 func newFeedWorld(t *testing.T, dir string) *feedWorld {
 	t.Helper()
 	ctx := context.Background()
@@ -62,29 +86,25 @@ func newFeedWorld(t *testing.T, dir string) *feedWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &feedWorld{t: t, L: l, School: uuid.Must(uuid.NewV7()), meta: domain.Meta{ActorID: "admin", ActorRole: domain.RoleAdmin}}
+	w := &feedWorld{t: t, L: l, Auth: feedAuth{"admin": app.Admin()}}
 	t.Cleanup(func() {
 		if err := l.Close(); err != nil {
 			t.Errorf("close ledger: %v", err)
 		}
 	})
-	w.must(l.Governance.RegisterSchool(ctx, w.meta, governance.RegisterSchool{SchoolID: w.School, Name: "Harbour Academy"}))
-	w.must(l.Governance.OpenAcademicYear(ctx, w.meta, governance.OpenAcademicYear{SchoolID: w.School, Year: "2025-26"}))
-	for _, d := range feedPeople {
+	w.School, w.Director = w.school("Harbour Academy", feedPeople[0])
+	w.Staff = []uuid.UUID{w.Director}
+	dm := personMeta(w.Director, domain.RoleDirector)
+	for _, d := range feedPeople[1:] {
 		id := uuid.Must(uuid.NewV7())
-		w.must(l.Governance.RegisterStaff(ctx, w.meta, governance.RegisterStaff{PersonID: id, SchoolID: w.School, Kind: governance.StaffEducator, PersonDetails: d}))
+		w.must(l.Governance.RegisterStaff(ctx, dm, governance.RegisterStaff{PersonID: id, SchoolID: w.School, Kind: governance.StaffEducator, PersonDetails: d}))
 		w.Staff = append(w.Staff, id)
 	}
-	w.Director = w.Staff[0]
-	w.must(l.Governance.AppointDirector(ctx, w.meta, governance.AppointDirector{SchoolID: w.School, DirectorID: w.Director}))
-	w.Auth = feedAuth{
-		"admin":    {Role: RoleAdmin},
-		"director": {PersonID: w.Director, Role: RoleDirector, SchoolID: w.School},
-		"staff":    {PersonID: w.Staff[1], Role: RoleStaff, SchoolID: w.School},
-		"auditor":  {Role: RoleAuditor},
-		// A director of another school.
-		"other-director": {PersonID: uuid.Must(uuid.NewV7()), Role: RoleDirector, SchoolID: uuid.Must(uuid.NewV7())},
-	}
+	w.Governor = uuid.Must(uuid.NewV7())
+	w.must(l.Governance.RegisterGovernor(ctx, dm, governance.RegisterGovernor{PersonID: w.Governor, SchoolID: w.School, PersonDetails: feedGovernor}))
+	w.Auth["director"] = app.Person(w.Director)
+	w.Auth["staff"] = app.Person(w.Staff[1])
+	w.Auth["governor"] = app.Person(w.Governor)
 	w.S = New(l, Options{Auth: w.Auth})
 	w.HTTP = httptest.NewServer(w.S)
 	t.Cleanup(func() {
@@ -92,6 +112,42 @@ func newFeedWorld(t *testing.T, dir string) *feedWorld {
 		w.HTTP.Close()
 	})
 	return w
+}
+
+// school registers a school with its first Director (the administrator
+// does both) and the Director opens the year.
+func (w *feedWorld) school(name string, director governance.PersonDetails) (school, dir uuid.UUID) {
+	w.t.Helper()
+	ctx := context.Background()
+	g := w.L.Governance
+	school, dir = uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7())
+	w.must(g.RegisterSchool(ctx, adminMeta(), governance.RegisterSchool{SchoolID: school, Name: name}))
+	w.must(g.RegisterStaff(ctx, adminMeta(), governance.RegisterStaff{PersonID: dir, SchoolID: school, Kind: governance.StaffAdministrator, PersonDetails: director}))
+	w.must(g.AppointDirector(ctx, adminMeta(), governance.AppointDirector{SchoolID: school, DirectorID: dir}))
+	w.must(g.OpenAcademicYear(ctx, personMeta(dir, domain.RoleDirector), governance.OpenAcademicYear{SchoolID: school, Year: feedYear}))
+	return school, dir
+}
+
+// otherSchool registers a second school (Hill School) with its Director,
+// whose token is "other-director", and returns the positions of the
+// events that recorded it.
+func (w *feedWorld) otherSchool() []uint64 {
+	w.t.Helper()
+	before, err := w.L.Store.Head(context.Background())
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.Other, w.OtherDirector = w.school("Hill School", governance.PersonDetails{Name: "Director Ione Fairweather", Email: "i.fairweather@hill.example"})
+	w.Auth["other-director"] = app.Person(w.OtherDirector)
+	after, err := w.L.Store.Head(context.Background())
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var out []uint64
+	for p := before + 1; p <= after; p++ {
+		out = append(out, p)
+	}
+	return out
 }
 
 func (w *feedWorld) must(_ domain.Result, err error) {

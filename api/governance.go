@@ -8,9 +8,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/concord-ledger/concord/domain"
-	"github.com/concord-ledger/concord/domain/governance"
-	"github.com/concord-ledger/concord/domain/partnership"
 	"github.com/concord-ledger/concord/eventstore"
 	"github.com/concord-ledger/concord/projections"
 	"github.com/concord-ledger/concord/projections/views"
@@ -171,59 +168,18 @@ func (s *Server) streamRevision(ctx context.Context, stream string) (int64, erro
 // streamOf returns a constant stream name for readAs.
 func streamOf(name string) func() string { return func() string { return name } }
 
-// getRoute is a read route open to every reader.
-func getRoute(pattern, summary, tag string, resp any, h func(s *Server, w http.ResponseWriter, r *http.Request) error) route {
-	return route{Method: http.MethodGet, Pattern: pattern, Summary: summary, Tag: tag, Roles: Readers,
+// schoolRead is a read of a school's own records: its handler asks the
+// application layer ("ReadSchool") for the school it reads.
+func schoolRead(pattern, summary, tag string, resp any, h func(s *Server, w http.ResponseWriter, r *http.Request) error) route {
+	return route{Method: http.MethodGet, Pattern: pattern, Summary: summary, Tag: tag, Auth: true, UseCase: "ReadSchool",
 		Response: Reading{Data: resp}, Status: http.StatusOK, Handle: h}
 }
 
-// decodeCommand decodes a command body strictly; an empty body (no
-// Content-Length) leaves the zero value, for commands whose ids all come
-// from the path.
-func decodeCommand(w http.ResponseWriter, r *http.Request, v any) error {
-	if r.ContentLength == 0 {
-		return nil
-	}
-	return decodeJSON(w, r, v)
-}
-
-// commandRoute builds a POST route whose body is the command C: the body
-// is decoded strictly, bind sets the ids from the path and checks the
-// caller's scope, and exec runs the domain's command.
-func commandRoute[C any](pattern, summary, tag string, roles []Role,
-	bind func(s *Server, r *http.Request, c *C) error,
-	exec func(s *Server, ctx context.Context, meta domain.Meta, c C) (domain.Result, error)) route {
-	var zero C
-	return route{Method: http.MethodPost, Pattern: pattern, Summary: summary, Tag: tag, Roles: roles,
-		Request: zero, Response: CommandResult{}, Status: http.StatusCreated,
-		Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
-			var c C
-			if err := decodeCommand(w, r, &c); err != nil {
-				return err
-			}
-			if bind != nil {
-				if err := bind(s, r, &c); err != nil {
-					return err
-				}
-			}
-			return s.command(w, r, func(ctx context.Context, meta domain.Meta) (domain.Result, error) {
-				return exec(s, ctx, meta, c)
-			})
-		}}
-}
-
-// gov adapts a governance.Service method expression to commandRoute.
-func gov[C any](m func(*governance.Service, context.Context, domain.Meta, C) (domain.Result, error)) func(*Server, context.Context, domain.Meta, C) (domain.Result, error) {
-	return func(s *Server, ctx context.Context, meta domain.Meta, c C) (domain.Result, error) {
-		return m(s.L.Governance, ctx, meta, c)
-	}
-}
-
-// part adapts a partnership.Service method expression to commandRoute.
-func part[C any](m func(*partnership.Service, context.Context, domain.Meta, C) (domain.Result, error)) func(*Server, context.Context, domain.Meta, C) (domain.Result, error) {
-	return func(s *Server, ctx context.Context, meta domain.Meta, c C) (domain.Result, error) {
-		return m(s.L.Partnership, ctx, meta, c)
-	}
+// partnershipRead is a read of a partnership's records: its handler asks
+// the application layer ("ReadPartnership") for the partnership it reads.
+func partnershipRead(pattern, summary, tag string, resp any, h func(s *Server, w http.ResponseWriter, r *http.Request) error) route {
+	return route{Method: http.MethodGet, Pattern: pattern, Summary: summary, Tag: tag, Auth: true, UseCase: "ReadPartnership",
+		Response: Reading{Data: resp}, Status: http.StatusOK, Handle: h}
 }
 
 // setPathID sets *field to the path parameter name; a body that gave
@@ -369,28 +325,32 @@ func (s *Server) partnershipIDs(ctx context.Context, a views.AsOf) ([]uuid.UUID,
 	return ids, err
 }
 
-// partnershipParam returns the partnership a list read is about: the
-// partnership query parameter, else the caller's partnership scope, else
-// the only partnership there is.
+// partnershipParam returns the partnership a list read is about, once the
+// caller may read it: the partnership query parameter, else the only
+// partnership the caller reads.
 func (s *Server) partnershipParam(r *http.Request, a views.AsOf) (uuid.UUID, error) {
 	id, err := queryUUID(r, "partnership")
 	if err != nil {
 		return uuid.Nil, err
 	}
 	if id != uuid.Nil {
-		return id, scopePartnership(r, id)
+		return id, s.readPartnership(r, id)
 	}
-	if p := caller(r); p.PartnershipID != uuid.Nil {
-		return p.PartnershipID, nil
-	}
-	ids, err := s.partnershipIDs(r.Context(), a)
+	vis, err := s.visibility(r)
 	if err != nil {
 		return uuid.Nil, err
 	}
-	if len(ids) == 1 {
-		return ids[0], nil
+	var mine []uuid.UUID
+	for pid := range vis.Partnerships {
+		mine = append(mine, pid)
 	}
-	return uuid.Nil, invalidField("partnership", "name the partnership: ?partnership=<id> (there are %d)", len(ids))
+	switch len(mine) {
+	case 1:
+		return mine[0], nil
+	case 0:
+		return uuid.Nil, s.readPartnership(r, uuid.Nil)
+	}
+	return uuid.Nil, invalidField("partnership", "name the partnership: ?partnership=<id> (you read %d)", len(mine))
 }
 
 // yearParam returns the year query parameter ("" for all years).

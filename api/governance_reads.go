@@ -11,17 +11,32 @@ import (
 
 func init() { addRoutes(governanceReadRoutes) }
 
-// schoolParam returns the school a list read is about: the school query
-// parameter, else the caller's school scope (uuid.Nil: every school).
-func schoolParam(r *http.Request) (uuid.UUID, error) {
+// schoolParam returns the school a list read is about, once the caller may
+// read it: the school query parameter, else the only school whose records
+// the caller reads.
+func (s *Server) schoolParam(r *http.Request) (uuid.UUID, error) {
 	id, err := queryUUID(r, "school")
 	if err != nil {
 		return uuid.Nil, err
 	}
-	if id == uuid.Nil {
-		return caller(r).SchoolID, nil
+	if id != uuid.Nil {
+		return id, s.readSchool(r, id)
 	}
-	return id, nil
+	vis, err := s.visibility(r)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	var mine []uuid.UUID
+	for sc := range vis.Schools {
+		mine = append(mine, sc)
+	}
+	switch len(mine) {
+	case 1:
+		return mine[0], nil
+	case 0:
+		return uuid.Nil, s.readSchool(r, uuid.Nil)
+	}
+	return uuid.Nil, invalidField("school", "name the school: ?school=<id> (you read %d)", len(mine))
 }
 
 // schoolPath reads the {id} of a school route and checks the caller may
@@ -31,7 +46,7 @@ func (s *Server) schoolPath(r *http.Request) (uuid.UUID, error) {
 	if err != nil {
 		return uuid.Nil, err
 	}
-	return id, s.scopeSchool(r, id)
+	return id, s.readSchool(r, id)
 }
 
 func governanceReadRoutes() []route {
@@ -43,23 +58,28 @@ func governanceReadRoutes() []route {
 		tProposals = "Proposals"
 	)
 	return []route{
-		getRoute("/v1/schools", "List the schools", tSchools, []views.SchoolSummary{},
-			func(s *Server, w http.ResponseWriter, r *http.Request) error {
+		{Method: http.MethodGet, Pattern: "/v1/schools", Summary: "List the schools you read (the administrator: every school)", Tag: tSchools,
+			Auth: true, UseCase: "ReadSchool", Response: Reading{Data: []views.SchoolSummary{}}, Status: http.StatusOK,
+			Handle: func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				vis, err := s.visibility(r)
+				if err != nil {
+					return err
+				}
 				return readAs(s, w, r, views.SchoolsView, nil, func(v *views.Schools, rc readCtx) (any, error) {
 					all := v.Schools(rc.Names)
-					if sc := caller(r).SchoolID; sc != uuid.Nil {
-						out := all[:0:0]
-						for _, x := range all {
-							if x.ID == sc {
-								out = append(out, x)
-							}
-						}
-						return out, nil
+					if vis.Admin {
+						return all, nil
 					}
-					return all, nil
+					out := all[:0:0]
+					for _, x := range all {
+						if vis.ReadsSchool(x.ID) {
+							out = append(out, x)
+						}
+					}
+					return out, nil
 				})
-			}),
-		getRoute("/v1/schools/{id}", "Show a school with its staff", tSchools, views.School{},
+			}},
+		schoolRead("/v1/schools/{id}", "Show a school with its staff", tSchools, views.School{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				id, err := s.schoolPath(r)
 				if err != nil {
@@ -73,7 +93,7 @@ func governanceReadRoutes() []route {
 					return sc, nil
 				})
 			}),
-		getRoute("/v1/schools/{id}/leadership-team", "Show a school's Leadership Team", tSchools, views.Team{},
+		schoolRead("/v1/schools/{id}/leadership-team", "Show a school's Leadership Team", tSchools, views.Team{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				id, err := s.schoolPath(r)
 				if err != nil {
@@ -93,7 +113,7 @@ func governanceReadRoutes() []route {
 					return t, nil
 				})
 			}),
-		getRoute("/v1/schools/{id}/unassigned-staff", "List the staff in no ISLC for a year", tSchools, []views.Assignment{},
+		schoolRead("/v1/schools/{id}/unassigned-staff", "List the staff in no ISLC for a year", tSchools, []views.Assignment{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				id, err := s.schoolPath(r)
 				if err != nil {
@@ -110,7 +130,7 @@ func governanceReadRoutes() []route {
 					return nonNil(v.Unassigned(id, year, rc.Names)), nil
 				})
 			}),
-		getRoute("/v1/schools/{id}/staff-assignment", "List the staff with their ISLCs for a year", tSchools, []views.Assignment{},
+		schoolRead("/v1/schools/{id}/staff-assignment", "List the staff with their ISLCs for a year", tSchools, []views.Assignment{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				id, err := s.schoolPath(r)
 				if err != nil {
@@ -127,7 +147,7 @@ func governanceReadRoutes() []route {
 					return nonNil(v.StaffAssignment(id, year, rc.Names)), nil
 				})
 			}),
-		getRoute("/v1/schools/{id}/membership", "Chart a school's ISLC membership over the years", tSchools, views.MembershipChart{},
+		schoolRead("/v1/schools/{id}/membership", "Chart a school's ISLC membership over the years", tSchools, views.MembershipChart{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				id, err := s.schoolPath(r)
 				if err != nil {
@@ -138,20 +158,17 @@ func governanceReadRoutes() []route {
 				})
 			}),
 
-		getRoute("/v1/people", "List people", tPeople, []views.Person{},
+		schoolRead("/v1/people", "List people", tPeople, []views.Person{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
-				school, err := schoolParam(r)
+				school, err := s.schoolParam(r)
 				if err != nil {
-					return err
-				}
-				if err := s.scopeSchool(r, school); err != nil {
 					return err
 				}
 				return readAs(s, w, r, views.PeopleView, nil, func(v *views.People, rc readCtx) (any, error) {
 					return nonNil(v.PeopleOf(s.L.Keys, school)), nil
 				})
 			}),
-		getRoute("/v1/people/{id}", "Show a person", tPeople, views.Person{},
+		schoolRead("/v1/people/{id}", "Show a person", tPeople, views.Person{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				id, err := pathUUID(r, "id")
 				if err != nil {
@@ -162,30 +179,27 @@ func governanceReadRoutes() []route {
 					if !ok {
 						return nil, notFound("there is no person %s", id)
 					}
-					if err := s.scopeSchool(r, p.SchoolID); err != nil {
+					if caller(r).PersonID == id {
+						return p, nil
+					}
+					if err := s.readSchool(r, p.SchoolID); err != nil {
 						return nil, err
 					}
 					return p, nil
 				})
 			}),
 
-		getRoute("/v1/communities", "List a school's ISLCs", tComm, []views.CommunitySummary{},
+		schoolRead("/v1/communities", "List a school's ISLCs", tComm, []views.CommunitySummary{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
-				school, err := schoolParam(r)
+				school, err := s.schoolParam(r)
 				if err != nil {
-					return err
-				}
-				if school == uuid.Nil {
-					return invalidField("school", "name the school: ?school=<id>")
-				}
-				if err := s.scopeSchool(r, school); err != nil {
 					return err
 				}
 				return readAs(s, w, r, views.CommunitiesView, nil, func(v *views.Communities, rc readCtx) (any, error) {
 					return nonNil(v.CommunitiesOf(school, rc.Names)), nil
 				})
 			}),
-		getRoute("/v1/communities/{id}", "Show an ISLC", tComm, views.Community{},
+		schoolRead("/v1/communities/{id}", "Show an ISLC", tComm, views.Community{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				id, err := pathUUID(r, "id")
 				if err != nil {
@@ -196,23 +210,30 @@ func governanceReadRoutes() []route {
 					if !ok {
 						return nil, notFound("there is no ISLC %s", id)
 					}
-					if err := s.scopeSchool(r, c.School.ID); err != nil {
+					if err := s.readSchool(r, c.School.ID); err != nil {
 						return nil, err
 					}
 					return c, nil
 				})
 			}),
-		getRoute("/v1/communities/{id}/elections", "List an ISLC's elections and confidence votes", tElections, views.Ballots{},
+		schoolRead("/v1/communities/{id}/elections", "List an ISLC's elections and confidence votes", tElections, views.Ballots{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				id, err := pathUUID(r, "id")
 				if err != nil {
+					return err
+				}
+				school, err := s.communitySchool(r, id)
+				if err != nil {
+					return err
+				}
+				if err := s.readSchool(r, school); err != nil {
 					return err
 				}
 				return readAs(s, w, r, views.ElectionsView, streamOf(governance.CommunityStream(id)), func(v *views.Elections, rc readCtx) (any, error) {
 					return v.Of(id, yearParam(r), rc.Names), nil
 				})
 			}),
-		getRoute("/v1/elections/{id}", "Show an election", tElections, views.Election{},
+		schoolRead("/v1/elections/{id}", "Show an election", tElections, views.Election{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				id, err := pathUUID(r, "id")
 				if err != nil {
@@ -225,14 +246,14 @@ func governanceReadRoutes() []route {
 						if !ok {
 							return nil, notFound("there is no election %s", id)
 						}
-						if err := s.scopeSchool(r, e.School.ID); err != nil {
+						if err := s.readSchool(r, e.School.ID); err != nil {
 							return nil, err
 						}
 						community = e.Community.ID
 						return e, nil
 					})
 			}),
-		getRoute("/v1/confidence-votes/{id}", "Show a vote of confidence", tElections, views.ConfidenceVote{},
+		schoolRead("/v1/confidence-votes/{id}", "Show a vote of confidence", tElections, views.ConfidenceVote{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				id, err := pathUUID(r, "id")
 				if err != nil {
@@ -245,7 +266,7 @@ func governanceReadRoutes() []route {
 						if !ok {
 							return nil, notFound("there is no confidence vote %s", id)
 						}
-						if err := s.scopeSchool(r, e.School.ID); err != nil {
+						if err := s.readSchool(r, e.School.ID); err != nil {
 							return nil, err
 						}
 						community = e.Community.ID
@@ -253,13 +274,10 @@ func governanceReadRoutes() []route {
 					})
 			}),
 
-		getRoute("/v1/proposals", "List proposals", tProposals, []views.Proposal{},
+		schoolRead("/v1/proposals", "List proposals", tProposals, []views.Proposal{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
-				school, err := schoolParam(r)
+				school, err := s.schoolParam(r)
 				if err != nil {
-					return err
-				}
-				if err := s.scopeSchool(r, school); err != nil {
 					return err
 				}
 				community, err := queryUUID(r, "community")
@@ -271,7 +289,7 @@ func governanceReadRoutes() []route {
 					return nonNil(v.Register(f, rc.Names)), nil
 				})
 			}),
-		getRoute("/v1/proposals/{id}", "Show a proposal with its versions, advice and decisions", tProposals, views.Proposal{},
+		schoolRead("/v1/proposals/{id}", "Show a proposal with its versions, advice and decisions", tProposals, views.Proposal{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				id, err := pathUUID(r, "id")
 				if err != nil {
@@ -282,7 +300,7 @@ func governanceReadRoutes() []route {
 					if !ok {
 						return nil, notFound("there is no proposal %s", id)
 					}
-					if err := s.scopeSchool(r, p.School.ID); err != nil {
+					if err := s.readSchool(r, p.School.ID); err != nil {
 						return nil, err
 					}
 					return p, nil
@@ -297,4 +315,16 @@ func nonNil[T any](xs []T) []T {
 		return []T{}
 	}
 	return xs
+}
+
+// communitySchool returns the school of ISLC id (404 when there is none).
+func (s *Server) communitySchool(r *http.Request, id uuid.UUID) (uuid.UUID, error) {
+	t, ok, err := s.App.StreamTarget(r.Context(), governance.CommunityStream(id))
+	if err != nil {
+		return uuid.Nil, err
+	}
+	if !ok {
+		return uuid.Nil, notFound("there is no ISLC %s", id)
+	}
+	return t.School, nil
 }

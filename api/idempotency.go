@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
@@ -181,7 +182,7 @@ func (i *Idempotency) put(key string, rec idemRecord) error {
 // principalKey names the caller of r for the records, or "" when r
 // carries no valid credentials (such requests are passed on untouched).
 func (i *Idempotency) principalKey(r *http.Request) string {
-	p, ok := PrincipalOf(r.Context())
+	p, ok := ActorOf(r.Context())
 	if !ok {
 		tok, found := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !found || i.auth == nil {
@@ -195,7 +196,7 @@ func (i *Idempotency) principalKey(r *http.Request) string {
 	if p.TokenID != "" {
 		return "token:" + p.TokenID
 	}
-	return "person:" + p.PersonID.String() + "/" + string(p.Role)
+	return string(p.Kind) + ":" + p.PersonID.String()
 }
 
 // Middleware is the http middleware.
@@ -272,9 +273,10 @@ func (i *Idempotency) Middleware(next http.Handler) http.Handler {
 		}
 
 		bw := &bufferedWriter{header: http.Header{}, status: http.StatusOK}
-		next.ServeHTTP(bw, r)
+		secret := &secretField{}
+		next.ServeHTTP(bw, r.WithContext(context.WithValue(r.Context(), secretKey{}, secret)))
 		if bw.status >= 200 && bw.status < 300 {
-			rec := idemRecord{Fingerprint: fp, Status: bw.status, Header: map[string][]string{}, Body: bw.body.Bytes(), At: i.now().UTC()}
+			rec := idemRecord{Fingerprint: fp, Status: bw.status, Header: map[string][]string{}, Body: withoutSecrets(secret, bw.body.Bytes()), At: i.now().UTC()}
 			for _, k := range replayHeaders {
 				if v := bw.header.Values(k); len(v) > 0 {
 					rec.Header[k] = v
@@ -317,3 +319,36 @@ func (b *bufferedWriter) Write(p []byte) (int, error) {
 
 // Flush is a no-op: the response is sent whole once remembered.
 func (b *bufferedWriter) Flush() {}
+
+// secretField is put on a remembered request's context: a handler whose
+// answer holds a secret shown once (a new token's) names its JSON field,
+// which is blanked in the remembered answer, so no idempotency record holds
+// a secret and a replay says the secret was shown once.
+type secretField struct{ name string }
+
+type secretKey struct{}
+
+// markSecret names the field of r's answer that holds a secret, when r's
+// answer is to be remembered.
+func markSecret(r *http.Request, field string) {
+	if m, ok := r.Context().Value(secretKey{}).(*secretField); ok {
+		m.name = field
+	}
+}
+
+// withoutSecrets returns body with the secret field named by m replaced.
+func withoutSecrets(m *secretField, body []byte) []byte {
+	if m.name == "" {
+		return body
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(body, &obj); err != nil {
+		return []byte(`{}`)
+	}
+	obj[m.name], _ = json.Marshal("(shown once, when it was made: revoke this one and create another if it was lost)")
+	out, err := json.Marshal(obj)
+	if err != nil {
+		return []byte(`{}`)
+	}
+	return out
+}

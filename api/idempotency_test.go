@@ -10,7 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
+	"github.com/concord-ledger/concord/api/apitest"
+	"github.com/concord-ledger/concord/api/app"
 )
 
 func idempotent(opts IdempotencyOptions) func(e *coreEnv) func(http.Handler) http.Handler {
@@ -28,61 +29,80 @@ func countTokens(t *testing.T, tok *Tokens) int {
 	return len(list)
 }
 
+// headOf returns the ledger's head.
+func headOf(t *testing.T, e *coreEnv) uint64 {
+	t.Helper()
+	h, err := e.L.Store.Head(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// TestIdempotencyReplaysTheFirstResponseAndWritesNothing retries a command
+// that would record again if run again (a strengths assessment, StaffA's
+// own): the retry gets the first answer and the ledger does not move.
 func TestIdempotencyReplaysTheFirstResponseAndWritesNothing(t *testing.T) {
 	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	env := coreServer(t, idempotent(IdempotencyOptions{Now: func() time.Time { return now }}))
-	body := []byte(`{"role":"admin","label":"ops"}`)
+	path := "/v1/people/" + env.PersonOf[RoleStaff].String() + "/strengths"
+	body := []byte(`{"year":"` + apitest.Year + `","scores":{"relationship_building":60,"executing":70,"strategic_thinking":50,"influencing":40}}`)
 
-	first := env.do(t, RoleAdmin, http.MethodPost, "/v1/tokens", body, "Idempotency-Key", "k-1")
+	first := env.do(t, RoleStaff, http.MethodPost, path, body, "Idempotency-Key", "k-1")
 	if first.Code != http.StatusCreated {
 		t.Fatalf("first: %d %s", first.Code, first.Body)
 	}
-	n := countTokens(t, env.Tokens)
+	n := headOf(t, env)
 
-	again := env.do(t, RoleAdmin, http.MethodPost, "/v1/tokens", body, "Idempotency-Key", "k-1")
+	again := env.do(t, RoleStaff, http.MethodPost, path, body, "Idempotency-Key", "k-1")
 	if again.Code != first.Code || again.Body.String() != first.Body.String() {
 		t.Fatalf("replay: %d %s, want %d %s", again.Code, again.Body, first.Code, first.Body)
 	}
-	if again.Header().Get("Idempotent-Replayed") != "true" || again.Header().Get("Location") != first.Header().Get("Location") {
+	if again.Header().Get("Idempotent-Replayed") != "true" || again.Header().Get("ETag") != first.Header().Get("ETag") {
 		t.Fatalf("replay headers %v", again.Header())
 	}
-	if got := countTokens(t, env.Tokens); got != n {
-		t.Fatalf("%d tokens after the replay, want %d (nothing written)", got, n)
+	if got := headOf(t, env); got != n {
+		t.Fatalf("head %d after the replay, want %d (nothing written)", got, n)
 	}
 
 	// Same key, another body: refused.
-	p := mustProblem(t, env.do(t, RoleAdmin, http.MethodPost, "/v1/tokens", []byte(`{"role":"admin","label":"other"}`), "Idempotency-Key", "k-1"),
-		http.StatusUnprocessableEntity)
+	other := []byte(`{"year":"` + apitest.Year + `","scores":{"relationship_building":61,"executing":70,"strategic_thinking":50,"influencing":40}}`)
+	p := mustProblem(t, env.do(t, RoleStaff, http.MethodPost, path, other, "Idempotency-Key", "k-1"), http.StatusUnprocessableEntity)
 	if p.Code != "idempotency-key-reused" {
 		t.Fatalf("code %q", p.Code)
 	}
 	// Same key, another path: refused too.
-	mustProblem(t, env.do(t, RoleAdmin, http.MethodDelete, "/v1/tokens/"+uuid.NewString(), nil, "Idempotency-Key", "k-1"), http.StatusUnprocessableEntity)
+	mustProblem(t, env.do(t, RoleStaff, http.MethodPost, "/v1/people/"+env.PersonOf[RoleChair].String()+"/strengths", body, "Idempotency-Key", "k-1"), http.StatusUnprocessableEntity)
 
-	// Keys are per caller: another principal's k-1 is a new request.
-	w := env.do(t, RoleDirector, http.MethodPost, "/v1/tokens", body, "Idempotency-Key", "k-1")
-	mustProblem(t, w, http.StatusForbidden)
+	// Keys are per caller: another person's k-1 is a new request, which
+	// the chair may not make for StaffA (a replay would have been 201).
+	if p := mustProblem(t, env.do(t, RoleChair, http.MethodPost, path, body, "Idempotency-Key", "k-1"), http.StatusForbidden); p.Code != "not-permitted" {
+		t.Fatalf("another caller's key: code %q, want not-permitted", p.Code)
+	}
 
 	// A failed response is not remembered: the corrected request runs.
-	mustProblem(t, env.do(t, RoleAdmin, http.MethodPost, "/v1/tokens", []byte(`{"role":"wizard"}`), "Idempotency-Key", "k-2"), http.StatusUnprocessableEntity)
-	if w := env.do(t, RoleAdmin, http.MethodPost, "/v1/tokens", body, "Idempotency-Key", "k-2"); w.Code != http.StatusCreated || w.Header().Get("Idempotent-Replayed") != "" {
+	mustProblem(t, env.do(t, RoleStaff, http.MethodPost, path, []byte(`{"year":"nonsense"}`), "Idempotency-Key", "k-2"), http.StatusUnprocessableEntity)
+	if w := env.do(t, RoleStaff, http.MethodPost, path, body, "Idempotency-Key", "k-2"); w.Code != http.StatusCreated || w.Header().Get("Idempotent-Replayed") != "" {
 		t.Fatalf("after a failure: %d %v", w.Code, w.Header())
 	}
-	if got := countTokens(t, env.Tokens); got != n+1 {
-		t.Fatalf("%d tokens, want %d", got, n+1)
+	if got := headOf(t, env); got != n+1 {
+		t.Fatalf("head %d, want %d", got, n+1)
 	}
 
 	// After the TTL the key is forgotten.
 	now = now.Add(IdempotencyTTL + time.Minute)
-	if w := env.do(t, RoleAdmin, http.MethodPost, "/v1/tokens", body, "Idempotency-Key", "k-1"); w.Code != http.StatusCreated || w.Header().Get("Idempotent-Replayed") != "" {
+	if w := env.do(t, RoleStaff, http.MethodPost, path, body, "Idempotency-Key", "k-1"); w.Code != http.StatusCreated || w.Header().Get("Idempotent-Replayed") != "" {
 		t.Fatalf("after the TTL: %d %v", w.Code, w.Header())
 	}
-	if got := countTokens(t, env.Tokens); got != n+2 {
-		t.Fatalf("%d tokens, want %d", got, n+2)
+	if got := headOf(t, env); got != n+2 {
+		t.Fatalf("head %d, want %d", got, n+2)
 	}
 
 	// Malformed keys are refused.
-	mustProblem(t, env.do(t, RoleAdmin, http.MethodPost, "/v1/tokens", body, "Idempotency-Key", strings.Repeat("k", 256)), http.StatusBadRequest)
+	mustProblem(t, env.do(t, RoleStaff, http.MethodPost, path, body, "Idempotency-Key", strings.Repeat("k", 256)), http.StatusBadRequest)
+	if got := headOf(t, env); got != n+2 {
+		t.Fatalf("head %d after a malformed key, want %d", got, n+2)
+	}
 }
 
 func TestIdempotencyRecordsSurviveReopen(t *testing.T) {
@@ -92,7 +112,7 @@ func TestIdempotencyRecordsSurviveReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secret, info, err := tok.Create(ctx, TokenSpec{Role: RoleAdmin})
+	secret, info, err := tok.Create(ctx, TokenSpec{Kind: app.KindAdmin})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +152,7 @@ func TestIdempotencyRecordsSurviveReopen(t *testing.T) {
 
 func TestIdempotencyRefusesARetryWhileTheFirstRuns(t *testing.T) {
 	tok, _ := OpenTokens("", TokensOptions{})
-	secret, _, _ := tok.Create(context.Background(), TokenSpec{Role: RoleAdmin})
+	secret, _, _ := tok.Create(context.Background(), TokenSpec{Kind: app.KindAdmin})
 	entered, release := make(chan struct{}), make(chan struct{})
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		close(entered)

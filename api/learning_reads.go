@@ -14,7 +14,7 @@ func init() { addRoutes(learningReadRoutes) }
 func learningReadRoutes() []route {
 	const tLearning = "Learning"
 	return []route{
-		getRoute("/v1/schools/{id}/learning", "Show a school's triads, design communities, pathways and chair rewards", tLearning, views.Structures{},
+		schoolRead("/v1/schools/{id}/learning", "Show a school's triads, design communities, pathways and chair rewards", tLearning, views.Structures{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				id, err := s.schoolPath(r)
 				if err != nil {
@@ -24,7 +24,7 @@ func learningReadRoutes() []route {
 					return v.Structures(id, yearParam(r), rc.Names), nil
 				})
 			}),
-		getRoute("/v1/triads/{id}", "Show a peer coaching triad", tLearning, views.Triad{},
+		schoolRead("/v1/triads/{id}", "Show a peer coaching triad", tLearning, views.Triad{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				id, err := pathUUID(r, "id")
 				if err != nil {
@@ -35,7 +35,7 @@ func learningReadRoutes() []route {
 					if !ok {
 						return nil, notFound("there is no triad %s", id)
 					}
-					if err := s.scopeSchool(r, t.School); err != nil {
+					if err := s.readSchool(r, t.School); err != nil {
 						return nil, err
 					}
 					return t, nil

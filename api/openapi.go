@@ -3,6 +3,7 @@ package api
 import (
 	"encoding"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"reflect"
 	"regexp"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/concord-ledger/concord/api/app"
 )
 
 // APIVersion is the version of the HTTP API the OpenAPI document states.
@@ -103,27 +106,27 @@ func (g *schemaGen) operation(rt route, problemRef map[string]any) map[string]an
 		params = append(params, map[string]any{"name": name, "in": "path", "required": true, "schema": sch})
 	}
 	write := rt.Method == http.MethodPost || rt.Method == http.MethodDelete || rt.Method == http.MethodPut || rt.Method == http.MethodPatch
-	if rt.Method == http.MethodGet && strings.HasPrefix(rt.Pattern, "/v1/") && rt.Roles != nil && rt.Tag != "Tokens" {
-		params = append(params,
-			map[string]any{"name": "as_of", "in": "query", "required": false, "description": "Read as the ledger stood at a position (a whole number), a time (RFC 3339) or the end of a date (YYYY-MM-DD).", "schema": map[string]any{"type": "string"}},
-			map[string]any{"name": "reading", "in": "query", "required": false, "description": "known: as it was known then (default); corrected: as corrected since.", "schema": map[string]any{"type": "string", "enum": []string{"known", "corrected"}}},
-		)
+	for _, name := range queryOf(rt) {
+		q := queryParams[name]
+		params = append(params, map[string]any{"name": name, "in": "query", "required": false, "description": q.Description, "schema": q.Schema})
 	}
-	if write && rt.Roles != nil {
+	if write && rt.Auth {
 		params = append(params,
 			map[string]any{"name": "Idempotency-Key", "in": "header", "required": false, "description": "Retry safely: the first successful answer to this key is replayed for 24 hours.", "schema": map[string]any{"type": "string", "maxLength": 255}},
 			map[string]any{"name": "If-Match", "in": "header", "required": false, "description": "The ETag (revision) the change expects; 412 when the record has moved on.", "schema": map[string]any{"type": "string"}},
-			map[string]any{"name": "X-Concord-Reason", "in": "header", "required": false, "description": "Why, recorded with the events.", "schema": map[string]any{"type": "string"}},
-			map[string]any{"name": "X-Concord-Effective-At", "in": "header", "required": false, "description": "When it took effect, if not now (RFC 3339 or a date).", "schema": map[string]any{"type": "string"}},
 		)
 	}
 	if params != nil {
 		op["parameters"] = params
 	}
 	if rt.Request != nil {
+		sch := g.schema(reflect.TypeOf(rt.Request))
+		if rt.Command {
+			sch = g.commandSchema(rt)
+		}
 		op["requestBody"] = map[string]any{
 			"required": true,
-			"content":  map[string]any{"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(rt.Request))}},
+			"content":  map[string]any{"application/json": map[string]any{"schema": sch}},
 		}
 	}
 	status := rt.Status
@@ -142,9 +145,9 @@ func (g *schemaGen) operation(rt route, problemRef map[string]any) map[string]an
 		return map[string]any{"description": desc, "content": map[string]any{"application/problem+json": map[string]any{"schema": problemRef}}}
 	}
 	responses["400"] = prob("The request is malformed (bad JSON, id, date or header).")
-	if rt.Roles != nil {
-		responses["401"] = prob("No token, or an unknown or revoked one.")
-		responses["403"] = prob("The caller's role or scope does not allow this.")
+	if rt.Auth {
+		responses["401"] = prob("No token, or an unknown, revoked or expired one.")
+		responses["403"] = prob("The ledger gives the caller no right to this (see x-policy).")
 		responses["404"] = prob("No such resource.")
 	}
 	if rt.Request != nil {
@@ -160,15 +163,18 @@ func (g *schemaGen) operation(rt route, problemRef map[string]any) map[string]an
 		responses["503"] = prob("The store does not answer, or a projection lags or failed.")
 	}
 	op["responses"] = responses
-	if rt.Roles == nil {
+	if !rt.Auth {
 		op["security"] = []map[string][]string{}
 	} else {
 		op["security"] = []map[string][]string{{"bearer": {}}}
-		roles := make([]string, len(rt.Roles))
-		for i, r := range rt.Roles {
-			roles[i] = string(r)
+		if p, ok := app.Policies[rt.UseCase]; ok {
+			who := make([]string, len(p.Who))
+			for i, rel := range p.Who {
+				who[i] = app.RelationText(rel)
+			}
+			op["x-use-case"] = rt.UseCase
+			op["x-policy"] = who
 		}
-		op["x-roles"] = roles
 	}
 	return op
 }
@@ -342,9 +348,65 @@ func (g *schemaGen) fields(t reflect.Type, props map[string]any, required *[]str
 		if strings.Contains(opts, "string") {
 			s = map[string]any{"type": "string"}
 		}
+		if e := enumOf(t, f); e != nil {
+			s = map[string]any{"type": "string", "enum": e}
+		}
+		s = withMaxLength(s, f)
 		props[name] = s
 		if !strings.Contains(opts, "omitempty") && !strings.Contains(opts, "omitzero") {
 			*required = append(*required, name)
 		}
 	}
+}
+
+// withMaxLength adds the limit a request's string field f is held to (the
+// same as decoding enforces) to its schema s.
+func withMaxLength(s map[string]any, f reflect.StructField) map[string]any {
+	switch s["type"] {
+	case "string":
+		if _, ok := s["format"]; ok || s["contentEncoding"] != nil {
+			return s
+		}
+		out := maps.Clone(s)
+		out["maxLength"] = maxLength(f)
+		return out
+	case "array":
+		items, _ := s["items"].(map[string]any)
+		if items["type"] == "string" && items["format"] == nil {
+			out := maps.Clone(s)
+			it := maps.Clone(items)
+			it["maxLength"] = MaxNameLength
+			out["items"] = it
+			return out
+		}
+	}
+	return s
+}
+
+// commandSchema is the body schema of a command route: the command's
+// fields (those the server fills from the path or makes up are not
+// required), with the reason and effective date every command takes.
+func (g *schemaGen) commandSchema(rt route) map[string]any {
+	t := reflect.TypeOf(rt.Request)
+	props := map[string]any{}
+	var required []string
+	g.fields(t, props, &required, map[reflect.Type]bool{})
+	var req []string
+	for _, name := range required {
+		if !contains(rt.Filled, name) && !contains(serverFilled, name) && !optionalFields[t.Name()+"."+name] {
+			req = append(req, name)
+		}
+	}
+	if _, ok := props["reason"]; !ok {
+		props["reason"] = map[string]any{"type": "string", "maxLength": MaxTextLength, "description": "Why, recorded with the events (required when recording a fact for someone else, a correction or an erasure)."}
+	}
+	if _, ok := props["effective_at"]; !ok {
+		props["effective_at"] = map[string]any{"type": "string", "maxLength": 40, "description": "When it took effect, if not now (RFC 3339 or a date)."}
+	}
+	out := map[string]any{"type": "object", "properties": props, "additionalProperties": false, "title": t.Name()}
+	if len(req) > 0 {
+		slices.Sort(req)
+		out["required"] = req
+	}
+	return out
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/concord-ledger/concord/api/app"
 )
 
 // openapiDoc is the document as a client reads it.
@@ -24,7 +26,8 @@ type openapiOp struct {
 	OperationID string                `json:"operationId"`
 	Tags        []string              `json:"tags"`
 	Security    []map[string][]string `json:"security"`
-	Roles       []string              `json:"x-roles"`
+	UseCase     string                `json:"x-use-case"`
+	Policy      []string              `json:"x-policy"`
 	Parameters  []struct {
 		Name, In string
 		Required bool
@@ -81,20 +84,26 @@ func TestOpenAPIDescribesEveryRouteAndNothingElse(t *testing.T) {
 		t.Errorf("router serves %d routes, the table has %d", len(served), len(Routes()))
 	}
 
-	// Security, roles, parameters, problems follow the table.
+	// Security, the use case and its policy, parameters, problems follow
+	// the table.
 	for _, rt := range Routes() {
 		op := doc.Paths[rt.Pattern][strings.ToLower(rt.Method)]
 		key := rt.Method + " " + rt.Pattern
-		if rt.Roles == nil {
-			if len(op.Security) != 0 {
-				t.Errorf("%s is public but documents security %v", key, op.Security)
+		if !rt.Auth {
+			if len(op.Security) != 0 || op.UseCase != "" {
+				t.Errorf("%s is public but documents security %v, use case %q", key, op.Security, op.UseCase)
 			}
 		} else {
 			if len(op.Security) != 1 || op.Security[0]["bearer"] == nil {
 				t.Errorf("%s: security %v, want bearer", key, op.Security)
 			}
-			if len(op.Roles) != len(rt.Roles) {
-				t.Errorf("%s: x-roles %v, want %v", key, op.Roles, rt.Roles)
+			// Every route that needs a token runs a use case of the
+			// application layer, whose policy the document states.
+			policy, ok := app.Policies[rt.UseCase]
+			if !ok {
+				t.Errorf("%s: use case %q has no policy in app.Policies", key, rt.UseCase)
+			} else if op.UseCase != rt.UseCase || len(op.Policy) != len(policy.Who) {
+				t.Errorf("%s: x-use-case %q, x-policy %v; want %q with %d relations", key, op.UseCase, op.Policy, rt.UseCase, len(policy.Who))
 			}
 			if _, ok := op.Responses["401"].Content["application/problem+json"]; !ok {
 				t.Errorf("%s: no 401 problem+json response", key)
@@ -151,10 +160,15 @@ func TestOpenAPISchemasFollowJSONTags(t *testing.T) {
 		t.Fatalf("no CreatedToken schema: %v", g.schemas)
 	}
 	props := s["properties"].(map[string]any)
-	// Embedded TokenInfo is flattened.
-	for _, f := range []string{"token", "id", "person_id", "role", "created_at", "revoked_at", "label"} {
+	// Embedded TokenInfo is flattened; a token carries no role or scope.
+	for _, f := range []string{"token", "id", "kind", "person_id", "created_at", "expires_at", "revoked_at", "label"} {
 		if _, ok := props[f]; !ok {
 			t.Errorf("property %s missing: %v", f, props)
+		}
+	}
+	for _, f := range []string{"role", "school_id", "partnership_id"} {
+		if _, ok := props[f]; ok {
+			t.Errorf("a token still has a %s: %v", f, props)
 		}
 	}
 	if got := props["person_id"].(map[string]any)["format"]; got != "uuid" {
@@ -164,8 +178,8 @@ func TestOpenAPISchemasFollowJSONTags(t *testing.T) {
 		t.Errorf("created_at format %v, want date-time", got)
 	}
 	req := s["required"].([]string)
-	if !slices.Contains(req, "token") || !slices.Contains(req, "role") || slices.Contains(req, "label") || slices.Contains(req, "revoked_at") {
-		t.Errorf("required %v: want token and role, not label or revoked_at", req)
+	if !slices.Contains(req, "token") || !slices.Contains(req, "kind") || slices.Contains(req, "label") || slices.Contains(req, "revoked_at") || slices.Contains(req, "person_id") {
+		t.Errorf("required %v: want token and kind, not label, revoked_at or person_id", req)
 	}
 	// A slice of structs refers to the named schema.
 	if got := g.schema(reflect.TypeOf([]TokenInfo{})); got["type"] != "array" || got["items"].(map[string]any)["$ref"] != "#/components/schemas/TokenInfo" {

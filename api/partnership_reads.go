@@ -35,14 +35,15 @@ func itemOf[V projections.Projection](s *Server, w http.ResponseWriter, r *http.
 	if err != nil {
 		return err
 	}
-	pid, _, err := s.aggPartnership(r.Context(), kind, id)
+	t, ok, err := s.App.StreamTarget(r.Context(), stream(id))
 	if err != nil {
 		return err
 	}
-	if pid == uuid.Nil {
+	if !ok {
 		return notFound("there is no %s %s", what, id)
 	}
-	if err := scopePartnership(r, pid); err != nil {
+	pid := t.Partnership
+	if err := s.readPartnership(r, pid); err != nil {
 		return err
 	}
 	return readAs(s, w, r, name, streamOf(stream(id)), func(v V, rc readCtx) (any, error) {
@@ -105,29 +106,29 @@ func partnershipReadRoutes() []route {
 		tCosts  = "Costs"
 	)
 	return []route{
-		getRoute("/v1/partnerships", "List the partnerships", tPart, []views.PartnershipInfo{},
+		partnershipRead("/v1/partnerships", "List the partnerships", tPart, []views.PartnershipInfo{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				vis, err := s.visibility(r)
+				if err != nil {
+					return err
+				}
 				return readAs(s, w, r, "partnerships", nil, func(v *views.Partnerships, rc readCtx) (any, error) {
-					all := v.List(rc.Names)
-					if sc := caller(r).PartnershipID; sc != uuid.Nil {
-						out := all[:0:0]
-						for _, p := range all {
-							if p.ID == sc {
-								out = append(out, p)
-							}
+					out := []views.PartnershipInfo{}
+					for _, p := range v.List(rc.Names) {
+						if vis.Admin || vis.ReadsPartnership(p.ID) {
+							out = append(out, p)
 						}
-						return out, nil
 					}
-					return nonNil(all), nil
+					return out, nil
 				})
 			}),
-		getRoute("/v1/partnerships/{id}", "Show a partnership", tPart, views.PartnershipInfo{},
+		partnershipRead("/v1/partnerships/{id}", "Show a partnership", tPart, views.PartnershipInfo{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				id, err := pathUUID(r, "id")
 				if err != nil {
 					return err
 				}
-				if err := scopePartnership(r, id); err != nil {
+				if err := s.readPartnership(r, id); err != nil {
 					return err
 				}
 				return readAs(s, w, r, "partnerships", streamOf(partnership.PartnershipStream(id)), func(v *views.Partnerships, rc readCtx) (any, error) {
@@ -138,13 +139,13 @@ func partnershipReadRoutes() []route {
 					return p, nil
 				})
 			}),
-		getRoute("/v1/partnerships/{id}/membership", "Count a partnership's members per year", tPart, []views.YearMembership{},
+		partnershipRead("/v1/partnerships/{id}/membership", "Count a partnership's members per year", tPart, []views.YearMembership{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				id, err := pathUUID(r, "id")
 				if err != nil {
 					return err
 				}
-				if err := scopePartnership(r, id); err != nil {
+				if err := s.readPartnership(r, id); err != nil {
 					return err
 				}
 				return readAs(s, w, r, "partnerships", nil, func(v *views.Partnerships, rc readCtx) (any, error) {
@@ -155,20 +156,20 @@ func partnershipReadRoutes() []route {
 				})
 			}),
 
-		getRoute("/v1/resources", "List shared resources", tRes, []views.ResourceInfo{},
+		partnershipRead("/v1/resources", "List shared resources", tRes, []views.ResourceInfo{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				return listPartnership(s, w, r, "resources", func(v *views.Resources, pid uuid.UUID, rc readCtx) (any, error) {
 					return nonNil(v.List(pid)), nil
 				})
 			}),
-		getRoute("/v1/resources/utilisation", "Show resource utilisation in a year", tRes, views.Utilisation{},
+		partnershipRead("/v1/resources/utilisation", "Show resource utilisation in a year", tRes, views.Utilisation{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				return listPartnership(s, w, r, "resources", func(v *views.Resources, pid uuid.UUID, rc readCtx) (any, error) {
 					u, err := v.Utilisation(pid, yearParam(r))
 					return u, yearErr(err)
 				})
 			}),
-		getRoute("/v1/resources/{id}", "Show a resource with its calendar", tRes, ResourceData{},
+		partnershipRead("/v1/resources/{id}", "Show a resource with its calendar", tRes, ResourceData{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				return itemOf(s, w, r, "resources", partnership.KindResource, "resource", partnership.ResourceStream,
 					func(v *views.Resources, pid, id uuid.UUID, rc readCtx) (any, bool, error) {
@@ -180,7 +181,7 @@ func partnershipReadRoutes() []route {
 						return nil, false, nil
 					})
 			}),
-		getRoute("/v1/loans", "List loans (overdue=true: those overdue)", tRes, []views.LoanEntry{},
+		partnershipRead("/v1/loans", "List loans (overdue=true: those overdue)", tRes, []views.LoanEntry{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				overdue := r.URL.Query().Get("overdue")
 				if overdue != "" && overdue != "true" && overdue != "false" {
@@ -193,7 +194,7 @@ func partnershipReadRoutes() []route {
 					return nonNil(v.Register(pid, yearParam(r), rc.Now)), nil
 				})
 			}),
-		getRoute("/v1/loans/{id}", "Show a loan", tRes, views.LoanEntry{},
+		partnershipRead("/v1/loans/{id}", "Show a loan", tRes, views.LoanEntry{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				id, err := pathUUID(r, "id")
 				if err != nil {
@@ -203,11 +204,11 @@ func partnershipReadRoutes() []route {
 				if err != nil {
 					return err
 				}
-				pid, _, err := s.aggPartnership(r.Context(), partnership.KindResource, res)
+				pid, err := s.partnershipOfStream(r, partnership.ResourceStream(res))
 				if err != nil {
 					return err
 				}
-				if err := scopePartnership(r, pid); err != nil {
+				if err := s.readPartnership(r, pid); err != nil {
 					return err
 				}
 				return readAs(s, w, r, "loans", streamOf(partnership.ResourceStream(res)), func(v *views.Loans, rc readCtx) (any, error) {
@@ -220,7 +221,7 @@ func partnershipReadRoutes() []route {
 				})
 			}),
 
-		getRoute("/v1/secondments", "List secondments", tSec, []views.SecondmentEntry{},
+		partnershipRead("/v1/secondments", "List secondments", tSec, []views.SecondmentEntry{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				return listPartnership(s, w, r, "secondments", func(v *views.Secondments, pid uuid.UUID, rc readCtx) (any, error) {
 					if r.URL.Query().Get("by") == "teacher" {
@@ -231,7 +232,7 @@ func partnershipReadRoutes() []route {
 					return nonNil(l), yearErr(err)
 				})
 			}),
-		getRoute("/v1/secondments/fte", "Show the FTE each school lent and received", tSec, []views.SchoolFTE{},
+		partnershipRead("/v1/secondments/fte", "Show the FTE each school lent and received", tSec, []views.SchoolFTE{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				year := yearParam(r)
 				if year == "" {
@@ -242,7 +243,7 @@ func partnershipReadRoutes() []route {
 					return nonNil(l), yearErr(err)
 				})
 			}),
-		getRoute("/v1/secondments/{id}", "Show a secondment", tSec, views.SecondmentEntry{},
+		partnershipRead("/v1/secondments/{id}", "Show a secondment", tSec, views.SecondmentEntry{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				id, err := pathUUID(r, "id")
 				if err != nil {
@@ -264,7 +265,7 @@ func partnershipReadRoutes() []route {
 						}
 						for _, e := range l {
 							if e.ID == id {
-								if err := scopePartnership(r, pid); err != nil {
+								if err := s.readPartnership(r, pid); err != nil {
 									return nil, err
 								}
 								return e, nil
@@ -275,14 +276,14 @@ func partnershipReadRoutes() []route {
 				})
 			}),
 
-		getRoute("/v1/cpd", "List CPD events with take-up and costs", tCPD, CPDData{},
+		partnershipRead("/v1/cpd", "List CPD events with take-up and costs", tCPD, CPDData{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				return listPartnership(s, w, r, "cpd", func(v *views.CPD, pid uuid.UUID, rc readCtx) (any, error) {
 					y := yearParam(r)
 					return CPDData{Events: nonNil(v.Events(pid, y)), Schools: nonNil(v.BySchool(pid, y)), Totals: v.Totals(pid, y)}, nil
 				})
 			}),
-		getRoute("/v1/cpd/{id}", "Show a CPD event", tCPD, views.CPDEventInfo{},
+		partnershipRead("/v1/cpd/{id}", "Show a CPD event", tCPD, views.CPDEventInfo{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				return itemOf(s, w, r, "cpd", partnership.KindCPD, "CPD event", partnership.CPDStream,
 					func(v *views.CPD, pid, id uuid.UUID, rc readCtx) (any, bool, error) {
@@ -295,19 +296,19 @@ func partnershipReadRoutes() []route {
 					})
 			}),
 
-		getRoute("/v1/reviews", "List peer reviews", tReview, []views.ReviewInfo{},
+		partnershipRead("/v1/reviews", "List peer reviews", tReview, []views.ReviewInfo{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				return listPartnership(s, w, r, "reviews", func(v *views.Reviews, pid uuid.UUID, rc readCtx) (any, error) {
 					return nonNil(v.Log(pid, yearParam(r), rc.Now, rc.Names)), nil
 				})
 			}),
-		getRoute("/v1/reviews/follow-ups", "List follow-up actions done and open", tReview, views.FollowUps{},
+		partnershipRead("/v1/reviews/follow-ups", "List follow-up actions done and open", tReview, views.FollowUps{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				return listPartnership(s, w, r, "reviews", func(v *views.Reviews, pid uuid.UUID, rc readCtx) (any, error) {
 					return v.FollowUps(pid, yearParam(r), rc.Now, rc.Names), nil
 				})
 			}),
-		getRoute("/v1/reviews/{id}", "Show a peer review", tReview, views.ReviewInfo{},
+		partnershipRead("/v1/reviews/{id}", "Show a peer review", tReview, views.ReviewInfo{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				return itemOf(s, w, r, "reviews", partnership.KindReview, "review", partnership.ReviewStream,
 					func(v *views.Reviews, pid, id uuid.UUID, rc readCtx) (any, bool, error) {
@@ -320,7 +321,7 @@ func partnershipReadRoutes() []route {
 					})
 			}),
 
-		getRoute("/v1/progress", "Show the RAG board", tProg, []views.BoardCell{},
+		partnershipRead("/v1/progress", "Show the RAG board", tProg, []views.BoardCell{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				return listPartnership(s, w, r, "progress", func(v *views.Progress, pid uuid.UUID, rc readCtx) (any, error) {
 					if r.URL.Query().Get("by") == "area" {
@@ -330,7 +331,7 @@ func partnershipReadRoutes() []route {
 				})
 			}),
 
-		getRoute("/v1/commitments", "List commitments (group=owner|status)", tAcc, []views.CommitmentInfo{},
+		partnershipRead("/v1/commitments", "List commitments (group=owner|status)", tAcc, []views.CommitmentInfo{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				group := r.URL.Query().Get("group")
 				if group != "" && group != "owner" && group != "status" {
@@ -347,7 +348,7 @@ func partnershipReadRoutes() []route {
 					return nonNil(v.List(pid, y, rc.Now, rc.Names)), nil
 				})
 			}),
-		getRoute("/v1/commitments/{id}", "Show a commitment", tAcc, views.CommitmentInfo{},
+		partnershipRead("/v1/commitments/{id}", "Show a commitment", tAcc, views.CommitmentInfo{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				return itemOf(s, w, r, "commitments", partnership.KindCommitment, "commitment", partnership.CommitmentStream,
 					func(v *views.Commitments, pid, id uuid.UUID, rc readCtx) (any, bool, error) {
@@ -360,7 +361,7 @@ func partnershipReadRoutes() []route {
 					})
 			}),
 
-		getRoute("/v1/celebrations", "List recognised contributions", tCelebr, CelebrationsData{},
+		partnershipRead("/v1/celebrations", "List recognised contributions", tCelebr, CelebrationsData{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				return listPartnership(s, w, r, "celebrations", func(v *views.Celebrations, pid uuid.UUID, rc readCtx) (any, error) {
 					y := yearParam(r)
@@ -368,7 +369,7 @@ func partnershipReadRoutes() []route {
 				})
 			}),
 
-		getRoute("/v1/timeline", "Show the improvement timeline: what comes next, outstanding and done", tTime, TimelineData{},
+		partnershipRead("/v1/timeline", "Show the improvement timeline: what comes next, outstanding and done", tTime, TimelineData{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				n, err := queryUint(r, "next", 0)
 				if err != nil {
@@ -381,7 +382,7 @@ func partnershipReadRoutes() []route {
 				})
 			}),
 
-		getRoute("/v1/costs", "Show transaction costs (by=year: per year)", tCosts, views.CostSummary{},
+		partnershipRead("/v1/costs", "Show transaction costs (by=year: per year)", tCosts, views.CostSummary{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				return listPartnership(s, w, r, "costs", func(v *views.Costs, pid uuid.UUID, rc readCtx) (any, error) {
 					if r.URL.Query().Get("by") == "year" {
@@ -392,4 +393,17 @@ func partnershipReadRoutes() []route {
 				})
 			}),
 	}
+}
+
+// partnershipOfStream returns the partnership a partnership record belongs
+// to (404 when the record does not exist).
+func (s *Server) partnershipOfStream(r *http.Request, stream string) (uuid.UUID, error) {
+	t, ok, err := s.App.StreamTarget(r.Context(), stream)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	if !ok {
+		return uuid.Nil, notFound("there is no %s", stream)
+	}
+	return t.Partnership, nil
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -16,13 +17,22 @@ import (
 // TestPartnershipWork walks the rest of a partnership's year over HTTP —
 // a secondment, CPD with bookings, a peer review with a finding and a
 // follow-up, a priority with a commitment, an improvement timeline,
-// costs, a progress rating and a recognition — and reads each back.
+// costs, a progress rating and a recognition — and reads each back, each
+// step done by whoever the ledger says may, and refused to others.
 func TestPartnershipWork(t *testing.T) {
 	w := newRoutesWorld(t)
 	y := walkSchoolYear(t, w)
 	now := time.Now().UTC()
 	day := now.Truncate(24 * time.Hour)
 	P := y.partnership.String()
+	// School C in another partnership, led by its Director.
+	_, _, tDirectorC := w.school("East School", "Cato Director", y.year)
+	p2 := uuid.New()
+	w.ok("admin", "/v1/partnerships", map[string]any{"partnership_id": p2, "name": "Hill Partnership", "kind": "cluster"})
+	w.ok("admin", "/v1/partnerships/"+p2.String()+"/lead", map[string]any{"lead_id": w.auth[tDirectorC].PersonID})
+	if err := w.l.CatchUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 
 	// A secondment of S3 from A to B, then cancelled before it starts.
 	sec := uuid.New()
@@ -35,13 +45,14 @@ func TestPartnershipWork(t *testing.T) {
 		} `json:"teacher"`
 		Fraction float64 `json:"fraction"`
 	}
-	w.get("admin", "/v1/secondments/"+sec.String(), &se)
+	w.get(y.tB, "/v1/secondments/"+sec.String(), &se)
 	if se.Teacher.ID != y.s3 || se.Fraction != 0.5 {
 		t.Errorf("secondment = %+v, want S3 at 0.5", se)
 	}
-	// Staff of school B is not a head; the director of another school may not.
-	otherDirector := w.token("director-b", Principal{PersonID: uuid.New(), Role: RoleDirector, SchoolID: uuid.New()})
-	w.refused(otherDirector, "/v1/secondments/"+sec.String()+"/cancel", nil, http.StatusForbidden)
+	// Staff of school B is not its Director; the Director of a school
+	// outside the partnership may not either.
+	w.refused(y.tB, "/v1/secondments/"+sec.String()+"/cancel", nil, http.StatusForbidden)
+	w.refused(tDirectorC, "/v1/secondments/"+sec.String()+"/cancel", nil, http.StatusForbidden)
 	w.ok(y.tDirector, "/v1/secondments/"+sec.String()+"/cancel", nil)
 
 	// CPD organised by A, booked by B, the booking cancelled.
@@ -55,26 +66,35 @@ func TestPartnershipWork(t *testing.T) {
 		Booked  int `json:"places_booked"`
 		Offered int `json:"places_offered"`
 	}
-	w.get("admin", "/v1/cpd/"+cpd.String(), &ev)
+	w.get(y.tS2, "/v1/cpd/"+cpd.String(), &ev)
 	if ev.Booked != 2 || ev.Offered != 10 {
 		t.Errorf("CPD event = %+v, want 2 of 10 booked", ev)
 	}
+	// A's staff organised the event but the booking is B's to cancel.
+	w.refused(y.tS1, "/v1/cpd/"+cpd.String()+"/bookings/"+booking.String()+"/cancel", nil, http.StatusForbidden)
 	w.ok(y.tB, "/v1/cpd/"+cpd.String()+"/bookings/"+booking.String()+"/cancel", nil)
 	var cpdList CPDData
-	w.get("admin", "/v1/cpd?partnership="+P, &cpdList)
+	w.get(y.tDirector, "/v1/cpd?partnership="+P, &cpdList)
 	if len(cpdList.Events) != 1 || cpdList.Events[0].Booked != 0 {
 		t.Errorf("CPD list = %+v, want one event with nothing booked", cpdList.Events)
 	}
 
-	// A peer review of B by S1, with a finding and a follow-up action.
+	// A peer review of B by S1, scheduled by A's Director, with a finding
+	// and a follow-up action that B agrees and completes.
 	review, action := uuid.New(), uuid.New()
-	w.ok("admin", "/v1/reviews", map[string]any{"review_id": review, "partnership_id": y.partnership, "reviewed_school_id": y.schoolB,
-		"reviewer_ids": []uuid.UUID{y.s1}, "focus_areas": []string{"Reading"}, "on": day})
+	reviewBody := map[string]any{"review_id": review, "partnership_id": y.partnership, "reviewed_school_id": y.schoolB,
+		"reviewer_ids": []uuid.UUID{y.s1}, "focus_areas": []string{"Reading"}, "on": day}
+	if p := w.refused("admin", "/v1/reviews", reviewBody, http.StatusForbidden); p.Code != "not-for-administrators" {
+		t.Errorf("the administrator scheduling a review: %+v, want not-for-administrators", p)
+	}
+	w.ok(y.tDirector, "/v1/reviews", reviewBody)
 	w.ok(y.tS1, "/v1/reviews/"+review.String()+"/findings", map[string]any{"area": "Reading", "rating": "amber",
 		"finding": "Guided reading is strong in KS3.", "recommendations": []string{"Extend to KS4"}})
 	w.ok(y.tS1, "/v1/reviews/"+review.String()+"/complete", map[string]any{"summary": "A strong reading culture."})
-	w.ok(y.tS1, "/v1/reviews/"+review.String()+"/actions", map[string]any{"action_id": action, "action": "Plan KS4 guided reading",
-		"owner_id": y.sb, "due_on": day.AddDate(0, 0, 30)})
+	actionBody := map[string]any{"action_id": action, "action": "Plan KS4 guided reading", "owner_id": y.sb, "due_on": day.AddDate(0, 0, 30)}
+	// The reviewer does not agree the reviewed school's actions.
+	w.refused(y.tS1, "/v1/reviews/"+review.String()+"/actions", actionBody, http.StatusForbidden)
+	w.ok(y.tB, "/v1/reviews/"+review.String()+"/actions", actionBody)
 	w.ok(y.tB, "/v1/reviews/"+review.String()+"/actions/"+action.String()+"/complete", map[string]any{"note": "Planned."})
 	var rv struct {
 		Completed bool `json:"completed"`
@@ -88,10 +108,13 @@ func TestPartnershipWork(t *testing.T) {
 		t.Errorf("review = %+v, want completed with one amber finding and its action done", rv)
 	}
 
-	// A priority and a commitment to it, with progress, then achieved.
+	// A priority (the lead's) and a commitment to it, with progress, then
+	// achieved.
 	priority, commitment := uuid.New(), uuid.New()
-	w.ok("admin", "/v1/partnerships/"+P+"/priorities", map[string]any{"priority_id": priority, "title": "Reading for pleasure",
-		"description": "Every pupil reads every day.", "academic_year": y.year})
+	priorityBody := map[string]any{"priority_id": priority, "title": "Reading for pleasure", "description": "Every pupil reads every day.", "academic_year": y.year}
+	w.refused("admin", "/v1/partnerships/"+P+"/priorities", priorityBody, http.StatusForbidden)
+	w.refused(y.tDirector, "/v1/partnerships/"+P+"/priorities", priorityBody, http.StatusForbidden)
+	w.ok(y.tLead, "/v1/partnerships/"+P+"/priorities", priorityBody)
 	w.ok(y.tS1, "/v1/commitments", map[string]any{"commitment_id": commitment, "partnership_id": y.partnership, "priority_id": priority,
 		"party_kind": "school", "party_id": y.schoolA, "owner_id": y.s1, "due_on": day.AddDate(0, 0, 60), "success_measure": "Library loans up 20%"})
 	w.ok(y.tS1, "/v1/commitments/"+commitment.String()+"/progress", map[string]any{"note": "Half way", "percent": 50})
@@ -101,7 +124,7 @@ func TestPartnershipWork(t *testing.T) {
 		Status  string            `json:"status"`
 		Updates []json.RawMessage `json:"updates"`
 	}
-	w.get("admin", "/v1/commitments/"+commitment.String(), &cm)
+	w.get(y.tB, "/v1/commitments/"+commitment.String(), &cm)
 	if cm.Status != "achieved" || len(cm.Updates) != 1 {
 		t.Errorf("commitment = %+v, want achieved with one update", cm)
 	}
@@ -109,19 +132,23 @@ func TestPartnershipWork(t *testing.T) {
 		Status      string            `json:"status"`
 		Commitments []json.RawMessage `json:"commitments"`
 	}
-	w.get("admin", "/v1/commitments?group=status", &byStatus)
+	w.get(y.tDirector, "/v1/commitments?group=status", &byStatus)
 	if len(byStatus) != 3 {
 		t.Errorf("commitments by status = %d groups, want 3", len(byStatus))
 	}
 
-	// An improvement timeline from the default template, with an item added,
-	// moved and done.
+	// School A's improvement timeline, with an item added, moved (its
+	// Director) and done (its staff).
 	timeline, item := uuid.New(), uuid.New()
-	w.ok("admin", "/v1/timelines", map[string]any{"timeline_id": timeline, "partnership_id": y.partnership, "academic_year": y.year, "title": "Our year"})
-	w.ok("admin", "/v1/timelines/"+timeline.String()+"/items", map[string]any{"item_id": item, "kind": "meeting", "title": "Reading leads meet", "on": day.AddDate(0, 0, 3)})
-	w.ok("admin", "/v1/timelines/"+timeline.String()+"/items/"+item.String()+"/reschedule", map[string]any{"on": day.AddDate(0, 0, 4)})
+	w.refused(y.tS1, "/v1/timelines", map[string]any{"timeline_id": timeline, "partnership_id": y.partnership, "school_id": y.schoolA, "academic_year": y.year, "title": "Our year"}, http.StatusForbidden)
+	if p := w.refused("admin", "/v1/timelines", map[string]any{"timeline_id": timeline, "partnership_id": y.partnership, "school_id": y.schoolA, "academic_year": y.year, "title": "Our year"}, http.StatusForbidden); p.Code != "not-for-administrators" {
+		t.Errorf("the administrator creating a timeline: %+v, want not-for-administrators", p)
+	}
+	w.ok(y.tDirector, "/v1/timelines", map[string]any{"timeline_id": timeline, "partnership_id": y.partnership, "school_id": y.schoolA, "academic_year": y.year, "title": "Our year"})
+	w.ok(y.tDirector, "/v1/timelines/"+timeline.String()+"/items", map[string]any{"item_id": item, "kind": "meeting", "title": "Reading leads meet", "on": day.AddDate(0, 0, 3)})
+	w.ok(y.tDirector, "/v1/timelines/"+timeline.String()+"/items/"+item.String()+"/reschedule", map[string]any{"on": day.AddDate(0, 0, 4)})
 	var tl TimelineData
-	w.get("admin", "/v1/timeline?next=50", &tl)
+	w.get(y.tDirector, "/v1/timeline?next=50", &tl)
 	found := false
 	for _, e := range tl.Next {
 		if e.ItemID == item && e.Rescheduled == 1 {
@@ -131,8 +158,9 @@ func TestPartnershipWork(t *testing.T) {
 	if !found {
 		t.Errorf("the added item is not next, rescheduled once: %+v", tl.Next)
 	}
+	w.refused(y.tB, "/v1/timelines/"+timeline.String()+"/items/"+item.String()+"/done", map[string]any{"note": "not ours"}, http.StatusForbidden)
 	w.ok(y.tS1, "/v1/timelines/"+timeline.String()+"/items/"+item.String()+"/done", map[string]any{"note": "Agreed a reading spine."})
-	w.get("admin", "/v1/timeline", &tl)
+	w.get(y.tDirector, "/v1/timeline", &tl)
 	if len(tl.Done) != 1 || tl.Done[0].ItemID != item {
 		t.Errorf("done = %+v, want the one item", tl.Done)
 	}
@@ -146,7 +174,7 @@ func TestPartnershipWork(t *testing.T) {
 			AmountPence int64   `json:"amount_pence"`
 		} `json:"total"`
 	}
-	w.get("admin", "/v1/costs?year="+y.year, &costs)
+	w.get(y.tDirector, "/v1/costs?year="+y.year, &costs)
 	if costs.Total.Hours != 2.5 || costs.Total.AmountPence != 1200 {
 		t.Errorf("costs = %+v, want 2.5 h and 1200p", costs.Total)
 	}
@@ -157,38 +185,44 @@ func TestPartnershipWork(t *testing.T) {
 		Area   string `json:"area"`
 		Rating string `json:"rating"`
 	}
-	w.get("admin", "/v1/progress?partnership="+P+"&year="+y.year, &board)
+	w.get(y.tDirector, "/v1/progress?partnership="+P+"&year="+y.year, &board)
 	if len(board) != 1 || board[0].Rating != "amber" {
 		t.Errorf("RAG board = %+v, want one amber cell", board)
 	}
-	w.ok("admin", "/v1/partnerships/"+P+"/recognitions", map[string]any{"recipient_kind": "person", "recipient_id": y.s1,
-		"citation": "Led the reading review."})
+	recognition := map[string]any{"recipient_kind": "person", "recipient_id": y.s1, "citation": "Led the reading review."}
+	w.refused("admin", "/v1/partnerships/"+P+"/recognitions", recognition, http.StatusForbidden)
+	w.refused(tDirectorC, "/v1/partnerships/"+P+"/recognitions", recognition, http.StatusForbidden)
+	w.ok(y.tDirectorB, "/v1/partnerships/"+P+"/recognitions", recognition)
 	var cel CelebrationsData
-	w.get("admin", "/v1/celebrations", &cel)
+	w.get(y.tDirector, "/v1/celebrations", &cel)
 	if len(cel.Recognitions) != 1 || cel.Recognitions[0].Recipient.Name != "Ada Staff" {
 		t.Errorf("celebrations = %+v, want Ada Staff recognised", cel.Recognitions)
 	}
 
-	// Partnership reads.
+	// Partnership reads: the administrator lists every partnership (to
+	// manage them), a member school's staff theirs.
 	var ps []struct {
 		ID      uuid.UUID `json:"id"`
 		Current int       `json:"current_members"`
 	}
 	w.get("admin", "/v1/partnerships", &ps)
-	if len(ps) != 1 || ps[0].Current != 2 {
-		t.Errorf("partnerships = %+v, want one with 2 members", ps)
+	if len(ps) != 2 {
+		t.Errorf("the administrator lists %d partnerships, want 2", len(ps))
+	}
+	w.get(y.tS2, "/v1/partnerships", &ps)
+	if len(ps) != 1 || ps[0].ID != y.partnership || ps[0].Current != 2 {
+		t.Errorf("partnerships = %+v, want River Trust with 2 members", ps)
 	}
 	var res ResourceData
-	_, resp := w.get("admin", "/v1/resources/"+y.resource.String(), &res)
+	_, resp := w.get(y.tB, "/v1/resources/"+y.resource.String(), &res)
 	if res.Name != "Physics lab" || len(res.Calendar) != 1 || resp.Header.Get("ETag") == "" {
 		t.Errorf("resource = %+v (ETag %q), want the lab with one booking and an ETag", res, resp.Header.Get("ETag"))
 	}
-	// A scoped partnership lead of another partnership sees nothing of it.
-	other := w.token("lead-other", Principal{PersonID: uuid.New(), Role: RolePartnershipLead, PartnershipID: uuid.New()})
-	if r := w.do(other, http.MethodGet, "/v1/partnerships/"+P, nil); r.Status != http.StatusForbidden {
+	// The lead of another partnership sees nothing of it.
+	if r := w.do(tDirectorC, http.MethodGet, "/v1/partnerships/"+P, nil); r.Status != http.StatusForbidden {
 		t.Errorf("another partnership's lead: status %d, want 403", r.Status)
 	}
-	if r := w.do("admin", http.MethodGet, "/v1/secondments/fte?year=nonsense", nil); r.Status != http.StatusUnprocessableEntity {
+	if r := w.do(y.tDirector, http.MethodGet, "/v1/secondments/fte?year=nonsense", nil); r.Status != http.StatusUnprocessableEntity {
 		t.Errorf("a malformed year: status %d, want 422: %s", r.Status, r.Body)
 	}
 }
@@ -207,14 +241,19 @@ func TestReplayAndReport(t *testing.T) {
 		Kind  string `json:"kind"`
 		Steps []step `json:"steps"`
 	}
-	env, _ := w.get("admin", "/v1/replay/loan/"+y.loan.String(), &rp)
+	// Replays are of a school's or a partnership's records: their readers',
+	// not the administrator's.
+	if r := w.do("admin", http.MethodGet, "/v1/replay/proposal/"+y.proposal.String(), nil); r.Status != http.StatusForbidden || problemCode(r.Body) != "not-for-administrators" {
+		t.Errorf("the administrator replaying a proposal: %d %s, want 403 not-for-administrators", r.Status, r.Body)
+	}
+	env, _ := w.get(y.tDirector, "/v1/replay/loan/"+y.loan.String(), &rp)
 	if rp.Kind != "loan" || len(rp.Steps) != 2 || rp.Steps[0].Type != "LoanRequested" || rp.Steps[1].Type != "LoanApproved" {
 		t.Errorf("loan replay = %+v, want requested then approved", rp)
 	}
 	if env.Reading != ReadingLive {
 		t.Errorf("reading = %q, want live", env.Reading)
 	}
-	w.get("admin", "/v1/replay/proposal/"+y.proposal.String(), &rp)
+	w.get(y.tDirector, "/v1/replay/proposal/"+y.proposal.String(), &rp)
 	if n := len(rp.Steps); n != 3 || rp.Steps[n-1].Type != "ProposalApproved" {
 		t.Errorf("proposal replay = %+v, want drafted, submitted, approved", rp)
 	}
@@ -222,7 +261,7 @@ func TestReplayAndReport(t *testing.T) {
 	if first.ActorName != "Ben Staff" {
 		t.Errorf("the draft's actor = %q, want Ben Staff", first.ActorName)
 	}
-	w.get("admin", "/v1/replay/election/"+y.election.String(), &rp)
+	w.get(y.tDirector, "/v1/replay/election/"+y.election.String(), &rp)
 	if len(rp.Steps) < 5 {
 		t.Errorf("election replay has %d steps, want its opening to its chair", len(rp.Steps))
 	}
@@ -232,7 +271,7 @@ func TestReplayAndReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	req := recs[len(recs)-2].Position
-	env, _ = w.get("admin", fmt.Sprintf("/v1/replay/loan/%s?as_of=%d", y.loan, req), &rp)
+	env, _ = w.get(y.tDirector, fmt.Sprintf("/v1/replay/loan/%s?as_of=%d", y.loan, req), &rp)
 	if len(rp.Steps) != 1 || env.Reading != ReadingKnownThen || env.Position != req {
 		t.Errorf("loan replay as of %d = %d steps, %+v; want the request only, as known then", req, len(rp.Steps), env)
 	}
@@ -245,7 +284,7 @@ func TestReplayAndReport(t *testing.T) {
 		{"/v1/replay/loan/nope", http.StatusBadRequest},
 		{"/v1/replay/loan/" + y.loan.String() + "?reading=corrected", http.StatusBadRequest},
 	} {
-		if r := w.do("admin", http.MethodGet, c.path, nil); r.Status != c.status {
+		if r := w.do(y.tDirector, http.MethodGet, c.path, nil); r.Status != c.status {
 			t.Errorf("GET %s: status %d, want %d", c.path, r.Status, c.status)
 		}
 	}
@@ -255,7 +294,7 @@ func TestReplayAndReport(t *testing.T) {
 		{"html", "text/html; charset=utf-8", "<html"},
 		{"csv", "application/zip", "PK"},
 	} {
-		r := w.do("admin", http.MethodGet, "/v1/reports/partnership?format="+c.format+"&year="+y.year, nil)
+		r := w.do(y.tDirector, http.MethodGet, "/v1/reports/partnership?format="+c.format+"&year="+y.year, nil)
 		if r.Status != http.StatusOK || r.Header.Get("Content-Type") != c.ctype || !strings.Contains(string(r.Body), c.contains) {
 			t.Errorf("report %s: status %d, Content-Type %q, want 200 %q containing %q", c.format, r.Status, r.Header.Get("Content-Type"), c.ctype, c.contains)
 		}
@@ -266,24 +305,26 @@ func TestReplayAndReport(t *testing.T) {
 	var rep struct {
 		AcademicYear string `json:"academic_year"`
 	}
-	env, _ = w.get("admin", "/v1/reports/partnership?partnership="+y.partnership.String()+"&year="+y.year, &rep)
+	env, _ = w.get(y.tDirector, "/v1/reports/partnership?partnership="+y.partnership.String()+"&year="+y.year, &rep)
 	if rep.AcademicYear != y.year || env.Position != w.head() {
 		t.Errorf("JSON report = %+v at %d, want year %s at the head", rep, env.Position, y.year)
 	}
 	// The same position reads the same bytes.
 	pos := w.head()
-	a := w.do("admin", http.MethodGet, fmt.Sprintf("/v1/reports/partnership?format=md&as_of=%d", pos), nil)
-	w.ok("admin", "/v1/partnerships/"+y.partnership.String()+"/priorities", map[string]any{"title": "Attendance", "academic_year": y.year})
-	b := w.do("admin", http.MethodGet, fmt.Sprintf("/v1/reports/partnership?format=md&as_of=%d", pos), nil)
+	a := w.do(y.tDirector, http.MethodGet, fmt.Sprintf("/v1/reports/partnership?format=md&as_of=%d", pos), nil)
+	w.ok(y.tLead, "/v1/partnerships/"+y.partnership.String()+"/priorities", map[string]any{"title": "Attendance", "academic_year": y.year})
+	b := w.do(y.tDirector, http.MethodGet, fmt.Sprintf("/v1/reports/partnership?format=md&as_of=%d", pos), nil)
 	if a.Status != http.StatusOK || string(a.Body) != string(b.Body) {
 		t.Errorf("the report as of %d changed after a later command (status %d)", pos, a.Status)
 	}
 	for _, path := range []string{"/v1/reports/partnership?format=pdf", "/v1/reports/partnership?year=2025", "/v1/reports/partnership?format=csv&table=nope"} {
-		if r := w.do("admin", http.MethodGet, path, nil); r.Status != http.StatusUnprocessableEntity {
+		if r := w.do(y.tDirector, http.MethodGet, path, nil); r.Status != http.StatusUnprocessableEntity {
 			t.Errorf("GET %s: status %d, want 422: %s", path, r.Status, r.Body)
 		}
 	}
-	if r := w.do("admin", http.MethodGet, "/v1/reports/partnership?partnership="+uuid.NewString(), nil); r.Status != http.StatusNotFound {
-		t.Errorf("unknown partnership: status %d, want 404", r.Status)
+	// A partnership the ledger gives the caller no right to read (here,
+	// none at all) is refused.
+	if r := w.do(y.tDirector, http.MethodGet, "/v1/reports/partnership?partnership="+uuid.NewString(), nil); r.Status != http.StatusForbidden || problemCode(r.Body) != "not-permitted" {
+		t.Errorf("unknown partnership: status %d %s, want 403 not-permitted", r.Status, r.Body)
 	}
 }

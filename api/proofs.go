@@ -189,6 +189,14 @@ func (s *Server) inclusionProof(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// The leaf (the event's bytes) only to a caller who may read the
+	// event; anyone else gets the leaf hash and the path, and checks an
+	// event they hold by hashing it.
+	if ok, err := s.mayReadPosition(r, pos); err != nil {
+		return err
+	} else if !ok {
+		p.LeafHex = ""
+	}
 	return reply(w, http.StatusOK, p)
 }
 
@@ -217,4 +225,25 @@ func (s *Server) consistencyProof(w http.ResponseWriter, r *http.Request) error 
 		p.PathHex = []string{}
 	}
 	return reply(w, http.StatusOK, p)
+}
+
+// mayReadPosition reports whether the request's caller (if it carries a
+// valid token) may read the event at pos.
+func (s *Server) mayReadPosition(r *http.Request, pos uint64) (bool, error) {
+	if r.Header.Get("Authorization") == "" {
+		return false, nil
+	}
+	actor, err := s.Authenticate(r)
+	if err != nil {
+		return false, nil
+	}
+	evs, err := s.L.Store.ReadAll(r.Context(), pos, 1)
+	if err != nil || len(evs) == 0 {
+		return false, err
+	}
+	er, err := s.newEventReader(r.Context(), actor)
+	if err != nil {
+		return false, err
+	}
+	return er.visible(evs[0])
 }

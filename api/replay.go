@@ -8,6 +8,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
 
+	"github.com/concord-ledger/concord/domain/governance"
 	"github.com/concord-ledger/concord/domain/partnership"
 	"github.com/concord-ledger/concord/projections/replay"
 )
@@ -17,7 +18,7 @@ func init() { addRoutes(replayRoutes) }
 func replayRoutes() []route {
 	return []route{{
 		Method: http.MethodGet, Pattern: "/v1/replay/{kind}/{id}",
-		Summary: "Replay a decision step by step", Tag: "Replay", Roles: Readers,
+		Summary: "Replay a decision step by step", Tag: "Replay", Auth: true, UseCase: "ReadSchool",
 		Response: Reading{Data: replay.Replay{}}, Status: http.StatusOK,
 		Handle: (*Server).handleReplay,
 	}}
@@ -83,46 +84,46 @@ func (s *Server) handleReplay(w http.ResponseWriter, r *http.Request) error {
 	return reply(w, http.StatusOK, env)
 }
 
-// scopeReplay checks the caller may read the decision: its school for a
-// proposal or an election, its partnership for a loan. Decisions that do
-// not exist pass (the replay answers 404).
+// scopeReplay checks the caller may read the decision: its school's
+// records for a proposal or an election, its partnership's for a loan.
+// Decisions that do not exist pass (the replay answers 404).
 func (s *Server) scopeReplay(r *http.Request, kind string, id uuid.UUID) error {
 	ctx := r.Context()
+	notThere := func(err error) bool {
+		var p *Problem
+		return errors.As(err, &p) && p.Status == http.StatusNotFound
+	}
 	switch kind {
 	case replay.KindProposal:
-		p, rev, err := s.loadProposal(ctx, id)
-		if err != nil || rev < 0 {
+		t, ok, err := s.App.StreamTarget(ctx, governance.ProposalStream(id))
+		if err != nil || !ok {
 			return err
 		}
-		return s.scopeSchool(r, p.SchoolID)
+		return s.readSchool(r, t.School)
 	case replay.KindElection:
 		cid, err := s.electionCommunity(ctx, id)
-		if err != nil {
-			var p *Problem
-			if errors.As(err, &p) && p.Status == http.StatusNotFound {
-				return nil
-			}
+		if notThere(err) {
+			return nil
+		} else if err != nil {
 			return err
 		}
-		c, _, err := s.loadCommunity(ctx, cid)
+		school, err := s.communitySchool(r, cid)
 		if err != nil {
 			return err
 		}
-		return s.scopeSchool(r, c.SchoolID)
+		return s.readSchool(r, school)
 	case replay.KindLoan:
 		res, err := s.loanResource(ctx, id)
-		if err != nil {
-			var p *Problem
-			if errors.As(err, &p) && p.Status == http.StatusNotFound {
-				return nil
-			}
+		if notThere(err) {
+			return nil
+		} else if err != nil {
 			return err
 		}
-		pid, _, err := s.aggPartnership(ctx, partnership.KindResource, res)
+		pid, err := s.partnershipOfStream(r, partnership.ResourceStream(res))
 		if err != nil {
 			return err
 		}
-		return scopePartnership(r, pid)
+		return s.readPartnership(r, pid)
 	}
 	return nil
 }

@@ -26,7 +26,7 @@ var reportTypes = map[string]string{
 func reportRoutes() []route {
 	return []route{{
 		Method: http.MethodGet, Pattern: "/v1/reports/partnership",
-		Summary: "Build the collective partnership report", Tag: "Reports", Roles: Readers,
+		Summary: "Build the collective partnership report", Tag: "Reports", Auth: true, UseCase: "ReadPartnership",
 		Response: Reading{Data: report.Report{}}, Status: http.StatusOK,
 		Handle: (*Server).handleReport,
 	}}

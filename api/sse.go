@@ -2,7 +2,6 @@ package api
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -106,12 +104,10 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
 		from = head + 1
 	}
 	typ, stream := r.URL.Query().Get("type"), r.URL.Query().Get("stream")
-	// A caller whose token is for one school is sent the events that name
-	// it (in their stream or data): every event of its own aggregates, and
-	// those of others (a loan between schools) that involve it.
-	var school []byte
-	if p := caller(r); !isAdmin(p) && p.SchoolID != uuid.Nil {
-		school = []byte(p.SchoolID.String())
+	// The caller is sent only the events they may read.
+	er, err := s.newEventReader(ctx, caller(r))
+	if err != nil {
+		return err
 	}
 
 	stop, ok := s.feeds().add()
@@ -170,9 +166,15 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
 				}
 				return nil
 			}
-			if (typ == "" || e.Type == typ) && (stream == "" || e.StreamID == stream) &&
-				(school == nil || strings.Contains(e.StreamID, string(school)) || bytes.Contains(e.Data, school)) {
-				data, err := json.Marshal(ledgerEvent(s.L.Codec, e))
+			see := false
+			if (typ == "" || e.Type == typ) && (stream == "" || e.StreamID == stream) {
+				if see, err = er.visible(e); err != nil {
+					s.Logger.Warn("live feed ended", "request_id", RequestID(ctx), "err", err)
+					return nil
+				}
+			}
+			if see {
+				data, err := json.Marshal(er.render(e))
 				if err != nil {
 					return nil
 				}

@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/concord-ledger/concord/domain"
 	"github.com/concord-ledger/concord/domain/governance"
 )
 
@@ -97,10 +99,11 @@ func (c *sseClient) next() sseEvent {
 	}
 }
 
-// assess records a strengths assessment (a command that can be repeated).
+// assess records a strengths assessment of Staff[1], by themselves (a
+// command that can be repeated).
 func (w *feedWorld) assess() uint64 {
 	w.t.Helper()
-	res, err := w.L.Governance.RecordStrengthsAssessment(context.Background(), w.meta, governance.RecordStrengthsAssessment{PersonID: w.Staff[1], Year: "2025-26",
+	res, err := w.L.Governance.RecordStrengthsAssessment(context.Background(), personMeta(w.Staff[1], domain.RoleStaff), governance.RecordStrengthsAssessment{PersonID: w.Staff[1], Year: feedYear,
 		Scores: governance.Strengths{RelationshipBuilding: 60, Executing: 70, StrategicThinking: 50, Influencing: 40}})
 	if err != nil {
 		w.t.Fatal(err)
@@ -108,9 +111,11 @@ func (w *feedWorld) assess() uint64 {
 	return res.Events[0].Position
 }
 
+// TestLiveFeedResumesWithoutGapOrDuplicate follows the feed as the
+// school's governor, who reads every event of the school (all of this
+// world's), names but not contact details.
 func TestLiveFeedResumesWithoutGapOrDuplicate(t *testing.T) {
 	w := newFeedWorld(t, "")
-	w.Auth["governor"] = Principal{Role: RoleGovernor}
 	head, err := w.L.Store.Head(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -123,8 +128,10 @@ func TestLiveFeedResumesWithoutGapOrDuplicate(t *testing.T) {
 		if ev.ID != p || ev.Data.Position != p || ev.Event != ev.Data.Type {
 			t.Fatalf("event %d: id %d, data position %d, event %q type %q", p, ev.ID, ev.Data.Position, ev.Event, ev.Data.Type)
 		}
-		if ev.Data.Type == "StaffRegistered" && personalOf(t, ev.Data).Name == "" {
-			t.Fatalf("personal data not shown in the feed: %s", ev.Data.Data)
+		if ev.Data.Type == "StaffRegistered" {
+			if p := personalOf(t, ev.Data); p.Name == "" || p.Email != "" {
+				t.Fatalf("a governor is shown %+v: want the name and no contact details: %s", p, ev.Data.Data)
+			}
 		}
 	}
 	pos := w.assess()
@@ -162,7 +169,6 @@ func TestLiveFeedHeartbeatsAndShutdown(t *testing.T) {
 	SSEHeartbeat = 10 * time.Millisecond
 	t.Cleanup(func() { SSEHeartbeat = old })
 	w := newFeedWorld(t, "")
-	w.Auth["governor"] = Principal{Role: RoleGovernor}
 	c := w.openFeed("", "")
 	for !containsString(c.comments, "heartbeat") {
 		line, err := c.r.ReadString('\n')
@@ -189,26 +195,46 @@ func TestLiveFeedHeartbeatsAndShutdown(t *testing.T) {
 	}
 	resp, body := w.do(http.MethodGet, "/v1/events/stream", "governor", "")
 	wantProblem(t, resp, body, http.StatusServiceUnavailable)
-	resp, body = w.do(http.MethodGet, "/v1/events/stream?from=x", "admin", "")
+	resp, body = w.do(http.MethodGet, "/v1/events/stream?from=x", "director", "")
 	wantProblem(t, resp, body, http.StatusBadRequest)
 }
 
-func TestLiveFeedOfASchoolScopedToken(t *testing.T) {
+// TestLiveFeedShowsEachReaderTheirOwnSchool: the feed sends each caller
+// only the events of the records they may read: the governor of one
+// school never gets another school's, and the other school's Director
+// never gets ours.
+func TestLiveFeedShowsEachReaderTheirOwnSchool(t *testing.T) {
 	w := newFeedWorld(t, "")
-	w.Auth["governor"] = Principal{Role: RoleGovernor, SchoolID: w.School}
-	other := w.openFeedAs("other-director", "?from=1", "")
+	ours, err := w.L.Store.Head(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs := w.otherSchool()
 	mine := w.openFeedAs("governor", "?from=1", "")
-	head, _ := w.L.Store.Head(context.Background())
-	for p := uint64(1); p <= head; p++ {
+	other := w.openFeedAs("other-director", "?from=1", "")
+	for p := uint64(1); p <= ours; p++ {
 		if ev := mine.next(); ev.ID != p {
 			t.Fatalf("own school's feed: id %d, want %d", ev.ID, p)
 		}
 	}
-	// A new school's event is not sent to the other school's token; the
-	// first it sees is one naming its own school.
-	w.must(w.L.Governance.RegisterSchool(context.Background(), w.meta, governance.RegisterSchool{SchoolID: w.Auth["other-director"].SchoolID, Name: "Hill School"}))
-	if ev := other.next(); ev.Event != "SchoolRegistered" || ev.Data.Stream != governance.SchoolStream(w.Auth["other-director"].SchoolID) {
-		t.Fatalf("other school's feed sent %d %s in %s", ev.ID, ev.Event, ev.Data.Stream)
+	for _, p := range theirs {
+		if ev := other.next(); ev.ID != p {
+			t.Fatalf("the other school's feed: id %d, want %d (its own records only)", ev.ID, p)
+		}
+	}
+	// New events of each school go to that school's reader only.
+	pos := w.assess()
+	w.must(w.L.Governance.AddSegment(context.Background(), personMeta(w.OtherDirector, domain.RoleDirector),
+		governance.AddSegment{SchoolID: w.Other, SegmentID: uuid.New(), Name: "Outdoor learning"}))
+	otherPos, err := w.L.Store.Head(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev := mine.next(); ev.ID != pos || ev.Event != "StrengthsAssessed" {
+		t.Fatalf("own school's feed: %d %s, want %d StrengthsAssessed", ev.ID, ev.Event, pos)
+	}
+	if ev := other.next(); ev.ID != otherPos || ev.Data.Stream != governance.SchoolStream(w.Other) {
+		t.Fatalf("the other school's feed sent %d %s in %s, want %d in its school's stream", ev.ID, ev.Event, ev.Data.Stream, otherPos)
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -17,6 +16,8 @@ import (
 
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/concord-ledger/concord/api/app"
 )
 
 // TokenPrefix starts every token Concord issues, so that a leaked token is
@@ -34,10 +35,13 @@ var (
 	ErrUnknownToken = errors.New("unknown token")
 	// ErrRevokedToken is returned by Authenticate when the token was revoked.
 	ErrRevokedToken = errors.New("token revoked")
+	// ErrExpiredToken is returned by Authenticate after the token's expiry.
+	ErrExpiredToken = errors.New("token expired")
 	// ErrNoSuchToken is returned by Revoke when no token has the id.
 	ErrNoSuchToken = errors.New("no token with that id")
-	// ErrInvalidTokenSpec is returned by Create for a spec without a known
-	// role, or without a person for any role but admin.
+	// ErrInvalidTokenSpec is returned by Create for a spec of an unknown
+	// kind, a person token without a person, an admin token bound to one,
+	// or an expiry in the past.
 	ErrInvalidTokenSpec = errors.New("invalid token spec")
 	// ErrTokensClosed is returned after Close.
 	ErrTokensClosed = errors.New("token store closed")
@@ -48,30 +52,33 @@ var (
 	bucketIdempotency = []byte("idempotency") // principal key \x00 Idempotency-Key → record JSON
 )
 
-// TokenSpec says whom a new token acts for.
+// TokenSpec says whom a new token authenticates. A token carries no role
+// and no scope: what its holder may do follows from the ledger.
 type TokenSpec struct {
-	// PersonID is the person the token acts as (may be zero for an admin
-	// token, which then acts as "admin").
-	PersonID uuid.UUID `json:"person_id,omitempty"`
-	Role     Role      `json:"role"`
-	// SchoolID and PartnershipID restrict the token to one school or
-	// partnership (zero: any).
-	SchoolID      uuid.UUID `json:"school_id,omitempty"`
-	PartnershipID uuid.UUID `json:"partnership_id,omitempty"`
+	// Kind is "person" (the default) or "admin" (the system administrator).
+	Kind app.Kind `json:"kind,omitempty" enum:"person,admin"`
+	// PersonID is the person the token authenticates (none for admin).
+	PersonID uuid.UUID `json:"person_id,omitzero"`
 	// Label is a note for the people who manage tokens ("Ana's laptop").
 	Label string `json:"label,omitempty"`
+	// ExpiresAt, when set, is when the token stops working.
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
 }
 
 // TokenInfo describes an issued token, never its secret.
 type TokenInfo struct {
-	ID            string     `json:"id"`
-	PersonID      uuid.UUID  `json:"person_id"`
-	Role          Role       `json:"role"`
-	SchoolID      uuid.UUID  `json:"school_id,omitempty"`
-	PartnershipID uuid.UUID  `json:"partnership_id,omitempty"`
-	Label         string     `json:"label,omitempty"`
-	CreatedAt     time.Time  `json:"created_at"`
-	RevokedAt     *time.Time `json:"revoked_at,omitempty"`
+	ID        string     `json:"id"`
+	Kind      app.Kind   `json:"kind"`
+	PersonID  uuid.UUID  `json:"person_id,omitzero"`
+	Label     string     `json:"label,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+}
+
+// storedV1 reads tokens written before tokens stopped carrying a role.
+type storedV1 struct {
+	Role string `json:"role"`
 }
 
 // storedToken is a TokenInfo with the SHA-256 of its secret, as stored.
@@ -81,7 +88,8 @@ type storedToken struct {
 }
 
 // Tokens is the store of bearer tokens: random secrets kept only as SHA-256
-// hashes, each bound to a person, a role and an optional scope. It
+// hashes, each bound to a person (or the administrator), with an optional
+// expiry. It
 // implements Authenticator. All tokens are held in memory (there are few)
 // and written through to a bbolt file, so authentication costs a hash and
 // a map lookup.
@@ -137,6 +145,16 @@ func OpenTokens(path string, opts TokensOptions) (*Tokens, error) {
 			if err := json.Unmarshal(v, &st); err != nil {
 				return fmt.Errorf("token %s: %w", k, err)
 			}
+			if st.Kind == "" {
+				var old storedV1
+				if err := json.Unmarshal(v, &old); err != nil {
+					return fmt.Errorf("token %s: %w", k, err)
+				}
+				st.Kind = app.KindPerson
+				if old.Role == "admin" {
+					st.Kind, st.PersonID = app.KindAdmin, uuid.Nil
+				}
+			}
 			if len(st.Hash) != sha256.Size {
 				return fmt.Errorf("token %s: hash of %d bytes", k, len(st.Hash))
 			}
@@ -158,18 +176,14 @@ func (t *Tokens) index(st *storedToken) {
 }
 
 // Create issues a new token for spec and returns its secret, which is
-// shown this once and never stored. Returns an error wrapping
-// ErrInvalidTokenSpec for an unknown role or a missing person (only admin
-// tokens may have none).
+// shown this once and never stored. Returns a *TokenSpecError (matching
+// ErrInvalidTokenSpec) naming the field at fault.
 func (t *Tokens) Create(ctx context.Context, spec TokenSpec) (secret string, info TokenInfo, err error) {
-	if !slices.Contains(AllRoles, spec.Role) {
-		return "", TokenInfo{}, fmt.Errorf("%w: role %q is not one of %s", ErrInvalidTokenSpec, spec.Role, roleList())
+	if spec.Kind == "" {
+		spec.Kind = app.KindPerson
 	}
-	if spec.PersonID == uuid.Nil && spec.Role != RoleAdmin {
-		return "", TokenInfo{}, fmt.Errorf("%w: a %s token needs the person it acts as", ErrInvalidTokenSpec, spec.Role)
-	}
-	if len(spec.Label) > 200 {
-		return "", TokenInfo{}, fmt.Errorf("%w: the label is over 200 characters", ErrInvalidTokenSpec)
+	if field, msg := spec.problem(t.now()); field != "" {
+		return "", TokenInfo{}, &TokenSpecError{Field: field, Msg: msg}
 	}
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
@@ -181,8 +195,12 @@ func (t *Tokens) Create(ctx context.Context, spec TokenSpec) (secret string, inf
 	if err != nil {
 		return "", TokenInfo{}, fmt.Errorf("create token: %w", err)
 	}
-	st := &storedToken{TokenInfo: TokenInfo{ID: id.String(), PersonID: spec.PersonID, Role: spec.Role, SchoolID: spec.SchoolID,
-		PartnershipID: spec.PartnershipID, Label: spec.Label, CreatedAt: t.now().UTC().Truncate(time.Second)}, Hash: hash[:]}
+	st := &storedToken{TokenInfo: TokenInfo{ID: id.String(), Kind: spec.Kind, PersonID: spec.PersonID, Label: spec.Label,
+		CreatedAt: t.now().UTC().Truncate(time.Second)}, Hash: hash[:]}
+	if !spec.ExpiresAt.IsZero() {
+		exp := spec.ExpiresAt.UTC()
+		st.ExpiresAt = &exp
+	}
 
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -253,11 +271,11 @@ func (t *Tokens) List(ctx context.Context) ([]TokenInfo, error) {
 	return out, nil
 }
 
-// Authenticate implements Authenticator. Returns ErrUnknownToken or
-// ErrRevokedToken.
-func (t *Tokens) Authenticate(ctx context.Context, token string) (Principal, error) {
+// Authenticate implements Authenticator. Returns ErrUnknownToken,
+// ErrRevokedToken or ErrExpiredToken.
+func (t *Tokens) Authenticate(ctx context.Context, token string) (app.Actor, error) {
 	if !strings.HasPrefix(token, TokenPrefix) || len(token) > 128 {
-		return Principal{}, ErrUnknownToken
+		return app.Actor{}, ErrUnknownToken
 	}
 	hash := sha256.Sum256([]byte(token))
 	t.mu.RLock()
@@ -266,13 +284,67 @@ func (t *Tokens) Authenticate(ctx context.Context, token string) (Principal, err
 	t.mu.RUnlock()
 	switch {
 	case closed:
-		return Principal{}, ErrTokensClosed
+		return app.Actor{}, ErrTokensClosed
 	case !ok:
-		return Principal{}, ErrUnknownToken
-	case st.RevokedAt != nil:
-		return Principal{}, ErrRevokedToken
+		return app.Actor{}, ErrUnknownToken
 	}
-	return Principal{PersonID: st.PersonID, Role: st.Role, SchoolID: st.SchoolID, PartnershipID: st.PartnershipID, TokenID: st.ID}, nil
+	return t.actorOf(st)
+}
+
+// Check returns the actor of token id if it still authenticates: the web
+// pages' sessions call it on every request, so a revoked or expired token
+// ends its sessions at once. Returns ErrUnknownToken, ErrRevokedToken or
+// ErrExpiredToken.
+func (t *Tokens) Check(ctx context.Context, id string) (app.Actor, error) {
+	t.mu.RLock()
+	st, ok := t.byID[id]
+	closed := t.closed
+	t.mu.RUnlock()
+	switch {
+	case closed:
+		return app.Actor{}, ErrTokensClosed
+	case !ok:
+		return app.Actor{}, ErrUnknownToken
+	}
+	return t.actorOf(st)
+}
+
+func (t *Tokens) actorOf(st *storedToken) (app.Actor, error) {
+	switch {
+	case st.RevokedAt != nil:
+		return app.Actor{}, ErrRevokedToken
+	case st.ExpiresAt != nil && !t.now().Before(*st.ExpiresAt):
+		return app.Actor{}, ErrExpiredToken
+	}
+	return app.Actor{Kind: st.Kind, PersonID: st.PersonID, TokenID: st.ID}, nil
+}
+
+// TokenSpecError is the error of Create for a spec it refuses: the field
+// at fault and why. It matches ErrInvalidTokenSpec with errors.Is.
+type TokenSpecError struct {
+	Field, Msg string
+}
+
+func (e *TokenSpecError) Error() string { return ErrInvalidTokenSpec.Error() + ": " + e.Msg }
+
+// Is makes errors.Is(err, ErrInvalidTokenSpec) true.
+func (e *TokenSpecError) Is(target error) bool { return target == ErrInvalidTokenSpec }
+
+// problem returns the field at fault in spec and why ("" when none).
+func (spec TokenSpec) problem(now time.Time) (field, msg string) {
+	switch {
+	case spec.Kind != app.KindPerson && spec.Kind != app.KindAdmin:
+		return "kind", fmt.Sprintf("kind %q is neither person nor admin", spec.Kind)
+	case spec.Kind == app.KindPerson && spec.PersonID == uuid.Nil:
+		return "person_id", "a person's token needs the person it authenticates"
+	case spec.Kind == app.KindAdmin && spec.PersonID != uuid.Nil:
+		return "person_id", "an admin token authenticates the system administrator, not a person"
+	case len(spec.Label) > 200:
+		return "label", "the label is over 200 characters"
+	case !spec.ExpiresAt.IsZero() && !spec.ExpiresAt.After(now):
+		return "expires_at", "the expiry is in the past"
+	}
+	return "", ""
 }
 
 // Close closes the store's file.
@@ -287,14 +359,6 @@ func (t *Tokens) Close() error {
 		return t.db.Close()
 	}
 	return nil
-}
-
-func roleList() string {
-	s := make([]string, len(AllRoles))
-	for i, r := range AllRoles {
-		s[i] = string(r)
-	}
-	return strings.Join(s, ", ")
 }
 
 // tokenManager is what the token routes need of the server's Authenticator.
@@ -313,18 +377,22 @@ type CreatedToken struct {
 func init() { addRoutes(tokenRoutes) }
 
 func tokenRoutes() []route {
-	admin := []Role{RoleAdmin}
 	return []route{
-		{Method: http.MethodPost, Pattern: "/v1/tokens", Summary: "Create a token", Tag: "Tokens", Roles: admin,
+		{Method: http.MethodPost, Pattern: "/v1/tokens", Summary: "Create a token", Tag: "Tokens", Auth: true, UseCase: "ManageTokens",
 			Request: TokenSpec{}, Response: CreatedToken{}, Status: http.StatusCreated, Handle: createToken},
-		{Method: http.MethodGet, Pattern: "/v1/tokens", Summary: "List tokens", Tag: "Tokens", Roles: admin,
+		{Method: http.MethodGet, Pattern: "/v1/tokens", Summary: "List tokens", Tag: "Tokens", Auth: true, UseCase: "ManageTokens",
 			Response: []TokenInfo{}, Handle: listTokens},
-		{Method: http.MethodDelete, Pattern: "/v1/tokens/{id}", Summary: "Revoke a token", Tag: "Tokens", Roles: admin,
+		{Method: http.MethodDelete, Pattern: "/v1/tokens/{id}", Summary: "Revoke a token", Tag: "Tokens", Auth: true, UseCase: "ManageTokens",
 			Response: TokenInfo{}, Handle: revokeToken},
 	}
 }
 
-func (s *Server) tokens() (tokenManager, error) {
+// tokens returns the server's token manager once the application layer
+// allows the caller to manage tokens.
+func (s *Server) tokens(r *http.Request) (tokenManager, error) {
+	if err := s.authorizeOp(r, "ManageTokens"); err != nil {
+		return nil, err
+	}
 	tm, ok := s.Auth.(tokenManager)
 	if !ok {
 		return nil, problem(http.StatusNotImplemented, "tokens-not-managed", "Tokens are not managed here",
@@ -334,7 +402,7 @@ func (s *Server) tokens() (tokenManager, error) {
 }
 
 func createToken(s *Server, w http.ResponseWriter, r *http.Request) error {
-	tm, err := s.tokens()
+	tm, err := s.tokens(r)
 	if err != nil {
 		return err
 	}
@@ -343,26 +411,21 @@ func createToken(s *Server, w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	secret, info, err := tm.Create(r.Context(), spec)
-	if errors.Is(err, ErrInvalidTokenSpec) {
-		field := "person_id"
-		switch {
-		case !slices.Contains(AllRoles, spec.Role):
-			field = "role"
-		case len(spec.Label) > 200:
-			field = "label"
-		}
-		return invalidField(field, "%v", err)
+	var specErr *TokenSpecError
+	if errors.As(err, &specErr) {
+		return invalidField(specErr.Field, "%s", specErr.Msg)
 	}
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Location", "/v1/tokens/"+info.ID)
+	markSecret(r, "token")
 	return reply(w, http.StatusCreated, CreatedToken{Token: secret, TokenInfo: info})
 }
 
 func listTokens(s *Server, w http.ResponseWriter, r *http.Request) error {
-	tm, err := s.tokens()
+	tm, err := s.tokens(r)
 	if err != nil {
 		return err
 	}
@@ -374,7 +437,7 @@ func listTokens(s *Server, w http.ResponseWriter, r *http.Request) error {
 }
 
 func revokeToken(s *Server, w http.ResponseWriter, r *http.Request) error {
-	tm, err := s.tokens()
+	tm, err := s.tokens(r)
 	if err != nil {
 		return err
 	}

@@ -181,6 +181,7 @@ func Open(ctx context.Context, cfg Config) (_ *Ledger, err error) {
 		writeStore = cfg.WrapStore(l.Store)
 	}
 	l.Handler = domain.NewHandler(domainlog.Log{Store: writeStore}, l.Codec)
+	l.Handler.Now = now
 	l.Governance = governance.NewService(l.Handler, governance.KeyringBallotBox{Keys: l.Keys})
 	l.Directory = governance.NewDirectory(l.Handler)
 	l.Partnership = partnership.NewService(l.Handler, l.Directory)

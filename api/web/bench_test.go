@@ -17,6 +17,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/concord-ledger/concord/api"
+	"github.com/concord-ledger/concord/api/app"
 	"github.com/concord-ledger/concord/api/ledger"
 	"github.com/concord-ledger/concord/api/web"
 	"github.com/concord-ledger/concord/domain"
@@ -60,7 +61,7 @@ func BenchmarkPages(b *testing.B) {
 		}
 		return nil
 	})
-	auth := tokens{"t": {PersonID: sum.Sample[domain.RoleDirector], Role: api.RoleDirector, SchoolID: sum.Schools[0]}}
+	auth := tokens{"t": app.Person(sum.Sample[domain.RoleDirector])}
 	var srv *api.Server
 	srv = api.New(l, api.Options{Auth: auth, Logger: quiet, Now: clock.Now, Mount: func(r chi.Router) { web.MountFunc(r, func() *api.Server { return srv }) }})
 

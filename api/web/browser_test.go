@@ -105,7 +105,7 @@ func TestInABrowser(t *testing.T) {
 	signIn := func(token string) {
 		t.Helper()
 		run("sign in "+token, chromedp.Navigate(base+"/signin"), chromedp.WaitVisible(chromedp.CSS("#token")),
-			chromedp.SendKeys(chromedp.CSS("#token"), token), chromedp.Submit(chromedp.CSS("#token")),
+			chromedp.SendKeys(chromedp.CSS("#token"), f.secret[token]), chromedp.Submit(chromedp.CSS("#token")),
 			chromedp.WaitVisible(chromedp.CSS("header .who button")))
 	}
 	signOut := func() {

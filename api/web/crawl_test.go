@@ -14,6 +14,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/concord-ledger/concord/api"
+	"github.com/concord-ledger/concord/api/app"
 	"github.com/concord-ledger/concord/api/ledger"
 	"github.com/concord-ledger/concord/api/web"
 	"github.com/concord-ledger/concord/domain"
@@ -23,8 +24,8 @@ import (
 var hrefRE = regexp.MustCompile(`href="(/[^"#]*)`)
 
 // TestCrawlTheDemo follows every link from the overview of a generated
-// demo partnership (two schools, two years), as a governor and as an
-// admin: every page answers 200, and the governor meets no form.
+// demo partnership (two schools, two years), as a governor and as the
+// Director: every page answers 200, and the governor meets no form.
 func TestCrawlTheDemo(t *testing.T) {
 	ctx := context.Background()
 	clock := demo.NewClock(nil)
@@ -42,15 +43,15 @@ func TestCrawlTheDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	auth := tokens{
-		"admin":    {Role: api.RoleAdmin},
-		"governor": {PersonID: sum.Sample[domain.RoleGovernor], Role: api.RoleGovernor, SchoolID: sum.Schools[0]},
+		"director": app.Person(sum.Sample[domain.RoleDirector]),
+		"governor": app.Person(sum.Sample[domain.RoleGovernor]),
 	}
 	var srv *api.Server
 	srv = api.New(l, api.Options{Auth: auth, Logger: quiet, Now: clock.Now, Mount: func(r chi.Router) { web.MountFunc(r, func() *api.Server { return srv }) }})
 	hs := httptest.NewServer(srv)
 	defer hs.Close()
 
-	for _, tok := range []string{"governor", "admin"} {
+	for _, tok := range []string{"governor", "director"} {
 		jar, _ := cookiejar.New(nil)
 		c := &http.Client{Jar: jar}
 		res, err := c.Get(hs.URL + "/signin")

@@ -19,6 +19,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/concord-ledger/concord/api"
+	"github.com/concord-ledger/concord/api/app"
 	"github.com/concord-ledger/concord/api/ledger"
 	"github.com/concord-ledger/concord/api/web"
 	"github.com/concord-ledger/concord/domain"
@@ -35,17 +36,6 @@ type clock struct {
 
 func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t.UTC() }
-
-// tokens is a fixed Authenticator: token → principal.
-type tokens map[string]api.Principal
-
-func (t tokens) Authenticate(_ context.Context, tok string) (api.Principal, error) {
-	p, ok := t[tok]
-	if !ok {
-		return api.Principal{}, errors.New("unknown token")
-	}
-	return p, nil
-}
 
 const year = "2025-26"
 
@@ -68,6 +58,11 @@ type fixture struct {
 	corrected                    uuid.UUID // approved, then its draft corrected
 	pid, minibus                 uuid.UUID
 	requestedLoan, overdueLoan   uuid.UUID
+	auditor                      uuid.UUID
+	// tokens is the token store; secret maps the tests' token names
+	// ("director-token") to the secrets it issued.
+	tokens *api.Tokens
+	secret map[string]string
 }
 
 func at(y int, m time.Month, d, h int) time.Time { return time.Date(y, m, d, h, 0, 0, 0, time.UTC) }
@@ -118,17 +113,33 @@ func newFixture(t testing.TB) *fixture {
 			t.Fatal(err)
 		}
 	}
-	auth := tokens{
-		"admin-token":    {Role: api.RoleAdmin},
-		"director-token": {PersonID: f.director, Role: api.RoleDirector, SchoolID: f.pant},
-		"chair-token":    {PersonID: f.ana, Role: api.RoleChair, SchoolID: f.pant},
-		"ben-token":      {PersonID: f.ben, Role: api.RoleStaff, SchoolID: f.pant},
-		"cai-token":      {PersonID: f.cai, Role: api.RoleStaff, SchoolID: f.pant},
-		"head-token":     {PersonID: f.cwmHead, Role: api.RoleStaff, SchoolID: f.cwm},
-		"governor-token": {PersonID: f.gov, Role: api.RoleGovernor, SchoolID: f.pant},
-		"auditor-token":  {Role: api.RoleAuditor},
-		"lead-token":     {PersonID: f.director, Role: api.RolePartnershipLead, PartnershipID: f.pid},
+	ts, err := api.OpenTokens("", api.TokensOptions{Now: f.clock.Now})
+	if err != nil {
+		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = ts.Close() })
+	f.tokens, f.secret = ts, map[string]string{}
+	for name, spec := range map[string]api.TokenSpec{
+		"admin-token":    {Kind: app.KindAdmin},
+		"director-token": {PersonID: f.director},
+		"chair-token":    {PersonID: f.ana},
+		"ben-token":      {PersonID: f.ben},
+		"cai-token":      {PersonID: f.cai},
+		"head-token":     {PersonID: f.cwmHead},
+		"governor-token": {PersonID: f.gov},
+		"auditor-token":  {PersonID: f.auditor},
+		"lead-token":     {PersonID: f.director},
+	} {
+		if spec.Kind == "" {
+			spec.Kind = app.KindPerson
+		}
+		secret, _, err := ts.Create(f.ctx, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.secret[name] = secret
+	}
+	auth := ts
 	var srv *api.Server
 	srv = api.New(l, api.Options{Auth: auth, Now: f.clock.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Mount: func(r chi.Router) { web.MountFunc(r, func() *api.Server { return srv }) }})
@@ -222,6 +233,10 @@ func (f *fixture) record() {
 	for _, s := range []uuid.UUID{f.pant, f.cwm} {
 		f.must(part.JoinPartnership(ctx, lead, partnership.JoinPartnership{PartnershipID: f.pid, SchoolID: s}))
 	}
+	f.must(part.AppointPartnershipLead(ctx, adminMeta, partnership.AppointPartnershipLead{PartnershipID: f.pid, LeadID: f.director}))
+	f.auditor = id()
+	f.must(gov.RegisterAuditor(ctx, adminMeta, governance.RegisterAuditor{PersonID: f.auditor, PersonDetails: governance.PersonDetails{Name: "Ida Auditor"}}))
+	f.must(part.AppointAuditor(ctx, lead, partnership.AppointAuditor{PartnershipID: f.pid, AuditorID: f.auditor}))
 	f.must(part.RegisterResource(ctx, as(f.director, domain.RoleStaff), partnership.RegisterResource{ResourceID: f.minibus, PartnershipID: f.pid, OwnerSchoolID: f.pant,
 		Kind: partnership.Minibus, Name: "Minibus (17 seats)", Capacity: 17, HourlyValuePence: 2500, Offer: true}))
 	f.overdueLoan, f.requestedLoan = id(), id()
@@ -255,6 +270,9 @@ func (f *fixture) signIn(token string) *browser {
 	jar, _ := cookiejar.New(nil)
 	b := &browser{t: f.t, f: f, c: &http.Client{Jar: jar}}
 	b.get("/signin")
+	if secret, ok := f.secret[token]; ok {
+		token = secret
+	}
 	res, body := b.post("/signin", url.Values{"token": {token}})
 	if res.StatusCode != http.StatusOK || !strings.Contains(body, "Sign out") {
 		f.t.Fatalf("sign in with %s: %d\n%s", token, res.StatusCode, body)
@@ -307,4 +325,16 @@ func (f *fixture) head() uint64 {
 		f.t.Fatal(err)
 	}
 	return h
+}
+
+// tokens is a fixed Authenticator: token → actor (the benchmark and the
+// crawl sign in with made-up tokens).
+type tokens map[string]app.Actor
+
+func (t tokens) Authenticate(_ context.Context, tok string) (app.Actor, error) {
+	a, ok := t[tok]
+	if !ok {
+		return app.Actor{}, errors.New("unknown token")
+	}
+	return a, nil
 }

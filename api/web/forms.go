@@ -1,26 +1,26 @@
 package web
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
-	"net/http"
+	"errors"
 	"strings"
 	"time"
 
-	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
 
 	"github.com/concord-ledger/concord/api"
+	"github.com/concord-ledger/concord/api/app"
+	"github.com/concord-ledger/concord/domain"
 	"github.com/concord-ledger/concord/domain/governance"
+	"github.com/concord-ledger/concord/domain/partnership"
 )
 
-// The forms read their fields and run the command through the API's route
-// for it (apiCommand), which calls the domain service; every rule is the
-// domain's and every role and scope check the API's. Form names tie a rejection to the form
-// it came from so the page shows it there; field names are the commands'
-// JSON names, which is what a domain rejection's Field says.
+// The forms read their fields and run the use case through the application
+// layer (command), as the signed-in person: the same function the API's
+// route calls, so who may do what is checked in one place, from the
+// ledger, and every rule is the domain's. Form names tie a rejection to
+// the form it came from so the page shows it there; field names are the
+// commands' JSON names, which is what a rejection's Field says.
 
 func formID(rq *req, field string, required bool) (uuid.UUID, error) {
 	s := strings.TrimSpace(rq.r.PostForm.Get(field))
@@ -60,7 +60,7 @@ func electionIDs(rq *req) (community, election uuid.UUID, err error) {
 }
 
 func (st *site) nominate(rq *req) (string, string, error) {
-	_, e, err := electionIDs(rq)
+	c, e, err := electionIDs(rq)
 	if err != nil {
 		return "", "", err
 	}
@@ -69,25 +69,31 @@ func (st *site) nominate(rq *req) (string, string, error) {
 	if err != nil {
 		return name, "", err
 	}
-	err = st.apiCommand(rq, "/v1/elections/"+e.String()+"/nominations", map[string]any{"nominee_id": nominee})
+	err = st.command(rq, func(ctx context.Context, a *app.App, actor app.Actor) (domain.Result, error) {
+		return a.Nominate(ctx, actor, governance.Nominate{CommunityID: c, ElectionID: e, NomineeID: nominee})
+	})
 	return name, "Your nomination of " + rq.names.Name(nominee) + " was recorded.", err
 }
 
 func (st *site) accept(rq *req) (string, string, error) {
-	_, e, err := electionIDs(rq)
+	c, e, err := electionIDs(rq)
 	if err != nil {
 		return "", "", err
 	}
 	name := "accept-" + e.String()
-	path := "/v1/elections/" + e.String() + "/nominations/" + rq.p.PersonID.String()
+	cmd := governance.AnswerNomination{CommunityID: c, ElectionID: e}
 	if rq.r.PostForm.Get("answer") == "decline" {
-		return name, "You declined the nomination.", st.apiCommand(rq, path+"/decline", nil)
+		return name, "You declined the nomination.", st.command(rq, func(ctx context.Context, a *app.App, actor app.Actor) (domain.Result, error) {
+			return a.DeclineNomination(ctx, actor, cmd)
+		})
 	}
-	return name, "You accepted the nomination: you stand for chair.", st.apiCommand(rq, path+"/accept", nil)
+	return name, "You accepted the nomination: you stand for chair.", st.command(rq, func(ctx context.Context, a *app.App, actor app.Actor) (domain.Result, error) {
+		return a.AcceptNomination(ctx, actor, cmd)
+	})
 }
 
 func (st *site) vote(rq *req) (string, string, error) {
-	_, e, err := electionIDs(rq)
+	c, e, err := electionIDs(rq)
 	if err != nil {
 		return "", "", err
 	}
@@ -96,7 +102,9 @@ func (st *site) vote(rq *req) (string, string, error) {
 	if err != nil {
 		return name, "", err
 	}
-	return name, "Your vote was recorded.", st.apiCommand(rq, "/v1/elections/"+e.String()+"/votes", map[string]any{"candidate_id": cand})
+	return name, "Your vote was recorded.", st.command(rq, func(ctx context.Context, a *app.App, actor app.Actor) (domain.Result, error) {
+		return a.CastVote(ctx, actor, governance.CastVote{CommunityID: c, ElectionID: e, CandidateID: cand})
+	})
 }
 
 func (st *site) draftProposal(rq *req) (string, string, error) {
@@ -106,19 +114,25 @@ func (st *site) draftProposal(rq *req) (string, string, error) {
 	}
 	const name = "draft"
 	f := rq.r.PostForm
-	body := map[string]any{"community_id": c, "year": strings.TrimSpace(f.Get("year")), "title": strings.TrimSpace(f.Get("title")),
-		"body": strings.TrimSpace(f.Get("body")), "expected_impact": strings.TrimSpace(f.Get("expected_impact"))}
+	cmd := governance.DraftProposal{ProposalID: uuid.Must(uuid.NewV7()), CommunityID: c, Year: strings.TrimSpace(f.Get("year")),
+		ProposalText: governance.ProposalText{Title: strings.TrimSpace(f.Get("title")), Body: strings.TrimSpace(f.Get("body")),
+			ExpectedImpact: strings.TrimSpace(f.Get("expected_impact"))}}
 	if s := strings.TrimSpace(f.Get("costs")); s != "" {
 		pence, ok := parsePounds(s)
 		if !ok {
 			return name, "", fieldError{"costs", "Enter an amount in pounds, like 1250 or 1250.50."}
 		}
-		body["costs"] = governance.Money{AmountMinor: pence, Currency: "GBP"}
+		cmd.Costs = &governance.Money{AmountMinor: pence, Currency: "GBP"}
 	}
-	if err := st.apiCommand(rq, "/v1/proposals", body); err != nil {
+	if err := formLengths(&cmd); err != nil {
 		return name, "", err
 	}
-	return name, "The proposal “" + body["title"].(string) + "” was drafted. Submit it to the Leadership Team from its page.", nil
+	if err := st.command(rq, func(ctx context.Context, a *app.App, actor app.Actor) (domain.Result, error) {
+		return a.DraftProposal(ctx, actor, cmd)
+	}); err != nil {
+		return name, "", err
+	}
+	return name, "The proposal “" + cmd.Title + "” was drafted. Submit it to the Leadership Team from its page.", nil
 }
 
 // parsePounds reads "1250", "1,250.50" or "£1250.5" as pence.
@@ -143,7 +157,9 @@ func (st *site) submitProposal(rq *req) (string, string, error) {
 	if err != nil {
 		return "", "", err
 	}
-	return "submit", "The proposal was submitted to the Leadership Team.", st.apiCommand(rq, "/v1/proposals/"+id.String()+"/submit", nil)
+	return "submit", "The proposal was submitted to the Leadership Team.", st.command(rq, func(ctx context.Context, a *app.App, actor app.Actor) (domain.Result, error) {
+		return a.SubmitProposal(ctx, actor, governance.SubmitProposal{ProposalID: id})
+	})
 }
 
 func (st *site) decideProposal(rq *req) (string, string, error) {
@@ -153,24 +169,30 @@ func (st *site) decideProposal(rq *req) (string, string, error) {
 	}
 	const name = "decide"
 	f := rq.r.PostForm
-	body := map[string]any{"reason": strings.TrimSpace(f.Get("reason")), "alignment_note": strings.TrimSpace(f.Get("alignment_note"))}
+	cmd := governance.DecideProposal{ProposalID: id, Reason: strings.TrimSpace(f.Get("reason")), AlignmentNote: strings.TrimSpace(f.Get("alignment_note"))}
 	switch f.Get("aligned") {
 	case "yes":
-		body["aligned"] = true
+		yes := true
+		cmd.Aligned = &yes
 	case "no":
-		body["aligned"] = false
+		no := false
+		cmd.Aligned = &no
 	}
-	flash := ""
+	flash, approve := "", false
 	switch f.Get("outcome") {
 	case "approve":
-		flash = "The Leadership Team's approval was recorded."
+		flash, approve = "The Leadership Team's approval was recorded.", true
 	case "return":
 		flash = "The proposal was returned to its ISLC for revision."
 	default:
 		return name, "", fieldError{"outcome", "Choose approve or return."}
 	}
-	body["outcome"] = f.Get("outcome")
-	return name, flash, st.apiCommand(rq, "/v1/proposals/"+id.String()+"/decision", body)
+	if err := formLengths(&cmd); err != nil {
+		return name, "", err
+	}
+	return name, flash, st.command(rq, func(ctx context.Context, a *app.App, actor app.Actor) (domain.Result, error) {
+		return a.DecideProposal(ctx, actor, approve, cmd)
+	})
 }
 
 func (st *site) requestLoan(rq *req) (string, string, error) {
@@ -191,8 +213,14 @@ func (st *site) requestLoan(rq *req) (string, string, error) {
 	if err != nil {
 		return name, "", err
 	}
-	err = st.apiCommand(rq, "/v1/resources/"+res.String()+"/loans", map[string]any{"borrower_school_id": borrower,
-		"start": start, "end": end, "purpose": strings.TrimSpace(rq.r.PostForm.Get("purpose"))})
+	cmd := partnership.RequestLoan{ResourceID: res, LoanID: uuid.Must(uuid.NewV7()), BorrowerSchoolID: borrower, Start: start, End: end,
+		Purpose: strings.TrimSpace(rq.r.PostForm.Get("purpose"))}
+	if err := formLengths(&cmd); err != nil {
+		return name, "", err
+	}
+	err = st.command(rq, func(ctx context.Context, a *app.App, actor app.Actor) (domain.Result, error) {
+		return a.RequestLoan(ctx, actor, cmd)
+	})
 	return name, "Your loan request was recorded; the owning school will answer it.", err
 }
 
@@ -209,7 +237,9 @@ func (st *site) approveLoan(rq *req) (string, string, error) {
 	if err != nil {
 		return "", "", err
 	}
-	return "answer-" + loan.String(), "The loan was approved.", st.apiCommand(rq, "/v1/loans/"+loan.String()+"/approve", map[string]any{"resource_id": res})
+	return "answer-" + loan.String(), "The loan was approved.", st.command(rq, func(ctx context.Context, a *app.App, actor app.Actor) (domain.Result, error) {
+		return a.ApproveLoan(ctx, actor, partnership.ApproveLoan{ResourceID: res, LoanID: loan})
+	})
 }
 
 func (st *site) declineLoan(rq *req) (string, string, error) {
@@ -217,68 +247,38 @@ func (st *site) declineLoan(rq *req) (string, string, error) {
 	if err != nil {
 		return "", "", err
 	}
-	return "answer-" + loan.String(), "The loan was declined.", st.apiCommand(rq, "/v1/loans/"+loan.String()+"/decline", map[string]any{"resource_id": res})
+	return "answer-" + loan.String(), "The loan was declined.", st.command(rq, func(ctx context.Context, a *app.App, actor app.Actor) (domain.Result, error) {
+		return a.DeclineLoan(ctx, actor, partnership.DeclineLoan{ResourceID: res, LoanID: loan})
+	})
 }
 
-// apiCommand runs a form's command through the API's own route, as the
-// signed-in person: the route's role check, its scope checks ("who is
-// asking"), strict decoding, the metadata api.Meta builds (the form's
-// reason field as X-Concord-Reason) and the domain service behind it. So a
-// form can do exactly what the same person could do with their token, and
-// no rule is checked twice. A refusal comes back as the API's *api.Problem.
-func (st *site) apiCommand(rq *req, path string, body any) error {
-	var b []byte
-	if body != nil {
-		var err error
-		if b, err = json.Marshal(body); err != nil {
-			return fmt.Errorf("encode the command for %s: %w", path, err)
-		}
+// command runs a use case of the application layer as the signed-in
+// person, with the form's reason field as the reason recorded. A refusal
+// (a rule of the ledger, or who may) comes back as the API's *api.Problem,
+// so the page shows it as the API would answer it.
+func (st *site) command(rq *req, run func(ctx context.Context, a *app.App, actor app.Actor) (domain.Result, error)) error {
+	req := app.Request{Reason: strings.TrimSpace(rq.r.PostForm.Get("reason"))}
+	if id, err := uuid.Parse(api.RequestID(rq.ctx)); err == nil {
+		req.CausationID = id
 	}
-	// A fresh routing context: chi would otherwise reuse (and overwrite)
-	// the page request's.
-	ctx := context.WithValue(rq.ctx, chi.RouteCtxKey, (*chi.Context)(nil))
-	r, err := http.NewRequestWithContext(ctx, http.MethodPost, path, bytes.NewReader(b))
-	if err != nil {
-		return fmt.Errorf("build the command for %s: %w", path, err)
-	}
-	if body != nil {
-		r.Header.Set("Content-Type", "application/json")
-	}
-	if reason := strings.TrimSpace(rq.r.PostForm.Get("reason")); reason != "" {
-		r.Header.Set("X-Concord-Reason", reason)
-	}
-	if id := api.RequestID(rq.ctx); id != "" {
-		r.Header.Set("X-Request-ID", id)
-	}
-	r.RemoteAddr = rq.r.RemoteAddr
-	w := &captured{header: http.Header{}}
-	st.s.ServeHTTP(w, r)
-	if w.status >= 200 && w.status < 300 {
+	_, err := run(app.WithRequest(rq.ctx, req), st.s.App, rq.actor)
+	if err == nil {
 		return nil
 	}
-	p := &api.Problem{}
-	if err := json.Unmarshal(w.body.Bytes(), p); err != nil || p.Status == 0 {
-		return fmt.Errorf("the command at %s answered %d: %s", path, w.status, w.body.String())
+	if _, _, ok := domain.RuleOf(err); ok {
+		return api.ProblemOf(err)
 	}
-	return p
+	var pr *api.Problem
+	if errors.As(err, &pr) {
+		return pr
+	}
+	return err
 }
 
-// captured is a ResponseWriter that keeps an internal command's answer.
-type captured struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
-
-func (c *captured) Header() http.Header { return c.header }
-func (c *captured) Write(b []byte) (int, error) {
-	if c.status == 0 {
-		c.status = http.StatusOK
+// formLengths refuses a form whose text is over the API's limits.
+func formLengths(cmd any) error {
+	if err := api.CheckLengths(cmd); err != nil {
+		return err
 	}
-	return c.body.Write(b)
-}
-func (c *captured) WriteHeader(status int) {
-	if c.status == 0 {
-		c.status = status
-	}
+	return nil
 }

@@ -98,7 +98,7 @@ func TestRejectedFormsShowTheRuleAndChangeNothing(t *testing.T) {
 		{"decision without alignment", "director-token", "/proposals/" + f.submitted.String(), "/proposals/" + f.submitted.String() + "/decide",
 			url.Values{"outcome": {"approve"}, "reason": {"Fine."}}, []string{"Nothing was recorded", "Fine."}, http.StatusUnprocessableEntity},
 		{"submit by someone not the chair", "ben-token", "/proposals/" + f.draft.String(), "/proposals/" + f.draft.String() + "/submit",
-			url.Values{}, []string{"Nothing was recorded", "may not submit"}, http.StatusForbidden},
+			url.Values{}, []string{"Nothing was recorded", "not the chair in office"}, http.StatusForbidden},
 		{"draft without a title", "ben-token", "/communities/" + f.research.String(), "/communities/" + f.research.String() + "/proposals",
 			url.Values{"year": {year}, "body": {"No title."}, "expected_impact": {"None."}}, []string{"Nothing was recorded", "No title."}, http.StatusUnprocessableEntity},
 	}

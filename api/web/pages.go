@@ -15,7 +15,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
 
-	"github.com/concord-ledger/concord/api"
+	"github.com/concord-ledger/concord/api/app"
 	"github.com/concord-ledger/concord/domain/governance"
 	"github.com/concord-ledger/concord/eventstore"
 	"github.com/concord-ledger/concord/eventstore/domainlog"
@@ -77,13 +77,33 @@ type forbiddenError struct{ what string }
 
 func (e forbiddenError) Error() string { return e.what }
 
-// scopeSchool refuses a page of another school than the one the caller's
-// token is scoped to, as the API's reads do (admins see everything).
-func scopeSchool(rq *req, school uuid.UUID) error {
-	if rq.p.Role == api.RoleAdmin || rq.p.SchoolID == uuid.Nil || school == uuid.Nil || school == rq.p.SchoolID {
+// visibility returns what the signed-in person may read, from the
+// application layer's policy, worked out once per page.
+func (st *site) visibility(rq *req) (app.Visibility, error) {
+	if rq.vis == nil {
+		v, err := st.s.App.Visibility(rq.ctx, rq.actor)
+		if err != nil {
+			return v, err
+		}
+		rq.vis = &v
+	}
+	return *rq.vis, nil
+}
+
+// scopeSchool refuses a page of a school whose records the signed-in
+// person may not read ("ReadSchool", as the API's reads).
+func (st *site) scopeSchool(rq *req, school uuid.UUID) error {
+	if school == uuid.Nil {
 		return nil
 	}
-	return forbiddenError{"your token is for another school: you may see only your own school's pages"}
+	v, err := st.visibility(rq)
+	if err != nil {
+		return err
+	}
+	if v.ReadsSchool(school) {
+		return nil
+	}
+	return forbiddenError{"these are another school's own records: only its staff, governors and its partnership's auditors read them"}
 }
 
 // read reads view name of type V at the page's reading.
@@ -102,14 +122,20 @@ func (st *site) partnershipOf(rq *req) (views.PartnershipInfo, []views.Partnersh
 	if err != nil {
 		return views.PartnershipInfo{}, nil, err
 	}
-	if want == uuid.Nil {
-		want = rq.p.PartnershipID
-	} else if rq.p.Role != api.RoleAdmin && rq.p.PartnershipID != uuid.Nil && want != rq.p.PartnershipID {
-		return views.PartnershipInfo{}, nil, forbiddenError{"your token is for another partnership: you may see only your own partnership's pages"}
+	vis, err := st.visibility(rq)
+	if err != nil {
+		return views.PartnershipInfo{}, nil, err
+	}
+	if want != uuid.Nil && !vis.ReadsPartnership(want) {
+		return views.PartnershipInfo{}, nil, forbiddenError{"you are not part of that partnership: only its schools' people, its lead and its auditors read it"}
 	}
 	var list []views.PartnershipInfo
 	_, err = read(st, rq, "partnerships", func(v *views.Partnerships) error {
-		list = v.List(rq.names)
+		for _, p := range v.List(rq.names) {
+			if vis.ReadsPartnership(p.ID) {
+				list = append(list, p)
+			}
+		}
 		return nil
 	})
 	if err != nil {
@@ -160,7 +186,7 @@ func (st *site) overview(rq *req) (string, error) {
 	}
 	if _, err := read(st, rq, views.SchoolsView, func(v *views.Schools) error {
 		for _, sc := range v.Schools(rq.names) {
-			if scopeSchool(rq, sc.ID) == nil {
+			if st.scopeSchool(rq, sc.ID) == nil {
 				d.Schools = append(d.Schools, sc)
 			}
 		}
@@ -258,7 +284,7 @@ func (st *site) school(rq *req) (string, error) {
 	if !found {
 		return "", notFound("there is no school %s %s", id, rq.asOf.Describe())
 	}
-	if err := scopeSchool(rq, id); err != nil {
+	if err := st.scopeSchool(rq, id); err != nil {
 		return "", err
 	}
 	rq.data.Title = d.School.Name
@@ -373,7 +399,7 @@ func (st *site) community(rq *req) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	d := &communityData{Me: rq.p.PersonID}
+	d := &communityData{Me: rq.actor.PersonID}
 	rq.data.Data, rq.data.Nav = d, "overview"
 	found := false
 	if _, err := read(st, rq, views.CommunitiesView, func(v *views.Communities) error {
@@ -385,7 +411,7 @@ func (st *site) community(rq *req) (string, error) {
 	if !found {
 		return "", notFound("there is no ISLC %s %s", id, rq.asOf.Describe())
 	}
-	if err := scopeSchool(rq, d.C.School.ID); err != nil {
+	if err := st.scopeSchool(rq, d.C.School.ID); err != nil {
 		return "", err
 	}
 	rq.data.Title = d.C.Name + " ISLC"
@@ -448,7 +474,7 @@ func (st *site) proposal(rq *req) (string, error) {
 	if !found {
 		return "", notFound("there is no proposal %s %s", id, rq.asOf.Describe())
 	}
-	if err := scopeSchool(rq, d.P.School.ID); err != nil {
+	if err := st.scopeSchool(rq, d.P.School.ID); err != nil {
 		return "", err
 	}
 	rq.data.Title = "Proposal: " + d.P.Title
@@ -670,7 +696,7 @@ func (st *site) replayProposal(rq *req, d *replayData, limit uint64) (string, er
 	if !found {
 		return "", notFound("there is no proposal %s %s", d.ID, rq.asOf.Describe())
 	}
-	if err := scopeSchool(rq, p.School.ID); err != nil {
+	if err := st.scopeSchool(rq, p.School.ID); err != nil {
 		return "", err
 	}
 	recs, err := st.s.L.Store.ReadStream(rq.ctx, governance.ProposalStream(d.ID), 0, eventstore.Forward, 0)
@@ -739,7 +765,7 @@ func (st *site) replayOther(rq *req, d *replayData, after json.RawMessage) (stri
 			return "", err
 		}
 		if found {
-			if err := scopeSchool(rq, e.School.ID); err != nil {
+			if err := st.scopeSchool(rq, e.School.ID); err != nil {
 				return "", err
 			}
 			d.Back, d.BackText = "/communities/"+e.Community.ID.String(), "Back to "+e.Community.Name
@@ -764,15 +790,13 @@ func (st *site) replayOther(rq *req, d *replayData, after json.RawMessage) (stri
 			return "", err
 		}
 		if loan != nil {
-			if scopeSchool(rq, loan.Owner.ID) != nil && scopeSchool(rq, loan.Borrower.ID) != nil {
-				return "", forbiddenError{"this loan is between other schools than yours"}
-			}
+			// partnershipOf gave a partnership the caller reads.
 			d.Back, d.BackText = "/resources#r-"+loan.ResourceID.String(), "Back to "+loan.ResourceName
 			rq.data.Title = fmt.Sprintf("Replay of the loan of %s to %s: step %d of %d", loan.ResourceName, loan.Borrower.Name, d.Step, len(d.Steps))
 			return "replay", nil
 		}
 	}
-	if rq.p.Role != api.RoleAdmin && rq.p.SchoolID != uuid.Nil {
+	if !rq.actor.IsAdmin() {
 		return "", forbiddenError{"this is not one of your school's"}
 	}
 	rq.data.Title = fmt.Sprintf("Replay of %s %s: step %d of %d", d.Kind, d.ID, d.Step, len(d.Steps))
@@ -813,7 +837,7 @@ type resourceRow struct {
 const loansPerPage = 100
 
 func (st *site) resources(rq *req) (string, error) {
-	d := &resourcesData{MySchool: rq.p.SchoolID}
+	d := &resourcesData{MySchool: rq.standing.School}
 	rq.data.Data, rq.data.Title, rq.data.Nav = d, "Shared resources", "resources"
 	var err error
 	if d.Year, err = rq.year(); err != nil {
@@ -836,7 +860,7 @@ func (st *site) resources(rq *req) (string, error) {
 	switch q := rq.r.URL.Query().Get("school"); q {
 	case "all":
 	case "":
-		d.School = rq.p.SchoolID
+		d.School = rq.standing.School
 	default:
 		if d.School, err = queryID(rq, "school"); err != nil {
 			return "", err
@@ -1138,12 +1162,13 @@ func (st *site) audit(rq *req) (string, error) {
 	if f.Person, err = queryID(rq, "person"); err != nil {
 		return "", err
 	}
-	if f.School != uuid.Nil {
-		if err := scopeSchool(rq, f.School); err != nil {
-			return "", err
-		}
-	} else if rq.p.Role != api.RoleAdmin && rq.p.SchoolID != uuid.Nil {
-		f.School = rq.p.SchoolID // a school's token sees its school's events
+	if f.School == uuid.Nil {
+		f.School = rq.standing.School // a school's people see its events
+	}
+	if may, err := st.s.App.May(rq.ctx, rq.actor, "ReadSchoolEvents", app.Target{School: f.School}); err != nil {
+		return "", err
+	} else if !may {
+		return "", forbiddenError{"this is another school's audit log, or none you may read: a school's audit log is for its staff, governors and its partnership's auditors"}
 	}
 	f.Type = strings.TrimSpace(d.Filter.Type)
 	for _, b := range []struct {

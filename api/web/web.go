@@ -39,7 +39,6 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,6 +48,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/concord-ledger/concord/api"
+	"github.com/concord-ledger/concord/api/app"
 	"github.com/concord-ledger/concord/projections/views"
 )
 
@@ -64,6 +64,10 @@ const CookieName = "concord_session"
 // SessionTTL is how long a session lasts without use.
 const SessionTTL = 8 * time.Hour
 
+// SessionMaxAge is how long a session lasts at most, however busy: then
+// its holder signs in again.
+const SessionMaxAge = 12 * time.Hour
+
 // site is the pages of one server.
 type site struct {
 	s        *api.Server
@@ -73,14 +77,26 @@ type site struct {
 	sessions map[string]*session
 }
 
-// session is one signed-in browser.
+// session is one signed-in browser. It keeps the id of the token it was
+// opened with, not what the token allowed: every request checks that the
+// token still authenticates (not revoked, not expired), and what the person
+// may do is the application layer's to say from the ledger at that moment.
 type session struct {
-	id        string
-	csrf      string
-	principal api.Principal
-	name      string
-	expires   time.Time
-	flash     string
+	id      string
+	csrf    string
+	tokenID string
+	actor   app.Actor
+	name    string
+	expires time.Time
+	// ends is the absolute end of the session.
+	ends  time.Time
+	flash string
+}
+
+// TokenChecker is what sessions need of the server's authenticator: that a
+// token, by id, still authenticates. api.Tokens implements it.
+type TokenChecker interface {
+	Check(ctx context.Context, id string) (app.Actor, error)
 }
 
 // Mount adds the web pages of server s to r at / (the API stays under
@@ -150,7 +166,6 @@ func MountFunc(r chi.Router, server func() *api.Server) {
 			})
 
 			r.Group(func(r chi.Router) {
-				r.Use(st.writer)
 				r.Post("/communities/{id}/elections/{eid}/nominate", st.form("/communities/{id}", st.community, st.nominate))
 				r.Post("/communities/{id}/elections/{eid}/accept", st.form("/communities/{id}", st.community, st.accept))
 				r.Post("/communities/{id}/elections/{eid}/vote", st.form("/communities/{id}", st.community, st.vote))
@@ -242,13 +257,30 @@ func (st *site) sessionOf(r *http.Request) *session {
 	if sess == nil {
 		return nil
 	}
-	now := time.Now()
-	if now.After(sess.expires) {
+	now := st.s.Now()
+	if now.After(sess.expires) || now.After(sess.ends) {
 		delete(st.sessions, c.Value)
 		return nil
 	}
 	sess.expires = now.Add(SessionTTL)
 	return sess
+}
+
+// stillValid checks the session's token: a revoked or expired token ends
+// the session at once.
+func (st *site) stillValid(ctx context.Context, sess *session) bool {
+	tc, ok := st.s.Auth.(TokenChecker)
+	if !ok {
+		return true // an authenticator without token ids: tests' fixed tokens
+	}
+	a, err := tc.Check(ctx, sess.tokenID)
+	if err != nil || a != sess.actor {
+		st.mu.Lock()
+		delete(st.sessions, sess.id)
+		st.mu.Unlock()
+		return false
+	}
+	return true
 }
 
 type ctxKey int
@@ -265,6 +297,9 @@ func sessionFrom(ctx context.Context) *session {
 func (st *site) authenticated(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sess := st.sessionOf(r)
+		if sess != nil && !st.stillValid(r.Context(), sess) {
+			sess = nil
+		}
 		if sess == nil {
 			if r.Method != http.MethodGet {
 				http.Error(w, "Sign in first: your session has ended.", http.StatusUnauthorized)
@@ -283,29 +318,27 @@ func (st *site) authenticated(next http.Handler) http.Handler {
 				return
 			}
 		}
-		ctx := api.WithPrincipal(r.Context(), sess.principal)
+		ctx := api.WithActor(r.Context(), sess.actor)
 		ctx = context.WithValue(ctx, keySession, sess)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
-// writer refuses a form from a role that writes nothing (governors and
-// auditors), whatever page it came from.
-func (st *site) writer(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, _ := api.PrincipalOf(r.Context())
-		if !canWrite(p) {
-			http.Error(w, fmt.Sprintf("A %s reads the ledger and records nothing: this form is not for you.", roleName(p.Role)), http.StatusForbidden)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-func canWrite(p api.Principal) bool { return slices.Contains(api.Writers, p.Role) }
-
+// safeNext returns s if it is a path of this site to go back to after
+// signing in, else "/": a same-origin path with no scheme, host,
+// backslash, control character or space (a browser drops a tab or a
+// newline and would read "/\t/evil.example" as "//evil.example").
 func safeNext(s string) string {
-	if s == "" || !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.HasPrefix(s, "/\\") {
+	if s == "" || len(s) > 2000 || s[0] != '/' || strings.HasPrefix(s, "//") {
+		return "/"
+	}
+	for _, c := range s {
+		if c < 0x21 || c == 0x7f || c == '\\' || c > 0x7e {
+			return "/"
+		}
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
 		return "/"
 	}
 	return s
@@ -348,10 +381,11 @@ func (st *site) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := st.s.Auth.Authenticate(r.Context(), token)
 	if err != nil {
-		fail("That token is unknown or revoked. Ask your administrator for a new one.")
+		fail("That token is unknown, revoked or expired. Ask your administrator for a new one.")
 		return
 	}
-	sess := &session{id: randomID(), csrf: randomID(), principal: p, expires: time.Now().Add(SessionTTL)}
+	now := st.s.Now()
+	sess := &session{id: randomID(), csrf: randomID(), tokenID: p.TokenID, actor: p, expires: now.Add(SessionTTL), ends: now.Add(SessionMaxAge)}
 	if p.PersonID != uuid.Nil {
 		if names, err := st.s.L.Views.PersonNames(r.Context(), views.AsOf{}); err == nil {
 			sess.name = names.Name(p.PersonID)
@@ -359,7 +393,7 @@ func (st *site) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	st.mu.Lock()
 	for id, old := range st.sessions {
-		if time.Now().After(old.expires) {
+		if now.After(old.expires) || now.After(old.ends) {
 			delete(st.sessions, id)
 		}
 	}
@@ -417,6 +451,7 @@ func (d *pageData) LinkTo(l views.AuditLink) string {
 
 type userInfo struct {
 	Name string
+	// Role says who they are, from the ledger ("Director of …").
 	Role string
 }
 
@@ -459,12 +494,16 @@ type req struct {
 	w     http.ResponseWriter
 	r     *http.Request
 	ctx   context.Context
-	p     api.Principal
-	sess  *session
-	asOf  views.AsOf
-	names views.NameMap
-	data  *pageData
-	form  *formError
+	actor app.Actor
+	// standing is who the actor is now; vis what they may read (worked
+	// out when a page first asks).
+	standing app.Standing
+	vis      *app.Visibility
+	sess     *session
+	asOf     views.AsOf
+	names    views.NameMap
+	data     *pageData
+	form     *formError
 	// now is the day views measure overdue things against: the as-of time
 	// when looking at the past, else the server's clock.
 	now time.Time
@@ -490,9 +529,14 @@ func (st *site) page(fn pageFunc) http.HandlerFunc {
 }
 
 func (st *site) newReq(w http.ResponseWriter, r *http.Request) (*req, error) {
-	p, _ := api.PrincipalOf(r.Context())
+	actor, _ := api.ActorOf(r.Context())
 	sess := sessionFrom(r.Context())
-	rq := &req{w: w, r: r, ctx: r.Context(), p: p, sess: sess, now: st.s.Now().UTC()}
+	rq := &req{w: w, r: r, ctx: r.Context(), actor: actor, sess: sess, now: st.s.Now().UTC()}
+	standing, err := st.s.App.Standing(r.Context(), actor)
+	if err != nil {
+		return rq, err
+	}
+	rq.standing = standing
 	a, err := api.AsOfFromRequest(r)
 	if err != nil {
 		var pr *api.Problem
@@ -507,21 +551,21 @@ func (st *site) newReq(w http.ResponseWriter, r *http.Request) (*req, error) {
 	}
 	q := r.URL.Query()
 	rq.data = &pageData{
-		User:    &userInfo{Name: sess.name, Role: roleName(p.Role)},
+		User:    &userInfo{Name: sess.name, Role: standing.Label},
 		AsOf:    a,
 		AsOfIn:  asOfInput{Date: q.Get("as_of"), Position: q.Get("position"), Corrected: a.Corrected},
 		Path:    r.URL.Path,
 		CSRF:    sess.csrf,
-		Writer:  canWrite(p) && a.Live(),
+		Writer:  standing.Records && a.Live(),
 		NowDate: rq.now.Format(time.DateOnly),
 		Proofs:  st.s.L.Log != nil,
 	}
-	if p.Role != api.RoleAdmin {
-		rq.data.ScopeSchool = p.SchoolID
+	if !actor.IsAdmin() {
+		rq.data.ScopeSchool = standing.School
 	}
 	if rq.data.User.Name == "" {
 		rq.data.User.Name = "Administrator"
-		if p.PersonID != uuid.Nil {
+		if actor.PersonID != uuid.Nil {
 			rq.data.User.Name = "Signed in"
 		}
 	}
@@ -588,8 +632,12 @@ func (st *site) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	d := &pageData{Title: title, Data: detail, Path: r.URL.Path}
 	if sess := sessionFrom(r.Context()); sess != nil {
-		p, _ := api.PrincipalOf(r.Context())
-		d.User = &userInfo{Name: sess.name, Role: roleName(p.Role)}
+		actor, _ := api.ActorOf(r.Context())
+		label := ""
+		if standing, err := st.s.App.Standing(r.Context(), actor); err == nil {
+			label = standing.Label
+		}
+		d.User = &userInfo{Name: sess.name, Role: label}
 		d.CSRF = sess.csrf
 	}
 	st.render(w, r, status, "error", d)
@@ -680,26 +728,6 @@ func (st *site) form(back string, page pageFunc, run commandFunc) http.HandlerFu
 type fieldError struct{ field, detail string }
 
 func (e fieldError) Error() string { return e.field + ": " + e.detail }
-
-func roleName(r api.Role) string {
-	switch r {
-	case api.RoleAdmin:
-		return "administrator"
-	case api.RoleDirector:
-		return "Director"
-	case api.RoleStaff:
-		return "staff member"
-	case api.RoleChair:
-		return "ISLC chair"
-	case api.RoleGovernor:
-		return "governor"
-	case api.RolePartnershipLead:
-		return "partnership lead"
-	case api.RoleAuditor:
-		return "auditor"
-	}
-	return string(r)
-}
 
 // Link returns path with the page's reading (as_of, position, reading)
 // kept, so that following a link in the past stays in the past.

@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/concord-ledger/concord/api"
+	"github.com/concord-ledger/concord/api/app"
 	"github.com/concord-ledger/concord/api/ledger"
 	"github.com/concord-ledger/concord/domain"
 	"github.com/concord-ledger/concord/domain/governance"
@@ -22,14 +23,14 @@ import (
 	"github.com/concord-ledger/concord/projections/views"
 )
 
-// adminOnly authenticates the token "admin-token" as an admin.
+// adminOnly authenticates the token "admin-token" as the administrator.
 type adminOnly struct{}
 
-func (adminOnly) Authenticate(_ context.Context, tok string) (api.Principal, error) {
+func (adminOnly) Authenticate(_ context.Context, tok string) (app.Actor, error) {
 	if tok != "admin-token" {
-		return api.Principal{}, errors.New("unknown token")
+		return app.Actor{}, errors.New("unknown token")
 	}
-	return api.Principal{Role: api.RoleAdmin}, nil
+	return app.Admin(), nil
 }
 
 // servedLedger opens a ledger in dir with a school and n staff, serves

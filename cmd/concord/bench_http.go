@@ -21,6 +21,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/concord-ledger/concord/api"
+	"github.com/concord-ledger/concord/api/app"
 	"github.com/concord-ledger/concord/api/ledger"
 	"github.com/concord-ledger/concord/domain"
 	"github.com/concord-ledger/concord/domain/governance"
@@ -134,15 +135,19 @@ func metOrNot(ok bool) string {
 	return "NOT met"
 }
 
-// benchAuth accepts one token, as an admin.
-type benchAuth string
+// benchAuth authenticates each client's token as its staff member: what
+// they may do (their own details and assessments) follows from the ledger.
+type benchAuth map[string]uuid.UUID
 
-func (a benchAuth) Authenticate(_ context.Context, tok string) (api.Principal, error) {
-	if tok != string(a) {
-		return api.Principal{}, errors.New("unknown token")
+func (a benchAuth) Authenticate(_ context.Context, tok string) (app.Actor, error) {
+	p, ok := a[tok]
+	if !ok {
+		return app.Actor{}, errors.New("unknown token")
 	}
-	return api.Principal{Role: api.RoleAdmin}, nil
+	return app.Person(p), nil
 }
+
+func benchToken(client int) string { return fmt.Sprintf("bench-token-%d", client) }
 
 // benchHTTP runs the HTTP benchmark: a ledger in plan.Dir (the segment
 // store, which fsyncs before acknowledging a command, the transparency
@@ -188,8 +193,11 @@ func benchHTTP(ctx context.Context, plan httpBenchPlan) (httpBenchResult, error)
 	runDone := make(chan error, 1)
 	go func() { runDone <- l.Run(ctx) }()
 
-	const token = "bench-admin-token"
-	srv := &http.Server{Handler: api.New(l, api.Options{Auth: benchAuth(token), Logger: logger, Middleware: []func(http.Handler) http.Handler{metrics.Middleware}}),
+	auth := benchAuth{}
+	for i, p := range staff {
+		auth[benchToken(i)] = p
+	}
+	srv := &http.Server{Handler: api.New(l, api.Options{Auth: auth, Logger: logger, Middleware: []func(http.Handler) http.Handler{metrics.Middleware}}),
 		ReadHeaderTimeout: 10 * time.Second}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -217,7 +225,7 @@ func benchHTTP(ctx context.Context, plan httpBenchPlan) (httpBenchResult, error)
 		}
 		res.Errors++
 	}
-	do := func(method, path string, body []byte) error {
+	do := func(token, method, path string, body []byte) error {
 		req, err := http.NewRequestWithContext(ctx, method, base+path, bytes.NewReader(body))
 		if err != nil {
 			return err
@@ -253,7 +261,7 @@ func benchHTTP(ctx context.Context, plan httpBenchPlan) (httpBenchResult, error)
 		go func() {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(c), 7))
-			person := staff[c]
+			person, token := staff[c], benchToken(c)
 			var local []sample
 			for n := 0; ; n++ {
 				if budget != nil {
@@ -272,19 +280,19 @@ func benchHTTP(ctx context.Context, plan httpBenchPlan) (httpBenchResult, error)
 				if isQuery {
 					switch n % 3 {
 					case 0:
-						err = do(http.MethodGet, "/v1/people/"+person.String(), nil)
+						err = do(token, http.MethodGet, "/v1/people/"+person.String(), nil)
 					case 1:
-						err = do(http.MethodGet, "/v1/schools/"+school.String(), nil)
+						err = do(token, http.MethodGet, "/v1/schools/"+school.String(), nil)
 					default:
-						err = do(http.MethodGet, "/v1/events?limit=10&stream="+governance.PersonStream(person), nil)
+						err = do(token, http.MethodGet, "/v1/events?limit=10&stream="+governance.PersonStream(person), nil)
 					}
 				} else if n%4 == 3 {
 					body, _ := json.Marshal(governance.AmendPersonDetails{PersonDetails: governance.PersonDetails{Name: fmt.Sprintf("Benchmark Teacher %d", c+1), Email: fmt.Sprintf("t%d-%d@bench.example", c, n)}})
-					err = do(http.MethodPost, "/v1/people/"+person.String()+"/details", body)
+					err = do(token, http.MethodPost, "/v1/people/"+person.String()+"/details", body)
 				} else {
 					body, _ := json.Marshal(governance.RecordStrengthsAssessment{Year: year, Scores: governance.Strengths{
 						RelationshipBuilding: rng.IntN(101), Executing: rng.IntN(101), StrategicThinking: rng.IntN(101), Influencing: rng.IntN(101)}})
-					err = do(http.MethodPost, "/v1/people/"+person.String()+"/strengths", body)
+					err = do(token, http.MethodPost, "/v1/people/"+person.String()+"/strengths", body)
 				}
 				d := time.Since(t0)
 				if err != nil {

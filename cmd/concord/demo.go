@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/concord-ledger/concord/api"
+	"github.com/concord-ledger/concord/api/app"
 	"github.com/concord-ledger/concord/api/ledger"
 	"github.com/concord-ledger/concord/domain"
 	"github.com/concord-ledger/concord/domain/demo"
@@ -37,46 +38,50 @@ var demoServe func(ctx context.Context, m *Main, l *ledger.Ledger, addr string, 
 const demoTokensFile = "tokens.json"
 
 // demoToken is one sign-in token of the demo, as tokens.json lists it.
+// Role says which of the demo's people it signs in as (what the ledger
+// says they are): the token itself carries no role, only the person.
 type demoToken struct {
-	Role          api.Role  `json:"role"`
-	PersonID      uuid.UUID `json:"person_id,omitzero"`
-	SchoolID      uuid.UUID `json:"school_id,omitzero"`
-	PartnershipID uuid.UUID `json:"partnership_id,omitzero"`
-	Label         string    `json:"label"`
-	Token         string    `json:"token"`
+	Role     string    `json:"role"`
+	PersonID uuid.UUID `json:"person_id,omitzero"`
+	Label    string    `json:"label"`
+	Token    string    `json:"token"`
 }
 
-// issueDemoTokens issues one token per role into the data directory's
-// token store: the first school's Director, a staff member, a chair and a
-// governor (scoped to the school), the partnership lead and an auditor
-// (scoped to the partnership; the auditor is an outside inspector, not a
-// person registered in the ledger), and an admin.
+// issueDemoTokens issues one token per kind of person into the data
+// directory's token store: the first school's Director, a staff member, a
+// chair and a governor, the partnership lead, the outside auditor
+// appointed to the partnership, and the system administrator.
 func issueDemoTokens(ctx context.Context, dir string, sum demo.Summary) ([]demoToken, error) {
 	ts, err := api.OpenTokens(filepath.Join(dir, api.TokensFile), api.TokensOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("open the token store: %w", err)
 	}
 	defer ts.Close()
-	school := sum.Schools[0]
-	specs := []api.TokenSpec{
-		{Role: api.RoleAdmin, Label: "demo: administrator"},
-		{Role: api.RoleDirector, PersonID: sum.Sample[domain.RoleDirector], SchoolID: school, Label: "demo: Director of the first school"},
-		{Role: api.RoleStaff, PersonID: sum.Sample[domain.RoleStaff], SchoolID: school, Label: "demo: a staff member of the first school"},
-		{Role: api.RoleChair, PersonID: sum.Sample[domain.RoleChair], SchoolID: school, Label: "demo: an ISLC chair of the first school"},
-		{Role: api.RoleGovernor, PersonID: sum.Sample[domain.RoleGovernor], SchoolID: school, Label: "demo: a governor of the first school"},
-		{Role: api.RolePartnershipLead, PersonID: sum.Sample[domain.RolePartnershipLead], PartnershipID: sum.PartnershipID, Label: "demo: the partnership lead"},
-		{Role: api.RoleAuditor, PersonID: uuid.NewSHA1(sum.PartnershipID, []byte("demo auditor")), PartnershipID: sum.PartnershipID, Label: "demo: an outside auditor"},
+	people := []struct {
+		role, label string
+	}{
+		{domain.RoleDirector, "demo: Director of the first school"},
+		{domain.RoleStaff, "demo: a staff member of the first school"},
+		{domain.RoleChair, "demo: an ISLC chair of the first school"},
+		{domain.RoleGovernor, "demo: a governor of the first school"},
+		{domain.RolePartnershipLead, "demo: the partnership lead"},
+		{domain.RoleAuditor, "demo: the auditor appointed to the partnership"},
 	}
-	var out []demoToken
-	for _, sp := range specs {
-		if sp.Role != api.RoleAdmin && sp.PersonID == uuid.Nil {
-			continue // no one holds the role yet (no chair before the first elections)
+	secret, _, err := ts.Create(ctx, api.TokenSpec{Kind: app.KindAdmin, Label: "demo: system administrator"})
+	if err != nil {
+		return nil, fmt.Errorf("create the administrator's token: %w", err)
+	}
+	out := []demoToken{{Role: domain.RoleAdmin, Label: "demo: system administrator", Token: secret}}
+	for _, p := range people {
+		person := sum.Sample[p.role]
+		if person == uuid.Nil {
+			continue // no one holds the office yet (no chair before the first elections)
 		}
-		secret, _, err := ts.Create(ctx, sp)
+		secret, _, err := ts.Create(ctx, api.TokenSpec{Kind: app.KindPerson, PersonID: person, Label: p.label})
 		if err != nil {
-			return nil, fmt.Errorf("create the %s token: %w", sp.Role, err)
+			return nil, fmt.Errorf("create the %s token: %w", p.role, err)
 		}
-		out = append(out, demoToken{Role: sp.Role, PersonID: sp.PersonID, SchoolID: sp.SchoolID, PartnershipID: sp.PartnershipID, Label: sp.Label, Token: secret})
+		out = append(out, demoToken{Role: p.role, PersonID: person, Label: p.label, Token: secret})
 	}
 	return out, nil
 }

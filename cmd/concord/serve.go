@@ -71,6 +71,9 @@ func parseLevel(s string) (slog.Level, error) {
 
 type loggerKey struct{}
 
+// metricsAddrKey carries --metrics-addr from runServe to serveLedger.
+type metricsAddrKey struct{}
+
 // serveLogger is the JSON logger of a served ledger: the one runServe put
 // on ctx, else one at $CONCORD_LOG_LEVEL (default info) on m.Stderr.
 func serveLogger(ctx context.Context, m *Main) *slog.Logger {
@@ -85,10 +88,11 @@ func serveLogger(ctx context.Context, m *Main) *slog.Logger {
 }
 
 func runServe(ctx context.Context, m *Main, args []string) error {
-	fs := m.FlagSet("serve", "[--data DIR] [--addr HOST:PORT] [--kurrentdb URL] [--log-level LEVEL]")
+	fs := m.FlagSet("serve", "[--data DIR] [--addr HOST:PORT] [--metrics-addr HOST:PORT] [--kurrentdb URL] [--log-level LEVEL]")
 	data := fs.String("data", "", "data `directory` of the ledger (default $CONCORD_DATA; required)")
 	addr := fs.String("addr", "", "`address` to listen on (default $CONCORD_ADDR, else 127.0.0.1:8080)")
 	kurrent := fs.String("kurrentdb", "", "KurrentDB `URL` to keep events in instead of the data directory (default $CONCORD_KURRENTDB_URL)")
+	metricsAddr := fs.String("metrics-addr", "", "also serve /metrics without a token on this `address` (default $CONCORD_METRICS_ADDR; keep it on a private network); on --addr /metrics needs an admin token")
 	levelFlag := fs.String("log-level", "", "`level` of the JSON logs on stderr: debug, info, warn, error (default $CONCORD_LOG_LEVEL, else info)")
 	if err := Parse(fs, args); err != nil {
 		return err
@@ -108,6 +112,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ctx = context.WithValue(ctx, loggerKey{}, logger)
+	ctx = context.WithValue(ctx, metricsAddrKey{}, envOr(m, *metricsAddr, "CONCORD_METRICS_ADDR", ""))
 
 	l, err := ledger.Open(ctx, withStoreMetrics(ledger.Config{DataDir: dir, KurrentDBURL: envOr(m, *kurrent, "CONCORD_KURRENTDB_URL", ""), Logger: logger}))
 	if err != nil {
@@ -154,7 +159,11 @@ func serveLedger(ctx context.Context, m *Main, l *ledger.Ledger, addr string, re
 		Logger:     logger,
 		Middleware: []func(http.Handler) http.Handler{api.RequestLog(logger), metrics.Middleware, idem.Middleware},
 		Mount: func(r chi.Router) {
-			r.Method(http.MethodGet, "/metrics", metrics.Handler())
+			// srv is set once New returns, before any request.
+			mh := metrics.Handler()
+			r.Method(http.MethodGet, "/metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				srv.Protect("ReadMetrics", mh).ServeHTTP(w, r)
+			}))
 			web.MountFunc(r, func() *api.Server { return srv })
 		},
 	})
@@ -193,6 +202,19 @@ func serveLedger(ctx context.Context, m *Main, l *ledger.Ledger, addr string, re
 	}()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()
+	if maddr, _ := ctx.Value(metricsAddrKey{}).(string); maddr != "" {
+		mln, err := net.Listen("tcp", maddr)
+		if err != nil {
+			_ = hs.Close()
+			return fmt.Errorf("listen for metrics on %s: %w", maddr, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", metrics.Handler())
+		ms := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = ms.Serve(mln) }()
+		defer ms.Close()
+		logger.Info("serving metrics", "url", "http://"+mln.Addr().String()+"/metrics")
+	}
 
 	url := "http://" + ln.Addr().String()
 	if host, port, err := net.SplitHostPort(ln.Addr().String()); err == nil && (host == "::" || host == "0.0.0.0") {

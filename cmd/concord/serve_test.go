@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -83,12 +84,12 @@ func httpDo(t *testing.T, method, url, token string, body string, header ...stri
 // log work; and cancelling the context shuts the server down.
 func TestServe(t *testing.T) {
 	dir := t.TempDir()
-	env := map[string]string{"CONCORD_DATA": dir, "CONCORD_ADDR": "127.0.0.1:0"}
+	env := map[string]string{"CONCORD_DATA": dir, "CONCORD_ADDR": "127.0.0.1:0", "CONCORD_METRICS_ADDR": ""}
 	getenv := func(k string) string { return env[k] }
 
 	var out, errOut bytes.Buffer
 	m := &Main{Stdout: &out, Stderr: &errOut, Getenv: getenv}
-	if code := m.Run(context.Background(), []string{"token", "create", "--role", "admin", "--label", "test"}); code != exitOK {
+	if code := m.Run(context.Background(), []string{"token", "create", "--admin", "--label", "test"}); code != exitOK {
 		t.Fatalf("token create: exit %d: %s", code, errOut.String())
 	}
 	admin := strings.TrimSpace(out.String())
@@ -128,9 +129,13 @@ func TestServe(t *testing.T) {
 		t.Fatalf("GET /v1/tokens without a token: %d", code)
 	}
 
+	// /metrics needs the administrator's token on the main address.
+	if code, _, _ := httpDo(t, "GET", url+"/metrics", "", ""); code != 401 {
+		t.Fatalf("GET /metrics without a token: %d, want 401", code)
+	}
 	// The append metrics are the process's (every ledger it opens), so
 	// they are compared before and after.
-	_, _, before := httpDo(t, "GET", url+"/metrics", "", "")
+	_, _, before := httpDo(t, "GET", url+"/metrics", admin, "")
 
 	school := `{"school_id":"` + uuid.NewString() + `","name":"Hill Top Primary"}`
 	code1, h1, body1 := httpDo(t, "POST", url+"/v1/schools", admin, school, "Idempotency-Key", "register-hill-top")
@@ -139,9 +144,9 @@ func TestServe(t *testing.T) {
 		t.Fatalf("command and its retry: %d %s / %d %s %v", code1, body1, code2, body2, h2)
 	}
 
-	code, _, metrics := httpDo(t, "GET", url+"/metrics", "", "")
+	code, _, metrics := httpDo(t, "GET", url+"/metrics", admin, "")
 	if code != 200 {
-		t.Fatalf("metrics: %d", code)
+		t.Fatalf("metrics: %d %s\nlogs: %s", code, metrics, logs.String())
 	}
 	for name, want := range map[string]float64{
 		`concord_http_request_duration_seconds_count{method="POST",route="/v1/schools",status="2xx"}`: 2,
@@ -215,22 +220,29 @@ func TestTokenCommands(t *testing.T) {
 		return code, out.String(), errOut.String()
 	}
 	person := uuid.NewString()
-	code, out, stderr := run("token", "create", "--data", dir, "--role", "governor", "--person", person, "--school", uuid.NewString(), "--json")
+	code, out, stderr := run("token", "create", "--data", dir, "--person", person, "--expires", "720h", "--json")
 	if code != exitOK {
 		t.Fatalf("create: %d %s", code, stderr)
 	}
 	var created struct {
-		Token, ID, Role string
+		Token, ID, Kind string
 		PersonID        string `json:"person_id"`
+		ExpiresAt       string `json:"expires_at"`
 	}
-	if err := json.Unmarshal([]byte(out), &created); err != nil || created.Role != "governor" || created.PersonID != person {
+	if err := json.Unmarshal([]byte(out), &created); err != nil || created.Kind != "person" || created.PersonID != person || created.ExpiresAt == "" {
 		t.Fatalf("create printed %s (%v)", out, err)
 	}
-	if code, _, _ := run("token", "create", "--data", dir, "--role", "staff"); code != exitUsage {
-		t.Errorf("a staff token without a person: exit %d, want %d", code, exitUsage)
+	if code, _, _ := run("token", "create", "--data", dir); code != exitUsage {
+		t.Errorf("a token for no one: exit %d, want %d", code, exitUsage)
 	}
-	if code, _, _ := run("token", "create", "--data", dir, "--role", "staff", "--person", "bob"); code != exitUsage {
+	if code, _, _ := run("token", "create", "--data", dir, "--person", "bob"); code != exitUsage {
 		t.Errorf("a malformed person id: exit %d, want %d", code, exitUsage)
+	}
+	if code, _, _ := run("token", "create", "--data", dir, "--admin", "--person", person); code != exitUsage {
+		t.Errorf("an admin token bound to a person: exit %d, want %d", code, exitUsage)
+	}
+	if code, _, _ := run("token", "create", "--data", dir, "--person", person, "--expires", "2001-01-01T00:00:00Z"); code != exitUsage {
+		t.Errorf("a token already expired: exit %d, want %d", code, exitUsage)
 	}
 	if code, out, _ := run("token", "revoke", "--data", dir, created.ID); code != exitOK || !strings.Contains(out, "revoked") {
 		t.Fatalf("revoke: %d %s", code, out)
@@ -245,4 +257,40 @@ func TestTokenCommands(t *testing.T) {
 	if code, _, _ := run("token", "frobnicate"); code != exitUsage {
 		t.Errorf("unknown subcommand: exit %d", code)
 	}
+}
+
+// TestServeMetricsAddress: --metrics-addr serves /metrics without a token
+// on its own address, and only there.
+func TestServeMetricsAddress(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	maddr := ln.Addr().String()
+	ln.Close()
+	env := map[string]string{"CONCORD_DATA": t.TempDir(), "CONCORD_ADDR": "127.0.0.1:0"}
+	pr, pw := io.Pipe()
+	logs := newLockedBuffer()
+	sm := &Main{Stdout: pw, Stderr: logs, Getenv: func(k string) string { return env[k] }}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int, 1)
+	go func() { done <- sm.Run(ctx, []string{"serve", "--metrics-addr", maddr}); pw.Close() }()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading the serve banner: %v (logs: %s)", err, logs.String())
+	}
+	go io.Copy(io.Discard, pr)
+	url := strings.TrimSpace(line[strings.Index(line, "http://"):])
+	if code, _, body := httpDo(t, "GET", "http://"+maddr+"/metrics", "", ""); code != 200 || !strings.Contains(body, "go_goroutines") {
+		t.Fatalf("metrics address: %d", code)
+	}
+	if code, _, _ := httpDo(t, "GET", "http://"+maddr+"/v1/schools", "", ""); code != 404 {
+		t.Fatalf("the metrics address serves the API: %d", code)
+	}
+	if code, _, _ := httpDo(t, "GET", url+"/metrics", "", ""); code != 401 {
+		t.Fatalf("main address /metrics without a token: %d, want 401", code)
+	}
+	cancel()
+	<-done
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/concord-ledger/concord/api"
+	"github.com/concord-ledger/concord/api/app"
 )
 
 func init() {
@@ -61,12 +62,11 @@ func optionalUUID(name, s string) (uuid.UUID, error) {
 }
 
 func runTokenCreate(ctx context.Context, m *Main, args []string) error {
-	fs := m.FlagSet("token", "create --role ROLE --person ID [--school ID] [--partnership ID] [--label TEXT] [--data DIR]")
-	role := fs.String("role", "", "`role` the token grants: "+roleNames())
-	person := fs.String("person", "", "`id` of the person the token acts as (optional for admin)")
-	school := fs.String("school", "", "restrict the token to this school `id`")
-	partnership := fs.String("partnership", "", "restrict the token to this partnership `id`")
+	fs := m.FlagSet("token", "create (--person ID | --admin) [--label TEXT] [--expires DURATION|TIME] [--data DIR]")
+	person := fs.String("person", "", "`id` of the person the token authenticates; what they may do follows from the ledger")
+	admin := fs.Bool("admin", false, "a token for the system administrator (tokens, backups, registering schools; no governance decisions)")
 	label := fs.String("label", "", "a `note` saying whose token it is")
+	expires := fs.String("expires", "", "when the token stops working: a `duration` from now (720h) or an RFC 3339 time")
 	data := fs.String("data", "", "data `directory` (default $CONCORD_DATA)")
 	asJSON := fs.Bool("json", false, "print the token and its details as JSON")
 	if err := Parse(fs, args); err != nil {
@@ -75,16 +75,25 @@ func runTokenCreate(ctx context.Context, m *Main, args []string) error {
 	if fs.NArg() > 0 {
 		return Usagef("unexpected arguments: %v", fs.Args())
 	}
-	spec := api.TokenSpec{Role: api.Role(*role), Label: *label}
+	spec := api.TokenSpec{Kind: app.KindPerson, Label: *label}
+	if *admin {
+		spec.Kind = app.KindAdmin
+	}
 	var err error
 	if spec.PersonID, err = optionalUUID("person", *person); err != nil {
 		return err
 	}
-	if spec.SchoolID, err = optionalUUID("school", *school); err != nil {
-		return err
+	if !*admin && spec.PersonID == uuid.Nil {
+		return Usagef("name the person the token is for (--person ID), or give --admin")
 	}
-	if spec.PartnershipID, err = optionalUUID("partnership", *partnership); err != nil {
-		return err
+	if *expires != "" {
+		if d, err := time.ParseDuration(*expires); err == nil {
+			spec.ExpiresAt = time.Now().Add(d)
+		} else if t, err := time.Parse(time.RFC3339, *expires); err == nil {
+			spec.ExpiresAt = t
+		} else {
+			return Usagef("--expires %q is neither a duration (720h) nor an RFC 3339 time", *expires)
+		}
 	}
 	ts, err := openTokenStore(m, *data)
 	if err != nil {
@@ -101,7 +110,11 @@ func runTokenCreate(ctx context.Context, m *Main, args []string) error {
 		return enc.Encode(api.CreatedToken{Token: secret, TokenInfo: info})
 	}
 	fmt.Fprintln(m.Stdout, secret)
-	fmt.Fprintf(m.Stderr, "token %s for %s as %s created; it is shown only this once\n", info.ID, info.PersonID, info.Role)
+	who := "the system administrator"
+	if info.PersonID != uuid.Nil {
+		who = "person " + info.PersonID.String()
+	}
+	fmt.Fprintf(m.Stderr, "token %s for %s created; it is shown only this once\n", info.ID, who)
 	return nil
 }
 
@@ -127,20 +140,19 @@ func runTokenList(ctx context.Context, m *Main, args []string) error {
 		return enc.Encode(list)
 	}
 	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tROLE\tPERSON\tSCOPE\tCREATED\tREVOKED\tLABEL")
+	fmt.Fprintln(tw, "ID\tKIND\tPERSON\tCREATED\tEXPIRES\tREVOKED\tLABEL")
 	for _, t := range list {
-		scope := "-"
-		switch {
-		case t.SchoolID != uuid.Nil:
-			scope = "school " + t.SchoolID.String()
-		case t.PartnershipID != uuid.Nil:
-			scope = "partnership " + t.PartnershipID.String()
+		person, expires, revoked := "-", "-", "-"
+		if t.PersonID != uuid.Nil {
+			person = t.PersonID.String()
 		}
-		revoked := "-"
+		if t.ExpiresAt != nil {
+			expires = t.ExpiresAt.Format(time.RFC3339)
+		}
 		if t.RevokedAt != nil {
 			revoked = t.RevokedAt.Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, t.PersonID, scope, t.CreatedAt.Format(time.RFC3339), revoked, t.Label)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Kind, person, t.CreatedAt.Format(time.RFC3339), expires, revoked, t.Label)
 	}
 	return tw.Flush()
 }
@@ -165,15 +177,4 @@ func runTokenRevoke(ctx context.Context, m *Main, args []string) error {
 	}
 	fmt.Fprintf(m.Stdout, "token %s revoked at %s\n", info.ID, info.RevokedAt.Format(time.RFC3339))
 	return nil
-}
-
-func roleNames() string {
-	s := ""
-	for i, r := range api.AllRoles {
-		if i > 0 {
-			s += ", "
-		}
-		s += string(r)
-	}
-	return s
 }

@@ -201,6 +201,7 @@ type gen struct {
 
 	pid       uuid.UUID
 	lead      uuid.UUID
+	auditor   uuid.UUID
 	schools   []*school
 	year      string // the academic year being generated
 	yearIndex int
@@ -558,6 +559,10 @@ func (g *gen) setup() {
 		g.on("join the partnership")(g.part.JoinPartnership(g.ctx, g.leadMeta(), partnership.JoinPartnership{PartnershipID: g.pid, SchoolID: s.id}))
 	}
 	g.on("appoint the lead")(g.part.AppointPartnershipLead(g.ctx, g.leadMeta(), partnership.AppointPartnershipLead{PartnershipID: g.pid, LeadID: g.lead}))
+	g.auditor = g.id()
+	g.on("register the auditor")(g.gov.RegisterAuditor(g.ctx, admin(), governance.RegisterAuditor{PersonID: g.auditor, Organisation: "Diocesan Board of Education",
+		PersonDetails: governance.PersonDetails{Name: "Imogen Hart", Email: "imogen.hart@dbe.example"}}))
+	g.on("appoint the auditor")(g.part.AppointAuditor(g.ctx, g.leadMeta(), partnership.AppointAuditor{PartnershipID: g.pid, AuditorID: g.auditor}))
 	kinds := []struct {
 		kind  partnership.ResourceKind
 		name  string
@@ -1529,7 +1534,8 @@ func (g *gen) finale() {
 // role.
 func (g *gen) sample() {
 	s := g.schools[0]
-	g.sum.Sample = map[string]uuid.UUID{domain.RoleDirector: s.director, domain.RolePartnershipLead: g.lead, domain.RoleGovernor: s.govs[0]}
+	g.sum.Sample = map[string]uuid.UUID{domain.RoleDirector: s.director, domain.RolePartnershipLead: g.lead, domain.RoleGovernor: s.govs[0],
+		domain.RoleAuditor: g.auditor}
 	for _, sc := range g.schools {
 		for _, c := range sc.chairs {
 			if c != uuid.Nil && c != sc.director && g.sum.Sample[domain.RoleChair] == uuid.Nil {

@@ -17,8 +17,11 @@ type InclusionProof struct {
 	// LeafIndex is the event's position minus one.
 	LeafIndex uint64 `json:"leaf_index"`
 	TreeSize  uint64 `json:"tree_size"`
-	// LeafHex is the event's canonical encoding (docs/events.md).
-	LeafHex string `json:"leaf_hex"`
+	// LeafHex is the event's canonical encoding (docs/events.md). The API
+	// gives it only to a caller allowed to read the event; a public proof
+	// carries the leaf hash alone, and whoever holds the event checks that
+	// it hashes to LeafHashHex.
+	LeafHex string `json:"leaf_hex,omitempty"`
 	// LeafHashHex is SHA-256(0x00 || leaf).
 	LeafHashHex string `json:"leaf_hash_hex"`
 	// PathHex is the RFC 6962 audit path, from the leaf up.
@@ -38,22 +41,28 @@ type ConsistencyProof struct {
 	PathHex []string `json:"path_hex"`
 }
 
-// Verify checks p on its own terms: the leaf hashes to LeafHashHex, the
-// path leads from it to RootHex, and, when v is not nil, Checkpoint is
+// Verify checks p on its own terms: the leaf (when LeafHex is given) hashes
+// to LeafHashHex, the path leads from it to RootHex, and, when v is not
+// nil, Checkpoint is
 // signed by v and states TreeSize and RootHex (a proof without a
 // checkpoint then fails). Returns an error wrapping ErrInconsistent,
 // ErrBadSignature or ErrMalformedCheckpoint.
 func (p InclusionProof) Verify(v note.Verifier) error {
-	leaf, err := hex.DecodeString(p.LeafHex)
-	if err != nil {
-		return fmt.Errorf("%w: leaf_hex: %v", ErrInconsistent, err)
-	}
 	leafHash, err := hex.DecodeString(p.LeafHashHex)
-	if err != nil || !bytes.Equal(leafHash, hasher.HashLeaf(leaf)) {
-		return fmt.Errorf("%w: leaf_hash_hex is not the hash of leaf_hex", ErrInconsistent)
+	if err != nil || len(leafHash) != hasher.Size() {
+		return fmt.Errorf("%w: leaf_hash_hex is not a SHA-256 hash", ErrInconsistent)
 	}
-	if e, err := eventstore.DecodeCanonical(leaf); err != nil || e.Position != p.LeafIndex+1 {
-		return fmt.Errorf("%w: leaf_hex is not the canonical event at position %d", ErrInconsistent, p.LeafIndex+1)
+	if p.LeafHex != "" {
+		leaf, err := hex.DecodeString(p.LeafHex)
+		if err != nil {
+			return fmt.Errorf("%w: leaf_hex: %v", ErrInconsistent, err)
+		}
+		if !bytes.Equal(leafHash, hasher.HashLeaf(leaf)) {
+			return fmt.Errorf("%w: leaf_hash_hex is not the hash of leaf_hex", ErrInconsistent)
+		}
+		if e, err := eventstore.DecodeCanonical(leaf); err != nil || e.Position != p.LeafIndex+1 {
+			return fmt.Errorf("%w: leaf_hex is not the canonical event at position %d", ErrInconsistent, p.LeafIndex+1)
+		}
 	}
 	path, err := unhexes(p.PathHex)
 	if err != nil {

@@ -1,0 +1,154 @@
+package api
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/concord-ledger/concord/api/app"
+	"github.com/concord-ledger/concord/domain/governance"
+	"github.com/concord-ledger/concord/domain/partnership"
+	"github.com/concord-ledger/concord/eventstore"
+)
+
+// eventReader decides which recorded events one actor may read, and how:
+// a school's events to its Director, governors and the auditors of its
+// partnerships ("ReadSchoolEvents"); a partnership's to its lead, auditors
+// and its schools' Directors and governors ("ReadPartnershipEvents").
+// Contact details in person events are shown only to whoever may read
+// them (the person, their Director); others see the name alone. It caches
+// its answers per stream for a minute, so a long live feed follows changes
+// of office.
+type eventReader struct {
+	s       *Server
+	ctx     context.Context
+	actor   app.Actor
+	vis     app.Visibility
+	streams map[string]streamSight
+	since   time.Time
+	anyOK   *bool
+}
+
+type streamSight struct {
+	visible bool
+	school  uuid.UUID
+}
+
+const eventReaderTTL = time.Minute
+
+func (s *Server) newEventReader(ctx context.Context, actor app.Actor) (*eventReader, error) {
+	vis, err := s.App.Visibility(ctx, actor)
+	if err != nil {
+		return nil, err
+	}
+	return &eventReader{s: s, ctx: ctx, actor: actor, vis: vis, streams: map[string]streamSight{}, since: time.Now()}, nil
+}
+
+func (er *eventReader) refresh() error {
+	if time.Since(er.since) < eventReaderTTL {
+		return nil
+	}
+	fresh, err := er.s.newEventReader(er.ctx, er.actor)
+	if err != nil {
+		return err
+	}
+	*er = *fresh
+	return nil
+}
+
+// readsAny reports whether the actor reads the events of some school or
+// partnership (then they also see the ledger's own events: checkpoints).
+func (er *eventReader) readsAny() (bool, error) {
+	if er.anyOK != nil {
+		return *er.anyOK, nil
+	}
+	ok := false
+	for school := range er.vis.Schools {
+		may, err := er.s.App.May(er.ctx, er.actor, "ReadSchoolEvents", app.Target{School: school})
+		if err != nil {
+			return false, err
+		}
+		ok = ok || may
+	}
+	for pid := range er.vis.Partnerships {
+		may, err := er.s.App.May(er.ctx, er.actor, "ReadPartnershipEvents", app.Target{Partnership: pid})
+		if err != nil {
+			return false, err
+		}
+		ok = ok || may
+	}
+	er.anyOK = &ok
+	return ok, nil
+}
+
+func (er *eventReader) sight(stream string) (streamSight, error) {
+	if err := er.refresh(); err != nil {
+		return streamSight{}, err
+	}
+	if s, ok := er.streams[stream]; ok {
+		return s, nil
+	}
+	t, ok, err := er.s.App.StreamTarget(er.ctx, stream)
+	if err != nil {
+		return streamSight{}, err
+	}
+	var sight streamSight
+	switch {
+	case !ok:
+		_, _, gov := governance.ParseStream(stream)
+		if !gov {
+			any, err := er.readsAny()
+			if err != nil {
+				return sight, err
+			}
+			sight.visible = any && !isRecordStream(stream)
+		}
+	default:
+		sight.school = t.School
+		if t.School != uuid.Nil {
+			may, err := er.s.App.May(er.ctx, er.actor, "ReadSchoolEvents", app.Target{School: t.School})
+			if err != nil {
+				return sight, err
+			}
+			sight.visible = may
+		}
+		if !sight.visible && t.Partnership != uuid.Nil {
+			may, err := er.s.App.May(er.ctx, er.actor, "ReadPartnershipEvents", app.Target{Partnership: t.Partnership})
+			if err != nil {
+				return sight, err
+			}
+			sight.visible = may
+		}
+	}
+	er.streams[stream] = sight
+	return sight, nil
+}
+
+// isRecordStream reports whether stream is a record of the domain (whose
+// target could not be found), as opposed to the ledger's own streams.
+func isRecordStream(stream string) bool {
+	_, _, gov := governance.ParseStream(stream)
+	return gov || partnershipStream(stream)
+}
+
+// visible reports whether the actor may read e.
+func (er *eventReader) visible(e eventstore.RecordedEvent) (bool, error) {
+	s, err := er.sight(e.StreamID)
+	return s.visible, err
+}
+
+// render shows e as the actor may see it.
+func (er *eventReader) render(e eventstore.RecordedEvent) LedgerEvent {
+	s := er.streams[e.StreamID]
+	return ledgerEvent(er.s.L.Codec, e, func(subject string) bool {
+		id, err := uuid.Parse(subject)
+		return err == nil && er.vis.SeesContacts(id, s.school)
+	})
+}
+
+// partnershipStream reports whether stream is a partnership record.
+func partnershipStream(stream string) bool {
+	_, _, ok := partnership.ParseStream(stream)
+	return ok
+}
