@@ -27,7 +27,7 @@ func TestDamageFollowedByRecordsIsRefused(t *testing.T) {
 		// damage harms record i (0-based) of the segment, given the
 		// offsets of all its records and the end of its data.
 		damage    func(t *testing.T, path string, offs []int64, end int64)
-		bad       int    // 0-based index of the damaged record: position bad+1
+		bad       int // 0-based index of the damaged record: position bad+1
 		following [2]uint64
 	}{
 		{"flipped byte in a middle record", func(t *testing.T, path string, offs []int64, end int64) {
