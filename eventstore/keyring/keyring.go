@@ -279,6 +279,14 @@ func (k *Keyring) IsErased(subject string) bool {
 	return k.erased[subjectHash(subject)]
 }
 
+// Has reports whether subject has a key on disk.
+func (k *Keyring) Has(subject string) bool {
+	k.fileMu.Lock()
+	defer k.fileMu.Unlock()
+	_, err := os.Stat(k.keyPath(subjectHash(subject)))
+	return err == nil
+}
+
 // Count returns how many keys the keyring holds on disk.
 func (k *Keyring) Count() (int, error) {
 	k.fileMu.Lock()
