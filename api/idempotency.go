@@ -58,10 +58,10 @@ var replayHeaders = []string{"Content-Type", "ETag", "Location", "Cache-Control"
 type Idempotency struct {
 	db     *bolt.DB // nil: memory
 	secret []byte
-	auth Authenticator
-	ttl  time.Duration
-	now  func() time.Time
-	log  *slog.Logger
+	auth   Authenticator
+	ttl    time.Duration
+	now    func() time.Time
+	log    *slog.Logger
 
 	mu       sync.Mutex
 	mem      map[string]idemRecord
