@@ -168,3 +168,24 @@ func scanBallots(ctx context.Context, store eventstore.Store) (opened, decided m
 		from = recs[len(recs)-1].Position + 1
 	}
 }
+
+// SecureBallotKeys does for a stopped ledger's data directory dir, whose
+// store is already open, what Open does at start-up for ballot keys:
+// destroys the keys of decided ballots, and moves out of keys/ the ballot
+// keys an older version kept there. Run it before copying keys/ anywhere
+// (concord backup --data does).
+func SecureBallotKeys(ctx context.Context, store eventstore.Store, dir string, logger *slog.Logger) error {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	personal, err := keyring.Open(dir)
+	if err != nil {
+		return fmt.Errorf("ballot keys: %w", err)
+	}
+	defer personal.Close()
+	bk, err := openBallotKeys(ctx, store, dir, personal, logger)
+	if err != nil {
+		return err
+	}
+	return bk.Close()
+}
