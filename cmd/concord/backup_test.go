@@ -121,14 +121,19 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	}
 
 	dst := filepath.Join(work, "restored")
-	code, stdout, stderr = run(t, "restore", "--in", file, "--data", dst)
+	pub := filepath.Join(work, "trusted.pub")
+	copyFile(t, filepath.Join(src, transparency.PubFile), pub)
+	if code, _, _ := run(t, "restore", "--in", file, "--data", dst); code != exitUsage {
+		t.Fatalf("restore without a key to trust: exit %d, want %d", code, exitUsage)
+	}
+	code, stdout, stderr = run(t, "restore", "--in", file, "--data", dst, "--pubkey", pub)
 	if code != exitOK {
 		t.Fatalf("restore: exit %d: %s", code, stderr)
 	}
-	if code, _, _ := run(t, "restore", "--in", file, "--data", dst); code != exitUsage {
+	if code, _, _ := run(t, "restore", "--in", file, "--data", dst, "--pubkey", pub); code != exitUsage {
 		t.Fatalf("restore into a non-empty directory: exit %d, want %d", code, exitUsage)
 	}
-	if code, out, stderr := run(t, "verify", "--data", dst); code != exitOK {
+	if code, out, stderr := run(t, "verify", "--data", dst, "--pubkey", pub); code != exitOK {
 		t.Fatalf("verify --data after restore: exit %d: %s %s", code, out, stderr)
 	}
 
@@ -175,7 +180,7 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	empty := filepath.Join(work, "empty")
-	if code, _, _ := run(t, "restore", "--in", bad, "--data", empty); code != exitFailure {
+	if code, _, _ := run(t, "restore", "--in", bad, "--data", empty, "--pubkey", pub); code != exitFailure {
 		t.Fatalf("restore of a truncated backup: exit %d", code)
 	}
 	if entries, _ := os.ReadDir(empty); len(entries) != 0 {
