@@ -80,6 +80,18 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	if err := l.Erase(staff[3].String()); err != nil {
 		t.Fatal(err)
 	}
+	// The token store travels with the backup.
+	tokens, err := api.OpenTokens(filepath.Join(src, api.TokensFile), api.TokensOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokenSecret, _, err := tokens.Create(ctx, api.TokenSpec{Role: api.RoleAdmin, Label: "before the backup"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tokens.Close(); err != nil {
+		t.Fatal(err)
+	}
 	work := t.TempDir()
 	file := filepath.Join(work, "ledger.tar.gz")
 
@@ -133,6 +145,14 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	if code, _, _ := run(t, "restore", "--in", file, "--data", dst, "--pubkey", pub); code != exitUsage {
 		t.Fatalf("restore into a non-empty directory: exit %d, want %d", code, exitUsage)
 	}
+	restoredTokens, err := api.OpenTokens(filepath.Join(dst, api.TokensFile), api.TokensOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := restoredTokens.Authenticate(ctx, tokenSecret); err != nil {
+		t.Fatalf("a token from before the backup does not authenticate after the restore: %v", err)
+	}
+	restoredTokens.Close()
 	if code, out, stderr := run(t, "verify", "--data", dst, "--pubkey", pub); code != exitOK {
 		t.Fatalf("verify --data after restore: exit %d: %s %s", code, out, stderr)
 	}
