@@ -88,7 +88,9 @@ func TestBackupCarriesTokensButNoIdempotencyRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _ = reply(w, http.StatusCreated, map[string]string{"done": "yes"}) })
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = reply(w, http.StatusCreated, map[string]string{"done": "yes"})
+	})
 	mw := NewIdempotency(tok, tok, IdempotencyOptions{Logger: coreQuiet}).Middleware(h)
 	const key = "remember-me-0123456789"
 	req := httptest.NewRequest(http.MethodPost, "/v1/things", strings.NewReader(`{"a":1}`))
