@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/concord-ledger/concord/domain"
 	"github.com/concord-ledger/concord/domain/domaintest"
 )
 
@@ -96,9 +97,9 @@ func TestBallotWithLostKeyClosesWithoutACount(t *testing.T) {
 		e.givenMembers(c, year, staff...)
 		e.givenChair(c, year, staff[0])
 		vote := domaintest.ID()
-		e.ok(e.svc.CallConfidenceVote(e.Ctx, e.meta, CallConfidenceVote{CommunityID: c, VoteID: vote, Year: year, CalledBy: staff[2]}))
+		e.ok(e.svc.CallConfidenceVote(e.Ctx, as(staff[2], domain.RoleStaff), CallConfidenceVote{CommunityID: c, VoteID: vote, Year: year}))
 		for _, voter := range staff[1:] {
-			e.ok(e.svc.CastConfidenceVote(e.Ctx, e.meta, CastConfidenceVote{CommunityID: c, VoteID: vote, VoterID: voter, Choice: ChoiceNoConfidence}))
+			e.ok(e.svc.CastConfidenceVote(e.Ctx, as(voter, domain.RoleStaff), CastConfidenceVote{CommunityID: c, VoteID: vote, Choice: ChoiceNoConfidence}))
 		}
 		if err := e.box.Destroy(vote); err != nil {
 			t.Fatal(err)
