@@ -68,6 +68,9 @@ func runVerify(ctx context.Context, m *Main, args []string) error {
 	if *tr.tofu != "" && *data == "" {
 		return Usagef("--trust-on-first-use is for --data; an export or a running ledger is checked with --pubkey")
 	}
+	if *tr.witnesses != "" && *url != "" {
+		return Usagef("--witnesses is for --export and --data; --url checks a ledger against the checkpoint you saved")
+	}
 	switch {
 	case *exp != "":
 		if *pub == "" {
