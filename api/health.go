@@ -42,9 +42,10 @@ func healthz(s *Server, w http.ResponseWriter, r *http.Request) error {
 	return reply(w, http.StatusOK, Health{Status: "ok"})
 }
 
-// readyz answers 200 when the store answers and every projection is within
-// ReadyMaxLag of the head and none has failed; otherwise 503 saying which
-// projection lags or failed, at which event.
+// readyz answers 200 when the store answers, the transparency log's
+// self-audit has found nothing, and every projection is within ReadyMaxLag
+// of the head and none has failed; otherwise 503 saying what is wrong (for
+// a failed self-audit, the positions that changed).
 func readyz(s *Server, w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "no-store")
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
@@ -55,6 +56,11 @@ func readyz(s *Server, w http.ResponseWriter, r *http.Request) error {
 	}
 	sts := s.L.Engine.Status(ctx)
 	var why []string
+	if s.L.Log != nil {
+		if e := s.L.Log.AuditFailure(); e != nil {
+			why = append(why, fmt.Sprintf("self-audit failed, signing stopped: %v (first bad position %d)", e, e.FirstBad))
+		}
+	}
 	for _, st := range sts {
 		switch {
 		case st.Failure != nil:

@@ -3,18 +3,29 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
+
+// IdempotencySecretFile is the file, beside the token store's, holding the
+// server's secret that keys request fingerprints (32 random bytes, mode
+// 0600). It is never put in a backup.
+const IdempotencySecretFile = "idempotency.key"
 
 // IdempotencyTTL is how long a remembered response is replayed by default.
 const IdempotencyTTL = 24 * time.Hour
@@ -34,12 +45,24 @@ var replayHeaders = []string{"Content-Type", "ETag", "Location", "Cache-Control"
 // The record is written before the response is sent, so a response a
 // client saw is never forgotten by a crash. Records live in the token
 // store's file (or in memory for an in-memory token store) for the TTL.
+//
+// What a record keeps of the request is a fingerprint: an HMAC-SHA-256,
+// keyed with the server's secret (IdempotencySecretFile), of the method,
+// the path and the body, so that the token store alone does not let
+// anyone test guesses of what was sent. On the routes that cast a secret
+// ballot's vote the body is left out of the fingerprint: a record there
+// depends on who voted in which ballot (public in the log) and on nothing
+// the voter chose, so not even the server's secret links a voter to a
+// choice, during the ballot or after. A retry there with the same key and
+// another body is answered with the first response, which is what the
+// domain would say anyway: one vote per member.
 type Idempotency struct {
-	db   *bolt.DB // nil: memory
-	auth Authenticator
-	ttl  time.Duration
-	now  func() time.Time
-	log  *slog.Logger
+	db     *bolt.DB // nil: memory
+	secret []byte
+	auth   Authenticator
+	ttl    time.Duration
+	now    func() time.Time
+	log    *slog.Logger
 
 	mu       sync.Mutex
 	mem      map[string]idemRecord
@@ -66,12 +89,30 @@ type idemRecord struct {
 
 // NewIdempotency returns the middleware's state, keeping records in t's
 // file (in memory when t is in memory) and telling callers apart by what
-// auth says their token is.
+// auth says their token is. The fingerprint secret is read from (or first
+// made in) IdempotencySecretFile beside t's file; with a token store in
+// memory it is random and lives as long as the process. A secret that
+// cannot be read or written is logged and replaced by a random one for
+// the process: records from before a restart then no longer match, which
+// refuses (422) a retry rather than replaying it.
 func NewIdempotency(t *Tokens, auth Authenticator, opts IdempotencyOptions) *Idempotency {
 	i := &Idempotency{auth: auth, ttl: opts.TTL, now: opts.Now, log: opts.Logger,
 		mem: map[string]idemRecord{}, inflight: map[string]struct{}{}}
 	if t != nil {
 		i.db = t.db
+	}
+	if i.log == nil {
+		i.log = slog.Default()
+	}
+	secretPath := ""
+	if i.db != nil {
+		secretPath = filepath.Join(filepath.Dir(i.db.Path()), IdempotencySecretFile)
+	}
+	var err error
+	if i.secret, err = loadOrCreateSecret(secretPath); err != nil {
+		i.log.Error("idempotency: the fingerprint secret is unusable; using one for this process only", "err", err)
+		i.secret = make([]byte, sha256.Size)
+		_, _ = rand.Read(i.secret)
 	}
 	if i.db != nil {
 		// Records from concurrent requests share one commit; the short
@@ -83,9 +124,6 @@ func NewIdempotency(t *Tokens, auth Authenticator, opts IdempotencyOptions) *Ide
 	}
 	if i.now == nil {
 		i.now = time.Now
-	}
-	if i.log == nil {
-		i.log = slog.Default()
 	}
 	if err := i.Sweep(); err != nil {
 		i.log.Warn("idempotency: sweeping expired records", "err", err)
@@ -227,10 +265,7 @@ func (i *Idempotency) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		h := sha256.New()
-		fmt.Fprintf(h, "%s\n%s\n", r.Method, r.URL.RequestURI())
-		h.Write(body)
-		fp := h.Sum(nil)
+		fp := i.fingerprint(r, body)
 		rkey := who + "\x00" + key
 
 		i.mu.Lock()
@@ -294,6 +329,64 @@ func (i *Idempotency) Middleware(next http.Handler) http.Handler {
 		w.WriteHeader(bw.status)
 		_, _ = w.Write(bw.body.Bytes())
 	})
+}
+
+// fingerprint is what a record keeps of a request: the HMAC of its
+// method, path and (except on a secret ballot's vote) body.
+func (i *Idempotency) fingerprint(r *http.Request, body []byte) []byte {
+	mac := hmac.New(sha256.New, i.secret)
+	fmt.Fprintf(mac, "%s\n%s\n", r.Method, r.URL.RequestURI())
+	if !castsVote(r) {
+		mac.Write(body)
+	}
+	return mac.Sum(nil)
+}
+
+// castsVote reports whether r is routed to a route that casts a vote in a
+// ballot (".../votes"): its body holds the voter's choice.
+func castsVote(r *http.Request) bool {
+	p := routePattern(r)
+	if p == "" {
+		p = r.URL.Path
+	}
+	return strings.HasSuffix(strings.TrimSuffix(p, "/"), "/votes")
+}
+
+// loadOrCreateSecret returns the secret in path, first writing a new random
+// one (mode 0600, synced) if there is none; path "" gives a random secret
+// that is not kept.
+func loadOrCreateSecret(path string) ([]byte, error) {
+	if path != "" {
+		b, err := os.ReadFile(path)
+		switch {
+		case err == nil && len(b) == sha256.Size:
+			return b, nil
+		case err == nil:
+			return nil, fmt.Errorf("%s holds %d bytes, want %d", path, len(b), sha256.Size)
+		case !errors.Is(err, fs.ErrNotExist):
+			return nil, err
+		}
+	}
+	secret := make([]byte, sha256.Size)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, err
+	}
+	if path == "" {
+		return secret, nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.Write(secret); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return secret, f.Close()
 }
 
 // bufferedWriter holds a response until it is remembered.

@@ -1,14 +1,23 @@
 package api
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/concord-ledger/concord/api/apitest"
 	"github.com/concord-ledger/concord/api/app"
@@ -178,5 +187,107 @@ func TestIdempotencyRefusesARetryWhileTheFirstRuns(t *testing.T) {
 	close(release)
 	if w := <-done; w.Code != http.StatusNoContent {
 		t.Fatalf("first: %d", w.Code)
+	}
+}
+
+// storedFingerprints returns the fingerprint of every record in the token
+// store's file, by record key.
+func storedFingerprints(t *testing.T, tok *Tokens) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	err := tok.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketIdempotency).ForEach(func(k, v []byte) error {
+			var rec idemRecord
+			if err := json.Unmarshal(v, &rec); err != nil {
+				return err
+			}
+			out[string(k)] = rec.Fingerprint
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestIdempotencyFingerprints: what a record keeps of a request is keyed
+// with the server's secret (the plain SHA-256 of the request is nowhere in
+// the file), and on a vote route does not depend on the body at all: two
+// voters' records are the same whatever each chose, and a retry with
+// another body is the same request.
+func TestIdempotencyFingerprints(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	tok, err := OpenTokens(filepath.Join(dir, TokensFile), TokensOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tok.Close()
+	var tokens []string
+	for range 2 {
+		s, _, err := tok.Create(ctx, TokenSpec{PersonID: uuid.New()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens = append(tokens, s)
+	}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = reply(w, http.StatusCreated, map[string]string{"ok": "yes"})
+	})
+	mw := NewIdempotency(tok, tok, IdempotencyOptions{Logger: coreQuiet}).Middleware(h)
+	send := func(token, path, body, key string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Idempotency-Key", key)
+		w := httptest.NewRecorder()
+		mw.ServeHTTP(w, req)
+		return w
+	}
+	votes := "/v1/elections/" + uuid.NewString() + "/votes"
+	bodies := []string{`{"candidate_id":"` + uuid.NewString() + `"}`, `{"candidate_id":"` + uuid.NewString() + `"}`}
+	for i, token := range tokens {
+		if w := send(token, votes, bodies[i], "vote-1"); w.Code != http.StatusCreated {
+			t.Fatalf("vote %d: %d %s", i, w.Code, w.Body)
+		}
+	}
+	if w := send(tokens[0], "/v1/proposals", `{"title":"Lesson study"}`, "p-1"); w.Code != http.StatusCreated {
+		t.Fatalf("proposal: %d", w.Code)
+	}
+	fps := storedFingerprints(t, tok)
+	if len(fps) != 3 {
+		t.Fatalf("%d records, want 3", len(fps))
+	}
+	var voteFPs [][]byte
+	for k, fp := range fps {
+		if strings.HasSuffix(k, "\x00vote-1") {
+			voteFPs = append(voteFPs, fp)
+		}
+	}
+	if len(voteFPs) != 2 || !bytes.Equal(voteFPs[0], voteFPs[1]) {
+		t.Fatalf("the two votes' records differ (%x): they depend on the choice", voteFPs)
+	}
+	file, err := os.ReadFile(filepath.Join(dir, TokensFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, req := range []struct{ path, body string }{{votes, bodies[0]}, {votes, bodies[1]}, {"/v1/proposals", `{"title":"Lesson study"}`}} {
+		plain := sha256.New()
+		fmt.Fprintf(plain, "%s\n%s\n", http.MethodPost, req.path)
+		plain.Write([]byte(req.body))
+		sum := plain.Sum(nil)
+		if bytes.Contains(file, sum) || bytes.Contains(file, []byte(base64.StdEncoding.EncodeToString(sum))) {
+			t.Errorf("the token store holds the plain SHA-256 of POST %s %s", req.path, req.body)
+		}
+	}
+	// On a vote route the same key with another body is the same request:
+	// replayed, not refused, and nothing runs again.
+	if w := send(tokens[0], votes, bodies[1], "vote-1"); w.Code != http.StatusCreated || w.Header().Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("vote retried with another body: %d %v", w.Code, w.Header())
+	}
+	// Elsewhere it is refused.
+	mustProblem(t, send(tokens[0], "/v1/proposals", `{"title":"Other"}`, "p-1"), http.StatusUnprocessableEntity)
+	if fi, err := os.Stat(filepath.Join(dir, IdempotencySecretFile)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("secret file: %v %v, want mode 0600", fi, err)
 	}
 }

@@ -227,6 +227,8 @@ var (
 	descPosition = prometheus.NewDesc("concord_projection_position", "The last log position a projection has applied.", []string{"projection"}, nil)
 	descFailed   = prometheus.NewDesc("concord_projection_failed", "1 when a projection stopped on an event it could not apply.", []string{"projection"}, nil)
 	descHead     = prometheus.NewDesc("concord_store_head_position", "The position of the last acknowledged event.", nil, nil)
+	descAudit    = prometheus.NewDesc("concord_transparency_audit_failed", "1 once the transparency log's self-audit found the log no longer matches a checkpoint it signed (signing has then stopped).", nil, nil)
+	descAuditPos = prometheus.NewDesc("concord_transparency_audit_first_bad_position", "The first position the failed self-audit says may have changed (0 while it holds).", nil, nil)
 )
 
 type projectionCollector struct{ l *ledger.Ledger }
@@ -236,6 +238,8 @@ func (c *projectionCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descPosition
 	ch <- descFailed
 	ch <- descHead
+	ch <- descAudit
+	ch <- descAuditPos
 }
 
 func (c *projectionCollector) Collect(ch chan<- prometheus.Metric) {
@@ -243,6 +247,14 @@ func (c *projectionCollector) Collect(ch chan<- prometheus.Metric) {
 	defer cancel()
 	if head, err := c.l.Store.Head(ctx); err == nil {
 		ch <- prometheus.MustNewConstMetric(descHead, prometheus.GaugeValue, float64(head))
+	}
+	if c.l.Log != nil {
+		failed, first := 0.0, 0.0
+		if e := c.l.Log.AuditFailure(); e != nil {
+			failed, first = 1, float64(e.FirstBad)
+		}
+		ch <- prometheus.MustNewConstMetric(descAudit, prometheus.GaugeValue, failed)
+		ch <- prometheus.MustNewConstMetric(descAuditPos, prometheus.GaugeValue, first)
 	}
 	for _, st := range c.l.Engine.Status(ctx) {
 		failed := 0.0

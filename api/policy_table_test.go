@@ -67,6 +67,7 @@ func walkRequests(w *apitest.World) map[string]walkRequest {
 		"GET /v1/proofs/inclusion":                          {"/v1/proofs/inclusion?position=1", nil},
 		"GET /v1/proofs/consistency":                        {"/v1/proofs/consistency?from=1&to=2", nil},
 		"GET /v1/admin/backup":                              {"/v1/admin/backup", nil},
+		"GET /v1/admin/export":                              {"/v1/admin/export", nil},
 		"GET /v1/admin/projections":                         {"/v1/admin/projections", nil},
 		"POST /v1/admin/projections/{name}/retry":           {"/v1/admin/projections/people/retry", nil},
 		"GET /v1/tokens":                                    {"/v1/tokens", nil},

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/concord-ledger/concord/api/app"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -17,6 +18,18 @@ import (
 // event comes, so proxies keep the connection open and clients notice a
 // dead one.
 var SSEHeartbeat = 15 * time.Second
+
+// Live-feed limits. A feed holds a connection, a goroutine and a
+// subscription for as long as the client stays, so a server takes at most
+// MaxLiveFeeds of them and each caller (a token; for the web pages, a
+// signed-in person) at most MaxLiveFeedsPerCaller; further ones are
+// answered 429 with Retry-After: LiveFeedRetryAfter seconds. Set them
+// before serving.
+var (
+	MaxLiveFeeds          = 256
+	MaxLiveFeedsPerCaller = 4
+	LiveFeedRetryAfter    = 5
+)
 
 var liveFeedClients = prometheus.NewGauge(prometheus.GaugeOpts{
 	Name: "concord_live_feed_clients",
@@ -31,13 +44,15 @@ func init() { extraCollectors = append(extraCollectors, liveFeedClients) }
 var liveFeeds sync.Map // *Server → *feedSet
 
 type feedSet struct {
-	mu     sync.Mutex
-	feeds  map[chan struct{}]struct{}
-	closed bool
+	mu      sync.Mutex
+	feeds   map[chan struct{}]string // stop channel -> caller
+	callers map[string]int           // open feeds per caller
+	closed  bool
+	changed chan struct{} // closed and replaced when a feed ends
 }
 
 func (s *Server) feeds() *feedSet {
-	fs, _ := liveFeeds.LoadOrStore(s, &feedSet{feeds: map[chan struct{}]struct{}{}})
+	fs, _ := liveFeeds.LoadOrStore(s, &feedSet{feeds: map[chan struct{}]string{}, callers: map[string]int{}, changed: make(chan struct{})})
 	return fs.(*feedSet)
 }
 
@@ -49,28 +64,57 @@ func (s *Server) CloseLiveFeeds() {
 	fs := s.feeds()
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
+	if fs.closed {
+		return
+	}
 	fs.closed = true
 	for c := range fs.feeds {
 		close(c)
-		delete(fs.feeds, c)
 	}
 }
 
-func (fs *feedSet) add() (chan struct{}, bool) {
+// add registers a feed of caller, or returns the problem that refuses it:
+// 503 while shutting down, 429 over a limit.
+func (fs *feedSet) add(caller string) (chan struct{}, *Problem) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	if fs.closed {
-		return nil, false
+	switch {
+	case fs.closed:
+		return nil, problem(http.StatusServiceUnavailable, "shutting-down", "The ledger is shutting down", "reconnect in a moment")
+	case len(fs.feeds) >= MaxLiveFeeds:
+		return nil, problem(http.StatusTooManyRequests, "too-many-feeds", "Too many live feeds",
+			"the server has its %d live feeds open; retry later", MaxLiveFeeds)
+	case fs.callers[caller] >= MaxLiveFeedsPerCaller:
+		return nil, problem(http.StatusTooManyRequests, "too-many-feeds", "Too many live feeds",
+			"you already have %d live feeds open, the most one caller may; close one, or retry later", MaxLiveFeedsPerCaller)
 	}
 	c := make(chan struct{})
-	fs.feeds[c] = struct{}{}
-	return c, true
+	fs.feeds[c] = caller
+	fs.callers[caller]++
+	return c, nil
 }
 
 func (fs *feedSet) remove(c chan struct{}) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
+	caller, ok := fs.feeds[c]
+	if !ok {
+		return
+	}
 	delete(fs.feeds, c)
+	if fs.callers[caller]--; fs.callers[caller] <= 0 {
+		delete(fs.callers, caller)
+	}
+	close(fs.changed)
+	fs.changed = make(chan struct{})
+}
+
+// feedCaller names the caller of r for the per-caller limit.
+func feedCaller(p app.Actor) string {
+	if p.TokenID != "" {
+		return "token:" + p.TokenID
+	}
+	return string(p.Kind) + ":" + p.PersonID.String()
 }
 
 // streamEvents answers GET /v1/events/stream: every event from a
@@ -81,6 +125,8 @@ func (fs *feedSet) remove(c chan struct{}) {
 // resumes with no gap and no duplicate), else at ?from=N (included), else
 // with the next event recorded. ?type= and ?stream= filter the events
 // sent. A comment line is sent every SSEHeartbeat when nothing else is.
+// Beyond MaxLiveFeeds, or MaxLiveFeedsPerCaller for one caller, it answers
+// 429 with Retry-After. A feed has no read deadline (see BodyDeadline).
 func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	var from uint64
@@ -110,9 +156,10 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 
-	stop, ok := s.feeds().add()
-	if !ok {
-		return problem(http.StatusServiceUnavailable, "shutting-down", "The ledger is shutting down", "reconnect in a moment")
+	stop, refused := s.feeds().add(feedCaller(caller(r)))
+	if refused != nil {
+		w.Header().Set("Retry-After", strconv.Itoa(LiveFeedRetryAfter))
+		return refused
 	}
 	defer s.feeds().remove(stop)
 	sub, err := s.L.Store.Subscribe(ctx, from)

@@ -182,6 +182,7 @@ var Policies = map[string]Policy{
 	// Operations.
 	"ManageTokens":      op("Manage tokens", RelAdmin),
 	"TakeBackup":        op("Take a backup", RelAdmin),
+	"ExportLedger":      op("Export the whole log", RelAdmin),
 	"ManageProjections": op("Manage the projections", RelAdmin),
 	"ReadMetrics":       op("Read the metrics", RelAdmin),
 }

@@ -8,11 +8,17 @@
 // Layout of a data directory:
 //
 //	events/          the segment store (absent with KurrentDB)
-//	keys/            per-person and per-ballot keys (eventstore/keyring)
+//	keys/            per-person keys (eventstore/keyring)
+//	ballots/         per-ballot keys, destroyed at close; never backed up
 //	projections.db   projection checkpoints and snapshots
 //	checkpoint.key   the ed25519 key that signs checkpoints (and .pub)
 //	merkle/          the Merkle tree's stored nodes
 //	witnesses        trusted witnesses' verifier keys
+//	tokens.db        API tokens and Idempotency-Key records (package api)
+//
+// The directory is the ledger user's alone: Open makes it 0700 and every
+// directory in it 0700 and every file 0600, tightening what an older
+// version left more open.
 package ledger
 
 import (
@@ -136,6 +142,8 @@ func Open(ctx context.Context, cfg Config) (_ *Ledger, err error) {
 		l.tmpDir, dir = tmp, tmp
 	} else if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("open ledger: create data directory: %w", err)
+	} else if err := TightenDataDir(dir); err != nil {
+		return nil, fmt.Errorf("open ledger: %w", err)
 	}
 
 	// The event store.
@@ -156,6 +164,9 @@ func Open(ctx context.Context, cfg Config) (_ *Ledger, err error) {
 		if so.Logger == nil {
 			so.Logger = logger
 		}
+		if so.RepairHint == "" {
+			so.RepairHint = RepairCommand(dir)
+		}
 		s, err := segment.Open(ctx, filepath.Join(dir, EventsDir), so)
 		if err != nil {
 			return nil, fmt.Errorf("open ledger: open the event store: %w", err)
@@ -165,8 +176,10 @@ func Open(ctx context.Context, cfg Config) (_ *Ledger, err error) {
 	l.closers = append(l.closers, l.Store.Close)
 
 	// Keys, codec, handler, services.
+	var ballots governance.BallotKeys
 	if cfg.DataDir == "" {
 		l.Keys = memoryKeys{domain.NewMemoryKeyring()}
+		ballots = l.Keys
 	} else {
 		k, err := keyring.Open(dir)
 		if err != nil {
@@ -174,6 +187,12 @@ func Open(ctx context.Context, cfg Config) (_ *Ledger, err error) {
 		}
 		l.Keys = k
 		l.closers = append(l.closers, k.Close)
+		bk, err := openBallotKeys(ctx, l.Store, dir, k, logger)
+		if err != nil {
+			return nil, fmt.Errorf("open ledger: open the ballot keys: %w", err)
+		}
+		ballots = bk
+		l.closers = append(l.closers, bk.Close)
 	}
 	l.Codec = &domain.Codec{Keys: l.Keys}
 	writeStore := l.Store
@@ -182,7 +201,7 @@ func Open(ctx context.Context, cfg Config) (_ *Ledger, err error) {
 	}
 	l.Handler = domain.NewHandler(domainlog.Log{Store: writeStore}, l.Codec)
 	l.Handler.Now = now
-	l.Governance = governance.NewService(l.Handler, governance.KeyringBallotBox{Keys: l.Keys})
+	l.Governance = governance.NewService(l.Handler, governance.KeyringBallotBox{Keys: ballots})
 	l.Directory = governance.NewDirectory(l.Handler)
 	l.Partnership = partnership.NewService(l.Handler, l.Directory)
 

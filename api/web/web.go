@@ -134,6 +134,7 @@ func MountFunc(r chi.Router, server func() *api.Server) {
 				next.ServeHTTP(w, req)
 			})
 		})
+		r.Use(limitForms)
 		r.Handle("/static/*", http.StripPrefix("/static/", http.FileServerFS(static)))
 		r.Get("/signin", st.signInPage)
 		r.Post("/signin", st.signIn)

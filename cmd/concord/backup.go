@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"os"
 	"path"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/concord-ledger/concord/api"
+	"github.com/concord-ledger/concord/api/ledger"
 	"github.com/concord-ledger/concord/eventstore"
 	"github.com/concord-ledger/concord/eventstore/export"
 	"github.com/concord-ledger/concord/eventstore/segment"
@@ -44,8 +46,10 @@ const backupSynopsis = `--url URL --token TOKEN --out FILE
 --url downloads a backup from a running ledger (GET /v1/admin/backup, an
 admin token). --data backs up a stopped ledger's data directory. The file
 is a tar.gz of the NDJSON export of the log up to its head, closed by a
-signed checkpoint, the personal-data keys, the checkpoint key pair and the
-trusted witnesses: everything "concord restore" needs. It holds the
+signed checkpoint, the personal-data keys, the checkpoint key pair, the
+trusted witnesses and the API tokens: everything "concord restore" needs.
+It never holds a secret ballot's key (a ballot open at backup time cannot
+be counted from a restore) nor the Idempotency-Key records. It holds the
 keys that unseal personal data and the key that signs checkpoints: keep it
 as safe as the data directory itself.`
 
@@ -131,7 +135,12 @@ func backupData(ctx context.Context, m *Main, data string, w io.Writer) (string,
 		return "", err
 	}
 	defer s.Close()
-	write, done, err := api.PrepareBackup(ctx, s, data)
+	// A directory last run by an older version may keep ballot keys in
+	// keys/, which the backup copies: move them out first.
+	if err := ledger.SecureBallotKeys(ctx, s, data, slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))); err != nil {
+		return "", err
+	}
+	write, done, err := api.PrepareBackup(ctx, s, data, nil)
 	defer done()
 	if err != nil {
 		return "", err
@@ -140,29 +149,38 @@ func backupData(ctx context.Context, m *Main, data string, w io.Writer) (string,
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%s (%d events, %d key files)", data, sum.Events, sum.Keys), nil
+	return fmt.Sprintf("%s (%d events, %d key files, tokens: %v)", data, sum.Events, sum.Keys, sum.Tokens), nil
 }
 
-const restoreSynopsis = `--in FILE --data NEWDIR
+const restoreSynopsis = `--in FILE --data NEWDIR (--pubkey FILE | --trust-on-first-use FILE) [--witnesses FILE]
 
 Restores a backup made by "concord backup" into NEWDIR, which must not
-exist or be empty: checks the export against the checkpoint key in the
-backup, writes the events with their original positions, revisions and
-recorded times (so every checkpoint still verifies), restores the
-personal-data keys, the checkpoint key pair and the witnesses, and saves
-the export's closing checkpoint as checkpoint.latest. Then run
-"concord verify --data NEWDIR" and serve from NEWDIR. The Merkle tree and
-the projections are rebuilt on first start.`
+exist or be empty: checks the export against the ledger's public key you
+hold (--pubkey; the backup's own key must be that one), writes the events
+with their original positions, revisions and recorded times (so every
+checkpoint still verifies), restores the personal-data keys, the
+checkpoint key pair, the witnesses and the tokens, and saves the export's
+closing checkpoint as checkpoint.latest. --trust-on-first-use FILE
+instead trusts the key inside the backup, says so loudly and records it
+in FILE. Then run "concord verify --data NEWDIR --pubkey FILE" and serve
+from NEWDIR. The Merkle tree and the projections are rebuilt on first
+start. Secret ballots open when the backup was taken cannot be counted
+(their keys are never in a backup): closing one records it as failed.`
 
 func runRestore(ctx context.Context, m *Main, args []string) error {
 	flags := m.FlagSet("restore", restoreSynopsis)
 	in := flags.String("in", "", "backup `file` to read")
 	data := flags.String("data", "", "new data `directory` (must not exist or be empty)")
+	tr := trustFlags(flags, true)
 	if err := Parse(flags, args); err != nil {
 		return err
 	}
 	if *in == "" || *data == "" || flags.NArg() > 0 {
 		return Usagef("--in and --data are required, and nothing else")
+	}
+	if *tr.pub == "" && *tr.tofu == "" {
+		_, err := tr.verifier(m, "", "the backup")
+		return err
 	}
 	if entries, err := os.ReadDir(*data); err == nil && len(entries) > 0 {
 		return Usagef("%s is not empty; restore into a new directory", *data)
@@ -172,13 +190,13 @@ func runRestore(ctx context.Context, m *Main, args []string) error {
 	if err := os.MkdirAll(*data, 0o700); err != nil {
 		return err
 	}
-	sum, err := restore(ctx, m, *in, *data)
+	sum, err := restore(ctx, m, *in, *data, tr)
 	if err != nil {
 		// Leave nothing half-restored behind: the directory was empty.
 		cleanDir(*data)
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "restored %d events and %d key files into %s; checkpoint size %d root %x\n", sum.Events, sum.Keys, *data, sum.Checkpoint.Size, sum.Checkpoint.Root)
+	fmt.Fprintf(m.Stdout, "restored %d events and %d key files into %s; checkpoint size %d root %x; %s\n", sum.Events, sum.Keys, *data, sum.Checkpoint.Size, sum.Checkpoint.Root, sum.Witnesses)
 	return nil
 }
 
@@ -239,7 +257,7 @@ func readBackup(name string, file func(name string, r io.Reader) error) (found m
 
 func backupName(n string) bool {
 	switch n {
-	case api.BackupExport, transparency.KeyFile, transparency.PubFile, transparency.WitnessesFile:
+	case api.BackupExport, transparency.KeyFile, transparency.PubFile, transparency.WitnessesFile, api.BackupTokens:
 		return true
 	}
 	dir, file := path.Split(n)
@@ -250,9 +268,10 @@ type restoreSummary struct {
 	Events     uint64
 	Keys       int
 	Checkpoint transparency.Checkpoint
+	Witnesses  string
 }
 
-func restore(ctx context.Context, m *Main, in, data string) (restoreSummary, error) {
+func restore(ctx context.Context, m *Main, in, data string, tr *trust) (restoreSummary, error) {
 	var sum restoreSummary
 	exportPath := filepath.Join(data, ".restore-"+api.BackupExport)
 	defer os.Remove(exportPath)
@@ -275,9 +294,17 @@ func restore(ctx context.Context, m *Main, in, data string) (restoreSummary, err
 	if err := syncDir(filepath.Join(data, api.BackupKeysDir)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return sum, err
 	}
-	v, err := transparency.ReadVerifier(filepath.Join(data, transparency.PubFile))
+	backupPub := filepath.Join(data, transparency.PubFile)
+	v, err := tr.verifier(m, backupPub, "the backup "+in)
 	if err != nil {
-		return sum, fmt.Errorf("the backup's public key: %w", err)
+		return sum, err
+	}
+	if err := sameKey(v, backupPub, "the backup "+in); err != nil {
+		return sum, fmt.Errorf("%w; nothing restored", err)
+	}
+	c, err := tr.checker(v)
+	if err != nil {
+		return sum, err
 	}
 	ef, err := os.Open(exportPath)
 	if err != nil {
@@ -285,11 +312,15 @@ func restore(ctx context.Context, m *Main, in, data string) (restoreSummary, err
 	}
 	defer ef.Close()
 	p := newProgress(m, "verified")
-	_, err = export.Verify(ef, v, p.update)
+	rep, err := export.VerifyWith(ef, c, p.update)
 	p.done()
 	if err != nil {
-		return sum, fmt.Errorf("the backup's export does not verify; nothing restored: %w", err)
+		return sum, fmt.Errorf("the backup's export does not verify; nothing restored: VERIFICATION FAILED: %w", err)
 	}
+	if err := tr.witnessed(rep); err != nil {
+		return sum, fmt.Errorf("the backup's export: %w; nothing restored", err)
+	}
+	sum.Witnesses = witnessSummary(rep)
 	if _, err := ef.Seek(0, io.SeekStart); err != nil {
 		return sum, err
 	}

@@ -81,6 +81,18 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	if err := l.Erase(staff[3].String()); err != nil {
 		t.Fatal(err)
 	}
+	// The token store travels with the backup.
+	tokens, err := api.OpenTokens(filepath.Join(src, api.TokensFile), api.TokensOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokenSecret, _, err := tokens.Create(ctx, api.TokenSpec{Kind: app.KindAdmin, Label: "before the backup"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tokens.Close(); err != nil {
+		t.Fatal(err)
+	}
 	work := t.TempDir()
 	file := filepath.Join(work, "ledger.tar.gz")
 
@@ -122,14 +134,27 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	}
 
 	dst := filepath.Join(work, "restored")
-	code, stdout, stderr = run(t, "restore", "--in", file, "--data", dst)
+	pub := filepath.Join(work, "trusted.pub")
+	copyFile(t, filepath.Join(src, transparency.PubFile), pub)
+	if code, _, _ := run(t, "restore", "--in", file, "--data", dst); code != exitUsage {
+		t.Fatalf("restore without a key to trust: exit %d, want %d", code, exitUsage)
+	}
+	code, stdout, stderr = run(t, "restore", "--in", file, "--data", dst, "--pubkey", pub)
 	if code != exitOK {
 		t.Fatalf("restore: exit %d: %s", code, stderr)
 	}
-	if code, _, _ := run(t, "restore", "--in", file, "--data", dst); code != exitUsage {
+	if code, _, _ := run(t, "restore", "--in", file, "--data", dst, "--pubkey", pub); code != exitUsage {
 		t.Fatalf("restore into a non-empty directory: exit %d, want %d", code, exitUsage)
 	}
-	if code, out, stderr := run(t, "verify", "--data", dst); code != exitOK {
+	restoredTokens, err := api.OpenTokens(filepath.Join(dst, api.TokensFile), api.TokensOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := restoredTokens.Authenticate(ctx, tokenSecret); err != nil {
+		t.Fatalf("a token from before the backup does not authenticate after the restore: %v", err)
+	}
+	restoredTokens.Close()
+	if code, out, stderr := run(t, "verify", "--data", dst, "--pubkey", pub); code != exitOK {
 		t.Fatalf("verify --data after restore: exit %d: %s %s", code, out, stderr)
 	}
 
@@ -176,7 +201,7 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	empty := filepath.Join(work, "empty")
-	if code, _, _ := run(t, "restore", "--in", bad, "--data", empty); code != exitFailure {
+	if code, _, _ := run(t, "restore", "--in", bad, "--data", empty, "--pubkey", pub); code != exitFailure {
 		t.Fatalf("restore of a truncated backup: exit %d", code)
 	}
 	if entries, _ := os.ReadDir(empty); len(entries) != 0 {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/concord-ledger/concord/api/ledger"
 	"github.com/concord-ledger/concord/eventstore/export"
 	"github.com/concord-ledger/concord/eventstore/segment"
 	"github.com/concord-ledger/concord/eventstore/transparency"
@@ -30,7 +31,7 @@ func openDataStore(ctx context.Context, m *Main, data string) (*segment.Store, e
 	if data == "" {
 		return nil, Usagef("--data is required")
 	}
-	s, err := segment.Open(ctx, filepath.Join(data, eventsDir), segment.Options{})
+	s, err := segment.Open(ctx, filepath.Join(data, eventsDir), segment.Options{RepairHint: ledger.RepairCommand(data)})
 	if err != nil {
 		return nil, fmt.Errorf("open the event store in %s: %w", data, err)
 	}
@@ -50,16 +51,41 @@ func init() {
 	})
 }
 
+const exportSynopsis = `--data DIR --out FILE
+       concord export --url URL --token TOKEN --out FILE [--pubkey FILE]
+
+--data exports a stopped ledger, opening its store directly. --url
+exports a running one through its API (GET /v1/admin/export, an admin or
+auditor token). Either way the file is the whole log as NDJSON, its last
+line a checkpoint signed at that moment over exactly the events in it,
+checkable offline with concord verify --export FILE --pubkey KEY (done
+here at once when --pubkey is given).`
+
 func runExport(ctx context.Context, m *Main, args []string) error {
-	fs := m.FlagSet("export", "--data DIR --out FILE")
+	fs := m.FlagSet("export", exportSynopsis)
 	data := fs.String("data", "", "data `directory` of the ledger (stopped: the store is opened directly)")
+	url := fs.String("url", "", "base `URL` of a running ledger")
+	token := fs.String("token", "", "admin or auditor `token` (with --url; default $CONCORD_TOKEN)")
 	out := fs.String("out", "", "export `file` to write (\"-\" for standard output)")
 	key := fs.String("key", "", "checkpoint signing key `file` (default <data>/checkpoint.key)")
+	pub := fs.String("pubkey", "", "with --url: check the export against this public key `file` once written")
+	timeout := fs.Duration("timeout", time.Hour, "with --url: give up after this long")
 	if err := Parse(fs, args); err != nil {
 		return err
 	}
-	if *out == "" || fs.NArg() > 0 {
-		return Usagef("--data and --out are required, and nothing else")
+	if *out == "" || fs.NArg() > 0 || (*url == "") == (*data == "") {
+		return Usagef("give --out and exactly one of --data or --url, and nothing else")
+	}
+	if *url != "" {
+		if *token == "" && m.Getenv != nil {
+			*token = m.Getenv("CONCORD_TOKEN")
+		}
+		if *token == "" || *key != "" {
+			return Usagef("--url needs a --token (or CONCORD_TOKEN), and no --key: the running ledger signs")
+		}
+		ctx, cancel := context.WithTimeout(ctx, *timeout)
+		defer cancel()
+		return exportURL(ctx, m, *url, *token, *out, *pub)
 	}
 	if *key == "" {
 		*key = filepath.Join(*data, transparency.KeyFile)
@@ -108,20 +134,24 @@ func runExport(ctx context.Context, m *Main, args []string) error {
 }
 
 func runImport(ctx context.Context, m *Main, args []string) error {
-	fs := m.FlagSet("import", "--data DIR --in FILE [--pubkey FILE]")
+	fs := m.FlagSet("import", "--data DIR --in FILE --pubkey FILE [--witnesses FILE]")
 	data := fs.String("data", "", "data `directory` to import into (created if needed; the ledger must be stopped)")
 	in := fs.String("in", "", "export `file` to read")
-	pub := fs.String("pubkey", "", "verify the export with this checkpoint public key `file` before importing")
+	tr := trustFlags(fs, false)
 	if err := Parse(fs, args); err != nil {
 		return err
 	}
 	if *in == "" || fs.NArg() > 0 {
 		return Usagef("--data and --in are required, and nothing else")
 	}
-	if *pub != "" {
-		if err := verifyExportFile(m, *in, *pub); err != nil {
-			return fmt.Errorf("not imported: %w", err)
+	// The export is verified before anything is written: an import takes
+	// only a history signed by the key the operator trusts.
+	if err := verifyExportFile(m, *in, tr); err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			return err
 		}
+		return fmt.Errorf("not imported: %w", err)
 	}
 	f, err := os.Open(*in)
 	if err != nil {

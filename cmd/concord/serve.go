@@ -74,6 +74,9 @@ type loggerKey struct{}
 // metricsAddrKey carries --metrics-addr from runServe to serveLedger.
 type metricsAddrKey struct{}
 
+// bodyTimeoutKey carries serve's --body-timeout to serveLedger.
+type bodyTimeoutKey struct{}
+
 // serveLogger is the JSON logger of a served ledger: the one runServe put
 // on ctx, else one at $CONCORD_LOG_LEVEL (default info) on m.Stderr.
 func serveLogger(ctx context.Context, m *Main) *slog.Logger {
@@ -88,15 +91,20 @@ func serveLogger(ctx context.Context, m *Main) *slog.Logger {
 }
 
 func runServe(ctx context.Context, m *Main, args []string) error {
-	fs := m.FlagSet("serve", "[--data DIR] [--addr HOST:PORT] [--metrics-addr HOST:PORT] [--kurrentdb URL] [--log-level LEVEL]")
+	fs := m.FlagSet("serve", "[--data DIR] [--addr HOST:PORT] [--metrics-addr HOST:PORT] [--kurrentdb URL] [--log-level LEVEL] [--body-timeout D]")
 	data := fs.String("data", "", "data `directory` of the ledger (default $CONCORD_DATA; required)")
 	addr := fs.String("addr", "", "`address` to listen on (default $CONCORD_ADDR, else 127.0.0.1:8080)")
 	kurrent := fs.String("kurrentdb", "", "KurrentDB `URL` to keep events in instead of the data directory (default $CONCORD_KURRENTDB_URL)")
 	metricsAddr := fs.String("metrics-addr", "", "also serve /metrics without a token on this `address` (default $CONCORD_METRICS_ADDR; keep it on a private network); on --addr /metrics needs an admin token")
 	levelFlag := fs.String("log-level", "", "`level` of the JSON logs on stderr: debug, info, warn, error (default $CONCORD_LOG_LEVEL, else info)")
+	bodyTimeout := fs.Duration("body-timeout", api.DefaultBodyTimeout, "how long a request may take to send its body (answered 408 after that; the live feed is not affected)")
 	if err := Parse(fs, args); err != nil {
 		return err
 	}
+	if *bodyTimeout <= 0 {
+		return Usagef("--body-timeout must be positive")
+	}
+	ctx = context.WithValue(ctx, bodyTimeoutKey{}, *bodyTimeout)
 	if fs.NArg() > 0 {
 		return Usagef("unexpected arguments: %v", fs.Args())
 	}
@@ -153,11 +161,12 @@ func serveLedger(ctx context.Context, m *Main, l *ledger.Ledger, addr string, re
 		return fmt.Errorf("metrics: %w", err)
 	}
 	idem := api.NewIdempotency(tokens, tokens, api.IdempotencyOptions{Logger: logger})
+	bodyTimeout, _ := ctx.Value(bodyTimeoutKey{}).(time.Duration)
 	var srv *api.Server
 	srv = api.New(l, api.Options{
 		Auth:       tokens,
 		Logger:     logger,
-		Middleware: []func(http.Handler) http.Handler{api.RequestLog(logger), metrics.Middleware, idem.Middleware},
+		Middleware: []func(http.Handler) http.Handler{api.RequestLog(logger), metrics.Middleware, api.BodyDeadline(bodyTimeout), idem.Middleware},
 		Mount: func(r chi.Router) {
 			// srv is set once New returns, before any request.
 			mh := metrics.Handler()

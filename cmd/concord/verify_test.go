@@ -83,7 +83,7 @@ func TestExportVerifyImportCLI(t *testing.T) {
 	if code != exitOK || !strings.HasPrefix(stdout, "OK:") {
 		t.Fatalf("verify: exit %d: %s %s", code, stdout, stderr)
 	}
-	if code, stdout, stderr := run(t, "verify", "--data", data); code != exitOK || !strings.HasPrefix(stdout, "OK:") {
+	if code, stdout, stderr := run(t, "verify", "--data", data, "--pubkey", pub); code != exitOK || !strings.HasPrefix(stdout, "OK:") {
 		t.Fatalf("verify --data: exit %d: %s %s", code, stdout, stderr)
 	}
 
@@ -106,6 +106,9 @@ func TestExportVerifyImportCLI(t *testing.T) {
 		{"verify", "--url", "http://x", "--pubkey", pub},
 		{"export", "--data", data},
 		{"import", "--data", data},
+		{"verify", "--data", data},
+		{"import", "--data", t.TempDir(), "--in", out},
+		{"verify", "--data", data, "--pubkey", pub, "--trust-on-first-use", filepath.Join(t.TempDir(), "pin")},
 		{"witness", "--init", "--key", filepath.Join(t.TempDir(), "k")},
 	} {
 		if code, _, _ := run(t, args...); code != exitUsage {
@@ -264,5 +267,17 @@ func TestVerifyURLAndWitnessCLI(t *testing.T) {
 	code, _, stderr = run(t, "witness", "--url", url, "--key", other, "--checkpoint", filepath.Join(t.TempDir(), "c"), "--pubkey", pub)
 	if code != exitFailure || !strings.Contains(stderr, "unknown witness") {
 		t.Fatalf("unknown witness: exit %d: %s", code, stderr)
+	}
+}
+
+// copyFile copies a file, as a verifier keeps its own copy of a key.
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

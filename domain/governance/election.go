@@ -102,7 +102,7 @@ type ElectionFailed struct {
 	CommunityID    uuid.UUID `json:"community_id" doc:"Id of the ISLC."`
 	SchoolID       uuid.UUID `json:"school_id" doc:"Id of the school."`
 	Year           string    `json:"year" doc:"Academic year."`
-	Reason         string    `json:"reason" doc:"quorum_not_reached or no_standing_candidate."`
+	Reason         string    `json:"reason" doc:"quorum_not_reached, no_standing_candidate, or ballot_key_lost (the votes could not be counted: the ballot's key is gone, as in a ledger restored from a backup)."`
 	ElectorateSize int       `json:"electorate_size" doc:"How many could vote."`
 	Turnout        int       `json:"turnout" doc:"How many voted."`
 	QuorumRequired int       `json:"quorum_required" doc:"How many votes the quorum required."`
@@ -173,6 +173,10 @@ const (
 	OutcomeKept     = "kept"
 	OutcomeLost     = "lost"
 	OutcomeNoQuorum = "no_quorum"
+	// OutcomeVoid: the votes could not be counted because the vote's key
+	// is gone (a ledger restored from a backup, which never holds ballot
+	// keys); the chair stays.
+	OutcomeVoid = "void"
 )
 
 // ConfidenceVoteClosed records a confidence vote's result.
@@ -182,7 +186,7 @@ type ConfidenceVoteClosed struct {
 	SchoolID       uuid.UUID `json:"school_id" doc:"Id of the school."`
 	Year           string    `json:"year" doc:"Academic year."`
 	ChairID        uuid.UUID `json:"chair_id" doc:"The chair voted on."`
-	Outcome        string    `json:"outcome" doc:"kept, lost (more votes of no confidence than of confidence) or no_quorum (the chair stays)."`
+	Outcome        string    `json:"outcome" doc:"kept, lost (more votes of no confidence than of confidence), no_quorum (the chair stays) or void (the votes could not be counted: the vote's key is gone; the chair stays)."`
 	ElectorateSize int       `json:"electorate_size" doc:"How many could vote."`
 	Turnout        int       `json:"turnout" doc:"How many voted."`
 	QuorumRequired int       `json:"quorum_required" doc:"How many votes the quorum required."`

@@ -2,6 +2,7 @@ package governance
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -361,9 +362,13 @@ type CloseElection struct {
 // tally and the shuffled choices, then either ChairElected, or on a tie
 // RunOffCalled with the run-off's ElectionOpened and VotingOpened between
 // the tied candidates, or ElectionFailed if no standing candidate had a
-// vote. Returns ErrElectionNotOpen unless voting is open. An error from
-// destroying the key after the result was recorded is returned with the
-// result.
+// vote; if the ballot's key is gone (a ledger restored from a backup,
+// which never holds ballot keys), ElectionFailed with reason
+// ballot_key_lost. Returns ErrElectionNotOpen unless voting is open; a
+// close attempt on a decided election destroys its key all the same (a
+// crash may have come between the result and the destruction). An error
+// from destroying the key after the result was recorded is returned with
+// the result.
 func (s *Service) CloseElection(ctx context.Context, meta domain.Meta, cmd CloseElection) (domain.Result, error) {
 	if err := firstErr(required("community_id", cmd.CommunityID, "the ISLC"), required("election_id", cmd.ElectionID, "the election")); err != nil {
 		return domain.Result{}, err
@@ -376,6 +381,7 @@ func (s *Service) CloseElection(ctx context.Context, meta domain.Meta, cmd Close
 	if err != nil {
 		return domain.Result{}, err
 	}
+	decided := false
 	res, err := run(ctx, s, CommunityStream(cmd.CommunityID), NewCommunity, meta, func(c *Community) ([]domain.Event, error) {
 		if err := establishedCommunity(c, cmd.CommunityID); err != nil {
 			return nil, err
@@ -385,11 +391,15 @@ func (s *Service) CloseElection(ctx context.Context, meta domain.Meta, cmd Close
 			return nil, err
 		}
 		if e.Status != StatusVoting {
+			decided = e.Decided()
 			return nil, domain.Reject(ErrElectionNotOpen, "only an election whose voting is open can be closed; this one is %s", e.Status)
 		}
 		return s.decideElection(c, e, runOff)
 	})
 	if err != nil {
+		if decided {
+			err = errors.Join(err, s.box.Destroy(cmd.ElectionID))
+		}
 		return res, err
 	}
 	if err := s.box.Destroy(cmd.ElectionID); err != nil {
@@ -405,6 +415,10 @@ func (s *Service) decideElection(c *Community, e *Election, runOff uuid.UUID) ([
 			ElectorateSize: n, Turnout: turnout, QuorumRequired: req}), nil
 	}
 	opened, err := s.openChoices(&e.Ballot)
+	if errors.Is(err, ErrBallotKeyDestroyed) {
+		return events(ElectionFailed{ElectionID: e.ID, CommunityID: c.ID, SchoolID: c.SchoolID, Year: e.Year, Reason: "ballot_key_lost",
+			ElectorateSize: n, Turnout: turnout, QuorumRequired: req}), nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -609,7 +623,9 @@ type CloseConfidenceVote struct {
 // ballot key. The chair loses when, with a quorum, votes of no confidence
 // outnumber votes of confidence (a tie keeps the chair); then ChairRemoved
 // and a new election's ElectionOpened (secret, majority quorum) are
-// recorded in the same step. Returns ErrElectionNotOpen once closed.
+// recorded in the same step. A vote whose key is gone closes void (the
+// chair stays). Returns ErrElectionNotOpen once closed; a close attempt on
+// a closed vote destroys its key all the same.
 func (s *Service) CloseConfidenceVote(ctx context.Context, meta domain.Meta, cmd CloseConfidenceVote) (domain.Result, error) {
 	if err := firstErr(required("community_id", cmd.CommunityID, "the ISLC"), required("vote_id", cmd.VoteID, "the confidence vote")); err != nil {
 		return domain.Result{}, err
@@ -622,6 +638,7 @@ func (s *Service) CloseConfidenceVote(ctx context.Context, meta domain.Meta, cmd
 	if err != nil {
 		return domain.Result{}, err
 	}
+	decided := false
 	res, err := run(ctx, s, CommunityStream(cmd.CommunityID), NewCommunity, meta, func(c *Community) ([]domain.Event, error) {
 		if err := establishedCommunity(c, cmd.CommunityID); err != nil {
 			return nil, err
@@ -631,11 +648,15 @@ func (s *Service) CloseConfidenceVote(ctx context.Context, meta domain.Meta, cmd
 			return nil, err
 		}
 		if v.Status != StatusVoting {
+			decided = v.Decided()
 			return nil, domain.Reject(ErrElectionNotOpen, "this confidence vote is already closed")
 		}
 		return s.decideConfidence(c, v, next)
 	})
 	if err != nil {
+		if decided {
+			err = errors.Join(err, s.box.Destroy(cmd.VoteID))
+		}
 		return res, err
 	}
 	if err := s.box.Destroy(cmd.VoteID); err != nil {
@@ -652,6 +673,10 @@ func (s *Service) decideConfidence(c *Community, v *ConfidenceVote, next uuid.UU
 		return events(closed), nil
 	}
 	opened, err := s.openChoices(&v.Ballot)
+	if errors.Is(err, ErrBallotKeyDestroyed) {
+		closed.Outcome = OutcomeVoid
+		return events(closed), nil
+	}
 	if err != nil {
 		return nil, err
 	}

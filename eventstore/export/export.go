@@ -187,8 +187,13 @@ func (lr *lineReader) next() ([]byte, error) {
 // (changed, missing, inserted, reordered, bad signature, malformed).
 // progress, if not nil, is called every 1024 events and at the end.
 func Verify(r io.Reader, v note.Verifier, progress func(Progress)) (transparency.Report, error) {
+	return VerifyWith(r, transparency.NewChecker(v), progress)
+}
+
+// VerifyWith is Verify with the trust of c, a new Checker (the ledger's
+// key, and the witnesses it trusts: see transparency.Checker.TrustWitness).
+func VerifyWith(r io.Reader, c *transparency.Checker, progress func(Progress)) (transparency.Report, error) {
 	lr := newLineReader(r)
-	c := transparency.NewChecker(v)
 	var p Progress
 	var trailer *transparency.Checkpoint
 	trailerLine := 0

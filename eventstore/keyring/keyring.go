@@ -16,7 +16,12 @@
 // directory; Open finishes any erasure a crash interrupted. Overwriting
 // cannot reach copies a filesystem or SSD keeps elsewhere (journals,
 // copy-on-write, wear levelling): keep the data directory on encrypted
-// storage (docs/verification.md).
+// storage (docs/verification.md). Key bytes held in memory are zeroed
+// when their subject is erased and when the keyring is closed.
+//
+// OpenDir opens a keyring in a directory of its own: the ledger keeps
+// secret-ballot keys apart from personal-data keys that way, so that
+// backups, which carry <dir>/keys, never carry a ballot key.
 package keyring
 
 import (
@@ -35,6 +40,9 @@ import (
 	"github.com/concord-ledger/concord/domain"
 )
 
+// ErrClosed is returned by Erase and Move after Close.
+var ErrClosed = errors.New("keyring: closed")
+
 // KeySize is the size of every key (AES-256).
 const KeySize = 32
 
@@ -49,25 +57,37 @@ const (
 
 // Keyring is a durable domain.Keyring. It is safe for concurrent use.
 type Keyring struct {
-	dir   string // <data dir>/keys
-	cache *domain.MemoryKeyring
+	dir string // the directory holding the key files
 
-	mu     sync.Mutex // serialises key creation and erasure
+	// mu guards keys. Seal and Open use a key under the read lock, so
+	// Erase, which zeroes the key's bytes under the write lock, never
+	// pulls a key from under a running encryption.
+	mu   sync.RWMutex
+	keys map[string][]byte // subject -> key, loaded or created
+
+	fileMu sync.Mutex // serialises key creation and erasure (the files)
 	erased map[string]bool
 	tomb   *os.File
 }
 
 var _ domain.Keyring = (*Keyring)(nil)
 
-// Open opens the keyring kept in dir/keys, creating it if needed, and
-// completes any erasure a crash interrupted (and removes temporary files
-// a crash left, after zeroing them).
-func Open(dir string) (*Keyring, error) {
-	kd := filepath.Join(dir, keysDir)
+// Open opens the keyring kept in dir/keys, creating it if needed; see
+// OpenDir.
+func Open(dir string) (*Keyring, error) { return OpenDir(filepath.Join(dir, keysDir)) }
+
+// OpenDir opens the keyring whose files are in kd, creating kd if needed
+// (mode 0700; an existing directory is tightened to 0700 and its files to
+// 0600), and completes any erasure a crash interrupted (and removes
+// temporary files a crash left, after zeroing them).
+func OpenDir(kd string) (*Keyring, error) {
 	if err := os.MkdirAll(kd, keysDirMode); err != nil {
 		return nil, fmt.Errorf("keyring: %w", err)
 	}
-	k := &Keyring{dir: kd, cache: domain.NewMemoryKeyring(), erased: map[string]bool{}}
+	if err := os.Chmod(kd, keysDirMode); err != nil {
+		return nil, fmt.Errorf("keyring: %w", err)
+	}
+	k := &Keyring{dir: kd, keys: map[string][]byte{}, erased: map[string]bool{}}
 	b, err := os.ReadFile(filepath.Join(kd, tombstones))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("keyring: %w", err)
@@ -86,14 +106,19 @@ func Open(dir string) (*Keyring, error) {
 	}
 	for _, e := range entries {
 		name := e.Name()
+		path := filepath.Join(kd, name)
 		switch {
 		case strings.HasPrefix(name, tempPrefix):
-			if err := shred(filepath.Join(kd, name)); err != nil {
+			if err := shred(path); err != nil {
 				return nil, err
 			}
 		case strings.HasSuffix(name, keySuffix) && k.erased[strings.TrimSuffix(name, keySuffix)]:
-			if err := shred(filepath.Join(kd, name)); err != nil {
+			if err := shred(path); err != nil {
 				return nil, err
+			}
+		case e.Type().IsRegular():
+			if err := os.Chmod(path, keyFileMode); err != nil {
+				return nil, fmt.Errorf("keyring: %w", err)
 			}
 		}
 	}
@@ -107,6 +132,9 @@ func Open(dir string) (*Keyring, error) {
 	return k, nil
 }
 
+// Dir returns the directory holding the key files.
+func (k *Keyring) Dir() string { return k.dir }
+
 func subjectHash(subject string) string {
 	h := sha256.Sum256([]byte(subject))
 	return hex.EncodeToString(h[:])
@@ -114,44 +142,73 @@ func subjectHash(subject string) string {
 
 func (k *Keyring) keyPath(h string) string { return filepath.Join(k.dir, h+keySuffix) }
 
-// key returns subject's key, loading it from its file, or creating it when
-// create is set. Returns domain.ErrErased for an erased subject, or for a
-// subject with no key when create is not set (nothing sealed for them can
-// be opened).
-func (k *Keyring) key(subject string, create bool) ([]byte, error) {
-	if key, ok := k.cache.Key(subject); ok {
-		return key, nil
+// use calls f with subject's key under the read lock, loading the key from
+// its file, or creating it when create is set. f must not keep the key.
+// Returns domain.ErrErased for an erased subject, or for a subject with no
+// key when create is not set (nothing sealed for them can be opened).
+func (k *Keyring) use(subject string, create bool, f func(key []byte) error) error {
+	k.mu.RLock()
+	key, ok := k.keys[subject]
+	if ok {
+		defer k.mu.RUnlock()
+		return f(key)
 	}
+	k.mu.RUnlock()
+	if err := k.load(subject, create); err != nil {
+		return err
+	}
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	key, ok = k.keys[subject]
+	if !ok { // erased in between
+		return domain.ErrErased
+	}
+	return f(key)
+}
+
+// load puts subject's key in the cache, from its file or, when create is
+// set, newly made and stored durably.
+func (k *Keyring) load(subject string, create bool) error {
 	h := subjectHash(subject)
-	k.mu.Lock()
-	defer k.mu.Unlock()
+	k.fileMu.Lock()
+	defer k.fileMu.Unlock()
 	if k.erased[h] {
-		return nil, domain.ErrErased
+		return domain.ErrErased
 	}
-	if key, ok := k.cache.Key(subject); ok {
-		return key, nil
+	k.mu.RLock()
+	_, ok := k.keys[subject]
+	k.mu.RUnlock()
+	if ok {
+		return nil
 	}
 	key, err := os.ReadFile(k.keyPath(h))
 	switch {
 	case err == nil:
 		if len(key) != KeySize {
-			return nil, fmt.Errorf("keyring: key file of %s has %d bytes, want %d", subject, len(key), KeySize)
+			clear(key)
+			return fmt.Errorf("keyring: key file of %s has %d bytes, want %d", subject, len(key), KeySize)
 		}
 	case errors.Is(err, fs.ErrNotExist) && create:
+		if k.tomb == nil {
+			return ErrClosed
+		}
 		key = make([]byte, KeySize)
 		if _, err := rand.Read(key); err != nil {
-			return nil, fmt.Errorf("keyring: new key: %w", err)
+			return fmt.Errorf("keyring: new key: %w", err)
 		}
 		if err := k.writeKey(h, key); err != nil {
-			return nil, err
+			clear(key)
+			return err
 		}
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, domain.ErrErased
+		return domain.ErrErased
 	default:
-		return nil, fmt.Errorf("keyring: %w", err)
+		return fmt.Errorf("keyring: %w", err)
 	}
-	k.cache.SetKey(subject, key)
-	return key, nil
+	k.mu.Lock()
+	k.keys[subject] = key
+	k.mu.Unlock()
+	return nil
 }
 
 // writeKey stores a new key durably: temporary file, fsync, rename,
@@ -194,41 +251,71 @@ func (k *Keyring) writeKey(h string, key []byte) error {
 // first if subject has none. Returns domain.ErrErased if subject was
 // erased.
 func (k *Keyring) Seal(subject string, plaintext []byte) ([]byte, error) {
-	key, err := k.key(subject, true)
-	if err != nil {
-		return nil, err
-	}
-	return domain.SealWithKey(key, subject, plaintext)
+	var out []byte
+	err := k.use(subject, true, func(key []byte) error {
+		var err error
+		out, err = domain.SealWithKey(key, subject, plaintext)
+		return err
+	})
+	return out, err
 }
 
 // Open implements domain.Keyring. Returns domain.ErrErased if subject was
 // erased or has no key.
 func (k *Keyring) Open(subject string, sealed []byte) ([]byte, error) {
-	key, err := k.key(subject, false)
-	if err != nil {
-		return nil, err
-	}
-	return domain.OpenWithKey(key, subject, sealed)
+	var out []byte
+	err := k.use(subject, false, func(key []byte) error {
+		var err error
+		out, err = domain.OpenWithKey(key, subject, sealed)
+		return err
+	})
+	return out, err
 }
 
 // IsErased reports whether subject was erased.
 func (k *Keyring) IsErased(subject string) bool {
-	k.mu.Lock()
-	defer k.mu.Unlock()
+	k.fileMu.Lock()
+	defer k.fileMu.Unlock()
 	return k.erased[subjectHash(subject)]
+}
+
+// Has reports whether subject has a key on disk.
+func (k *Keyring) Has(subject string) bool {
+	k.fileMu.Lock()
+	defer k.fileMu.Unlock()
+	_, err := os.Stat(k.keyPath(subjectHash(subject)))
+	return err == nil
+}
+
+// Count returns how many keys the keyring holds on disk.
+func (k *Keyring) Count() (int, error) {
+	k.fileMu.Lock()
+	defer k.fileMu.Unlock()
+	ents, err := os.ReadDir(k.dir)
+	if err != nil {
+		return 0, fmt.Errorf("keyring: %w", err)
+	}
+	n := 0
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), keySuffix) && !strings.HasPrefix(e.Name(), tempPrefix) {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // Erase destroys subject's key, so everything sealed for them can never be
 // opened again and nothing more can be sealed for them. It records a
-// tombstone (fsynced), overwrites the key file with zeros, fsyncs and
-// removes it, and fsyncs the directory. Erasing twice, or a subject that
-// never had a key, is not an error.
+// tombstone (fsynced), zeroes the key's bytes in memory, overwrites the
+// key file with zeros, fsyncs and removes it, and fsyncs the directory.
+// Erasing twice, or a subject that never had a key, is not an error.
+// Returns ErrClosed after Close.
 func (k *Keyring) Erase(subject string) error {
 	h := subjectHash(subject)
-	k.mu.Lock()
-	defer k.mu.Unlock()
+	k.fileMu.Lock()
+	defer k.fileMu.Unlock()
 	if k.tomb == nil {
-		return errors.New("keyring: closed")
+		return ErrClosed
 	}
 	if !k.erased[h] {
 		if _, err := k.tomb.WriteString(h + "\n"); err != nil {
@@ -239,7 +326,12 @@ func (k *Keyring) Erase(subject string) error {
 		}
 		k.erased[h] = true
 	}
-	k.cache.Erase(subject)
+	k.mu.Lock()
+	if key, ok := k.keys[subject]; ok {
+		clear(key)
+		delete(k.keys, subject)
+	}
+	k.mu.Unlock()
 	if err := shred(k.keyPath(h)); err != nil {
 		return err
 	}
@@ -249,10 +341,62 @@ func (k *Keyring) Erase(subject string) error {
 	return nil
 }
 
-// Close releases the keyring.
+// Move gives subject's key to the keyring to (stored durably there first)
+// and then erases it here, so that from then on only to holds it. A
+// subject with no key here, or already erased, is left as it is. Returns
+// domain.ErrErased if to has erased subject, ErrClosed after Close.
+func (k *Keyring) Move(subject string, to *Keyring) error {
+	h := subjectHash(subject)
+	k.fileMu.Lock()
+	if k.erased[h] {
+		k.fileMu.Unlock()
+		return nil
+	}
+	key, err := os.ReadFile(k.keyPath(h))
+	k.fileMu.Unlock()
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("keyring: move %s: %w", subject, err)
+	}
+	defer clear(key)
+	if len(key) != KeySize {
+		return fmt.Errorf("keyring: key file of %s has %d bytes, want %d", subject, len(key), KeySize)
+	}
+	if err := to.adopt(subject, key); err != nil {
+		return err
+	}
+	return k.Erase(subject)
+}
+
+// adopt stores key as subject's unless subject already has one.
+func (k *Keyring) adopt(subject string, key []byte) error {
+	h := subjectHash(subject)
+	k.fileMu.Lock()
+	defer k.fileMu.Unlock()
+	if k.tomb == nil {
+		return ErrClosed
+	}
+	if k.erased[h] {
+		return domain.ErrErased
+	}
+	if _, err := os.Stat(k.keyPath(h)); err == nil {
+		return nil
+	}
+	return k.writeKey(h, key)
+}
+
+// Close releases the keyring and zeroes the key bytes it held in memory.
 func (k *Keyring) Close() error {
+	k.fileMu.Lock()
+	defer k.fileMu.Unlock()
 	k.mu.Lock()
-	defer k.mu.Unlock()
+	for s, key := range k.keys {
+		clear(key)
+		delete(k.keys, s)
+	}
+	k.mu.Unlock()
 	if k.tomb == nil {
 		return nil
 	}

@@ -3,11 +3,13 @@ package segment
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/concord-ledger/concord/eventstore"
 )
@@ -29,10 +31,58 @@ import (
 //     flight at a crash can have left bytes after it, and a write is at
 //     most maxAppendBytes long, so a non-zero byte further than that (in
 //     the tailBand after the window) is damage to acknowledged data:
-//     ErrCorrupt. Non-zero bytes within that window are zeroed and the
-//     segment synced, so a later recovery can never mistake them for
-//     records. Damage closer than maxAppendBytes to the end of the data
-//     cannot be told from a torn write and is cut like one.
+//     ErrCorrupt. Within that window, a complete record (framed, its CRC
+//     matching, decoding to a later position) after the failing one means
+//     the failing one is not the end of the log but damage in its middle:
+//     a torn write leaves a prefix of its bytes, not a hole with records
+//     after it. Open then fails with a *DamagedTailError naming the
+//     position and the records that follow, and cuts nothing, unless
+//     Options.CutDamagedTail asks for the cut (concord repair --cut).
+//     Otherwise the non-zero bytes of the window are a torn write: they
+//     are zeroed and the segment synced, so a later recovery can never
+//     mistake them for records.
+
+// DamagedTailError is returned (wrapped) by Open when the last segment
+// holds complete records after a damaged one, or data beyond the reach of
+// one unfinished write: cutting the log at the damage would drop records
+// that may have been acknowledged, so Open refuses and changes nothing.
+// It matches eventstore.ErrCorrupt with errors.Is. Opening with
+// Options.CutDamagedTail cuts the log there instead.
+type DamagedTailError struct {
+	Segment  string // file name of the segment
+	Offset   int64  // where the damaged record starts in it
+	Position uint64 // the position that was due there: the log would end at Position-1
+	Reason   string // what is wrong with the record at Offset
+	// Following is the first and last position of the complete records
+	// found after the damaged one (zero when none).
+	Following [2]uint64
+	// Beyond is the offset of data found beyond what one unfinished write
+	// can reach, or -1.
+	Beyond int64
+	// Hint is the command that cuts the log (Options.RepairHint).
+	Hint string
+}
+
+func (e *DamagedTailError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%v: segment %s: the record at offset %d (position %d) is damaged (%s)", eventstore.ErrCorrupt, e.Segment, e.Offset, e.Position, e.Reason)
+	if e.Following[0] > 0 {
+		fmt.Fprintf(&b, ", yet complete records follow it (positions %d..%d)", e.Following[0], e.Following[1])
+	}
+	if e.Beyond >= 0 {
+		fmt.Fprintf(&b, ", and the segment holds data at offset %d, beyond what one unfinished write can leave", e.Beyond)
+	}
+	fmt.Fprintf(&b, ": this is damage to acknowledged data, not a torn write, so nothing was cut. Restore from a backup, or cut the log after position %d, DROPPING everything from position %d on", e.Position-1, e.Position)
+	if e.Hint != "" {
+		fmt.Fprintf(&b, ", with: %s", e.Hint)
+	} else {
+		b.WriteString(" (open with CutDamagedTail, as concord repair --cut does)")
+	}
+	return b.String()
+}
+
+// Is makes a DamagedTailError match eventstore.ErrCorrupt.
+func (e *DamagedTailError) Is(target error) bool { return target == eventstore.ErrCorrupt }
 
 // recoverBatch is how many records recovery indexes per bbolt transaction.
 const recoverBatch = 1 << 16
@@ -43,6 +93,11 @@ func (s *Store) recover(ctx context.Context) error {
 		return err
 	}
 	s.idx = idx
+	// bbolt creates the index with the mode index.go asks for; a new or
+	// rebuilt one is tightened like every other file.
+	if err := tighten(s.dir); err != nil {
+		return err
+	}
 
 	bases, err := listSegments(s.dir)
 	if err != nil {
@@ -151,7 +206,7 @@ func (s *Store) recover(ctx context.Context) error {
 			continue
 		}
 		sc.release()
-		if err := s.cutTail(seg, bad, st == frameEnd, why); err != nil {
+		if err := s.cutTail(seg, bad, next, st == frameEnd, why); err != nil {
 			return err
 		}
 		s.wseg, s.woff, s.wzeroed = seg, bad, bad
@@ -198,7 +253,7 @@ func (s *Store) resetIndex() error {
 		return err
 	}
 	s.idx = idx
-	return nil
+	return tighten(s.dir)
 }
 
 // tailBand is how much of the last segment recovery checks beyond the
@@ -208,22 +263,37 @@ func (s *Store) resetIndex() error {
 // segment finds them, at a bounded cost on every Open.
 const tailBand = 1 << 20
 
-// cutTail makes off the end of the last segment's data (rule 4).
-func (s *Store) cutTail(sg *segment, off int64, clean bool, why string) error {
+// cutTail makes off, where position next was due, the end of the last
+// segment's data (rule 4).
+func (s *Store) cutTail(sg *segment, off int64, next uint64, clean bool, why string) error {
 	size, err := sg.size()
 	if err != nil {
 		return err
 	}
 	window := min(size, off+maxAppendBytes)
-	if beyond, err := lastNonZero(sg.f, window, min(size, window+tailBand)); err != nil {
+	beyond, err := lastNonZero(sg.f, window, min(size, window+tailBand))
+	if err != nil {
 		return fmt.Errorf("check tail of %s: %w", segmentName(sg.base), err)
-	} else if beyond >= 0 {
-		return fmt.Errorf("%w: segment %s: the log ends at offset %d (%s) but holds data at offset %d, beyond what one unfinished write can leave",
-			eventstore.ErrCorrupt, segmentName(sg.base), off, why, beyond)
 	}
 	last, err := lastNonZero(sg.f, off, window)
 	if err != nil {
 		return fmt.Errorf("check tail of %s: %w", segmentName(sg.base), err)
+	}
+	var after []uint64
+	if last > off {
+		if after, err = recordsAfter(sg, off, last+1, next); err != nil {
+			return fmt.Errorf("check tail of %s: %w", segmentName(sg.base), err)
+		}
+	}
+	if (beyond >= 0 || len(after) > 0) && !s.opts.CutDamagedTail {
+		e := &DamagedTailError{Segment: segmentName(sg.base), Offset: off, Position: next, Reason: why, Beyond: beyond, Hint: s.opts.RepairHint}
+		if len(after) > 0 {
+			e.Following = [2]uint64{after[0], after[len(after)-1]}
+		}
+		return e
+	}
+	if beyond >= 0 {
+		last = beyond
 	}
 	if last < 0 {
 		if !clean {
@@ -231,7 +301,12 @@ func (s *Store) cutTail(sg *segment, off int64, clean bool, why string) error {
 		}
 		return nil
 	}
-	s.log.Warn("segment store: cut torn tail", "segment", segmentName(sg.base), "offset", off, "reason", why, "bytes", last+1-off)
+	if len(after) > 0 || beyond >= 0 {
+		s.log.Error("segment store: CUT DAMAGED LOG as asked (CutDamagedTail): records after the damaged one are dropped",
+			"segment", segmentName(sg.base), "offset", off, "position", next, "reason", why, "dropped_records", len(after), "bytes", last+1-off)
+	} else {
+		s.log.Warn("segment store: cut torn tail", "segment", segmentName(sg.base), "offset", off, "reason", why, "bytes", last+1-off)
+	}
 	zeros := make([]byte, min(last+1-off, 1<<20))
 	for at := off; at <= last; {
 		n := min(int64(len(zeros)), last+1-at)
@@ -244,6 +319,51 @@ func (s *Store) cutTail(sg *segment, off int64, clean bool, why string) error {
 		return fmt.Errorf("sync %s: %w", segmentName(sg.base), err)
 	}
 	return nil
+}
+
+// recordsAfter returns the positions of the complete records found in
+// sg's bytes [from, to): frames whose length fits, whose CRC matches and
+// whose payload decodes to a position from next on (the record at from,
+// which failed, counts only if it is whole and names a later position: the
+// ones before it are missing). It looks at every offset, since the bytes
+// after a damaged record need not start where that record claimed to end.
+// After the first record found it follows the frames from there.
+func recordsAfter(sg *segment, from, to int64, next uint64) ([]uint64, error) {
+	buf := make([]byte, to-from)
+	n, err := sg.f.ReadAt(buf, from)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	buf = buf[:n]
+	var out []uint64
+	for i := int64(0); i+frameHeaderSize < int64(len(buf)); i++ {
+		l := int64(binary.BigEndian.Uint32(buf[i:]))
+		if l == 0 || l > maxPayload || i+frameHeaderSize+l > int64(len(buf)) {
+			continue
+		}
+		// Cheap filters before the checksum: the canonical version byte
+		// and a plausible position.
+		p := buf[i+frameHeaderSize : i+frameHeaderSize+l]
+		if p[0] != 1 || peekPosition(p) < next || peekPosition(p) > next+uint64(len(buf)) {
+			continue
+		}
+		for {
+			payload, end, st := parseFrame(buf, i)
+			if st != frameOK {
+				break
+			}
+			ev, err := decodeEvent(payload, nil)
+			if err != nil || ev.Position < next {
+				break
+			}
+			out = append(out, ev.Position)
+			i = end
+		}
+		if len(out) > 0 {
+			return out, nil
+		}
+	}
+	return out, nil
 }
 
 // lastNonZero returns the offset of the last non-zero byte of f in

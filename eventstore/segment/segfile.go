@@ -80,7 +80,7 @@ func openSegment(dir string, base uint64) (*segment, error) {
 func createSegment(dir string, base uint64, size int64) (*segment, error) {
 	path := filepath.Join(dir, segmentName(base))
 	tmp := path + tmpExt
-	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, fileMode)
 	if err != nil {
 		return nil, fmt.Errorf("create segment: %w", err)
 	}

@@ -79,6 +79,16 @@ type Options struct {
 	// Logger receives warnings about recovery and the index (default
 	// slog.Default()).
 	Logger *slog.Logger
+	// CutDamagedTail makes recovery cut the last segment at a damaged
+	// record even when complete records follow it, or data lies beyond
+	// the reach of one unfinished write. DANGEROUS: it DROPS RECORDS THAT
+	// MAY HAVE BEEN ACKNOWLEDGED. Without it Open fails with a
+	// *DamagedTailError and changes nothing. Only for an operator's
+	// explicit repair (concord repair --cut), never in a server.
+	CutDamagedTail bool
+	// RepairHint is the command an operator runs to cut a damaged tail,
+	// quoted in a *DamagedTailError (e.g. "concord repair --data DIR --cut").
+	RepairHint string
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -177,20 +187,26 @@ type tailEntry struct {
 	off int64
 }
 
-// Open opens the store in dir, creating dir if needed, and recovers it:
+// Open opens the store in dir, creating dir if needed (mode 0700; an
+// existing one is tightened to 0700 with its files 0600), and recovers it:
 // it checks the index, scans the log from the last indexed position, cuts
 // a torn tail (an incomplete last write) and indexes what the index lacks.
 // A missing or unusable index is rebuilt from the log, with a warning.
 //
 // Returns an error wrapping eventstore.ErrCorrupt if the log is damaged
 // anywhere but at its tail: recovery refuses to drop data that may have
-// been acknowledged. Returns the context's error if ctx ends first.
+// been acknowledged. Damage in the last segment that complete records
+// follow is a *DamagedTailError (see Options.CutDamagedTail). Returns the
+// context's error if ctx ends first.
 func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, dirMode); err != nil {
+		return nil, fmt.Errorf("segment: open %s: %w", dir, err)
+	}
+	if err := tighten(dir); err != nil {
 		return nil, fmt.Errorf("segment: open %s: %w", dir, err)
 	}
 	lock, err := lockDir(dir)
@@ -229,7 +245,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 
 // lockDir takes an exclusive lock on dir/LOCK, held until Close.
 func lockDir(dir string) (*os.File, error) {
-	f, err := os.OpenFile(filepath.Join(dir, "LOCK"), os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(filepath.Join(dir, "LOCK"), os.O_RDWR|os.O_CREATE, fileMode)
 	if err != nil {
 		return nil, fmt.Errorf("lock: %w", err)
 	}

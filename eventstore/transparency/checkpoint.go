@@ -224,7 +224,7 @@ func LoadOrCreateKey(path, pubPath, name string) (Key, error) {
 		if err != nil {
 			return Key{}, err
 		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return Key{}, err
 		}
 		if err := writeFileAtomic(path, []byte(skey+"\n"), 0o600); err != nil {
@@ -237,7 +237,7 @@ func LoadOrCreateKey(path, pubPath, name string) (Key, error) {
 	}
 	if pubPath != "" {
 		if old, err := os.ReadFile(pubPath); err != nil || strings.TrimSpace(string(old)) != k.VerifierKey {
-			if err := writeFileAtomic(pubPath, []byte(k.VerifierKey+"\n"), 0o644); err != nil {
+			if err := writeFileAtomic(pubPath, []byte(k.VerifierKey+"\n"), 0o600); err != nil {
 				return Key{}, fmt.Errorf("write public key: %w", err)
 			}
 		}

@@ -48,7 +48,37 @@ var (
 	ErrNotContiguous = errors.New("transparency: leaves do not continue the tree")
 	// ErrClosed is returned after Close.
 	ErrClosed = errors.New("transparency: closed")
+	// ErrAuditFailed is returned by SignCheckpoint and AddCosignature once
+	// the log's self-audit found that its events no longer hash to a
+	// checkpoint it signed: it signs and records nothing more (see
+	// Log.AuditFailure).
+	ErrAuditFailed = errors.New("transparency: self-audit failed; signing stopped")
 )
+
+// AuditError is the self-audit's finding: the events of the log no longer
+// hash to the root of a checkpoint it signed. A root cannot say which
+// event changed, so the damage is the range from the position after the
+// last checkpoint that still held (FirstBad) to the checkpoint's size. It
+// matches ErrAuditFailed with errors.Is.
+type AuditError struct {
+	// TreeSize is the size of the checkpoint that no longer holds, and
+	// Position where its CheckpointSigned event is in the log.
+	TreeSize, Position uint64
+	// FirstBad is the first position that may have changed: one past the
+	// previous checkpoint's size (which still held), or 1.
+	FirstBad uint64
+	// SignedRoot is the root that was signed; Root the one the log's
+	// events hash to now (nil if it could not be computed).
+	SignedRoot, Root []byte
+}
+
+func (e *AuditError) Error() string {
+	return fmt.Sprintf("the log no longer matches the checkpoint signed at tree size %d (recorded at position %d): an event in positions %d..%d was changed after signing",
+		e.TreeSize, e.Position, e.FirstBad, e.TreeSize)
+}
+
+// Is makes an AuditError match ErrAuditFailed.
+func (e *AuditError) Is(target error) bool { return target == ErrAuditFailed }
 
 // Problem names what kind of damage a verification found.
 type Problem string

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -100,6 +101,10 @@ type Log struct {
 	lastOther   uint64 // last position seen outside domain.CheckpointStream
 	persisted   uint64 // size of the checkpoint last written to LatestFile
 
+	// audit is the self-audit's finding, set once: from then on nothing
+	// is signed or recorded.
+	audit atomic.Pointer[AuditError]
+
 	signMu   sync.Mutex // one checkpoint signed at a time
 	cosignMu sync.Mutex // one cosignature recorded at a time
 
@@ -144,8 +149,13 @@ func Open(ctx context.Context, store eventstore.Store, dir string, opts Options)
 	if opts.KeyFile == "" {
 		opts.KeyFile = filepath.Join(dir, KeyFile)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("transparency log: %w", err)
+	}
+	for _, name := range []string{opts.KeyFile, filepath.Join(dir, PubFile), filepath.Join(dir, LatestFile)} {
+		if err := tightenFile(name); err != nil {
+			return nil, fmt.Errorf("transparency log: %w", err)
+		}
 	}
 	name := opts.Origin
 	if _, err := os.Stat(opts.KeyFile); name == "" && errors.Is(err, fs.ErrNotExist) {
@@ -352,6 +362,19 @@ func (l *Log) index(r eventstore.RecordedEvent) {
 			l.log.Warn("transparency log: unreadable CheckpointCosigned", "position", r.Position, "err", err)
 			return
 		}
+		// Only cosignatures by witnesses this ledger trusts are served as
+		// such: the key in the event is whatever its writer put there.
+		l.mu.Lock()
+		wv, trusted := l.witnesses[ev.WitnessKey]
+		l.mu.Unlock()
+		if !trusted {
+			l.log.Warn("transparency log: CheckpointCosigned by a witness not in the witnesses list; not served as a cosignature", "position", r.Position, "witness", ev.Witness)
+			return
+		}
+		if _, err := note.Open([]byte(ev.Note), note.VerifierList(wv)); err != nil {
+			l.log.Warn("transparency log: CheckpointCosigned does not verify with its witness's key; ignored", "position", r.Position, "witness", ev.Witness, "err", err)
+			return
+		}
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		for _, c := range l.cosigners[ev.TreeSize] {
@@ -381,24 +404,47 @@ func (l *Log) onBatch(batch []eventstore.RecordedEvent) {
 	l.mu.Lock()
 	i := sort.Search(len(l.sizes), func(i int) bool { return l.sizes[i] >= first })
 	var check []Checkpoint
+	var prev []uint64 // the size of the checkpoint before each in check
 	for ; i < len(l.sizes) && l.sizes[i] <= last; i++ {
 		check = append(check, l.checkpoints[l.sizes[i]].cp)
+		p := uint64(0)
+		if i > 0 {
+			p = l.sizes[i-1]
+		}
+		prev = append(prev, p)
 	}
 	due := l.lastOther > l.latest && last-l.latest >= l.opts.CheckpointEvery
 	l.mu.Unlock()
-	for _, cp := range check {
+	for j, cp := range check {
 		if root, err := l.tree.RootAt(cp.Size); err != nil || !bytes.Equal(root, cp.Root) {
-			l.log.Error("transparency log: the log no longer matches a signed checkpoint: its events were changed after signing",
-				"tree_size", cp.Size, "signed_root", hex.EncodeToString(cp.Root), "root", hex.EncodeToString(root), "err", err)
+			l.failAudit(&AuditError{TreeSize: cp.Size, Position: cp.Position, FirstBad: prev[j] + 1, SignedRoot: cp.Root, Root: root}, err)
+			return
 		}
 	}
-	if due {
+	if due && l.audit.Load() == nil {
 		select {
 		case l.kick <- struct{}{}:
 		default:
 		}
 	}
 }
+
+// failAudit records the self-audit's first finding, logs it as an error
+// naming the first bad position, and stops signing.
+func (l *Log) failAudit(e *AuditError, err error) {
+	if !l.audit.CompareAndSwap(nil, e) {
+		return
+	}
+	l.log.Error("transparency log: SELF-AUDIT FAILED: the log no longer matches a checkpoint it signed; its events were changed after signing. Signing has stopped: no checkpoint or cosignature will be recorded over this log",
+		"first_bad_position", e.FirstBad, "last_bad_position", e.TreeSize, "tree_size", e.TreeSize, "checkpoint_position", e.Position,
+		"signed_root", hex.EncodeToString(e.SignedRoot), "root", hex.EncodeToString(e.Root), "err", err,
+		"what_to_do", "stop the server, run concord verify --data with the published public key, and restore from a backup")
+}
+
+// AuditFailure returns the self-audit's finding, or nil while every
+// checkpoint the log has reached still holds. Once it is set the log signs
+// and records nothing more; only a restart (after repair) clears it.
+func (l *Log) AuditFailure() *AuditError { return l.audit.Load() }
 
 func (l *Log) checkpointer() {
 	defer close(l.done)
@@ -449,7 +495,7 @@ func (l *Log) persist() error {
 	latest := l.latest
 	l.mu.Unlock()
 	if note != "" {
-		if err := writeFileAtomic(filepath.Join(l.dir, LatestFile), []byte(note), 0o644); err != nil {
+		if err := writeFileAtomic(filepath.Join(l.dir, LatestFile), []byte(note), 0o600); err != nil {
 			errs = append(errs, fmt.Errorf("write latest checkpoint: %w", err))
 		} else {
 			l.mu.Lock()
@@ -467,6 +513,9 @@ func (l *Log) persist() error {
 // due reports whether the tree holds events, other than checkpoint
 // records, that no checkpoint covers.
 func (l *Log) due() bool {
+	if l.audit.Load() != nil {
+		return false // signing has stopped
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.lastOther > l.latest // latest is 0 until the first checkpoint
@@ -477,9 +526,15 @@ func (l *Log) due() bool {
 // returns it. If the tree has not grown since the latest checkpoint it
 // returns that one. <dir>/checkpoint.latest follows on the next interval
 // tick or at Close.
+//
+// Returns an error matching ErrAuditFailed (the *AuditError) once the
+// self-audit failed.
 func (l *Log) SignCheckpoint(ctx context.Context) (Checkpoint, error) {
 	l.signMu.Lock()
 	defer l.signMu.Unlock()
+	if e := l.audit.Load(); e != nil {
+		return Checkpoint{}, fmt.Errorf("sign checkpoint: %w", e)
+	}
 	size, root := l.tree.Root()
 	l.mu.Lock()
 	if l.hasLatest && l.latest >= size {
@@ -649,9 +704,13 @@ func (l *Log) ConsistencyProof(from, to uint64) (ConsistencyProof, error) {
 // Returns ErrNoCheckpoint if no checkpoint was signed at size,
 // ErrMalformedCheckpoint for an unparsable note, ErrCheckpointMismatch if
 // its text is not that checkpoint, ErrBadSignature if a signature by a
-// known key does not verify, and ErrUnknownWitness if no trusted witness
-// signed it.
+// known key does not verify, ErrUnknownWitness if no trusted witness
+// signed it, and an error matching ErrAuditFailed once the self-audit
+// failed.
 func (l *Log) AddCosignature(ctx context.Context, size uint64, msg []byte) ([]Cosigner, error) {
+	if e := l.audit.Load(); e != nil {
+		return nil, fmt.Errorf("record cosignature: %w", e)
+	}
 	l.mu.Lock()
 	e, ok := l.checkpoints[size]
 	list := []note.Verifier{l.key.Verifier}

@@ -324,12 +324,34 @@ func TestCosignatures(t *testing.T) {
 	if err := l.WaitFor(ctx, h); err != nil {
 		t.Fatal(err)
 	}
+	// A verifier that holds no witness key counts the cosignature as
+	// untrusted; one that holds the partner's key counts it; one that
+	// holds another key under the partner's name refuses the log.
 	rep, err := transparency.VerifyStore(ctx, s, l.Verifier(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Cosignatures != 1 || rep.Checkpoints != 1 || rep.Events != h {
-		t.Fatalf("report %+v", rep)
+	if rep.Cosignatures != 0 || rep.UntrustedCosignatures != 1 || rep.Witnessed != 0 || rep.Checkpoints != 1 || rep.Events != h {
+		t.Fatalf("report without trusted witnesses %+v", rep)
+	}
+	c := transparency.NewChecker(l.Verifier())
+	if err := c.TrustWitness(wkey.VerifierKey); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err = c.CheckStore(ctx, s, nil); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Cosignatures != 1 || rep.UntrustedCosignatures != 0 || rep.Witnessed != cp.Size {
+		t.Fatalf("report trusting the partner %+v", rep)
+	}
+	impostor, _, _ := transparency.GenerateKey("partner.example")
+	c = transparency.NewChecker(l.Verifier())
+	if err := c.TrustWitness(impostor.VerifierKey); err != nil {
+		t.Fatal(err)
+	}
+	var ve *transparency.VerifyError
+	if _, err := c.CheckStore(ctx, s, nil); !errors.As(err, &ve) || ve.Problem != transparency.BadSignature {
+		t.Fatalf("checking with another key for the partner: %v, want a bad signature", err)
 	}
 }
 

@@ -110,7 +110,10 @@ func OpenTree(dir string, logger *slog.Logger) (*Tree, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("merkle tree: %w", err)
+	}
+	if err := tightenDir(dir); err != nil {
 		return nil, fmt.Errorf("merkle tree: %w", err)
 	}
 	t := &Tree{dir: dir, log: logger, memFrom: memLevels}
@@ -233,7 +236,7 @@ func (t *Tree) file(l uint) (*os.File, error) {
 		return nil, nil
 	}
 	if t.files[l] == nil {
-		f, err := os.OpenFile(filepath.Join(t.dir, fmt.Sprintf("level-%02d", l)), os.O_RDWR|os.O_CREATE, 0o644)
+		f, err := os.OpenFile(filepath.Join(t.dir, fmt.Sprintf("level-%02d", l)), os.O_RDWR|os.O_CREATE, 0o600)
 		if err != nil {
 			return nil, fmt.Errorf("merkle tree: %w", err)
 		}
@@ -539,7 +542,7 @@ func (t *Tree) Sync() error {
 		}
 	}
 	b, _ := json.Marshal(st)
-	return writeFileAtomic(filepath.Join(t.dir, stateFile), b, 0o644)
+	return writeFileAtomic(filepath.Join(t.dir, stateFile), b, 0o600)
 }
 
 // Reset empties the tree (files included), for a tree found not to match

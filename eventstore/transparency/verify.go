@@ -23,14 +23,22 @@ import (
 // every CheckpointCosigned (the witness's signature on that checkpoint).
 // The offline verifier, Export and VerifyStore are built on it. A Checker
 // holds the whole tree in memory (64 bytes per event).
+//
+// Trust starts from keys the verifier holds: the ledger's key given to
+// NewChecker, and the witness keys given to TrustWitness. A cosignature
+// recorded in the log carries its witness's key, which whoever wrote the
+// log chose; it counts as a witness's only when that key is one the
+// verifier trusts (Report.Cosignatures), and is otherwise only checked
+// for form and reported apart (Report.UntrustedCosignatures).
 type Checker struct {
-	v        note.Verifier
-	tree     *Tree
-	revs     map[string]uint64 // next revision of each stream
-	bodies   map[uint64]string // checkpoint body by size
-	report   Report
-	leafBuf  []byte
-	leafHash [1][]byte
+	v         note.Verifier
+	witnesses map[string]string // trusted witness name -> verifier key
+	tree      *Tree
+	revs      map[string]uint64 // next revision of each stream
+	bodies    map[uint64]string // checkpoint body by size
+	report    Report
+	leafBuf   []byte
+	leafHash  [1][]byte
 }
 
 // Report summarises a successful verification.
@@ -41,8 +49,16 @@ type Report struct {
 	Root []byte
 	// Checkpoints is how many signed checkpoints were verified.
 	Checkpoints int
-	// Cosignatures is how many witness cosignatures were verified.
+	// Cosignatures is how many cosignatures by trusted witnesses (see
+	// Checker.TrustWitness) were verified.
 	Cosignatures int
+	// UntrustedCosignatures is how many recorded cosignatures name a
+	// witness key the verifier does not hold: well-formed, but vouching
+	// for nothing.
+	UntrustedCosignatures int
+	// Witnessed is the largest tree size a trusted witness cosigned: the
+	// events up to it are vouched for by someone other than the ledger.
+	Witnessed uint64
 	// Verified is the largest tree size a verified checkpoint covers:
 	// events after it are well-formed but vouched for by no signature.
 	Verified uint64
@@ -50,7 +66,23 @@ type Report struct {
 
 // NewChecker returns a Checker of logs signed by v.
 func NewChecker(v note.Verifier) *Checker {
-	return &Checker{v: v, tree: NewMemoryTree(), revs: map[string]uint64{}, bodies: map[uint64]string{}}
+	return &Checker{v: v, witnesses: map[string]string{}, tree: NewMemoryTree(), revs: map[string]uint64{}, bodies: map[uint64]string{}}
+}
+
+// TrustWitness makes the Checker trust cosignatures by the witness whose
+// note verifier key is vkey. Returns an error wrapping ErrBadKey for a
+// malformed key, or one named like the ledger's.
+func (c *Checker) TrustWitness(vkey string) error {
+	vkey = strings.TrimSpace(vkey)
+	wv, err := note.NewVerifier(vkey)
+	if err != nil {
+		return fmt.Errorf("%w: witness key %q: %v", ErrBadKey, vkey, err)
+	}
+	if wv.Name() == c.v.Name() {
+		return fmt.Errorf("%w: witness key %q has the ledger's own name", ErrBadKey, vkey)
+	}
+	c.witnesses[wv.Name()] = vkey
+	return nil
 }
 
 // Size returns how many events were added.
@@ -132,7 +164,17 @@ func (c *Checker) checkRecord(e eventstore.RecordedEvent) error {
 		if n.Text != body {
 			return &VerifyError{Position: e.Position, Problem: Changed, Reason: fmt.Sprintf("%s cosigned a text that is not the checkpoint at size %d", ev.Witness, ev.TreeSize)}
 		}
-		c.report.Cosignatures++
+		trusted, known := c.witnesses[ev.Witness]
+		switch {
+		case !known:
+			c.report.UntrustedCosignatures++
+		case trusted != strings.TrimSpace(ev.WitnessKey):
+			return &VerifyError{Position: e.Position, Problem: BadSignature,
+				Reason: fmt.Sprintf("the cosignature names witness %s, whose key you trust, but is signed by another key (%s)", ev.Witness, ev.WitnessKey)}
+		default:
+			c.report.Cosignatures++
+			c.report.Witnessed = max(c.report.Witnessed, ev.TreeSize)
+		}
 	}
 	return nil
 }
@@ -212,7 +254,12 @@ func strictJSON(data []byte, v any) error {
 // *VerifyError naming the first bad position, or the store's error
 // (eventstore.ErrCorrupt when its own checksums fail).
 func VerifyStore(ctx context.Context, store eventstore.Store, v note.Verifier, anchor []byte) (Report, error) {
-	c := NewChecker(v)
+	return NewChecker(v).CheckStore(ctx, store, anchor)
+}
+
+// CheckStore is VerifyStore with the Checker's trust (its ledger key and
+// the witnesses it trusts). The Checker must be new.
+func (c *Checker) CheckStore(ctx context.Context, store eventstore.Store, anchor []byte) (Report, error) {
 	from := uint64(1)
 	for {
 		recs, err := store.ReadAll(ctx, from, 4096)
