@@ -1120,23 +1120,46 @@ func firstOfYear(s *school, year string) int {
 	return -1
 }
 
+// decide has the Leadership Team vote on p (the Director and every chair
+// in office, the proposing ISLC's chair among them), with a dissenting
+// vote now and then, and the Director sign the outcome off.
 func (g *gen) decide(s *school, p *proposal, approve bool) {
-	meta := because(s.directorMeta(), "Decided at the Leadership Team meeting")
-	for ci, ch := range s.chairs {
-		if ci != p.ci && ch != uuid.Nil && g.chance(0.3) {
-			meta = because(as(ch, domain.RoleChair), "Decided at the Leadership Team meeting, the Director absent")
-			break
+	team := []uuid.UUID{s.director}
+	for _, ch := range s.chairs {
+		if ch != uuid.Nil && !slices.Contains(team, ch) {
+			team = append(team, ch)
 		}
 	}
+	dissent := -1
+	if len(team) >= 3 && g.chance(0.4) {
+		dissent = 1 + g.rng.IntN(len(team)-1)
+	}
 	yes := true
+	for i, m := range team {
+		vote := approve
+		if i == dissent {
+			vote = !approve
+		}
+		role := domain.RoleChair
+		if m == s.director {
+			role = domain.RoleDirector
+		}
+		if vote {
+			g.on("vote to approve a proposal")(g.gov.CastTeamVote(g.ctx, as(m, role), governance.CastTeamVote{ProposalID: p.id, Vote: governance.VoteApprove,
+				Reason: "A clear plan with a measure of success.", Aligned: &yes, AlignmentNote: "In line with the mission: learners, teachers and leaders together."}))
+			continue
+		}
+		g.on("vote to send back a proposal")(g.gov.CastTeamVote(g.ctx, as(m, role), governance.CastTeamVote{ProposalID: p.id, Vote: governance.VoteSendBack,
+			Reason: "Share the cost with a partner school and say how impact will be measured.", Aligned: &yes, AlignmentNote: "Aligned with the values; the plan needs work."}))
+	}
+	meta := because(s.directorMeta(), "Decided at the Leadership Team meeting")
 	if approve {
-		g.on("approve a proposal")(g.gov.ApproveProposal(g.ctx, meta, governance.DecideProposal{ProposalID: p.id, Reason: "A clear plan with a measure of success.",
-			Aligned: &yes, AlignmentNote: "In line with the mission: learners, teachers and leaders together."}))
+		g.on("sign off an approval")(g.gov.SignOffResolution(g.ctx, meta, governance.ResolveProposal{ProposalID: p.id, Reason: "The Team approved a clear plan with a measure of success."}))
 		p.status = governance.StatusApproved
 		return
 	}
-	g.on("send back a proposal")(g.gov.ReturnProposal(g.ctx, meta, governance.DecideProposal{ProposalID: p.id, Reason: "Share the cost with a partner school and say how impact will be measured.",
-		Aligned: &yes, AlignmentNote: "Aligned with the values; the plan needs work."}))
+	g.on("sign off a sending back")(g.gov.SignOffResolution(g.ctx, meta, governance.ResolveProposal{ProposalID: p.id,
+		Reason: "The Team sent it back: share the cost with a partner school and say how impact will be measured."}))
 	p.status = governance.StatusReturned
 }
 

@@ -105,9 +105,9 @@ type ProposalApproved struct {
 	SchoolID    uuid.UUID `json:"school_id" doc:"Id of the school."`
 	Year        string    `json:"year" doc:"Academic year."`
 	Version     int       `json:"version" doc:"The version approved."`
-	DecidedBy   uuid.UUID `json:"decided_by" doc:"The Leadership Team member (the Director or a chair in office) who recorded the decision."`
-	Reason      string    `json:"reason" doc:"Why the Team approved it."`
-	Alignment   Alignment `json:"alignment" doc:"The Team's check against the mission, vision and values."`
+	DecidedBy   uuid.UUID `json:"decided_by" doc:"The Director who signed off the Team's decision (in events recorded before Team votes: the Team member who recorded it)."`
+	Reason      string    `json:"reason" doc:"Why the Team approved it, in the Director's words; each member's reasons are in their TeamVoteCast."`
+	Alignment   Alignment `json:"alignment" doc:"The Team's check against the mission, vision and values: aligned when most members voting found it so."`
 }
 
 // ProposalReturned records that the Leadership Team sent a proposal back to
@@ -118,9 +118,9 @@ type ProposalReturned struct {
 	SchoolID    uuid.UUID `json:"school_id" doc:"Id of the school."`
 	Year        string    `json:"year" doc:"Academic year."`
 	Version     int       `json:"version" doc:"The version sent back."`
-	DecidedBy   uuid.UUID `json:"decided_by" doc:"The Leadership Team member (the Director or a chair in office) who recorded the decision."`
-	Reason      string    `json:"reason" doc:"Why it was sent back: what to revise."`
-	Alignment   Alignment `json:"alignment" doc:"The Team's check against the mission, vision and values."`
+	DecidedBy   uuid.UUID `json:"decided_by" doc:"The Director who signed off the Team's decision (in events recorded before Team votes: the Team member who recorded it)."`
+	Reason      string    `json:"reason" doc:"Why it was sent back: what to revise, in the Director's words; each member's reasons are in their TeamVoteCast."`
+	Alignment   Alignment `json:"alignment" doc:"The Team's check against the mission, vision and values: aligned when most members voting found it so."`
 }
 
 // EventType implements domain.Event.
@@ -148,13 +148,13 @@ func init() {
 	domain.MustRegister[ProposalRevised](reg(domain.Spec{Type: "ProposalRevised",
 		Doc: "An ISLC revised a proposal as a new version, in full; every version is kept.", EmittedBy: []string{"ReviseProposal"}}))
 	domain.MustRegister[ProposalSubmitted](reg(domain.Spec{Type: "ProposalSubmitted",
-		Doc: "The ISLC's chair submitted a version of the proposal to the Leadership Team.", EmittedBy: []string{"SubmitProposal"}}))
+		Doc: "The ISLC's chair submitted a version of the proposal to the Leadership Team; TeamResolutionOpened follows in the same step.", EmittedBy: []string{"SubmitProposal"}}))
 	domain.MustRegister[AdviceGiven](reg(domain.Spec{Type: "AdviceGiven",
 		Doc: "A student or parent advisory group linked to the ISLC gave advice on a proposal (advice, not a vote).", EmittedBy: []string{"GiveAdvice"}}))
 	domain.MustRegister[ProposalApproved](reg(domain.Spec{Type: "ProposalApproved",
-		Doc: "The Leadership Team approved a proposal: who recorded the decision, why, and its check of alignment with the mission, vision and values.", EmittedBy: []string{"ApproveProposal"}}))
+		Doc: "The Leadership Team approved a proposal, as the Director signed off: why, and the Team's check of alignment with the mission, vision and values. Follows ResolutionSignedOff in the same step.", EmittedBy: []string{"SignOffResolution"}}))
 	domain.MustRegister[ProposalReturned](reg(domain.Spec{Type: "ProposalReturned",
-		Doc: "The Leadership Team sent a proposal back to its ISLC for revision, saying why, with its alignment check.", EmittedBy: []string{"ReturnProposal"}}))
+		Doc: "The Leadership Team sent a proposal back to its ISLC for revision, as the Director signed off, saying why, with its alignment check. Follows ResolutionSignedOff in the same step.", EmittedBy: []string{"SignOffResolution"}}))
 }
 
 // ProposalVersion is one version of a proposal, kept in full.
@@ -200,6 +200,8 @@ type Proposal struct {
 	SubmittedVersion int
 	Decisions        []Decision
 	Advice           []Advice
+	// Resolutions are the Leadership Team's rounds of votes, in order.
+	Resolutions []*Resolution
 
 	correlation uuid.UUID
 }
@@ -261,5 +263,7 @@ func (p *Proposal) Apply(m domain.Message) {
 	case ProposalReturned:
 		p.Status = StatusReturned
 		p.Decisions = append(p.Decisions, Decision{Outcome: StatusReturned, Version: e.Version, DecidedBy: e.DecidedBy, Reason: e.Reason, Alignment: e.Alignment, At: m.Effective()})
+	default:
+		p.applyResolution(m)
 	}
 }

@@ -46,8 +46,20 @@ func (w *proposalWorld) givenDraft() uuid.UUID {
 
 func (w *proposalWorld) givenSubmitted() uuid.UUID {
 	id := w.givenDraft()
-	w.Given(ProposalStream(id), ProposalSubmitted{ProposalID: id, CommunityID: w.c, SchoolID: w.school, Year: year, Version: 1, SubmittedBy: w.chair})
+	w.Given(ProposalStream(id), ProposalSubmitted{ProposalID: id, CommunityID: w.c, SchoolID: w.school, Year: year, Version: 1, SubmittedBy: w.chair},
+		w.opened(id, 1, 1))
 	return id
+}
+
+// team is the Leadership Team of the world: the Director, then the
+// chairs in segment order.
+func (w *proposalWorld) team() []uuid.UUID { return []uuid.UUID{w.director, w.chair, w.chair2} }
+
+// opened is the opening of round of the Team's votes on version of id,
+// with the world's Team and the default quorum.
+func (w *proposalWorld) opened(id uuid.UUID, version, round int) TeamResolutionOpened {
+	return TeamResolutionOpened{ProposalID: id, CommunityID: w.c, SchoolID: w.school, Year: year, Version: version, Round: round,
+		Team: w.team(), ProposingChairID: w.chair, Quorum: Quorum{Rule: QuorumMajority}}
 }
 
 func TestDraftReviseSubmit(t *testing.T) {
@@ -74,7 +86,7 @@ func TestDraftReviseSubmit(t *testing.T) {
 	_, err = w.svc.SubmitProposal(w.Ctx, as(w.chair2, domain.RoleStaff), SubmitProposal{ProposalID: id})
 	w.ThenError(err, ErrNotChair) // a chair, but of another ISLC
 	res, err = w.svc.SubmitProposal(w.Ctx, as(w.chair, domain.RoleChair), SubmitProposal{ProposalID: id})
-	w.ThenEvents(res, err, ProposalSubmitted{ProposalID: id, CommunityID: w.c, SchoolID: w.school, Year: year, Version: 2, SubmittedBy: w.chair})
+	w.ThenEvents(res, err, ProposalSubmitted{ProposalID: id, CommunityID: w.c, SchoolID: w.school, Year: year, Version: 2, SubmittedBy: w.chair}, w.opened(id, 2, 1))
 	_, err = w.svc.SubmitProposal(w.Ctx, as(w.chair, domain.RoleStaff), SubmitProposal{ProposalID: id})
 	w.ThenError(err, ErrProposalLocked)
 	_, err = w.svc.ReviseProposal(w.Ctx, as(w.staff[2], domain.RoleStaff), ReviseProposal{ProposalID: id, ProposalText: text1})
@@ -86,85 +98,6 @@ func TestDraftReviseSubmit(t *testing.T) {
 	if p.Status != StatusSubmitted || len(p.Versions) != 2 || p.Versions[0].Costs == nil || p.Versions[1].Costs != nil || p.SubmittedVersion != 2 {
 		t.Fatalf("proposal = %+v", p)
 	}
-}
-
-func TestDecideProposal(t *testing.T) {
-	w := newProposalWorld(t)
-	id := w.givenSubmitted()
-	draft := w.givenDraft()
-	outsider := w.staff[1] // a member, not a chair
-
-	refused := []struct {
-		name string
-		cmd  DecideProposal
-		by   uuid.UUID
-		rule error
-	}{
-		{"no reason", DecideProposal{ProposalID: id, Aligned: ptr(true), AlignmentNote: "n"}, w.director, domain.ErrRequired},
-		{"no alignment", DecideProposal{ProposalID: id, Reason: "r", AlignmentNote: "n"}, w.director, domain.ErrRequired},
-		{"no alignment note", DecideProposal{ProposalID: id, Reason: "r", Aligned: ptr(true)}, w.director, domain.ErrRequired},
-		{"not on the Team", DecideProposal{ProposalID: id, Reason: "r", Aligned: ptr(true), AlignmentNote: "n"}, outsider, ErrNotLeadershipTeam},
-		{"not submitted", DecideProposal{ProposalID: draft, Reason: "r", Aligned: ptr(true), AlignmentNote: "n"}, w.director, ErrNotSubmitted},
-		{"approved though not aligned", DecideProposal{ProposalID: id, Reason: "r", Aligned: ptr(false), AlignmentNote: "n"}, w.director, ErrNotAligned},
-	}
-	for _, tc := range refused {
-		_, err := w.svc.ApproveProposal(w.Ctx, actorMeta(w.meta, tc.by), tc.cmd)
-		w.ThenError(err, tc.rule)
-	}
-	_, err := w.svc.ReturnProposal(w.Ctx, as(w.chair2, domain.RoleStaff), DecideProposal{ProposalID: draft, Reason: "r", Aligned: ptr(true), AlignmentNote: "n"})
-	w.ThenError(err, ErrNotSubmitted)
-
-	// Any Team member may record the decision: here another ISLC's chair
-	// sends it back.
-	align := Alignment{Aligned: false, Note: "Reads as a cost without a plan for the values of inclusion."}
-	res, err := w.svc.ReturnProposal(w.Ctx, as(w.chair2, domain.RoleChair), DecideProposal{ProposalID: id, Reason: "Say how pupils with low reading ages are included.", Aligned: ptr(false), AlignmentNote: align.Note})
-	w.ThenEvents(res, err, ProposalReturned{ProposalID: id, CommunityID: w.c, SchoolID: w.school, Year: year, Version: 1, DecidedBy: w.chair2,
-		Reason: "Say how pupils with low reading ages are included.", Alignment: align})
-	if p := w.proposal(id); p.Status != StatusReturned || p.RevisedSinceReturn() {
-		t.Fatalf("proposal = %+v", p)
-	}
-	_, err = w.svc.SubmitProposal(w.Ctx, as(w.chair, domain.RoleStaff), SubmitProposal{ProposalID: id})
-	w.ThenError(err, ErrRevisionNeeded)
-
-	text2 := text1
-	text2.Body += " Pupils with low reading ages are paired first."
-	res, err = w.svc.ReviseProposal(w.Ctx, as(w.staff[1], domain.RoleStaff), ReviseProposal{ProposalID: id, ProposalText: text2})
-	w.ThenEvents(res, err, ProposalRevised{ProposalID: id, CommunityID: w.c, SchoolID: w.school, Year: year, Version: 2, ProposalText: text2, RevisedBy: w.staff[1]})
-	res, err = w.svc.SubmitProposal(w.Ctx, as(w.chair, domain.RoleStaff), SubmitProposal{ProposalID: id})
-	w.ThenEvents(res, err, ProposalSubmitted{ProposalID: id, CommunityID: w.c, SchoolID: w.school, Year: year, Version: 2, SubmittedBy: w.chair})
-	res, err = w.svc.ApproveProposal(w.Ctx, as(w.director, domain.RoleDirector), DecideProposal{ProposalID: id, Reason: "Inclusive and affordable.", Aligned: ptr(true), AlignmentNote: "Fits the mission."})
-	w.ThenEvents(res, err, ProposalApproved{ProposalID: id, CommunityID: w.c, SchoolID: w.school, Year: year, Version: 2, DecidedBy: w.director,
-		Reason: "Inclusive and affordable.", Alignment: Alignment{Aligned: true, Note: "Fits the mission."}})
-	_, err = w.svc.ApproveProposal(w.Ctx, as(w.director, domain.RoleStaff), DecideProposal{ProposalID: id, Reason: "r", Aligned: ptr(true), AlignmentNote: "n"})
-	w.ThenError(err, ErrNotSubmitted)
-
-	p := w.proposal(id)
-	if p.Status != StatusApproved || len(p.Versions) != 2 || p.Versions[0].Body != text1.Body || len(p.Decisions) != 2 || !p.Decided() {
-		t.Fatalf("proposal = %+v", p)
-	}
-	// The whole proposal is one decision: one correlation id.
-	var corr uuid.UUID
-	for _, m := range w.Messages() {
-		if m.Stream != ProposalStream(id) {
-			continue
-		}
-		if corr == uuid.Nil {
-			corr = m.ID
-			continue
-		}
-		if m.Meta.ActorID != "system" && m.Meta.CorrelationID != corr { // given history carries none
-			t.Fatalf("%s correlation %s, want %s", m.Type, m.Meta.CorrelationID, corr)
-		}
-	}
-}
-
-// A chair removed from office is no longer on the Team.
-func TestFormerChairCannotDecide(t *testing.T) {
-	w := newProposalWorld(t)
-	id := w.givenSubmitted()
-	w.Given(CommunityStream(w.other), ChairRemoved{CommunityID: w.other, SchoolID: w.school, Year: year, ChairID: w.chair2, VoteID: domaintest.ID()})
-	_, err := w.svc.ApproveProposal(w.Ctx, as(w.chair2, domain.RoleStaff), DecideProposal{ProposalID: id, Reason: "r", Aligned: ptr(true), AlignmentNote: "n"})
-	w.ThenError(err, ErrNotLeadershipTeam)
 }
 
 func TestGiveAdvice(t *testing.T) {

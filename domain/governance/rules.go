@@ -78,7 +78,7 @@ var (
 		"A vote must go to a member who accepted their nomination and is still standing.")
 	// ErrAlreadyVoted is returned when a member votes a second time in one ballot.
 	ErrAlreadyVoted = domain.NewRule("already-voted", domain.KindConflict, "Already voted",
-		"Each member has one vote per election or confidence vote.")
+		"Each member has one vote per election or confidence vote, and each member of the Leadership Team one vote per round on a proposal.")
 	// ErrNotChair is returned when a command needs the ISLC's chair in office and names someone else.
 	ErrNotChair = domain.NewRule("not-the-chair", domain.KindForbidden, "Only the ISLC's chair can do this",
 		"Only the chair in office submits the ISLC's proposals and receives the chair's reward.")
@@ -89,9 +89,19 @@ var (
 
 // Rules of proposals and the Leadership Team.
 var (
-	// ErrNotLeadershipTeam is returned when a proposal decision names someone outside the Leadership Team.
+	// ErrNotLeadershipTeam is returned when someone outside the Leadership Team in office votes on a proposal.
 	ErrNotLeadershipTeam = domain.NewRule("not-leadership-team", domain.KindForbidden, "Only the Leadership Team decides proposals",
-		"Proposals are approved or sent back by the Leadership Team: the Director and the chairs in office of the school's ISLCs.")
+		"Proposals are approved or sent back by a vote of the Leadership Team in office: the Director and the chairs in office of the school's ISLCs.")
+	// ErrQuorumNotReached is returned when the Director closes a round of
+	// the Leadership Team's votes before a quorum of the Team in office
+	// has voted.
+	ErrQuorumNotReached = domain.NewRule("team-quorum-not-reached", domain.KindConflict, "Not enough of the Leadership Team has voted",
+		"The Leadership Team decides a proposal only once a quorum of the Team in office (a majority unless the school set another rule) has voted.")
+	// ErrNotDirectorSignOff is returned when someone other than the
+	// school's Director signs off or refers back a decision of the
+	// Leadership Team.
+	ErrNotDirectorSignOff = domain.NewRule("sign-off-by-director", domain.KindForbidden, "Only the Director signs off the Team's decisions",
+		"The Director, who chairs the Leadership Team, closes its votes and signs off its decisions or refers them back to it.")
 	// ErrNotSubmitted is returned when a decision is asked on a proposal that is not waiting for one.
 	ErrNotSubmitted = domain.NewRule("proposal-not-submitted", domain.KindConflict, "The proposal is not waiting for a decision",
 		"The Leadership Team decides proposals that their ISLC's chair has submitted.")

@@ -68,6 +68,17 @@ type AcademicYearOpened struct {
 	EndsOn   time.Time `json:"ends_on" doc:"Last day of the year."`
 }
 
+// TeamQuorumSet records the quorum a school sets for the votes of its
+// Leadership Team.
+type TeamQuorumSet struct {
+	SchoolID uuid.UUID `json:"school_id" doc:"Id of the school."`
+	Quorum   Quorum    `json:"quorum" doc:"How many of the Team in office must vote before a round on a proposal is closed."`
+	Previous Quorum    `json:"previous" doc:"The rule it replaces (majority when none was set)."`
+}
+
+// EventType implements domain.Event.
+func (TeamQuorumSet) EventType() string { return "TeamQuorumSet" }
+
 // EventType implements domain.Event.
 func (SchoolRegistered) EventType() string { return "SchoolRegistered" }
 
@@ -93,6 +104,8 @@ func init() {
 		Doc: "A school renamed a segment; its ISLC keeps its id.", EmittedBy: []string{"RenameSegment"}})
 	domain.MustRegister[DirectorAppointed](domain.Spec{Type: "DirectorAppointed", Schema: 1, Group: Group,
 		Doc: "A staff member of the school was appointed its Director, who chairs the Leadership Team.", EmittedBy: []string{"AppointDirector"}})
+	domain.MustRegister[TeamQuorumSet](domain.Spec{Type: "TeamQuorumSet", Schema: 1, Group: Group,
+		Doc: "A school set the quorum of its Leadership Team's votes on proposals (a majority of the Team in office until it does); rounds opened afterwards use it.", EmittedBy: []string{"SetTeamQuorum"}})
 	domain.MustRegister[AcademicYearOpened](domain.Spec{Type: "AcademicYearOpened", Schema: 1, Group: Group,
 		Doc: "A school opened an academic year, with its first and last day.", EmittedBy: []string{"OpenAcademicYear"}})
 }
@@ -119,6 +132,9 @@ type School struct {
 	YearStartMonth          int
 	YearStartDay            int
 	DirectorID              uuid.UUID
+	// TeamQuorum is the quorum of the Leadership Team's votes (the zero
+	// value: a majority of the Team in office).
+	TeamQuorum Quorum
 	// Years are the opened academic years, in order of their start.
 	Years []AcademicYear
 }
@@ -192,6 +208,8 @@ func (s *School) Apply(m domain.Message) {
 		}
 	case DirectorAppointed:
 		s.DirectorID = e.DirectorID
+	case TeamQuorumSet:
+		s.TeamQuorum = e.Quorum
 	case AcademicYearOpened:
 		s.Years = append(s.Years, AcademicYear{Label: e.Year, StartsOn: Date(e.StartsOn), EndsOn: Date(e.EndsOn)})
 		slices.SortFunc(s.Years, func(a, b AcademicYear) int { return a.StartsOn.Compare(b.StartsOn) })

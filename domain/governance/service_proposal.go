@@ -110,10 +110,12 @@ type SubmitProposal struct {
 	ProposalID uuid.UUID `json:"proposal_id"`
 }
 
-// SubmitProposal records ProposalSubmitted for the latest version.
-// Returns ErrNotChair unless the submitter is the ISLC's chair in office
-// for the proposal's year, ErrProposalLocked if already submitted or
-// approved, ErrRevisionNeeded if it was sent back and not revised since.
+// SubmitProposal records ProposalSubmitted for the latest version and,
+// in the same step, TeamResolutionOpened: the Leadership Team in office
+// votes on it (see CastTeamVote). Returns ErrNotChair unless the
+// submitter is the ISLC's chair in office for the proposal's year,
+// ErrProposalLocked if already submitted or approved, ErrRevisionNeeded
+// if it was sent back and not revised since.
 func (s *Service) SubmitProposal(ctx context.Context, meta domain.Meta, cmd SubmitProposal) (domain.Result, error) {
 	by, err := actor(meta, "submitted_by", "Submitting a proposal")
 	if err != nil {
@@ -133,6 +135,10 @@ func (s *Service) SubmitProposal(ctx context.Context, meta domain.Meta, cmd Subm
 	if chair, ok := c.ChairInOffice(p.Year); !ok || chair != by {
 		return domain.Result{}, domain.RejectField(ErrNotChair, "submitted_by", "person %s is not the chair in office of the %s ISLC for %s; the chair submits its proposals", by, c.Name, p.Year)
 	}
+	sc, team, err := s.teamOf(ctx, p)
+	if err != nil {
+		return domain.Result{}, err
+	}
 	return run(ctx, s, ProposalStream(cmd.ProposalID), NewProposal, meta, func(p *Proposal) ([]domain.Event, error) {
 		if err := notDrafted(p, cmd.ProposalID); err != nil {
 			return nil, err
@@ -143,7 +149,9 @@ func (s *Service) SubmitProposal(ctx context.Context, meta domain.Meta, cmd Subm
 		case p.Status == StatusReturned && !p.RevisedSinceReturn():
 			return nil, domain.Reject(ErrRevisionNeeded, "the Leadership Team sent back version %d of %q; revise it before submitting again", p.Current().Version, p.Current().Title)
 		}
-		return events(ProposalSubmitted{ProposalID: p.ID, CommunityID: p.CommunityID, SchoolID: p.SchoolID, Year: p.Year, Version: p.Current().Version, SubmittedBy: by}), nil
+		v := p.Current().Version
+		return events(ProposalSubmitted{ProposalID: p.ID, CommunityID: p.CommunityID, SchoolID: p.SchoolID, Year: p.Year, Version: v, SubmittedBy: by},
+			openRound(p, sc, team, v, len(p.Resolutions)+1, by)), nil
 	})
 }
 
@@ -200,64 +208,84 @@ func (s *Service) GiveAdvice(ctx context.Context, meta domain.Meta, cmd GiveAdvi
 	})
 }
 
-// DecideProposal is the Leadership Team's decision on a submitted
-// proposal.
-type DecideProposal struct {
+// teamOf loads the school of proposal p and its Leadership Team in office
+// for p's year, now.
+func (s *Service) teamOf(ctx context.Context, p *Proposal) (*School, Team, error) {
+	sc, err := s.school(ctx, "proposal_id", p.SchoolID)
+	if err != nil {
+		return nil, Team{}, err
+	}
+	communities, err := s.communitiesOf(ctx, sc)
+	if err != nil {
+		return nil, Team{}, err
+	}
+	return sc, LeadershipTeam(sc, communities, p.Year), nil
+}
+
+// openRound returns the opening of round of the Team's vote on version of
+// p, with the Team in office and the school's quorum rule.
+func openRound(p *Proposal, sc *School, team Team, version, round int, proposingChair uuid.UUID) TeamResolutionOpened {
+	members := team.Members()
+	if members == nil {
+		members = []uuid.UUID{}
+	}
+	return TeamResolutionOpened{ProposalID: p.ID, CommunityID: p.CommunityID, SchoolID: p.SchoolID, Year: p.Year, Version: version, Round: round,
+		Team: members, ProposingChairID: proposingChair, Quorum: sc.TeamQuorum.normal()}
+}
+
+// CastTeamVote is a Leadership Team member's vote on a submitted
+// proposal. The voter is the acting person.
+type CastTeamVote struct {
 	ProposalID uuid.UUID `json:"proposal_id"`
-	// Reason says why (for a return: what to revise).
+	// Vote is approve or send_back.
+	Vote string `json:"vote"`
+	// Reason says why (for send_back: what to revise).
 	Reason string `json:"reason"`
-	// Aligned and AlignmentNote are the Team's check against the school's
-	// mission, vision and values; both are required.
+	// Aligned and AlignmentNote are the member's check against the
+	// school's mission, vision and values; both are required.
 	Aligned       *bool  `json:"aligned"`
 	AlignmentNote string `json:"alignment_note"`
 }
 
-// ApproveProposal records ProposalApproved. Returns domain.ErrRequired
-// without a reason or an alignment check, ErrNotLeadershipTeam unless the
-// decider sits on the Team for the proposal's year, ErrNotSubmitted unless
-// the proposal awaits a decision, ErrNotAligned if the Team found it out of
-// line with the mission, vision and values.
-func (s *Service) ApproveProposal(ctx context.Context, meta domain.Meta, cmd DecideProposal) (domain.Result, error) {
-	return s.decide(ctx, meta, cmd, true)
-}
-
-// ReturnProposal records ProposalReturned: the proposal goes back to its
-// ISLC (status returned) to be revised as a new version. Returns
-// domain.ErrRequired without a reason or an alignment check,
-// ErrNotLeadershipTeam, ErrNotSubmitted.
-func (s *Service) ReturnProposal(ctx context.Context, meta domain.Meta, cmd DecideProposal) (domain.Result, error) {
-	return s.decide(ctx, meta, cmd, false)
-}
-
-func (s *Service) decide(ctx context.Context, meta domain.Meta, cmd DecideProposal, approve bool) (domain.Result, error) {
-	by, err := actor(meta, "decided_by", "Deciding a proposal")
+// CastTeamVote records TeamVoteCast in the open round of the proposal
+// (for a proposal submitted before the Team voted on proposals, the
+// round's TeamResolutionOpened first, in the same step).
+// Returns ErrNoActingPerson without a person acting, domain.ErrRequired
+// without a reason or an alignment check, domain.ErrInvalidValue for a
+// vote other than approve or send_back, ErrNotSubmitted unless the
+// proposal awaits the Team's decision, ErrNotLeadershipTeam unless the
+// voter is on the Team in office for the proposal's year,
+// ErrAlreadyVoted for a second vote in the round, ErrNotAligned for a
+// vote to approve a proposal the voter found out of line with the
+// mission, vision and values.
+func (s *Service) CastTeamVote(ctx context.Context, meta domain.Meta, cmd CastTeamVote) (domain.Result, error) {
+	by, err := actor(meta, "voter_id", "Voting on a proposal")
 	if err != nil {
 		return domain.Result{}, err
 	}
 	if err := firstErr(required("proposal_id", cmd.ProposalID, "the proposal"),
-		requiredText("reason", cmd.Reason, "the reason for the decision")); err != nil {
+		requiredText("reason", cmd.Reason, "the reason for the vote")); err != nil {
 		return domain.Result{}, err
+	}
+	if cmd.Vote != VoteApprove && cmd.Vote != VoteSendBack {
+		return domain.Result{}, domain.RejectField(domain.ErrInvalidValue, "vote", "%q is not a vote; vote approve or send_back", cmd.Vote)
 	}
 	if cmd.Aligned == nil {
 		return domain.Result{}, domain.RejectField(domain.ErrRequired, "aligned", "record whether the proposal is aligned with the school's mission, vision and values")
 	}
-	if err := requiredText("alignment_note", cmd.AlignmentNote, "the Team's note on alignment with the mission, vision and values"); err != nil {
+	if err := requiredText("alignment_note", cmd.AlignmentNote, "the note on alignment with the mission, vision and values"); err != nil {
 		return domain.Result{}, err
 	}
 	p, err := s.proposal(ctx, cmd.ProposalID)
 	if err != nil {
 		return domain.Result{}, err
 	}
-	sc, err := s.school(ctx, "proposal_id", p.SchoolID)
+	sc, team, err := s.teamOf(ctx, p)
 	if err != nil {
 		return domain.Result{}, err
 	}
-	communities, err := s.communitiesOf(ctx, sc)
-	if err != nil {
-		return domain.Result{}, err
-	}
-	if team := LeadershipTeam(sc, communities, p.Year); !team.Includes(by) {
-		return domain.Result{}, domain.RejectField(ErrNotLeadershipTeam, "decided_by", "person %s is neither the Director of %s nor a chair in office for %s", by, sc.Name, p.Year)
+	if !team.Includes(by) {
+		return domain.Result{}, domain.RejectField(ErrNotLeadershipTeam, "voter_id", "person %s is neither the Director of %s nor a chair in office for %s", by, sc.Name, p.Year)
 	}
 	align := Alignment{Aligned: *cmd.Aligned, Note: strings.TrimSpace(cmd.AlignmentNote)}
 	reason := strings.TrimSpace(cmd.Reason)
@@ -266,16 +294,139 @@ func (s *Service) decide(ctx context.Context, meta domain.Meta, cmd DecidePropos
 			return nil, err
 		}
 		if p.Status != StatusSubmitted {
-			return nil, domain.Reject(ErrNotSubmitted, "%q is %s; the Team decides proposals once their chair submits them", p.Current().Title, p.Status)
+			return nil, domain.Reject(ErrNotSubmitted, "%q is %s; the Team votes on proposals once their chair submits them", p.Current().Title, p.Status)
 		}
-		if approve {
-			if !align.Aligned {
-				return nil, domain.RejectField(ErrNotAligned, "aligned", "the Team found %q not aligned with the mission, vision and values; send it back instead", p.Current().Title)
-			}
-			return events(ProposalApproved{ProposalID: p.ID, CommunityID: p.CommunityID, SchoolID: p.SchoolID, Year: p.Year, Version: p.SubmittedVersion,
+		var out []domain.Event
+		r, ok := p.OpenResolution()
+		if !ok {
+			// Submitted before the Team voted on proposals: the first vote
+			// opens the round.
+			opened := openRound(p, sc, team, p.SubmittedVersion, len(p.Resolutions)+1, proposingChair(team, p.CommunityID))
+			out = append(out, opened)
+			r = &Resolution{Round: opened.Round, Version: opened.Version}
+		}
+		if r.Voted(by) {
+			return nil, domain.RejectField(ErrAlreadyVoted, "voter_id", "person %s has already voted in round %d on %q", by, r.Round, p.Current().Title)
+		}
+		if cmd.Vote == VoteApprove && !align.Aligned {
+			return nil, domain.RejectField(ErrNotAligned, "aligned", "you found %q not aligned with the mission, vision and values; vote to send it back instead", p.Current().Title)
+		}
+		return append(out, TeamVoteCast{ProposalID: p.ID, CommunityID: p.CommunityID, SchoolID: p.SchoolID, Round: r.Round, VoterID: by, Vote: cmd.Vote,
+			Reason: reason, Alignment: align}), nil
+	})
+}
+
+// DecideProposal is a Leadership Team member's vote to approve or send
+// back a proposal (the body of ApproveProposal and ReturnProposal).
+type DecideProposal struct {
+	ProposalID uuid.UUID `json:"proposal_id"`
+	// Reason says why (for a return: what to revise).
+	Reason string `json:"reason"`
+	// Aligned and AlignmentNote are the member's check against the
+	// school's mission, vision and values; both are required.
+	Aligned       *bool  `json:"aligned"`
+	AlignmentNote string `json:"alignment_note"`
+}
+
+// ApproveProposal is CastTeamVote with the vote approve: one member's
+// vote, never the decision, which the Team takes (see
+// SignOffResolution). Returns the errors of CastTeamVote.
+func (s *Service) ApproveProposal(ctx context.Context, meta domain.Meta, cmd DecideProposal) (domain.Result, error) {
+	return s.CastTeamVote(ctx, meta, CastTeamVote{ProposalID: cmd.ProposalID, Vote: VoteApprove, Reason: cmd.Reason, Aligned: cmd.Aligned, AlignmentNote: cmd.AlignmentNote})
+}
+
+// ReturnProposal is CastTeamVote with the vote send_back. Returns the
+// errors of CastTeamVote.
+func (s *Service) ReturnProposal(ctx context.Context, meta domain.Meta, cmd DecideProposal) (domain.Result, error) {
+	return s.CastTeamVote(ctx, meta, CastTeamVote{ProposalID: cmd.ProposalID, Vote: VoteSendBack, Reason: cmd.Reason, Aligned: cmd.Aligned, AlignmentNote: cmd.AlignmentNote})
+}
+
+// ResolveProposal is the Director's sign-off or referral of the Team's
+// outcome on a proposal.
+type ResolveProposal struct {
+	ProposalID uuid.UUID `json:"proposal_id"`
+	// Reason is the Director's account of the Team's decision (sign-off)
+	// or why the Team should consider it again (referral).
+	Reason string `json:"reason"`
+}
+
+// SignOffResolution closes the open round and signs off the Team's
+// outcome: it records TeamVoteClosed (every vote, the quorum, the
+// outcome), ResolutionSignedOff and the decision, ProposalApproved when
+// more of the Team in office voted to approve than to send back, else
+// ProposalReturned (the proposal goes back to its ISLC to be revised).
+// Returns ErrNoActingPerson without a person acting, domain.ErrRequired
+// without a reason, ErrNotDirectorSignOff unless the acting person is the
+// school's Director, ErrNotSubmitted unless a round is open,
+// ErrQuorumNotReached until a quorum of the Team in office has voted.
+func (s *Service) SignOffResolution(ctx context.Context, meta domain.Meta, cmd ResolveProposal) (domain.Result, error) {
+	return s.resolve(ctx, meta, cmd, true)
+}
+
+// ReferBackResolution closes the open round and refers the Team's outcome
+// back to the Team: it records TeamVoteClosed, ResolutionReferredBack and
+// TeamResolutionOpened for the next round, with the Team then in office.
+// Returns the errors of SignOffResolution.
+func (s *Service) ReferBackResolution(ctx context.Context, meta domain.Meta, cmd ResolveProposal) (domain.Result, error) {
+	return s.resolve(ctx, meta, cmd, false)
+}
+
+func (s *Service) resolve(ctx context.Context, meta domain.Meta, cmd ResolveProposal, signOff bool) (domain.Result, error) {
+	by, err := actor(meta, "director_id", "Signing off the Team's decision")
+	if err != nil {
+		return domain.Result{}, err
+	}
+	if err := firstErr(required("proposal_id", cmd.ProposalID, "the proposal"), requiredText("reason", cmd.Reason, "the reason")); err != nil {
+		return domain.Result{}, err
+	}
+	p, err := s.proposal(ctx, cmd.ProposalID)
+	if err != nil {
+		return domain.Result{}, err
+	}
+	sc, team, err := s.teamOf(ctx, p)
+	if err != nil {
+		return domain.Result{}, err
+	}
+	if sc.DirectorID == uuid.Nil || sc.DirectorID != by {
+		return domain.Result{}, domain.RejectField(ErrNotDirectorSignOff, "director_id", "person %s is not the Director of %s; the Director, who chairs the Leadership Team, signs off its decisions", by, sc.Name)
+	}
+	reason := strings.TrimSpace(cmd.Reason)
+	return run(ctx, s, ProposalStream(cmd.ProposalID), NewProposal, meta, func(p *Proposal) ([]domain.Event, error) {
+		if err := notDrafted(p, cmd.ProposalID); err != nil {
+			return nil, err
+		}
+		r, ok := p.OpenResolution()
+		if p.Status != StatusSubmitted || !ok {
+			return nil, domain.Reject(ErrNotSubmitted, "%q is %s; there is no vote of the Team to close", p.Current().Title, p.Status)
+		}
+		closed, quorate := closeRound(p, r, team.Members())
+		if !quorate {
+			return nil, domain.Reject(ErrQuorumNotReached, "%d of the %d members of the Team in office have voted on %q; the quorum is %d",
+				closed.Turnout, len(closed.TeamInOffice), p.Current().Title, closed.QuorumRequired)
+		}
+		if !signOff {
+			return events(closed,
+				ResolutionReferredBack{ProposalID: p.ID, CommunityID: p.CommunityID, SchoolID: p.SchoolID, Year: p.Year, Version: r.Version, Round: r.Round, DirectorID: by, Reason: reason},
+				openRound(p, sc, team, r.Version, r.Round+1, proposingChair(team, p.CommunityID))), nil
+		}
+		out := events(closed, ResolutionSignedOff{ProposalID: p.ID, CommunityID: p.CommunityID, SchoolID: p.SchoolID, Year: p.Year, Version: r.Version, Round: r.Round,
+			DirectorID: by, Outcome: closed.Outcome, Reason: reason})
+		align := alignmentOf(closed)
+		if closed.Outcome == VoteApprove {
+			return append(out, ProposalApproved{ProposalID: p.ID, CommunityID: p.CommunityID, SchoolID: p.SchoolID, Year: p.Year, Version: r.Version,
 				DecidedBy: by, Reason: reason, Alignment: align}), nil
 		}
-		return events(ProposalReturned{ProposalID: p.ID, CommunityID: p.CommunityID, SchoolID: p.SchoolID, Year: p.Year, Version: p.SubmittedVersion,
+		return append(out, ProposalReturned{ProposalID: p.ID, CommunityID: p.CommunityID, SchoolID: p.SchoolID, Year: p.Year, Version: r.Version,
 			DecidedBy: by, Reason: reason, Alignment: align}), nil
 	})
+}
+
+// proposingChair returns the chair in office of community on team.
+func proposingChair(team Team, community uuid.UUID) uuid.UUID {
+	for _, c := range team.Chairs {
+		if c.CommunityID == community {
+			return c.ChairID
+		}
+	}
+	return uuid.Nil
 }

@@ -222,3 +222,33 @@ func (s *Service) OpenAcademicYear(ctx context.Context, meta domain.Meta, cmd Op
 		return events(AcademicYearOpened{SchoolID: sc.ID, Year: y.Label, StartsOn: y.StartsOn, EndsOn: y.EndsOn}), nil
 	})
 }
+
+// SetTeamQuorum sets the quorum of a school's Leadership Team votes.
+type SetTeamQuorum struct {
+	SchoolID uuid.UUID `json:"school_id"`
+	Quorum   Quorum    `json:"quorum"`
+}
+
+// SetTeamQuorum records TeamQuorumSet (nothing if the rule is unchanged).
+// Rounds of votes opened afterwards use the new rule. Returns
+// domain.ErrNotFound for an unknown school, domain.ErrInvalidValue for an
+// impossible rule (a count larger than the Team can be: one chair per
+// segment and the Director).
+func (s *Service) SetTeamQuorum(ctx context.Context, meta domain.Meta, cmd SetTeamQuorum) (domain.Result, error) {
+	if err := required("school_id", cmd.SchoolID, "the school"); err != nil {
+		return domain.Result{}, err
+	}
+	q := cmd.Quorum.normal()
+	return run(ctx, s, SchoolStream(cmd.SchoolID), NewSchool, meta, func(sc *School) ([]domain.Event, error) {
+		if !sc.Registered() {
+			return nil, domain.RejectField(domain.ErrNotFound, "school_id", "no school %s is registered", cmd.SchoolID)
+		}
+		if err := q.validate(len(sc.Segments) + 1); err != nil {
+			return nil, err
+		}
+		if sc.TeamQuorum.normal() == q {
+			return nil, nil
+		}
+		return events(TeamQuorumSet{SchoolID: sc.ID, Quorum: q, Previous: sc.TeamQuorum.normal()}), nil
+	})
+}

@@ -208,26 +208,37 @@ func TestWholeYear(t *testing.T) {
 
 	// --- Proposals. ISLC 0's is advised on and approved; ISLC 2's is
 	// sent back, revised and approved.
-	chair0, _ := e.community(communities[0]).ChairInOffice(year)
-	chair2, _ := e.community(communities[2]).ChairInOffice(year)
-	chair3, _ := e.community(communities[3]).ChairInOffice(year)
+	chairs := make([]uuid.UUID, len(communities))
+	for i, c := range communities {
+		chairs[i], _ = e.community(c).ChairInOffice(year)
+	}
+	teamVote := func(p uuid.UUID, vote string, by ...uuid.UUID) {
+		t.Helper()
+		for _, v := range by {
+			do(e.svc.CastTeamVote(e.Ctx, as(v, domain.RoleChair), CastTeamVote{ProposalID: p, Vote: vote, Reason: "At the Team meeting.", Aligned: ptr(true), AlignmentNote: "In line."}))
+		}
+	}
 	p0, p2 := domaintest.ID(), domaintest.ID()
 	do(e.svc.DraftProposal(e.Ctx, as(m[0][2], domain.RoleStaff), DraftProposal{ProposalID: p0, CommunityID: communities[0], Year: year,
 		ProposalText: ProposalText{Title: "Project weeks", Body: "Two cross-curricular project weeks.", ExpectedImpact: "Deeper learning."}}))
-	do(e.svc.SubmitProposal(e.Ctx, as(chair0, domain.RoleChair), SubmitProposal{ProposalID: p0}))
+	do(e.svc.SubmitProposal(e.Ctx, as(chairs[0], domain.RoleChair), SubmitProposal{ProposalID: p0}))
 	do(e.svc.GiveAdvice(e.Ctx, as(parent, domain.RoleStaff), GiveAdvice{ProposalID: p0, GroupID: forum, Stance: StanceSupport, Text: "Parents welcome it."}))
-	do(e.svc.ApproveProposal(e.Ctx, as(director, domain.RoleDirector), DecideProposal{ProposalID: p0, Reason: "Clear plan.", Aligned: ptr(true), AlignmentNote: "Learners lead."}))
+	teamVote(p0, VoteApprove, director, chairs[0], chairs[1], chairs[3])
+	do(e.svc.SignOffResolution(e.Ctx, as(director, domain.RoleDirector), ResolveProposal{ProposalID: p0, Reason: "Clear plan."}))
 
 	do(e.svc.DraftProposal(e.Ctx, as(m[2][0], domain.RoleStaff), DraftProposal{ProposalID: p2, CommunityID: communities[2], Year: year,
 		ProposalText: ProposalText{Title: "Research leave", Body: "A term of research leave.", Costs: &Money{AmountMinor: 900000, Currency: "GBP"}, ExpectedImpact: "Published practice."}}))
-	do(e.svc.SubmitProposal(e.Ctx, as(chair2, domain.RoleChair), SubmitProposal{ProposalID: p2}))
+	do(e.svc.SubmitProposal(e.Ctx, as(chairs[2], domain.RoleChair), SubmitProposal{ProposalID: p2}))
 	_, err = e.svc.ApproveProposal(e.Ctx, as(m[2][0], domain.RoleStaff), DecideProposal{ProposalID: p2, Reason: "r", Aligned: ptr(true), AlignmentNote: "n"})
 	refuse(err, ErrNotLeadershipTeam)
-	do(e.svc.ReturnProposal(e.Ctx, as(chair3, domain.RoleChair), DecideProposal{ProposalID: p2, Reason: "Too costly for one person; share it.", Aligned: ptr(true), AlignmentNote: "In line with research values."}))
+	teamVote(p2, VoteSendBack, chairs[3], chairs[4], chairs[5])
+	teamVote(p2, VoteApprove, director)
+	do(e.svc.SignOffResolution(e.Ctx, as(director, domain.RoleDirector), ResolveProposal{ProposalID: p2, Reason: "Too costly for one person; share it."}))
 	do(e.svc.ReviseProposal(e.Ctx, as(m[2][2], domain.RoleStaff), ReviseProposal{ProposalID: p2,
 		ProposalText: ProposalText{Title: "Research fellowships", Body: "Three half-term fellowships.", Costs: &Money{AmountMinor: 450000, Currency: "GBP"}, ExpectedImpact: "Published practice."}}))
-	do(e.svc.SubmitProposal(e.Ctx, as(chair2, domain.RoleChair), SubmitProposal{ProposalID: p2}))
-	do(e.svc.ApproveProposal(e.Ctx, as(director, domain.RoleDirector), DecideProposal{ProposalID: p2, Reason: "Shared and affordable.", Aligned: ptr(true), AlignmentNote: "In line."}))
+	do(e.svc.SubmitProposal(e.Ctx, as(chairs[2], domain.RoleChair), SubmitProposal{ProposalID: p2}))
+	teamVote(p2, VoteApprove, director, chairs[2], chairs[3], chairs[4])
+	do(e.svc.SignOffResolution(e.Ctx, as(director, domain.RoleDirector), ResolveProposal{ProposalID: p2, Reason: "Shared and affordable."}))
 
 	// --- The state at the end of the year, through Load.
 	wantChairs := []uuid.UUID{m[0][0], m[1][1], m[2][1], m[3][1], m[4][0], m[5][0]}
@@ -262,7 +273,7 @@ func TestWholeYear(t *testing.T) {
 		t.Fatalf("proposal 0 = %+v", prop0)
 	}
 	if prop2.Status != StatusApproved || len(prop2.Versions) != 2 || prop2.Versions[0].Title != "Research leave" || prop2.Current().Title != "Research fellowships" ||
-		len(prop2.Decisions) != 2 || prop2.Decisions[0].Outcome != StatusReturned || prop2.Decisions[0].DecidedBy != chair3 || prop2.Decisions[1].Version != 2 {
+		len(prop2.Decisions) != 2 || prop2.Decisions[0].Outcome != StatusReturned || prop2.Decisions[0].DecidedBy != director || len(prop2.Resolutions) != 2 || prop2.Decisions[1].Version != 2 {
 		t.Fatalf("proposal 2 = %+v", prop2)
 	}
 

@@ -193,27 +193,37 @@ func TestReplayProposalFromDraftToDecision(t *testing.T) {
 	w.do(w.svc.DraftProposal(w.ctx, as(w.staff[2], domain.RoleStaff), governance.DraftProposal{ProposalID: p, CommunityID: w.islc, Year: year,
 		ProposalText: governance.ProposalText{Title: "Project weeks", Body: "Two weeks.", ExpectedImpact: "Deeper learning."}}))
 	w.do(w.svc.SubmitProposal(w.ctx, as(chair, domain.RoleChair), governance.SubmitProposal{ProposalID: p}))
+	vote := func(by uuid.UUID, role, v string) {
+		w.do(w.svc.CastTeamVote(w.ctx, as(by, role), governance.CastTeamVote{ProposalID: p, Vote: v, Reason: "At the meeting.", Aligned: &yes, AlignmentNote: "In line."}))
+	}
+	// The Team is the Director and the ISLC's chair: both vote, a tie
+	// sends it back, and the Director signs that off.
+	vote(w.director, domain.RoleDirector, governance.VoteSendBack)
+	vote(chair, domain.RoleChair, governance.VoteApprove)
 	returnMeta := as(w.director, domain.RoleDirector)
 	returnMeta.Reason = "Too long for one term."
-	w.do(w.svc.ReturnProposal(w.ctx, returnMeta, governance.DecideProposal{ProposalID: p, Reason: "Halve it.", Aligned: &yes, AlignmentNote: "In line."}))
+	w.do(w.svc.SignOffResolution(w.ctx, returnMeta, governance.ResolveProposal{ProposalID: p, Reason: "Halve it."}))
 	w.do(w.svc.ReviseProposal(w.ctx, as(w.staff[2], domain.RoleStaff), governance.ReviseProposal{ProposalID: p,
 		ProposalText: governance.ProposalText{Title: "One project week", Body: "One week.", ExpectedImpact: "Deeper learning."}}))
 	w.do(w.svc.SubmitProposal(w.ctx, as(chair, domain.RoleChair), governance.SubmitProposal{ProposalID: p}))
 	w.now = w.now.Add(24 * time.Hour)
-	w.do(w.svc.ApproveProposal(w.ctx, as(w.director, domain.RoleDirector), governance.DecideProposal{ProposalID: p, Reason: "Good.", Aligned: &yes, AlignmentNote: "In line."}))
+	vote(w.director, domain.RoleDirector, governance.VoteApprove)
+	vote(chair, domain.RoleChair, governance.VoteApprove)
+	w.do(w.svc.SignOffResolution(w.ctx, as(w.director, domain.RoleDirector), governance.ResolveProposal{ProposalID: p, Reason: "Good."}))
 
 	rp := &Replayer{Store: w.store, Codec: w.codec}
 	r, err := rp.Replay(w.ctx, Request{Kind: KindProposal, ID: p})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := fmt.Sprint(types(r)), "[ProposalDrafted ProposalSubmitted ProposalReturned ProposalRevised ProposalSubmitted ProposalApproved]"; got != want {
+	round := "TeamResolutionOpened TeamVoteCast TeamVoteCast TeamVoteClosed ResolutionSignedOff"
+	if got, want := fmt.Sprint(types(r)), "[ProposalDrafted ProposalSubmitted "+round+" ProposalReturned ProposalRevised ProposalSubmitted "+round+" ProposalApproved]"; got != want {
 		t.Fatalf("steps %s, want %s", got, want)
 	}
 	if r.Stream != governance.ProposalStream(p) || len(r.Correlations) != 1 {
 		t.Fatalf("stream %s correlations %v", r.Stream, r.Correlations)
 	}
-	ret := r.Steps[2]
+	ret := r.Steps[7]
 	if ret.ActorID != w.director.String() || ret.Role != domain.RoleDirector || ret.Reason != "Too long for one term." || ret.Summary == "" {
 		t.Fatalf("return step = %+v", ret)
 	}
@@ -227,11 +237,21 @@ func TestReplayProposalFromDraftToDecision(t *testing.T) {
 	if b, a := state(ret.Before), state(ret.After); b.Status != governance.StatusSubmitted || a.Status != governance.StatusReturned || len(a.Decisions) != 1 {
 		t.Fatalf("return: before %s after %s", b.Status, a.Status)
 	}
-	last := state(r.Steps[5].After)
-	if last.Status != governance.StatusApproved || len(last.Versions) != 2 || last.Versions[1].Title != "One project week" || len(last.Decisions) != 2 {
+	// Each vote is a step, with the votes so far in its state.
+	if v := state(r.Steps[4].After); len(v.Resolutions) != 1 || len(v.Resolutions[0].Votes) != 2 || v.Resolutions[0].Votes[0].VoterID != w.director {
+		t.Fatalf("after the second vote: %+v", v.Resolutions)
+	}
+	if c := state(r.Steps[5].After); c.Resolutions[0].Closed == nil || c.Resolutions[0].Closed.Outcome != governance.VoteSendBack || c.Status != governance.StatusSubmitted {
+		t.Fatalf("after closing: %+v", c.Resolutions[0])
+	}
+	if so := state(r.Steps[6].After); so.Resolutions[0].Status != governance.ResolutionStatusSignedOff || so.Resolutions[0].DirectorID != w.director {
+		t.Fatalf("after sign-off: %+v", so.Resolutions[0])
+	}
+	last := state(r.Steps[len(r.Steps)-1].After)
+	if last.Status != governance.StatusApproved || len(last.Versions) != 2 || last.Versions[1].Title != "One project week" || len(last.Decisions) != 2 || len(last.Resolutions) != 2 {
 		t.Fatalf("final state = %+v", last)
 	}
-	if !r.Steps[5].RecordedAt.After(r.Steps[0].RecordedAt) {
+	if !r.Steps[len(r.Steps)-1].RecordedAt.After(r.Steps[0].RecordedAt) {
 		t.Fatal("times do not advance")
 	}
 	if _, err := rp.Replay(w.ctx, Request{Kind: KindProposal, ID: uuid.New()}); !errors.Is(err, ErrNotFound) {

@@ -738,6 +738,17 @@ func SummaryNamed(m domain.Message, nameOf func(uuid.UUID) string) string {
 	return summarize(m, nameOf)
 }
 
+// quorumText says a quorum rule in words.
+func quorumText(q governance.Quorum) string {
+	switch q.Rule {
+	case governance.QuorumPercent:
+		return fmt.Sprintf("%d%% of the members", q.Percent)
+	case governance.QuorumCount:
+		return fmt.Sprintf("%d members", q.Count)
+	}
+	return "a majority"
+}
+
 // summarize renders m's summary; nameOf returns the name of a school,
 // ISLC or proposal, or "" to show its short id.
 func summarize(m domain.Message, nameOf func(uuid.UUID) string) string {
@@ -832,6 +843,19 @@ func summarize(m domain.Message, nameOf func(uuid.UUID) string) string {
 		return fmt.Sprintf("Proposal %s version %d approved by the Leadership Team", thing(e.ProposalID), e.Version)
 	case governance.ProposalReturned:
 		return fmt.Sprintf("Proposal %s version %d sent back for revision", thing(e.ProposalID), e.Version)
+	case governance.TeamResolutionOpened:
+		return fmt.Sprintf("Leadership Team vote on proposal %s version %d opened (round %d, %d members)", thing(e.ProposalID), e.Version, e.Round, len(e.Team))
+	case governance.TeamVoteCast:
+		return fmt.Sprintf("Leadership Team member voted %s on proposal %s (round %d)", strings.ReplaceAll(e.Vote, "_", " "), thing(e.ProposalID), e.Round)
+	case governance.TeamVoteClosed:
+		return fmt.Sprintf("Leadership Team vote on proposal %s closed: %d to approve, %d to send back, %d of %d voted (quorum %d); outcome %s",
+			thing(e.ProposalID), e.Approve, e.SendBack, e.Turnout, len(e.TeamInOffice), e.QuorumRequired, strings.ReplaceAll(e.Outcome, "_", " "))
+	case governance.ResolutionSignedOff:
+		return fmt.Sprintf("Director signed off the Leadership Team's decision to %s proposal %s", strings.ReplaceAll(e.Outcome, "_", " "), thing(e.ProposalID))
+	case governance.ResolutionReferredBack:
+		return fmt.Sprintf("Director referred the Leadership Team's vote on proposal %s back to the Team", thing(e.ProposalID))
+	case governance.TeamQuorumSet:
+		return fmt.Sprintf("Leadership Team quorum of %s set to %s", thing(e.SchoolID), quorumText(e.Quorum))
 	case governance.TriadFormed:
 		return fmt.Sprintf("Peer coaching triad formed for %s", e.Year)
 	case governance.DesignCommunityJoined:

@@ -86,8 +86,9 @@ func newID() uuid.UUID { return uuid.Must(uuid.NewV7()) }
 //   - ISLC 1: staff 4, 5 and the Director; a first election fails its
 //     quorum (1 of 3), the second elects staff 4.
 //   - staff 6 is in no ISLC; a newcomer registered in February neither.
-//   - a proposal of ISLC 0 is sent back by the Director, revised, and
-//     approved.
+//   - a proposal of ISLC 0 is sent back by the Leadership Team (the
+//     Director and ISLC 1's chair voting so, the Director signing off),
+//     revised, and approved (the Director and ISLC 0's chair).
 func (w *govWorld) run(rng *rand.Rand) {
 	w.t.Helper()
 	ctx, admin := w.ctx, w.admin
@@ -190,13 +191,20 @@ func (w *govWorld) run(rng *rand.Rand) {
 			Costs: &governance.Money{AmountMinor: 250000, Currency: "GBP"}}}))
 	w.do(w.svc.SubmitProposal(ctx, as(w.chair0, domain.RoleChair), governance.SubmitProposal{ProposalID: w.proposal}))
 	w.do(w.svc.GiveAdvice(ctx, as(w.contact, domain.RoleStaff), governance.GiveAdvice{ProposalID: w.proposal, GroupID: w.forum, Stance: governance.StanceConcerns, Text: "Costly."}))
-	w.do(w.svc.ReturnProposal(ctx, as(w.director, domain.RoleDirector), governance.DecideProposal{ProposalID: w.proposal, Reason: "Halve the cost.", Aligned: &yes, AlignmentNote: "Learners lead."}))
+	teamVote := func(by uuid.UUID, vote, reason string) {
+		w.do(w.svc.CastTeamVote(ctx, as(by, domain.RoleChair), governance.CastTeamVote{ProposalID: w.proposal, Vote: vote, Reason: reason, Aligned: &yes, AlignmentNote: "Learners lead."}))
+	}
+	teamVote(w.director, governance.VoteSendBack, "Halve the cost.")
+	teamVote(w.chair1, governance.VoteSendBack, "Too costly.")
+	w.do(w.svc.SignOffResolution(ctx, as(w.director, domain.RoleDirector), governance.ResolveProposal{ProposalID: w.proposal, Reason: "Halve the cost."}))
 	w.now = w.now.Add(48 * time.Hour)
 	w.do(w.svc.ReviseProposal(ctx, as(s[2], domain.RoleStaff), governance.ReviseProposal{ProposalID: w.proposal,
 		ProposalText: governance.ProposalText{Title: "One project week", Body: "One project week.", ExpectedImpact: "Deeper learning.",
 			Costs: &governance.Money{AmountMinor: 125000, Currency: "GBP"}}}))
 	w.do(w.svc.SubmitProposal(ctx, as(w.chair0, domain.RoleChair), governance.SubmitProposal{ProposalID: w.proposal}))
-	w.do(w.svc.ApproveProposal(ctx, as(w.director, domain.RoleDirector), governance.DecideProposal{ProposalID: w.proposal, Reason: "Affordable now.", Aligned: &yes, AlignmentNote: "In line."}))
+	teamVote(w.director, governance.VoteApprove, "Affordable now.")
+	teamVote(w.chair0, governance.VoteApprove, "Ready.")
+	w.do(w.svc.SignOffResolution(ctx, as(w.director, domain.RoleDirector), governance.ResolveProposal{ProposalID: w.proposal, Reason: "Affordable now."}))
 }
 
 // messages decodes the whole log.

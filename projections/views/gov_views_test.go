@@ -213,6 +213,13 @@ func TestLeadershipTeamView(t *testing.T) {
 		d1.Outcome != governance.StatusApproved || d1.Version != 2 || d1.Proposal.Name != "One project week" || !d1.Aligned {
 		t.Fatalf("decisions = %+v", team.Decisions)
 	}
+	// Each decision says how the Team voted in the round signed off.
+	if want := (TeamTally{Round: 1, TeamInOffice: 3, QuorumRequired: 2, Turnout: 2, SendBack: 2}); d0.Tally == nil || *d0.Tally != want {
+		t.Fatalf("tally of the return = %+v, want %+v", d0.Tally, want)
+	}
+	if want := (TeamTally{Round: 2, TeamInOffice: 3, QuorumRequired: 2, Turnout: 2, Approve: 2}); d1.Tally == nil || *d1.Tally != want {
+		t.Fatalf("tally of the approval = %+v, want %+v", d1.Tally, want)
+	}
 	// Last year: no chairs, both seats vacant.
 	prev, _ := v.Team(w.school, scPrevYear, names)
 	if len(prev.Vacant) != 2 || len(prev.Members) != 1 || len(prev.Decisions) != 0 {
@@ -276,8 +283,24 @@ func TestProposalsView(t *testing.T) {
 		t.Fatalf("advice = %+v", p.Advice)
 	}
 	if len(p.Decisions) != 2 || p.Decisions[0].Outcome != governance.StatusReturned || p.Decisions[0].Reason != "Halve the cost." ||
-		p.Decisions[1].Outcome != governance.StatusApproved || p.Decisions[1].DecidedBy.Name != "Teacher 07" || p.Decisions[1].AlignmentNote != "In line." {
+		p.Decisions[1].Outcome != governance.StatusApproved || p.Decisions[1].DecidedBy.Name != "Teacher 07" || !p.Decisions[1].Aligned {
 		t.Fatalf("decisions = %+v", p.Decisions)
+	}
+	// Each round of the Team's votes: who voted what, the outcome and the
+	// Director's sign-off.
+	if len(p.Rounds) != 2 {
+		t.Fatalf("rounds = %+v", p.Rounds)
+	}
+	r1, r2 := p.Rounds[0], p.Rounds[1]
+	if r1.Round != 1 || r1.Version != 1 || len(r1.Team) != 3 || r1.ProposingChair == nil || r1.ProposingChair.ID != w.chair0 || len(r1.Votes) != 2 ||
+		r1.Votes[0].Voter.Name != "Teacher 07" || r1.Votes[0].Vote != governance.VoteSendBack || r1.Votes[1].Voter.ID != w.chair1 ||
+		r1.Outcome != governance.VoteSendBack || r1.Turnout != 2 || r1.QuorumRequired != 2 || r1.SendBack != 2 ||
+		r1.Status != governance.ResolutionStatusSignedOff || r1.Director == nil || r1.Director.ID != w.director || r1.DirectorReason != "Halve the cost." {
+		t.Fatalf("round 1 = %+v", r1)
+	}
+	if r2.Round != 2 || r2.Version != 2 || r2.Outcome != governance.VoteApprove || r2.Approve != 2 || len(r2.Votes) != 2 || r2.Votes[1].Voter.ID != w.chair0 ||
+		r2.Votes[1].Reason != "Ready." || r2.Status != governance.ResolutionStatusSignedOff {
+		t.Fatalf("round 2 = %+v", r2)
 	}
 	if p.ChangedAfterDecision {
 		t.Fatal("changed after decision before any correction")

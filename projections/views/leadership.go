@@ -25,6 +25,20 @@ type LeadershipTeams struct {
 	Communities map[uuid.UUID]*teamCommunity `json:"communities"`
 	Titles      map[uuid.UUID]string         `json:"titles"`
 	Decisions   []teamDecision               `json:"decisions"`
+	// Closed holds the last closed round of each proposal until its
+	// decision is recorded.
+	Closed map[uuid.UUID]*TeamTally `json:"closed,omitempty"`
+}
+
+// TeamTally is how the Leadership Team voted in the round a decision
+// signs off.
+type TeamTally struct {
+	Round          int `json:"round"`
+	TeamInOffice   int `json:"team_in_office"`
+	QuorumRequired int `json:"quorum_required"`
+	Turnout        int `json:"turnout"`
+	Approve        int `json:"approve"`
+	SendBack       int `json:"send_back"`
 }
 
 type teamCommunity struct {
@@ -33,31 +47,33 @@ type teamCommunity struct {
 }
 
 type teamDecision struct {
-	Proposal  uuid.UUID `json:"p"`
-	School    uuid.UUID `json:"s"`
-	Community uuid.UUID `json:"c"`
-	Year      string    `json:"y"`
-	Version   int       `json:"v"`
-	Outcome   string    `json:"o"`
-	Reason    string    `json:"r"`
-	Aligned   bool      `json:"al"`
-	Note      string    `json:"n,omitempty"`
-	DecidedBy uuid.UUID `json:"by"`
-	Role      string    `json:"role"`
-	At        time.Time `json:"at"`
-	Position  uint64    `json:"pos"`
+	Proposal  uuid.UUID  `json:"p"`
+	School    uuid.UUID  `json:"s"`
+	Community uuid.UUID  `json:"c"`
+	Year      string     `json:"y"`
+	Version   int        `json:"v"`
+	Outcome   string     `json:"o"`
+	Reason    string     `json:"r"`
+	Aligned   bool       `json:"al"`
+	Note      string     `json:"n,omitempty"`
+	DecidedBy uuid.UUID  `json:"by"`
+	Role      string     `json:"role"`
+	At        time.Time  `json:"at"`
+	Position  uint64     `json:"pos"`
+	Tally     *TeamTally `json:"tally,omitempty"`
 }
 
 // NewLeadershipTeams returns an empty "leadership-team" view.
 func NewLeadershipTeams() *LeadershipTeams {
-	return &LeadershipTeams{Schools: govSchools{}, Communities: map[uuid.UUID]*teamCommunity{}, Titles: map[uuid.UUID]string{}, Decisions: []teamDecision{}}
+	return &LeadershipTeams{Schools: govSchools{}, Communities: map[uuid.UUID]*teamCommunity{}, Titles: map[uuid.UUID]string{}, Decisions: []teamDecision{},
+		Closed: map[uuid.UUID]*TeamTally{}}
 }
 
 // Name implements projections.Projection.
 func (*LeadershipTeams) Name() string { return LeadershipTeamView }
 
 // Version implements projections.Projection.
-func (*LeadershipTeams) Version() int { return 1 }
+func (*LeadershipTeams) Version() int { return 2 }
 
 // Apply implements projections.Projection.
 func (v *LeadershipTeams) Apply(m domain.Message) error {
@@ -66,7 +82,9 @@ func (v *LeadershipTeams) Apply(m domain.Message) error {
 	}
 	decided := func(p, school, community uuid.UUID, year string, version int, outcome, reason string, al governance.Alignment, by uuid.UUID) {
 		v.Decisions = append(v.Decisions, teamDecision{Proposal: p, School: school, Community: community, Year: year, Version: version,
-			Outcome: outcome, Reason: reason, Aligned: al.Aligned, Note: al.Note, DecidedBy: by, Role: m.Meta.ActorRole, At: m.Effective().UTC(), Position: m.Position})
+			Outcome: outcome, Reason: reason, Aligned: al.Aligned, Note: al.Note, DecidedBy: by, Role: m.Meta.ActorRole, At: m.Effective().UTC(), Position: m.Position,
+			Tally: v.Closed[p]})
+		delete(v.Closed, p)
 	}
 	switch e := m.Event.(type) {
 	case governance.CommunityEstablished:
@@ -75,6 +93,9 @@ func (v *LeadershipTeams) Apply(m domain.Message) error {
 		v.Titles[e.ProposalID] = e.Title
 	case governance.ProposalRevised:
 		v.Titles[e.ProposalID] = e.Title
+	case governance.TeamVoteClosed:
+		v.Closed[e.ProposalID] = &TeamTally{Round: e.Round, TeamInOffice: len(e.TeamInOffice), QuorumRequired: e.QuorumRequired, Turnout: e.Turnout,
+			Approve: e.Approve, SendBack: e.SendBack}
 	case governance.ProposalApproved:
 		decided(e.ProposalID, e.SchoolID, e.CommunityID, e.Year, e.Version, governance.StatusApproved, e.Reason, e.Alignment, e.DecidedBy)
 	case governance.ProposalReturned:
@@ -112,6 +133,9 @@ func (v *LeadershipTeams) UnmarshalState(b []byte) error {
 	if fresh.Decisions == nil {
 		fresh.Decisions = []teamDecision{}
 	}
+	if fresh.Closed == nil {
+		fresh.Closed = map[uuid.UUID]*TeamTally{}
+	}
 	*v = *fresh
 	return nil
 }
@@ -137,6 +161,9 @@ type TeamDecision struct {
 	Role      string    `json:"role"`
 	At        time.Time `json:"at"`
 	Position  uint64    `json:"position"`
+	// Tally is how the Team voted in the round the Director signed off
+	// (nil for decisions recorded before the Team voted).
+	Tally *TeamTally `json:"tally,omitempty"`
 }
 
 // Team is a school's Leadership Team for an academic year: the Director,
@@ -187,7 +214,7 @@ func (v *LeadershipTeams) Team(school uuid.UUID, year string, names PersonNames)
 		}
 		t.Decisions = append(t.Decisions, TeamDecision{Proposal: Ref{ID: d.Proposal, Name: v.Titles[d.Proposal]},
 			Community: Ref{ID: d.Community, Name: v.communityName(d.Community)}, Version: d.Version, Outcome: d.Outcome, Reason: d.Reason,
-			Aligned: d.Aligned, Note: d.Note, DecidedBy: personRef(names, d.DecidedBy), Role: d.Role, At: d.At, Position: d.Position})
+			Aligned: d.Aligned, Note: d.Note, DecidedBy: personRef(names, d.DecidedBy), Role: d.Role, At: d.At, Position: d.Position, Tally: d.Tally})
 	}
 	return t, true
 }

@@ -36,8 +36,41 @@ type proposalRec struct {
 	Advice      []adviceRec          `json:"adv,omitempty"`
 	Decisions   []decisionRec        `json:"dec,omitempty"`
 	Corrections []ProposalCorrection `json:"cor,omitempty"`
+	Rounds      []roundRec           `json:"rnd,omitempty"`
 	Correlation uuid.UUID            `json:"corr"`
 	Seq         uint64               `json:"pos"`
+}
+
+// roundRec is one round of the Leadership Team's votes.
+type roundRec struct {
+	Round    int               `json:"r"`
+	Version  int               `json:"v"`
+	Team     []uuid.UUID       `json:"t"`
+	Chair    uuid.UUID         `json:"pc,omitzero"`
+	Quorum   governance.Quorum `json:"q"`
+	Votes    []teamVoteRec     `json:"votes,omitempty"`
+	Status   string            `json:"st"`
+	OpenedAt time.Time         `json:"at"`
+	// Set when the round closed.
+	InOffice []uuid.UUID `json:"in,omitempty"`
+	Required int         `json:"req,omitempty"`
+	Turnout  int         `json:"n,omitempty"`
+	Approve  int         `json:"yes,omitempty"`
+	SendBack int         `json:"no,omitempty"`
+	Outcome  string      `json:"o,omitempty"`
+	Director uuid.UUID   `json:"d,omitzero"`
+	Said     string      `json:"dr,omitempty"`
+	ClosedAt time.Time   `json:"cat,omitzero"`
+}
+
+type teamVoteRec struct {
+	Voter   uuid.UUID `json:"by"`
+	Vote    string    `json:"v"`
+	Reason  string    `json:"r"`
+	Aligned bool      `json:"al"`
+	Note    string    `json:"n,omitempty"`
+	At      time.Time `json:"at"`
+	Lapsed  bool      `json:"l,omitempty"`
 }
 
 type submissionRec struct {
@@ -101,7 +134,7 @@ func NewProposals() *Proposals {
 func (*Proposals) Name() string { return ProposalsView }
 
 // Version implements projections.Projection.
-func (*Proposals) Version() int { return 1 }
+func (*Proposals) Version() int { return 2 }
 
 // Apply implements projections.Projection.
 func (v *Proposals) Apply(m domain.Message) error {
@@ -146,9 +179,45 @@ func (v *Proposals) Apply(m domain.Message) error {
 		decided(governance.StatusApproved, e.Version, e.DecidedBy, e.Reason, e.Alignment)
 	case governance.ProposalReturned:
 		decided(governance.StatusReturned, e.Version, e.DecidedBy, e.Reason, e.Alignment)
+	case governance.TeamResolutionOpened:
+		p.Rounds = append(p.Rounds, roundRec{Round: e.Round, Version: e.Version, Team: slices.Clone(e.Team), Chair: e.ProposingChairID, Quorum: e.Quorum,
+			Status: governance.ResolutionVoting, OpenedAt: m.Effective().UTC()})
+	case governance.TeamVoteCast:
+		if r := p.round(e.Round); r != nil {
+			r.Votes = append(r.Votes, teamVoteRec{Voter: e.VoterID, Vote: e.Vote, Reason: e.Reason, Aligned: e.Alignment.Aligned, Note: e.Alignment.Note, At: m.Effective().UTC()})
+		}
+	case governance.TeamVoteClosed:
+		if r := p.round(e.Round); r != nil {
+			r.InOffice, r.Required, r.Turnout, r.Approve, r.SendBack, r.Outcome = slices.Clone(e.TeamInOffice), e.QuorumRequired, e.Turnout, e.Approve, e.SendBack, e.Outcome
+			r.ClosedAt = m.Effective().UTC()
+			for _, v := range e.Votes {
+				for i := range r.Votes {
+					if r.Votes[i].Voter == v.VoterID {
+						r.Votes[i].Lapsed = !v.Counted
+					}
+				}
+			}
+		}
+	case governance.ResolutionSignedOff:
+		if r := p.round(e.Round); r != nil {
+			r.Status, r.Director, r.Said = governance.ResolutionStatusSignedOff, e.DirectorID, e.Reason
+		}
+	case governance.ResolutionReferredBack:
+		if r := p.round(e.Round); r != nil {
+			r.Status, r.Director, r.Said = governance.ResolutionStatusReferredBack, e.DirectorID, e.Reason
+		}
 	case domain.EventCorrected:
 		p.Corrections = append(p.Corrections, ProposalCorrection{EventID: e.Corrects, EventType: e.CorrectsType, Reason: e.Reason, Retracted: e.Retracted,
 			ChangedAfterDecision: e.ChangedAfterDecision || len(p.Decisions) > 0, At: m.RecordedAt.UTC(), By: m.Meta.ActorID})
+	}
+	return nil
+}
+
+func (p *proposalRec) round(n int) *roundRec {
+	for i := range p.Rounds {
+		if p.Rounds[i].Round == n {
+			return &p.Rounds[i]
+		}
 	}
 	return nil
 }
@@ -210,6 +279,48 @@ type Decision struct {
 	EventID       uuid.UUID `json:"event_id"`
 }
 
+// TeamVote is one Leadership Team member's vote in a round.
+type TeamVote struct {
+	Voter         Ref       `json:"voter"`
+	Vote          string    `json:"vote"` // approve or send_back
+	Reason        string    `json:"reason"`
+	Aligned       bool      `json:"aligned"`
+	AlignmentNote string    `json:"alignment_note,omitempty"`
+	At            time.Time `json:"at"`
+	// Lapsed marks a vote that did not count: the voter was no longer on
+	// the Team when the round closed.
+	Lapsed bool `json:"lapsed,omitempty"`
+}
+
+// TeamRound is one round of the Leadership Team's votes on a proposal:
+// who was on the Team, every vote, the quorum and outcome once closed,
+// and the Director's sign-off or referral back.
+type TeamRound struct {
+	Round   int   `json:"round"`
+	Version int   `json:"version"`
+	Team    []Ref `json:"team"`
+	// ProposingChair is the proposing ISLC's chair, who votes as a member.
+	ProposingChair *Ref              `json:"proposing_chair,omitempty"`
+	Quorum         governance.Quorum `json:"quorum"`
+	// Status is voting, signed_off or referred_back.
+	Status   string     `json:"status"`
+	OpenedAt time.Time  `json:"opened_at"`
+	Votes    []TeamVote `json:"votes"`
+	// Set once the round closed: the Team in office then, the quorum
+	// required, the votes that counted and the Team's outcome (approve or
+	// send_back).
+	TeamInOffice   []Ref     `json:"team_in_office,omitempty"`
+	QuorumRequired int       `json:"quorum_required,omitempty"`
+	Turnout        int       `json:"turnout,omitempty"`
+	Approve        int       `json:"approve,omitempty"`
+	SendBack       int       `json:"send_back,omitempty"`
+	Outcome        string    `json:"outcome,omitempty"`
+	ClosedAt       time.Time `json:"closed_at,omitzero"`
+	// Director signed the outcome off or referred it back, saying why.
+	Director       *Ref   `json:"director,omitempty"`
+	DirectorReason string `json:"director_reason,omitempty"`
+}
+
 // VersionView is a version with its author named.
 type VersionView struct {
 	Version        int               `json:"version"`
@@ -230,12 +341,14 @@ type Proposal struct {
 	Segment   uuid.UUID `json:"segment_id"`
 	Year      string    `json:"year"`
 	// Status is draft, submitted, returned or approved.
-	Status      string               `json:"status"`
-	Current     int                  `json:"current_version"`
-	Versions    []VersionView        `json:"versions"`
-	Submissions []Submission         `json:"submissions"`
-	Advice      []Advice             `json:"advice"`
-	Decisions   []Decision           `json:"decisions"`
+	Status      string        `json:"status"`
+	Current     int           `json:"current_version"`
+	Versions    []VersionView `json:"versions"`
+	Submissions []Submission  `json:"submissions"`
+	Advice      []Advice      `json:"advice"`
+	Decisions   []Decision    `json:"decisions"`
+	// Rounds are the Leadership Team's rounds of votes, oldest first.
+	Rounds      []TeamRound          `json:"team_rounds"`
 	Corrections []ProposalCorrection `json:"corrections"`
 	// ChangedAfterDecision marks a proposal one of whose events was
 	// corrected after it had been decided.
@@ -246,7 +359,7 @@ type Proposal struct {
 func (v *Proposals) proposal(id uuid.UUID, p *proposalRec, names PersonNames) Proposal {
 	out := Proposal{ID: id, Community: Ref{ID: p.Community, Name: v.Communities[p.Community].Name}, School: Ref{ID: p.School, Name: v.Schools[p.School]},
 		Segment: p.Segment, Year: p.Year, Status: p.Status, Versions: []VersionView{}, Submissions: []Submission{}, Advice: []Advice{},
-		Decisions: []Decision{}, Corrections: slices.Clone(p.Corrections), CorrelationID: p.Correlation}
+		Decisions: []Decision{}, Rounds: []TeamRound{}, Corrections: slices.Clone(p.Corrections), CorrelationID: p.Correlation}
 	if out.Corrections == nil {
 		out.Corrections = []ProposalCorrection{}
 	}
@@ -265,6 +378,18 @@ func (v *Proposals) proposal(id uuid.UUID, p *proposalRec, names PersonNames) Pr
 	for _, d := range p.Decisions {
 		out.Decisions = append(out.Decisions, Decision{Outcome: d.Outcome, Version: d.Version, DecidedBy: personRef(names, d.By), Role: d.Role,
 			Reason: d.Reason, Aligned: d.Aligned, AlignmentNote: d.Note, At: d.At, EventID: d.Event})
+	}
+	for _, r := range p.Rounds {
+		tr := TeamRound{Round: r.Round, Version: r.Version, Team: personRefs(names, r.Team), ProposingChair: optPersonRef(names, r.Chair), Quorum: r.Quorum,
+			Status: r.Status, OpenedAt: r.OpenedAt, Votes: []TeamVote{}, QuorumRequired: r.Required, Turnout: r.Turnout, Approve: r.Approve,
+			SendBack: r.SendBack, Outcome: r.Outcome, ClosedAt: r.ClosedAt, Director: optPersonRef(names, r.Director), DirectorReason: r.Said}
+		if r.InOffice != nil {
+			tr.TeamInOffice = personRefs(names, r.InOffice)
+		}
+		for _, v := range r.Votes {
+			tr.Votes = append(tr.Votes, TeamVote{Voter: personRef(names, v.Voter), Vote: v.Vote, Reason: v.Reason, Aligned: v.Aligned, AlignmentNote: v.Note, At: v.At, Lapsed: v.Lapsed})
+		}
+		out.Rounds = append(out.Rounds, tr)
 	}
 	for _, c := range p.Corrections {
 		if c.ChangedAfterDecision {
