@@ -238,3 +238,84 @@ func TestExpectedRevisionFromContext(t *testing.T) {
 	res, err := count(f, 1)
 	f.ThenEvents(res, err, counted{By: 1})
 }
+
+// checkedCounter is a counter whose events can be corrected only within
+// its rules: a step is at most 5 and the count at most 12.
+type checkedCounter struct{ counter }
+
+var errTooMany = domain.NewRule("too-many", domain.KindConflict, "Too many", "The count is at most 12.")
+
+func (c *checkedCounter) Check(m domain.Message) error {
+	e, ok := m.Event.(counted)
+	if !ok {
+		return nil
+	}
+	if e.By > 5 {
+		return domain.RejectField(errTooBig, "by", "%d is more than 5", e.By)
+	}
+	if c.n+e.By > 12 {
+		return domain.Reject(errTooMany, "%d and %d make more than 12", c.n, e.By)
+	}
+	return nil
+}
+
+// voted is a vote: it cannot be corrected.
+type voted struct {
+	For string `json:"for"`
+}
+
+func (voted) EventType() string { return "TestVoted" }
+
+func init() {
+	domain.MustRegister[voted](domain.Spec{Type: "TestVoted", Schema: 1, Group: "test", Doc: "Voted.", Uncorrectable: true})
+}
+
+// A correction is accepted only if the record, with the corrected event
+// in place, keeps every rule: the replacement's own, and no later event
+// may break one.
+func TestCorrectionsObeyTheRules(t *testing.T) {
+	f := domaintest.New(t)
+	f.Given("counter-1", counted{By: 3}, counted{By: 5}, counted{By: 4}, voted{For: "a"})
+	msgs := f.Messages()
+	first, vote := msgs[0], msgs[3]
+	meta := domain.Meta{ActorID: "p-1", ActorRole: domain.RoleDirector}
+	newC := func() *checkedCounter { return &checkedCounter{} }
+	correct := func(id uuid.UUID, e domain.Event) (domain.Result, error) {
+		return domain.Correct(f.Ctx, f.Handler, "counter-1", newC, meta, domain.Correction{EventID: id, Replacement: e, Reason: "miscounted"})
+	}
+
+	_, err := correct(first.ID, counted{By: 6})
+	if rej := f.ThenError(err, errTooBig); rej.Field != "replacement" || !strings.Contains(rej.Detail, "6 is more than 5") {
+		t.Fatalf("rejection = %+v", rej)
+	}
+	// 4 is a step within the rule, but the count would reach 13 at the
+	// third event.
+	_, err = correct(first.ID, counted{By: 4})
+	if rej := f.ThenError(err, errTooMany); !strings.Contains(rej.Detail, msgs[2].ID.String()) {
+		t.Fatalf("rejection %q does not name the later event %s", rej.Detail, msgs[2].ID)
+	}
+	_, err = correct(vote.ID, voted{For: "b"})
+	f.ThenError(err, domain.ErrUncorrectable)
+	_, err = domain.Correct(f.Ctx, f.Handler, "counter-1", newC, meta, domain.Correction{EventID: vote.ID, Reason: "never cast"})
+	f.ThenError(err, domain.ErrUncorrectable)
+
+	res, err := correct(first.ID, counted{By: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := res.Events[0].Event.(domain.EventCorrected); c.Corrects != first.ID {
+		t.Fatalf("correction = %+v", c)
+	}
+	// A retraction is checked too; this one breaks nothing.
+	if _, err := domain.Correct(f.Ctx, f.Handler, "counter-1", newC, meta, domain.Correction{EventID: msgs[1].ID, Reason: "never happened"}); err != nil {
+		t.Fatal(err)
+	}
+	// A retracted event cannot be corrected again.
+	f.Mark()
+	_, err = correct(msgs[1].ID, counted{By: 1})
+	f.ThenError(err, domain.ErrCorrectionTarget)
+	c, _, _ := domain.Load(f.Ctx, f.Handler, "counter-1", newC)
+	if c.n != 6 {
+		t.Fatalf("as corrected now n=%d, want 2+4", c.n)
+	}
+}

@@ -31,6 +31,9 @@ type Spec struct {
 	Doc string
 	// EmittedBy names the command(s) that record it.
 	EmittedBy []string
+	// Uncorrectable marks a vote or an outcome computed from votes: no
+	// correction may replace or retract it (ErrUncorrectable).
+	Uncorrectable bool
 	// Upcasters maps an old version v to the function that turns v's data
 	// into v+1's. Every version from 1 to Schema-1 needs one.
 	Upcasters map[uint32]Upcaster
@@ -145,6 +148,9 @@ func Catalogue(group string) string {
 		}
 		if len(s.Upcasters) > 0 {
 			fmt.Fprintf(&b, "Older schema versions are upcast on read.\n\n")
+		}
+		if s.Uncorrectable {
+			fmt.Fprintf(&b, "Cannot be corrected: a vote, or an outcome computed from votes, changes only by a new vote.\n\n")
 		}
 		b.WriteString("| field | type | description |\n| --- | --- | --- |\n")
 		writeFields(&b, s.goType, "")

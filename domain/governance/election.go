@@ -268,7 +268,13 @@ func (ChairRemoved) EventType() string { return "ChairRemoved" }
 func (ChairVacated) EventType() string { return "ChairVacated" }
 
 func init() {
-	reg := func(spec domain.Spec) domain.Spec { spec.Schema, spec.Group = 1, Group; return spec }
+	// Every event of an election or a confidence vote is part of a ballot
+	// or an outcome computed from one: none can be corrected, only a new
+	// vote changes the outcome. A chair's reward can.
+	reg := func(spec domain.Spec) domain.Spec {
+		spec.Schema, spec.Group, spec.Uncorrectable = 1, Group, spec.Type != "ChairRewardRecorded"
+		return spec
+	}
 	domain.MustRegister[ElectionOpened](reg(domain.Spec{Type: "ElectionOpened",
 		Doc:       "An election of an ISLC's chair opened, with its quorum rule, kind of ballot and electorate; a run-off or an election after a lost confidence vote names what opened it.",
 		EmittedBy: []string{"OpenElection", "CloseElection", "CloseConfidenceVote"}}))

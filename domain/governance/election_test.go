@@ -651,45 +651,46 @@ func TestConcurrentDoubleVote(t *testing.T) {
 	}
 }
 
-func TestCorrectClosedElectionIsMarked(t *testing.T) {
+// A vote, an outcome computed from votes, and the rest of a ballot cannot
+// be corrected, before the close or after it; a membership can, and is not
+// marked changed after decision.
+func TestBallotEventsCannotBeCorrected(t *testing.T) {
 	e := newEnv(t).givenSchool()
 	staff := e.givenStaff(3)
 	c := e.givenCommunity(0)
 	e.givenMembers(c, year, staff...)
 	el := e.givenVoting(c, staff, staff[:2], BallotOpen)
 	e.vote(c, el, staff[0], staff[1])
-	var voteID, joinID uuid.UUID
-	for _, m := range e.Messages() {
-		switch m.Event.(type) {
-		case VoteCast:
-			voteID = m.ID
-		case MemberJoined:
-			if joinID == uuid.Nil {
-				joinID = m.ID
+	find := func(typ string) uuid.UUID {
+		for _, m := range e.Messages() {
+			if m.Type == typ {
+				return m.ID
 			}
 		}
+		t.Fatalf("no %s", typ)
+		return uuid.Nil
 	}
-	// Before the close, a correction is not "after decision".
-	res, err := e.svc.CorrectEvent(e.Ctx, e.meta, CommunityStream(c), domain.Correction{EventID: voteID,
+	voteID, joinID := find("VoteCast"), find("MemberJoined")
+	_, err := e.svc.CorrectEvent(e.Ctx, e.meta, CommunityStream(c), domain.Correction{EventID: voteID,
 		Replacement: VoteCast{ElectionID: el, CommunityID: c, VoterID: staff[0], CandidateID: ptr(staff[0])}, Reason: "entered for the wrong candidate"})
-	if got := e.ok(res, err); got[0].(domain.EventCorrected).ChangedAfterDecision {
-		t.Fatal("correction before the close marked changed after decision")
-	}
+	e.ThenError(err, domain.ErrUncorrectable)
 	e.vote(c, el, staff[1], staff[1])
-	got := e.ok(e.svc.CloseElection(e.Ctx, e.meta, CloseElection{CommunityID: c, ElectionID: el}))
-	if got[0].(ElectionClosed).Tally[0].Votes != 1 {
-		t.Fatalf("the corrected vote was not counted as corrected: %+v", got[0])
-	}
-	res, err = e.svc.CorrectEvent(e.Ctx, e.meta, CommunityStream(c), domain.Correction{EventID: voteID, Reason: "cast by mistake"})
-	if got := e.ok(res, err); !got[0].(domain.EventCorrected).ChangedAfterDecision {
-		t.Fatal("correction of a closed election not marked changed after decision")
+	e.ok(e.svc.CloseElection(e.Ctx, e.meta, CloseElection{CommunityID: c, ElectionID: el}))
+	for _, typ := range []string{"VoteCast", "ElectionClosed", "ChairElected", "ElectionOpened", "VotingOpened", "CandidateNominated"} {
+		_, err = e.svc.CorrectEvent(e.Ctx, e.meta, CommunityStream(c), domain.Correction{EventID: find(typ), Reason: "cast by mistake"})
+		e.ThenError(err, domain.ErrUncorrectable)
 	}
 	// A membership is not a decision.
-	res, err = e.svc.CorrectEvent(e.Ctx, e.meta, CommunityStream(c), domain.Correction{EventID: joinID,
-		Replacement: e.joined(c, year, staff[0]), Reason: "basis was strengths"})
+	res, err := e.svc.CorrectEvent(e.Ctx, e.meta, CommunityStream(c), domain.Correction{EventID: joinID,
+		Replacement: MemberJoined{CommunityID: c, SchoolID: e.school, PersonID: staff[0], Year: year, Basis: []string{BasisStrengths}, EffectiveFrom: yearStart, TermEndsOn: yearEnd},
+		Reason: "basis was strengths"})
 	if got := e.ok(res, err); got[0].(domain.EventCorrected).ChangedAfterDecision {
 		t.Fatal("membership correction marked changed after decision")
 	}
+	// The membership of someone who voted cannot be retracted: their
+	// vote would no longer be a member's.
+	_, err = e.svc.CorrectEvent(e.Ctx, e.meta, CommunityStream(c), domain.Correction{EventID: joinID, Reason: "never joined"})
+	e.ThenError(err, ErrNotAMember)
 	_, err = e.svc.CorrectEvent(e.Ctx, e.meta, "loan-"+c.String(), domain.Correction{EventID: joinID, Reason: "x"})
 	e.ThenError(err, domain.ErrCorrectionTarget)
 }

@@ -151,9 +151,12 @@ func init() {
 		Doc: "The ISLC's chair submitted a version of the proposal to the Leadership Team; TeamResolutionOpened follows in the same step.", EmittedBy: []string{"SubmitProposal"}}))
 	domain.MustRegister[AdviceGiven](reg(domain.Spec{Type: "AdviceGiven",
 		Doc: "A student or parent advisory group linked to the ISLC gave advice on a proposal (advice, not a vote).", EmittedBy: []string{"GiveAdvice"}}))
-	domain.MustRegister[ProposalApproved](reg(domain.Spec{Type: "ProposalApproved",
+	// A decision is the outcome of the Team's votes: it cannot be
+	// corrected.
+	decision := func(spec domain.Spec) domain.Spec { spec = reg(spec); spec.Uncorrectable = true; return spec }
+	domain.MustRegister[ProposalApproved](decision(domain.Spec{Type: "ProposalApproved",
 		Doc: "The Leadership Team approved a proposal, as the Director signed off: why, and the Team's check of alignment with the mission, vision and values. Follows ResolutionSignedOff in the same step.", EmittedBy: []string{"SignOffResolution"}}))
-	domain.MustRegister[ProposalReturned](reg(domain.Spec{Type: "ProposalReturned",
+	domain.MustRegister[ProposalReturned](decision(domain.Spec{Type: "ProposalReturned",
 		Doc: "The Leadership Team sent a proposal back to its ISLC for revision, as the Director signed off, saying why, with its alignment check. Follows ResolutionSignedOff in the same step.", EmittedBy: []string{"SignOffResolution"}}))
 }
 

@@ -161,7 +161,8 @@ func (ResolutionSignedOff) EventType() string { return "ResolutionSignedOff" }
 func (ResolutionReferredBack) EventType() string { return "ResolutionReferredBack" }
 
 func init() {
-	reg := func(spec domain.Spec) domain.Spec { spec.Schema, spec.Group = 1, Group; return spec }
+	// The Team's votes and their outcome cannot be corrected.
+	reg := func(spec domain.Spec) domain.Spec { spec.Schema, spec.Group, spec.Uncorrectable = 1, Group, true; return spec }
 	domain.MustRegister[TeamResolutionOpened](reg(domain.Spec{Type: "TeamResolutionOpened",
 		Doc:       "A submitted version of a proposal went to a vote of the Leadership Team: the Team in office, the quorum, and the proposing ISLC's chair, who votes as a member of the Team.",
 		EmittedBy: []string{"SubmitProposal", "ReferBackResolution"}}))

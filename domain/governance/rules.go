@@ -13,6 +13,14 @@ var (
 	// ErrYearsOverlap is returned when a new academic year would overlap one already opened.
 	ErrYearsOverlap = domain.NewRule("academic-years-overlap", domain.KindConflict, "Academic years cannot overlap",
 		"A school's academic years follow one another without overlapping.")
+	// ErrErasureFinal is returned when a correction would retract an
+	// erasure of personal data.
+	ErrErasureFinal = domain.NewRule("erasure-final", domain.KindConflict, "An erasure cannot be undone",
+		"Erased personal data cannot be read again: its key is destroyed. An erasure's reason can be corrected, the erasure cannot be retracted.")
+	// ErrOutsideYear is returned when a business date falls outside the
+	// academic year its command or event claims.
+	ErrOutsideYear = domain.NewRule("outside-academic-year", domain.KindInvalid, "The date is outside the academic year",
+		"A date recorded for an academic year falls within that year's first and last day.")
 	// ErrNotStaff is returned when a command names someone who is not a registered staff member of the school.
 	ErrNotStaff = domain.NewRule("not-staff-of-school", domain.KindInvalid, "Not a staff member of this school",
 		"Only the school's registered educators and administrators can be its Director, join its ISLCs or form its triads.")

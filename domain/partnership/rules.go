@@ -14,6 +14,14 @@ var (
 		"A school joins a partnership once; it can join again only after it has left.")
 )
 
+// Rules of dates.
+var (
+	// ErrOutsideYear is returned when a business date falls outside the
+	// academic year its command or event claims.
+	ErrOutsideYear = domain.NewRule("outside-academic-year", domain.KindInvalid, "The date is outside the academic year",
+		"A date recorded for an academic year falls within that year (1 September to 31 August).")
+)
+
 // Rules of shared resources and loans.
 var (
 	// ErrNotOwningSchool is returned when someone who is not staff of the

@@ -322,15 +322,8 @@ func (s *Service) ArrangeSecondment(ctx context.Context, meta domain.Meta, cmd A
 		if _, ok := a.Secondment(cmd.SecondmentID); ok {
 			return nil, domain.RejectField(domain.ErrAlreadyExists, "secondment_id", "secondment %s is already agreed", cmd.SecondmentID)
 		}
-		peak, overlapping := a.Commitment(start, end)
-		if peak+cmd.Fraction > 1+fractionSlack {
-			names := make([]string, len(overlapping))
-			for i, o := range overlapping {
-				names[i] = o.String()
-			}
-			return nil, domain.RejectField(ErrSecondmentOverCommitted, "fraction",
-				"between %s and %s the teacher is already seconded for up to %s of their time by %s; at most %s more can be seconded then, not %s",
-				day(start), day(end), percent(peak), strings.Join(names, "; "), percent(math.Max(0, 1-peak)), percent(cmd.Fraction))
+		if peak, overlapping := a.Commitment(start, end); peak+cmd.Fraction > 1+fractionSlack {
+			return nil, overCommitted(start, end, peak, cmd.Fraction, overlapping)
 		}
 		return events(SecondmentAgreed{SecondmentKeys: keys, Subject: subject, Start: start, End: end, Fraction: cmd.Fraction, AcademicYear: AcademicYearOf(start)}), nil
 	})
@@ -404,6 +397,19 @@ func (s *Service) CancelSecondment(ctx context.Context, meta domain.Meta, cmd Ca
 		}
 		return events(SecondmentCancelled{SecondmentKeys: keysOfSecondment(x)}), nil
 	})
+}
+
+// overCommitted is the rejection of a secondment of fraction over
+// [start, end) when the teacher's overlapping secondments already take up
+// to peak of their time.
+func overCommitted(start, end time.Time, peak, fraction float64, overlapping []Secondment) error {
+	names := make([]string, len(overlapping))
+	for i, o := range overlapping {
+		names[i] = o.String()
+	}
+	return domain.RejectField(ErrSecondmentOverCommitted, "fraction",
+		"between %s and %s the teacher is already seconded for up to %s of their time by %s; at most %s more can be seconded then, not %s",
+		day(start), day(end), percent(peak), strings.Join(names, "; "), percent(math.Max(0, 1-peak)), percent(fraction))
 }
 
 // AllSecondments returns the secondments of every teacher given, by start.

@@ -192,37 +192,122 @@ func window(a, b time.Time) string {
 }
 
 // CorrectEvent records a correction of an earlier event of stream (any
-// partnership stream). A correction of an event of a decided loan
+// partnership stream). The correction is accepted only if the record,
+// with the corrected event in place, keeps every rule the event's command
+// checks (see domain.Correct): a loan cannot be made to overlap another, a
+// secondment to take a teacher past their whole time, an event to be
+// overbooked; and the schools it names must have been members of the
+// partnership on its day. A correction of an event of a decided loan
 // (approved, declined or cancelled), of a completed peer review, or of a
 // closed commitment is marked changed_after_decision. Returns
-// domain.ErrCorrectionTarget for a stream that is not a partnership
-// stream or an event not in it, and domain.ErrCorrectionReason without a
-// reason.
+// domain.ErrCorrectionTarget for a stream that is not a partnership stream
+// or an event not in it, domain.ErrCorrectionReason without a reason, and
+// the rule the correction would break otherwise.
 func (s *Service) CorrectEvent(ctx context.Context, meta domain.Meta, stream string, c domain.Correction) (domain.Result, error) {
 	kind, _, ok := ParseStream(stream)
 	if !ok {
 		return domain.Result{}, domain.RejectField(domain.ErrCorrectionTarget, "stream", "%q is not a record of partnerships, resources, secondments, CPD, reviews, progress, commitments or timelines", stream)
 	}
+	facts := func(m domain.Message) error { return s.correctionFacts(ctx, m) }
 	switch kind {
 	case KindPartnership:
-		return domain.Correct(ctx, s.h, stream, NewPartnership, meta, c)
+		return domain.Correct(ctx, s.h, stream, NewPartnership, meta, c, facts)
 	case KindCosts:
-		return domain.Correct(ctx, s.h, stream, NewCostLedger, meta, c)
+		return domain.Correct(ctx, s.h, stream, NewCostLedger, meta, c, facts)
 	case KindResource:
 		return domain.Correct(ctx, s.h, stream, func() resourceCorrection {
 			return resourceCorrection{Resource: NewResource(), target: c.EventID}
-		}, meta, c)
+		}, meta, c, facts)
 	case KindSecondments:
-		return domain.Correct(ctx, s.h, stream, NewSecondments, meta, c)
+		return domain.Correct(ctx, s.h, stream, NewSecondments, meta, c, facts)
 	case KindCPD:
-		return domain.Correct(ctx, s.h, stream, NewCPDEvent, meta, c)
+		return domain.Correct(ctx, s.h, stream, NewCPDEvent, meta, c, facts)
 	case KindReview:
-		return domain.Correct(ctx, s.h, stream, NewReview, meta, c)
+		return domain.Correct(ctx, s.h, stream, NewReview, meta, c, facts)
 	case KindProgress:
-		return domain.Correct(ctx, s.h, stream, NewProgress, meta, c)
+		return domain.Correct(ctx, s.h, stream, NewProgress, meta, c, facts)
 	case KindCommitment:
-		return domain.Correct(ctx, s.h, stream, NewCommitment, meta, c)
+		return domain.Correct(ctx, s.h, stream, NewCommitment, meta, c, facts)
 	default:
-		return domain.Correct(ctx, s.h, stream, NewTimeline, meta, c)
+		return domain.Correct(ctx, s.h, stream, NewTimeline, meta, c, facts)
 	}
+}
+
+// correctionFacts checks a corrected event against the facts of other
+// records its command checks: that the schools it names were members of
+// the partnership on its day, that a priority or a referenced work is the
+// partnership's, that a teacher is staff of the school lending them.
+func (s *Service) correctionFacts(ctx context.Context, m domain.Message) error {
+	members := func(pid uuid.UUID, on time.Time, schools ...fieldID) error {
+		p, err := s.partnership(ctx, "partnership_id", pid)
+		if err != nil {
+			return err
+		}
+		for _, sc := range schools {
+			if sc.id != uuid.Nil && !p.MemberOn(sc.id, on) {
+				return domain.RejectField(ErrNotPartnershipMember, sc.field, "school %s was not a member of %s on %s", sc.id, p.Name, day(on))
+			}
+		}
+		return nil
+	}
+	on := m.Effective()
+	switch e := m.Event.(type) {
+	case SchoolJoinedPartnership:
+		ok, err := s.dir.SchoolExists(ctx, e.SchoolID)
+		if err != nil {
+			return fmt.Errorf("directory: school %s: %w", e.SchoolID, err)
+		}
+		if !ok {
+			return domain.RejectField(domain.ErrNotFound, "school_id", "no school %s is registered", e.SchoolID)
+		}
+	case ContributionRecognised:
+		p, err := s.partnership(ctx, "partnership_id", e.PartnershipID)
+		if err != nil {
+			return err
+		}
+		return s.checkReference(ctx, p, e.ReferenceKind, e.ReferenceID)
+	case TransactionCostRecorded:
+		return members(e.PartnershipID, e.On, fieldID{"school_id", e.SchoolID})
+	case LoanRequested:
+		return members(e.PartnershipID, on, fieldID{"borrower_school_id", e.BorrowerSchoolID}, fieldID{"owner_school_id", e.OwnerSchoolID})
+	case SecondmentAgreed:
+		if err := members(e.PartnershipID, e.Start, fieldID{"lending_school_id", e.LendingSchoolID}, fieldID{"receiving_school_id", e.ReceivingSchoolID}); err != nil {
+			return err
+		}
+		staff, err := s.dir.IsStaffOf(ctx, e.TeacherID, e.LendingSchoolID)
+		if err != nil {
+			return fmt.Errorf("directory: staff %s of %s: %w", e.TeacherID, e.LendingSchoolID, err)
+		}
+		if !staff {
+			return domain.RejectField(ErrNotStaffOfLendingSchool, "teacher_id", "person %s is not on the staff of school %s", e.TeacherID, e.LendingSchoolID)
+		}
+	case CPDEventOrganised:
+		return members(e.PartnershipID, on, fieldID{"organiser_school_id", e.OrganiserSchoolID})
+	case CPDPlacesBooked:
+		return members(e.PartnershipID, on, fieldID{"school_id", e.SchoolID})
+	case PeerReviewScheduled:
+		schools := []fieldID{{"reviewed_school_id", e.ReviewedSchoolID}}
+		for _, id := range e.ReviewerSchoolIDs {
+			schools = append(schools, fieldID{"reviewer_ids", id})
+		}
+		return members(e.PartnershipID, on, schools...)
+	case ProgressRated:
+		return members(e.PartnershipID, e.RatedOn, fieldID{"school_id", e.SchoolID})
+	case CommitmentMade:
+		p, err := s.partnership(ctx, "partnership_id", e.PartnershipID)
+		if err != nil {
+			return err
+		}
+		pr, ok := p.Priority(e.PriorityID)
+		if !ok {
+			return domain.RejectField(domain.ErrNotFound, "priority_id", "%s has agreed no priority %s", p.Name, e.PriorityID)
+		}
+		if pr.AcademicYear != e.AcademicYear {
+			return domain.RejectField(domain.ErrInvalidValue, "academic_year", "priority %s is of %s, not %s", pr.ID, pr.AcademicYear, e.AcademicYear)
+		}
+		return members(e.PartnershipID, on, fieldID{"party_id", e.SchoolID})
+	case TimelineCreated:
+		return members(e.PartnershipID, on, fieldID{"school_id", e.SchoolID})
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
@@ -305,33 +306,42 @@ func TestProposalsView(t *testing.T) {
 	if p.ChangedAfterDecision {
 		t.Fatal("changed after decision before any correction")
 	}
-	// A correction of the approval marks it changed after decision.
-	var approval uuid.UUID
+	// The approval is the Team's outcome: it cannot be corrected.
+	var approval, advice uuid.UUID
+	var given governance.AdviceGiven
 	for _, m := range w.messages() {
-		if _, ok := m.Event.(governance.ProposalApproved); ok {
+		switch e := m.Event.(type) {
+		case governance.ProposalApproved:
 			approval = m.ID
+		case governance.AdviceGiven:
+			advice, given = m.ID, e
 		}
 	}
-	w.do(w.svc.CorrectEvent(w.ctx, as(w.director, domain.RoleDirector), governance.ProposalStream(w.proposal), domain.Correction{EventID: approval,
-		Replacement: governance.ProposalApproved{ProposalID: w.proposal, CommunityID: w.communities[0], SchoolID: w.school, Year: scYear, Version: 2,
-			DecidedBy: w.director, Reason: "Affordable and shared.", Alignment: governance.Alignment{Aligned: true, Note: "In line."}},
-		Reason: "Reason mistyped."}))
+	if _, err := w.svc.CorrectEvent(w.ctx, as(w.director, domain.RoleDirector), governance.ProposalStream(w.proposal), domain.Correction{EventID: approval,
+		Reason: "Reason mistyped."}); !errors.Is(err, domain.ErrUncorrectable) {
+		t.Fatalf("correction of the approval: %v, want %v", err, domain.ErrUncorrectable)
+	}
+	// A correction of the advice, after the decision, marks it changed
+	// after decision.
+	given.Text = "Costly for families."
+	w.do(w.svc.CorrectEvent(w.ctx, as(w.director, domain.RoleDirector), governance.ProposalStream(w.proposal), domain.Correction{EventID: advice,
+		Replacement: given, Reason: "Text mistyped."}))
 	v = w.fold(ProposalsView, w.head()).(*Proposals)
 	p, _ = v.Proposal(w.proposal, names)
-	if !p.ChangedAfterDecision || len(p.Corrections) != 1 || p.Corrections[0].EventID != approval || p.Corrections[0].Reason != "Reason mistyped." {
+	if !p.ChangedAfterDecision || len(p.Corrections) != 1 || p.Corrections[0].EventID != advice || p.Corrections[0].Reason != "Text mistyped." {
 		t.Fatalf("after correction = %+v", p.Corrections)
 	}
-	// As known then the decision keeps its first reason; as corrected now
-	// it reads the corrected one, still marked.
-	if p.Decisions[1].Reason != "Affordable now." {
-		t.Fatalf("as known then: reason %q", p.Decisions[1].Reason)
+	// As known then the advice keeps its first text; as corrected now it
+	// reads the corrected one, still marked.
+	if p.Advice[0].Text != "Costly." {
+		t.Fatalf("as known then: advice %q", p.Advice[0].Text)
 	}
 	corrected := NewProposals()
 	if _, err := projections.FoldCorrected(w.ctx, w.store, w.codec, corrected, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
-	if cp, _ := corrected.Proposal(w.proposal, names); cp.Decisions[1].Reason != "Affordable and shared." || !cp.ChangedAfterDecision {
-		t.Fatalf("as corrected now: %+v", cp.Decisions)
+	if cp, _ := corrected.Proposal(w.proposal, names); cp.Advice[0].Text != "Costly for families." || !cp.ChangedAfterDecision {
+		t.Fatalf("as corrected now: %+v", cp.Advice)
 	}
 	if reg := v.Register(ProposalFilter{School: w.school, Status: governance.StatusApproved}, names); len(reg) != 1 || reg[0].ID != w.proposal {
 		t.Fatalf("register = %+v", reg)
