@@ -1048,13 +1048,10 @@ func (g *gen) midYearChanges() {
 		if leaver == uuid.Nil {
 			continue
 		}
+		// Leaving the school ends their memberships (left_school) too.
 		g.on("leave the school")(g.gov.LeaveSchool(g.ctx, because(s.directorMeta(), "Relocating with family"), governance.LeaveSchool{PersonID: leaver}))
 		for ci, ms := range s.members {
-			if slices.Contains(ms, leaver) {
-				g.on("leave an ISLC")(g.gov.LeaveCommunity(g.ctx, s.directorMeta(), governance.LeaveCommunity{CommunityID: s.comms[ci], PersonID: leaver, Year: g.year,
-					Exception: governance.ExceptionLeftSchool}))
-				s.members[ci] = slices.DeleteFunc(slices.Clone(ms), func(x uuid.UUID) bool { return x == leaver })
-			}
+			s.members[ci] = slices.DeleteFunc(slices.Clone(ms), func(x uuid.UUID) bool { return x == leaver })
 		}
 		s.staff = slices.DeleteFunc(s.staff, func(x uuid.UUID) bool { return x == leaver })
 		g.registerStaff(s)

@@ -56,6 +56,10 @@ func (s *School) Check(m domain.Message) error {
 		return required("director_id", e.DirectorID, "the staff member appointed")
 	case TeamQuorumSet:
 		return e.Quorum.normal().validate(len(s.Segments) + 1)
+	case DirectorLeft:
+		if e.DirectorID != s.DirectorID || e.DirectorID == uuid.Nil {
+			return domain.RejectField(ErrNotDirector, "director_id", "person %s is not the Director of %s", e.DirectorID, s.Name)
+		}
 	case AcademicYearOpened:
 		if e.SchoolID != s.ID {
 			return notThisRecord("school", e.SchoolID, s.ID)
@@ -280,7 +284,7 @@ func checkLeaving(mb Membership, left time.Time, exception string, approvedBy uu
 	if left.IsZero() {
 		return domain.RejectField(domain.ErrRequired, "left_on", "give the last day in the ISLC")
 	}
-	if left.Before(mb.EffectiveFrom) {
+	if left.Before(mb.EffectiveFrom) && exception != ExceptionLeftSchool {
 		return domain.RejectField(domain.ErrInvalidValue, "left_on", "the membership started on %s; a member cannot leave before that", mb.EffectiveFrom.Format(time.DateOnly))
 	}
 	if !left.Before(mb.TermEndsOn) {

@@ -149,7 +149,7 @@ func init() {
 		EmittedBy: []string{"JoinCommunity"},
 		Upcasters: map[uint32]domain.Upcaster{1: upcastMemberJoined1}})
 	domain.MustRegister[MemberLeft](domain.Spec{Type: "MemberLeft", Schema: 1, Group: Group,
-		Doc: "A member left an ISLC, with the exception that allowed an early leaving; the membership stays in the history.", EmittedBy: []string{"LeaveCommunity"}})
+		Doc: "A member left an ISLC, with the exception that allowed an early leaving; the membership stays in the history. Leaving the school ends every membership not over by then, with the exception left_school.", EmittedBy: []string{"LeaveCommunity", "LeaveSchool"}})
 	domain.MustRegister[RosterConfirmed](domain.Spec{Type: "RosterConfirmed", Schema: 1, Group: Group,
 		Doc: "An ISLC's roster for a year was confirmed, with the members continuing from the previous year.", EmittedBy: []string{"ConfirmRoster"}})
 	domain.MustRegister[GovernorLinked](domain.Spec{Type: "GovernorLinked", Schema: 1, Group: Group,

@@ -299,10 +299,33 @@ func TestCorrectionsKeepGovernanceRules(t *testing.T) {
 	// Each correctable kind has a refused correction above; the others
 	// are refused as uncorrectable.
 	for _, s := range domain.Specs(Group) {
-		if !s.Uncorrectable && !covered[s.Type] && s.Type != "ChallengeRaised" && s.Type != "ChallengeAnswered" {
+		if !s.Uncorrectable && !covered[s.Type] && !testedElsewhere[s.Type] {
 			t.Errorf("no test of a correction of %s that breaks a rule", s.Type)
 		}
 	}
+}
+
+// testedElsewhere are the correctable kinds whose corrections are tested
+// in their own tests below.
+var testedElsewhere = map[string]bool{"DirectorLeft": true, "ChallengeRaised": true, "ChallengeAnswered": true}
+
+// A Director's leaving names the Director: a correction naming someone
+// else is refused; its day can be corrected.
+func TestCorrectDirectorLeft(t *testing.T) {
+	w := newProposalWorld(t)
+	left := time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC)
+	w.ok(w.svc.LeaveSchool(w.Ctx, w.meta, LeaveSchool{PersonID: w.director, LeftOn: left}))
+	var id uuid.UUID
+	for _, m := range w.Messages() {
+		if m.Type == "DirectorLeft" {
+			id = m.ID
+		}
+	}
+	_, err := w.svc.CorrectEvent(w.Ctx, w.meta, SchoolStream(w.school), domain.Correction{EventID: id, Reason: "wrong person",
+		Replacement: DirectorLeft{SchoolID: w.school, DirectorID: w.chair, LeftOn: left}})
+	w.ThenError(err, ErrNotDirector)
+	w.ok(w.svc.CorrectEvent(w.Ctx, w.meta, SchoolStream(w.school), domain.Correction{EventID: id, Reason: "day mistyped",
+		Replacement: DirectorLeft{SchoolID: w.school, DirectorID: w.director, LeftOn: left.AddDate(0, 0, -1)}}))
 }
 
 // Every uncorrectable kind of governance event is refused, replaced or

@@ -68,7 +68,7 @@ type CandidateWithdrawn struct {
 	ElectionID  uuid.UUID `json:"election_id" doc:"Id of the election."`
 	CommunityID uuid.UUID `json:"community_id" doc:"Id of the ISLC."`
 	CandidateID uuid.UUID `json:"candidate_id" doc:"The member withdrawn."`
-	Reason      string    `json:"reason" doc:"Why: left_community."`
+	Reason      string    `json:"reason" doc:"Why: left_community or left_school."`
 }
 
 // TallyEntry is one candidate's votes.
@@ -213,7 +213,7 @@ type ChairVacated struct {
 	SchoolID    uuid.UUID `json:"school_id" doc:"Id of the school."`
 	Year        string    `json:"year" doc:"Academic year."`
 	ChairID     uuid.UUID `json:"chair_id" doc:"The chair who left."`
-	Reason      string    `json:"reason" doc:"Why: left_community."`
+	Reason      string    `json:"reason" doc:"Why: left_community or left_school."`
 }
 
 // EventType implements domain.Event.
@@ -290,7 +290,7 @@ func init() {
 		Doc:       "A member voted: for a secret ballot, who voted and their choice sealed with the election's key (destroyed at close, so no one can later link voter and choice); for an open ballot, who voted for whom.",
 		EmittedBy: []string{"CastVote"}}))
 	domain.MustRegister[CandidateWithdrawn](reg(domain.Spec{Type: "CandidateWithdrawn",
-		Doc: "A nominee or candidate stopped standing because they left the ISLC.", EmittedBy: []string{"LeaveCommunity"}}))
+		Doc: "A nominee or candidate stopped standing because they left the ISLC (reason left_community) or the school (left_school).", EmittedBy: []string{"LeaveCommunity", "LeaveSchool"}}))
 	domain.MustRegister[ElectionClosed](reg(domain.Spec{Type: "ElectionClosed",
 		Doc:       "A quorate election closed: turnout, quorum, the tally and every choice in shuffled order without voter ids. The election's ballot key is destroyed afterwards.",
 		EmittedBy: []string{"CloseElection"}}))
@@ -311,7 +311,7 @@ func init() {
 	domain.MustRegister[ChairRemoved](reg(domain.Spec{Type: "ChairRemoved",
 		Doc: "A chair who lost a confidence vote left office; a new election opens in the same step.", EmittedBy: []string{"CloseConfidenceVote"}}))
 	domain.MustRegister[ChairVacated](reg(domain.Spec{Type: "ChairVacated",
-		Doc: "A chair stopped being chair because they left the ISLC.", EmittedBy: []string{"LeaveCommunity"}}))
+		Doc: "A chair stopped being chair, and left the Leadership Team, because they left the ISLC (reason left_community) or the school (left_school).", EmittedBy: []string{"LeaveCommunity", "LeaveSchool"}}))
 }
 
 // Ballot statuses.

@@ -210,6 +210,10 @@ func (s *School) Apply(m domain.Message) {
 		s.DirectorID = e.DirectorID
 	case TeamQuorumSet:
 		s.TeamQuorum = e.Quorum
+	case DirectorLeft:
+		if s.DirectorID == e.DirectorID {
+			s.DirectorID = uuid.Nil
+		}
 	case AcademicYearOpened:
 		s.Years = append(s.Years, AcademicYear{Label: e.Year, StartsOn: Date(e.StartsOn), EndsOn: Date(e.EndsOn)})
 		slices.SortFunc(s.Years, func(a, b AcademicYear) int { return a.StartsOn.Compare(b.StartsOn) })

@@ -18,8 +18,9 @@ import (
 // domain.ErrRequired, ErrInvalidValue, ErrNotFound, ErrAlreadyExists) when
 // the command is refused; nothing is recorded then.
 type Service struct {
-	h   *domain.Handler
-	box BallotBox
+	h       *domain.Handler
+	box     BallotBox
+	leavers []Leavers
 }
 
 // NewService returns a Service recording through h and sealing secret

@@ -204,19 +204,7 @@ func (s *Service) LeaveCommunity(ctx context.Context, meta domain.Meta, cmd Leav
 		}
 		out := events(MemberLeft{CommunityID: c.ID, SchoolID: c.SchoolID, PersonID: cmd.PersonID, Year: cmd.Year, LeftOn: left,
 			Exception: exception, ApprovedBy: approvedBy})
-		if chair, ok := c.ChairInOffice(cmd.Year); ok && chair == cmd.PersonID {
-			out = append(out, ChairVacated{CommunityID: c.ID, SchoolID: c.SchoolID, Year: cmd.Year, ChairID: chair, Reason: "left_community"})
-		}
-		for _, e := range c.Elections {
-			if e.Decided() || e.Year != cmd.Year {
-				continue
-			}
-			n, nominated := e.Nomination(cmd.PersonID)
-			if e.Standing(cmd.PersonID) || e.Status == StatusNominating && nominated && (n.Answer == AnswerPending || n.Answer == AnswerAccepted) {
-				out = append(out, CandidateWithdrawn{ElectionID: e.ID, CommunityID: c.ID, CandidateID: cmd.PersonID, Reason: "left_community"})
-			}
-		}
-		return out, nil
+		return append(out, vacating(c, cmd.PersonID, cmd.Year, ReasonLeftCommunity)...), nil
 	})
 }
 

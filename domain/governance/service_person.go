@@ -156,35 +156,6 @@ func (s *Service) AmendPersonDetails(ctx context.Context, meta domain.Meta, cmd 
 	})
 }
 
-// LeaveSchool records that a person left the school.
-type LeaveSchool struct {
-	PersonID uuid.UUID `json:"person_id"`
-	// LeftOn is their last day (default: meta.EffectiveAt, else today).
-	LeftOn time.Time `json:"left_on,omitzero"`
-}
-
-// LeaveSchool records PersonLeftSchool (nothing if recorded already for
-// the same day). Returns domain.ErrNotFound for an unknown person,
-// ErrPersonLeft if they left on another day.
-func (s *Service) LeaveSchool(ctx context.Context, meta domain.Meta, cmd LeaveSchool) (domain.Result, error) {
-	if err := required("person_id", cmd.PersonID, "the person"); err != nil {
-		return domain.Result{}, err
-	}
-	left := s.dateOr(cmd.LeftOn, meta)
-	return run(ctx, s, PersonStream(cmd.PersonID), NewPerson, meta, func(p *Person) ([]domain.Event, error) {
-		if !p.Registered() {
-			return nil, domain.RejectField(domain.ErrNotFound, "person_id", "no person %s is registered", cmd.PersonID)
-		}
-		if p.Left() {
-			if p.LeftOn.Equal(left) {
-				return nil, nil
-			}
-			return nil, domain.RejectField(ErrPersonLeft, "left_on", "person %s already left the school on %s; correct that event instead", p.ID, p.LeftOn.Format(time.DateOnly))
-		}
-		return events(PersonLeftSchool{PersonID: p.ID, SchoolID: p.SchoolID, LeftOn: left}), nil
-	})
-}
-
 // dateOr returns d as a date, else meta's effective day, else today.
 func (s *Service) dateOr(d time.Time, meta domain.Meta) time.Time {
 	switch {

@@ -75,9 +75,9 @@ func init() {
 	domain.MustRegister[SecondmentAgreed](domain.Spec{Type: "SecondmentAgreed", Schema: 1, Group: Group,
 		Doc: "A member school seconded one of its teachers to a partner school for a subject, a period and a share of their time; the teacher's overlapping secondments never add up to more than their whole time. Stream `secondments-<teacher id>`, which holds all the teacher's secondments. Starts the secondment's correlation.", EmittedBy: []string{"ArrangeSecondment"}})
 	domain.MustRegister[SecondmentEndedEarly](domain.Spec{Type: "SecondmentEndedEarly", Schema: 1, Group: Group,
-		Doc: "A secondment was brought to an end before its agreed end.", EmittedBy: []string{"EndSecondmentEarly"}})
+		Doc: "A secondment was brought to an end before its agreed end (also when the teacher left the school lending them).", EmittedBy: []string{"EndSecondmentEarly", "LeaveSchool (governance, through PersonLeftSchool)"}})
 	domain.MustRegister[SecondmentCancelled](domain.Spec{Type: "SecondmentCancelled", Schema: 1, Group: Group,
-		Doc: "A secondment was called off before it started.", EmittedBy: []string{"CancelSecondment"}})
+		Doc: "A secondment was called off before it started (also when the teacher left the school lending them).", EmittedBy: []string{"CancelSecondment", "LeaveSchool (governance, through PersonLeftSchool)"}})
 }
 
 // Secondment is one secondment of a teacher.
@@ -420,4 +420,41 @@ func AllSecondments(teachers ...*Secondments) []Secondment {
 	}
 	slices.SortStableFunc(out, func(a, b Secondment) int { return a.Start.Compare(b.Start) })
 	return out
+}
+
+// PersonLeftSchool ends the secondments of teacher from school, who left
+// it on lastDay: one running after that day ends early (SecondmentEndedEarly,
+// the teacher back in full the day after), one not yet started is
+// cancelled (SecondmentCancelled). Secondments from another school, and
+// those over by then, are left as they are. It implements
+// governance.Leavers, so leaving the school ends them; calling it again
+// records nothing more. Returns the events recorded, and a wrapped I/O
+// error.
+func (s *Service) PersonLeftSchool(ctx context.Context, meta domain.Meta, teacher, school uuid.UUID, lastDay time.Time) ([]domain.Message, error) {
+	back := Date(lastDay).AddDate(0, 0, 1)
+	a, _, err := domain.Load(ctx, s.h, SecondmentsStream(teacher), NewSecondments)
+	if err != nil {
+		return nil, err
+	}
+	var out []domain.Message
+	for _, x := range a.List {
+		if x.LendingSchoolID != school || x.Status != SecondmentAgreedStatus || !back.Before(x.End) {
+			continue
+		}
+		res, err := run(ctx, s, SecondmentsStream(teacher), newSecondmentScope(x.ID), meta, func(a secondmentScope) ([]domain.Event, error) {
+			x, ok := a.Secondment(x.ID)
+			if !ok || x.Status != SecondmentAgreedStatus || !back.Before(x.End) {
+				return nil, nil
+			}
+			if !x.Start.Before(back) {
+				return events(SecondmentCancelled{SecondmentKeys: keysOfSecondment(x)}), nil
+			}
+			return events(SecondmentEndedEarly{SecondmentKeys: keysOfSecondment(x), EndOn: back, PlannedEnd: x.End}), nil
+		})
+		if err != nil {
+			return out, fmt.Errorf("end secondment %s of a teacher who left: %w", x.ID, err)
+		}
+		out = append(out, res.Events...)
+	}
+	return out, nil
 }

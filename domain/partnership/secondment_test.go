@@ -2,6 +2,7 @@ package partnership_test
 
 import (
 	"math"
+	"reflect"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 
 	"github.com/concord-ledger/concord/domain"
 	"github.com/concord-ledger/concord/domain/domaintest"
+	"github.com/concord-ledger/concord/domain/governance"
 	"github.com/concord-ledger/concord/domain/partnership"
 )
 
@@ -183,4 +185,60 @@ func TestSecondmentOfLeaver(t *testing.T) {
 	_, err := w.svc.ArrangeSecondment(w.Ctx, as(w.a1), partnership.ArrangeSecondment{SecondmentID: domaintest.ID(), PartnershipID: w.pid, TeacherID: w.a2,
 		LendingSchoolID: w.a, ReceivingSchoolID: w.b, Subject: "Physics", Start: day(2026, 1, 5), End: day(2026, 2, 1), Fraction: 0.5})
 	detailHas(t, w.ThenError(err, partnership.ErrNotStaffOfLendingSchool), w.a2.String())
+}
+
+// A teacher leaving the school that lends them ends their secondments
+// from it at that day: the one running ends early, the one not started is
+// cancelled; one already over, and one from another school, stay.
+func TestTeacherLeavingEndsSecondments(t *testing.T) {
+	w := newWorld(t)
+	sk := func(s, from, to uuid.UUID) partnership.SecondmentKeys {
+		return partnership.SecondmentKeys{PartnershipID: w.pid, SecondmentID: s, TeacherID: w.a2, LendingSchoolID: from, ReceivingSchoolID: to}
+	}
+	over, running, future, other := domaintest.ID(), domaintest.ID(), domaintest.ID(), domaintest.ID()
+	w.Given(partnership.SecondmentsStream(w.a2),
+		partnership.SecondmentAgreed{SecondmentKeys: sk(over, w.a, w.b), Subject: "Physics", Start: day(2025, 9, 1), End: day(2025, 10, 1), Fraction: 0.2, AcademicYear: "2025-26"},
+		partnership.SecondmentAgreed{SecondmentKeys: sk(running, w.a, w.b), Subject: "Physics", Start: day(2025, 10, 1), End: day(2026, 1, 1), Fraction: 0.5, AcademicYear: "2025-26"},
+		partnership.SecondmentAgreed{SecondmentKeys: sk(future, w.a, w.c), Subject: "Physics", Start: day(2026, 2, 1), End: day(2026, 3, 1), Fraction: 0.5, AcademicYear: "2025-26"},
+		partnership.SecondmentAgreed{SecondmentKeys: sk(other, w.b, w.c), Subject: "Physics", Start: day(2025, 10, 1), End: day(2026, 1, 1), Fraction: 0.2, AcademicYear: "2025-26"})
+	meta := domain.Meta{ActorID: "admin-1", ActorRole: domain.RoleAdmin, EffectiveAt: day(2025, 11, 30)}
+	got, err := w.svc.PersonLeftSchool(w.Ctx, meta, w.a2, w.a, day(2025, 11, 30))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []domain.Event{
+		partnership.SecondmentEndedEarly{SecondmentKeys: sk(running, w.a, w.b), EndOn: day(2025, 12, 1), PlannedEnd: day(2026, 1, 1)},
+		partnership.SecondmentCancelled{SecondmentKeys: sk(future, w.a, w.c)},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("recorded %d events, want %d: %+v", len(got), len(want), got)
+	}
+	for i := range want {
+		if !reflect.DeepEqual(got[i].Event, want[i]) {
+			t.Fatalf("event %d = %+v, want %+v", i, got[i].Event, want[i])
+		}
+	}
+	again, err := w.svc.PersonLeftSchool(w.Ctx, meta, w.a2, w.a, day(2025, 11, 30))
+	if err != nil || len(again) != 0 {
+		t.Fatalf("again: %d events, %v; want none", len(again), err)
+	}
+}
+
+// Wired together, leaving the school (governance) ends the teacher's
+// secondments (partnership) in the same call.
+func TestLeaveSchoolEndsSecondmentsWhenWired(t *testing.T) {
+	w := newWorld(t)
+	gov := governance.NewService(w.Handler, nil)
+	gov.AddLeavers(w.svc)
+	w.Given(governance.SchoolStream(w.a), governance.SchoolRegistered{SchoolID: w.a, Name: "School A", YearStartMonth: 9, YearStartDay: 1})
+	w.Given(governance.PersonStream(w.a2), governance.StaffRegistered{PersonID: w.a2, SchoolID: w.a, Kind: governance.StaffEducator, Personal: domain.PersonalData{Name: "Teacher"}})
+	running := w.second(w.a2, w.a, w.b, day(2025, 10, 1), day(2026, 1, 1), 0.5)
+	res, err := gov.LeaveSchool(w.Ctx, domain.Meta{ActorID: "admin-1", ActorRole: domain.RoleAdmin}, governance.LeaveSchool{PersonID: w.a2, LeftOn: day(2025, 11, 30)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := res.Events[len(res.Events)-1]
+	if e, ok := last.Event.(partnership.SecondmentEndedEarly); !ok || e.SecondmentID != running || !e.EndOn.Equal(day(2025, 12, 1)) || !last.Meta.EffectiveAt.Equal(day(2025, 11, 30)) {
+		t.Fatalf("last event = %s %+v", last.Type, last.Event)
+	}
 }
