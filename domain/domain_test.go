@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -317,5 +318,36 @@ func TestCorrectionsObeyTheRules(t *testing.T) {
 	c, _, _ := domain.Load(f.Ctx, f.Handler, "counter-1", newC)
 	if c.n != 6 {
 		t.Fatalf("as corrected now n=%d, want 2+4", c.n)
+	}
+}
+
+// A command's effective date is the day its fact happened: never later
+// than now beyond a day (time zones), any day before; the recorded time
+// stays the server's.
+func TestEffectiveDateNotInTheFuture(t *testing.T) {
+	f := domaintest.New(t)
+	now := f.Clock.Now()
+	for _, tc := range []struct {
+		name string
+		at   time.Time
+		ok   bool
+	}{
+		{"a year ago", now.AddDate(-1, 0, 0), true},
+		{"later today, in another time zone", now.Add(23 * time.Hour), true},
+		{"the day after tomorrow", now.Add(49 * time.Hour), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := domain.Execute(f.Ctx, f.Handler, domain.Command[*counter]{Stream: "counter-1", New: func() *counter { return &counter{} },
+				Meta: domain.Meta{ActorID: "p-1", ActorRole: domain.RoleStaff, EffectiveAt: tc.at},
+				Decide: func(*counter) ([]domain.Event, error) { return []domain.Event{counted{By: 1}}, nil }})
+			if !tc.ok {
+				f.ThenError(err, domain.ErrFutureDate)
+				return
+			}
+			f.ThenEvents(res, err, counted{By: 1})
+			if m := res.Events[0]; !m.Meta.EffectiveAt.Equal(tc.at) || !m.RecordedAt.Equal(now) {
+				t.Fatalf("effective %s recorded %s; want %s and the server's %s", m.Meta.EffectiveAt, m.RecordedAt, tc.at, now)
+			}
+		})
 	}
 }

@@ -116,6 +116,10 @@ var (
 	// because others kept changing the same record.
 	ErrConcurrentChange = NewRule("concurrent-change", KindConflict, "Changed by someone else",
 		"A command applies to the latest state; it was changed while yours was decided. Try again.")
+	// ErrFutureDate is returned when a command's effective date (the day
+	// its fact happened) is later than the server's clock allows.
+	ErrFutureDate = NewRule("date-in-future", KindInvalid, "That date has not come yet",
+		"A fact is recorded on or after the day it happened: its effective date is never later than now, give or take a day for time zones.")
 	// ErrCorrectionTarget is returned when a correction names an event that
 	// does not exist in that record or is itself not correctable.
 	ErrCorrectionTarget = NewRule("correction-target", KindInvalid, "Nothing to correct",

@@ -109,6 +109,31 @@ func WithExpectedRevision(ctx context.Context, rev int64) context.Context {
 	return context.WithValue(ctx, expectedKey{}, rev)
 }
 
+// FutureTolerance is how far ahead of the server's clock an effective
+// time may be: a day, so a date written in any time zone is accepted on
+// the day it is.
+const FutureTolerance = 24 * time.Hour
+
+// When returns the moment a command's fact happened: given if it is not
+// zero, else meta.EffectiveAt, else now. It is the business date of the
+// command; the recorded time stays the server's. Returns ErrFutureDate
+// (naming field, or effective_at when the date came from meta) when that
+// moment is later than now by more than FutureTolerance.
+func When(meta Meta, field string, given, now time.Time) (time.Time, error) {
+	at := given
+	if at.IsZero() {
+		at, field = meta.EffectiveAt, "effective_at"
+	}
+	if at.IsZero() {
+		return now.UTC(), nil
+	}
+	if at.After(now.Add(FutureTolerance)) {
+		return time.Time{}, RejectField(ErrFutureDate, field, "%s is in the future (it is now %s); record a fact once it has happened",
+			at.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
+	return at.UTC(), nil
+}
+
 // Result is what a successful command recorded.
 type Result struct {
 	Stream string
@@ -119,9 +144,10 @@ type Result struct {
 	Events []Message
 }
 
-// Execute runs cmd. Returns the rule error from Decide as is, a
-// *Rejection of ErrRevisionMismatch or ErrConcurrentChange, or a wrapped
-// I/O error.
+// Execute runs cmd. Returns ErrFutureDate when cmd.Meta.EffectiveAt is
+// later than now (beyond FutureTolerance), the rule error from Decide as
+// is, a *Rejection of ErrRevisionMismatch or ErrConcurrentChange, or a
+// wrapped I/O error.
 func Execute[A Aggregate](ctx context.Context, h *Handler, cmd Command[A]) (Result, error) {
 	attempts := h.MaxAttempts
 	if attempts <= 0 {
@@ -131,6 +157,9 @@ func Execute[A Aggregate](ctx context.Context, h *Handler, cmd Command[A]) (Resu
 		if rev, ok := ctx.Value(expectedKey{}).(int64); ok {
 			cmd.Expected = &rev
 		}
+	}
+	if _, err := When(cmd.Meta, "effective_at", time.Time{}, h.Now()); err != nil {
+		return Result{}, err
 	}
 	for attempt := 0; attempt < attempts; attempt++ {
 		agg, rev, err := Load(ctx, h, cmd.Stream, cmd.New)

@@ -701,7 +701,9 @@ func (g *gen) openYear() {
 					leavers = append(leavers, p)
 				}
 			}
-			lastDay := time.Date(g.clk.Now().Year(), time.August, 31, 0, 0, 0, 0, time.UTC)
+			// Their last day is this summer's day: a leaving is recorded
+			// once it has happened.
+			lastDay := g.today()
 			for _, p := range leavers {
 				g.on("leave the school")(g.gov.LeaveSchool(g.ctx, because(s.directorMeta(), "Moved to a post at another school"), governance.LeaveSchool{PersonID: p, LeftOn: lastDay}))
 				s.staff = slices.DeleteFunc(s.staff, func(x uuid.UUID) bool { return x == p })

@@ -55,7 +55,7 @@ func TestJoinCommunity(t *testing.T) {
 		{"left school", JoinCommunity{CommunityID: c, PersonID: staff[3], Year: year, Basis: []string{BasisInterest}}, ErrPersonLeft},
 		{"governor", JoinCommunity{CommunityID: c, PersonID: gov, Year: year, Basis: []string{BasisInterest}}, ErrNotStaff},
 		{"year not open", JoinCommunity{CommunityID: c, PersonID: staff[1], Year: "2029-30", Basis: []string{BasisInterest}}, ErrYearNotOpen},
-		{"outside year", JoinCommunity{CommunityID: c, PersonID: staff[1], Year: year, Basis: []string{BasisInterest}, EffectiveFrom: yearEnd.AddDate(0, 0, 1)}, domain.ErrInvalidValue},
+		{"outside year", JoinCommunity{CommunityID: c, PersonID: staff[1], Year: year, Basis: []string{BasisInterest}, EffectiveFrom: yearEnd.AddDate(0, 0, 1)}, ErrOutsideYear},
 		{"no such ISLC", JoinCommunity{CommunityID: domaintest.ID(), PersonID: staff[1], Year: year, Basis: []string{BasisInterest}}, domain.ErrNotFound},
 	}
 	for _, tc := range cases {
@@ -100,6 +100,8 @@ func TestLeaveCommunity(t *testing.T) {
 	e.givenMembers(c, year, staff...)
 	e.Given(PersonStream(staff[1]), PersonLeftSchool{PersonID: staff[1], SchoolID: e.school, LeftOn: time.Date(2025, 12, 19, 0, 0, 0, 0, time.UTC)})
 	feb := time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC)
+	// Recorded at the end of the year, after every leaving.
+	e.Clock.Set(yearEnd)
 
 	// by is who records the leaving (zero: the administrator).
 	metaOf := func(by uuid.UUID) domain.Meta {
@@ -121,6 +123,7 @@ func TestLeaveCommunity(t *testing.T) {
 		{"unknown exception", LeaveCommunity{CommunityID: c, PersonID: staff[0], Year: year, LeftOn: feb, Exception: "bored"}, uuid.Nil, domain.ErrInvalidValue},
 		{"not a member", LeaveCommunity{CommunityID: c, PersonID: director, Year: year, LeftOn: feb, Exception: ExceptionLongTermAbsence}, uuid.Nil, ErrNotAMember},
 		{"before joining", LeaveCommunity{CommunityID: c, PersonID: staff[0], Year: year, LeftOn: yearStart.AddDate(0, 0, -3), Exception: ExceptionLongTermAbsence}, uuid.Nil, domain.ErrInvalidValue},
+		{"after the year", LeaveCommunity{CommunityID: c, PersonID: staff[0], Year: year, LeftOn: yearEnd.AddDate(0, 0, 1)}, uuid.Nil, ErrOutsideYear},
 	}
 	for _, tc := range refused {
 		_, err := e.svc.LeaveCommunity(e.Ctx, metaOf(tc.by), tc.cmd)

@@ -314,6 +314,7 @@ var testedElsewhere = map[string]bool{"DirectorLeft": true, "ChallengeRaised": t
 func TestCorrectDirectorLeft(t *testing.T) {
 	w := newProposalWorld(t)
 	left := time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC)
+	w.Clock.Set(left)
 	w.ok(w.svc.LeaveSchool(w.Ctx, w.meta, LeaveSchool{PersonID: w.director, LeftOn: left}))
 	var id uuid.UUID
 	for _, m := range w.Messages() {

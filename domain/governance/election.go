@@ -497,7 +497,7 @@ func (c *Community) applyBallot(m domain.Message) {
 		c.ballotOf[m.ID] = e.ElectionID
 		c.Elections = append(c.Elections, &Election{
 			Ballot: Ballot{ID: e.ElectionID, Year: e.Year, Quorum: e.Quorum, Kind: e.Ballot, Electorate: slices.Clone(e.Electorate),
-				Status: StatusNominating, CorrelationID: corr, OpenedAt: m.RecordedAt},
+				Status: StatusNominating, CorrelationID: corr, OpenedAt: m.Effective()},
 			RunOffOf: e.RunOffOf, AfterConfidenceVote: e.AfterConfidenceVote})
 	case CandidateNominated:
 		el := election(e.ElectionID)
@@ -525,11 +525,11 @@ func (c *Community) applyBallot(m domain.Message) {
 		}
 	case ElectionClosed:
 		el := election(e.ElectionID)
-		el.Status, el.ClosedAt = StatusClosed, m.RecordedAt
+		el.Status, el.ClosedAt = StatusClosed, m.Effective()
 		el.Tally, el.Choices = slices.Clone(e.Tally), slices.Clone(e.Choices)
 	case ElectionFailed:
 		el := election(e.ElectionID)
-		el.Status, el.ClosedAt, el.FailReason = StatusFailed, m.RecordedAt, e.Reason
+		el.Status, el.ClosedAt, el.FailReason = StatusFailed, m.Effective(), e.Reason
 	case RunOffCalled:
 		election(e.ElectionID).RunOffID = e.RunOffID
 	case ChairElected:
@@ -542,14 +542,14 @@ func (c *Community) applyBallot(m domain.Message) {
 		c.ballotOf[m.ID] = e.VoteID
 		c.ConfidenceVotes = append(c.ConfidenceVotes, &ConfidenceVote{
 			Ballot: Ballot{ID: e.VoteID, Year: e.Year, Quorum: e.Quorum, Kind: e.Ballot, Electorate: slices.Clone(e.Electorate),
-				Status: StatusVoting, CorrelationID: corr, OpenedAt: m.RecordedAt},
+				Status: StatusVoting, CorrelationID: corr, OpenedAt: m.Effective()},
 			ChairID: e.ChairID, CalledBy: e.CalledBy})
 	case ConfidenceVoteCast:
 		v := vote(e.VoteID)
 		v.votes = append(v.votes, cast{voter: e.VoterID, sealed: e.SealedChoice, choice: e.Choice})
 	case ConfidenceVoteClosed:
 		v := vote(e.VoteID)
-		v.Status, v.ClosedAt, v.Outcome = StatusClosed, m.RecordedAt, e.Outcome
+		v.Status, v.ClosedAt, v.Outcome = StatusClosed, m.Effective(), e.Outcome
 		v.Confidence, v.NoConfidence, v.Choices = e.Confidence, e.NoConfidence, slices.Clone(e.Choices)
 	case ChairRemoved:
 		vote(e.VoteID).NextElectionID = e.NextElectionID

@@ -77,12 +77,15 @@ type LeaveSchool struct {
 // (a crash between records) is completed by recording it again.
 //
 // Returns domain.ErrNotFound for an unknown person, ErrPersonLeft if they
-// left on another day.
+// left on another day, domain.ErrFutureDate for a day not come yet.
 func (s *Service) LeaveSchool(ctx context.Context, meta domain.Meta, cmd LeaveSchool) (domain.Result, error) {
 	if err := required("person_id", cmd.PersonID, "the person"); err != nil {
 		return domain.Result{}, err
 	}
-	left := s.dateOr(cmd.LeftOn, meta)
+	left, err := s.dayOf("left_on", cmd.LeftOn, meta)
+	if err != nil {
+		return domain.Result{}, err
+	}
 	res, err := run(ctx, s, PersonStream(cmd.PersonID), NewPerson, meta, func(p *Person) ([]domain.Event, error) {
 		if !p.Registered() {
 			return nil, domain.RejectField(domain.ErrNotFound, "person_id", "no person %s is registered", cmd.PersonID)

@@ -42,6 +42,7 @@ func TestLeavingTheSchoolEndsEveryPlace(t *testing.T) {
 	w.ok(w.vote(id, x, VoteApprove, true, "Ready."))
 
 	left := time.Date(2026, 1, 30, 0, 0, 0, 0, time.UTC)
+	w.Clock.Set(left.AddDate(0, 0, 3)) // recorded after the fact
 	res, err := w.svc.LeaveSchool(w.Ctx, w.meta, LeaveSchool{PersonID: x, LeftOn: left})
 	w.ThenEvents(res, err,
 		PersonLeftSchool{PersonID: x, SchoolID: w.school, LeftOn: left},
@@ -87,6 +88,7 @@ func TestLeavingEndsAMembershipOfNextYear(t *testing.T) {
 		EffectiveFrom: yearStart.AddDate(1, 0, 0), TermEndsOn: yearEnd.AddDate(1, 0, 0)}
 	e.Given(CommunityStream(c), next)
 	left := time.Date(2026, 7, 20, 0, 0, 0, 0, time.UTC)
+	e.Clock.Set(left)
 	res, err := e.svc.LeaveSchool(e.Ctx, e.meta, LeaveSchool{PersonID: p, LeftOn: left})
 	e.ThenEvents(res, err, PersonLeftSchool{PersonID: p, SchoolID: e.school, LeftOn: left},
 		MemberLeft{CommunityID: c, SchoolID: e.school, PersonID: p, Year: "2026-27", LeftOn: left, Exception: ExceptionLeftSchool})
@@ -100,6 +102,7 @@ func TestDirectorLeavingTheSchool(t *testing.T) {
 	w.ok(w.vote(id, w.chair, VoteApprove, true, "Yes."))
 	w.ok(w.vote(id, w.chair2, VoteApprove, true, "Yes."))
 	left := time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC)
+	w.Clock.Set(left)
 	res, err := w.svc.LeaveSchool(w.Ctx, w.meta, LeaveSchool{PersonID: w.director, LeftOn: left})
 	w.ThenEvents(res, err, PersonLeftSchool{PersonID: w.director, SchoolID: w.school, LeftOn: left},
 		DirectorLeft{SchoolID: w.school, DirectorID: w.director, LeftOn: left})

@@ -92,8 +92,13 @@ func TestLeaveSchool(t *testing.T) {
 	e := newEnv(t).givenSchool()
 	staff := e.givenStaff(1)[0]
 	day := time.Date(2025, 12, 19, 0, 0, 0, 0, time.UTC)
+	// A leaving is recorded once it has happened: not a week ahead.
+	_, err := e.svc.LeaveSchool(e.Ctx, e.meta, LeaveSchool{PersonID: staff, LeftOn: day})
+	e.ThenError(err, domain.ErrFutureDate)
+	e.Clock.Set(day.AddDate(0, 0, -1)) // the day before: within a day
 	res, err := e.svc.LeaveSchool(e.Ctx, e.meta, LeaveSchool{PersonID: staff, LeftOn: day.Add(15 * time.Hour)})
 	e.ThenEvents(res, err, PersonLeftSchool{PersonID: staff, SchoolID: e.school, LeftOn: day})
+	e.Clock.Set(day.AddDate(0, 0, 5))
 	res, err = e.svc.LeaveSchool(e.Ctx, e.meta, LeaveSchool{PersonID: staff, LeftOn: day})
 	e.ThenEvents(res, err)
 	_, err = e.svc.LeaveSchool(e.Ctx, e.meta, LeaveSchool{PersonID: staff, LeftOn: day.AddDate(0, 0, 1)})
@@ -137,11 +142,19 @@ func TestRecordStrengthsAssessment(t *testing.T) {
 		{"governor", RecordStrengthsAssessment{PersonID: gov, Year: year}, ErrNotStaff},
 		{"left", RecordStrengthsAssessment{PersonID: staff[1], Year: year}, ErrPersonLeft},
 		{"unknown", RecordStrengthsAssessment{PersonID: domaintest.ID(), Year: year}, domain.ErrNotFound},
+		{"outside the year", RecordStrengthsAssessment{PersonID: staff[0], Year: prevYear}, ErrOutsideYear},
+		{"a day to come", RecordStrengthsAssessment{PersonID: staff[0], Year: year, AssessedOn: yearStart.AddDate(0, 1, 0)}, domain.ErrFutureDate},
 	}
 	for _, c := range cases {
 		_, err := e.svc.RecordStrengthsAssessment(e.Ctx, e.meta, c.cmd)
 		e.ThenError(err, c.rule)
 	}
+	// Entered later: the assessment's day is the effective date sent.
+	e.Clock.Set(yearStart.AddDate(0, 3, 0))
+	m := e.meta
+	m.EffectiveAt = yearStart.AddDate(0, 0, 20).Add(14 * time.Hour)
+	res, err = e.svc.RecordStrengthsAssessment(e.Ctx, m, RecordStrengthsAssessment{PersonID: staff[0], Year: year, Scores: scores})
+	e.ThenEvents(res, err, StrengthsAssessed{PersonID: staff[0], SchoolID: e.school, Year: year, Scores: scores, AssessedOn: yearStart.AddDate(0, 0, 20)})
 }
 
 func TestLearningStructures(t *testing.T) {

@@ -259,7 +259,7 @@ func (p *Proposal) Apply(m domain.Message) {
 	case ProposalSubmitted:
 		p.Status, p.SubmittedVersion = StatusSubmitted, e.Version
 	case AdviceGiven:
-		p.Advice = append(p.Advice, Advice{GroupID: e.GroupID, GroupName: e.GroupName, Version: e.Version, Stance: e.Stance, Text: e.Text, GivenBy: e.GivenBy, At: m.RecordedAt})
+		p.Advice = append(p.Advice, Advice{GroupID: e.GroupID, GroupName: e.GroupName, Version: e.Version, Stance: e.Stance, Text: e.Text, GivenBy: e.GivenBy, At: m.Effective()})
 	case ProposalApproved:
 		p.Status = StatusApproved
 		p.Decisions = append(p.Decisions, Decision{Outcome: StatusApproved, Version: e.Version, DecidedBy: e.DecidedBy, Reason: e.Reason, Alignment: e.Alignment, At: m.Effective()})

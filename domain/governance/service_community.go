@@ -75,9 +75,9 @@ func validBasis(basis []string) ([]string, error) {
 }
 
 // JoinCommunity records MemberJoined, carrying the day the membership takes
-// effect (also set as meta.EffectiveAt when it differs from today).
+// effect (also set as meta.EffectiveAt when it is before today).
 // Returns ErrAlreadyMember, ErrNotStaff, ErrPersonLeft, ErrYearNotOpen, or
-// domain.ErrInvalidValue for a start outside the year.
+// ErrOutsideYear for a start outside the year.
 func (s *Service) JoinCommunity(ctx context.Context, meta domain.Meta, cmd JoinCommunity) (domain.Result, error) {
 	if err := firstErr(required("community_id", cmd.CommunityID, "the ISLC"), required("person_id", cmd.PersonID, "the staff member"),
 		validYear("year", cmd.Year)); err != nil {
@@ -113,11 +113,13 @@ func (s *Service) JoinCommunity(ctx context.Context, meta domain.Meta, cmd JoinC
 		}
 	}
 	from = Date(from)
-	if !y.Contains(from) {
-		return domain.Result{}, domain.RejectField(domain.ErrInvalidValue, "effective_from", "%s is outside the academic year %s (%s to %s)",
-			from.Format(time.DateOnly), y.Label, y.StartsOn.Format(time.DateOnly), y.EndsOn.Format(time.DateOnly))
+	if err := inYear("effective_from", y, from); err != nil {
+		return domain.Result{}, err
 	}
-	if meta.EffectiveAt.IsZero() && !from.Equal(s.today()) {
+	// A membership recorded after it started takes effect from its first
+	// day; one that starts later (next September) is recorded now and
+	// carries its first day in effective_from.
+	if meta.EffectiveAt.IsZero() && from.Before(s.today()) {
 		meta.EffectiveAt = from
 	}
 	return run(ctx, s, CommunityStream(cmd.CommunityID), NewCommunity, meta, func(c *Community) ([]domain.Event, error) {
@@ -148,7 +150,8 @@ type LeaveCommunity struct {
 // ErrNotAMember, ErrMinimumTermNotServed for an early leaving without a
 // valid exception (left_school needs the person's leaving of the school
 // recorded first), ErrNotDirector when director_approved is recorded by
-// someone other than the school's Director.
+// someone other than the school's Director, domain.ErrFutureDate for a day
+// not come yet, ErrOutsideYear for a day after the membership's year.
 func (s *Service) LeaveCommunity(ctx context.Context, meta domain.Meta, cmd LeaveCommunity) (domain.Result, error) {
 	if err := firstErr(required("community_id", cmd.CommunityID, "the ISLC"), required("person_id", cmd.PersonID, "the member"),
 		validYear("year", cmd.Year)); err != nil {
@@ -159,7 +162,10 @@ func (s *Service) LeaveCommunity(ctx context.Context, meta domain.Meta, cmd Leav
 	default:
 		return domain.Result{}, domain.RejectField(domain.ErrInvalidValue, "exception", "%q is not an exception; use left_school, long_term_absence or director_approved", cmd.Exception)
 	}
-	left := s.dateOr(cmd.LeftOn, meta)
+	left, err := s.dayOf("left_on", cmd.LeftOn, meta)
+	if err != nil {
+		return domain.Result{}, err
+	}
 	c, err := s.community(ctx, "community_id", cmd.CommunityID)
 	if err != nil {
 		return domain.Result{}, err
@@ -197,6 +203,10 @@ func (s *Service) LeaveCommunity(ctx context.Context, meta domain.Meta, cmd Leav
 	}
 	if left.Before(m.EffectiveFrom) {
 		return domain.Result{}, domain.RejectField(domain.ErrInvalidValue, "left_on", "the membership started on %s; a member cannot leave before that", m.EffectiveFrom.Format(time.DateOnly))
+	}
+	if left.After(m.TermEndsOn) {
+		return domain.Result{}, domain.RejectField(ErrOutsideYear, "left_on", "the membership of %s ended with its year on %s; a leaving on %s is outside that year",
+			cmd.Year, m.TermEndsOn.Format(time.DateOnly), left.Format(time.DateOnly))
 	}
 	return run(ctx, s, CommunityStream(cmd.CommunityID), NewCommunity, meta, func(c *Community) ([]domain.Event, error) {
 		if !c.IsMember(cmd.PersonID, cmd.Year) {

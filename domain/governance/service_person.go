@@ -156,15 +156,25 @@ func (s *Service) AmendPersonDetails(ctx context.Context, meta domain.Meta, cmd 
 	})
 }
 
-// dateOr returns d as a date, else meta's effective day, else today.
-func (s *Service) dateOr(d time.Time, meta domain.Meta) time.Time {
-	switch {
-	case !d.IsZero():
-		return Date(d)
-	case !meta.EffectiveAt.IsZero():
-		return Date(meta.EffectiveAt)
+// dayOf returns the day a command's fact happened: d if given, else
+// meta's effective day, else today. Returns domain.ErrFutureDate (naming
+// field) for a day later than today beyond domain.FutureTolerance.
+func (s *Service) dayOf(field string, d time.Time, meta domain.Meta) (time.Time, error) {
+	at, err := domain.When(meta, field, Date(d), s.h.Now())
+	if err != nil {
+		return time.Time{}, err
 	}
-	return s.today()
+	return Date(at), nil
+}
+
+// inYear checks that day d falls in academic year y, which a command
+// claims.
+func inYear(field string, y AcademicYear, d time.Time) error {
+	if !y.Contains(d) {
+		return domain.RejectField(ErrOutsideYear, field, "%s is outside the academic year %s (%s to %s)",
+			Date(d).Format(time.DateOnly), y.Label, y.StartsOn.Format(time.DateOnly), y.EndsOn.Format(time.DateOnly))
+	}
+	return nil
 }
 
 // RecordStrengthsAssessment records a staff member's annual strengths
@@ -178,14 +188,16 @@ type RecordStrengthsAssessment struct {
 	Interests []uuid.UUID `json:"interests,omitempty"`
 	// Themes are Strength-Finder themes (optional).
 	Themes []string `json:"themes,omitempty"`
-	// AssessedOn defaults to today.
+	// AssessedOn defaults to meta.EffectiveAt, else today; it falls in
+	// the year.
 	AssessedOn time.Time `json:"assessed_on,omitzero"`
 }
 
 // RecordStrengthsAssessment records StrengthsAssessed. Returns
 // domain.ErrInvalidValue for a score off the 0–100 scale, ErrNotStaff,
 // ErrPersonLeft, ErrYearNotOpen, ErrUnknownSegment for an interest that is
-// not a segment of the school.
+// not a segment of the school, domain.ErrFutureDate for a day not come yet,
+// ErrOutsideYear for a day outside the year.
 func (s *Service) RecordStrengthsAssessment(ctx context.Context, meta domain.Meta, cmd RecordStrengthsAssessment) (domain.Result, error) {
 	if err := firstErr(required("person_id", cmd.PersonID, "the staff member"), validYear("year", cmd.Year), cmd.Scores.validate()); err != nil {
 		return domain.Result{}, err
@@ -201,7 +213,15 @@ func (s *Service) RecordStrengthsAssessment(ctx context.Context, meta domain.Met
 	if err != nil {
 		return domain.Result{}, err
 	}
-	if _, err := openYear(sc, "year", cmd.Year); err != nil {
+	y, err := openYear(sc, "year", cmd.Year)
+	if err != nil {
+		return domain.Result{}, err
+	}
+	assessed, err := s.dayOf("assessed_on", cmd.AssessedOn, meta)
+	if err != nil {
+		return domain.Result{}, err
+	}
+	if err := inYear("assessed_on", y, assessed); err != nil {
 		return domain.Result{}, err
 	}
 	var interests []uuid.UUID
@@ -214,7 +234,7 @@ func (s *Service) RecordStrengthsAssessment(ctx context.Context, meta domain.Met
 		}
 	}
 	ev := StrengthsAssessed{PersonID: p.ID, SchoolID: p.SchoolID, Year: cmd.Year, Scores: cmd.Scores, Interests: interests,
-		Themes: cleanList(cmd.Themes), AssessedOn: s.dateOr(cmd.AssessedOn, meta)}
+		Themes: cleanList(cmd.Themes), AssessedOn: assessed}
 	return run(ctx, s, PersonStream(cmd.PersonID), NewPerson, meta, func(p *Person) ([]domain.Event, error) {
 		return events(ev), nil
 	})

@@ -297,7 +297,7 @@ func (s *Service) UpdateCommitmentProgress(ctx context.Context, meta domain.Meta
 		v := *cmd.Percent
 		pct = &v
 	}
-	today := s.today()
+	today := s.day(meta)
 	return s.openCommitment(ctx, meta, cmd.CommitmentID, func(c *Commitment) domain.Event {
 		return CommitmentProgressUpdated{PartnershipID: c.PartnershipID, CommitmentID: c.ID, SchoolID: c.SchoolID, Note: note, Percent: pct, UpdatedOn: today}
 	})
@@ -331,7 +331,7 @@ func (s *Service) closeCommitment(ctx context.Context, meta domain.Meta, cmd Clo
 	if err != nil {
 		return domain.Result{}, err
 	}
-	today := s.today()
+	today := s.day(meta)
 	return s.openCommitment(ctx, meta, cmd.CommitmentID, func(c *Commitment) domain.Event {
 		if achieved {
 			return CommitmentAchieved{PartnershipID: c.PartnershipID, CommitmentID: c.ID, SchoolID: c.SchoolID, Evidence: evidence, ClosedOn: today}

@@ -122,7 +122,8 @@ type RecordTransactionCost struct {
 	EntryID       uuid.UUID    `json:"entry_id"`
 	SchoolID      uuid.UUID    `json:"school_id"`
 	Category      CostCategory `json:"category"`
-	// On defaults to today.
+	// On is the day it was incurred (default: meta.EffectiveAt, else
+	// today); never a day to come.
 	On          time.Time `json:"on"`
 	Hours       float64   `json:"hours"`
 	AmountPence int64     `json:"amount_pence"`
@@ -154,10 +155,11 @@ func (s *Service) RecordTransactionCost(ctx context.Context, meta domain.Meta, c
 	if err != nil {
 		return domain.Result{}, err
 	}
-	on := Date(cmd.On)
-	if on.IsZero() {
-		on = s.today()
+	at, err := s.happened("on", Date(cmd.On), meta)
+	if err != nil {
+		return domain.Result{}, err
 	}
+	on := Date(at)
 	if _, err := s.member(ctx, cmd.PartnershipID, fieldID{"school_id", cmd.SchoolID}); err != nil {
 		return domain.Result{}, err
 	}

@@ -11,6 +11,7 @@ import (
 func TestRecordTransactionCost(t *testing.T) {
 	w := newWorld(t)
 	id := domaintest.ID()
+	w.Clock.Set(at(2025, 9, 20, 9)) // recorded after the cost was incurred
 	cmd := partnership.RecordTransactionCost{PartnershipID: w.pid, EntryID: id, SchoolID: w.b, Category: partnership.CostTravel, On: at(2025, 9, 18, 15),
 		Hours: 1.5, AmountPence: 2340, Note: "Mileage to the cluster heads' meeting"}
 	res, err := w.svc.RecordTransactionCost(w.Ctx, as(w.b1), cmd)
@@ -29,6 +30,7 @@ func TestRecordTransactionCost(t *testing.T) {
 		{"negative amount", func(c *partnership.RecordTransactionCost) { c.AmountPence = -1 }, domain.ErrInvalidValue},
 		{"nothing spent", func(c *partnership.RecordTransactionCost) { c.Hours, c.AmountPence = 0, 0 }, domain.ErrRequired},
 		{"no note", func(c *partnership.RecordTransactionCost) { c.Note = "" }, domain.ErrRequired},
+		{"a day to come", func(c *partnership.RecordTransactionCost) { c.On = day(2025, 9, 25) }, domain.ErrFutureDate},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cc := cmd
@@ -39,6 +41,7 @@ func TestRecordTransactionCost(t *testing.T) {
 		})
 	}
 
+	w.Clock.Set(at(2025, 11, 5, 9))
 	for _, c := range []partnership.RecordTransactionCost{
 		{SchoolID: w.a, Category: partnership.CostMeetings, On: day(2025, 9, 30), Hours: 6, Note: "Three staff at the half-termly partnership meeting"},
 		{SchoolID: w.a, Category: partnership.CostCoordination, On: day(2025, 10, 2), Hours: 2, AmountPence: 0, Note: "Timetabling the secondment"},

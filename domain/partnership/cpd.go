@@ -392,7 +392,7 @@ func (s *Service) BookCPDPlaces(ctx context.Context, meta domain.Meta, cmd BookC
 	if _, err := s.member(ctx, c.PartnershipID, fieldID{"school_id", cmd.SchoolID}); err != nil {
 		return domain.Result{}, err
 	}
-	now := s.now()
+	now := s.at(meta)
 	return run(ctx, s, CPDStream(cmd.CPDID), NewCPDEvent, meta, func(c *CPDEvent) ([]domain.Event, error) {
 		if _, ok := c.Booking(cmd.BookingID); ok {
 			return nil, domain.RejectField(domain.ErrAlreadyExists, "booking_id", "booking %s is already made", cmd.BookingID)
@@ -421,7 +421,7 @@ func (s *Service) CancelCPDBooking(ctx context.Context, meta domain.Meta, cmd Ca
 	if err := requireIDs(fieldID{"cpd_id", cmd.CPDID}, fieldID{"booking_id", cmd.BookingID}); err != nil {
 		return domain.Result{}, err
 	}
-	now := s.now()
+	now := s.at(meta)
 	return run(ctx, s, CPDStream(cmd.CPDID), NewCPDEvent, meta, func(c *CPDEvent) ([]domain.Event, error) {
 		if !c.Organised() {
 			return nil, domain.RejectField(domain.ErrNotFound, "cpd_id", "no CPD event %s is organised", cmd.CPDID)
@@ -457,7 +457,7 @@ func (s *Service) RecordCPDAttendance(ctx context.Context, meta domain.Meta, cmd
 	if err := requireIDs(fieldID{"cpd_id", cmd.CPDID}, fieldID{"booking_id", cmd.BookingID}); err != nil {
 		return domain.Result{}, err
 	}
-	now := s.now()
+	now := s.at(meta)
 	return run(ctx, s, CPDStream(cmd.CPDID), NewCPDEvent, meta, func(c *CPDEvent) ([]domain.Event, error) {
 		if !c.Organised() {
 			return nil, domain.RejectField(domain.ErrNotFound, "cpd_id", "no CPD event %s is organised", cmd.CPDID)

@@ -306,7 +306,7 @@ type FormPartnership struct {
 	PartnershipID uuid.UUID       `json:"partnership_id"`
 	Name          string          `json:"name"`
 	Kind          PartnershipKind `json:"kind"`
-	// FormedOn defaults to today.
+	// FormedOn defaults to meta.EffectiveAt, else today.
 	FormedOn time.Time `json:"formed_on"`
 }
 
@@ -326,7 +326,7 @@ func (s *Service) FormPartnership(ctx context.Context, meta domain.Meta, cmd For
 	}
 	formed := Date(cmd.FormedOn)
 	if formed.IsZero() {
-		formed = s.today()
+		formed = s.day(meta)
 	}
 	return run(ctx, s, PartnershipStream(cmd.PartnershipID), NewPartnership, meta, func(p *Partnership) ([]domain.Event, error) {
 		if p.Formed() {
@@ -340,7 +340,7 @@ func (s *Service) FormPartnership(ctx context.Context, meta domain.Meta, cmd For
 type JoinPartnership struct {
 	PartnershipID uuid.UUID `json:"partnership_id"`
 	SchoolID      uuid.UUID `json:"school_id"`
-	// JoinedOn defaults to today.
+	// JoinedOn defaults to meta.EffectiveAt, else today.
 	JoinedOn time.Time `json:"joined_on"`
 }
 
@@ -362,7 +362,7 @@ func (s *Service) JoinPartnership(ctx context.Context, meta domain.Meta, cmd Joi
 	}
 	joined := Date(cmd.JoinedOn)
 	if joined.IsZero() {
-		joined = s.today()
+		joined = s.day(meta)
 	}
 	return run(ctx, s, PartnershipStream(cmd.PartnershipID), NewPartnership, meta, func(p *Partnership) ([]domain.Event, error) {
 		if !p.Formed() {
@@ -388,7 +388,8 @@ func (s *Service) JoinPartnership(ctx context.Context, meta domain.Meta, cmd Joi
 type LeavePartnership struct {
 	PartnershipID uuid.UUID `json:"partnership_id"`
 	SchoolID      uuid.UUID `json:"school_id"`
-	// LeftOn is the last day of membership; it defaults to today.
+	// LeftOn is the last day of membership; it defaults to
+	// meta.EffectiveAt, else today.
 	LeftOn time.Time `json:"left_on"`
 }
 
@@ -402,7 +403,7 @@ func (s *Service) LeavePartnership(ctx context.Context, meta domain.Meta, cmd Le
 	}
 	left := Date(cmd.LeftOn)
 	if left.IsZero() {
-		left = s.today()
+		left = s.day(meta)
 	}
 	return run(ctx, s, PartnershipStream(cmd.PartnershipID), NewPartnership, meta, func(p *Partnership) ([]domain.Event, error) {
 		if !p.Formed() {
@@ -562,7 +563,7 @@ func (s *Service) RecogniseContribution(ctx context.Context, meta domain.Meta, c
 		return domain.Result{}, err
 	}
 	ev := ContributionRecognised{PartnershipID: p.ID, RecognitionID: cmd.RecognitionID, RecipientKind: cmd.RecipientKind, RecipientID: cmd.RecipientID,
-		SchoolID: school, ReferenceKind: cmd.ReferenceKind, ReferenceID: cmd.ReferenceID, Citation: citation, RecognisedOn: s.today()}
+		SchoolID: school, ReferenceKind: cmd.ReferenceKind, ReferenceID: cmd.ReferenceID, Citation: citation, RecognisedOn: s.day(meta)}
 	return run(ctx, s, PartnershipStream(cmd.PartnershipID), NewPartnership, meta, func(p *Partnership) ([]domain.Event, error) {
 		for _, r := range p.Recognitions {
 			if r.RecognitionID == cmd.RecognitionID {

@@ -223,9 +223,12 @@ func (s *Service) RateProgress(ctx context.Context, meta domain.Meta, cmd RatePr
 	if err != nil {
 		return domain.Result{}, domain.RejectField(domain.ErrInvalidValue, "term", "%v", err)
 	}
-	today := s.today()
+	today := s.day(meta)
 	if now := TermOf(today); now.Before(term) {
 		return domain.Result{}, domain.RejectField(domain.ErrInvalidValue, "term", "%s has not started yet (it is %s); rate a half-term once it is under way", term, now)
+	}
+	if AcademicYearOf(today) != term.AcademicYear {
+		return domain.Result{}, domain.RejectField(ErrOutsideYear, "term", "a rating of %s is made within %s; %s is in %s", term, term.AcademicYear, day(today), AcademicYearOf(today))
 	}
 	if !cmd.Rating.Valid() {
 		return domain.Result{}, domain.RejectField(domain.ErrInvalidValue, "rating", "%q is not a rating: use red, amber or green", cmd.Rating)

@@ -299,6 +299,7 @@ func TestCollectAndReturnLoan(t *testing.T) {
 	loan := w.request(rid, w.b, at(2025, 10, 6, 8), at(2025, 10, 6, 17))
 	keys := partnership.LoanKeys{PartnershipID: w.pid, ResourceID: rid, LoanID: loan, OwnerSchoolID: w.a, BorrowerSchoolID: w.b}
 
+	w.Clock.Set(at(2025, 10, 7, 9)) // recorded after the loan
 	_, err := w.svc.CollectLoan(w.Ctx, as(w.b1), partnership.CollectLoan{ResourceID: rid, LoanID: loan})
 	w.ThenError(err, partnership.ErrLoanNotApproved)
 	w.approve(rid, loan)
@@ -358,6 +359,7 @@ func TestLoanQueries(t *testing.T) {
 		w.approve(rid, l)
 	}
 	w.ok(w.svc.DeclineLoan(w.Ctx, as(w.a1), partnership.DeclineLoan{ResourceID: rid, LoanID: l3}))
+	w.Clock.Set(at(2025, 10, 6, 15))
 	w.ok(w.svc.CollectLoan(w.Ctx, as(w.b1), partnership.CollectLoan{ResourceID: rid, LoanID: l1, CollectedAt: at(2025, 10, 6, 8)}))
 	w.ok(w.svc.ReturnLoan(w.Ctx, as(w.b1), partnership.ReturnLoan{ResourceID: rid, LoanID: l1, ReturnedAt: at(2025, 10, 6, 14), Condition: partnership.ConditionGood}))
 

@@ -404,7 +404,7 @@ func (s *Service) CompletePeerReview(ctx context.Context, meta domain.Meta, cmd 
 	if err != nil {
 		return domain.Result{}, err
 	}
-	today := s.today()
+	today := s.day(meta)
 	return run(ctx, s, ReviewStream(cmd.ReviewID), NewReview, meta, func(r *Review) ([]domain.Event, error) {
 		if !r.Scheduled() {
 			return nil, domain.RejectField(domain.ErrNotFound, "review_id", "no peer review %s is scheduled", cmd.ReviewID)
@@ -489,7 +489,7 @@ func (s *Service) CompleteFollowUpAction(ctx context.Context, meta domain.Meta, 
 	if err != nil {
 		return domain.Result{}, err
 	}
-	today := s.today()
+	today := s.day(meta)
 	return run(ctx, s, ReviewStream(cmd.ReviewID), NewReview, meta, func(r *Review) ([]domain.Event, error) {
 		a, ok := r.Action(cmd.ActionID)
 		if !ok {

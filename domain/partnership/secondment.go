@@ -335,7 +335,7 @@ type EndSecondmentEarly struct {
 	TeacherID    uuid.UUID `json:"teacher_id"`
 	SecondmentID uuid.UUID `json:"secondment_id"`
 	// EndOn is the new end (excluded): the first day the teacher is back
-	// in full. It defaults to today.
+	// in full. It defaults to meta.EffectiveAt, else today.
 	EndOn time.Time `json:"end_on"`
 }
 
@@ -349,7 +349,7 @@ func (s *Service) EndSecondmentEarly(ctx context.Context, meta domain.Meta, cmd 
 	}
 	endOn := Date(cmd.EndOn)
 	if endOn.IsZero() {
-		endOn = s.today()
+		endOn = s.day(meta)
 	}
 	return run(ctx, s, SecondmentsStream(cmd.TeacherID), newSecondmentScope(cmd.SecondmentID), meta, func(a secondmentScope) ([]domain.Event, error) {
 		x, ok := a.Secondment(cmd.SecondmentID)
@@ -383,7 +383,7 @@ func (s *Service) CancelSecondment(ctx context.Context, meta domain.Meta, cmd Ca
 	if err := requireIDs(fieldID{"teacher_id", cmd.TeacherID}, fieldID{"secondment_id", cmd.SecondmentID}); err != nil {
 		return domain.Result{}, err
 	}
-	today := s.today()
+	today := s.day(meta)
 	return run(ctx, s, SecondmentsStream(cmd.TeacherID), newSecondmentScope(cmd.SecondmentID), meta, func(a secondmentScope) ([]domain.Event, error) {
 		x, ok := a.Secondment(cmd.SecondmentID)
 		if !ok {

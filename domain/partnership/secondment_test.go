@@ -201,6 +201,7 @@ func TestTeacherLeavingEndsSecondments(t *testing.T) {
 		partnership.SecondmentAgreed{SecondmentKeys: sk(running, w.a, w.b), Subject: "Physics", Start: day(2025, 10, 1), End: day(2026, 1, 1), Fraction: 0.5, AcademicYear: "2025-26"},
 		partnership.SecondmentAgreed{SecondmentKeys: sk(future, w.a, w.c), Subject: "Physics", Start: day(2026, 2, 1), End: day(2026, 3, 1), Fraction: 0.5, AcademicYear: "2025-26"},
 		partnership.SecondmentAgreed{SecondmentKeys: sk(other, w.b, w.c), Subject: "Physics", Start: day(2025, 10, 1), End: day(2026, 1, 1), Fraction: 0.2, AcademicYear: "2025-26"})
+	w.Clock.Set(day(2025, 12, 2))
 	meta := domain.Meta{ActorID: "admin-1", ActorRole: domain.RoleAdmin, EffectiveAt: day(2025, 11, 30)}
 	got, err := w.svc.PersonLeftSchool(w.Ctx, meta, w.a2, w.a, day(2025, 11, 30))
 	if err != nil {
@@ -233,6 +234,7 @@ func TestLeaveSchoolEndsSecondmentsWhenWired(t *testing.T) {
 	w.Given(governance.SchoolStream(w.a), governance.SchoolRegistered{SchoolID: w.a, Name: "School A", YearStartMonth: 9, YearStartDay: 1})
 	w.Given(governance.PersonStream(w.a2), governance.StaffRegistered{PersonID: w.a2, SchoolID: w.a, Kind: governance.StaffEducator, Personal: domain.PersonalData{Name: "Teacher"}})
 	running := w.second(w.a2, w.a, w.b, day(2025, 10, 1), day(2026, 1, 1), 0.5)
+	w.Clock.Set(day(2025, 12, 2))
 	res, err := gov.LeaveSchool(w.Ctx, domain.Meta{ActorID: "admin-1", ActorRole: domain.RoleAdmin}, governance.LeaveSchool{PersonID: w.a2, LeftOn: day(2025, 11, 30)})
 	if err != nil {
 		t.Fatal(err)

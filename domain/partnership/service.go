@@ -39,8 +39,25 @@ func NewService(h *domain.Handler, dir Directory) *Service {
 // Handler returns the handler the service records through.
 func (s *Service) Handler() *domain.Handler { return s.h }
 
-func (s *Service) now() time.Time   { return s.h.Now().UTC() }
-func (s *Service) today() time.Time { return Date(s.h.Now()) }
+// at returns the moment a command's fact happened: the client's effective
+// time (meta.EffectiveAt) if given, else now. The handler refuses an
+// effective time in the future (domain.ErrFutureDate).
+func (s *Service) at(meta domain.Meta) time.Time {
+	if !meta.EffectiveAt.IsZero() {
+		return meta.EffectiveAt.UTC()
+	}
+	return s.h.Now().UTC()
+}
+
+// day returns the day a command's fact happened (see at).
+func (s *Service) day(meta domain.Meta) time.Time { return Date(s.at(meta)) }
+
+// happened returns the moment given for a fact that has happened (a
+// collection, a return, a cost), else at(meta). Returns
+// domain.ErrFutureDate, naming field, for one not come yet.
+func (s *Service) happened(field string, given time.Time, meta domain.Meta) (time.Time, error) {
+	return domain.When(meta, field, utc(given), s.h.Now())
+}
 
 func run[A domain.Aggregate](ctx context.Context, s *Service, stream string, newAgg func() A, meta domain.Meta, decide func(A) ([]domain.Event, error)) (domain.Result, error) {
 	return domain.Execute(ctx, s.h, domain.Command[A]{Stream: stream, New: newAgg, Meta: meta, Decide: decide})

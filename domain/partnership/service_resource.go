@@ -361,7 +361,8 @@ func (s *Service) CancelLoan(ctx context.Context, meta domain.Meta, cmd CancelLo
 type CollectLoan struct {
 	ResourceID uuid.UUID `json:"resource_id"`
 	LoanID     uuid.UUID `json:"loan_id"`
-	// CollectedAt defaults to now.
+	// CollectedAt defaults to meta.EffectiveAt, else now; never a time
+	// to come.
 	CollectedAt time.Time `json:"collected_at"`
 }
 
@@ -378,9 +379,9 @@ func (s *Service) CollectLoan(ctx context.Context, meta domain.Meta, cmd Collect
 	if _, err := s.loanParty(ctx, meta, r, l, "collect"); err != nil {
 		return domain.Result{}, err
 	}
-	at := utc(cmd.CollectedAt)
-	if at.IsZero() {
-		at = s.now()
+	at, err := s.happened("collected_at", cmd.CollectedAt, meta)
+	if err != nil {
+		return domain.Result{}, err
 	}
 	return run(ctx, s, ResourceStream(cmd.ResourceID), newLoanScope(cmd.LoanID), meta, func(r loanScope) ([]domain.Event, error) {
 		l, err := loanIn(r.Resource, cmd.LoanID)
@@ -403,7 +404,8 @@ func (s *Service) CollectLoan(ctx context.Context, meta domain.Meta, cmd Collect
 type ReturnLoan struct {
 	ResourceID uuid.UUID `json:"resource_id"`
 	LoanID     uuid.UUID `json:"loan_id"`
-	// ReturnedAt defaults to now.
+	// ReturnedAt defaults to meta.EffectiveAt, else now; never a time
+	// to come.
 	ReturnedAt time.Time `json:"returned_at"`
 	Condition  Condition `json:"condition"`
 	// Note is required when the condition is damaged.
@@ -435,9 +437,9 @@ func (s *Service) ReturnLoan(ctx context.Context, meta domain.Meta, cmd ReturnLo
 	if _, err := s.loanParty(ctx, meta, r, l, "return"); err != nil {
 		return domain.Result{}, err
 	}
-	at := utc(cmd.ReturnedAt)
-	if at.IsZero() {
-		at = s.now()
+	at, err := s.happened("returned_at", cmd.ReturnedAt, meta)
+	if err != nil {
+		return domain.Result{}, err
 	}
 	return run(ctx, s, ResourceStream(cmd.ResourceID), newLoanScope(cmd.LoanID), meta, func(r loanScope) ([]domain.Event, error) {
 		l, err := loanIn(r.Resource, cmd.LoanID)

@@ -484,7 +484,7 @@ func (s *Service) MarkTimelineItemDone(ctx context.Context, meta domain.Meta, cm
 	if err != nil {
 		return domain.Result{}, err
 	}
-	today := s.today()
+	today := s.day(meta)
 	return s.timeline(ctx, meta, cmd.TimelineID, func(t *Timeline) ([]domain.Event, error) {
 		it, ok := t.Item(cmd.ItemID)
 		if !ok {

@@ -129,7 +129,7 @@ func TestPartnershipYear(t *testing.T) {
 		{SchoolID: pant, Category: partnership.CostMeetings, On: day(2025, 9, 30), Hours: 6, Note: "Half-termly cluster meeting (three leaders)"},
 		{SchoolID: cwm, Category: partnership.CostTravel, On: day(2025, 9, 30), Hours: 1, AmountPence: 1800, Note: "Travel to the cluster meeting"},
 		{SchoolID: tony, Category: partnership.CostCoordination, On: day(2025, 10, 10), Hours: 4, Note: "Organising the TeachMeet"},
-		{SchoolID: pant, Category: partnership.CostCoordination, On: day(2025, 12, 1), Hours: 3, Note: "Timetabling the physics secondment"},
+		{SchoolID: pant, Category: partnership.CostCoordination, On: day(2025, 11, 10), Hours: 3, Note: "Timetabling the physics secondment"},
 	} {
 		c.PartnershipID, c.EntryID = pid, id()
 		must(svc.RecordTransactionCost(ctx, as(pantDirector), c))

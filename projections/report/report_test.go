@@ -9,6 +9,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -201,6 +202,49 @@ func BenchmarkReportAsOf(b *testing.B) {
 		pos := uint64(i)%(head-40) + 40
 		if _, err := report.Build(w.Ctx, w.Reader, w.PID, "2025-26", views.AsOf{Position: pos}); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// A whole year recorded after the fact, every command carrying the day it
+// happened as its effective date, gives the same report as the same year
+// recorded live; the recorded times stay the server's.
+func TestYearRecordedAfterTheFactReportsAsLive(t *testing.T) {
+	live := partnershiptest.New(t, 16)
+	live.Year()
+	live.CatchUp()
+	late := partnershiptest.New(t, 16)
+	late.Late = time.Date(2027, 1, 15, 10, 0, 0, 0, time.UTC)
+	late.Year()
+	late.CatchUp()
+
+	endOfYear := views.AsOf{Corrected: true, Time: partnershiptest.At(2026, 8, 31, 23)}
+	a, b := build(t, live, endOfYear), build(t, late, endOfYear)
+	if len(a.Celebrating.Recognitions) != 3 || len(a.Accountability.Commitments) == 0 || a.Reporting.Headline.Loans == 0 {
+		t.Fatalf("the live report is nearly empty: %+v", a.Reporting.Headline)
+	}
+	a.Footer, b.Footer = report.Footer{}, report.Footer{}
+	ja, jb := render(t, a, report.FormatJSON), render(t, b, report.FormatJSON)
+	if !bytes.Equal(ja, jb) {
+		la, lb := strings.Split(string(ja), "\n"), strings.Split(string(jb), "\n")
+		for i := range min(len(la), len(lb)) {
+			if la[i] != lb[i] {
+				t.Fatalf("the year recorded late reports otherwise than live; first difference at line %d:\n live: %s\n late: %s", i+1, la[i], lb[i])
+			}
+		}
+		t.Fatalf("the reports differ in length: %d and %d lines", len(la), len(lb))
+	}
+	// Recorded when it was entered, effective when it happened.
+	recs, err := late.Store.ReadAll(late.Ctx, 1, 10000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if r.RecordedAt.Before(late.Late) {
+			t.Fatalf("%s recorded at %s, before it was entered (%s)", r.Type, r.RecordedAt, late.Late)
+		}
+		if r.Metadata.EffectiveAt.IsZero() || r.Metadata.EffectiveAt.After(endOfYear.Time) {
+			t.Fatalf("%s effective %s, not the day it happened", r.Type, r.Metadata.EffectiveAt)
 		}
 	}
 }

@@ -88,7 +88,7 @@ func NewElections() *Elections {
 func (*Elections) Name() string { return ElectionsView }
 
 // Version implements projections.Projection.
-func (*Elections) Version() int { return 1 }
+func (*Elections) Version() int { return 2 }
 
 func answer(e *electionRec, person uuid.UUID, a string) {
 	for i := len(e.Nominations) - 1; i >= 0; i-- {
@@ -124,7 +124,7 @@ func (v *Elections) Apply(m domain.Message) error {
 		v.Communities[e.CommunityID] = govCommunity{Name: e.Name, School: e.SchoolID, Segment: e.SegmentID}
 	case governance.ElectionOpened:
 		v.E[e.ElectionID] = &electionRec{Community: e.CommunityID, Year: e.Year, Quorum: e.Quorum, Ballot: e.Ballot, Electorate: len(e.Electorate),
-			Status: governance.StatusNominating, RunOffOf: e.RunOffOf, AfterVote: e.AfterConfidenceVote, Correlation: corr, OpenedAt: m.RecordedAt.UTC(),
+			Status: governance.StatusNominating, RunOffOf: e.RunOffOf, AfterVote: e.AfterConfidenceVote, Correlation: corr, OpenedAt: m.Effective().UTC(),
 			Required: e.Quorum.Required(len(e.Electorate)), Seq: m.Position}
 	case governance.CandidateNominated:
 		x := el(e.ElectionID)
@@ -147,11 +147,11 @@ func (v *Elections) Apply(m domain.Message) error {
 		}
 	case governance.ElectionClosed:
 		x := el(e.ElectionID)
-		x.Status, x.ClosedAt, x.Tally, x.Tie = governance.StatusClosed, m.RecordedAt.UTC(), slices.Clone(e.Tally), e.Tie
+		x.Status, x.ClosedAt, x.Tally, x.Tie = governance.StatusClosed, m.Effective().UTC(), slices.Clone(e.Tally), e.Tie
 		x.Electorate, x.Voted, x.Required = e.ElectorateSize, e.Turnout, e.QuorumRequired
 	case governance.ElectionFailed:
 		x := el(e.ElectionID)
-		x.Status, x.ClosedAt, x.FailReason = governance.StatusFailed, m.RecordedAt.UTC(), e.Reason
+		x.Status, x.ClosedAt, x.FailReason = governance.StatusFailed, m.Effective().UTC(), e.Reason
 		x.Electorate, x.Voted, x.Required = e.ElectorateSize, e.Turnout, e.QuorumRequired
 	case governance.RunOffCalled:
 		el(e.ElectionID).RunOff = e.RunOffID
@@ -160,12 +160,12 @@ func (v *Elections) Apply(m domain.Message) error {
 	case governance.ConfidenceVoteCalled:
 		v.V[e.VoteID] = &voteRec{Community: e.CommunityID, Year: e.Year, Chair: e.ChairID, CalledBy: e.CalledBy, Quorum: e.Quorum, Ballot: e.Ballot,
 			Electorate: len(e.Electorate), Status: governance.StatusVoting, Required: e.Quorum.Required(len(e.Electorate)), Correlation: corr,
-			OpenedAt: m.RecordedAt.UTC(), Seq: m.Position}
+			OpenedAt: m.Effective().UTC(), Seq: m.Position}
 	case governance.ConfidenceVoteCast:
 		vote(e.VoteID).Voted++
 	case governance.ConfidenceVoteClosed:
 		x := vote(e.VoteID)
-		x.Status, x.ClosedAt, x.Outcome = governance.StatusClosed, m.RecordedAt.UTC(), e.Outcome
+		x.Status, x.ClosedAt, x.Outcome = governance.StatusClosed, m.Effective().UTC(), e.Outcome
 		x.Confidence, x.NoConfidence, x.Electorate, x.Voted, x.Required = e.Confidence, e.NoConfidence, e.ElectorateSize, e.Turnout, e.QuorumRequired
 	case governance.ChairRemoved:
 		vote(e.VoteID).Next = e.NextElectionID

@@ -223,7 +223,7 @@ func (p *proposalRec) round(n int) *roundRec {
 }
 
 func version(n int, t governance.ProposalText, by uuid.UUID, m domain.Message) ProposalVersion {
-	return ProposalVersion{Version: n, Title: t.Title, Body: t.Body, Costs: t.Costs, ExpectedImpact: t.ExpectedImpact, By: by, At: m.RecordedAt.UTC()}
+	return ProposalVersion{Version: n, Title: t.Title, Body: t.Body, Costs: t.Costs, ExpectedImpact: t.ExpectedImpact, By: by, At: m.Effective().UTC()}
 }
 
 // MarshalState implements projections.Projection.

@@ -5,6 +5,7 @@ package partnershiptest
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -61,6 +62,45 @@ type World struct {
 	TeachMeet, Review, Action              uuid.UUID
 	PantCommit, CwmCommit, OpenCommit      uuid.UUID
 	Timeline                               uuid.UUID
+
+	// Late, when set, records the year after the fact: the clock stays at
+	// Late and every command carries the day it happened as its effective
+	// time (X-Concord-Effective-At), as a school entering a whole year
+	// afterwards would. Zero records the year live, the clock moving with
+	// the story.
+	Late time.Time
+	// when is the story's moment of the command being recorded.
+	when time.Time
+	// ids counts the ids handed out, so two worlds recording the same
+	// story have the same ids.
+	ids int
+}
+
+// ID returns the world's next id: deterministic, so the same story
+// recorded twice names the same things.
+func (w *World) ID() uuid.UUID {
+	w.ids++
+	return uuid.NewSHA1(uuid.NameSpaceOID, []byte(fmt.Sprintf("partnershiptest:%d", w.ids)))
+}
+
+// on moves the story to moment t: the clock when recording live, the
+// effective time of the next commands when recording late.
+func (w *World) on(t time.Time) {
+	w.when = t
+	if w.Late.IsZero() {
+		w.Clock.Set(t)
+		return
+	}
+	w.Clock.Set(w.Late)
+}
+
+// M returns meta for a command of the story: when recording late, with the
+// moment the fact happened as its effective time.
+func (w *World) M(meta domain.Meta) domain.Meta {
+	if !w.Late.IsZero() {
+		meta.EffectiveAt = w.when
+	}
+	return meta
 }
 
 // New returns an empty World whose engine snapshots every snapshotEvery
@@ -123,8 +163,8 @@ func (w *World) CatchUp() {
 func (w *World) Year() {
 	t, ctx, svc := w.T, w.Ctx, w.Part
 	t.Helper()
-	id := uuid.New
-	on := w.Clock.Set
+	id := w.ID
+	on := w.on
 	w.PID = id()
 	w.Pant, w.Cwm, w.Tony = id(), id(), id()
 	w.PantDirector, w.Phys1, w.Phys2, w.MathsLead = id(), id(), id(), id()
@@ -132,7 +172,7 @@ func (w *World) Year() {
 
 	on(At(2025, 8, 20, 9))
 	for s, name := range map[uuid.UUID]string{w.Pant: "Y Pant Comprehensive", w.Cwm: "Cwm Primary", w.Tony: "Tonyrefail Primary"} {
-		w.must(w.Gov.RegisterSchool(ctx, admin, governance.RegisterSchool{SchoolID: s, Name: name}))
+		w.must(w.Gov.RegisterSchool(ctx, w.M(admin), governance.RegisterSchool{SchoolID: s, Name: name}))
 	}
 	staff := []struct {
 		id     uuid.UUID
@@ -143,141 +183,141 @@ func (w *World) Year() {
 		{w.MathsLead, w.Pant, "Rhys Morgan"}, {w.CwmHead, w.Cwm, "Sian Davies"}, {w.TonyHead, w.Tony, "Owain Lewis"},
 	}
 	for _, s := range staff {
-		w.must(w.Gov.RegisterStaff(ctx, admin, governance.RegisterStaff{PersonID: s.id, SchoolID: s.school, Kind: governance.StaffEducator,
+		w.must(w.Gov.RegisterStaff(ctx, w.M(admin), governance.RegisterStaff{PersonID: s.id, SchoolID: s.school, Kind: governance.StaffEducator,
 			PersonDetails: governance.PersonDetails{Name: s.name}}))
 		w.Dir.AddStaff(s.id, s.school)
 	}
 	seg := governance.DefaultSegmentID(w.Cwm, "Research, Innovation & Professional Development")
-	w.must(w.Gov.EstablishCommunity(ctx, admin, governance.EstablishCommunity{SchoolID: w.Cwm, SegmentID: seg}))
+	w.must(w.Gov.EstablishCommunity(ctx, w.M(admin), governance.EstablishCommunity{SchoolID: w.Cwm, SegmentID: seg}))
 	w.CwmScienceISLC = governance.CommunityID(w.Cwm, seg)
 	w.Dir.AddCommunity(w.CwmScienceISLC, w.Cwm)
 	lead := domain.Meta{ActorID: w.PantDirector.String(), ActorRole: domain.RolePartnershipLead}
 
 	on(At(2025, 9, 1, 8))
-	w.must(svc.FormPartnership(ctx, lead, partnership.FormPartnership{PartnershipID: w.PID, Name: "Rhondda Learning Cluster", Kind: partnership.KindCluster}))
+	w.must(svc.FormPartnership(ctx, w.M(lead), partnership.FormPartnership{PartnershipID: w.PID, Name: "Rhondda Learning Cluster", Kind: partnership.KindCluster}))
 	for _, s := range []uuid.UUID{w.Pant, w.Cwm, w.Tony} {
-		w.must(svc.JoinPartnership(ctx, lead, partnership.JoinPartnership{PartnershipID: w.PID, SchoolID: s}))
+		w.must(svc.JoinPartnership(ctx, w.M(lead), partnership.JoinPartnership{PartnershipID: w.PID, SchoolID: s}))
 	}
-	w.must(svc.AppointPartnershipLead(ctx, lead, partnership.AppointPartnershipLead{PartnershipID: w.PID, LeadID: w.PantDirector}))
+	w.must(svc.AppointPartnershipLead(ctx, w.M(lead), partnership.AppointPartnershipLead{PartnershipID: w.PID, LeadID: w.PantDirector}))
 	transition, science := id(), id()
-	w.must(svc.AgreePriority(ctx, lead, partnership.AgreePriority{PartnershipID: w.PID, PriorityID: transition, Title: "Academic transition from Year 6 to Year 7", AcademicYear: "2025-26"}))
-	w.must(svc.AgreePriority(ctx, lead, partnership.AgreePriority{PartnershipID: w.PID, PriorityID: science, Title: "Specialist science teaching in the primaries", AcademicYear: "2025-26"}))
+	w.must(svc.AgreePriority(ctx, w.M(lead), partnership.AgreePriority{PartnershipID: w.PID, PriorityID: transition, Title: "Academic transition from Year 6 to Year 7", AcademicYear: "2025-26"}))
+	w.must(svc.AgreePriority(ctx, w.M(lead), partnership.AgreePriority{PartnershipID: w.PID, PriorityID: science, Title: "Specialist science teaching in the primaries", AcademicYear: "2025-26"}))
 	w.Timeline = id()
-	w.must(svc.CreateTimeline(ctx, lead, partnership.CreateTimeline{TimelineID: w.Timeline, PartnershipID: w.PID, AcademicYear: "2025-26", Title: "Cluster programme 2025-26"}))
+	w.must(svc.CreateTimeline(ctx, w.M(lead), partnership.CreateTimeline{TimelineID: w.Timeline, PartnershipID: w.PID, AcademicYear: "2025-26", Title: "Cluster programme 2025-26"}))
 
 	w.Minibus, w.Lab = id(), id()
-	w.must(svc.RegisterResource(ctx, As(w.PantDirector), partnership.RegisterResource{ResourceID: w.Minibus, PartnershipID: w.PID, OwnerSchoolID: w.Pant,
+	w.must(svc.RegisterResource(ctx, w.M(As(w.PantDirector)), partnership.RegisterResource{ResourceID: w.Minibus, PartnershipID: w.PID, OwnerSchoolID: w.Pant,
 		Kind: partnership.Minibus, Name: "Minibus (17 seats)", Capacity: 17, HourlyValuePence: 2500, Offer: true}))
-	w.must(svc.RegisterResource(ctx, As(w.PantDirector), partnership.RegisterResource{ResourceID: w.Lab, PartnershipID: w.PID, OwnerSchoolID: w.Pant,
+	w.must(svc.RegisterResource(ctx, w.M(As(w.PantDirector)), partnership.RegisterResource{ResourceID: w.Lab, PartnershipID: w.PID, OwnerSchoolID: w.Pant,
 		Kind: partnership.ScienceLab, Name: "Physics lab", Capacity: 30, HourlyValuePence: 4000, Offer: true}))
 	on(At(2025, 9, 15, 9))
 	w.TripLoan, w.ClashLoan, w.LabLoan, w.LateLoan = id(), id(), id(), id()
-	w.must(svc.RequestLoan(ctx, As(w.CwmHead), partnership.RequestLoan{ResourceID: w.Minibus, LoanID: w.TripLoan, BorrowerSchoolID: w.Cwm,
+	w.must(svc.RequestLoan(ctx, w.M(As(w.CwmHead)), partnership.RequestLoan{ResourceID: w.Minibus, LoanID: w.TripLoan, BorrowerSchoolID: w.Cwm,
 		Start: At(2025, 10, 6, 8), End: At(2025, 10, 6, 16), Purpose: "Year 6 trip to the Big Pit"}))
-	w.must(svc.RequestLoan(ctx, As(w.TonyHead), partnership.RequestLoan{ResourceID: w.Minibus, LoanID: w.ClashLoan, BorrowerSchoolID: w.Tony,
+	w.must(svc.RequestLoan(ctx, w.M(As(w.TonyHead)), partnership.RequestLoan{ResourceID: w.Minibus, LoanID: w.ClashLoan, BorrowerSchoolID: w.Tony,
 		Start: At(2025, 10, 6, 13), End: At(2025, 10, 6, 18), Purpose: "Football tournament"}))
-	w.must(svc.RequestLoan(ctx, As(w.TonyHead), partnership.RequestLoan{ResourceID: w.Lab, LoanID: w.LabLoan, BorrowerSchoolID: w.Tony,
+	w.must(svc.RequestLoan(ctx, w.M(As(w.TonyHead)), partnership.RequestLoan{ResourceID: w.Lab, LoanID: w.LabLoan, BorrowerSchoolID: w.Tony,
 		Start: At(2025, 11, 12, 9), End: At(2025, 11, 12, 12), Purpose: "Year 6 electricity practical"}))
-	w.must(svc.RequestLoan(ctx, As(w.TonyHead), partnership.RequestLoan{ResourceID: w.Minibus, LoanID: w.LateLoan, BorrowerSchoolID: w.Tony,
+	w.must(svc.RequestLoan(ctx, w.M(As(w.TonyHead)), partnership.RequestLoan{ResourceID: w.Minibus, LoanID: w.LateLoan, BorrowerSchoolID: w.Tony,
 		Start: At(2026, 6, 1, 8), End: At(2026, 6, 1, 18), Purpose: "Sports day"}))
-	w.must(svc.ApproveLoan(ctx, As(w.PantDirector), partnership.ApproveLoan{ResourceID: w.Minibus, LoanID: w.TripLoan}))
-	if _, err := svc.ApproveLoan(ctx, As(w.PantDirector), partnership.ApproveLoan{ResourceID: w.Minibus, LoanID: w.ClashLoan}); err == nil {
+	w.must(svc.ApproveLoan(ctx, w.M(As(w.PantDirector)), partnership.ApproveLoan{ResourceID: w.Minibus, LoanID: w.TripLoan}))
+	if _, err := svc.ApproveLoan(ctx, w.M(As(w.PantDirector)), partnership.ApproveLoan{ResourceID: w.Minibus, LoanID: w.ClashLoan}); err == nil {
 		t.Fatal("an overlapping loan was approved")
 	}
-	w.must(svc.DeclineLoan(ctx, As(w.PantDirector), partnership.DeclineLoan{ResourceID: w.Minibus, LoanID: w.ClashLoan}))
-	w.must(svc.ApproveLoan(ctx, As(w.PantDirector), partnership.ApproveLoan{ResourceID: w.Lab, LoanID: w.LabLoan}))
-	w.must(svc.ApproveLoan(ctx, As(w.PantDirector), partnership.ApproveLoan{ResourceID: w.Minibus, LoanID: w.LateLoan}))
+	w.must(svc.DeclineLoan(ctx, w.M(As(w.PantDirector)), partnership.DeclineLoan{ResourceID: w.Minibus, LoanID: w.ClashLoan}))
+	w.must(svc.ApproveLoan(ctx, w.M(As(w.PantDirector)), partnership.ApproveLoan{ResourceID: w.Lab, LoanID: w.LabLoan}))
+	w.must(svc.ApproveLoan(ctx, w.M(As(w.PantDirector)), partnership.ApproveLoan{ResourceID: w.Minibus, LoanID: w.LateLoan}))
 
 	on(At(2025, 10, 6, 8))
-	w.must(svc.CollectLoan(ctx, As(w.CwmHead), partnership.CollectLoan{ResourceID: w.Minibus, LoanID: w.TripLoan}))
+	w.must(svc.CollectLoan(ctx, w.M(As(w.CwmHead)), partnership.CollectLoan{ResourceID: w.Minibus, LoanID: w.TripLoan}))
 	on(At(2025, 10, 7, 9))
-	w.must(svc.ReturnLoan(ctx, As(w.CwmHead), partnership.ReturnLoan{ResourceID: w.Minibus, LoanID: w.TripLoan, Condition: partnership.ConditionDamaged, Note: "Rear step bent"}))
+	w.must(svc.ReturnLoan(ctx, w.M(As(w.CwmHead)), partnership.ReturnLoan{ResourceID: w.Minibus, LoanID: w.TripLoan, Condition: partnership.ConditionDamaged, Note: "Rear step bent"}))
 
 	on(At(2025, 9, 22, 9))
 	w.TeachMeet = id()
-	w.must(svc.OrganiseCPD(ctx, As(w.TonyHead), partnership.OrganiseCPD{CPDID: w.TeachMeet, PartnershipID: w.PID, OrganiserSchoolID: w.Tony, Kind: partnership.TeachMeet,
+	w.must(svc.OrganiseCPD(ctx, w.M(As(w.TonyHead)), partnership.OrganiseCPD{CPDID: w.TeachMeet, PartnershipID: w.PID, OrganiserSchoolID: w.Tony, Kind: partnership.TeachMeet,
 		Title: "Retrieval practice TeachMeet", StartsAt: At(2025, 10, 15, 16), EndsAt: At(2025, 10, 15, 18), Places: 12, CostPerPlacePence: 2000, BulkMinPlaces: 10, BulkPercentOff: 25}))
 	pantB, cwmB, tonyB := id(), id(), id()
-	w.must(svc.BookCPDPlaces(ctx, As(w.MathsLead), partnership.BookCPDPlaces{CPDID: w.TeachMeet, BookingID: pantB, SchoolID: w.Pant, Places: 6}))
-	w.must(svc.BookCPDPlaces(ctx, As(w.CwmHead), partnership.BookCPDPlaces{CPDID: w.TeachMeet, BookingID: cwmB, SchoolID: w.Cwm, Places: 3}))
-	w.must(svc.BookCPDPlaces(ctx, As(w.TonyHead), partnership.BookCPDPlaces{CPDID: w.TeachMeet, BookingID: tonyB, SchoolID: w.Tony, Places: 2}))
+	w.must(svc.BookCPDPlaces(ctx, w.M(As(w.MathsLead)), partnership.BookCPDPlaces{CPDID: w.TeachMeet, BookingID: pantB, SchoolID: w.Pant, Places: 6}))
+	w.must(svc.BookCPDPlaces(ctx, w.M(As(w.CwmHead)), partnership.BookCPDPlaces{CPDID: w.TeachMeet, BookingID: cwmB, SchoolID: w.Cwm, Places: 3}))
+	w.must(svc.BookCPDPlaces(ctx, w.M(As(w.TonyHead)), partnership.BookCPDPlaces{CPDID: w.TeachMeet, BookingID: tonyB, SchoolID: w.Tony, Places: 2}))
 	on(At(2025, 10, 15, 19))
 	for _, b := range []struct {
 		id uuid.UUID
 		n  int
 	}{{pantB, 6}, {cwmB, 2}, {tonyB, 2}} {
-		w.must(svc.RecordCPDAttendance(ctx, As(w.TonyHead), partnership.RecordCPDAttendance{CPDID: w.TeachMeet, BookingID: b.id, Attended: b.n}))
+		w.must(svc.RecordCPDAttendance(ctx, w.M(As(w.TonyHead)), partnership.RecordCPDAttendance{CPDID: w.TeachMeet, BookingID: b.id, Attended: b.n}))
 	}
 
 	on(At(2025, 11, 12, 9))
-	w.must(svc.CollectLoan(ctx, As(w.TonyHead), partnership.CollectLoan{ResourceID: w.Lab, LoanID: w.LabLoan}))
+	w.must(svc.CollectLoan(ctx, w.M(As(w.TonyHead)), partnership.CollectLoan{ResourceID: w.Lab, LoanID: w.LabLoan}))
 	on(At(2025, 11, 12, 12))
-	w.must(svc.ReturnLoan(ctx, As(w.Phys1), partnership.ReturnLoan{ResourceID: w.Lab, LoanID: w.LabLoan, Condition: partnership.ConditionGood}))
+	w.must(svc.ReturnLoan(ctx, w.M(As(w.Phys1)), partnership.ReturnLoan{ResourceID: w.Lab, LoanID: w.LabLoan, Condition: partnership.ConditionGood}))
 	for _, c := range []partnership.RecordTransactionCost{
 		{SchoolID: w.Pant, Category: partnership.CostMeetings, On: Day(2025, 9, 30), Hours: 6, Note: "Half-termly cluster meeting"},
 		{SchoolID: w.Cwm, Category: partnership.CostTravel, On: Day(2025, 9, 30), Hours: 1, AmountPence: 1800, Note: "Travel to the cluster meeting"},
 		{SchoolID: w.Tony, Category: partnership.CostCoordination, On: Day(2025, 10, 10), Hours: 4, Note: "Organising the TeachMeet"},
-		{SchoolID: w.Pant, Category: partnership.CostCoordination, On: Day(2025, 12, 1), Hours: 3, Note: "Timetabling the physics secondment"},
+		{SchoolID: w.Pant, Category: partnership.CostCoordination, On: Day(2025, 11, 10), Hours: 3, Note: "Timetabling the physics secondment"},
 	} {
 		c.PartnershipID, c.EntryID = w.PID, id()
-		w.must(svc.RecordTransactionCost(ctx, As(w.PantDirector), c))
+		w.must(svc.RecordTransactionCost(ctx, w.M(As(w.PantDirector)), c))
 	}
 
 	w.Secondment, w.Secondment2 = id(), id()
-	w.must(svc.ArrangeSecondment(ctx, lead, partnership.ArrangeSecondment{SecondmentID: w.Secondment, PartnershipID: w.PID, TeacherID: w.Phys2, LendingSchoolID: w.Pant,
+	w.must(svc.ArrangeSecondment(ctx, w.M(lead), partnership.ArrangeSecondment{SecondmentID: w.Secondment, PartnershipID: w.PID, TeacherID: w.Phys2, LendingSchoolID: w.Pant,
 		ReceivingSchoolID: w.Cwm, Subject: "Physics", Start: Day(2026, 1, 5), End: Day(2026, 4, 13), Fraction: 0.6}))
-	w.must(svc.ArrangeSecondment(ctx, lead, partnership.ArrangeSecondment{SecondmentID: w.Secondment2, PartnershipID: w.PID, TeacherID: w.Phys2, LendingSchoolID: w.Pant,
+	w.must(svc.ArrangeSecondment(ctx, w.M(lead), partnership.ArrangeSecondment{SecondmentID: w.Secondment2, PartnershipID: w.PID, TeacherID: w.Phys2, LendingSchoolID: w.Pant,
 		ReceivingSchoolID: w.Tony, Subject: "Physics", Start: Day(2026, 2, 23), End: Day(2026, 5, 22), Fraction: 0.4}))
 
 	w.Review = id()
-	w.must(svc.SchedulePeerReview(ctx, lead, partnership.SchedulePeerReview{ReviewID: w.Review, PartnershipID: w.PID, ReviewedSchoolID: w.Pant,
+	w.must(svc.SchedulePeerReview(ctx, w.M(lead), partnership.SchedulePeerReview{ReviewID: w.Review, PartnershipID: w.PID, ReviewedSchoolID: w.Pant,
 		ReviewerIDs: []uuid.UUID{w.CwmHead, w.TonyHead}, FocusAreas: []string{"Transition", "Progress & Attainment"}, On: Day(2025, 11, 19)}))
 	on(At(2025, 11, 19, 15))
 	finding := id()
-	w.must(svc.RecordReviewFinding(ctx, As(w.CwmHead), partnership.RecordReviewFinding{ReviewID: w.Review, FindingID: finding, Area: "Transition",
+	w.must(svc.RecordReviewFinding(ctx, w.M(As(w.CwmHead)), partnership.RecordReviewFinding{ReviewID: w.Review, FindingID: finding, Area: "Transition",
 		Rating: partnership.Amber, Finding: "Pastoral transition strong; Year 7 maths repeats Year 6 content.", Recommendations: []string{"Joint Year 6/7 maths scheme"}}))
-	w.must(svc.RecordReviewFinding(ctx, As(w.TonyHead), partnership.RecordReviewFinding{ReviewID: w.Review, FindingID: id(), Area: "Progress & Attainment",
+	w.must(svc.RecordReviewFinding(ctx, w.M(As(w.TonyHead)), partnership.RecordReviewFinding{ReviewID: w.Review, FindingID: id(), Area: "Progress & Attainment",
 		Rating: partnership.Green, Finding: "Middle leaders use the traffic-light model well."}))
-	w.must(svc.CompletePeerReview(ctx, As(w.TonyHead), partnership.CompletePeerReview{ReviewID: w.Review, Summary: "A strong school."}))
+	w.must(svc.CompletePeerReview(ctx, w.M(As(w.TonyHead)), partnership.CompletePeerReview{ReviewID: w.Review, Summary: "A strong school."}))
 	w.Action = id()
-	w.must(svc.AgreeFollowUpAction(ctx, As(w.PantDirector), partnership.AgreeFollowUpAction{ReviewID: w.Review, ActionID: w.Action, FindingID: finding,
+	w.must(svc.AgreeFollowUpAction(ctx, w.M(As(w.PantDirector)), partnership.AgreeFollowUpAction{ReviewID: w.Review, ActionID: w.Action, FindingID: finding,
 		Action: "Write a joint Year 6/7 maths scheme with the primaries", OwnerID: w.MathsLead, DueOn: Day(2026, 2, 13)}))
-	w.must(svc.AgreeFollowUpAction(ctx, As(w.PantDirector), partnership.AgreeFollowUpAction{ReviewID: w.Review, ActionID: id(),
+	w.must(svc.AgreeFollowUpAction(ctx, w.M(As(w.PantDirector)), partnership.AgreeFollowUpAction{ReviewID: w.Review, ActionID: id(),
 		Action: "Share the traffic-light model with the primaries", OwnerID: w.Phys1, DueOn: Day(2026, 1, 9)}))
 
 	rate := func(when time.Time, school uuid.UUID, area, cohort, term string, r partnership.RAG) {
 		on(when)
-		w.must(svc.RateProgress(ctx, As(w.MathsLead), partnership.RateProgress{RatingID: id(), PartnershipID: w.PID, SchoolID: school, Area: area, Cohort: cohort,
+		w.must(svc.RateProgress(ctx, w.M(As(w.MathsLead)), partnership.RateProgress{RatingID: id(), PartnershipID: w.PID, SchoolID: school, Area: area, Cohort: cohort,
 			Term: term, Rating: r, Evidence: "Half-termly data drop"}))
 	}
 	rate(At(2025, 10, 15, 12), w.Pant, "Mathematics", "Year 7", "2025-26 Autumn 1", partnership.Red)
 	rate(At(2025, 10, 15, 12), w.Cwm, "Science", "Year 6", "2025-26 Autumn 1", partnership.Green)
 	w.PantCommit, w.CwmCommit, w.OpenCommit = id(), id(), id()
-	w.must(svc.MakeCommitment(ctx, lead, partnership.MakeCommitment{CommitmentID: w.PantCommit, PartnershipID: w.PID, PriorityID: transition, PartyKind: partnership.PartySchool,
+	w.must(svc.MakeCommitment(ctx, w.M(lead), partnership.MakeCommitment{CommitmentID: w.PantCommit, PartnershipID: w.PID, PriorityID: transition, PartyKind: partnership.PartySchool,
 		PartyID: w.Pant, OwnerID: w.MathsLead, DueOn: Day(2026, 3, 27), SuccessMeasure: "Joint Year 6/7 maths scheme taught in all three schools"}))
-	w.must(svc.MakeCommitment(ctx, lead, partnership.MakeCommitment{CommitmentID: w.CwmCommit, PartnershipID: w.PID, PriorityID: science, PartyKind: partnership.PartyCommunity,
+	w.must(svc.MakeCommitment(ctx, w.M(lead), partnership.MakeCommitment{CommitmentID: w.CwmCommit, PartnershipID: w.PID, PriorityID: science, PartyKind: partnership.PartyCommunity,
 		PartyID: w.CwmScienceISLC, OwnerID: w.CwmHead, DueOn: Day(2026, 7, 17), SuccessMeasure: "Every Year 6 class has a weekly practical lesson"}))
-	w.must(svc.MakeCommitment(ctx, lead, partnership.MakeCommitment{CommitmentID: w.OpenCommit, PartnershipID: w.PID, PriorityID: science, PartyKind: partnership.PartySchool,
+	w.must(svc.MakeCommitment(ctx, w.M(lead), partnership.MakeCommitment{CommitmentID: w.OpenCommit, PartnershipID: w.PID, PriorityID: science, PartyKind: partnership.PartySchool,
 		PartyID: w.Tony, OwnerID: w.TonyHead, DueOn: Day(2026, 6, 30), SuccessMeasure: "A science club every term"}))
 	rate(At(2025, 12, 3, 12), w.Pant, "Mathematics", "Year 7", "2025-26 Autumn 2", partnership.Amber)
 	rate(At(2025, 12, 3, 12), w.Cwm, "Science", "Year 6", "2025-26 Autumn 2", partnership.Amber)
 	on(At(2026, 2, 10, 9))
 	pct := 80
-	w.must(svc.UpdateCommitmentProgress(ctx, As(w.MathsLead), partnership.UpdateCommitmentProgress{CommitmentID: w.PantCommit, Note: "Scheme written; taught at Cwm", Percent: &pct}))
-	w.must(svc.CompleteFollowUpAction(ctx, As(w.MathsLead), partnership.CompleteFollowUpAction{ReviewID: w.Review, ActionID: w.Action, Note: "Scheme agreed"}))
+	w.must(svc.UpdateCommitmentProgress(ctx, w.M(As(w.MathsLead)), partnership.UpdateCommitmentProgress{CommitmentID: w.PantCommit, Note: "Scheme written; taught at Cwm", Percent: &pct}))
+	w.must(svc.CompleteFollowUpAction(ctx, w.M(As(w.MathsLead)), partnership.CompleteFollowUpAction{ReviewID: w.Review, ActionID: w.Action, Note: "Scheme agreed"}))
 	rate(At(2026, 2, 11, 12), w.Pant, "Mathematics", "Year 7", "2025-26 Spring 1", partnership.Green)
 	on(At(2026, 3, 26, 9))
-	w.must(svc.MarkCommitmentAchieved(ctx, As(w.MathsLead), partnership.CloseCommitment{CommitmentID: w.PantCommit, Evidence: "Scheme in use in all three schools"}))
+	w.must(svc.MarkCommitmentAchieved(ctx, w.M(As(w.MathsLead)), partnership.CloseCommitment{CommitmentID: w.PantCommit, Evidence: "Scheme in use in all three schools"}))
 	on(At(2026, 6, 1, 8))
-	w.must(svc.CollectLoan(ctx, As(w.TonyHead), partnership.CollectLoan{ResourceID: w.Minibus, LoanID: w.LateLoan}))
+	w.must(svc.CollectLoan(ctx, w.M(As(w.TonyHead)), partnership.CollectLoan{ResourceID: w.Minibus, LoanID: w.LateLoan}))
 
 	on(At(2026, 7, 17, 9))
-	w.must(svc.MarkCommitmentMissed(ctx, As(w.CwmHead), partnership.CloseCommitment{CommitmentID: w.CwmCommit, Evidence: "Weekly practicals in two of three classes"}))
-	w.must(svc.RecogniseContribution(ctx, lead, partnership.RecogniseContribution{PartnershipID: w.PID, RecognitionID: id(), RecipientKind: partnership.RecipientPerson,
+	w.must(svc.MarkCommitmentMissed(ctx, w.M(As(w.CwmHead)), partnership.CloseCommitment{CommitmentID: w.CwmCommit, Evidence: "Weekly practicals in two of three classes"}))
+	w.must(svc.RecogniseContribution(ctx, w.M(lead), partnership.RecogniseContribution{PartnershipID: w.PID, RecognitionID: id(), RecipientKind: partnership.RecipientPerson,
 		RecipientID: w.Phys2, ReferenceKind: partnership.RefSecondment, ReferenceID: w.Secondment, Citation: "Brought specialist physics to Year 6."}))
-	w.must(svc.RecogniseContribution(ctx, lead, partnership.RecogniseContribution{PartnershipID: w.PID, RecognitionID: id(), RecipientKind: partnership.RecipientSchool,
+	w.must(svc.RecogniseContribution(ctx, w.M(lead), partnership.RecogniseContribution{PartnershipID: w.PID, RecognitionID: id(), RecipientKind: partnership.RecipientSchool,
 		RecipientID: w.Pant, ReferenceKind: partnership.RefCommitment, ReferenceID: w.PantCommit, Citation: "Led the joint maths scheme."}))
-	w.must(svc.RecogniseContribution(ctx, lead, partnership.RecogniseContribution{PartnershipID: w.PID, RecognitionID: id(), RecipientKind: partnership.RecipientCommunity,
+	w.must(svc.RecogniseContribution(ctx, w.M(lead), partnership.RecogniseContribution{PartnershipID: w.PID, RecognitionID: id(), RecipientKind: partnership.RecipientCommunity,
 		RecipientID: w.CwmScienceISLC, Citation: "Practical science for every class."}))
 
 	on(At(2026, 7, 18, 9))
@@ -286,6 +326,6 @@ func (w *World) Year() {
 		t.Fatal(err)
 	}
 	for _, it := range tl.Items()[:3] {
-		w.must(svc.MarkTimelineItemDone(ctx, lead, partnership.MarkTimelineItemDone{TimelineID: w.Timeline, ItemID: it.ID}))
+		w.must(svc.MarkTimelineItemDone(ctx, w.M(lead), partnership.MarkTimelineItemDone{TimelineID: w.Timeline, ItemID: it.ID}))
 	}
 }
