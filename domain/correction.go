@@ -174,13 +174,13 @@ func checkCorrection[A Aggregate](ctx context.Context, h *Handler, stream string
 	if ev.Retracted {
 		corrected = slices.Delete(corrected, at, at+1)
 	} else {
-		fixed, err := ApplyCorrections(h.Codec, []Message{msgs[at], {Recorded: Recorded{Envelope: Envelope{ID: uuid.Nil, Type: "EventCorrected"}}, Event: ev}})
+		fixed, err := Corrected(h.Codec, msgs[at], ev)
 		if err != nil {
 			return 0, EventCorrected{}, err
 		}
-		corrected[at] = fixed[0]
+		corrected[at] = fixed
 		for _, f := range facts {
-			if err := f(fixed[0]); err != nil {
+			if err := f(fixed); err != nil {
 				return 0, EventCorrected{}, err
 			}
 		}
@@ -252,11 +252,27 @@ func violations[A Aggregate](newAgg func() A, msgs []Message, from, replaced int
 // replaced by its latest correction's data (decoded with codec) or dropped
 // when retracted. The EventCorrected messages themselves are kept, so a
 // reader can mark what changed. Events are returned in their original
-// order.
+// order. It is ApplyCorrectionsAt with no moment: every correction counts,
+// whatever its EffectiveFrom.
 func ApplyCorrections(codec *Codec, msgs []Message) ([]Message, error) {
+	return ApplyCorrectionsAt(codec, msgs, time.Time{})
+}
+
+// ApplyCorrectionsAt returns msgs as corrected now, read at moment at:
+// each corrected event is shown as its correction says where a
+// correction's effective period covers at, and as recorded elsewhere. A
+// correction's period starts at its EffectiveFrom; of the corrections of
+// one event whose period has started by at, the one recorded last applies
+// (later knowledge wins). Where one applies, the event carries its data
+// (or is dropped when retracted) and takes effect at EffectiveFrom; where
+// none does yet, the original stands, with its own effective time. A zero
+// at applies every correction. The EventCorrected messages are kept, and
+// events stay in their original order; the caller keeps or leaves out
+// events by their effective time.
+func ApplyCorrectionsAt(codec *Codec, msgs []Message, at time.Time) ([]Message, error) {
 	latest := map[uuid.UUID]EventCorrected{}
 	for _, m := range msgs {
-		if c, ok := m.Event.(EventCorrected); ok {
+		if c, ok := m.Event.(EventCorrected); ok && (at.IsZero() || !c.EffectiveFrom.After(at)) {
 			latest[c.Corrects] = c
 		}
 	}
@@ -273,15 +289,26 @@ func ApplyCorrections(codec *Codec, msgs []Message) ([]Message, error) {
 		if c.Retracted {
 			continue
 		}
-		r := m.Recorded
-		spec, _ := Lookup(r.Type)
-		r.Data, r.Schema = c.Replacement, spec.Schema
-		r.Meta.EffectiveAt = c.EffectiveFrom
-		fixed, err := codec.Decode(r)
+		fixed, err := Corrected(codec, m, c)
 		if err != nil {
-			return nil, fmt.Errorf("apply correction of %s: %w", m.ID, err)
+			return nil, err
 		}
 		out = append(out, fixed)
 	}
 	return out, nil
+}
+
+// Corrected returns m with correction c's data in place of its own,
+// decoded with codec, taking effect at c.EffectiveFrom. Requires c not
+// retracted.
+func Corrected(codec *Codec, m Message, c EventCorrected) (Message, error) {
+	r := m.Recorded
+	spec, _ := Lookup(r.Type)
+	r.Data, r.Schema = c.Replacement, spec.Schema
+	r.Meta.EffectiveAt = c.EffectiveFrom
+	fixed, err := codec.Decode(r)
+	if err != nil {
+		return Message{}, fmt.Errorf("apply correction of %s: %w", m.ID, err)
+	}
+	return fixed, nil
 }

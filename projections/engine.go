@@ -823,10 +823,14 @@ func Fold(ctx context.Context, store eventstore.Store, codec *domain.Codec, p Pr
 }
 
 // FoldCorrected folds into p the whole log as known now with every
-// correction applied ("as corrected now"), keeping only events that took
-// effect at or before until (zero: no limit). Corrected events are folded
-// with their corrected data at their original place in the order;
-// retracted events are left out.
+// correction applied ("as corrected now"), read at moment until (zero: no
+// limit, every correction applied): each corrected event is folded as its
+// correction says where the correction's effective period (from its
+// EffectiveFrom; the last recorded of those started by until applies)
+// covers until, and as recorded elsewhere (domain.ApplyCorrectionsAt);
+// then only events that took effect at or before until are kept.
+// Corrected events are folded at their original place in the order;
+// retracted events are left out where their retraction applies.
 func FoldCorrected(ctx context.Context, store eventstore.Store, codec *domain.Codec, p Projection, until time.Time) (uint64, error) {
 	return FoldCorrectedAll(ctx, store, codec, []Projection{p}, until)
 }
@@ -837,8 +841,9 @@ func FoldCorrectedAll(ctx context.Context, store eventstore.Store, codec *domain
 	if err != nil {
 		return 0, err
 	}
-	// First pass: the latest correction of each corrected event.
-	fixes := map[[16]byte]domain.Message{}
+	// First pass: the correction of each corrected event that applies at
+	// until (the last recorded of those whose period has started).
+	fixes := map[[16]byte]domain.EventCorrected{}
 	err = scan(ctx, store, head, func(rec eventstore.RecordedEvent) error {
 		if rec.Type != "EventCorrected" {
 			return nil
@@ -847,7 +852,10 @@ func FoldCorrectedAll(ctx context.Context, store eventstore.Store, codec *domain
 		if err != nil {
 			return err
 		}
-		fixes[m.Event.(domain.EventCorrected).Corrects] = m
+		c := m.Event.(domain.EventCorrected)
+		if until.IsZero() || !c.EffectiveFrom.After(until) {
+			fixes[c.Corrects] = c
+		}
 		return nil
 	})
 	if err != nil {
@@ -859,14 +867,12 @@ func FoldCorrectedAll(ctx context.Context, store eventstore.Store, codec *domain
 			return err
 		}
 		if fix, ok := fixes[rec.ID]; ok {
-			fixed, err := domain.ApplyCorrections(codec, []domain.Message{m, fix})
-			if err != nil {
-				return err
-			}
-			if len(fixed) < 2 { // retracted
+			if fix.Retracted {
 				return nil
 			}
-			m = fixed[0]
+			if m, err = domain.Corrected(codec, m, fix); err != nil {
+				return err
+			}
 		}
 		if !until.IsZero() && m.Effective().After(until) {
 			return nil
