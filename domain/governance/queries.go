@@ -88,12 +88,14 @@ func schoolOrder(school *School, communities []*Community) []*Community {
 
 // UnassignedStaff returns the staff of school who are in no ISLC of the
 // school for year: the check that every staff member belongs to at least
-// one. Staff who have left the school are not listed; members who left an
-// ISLC no longer count as in it. The order is that of staff.
+// one. Staff who have left the school are not listed, nor is the Director,
+// who chairs the Leadership Team over every ISLC rather than belonging to
+// one; members who left an ISLC no longer count as in it. The order is
+// that of staff.
 func UnassignedStaff(school *School, staff []*Person, communities []*Community, year string) []uuid.UUID {
 	var out []uuid.UUID
 	for _, p := range staff {
-		if !p.IsStaffOf(school.ID) {
+		if !p.IsStaffOf(school.ID) || p.ID == school.DirectorID {
 			continue
 		}
 		in := slices.ContainsFunc(communities, func(c *Community) bool {

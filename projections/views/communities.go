@@ -62,7 +62,7 @@ func NewCommunities() *Communities {
 func (*Communities) Name() string { return CommunitiesView }
 
 // Version implements projections.Projection.
-func (*Communities) Version() int { return 1 }
+func (*Communities) Version() int { return 2 }
 
 // Apply implements projections.Projection.
 func (v *Communities) Apply(m domain.Message) error {

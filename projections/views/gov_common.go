@@ -58,6 +58,10 @@ func (s govSchools) apply(m domain.Message) bool {
 		if sc, ok := s[e.SchoolID]; ok {
 			sc.Director = e.DirectorID
 		}
+	case governance.DirectorLeft:
+		if sc, ok := s[e.SchoolID]; ok && sc.Director == e.DirectorID {
+			sc.Director = uuid.Nil
+		}
 	case governance.AcademicYearOpened:
 		if sc, ok := s[e.SchoolID]; ok {
 			sc.Years = append(sc.Years, AcademicYear{Label: e.Year, StartsOn: governance.Date(e.StartsOn), EndsOn: governance.Date(e.EndsOn)})

@@ -171,6 +171,22 @@ func TestSchoolsViewFlagsUnassignedStaff(t *testing.T) {
 	if domainWant := sortIDs(st.UnassignedStaff(w.school, scYear)); !slices.Equal(got, domainWant) {
 		t.Fatalf("unassigned = %v, domain says %v", got, domainWant)
 	}
+	// The Director, once in no ISLC, is marked and never flagged: they
+	// chair the Leadership Team over every ISLC.
+	w.now = time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
+	w.do(w.svc.LeaveCommunity(w.ctx, w.admin, governance.LeaveCommunity{CommunityID: w.communities[1], PersonID: w.director, Year: scYear, Exception: governance.ExceptionLongTermAbsence}))
+	v = w.fold(SchoolsView, w.head()).(*Schools)
+	for _, a := range v.StaffAssignment(w.school, scYear, names) {
+		if a.Person.ID == w.director && (!a.Director || a.Unassigned || a.NoCommunityAtStart || len(a.Communities) != 0) {
+			t.Fatalf("the Director's assignment = %+v", a)
+		}
+		if a.Director && a.Person.ID != w.director {
+			t.Fatalf("%s marked Director", a.Person.Name)
+		}
+	}
+	if st, _ := governance.BuildState(w.codec, w.messages()); slices.Contains(st.UnassignedStaff(w.school, scYear), w.director) {
+		t.Fatal("the domain flags the Director as unassigned")
+	}
 	// At the start of the year: staff 1 and 6 had no ISLC; the leaver
 	// had one; the newcomer was not staff yet.
 	for _, a := range v.StaffAssignment(w.school, scYear, names) {

@@ -50,7 +50,7 @@ func NewSchools() *Schools {
 func (*Schools) Name() string { return SchoolsView }
 
 // Version implements projections.Projection.
-func (*Schools) Version() int { return 1 }
+func (*Schools) Version() int { return 2 }
 
 // Apply implements projections.Projection.
 func (v *Schools) Apply(m domain.Message) error {
@@ -216,11 +216,14 @@ type Assignment struct {
 	// day of the year but in no ISLC on that day (memberships backdated to
 	// it count).
 	NoCommunityAtStart bool `json:"no_community_at_start"`
+	// Director marks the school's Director, who chairs the Leadership
+	// Team over every ISLC and is never flagged for belonging to none.
+	Director bool `json:"director,omitempty"`
 }
 
 // StaffAssignment returns the staff of school still in post with their
 // ISLCs for year and the two flags, ordered by id. Staff who have left
-// the school are not listed.
+// the school are not listed; the Director is marked and never flagged.
 func (v *Schools) StaffAssignment(school uuid.UUID, year string, names PersonNames) []Assignment {
 	start, hasYear := v.S.year(school, year)
 	out := []Assignment{}
@@ -243,8 +246,9 @@ func (v *Schools) StaffAssignment(school uuid.UUID, year string, names PersonNam
 				atStart = true
 			}
 		}
-		a.Unassigned = len(a.Communities) == 0
-		a.NoCommunityAtStart = hasYear && !st.Since.After(start.StartsOn) && !atStart
+		a.Director = pid == v.S[school].Director
+		a.Unassigned = len(a.Communities) == 0 && !a.Director
+		a.NoCommunityAtStart = hasYear && !st.Since.After(start.StartsOn) && !atStart && !a.Director
 		out = append(out, a)
 	}
 	return out
