@@ -56,6 +56,8 @@ func (s *School) Check(m domain.Message) error {
 		return required("director_id", e.DirectorID, "the staff member appointed")
 	case TeamQuorumSet:
 		return e.Quorum.normal().validate(len(s.Segments) + 1)
+	case TieBreakSet:
+		return checkRunOffs(e.RunOffs)
 	case DirectorLeft:
 		if e.DirectorID != s.DirectorID || e.DirectorID == uuid.Nil {
 			return domain.RejectField(ErrNotDirector, "director_id", "person %s is not the Director of %s", e.DirectorID, s.Name)
@@ -393,6 +395,14 @@ func (c *Community) checkBallot(m domain.Message) error {
 		return member(e.CalledBy, e.Year, "called_by")
 	case ChairElected:
 		return member(e.ChairID, e.Year, "chair_id")
+	case CastingVoteCast:
+		el, err := election(e.ElectionID, "")
+		if err != nil {
+			return err
+		}
+		if !el.AwaitingCastingVote() || !slices.Contains(el.CastingCandidates, e.CandidateID) {
+			return domain.RejectField(ErrNoCastingVoteDue, "candidate_id", "election %s awaits no casting vote for person %s", e.ElectionID, e.CandidateID)
+		}
 	case ChairVacated:
 		if chair, ok := c.ChairInOffice(e.Year); !ok || chair != e.ChairID {
 			return domain.RejectField(ErrNotChair, "chair_id", "person %s is not the chair in office of the %s ISLC for %s", e.ChairID, c.Name, e.Year)

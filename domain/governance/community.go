@@ -319,10 +319,11 @@ func (c *Community) ConfidenceVote(id uuid.UUID) (*ConfidenceVote, bool) {
 }
 
 // RunningBallot returns the id of the election or confidence vote in
-// progress, if any.
+// progress (an election awaiting the Director's casting vote included),
+// if any.
 func (c *Community) RunningBallot() (uuid.UUID, bool) {
 	for _, e := range c.Elections {
-		if !e.Decided() {
+		if !e.Decided() || e.AwaitingCastingVote() {
 			return e.ID, true
 		}
 	}

@@ -27,7 +27,8 @@ func newCorrectionWorld(t *testing.T) *correctionWorld {
 	e.Given(SchoolStream(e.school),
 		SegmentAdded{SchoolID: e.school, SegmentID: extra, Name: "Wellbeing"},
 		SegmentRenamed{SchoolID: e.school, SegmentID: extra, OldName: "Wellbeing", Name: "Wellbeing & Care"},
-		TeamQuorumSet{SchoolID: e.school, Quorum: Quorum{Rule: QuorumCount, Count: 2}})
+		TeamQuorumSet{SchoolID: e.school, Quorum: Quorum{Rule: QuorumCount, Count: 2}},
+		TieBreakSet{SchoolID: e.school, RunOffs: 1, Previous: DefaultRunOffs})
 	e.Given(PersonStream(w.governor), GovernorRegistered{PersonID: w.governor, SchoolID: e.school, Personal: domain.PersonalData{Name: "Governor Grey"}},
 		PersonDetailsAmended{PersonID: w.governor, SchoolID: e.school, Personal: domain.PersonalData{Name: "Governor Gray"}})
 	e.Given(PersonStream(w.contact2), AdvisoryContactRegistered{PersonID: w.contact2, SchoolID: e.school, Personal: domain.PersonalData{Name: "Parent"}},
@@ -124,6 +125,12 @@ func TestCorrectionsKeepGovernanceRules(t *testing.T) {
 		}, nil},
 		{"Team quorum beyond the Team", school, "TeamQuorumSet", func(w *correctionWorld) domain.Event {
 			return TeamQuorumSet{SchoolID: w.school, Quorum: Quorum{Rule: QuorumCount, Count: 9}}
+		}, domain.ErrInvalidValue},
+		{"one run-off more", school, "TieBreakSet", func(w *correctionWorld) domain.Event {
+			return TieBreakSet{SchoolID: w.school, RunOffs: 2, Previous: DefaultRunOffs}
+		}, nil},
+		{"run-offs beyond the most", school, "TieBreakSet", func(w *correctionWorld) domain.Event {
+			return TieBreakSet{SchoolID: w.school, RunOffs: 9, Previous: DefaultRunOffs}
 		}, domain.ErrInvalidValue},
 		{"year ending in July", school, "AcademicYearOpened", func(w *correctionWorld) domain.Event {
 			return AcademicYearOpened{SchoolID: w.school, Year: year, StartsOn: yearStart, EndsOn: time.Date(2026, 7, 31, 0, 0, 0, 0, time.UTC)}
@@ -340,7 +347,7 @@ func TestUncorrectableGovernanceEvents(t *testing.T) {
 		VotingOpened{ElectionID: el}, VoteCast{ElectionID: el, VoterID: person, SealedChoice: []byte("sealed")}, CandidateWithdrawn{ElectionID: el},
 		ElectionClosed{ElectionID: el}, ElectionFailed{ElectionID: el}, ChairElected{ElectionID: el, ChairID: person}, RunOffCalled{ElectionID: el},
 		ConfidenceVoteCalled{VoteID: v}, ConfidenceVoteCast{VoteID: v, VoterID: person}, ConfidenceVoteClosed{VoteID: v}, ChairRemoved{VoteID: v},
-		ChairVacated{ChairID: person},
+		ChairVacated{ChairID: person}, CastingVoteAwaited{ElectionID: el}, CastingVoteCast{ElectionID: el},
 	}
 	proposalSamples := []domain.Event{
 		TeamResolutionOpened{ProposalID: p}, TeamVoteCast{ProposalID: p}, TeamVoteClosed{ProposalID: p}, ResolutionSignedOff{ProposalID: p},

@@ -407,6 +407,14 @@ type Election struct {
 	ChairID    uuid.UUID
 	RunOffID   uuid.UUID
 	FailReason string
+	// RunOffDepth is 0 for an election, 1 for its run-off, 2 for a second
+	// run-off, and so on.
+	RunOffDepth int
+	// CastingCandidates are the tied candidates of an election the
+	// Director's casting vote decides; CastingVoteBy is the Director once
+	// cast.
+	CastingCandidates []uuid.UUID
+	CastingVoteBy     uuid.UUID
 }
 
 // Standing reports whether person is a candidate still standing.
@@ -495,10 +503,18 @@ func (c *Community) applyBallot(m domain.Message) {
 	switch e := m.Event.(type) {
 	case ElectionOpened:
 		c.ballotOf[m.ID] = e.ElectionID
+		depth := 0
+		if parent, ok := c.Election(e.RunOffOf); ok && e.RunOffOf != uuid.Nil {
+			depth = parent.RunOffDepth + 1
+		}
 		c.Elections = append(c.Elections, &Election{
 			Ballot: Ballot{ID: e.ElectionID, Year: e.Year, Quorum: e.Quorum, Kind: e.Ballot, Electorate: slices.Clone(e.Electorate),
 				Status: StatusNominating, CorrelationID: corr, OpenedAt: m.Effective()},
-			RunOffOf: e.RunOffOf, AfterConfidenceVote: e.AfterConfidenceVote})
+			RunOffOf: e.RunOffOf, AfterConfidenceVote: e.AfterConfidenceVote, RunOffDepth: depth})
+	case CastingVoteAwaited:
+		election(e.ElectionID).CastingCandidates = slices.Clone(e.Candidates)
+	case CastingVoteCast:
+		election(e.ElectionID).CastingVoteBy = e.DirectorID
 	case CandidateNominated:
 		el := election(e.ElectionID)
 		el.Nominations = append(el.Nominations, Nomination{NomineeID: e.NomineeID, NominatedBy: e.NominatedBy, Answer: AnswerPending})

@@ -53,9 +53,10 @@ var (
 	// without a recorded exception.
 	ErrMinimumTermNotServed = domain.NewRule("minimum-term-not-served", domain.KindConflict, "Members serve at least one academic year",
 		"A member may leave an ISLC before the end of the academic year only for a recorded exception: leaving the school, long-term absence, or the Director's approval.")
-	// ErrNotDirector is returned when an approval is credited to someone who is not the school's Director.
-	ErrNotDirector = domain.NewRule("not-the-director", domain.KindForbidden, "Only the Director can approve this",
-		"An early leaving approved by the Director must name the school's Director.")
+	// ErrNotDirector is returned when an approval or a casting vote is credited to someone who is not the school's
+	// Director.
+	ErrNotDirector = domain.NewRule("not-the-director", domain.KindForbidden, "Only the Director can do this",
+		"An early leaving approved by the Director, and the casting vote that settles a tied election, are the school's Director's.")
 	// ErrEmptyRoster is returned when a roster is confirmed, or a ballot opened, for an ISLC with no members that year.
 	ErrEmptyRoster = domain.NewRule("empty-roster", domain.KindConflict, "The ISLC has no members for that year",
 		"An ISLC needs members for the year before its roster is confirmed or a ballot is held.")
@@ -90,6 +91,9 @@ var (
 	// ErrNotChair is returned when a command needs the ISLC's chair in office and names someone else.
 	ErrNotChair = domain.NewRule("not-the-chair", domain.KindForbidden, "Only the ISLC's chair can do this",
 		"Only the chair in office submits the ISLC's proposals and receives the chair's reward.")
+	// ErrNoCastingVoteDue is returned when a casting vote is cast in an election that awaits none.
+	ErrNoCastingVoteDue = domain.NewRule("no-casting-vote-due", domain.KindConflict, "No casting vote is due",
+		"The Director casts a deciding vote only in an election that tied after every run-off the school allows.")
 	// ErrNoChair is returned when a confidence vote is called in an ISLC with no chair in office.
 	ErrNoChair = domain.NewRule("no-chair-in-office", domain.KindConflict, "The ISLC has no chair in office",
 		"A confidence vote is about the chair in office; there is none for that year.")

@@ -135,6 +135,10 @@ type School struct {
 	// TeamQuorum is the quorum of the Leadership Team's votes (the zero
 	// value: a majority of the Team in office).
 	TeamQuorum Quorum
+	// RunOffs is how many run-offs settle a tied election before the
+	// Director's casting vote, once set (see RunOffLimit).
+	RunOffs     int
+	tieBreakSet bool
 	// Years are the opened academic years, in order of their start.
 	Years []AcademicYear
 }
@@ -210,6 +214,8 @@ func (s *School) Apply(m domain.Message) {
 		s.DirectorID = e.DirectorID
 	case TeamQuorumSet:
 		s.TeamQuorum = e.Quorum
+	case TieBreakSet:
+		s.RunOffs, s.tieBreakSet = e.RunOffs, true
 	case DirectorLeft:
 		if s.DirectorID == e.DirectorID {
 			s.DirectorID = uuid.Nil

@@ -361,14 +361,16 @@ type CloseElection struct {
 // opened). With one it opens the votes and records ElectionClosed with the
 // tally and the shuffled choices, then either ChairElected, or on a tie
 // RunOffCalled with the run-off's ElectionOpened and VotingOpened between
-// the tied candidates, or ElectionFailed if no standing candidate had a
-// vote; if the ballot's key is gone (a ledger restored from a backup,
-// which never holds ballot keys), ElectionFailed with reason
-// ballot_key_lost. Returns ErrElectionNotOpen unless voting is open; a
-// close attempt on a decided election destroys its key all the same (a
-// crash may have come between the result and the destruction). An error
-// from destroying the key after the result was recorded is returned with
-// the result.
+// the tied candidates (while the school's run-offs are not exhausted:
+// SetTieBreak, two by default) or CastingVoteAwaited (once they are: the
+// Director's casting vote decides, CastCastingVote), or ElectionFailed if
+// no standing candidate had a vote; if the ballot's key is gone (a ledger
+// restored from a backup, which never holds ballot keys), ElectionFailed
+// with reason ballot_key_lost. Returns ErrElectionNotOpen unless voting is
+// open; a close attempt on a decided election destroys its key all the
+// same (a crash may have come between the result and the destruction). An
+// error from destroying the key after the result was recorded is returned
+// with the result.
 func (s *Service) CloseElection(ctx context.Context, meta domain.Meta, cmd CloseElection) (domain.Result, error) {
 	if err := firstErr(required("community_id", cmd.CommunityID, "the ISLC"), required("election_id", cmd.ElectionID, "the election")); err != nil {
 		return domain.Result{}, err
@@ -382,6 +384,16 @@ func (s *Service) CloseElection(ctx context.Context, meta domain.Meta, cmd Close
 		return domain.Result{}, err
 	}
 	decided := false
+	// The school's rule for ties: how many run-offs before the
+	// Director's casting vote.
+	limit := DefaultRunOffs
+	if c, err := s.community(ctx, "community_id", cmd.CommunityID); err == nil {
+		sc, err := s.school(ctx, "community_id", c.SchoolID)
+		if err != nil {
+			return domain.Result{}, err
+		}
+		limit = sc.RunOffLimit()
+	}
 	res, err := run(ctx, s, CommunityStream(cmd.CommunityID), NewCommunity, meta, func(c *Community) ([]domain.Event, error) {
 		if err := establishedCommunity(c, cmd.CommunityID); err != nil {
 			return nil, err
@@ -394,7 +406,7 @@ func (s *Service) CloseElection(ctx context.Context, meta domain.Meta, cmd Close
 			decided = e.Decided()
 			return nil, domain.Reject(ErrElectionNotOpen, "only an election whose voting is open can be closed; this one is %s", e.Status)
 		}
-		return s.decideElection(c, e, runOff)
+		return s.decideElection(c, e, runOff, limit)
 	})
 	if err != nil {
 		if decided {
@@ -408,7 +420,7 @@ func (s *Service) CloseElection(ctx context.Context, meta domain.Meta, cmd Close
 	return res, nil
 }
 
-func (s *Service) decideElection(c *Community, e *Election, runOff uuid.UUID) ([]domain.Event, error) {
+func (s *Service) decideElection(c *Community, e *Election, runOff uuid.UUID, runOffs int) ([]domain.Event, error) {
 	n, turnout, req := len(e.Electorate), e.Turnout(), e.QuorumRequired()
 	if turnout < req {
 		return events(ElectionFailed{ElectionID: e.ID, CommunityID: c.ID, SchoolID: c.SchoolID, Year: e.Year, Reason: "quorum_not_reached",
@@ -458,6 +470,11 @@ func (s *Service) decideElection(c *Community, e *Election, runOff uuid.UUID) ([
 	case len(winners) == 1:
 		prev, _ := c.ChairInOffice(e.Year)
 		return events(closed, ChairElected{CommunityID: c.ID, SchoolID: c.SchoolID, SegmentID: c.SegmentID, Year: e.Year, ChairID: winners[0], ElectionID: e.ID, PreviousID: prev}), nil
+	}
+	if e.RunOffDepth >= runOffs {
+		// Tied after every run-off the school allows: the Director
+		// decides.
+		return events(closed, CastingVoteAwaited{ElectionID: e.ID, CommunityID: c.ID, SchoolID: c.SchoolID, Year: e.Year, Candidates: winners, RunOffs: e.RunOffDepth}), nil
 	}
 	if _, ok := c.Election(runOff); ok {
 		return nil, domain.RejectField(domain.ErrAlreadyExists, "run_off_id", "the %s ISLC already has an election %s; name another id for the run-off", c.Name, runOff)

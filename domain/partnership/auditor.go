@@ -58,7 +58,7 @@ func (p *Partnership) HasAuditor(person uuid.UUID) bool {
 type AppointAuditor struct {
 	PartnershipID uuid.UUID `json:"partnership_id"`
 	AuditorID     uuid.UUID `json:"auditor_id"`
-	// AppointedOn defaults to today.
+	// AppointedOn defaults to meta.EffectiveAt, else today.
 	AppointedOn time.Time `json:"appointed_on,omitzero"`
 }
 
@@ -78,7 +78,7 @@ func (s *Service) AppointAuditor(ctx context.Context, meta domain.Meta, cmd Appo
 	}
 	on := Date(cmd.AppointedOn)
 	if on.IsZero() {
-		on = s.today()
+		on = s.day(meta)
 	}
 	return run(ctx, s, PartnershipStream(cmd.PartnershipID), NewPartnership, meta, func(p *Partnership) ([]domain.Event, error) {
 		if !p.Formed() {
@@ -95,7 +95,7 @@ func (s *Service) AppointAuditor(ctx context.Context, meta domain.Meta, cmd Appo
 type EndAuditorAppointment struct {
 	PartnershipID uuid.UUID `json:"partnership_id"`
 	AuditorID     uuid.UUID `json:"auditor_id"`
-	// EndedOn defaults to today.
+	// EndedOn defaults to meta.EffectiveAt, else today.
 	EndedOn time.Time `json:"ended_on,omitzero"`
 }
 
@@ -108,7 +108,7 @@ func (s *Service) EndAuditorAppointment(ctx context.Context, meta domain.Meta, c
 	}
 	on := Date(cmd.EndedOn)
 	if on.IsZero() {
-		on = s.today()
+		on = s.day(meta)
 	}
 	return run(ctx, s, PartnershipStream(cmd.PartnershipID), NewPartnership, meta, func(p *Partnership) ([]domain.Event, error) {
 		if !p.Formed() {

@@ -856,6 +856,14 @@ func summarize(m domain.Message, nameOf func(uuid.UUID) string) string {
 		return fmt.Sprintf("Director referred the Leadership Team's vote on proposal %s back to the Team", thing(e.ProposalID))
 	case governance.TeamQuorumSet:
 		return fmt.Sprintf("Leadership Team quorum of %s set to %s", thing(e.SchoolID), quorumText(e.Quorum))
+	case governance.TieBreakSet:
+		return fmt.Sprintf("Tied elections at %s settled by %d run-offs, then the Director's casting vote", thing(e.SchoolID), e.RunOffs)
+	case governance.CastingVoteAwaited:
+		return fmt.Sprintf("Election %s tied after %d run-offs: the Director's casting vote is due", short(e.ElectionID), e.RunOffs)
+	case governance.CastingVoteCast:
+		return fmt.Sprintf("Director's casting vote in election %s of ISLC %s", short(e.ElectionID), thing(e.CommunityID))
+	case governance.DirectorLeft:
+		return fmt.Sprintf("Director left %s on %s", thing(e.SchoolID), e.LeftOn.Format(time.DateOnly))
 	case governance.TriadFormed:
 		return fmt.Sprintf("Peer coaching triad formed for %s", e.Year)
 	case governance.DesignCommunityJoined:

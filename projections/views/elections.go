@@ -46,6 +46,8 @@ type electionRec struct {
 	RunOff      uuid.UUID               `json:"ro,omitzero"`
 	AfterVote   uuid.UUID               `json:"acv,omitzero"`
 	FailReason  string                  `json:"fail,omitempty"`
+	Casting     []uuid.UUID             `json:"cast,omitempty"`
+	CastingBy   uuid.UUID               `json:"castby,omitzero"`
 	Correlation uuid.UUID               `json:"corr"`
 	OpenedAt    time.Time               `json:"at"`
 	ClosedAt    time.Time               `json:"closed,omitzero"`
@@ -88,7 +90,7 @@ func NewElections() *Elections {
 func (*Elections) Name() string { return ElectionsView }
 
 // Version implements projections.Projection.
-func (*Elections) Version() int { return 2 }
+func (*Elections) Version() int { return 3 }
 
 func answer(e *electionRec, person uuid.UUID, a string) {
 	for i := len(e.Nominations) - 1; i >= 0; i-- {
@@ -155,6 +157,10 @@ func (v *Elections) Apply(m domain.Message) error {
 		x.Electorate, x.Voted, x.Required = e.ElectorateSize, e.Turnout, e.QuorumRequired
 	case governance.RunOffCalled:
 		el(e.ElectionID).RunOff = e.RunOffID
+	case governance.CastingVoteAwaited:
+		el(e.ElectionID).Casting = slices.Clone(e.Candidates)
+	case governance.CastingVoteCast:
+		el(e.ElectionID).CastingBy = e.DirectorID
 	case governance.ChairElected:
 		el(e.ElectionID).Chair = e.ChairID
 	case governance.ConfidenceVoteCalled:
@@ -239,6 +245,11 @@ type Election struct {
 	Tie   bool         `json:"tie,omitempty"`
 	// Elected is the chair it elected, if any.
 	Elected *Ref `json:"elected,omitempty"`
+	// CastingVoteBetween are the tied candidates when the election tied
+	// after every run-off the school allows; CastingVoteBy is the Director
+	// once they cast the deciding vote (Elected is their choice).
+	CastingVoteBetween []Ref `json:"casting_vote_between,omitempty"`
+	CastingVoteBy      *Ref  `json:"casting_vote_by,omitempty"`
 	// FailReason is quorum_not_reached or no_standing_candidate.
 	FailReason string `json:"fail_reason,omitempty"`
 	// RunOffOf is the tied election it settles; RunOff the run-off it
@@ -284,7 +295,10 @@ func (v *Elections) election(id uuid.UUID, x *electionRec, names PersonNames) El
 		Turnout:     Turnout{Voted: x.Voted, Eligible: x.Electorate, Required: x.Required, QuorumMet: x.Voted >= x.Required},
 		Nominations: []Nomination{}, Candidates: personRefs(names, x.Candidates), Withdrawn: personRefs(names, x.Withdrawn),
 		Tie: x.Tie, Elected: optPersonRef(names, x.Chair), FailReason: x.FailReason, RunOffOf: x.RunOffOf, RunOff: x.RunOff,
-		AfterConfidenceVote: x.AfterVote, CorrelationID: x.Correlation, OpenedAt: x.OpenedAt, ClosedAt: x.ClosedAt}
+		AfterConfidenceVote: x.AfterVote, CorrelationID: x.Correlation, OpenedAt: x.OpenedAt, ClosedAt: x.ClosedAt, CastingVoteBy: optPersonRef(names, x.CastingBy)}
+	if len(x.Casting) > 0 {
+		out.CastingVoteBetween = personRefs(names, x.Casting)
+	}
 	for _, n := range x.Nominations {
 		out.Nominations = append(out.Nominations, Nomination{Nominee: personRef(names, n.Nominee), NominatedBy: personRef(names, n.By), Answer: n.Answer})
 	}
