@@ -204,8 +204,10 @@ func Open(ctx context.Context, cfg Config) (_ *Ledger, err error) {
 	l.Governance = governance.NewService(l.Handler, governance.KeyringBallotBox{Keys: ballots})
 	l.Directory = governance.NewDirectory(l.Handler)
 	l.Partnership = partnership.NewService(l.Handler, l.Directory)
-	// Leaving a school ends the teacher's secondments from it too.
+	// Leaving a school ends the teacher's secondments from it too, and
+	// governors may challenge loans.
 	l.Governance.AddLeavers(l.Partnership)
+	l.Governance.SetLoans(l.Partnership)
 
 	// Transparency log before projections, so that it closes after them
 	// (closers run in reverse) but before the store.

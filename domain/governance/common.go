@@ -23,6 +23,7 @@ const (
 	KindCommunity = "community"
 	KindProposal  = "proposal"
 	KindTriad     = "triad"
+	KindChallenge = "challenge"
 )
 
 // SchoolStream returns the stream of school id: "school-<id>".
@@ -40,6 +41,9 @@ func ProposalStream(id uuid.UUID) string { return KindProposal + "-" + id.String
 // TriadStream returns the stream of triad id: "triad-<id>".
 func TriadStream(id uuid.UUID) string { return KindTriad + "-" + id.String() }
 
+// ChallengeStream returns the stream of challenge id: "challenge-<id>".
+func ChallengeStream(id uuid.UUID) string { return KindChallenge + "-" + id.String() }
+
 // ParseStream splits a governance stream name into its kind and id. It
 // reports false for a name that is not "<kind>-<uuid>" with one of this
 // package's kinds.
@@ -49,7 +53,7 @@ func ParseStream(stream string) (kind string, id uuid.UUID, ok bool) {
 		return "", uuid.Nil, false
 	}
 	switch kind {
-	case KindSchool, KindPerson, KindCommunity, KindProposal, KindTriad:
+	case KindSchool, KindPerson, KindCommunity, KindProposal, KindTriad, KindChallenge:
 	default:
 		return "", uuid.Nil, false
 	}

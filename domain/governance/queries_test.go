@@ -177,7 +177,8 @@ func TestRulesAreDistinct(t *testing.T) {
 	rules := []*domain.Rule{ErrUnknownSegment, ErrYearNotOpen, ErrYearsOverlap, ErrNotStaff, ErrPersonLeft, ErrNotGovernor, ErrNotAdvisoryContact,
 		ErrNotAMember, ErrAlreadyMember, ErrMinimumTermNotServed, ErrNotDirector, ErrEmptyRoster, ErrNoContinuity,
 		ErrBallotInProgress, ErrNominationsClosed, ErrNotNominated, ErrNoCandidates, ErrElectionNotOpen, ErrNotCandidate, ErrAlreadyVoted, ErrNotChair, ErrNoChair,
-		ErrNotLeadershipTeam, ErrNotSubmitted, ErrProposalLocked, ErrRevisionNeeded, ErrNotAligned, ErrAdvisoryGroupNotLinked, ErrTriadSize, ErrTriadMixedSchools}
+		ErrNotLeadershipTeam, ErrNotSubmitted, ErrProposalLocked, ErrRevisionNeeded, ErrNotAligned, ErrAdvisoryGroupNotLinked, ErrTriadSize, ErrTriadMixedSchools,
+		ErrQuorumNotReached, ErrNotDirectorSignOff, ErrOutsideYear, ErrErasureFinal, ErrNoCastingVoteDue, ErrChallengeOutsideSchool, ErrChallengeAnswered, ErrNoActingPerson}
 	seen := map[string]bool{}
 	for _, r := range rules {
 		if seen[r.Code] || r.Title == "" || r.Statement == "" {

@@ -27,9 +27,16 @@ var (
 	// ErrPersonLeft is returned when a command names someone who has left the school.
 	ErrPersonLeft = domain.NewRule("person-left-school", domain.KindConflict, "This person has left the school",
 		"Someone who has left the school can no longer take on a role in it.")
-	// ErrNotGovernor is returned when a governor link names someone not registered as a governor of the school.
+	// ErrNotGovernor is returned when a governor link names, or a challenge is raised by, someone not registered as a
+	// governor of the school.
 	ErrNotGovernor = domain.NewRule("not-a-governor", domain.KindInvalid, "Not a governor of this school",
-		"Only a registered governor of the school can be linked to one of its ISLCs.")
+		"Only a registered governor of the school can be linked to one of its ISLCs or raise a challenge to its Director.")
+	// ErrChallengeOutsideSchool is returned when a governor challenges something that does not concern their school.
+	ErrChallengeOutsideSchool = domain.NewRule("challenge-outside-school", domain.KindInvalid, "Not a matter of this governor's school",
+		"A governor challenges the Director on decisions, proposals, elections and loans of their own school, or on the school itself.")
+	// ErrChallengeAnswered is returned when a challenge already answered is answered again.
+	ErrChallengeAnswered = domain.NewRule("challenge-answered", domain.KindConflict, "The challenge is already answered",
+		"The Director answers a challenge once; a further question is a new challenge.")
 	// ErrNotAdvisoryContact is returned when an advisory group names a contact not registered as one.
 	ErrNotAdvisoryContact = domain.NewRule("not-an-advisory-contact", domain.KindInvalid, "Not an advisory-group contact of this school",
 		"An advisory group's contacts must be registered as advisory contacts of the school.")

@@ -21,6 +21,7 @@ type Service struct {
 	h       *domain.Handler
 	box     BallotBox
 	leavers []Leavers
+	loans   Loans
 }
 
 // NewService returns a Service recording through h and sealing secret
@@ -170,6 +171,8 @@ func (s *Service) CorrectEvent(ctx context.Context, meta domain.Meta, stream str
 		}, meta, c, facts)
 	case KindProposal:
 		return domain.Correct(ctx, s.h, stream, NewProposal, meta, c, facts)
+	case KindChallenge:
+		return domain.Correct(ctx, s.h, stream, NewChallenge, meta, c, facts)
 	default:
 		return domain.Correct(ctx, s.h, stream, NewTriad, meta, c, facts)
 	}

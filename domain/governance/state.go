@@ -19,12 +19,13 @@ type State struct {
 	Communities map[uuid.UUID]*Community
 	Proposals   map[uuid.UUID]*Proposal
 	Triads      map[uuid.UUID]*Triad
+	Challenges  map[uuid.UUID]*Challenge
 }
 
 // NewState returns an empty State.
 func NewState() *State {
 	return &State{Schools: map[uuid.UUID]*School{}, People: map[uuid.UUID]*Person{}, Communities: map[uuid.UUID]*Community{},
-		Proposals: map[uuid.UUID]*Proposal{}, Triads: map[uuid.UUID]*Triad{}}
+		Proposals: map[uuid.UUID]*Proposal{}, Triads: map[uuid.UUID]*Triad{}, Challenges: map[uuid.UUID]*Challenge{}}
 }
 
 // BuildState folds msgs (in log order) "as corrected now": every
@@ -68,6 +69,8 @@ func (s *State) Apply(m domain.Message) {
 		agg(s.Proposals, id, NewProposal).Apply(m)
 	case KindTriad:
 		agg(s.Triads, id, NewTriad).Apply(m)
+	case KindChallenge:
+		agg(s.Challenges, id, NewChallenge).Apply(m)
 	}
 }
 

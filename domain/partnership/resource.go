@@ -1,6 +1,7 @@
 package partnership
 
 import (
+	"context"
 	"slices"
 	"time"
 
@@ -494,4 +495,19 @@ func (c resourceCorrection) CorrelationID() uuid.UUID {
 		return l.CorrelationID
 	}
 	return uuid.Nil
+}
+
+// LoanSchools returns the owning and the borrowing school of loan of
+// resource; ok is false for a loan that does not exist. It implements
+// governance.Loans, for governors' challenges on loans.
+func (s *Service) LoanSchools(ctx context.Context, resource, loan uuid.UUID) (owner, borrower uuid.UUID, ok bool, err error) {
+	r, _, err := domain.Load(ctx, s.h, ResourceStream(resource), NewResource)
+	if err != nil {
+		return uuid.Nil, uuid.Nil, false, err
+	}
+	l, found := r.Loan(loan)
+	if !r.Registered() || !found {
+		return uuid.Nil, uuid.Nil, false, nil
+	}
+	return r.OwnerSchoolID, l.BorrowerSchoolID, true, nil
 }

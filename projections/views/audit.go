@@ -864,6 +864,13 @@ func summarize(m domain.Message, nameOf func(uuid.UUID) string) string {
 		return fmt.Sprintf("Director's casting vote in election %s of ISLC %s", short(e.ElectionID), thing(e.CommunityID))
 	case governance.DirectorLeft:
 		return fmt.Sprintf("Director left %s on %s", thing(e.SchoolID), e.LeftOn.Format(time.DateOnly))
+	case governance.ChallengeRaised:
+		return fmt.Sprintf("Governor challenged the Director on %s %s, due %s", e.Subject.Kind, short(e.Subject.ID), e.DueOn.Format(time.DateOnly))
+	case governance.ChallengeAnswered:
+		if e.Late {
+			return fmt.Sprintf("Director answered challenge %s, late", short(e.ChallengeID))
+		}
+		return fmt.Sprintf("Director answered challenge %s", short(e.ChallengeID))
 	case governance.TriadFormed:
 		return fmt.Sprintf("Peer coaching triad formed for %s", e.Year)
 	case governance.DesignCommunityJoined:

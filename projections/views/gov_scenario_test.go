@@ -49,6 +49,8 @@ type govWorld struct {
 	proposal    uuid.UUID
 	chair0      uuid.UUID
 	chair1      uuid.UUID
+	// challenged was answered late; openChallenge is open.
+	challenged, openChallenge uuid.UUID
 }
 
 func newGovWorld(t testing.TB) *govWorld {
@@ -89,6 +91,8 @@ func newID() uuid.UUID { return uuid.Must(uuid.NewV7()) }
 //   - a proposal of ISLC 0 is sent back by the Leadership Team (the
 //     Director and ISLC 1's chair voting so, the Director signing off),
 //     revised, and approved (the Director and ISLC 0's chair).
+//   - the governor challenges the Director on the proposal (answered
+//     late) and on the school (open).
 func (w *govWorld) run(rng *rand.Rand) {
 	w.t.Helper()
 	ctx, admin := w.ctx, w.admin
@@ -205,6 +209,18 @@ func (w *govWorld) run(rng *rand.Rand) {
 	teamVote(w.director, governance.VoteApprove, "Affordable now.")
 	teamVote(w.chair0, governance.VoteApprove, "Ready.")
 	w.do(w.svc.SignOffResolution(ctx, as(w.director, domain.RoleDirector), governance.ResolveProposal{ProposalID: w.proposal, Reason: "Affordable now."}))
+
+	// The governor challenges the Director on the proposal, answered late,
+	// and on the school, still open.
+	w.now = time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
+	w.challenged, w.openChallenge = newID(), newID()
+	gov := as(w.governor, domain.RoleGovernor)
+	w.do(w.svc.RaiseChallenge(ctx, gov, governance.RaiseChallenge{ChallengeID: w.challenged, Subject: governance.ChallengeSubject{Kind: governance.SubjectProposal, ID: w.proposal},
+		Text: "How will the week be evaluated?", DueOn: time.Date(2026, 3, 20, 0, 0, 0, 0, time.UTC)}))
+	w.do(w.svc.RaiseChallenge(ctx, gov, governance.RaiseChallenge{ChallengeID: w.openChallenge, Subject: governance.ChallengeSubject{Kind: governance.SubjectSchool, ID: w.school},
+		Text: "Staff in no ISLC?", DueOn: time.Date(2026, 4, 30, 0, 0, 0, 0, time.UTC)}))
+	w.now = time.Date(2026, 3, 24, 9, 0, 0, 0, time.UTC)
+	w.do(w.svc.AnswerChallenge(ctx, as(w.director, domain.RoleDirector), governance.AnswerChallenge{ChallengeID: w.challenged, Answer: "Pupil voice and work scrutiny."}))
 }
 
 // messages decodes the whole log.
@@ -253,4 +269,4 @@ func (w *govWorld) names() NameMap {
 }
 
 // govViews are the views this file's tests cover.
-var govViews = []string{PeopleView, SchoolsView, CommunitiesView, LeadershipTeamView, ElectionsView, ProposalsView, AuditView}
+var govViews = []string{PeopleView, SchoolsView, CommunitiesView, LeadershipTeamView, ElectionsView, ProposalsView, AuditView, ChallengesView}

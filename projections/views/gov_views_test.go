@@ -616,3 +616,35 @@ func TestConfidenceVoteAndRunOff(t *testing.T) {
 		t.Fatalf("team = %v, want %v", got, want)
 	}
 }
+
+// The challenges view shows the governors' challenges open and answered,
+// and what they are about.
+func TestChallengesView(t *testing.T) {
+	w := newGovWorld(t)
+	w.run(nil)
+	names := w.names()
+	v := w.fold(ChallengesView, w.head()).(*Challenges)
+	now := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	all := v.List(ChallengeFilter{Schools: []uuid.UUID{w.school}}, now, names)
+	if len(all) != 2 {
+		t.Fatalf("challenges = %+v", all)
+	}
+	open, answered := all[0], all[1]
+	if open.ID != w.openChallenge || open.Answered || !open.Overdue || open.Subject.Kind != governance.SubjectSchool || open.Subject.Name != "Infinity School" ||
+		open.Governor.Name != "Governor Grey" || open.School.Name != "Infinity School" {
+		t.Fatalf("open challenge = %+v", open)
+	}
+	if answered.ID != w.challenged || !answered.Answered || !answered.Late || answered.Director == nil || answered.Director.ID != w.director ||
+		answered.Subject.Name != "One project week" || answered.Answer != "Pupil voice and work scrutiny." || !answered.AnsweredOn.Equal(time.Date(2026, 3, 24, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("answered challenge = %+v", answered)
+	}
+	if got := v.Counts(ChallengeFilter{}, now); got != (ChallengeCounts{Open: 1, Overdue: 1, Answered: 1, AnsweredLate: 1}) {
+		t.Fatalf("counts = %+v", got)
+	}
+	if got := v.List(ChallengeFilter{Status: ChallengeOpen, From: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC)}, now, names); len(got) != 1 || got[0].ID != w.openChallenge {
+		t.Fatalf("open in March = %+v", got)
+	}
+	if got := v.List(ChallengeFilter{Schools: []uuid.UUID{newID()}}, now, names); len(got) != 0 {
+		t.Fatalf("another school's = %+v", got)
+	}
+}
