@@ -94,14 +94,16 @@ func (r *Report) utilisationChart() chart {
 	return bars("resource-utilisation", "Resource utilisation (hours on loan)", labels, values, "h", "#337ab7")
 }
 
+// membershipChart charts the community membership over the years: the
+// people in the ISLCs of the member schools, year by year.
 func (r *Report) membershipChart() chart {
 	var labels []string
 	var values []float64
-	for _, y := range r.Membership {
-		labels = append(labels, y.AcademicYear)
-		values = append(values, float64(y.Members))
+	for i, y := range r.CommunityMembership.Years {
+		labels = append(labels, y)
+		values = append(values, float64(r.CommunityMembership.Members[i]))
 	}
-	return bars("membership", "Membership over the years (schools)", labels, values, "schools", "#6f5499")
+	return bars("membership", "ISLC membership over the years (members)", labels, values, "members", "#6f5499")
 }
 
 type htmlSection struct {

@@ -21,6 +21,9 @@ const (
 
 // Title is the report's title line.
 func (r *Report) Title() string {
+	if r.AcademicYear == "" {
+		return fmt.Sprintf("%s: collective partnership report %s to %s", r.Partnership.Name, day(r.From), day(r.To))
+	}
 	return fmt.Sprintf("%s: collective partnership report %s", r.Partnership.Name, r.AcademicYear)
 }
 
@@ -51,9 +54,9 @@ var sections = []struct {
 	tables []string
 }{
 	{"Collective reporting", "What the partnership did and what it brought, next to the transaction costs of collaborating.",
-		[]string{"headline", "members", "resource_utilisation", "school_utilisation", "loans_by_status", "overdue_loans", "secondments", "secondment_fte", "cpd_events", "cpd_schools", "peer_reviews", "costs_schools", "costs_categories"}},
-	{"Collective accountability", "Each commitment with its owner, status and evidence; progress ratings and their movement; proposals decided; peer-review follow-ups.",
-		[]string{"commitments", "rag_board", "proposals_decided", "follow_ups"}},
+		[]string{"headline", "members", "community_membership_by_year", "resource_utilisation", "school_utilisation", "loans_by_status", "loans_returned", "overdue_loans", "secondments", "secondment_fte", "cpd_events", "cpd_schools", "peer_reviews", "costs_schools", "costs_categories"}},
+	{"Collective accountability", "Each commitment with its owner, status and evidence; progress ratings and their movement; proposals decided; governors' challenges to the Directors, open and answered; peer-review follow-ups.",
+		[]string{"commitments", "rag_board", "proposals_decided", "challenges", "follow_ups"}},
 	{"Collective celebrating", "Contributions recognised, by person, school and ISLC.",
 		[]string{"recognitions", "recognised_people", "recognised_schools", "recognised_islcs"}},
 	{"Improvement timeline", "What comes next, what is outstanding, and what is done.",
@@ -83,10 +86,16 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		fmt.Fprintf(&b, "Partnership lead: %s.\n", mdCell(name(*r.Partnership.Lead)))
 	}
 	tables := byName(r.Tables())
-	b.WriteString("\nMembership over the years: ")
+	b.WriteString("\nMember schools over the years: ")
 	var parts []string
 	for _, y := range r.Membership {
 		parts = append(parts, fmt.Sprintf("%s %d", y.AcademicYear, y.Members))
+	}
+	b.WriteString(strings.Join(parts, ", ") + ".\n")
+	b.WriteString("ISLC members over the years: ")
+	parts = nil
+	for i, y := range r.CommunityMembership.Years {
+		parts = append(parts, fmt.Sprintf("%s %d", y, r.CommunityMembership.Members[i]))
 	}
 	b.WriteString(strings.Join(parts, ", ") + ".\n")
 	for _, s := range sections {

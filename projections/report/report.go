@@ -1,5 +1,6 @@
 // Package report builds the collective partnership report: for one
-// partnership and academic year, read at one moment of the ledger, what
+// partnership and academic year (or any span of days), read at one moment
+// of the ledger, what
 // the partnership did and what it brought (collective reporting), who
 // committed to what and how it went (collective accountability), and whose
 // contributions were recognised (collective celebrating). It reads only
@@ -11,6 +12,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -29,11 +32,16 @@ var (
 
 // Report is the collective partnership report.
 type Report struct {
-	Partnership  views.PartnershipInfo  `json:"partnership"`
+	Partnership views.PartnershipInfo `json:"partnership"`
+	// AcademicYear names the period when it is one academic year ("" for
+	// another span); From and To are its first and last day.
 	AcademicYear string                 `json:"academic_year"`
 	From         time.Time              `json:"from"`
 	To           time.Time              `json:"to"`
 	Membership   []views.YearMembership `json:"membership_by_year"`
+	// CommunityMembership is the membership of the member schools' ISLCs
+	// over the years, in people.
+	CommunityMembership CommunityMembership `json:"community_membership_by_year"`
 
 	Reporting      Reporting      `json:"collective_reporting"`
 	Accountability Accountability `json:"collective_accountability"`
@@ -57,6 +65,23 @@ type Footer struct {
 	// Checkpoint is the signed checkpoint covering Position (its root
 	// hash), when the caller has one; set it before rendering.
 	Checkpoint string `json:"checkpoint,omitempty"`
+}
+
+// CommunityMembership is how many people were members of the ISLCs of
+// the partnership's schools, year by year.
+type CommunityMembership struct {
+	Years []string `json:"years"`
+	// Members[i] is how many different people were active members of an
+	// ISLC of a member school in Years[i].
+	Members []int           `json:"members"`
+	Schools []SchoolMembers `json:"schools"`
+}
+
+// SchoolMembers is one school's ISLC membership, in people, per year of
+// the report's CommunityMembership.
+type SchoolMembers struct {
+	School  views.Ref `json:"school"`
+	Members []int     `json:"members"`
 }
 
 // Headline is the year in a few numbers.
@@ -83,6 +108,9 @@ type Reporting struct {
 	Resources     []views.ResourceInfo    `json:"resources"`
 	Utilisation   views.Utilisation       `json:"utilisation"`
 	LoansByStatus []views.StatusCount     `json:"loans_by_status"`
+	// LoansReturned counts the loans returned in the period by the
+	// condition they came back in (and how many late).
+	LoansReturned []views.ConditionCount  `json:"loans_returned_by_condition"`
 	OverdueLoans  []views.LoanEntry       `json:"overdue_loans"`
 	Secondments   []views.SecondmentEntry `json:"secondments"`
 	SecondmentFTE []views.SchoolFTE       `json:"secondment_fte"`
@@ -106,14 +134,24 @@ type DecidedProposal struct {
 }
 
 // Accountability is each commitment with its owner, status and evidence,
-// RAG movement per school and area, proposals decided, and peer-review
-// follow-ups done and open.
+// RAG movement per school and area, proposals decided, peer-review
+// follow-ups done and open, and the governors' challenges to the
+// Directors of the member schools, open and answered.
 type Accountability struct {
 	Commitments      []views.StatusGroup `json:"commitments"`
 	RAGBoard         []views.BoardCell   `json:"rag_board"`
 	RAGByArea        []views.AreaSummary `json:"rag_by_area"`
 	ProposalsDecided []DecidedProposal   `json:"proposals_decided"`
 	FollowUps        views.FollowUps     `json:"follow_ups"`
+	Challenges       Challenges          `json:"challenges"`
+}
+
+// Challenges are the governors' challenges raised in the period to the
+// Directors of the member schools.
+type Challenges struct {
+	Counts   views.ChallengeCounts `json:"counts"`
+	Open     []views.ChallengeInfo `json:"open"`
+	Answered []views.ChallengeInfo `json:"answered"`
 }
 
 // Celebrating is the contributions recognised, by person, school and ISLC.
@@ -140,6 +178,31 @@ const nextItems = 10
 // when the partnership was not formed at that moment, an error for a
 // malformed year, and the errors of views.Reader.View.
 func Build(ctx context.Context, r *views.Reader, pid uuid.UUID, year string, at views.AsOf) (*Report, error) {
+	var p *views.Period
+	if year != "" {
+		yp, err := views.YearPeriod(year)
+		if err != nil {
+			return nil, fmt.Errorf("report: %w", err)
+		}
+		p = &yp
+	}
+	return buildPinned(ctx, r, pid, p, at)
+}
+
+// BuildPeriod is Build for the days from p.From to p.To (both included;
+// see views.NewPeriod): what happened in them, with the membership charts
+// through the academic year p ends in. Requires p to have both ends.
+// Returns the errors of Build.
+func BuildPeriod(ctx context.Context, r *views.Reader, pid uuid.UUID, p views.Period, at views.AsOf) (*Report, error) {
+	if p.From.IsZero() || p.To.IsZero() {
+		return nil, fmt.Errorf("report: %w: give its first and last day", views.ErrPeriod)
+	}
+	return buildPinned(ctx, r, pid, &p, at)
+}
+
+// buildPinned builds the report of period p (nil: the academic year of
+// the reckoning day) read at at, pinned to one position.
+func buildPinned(ctx context.Context, r *views.Reader, pid uuid.UUID, p *views.Period, at views.AsOf) (*Report, error) {
 	if !at.Live() {
 		pinned, err := r.At(ctx, at, Views...)
 		if err != nil {
@@ -147,7 +210,7 @@ func Build(ctx context.Context, r *views.Reader, pid uuid.UUID, year string, at 
 		}
 		r = pinned
 	}
-	rep, positions, err := build(ctx, r, pid, year, at)
+	rep, positions, err := build(ctx, r, pid, p, at)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +226,7 @@ func Build(ctx context.Context, r *views.Reader, pid uuid.UUID, year string, at 
 			if err != nil {
 				return nil, err
 			}
-			rep, _, err = build(ctx, pinned, pid, year, views.AsOf{Position: hi})
+			rep, _, err = build(ctx, pinned, pid, p, views.AsOf{Position: hi})
 			if err != nil {
 				return nil, err
 			}
@@ -176,9 +239,9 @@ func Build(ctx context.Context, r *views.Reader, pid uuid.UUID, year string, at 
 // Views are the views a report reads; a past reading folds them together
 // in one pass (views.Reader.At).
 var Views = []string{views.PeopleView, "partnerships", "resources", "loans", "secondments", "cpd", "reviews",
-	"costs", "commitments", "progress", views.ProposalsView, "celebrations", "timeline"}
+	"costs", "commitments", "progress", views.ProposalsView, "celebrations", "timeline", views.CommunitiesView, views.ChallengesView}
 
-func build(ctx context.Context, r *views.Reader, pid uuid.UUID, year string, at views.AsOf) (*Report, []uint64, error) {
+func build(ctx context.Context, r *views.Reader, pid uuid.UUID, period *views.Period, at views.AsOf) (*Report, []uint64, error) {
 	var positions []uint64
 	rep := &Report{Footer: Footer{Reading: at.Describe()}}
 	read := func(name string, fn func(any) error) error {
@@ -208,19 +271,30 @@ func build(ctx context.Context, r *views.Reader, pid uuid.UUID, year string, at 
 		now = at.Time.UTC()
 	}
 	rep.Footer.ReckonedOn = partnership.Date(now)
-	if year == "" {
-		year = partnership.AcademicYearOf(now)
-	}
-	from, err := partnership.AcademicYearStart(year)
-	if err != nil {
+	var pd views.Period
+	if period != nil {
+		pd = *period
+	} else if pd, err = views.YearPeriod(partnership.AcademicYearOf(now)); err != nil {
 		return nil, nil, fmt.Errorf("report: %w", err)
 	}
-	rep.AcademicYear, rep.From, rep.To = year, from, from.AddDate(1, 0, -1)
+	rep.AcademicYear, rep.From, rep.To = pd.Year, pd.From, pd.To
+	through := partnership.AcademicYearOf(pd.To)
 	if err := read("partnerships", func(p any) error {
-		rep.Membership = p.(*views.Partnerships).MembershipByYear(pid, year)
+		rep.Membership = p.(*views.Partnerships).MembershipByYear(pid, through)
 		return nil
 	}); err != nil {
 		return nil, nil, err
+	}
+	// The schools that were members at some time in the period.
+	var schools []uuid.UUID
+	for _, m := range rep.Partnership.Members {
+		left := pd.To
+		if m.LeftOn != nil {
+			left = *m.LeftOn
+		}
+		if !m.JoinedOn.After(pd.To) && !left.Before(pd.From) && !slices.Contains(schools, m.School.ID) {
+			schools = append(schools, m.School.ID)
+		}
 	}
 
 	rp, ac, ce, tl := &rep.Reporting, &rep.Accountability, &rep.Celebrating, &rep.Timeline
@@ -231,59 +305,75 @@ func build(ctx context.Context, r *views.Reader, pid uuid.UUID, year string, at 
 		{"resources", func(p any) (err error) {
 			v := p.(*views.Resources)
 			rp.Resources = v.List(pid)
-			rp.Utilisation, err = v.Utilisation(pid, year)
-			return err
+			rp.Utilisation = v.UtilisationIn(pid, pd)
+			return nil
 		}},
 		{"loans", func(p any) error {
 			v := p.(*views.Loans)
-			rp.LoansByStatus = v.Counts(pid, year, now)
+			rp.LoansByStatus = v.CountsIn(pid, pd, now)
+			rp.LoansReturned = v.ReturnedByCondition(pid, pd)
 			rp.OverdueLoans = v.Overdue(pid, now)
 			return nil
 		}},
-		{"secondments", func(p any) (err error) {
+		{"secondments", func(p any) error {
 			v := p.(*views.Secondments)
-			if rp.Secondments, err = v.List(pid, year, names); err != nil {
-				return err
-			}
-			rp.SecondmentFTE, err = v.BySchool(pid, year, now)
-			return err
+			rp.Secondments, rp.SecondmentFTE = v.ListIn(pid, pd, names), v.BySchoolIn(pid, pd, now)
+			return nil
 		}},
 		{"cpd", func(p any) error {
 			v := p.(*views.CPD)
-			rp.CPD, rp.CPDEvents, rp.CPDSchools = v.Totals(pid, year), v.Events(pid, year), v.BySchool(pid, year)
+			rp.CPD, rp.CPDEvents, rp.CPDSchools = v.TotalsIn(pid, pd), v.EventsIn(pid, pd), v.BySchoolIn(pid, pd)
 			return nil
 		}},
 		{"reviews", func(p any) error {
 			v := p.(*views.Reviews)
-			rp.PeerReviews = v.Log(pid, year, now, names)
-			ac.FollowUps = v.FollowUps(pid, year, now, names)
+			rp.PeerReviews = v.LogIn(pid, pd, now, names)
+			ac.FollowUps = v.FollowUpsIn(pid, pd, now, names)
 			return nil
 		}},
-		{"costs", func(p any) (err error) {
-			rp.Costs, err = p.(*views.Costs).Summary(pid, year)
-			return err
+		{"costs", func(p any) error {
+			rp.Costs = p.(*views.Costs).SummaryIn(pid, pd)
+			return nil
 		}},
 		{"commitments", func(p any) error {
-			ac.Commitments = p.(*views.Commitments).ByStatus(pid, year, now, names)
+			ac.Commitments = p.(*views.Commitments).ByStatusIn(pid, pd, now, names)
 			return nil
 		}},
 		{"progress", func(p any) error {
 			v := p.(*views.Progress)
-			ac.RAGBoard, ac.RAGByArea = v.Board(pid, year), v.ByArea(pid, year)
+			ac.RAGBoard, ac.RAGByArea = v.BoardIn(pid, pd), v.ByAreaIn(pid, pd)
 			return nil
 		}},
 		{views.ProposalsView, func(p any) error {
-			ac.ProposalsDecided = decided(p.(*views.Proposals), rep.Partnership, year, names)
+			ac.ProposalsDecided = decided(p.(*views.Proposals), schools, pd, names)
 			return nil
 		}},
 		{"celebrations", func(p any) error {
 			v := p.(*views.Celebrations)
-			ce.Recognitions, ce.Tallies = v.List(pid, year, names), v.Tallies(pid, year, names)
+			ce.Recognitions, ce.Tallies = v.ListIn(pid, pd, names), v.TalliesIn(pid, pd, names)
 			return nil
 		}},
 		{"timeline", func(p any) error {
 			v := p.(*views.Timelines)
-			tl.Next, tl.Outstanding, tl.Done = v.Next(pid, year, now, nextItems), v.Outstanding(pid, year, now), v.Done(pid, year)
+			tl.Next, tl.Outstanding, tl.Done = v.NextIn(pid, pd, now, nextItems), v.OutstandingIn(pid, pd, now), v.DoneIn(pid, pd)
+			return nil
+		}},
+		{views.CommunitiesView, func(p any) error {
+			rep.CommunityMembership = communityMembership(p.(*views.Communities), rep.Partnership, schools, through)
+			return nil
+		}},
+		{views.ChallengesView, func(p any) error {
+			v := p.(*views.Challenges)
+			f := views.ChallengeFilter{Schools: schools, From: pd.From, To: pd.To}
+			if len(schools) == 0 {
+				f.Schools = []uuid.UUID{uuid.Nil} // no member school: none
+			}
+			f.Status = views.ChallengeOpen
+			ac.Challenges.Open = v.List(f, now, names)
+			f.Status = views.ChallengeAnswered
+			ac.Challenges.Answered = v.List(f, now, names)
+			f.Status = ""
+			ac.Challenges.Counts = v.Counts(f, now)
 			return nil
 		}},
 	}
@@ -300,23 +390,17 @@ func build(ctx context.Context, r *views.Reader, pid uuid.UUID, year string, at 
 	return rep, positions, nil
 }
 
-// decided returns the proposals of the partnership's member schools (any
-// school that was a member during the year) decided in academic year, in
-// the order the register gives.
-func decided(v *views.Proposals, p views.PartnershipInfo, year string, names views.PersonNames) []DecidedProposal {
+// decided returns the proposals of schools (those members during the
+// period) decided in period p, in the order the register gives.
+func decided(v *views.Proposals, schools []uuid.UUID, p views.Period, names views.PersonNames) []DecidedProposal {
 	out := []DecidedProposal{}
-	seen := map[uuid.UUID]bool{}
-	for _, m := range p.Members {
-		if seen[m.School.ID] {
-			continue
-		}
-		seen[m.School.ID] = true
-		for _, pr := range v.Register(views.ProposalFilter{School: m.School.ID}, names) {
+	for _, school := range schools {
+		for _, pr := range v.Register(views.ProposalFilter{School: school}, names) {
 			if len(pr.Decisions) == 0 {
 				continue
 			}
 			d := pr.Decisions[len(pr.Decisions)-1]
-			if partnership.AcademicYearOf(d.At) != year {
+			if !p.Contains(d.At) {
 				continue
 			}
 			out = append(out, DecidedProposal{ID: pr.ID, Title: pr.Title, School: pr.School, Community: pr.Community, Outcome: d.Outcome,
@@ -324,6 +408,43 @@ func decided(v *views.Proposals, p views.PartnershipInfo, year string, names vie
 		}
 	}
 	return out
+}
+
+// communityMembership counts the people in the ISLCs of schools, per
+// academic year from the partnership's first through year through.
+func communityMembership(v *views.Communities, p views.PartnershipInfo, schools []uuid.UUID, through string) CommunityMembership {
+	out := CommunityMembership{Years: []string{}, Members: []int{}, Schools: []SchoolMembers{}}
+	first := partnership.AcademicYearOf(p.FormedOn)
+	per := make([]map[string]int, len(schools))
+	for i, s := range schools {
+		per[i] = v.PeopleOverYears(s)
+		for y := range per[i] {
+			if y >= first && y <= through && !slices.Contains(out.Years, y) {
+				out.Years = append(out.Years, y)
+			}
+		}
+	}
+	slices.Sort(out.Years)
+	out.Members = make([]int, len(out.Years))
+	for i, s := range schools {
+		sm := SchoolMembers{School: schoolRef(p, s), Members: make([]int, len(out.Years))}
+		for j, y := range out.Years {
+			sm.Members[j] = per[i][y]
+			out.Members[j] += per[i][y]
+		}
+		out.Schools = append(out.Schools, sm)
+	}
+	slices.SortFunc(out.Schools, func(a, b SchoolMembers) int { return strings.Compare(a.School.Name, b.School.Name) })
+	return out
+}
+
+func schoolRef(p views.PartnershipInfo, id uuid.UUID) views.Ref {
+	for _, m := range p.Members {
+		if m.School.ID == id {
+			return m.School
+		}
+	}
+	return views.Ref{ID: id}
 }
 
 func headline(r *Report) Headline {

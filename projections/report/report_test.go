@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/concord-ledger/concord/domain"
+	"github.com/concord-ledger/concord/domain/governance"
 	"github.com/concord-ledger/concord/projections/report"
 	"github.com/concord-ledger/concord/projections/views"
 	"github.com/concord-ledger/concord/projections/views/partnershiptest"
@@ -246,5 +247,106 @@ func TestYearRecordedAfterTheFactReportsAsLive(t *testing.T) {
 		if r.Metadata.EffectiveAt.IsZero() || r.Metadata.EffectiveAt.After(endOfYear.Time) {
 			t.Fatalf("%s effective %s, not the day it happened", r.Type, r.Metadata.EffectiveAt)
 		}
+	}
+}
+
+// The report shows the loans returned by condition, covers a span of
+// days as well as a year, charts ISLC membership in people, and shows the
+// governors' challenges to the member schools' Directors.
+func TestReportPeriodConditionsMembershipChallenges(t *testing.T) {
+	w := partnershiptest.New(t, 16)
+	w.Year()
+	ctx, admin := w.Ctx, domain.Meta{ActorID: "admin", ActorRole: domain.RoleAdmin}
+	must := func(_ domain.Result, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// ISLC members: at Pant one teacher in two ISLCs and another in one;
+	// at Cwm its head. Three people, four memberships.
+	for _, s := range []uuid.UUID{w.Pant, w.Cwm} {
+		must(w.Gov.OpenAcademicYear(ctx, admin, governance.OpenAcademicYear{SchoolID: s, Year: "2025-26"}))
+	}
+	var pantISLCs []uuid.UUID
+	for _, n := range governance.DefaultSegmentNames[:2] {
+		seg := governance.DefaultSegmentID(w.Pant, n)
+		must(w.Gov.EstablishCommunity(ctx, admin, governance.EstablishCommunity{SchoolID: w.Pant, SegmentID: seg}))
+		pantISLCs = append(pantISLCs, governance.CommunityID(w.Pant, seg))
+	}
+	join := func(c, p uuid.UUID) {
+		must(w.Gov.JoinCommunity(ctx, admin, governance.JoinCommunity{CommunityID: c, PersonID: p, Year: "2025-26", Basis: []string{governance.BasisInterest}}))
+	}
+	join(pantISLCs[0], w.Phys1)
+	join(pantISLCs[1], w.Phys1)
+	join(pantISLCs[1], w.MathsLead)
+	join(w.CwmScienceISLC, w.CwmHead)
+	// A governor of Pant challenges its Director twice; one is answered.
+	gov := uuid.New()
+	must(w.Gov.RegisterGovernor(ctx, admin, governance.RegisterGovernor{PersonID: gov, SchoolID: w.Pant, PersonDetails: governance.PersonDetails{Name: "Governor Rees"}}))
+	must(w.Gov.AppointDirector(ctx, admin, governance.AppointDirector{SchoolID: w.Pant, DirectorID: w.PantDirector}))
+	asGov := domain.Meta{ActorID: gov.String(), ActorRole: domain.RoleGovernor}
+	answered, open := uuid.New(), uuid.New()
+	for _, id := range []uuid.UUID{answered, open} {
+		must(w.Gov.RaiseChallenge(ctx, asGov, governance.RaiseChallenge{ChallengeID: id, Subject: governance.ChallengeSubject{Kind: governance.SubjectSchool, ID: w.Pant},
+			Text: "How is the cluster's cost justified?", DueOn: partnershiptest.Day(2026, 7, 31)}))
+	}
+	must(w.Gov.AnswerChallenge(ctx, domain.Meta{ActorID: w.PantDirector.String(), ActorRole: domain.RoleDirector}, governance.AnswerChallenge{ChallengeID: answered, Answer: "See the benefit table."}))
+	w.CatchUp()
+
+	r := build(t, w, views.AsOf{})
+	if got := r.Reporting.LoansReturned; len(got) != 3 || got[0] != (views.ConditionCount{Condition: "good", Count: 1}) ||
+		got[1] != (views.ConditionCount{Condition: "fair"}) || got[2] != (views.ConditionCount{Condition: "damaged", Count: 1, Late: 1}) {
+		t.Errorf("loans returned by condition = %+v", got)
+	}
+	cm := r.CommunityMembership
+	if len(cm.Years) != 1 || cm.Years[0] != "2025-26" || cm.Members[0] != 3 || len(cm.Schools) != 3 {
+		t.Fatalf("community membership = %+v", cm)
+	}
+	for _, s := range cm.Schools {
+		want := map[uuid.UUID]int{w.Pant: 2, w.Cwm: 1, w.Tony: 0}[s.School.ID]
+		if s.Members[0] != want {
+			t.Errorf("%s members = %d, want %d", s.School.Name, s.Members[0], want)
+		}
+	}
+	ch := r.Accountability.Challenges
+	if ch.Counts != (views.ChallengeCounts{Open: 1, Answered: 1}) || len(ch.Open) != 1 || ch.Open[0].ID != open || len(ch.Answered) != 1 || ch.Answered[0].Answer != "See the benefit table." {
+		t.Errorf("challenges = %+v", ch)
+	}
+	html := string(render(t, r, report.FormatHTML))
+	if !strings.Contains(html, "ISLC membership over the years (members)") || !strings.Contains(html, "Governors&#39; challenges") {
+		t.Error("the HTML report lacks the membership chart in members or the challenges")
+	}
+
+	// Autumn only: the TeachMeet and two of the loans, the autumn costs;
+	// no summer recognitions.
+	autumn, err := views.NewPeriod(partnershiptest.Day(2025, 10, 1), partnershiptest.Day(2025, 12, 31))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := report.BuildPeriod(w.Ctx, w.Reader, w.PID, autumn, views.AsOf{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.AcademicYear != "" || !a.From.Equal(partnershiptest.Day(2025, 10, 1)) || !a.To.Equal(partnershiptest.Day(2025, 12, 31)) || !strings.Contains(a.Title(), "2025-10-01 to 2025-12-31") {
+		t.Errorf("period report %q from %s to %s", a.Title(), a.From, a.To)
+	}
+	if h := a.Reporting.Headline; h.Loans != 3 || h.CostHours != 7 || h.PeerReviews != 1 || h.CPDPlacesBooked != 11 {
+		t.Errorf("autumn headline = %+v", h)
+	}
+	if len(a.Celebrating.Recognitions) != 0 || len(a.Accountability.Challenges.Open)+len(a.Accountability.Challenges.Answered) != 0 {
+		t.Errorf("autumn shows summer recognitions or challenges: %+v %+v", a.Celebrating.Recognitions, a.Accountability.Challenges)
+	}
+	if _, err := views.NewPeriod(partnershiptest.Day(2025, 12, 31), partnershiptest.Day(2025, 10, 1)); !errors.Is(err, views.ErrPeriod) {
+		t.Errorf("a period ending before it starts: %v", err)
+	}
+	// The year as a period is the year's report.
+	y, _ := views.NewPeriod(partnershiptest.Day(2025, 9, 1), partnershiptest.Day(2026, 8, 31))
+	yr, err := report.BuildPeriod(w.Ctx, w.Reader, w.PID, y, views.AsOf{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(render(t, yr, report.FormatJSON), render(t, r, report.FormatJSON)) {
+		t.Error("the report of 1 September to 31 August differs from the year's")
 	}
 }

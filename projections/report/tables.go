@@ -89,9 +89,25 @@ func (r *Report) Tables() []Table {
 		t.Rows = append(t.Rows, []string{name(m.School), day(m.JoinedOn), dayp(m.LeftOn), yes(m.Current)})
 	}
 	add(t)
-	t = Table{Name: "membership_by_year", Title: "Membership over the years", Header: []string{"academic_year", "members", "joined", "left"}}
+	t = Table{Name: "membership_by_year", Title: "Member schools over the years", Header: []string{"academic_year", "members", "joined", "left"}}
 	for _, y := range r.Membership {
 		t.Rows = append(t.Rows, []string{y.AcademicYear, itoa(y.Members), itoa(y.Joined), itoa(y.Left)})
+	}
+	add(t)
+	cm := r.CommunityMembership
+	t = Table{Name: "community_membership_by_year", Title: "ISLC members over the years", Header: append([]string{"academic_year", "members"}, func() []string {
+		var h []string
+		for _, s := range cm.Schools {
+			h = append(h, name(s.School))
+		}
+		return h
+	}()...)}
+	for i, y := range cm.Years {
+		row := []string{y, itoa(cm.Members[i])}
+		for _, s := range cm.Schools {
+			row = append(row, itoa(s.Members[i]))
+		}
+		t.Rows = append(t.Rows, row)
 	}
 	add(t)
 
@@ -108,6 +124,11 @@ func (r *Report) Tables() []Table {
 	t = Table{Name: "loans_by_status", Title: "Loans by status", Header: []string{"status", "count"}}
 	for _, s := range rp.LoansByStatus {
 		t.Rows = append(t.Rows, []string{s.Status, itoa(s.Count)})
+	}
+	add(t)
+	t = Table{Name: "loans_returned", Title: "Loans returned, by condition", Header: []string{"condition", "count", "late"}}
+	for _, c := range rp.LoansReturned {
+		t.Rows = append(t.Rows, []string{c.Condition, itoa(c.Count), itoa(c.Late)})
 	}
 	add(t)
 	t = Table{Name: "overdue_loans", Title: "Overdue loans", Header: []string{"resource", "owner", "borrower", "start", "end"}}
@@ -178,6 +199,22 @@ func (r *Report) Tables() []Table {
 	t = Table{Name: "proposals_decided", Title: "Proposals decided", Header: []string{"school", "islc", "title", "outcome", "decided_on", "changed_after_decision"}}
 	for _, p := range ac.ProposalsDecided {
 		t.Rows = append(t.Rows, []string{name(p.School), name(p.Community), p.Title, p.Outcome, day(p.DecidedAt), yes(p.ChangedAfterDecision)})
+	}
+	add(t)
+	t = Table{Name: "challenges", Title: "Governors' challenges", Header: []string{"school", "governor", "about", "subject", "raised_on", "due_on", "state", "answered_on", "challenge", "answer"}}
+	for _, g := range [][]views.ChallengeInfo{ac.Challenges.Open, ac.Challenges.Answered} {
+		for _, c := range g {
+			state := "open"
+			switch {
+			case c.Answered && c.Late:
+				state = "answered late"
+			case c.Answered:
+				state = "answered"
+			case c.Overdue:
+				state = "overdue"
+			}
+			t.Rows = append(t.Rows, []string{name(c.School), name(c.Governor), c.Subject.Kind, c.Subject.Name, day(c.RaisedOn), day(c.DueOn), state, day(c.AnsweredOn), c.Text, c.Answer})
+		}
 	}
 	add(t)
 	t = Table{Name: "follow_ups", Title: "Peer-review follow-up actions", Header: []string{"action", "school", "owner", "due_on", "done", "completed_on", "overdue"}}

@@ -383,3 +383,27 @@ func (v *Communities) MembershipOverYears(school uuid.UUID) MembershipChart {
 	}
 	return ch
 }
+
+// PeopleOverYears returns, for each academic year in which school's ISLCs
+// have members, how many different people are active members of at least
+// one of them (a member of two ISLCs counts once): the school's community
+// membership, in people.
+func (v *Communities) PeopleOverYears(school uuid.UUID) map[string]int {
+	people := map[string]map[uuid.UUID]bool{}
+	for _, id := range v.ids(school) {
+		c := v.C[id]
+		for _, y := range v.years(c) {
+			for _, p := range activeMembers(c, y) {
+				if people[y] == nil {
+					people[y] = map[uuid.UUID]bool{}
+				}
+				people[y][p] = true
+			}
+		}
+	}
+	out := make(map[string]int, len(people))
+	for y, ps := range people {
+		out[y] = len(ps)
+	}
+	return out
+}

@@ -58,9 +58,14 @@ type CelebrationInfo struct {
 // for ""), by day then id, naming people through names (an erased person
 // reads "(erased)").
 func (v *Celebrations) List(pid uuid.UUID, year string, names PersonNames) []CelebrationInfo {
+	return v.ListIn(pid, periodOf(year), names)
+}
+
+// ListIn is List for the recognitions made in period p.
+func (v *Celebrations) ListIn(pid uuid.UUID, p Period, names PersonNames) []CelebrationInfo {
 	out := []CelebrationInfo{}
 	for _, r := range v.state.Recognitions {
-		if r.PartnershipID != pid || !inYear(year, r.RecognisedOn) {
+		if r.PartnershipID != pid || !p.Contains(r.RecognisedOn) {
 			continue
 		}
 		ci := CelebrationInfo{ID: r.RecognitionID, RecipientKind: string(r.RecipientKind), School: v.state.Names.school(r.SchoolID),
@@ -101,6 +106,11 @@ type Tallies struct {
 // Tallies returns the recognitions of partnership pid in academic year
 // counted by person, school and ISLC.
 func (v *Celebrations) Tallies(pid uuid.UUID, year string, names PersonNames) Tallies {
+	return v.TalliesIn(pid, periodOf(year), names)
+}
+
+// TalliesIn is Tallies for the recognitions made in period p.
+func (v *Celebrations) TalliesIn(pid uuid.UUID, p Period, names PersonNames) Tallies {
 	people, schools, comms := map[uuid.UUID]*Tally{}, map[uuid.UUID]*Tally{}, map[uuid.UUID]*Tally{}
 	bump := func(m map[uuid.UUID]*Tally, r Ref) {
 		if t := m[r.ID]; t != nil {
@@ -109,7 +119,7 @@ func (v *Celebrations) Tallies(pid uuid.UUID, year string, names PersonNames) Ta
 		}
 		m[r.ID] = &Tally{Ref: r, Count: 1}
 	}
-	for _, c := range v.List(pid, year, names) {
+	for _, c := range v.ListIn(pid, p, names) {
 		switch partnership.RecipientKind(c.RecipientKind) {
 		case partnership.RecipientPerson:
 			bump(people, c.Recipient)

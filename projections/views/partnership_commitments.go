@@ -82,10 +82,10 @@ type CommitmentInfo struct {
 	Updates        []CommitmentUpdate `json:"updates"`
 }
 
-func (v *Commitments) of(pid uuid.UUID, year string) []*partnership.Commitment {
+func (v *Commitments) of(pid uuid.UUID, p Period) []*partnership.Commitment {
 	var out []*partnership.Commitment
 	for _, c := range v.state.Commitments {
-		if c.Made() && c.PartnershipID == pid && (year == "" || c.AcademicYear == year) {
+		if c.Made() && c.PartnershipID == pid && p.overlapsYear(c.AcademicYear) {
 			out = append(out, c)
 		}
 	}
@@ -120,7 +120,7 @@ func (v *Commitments) info(c *partnership.Commitment, now time.Time, names Perso
 // now) flagged and owners named through names.
 func (v *Commitments) List(pid uuid.UUID, year string, now time.Time, names PersonNames) []CommitmentInfo {
 	out := []CommitmentInfo{}
-	for _, c := range v.of(pid, year) {
+	for _, c := range v.of(pid, periodOf(year)) {
 		out = append(out, v.info(c, now, names))
 	}
 	return out
@@ -135,7 +135,13 @@ type StatusGroup struct {
 // ByStatus returns List grouped by status: open, achieved, missed (every
 // group present, possibly empty), each by due day.
 func (v *Commitments) ByStatus(pid uuid.UUID, year string, now time.Time, names PersonNames) []StatusGroup {
-	groups := partnership.CommitmentsByStatus(v.of(pid, year)...)
+	return v.ByStatusIn(pid, periodOf(year), now, names)
+}
+
+// ByStatusIn is ByStatus for the commitments to priorities of the
+// academic years that period p meets.
+func (v *Commitments) ByStatusIn(pid uuid.UUID, p Period, now time.Time, names PersonNames) []StatusGroup {
+	groups := partnership.CommitmentsByStatus(v.of(pid, p)...)
 	out := []StatusGroup{}
 	for _, s := range []partnership.CommitmentStatus{partnership.CommitmentOpenStatus, partnership.CommitmentAchievedStatus, partnership.CommitmentMissedStatus} {
 		g := StatusGroup{Status: string(s), Commitments: []CommitmentInfo{}}

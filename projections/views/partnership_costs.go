@@ -73,11 +73,17 @@ type CostSummary struct {
 // the order meetings, travel, coordination, other). Returns an error for
 // a malformed year.
 func (v *Costs) Summary(pid uuid.UUID, year string) (CostSummary, error) {
-	from, to, err := yearWindow(year)
+	p, err := YearPeriod(year)
 	if err != nil {
 		return CostSummary{}, err
 	}
-	out := CostSummary{AcademicYear: year, Schools: []SchoolCost{}, Categories: []CategoryCost{}}
+	return v.SummaryIn(pid, p), nil
+}
+
+// SummaryIn is Summary for the costs incurred in period p.
+func (v *Costs) SummaryIn(pid uuid.UUID, p Period) CostSummary {
+	from, to := p.window()
+	out := CostSummary{AcademicYear: p.Year, Schools: []SchoolCost{}, Categories: []CategoryCost{}}
 	l := v.state.Ledgers[pid]
 	if l == nil {
 		l = partnership.NewCostLedger()
@@ -92,7 +98,7 @@ func (v *Costs) Summary(pid uuid.UUID, year string) (CostSummary, error) {
 		c := t.ByCategory[cat]
 		out.Categories = append(out.Categories, CategoryCost{Category: string(cat), CostLine: CostLine{Hours: c.Hours, AmountPence: c.AmountPence}})
 	}
-	return out, nil
+	return out
 }
 
 // YearCost is a partnership's transaction costs in one academic year.

@@ -53,10 +53,10 @@ func (v *CPD) Apply(m domain.Message) error {
 	return nil
 }
 
-func (v *CPD) of(pid uuid.UUID, year string) []*partnership.CPDEvent {
+func (v *CPD) of(pid uuid.UUID, p Period) []*partnership.CPDEvent {
 	var out []*partnership.CPDEvent
 	for _, c := range v.state.Events {
-		if c.Organised() && c.PartnershipID == pid && (year == "" || c.AcademicYear == year) {
+		if c.Organised() && c.PartnershipID == pid && p.Contains(c.StartsAt) {
 			out = append(out, c)
 		}
 	}
@@ -86,8 +86,13 @@ type CPDEventInfo struct {
 // Events returns the CPD events of partnership pid in academic year (all
 // for ""), by start.
 func (v *CPD) Events(pid uuid.UUID, year string) []CPDEventInfo {
+	return v.EventsIn(pid, periodOf(year))
+}
+
+// EventsIn is Events for the events starting in period p.
+func (v *CPD) EventsIn(pid uuid.UUID, p Period) []CPDEventInfo {
 	out := []CPDEventInfo{}
-	for _, c := range v.of(pid, year) {
+	for _, c := range v.of(pid, p) {
 		costs := c.Costs()
 		_, attended := c.Attendance()
 		out = append(out, CPDEventInfo{ID: c.ID, Title: c.Title, Kind: string(c.Kind), Organiser: v.state.Names.school(c.OrganiserSchoolID),
@@ -111,6 +116,11 @@ type CPDSchool struct {
 // booked (not cancelled) and attended, and what its places cost and
 // saved, in academic year, by school name.
 func (v *CPD) BySchool(pid uuid.UUID, year string) []CPDSchool {
+	return v.BySchoolIn(pid, periodOf(year))
+}
+
+// BySchoolIn is BySchool for the events starting in period p.
+func (v *CPD) BySchoolIn(pid uuid.UUID, p Period) []CPDSchool {
 	by := map[uuid.UUID]*CPDSchool{}
 	get := func(id uuid.UUID) *CPDSchool {
 		if s := by[id]; s != nil {
@@ -120,7 +130,7 @@ func (v *CPD) BySchool(pid uuid.UUID, year string) []CPDSchool {
 		by[id] = s
 		return s
 	}
-	for _, c := range v.of(pid, year) {
+	for _, c := range v.of(pid, p) {
 		get(c.OrganiserSchoolID).Offered += c.Places
 		for _, b := range c.Bookings {
 			if b.Cancelled {
@@ -160,7 +170,12 @@ type CPDTotals struct {
 // Totals sums the CPD of partnership pid in academic year. Booked counts
 // every place not cancelled; attendance counts recorded attendance.
 func (v *CPD) Totals(pid uuid.UUID, year string) CPDTotals {
-	evs := v.of(pid, year)
+	return v.TotalsIn(pid, periodOf(year))
+}
+
+// TotalsIn is Totals for the events starting in period p.
+func (v *CPD) TotalsIn(pid uuid.UUID, p Period) CPDTotals {
+	evs := v.of(pid, p)
 	sum := partnership.SumCPD(evs...)
 	t := CPDTotals{Events: sum.Events, Attended: sum.Attended, FullPence: sum.FullPence, PaidPence: sum.PaidPence, SavingsPence: sum.SavingsPence}
 	for _, c := range evs {

@@ -3,13 +3,11 @@ package views
 import (
 	"bytes"
 	"encoding/json"
-	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/concord-ledger/concord/domain"
 	"github.com/concord-ledger/concord/domain/governance"
-	"github.com/concord-ledger/concord/domain/partnership"
 )
 
 // partnershipNames is the part of a partnership view's state that turns
@@ -54,25 +52,6 @@ func (n *partnershipNames) school(id uuid.UUID) Ref { return Ref{ID: id, Name: n
 
 func (n *partnershipNames) community(id uuid.UUID) Ref {
 	return Ref{ID: id, Name: n.Communities[id].Name}
-}
-
-// yearWindow returns [1 September, next 1 September) of academic year
-// label, or a window holding all time for "". Returns an error for a
-// malformed label.
-func yearWindow(label string) (from, to time.Time, err error) {
-	if label == "" {
-		return time.Time{}, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), nil
-	}
-	from, err = partnership.AcademicYearStart(label)
-	if err != nil {
-		return time.Time{}, time.Time{}, err
-	}
-	return from, from.AddDate(1, 0, 0), nil
-}
-
-// inYear reports whether t falls in academic year label ("" matches all).
-func inYear(label string, t time.Time) bool {
-	return label == "" || partnership.AcademicYearOf(t) == label
 }
 
 // marshalState and unmarshalState are the JSON state codec of the

@@ -74,13 +74,18 @@ type BoardCell struct {
 // rating in the year, the trend over the year's half-terms, and the
 // movement from first to last. Cells are by school name, area and cohort.
 func (v *Progress) Board(pid uuid.UUID, year string) []BoardCell {
+	return v.BoardIn(pid, periodOf(year))
+}
+
+// BoardIn is Board for the half-terms starting in period p.
+func (v *Progress) BoardIn(pid uuid.UUID, p Period) []BoardCell {
 	var ratings []partnership.Rating
-	for _, p := range v.state.Records {
-		if p.PartnershipID != pid {
+	for _, rec := range v.state.Records {
+		if rec.PartnershipID != pid {
 			continue
 		}
-		for _, r := range p.Ratings {
-			if year == "" || r.Term.AcademicYear == year {
+		for _, r := range rec.Ratings {
+			if p.Contains(r.Term.Starts()) {
 				ratings = append(ratings, r)
 			}
 		}
@@ -135,9 +140,14 @@ type AreaSummary struct {
 // cohorts are red, amber and green at their latest rating, and how many
 // improved or declined over the year.
 func (v *Progress) ByArea(pid uuid.UUID, year string) []AreaSummary {
+	return v.ByAreaIn(pid, periodOf(year))
+}
+
+// ByAreaIn is ByArea for the half-terms starting in period p.
+func (v *Progress) ByAreaIn(pid uuid.UUID, p Period) []AreaSummary {
 	out := []AreaSummary{}
 	idx := map[string]int{}
-	for _, c := range v.Board(pid, year) {
+	for _, c := range v.BoardIn(pid, p) {
 		k := c.School.ID.String() + "\x00" + strings.ToLower(c.Area)
 		i, ok := idx[k]
 		if !ok {

@@ -169,11 +169,17 @@ type Utilisation struct {
 // hours each school borrowed and lent. Returns an error for a malformed
 // year.
 func (v *Resources) Utilisation(pid uuid.UUID, year string) (Utilisation, error) {
-	from, to, err := yearWindow(year)
+	p, err := YearPeriod(year)
 	if err != nil {
 		return Utilisation{}, err
 	}
-	out := Utilisation{AcademicYear: year, Resources: []ResourceUse{}, Schools: []SchoolUse{}}
+	return v.UtilisationIn(pid, p), nil
+}
+
+// UtilisationIn is Utilisation over the days of period p.
+func (v *Resources) UtilisationIn(pid uuid.UUID, p Period) Utilisation {
+	from, to := p.window()
+	out := Utilisation{AcademicYear: p.Year, Resources: []ResourceUse{}, Schools: []SchoolUse{}}
 	bySchool := map[uuid.UUID]*SchoolUse{}
 	use := func(id uuid.UUID) *SchoolUse {
 		if s := bySchool[id]; s != nil {
@@ -203,7 +209,7 @@ func (v *Resources) Utilisation(pid uuid.UUID, year string) (Utilisation, error)
 	slices.SortFunc(out.Schools, func(a, b SchoolUse) int {
 		return cmp.Or(strings.Compare(a.School.Name, b.School.Name), uuidCmp(a.School.ID, b.School.ID))
 	})
-	return out, nil
+	return out
 }
 
 // Loans is the "loans" view: the register of every loan of a shared
@@ -255,10 +261,15 @@ func (v *Loans) entry(r *partnership.Resource, l partnership.Loan, now time.Time
 // year (all for ""), by start then loan id, each with its status on day
 // now (a collected loan past its end reads "overdue").
 func (v *Loans) Register(pid uuid.UUID, year string, now time.Time) []LoanEntry {
+	return v.RegisterIn(pid, periodOf(year), now)
+}
+
+// RegisterIn is Register for the loans starting in period p.
+func (v *Loans) RegisterIn(pid uuid.UUID, p Period, now time.Time) []LoanEntry {
 	out := []LoanEntry{}
 	for _, r := range v.state.of(pid) {
 		for _, l := range r.LoanList {
-			if inYear(year, l.Start) {
+			if p.Contains(l.Start) {
 				out = append(out, v.entry(r, l, now))
 			}
 		}
@@ -287,15 +298,51 @@ type StatusCount struct {
 // Counts returns how many loans of partnership pid starting in year have
 // each status at now, in the order of the loan's life.
 func (v *Loans) Counts(pid uuid.UUID, year string, now time.Time) []StatusCount {
+	return v.CountsIn(pid, periodOf(year), now)
+}
+
+// CountsIn is Counts for the loans starting in period p.
+func (v *Loans) CountsIn(pid uuid.UUID, p Period, now time.Time) []StatusCount {
 	order := []partnership.LoanStatus{partnership.LoanRequestedStatus, partnership.LoanApprovedStatus, partnership.LoanCollectedStatus,
 		partnership.LoanOverdue, partnership.LoanReturnedStatus, partnership.LoanDeclinedStatus, partnership.LoanCancelledStatus}
 	n := map[string]int{}
-	for _, e := range v.Register(pid, year, now) {
+	for _, e := range v.RegisterIn(pid, p, now) {
 		n[e.Status]++
 	}
 	out := []StatusCount{}
 	for _, s := range order {
 		out = append(out, StatusCount{Status: string(s), Count: n[string(s)]})
+	}
+	return out
+}
+
+// ConditionCount is how many loans came back in one condition, and how
+// many of them late.
+type ConditionCount struct {
+	Condition string `json:"condition"`
+	Count     int    `json:"count"`
+	Late      int    `json:"late"`
+}
+
+// ReturnedByCondition returns how many loans of partnership pid returned
+// in period p came back good, fair and damaged (in that order), and how
+// many of each were late.
+func (v *Loans) ReturnedByCondition(pid uuid.UUID, p Period) []ConditionCount {
+	out := []ConditionCount{{Condition: string(partnership.ConditionGood)}, {Condition: string(partnership.ConditionFair)}, {Condition: string(partnership.ConditionDamaged)}}
+	for _, r := range v.state.of(pid) {
+		for _, l := range r.LoanList {
+			if l.Status != partnership.LoanReturnedStatus || !p.Contains(l.ReturnedAt) {
+				continue
+			}
+			for i := range out {
+				if out[i].Condition == string(l.Condition) {
+					out[i].Count++
+					if l.ReturnedAt.After(l.End) {
+						out[i].Late++
+					}
+				}
+			}
+		}
 	}
 	return out
 }

@@ -102,10 +102,10 @@ type ReviewInfo struct {
 	Actions     []ActionInfo  `json:"actions"`
 }
 
-func (v *Reviews) of(pid uuid.UUID, year string) []*partnership.Review {
+func (v *Reviews) of(pid uuid.UUID, p Period) []*partnership.Review {
 	var out []*partnership.Review
 	for _, r := range v.state.Reviews {
-		if r.Scheduled() && r.PartnershipID == pid && (year == "" || r.AcademicYear == year) {
+		if r.Scheduled() && r.PartnershipID == pid && p.Contains(r.On) {
 			out = append(out, r)
 		}
 	}
@@ -117,16 +117,21 @@ func (v *Reviews) of(pid uuid.UUID, year string) []*partnership.Review {
 // for ""), by visit day, with follow-up actions overdue on day now
 // flagged, naming people through names.
 func (v *Reviews) Log(pid uuid.UUID, year string, now time.Time, names PersonNames) []ReviewInfo {
+	return v.LogIn(pid, periodOf(year), now, names)
+}
+
+// LogIn is Log for the reviews visiting in period p.
+func (v *Reviews) LogIn(pid uuid.UUID, p Period, now time.Time, names PersonNames) []ReviewInfo {
 	out := []ReviewInfo{}
-	for _, r := range v.of(pid, year) {
+	for _, r := range v.of(pid, p) {
 		ri := ReviewInfo{ID: r.ID, School: v.state.Names.school(r.ReviewedSchoolID), Reviewers: []Reviewer{}, FocusAreas: r.FocusAreas,
 			On: r.On, Completed: r.Completed, Summary: r.Summary, Findings: []FindingInfo{}, Actions: []ActionInfo{}}
 		if r.Completed {
 			t := r.CompletedOn
 			ri.CompletedOn = &t
 		}
-		for i, p := range r.ReviewerIDs {
-			rv := Reviewer{Person: personRef(names, p)}
+		for i, who := range r.ReviewerIDs {
+			rv := Reviewer{Person: personRef(names, who)}
 			if i < len(r.ReviewerSchoolIDs) {
 				rv.School = v.state.Names.school(r.ReviewerSchoolIDs[i])
 			}
@@ -168,8 +173,13 @@ type FollowUps struct {
 // academic year, open ones first (by due day), then done ones, with the
 // counts done, open and overdue on day now.
 func (v *Reviews) FollowUps(pid uuid.UUID, year string, now time.Time, names PersonNames) FollowUps {
+	return v.FollowUpsIn(pid, periodOf(year), now, names)
+}
+
+// FollowUpsIn is FollowUps for the reviews visiting in period p.
+func (v *Reviews) FollowUpsIn(pid uuid.UUID, p Period, now time.Time, names PersonNames) FollowUps {
 	out := FollowUps{Actions: []ActionInfo{}}
-	for _, r := range v.of(pid, year) {
+	for _, r := range v.of(pid, p) {
 		for _, a := range r.Actions {
 			ai := v.action(r, a, now, names)
 			if a.Done {

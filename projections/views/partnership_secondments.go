@@ -72,10 +72,18 @@ type SecondmentEntry struct {
 // academic year (all for ""), cancelled ones included, by start then id,
 // naming teachers through names. Returns an error for a malformed year.
 func (v *Secondments) List(pid uuid.UUID, year string, names PersonNames) ([]SecondmentEntry, error) {
-	from, to, err := yearWindow(year)
+	p, err := YearPeriod(year)
 	if err != nil {
 		return nil, err
 	}
+	return v.ListIn(pid, p, names), nil
+}
+
+// ListIn is List for the secondments that run during period p; FTEYears is
+// then the fraction weighted by the share of the academic year (of 365
+// days for a period that is not one) that the secondment ran in p.
+func (v *Secondments) ListIn(pid uuid.UUID, p Period, names PersonNames) []SecondmentEntry {
+	from, to := p.window()
 	out := []SecondmentEntry{}
 	for _, a := range v.state.Teachers {
 		for _, s := range a.List {
@@ -86,13 +94,13 @@ func (v *Secondments) List(pid uuid.UUID, year string, names PersonNames) ([]Sec
 				Receiving: v.state.Names.school(s.ReceivingSchoolID), Subject: s.Subject, Start: s.Start, End: s.End,
 				Fraction: s.Fraction, Status: string(s.Status)}
 			if s.Status != partnership.SecondmentCancelledStatus {
-				e.FTEYears = fteYears(s, from, to, year)
+				e.FTEYears = fteYears(s, from, to, p.Year)
 			}
 			out = append(out, e)
 		}
 	}
 	slices.SortFunc(out, func(a, b SecondmentEntry) int { return cmp.Or(a.Start.Compare(b.Start), uuidCmp(a.ID, b.ID)) })
-	return out, nil
+	return out
 }
 
 // fteYears is s's fraction weighted by the share of [from, to) it ran;
@@ -131,10 +139,16 @@ type SchoolFTE struct {
 // received a teacher in academic year, the FTE lent and received over the
 // year and on day on, by school name.
 func (v *Secondments) BySchool(pid uuid.UUID, year string, on time.Time) ([]SchoolFTE, error) {
-	list, err := v.List(pid, year, nil)
+	p, err := YearPeriod(year)
 	if err != nil {
 		return nil, err
 	}
+	return v.BySchoolIn(pid, p, on), nil
+}
+
+// BySchoolIn is BySchool over period p.
+func (v *Secondments) BySchoolIn(pid uuid.UUID, p Period, on time.Time) []SchoolFTE {
+	list := v.ListIn(pid, p, nil)
 	var all []partnership.Secondment
 	for _, a := range v.state.Teachers {
 		for _, s := range a.List {
@@ -175,7 +189,7 @@ func (v *Secondments) BySchool(pid uuid.UUID, year string, on time.Time) ([]Scho
 		out = append(out, *s)
 	}
 	slices.SortFunc(out, func(a, b SchoolFTE) int { return byName(a.School, b.School) })
-	return out, nil
+	return out
 }
 
 // TeacherSecondments is every secondment of one teacher.

@@ -67,10 +67,10 @@ type TimelineEntry struct {
 	Rescheduled int        `json:"rescheduled"`
 }
 
-func (v *Timelines) of(pid uuid.UUID, year string) []*partnership.Timeline {
+func (v *Timelines) of(pid uuid.UUID, p Period) []*partnership.Timeline {
 	var out []*partnership.Timeline
 	for _, t := range v.state.Timelines {
-		if t.Created() && t.PartnershipID == pid && (year == "" || t.AcademicYear == year) {
+		if t.Created() && t.PartnershipID == pid && p.overlapsYear(t.AcademicYear) {
 			out = append(out, t)
 		}
 	}
@@ -102,10 +102,17 @@ func sortEntries(out []TimelineEntry) {
 // timelines of academic year (all for "") not yet done and scheduled on
 // or after day now, by day; at most n (all for n ≤ 0).
 func (v *Timelines) Next(pid uuid.UUID, year string, now time.Time, n int) []TimelineEntry {
+	return v.NextIn(pid, periodOf(year), now, n)
+}
+
+// NextIn is Next for the items scheduled in period p.
+func (v *Timelines) NextIn(pid uuid.UUID, p Period, now time.Time, n int) []TimelineEntry {
 	out := []TimelineEntry{}
-	for _, t := range v.of(pid, year) {
+	for _, t := range v.of(pid, p) {
 		for _, it := range t.NextItems(now, 0) {
-			out = append(out, v.entry(t, it))
+			if p.Contains(it.On) {
+				out = append(out, v.entry(t, it))
+			}
 		}
 	}
 	sortEntries(out)
@@ -118,10 +125,17 @@ func (v *Timelines) Next(pid uuid.UUID, year string, now time.Time, n int) []Tim
 // Outstanding returns the items of partnership pid's timelines of
 // academic year that are not done although their day is before now.
 func (v *Timelines) Outstanding(pid uuid.UUID, year string, now time.Time) []TimelineEntry {
+	return v.OutstandingIn(pid, periodOf(year), now)
+}
+
+// OutstandingIn is Outstanding for the items scheduled in period p.
+func (v *Timelines) OutstandingIn(pid uuid.UUID, p Period, now time.Time) []TimelineEntry {
 	out := []TimelineEntry{}
-	for _, t := range v.of(pid, year) {
+	for _, t := range v.of(pid, p) {
 		for _, it := range t.Outstanding(now) {
-			out = append(out, v.entry(t, it))
+			if p.Contains(it.On) {
+				out = append(out, v.entry(t, it))
+			}
 		}
 	}
 	sortEntries(out)
@@ -131,10 +145,15 @@ func (v *Timelines) Outstanding(pid uuid.UUID, year string, now time.Time) []Tim
 // Done returns the items of partnership pid's timelines of academic year
 // that are done, by day.
 func (v *Timelines) Done(pid uuid.UUID, year string) []TimelineEntry {
+	return v.DoneIn(pid, periodOf(year))
+}
+
+// DoneIn is Done for the items scheduled in period p.
+func (v *Timelines) DoneIn(pid uuid.UUID, p Period) []TimelineEntry {
 	out := []TimelineEntry{}
-	for _, t := range v.of(pid, year) {
+	for _, t := range v.of(pid, p) {
 		for _, it := range t.Items() {
-			if it.Done {
+			if it.Done && p.Contains(it.On) {
 				out = append(out, v.entry(t, it))
 			}
 		}

@@ -1,0 +1,109 @@
+package views
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/concord-ledger/concord/domain/partnership"
+)
+
+// Period is the span of days a reading covers: from From to To, both days
+// included; a zero From or To leaves that end open. An academic year is
+// the period from 1 September to 31 August (YearPeriod), and then Year
+// names it.
+type Period struct {
+	From time.Time `json:"from,omitzero"`
+	To   time.Time `json:"to,omitzero"`
+	// Year is the academic year's label when the period is one, e.g.
+	// "2025-26" ("" for another span).
+	Year string `json:"academic_year,omitempty"`
+	// empty marks a period holding no day (a malformed year label).
+	empty bool
+}
+
+// ErrPeriod is returned for a period that ends before it starts.
+var ErrPeriod = errors.New("views: a period ends on or after the day it starts")
+
+// YearPeriod returns the period of academic year label, e.g. "2025-26":
+// 1 September to 31 August. An empty label is all time. Returns an error
+// for a malformed label.
+func YearPeriod(label string) (Period, error) {
+	if label == "" {
+		return Period{}, nil
+	}
+	from, err := partnership.AcademicYearStart(label)
+	if err != nil {
+		return Period{}, err
+	}
+	return Period{From: from, To: from.AddDate(1, 0, -1), Year: label}, nil
+}
+
+// NewPeriod returns the period of the days from to to, both included (a
+// zero end is open). Returns ErrPeriod when to is before from.
+func NewPeriod(from, to time.Time) (Period, error) {
+	p := Period{From: partnership.Date(from), To: partnership.Date(to)}
+	if !p.From.IsZero() && !p.To.IsZero() && p.To.Before(p.From) {
+		return Period{}, fmt.Errorf("%w: %s to %s", ErrPeriod, day(p.From), day(p.To))
+	}
+	if y, err := YearPeriod(partnership.AcademicYearOf(p.From)); err == nil && !p.From.IsZero() && y.From.Equal(p.From) && y.To.Equal(p.To) {
+		p.Year = y.Year
+	}
+	return p, nil
+}
+
+// periodOf returns the period of year label for the year-based queries: all
+// time for "", nothing for a malformed label.
+func periodOf(label string) Period {
+	p, err := YearPeriod(label)
+	if err != nil {
+		return Period{empty: true}
+	}
+	return p
+}
+
+// window returns the period as the instants [from, to): from midnight of
+// its first day to midnight after its last, open ends far away.
+func (p Period) window() (from, to time.Time) {
+	from, to = p.From, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	if !p.To.IsZero() {
+		to = p.To.AddDate(0, 0, 1)
+	}
+	if p.empty {
+		return to, to
+	}
+	return from, to
+}
+
+// Contains reports whether instant t falls on a day of the period.
+func (p Period) Contains(t time.Time) bool {
+	from, to := p.window()
+	return !t.Before(from) && t.Before(to)
+}
+
+// overlaps reports whether the instants [a, b) meet the period.
+func (p Period) overlaps(a, b time.Time) bool {
+	from, to := p.window()
+	return a.Before(to) && from.Before(b)
+}
+
+// overlapsYear reports whether academic year label meets the period.
+func (p Period) overlapsYear(label string) bool {
+	y, err := YearPeriod(label)
+	if err != nil {
+		return false
+	}
+	from, to := y.window()
+	return p.overlaps(from, to)
+}
+
+// lastYear returns the label of the academic year the period ends in (""
+// for an open end).
+func (p Period) lastYear() string {
+	if p.To.IsZero() {
+		return ""
+	}
+	return partnership.AcademicYearOf(p.To)
+}
+
+func day(t time.Time) string { return t.Format(time.DateOnly) }
