@@ -338,7 +338,7 @@ func TestEffectiveDateNotInTheFuture(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, err := domain.Execute(f.Ctx, f.Handler, domain.Command[*counter]{Stream: "counter-1", New: func() *counter { return &counter{} },
-				Meta: domain.Meta{ActorID: "p-1", ActorRole: domain.RoleStaff, EffectiveAt: tc.at},
+				Meta:   domain.Meta{ActorID: "p-1", ActorRole: domain.RoleStaff, EffectiveAt: tc.at},
 				Decide: func(*counter) ([]domain.Event, error) { return []domain.Event{counted{By: 1}}, nil }})
 			if !tc.ok {
 				f.ThenError(err, domain.ErrFutureDate)

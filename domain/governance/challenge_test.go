@@ -52,7 +52,9 @@ func (w *challengeWorld) raise(by uuid.UUID, cmd RaiseChallenge) (domain.Result,
 func TestGovernorChallengesTheDirector(t *testing.T) {
 	w := newChallengeWorld(t)
 	due := yearStart.AddDate(0, 0, 14)
-	on := func(kind string, id, within uuid.UUID) ChallengeSubject { return ChallengeSubject{Kind: kind, ID: id, Within: within} }
+	on := func(kind string, id, within uuid.UUID) ChallengeSubject {
+		return ChallengeSubject{Kind: kind, ID: id, Within: within}
+	}
 	refused := []struct {
 		name string
 		by   uuid.UUID

@@ -683,7 +683,7 @@ func TestBallotEventsCannotBeCorrected(t *testing.T) {
 	// A membership is not a decision.
 	res, err := e.svc.CorrectEvent(e.Ctx, e.meta, CommunityStream(c), domain.Correction{EventID: joinID,
 		Replacement: MemberJoined{CommunityID: c, SchoolID: e.school, PersonID: staff[0], Year: year, Basis: []string{BasisStrengths}, EffectiveFrom: yearStart, TermEndsOn: yearEnd},
-		Reason: "basis was strengths"})
+		Reason:      "basis was strengths"})
 	if got := e.ok(res, err); got[0].(domain.EventCorrected).ChangedAfterDecision {
 		t.Fatal("membership correction marked changed after decision")
 	}

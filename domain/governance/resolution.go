@@ -162,7 +162,10 @@ func (ResolutionReferredBack) EventType() string { return "ResolutionReferredBac
 
 func init() {
 	// The Team's votes and their outcome cannot be corrected.
-	reg := func(spec domain.Spec) domain.Spec { spec.Schema, spec.Group, spec.Uncorrectable = 1, Group, true; return spec }
+	reg := func(spec domain.Spec) domain.Spec {
+		spec.Schema, spec.Group, spec.Uncorrectable = 1, Group, true
+		return spec
+	}
 	domain.MustRegister[TeamResolutionOpened](reg(domain.Spec{Type: "TeamResolutionOpened",
 		Doc:       "A submitted version of a proposal went to a vote of the Leadership Team: the Team in office, the quorum, and the proposing ISLC's chair, who votes as a member of the Team.",
 		EmittedBy: []string{"SubmitProposal", "ReferBackResolution"}}))

@@ -404,7 +404,6 @@ func (w *corrWorld) costEntry() uuid.UUID {
 	return uuid.Nil
 }
 
-
 // A correction that keeps its own event within the rules is still refused
 // when a later event of the record would break one: raising a secondment
 // to 60% makes the next one, at 50%, take the teacher past full time.

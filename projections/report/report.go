@@ -104,10 +104,10 @@ type Headline struct {
 // Reporting is what the partnership did and what it brought, next to the
 // transaction costs of collaborating.
 type Reporting struct {
-	Headline      Headline                `json:"headline"`
-	Resources     []views.ResourceInfo    `json:"resources"`
-	Utilisation   views.Utilisation       `json:"utilisation"`
-	LoansByStatus []views.StatusCount     `json:"loans_by_status"`
+	Headline      Headline             `json:"headline"`
+	Resources     []views.ResourceInfo `json:"resources"`
+	Utilisation   views.Utilisation    `json:"utilisation"`
+	LoansByStatus []views.StatusCount  `json:"loans_by_status"`
 	// LoansReturned counts the loans returned in the period by the
 	// condition they came back in (and how many late).
 	LoansReturned []views.ConditionCount  `json:"loans_returned_by_condition"`

@@ -144,7 +144,7 @@ func (v *Challenges) List(f ChallengeFilter, now time.Time, names PersonNames) [
 		}
 		out = append(out, ChallengeInfo{ID: id, School: Ref{ID: c.School, Name: v.state.Things[c.School]}, Governor: personRef(names, c.Governor),
 			Subject: ChallengeSubjectRef{Kind: c.Subject.Kind, ID: c.Subject.ID, Within: c.Subject.Within, Name: name},
-			Text: c.Text, DueOn: c.DueOn, RaisedOn: c.RaisedOn, Answered: c.Answered, Director: optPersonRef(names, c.Director),
+			Text:    c.Text, DueOn: c.DueOn, RaisedOn: c.RaisedOn, Answered: c.Answered, Director: optPersonRef(names, c.Director),
 			Answer: c.Answer, AnsweredOn: c.AnsweredOn, Late: c.Late, Overdue: !c.Answered && governance.Date(now).After(c.DueOn)})
 	}
 	slices.SortFunc(out, func(a, b ChallengeInfo) int {
