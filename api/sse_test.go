@@ -104,7 +104,7 @@ func (c *sseClient) next() sseEvent {
 func (w *feedWorld) assess() uint64 {
 	w.t.Helper()
 	res, err := w.L.Governance.RecordStrengthsAssessment(context.Background(), personMeta(w.Staff[1], domain.RoleStaff), governance.RecordStrengthsAssessment{PersonID: w.Staff[1], Year: feedYear,
-		Scores: governance.Strengths{RelationshipBuilding: 60, Executing: 70, StrategicThinking: 50, Influencing: 40}})
+		Scores: governance.Strengths{RelationshipBuilding: 60, Executing: 70, StrategicThinking: 50, Influencing: 40}, AssessedOn: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)})
 	if err != nil {
 		w.t.Fatal(err)
 	}

@@ -172,7 +172,9 @@ func benchHTTP(ctx context.Context, plan httpBenchPlan) (httpBenchResult, error)
 	defer l.Close()
 	meta := domain.Meta{ActorID: "admin", ActorRole: domain.RoleAdmin}
 	school := uuid.Must(uuid.NewV7())
-	const year = "2025-26"
+	// The academic year of today: an assessment falls in the year it is
+	// of.
+	year := governance.YearLabel(time.Now().UTC().AddDate(0, -8, 0).Year())
 	if _, err := l.Governance.RegisterSchool(ctx, meta, governance.RegisterSchool{SchoolID: school, Name: "Benchmark School"}); err != nil {
 		return res, err
 	}
