@@ -151,6 +151,11 @@ func (p *Person) Check(m domain.Message) error {
 		return register(e.PersonID, e.SchoolID, e.Personal.Name)
 	case AdvisoryContactRegistered:
 		return register(e.PersonID, e.SchoolID, e.Personal.Name)
+	case AuditorRegistered:
+		if p.Registered() {
+			return domain.RejectField(domain.ErrAlreadyExists, "person_id", "person %s is already registered", p.ID)
+		}
+		return firstErr(required("person_id", e.PersonID, "the person"), requiredText("name", e.Personal.Name, "the person's name"))
 	}
 	if !p.Registered() {
 		return domain.RejectField(domain.ErrNotFound, "person_id", "the person is not registered yet")

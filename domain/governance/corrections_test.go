@@ -15,6 +15,7 @@ import (
 type correctionWorld struct {
 	*proposalWorld
 	governor, contact2 uuid.UUID
+	auditor            uuid.UUID
 	triad, proposal    uuid.UUID
 	leaver             uuid.UUID
 }
@@ -22,7 +23,7 @@ type correctionWorld struct {
 func newCorrectionWorld(t *testing.T) *correctionWorld {
 	w := &correctionWorld{proposalWorld: newProposalWorld(t)}
 	e := w.env
-	w.governor, w.contact2, w.triad, w.leaver = domaintest.ID(), domaintest.ID(), domaintest.ID(), domaintest.ID()
+	w.governor, w.contact2, w.triad, w.leaver, w.auditor = domaintest.ID(), domaintest.ID(), domaintest.ID(), domaintest.ID(), domaintest.ID()
 	extra := domaintest.ID()
 	e.Given(SchoolStream(e.school),
 		SegmentAdded{SchoolID: e.school, SegmentID: extra, Name: "Wellbeing"},
@@ -31,6 +32,7 @@ func newCorrectionWorld(t *testing.T) *correctionWorld {
 		TieBreakSet{SchoolID: e.school, RunOffs: 1, Previous: DefaultRunOffs})
 	e.Given(PersonStream(w.governor), GovernorRegistered{PersonID: w.governor, SchoolID: e.school, Personal: domain.PersonalData{Name: "Governor Grey"}},
 		PersonDetailsAmended{PersonID: w.governor, SchoolID: e.school, Personal: domain.PersonalData{Name: "Governor Gray"}})
+	e.Given(PersonStream(w.auditor), AuditorRegistered{PersonID: w.auditor, Organisation: "Diocesan board", Personal: domain.PersonalData{Name: "Inspector"}})
 	e.Given(PersonStream(w.contact2), AdvisoryContactRegistered{PersonID: w.contact2, SchoolID: e.school, Personal: domain.PersonalData{Name: "Parent"}},
 		PersonalDataErased{PersonID: w.contact2, SchoolID: e.school, Reason: "Request 12"})
 	s := w.staff
@@ -149,6 +151,12 @@ func TestCorrectionsKeepGovernanceRules(t *testing.T) {
 		}, nil},
 		{"governor without a name", func(w *correctionWorld) string { return PersonStream(w.governor) }, "GovernorRegistered", func(w *correctionWorld) domain.Event {
 			return GovernorRegistered{PersonID: w.governor, SchoolID: w.school}
+		}, domain.ErrRequired},
+		{"auditor's organisation", func(w *correctionWorld) string { return PersonStream(w.auditor) }, "AuditorRegistered", func(w *correctionWorld) domain.Event {
+			return AuditorRegistered{PersonID: w.auditor, Organisation: "Inspectorate", Personal: domain.PersonalData{Name: "Inspector"}}
+		}, nil},
+		{"auditor without a name", func(w *correctionWorld) string { return PersonStream(w.auditor) }, "AuditorRegistered", func(w *correctionWorld) domain.Event {
+			return AuditorRegistered{PersonID: w.auditor, Organisation: "Inspectorate"}
 		}, domain.ErrRequired},
 		{"contact's name", func(w *correctionWorld) string { return PersonStream(w.contact2) }, "AdvisoryContactRegistered", func(w *correctionWorld) domain.Event {
 			return AdvisoryContactRegistered{PersonID: w.contact2, SchoolID: w.school, Personal: domain.PersonalData{Name: "Parent rep"}}

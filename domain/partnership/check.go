@@ -65,6 +65,23 @@ func (p *Partnership) Check(m domain.Message) error {
 		}
 	case PartnershipLeadAppointed:
 		return requireID("lead_id", e.LeadID)
+	case AuditorAppointed:
+		if err := requireID("auditor_id", e.AuditorID); err != nil {
+			return err
+		}
+		if p.HasAuditor(e.AuditorID) {
+			return domain.RejectField(domain.ErrAlreadyExists, "auditor_id", "person %s is already appointed to audit %s", e.AuditorID, p.Name)
+		}
+		if e.AppointedOn.IsZero() {
+			return domain.RejectField(domain.ErrRequired, "appointed_on", "give the day the appointment starts")
+		}
+	case AuditorAppointmentEnded:
+		if !p.HasAuditor(e.AuditorID) {
+			return domain.RejectField(domain.ErrNotFound, "auditor_id", "person %s is not appointed to audit %s", e.AuditorID, p.Name)
+		}
+		if e.EndedOn.IsZero() {
+			return domain.RejectField(domain.ErrRequired, "ended_on", "give the last day of the appointment")
+		}
 	case PriorityAgreed:
 		if pr, ok := p.Priority(e.PriorityID); ok {
 			return domain.RejectField(domain.ErrAlreadyExists, "priority_id", "priority %s (%q) is already agreed", pr.ID, pr.Title)

@@ -15,6 +15,7 @@ import (
 type corrWorld struct {
 	*world
 	d                                    uuid.UUID // a school that joined and left
+	auditor, notAuditor                  uuid.UUID
 	prio, res, l1, l2, l3                uuid.UUID
 	s1, s2, s3, s4                       uuid.UUID
 	cpd, k1, k2, review, finding, action uuid.UUID
@@ -31,12 +32,16 @@ func newCorrWorld(t *testing.T) *corrWorld {
 	w.cpd, w.k1, w.k2, w.review, w.finding, w.action = id(), id(), id(), id(), id(), id()
 	w.rating, w.cm1, w.cm2, w.tl, w.i1, w.i2 = id(), id(), id(), id(), id(), id()
 	w.dir.AddSchool(w.d)
+	w.auditor, w.notAuditor = id(), id()
+	w.dir.AddAuditor(w.auditor)
 	pid := w.pid
 	w.Given(p.PartnershipStream(pid),
 		p.SchoolJoinedPartnership{PartnershipID: pid, SchoolID: w.d, JoinedOn: day(2025, 7, 1)},
 		p.SchoolLeftPartnership{PartnershipID: pid, SchoolID: w.d, LeftOn: day(2025, 8, 15)},
 		p.PartnershipLeadAppointed{PartnershipID: pid, LeadID: w.a1, LeadSchoolID: w.a},
 		p.PriorityAgreed{PartnershipID: pid, PriorityID: w.prio, Title: "Reading", AcademicYear: y},
+		p.AuditorAppointed{PartnershipID: pid, AuditorID: w.auditor, AppointedOn: day(2025, 9, 1)},
+		p.AuditorAppointmentEnded{PartnershipID: pid, AuditorID: w.auditor, EndedOn: day(2025, 9, 1)},
 		p.ContributionRecognised{PartnershipID: pid, RecognitionID: id(), RecipientKind: p.RecipientSchool, RecipientID: w.a, SchoolID: w.a, Citation: "Hosted us all.", RecognisedOn: day(2025, 9, 1)})
 	w.Given(p.CostsStream(pid), p.TransactionCostRecorded{PartnershipID: pid, EntryID: id(), SchoolID: w.a, Category: p.CostMeetings, On: day(2025, 9, 1), AcademicYear: y, Hours: 2, Note: "Meeting"})
 	keys := func(loan, borrower uuid.UUID) p.LoanKeys {
@@ -162,6 +167,18 @@ func TestCorrectionsKeepPartnershipRules(t *testing.T) {
 		{"no lead", part, "PartnershipLeadAppointed", func(w *corrWorld) domain.Event {
 			return p.PartnershipLeadAppointed{PartnershipID: w.pid}
 		}, domain.ErrRequired},
+		{"auditor appointed a day earlier", part, "AuditorAppointed", func(w *corrWorld) domain.Event {
+			return p.AuditorAppointed{PartnershipID: w.pid, AuditorID: w.auditor, AppointedOn: day(2025, 8, 31)}
+		}, nil},
+		{"someone not an auditor appointed", part, "AuditorAppointed", func(w *corrWorld) domain.Event {
+			return p.AuditorAppointed{PartnershipID: w.pid, AuditorID: w.notAuditor, AppointedOn: day(2025, 9, 1)}
+		}, p.ErrNotAnAuditor},
+		{"appointment ended a day later", part, "AuditorAppointmentEnded", func(w *corrWorld) domain.Event {
+			return p.AuditorAppointmentEnded{PartnershipID: w.pid, AuditorID: w.auditor, EndedOn: day(2025, 9, 2)}
+		}, nil},
+		{"appointment ended of someone never appointed", part, "AuditorAppointmentEnded", func(w *corrWorld) domain.Event {
+			return p.AuditorAppointmentEnded{PartnershipID: w.pid, AuditorID: w.notAuditor, EndedOn: day(2025, 9, 1)}
+		}, domain.ErrNotFound},
 		{"priority retitled", part, "PriorityAgreed", func(w *corrWorld) domain.Event {
 			return p.PriorityAgreed{PartnershipID: w.pid, PriorityID: w.prio, Title: "Reading for pleasure", AcademicYear: y}
 		}, nil},

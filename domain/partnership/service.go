@@ -277,6 +277,14 @@ func (s *Service) correctionFacts(ctx context.Context, m domain.Message) error {
 		if !ok {
 			return domain.RejectField(domain.ErrNotFound, "school_id", "no school %s is registered", e.SchoolID)
 		}
+	case AuditorAppointed:
+		ok, err := s.dir.IsAuditor(ctx, e.AuditorID)
+		if err != nil {
+			return fmt.Errorf("directory: auditor %s: %w", e.AuditorID, err)
+		}
+		if !ok {
+			return domain.RejectField(ErrNotAnAuditor, "auditor_id", "person %s is not registered as an auditor", e.AuditorID)
+		}
 	case ContributionRecognised:
 		p, err := s.partnership(ctx, "partnership_id", e.PartnershipID)
 		if err != nil {
