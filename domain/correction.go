@@ -188,12 +188,17 @@ func checkCorrection[A Aggregate](ctx context.Context, h *Handler, stream string
 	if _, ok := any(newAgg()).(Checker); !ok {
 		return rev, ev, nil
 	}
-	before := violations(newAgg, msgs, at, -1)
 	replaced := at
 	if ev.Retracted {
 		replaced = -1
 	}
 	after := violations(newAgg, corrected, at, replaced)
+	if len(after) == 0 {
+		return rev, ev, nil
+	}
+	// Only what the correction breaks counts: a later event that broke a
+	// rule before it (history recorded under older rules) is excused.
+	before := violations(newAgg, msgs, at, -1)
 	for _, v := range after {
 		if v.replaced || !slices.ContainsFunc(before, func(b violation) bool { return b.id == v.id }) {
 			return 0, EventCorrected{}, v.explain(ev.Retracted)

@@ -1,7 +1,9 @@
 package partnership_test
 
 import (
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -432,4 +434,54 @@ func TestCorrectionBreakingALaterEvent(t *testing.T) {
 			Subject: "Physics", Start: day(2025, 10, 1), End: day(2026, 1, 1), Fraction: 0.6, AcademicYear: y}})
 	rej := w.ThenError(err, p.ErrSecondmentOverCommitted)
 	detailHas(t, rej, "later SecondmentAgreed")
+}
+
+// BenchmarkCorrectLoan measures a correction checked against the rules,
+// which folds the whole record with the corrected event in place and
+// checks every later event, side by side with a command on the same
+// record (a loan request, which folds it once).
+func BenchmarkCorrectLoan(b *testing.B) {
+	for _, n := range []int{100, 1000} {
+		w := newWorld(b)
+		rid := domaintest.ID()
+		evs := []domain.Event{
+			p.ResourceRegistered{PartnershipID: w.pid, ResourceID: rid, OwnerSchoolID: w.a, Kind: p.Minibus, Name: "Minibus"},
+			p.ResourceOffered{PartnershipID: w.pid, ResourceID: rid, OwnerSchoolID: w.a},
+		}
+		var first p.LoanRequested
+		for i := range n {
+			k := p.LoanKeys{PartnershipID: w.pid, ResourceID: rid, LoanID: domaintest.ID(), OwnerSchoolID: w.a, BorrowerSchoolID: w.b}
+			start := at(2025, 10, 1, 8).Add(time.Duration(i) * 24 * time.Hour)
+			req := p.LoanRequested{LoanKeys: k, Start: start, End: start.Add(8 * time.Hour), Purpose: "Trip"}
+			if i == 0 {
+				first = req
+			}
+			evs = append(evs, req, p.LoanApproved{LoanKeys: k, Start: req.Start, End: req.End})
+		}
+		w.Given(p.ResourceStream(rid), evs...)
+		var target uuid.UUID
+		for _, m := range w.Messages() {
+			if m.Type == "LoanRequested" && target == uuid.Nil {
+				target = m.ID
+			}
+		}
+		b.Run(fmt.Sprintf("correct/events=%d", len(evs)), func(b *testing.B) {
+			for i := 0; b.Loop(); i++ {
+				fixed := first
+				fixed.Purpose = fmt.Sprintf("Trip %d", i)
+				if _, err := w.svc.CorrectEvent(w.Ctx, lead, p.ResourceStream(rid), domain.Correction{EventID: target, Replacement: fixed, Reason: "purpose"}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("request/events=%d", len(evs)), func(b *testing.B) {
+			for i := 0; b.Loop(); i++ {
+				start := at(2030, 1, 1, 8).Add(time.Duration(i) * 24 * time.Hour)
+				if _, err := w.svc.RequestLoan(w.Ctx, as(w.b1), p.RequestLoan{ResourceID: rid, LoanID: domaintest.ID(), BorrowerSchoolID: w.b,
+					Start: start, End: start.Add(time.Hour), Purpose: "Trip"}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

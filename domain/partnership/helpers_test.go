@@ -16,7 +16,7 @@ import (
 // staff, formed and joined as history.
 type world struct {
 	*domaintest.Fixture
-	t   *testing.T
+	t   testing.TB
 	svc *partnership.Service
 	dir *partnership.MemoryDirectory
 
@@ -27,7 +27,7 @@ type world struct {
 	c1, c2, stranger uuid.UUID // staff of C; staff of the outsider
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	f := domaintest.New(t)
 	w := &world{Fixture: f, t: t, dir: &partnership.MemoryDirectory{}}

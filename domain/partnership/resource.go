@@ -389,16 +389,23 @@ func (r *Resource) OverdueLoans(now time.Time) []Loan {
 
 // Clash returns an approved (or collected or returned) loan other than
 // except whose held window overlaps [start, end).
+// Of several, it returns the first by start of window (then by id). It
+// does not sort the loans, so checking every event of a long record stays
+// cheap.
 func (r *Resource) Clash(start, end time.Time, except uuid.UUID) (Loan, bool) {
-	for _, l := range r.Loans() {
+	var clash Loan
+	found := false
+	for _, l := range r.LoanList {
 		if l.ID == except {
 			continue
 		}
 		if from, to, ok := l.Held(); ok && overlaps(start, end, from, to) {
-			return l, true
+			if !found || l.Start.Before(clash.Start) || l.Start.Equal(clash.Start) && slices.Compare(l.ID[:], clash.ID[:]) < 0 {
+				clash, found = l, true
+			}
 		}
 	}
-	return Loan{}, false
+	return clash, found
 }
 
 // UtilisationHours returns how many hours of [from, to) the resource was
