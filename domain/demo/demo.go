@@ -1106,8 +1106,29 @@ func (g *gen) decideProposals() {
 			p.status = governance.StatusSubmitted
 			back := g.chance(0.25) || s.idx == g.yearIndex%n && i == firstOfYear(s, g.year)
 			g.decide(s, p, !back)
+			// Now and then a governor challenges the Director on the
+			// decision (every year at the first school); most are
+			// answered, one in three after a while.
+			if len(s.govs) > 0 && (g.chance(0.2) || s.idx == 0 && i == firstOfYear(s, g.year)) {
+				g.challenge(s, p)
+			}
 		}
 	}
+}
+
+// challenge has a governor of s challenge the Director on the Team's
+// decision on p, and the Director answer it unless it is left open.
+func (g *gen) challenge(s *school, p *proposal) {
+	id := g.id()
+	gov := pickOf(g, s.govs)
+	g.on("raise a challenge")(g.gov.RaiseChallenge(g.ctx, as(gov, domain.RoleGovernor), governance.RaiseChallenge{ChallengeID: id,
+		Subject: governance.ChallengeSubject{Kind: governance.SubjectProposal, ID: p.id},
+		Text:    "How was the cost weighed against the other ISLCs' proposals?", DueOn: g.today().AddDate(0, 0, 14)}))
+	if g.chance(0.3) {
+		return
+	}
+	g.on("answer a challenge")(g.gov.AnswerChallenge(g.ctx, s.directorMeta(), governance.AnswerChallenge{ChallengeID: id,
+		Answer: "The Team compared the costs of every proposal of the term; the minutes are with the clerk."}))
 }
 
 func firstOfYear(s *school, year string) int {

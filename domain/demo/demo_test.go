@@ -166,7 +166,7 @@ func TestGenerateShape(t *testing.T) {
 	for _, typ := range []string{"ProposalApproved", "ProposalReturned", "ProposalRevised", "AdviceGiven", "TriadFormed", "StrengthsAssessed",
 		"LoanApproved", "LoanDeclined", "LoanReturned", "SecondmentAgreed", "CPDPlacesBooked", "CPDAttendanceRecorded", "TransactionCostRecorded",
 		"PeerReviewCompleted", "FollowUpActionAgreed", "FollowUpActionCompleted", "CommitmentMade", "CommitmentAchieved", "CommitmentMissed",
-		"ContributionRecognised", "TimelineItemDone", "MemberLeft", "PersonLeftSchool"} {
+		"ContributionRecognised", "TimelineItemDone", "MemberLeft", "PersonLeftSchool", "TeamVoteCast", "ResolutionSignedOff", "ChallengeRaised", "ChallengeAnswered"} {
 		if count[typ] == 0 {
 			t.Errorf("no %s in the history", typ)
 		}
