@@ -168,7 +168,7 @@ func init() {
 	}
 	domain.MustRegister[TeamResolutionOpened](reg(domain.Spec{Type: "TeamResolutionOpened",
 		Doc:       "A submitted version of a proposal went to a vote of the Leadership Team: the Team in office, the quorum, and the proposing ISLC's chair, who votes as a member of the Team.",
-		EmittedBy: []string{"SubmitProposal", "ReferBackResolution"}}))
+		EmittedBy: []string{"SubmitProposal", "ReferBackResolution", "CastTeamVote (for a proposal submitted before Team votes)"}}))
 	domain.MustRegister[TeamVoteCast](reg(domain.Spec{Type: "TeamVoteCast",
 		Doc: "A member of the Leadership Team voted to approve or send back a proposal, with a reason and their alignment check; one vote per member per round.", EmittedBy: []string{"CastTeamVote"}}))
 	domain.MustRegister[TeamVoteClosed](reg(domain.Spec{Type: "TeamVoteClosed",
