@@ -120,6 +120,10 @@ var (
 	// its fact happened) is later than the server's clock allows.
 	ErrFutureDate = NewRule("date-in-future", KindInvalid, "That date has not come yet",
 		"A fact is recorded on or after the day it happened: its effective date is never later than now, give or take a day for time zones.")
+	// ErrOutsideYear is returned when a business date falls outside the
+	// academic year its command or event claims.
+	ErrOutsideYear = NewRule("outside-academic-year", KindInvalid, "The date is outside the academic year",
+		"A date recorded for an academic year falls within that year's first and last day.")
 	// ErrCorrectionTarget is returned when a correction names an event that
 	// does not exist in that record or is itself not correctable.
 	ErrCorrectionTarget = NewRule("correction-target", KindInvalid, "Nothing to correct",

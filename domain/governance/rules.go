@@ -19,8 +19,8 @@ var (
 		"Erased personal data cannot be read again: its key is destroyed. An erasure's reason can be corrected, the erasure cannot be retracted.")
 	// ErrOutsideYear is returned when a business date falls outside the
 	// academic year its command or event claims.
-	ErrOutsideYear = domain.NewRule("outside-academic-year", domain.KindInvalid, "The date is outside the academic year",
-		"A date recorded for an academic year falls within that year's first and last day.")
+	// It is domain.ErrOutsideYear, shared with the partnership rules.
+	ErrOutsideYear = domain.ErrOutsideYear
 	// ErrNotStaff is returned when a command names someone who is not a registered staff member of the school.
 	ErrNotStaff = domain.NewRule("not-staff-of-school", domain.KindInvalid, "Not a staff member of this school",
 		"Only the school's registered educators and administrators can be its Director, join its ISLCs or form its triads.")

@@ -18,8 +18,8 @@ var (
 var (
 	// ErrOutsideYear is returned when a business date falls outside the
 	// academic year its command or event claims.
-	ErrOutsideYear = domain.NewRule("outside-academic-year", domain.KindInvalid, "The date is outside the academic year",
-		"A date recorded for an academic year falls within that year (1 September to 31 August).")
+	// It is domain.ErrOutsideYear, shared with the governance rules.
+	ErrOutsideYear = domain.ErrOutsideYear
 )
 
 // Rules of shared resources and loans.
