@@ -306,6 +306,42 @@ func governanceReadRoutes() []route {
 					return p, nil
 				})
 			}),
+		schoolRead("/v1/challenges", "List a school's governors' challenges (status=open|answered)", "Challenges", []views.ChallengeInfo{},
+			func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				school, err := s.schoolParam(r)
+				if err != nil {
+					return err
+				}
+				f := views.ChallengeFilter{Schools: []uuid.UUID{school}, Status: r.URL.Query().Get("status")}
+				return readAs(s, w, r, views.ChallengesView, nil, func(v *views.Challenges, rc readCtx) (any, error) {
+					return nonNil(v.List(f, rc.Now, rc.Names)), nil
+				})
+			}),
+		schoolRead("/v1/challenges/{id}", "Show a governor's challenge", "Challenges", views.ChallengeInfo{},
+			func(s *Server, w http.ResponseWriter, r *http.Request) error {
+				id, err := pathUUID(r, "id")
+				if err != nil {
+					return err
+				}
+				t, ok, err := s.App.StreamTarget(r.Context(), governance.ChallengeStream(id))
+				if err != nil {
+					return err
+				}
+				if !ok {
+					return notFound("there is no challenge %s", id)
+				}
+				if err := s.readSchool(r, t.School); err != nil {
+					return err
+				}
+				return readAs(s, w, r, views.ChallengesView, streamOf(governance.ChallengeStream(id)), func(v *views.Challenges, rc readCtx) (any, error) {
+					for _, c := range v.List(views.ChallengeFilter{Schools: []uuid.UUID{t.School}}, rc.Now, rc.Names) {
+						if c.ID == id {
+							return c, nil
+						}
+					}
+					return nil, notFound("there is no challenge %s %s", id, rc.AsOf.Describe())
+				})
+			}),
 	}
 }
 

@@ -1,28 +1,15 @@
 package api
 
 import (
-	"context"
 	"net/http"
-	"strings"
 
 	"github.com/google/uuid"
 
 	"github.com/concord-ledger/concord/api/app"
-	"github.com/concord-ledger/concord/domain"
 	"github.com/concord-ledger/concord/domain/governance"
 )
 
 func init() { addRoutes(governanceRoutes) }
-
-// DecideProposalRequest is a Leadership Team member's decision on a
-// proposal: approve it, or send it back for revision, with reasons and the
-// check against the school's mission, vision and values. The decider is
-// the authenticated person.
-type DecideProposalRequest struct {
-	// Outcome is "approve" or "return" (send back).
-	Outcome string `json:"outcome" enum:"approve,return"`
-	governance.DecideProposal
-}
 
 // The governance routes: each binds the ids its path names and runs the
 // application layer's use case, which decides who may.
@@ -199,10 +186,42 @@ func governanceRoutes() []route {
 			func(s *Server, r *http.Request, c *governance.GiveAdvice) error {
 				return setPathID(r, "id", &c.ProposalID, "proposal_id")
 			}, (*app.App).GiveAdvice),
-		commandRoute("/v1/proposals/{id}/decision", "Decide a proposal", tProposals, "DecideProposal",
-			func(s *Server, r *http.Request, c *DecideProposalRequest) error {
+		commandRoute("/v1/proposals/{id}/team-votes", "Cast your Leadership Team vote on a proposal", tProposals, "CastTeamVote",
+			func(s *Server, r *http.Request, c *governance.CastTeamVote) error {
 				return setPathID(r, "id", &c.ProposalID, "proposal_id")
-			}, decideProposal),
+			}, (*app.App).CastTeamVote),
+		commandRoute("/v1/proposals/{id}/sign-off", "Sign off the Leadership Team's decision", tProposals, "SignOffResolution",
+			func(s *Server, r *http.Request, c *governance.ResolveProposal) error {
+				return setPathID(r, "id", &c.ProposalID, "proposal_id")
+			}, (*app.App).SignOffResolution),
+		commandRoute("/v1/proposals/{id}/refer-back", "Refer a decision back to the Leadership Team", tProposals, "ReferBackResolution",
+			func(s *Server, r *http.Request, c *governance.ResolveProposal) error {
+				return setPathID(r, "id", &c.ProposalID, "proposal_id")
+			}, (*app.App).ReferBackResolution),
+		commandRoute("/v1/schools/{id}/team-quorum", "Set the Leadership Team's quorum", tSchools, "SetTeamQuorum",
+			func(s *Server, r *http.Request, c *governance.SetTeamQuorum) error {
+				return setPathID(r, "id", &c.SchoolID, "school_id")
+			}, (*app.App).SetTeamQuorum),
+		commandRoute("/v1/schools/{id}/tie-break", "Set how tied elections are settled", tSchools, "SetTieBreak",
+			func(s *Server, r *http.Request, c *governance.SetTieBreak) error {
+				return setPathID(r, "id", &c.SchoolID, "school_id")
+			}, (*app.App).SetTieBreak),
+		commandRoute("/v1/elections/{id}/casting-vote", "Cast the casting vote in a tied election", tElections, "CastCastingVote",
+			func(s *Server, r *http.Request, c *governance.CastCastingVote) error {
+				return bindElection(s, r, &c.ElectionID, &c.CommunityID)
+			}, (*app.App).CastCastingVote),
+
+		// Governors' challenges.
+		commandRoute("/v1/challenges", "Raise a challenge to the Director", "Challenges", "RaiseChallenge",
+			func(s *Server, r *http.Request, c *governance.RaiseChallenge) error {
+				newID(&c.ChallengeID)
+				return nil
+			},
+			(*app.App).RaiseChallenge, func(c *governance.RaiseChallenge) string { return "/v1/challenges/" + c.ChallengeID.String() }),
+		commandRoute("/v1/challenges/{id}/answer", "Answer a governor's challenge", "Challenges", "AnswerChallenge",
+			func(s *Server, r *http.Request, c *governance.AnswerChallenge) error {
+				return setPathID(r, "id", &c.ChallengeID, "challenge_id")
+			}, (*app.App).AnswerChallenge),
 
 		// Corrections.
 		{Method: http.MethodPost, Pattern: "/v1/corrections", Summary: "Correct a recorded event", Tag: "Corrections",
@@ -212,16 +231,6 @@ func governanceRoutes() []route {
 }
 
 func personPath(id uuid.UUID) string { return "/v1/people/" + id.String() }
-
-func decideProposal(a *app.App, ctx context.Context, actor app.Actor, c DecideProposalRequest) (domain.Result, error) {
-	switch strings.ToLower(strings.TrimSpace(c.Outcome)) {
-	case "approve", "approved":
-		return a.DecideProposal(ctx, actor, true, c.DecideProposal)
-	case "return", "returned", "send_back", "send-back":
-		return a.DecideProposal(ctx, actor, false, c.DecideProposal)
-	}
-	return domain.Result{}, invalidField("outcome", "outcome %q is neither approve nor return (send back)", c.Outcome)
-}
 
 // bindElection sets an election command's election from the path and its
 // ISLC from the "elections" view.

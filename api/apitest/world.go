@@ -83,6 +83,7 @@ type World struct {
 	Secondment                uuid.UUID // StaffA2 lent from A to B
 	Triad                     uuid.UUID
 	ResourceC                 uuid.UUID // C's resource in P2
+	Challenge                 uuid.UUID // GovA's challenge about A, open
 }
 
 // New builds the world on an in-memory ledger.
@@ -318,6 +319,11 @@ func (b *builder) build() {
 		LendingSchoolID: w.SchoolA, ReceivingSchoolID: w.SchoolB, Subject: "Physics", Start: time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC),
 		End: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC), Fraction: 0.2})
 	b.do("arrange a secondment", r, err)
+
+	w.Challenge = id()
+	r, err = g.RaiseChallenge(ctx, as(govA), governance.RaiseChallenge{ChallengeID: w.Challenge, Subject: governance.ChallengeSubject{Kind: "school", ID: w.SchoolA},
+		Text: "How does the Team check proposals against the values?", DueOn: time.Date(2025, 11, 28, 0, 0, 0, 0, time.UTC)})
+	b.do("raise a challenge", r, err)
 
 	for name, p := range map[string]uuid.UUID{DirA: dirA, StaffA: staffA, ChairA: chairA, GovA: govA, DirB: dirB, StaffB: staffB, Lead: lead, Auditor: auditor, DirC: dirC} {
 		w.Person[name] = p

@@ -301,14 +301,50 @@ func (a *App) GiveAdvice(ctx context.Context, actor Actor, c governance.GiveAdvi
 	return run(ctx, a, actor, "GiveAdvice", c, proposalOf(c.ProposalID), a.L.Governance.GiveAdvice)
 }
 
-// DecideProposal records the Leadership Team's decision, approve or send
-// back, in the decider's name (the domain: only Team members).
-func (a *App) DecideProposal(ctx context.Context, actor Actor, approve bool, c governance.DecideProposal) (domain.Result, error) {
-	exec := a.L.Governance.ReturnProposal
-	if approve {
-		exec = a.L.Governance.ApproveProposal
-	}
-	return run(ctx, a, actor, "DecideProposal", c, proposalOf(c.ProposalID), exec)
+// CastTeamVote casts the actor's vote in the Leadership Team's open round
+// on a proposal (the domain: only the Team in office votes).
+func (a *App) CastTeamVote(ctx context.Context, actor Actor, c governance.CastTeamVote) (domain.Result, error) {
+	return run(ctx, a, actor, "CastTeamVote", c, proposalOf(c.ProposalID), a.L.Governance.CastTeamVote)
+}
+
+// SignOffResolution closes the Team's round and signs its outcome off
+// (the Director).
+func (a *App) SignOffResolution(ctx context.Context, actor Actor, c governance.ResolveProposal) (domain.Result, error) {
+	return run(ctx, a, actor, "SignOffResolution", c, proposalOf(c.ProposalID), a.L.Governance.SignOffResolution)
+}
+
+// ReferBackResolution closes the Team's round and refers it back for a new
+// round (the Director).
+func (a *App) ReferBackResolution(ctx context.Context, actor Actor, c governance.ResolveProposal) (domain.Result, error) {
+	return run(ctx, a, actor, "ReferBackResolution", c, proposalOf(c.ProposalID), a.L.Governance.ReferBackResolution)
+}
+
+// SetTeamQuorum sets the quorum of the school's Leadership Team (the
+// Director).
+func (a *App) SetTeamQuorum(ctx context.Context, actor Actor, c governance.SetTeamQuorum) (domain.Result, error) {
+	return run(ctx, a, actor, "SetTeamQuorum", c, func(l *loader) (Target, error) { return l.school("school_id", c.SchoolID) }, a.L.Governance.SetTeamQuorum)
+}
+
+// SetTieBreak sets how many run-offs settle a tie before the Director's
+// casting vote (the Director).
+func (a *App) SetTieBreak(ctx context.Context, actor Actor, c governance.SetTieBreak) (domain.Result, error) {
+	return run(ctx, a, actor, "SetTieBreak", c, func(l *loader) (Target, error) { return l.school("school_id", c.SchoolID) }, a.L.Governance.SetTieBreak)
+}
+
+// CastCastingVote settles a tied election by the Director's casting vote.
+func (a *App) CastCastingVote(ctx context.Context, actor Actor, c governance.CastCastingVote) (domain.Result, error) {
+	return run(ctx, a, actor, "CastCastingVote", c, communityOf(c.CommunityID), a.L.Governance.CastCastingVote)
+}
+
+// RaiseChallenge raises a governor's challenge to the Director on a
+// record of their school.
+func (a *App) RaiseChallenge(ctx context.Context, actor Actor, c governance.RaiseChallenge) (domain.Result, error) {
+	return run(ctx, a, actor, "RaiseChallenge", c, func(l *loader) (Target, error) { return l.own(actor) }, a.L.Governance.RaiseChallenge)
+}
+
+// AnswerChallenge answers a governor's challenge (the Director).
+func (a *App) AnswerChallenge(ctx context.Context, actor Actor, c governance.AnswerChallenge) (domain.Result, error) {
+	return run(ctx, a, actor, "AnswerChallenge", c, func(l *loader) (Target, error) { return l.challenge(c.ChallengeID) }, a.L.Governance.AnswerChallenge)
 }
 
 // CorrectEvent records a correction of event id of stream: the Director of

@@ -109,11 +109,20 @@ var Policies = map[string]Policy{
 	"CloseConfidenceVote": cmd("Close a vote of confidence", RelDirector, RelMember),
 
 	// Proposals.
-	"DraftProposal":  cmd("Draft a proposal", RelStaff),
-	"ReviseProposal": cmd("Revise a proposal", RelStaff),
-	"SubmitProposal": cmd("Submit a proposal to the Leadership Team", RelStaff),
-	"GiveAdvice":     cmd("Record an advisory group's advice", RelStaff, RelAdvisoryContact),
-	"DecideProposal": cmd("Decide a proposal", RelStaff),
+	"DraftProposal":       cmd("Draft a proposal", RelStaff),
+	"ReviseProposal":      cmd("Revise a proposal", RelStaff),
+	"SubmitProposal":      cmd("Submit a proposal to the Leadership Team", RelStaff),
+	"GiveAdvice":          cmd("Record an advisory group's advice", RelStaff, RelAdvisoryContact),
+	"CastTeamVote":        cmd("Cast your Leadership Team vote on a proposal", RelStaff),
+	"SignOffResolution":   cmd("Sign off the Leadership Team's decision", RelDirector),
+	"ReferBackResolution": cmd("Refer a decision back to the Leadership Team", RelDirector),
+	"SetTeamQuorum":       cmd("Set the Leadership Team's quorum", RelDirector),
+	"SetTieBreak":         cmd("Set how tied elections are settled", RelDirector),
+	"CastCastingVote":     cmd("Cast the casting vote in a tied election", RelDirector),
+
+	// Governors' challenges.
+	"RaiseChallenge":  cmd("Raise a challenge to the Director", RelGovernor),
+	"AnswerChallenge": cmd("Answer a governor's challenge", RelDirector),
 
 	// Corrections.
 	"CorrectEvent": cmd("Correct a recorded event", RelDirector, RelLead),

@@ -125,10 +125,14 @@ type Standing struct {
 	Label string
 	// School is the person's own school (zero for none, or after leaving).
 	School uuid.UUID
-	// Records is false for those who read and record nothing: governors,
-	// auditors, people who left, the administrator (whose operations are
-	// not on the pages).
+	// Records is false for those who read and record nothing but
+	// challenges: governors, auditors, people who left, the administrator
+	// (whose operations are not on the pages).
 	Records bool
+	// Governor is a governor who has not left: they raise challenges.
+	Governor bool
+	// Director is the Director of School: they answer challenges.
+	Director bool
 }
 
 // Standing works out actor's standing now.
@@ -168,10 +172,10 @@ func (a *App) Standing(ctx context.Context, actor Actor) (Standing, error) {
 		if ok, err := r.directorOf(p.SchoolID); err != nil {
 			return st, err
 		} else if ok {
-			st.Label = "Director of " + school
+			st.Label, st.Director = "Director of "+school, true
 		}
 	case p.Kind == governance.PersonGovernor:
-		st.Label = "governor of " + school
+		st.Label, st.Governor = "governor of "+school, true
 	case p.Kind == governance.PersonAdvisoryContact:
 		st.Records = true
 		st.Label = "advisory-group contact at " + school

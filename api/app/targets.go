@@ -85,6 +85,34 @@ func (l *loader) proposal(id uuid.UUID) (Target, error) {
 	return Target{School: p.SchoolID, Community: p.CommunityID}, nil
 }
 
+func (l *loader) challenge(id uuid.UUID) (Target, error) {
+	if id == uuid.Nil {
+		return Target{}, domain.RejectField(domain.ErrRequired, "challenge_id", "give the id of the challenge")
+	}
+	c, _, err := domain.Load(l.ctx, l.a.L.Handler, governance.ChallengeStream(id), governance.NewChallenge)
+	if err != nil {
+		return Target{}, fmt.Errorf("load challenge %s: %w", id, err)
+	}
+	if !c.Raised() {
+		return Target{}, notFound("challenge_id", "no challenge %s was raised", id)
+	}
+	return Target{School: c.SchoolID}, nil
+}
+
+// own is the target of a use case about the actor's own school (a
+// governor raising a challenge: the domain checks its subject is of that
+// school).
+func (l *loader) own(actor Actor) (Target, error) {
+	if actor.Kind != KindPerson {
+		return Target{}, nil
+	}
+	p, _, err := domain.Load(l.ctx, l.a.L.Handler, governance.PersonStream(actor.PersonID), governance.NewPerson)
+	if err != nil {
+		return Target{}, fmt.Errorf("load person %s: %w", actor.PersonID, err)
+	}
+	return Target{School: p.SchoolID}, nil
+}
+
 func (l *loader) triad(id uuid.UUID) (Target, error) {
 	t, _, err := domain.Load(l.ctx, l.a.L.Handler, governance.TriadStream(id), governance.NewTriad)
 	if err != nil {
@@ -256,6 +284,8 @@ func (a *App) StreamTarget(ctx context.Context, stream string) (t Target, ok boo
 			t, err = l.community("stream", id)
 		case governance.KindProposal:
 			t, err = l.proposal(id)
+		case governance.KindChallenge:
+			t, err = l.challenge(id)
 		default:
 			t, err = l.triad(id)
 		}

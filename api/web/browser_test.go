@@ -89,6 +89,14 @@ func TestInABrowser(t *testing.T) {
 		}
 		return n
 	}
+	challengeForms := func() int {
+		t.Helper()
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('form[action="/challenges"]').length`))
+		if err != nil {
+			t.Fatalf("count challenge forms: %v", err)
+		}
+		return n
+	}
 	shoot := func(name string) {
 		t.Helper()
 		if shots == "" {
@@ -144,7 +152,7 @@ func TestInABrowser(t *testing.T) {
 		{"school", "/schools/" + f.pant.String(), "Leadership Team 2025-26"},
 		{"community", "/communities/" + f.research.String(), "Elected: Ana Evans"},
 		{"proposal", "/proposals/" + f.submitted.String(), "Version 2: Research weeks"},
-		{"replay", "/proposals/" + f.submitted.String() + "/replay?step=2", "Step 2 of 3"},
+		{"replay", "/proposals/" + f.submitted.String() + "/replay?step=2", "Step 2 of 4"},
 		{"resources", "/resources", "Overdue loans"},
 		{"progress", "/progress", "Numeracy"},
 		{"accountability", "/accountability", "Peer-review follow-ups"},
@@ -157,8 +165,8 @@ func TestInABrowser(t *testing.T) {
 		run("open "+p.path, chromedp.Navigate(base+p.path))
 		body := textOf("body")
 		expect(body, p.want)
-		if n := postForms(); n != 1 {
-			t.Errorf("a governor sees %d POST forms on %s, want only sign-out", n, p.path)
+		if n := postForms() - challengeForms(); n != 1 {
+			t.Errorf("a governor sees %d POST forms on %s besides challenges, want only sign-out", n, p.path)
 		}
 		shoot(p.name)
 	}
@@ -205,18 +213,27 @@ func TestInABrowser(t *testing.T) {
 	expect(submitAndRead("accept", `form[action$="/accept"] button[value=accept]`, ".flash"), "Cai Jones (by Ben Morgan, accepted)")
 	signOut()
 
-	// The chair submits the draft.
+	// The chair submits the draft, and votes on the submitted proposal as
+	// a member of the Leadership Team.
+	teamVote := func(who string) {
+		t.Helper()
+		mainText("/proposals/" + f.submitted.String())
+		run(who+" votes", chromedp.Click(chromedp.CSS("#o-approve")), chromedp.SendKeys(chromedp.CSS("#d-reason"), "Clear and affordable."),
+			chromedp.Click(chromedp.CSS("#a-yes")), chromedp.SendKeys(chromedp.CSS("#d-note"), "Learners lead."))
+		expect(submitAndRead(who+"'s vote", `form[action$="/team-vote"] button[type=submit]`, ".flash"), "Your vote was recorded")
+	}
 	signIn("chair-token")
 	mainText("/proposals/" + f.draft.String())
 	expect(submitAndRead("submit", `form[action$="/submit"] button[type=submit]`, ".flash"), "submitted to the Leadership Team")
+	teamVote("the chair")
 	signOut()
 
-	// The Director records the decision and approves the waiting loan.
+	// The Director votes, signs the Team's decision off, and approves the
+	// waiting loan.
 	signIn("director-token")
-	mainText("/proposals/" + f.submitted.String())
-	run("decide", chromedp.Click(chromedp.CSS("#o-approve")), chromedp.SendKeys(chromedp.CSS("#d-reason"), "Clear and affordable."),
-		chromedp.Click(chromedp.CSS("#a-yes")), chromedp.SendKeys(chromedp.CSS("#d-note"), "Learners lead."))
-	expect(submitAndRead("decide submit", `form[action$="/decide"] button[type=submit]`, ".flash"), "approved version 2 by Gwen Price")
+	teamVote("the Director")
+	run("sign-off reason", chromedp.SendKeys(chromedp.CSS("#r-reason"), "The Team approved it."))
+	expect(submitAndRead("sign off", `form[action$="/resolve"] button[value=sign_off]`, ".flash"), "You signed off", "approved")
 	shoot("proposal-decided")
 	mainText("/resources")
 	expect(submitAndRead("approve loan", `form[action$="/loans/`+f.requestedLoan.String()+`/approve"] button`, ".flash"), "The loan was approved")

@@ -221,7 +221,10 @@ func (f *fixture) record() {
 		ProposalText: governance.ProposalText{Title: "Reading corners", Body: "A reading corner in every room.", ExpectedImpact: "More reading."}})
 	f.must(res, err)
 	f.must(gov.SubmitProposal(ctx, as(f.ana, domain.RoleChair), governance.SubmitProposal{ProposalID: f.corrected}))
-	f.must(gov.ApproveProposal(ctx, as(f.director, domain.RoleDirector), governance.DecideProposal{ProposalID: f.corrected, Reason: "Cheap and popular.", Aligned: new(true), AlignmentNote: "Learners lead."}))
+	for _, p := range []uuid.UUID{f.ana, f.director} {
+		f.must(gov.CastTeamVote(ctx, as(p, domain.RoleStaff), governance.CastTeamVote{ProposalID: f.corrected, Vote: governance.VoteApprove, Reason: "Cheap and popular.", Aligned: new(true), AlignmentNote: "Learners lead."}))
+	}
+	f.must(gov.SignOffResolution(ctx, as(f.director, domain.RoleDirector), governance.ResolveProposal{ProposalID: f.corrected, Reason: "The Team approved it."}))
 	fixed := res.Events[0].Event.(governance.ProposalDrafted)
 	fixed.Title = "Reading nooks"
 	f.must(gov.CorrectEvent(ctx, adminMeta, governance.ProposalStream(f.corrected), domain.Correction{EventID: res.Events[0].ID, Replacement: fixed, Reason: "The title was mistyped"}))

@@ -162,14 +162,14 @@ func (st *site) submitProposal(rq *req) (string, string, error) {
 	})
 }
 
-func (st *site) decideProposal(rq *req) (string, string, error) {
+func (st *site) teamVote(rq *req) (string, string, error) {
 	id, err := pathID(rq, "id")
 	if err != nil {
 		return "", "", err
 	}
-	const name = "decide"
+	const name = "vote"
 	f := rq.r.PostForm
-	cmd := governance.DecideProposal{ProposalID: id, Reason: strings.TrimSpace(f.Get("reason")), AlignmentNote: strings.TrimSpace(f.Get("alignment_note"))}
+	cmd := governance.CastTeamVote{ProposalID: id, Vote: f.Get("vote"), Reason: strings.TrimSpace(f.Get("reason")), AlignmentNote: strings.TrimSpace(f.Get("alignment_note"))}
 	switch f.Get("aligned") {
 	case "yes":
 		yes := true
@@ -178,21 +178,38 @@ func (st *site) decideProposal(rq *req) (string, string, error) {
 		no := false
 		cmd.Aligned = &no
 	}
-	flash, approve := "", false
-	switch f.Get("outcome") {
-	case "approve":
-		flash, approve = "The Leadership Team's approval was recorded.", true
-	case "return":
-		flash = "The proposal was returned to its ISLC for revision."
-	default:
-		return name, "", fieldError{"outcome", "Choose approve or return."}
+	if cmd.Vote != governance.VoteApprove && cmd.Vote != governance.VoteSendBack {
+		return name, "", fieldError{"vote", "Choose approve or send back."}
 	}
 	if err := formLengths(&cmd); err != nil {
 		return name, "", err
 	}
-	return name, flash, st.command(rq, func(ctx context.Context, a *app.App, actor app.Actor) (domain.Result, error) {
-		return a.DecideProposal(ctx, actor, approve, cmd)
+	return name, "Your vote was recorded; the Director closes the round once a quorum of the Team has voted.", st.command(rq, func(ctx context.Context, a *app.App, actor app.Actor) (domain.Result, error) {
+		return a.CastTeamVote(ctx, actor, cmd)
 	})
+}
+
+func (st *site) resolve(rq *req) (string, string, error) {
+	id, err := pathID(rq, "id")
+	if err != nil {
+		return "", "", err
+	}
+	const name = "resolve"
+	cmd := governance.ResolveProposal{ProposalID: id, Reason: strings.TrimSpace(rq.r.PostForm.Get("reason"))}
+	if err := formLengths(&cmd); err != nil {
+		return name, "", err
+	}
+	switch rq.r.PostForm.Get("action") {
+	case "sign_off":
+		return name, "You signed off the Leadership Team's decision.", st.command(rq, func(ctx context.Context, a *app.App, actor app.Actor) (domain.Result, error) {
+			return a.SignOffResolution(ctx, actor, cmd)
+		})
+	case "refer_back":
+		return name, "You referred the decision back to the Leadership Team: a new round of votes is open.", st.command(rq, func(ctx context.Context, a *app.App, actor app.Actor) (domain.Result, error) {
+			return a.ReferBackResolution(ctx, actor, cmd)
+		})
+	}
+	return name, "", fieldError{"action", "Choose to sign off or to refer back."}
 }
 
 func (st *site) requestLoan(rq *req) (string, string, error) {
@@ -281,4 +298,44 @@ func formLengths(cmd any) error {
 		return err
 	}
 	return nil
+}
+
+func (st *site) raiseChallenge(rq *req) (string, string, error) {
+	const name = "challenge"
+	f := rq.r.PostForm
+	due, err := time.Parse(time.DateOnly, strings.TrimSpace(f.Get("due_on")))
+	if err != nil {
+		return name, "", fieldError{"due_on", "Enter the day the Director should answer by, like 2025-12-01."}
+	}
+	subject, err := formID(rq, "subject_id", true)
+	if err != nil {
+		return name, "", err
+	}
+	within, err := formID(rq, "within", false)
+	if err != nil {
+		return name, "", err
+	}
+	cmd := governance.RaiseChallenge{ChallengeID: uuid.Must(uuid.NewV7()), Text: strings.TrimSpace(f.Get("text")), DueOn: due,
+		Subject: governance.ChallengeSubject{Kind: f.Get("subject_kind"), ID: subject, Within: within}}
+	if err := formLengths(&cmd); err != nil {
+		return name, "", err
+	}
+	return name, "Your challenge was recorded; the Director will answer it.", st.command(rq, func(ctx context.Context, a *app.App, actor app.Actor) (domain.Result, error) {
+		return a.RaiseChallenge(ctx, actor, cmd)
+	})
+}
+
+func (st *site) answerChallenge(rq *req) (string, string, error) {
+	id, err := pathID(rq, "id")
+	if err != nil {
+		return "", "", err
+	}
+	name := "answer-" + id.String()
+	cmd := governance.AnswerChallenge{ChallengeID: id, Answer: strings.TrimSpace(rq.r.PostForm.Get("answer"))}
+	if err := formLengths(&cmd); err != nil {
+		return name, "", err
+	}
+	return name, "Your answer was recorded.", st.command(rq, func(ctx context.Context, a *app.App, actor app.Actor) (domain.Result, error) {
+		return a.AnswerChallenge(ctx, actor, cmd)
+	})
 }

@@ -44,12 +44,23 @@ func TestFormsRecordThroughTheDomain(t *testing.T) {
 		t.Fatalf("submit:\n%s", body)
 	}
 
-	// The Director approves the submitted proposal.
+	// The Leadership Team (the Director and Ana, the research chair)
+	// votes on the submitted proposal; the Director signs it off.
+	vote := func() url.Values {
+		return url.Values{"vote": {"approve"}, "reason": {"Clear and affordable."}, "aligned": {"yes"}, "alignment_note": {"Learners lead."}}
+	}
+	ana.get("/proposals/" + f.submitted.String())
+	if _, body = ana.post("/proposals/"+f.submitted.String()+"/team-vote", vote()); !strings.Contains(body, "Your vote was recorded") || !strings.Contains(body, "Ana Evans: <strong>approve</strong>") {
+		t.Fatalf("Ana's Team vote:\n%s", body)
+	}
 	dir := f.signIn("director-token")
 	dir.get("/proposals/" + f.submitted.String())
-	_, body = dir.post("/proposals/"+f.submitted.String()+"/decide", url.Values{"outcome": {"approve"}, "reason": {"Clear and affordable."}, "aligned": {"yes"}, "alignment_note": {"Learners lead."}})
-	if !strings.Contains(body, "<strong>approved</strong> version 2 by Gwen Price") {
-		t.Fatalf("decide:\n%s", body)
+	if res, body := dir.post("/proposals/"+f.submitted.String()+"/team-vote", vote()); !strings.Contains(body, "Gwen Price: <strong>approve</strong>") {
+		t.Fatalf("the Director's Team vote: %d\n%s", res.StatusCode, body)
+	}
+	_, body = dir.post("/proposals/"+f.submitted.String()+"/resolve", url.Values{"action": {"sign_off"}, "reason": {"The Team approved it."}})
+	if !strings.Contains(body, "You signed off") || !strings.Contains(body, "<strong>approved</strong> version 2") || !strings.Contains(body, "signed it off") {
+		t.Fatalf("sign-off:\n%s", body)
 	}
 
 	// Ben drafts a proposal from the ISLC page.
@@ -95,8 +106,12 @@ func TestRejectedFormsShowTheRuleAndChangeNothing(t *testing.T) {
 		{"loan ending before it starts", "head-token", "/resources", "/resources/loans",
 			url.Values{"resource_id": {f.minibus.String()}, "borrower_school_id": {f.cwm.String()}, "start": {"2025-12-09T17:00"}, "end": {"2025-12-09T08:00"}, "purpose": {"Backwards"}},
 			[]string{"Nothing was recorded", `value="Backwards"`}, http.StatusUnprocessableEntity},
-		{"decision without alignment", "director-token", "/proposals/" + f.submitted.String(), "/proposals/" + f.submitted.String() + "/decide",
-			url.Values{"outcome": {"approve"}, "reason": {"Fine."}}, []string{"Nothing was recorded", "Fine."}, http.StatusUnprocessableEntity},
+		{"Team vote without alignment", "director-token", "/proposals/" + f.submitted.String(), "/proposals/" + f.submitted.String() + "/team-vote",
+			url.Values{"vote": {"approve"}, "reason": {"Fine."}}, []string{"Nothing was recorded", "Fine."}, http.StatusUnprocessableEntity},
+		{"Team vote by someone not on the Team", "ben-token", "/proposals/" + f.submitted.String(), "/proposals/" + f.submitted.String() + "/team-vote",
+			url.Values{"vote": {"approve"}, "reason": {"Fine."}, "aligned": {"yes"}, "alignment_note": {"ok"}}, []string{"Nothing was recorded", "Leadership Team"}, http.StatusForbidden},
+		{"sign-off before a quorum", "director-token", "/proposals/" + f.submitted.String(), "/proposals/" + f.submitted.String() + "/resolve",
+			url.Values{"action": {"sign_off"}, "reason": {"Early."}}, []string{"Nothing was recorded", "quorum"}, http.StatusConflict},
 		{"submit by someone not the chair", "ben-token", "/proposals/" + f.draft.String(), "/proposals/" + f.draft.String() + "/submit",
 			url.Values{}, []string{"Nothing was recorded", "not the chair in office"}, http.StatusForbidden},
 		{"draft without a title", "ben-token", "/communities/" + f.research.String(), "/communities/" + f.research.String() + "/proposals",

@@ -1086,6 +1086,11 @@ func (st *site) progress(rq *req) (string, error) {
 // --- Accountability and celebrating.
 
 type accountabilityData struct {
+	// Challenges are the governors' challenges of the schools the reader
+	// reads; MySchool is the reader's own (a governor raises challenges
+	// about it).
+	Challenges  []views.ChallengeInfo
+	MySchool    uuid.UUID
 	Partnership views.PartnershipInfo
 	Year        string
 	Owners      []views.OwnerGroup
@@ -1131,6 +1136,23 @@ func (st *site) accountability(rq *req) (string, error) {
 	}); err != nil {
 		return "", err
 	}
+	vis, err := st.visibility(rq)
+	if err != nil {
+		return "", err
+	}
+	var schools []uuid.UUID
+	for sc := range vis.Schools {
+		schools = append(schools, sc)
+	}
+	if len(schools) > 0 {
+		if _, err := read(st, rq, views.ChallengesView, func(v *views.Challenges) error {
+			d.Challenges = v.List(views.ChallengeFilter{Schools: schools}, rq.now, rq.names)
+			return nil
+		}); err != nil {
+			return "", err
+		}
+	}
+	d.MySchool = rq.standing.School
 	return "accountability", nil
 }
 

@@ -172,7 +172,10 @@ func MountFunc(r chi.Router, server func() *api.Server) {
 				r.Post("/communities/{id}/elections/{eid}/vote", st.form("/communities/{id}", st.community, st.vote))
 				r.Post("/communities/{id}/proposals", st.form("/communities/{id}", st.community, st.draftProposal))
 				r.Post("/proposals/{id}/submit", st.form("/proposals/{id}", st.proposal, st.submitProposal))
-				r.Post("/proposals/{id}/decide", st.form("/proposals/{id}", st.proposal, st.decideProposal))
+				r.Post("/proposals/{id}/team-vote", st.form("/proposals/{id}", st.proposal, st.teamVote))
+				r.Post("/proposals/{id}/resolve", st.form("/proposals/{id}", st.proposal, st.resolve))
+				r.Post("/challenges", st.form("/accountability", st.accountability, st.raiseChallenge))
+				r.Post("/challenges/{id}/answer", st.form("/accountability", st.accountability, st.answerChallenge))
 				r.Post("/resources/loans", st.form("/resources", st.resources, st.requestLoan))
 				r.Post("/resources/{rid}/loans/{lid}/approve", st.form("/resources", st.resources, st.approveLoan))
 				r.Post("/resources/{rid}/loans/{lid}/decline", st.form("/resources", st.resources, st.declineLoan))
@@ -430,7 +433,9 @@ type pageData struct {
 	Data    any
 	CSRF    string
 	Writer  bool
-	NowDate string
+	// Governor offers a governor's challenge forms; Director the answers.
+	Governor, Director bool
+	NowDate            string
 	// Proofs says whether the ledger keeps a transparency log, so that
 	// events can link to their inclusion proofs.
 	Proofs bool
@@ -557,7 +562,9 @@ func (st *site) newReq(w http.ResponseWriter, r *http.Request) (*req, error) {
 		AsOfIn:  asOfInput{Date: q.Get("as_of"), Position: q.Get("position"), Corrected: a.Corrected},
 		Path:    r.URL.Path,
 		CSRF:    sess.csrf,
-		Writer:  standing.Records && a.Live(),
+		Writer:   standing.Records && a.Live(),
+		Governor: standing.Governor && a.Live(),
+		Director: standing.Director && a.Live(),
 		NowDate: rq.now.Format(time.DateOnly),
 		Proofs:  st.s.L.Log != nil,
 	}
