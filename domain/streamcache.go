@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"sync"
+	"unsafe"
 )
 
 // StreamReaderFrom is an EventLog that can read a stream from a revision
@@ -160,7 +161,9 @@ func (h *Handler) loadMessages(ctx context.Context, stream string) ([]Message, e
 	return msgs, nil
 }
 
-// deepCopy returns a copy of v sharing no slice, map or pointer with it.
+// deepCopy returns a copy of v sharing no slice, map or pointer with it,
+// unexported fields included (aggregates keep private maps). Functions and
+// channels are shared; values must not hold reference cycles.
 func deepCopy(v reflect.Value) reflect.Value {
 	switch v.Kind() {
 	case reflect.Pointer:
@@ -204,12 +207,18 @@ func deepCopy(v reflect.Value) reflect.Value {
 		if isFlat(v.Type()) {
 			return v
 		}
+		if !v.CanAddr() {
+			a := reflect.New(v.Type()).Elem()
+			a.Set(v)
+			v = a
+		}
 		out := reflect.New(v.Type()).Elem()
-		out.Set(v) // unexported fields keep their values
+		out.Set(v)
 		for i := 0; i < v.NumField(); i++ {
-			if out.Field(i).CanSet() {
-				out.Field(i).Set(deepCopy(v.Field(i)))
+			if isFlat(v.Field(i).Type()) {
+				continue
 			}
+			settable(out.Field(i)).Set(deepCopy(settable(v.Field(i))))
 		}
 		return out
 	case reflect.Array:
@@ -223,6 +232,17 @@ func deepCopy(v reflect.Value) reflect.Value {
 		return out
 	}
 	return v
+}
+
+// settable returns v (an addressable value, such as a field of a struct
+// reached through a pointer) in a form that can be read into other values
+// and set, even when it is an unexported field. deepCopy and the aggregate
+// cache use it on values they own, to copy aggregates' private state.
+func settable(v reflect.Value) reflect.Value {
+	if v.CanSet() || !v.CanAddr() {
+		return v
+	}
+	return reflect.NewAt(v.Type(), unsafe.Pointer(v.UnsafeAddr())).Elem()
 }
 
 var flatTypes sync.Map // reflect.Type → bool
