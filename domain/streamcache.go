@@ -197,14 +197,26 @@ func deepCopy(v reflect.Value) reflect.Value {
 		if v.IsNil() {
 			return v
 		}
-		out := reflect.MakeMapWithSize(v.Type(), v.Len())
-		it := v.MapRange()
-		for it.Next() {
-			out.SetMapIndex(deepCopy(it.Key()), deepCopy(it.Value()))
+		t := v.Type()
+		out := reflect.MakeMapWithSize(t, v.Len())
+		flatKey, flatElem := isFlat(t.Key()), isFlat(t.Elem())
+		k, e := reflect.New(t.Key()).Elem(), reflect.New(t.Elem()).Elem()
+		for it := v.MapRange(); it.Next(); {
+			k.SetIterKey(it)
+			e.SetIterValue(it)
+			key, elem := k, e
+			if !flatKey {
+				key = deepCopy(k)
+			}
+			if !flatElem {
+				elem = deepCopy(e)
+			}
+			out.SetMapIndex(key, elem)
 		}
 		return out
 	case reflect.Struct:
-		if isFlat(v.Type()) {
+		deep := deepFields(v.Type())
+		if deep == nil {
 			return v
 		}
 		if !v.CanAddr() {
@@ -214,10 +226,7 @@ func deepCopy(v reflect.Value) reflect.Value {
 		}
 		out := reflect.New(v.Type()).Elem()
 		out.Set(v)
-		for i := 0; i < v.NumField(); i++ {
-			if isFlat(v.Field(i).Type()) {
-				continue
-			}
+		for _, i := range deep {
 			settable(out.Field(i)).Set(deepCopy(settable(v.Field(i))))
 		}
 		return out
@@ -247,6 +256,24 @@ func settable(v reflect.Value) reflect.Value {
 
 var flatTypes sync.Map // reflect.Type → bool
 
+var deepFieldsOf sync.Map // reflect.Type (a struct) → []int
+
+// deepFields returns the indexes of the fields of struct type t that are
+// not flat (nil when t is flat), which deepCopy copies one by one.
+func deepFields(t reflect.Type) []int {
+	if d, ok := deepFieldsOf.Load(t); ok {
+		return d.([]int)
+	}
+	var deep []int
+	for i := 0; i < t.NumField(); i++ {
+		if !isFlat(t.Field(i).Type) {
+			deep = append(deep, i)
+		}
+	}
+	deepFieldsOf.Store(t, deep)
+	return deep
+}
+
 // isFlat reports whether values of t hold no slice, map, pointer or
 // interface, so a plain assignment copies them fully.
 func isFlat(t reflect.Type) bool {
@@ -254,6 +281,12 @@ func isFlat(t reflect.Type) bool {
 		return f.(bool)
 	}
 	flat := true
+	if t == timeType {
+		// A time's location pointer is shared and never changed: times
+		// are values.
+		flatTypes.Store(t, true)
+		return true
+	}
 	switch t.Kind() {
 	case reflect.Pointer, reflect.Interface, reflect.Slice, reflect.Map, reflect.Chan, reflect.Func, reflect.UnsafePointer:
 		flat = false
