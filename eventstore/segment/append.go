@@ -253,6 +253,7 @@ func matchExisting(stream string, events []eventstore.EventData, existing []*eve
 		res.Positions[i] = ev.Position
 		res.Revision = ev.Revision
 	}
+	res.RecordedAt = first.RecordedAt
 	return res, nil
 }
 
@@ -477,11 +478,21 @@ func (c *committer) flush(g *group) {
 		return
 	}
 	if len(g.evs) > 0 {
+		if s.opts.DeferSync && s.unsynced > 0 && s.unsynced+int64(len(c.buf)) > maxAppendBytes {
+			// Never more than one group's worth unsynced: recovery
+			// relies on it.
+			if err := s.syncWritten(); err != nil {
+				s.fail(err)
+				c.failGroup(g, s.failure())
+				return
+			}
+		}
 		if err := c.write(g); err != nil {
 			s.fail(err)
 			c.failGroup(g, s.failure())
 			return
 		}
+		s.unsynced += int64(len(c.buf))
 	}
 	c.inflight = append(c.inflight, g)
 	s.stats.groups.Add(1)
@@ -579,7 +590,7 @@ func (c *committer) decide(g *group, r *request, indexed uint64) error {
 		return &eventstore.WrongExpectedRevisionError{Stream: r.stream, Expected: r.expected, Actual: head}
 	}
 	rev := uint64(head + 1)
-	res := eventstore.AppendResult{Revision: rev + uint64(len(r.events)) - 1, Positions: make([]uint64, len(r.events))}
+	res := eventstore.AppendResult{Revision: rev + uint64(len(r.events)) - 1, Positions: make([]uint64, len(r.events)), RecordedAt: g.now}
 	for i := range r.events {
 		e := r.events[i]
 		e.Data = bytes.Clone(e.Data)
@@ -698,7 +709,7 @@ func (c *committer) roll(base uint64, need int64) error {
 	copy(segs, old)
 	segs = append(segs, sg)
 	s.segs.Store(&segs)
-	s.wseg, s.woff, s.wcap, s.wzeroed = sg, 0, size, 0
+	s.wseg, s.woff, s.wcap, s.wzeroed, s.unsynced = sg, 0, size, 0, 0
 	return nil
 }
 
@@ -711,11 +722,30 @@ func (s *Store) syncLoop() {
 		s.syncGroup(g)
 		s.syncFree <- struct{}{}
 	}
+	if s.unsynced > 0 && s.failure() == nil {
+		if err := s.syncWritten(); err != nil {
+			s.fail(err)
+		}
+	}
+}
+
+// syncWritten fdatasyncs the segment being written (DeferSync).
+func (s *Store) syncWritten() error {
+	s.stats.syncs.Add(1)
+	if err := fdatasync(s.wseg.f); err != nil {
+		return fmt.Errorf("sync segment %s: %w", segmentName(s.wseg.base), err)
+	}
+	s.unsynced, s.syncedAt = 0, time.Now()
+	return nil
 }
 
 func (s *Store) syncGroup(g *group) {
 	err := s.failure()
-	for _, f := range g.files {
+	files := g.files
+	if s.opts.DeferSync && time.Since(s.syncedAt) < s.opts.DeferSyncInterval {
+		files = nil // see Options.DeferSync; rolling synced the older segments
+	}
+	for _, f := range files {
 		if err != nil {
 			break
 		}
@@ -724,6 +754,9 @@ func (s *Store) syncGroup(g *group) {
 			s.fail(fmt.Errorf("sync segment %s: %w", segmentName(f.base), serr))
 			err = s.failure()
 		}
+	}
+	if len(files) > 0 && err == nil {
+		s.unsynced, s.syncedAt = 0, time.Now()
 	}
 	if err != nil {
 		for _, r := range g.acks {

@@ -90,6 +90,19 @@ type Options struct {
 	// RepairHint is the command an operator runs to cut a damaged tail,
 	// quoted in a *DamagedTailError (e.g. "concord repair --data DIR --cut").
 	RepairHint string
+	// DeferSync, DANGEROUS: Append returns once its group is written to
+	// the segment, BEFORE it is fdatasync'ed. The store syncs when
+	// DeferSyncInterval has passed since the last sync, before the
+	// unsynced bytes would exceed 16 MiB, when it rolls to a new segment
+	// and on Close. An acknowledged event then survives the process being
+	// killed (the page cache holds it) but NOT an OS crash or power loss
+	// before the next sync; recovery still opens the store (at most 16
+	// MiB are ever unsynced) without them. Only for bulk loads that can be
+	// redone, such as generating the demo ledger; never for a live ledger.
+	DeferSync bool
+	// DeferSyncInterval is the longest time between syncs with DeferSync
+	// (default 1s).
+	DeferSyncInterval time.Duration
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -113,6 +126,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.DeferSyncInterval <= 0 {
+		o.DeferSyncInterval = time.Second
 	}
 	return o, nil
 }
@@ -140,6 +156,12 @@ type Store struct {
 	wcap     int64    // its preallocated size
 	wzeroed  int64    // its bytes before this offset have been written (data or zeros)
 	lastTime time.Time
+	// With DeferSync: the bytes written to wseg since its last sync, and
+	// when that was. Owned by whichever of the committer and the syncer
+	// holds the turn (syncFree): the committer while it writes, the
+	// syncer while it syncs.
+	unsynced int64
+	syncedAt time.Time
 
 	reqs       chan *request
 	stopCommit chan struct{}

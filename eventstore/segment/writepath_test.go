@@ -192,3 +192,40 @@ func TestIDFilter(t *testing.T) {
 		t.Errorf("false positive rate %.3f, want about 0.01 per part", rate)
 	}
 }
+
+// TestDeferSync checks the bulk-load mode: appends are acknowledged
+// without a sync each (far fewer syncs than groups), and every
+// acknowledged event is there after the process stops without closing
+// (the page cache keeps what was written), in order.
+func TestDeferSync(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := mustOpen(t, dir, Options{DeferSync: true, DeferSyncInterval: time.Hour, Logger: quietLogger()})
+	const n = 300
+	ids := make([]uuid.UUID, n)
+	for i := range n {
+		e := newEvent(i)
+		ids[i] = e.ID
+		if _, err := s.Append(ctx, "bulk", eventstore.Any(), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := s.Stats()
+	if st.Groups != n || st.Syncs > 1 {
+		t.Errorf("%d syncs for %d groups; DeferSync should sync at most once (the first group) within the interval", st.Syncs, st.Groups)
+	}
+	crash(s)
+	s = mustOpen(t, dir, Options{Logger: quietLogger()})
+	got, err := s.ReadStream(ctx, "bulk", 0, eventstore.Forward, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != n {
+		t.Fatalf("%d events after the crash, want the %d acknowledged", len(got), n)
+	}
+	for i, e := range got {
+		if e.ID != ids[i] || e.Revision != uint64(i) {
+			t.Fatalf("event %d is %s at revision %d, want %s", i, e.ID, e.Revision, ids[i])
+		}
+	}
+}
