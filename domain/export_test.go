@@ -12,7 +12,13 @@ func PlaintextIn(c *AggregateCache) []string {
 	c.mu.Lock()
 	var aggs []reflect.Value
 	for el := c.lru.Front(); el != nil; el = el.Next() {
-		aggs = append(aggs, deepCopy(el.Value.(*aggEntry).agg))
+		ent := el.Value.(*aggEntry)
+		aggs = append(aggs, deepCopy(ent.agg))
+		for _, m := range ent.pending {
+			ev := reflect.New(reflect.TypeOf(m.Event))
+			ev.Elem().Set(reflect.ValueOf(m.Event))
+			aggs = append(aggs, ev)
+		}
 	}
 	c.mu.Unlock()
 	var out []string

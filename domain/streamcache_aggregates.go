@@ -64,8 +64,11 @@ type aggKey struct {
 // aggEntry is an immutable snapshot: a new one replaces it.
 type aggEntry struct {
 	key aggKey
-	agg reflect.Value // a pointer to the aggregate, folded to rev
-	rev int64
+	agg reflect.Value // a pointer to the aggregate, folded to rev-len(pending)
+	// pending are the events after agg's, up to rev, not folded into it
+	// (see with); their personal data is sealed.
+	pending []Message
+	rev     int64
 	// subjects maps the sealed bytes of each PersonalData the fold met to
 	// the data subject whose key opens them (nil when none).
 	subjects map[string]string
@@ -316,13 +319,19 @@ func (h *Handler) advance(ent *aggEntry, recs []Recorded) (*aggEntry, error) {
 // with returns a new snapshot: ent with msgs (the next events, personal
 // data sealed, not shared with anything else) folded in; nil if one
 // carries personal data the aggregate may not cache.
+//
+// Folding needs a copy of the aggregate (the snapshot is never changed in
+// place), and so does every load: to copy a large aggregate once per
+// command rather than twice, up to maxPending events are kept beside the
+// snapshot, unfolded, and each load folds them into its own copy; the
+// next event after that folds them all into a new snapshot.
 func (ent *aggEntry) with(msgs []Message) *aggEntry {
-	next := &aggEntry{key: ent.key, agg: deepCopy(ent.agg), rev: ent.rev + int64(len(msgs)), subjects: ent.subjects}
-	ag := next.agg.Interface().(Aggregate)
+	next := &aggEntry{key: ent.key, agg: ent.agg, rev: ent.rev + int64(len(msgs)), subjects: ent.subjects}
 	copied := false // next.subjects is ent's until the first new subject
+	_, verbatim := ent.agg.Interface().(PersonalDataVerbatim)
 	for _, m := range msgs {
 		if _, ok := Subject(m.Event); ok {
-			if _, ok := ag.(PersonalDataVerbatim); !ok {
+			if !verbatim {
 				return nil
 			}
 			if !copied {
@@ -330,9 +339,30 @@ func (ent *aggEntry) with(msgs []Message) *aggEntry {
 			}
 			noteSubject(next.subjects, m.Event)
 		}
+	}
+	if len(ent.pending)+len(msgs) <= maxPending {
+		next.pending = append(append(make([]Message, 0, len(ent.pending)+len(msgs)), ent.pending...), msgs...)
+		return next
+	}
+	next.agg = deepCopy(ent.agg)
+	ag := next.agg.Interface().(Aggregate)
+	for _, m := range ent.pending {
+		ag.Apply(privateMessage(m))
+	}
+	for _, m := range msgs {
 		ag.Apply(m)
 	}
 	return next
+}
+
+// maxPending is how many events a snapshot keeps unfolded (see with).
+const maxPending = 8
+
+// privateMessage returns m with an event value shared with nothing else,
+// for an Apply that may keep parts of it.
+func privateMessage(m Message) Message {
+	m.Event = deepCopy(reflect.ValueOf(m.Event)).Interface().(Event)
+	return m
 }
 
 func cloneMap(m map[string]string) map[string]string {
@@ -343,10 +373,17 @@ func cloneMap(m map[string]string) map[string]string {
 	return out
 }
 
-// checkout returns a private copy of ent's aggregate with its personal
-// data opened; an invalid Value if some sealed data has no known subject.
+// checkout returns a private copy of ent's aggregate, its pending events
+// folded in, with its personal data opened; an invalid Value if some
+// sealed data has no known subject.
 func (h *Handler) checkout(ent *aggEntry) (reflect.Value, error) {
 	out := deepCopy(ent.agg)
+	if len(ent.pending) > 0 {
+		ag := out.Interface().(Aggregate)
+		for _, m := range ent.pending {
+			ag.Apply(privateMessage(m))
+		}
+	}
 	if ent.subjects == nil {
 		return out, nil
 	}
