@@ -96,9 +96,11 @@ type Options struct {
 	// unsynced bytes would exceed 16 MiB, when it rolls to a new segment
 	// and on Close. An acknowledged event then survives the process being
 	// killed (the page cache holds it) but NOT an OS crash or power loss
-	// before the next sync; recovery still opens the store (at most 16
-	// MiB are ever unsynced) without them. Only for bulk loads that can be
-	// redone, such as generating the demo ledger; never for a live ledger.
+	// before the next sync: at most 16 MiB are ever unsynced, so recovery
+	// then cuts them as a torn write, or, when page write-back left
+	// complete records after a hole, refuses until an operator cuts the
+	// log (CutDamagedTail). Only for bulk loads that can be redone, such
+	// as generating the demo ledger; never for a live ledger.
 	DeferSync bool
 	// DeferSyncInterval is the longest time between syncs with DeferSync
 	// (default 1s).
