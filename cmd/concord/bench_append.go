@@ -251,7 +251,11 @@ func writeAppendTable(w io.Writer, rows []benchmark.Row, d time.Duration, rounds
 		for _, t := range targets {
 			verdict := "met"
 			if t.got < t.target {
-				verdict = fmt.Sprintf("NOT met (%.0f%% short)", 100*(1-t.got/t.target))
+				short := 100 * (1 - t.got/t.target)
+				verdict = fmt.Sprintf("NOT met (%.0f%% short)", short)
+				if short < 1 {
+					verdict = fmt.Sprintf("NOT met (%.1f%% short)", short)
+				}
 			}
 			fmt.Fprintf(w, "  %s %6.2f  target >= %.1f  %s\n", t.what, t.got, t.target, verdict)
 		}

@@ -132,6 +132,7 @@ func TestBenchAppendTableReportsTargets(t *testing.T) {
 		{650, true, "NOT met (7% short)", "met", "met"},
 		{450, true, "NOT met (36% short)", "NOT met (25% short)", "NOT met (10% short)"},
 		{800, false, "met", "met", ""},
+		{598, true, "NOT met (15% short)", "NOT met (0.3% short)", "met"},
 	} {
 		var out bytes.Buffer
 		if err := writeAppendTable(&out, row(c.concord, c.pg), time.Second, 1); err != nil {
