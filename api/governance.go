@@ -234,8 +234,8 @@ func (s *Server) lookup(ctx context.Context, what string, id uuid.UUID, find fun
 const syncWait = 250 * time.Millisecond
 
 // syncViews makes the views named (every view when none is named) reflect
-// the ledger up to head: it waits while the projections that follow the
-// log (Ledger.Run) make progress, and catches them up itself when they
+// the ledger up to head: it waits for the projections that follow the log
+// (Ledger.Run) with Engine.WaitFor, and catches them up itself when they
 // stall or no one runs them (tests, the command line), so that a read
 // reflects every command acknowledged before it started. Catching up
 // writes checkpoints, so it is the fallback, not the rule.
@@ -263,30 +263,14 @@ func (s *Server) syncViews(ctx context.Context, head uint64, names ...string) er
 	if err != nil || pos >= head {
 		return err
 	}
-	deadline := time.Now().Add(syncWait)
-	wait, stalls := 2*time.Millisecond, 0
-	for {
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
-		next, err := lowest()
-		if err != nil || next >= head {
-			return err
-		}
-		if next == pos {
-			stalls++
-		} else {
-			stalls = 0
-		}
-		if stalls >= 2 || time.Now().After(deadline) {
-			return s.L.CatchUp(ctx)
-		}
-		pos, wait = next, min(2*wait, 16*time.Millisecond)
+	// Woken by the engine as it feeds events (no timers); caught up here
+	// when no one follows the log or it stalls for syncWait.
+	wctx, cancel := context.WithTimeout(ctx, syncWait)
+	defer cancel()
+	if err := s.L.Engine.WaitFor(wctx, head); err == nil || ctx.Err() != nil {
+		return ctx.Err()
 	}
+	return s.L.CatchUp(ctx)
 }
 
 // electionCommunity returns the ISLC an election belongs to.

@@ -54,8 +54,12 @@ type Correlated interface {
 type Handler struct {
 	Log   EventLog
 	Codec *Codec
-	// Cache keeps decoded events of recent streams (nil: decode every
-	// event on every load).
+	// Aggregates keeps loaded aggregates in memory (nil: fold every
+	// aggregate from its stream on every load). See AggregateCache.
+	Aggregates *AggregateCache
+	// Cache keeps decoded events of recent streams for the loads the
+	// aggregate cache does not serve (nil: decode every event on every
+	// such load).
 	Cache *StreamCache
 	// Now is the clock (UTC); tests pin it.
 	Now func() time.Time
@@ -70,7 +74,8 @@ const DefaultCacheEvents = 200_000
 
 // NewHandler returns a handler with the system clock and UUID v7 ids.
 func NewHandler(log EventLog, codec *Codec) *Handler {
-	return &Handler{Log: log, Codec: codec, Cache: NewStreamCache(DefaultCacheEvents), Now: func() time.Time { return time.Now().UTC() }, NewID: newV7}
+	return &Handler{Log: log, Codec: codec, Aggregates: NewAggregateCache(DefaultCachedAggregates), Cache: NewStreamCache(DefaultCacheEvents),
+		Now: func() time.Time { return time.Now().UTC() }, NewID: newV7}
 }
 
 func newV7() uuid.UUID {
@@ -162,7 +167,7 @@ func Execute[A Aggregate](ctx context.Context, h *Handler, cmd Command[A]) (Resu
 		return Result{}, err
 	}
 	for attempt := 0; attempt < attempts; attempt++ {
-		agg, rev, err := Load(ctx, h, cmd.Stream, cmd.New)
+		agg, rev, from, err := load(ctx, h, cmd.Stream, cmd.New)
 		if err != nil {
 			return Result{}, err
 		}
@@ -193,6 +198,9 @@ func Execute[A Aggregate](ctx context.Context, h *Handler, cmd Command[A]) (Resu
 		}
 		if err != nil {
 			return Result{}, fmt.Errorf("append to %s: %w", cmd.Stream, err)
+		}
+		if h.Aggregates != nil {
+			h.recordAppended(from, events, recs)
 		}
 		out := Result{Stream: cmd.Stream, Revision: rev + int64(len(recs))}
 		for i, r := range recs {
@@ -229,20 +237,38 @@ func (h *Handler) envelopes(events []Event, meta Meta) ([]Envelope, error) {
 
 // Load rebuilds the aggregate of stream and returns it with its revision
 // (-1 if the stream has no events). Use it for read-only checks of other
-// aggregates inside a command's Decide preparation.
+// aggregates inside a command's Decide preparation. With the handler's
+// aggregate cache it starts from the cached aggregate and folds only the
+// events appended since; the aggregate returned is the caller's own.
 func Load[A Aggregate](ctx context.Context, h *Handler, stream string, newAgg func() A) (A, int64, error) {
+	agg, rev, _, err := load(ctx, h, stream, newAgg)
+	return agg, rev, err
+}
+
+// load is Load that also says which cached snapshot the aggregate came
+// from, so Execute can fold the command's events into it.
+func load[A Aggregate](ctx context.Context, h *Handler, stream string, newAgg func() A) (A, int64, loaded, error) {
+	if h.Aggregates != nil {
+		agg, rev, from, ok, err := loadCached(ctx, h, stream, newAgg)
+		if err != nil {
+			return agg, -1, loaded{}, err
+		}
+		if ok {
+			return agg, rev, from, nil
+		}
+	}
 	agg := newAgg()
 	msgs, err := h.loadMessages(ctx, stream)
 	if err != nil {
-		return agg, -1, err
+		return agg, -1, loaded{}, err
 	}
 	rev := int64(len(msgs)) - 1
 	// Decisions are taken on today's knowledge: corrections applied.
 	if msgs, err = ApplyCorrections(h.Codec, msgs); err != nil {
-		return agg, -1, fmt.Errorf("load %s: %w", stream, err)
+		return agg, -1, loaded{}, fmt.Errorf("load %s: %w", stream, err)
 	}
 	for _, m := range msgs {
 		agg.Apply(m)
 	}
-	return agg, rev, nil
+	return agg, rev, loaded{}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"sync"
+	"unsafe"
 )
 
 // StreamReaderFrom is an EventLog that can read a stream from a revision
@@ -160,7 +161,9 @@ func (h *Handler) loadMessages(ctx context.Context, stream string) ([]Message, e
 	return msgs, nil
 }
 
-// deepCopy returns a copy of v sharing no slice, map or pointer with it.
+// deepCopy returns a copy of v sharing no slice, map or pointer with it,
+// unexported fields included (aggregates keep private maps). Functions and
+// channels are shared; values must not hold reference cycles.
 func deepCopy(v reflect.Value) reflect.Value {
 	switch v.Kind() {
 	case reflect.Pointer:
@@ -194,22 +197,37 @@ func deepCopy(v reflect.Value) reflect.Value {
 		if v.IsNil() {
 			return v
 		}
-		out := reflect.MakeMapWithSize(v.Type(), v.Len())
-		it := v.MapRange()
-		for it.Next() {
-			out.SetMapIndex(deepCopy(it.Key()), deepCopy(it.Value()))
+		t := v.Type()
+		out := reflect.MakeMapWithSize(t, v.Len())
+		flatKey, flatElem := isFlat(t.Key()), isFlat(t.Elem())
+		k, e := reflect.New(t.Key()).Elem(), reflect.New(t.Elem()).Elem()
+		for it := v.MapRange(); it.Next(); {
+			k.SetIterKey(it)
+			e.SetIterValue(it)
+			key, elem := k, e
+			if !flatKey {
+				key = deepCopy(k)
+			}
+			if !flatElem {
+				elem = deepCopy(e)
+			}
+			out.SetMapIndex(key, elem)
 		}
 		return out
 	case reflect.Struct:
-		if isFlat(v.Type()) {
+		deep := deepFields(v.Type())
+		if deep == nil {
 			return v
 		}
+		if !v.CanAddr() {
+			a := reflect.New(v.Type()).Elem()
+			a.Set(v)
+			v = a
+		}
 		out := reflect.New(v.Type()).Elem()
-		out.Set(v) // unexported fields keep their values
-		for i := 0; i < v.NumField(); i++ {
-			if out.Field(i).CanSet() {
-				out.Field(i).Set(deepCopy(v.Field(i)))
-			}
+		out.Set(v)
+		for _, i := range deep {
+			settable(out.Field(i)).Set(deepCopy(settable(v.Field(i))))
 		}
 		return out
 	case reflect.Array:
@@ -225,7 +243,36 @@ func deepCopy(v reflect.Value) reflect.Value {
 	return v
 }
 
+// settable returns v (an addressable value, such as a field of a struct
+// reached through a pointer) in a form that can be read into other values
+// and set, even when it is an unexported field. deepCopy and the aggregate
+// cache use it on values they own, to copy aggregates' private state.
+func settable(v reflect.Value) reflect.Value {
+	if v.CanSet() || !v.CanAddr() {
+		return v
+	}
+	return reflect.NewAt(v.Type(), unsafe.Pointer(v.UnsafeAddr())).Elem()
+}
+
 var flatTypes sync.Map // reflect.Type → bool
+
+var deepFieldsOf sync.Map // reflect.Type (a struct) → []int
+
+// deepFields returns the indexes of the fields of struct type t that are
+// not flat (nil when t is flat), which deepCopy copies one by one.
+func deepFields(t reflect.Type) []int {
+	if d, ok := deepFieldsOf.Load(t); ok {
+		return d.([]int)
+	}
+	var deep []int
+	for i := 0; i < t.NumField(); i++ {
+		if !isFlat(t.Field(i).Type) {
+			deep = append(deep, i)
+		}
+	}
+	deepFieldsOf.Store(t, deep)
+	return deep
+}
 
 // isFlat reports whether values of t hold no slice, map, pointer or
 // interface, so a plain assignment copies them fully.
@@ -234,6 +281,12 @@ func isFlat(t reflect.Type) bool {
 		return f.(bool)
 	}
 	flat := true
+	if t == timeType {
+		// A time's location pointer is shared and never changed: times
+		// are values.
+		flatTypes.Store(t, true)
+		return true
+	}
 	switch t.Kind() {
 	case reflect.Pointer, reflect.Interface, reflect.Slice, reflect.Map, reflect.Chan, reflect.Func, reflect.UnsafePointer:
 		flat = false

@@ -158,6 +158,10 @@ type AppendResult struct {
 	Revision uint64
 	// Positions are the global positions of the appended events, in order.
 	Positions []uint64
+	// RecordedAt is the events' recorded time when the backend reports it
+	// (the segment store does; zero otherwise), so a caller can know the
+	// recorded events without reading them back.
+	RecordedAt time.Time
 }
 
 // ExpectedRevision is the optimistic-concurrency condition of an append.

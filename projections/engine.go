@@ -68,6 +68,9 @@ var (
 	ErrUnknownProjection = errors.New("projections: unknown projection")
 	// ErrFutureAsOf is returned when "as of" names a position beyond the log.
 	ErrFutureAsOf = errors.New("projections: as-of position is beyond the end of the log")
+	// ErrNotFollowing is returned by WaitFor when no Run is following the
+	// log, so nothing would wake it: call CatchUp instead.
+	ErrNotFollowing = errors.New("projections: no Run is following the log")
 )
 
 // Options configure an Engine.
@@ -105,6 +108,14 @@ type Engine struct {
 	projs map[string]*running
 	order []string
 	head  uint64
+
+	// WaitFor's state: fed is the last position fed to every projection
+	// (those restored ahead of it excepted), advanced is closed and
+	// replaced when fed moves, following counts Run loops.
+	waitMu    sync.Mutex
+	fed       uint64
+	advanced  chan struct{}
+	following int
 }
 
 type running struct {
@@ -185,7 +196,7 @@ func Open(store eventstore.Store, codec *domain.Codec, path string, opts Options
 	if err != nil {
 		return nil, fmt.Errorf("open projection checkpoints %s: %w", path, err)
 	}
-	e := &Engine{store: store, codec: codec, db: db, opts: opts, log: opts.Logger, projs: map[string]*running{}}
+	e := &Engine{store: store, codec: codec, db: db, opts: opts, log: opts.Logger, projs: map[string]*running{}, advanced: make(chan struct{})}
 	if err := db.Update(func(tx *bolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(bucketCheckpoints)
 		if err == nil {
@@ -206,7 +217,55 @@ func Open(store eventstore.Store, codec *domain.Codec, path string, opts Options
 		e.projs[p.Name()] = r
 		e.order = append(e.order, p.Name())
 	}
+	e.fed = e.minPosition()
 	return e, nil
+}
+
+// WaitFor blocks until the projections following the log (Run) have
+// folded every event up to position, and returns nil then; a projection
+// that failed is not waited for. It is woken by the engine as it feeds
+// events, not by a timer. Returns ErrNotFollowing when no Run is
+// following the log (or once it stops), and the context's error when ctx
+// ends first.
+func (e *Engine) WaitFor(ctx context.Context, position uint64) error {
+	for {
+		e.waitMu.Lock()
+		fed, ch, following := e.fed, e.advanced, e.following
+		e.waitMu.Unlock()
+		if fed >= position {
+			return nil
+		}
+		if following == 0 {
+			return ErrNotFollowing
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// advance records that every projection has been fed up to pos, waking
+// WaitFor.
+func (e *Engine) advance(pos uint64) {
+	e.waitMu.Lock()
+	defer e.waitMu.Unlock()
+	if pos > e.fed {
+		e.fed = pos
+		close(e.advanced)
+		e.advanced = make(chan struct{})
+	}
+}
+
+// follow registers a Run loop (n = 1) or its end (n = -1), waking WaitFor
+// so it sees the change.
+func (e *Engine) follow(n int) {
+	e.waitMu.Lock()
+	defer e.waitMu.Unlock()
+	e.following += n
+	close(e.advanced)
+	e.advanced = make(chan struct{})
 }
 
 func (e *Engine) restore(r *running) error {
@@ -253,11 +312,14 @@ func (e *Engine) Run(ctx context.Context) error {
 		return fmt.Errorf("subscribe projections from %d: %w", from, err)
 	}
 	defer sub.Close()
+	e.follow(1)
+	defer e.follow(-1)
 	tick := time.NewTicker(e.opts.CheckpointInterval)
 	defer tick.Stop()
+	events := sub.Events()
 	for {
 		select {
-		case rec, ok := <-sub.Events():
+		case rec, ok := <-events:
 			if !ok {
 				e.checkpointAll(true)
 				if err := sub.Err(); err != nil && !errors.Is(err, context.Canceled) {
@@ -266,6 +328,10 @@ func (e *Engine) Run(ctx context.Context) error {
 				return ctx.Err()
 			}
 			e.feed(rec)
+			if len(events) == 0 {
+				// Wake readers once per burst, not per event.
+				e.advance(rec.Position)
+			}
 		case <-tick.C:
 			e.checkpointAll(false)
 		}
@@ -286,6 +352,7 @@ func (e *Engine) CatchUp(ctx context.Context) error {
 		for _, rec := range recs {
 			e.feed(rec)
 		}
+		e.advance(recs[len(recs)-1].Position)
 		if e.allFailed() {
 			return e.checkpointAll(true)
 		}

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"testing"
 	"time"
@@ -434,5 +436,60 @@ func TestAsOfKeepsASnapshotWhereItFoldedFar(t *testing.T) {
 	wb, _ := want.MarshalState()
 	if !bytes.Equal(gb, wb) {
 		t.Fatalf("as of 260 from the kept snapshot: %s, want %s", gb, wb)
+	}
+}
+
+// TestWaitForWakesOnFeed checks read-your-writes without polling: a
+// WaitFor for a position not yet folded returns once the running engine
+// has fed it, and the view then shows it; WaitFor says when no Run
+// follows the log, and gives up with its context.
+func TestWaitForWakesOnFeed(t *testing.T) {
+	ctx := context.Background()
+	s := memory.New(memory.Options{})
+	codec := &domain.Codec{}
+	e, err := Open(s, codec, filepath.Join(t.TempDir(), "p.db"), Options{}, newTally)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	appendHappened(t, s, codec, "s", happened{Key: "a", N: 1})
+	if err := e.WaitFor(ctx, 1); !errors.Is(err, ErrNotFollowing) {
+		t.Fatalf("WaitFor with no Run: err=%v, want ErrNotFollowing", err)
+	}
+	if err := e.WaitFor(ctx, 0); err != nil {
+		t.Fatalf("WaitFor(0): %v", err)
+	}
+
+	runCtx, stop := context.WithCancel(ctx)
+	ran := make(chan error, 1)
+	go func() { ran <- e.Run(runCtx) }()
+	// Until Run has subscribed, WaitFor says no one follows the log.
+	for errors.Is(e.WaitFor(ctx, 1), ErrNotFollowing) {
+		if t.Context().Err() != nil {
+			t.Fatal("Run never started following the log")
+		}
+		runtime.Gosched()
+	}
+	for i := 2; i <= 50; i++ {
+		appendHappened(t, s, codec, "s", happened{Key: "a", N: 1})
+		head, _ := s.Head(ctx)
+		if err := e.WaitFor(ctx, head); err != nil {
+			t.Fatalf("WaitFor(%d): %v", head, err)
+		}
+		var sum int
+		pos, _ := e.View("tally", func(p Projection) error { sum = p.(*tally).Sums["a"]; return nil })
+		if pos < head || sum != i {
+			t.Fatalf("after WaitFor(%d): view at %d with sum %d, want %d", head, pos, sum, i)
+		}
+	}
+	short, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := e.WaitFor(short, 1000); !errors.Is(err, context.Canceled) && !errors.Is(err, ErrNotFollowing) {
+		t.Fatalf("WaitFor beyond the head with an ended context: err=%v", err)
+	}
+	stop()
+	<-ran
+	if err := e.WaitFor(ctx, 1000); !errors.Is(err, ErrNotFollowing) {
+		t.Fatalf("WaitFor after Run stopped: err=%v, want ErrNotFollowing", err)
 	}
 }

@@ -74,12 +74,13 @@ type httpBenchResult struct {
 }
 
 func runBenchHTTP(ctx context.Context, m *Main, args []string) error {
-	fs := benchFlagSet(m, "http", "[--clients 64] [--duration 10s] [--queries 0.5] [--dir DIR] [--json]")
+	fs := benchFlagSet(m, "http", "[--clients 64] [--duration 10s] [--queries 0.5] [--dir DIR] [--json] [--cpuprofile FILE]")
 	clients := fs.Int("clients", 64, "concurrent clients")
 	duration := fs.Duration("duration", 10*time.Second, "length of the run")
 	share := fs.Float64("queries", 0.5, "fraction of operations that are queries (0 to 1)")
 	dir := fs.String("dir", "", "scratch directory (default: a temporary directory in the current one, on the disk measured); a fresh subdirectory is used and removed")
 	asJSON := fs.Bool("json", false, "print the result as one line of JSON")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run (server and clients) to this file")
 	if err := Parse(fs, args); err != nil {
 		return err
 	}
@@ -106,6 +107,11 @@ func runBenchHTTP(ctx context.Context, m *Main, args []string) error {
 	defer os.RemoveAll(scratch)
 	logger := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	fmt.Fprintf(m.Stderr, "bench http: %d clients for %v, %.0f%% queries, data in %s\n", *clients, *duration, *share*100, scratch)
+	stop, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	res, err := benchHTTP(ctx, httpBenchPlan{Dir: filepath.Join(scratch, "data"), Clients: *clients, For: *duration, QueryShare: *share, Logger: logger})
 	if err != nil {
 		return err

@@ -19,6 +19,7 @@ import (
 
 	"github.com/concord-ledger/concord/api/ledger"
 	"github.com/concord-ledger/concord/domain/demo"
+	"github.com/concord-ledger/concord/eventstore/segment"
 	"github.com/concord-ledger/concord/projections/report"
 	"github.com/concord-ledger/concord/projections/views"
 )
@@ -44,7 +45,7 @@ type replayResult struct {
 }
 
 func runBenchReplay(ctx context.Context, m *Main, args []string) error {
-	fs := benchFlagSet(m, "replay", "[--schools N] [--years N] [--volume N] [--reports N] [--seed N] [--dir DIR [--reuse]] [--json]")
+	fs := benchFlagSet(m, "replay", "[--schools N] [--years N] [--volume N] [--reports N] [--seed N] [--sync deferred|each] [--dir DIR [--reuse]] [--json]")
 	schools := fs.Int("schools", 8, "schools in the demo partnership")
 	years := fs.Int("years", 3, "academic years of history")
 	volume := fs.Int("volume", 1, "partnership activity multiplier of the demo generator")
@@ -53,8 +54,13 @@ func runBenchReplay(ctx context.Context, m *Main, args []string) error {
 	dir := fs.String("dir", "", "data directory to generate into (default: a temporary one, removed afterwards)")
 	reuse := fs.Bool("reuse", false, "measure the ledger already in --dir instead of generating one (from an earlier run with the same --dir)")
 	asJSON := fs.Bool("json", false, `print exactly {"events","replay_eps","asof_report_p50_ms","asof_report_p99_ms","max_rss_mib"}`)
+	syncMode := fs.String("sync", "deferred", `how the store syncs while generating: "deferred" (a bulk load: the segment store's DeferSync, events safe from a killed process but not from a power loss until the next sync, at most a second later) or "each" (every command waits for its fsync, as a live ledger does)`)
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the generation and replay to this file")
 	if err := Parse(fs, args); err != nil {
 		return err
+	}
+	if *syncMode != "deferred" && *syncMode != "each" {
+		return Usagef(`--sync must be "deferred" or "each"`)
 	}
 	if *schools < 1 || *years < 1 || *reports < 1 || *volume < 1 {
 		return Usagef("--schools, --years, --volume and --reports must be at least 1")
@@ -71,7 +77,12 @@ func runBenchReplay(ctx context.Context, m *Main, args []string) error {
 		defer os.RemoveAll(tmp)
 		data = tmp
 	}
-	res, err := benchReplay(ctx, data, *schools, *years, *volume, *reports, *seed, *reuse, m.Stderr, !*asJSON)
+	stop, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	res, err := benchReplay(ctx, data, *schools, *years, *volume, *reports, *seed, *reuse, *syncMode == "deferred", m.Stderr, !*asJSON)
 	if err != nil {
 		return err
 	}
@@ -83,7 +94,8 @@ func runBenchReplay(ctx context.Context, m *Main, args []string) error {
 	if *reuse {
 		fmt.Fprintf(m.Stdout, "events              %d (the ledger already in %s)\n", res.Events, data)
 	} else {
-		fmt.Fprintf(m.Stdout, "events              %d (generated in %s)\n", res.Events, res.generateDur.Round(time.Millisecond))
+		fmt.Fprintf(m.Stdout, "events              %d (generated in %s, %.0f events/s, sync %s)\n", res.Events, res.generateDur.Round(time.Millisecond),
+			float64(res.Events)/res.generateDur.Seconds(), *syncMode)
 	}
 	fmt.Fprintf(m.Stdout, "full replay         %s, %.0f events/s into %d views\n", res.replayDur.Round(time.Millisecond), res.ReplayEPS, len(views.All()))
 	fmt.Fprintf(m.Stdout, "as-of report        p50 %.2f ms, p99 %.2f ms over %d random positions\n", res.AsOfP50MS, res.AsOfP99MS, res.reports)
@@ -91,14 +103,15 @@ func runBenchReplay(ctx context.Context, m *Main, args []string) error {
 	return nil
 }
 
-func benchReplay(ctx context.Context, data string, schools, years, volume, reports int, seed int64, reuse bool, log io.Writer, verbose bool) (replayResult, error) {
+func benchReplay(ctx context.Context, data string, schools, years, volume, reports int, seed int64, reuse, deferSync bool, log io.Writer, verbose bool) (replayResult, error) {
 	var res replayResult
 	if reuse {
 		return measureReplay(ctx, data, reports, seed, res)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	clock := &demo.Clock{}
-	l, err := ledger.Open(ctx, ledger.Config{DataDir: data, Now: clock.Now, Logger: quiet, NoTransparency: true})
+	l, err := ledger.Open(ctx, ledger.Config{DataDir: data, Now: clock.Now, Logger: quiet, NoTransparency: true,
+		Segment: segment.Options{DeferSync: deferSync}})
 	if err != nil {
 		return res, fmt.Errorf("open ledger: %w", err)
 	}
@@ -110,7 +123,7 @@ func benchReplay(ctx context.Context, data string, schools, years, volume, repor
 	}
 	res.generateDur = time.Since(start)
 	if verbose {
-		fmt.Fprintf(log, "generated %+v in %s\n", sum, res.generateDur.Round(time.Millisecond))
+		fmt.Fprintf(log, "generated %d events (%d commands, %d schools, years %v) in %s\n", sum.Events, sum.Commands, len(sum.Schools), sum.Years, res.generateDur.Round(time.Millisecond))
 	}
 	head, err := l.Store.Head(ctx)
 	if err != nil {

@@ -45,4 +45,15 @@ func TestBenchReplayJSONAndReuse(t *testing.T) {
 	if code, _, _ := runBenchCLI(t, "bench", "replay", "--reuse"); code != exitUsage {
 		t.Fatalf("--reuse without --dir: exit %d, want %d", code, exitUsage)
 	}
+	if code, _, _ := runBenchCLI(t, "bench", "replay", "--sync", "sometimes"); code != exitUsage {
+		t.Fatalf("--sync sometimes: exit %d, want %d", code, exitUsage)
+	}
+	// Generating with a sync per command gives the same ledger.
+	code, stdout, stderr = runBenchCLI(t, "bench", "replay", "--schools", "1", "--years", "1", "--reports", "3", "--sync", "each", "--json")
+	if code != exitOK {
+		t.Fatalf("--sync each: exit %d: %s", code, stderr)
+	}
+	if each := parse(stdout); each["events"] != first["events"] {
+		t.Fatalf("--sync each generated %v events, deferred %v", each["events"], first["events"])
+	}
 }

@@ -107,32 +107,49 @@ func TestBenchAppendTableReportsTargets(t *testing.T) {
 	result := func(engine string, events int64) benchmark.Result {
 		return benchmark.Result{Engine: engine, Writers: targetWriters, Events: events, Elapsed: time.Second}
 	}
-	row := func(concord int64) []benchmark.Row {
+	row := func(concord int64, withPG bool) []benchmark.Row {
 		row := benchmark.Row{Writers: targetWriters, Results: map[string]benchmark.Result{
 			engineRaw: result(engineRaw, 1000), engineNaive: result(engineNaive, 100),
 			engineConcord: result(engineConcord, concord), engineSQLite: result(engineSQLite, 200),
 		}, Runs: map[string][]benchmark.Result{}}
+		if withPG {
+			row.Results[enginePG] = result(enginePG, 100)
+		}
 		for name, r := range row.Results {
 			row.Runs[name] = []benchmark.Result{r}
 		}
 		return []benchmark.Row{row}
 	}
+	line := func(what string, got, target float64, verdict string) string {
+		return fmt.Sprintf("  %-16s %6.2f  target >= %.1f  %s\n", what, got, target, verdict)
+	}
 	for _, c := range []struct {
-		concord   int64
-		raw, sqlt string
+		concord       int64
+		pg            bool
+		raw, sqlt, pq string
 	}{
-		{800, "met", "met"},
-		{650, "NOT met", "met"},
-		{500, "NOT met", "NOT met"},
+		{800, true, "met", "met", "met"},
+		{650, true, "NOT met (7% short)", "met", "met"},
+		{450, true, "NOT met (36% short)", "NOT met (25% short)", "NOT met (10% short)"},
+		{800, false, "met", "met", ""},
+		{598, true, "NOT met (15% short)", "NOT met (0.3% short)", "met"},
 	} {
 		var out bytes.Buffer
-		if err := writeAppendTable(&out, row(c.concord), time.Second, 1); err != nil {
+		if err := writeAppendTable(&out, row(c.concord, c.pg), time.Second, 1); err != nil {
 			t.Fatal(err)
 		}
-		for _, want := range []string{"concord/raw      " + fmt.Sprintf("%.2f", float64(c.concord)/1000) + "  target >= 0.7  " + c.raw + "\n",
-			"concord/sqlite   " + fmt.Sprintf("%.2f", float64(c.concord)/200) + "  target >= 3.0  " + c.sqlt + "\n"} {
+		wants := []string{
+			line("concord/raw", float64(c.concord)/1000, 0.7, c.raw),
+			line("concord/sqlite", float64(c.concord)/200, 3, c.sqlt),
+		}
+		if c.pg {
+			wants = append(wants, line("concord/postgres", float64(c.concord)/100, 5, c.pq), "postgres p50/p99 ms")
+		} else {
+			wants = append(wants, "concord/postgres   not measured")
+		}
+		for _, want := range wants {
 			if !strings.Contains(out.String(), want) {
-				t.Errorf("concord %d: output lacks %q:\n%s", c.concord, want, out.String())
+				t.Errorf("concord %d, postgres %t: output lacks %q:\n%s", c.concord, c.pg, want, out.String())
 			}
 		}
 	}

@@ -2,8 +2,10 @@ package demo
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -330,5 +332,52 @@ func BenchmarkGenerate(b *testing.B) {
 			b.ReportMetric(float64(events)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
 			b.ReportMetric(float64(events)/float64(size.schools*size.years), "events/school-year")
 		})
+	}
+}
+
+var (
+	sealedBytes = regexp.MustCompile(`"sealed[a-z_]*":"[^"]*"`)
+	choiceList  = regexp.MustCompile(`"choices":\[[^\]]*\]`)
+)
+
+// TestAggregateCacheChangesNothing generates the same history with the
+// handler's aggregate cache and without it: every command must decide the
+// same on cached aggregates as on aggregates folded from their streams,
+// so the two logs are the same events in the same order.
+func TestAggregateCacheChangesNothing(t *testing.T) {
+	run := func(cache bool) []string {
+		w := newWorld(t)
+		if !cache {
+			w.h.Aggregates = nil
+		} else if w.h.Aggregates == nil {
+			t.Fatal("the handler has no aggregate cache; this test would prove nothing")
+		}
+		w.generate(t, Options{Schools: 3, Years: 2, Volume: 3, Seed: 5})
+		var out []string
+		for _, m := range w.messages(t) {
+			// Sealed data differs (a random nonce each time) and a closed
+			// ballot's choices are shuffled: compare them as a multiset.
+			b, err := json.Marshal(m.Event)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev := sealedBytes.ReplaceAllString(string(b), `"sealed…"`)
+			ev = choiceList.ReplaceAllStringFunc(ev, func(c string) string {
+				ids := strings.Split(strings.TrimSuffix(strings.TrimPrefix(c, `"choices":[`), "]"), ",")
+				slices.Sort(ids)
+				return `"choices":` + strings.Join(ids, " ")
+			})
+			out = append(out, fmt.Sprintf("%s %s %s %s %s", m.Stream, m.Type, m.ID, m.Meta.CorrelationID, ev))
+		}
+		return out
+	}
+	folded, cached := run(false), run(true)
+	for i := range min(len(folded), len(cached)) {
+		if folded[i] != cached[i] {
+			t.Fatalf("event %d: without the cache %s, with it %s", i, folded[i], cached[i])
+		}
+	}
+	if len(folded) != len(cached) {
+		t.Fatalf("%d events without the cache, %d with it", len(folded), len(cached))
 	}
 }

@@ -226,6 +226,11 @@ func (p *Person) IsStaffOf(school uuid.UUID) bool {
 	return p.Kind == PersonStaff && p.SchoolID == school && !p.Left()
 }
 
+// PersonalDataVerbatim implements domain.PersonalDataVerbatim: Apply keeps
+// the events' personal data as it comes and derives nothing from it, so
+// the handler may cache a Person with that data sealed. Keep it so.
+func (*Person) PersonalDataVerbatim() {}
+
 // Apply implements domain.Aggregate.
 func (p *Person) Apply(m domain.Message) {
 	if p.Assessments == nil || p.DesignCommunities == nil || p.Pathways == nil {

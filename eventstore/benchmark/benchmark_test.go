@@ -49,5 +49,15 @@ func BenchmarkNaiveFsync(b *testing.B) { benchEngine(b, NaiveFsync()) }
 // BenchmarkConcordAppend measures the embedded segment store (see Concord).
 func BenchmarkConcordAppend(b *testing.B) { benchEngine(b, Concord(segment.Options{})) }
 
-// BenchmarkSQLiteAppend measures SQLite (see SQLite).
+// BenchmarkSQLiteAppend measures SQLite with group commit (see SQLite).
 func BenchmarkSQLiteAppend(b *testing.B) { benchEngine(b, SQLite()) }
+
+// BenchmarkPostgresAppend measures PostgreSQL (see Postgres) at
+// CONCORD_TEST_PG; it is skipped when that is not set.
+func BenchmarkPostgresAppend(b *testing.B) {
+	url := pgURL()
+	if url == "" {
+		b.Skip("CONCORD_TEST_PG not set (docs/benchmarks.md starts a private PostgreSQL)")
+	}
+	benchEngine(b, Postgres(url))
+}

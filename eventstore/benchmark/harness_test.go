@@ -89,8 +89,102 @@ func mustCount(t *testing.T, path string) int64 {
 	return n
 }
 
+// pgURL is the PostgreSQL server the PostgreSQL engine's tests use:
+// CONCORD_TEST_PG (e.g. postgres://bench@127.0.0.1:54329/postgres, see
+// docs/benchmarks.md), or "" to skip them.
+func pgURL() string { return os.Getenv("CONCORD_TEST_PG") }
+
 func engines() []Engine {
-	return []Engine{RawGroupFsync(), NaiveFsync(), Concord(segment.Options{}), SQLite()}
+	es := []Engine{RawGroupFsync(), NaiveFsync(), Concord(segment.Options{}), SQLite()}
+	if url := pgURL(); url != "" {
+		es = append(es, Postgres(url))
+		stored["postgres"] = func(t *testing.T, _ string) int64 {
+			n, gapped, err := PostgresCount(context.Background(), url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if gapped != 0 {
+				t.Errorf("postgres: %d streams have gaps in their revisions", gapped)
+			}
+			return n
+		}
+	}
+	return es
+}
+
+// TestSQLPeersRefuseAWrongRevision checks that the SQL peers do the
+// optimistic-concurrency check they are credited with: an append whose
+// writer expects a revision its stream is not at is refused with
+// ErrWrongExpectedRevision and stores nothing, while the other appends
+// of the same batch commit.
+func TestSQLPeersRefuseAWrongRevision(t *testing.T) {
+	ctx := context.Background()
+	type peer struct {
+		name  string
+		open  func(t *testing.T) (Appender, []sqlWriter)
+		count func(t *testing.T) int64
+	}
+	dir := t.TempDir()
+	peers := []peer{{
+		name: "sqlite",
+		open: func(t *testing.T) (Appender, []sqlWriter) {
+			a, err := SQLite().Open(ctx, dir, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return a, a.(*sqliteAppender).ws
+		},
+		count: func(t *testing.T) int64 { return stored["sqlite"](t, dir) },
+	}}
+	if url := pgURL(); url != "" {
+		peers = append(peers, peer{
+			name: "postgres",
+			open: func(t *testing.T) (Appender, []sqlWriter) {
+				a, err := Postgres(url).Open(ctx, "", 3)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return a, a.(*pgAppender).ws
+			},
+			count: func(t *testing.T) int64 {
+				n, _, err := PostgresCount(ctx, url)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return n
+			},
+		})
+	} else {
+		t.Log("CONCORD_TEST_PG not set: the PostgreSQL peer is not checked")
+	}
+	for _, p := range peers {
+		t.Run(p.name, func(t *testing.T) {
+			a, ws := p.open(t)
+			for w := range 3 {
+				if err := a.Append(ctx, w); err != nil {
+					t.Fatalf("writer %d: %v", w, err)
+				}
+			}
+			ws[1].rev = 5 // writer 1 now expects revision 5; its stream is at 0
+			var wrong *eventstore.WrongExpectedRevisionError
+			if err := a.Append(ctx, 1); !errors.As(err, &wrong) || wrong.Actual != 0 {
+				t.Fatalf("append expecting revision 5 of a stream at 0: err=%v, want a WrongExpectedRevisionError with actual 0", err)
+			}
+			ws[2].rev = -1 // writer 2 now expects no stream
+			if err := a.Append(ctx, 2); !errors.Is(err, eventstore.ErrWrongExpectedRevision) {
+				t.Fatalf("append expecting no stream to an existing one: err=%v", err)
+			}
+			if err := a.Append(ctx, 0); err != nil {
+				t.Fatalf("writer 0 after the refusals: %v", err)
+			}
+			if err := a.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := p.count(t), int64(4); got != want {
+				t.Errorf("stored=%d, want %d (3 first appends and writer 0's second)", got, want)
+			}
+		})
+	}
 }
 
 // TestEnginesStoreWhatTheyReport runs every engine briefly and checks that

@@ -68,6 +68,18 @@ func (l Log) AppendStream(ctx context.Context, stream string, expected int64, ev
 	}
 	out := make([]domain.Recorded, len(events))
 	first := res.Revision + 1 - uint64(len(events))
+	if !res.RecordedAt.IsZero() && len(res.Positions) == len(events) {
+		// The store said where and when: the events as recorded are the
+		// ones sent (stored byte for byte, times in UTC).
+		for i := range data {
+			d := data[i]
+			if !d.Metadata.EffectiveAt.IsZero() {
+				d.Metadata.EffectiveAt = d.Metadata.EffectiveAt.UTC()
+			}
+			out[i] = ToDomain(eventstore.RecordedEvent{EventData: d, StreamID: stream, Revision: first + uint64(i), Position: res.Positions[i], RecordedAt: res.RecordedAt.UTC()})
+		}
+		return out, nil
+	}
 	recs, err := l.Store.ReadStream(ctx, stream, first, eventstore.Forward, len(events))
 	if err != nil {
 		return nil, fmt.Errorf("read back %s: %w", stream, err)

@@ -3,6 +3,8 @@ package domainlog
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"reflect"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 
 	"github.com/concord-ledger/concord/domain"
 	"github.com/concord-ledger/concord/eventstore/memory"
+	"github.com/concord-ledger/concord/eventstore/segment"
 )
 
 func TestAppendReadAndConflict(t *testing.T) {
@@ -54,5 +57,48 @@ func TestReadStreamFrom(t *testing.T) {
 		if want > 0 && (got[0].Revision != uint64(from) || got[0].ID != envs[from].ID) {
 			t.Fatalf("from %d: first is revision %d", from, got[0].Revision)
 		}
+	}
+}
+
+// TestAppendWithoutReadBack checks that what AppendStream returns when the
+// store reports the recorded time (the segment store) is exactly what
+// reading the stream back gives, for a fresh append and an idempotent
+// re-append.
+func TestAppendWithoutReadBack(t *testing.T) {
+	ctx := context.Background()
+	s, err := segment.Open(ctx, t.TempDir(), segment.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	l := Log{Store: s}
+	paris := time.FixedZone("CET", 3600)
+	envs := []domain.Envelope{
+		{ID: uuid.Must(uuid.NewV7()), Type: "T", Schema: 1, Data: []byte(`{"a":1}`),
+			Meta: domain.Meta{ActorID: "p", ActorRole: "staff", Reason: "r", CorrelationID: uuid.New(), EffectiveAt: time.Date(2025, 9, 1, 9, 0, 0, 0, paris)}},
+		{ID: uuid.Must(uuid.NewV7()), Type: "U", Schema: 2, Data: []byte(`[1, 2]`), Meta: domain.Meta{ActorID: "q", ActorRole: "system"}},
+	}
+	if _, err := l.AppendStream(ctx, "s-0", -1, envs[:1]); err != nil {
+		t.Fatal(err)
+	}
+	got, err := l.AppendStream(ctx, "s-1", -1, envs)
+	if err == nil {
+		t.Fatal("an event id used in another stream was accepted")
+	}
+	envs[0].ID = uuid.Must(uuid.NewV7())
+	got, err = l.AppendStream(ctx, "s-1", -1, envs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := l.AppendStream(ctx, "s-1", -1, envs)
+	if err != nil {
+		t.Fatalf("idempotent re-append: %v", err)
+	}
+	read, err := l.ReadStream(ctx, "s-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, read) || !reflect.DeepEqual(again, read) {
+		t.Fatalf("appended %+v\nre-appended %+v\nread back %+v", got, again, read)
 	}
 }

@@ -41,8 +41,9 @@ const (
 type precheck struct {
 	// checked: none of the request's event IDs is at positions 1..checked.
 	checked uint64
-	// indexedAt is the last position of the index view the caller used,
-	// and head the stream's last revision in it (-1 for none).
+	// When fromIndex, head is the stream's last revision (-1 for none) in
+	// the index as of its position indexedAt.
+	fromIndex bool
 	indexedAt uint64
 	head      int64
 }
@@ -120,10 +121,13 @@ func recordSize(stream string, e *eventstore.EventData) int {
 	return n
 }
 
-// precheck looks the event IDs up in the tail, then in the index (in that
-// order: an event leaves the tail only once indexed), and reads the
-// stream's indexed head. existing is nil if no ID is stored, else holds
-// the stored event for each ID found.
+// precheck looks the event IDs up in the tail and in the ID filters, and
+// only the IDs the filters cannot rule out in the index (in that order:
+// an event leaves the tail only once indexed); it reads the stream's head
+// from the published heads, or from the index for a stream not seen since
+// Open. existing is nil if no ID is stored, else holds the stored event
+// for each ID found. In the common case (new IDs, a known stream) it
+// takes one read lock and no index transaction.
 func (s *Store) precheck(stream string, events []eventstore.EventData) (pre precheck, existing []*eventstore.RecordedEvent, err error) {
 	found := func(i int, ev eventstore.RecordedEvent) {
 		if existing == nil {
@@ -131,23 +135,29 @@ func (s *Store) precheck(stream string, events []eventstore.EventData) (pre prec
 		}
 		existing[i] = &ev
 	}
+	var lookup []int // events whose IDs only the index can tell about
 	s.mu.RLock()
 	head, indexed := s.head, s.indexed
-	if len(s.tailIDs) > 0 {
-		for i := range events {
-			if p, ok := s.tailIDs[events[i].ID]; ok {
-				found(i, s.tail[p-indexed-1].ev)
-			}
+	_, headKnown := s.heads[stream]
+	for i := range events {
+		id := events[i].ID
+		if p, ok := s.tailIDs[id]; ok {
+			found(i, s.tail[p-indexed-1].ev)
+			continue
+		}
+		if s.mayBeStored(id) {
+			lookup = append(lookup, i)
 		}
 	}
 	s.mu.RUnlock()
+	pre.checked = head
+	if len(lookup) == 0 && headKnown {
+		return pre, existing, nil
+	}
+	s.stats.indexLookups.Add(1)
 	err = s.idx.view(func(tx *bolt.Tx) error {
 		pre.indexedAt = indexedLast(tx)
-		if pre.indexedAt == 0 {
-			pre.head = -1
-			return nil
-		}
-		for i := range events {
+		for _, i := range lookup {
 			if existing != nil && existing[i] != nil {
 				continue
 			}
@@ -163,13 +173,54 @@ func (s *Store) precheck(stream string, events []eventstore.EventData) (pre prec
 				found(i, ev)
 			}
 		}
+		if headKnown {
+			return nil
+		}
 		var err error
 		pre.head, err = lookupHead(tx, stream)
+		pre.fromIndex = err == nil
 		return err
 	})
-	pre.checked = max(head, pre.indexedAt)
+	if err == nil && pre.fromIndex {
+		s.learnHead(stream, pre.head, pre.indexedAt)
+	}
 	return pre, existing, err
 }
+
+// mayBeStored reports whether an event with id may be in the log (s.mu
+// held): false is certain, from the ID filters, which cover every
+// published event once the filter of the events that were in the log at
+// Open is built.
+func (s *Store) mayBeStored(id uuid.UUID) bool {
+	return s.idsOld == nil || s.idsOld.mayHave(id) || s.idsLive.mayHave(id)
+}
+
+// learnHead records in s.heads the head of a stream read from the index
+// as of position indexedAt, unless something about the stream was
+// published since that the index view did not hold: then the value could
+// be stale, and the stream is left to the next look-up.
+func (s *Store) learnHead(stream string, head int64, indexedAt uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.heads[stream]; ok || s.indexed != indexedAt || len(s.tailStreams[stream]) > 0 {
+		return
+	}
+	s.setHead(stream, head)
+}
+
+// setHead records stream's head (s.mu write-held). The map is a cache:
+// when it holds maxHeads streams it starts again empty, and look-ups fall
+// back to the tail and the index.
+func (s *Store) setHead(stream string, head int64) {
+	if _, ok := s.heads[stream]; !ok && len(s.heads) >= maxHeads {
+		s.heads = make(map[string]int64)
+	}
+	s.heads[stream] = head
+}
+
+// maxHeads bounds how many streams' heads the store keeps in memory (about
+// 100 bytes each).
+const maxHeads = 1 << 20
 
 // matchExisting decides an append some of whose event IDs are stored:
 // existing[i] is the stored event with events[i]'s ID, or nil. It is an
@@ -202,6 +253,7 @@ func matchExisting(stream string, events []eventstore.EventData, existing []*eve
 		res.Positions[i] = ev.Position
 		res.Revision = ev.Revision
 	}
+	res.RecordedAt = first.RecordedAt
 	return res, nil
 }
 
@@ -426,11 +478,21 @@ func (c *committer) flush(g *group) {
 		return
 	}
 	if len(g.evs) > 0 {
+		if s.opts.DeferSync && s.unsynced > 0 && s.unsynced+int64(len(c.buf)) > maxAppendBytes {
+			// Never more than one group's worth unsynced: recovery
+			// relies on it.
+			if err := s.syncWritten(); err != nil {
+				s.fail(err)
+				c.failGroup(g, s.failure())
+				return
+			}
+		}
 		if err := c.write(g); err != nil {
 			s.fail(err)
 			c.failGroup(g, s.failure())
 			return
 		}
+		s.unsynced += int64(len(c.buf))
 	}
 	c.inflight = append(c.inflight, g)
 	s.stats.groups.Add(1)
@@ -470,34 +532,41 @@ func (c *committer) decide(g *group, r *request, indexed uint64) error {
 	known := false
 	if p, ok := c.pendHeads[r.stream]; ok {
 		head, known = int64(p.ev().Revision), true
+	} else if h, ok := s.heads[r.stream]; ok {
+		head, known = h, true
 	} else if ps := s.tailStreams[r.stream]; len(ps) > 0 {
 		head, known = int64(s.tail[ps[len(ps)-1]-indexed-1].ev.Revision), true
-	} else if indexed <= r.pre.indexedAt {
+	} else if r.pre.fromIndex && indexed <= r.pre.indexedAt {
 		head, known = r.pre.head, true
 	}
-	// Events indexed since the caller's look-up may have left the tail:
-	// ask the index (rare: only across an index commit).
-	if indexed > r.pre.checked || !known {
+	// Events published since the caller's look-up are in the tail unless
+	// an index commit took them out of it: then the filters say which IDs
+	// the index must be asked about (rare, and rarer still to be asked).
+	var lookup []int
+	if indexed > r.pre.checked {
+		for i := range r.events {
+			if (existing == nil || existing[i] == nil) && s.mayBeStored(r.events[i].ID) {
+				lookup = append(lookup, i)
+			}
+		}
+	}
+	if len(lookup) > 0 || !known {
+		s.stats.indexLookups.Add(1)
 		err := s.idx.view(func(tx *bolt.Tx) error {
-			if indexed > r.pre.checked {
-				for i := range r.events {
-					if existing != nil && existing[i] != nil {
-						continue
-					}
-					pos, off, ok, err := lookupID(tx, r.events[i].ID)
+			for _, i := range lookup {
+				pos, off, ok, err := lookupID(tx, r.events[i].ID)
+				if err != nil {
+					return err
+				}
+				if ok {
+					ev, err := s.readAt(pos, off)
 					if err != nil {
 						return err
 					}
-					if ok {
-						ev, err := s.readAt(pos, off)
-						if err != nil {
-							return err
-						}
-						if existing == nil {
-							existing = make([]*eventstore.RecordedEvent, len(r.events))
-						}
-						existing[i] = &ev
+					if existing == nil {
+						existing = make([]*eventstore.RecordedEvent, len(r.events))
 					}
+					existing[i] = &ev
 				}
 			}
 			if !known {
@@ -521,7 +590,7 @@ func (c *committer) decide(g *group, r *request, indexed uint64) error {
 		return &eventstore.WrongExpectedRevisionError{Stream: r.stream, Expected: r.expected, Actual: head}
 	}
 	rev := uint64(head + 1)
-	res := eventstore.AppendResult{Revision: rev + uint64(len(r.events)) - 1, Positions: make([]uint64, len(r.events))}
+	res := eventstore.AppendResult{Revision: rev + uint64(len(r.events)) - 1, Positions: make([]uint64, len(r.events)), RecordedAt: g.now}
 	for i := range r.events {
 		e := r.events[i]
 		e.Data = bytes.Clone(e.Data)
@@ -640,7 +709,7 @@ func (c *committer) roll(base uint64, need int64) error {
 	copy(segs, old)
 	segs = append(segs, sg)
 	s.segs.Store(&segs)
-	s.wseg, s.woff, s.wcap, s.wzeroed = sg, 0, size, 0
+	s.wseg, s.woff, s.wcap, s.wzeroed, s.unsynced = sg, 0, size, 0, 0
 	return nil
 }
 
@@ -653,11 +722,30 @@ func (s *Store) syncLoop() {
 		s.syncGroup(g)
 		s.syncFree <- struct{}{}
 	}
+	if s.unsynced > 0 && s.failure() == nil {
+		if err := s.syncWritten(); err != nil {
+			s.fail(err)
+		}
+	}
+}
+
+// syncWritten fdatasyncs the segment being written (DeferSync).
+func (s *Store) syncWritten() error {
+	s.stats.syncs.Add(1)
+	if err := fdatasync(s.wseg.f); err != nil {
+		return fmt.Errorf("sync segment %s: %w", segmentName(s.wseg.base), err)
+	}
+	s.unsynced, s.syncedAt = 0, time.Now()
+	return nil
 }
 
 func (s *Store) syncGroup(g *group) {
 	err := s.failure()
-	for _, f := range g.files {
+	files := g.files
+	if s.opts.DeferSync && time.Since(s.syncedAt) < s.opts.DeferSyncInterval {
+		files = nil // see Options.DeferSync; rolling synced the older segments
+	}
+	for _, f := range files {
 		if err != nil {
 			break
 		}
@@ -666,6 +754,9 @@ func (s *Store) syncGroup(g *group) {
 			s.fail(fmt.Errorf("sync segment %s: %w", segmentName(f.base), serr))
 			err = s.failure()
 		}
+	}
+	if len(files) > 0 && err == nil {
+		s.unsynced, s.syncedAt = 0, time.Now()
 	}
 	if err != nil {
 		for _, r := range g.acks {
@@ -681,6 +772,8 @@ func (s *Store) syncGroup(g *group) {
 			s.tail = append(s.tail, *e)
 			s.tailIDs[e.ev.ID] = e.ev.Position
 			s.tailStreams[e.ev.StreamID] = append(s.tailStreams[e.ev.StreamID], e.ev.Position)
+			s.idsLive.add(e.ev.ID)
+			s.setHead(e.ev.StreamID, int64(e.ev.Revision))
 		}
 		s.head = g.evs[len(g.evs)-1].ev.Position
 		s.publishedSeq.Store(g.seq)

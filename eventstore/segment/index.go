@@ -34,8 +34,10 @@ import (
 //
 //	meta       "last" -> u64 position | u64 offset of its record in its segment
 //	           "boot" -> boot id of the last writer; "clean" -> present after Close
-//	streams    stream id | 0x00 | u64 revision -> u64 position | u64 offset
-//	heads      stream id -> u64 last revision
+//	streams    stream id | 0x00 | u64 first revision -> n × (u64 position | u64 offset),
+//	           the locations of revisions first..first+n-1 (a run of the
+//	           stream's events indexed together; a stream's last run gives
+//	           its head)
 //	ids        16-byte event id -> u64 position | u64 offset
 //	positions  u64 position -> u64 offset, for every sparseEvery-th position
 //	times      u64 seconds since 0001-01-01 | u32 nanos | u64 position -> u64 offset,
@@ -44,7 +46,6 @@ import (
 var (
 	bucketMeta      = []byte("meta")
 	bucketStreams   = []byte("streams")
-	bucketHeads     = []byte("heads")
 	bucketIDs       = []byte("ids")
 	bucketPositions = []byte("positions")
 	bucketTimes     = []byte("times")
@@ -56,8 +57,13 @@ var (
 )
 
 const (
-	indexFile    = "index.bolt"
-	indexVersion = 1
+	indexFile = "index.bolt"
+	// indexVersion 2 keeps a stream's locations in runs (one key per
+	// stream per index commit) and has no heads bucket; an index of
+	// version 1 is rebuilt from the log.
+	indexVersion = 2
+	// maxRun bounds the revisions one streams entry holds (64 KiB).
+	maxRun = 4096
 	// sparseEvery spaces the positions and times entries: a lookup reads
 	// at most sparseEvery-1 records forward from the entry it finds.
 	sparseEvery = 64
@@ -146,7 +152,7 @@ func tryOpenIndex(path string) (x *index, m indexMeta, err error) {
 	}
 	x = &index{db: db, path: path}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketMeta, bucketStreams, bucketHeads, bucketIDs, bucketPositions, bucketTimes} {
+		for _, name := range [][]byte{bucketMeta, bucketStreams, bucketIDs, bucketPositions, bucketTimes} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -190,10 +196,14 @@ type indexEntry struct {
 // put indexes entries, which continue the positions the index covers, in
 // one transaction.
 //
-// bbolt inserts into an in-memory node by shifting the entries after the
-// new key, and splits nodes only at commit, so keys inserted out of order
-// make a large transaction quadratic. put therefore sorts each bucket's
-// keys first (positions and times already are in order).
+// Each stream's events in entries are consecutive revisions (entries are
+// in position order and every event of the stream since the index's last
+// commit is there), so they go in as one run: one key per stream per
+// commit rather than one per event. bbolt inserts into an in-memory node
+// by shifting the entries after the new key, and splits nodes only at
+// commit, so keys inserted out of order make a large transaction
+// quadratic: put sorts each bucket's keys first (positions and times
+// already are in order, and are filled to the brim since they only grow).
 func (x *index) put(entries []indexEntry) error {
 	if len(entries) == 0 {
 		return nil
@@ -201,7 +211,7 @@ func (x *index) put(entries []indexEntry) error {
 	type kv struct{ k, v []byte }
 	// Every key and value lives in one arena: bbolt keeps the slices it is
 	// given until commit.
-	arena := make([]byte, 0, len(entries)*(16+16+8+20+8)+len(entries)*24)
+	arena := make([]byte, 0, len(entries)*(16+16+16+20+8))
 	alloc := func(n int) []byte {
 		if len(arena)+n > cap(arena) {
 			arena = make([]byte, 0, max(n, 64<<10))
@@ -210,22 +220,28 @@ func (x *index) put(entries []indexEntry) error {
 		arena = arena[:len(arena)+n]
 		return b
 	}
-	streams := make([]kv, 0, len(entries))
+	type run struct {
+		first uint64
+		locs  []byte
+	}
+	runs := make(map[string][]run)
 	ids := make([]kv, 0, len(entries))
 	var positions, times []kv
-	last := make(map[string]uint64)
 	for _, e := range entries {
 		ev := e.ev
 		loc := alloc(16)
 		binary.BigEndian.PutUint64(loc, ev.Position)
 		binary.BigEndian.PutUint64(loc[8:], uint64(e.off))
-		sk := alloc(len(ev.StreamID) + 1 + 8)
-		streamKey(sk[:0], ev.StreamID, ev.Revision)
-		streams = append(streams, kv{sk, loc})
+		rs := runs[ev.StreamID]
+		if n := len(rs); n == 0 || len(rs[n-1].locs) == maxRun*16 || rs[n-1].first+uint64(len(rs[n-1].locs)/16) != ev.Revision {
+			rs = append(rs, run{first: ev.Revision})
+		}
+		r := &rs[len(rs)-1]
+		r.locs = append(r.locs, loc...)
+		runs[ev.StreamID] = rs
 		ik := alloc(16)
 		copy(ik, ev.ID[:])
 		ids = append(ids, kv{ik, loc})
-		last[ev.StreamID] = ev.Revision
 		if ev.Position%sparseEvery == 1 {
 			positions = append(positions, kv{loc[0:8:8], loc[8:16:16]})
 			tk := alloc(20)
@@ -234,24 +250,27 @@ func (x *index) put(entries []indexEntry) error {
 			times = append(times, kv{tk, loc[8:16:16]})
 		}
 	}
-	heads := make([]kv, 0, len(last))
-	for stream, rev := range last {
-		heads = append(heads, kv{[]byte(stream), binary.BigEndian.AppendUint64(nil, rev)})
+	streams := make([]kv, 0, len(runs))
+	for stream, rs := range runs {
+		for _, r := range rs {
+			streams = append(streams, kv{streamKey(nil, stream, r.first), r.locs})
+		}
 	}
 	byKey := func(a, b kv) int { return bytes.Compare(a.k, b.k) }
 	slices.SortFunc(streams, byKey)
 	slices.SortFunc(ids, byKey)
-	slices.SortFunc(heads, byKey)
 
 	return x.db.Update(func(tx *bolt.Tx) error {
 		for _, b := range []struct {
 			name []byte
 			kvs  []kv
+			fill float64
 		}{
-			{bucketStreams, streams}, {bucketIDs, ids}, {bucketHeads, heads},
-			{bucketPositions, positions}, {bucketTimes, times},
+			{bucketStreams, streams, bolt.DefaultFillPercent}, {bucketIDs, ids, bolt.DefaultFillPercent},
+			{bucketPositions, positions, 1}, {bucketTimes, times, 1},
 		} {
 			bk := tx.Bucket(b.name)
+			bk.FillPercent = b.fill
 			for _, p := range b.kvs {
 				if err := bk.Put(p.k, p.v); err != nil {
 					return err
@@ -332,16 +351,100 @@ func lookupID(tx *bolt.Tx, id uuid.UUID) (pos uint64, off int64, ok bool, err er
 	return pos, off, true, nil
 }
 
-// lookupHead returns the stream's last indexed revision, or -1.
+// lookupHead returns the stream's last indexed revision, or -1: the end
+// of its last run.
 func lookupHead(tx *bolt.Tx, stream string) (int64, error) {
-	v := tx.Bucket(bucketHeads).Get([]byte(stream))
-	if v == nil {
-		return -1, nil
+	c := tx.Bucket(bucketStreams).Cursor()
+	k, v := c.Seek(append([]byte(stream), 1))
+	if k == nil {
+		k, v = c.Last()
+	} else {
+		k, v = c.Prev()
 	}
-	if len(v) != 8 {
-		return 0, fmt.Errorf("%w: index head of %s", eventstore.ErrCorrupt, stream)
+	first, ok, err := runKey(k, v, stream)
+	if !ok || err != nil {
+		return -1, err
 	}
-	return int64(binary.BigEndian.Uint64(v)), nil
+	return int64(first) + int64(len(v)/16) - 1, nil
+}
+
+// runKey reports whether k is a streams key of stream, and its first
+// revision. A key of the stream whose value is not whole locations is
+// corrupt.
+func runKey(k, v []byte, stream string) (first uint64, ok bool, err error) {
+	if len(k) != len(stream)+9 || k[len(stream)] != 0 || string(k[:len(stream)]) != stream {
+		return 0, false, nil
+	}
+	if len(v) == 0 || len(v)%16 != 0 {
+		return 0, false, fmt.Errorf("%w: index entry %q", eventstore.ErrCorrupt, k)
+	}
+	return binary.BigEndian.Uint64(k[len(stream)+1:]), true, nil
+}
+
+// streamLocs returns the locations ({position, offset}) of stream's
+// indexed revisions from from up to to (inclusive), in revision order, or
+// from to down to from when backward; at most limit of them when limit >
+// 0.
+func streamLocs(tx *bolt.Tx, stream string, from, to uint64, backward bool, limit int) ([][2]uint64, error) {
+	if from > to {
+		return nil, nil
+	}
+	var out [][2]uint64
+	full := func() bool { return limit > 0 && len(out) >= limit }
+	c := tx.Bucket(bucketStreams).Cursor()
+	// The run holding a revision r is the last key <= stream|0|r.
+	seekRun := func(r uint64) ([]byte, []byte) {
+		key := streamKey(nil, stream, r)
+		k, v := c.Seek(key)
+		if k != nil && bytes.Equal(k, key) {
+			return k, v
+		}
+		if k == nil {
+			return c.Last()
+		}
+		return c.Prev()
+	}
+	if !backward {
+		k, v := seekRun(from)
+		if first, ok, err := runKey(k, v, stream); err != nil {
+			return nil, err
+		} else if !ok || first+uint64(len(v)/16) <= from {
+			k, v = c.Next() // from is before the stream's first run, or after the run found
+		}
+		for ; !full(); k, v = c.Next() {
+			first, ok, err := runKey(k, v, stream)
+			if err != nil {
+				return nil, err
+			}
+			if !ok || first > to {
+				break
+			}
+			for i := 0; i < len(v)/16 && !full(); i++ {
+				if r := first + uint64(i); r >= from && r <= to {
+					out = append(out, [2]uint64{binary.BigEndian.Uint64(v[16*i:]), binary.BigEndian.Uint64(v[16*i+8:])})
+				}
+			}
+		}
+		return out, nil
+	}
+	for k, v := seekRun(to); !full(); k, v = c.Prev() {
+		first, ok, err := runKey(k, v, stream)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			break
+		}
+		for i := len(v)/16 - 1; i >= 0 && !full(); i-- {
+			if r := first + uint64(i); r >= from && r <= to {
+				out = append(out, [2]uint64{binary.BigEndian.Uint64(v[16*i:]), binary.BigEndian.Uint64(v[16*i+8:])})
+			}
+		}
+		if first <= from {
+			break
+		}
+	}
+	return out, nil
 }
 
 // indexedLast returns the last position the transaction's view covers.

@@ -280,7 +280,6 @@ func (s *Store) readStream(ctx context.Context, stream string, from uint64, dir 
 		}
 		return nil
 	}
-	prefix := append([]byte(stream), 0)
 	if dir == eventstore.Backward {
 		for i := len(ps) - 1; i >= 0 && !full(out); i-- {
 			if ev := tailEv(i); ev.Revision <= from {
@@ -291,30 +290,14 @@ func (s *Store) readStream(ctx context.Context, stream string, from uint64, dir 
 			return out, nil
 		}
 		upper := min(from, tailFirst-1) // tailFirst-1 is max uint64 - 1 without tail events
+		left := 0
+		if limit > 0 {
+			left = limit - len(out)
+		}
 		err := s.idx.view(func(tx *bolt.Tx) error {
-			c := tx.Bucket(bucketStreams).Cursor()
-			var k, v []byte
-			if upper >= 1<<64-2 {
-				k, v = c.Seek(append([]byte(stream), 1))
-			} else {
-				k, v = c.Seek(streamKey(nil, stream, upper+1))
-			}
-			if k == nil {
-				k, v = c.Last()
-			} else {
-				k, v = c.Prev()
-			}
-			for ; k != nil && bytes.HasPrefix(k, prefix) && len(k) == len(prefix)+8; k, v = c.Prev() {
-				if limit > 0 && len(out)+len(locs) >= limit {
-					break
-				}
-				pos, off, ok := decodeLoc(v)
-				if !ok {
-					return fmt.Errorf("%w: index entry %q", eventstore.ErrCorrupt, k)
-				}
-				locs = append(locs, [2]uint64{pos, uint64(off)})
-			}
-			return nil
+			var err error
+			locs, err = streamLocs(tx, stream, 0, upper, true, left)
+			return err
 		})
 		if err != nil {
 			return nil, err
@@ -327,21 +310,9 @@ func (s *Store) readStream(ctx context.Context, stream string, from uint64, dir 
 
 	if from < tailFirst {
 		err := s.idx.view(func(tx *bolt.Tx) error {
-			c := tx.Bucket(bucketStreams).Cursor()
-			for k, v := c.Seek(streamKey(nil, stream, from)); k != nil && bytes.HasPrefix(k, prefix) && len(k) == len(prefix)+8; k, v = c.Next() {
-				if limit > 0 && len(locs) >= limit {
-					break
-				}
-				if binary.BigEndian.Uint64(k[len(prefix):]) >= tailFirst {
-					break
-				}
-				pos, off, ok := decodeLoc(v)
-				if !ok {
-					return fmt.Errorf("%w: index entry %q", eventstore.ErrCorrupt, k)
-				}
-				locs = append(locs, [2]uint64{pos, uint64(off)})
-			}
-			return nil
+			var err error
+			locs, err = streamLocs(tx, stream, from, tailFirst-1, false, limit)
+			return err
 		})
 		if err != nil {
 			return nil, err

@@ -36,6 +36,7 @@ import (
 
 	"github.com/concord-ledger/concord/eventstore"
 	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
 	"golang.org/x/sys/unix"
 )
 
@@ -89,6 +90,21 @@ type Options struct {
 	// RepairHint is the command an operator runs to cut a damaged tail,
 	// quoted in a *DamagedTailError (e.g. "concord repair --data DIR --cut").
 	RepairHint string
+	// DeferSync, DANGEROUS: Append returns once its group is written to
+	// the segment, BEFORE it is fdatasync'ed. The store syncs when
+	// DeferSyncInterval has passed since the last sync, before the
+	// unsynced bytes would exceed 16 MiB, when it rolls to a new segment
+	// and on Close. An acknowledged event then survives the process being
+	// killed (the page cache holds it) but NOT an OS crash or power loss
+	// before the next sync: at most 16 MiB are ever unsynced, so recovery
+	// then cuts them as a torn write, or, when page write-back left
+	// complete records after a hole, refuses until an operator cuts the
+	// log (CutDamagedTail). Only for bulk loads that can be redone, such
+	// as generating the demo ledger; never for a live ledger.
+	DeferSync bool
+	// DeferSyncInterval is the longest time between syncs with DeferSync
+	// (default 1s).
+	DeferSyncInterval time.Duration
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -112,6 +128,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.DeferSyncInterval <= 0 {
+		o.DeferSyncInterval = time.Second
 	}
 	return o, nil
 }
@@ -139,6 +158,12 @@ type Store struct {
 	wcap     int64    // its preallocated size
 	wzeroed  int64    // its bytes before this offset have been written (data or zeros)
 	lastTime time.Time
+	// With DeferSync: the bytes written to wseg since its last sync, and
+	// when that was. Owned by whichever of the committer and the syncer
+	// holds the turn (syncFree): the committer while it writes, the
+	// syncer while it syncs.
+	unsynced int64
+	syncedAt time.Time
 
 	reqs       chan *request
 	stopCommit chan struct{}
@@ -162,6 +187,16 @@ type Store struct {
 	tailIDs     map[uuid.UUID]uint64 // event id -> position, for the tail
 	tailStreams map[string][]uint64  // stream -> positions in the tail, in order
 	notify      chan struct{}        // closed and replaced at each publication
+	// heads caches the last revision (-1: none) of streams appended to
+	// or looked up since Open; see setHead and learnHead.
+	heads map[string]int64
+	// The ID filters: idsLive holds every event published since Open,
+	// idsOld (nil until built, in the background) every event the log held
+	// at Open. See mayBeStored.
+	idsLive idFilter
+	idsOld  *idFilter
+	// oldFilterDone is closed once building idsOld has ended.
+	oldFilterDone chan struct{}
 	// publishedSeq is the sequence number of the last group published.
 	publishedSeq atomic.Uint64
 	indexedCh    chan struct{} // closed and replaced when indexed advances
@@ -177,6 +212,9 @@ type Store struct {
 
 	stats struct {
 		appends, events, groups, syncs, lastBatch atomic.Uint64
+		// indexLookups counts appends that had to read the index (an ID
+		// the filters could not rule out, or a stream not seen since Open).
+		indexLookups atomic.Uint64
 	}
 }
 
@@ -214,33 +252,81 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("segment: open %s: %w", dir, err)
 	}
 	s := &Store{
-		dir:         dir,
-		opts:        opts,
-		log:         opts.Logger,
-		lock:        lock,
-		reqs:        make(chan *request, 1024),
-		stopCommit:  make(chan struct{}),
-		commitDone:  make(chan struct{}),
-		syncCh:      make(chan *group, 1),
-		syncDone:    make(chan struct{}),
-		syncFree:    make(chan struct{}, 1),
-		kickIndex:   make(chan struct{}, 1),
-		stopIndex:   make(chan struct{}),
-		indexDone:   make(chan struct{}),
-		done:        make(chan struct{}),
-		tailIDs:     make(map[uuid.UUID]uint64),
-		tailStreams: make(map[string][]uint64),
-		notify:      make(chan struct{}),
-		indexedCh:   make(chan struct{}),
+		dir:           dir,
+		opts:          opts,
+		log:           opts.Logger,
+		lock:          lock,
+		reqs:          make(chan *request, 1024),
+		stopCommit:    make(chan struct{}),
+		commitDone:    make(chan struct{}),
+		syncCh:        make(chan *group, 1),
+		syncDone:      make(chan struct{}),
+		syncFree:      make(chan struct{}, 1),
+		kickIndex:     make(chan struct{}, 1),
+		stopIndex:     make(chan struct{}),
+		indexDone:     make(chan struct{}),
+		done:          make(chan struct{}),
+		tailIDs:       make(map[uuid.UUID]uint64),
+		tailStreams:   make(map[string][]uint64),
+		heads:         make(map[string]int64),
+		oldFilterDone: make(chan struct{}),
+		notify:        make(chan struct{}),
+		indexedCh:     make(chan struct{}),
 	}
 	if err := s.recover(ctx); err != nil {
 		s.closeFiles()
 		return nil, fmt.Errorf("segment: open %s: %w", dir, err)
 	}
 	s.syncFree <- struct{}{}
+	if s.head == 0 {
+		s.idsOld = &idFilter{}
+		close(s.oldFilterDone)
+	} else {
+		s.ops.Add(1)
+		go s.buildOldFilter(s.head)
+	}
 	go s.commitLoop()
 	go s.indexLoop()
 	return s, nil
+}
+
+// buildOldFilter fills the ID filter of the events the log held at Open
+// (positions 1..head, all indexed by recovery) from the index, in the
+// background: until it is done, appends look every ID up in the index.
+// A store of a million events takes a fraction of a second. It gives up
+// when the store closes.
+func (s *Store) buildOldFilter(head uint64) {
+	defer s.ops.Done()
+	defer close(s.oldFilterDone)
+	f := &idFilter{}
+	err := s.idx.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketIDs).Cursor()
+		n := 0
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if n++; n%65536 == 0 {
+				select {
+				case <-s.done:
+					return eventstore.ErrClosed
+				default:
+				}
+			}
+			if pos, _, ok := decodeLoc(v); !ok || len(k) != 16 {
+				return fmt.Errorf("%w: index entry for event %x", eventstore.ErrCorrupt, k)
+			} else if pos <= head {
+				f.add(uuid.UUID(k))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		if !errors.Is(err, eventstore.ErrClosed) {
+			s.log.Warn("segment store: cannot build the ID filter; appends will look every ID up in the index", "dir", s.dir, "err", err)
+		}
+		return
+	}
+	s.mu.Lock()
+	s.idsOld = f
+	s.mu.Unlock()
 }
 
 // lockDir takes an exclusive lock on dir/LOCK, held until Close.
@@ -331,6 +417,7 @@ type Stats struct {
 	Groups        uint64 // groups written (one write each, more when one crosses a segment end)
 	Syncs         uint64 // fdatasync calls on segments (at most one per group, more when rolling)
 	LastSyncCalls uint64 // Append calls acknowledged by the last fdatasync
+	IndexLookups  uint64 // appends that read the index (see docs/storage.md)
 	Head          uint64 // last acknowledged position
 	Indexed       uint64 // last position in the bbolt index
 	IndexLag      uint64 // Head - Indexed: events served from memory
@@ -349,6 +436,7 @@ func (s *Store) Stats() Stats {
 		Groups:        s.stats.groups.Load(),
 		Syncs:         s.stats.syncs.Load(),
 		LastSyncCalls: s.stats.lastBatch.Load(),
+		IndexLookups:  s.stats.indexLookups.Load(),
 		Head:          head,
 		Indexed:       indexed,
 		IndexLag:      head - indexed,
