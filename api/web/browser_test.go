@@ -130,6 +130,11 @@ func TestInABrowser(t *testing.T) {
 	}
 	submitAndRead := func(what, button, wait string) string {
 		t.Helper()
+		// The page's own notices go first, so that waiting for one waits
+		// for the next page's, not this one's.
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelectorAll('.flash, .error').forEach(e => e.remove()); true`)); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
 		run(what, chromedp.Click(chromedp.CSS(button)), chromedp.WaitVisible(chromedp.CSS(wait)))
 		return textOf("main")
 	}
