@@ -12,9 +12,12 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/concord-ledger/concord/api/apitest"
 	"github.com/concord-ledger/concord/api/app"
@@ -104,25 +107,61 @@ func TestADirectorCannotVoteForAMember(t *testing.T) {
 	}
 }
 
-// 2. A staff member who chairs nothing cannot decide a proposal, and no
-// body names the decider.
+// 2. A staff member who chairs nothing cannot decide a proposal, no body
+// names the voter or the decider, and no one member decides for the
+// Team: the Leadership Team votes and the Director signs its decision off.
 func TestOnlyTheLeadershipTeamDecides(t *testing.T) {
 	env := coreServer(t)
-	path := "/v1/proposals/" + env.W.Proposal.String() + "/decision"
-	decision := map[string]any{"outcome": "approve", "reason": "Well argued.", "aligned": true, "alignment_note": "Serves the mission."}
-	if p := env.refused(t, RoleStaff, http.MethodPost, path, decision, http.StatusForbidden); p.Code != "not-leadership-team" {
-		t.Errorf("StaffA deciding: code %q, want not-leadership-team", p.Code)
+	prop := "/v1/proposals/" + env.W.Proposal.String()
+	vote := map[string]any{"vote": "approve", "reason": "Well argued.", "aligned": true, "alignment_note": "Serves the mission."}
+	signOff := map[string]any{"reason": "The Team approved it."}
+	with := func(field string, v any) map[string]any {
+		out := map[string]any{field: v}
+		for k, v := range vote {
+			out[k] = v
+		}
+		return out
 	}
-	named := map[string]any{"decided_by": env.PersonOf[RoleChair]}
-	for k, v := range decision {
-		named[k] = v
+	// The decision of one member is gone: there is no such route.
+	env.refused(t, RoleChair, http.MethodPost, prop+"/decision", map[string]any{"outcome": "approve", "reason": "Well argued.", "aligned": true, "alignment_note": "n"}, http.StatusNotFound)
+	// StaffA is a member of X but chairs nothing: not on the Team.
+	if p := env.refused(t, RoleStaff, http.MethodPost, prop+"/team-votes", vote, http.StatusForbidden); p.Code != "not-leadership-team" {
+		t.Errorf("StaffA voting: code %q, want not-leadership-team", p.Code)
 	}
-	p := env.refused(t, RoleChair, http.MethodPost, path, named, http.StatusUnprocessableEntity)
-	wantField(t, p, "decided_by")
-	// The chair, on the Leadership Team, decides in their own name.
-	res := env.ok(t, RoleChair, path, decision)
-	if got := lastEvent(t, env, res.Stream); got.Type != "ProposalApproved" || got.Metadata.ActorID != env.PersonOf[RoleChair].String() {
-		t.Errorf("recorded %s by %s, want ProposalApproved by ChairA", got.Type, got.Metadata.ActorID)
+	for _, field := range []string{"voter_id", "decided_by"} {
+		p := env.refused(t, RoleChair, http.MethodPost, prop+"/team-votes", with(field, env.PersonOf[RoleChair]), http.StatusUnprocessableEntity)
+		wantField(t, p, field)
+	}
+	// The chair of X, on the Team, votes in their own name; their vote
+	// alone is not the Team's decision (the Team in office is A's
+	// Director and the chairs of X and Y: a quorum of two).
+	res := env.ok(t, RoleChair, prop+"/team-votes", vote)
+	if got := lastEvent(t, env, res.Stream); got.Type != "TeamVoteCast" || got.Metadata.ActorID != env.PersonOf[RoleChair].String() {
+		t.Errorf("recorded %s by %s, want TeamVoteCast by ChairA", got.Type, got.Metadata.ActorID)
+	}
+	if p := env.refused(t, RoleDirector, http.MethodPost, prop+"/sign-off", signOff, http.StatusConflict); p.Code != "team-quorum-not-reached" {
+		t.Errorf("signing off one vote of three: code %q, want team-quorum-not-reached", p.Code)
+	}
+	if p := env.refused(t, RoleChair, http.MethodPost, prop+"/team-votes", vote, http.StatusConflict); p.Code != "already-voted" {
+		t.Errorf("ChairA voting twice: code %q, want already-voted", p.Code)
+	}
+	env.ok(t, RoleDirector, prop+"/team-votes", vote)
+	// Only the Director signs off, in their own name.
+	for _, who := range []Role{RoleChair, RoleStaff, RoleGovernor, apitest.DirB} {
+		env.refused(t, who, http.MethodPost, prop+"/sign-off", signOff, http.StatusForbidden)
+	}
+	p := env.refused(t, RoleDirector, http.MethodPost, prop+"/sign-off", map[string]any{"reason": "The Team approved it.", "director_id": env.PersonOf[RoleDirector]}, http.StatusUnprocessableEntity)
+	wantField(t, p, "director_id")
+	res = env.ok(t, RoleDirector, prop+"/sign-off", signOff)
+	var types []string
+	for _, e := range res.Events {
+		types = append(types, e.Type)
+	}
+	if want := []string{"TeamVoteClosed", "ResolutionSignedOff", "ProposalApproved"}; !slices.Equal(types, want) {
+		t.Errorf("the sign-off recorded %v, want %v", types, want)
+	}
+	if got := lastEvent(t, env, res.Stream); got.Type != "ProposalApproved" || got.Metadata.ActorID != env.PersonOf[RoleDirector].String() {
+		t.Errorf("recorded %s by %s, want ProposalApproved by DirA", got.Type, got.Metadata.ActorID)
 	}
 }
 
@@ -510,5 +549,185 @@ func TestAnExpiredTokenIsRefused(t *testing.T) {
 	wantField(t, p, "expires_at")
 	if after, _ := ts.List(t.Context()); len(after) != len(n) {
 		t.Errorf("%d tokens after a refused request, want %d", len(after), len(n))
+	}
+}
+
+// A chair who leaves the school leaves the Leadership Team: LeaveSchool
+// ends their memberships and their chair, their vote in the open round
+// lapses, and the Team in office when the Director closes the round
+// decides. Here a tie of the two who count sends the proposal back.
+func TestALeaverLeavesTheLeadershipTeam(t *testing.T) {
+	env := coreServer(t)
+	w := env.W
+	const staffA2 = "staffA2" // the chair of Y, on the Team
+	secret, _, err := env.Tokens.Create(t.Context(), TokenSpec{Kind: app.KindPerson, PersonID: w.StaffA2, Label: staffA2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Token[staffA2] = secret
+	prop := "/v1/proposals/" + w.Proposal.String()
+	vote := func(v string) map[string]any {
+		return map[string]any{"vote": v, "reason": "Considered.", "aligned": true, "alignment_note": "In line with the values."}
+	}
+	signOff := map[string]any{"reason": "The Team in office decided."}
+	chairA := env.PersonOf[RoleChair]
+
+	env.ok(t, RoleChair, prop+"/team-votes", vote("approve"))
+	left := env.ok(t, RoleDirector, "/v1/people/"+chairA.String()+"/leave", map[string]any{"reason": "Moved to another school."})
+	count := map[string]int{}
+	for _, e := range left.Events {
+		count[e.Type]++
+	}
+	// ChairA was a member of X (its chair) and of Y.
+	if count["PersonLeftSchool"] != 1 || count["MemberLeft"] != 2 || count["ChairVacated"] != 1 {
+		t.Errorf("the leaving recorded %v, want PersonLeftSchool, MemberLeft in X and Y, ChairVacated in X", count)
+	}
+	type ref struct {
+		ID uuid.UUID `json:"id"`
+	}
+	read := func(path string, v any) {
+		t.Helper()
+		rec := env.do(t, RoleDirector, http.MethodGet, path, nil)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("GET %s: %d %s", path, rec.Code, rec.Body)
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &struct {
+			Data any `json:"data"`
+		}{v}); err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+	}
+	var team struct {
+		Members []ref `json:"members"`
+	}
+	read("/v1/schools/"+w.SchoolA.String()+"/leadership-team?year="+apitest.Year, &team)
+	if len(team.Members) != 2 || team.Members[0].ID != env.PersonOf[RoleDirector] || team.Members[1].ID != w.StaffA2 {
+		t.Errorf("the Team after ChairA left = %+v, want A's Director and Y's chair", team.Members)
+	}
+	// ChairA's vote lapsed: the Director's alone is short of a quorum of
+	// the two in office.
+	env.ok(t, RoleDirector, prop+"/team-votes", vote("approve"))
+	if p := env.refused(t, RoleDirector, http.MethodPost, prop+"/sign-off", signOff, http.StatusConflict); p.Code != "team-quorum-not-reached" {
+		t.Errorf("signing off with ChairA's vote lapsed: code %q, want team-quorum-not-reached", p.Code)
+	}
+	env.ok(t, staffA2, prop+"/team-votes", vote("send_back"))
+	res := env.ok(t, RoleDirector, prop+"/sign-off", signOff)
+	if got := lastEvent(t, env, res.Stream); got.Type != "ProposalReturned" {
+		t.Errorf("one vote to approve and one to send back that count: %s, want ProposalReturned (a tie sends back)", got.Type)
+	}
+	var proposal struct {
+		Status string `json:"status"`
+		Rounds []struct {
+			Turnout  int `json:"turnout"`
+			Approve  int `json:"approve"`
+			SendBack int `json:"send_back"`
+			Votes    []struct {
+				Voter  ref  `json:"voter"`
+				Lapsed bool `json:"lapsed"`
+			} `json:"votes"`
+		} `json:"team_rounds"`
+	}
+	read(prop, &proposal)
+	if proposal.Status != governance.StatusReturned || len(proposal.Rounds) != 1 {
+		t.Fatalf("proposal = %+v, want returned after one round", proposal)
+	}
+	r := proposal.Rounds[0]
+	if r.Turnout != 2 || r.Approve != 1 || r.SendBack != 1 || len(r.Votes) != 3 {
+		t.Fatalf("round = %+v, want three votes cast, two counted: 1 approve, 1 send back", r)
+	}
+	for i, want := range []struct {
+		who    uuid.UUID
+		lapsed bool
+	}{{chairA, true}, {env.PersonOf[RoleDirector], false}, {w.StaffA2, false}} {
+		if v := r.Votes[i]; v.Voter.ID != want.who || v.Lapsed != want.lapsed {
+			t.Errorf("vote %d = %+v, want by %s, lapsed %v", i, v, want.who, want.lapsed)
+		}
+	}
+}
+
+// The Director sets how the school settles ties and the Leadership Team's
+// quorum, and casts the deciding vote in an election that tied after the
+// run-offs the school allows; no one else does.
+func TestTheDirectorSettlesTiesAndSetsTheQuorum(t *testing.T) {
+	env := coreServer(t)
+	w := env.W
+	school := "/v1/schools/" + w.SchoolA.String()
+	staffA, chairA := env.PersonOf[RoleStaff], env.PersonOf[RoleChair]
+
+	// The Team's quorum: the Director's to set, within what the Team can
+	// be; setting the rule in force again records nothing.
+	count := map[string]any{"quorum": map[string]any{"rule": "count", "count": 2}}
+	for _, who := range []Role{RoleStaff, RoleChair, RoleGovernor, apitest.DirB} {
+		env.refused(t, who, http.MethodPost, school+"/team-quorum", count, http.StatusForbidden)
+	}
+	p := env.refused(t, RoleDirector, http.MethodPost, school+"/team-quorum", map[string]any{"quorum": map[string]any{"rule": "count", "count": 99}}, http.StatusUnprocessableEntity)
+	wantField(t, p, "quorum.count")
+	if res := env.ok(t, RoleDirector, school+"/team-quorum", count); len(res.Events) != 1 || res.Events[0].Type != "TeamQuorumSet" {
+		t.Errorf("setting the quorum recorded %+v, want TeamQuorumSet", res.Events)
+	}
+	before := headOf(t, env)
+	if rec := env.send(t, RoleDirector, http.MethodPost, school+"/team-quorum", count); rec.Code != http.StatusOK || headOf(t, env) != before {
+		t.Errorf("setting the same quorum again: %d, ledger moved %v; want 200 and nothing recorded", rec.Code, headOf(t, env) != before)
+	}
+
+	// Ties: no run-off at A, straight to the Director's casting vote.
+	for _, who := range []Role{RoleStaff, RoleChair, apitest.DirB} {
+		env.refused(t, who, http.MethodPost, school+"/tie-break", map[string]any{"run_offs": 0}, http.StatusForbidden)
+	}
+	wantField(t, env.refused(t, RoleDirector, http.MethodPost, school+"/tie-break", map[string]any{"run_offs": 6}, http.StatusUnprocessableEntity), "run_offs")
+	env.ok(t, RoleDirector, school+"/tie-break", map[string]any{"run_offs": 0})
+
+	// StaffA (nominated) and ChairA stand; each votes for themselves.
+	el := "/v1/elections/" + w.Election.String()
+	cast := el + "/casting-vote"
+	env.ok(t, RoleStaff, el+"/nominations", map[string]any{"nominee_id": chairA})
+	env.ok(t, RoleStaff, el+"/nomination/accept", nil)
+	env.ok(t, RoleChair, el+"/nomination/accept", nil)
+	env.ok(t, RoleChair, el+"/voting", nil)
+	if p := env.refused(t, RoleDirector, http.MethodPost, cast, map[string]any{"candidate_id": staffA}, http.StatusConflict); p.Code != "no-casting-vote-due" {
+		t.Errorf("a casting vote while voting is open: code %q, want no-casting-vote-due", p.Code)
+	}
+	env.ok(t, RoleStaff, el+"/votes", map[string]any{"candidate_id": staffA})
+	env.ok(t, RoleChair, el+"/votes", map[string]any{"candidate_id": chairA})
+	closed := env.ok(t, RoleChair, el+"/close", nil)
+	types := map[string]bool{}
+	for _, e := range closed.Events {
+		types[e.Type] = true
+	}
+	if !types["CastingVoteAwaited"] || types["ChairElected"] {
+		t.Fatalf("closing a tie with no run-off allowed recorded %+v, want CastingVoteAwaited and no chair", closed.Events)
+	}
+	for _, who := range []Role{RoleChair, RoleStaff, RoleGovernor, apitest.DirB} {
+		env.refused(t, who, http.MethodPost, cast, map[string]any{"candidate_id": staffA}, http.StatusForbidden)
+	}
+	if p := env.refused(t, RoleDirector, http.MethodPost, cast, map[string]any{"candidate_id": w.StaffA2}, http.StatusUnprocessableEntity); p.Code != "not-a-candidate" {
+		t.Errorf("a casting vote for someone not tied: code %q, want not-a-candidate", p.Code)
+	}
+	wantField(t, env.refused(t, RoleDirector, http.MethodPost, cast, map[string]any{"candidate_id": staffA, "director_id": env.PersonOf[RoleDirector]}, http.StatusUnprocessableEntity), "director_id")
+	res := env.ok(t, RoleDirector, cast, map[string]any{"candidate_id": staffA})
+	var got []string
+	for _, e := range res.Events {
+		got = append(got, e.Type)
+	}
+	if want := []string{"CastingVoteCast", "ChairElected"}; !slices.Equal(got, want) {
+		t.Errorf("the casting vote recorded %v, want %v", got, want)
+	}
+	if last := lastEvent(t, env, res.Stream); last.Metadata.ActorID != env.PersonOf[RoleDirector].String() {
+		t.Errorf("the casting vote is recorded as cast by %s, want DirA", last.Metadata.ActorID)
+	}
+	type electionRead struct {
+		Data struct {
+			Elected *struct {
+				ID uuid.UUID `json:"id"`
+			} `json:"elected"`
+		} `json:"data"`
+	}
+	rec := env.do(t, RoleStaff, http.MethodGet, el, nil)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", el, rec.Code, rec.Body)
+	}
+	election := mustJSON[electionRead](t, rec)
+	if election.Data.Elected == nil || election.Data.Elected.ID != staffA {
+		t.Errorf("the election elected %+v, want StaffA by the casting vote", election.Data.Elected)
 	}
 }

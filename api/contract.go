@@ -210,6 +210,7 @@ var optionalFields = map[string]bool{
 	"RecordReviewFinding.recommendations":  true,
 	"CreateTimeline.items":                 true,
 	"MarkTimelineItemDone.note":            true,
+	"SetTeamQuorum.quorum":                 true,
 }
 
 // filledBy returns the JSON fields bind sets from the path or makes up,

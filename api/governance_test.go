@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -42,19 +43,30 @@ type routesWorld struct {
 	l    *ledger.Ledger
 	h    http.Handler
 	auth routesAuth
+	// now is the world's clock, the ledger's and the server's: every
+	// business date is checked against it (not in the future, inside the
+	// academic year a command names).
+	now time.Time
 }
+
+// routesNow is the routes world's clock: a Monday of the autumn term of
+// 2025-26, so that every date the tests derive from it (a week before,
+// two months after) falls inside the academic year of the commands that
+// name it, whatever the day the tests run.
+var routesNow = time.Date(2025, 11, 3, 10, 0, 0, 0, time.UTC)
 
 func newRoutesWorld(t testing.TB) *routesWorld {
 	t.Helper()
 	ctx := context.Background()
-	l, err := ledger.Open(ctx, ledger.Config{NoTransparency: true, Logger: slog.New(slog.DiscardHandler)})
+	clock := func() time.Time { return routesNow }
+	l, err := ledger.Open(ctx, ledger.Config{NoTransparency: true, Logger: slog.New(slog.DiscardHandler), Now: clock})
 	if err != nil {
 		t.Fatalf("open ledger: %v", err)
 	}
 	t.Cleanup(func() { _ = l.Close() })
 	auth := routesAuth{"admin": app.Admin()}
-	return &routesWorld{t: t, l: l, auth: auth,
-		h: New(l, Options{Auth: auth, Logger: slog.New(slog.DiscardHandler)})}
+	return &routesWorld{t: t, l: l, auth: auth, now: routesNow,
+		h: New(l, Options{Auth: auth, Logger: slog.New(slog.DiscardHandler), Now: clock})}
 }
 
 // token adds a token for person and returns it.
@@ -210,6 +222,8 @@ type schoolYear struct {
 	tB, tDirectorB, tLead       string
 	election, proposal          uuid.UUID
 	partnership, resource, loan uuid.UUID
+	gov, challenge              uuid.UUID // a governor of A and their challenge of the decision, answered
+	tGov                        string
 }
 
 // TestWalkThroughASchoolYear registers a school, its staff and ISLCs,
@@ -260,16 +274,60 @@ func TestWalkThroughASchoolYear(t *testing.T) {
 		t.Errorf("election = %+v, want closed electing %s", el, y.s1)
 	}
 
+	type ref struct {
+		ID uuid.UUID `json:"id"`
+	}
 	var prop struct {
 		Status    string `json:"status"`
 		Decisions []struct {
-			Outcome string `json:"outcome"`
-			Aligned bool   `json:"aligned"`
+			Outcome   string `json:"outcome"`
+			Aligned   bool   `json:"aligned"`
+			DecidedBy ref    `json:"decided_by"`
 		} `json:"decisions"`
+		Rounds []struct {
+			Status         string `json:"status"`
+			Team           []ref  `json:"team"`
+			ProposingChair *ref   `json:"proposing_chair"`
+			Votes          []struct {
+				Voter   ref    `json:"voter"`
+				Vote    string `json:"vote"`
+				Aligned bool   `json:"aligned"`
+				Lapsed  bool   `json:"lapsed"`
+			} `json:"votes"`
+			QuorumRequired int    `json:"quorum_required"`
+			Turnout        int    `json:"turnout"`
+			Approve        int    `json:"approve"`
+			SendBack       int    `json:"send_back"`
+			Outcome        string `json:"outcome"`
+			Director       *ref   `json:"director"`
+		} `json:"team_rounds"`
 	}
 	w.get(y.tS2, "/v1/proposals/"+y.proposal.String(), &prop)
-	if prop.Status != governance.StatusApproved || len(prop.Decisions) != 1 || !prop.Decisions[0].Aligned {
-		t.Errorf("proposal = %+v, want approved with one aligned decision", prop)
+	if prop.Status != governance.StatusApproved || len(prop.Decisions) != 1 || !prop.Decisions[0].Aligned ||
+		prop.Decisions[0].Outcome != governance.StatusApproved || prop.Decisions[0].DecidedBy.ID != y.director {
+		t.Errorf("proposal = %+v, want approved with one aligned decision, signed off by the Director", prop)
+	}
+	// The Team's round: the Director and S1 on the Team, S1 voting as the
+	// proposing chair; both voted to approve, the quorum of two was met,
+	// and the Director signed the outcome off.
+	if len(prop.Rounds) != 1 {
+		t.Fatalf("the proposal has %d rounds of the Team's votes, want 1: %+v", len(prop.Rounds), prop.Rounds)
+	}
+	r := prop.Rounds[0]
+	if r.Status != governance.ResolutionStatusSignedOff || r.Director == nil || r.Director.ID != y.director ||
+		r.Outcome != governance.VoteApprove || r.QuorumRequired != 2 || r.Turnout != 2 || r.Approve != 2 || r.SendBack != 0 {
+		t.Errorf("the Team's round = %+v, want signed off by the Director: approve, 2 of 2 voting, a quorum of 2", r)
+	}
+	if len(r.Team) != 2 || r.Team[0].ID != y.director || r.Team[1].ID != y.s1 || r.ProposingChair == nil || r.ProposingChair.ID != y.s1 {
+		t.Errorf("the round's Team = %+v, proposing chair %+v; want the Director and S1, S1 proposing", r.Team, r.ProposingChair)
+	}
+	if len(r.Votes) != 2 || r.Votes[0].Voter.ID != y.s1 || r.Votes[1].Voter.ID != y.director {
+		t.Errorf("the round's votes = %+v, want S1's then the Director's", r.Votes)
+	}
+	for _, v := range r.Votes {
+		if v.Vote != governance.VoteApprove || !v.Aligned || v.Lapsed {
+			t.Errorf("vote %+v, want an aligned vote to approve that counted", v)
+		}
 	}
 
 	var team struct {
@@ -282,14 +340,52 @@ func TestWalkThroughASchoolYear(t *testing.T) {
 		t.Errorf("Leadership Team = %+v, want the Director then %s", team.Members, y.s1)
 	}
 
+	// The governor reads their challenge back, answered on time by the
+	// Director; the school's open challenges are none.
+	var ch struct {
+		Governor ref `json:"governor"`
+		Subject  struct {
+			Kind   string    `json:"kind"`
+			Within uuid.UUID `json:"within"`
+			Name   string    `json:"name"`
+		} `json:"subject"`
+		Answered bool   `json:"answered"`
+		Director *ref   `json:"director"`
+		Answer   string `json:"answer"`
+		Late     bool   `json:"late"`
+	}
+	w.get(y.tGov, "/v1/challenges/"+y.challenge.String(), &ch)
+	if ch.Governor.ID != y.gov || ch.Subject.Kind != governance.SubjectDecision || ch.Subject.Within != y.proposal || ch.Subject.Name != "Lesson study" ||
+		!ch.Answered || ch.Director == nil || ch.Director.ID != y.director || ch.Answer == "" || ch.Late {
+		t.Errorf("challenge = %+v, want the governor's challenge of the decision on Lesson study, answered on time by the Director", ch)
+	}
+	var listed []struct {
+		ID uuid.UUID `json:"id"`
+	}
+	w.get(y.tDirector, "/v1/challenges?school="+y.schoolA.String()+"&status=open", &listed)
+	if len(listed) != 0 {
+		t.Errorf("open challenges = %+v, want none", listed)
+	}
+	w.get(y.tGov, "/v1/challenges?school="+y.schoolA.String()+"&status=answered", &listed)
+	if len(listed) != 1 || listed[0].ID != y.challenge {
+		t.Errorf("answered challenges = %+v, want %s", listed, y.challenge)
+	}
+	// B's governors and staff read none of A's challenges.
+	if r := w.do(y.tB, http.MethodGet, "/v1/challenges/"+y.challenge.String(), nil); r.Status != http.StatusForbidden {
+		t.Errorf("B's staff reading A's challenge: status %d, want 403", r.Status)
+	}
+
+	// Every staff member is in an ISLC but the Director, who chairs the
+	// Leadership Team over them all and is not listed, and a newcomer.
+	newcomer, _ := w.staff(y.tDirector, y.schoolA, "Dot Newcomer")
 	var unassigned []struct {
 		Person struct {
 			ID uuid.UUID `json:"id"`
 		} `json:"person"`
 	}
 	w.get(y.tDirector, "/v1/schools/"+y.schoolA.String()+"/unassigned-staff?year="+y.year, &unassigned)
-	if len(unassigned) != 1 || unassigned[0].Person.ID != y.director {
-		t.Errorf("unassigned = %+v, want only the Director", unassigned)
+	if len(unassigned) != 1 || unassigned[0].Person.ID != newcomer {
+		t.Errorf("unassigned = %+v, want only the newcomer %s (not the Director %s)", unassigned, newcomer, y.director)
 	}
 
 	var loan struct {
@@ -321,6 +417,15 @@ func TestWalkThroughASchoolYear(t *testing.T) {
 	}
 }
 
+// eventTypes returns the types of the events a command recorded, in order.
+func eventTypes(res CommandResult) []string {
+	out := []string{}
+	for _, e := range res.Events {
+		out = append(out, e.Type)
+	}
+	return out
+}
+
 // problemCode returns the code of a problem body ("" for none).
 func problemCode(body []byte) string {
 	var p Problem
@@ -341,7 +446,7 @@ func TestNewSchoolGetsItsFirstDirectorOverHTTP(t *testing.T) {
 	w.ok("admin", "/v1/people/staff", map[string]any{"person_id": director, "school_id": school, "kind": "administrator", "name": "Nia New"})
 	w.ok("admin", "/v1/schools/"+school.String()+"/director", map[string]any{"director_id": director})
 	tok := w.token("new director", director)
-	w.ok(tok, "/v1/schools/"+school.String()+"/years", map[string]any{"year": partnership.AcademicYearOf(time.Now().UTC())})
+	w.ok(tok, "/v1/schools/"+school.String()+"/years", map[string]any{"year": partnership.AcademicYearOf(w.now)})
 	// Once the school has a Director, its staff are the Director's to
 	// register.
 	p := w.refused("admin", "/v1/people/staff", map[string]any{"school_id": school, "kind": "educator", "name": "Ola Other"}, http.StatusForbidden)
@@ -358,16 +463,28 @@ func TestReadsAsOfAPastPosition(t *testing.T) {
 	var before uint64
 	var prop struct {
 		Status string `json:"status"`
+		Rounds []struct {
+			Status string            `json:"status"`
+			Votes  []json.RawMessage `json:"votes"`
+		} `json:"team_rounds"`
 	}
-	// Find the decision's position from the proposal's stream.
+	// Find the sign-off's position from the proposal's stream: the
+	// Director's sign-off records the round's closing first.
 	recs, err := w.l.Store.ReadStream(context.Background(), governance.ProposalStream(y.proposal), 0, 0, 0)
 	if err != nil || len(recs) < 2 {
 		t.Fatalf("proposal stream: %v (%d events)", err, len(recs))
 	}
-	before = recs[len(recs)-1].Position - 1 // just before the decision
+	for _, r := range recs {
+		if r.Type == "TeamVoteClosed" {
+			before = r.Position - 1 // just before the sign-off
+		}
+	}
+	if before == 0 {
+		t.Fatalf("the proposal's stream has no TeamVoteClosed: %d events", len(recs))
+	}
 	rd, resp := w.get(y.tS2, fmt.Sprintf("/v1/proposals/%s?as_of=%d", y.proposal, before), &prop)
-	if prop.Status != governance.StatusSubmitted {
-		t.Errorf("status as of %d = %q, want submitted", before, prop.Status)
+	if prop.Status != governance.StatusSubmitted || len(prop.Rounds) != 1 || prop.Rounds[0].Status != governance.ResolutionVoting || len(prop.Rounds[0].Votes) != 2 {
+		t.Errorf("as of %d: %+v, want submitted, the Team's round open with both votes cast", before, prop)
 	}
 	if rd.Reading != ReadingKnownThen || rd.Position != before || rd.AsOf != fmt.Sprint(before) {
 		t.Errorf("envelope = %+v, want as known then at %d", rd, before)
@@ -415,16 +532,34 @@ func TestRejectionsAreProblemsWithTheRule(t *testing.T) {
 	if p.Code != "election-not-open" || p.Rule == "" {
 		t.Errorf("problem = %+v, want the rule election-not-open stated", p)
 	}
-	// Approving an approved proposal.
-	p = w.refused(y.tDirector, "/v1/proposals/"+y.proposal.String()+"/decision",
-		map[string]any{"outcome": "approve", "reason": "again", "aligned": true, "alignment_note": "fine"}, http.StatusConflict)
+	// Voting on, or signing off, an approved proposal: the Team's round
+	// is closed.
+	prop := "/v1/proposals/" + y.proposal.String()
+	p = w.refused(y.tDirector, prop+"/team-votes",
+		map[string]any{"vote": "approve", "reason": "again", "aligned": true, "alignment_note": "fine"}, http.StatusConflict)
 	if p.Code != "proposal-not-submitted" {
-		t.Errorf("problem = %+v, want proposal-not-submitted", p)
+		t.Errorf("voting on an approved proposal: %+v, want proposal-not-submitted", p)
 	}
-	p = w.refused(y.tDirector, "/v1/proposals/"+y.proposal.String()+"/decision",
-		map[string]any{"outcome": "maybe"}, http.StatusUnprocessableEntity)
-	if len(p.Errors) != 1 || p.Errors[0].Field != "outcome" {
-		t.Errorf("problem = %+v, want the field outcome", p)
+	for _, path := range []string{prop + "/sign-off", prop + "/refer-back"} {
+		if p = w.refused(y.tDirector, path, map[string]any{"reason": "again"}, http.StatusConflict); p.Code != "proposal-not-submitted" {
+			t.Errorf("POST %s on an approved proposal: %+v, want proposal-not-submitted", path, p)
+		}
+	}
+	// A vote is approve or send_back, with a reason and the check of
+	// alignment; a sign-off says why.
+	for _, c := range []struct {
+		path, field string
+		body        map[string]any
+	}{
+		{prop + "/team-votes", "vote", map[string]any{"vote": "maybe", "reason": "r", "aligned": true, "alignment_note": "n"}},
+		{prop + "/team-votes", "reason", map[string]any{"vote": "approve", "aligned": true, "alignment_note": "n"}},
+		{prop + "/team-votes", "aligned", map[string]any{"vote": "approve", "reason": "r", "alignment_note": "n"}},
+		{prop + "/sign-off", "reason", map[string]any{}},
+	} {
+		p = w.refused(y.tDirector, c.path, c.body, http.StatusUnprocessableEntity)
+		if len(p.Errors) != 1 || p.Errors[0].Field != c.field {
+			t.Errorf("POST %s %v: problem %+v, want the field %s", c.path, c.body, p, c.field)
+		}
 	}
 	// An id in the body that differs from the path's.
 	p = w.refused(y.tDirector, "/v1/schools/"+y.schoolA.String()+"/years",
@@ -452,6 +587,7 @@ func TestBodiesNameNoActor(t *testing.T) {
 	draft := uuid.New()
 	w.ok(y.tS2, "/v1/proposals", map[string]any{"proposal_id": draft, "community_id": y.c1, "year": y.year,
 		"title": "Quiet reading", "body": "Twenty minutes a day.", "expected_impact": "Calmer mornings."})
+	due := w.now.AddDate(0, 0, 14)
 	for _, c := range []struct {
 		who, path, field string
 		body             map[string]any
@@ -462,7 +598,11 @@ func TestBodiesNameNoActor(t *testing.T) {
 		{y.tS2, "/v1/communities/" + y.c1.String() + "/confidence-votes", "called_by", map[string]any{"year": y.year, "called_by": y.s2}},
 		{y.tS2, "/v1/proposals", "drafted_by", map[string]any{"community_id": y.c1, "year": y.year, "title": "x", "body": "y", "expected_impact": "z", "drafted_by": y.s3}},
 		{y.tS1, "/v1/proposals/" + draft.String() + "/submit", "submitted_by", map[string]any{"submitted_by": y.s1}},
-		{y.tDirector, "/v1/proposals/" + draft.String() + "/decision", "decided_by", map[string]any{"outcome": "return", "reason": "r", "aligned": true, "alignment_note": "n", "decided_by": y.s1}},
+		{y.tS1, "/v1/proposals/" + draft.String() + "/team-votes", "voter_id", map[string]any{"vote": "send_back", "reason": "r", "aligned": true, "alignment_note": "n", "voter_id": y.director}},
+		{y.tDirector, "/v1/proposals/" + draft.String() + "/team-votes", "decided_by", map[string]any{"vote": "send_back", "reason": "r", "aligned": true, "alignment_note": "n", "decided_by": y.s1}},
+		{y.tDirector, "/v1/proposals/" + draft.String() + "/sign-off", "director_id", map[string]any{"reason": "r", "director_id": y.director}},
+		{y.tDirector, "/v1/proposals/" + draft.String() + "/refer-back", "director_id", map[string]any{"reason": "r", "director_id": y.director}},
+		{y.tGov, "/v1/challenges", "governor_id", map[string]any{"subject": map[string]any{"kind": "school", "id": y.schoolA}, "text": "Why?", "due_on": due, "governor_id": y.gov}},
 	} {
 		p := w.refused(c.who, c.path, c.body, http.StatusUnprocessableEntity)
 		if len(p.Errors) != 1 || p.Errors[0].Field != c.field {
@@ -471,14 +611,23 @@ func TestBodiesNameNoActor(t *testing.T) {
 	}
 	// Without them, the same people act in their own name.
 	w.ok(y.tS2, el+"/nomination/accept", nil)
-	res := w.ok(y.tS1, "/v1/proposals/"+draft.String()+"/submit", nil)
-	recs, err := w.l.Store.ReadStream(context.Background(), res.Stream, 0, 0, 0)
-	if err != nil {
-		t.Fatal(err)
+	actedBy := func(res CommandResult, typ string, who uuid.UUID) {
+		t.Helper()
+		recs, err := w.l.Store.ReadStream(context.Background(), res.Stream, 0, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			if r.Type == typ && r.Metadata.ActorID == who.String() {
+				return
+			}
+		}
+		t.Errorf("%s has no %s recorded by %s", res.Stream, typ, who)
 	}
-	if last := recs[len(recs)-1]; last.Type != "ProposalSubmitted" || last.Metadata.ActorID != y.s1.String() {
-		t.Errorf("the submission is recorded as %s by %s, want ProposalSubmitted by S1 %s", last.Type, last.Metadata.ActorID, y.s1)
-	}
+	actedBy(w.ok(y.tS1, "/v1/proposals/"+draft.String()+"/submit", nil), "ProposalSubmitted", y.s1)
+	res := w.ok(y.tS1, "/v1/proposals/"+draft.String()+"/team-votes", map[string]any{"vote": "send_back", "reason": "Say what it costs.", "aligned": true, "alignment_note": "In line."})
+	actedBy(res, "TeamVoteCast", y.s1)
+	actedBy(w.ok(y.tGov, "/v1/challenges", map[string]any{"subject": map[string]any{"kind": "school", "id": y.schoolA}, "text": "Why quiet reading?", "due_on": due}), "ChallengeRaised", y.gov)
 }
 
 // TestReasonAndEffectiveDateAreBodyFields: why and since when are given in
@@ -494,7 +643,7 @@ func TestReasonAndEffectiveDateAreBodyFields(t *testing.T) {
 	if p.Code != "reason-for-another" || len(p.Errors) != 1 || p.Errors[0].Field != "reason" {
 		t.Errorf("the Director recording for S2 with the reason in a header: %+v, want reason-for-another on the field reason", p)
 	}
-	when := time.Now().UTC().AddDate(0, 0, -7).Format(time.DateOnly)
+	when := w.now.AddDate(0, 0, -7).Format(time.DateOnly)
 	const why = "From the paper form of last week."
 	res := w.ok(y.tDirector, path, map[string]any{"year": y.year, "scores": scores, "reason": why, "effective_at": when}, "X-Concord-Effective-At", "2000-01-01")
 	recs, err := w.l.Store.ReadStream(context.Background(), res.Stream, 0, 0, 0)
@@ -507,10 +656,26 @@ func TestReasonAndEffectiveDateAreBodyFields(t *testing.T) {
 	}
 	// S2 records their own without a reason.
 	w.ok(y.tS2, path, map[string]any{"year": y.year, "scores": scores})
+
+	// The effective date is the business date: not one to come (beyond a
+	// day's tolerance), and inside the academic year the command names.
+	for _, c := range []struct {
+		when, code string
+	}{
+		{w.now.AddDate(0, 0, 3).Format(time.DateOnly), "date-in-future"},
+		{"2025-08-29", "outside-academic-year"}, // in 2024-25
+		{"2026-09-01", "date-in-future"},        // in 2026-27, and to come
+	} {
+		p := w.refused(y.tDirector, path, map[string]any{"year": y.year, "scores": scores, "reason": why, "effective_at": c.when}, http.StatusUnprocessableEntity)
+		if p.Code != c.code {
+			t.Errorf("effective_at %s for %s: %+v, want %s", c.when, y.year, p, c.code)
+		}
+	}
 }
 
 // TestScope: a staff member acts only in their own ISLC, school and
-// records; governors never write.
+// records; governors write nothing but their challenges, about their own
+// school.
 func TestScope(t *testing.T) {
 	w := newRoutesWorld(t)
 	y := walkSchoolYear(t, w)
@@ -542,7 +707,7 @@ func TestScope(t *testing.T) {
 
 	// A second loan, requested by B: B may not approve it (it is A's resource).
 	loan2 := uuid.New()
-	start := time.Now().UTC().AddDate(0, 0, 20).Truncate(24 * time.Hour)
+	start := w.now.AddDate(0, 0, 20).Truncate(24 * time.Hour)
 	w.ok(y.tB, "/v1/resources/"+y.resource.String()+"/loans", map[string]any{"loan_id": loan2, "borrower_school_id": y.schoolB,
 		"start": start, "end": start.Add(3 * time.Hour), "purpose": "Year 10 practicals"})
 	p := w.refused(y.tB, "/v1/loans/"+loan2.String()+"/approve", nil, http.StatusForbidden)
@@ -554,22 +719,47 @@ func TestScope(t *testing.T) {
 	w.refused(y.tB, "/v1/loans/"+loan2.String()+"/cancel", map[string]any{"resource_id": uuid.New()}, http.StatusNotFound)
 	w.ok(y.tB, "/v1/loans/"+loan2.String()+"/cancel", map[string]any{"resource_id": y.resource})
 
-	// Governors never write; they read their own school only.
+	// Governors take no part in the school's business; they read their
+	// own school only.
 	gov, govB := uuid.New(), uuid.New()
 	w.ok(y.tDirector, "/v1/people/governors", map[string]any{"person_id": gov, "school_id": y.schoolA, "name": "Gil Governor"})
 	w.ok(y.tDirectorB, "/v1/people/governors", map[string]any{"person_id": govB, "school_id": y.schoolB, "name": "Gwen Governor"})
 	tGov, tGovB := w.token("governor", gov), w.token("governor-b", govB)
 	w.refused(tGov, "/v1/communities/"+y.c1.String()+"/elections", map[string]any{"year": y.year}, http.StatusForbidden)
-	w.refused(tGov, "/v1/proposals/"+draft.String()+"/decision", map[string]any{"outcome": "approve", "reason": "r", "aligned": true, "alignment_note": "n"}, http.StatusForbidden)
+	vote := map[string]any{"vote": "approve", "reason": "r", "aligned": true, "alignment_note": "n"}
+	w.refused(tGov, "/v1/proposals/"+draft.String()+"/team-votes", vote, http.StatusForbidden)
+	w.refused(tGov, "/v1/proposals/"+draft.String()+"/sign-off", map[string]any{"reason": "r"}, http.StatusForbidden)
+	// A governor challenges the Director of their own school only.
+	if p := w.refused(tGovB, "/v1/challenges", map[string]any{"subject": map[string]any{"kind": "proposal", "id": draft}, "text": "Why?", "due_on": w.now.AddDate(0, 0, 7)},
+		http.StatusUnprocessableEntity); p.Code != "challenge-outside-school" {
+		t.Errorf("B's governor challenging A's proposal: %+v, want challenge-outside-school", p)
+	}
+	// Another school's Director is not on A's Leadership Team.
+	if p := w.refused(y.tDirectorB, "/v1/proposals/"+draft.String()+"/team-votes", vote, http.StatusForbidden); p.Code != "not-permitted" {
+		t.Errorf("B's Director voting on A's proposal: %+v, want not-permitted", p)
+	}
 	if r := w.do(tGovB, http.MethodGet, "/v1/schools/"+y.schoolA.String(), nil); r.Status != http.StatusForbidden {
 		t.Errorf("a governor of B reading school A: status %d, want 403", r.Status)
 	}
 	if r := w.do(tGov, http.MethodGet, "/v1/schools/"+y.schoolA.String(), nil); r.Status != http.StatusOK {
 		t.Errorf("a governor of A reading school A: status %d, want 200", r.Status)
 	}
-	// The administrator takes no governance decision.
-	if p := w.refused("admin", "/v1/proposals/"+draft.String()+"/decision", map[string]any{"outcome": "approve", "reason": "r", "aligned": true, "alignment_note": "n"}, http.StatusForbidden); p.Code != "not-for-administrators" {
-		t.Errorf("the administrator deciding: %+v, want not-for-administrators", p)
+	// The administrator takes no governance decision: neither votes with
+	// the Team nor signs off for the Director, nor raises or answers a
+	// challenge.
+	for _, c := range []struct {
+		path string
+		body map[string]any
+	}{
+		{"/v1/proposals/" + draft.String() + "/team-votes", vote},
+		{"/v1/proposals/" + draft.String() + "/sign-off", map[string]any{"reason": "r"}},
+		{"/v1/proposals/" + draft.String() + "/refer-back", map[string]any{"reason": "r"}},
+		{"/v1/challenges", map[string]any{"subject": map[string]any{"kind": "school", "id": y.schoolA}, "text": "Why?", "due_on": w.now.AddDate(0, 0, 7)}},
+		{"/v1/challenges/" + y.challenge.String() + "/answer", map[string]any{"answer": "Because."}},
+	} {
+		if p := w.refused("admin", c.path, c.body, http.StatusForbidden); p.Code != "not-for-administrators" {
+			t.Errorf("the administrator: POST %s: %+v, want not-for-administrators", c.path, p)
+		}
 	}
 	if p := w.refused("admin", "/v1/communities", map[string]any{"school_id": y.schoolA, "segment_id": governance.DefaultSegmentID(y.schoolA, governance.DefaultSegmentNames[2])}, http.StatusForbidden); p.Code != "not-for-administrators" {
 		t.Errorf("the administrator establishing an ISLC: %+v, want not-for-administrators", p)
@@ -579,7 +769,7 @@ func TestScope(t *testing.T) {
 // walkSchoolYear does the school year through the API and returns its ids.
 func walkSchoolYear(t testing.TB, w *routesWorld) schoolYear {
 	t.Helper()
-	now := time.Now().UTC()
+	now := w.now
 	y := schoolYear{year: partnership.AcademicYearOf(now),
 		election: uuid.New(), proposal: uuid.New(), partnership: uuid.New(), resource: uuid.New(), loan: uuid.New()}
 	y.schoolA, y.director, y.tDirector = w.school("North School", "Dee Director", y.year)
@@ -628,12 +818,80 @@ func walkSchoolYear(t testing.TB, w *routesWorld) schoolYear {
 	w.ok(y.tS1, el+"/close", nil)
 
 	// A proposal to a decision: S1, chair since the election, submits with
-	// the token they already held.
+	// the token they already held, which opens a round of the Leadership
+	// Team's votes.
 	w.ok(y.tS2, "/v1/proposals", map[string]any{"proposal_id": y.proposal, "community_id": y.c1, "year": y.year,
 		"title": "Lesson study", "body": "Termly lesson study cycles in every department.", "expected_impact": "Better questioning."})
-	w.ok(y.tS1, "/v1/proposals/"+y.proposal.String()+"/submit", nil)
-	w.ok(y.tDirector, "/v1/proposals/"+y.proposal.String()+"/decision",
-		map[string]any{"outcome": "approve", "reason": "Well argued.", "aligned": true, "alignment_note": "Serves the mission."})
+	prop := "/v1/proposals/" + y.proposal.String()
+	if got, want := eventTypes(w.ok(y.tS1, prop+"/submit", nil)), []string{"ProposalSubmitted", "TeamResolutionOpened"}; !slices.Equal(got, want) {
+		t.Errorf("submitting recorded %v, want %v", got, want)
+	}
+	// The Team decides it together: the Director and S1 (the chair of C1;
+	// C2 has none) are the Team in office, and the quorum, a majority of
+	// the two, is both. Each votes in their own name; the Director then
+	// signs the Team's outcome off.
+	approve := map[string]any{"vote": "approve", "reason": "Well argued.", "aligned": true, "alignment_note": "Serves the mission."}
+	signOff := map[string]any{"reason": "The Team approved it, both members finding it aligned."}
+	// S2 is a member of C1 but chairs nothing: not on the Team.
+	if p := w.refused(y.tS2, prop+"/team-votes", approve, http.StatusForbidden); p.Code != "not-leadership-team" {
+		t.Errorf("S2 voting on the proposal: %+v, want not-leadership-team", p)
+	}
+	if got, want := eventTypes(w.ok(y.tS1, prop+"/team-votes", approve)), []string{"TeamVoteCast"}; !slices.Equal(got, want) {
+		t.Errorf("S1's vote recorded %v, want %v", got, want)
+	}
+	// One vote of the two is short of the quorum.
+	if p := w.refused(y.tDirector, prop+"/sign-off", signOff, http.StatusConflict); p.Code != "team-quorum-not-reached" {
+		t.Errorf("signing off after one vote of two: %+v, want team-quorum-not-reached", p)
+	}
+	w.ok(y.tDirector, prop+"/team-votes", approve)
+	// Only the school's Director signs off: not the chair who voted, not
+	// another school's Director.
+	if p := w.refused(y.tS1, prop+"/sign-off", signOff, http.StatusForbidden); p.Code != "not-permitted" {
+		t.Errorf("S1 signing off: %+v, want not-permitted", p)
+	}
+	if p := w.refused(y.tDirectorB, prop+"/sign-off", signOff, http.StatusForbidden); p.Code != "not-permitted" {
+		t.Errorf("B's Director signing off A's proposal: %+v, want not-permitted", p)
+	}
+	signed := w.ok(y.tDirector, prop+"/sign-off", signOff)
+	if got, want := eventTypes(signed), []string{"TeamVoteClosed", "ResolutionSignedOff", "ProposalApproved"}; !slices.Equal(got, want) {
+		t.Fatalf("the Director's sign-off recorded %v, want %v", got, want)
+	}
+
+	// A governor holds the Director to account: they challenge the
+	// decision, and the Director answers. Neither does the other's part.
+	y.gov = uuid.New()
+	w.ok(y.tDirector, "/v1/people/governors", map[string]any{"person_id": y.gov, "school_id": y.schoolA, "name": "Gail Governor"})
+	y.tGov = w.token("Gail Governor", y.gov)
+	challenge := map[string]any{"subject": map[string]any{"kind": "decision", "id": signed.Events[2].ID, "within": y.proposal},
+		"text": "How was the cost of cover weighed?", "due_on": now.AddDate(0, 0, 14)}
+	if p := w.refused(y.tDirector, "/v1/challenges", challenge, http.StatusForbidden); p.Code != "not-permitted" {
+		t.Errorf("the Director raising a challenge: %+v, want not-permitted", p)
+	}
+	if p := w.refused(y.tS1, "/v1/challenges", challenge, http.StatusForbidden); p.Code != "not-permitted" {
+		t.Errorf("a staff member raising a challenge: %+v, want not-permitted", p)
+	}
+	raised := w.ok(y.tGov, "/v1/challenges", challenge)
+	if got, want := eventTypes(raised), []string{"ChallengeRaised"}; !slices.Equal(got, want) || raised.Location != "/v1/challenges/"+raised.ID {
+		t.Fatalf("raising a challenge recorded %v at %q, want %v at /v1/challenges/{id}", got, raised.Location, want)
+	}
+	challengeID, err := uuid.Parse(raised.ID)
+	if err != nil {
+		t.Fatalf("the challenge's id %q: %v", raised.ID, err)
+	}
+	y.challenge = challengeID
+	answer := map[string]any{"answer": "Cover is costed in the proposal's second annex; the Team read it."}
+	if p := w.refused(y.tGov, raised.Location+"/answer", answer, http.StatusForbidden); p.Code != "not-permitted" {
+		t.Errorf("the governor answering their own challenge: %+v, want not-permitted", p)
+	}
+	if p := w.refused(y.tDirectorB, raised.Location+"/answer", answer, http.StatusForbidden); p.Code != "not-permitted" {
+		t.Errorf("another school's Director answering: %+v, want not-permitted", p)
+	}
+	if got, want := eventTypes(w.ok(y.tDirector, raised.Location+"/answer", answer)), []string{"ChallengeAnswered"}; !slices.Equal(got, want) {
+		t.Errorf("the Director's answer recorded %v, want %v", got, want)
+	}
+	if p := w.refused(y.tDirector, raised.Location+"/answer", answer, http.StatusConflict); p.Code != "challenge-answered" {
+		t.Errorf("answering twice: %+v, want challenge-answered", p)
+	}
 
 	// A loan between the two schools of a partnership: the administrator
 	// forms it and appoints its lead, the Directors bring their schools.
@@ -724,6 +982,43 @@ func TestCorrections(t *testing.T) {
 	}
 	w.refused(y.tDirector, "/v1/corrections", map[string]any{"stream": stream, "event_id": uuid.New(), "reason": "x"}, http.StatusNotFound)
 	w.refused(y.tDirector, "/v1/corrections", map[string]any{"stream": "nonsense", "event_id": drafted.ID, "reason": "x"}, http.StatusUnprocessableEntity)
+	// A correction keeps the rules of the command it corrects: S3, not a
+	// member of C1, cannot be made the drafter of C1's proposal.
+	other := map[string]any{}
+	for k, v := range data {
+		other[k] = v
+	}
+	other["drafted_by"] = y.s3
+	if p := w.refused(y.tDirector, "/v1/corrections", map[string]any{"stream": stream, "event_id": drafted.ID, "replacement": other, "reason": "Drafted by S3."},
+		http.StatusUnprocessableEntity); p.Code != "not-an-islc-member" {
+		t.Errorf("correcting the drafter to a non-member: %+v, want not-an-islc-member", p)
+	}
+	// The Team's votes and the outcome computed from them stand as
+	// recorded: neither retracted nor replaced.
+	uncorrectable := 0
+	for _, r := range recs {
+		switch r.Type {
+		case "TeamResolutionOpened", "TeamVoteCast", "TeamVoteClosed", "ResolutionSignedOff", "ProposalApproved":
+		default:
+			continue
+		}
+		uncorrectable++
+		var as map[string]any
+		if err := json.Unmarshal(r.Data, &as); err != nil {
+			t.Fatalf("%s: %v", r.Type, err)
+		}
+		for _, body := range []map[string]any{
+			{"stream": stream, "event_id": r.ID, "reason": "Retract it."},
+			{"stream": stream, "event_id": r.ID, "replacement": as, "reason": "Restate it."},
+		} {
+			if p := w.refused(y.tDirector, "/v1/corrections", body, http.StatusConflict); p.Code != "uncorrectable-ballot" {
+				t.Errorf("correcting %s: %+v, want uncorrectable-ballot", r.Type, p)
+			}
+		}
+	}
+	if uncorrectable != 6 {
+		t.Errorf("the proposal's stream holds %d events of the Team's round and decision, want 6 (opened, two votes, closed, signed off, approved)", uncorrectable)
+	}
 
 	w.ok(y.tDirector, "/v1/corrections", body)
 	var prop struct {

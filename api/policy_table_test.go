@@ -131,7 +131,7 @@ func walkRequests(w *apitest.World) map[string]walkRequest {
 		"POST /v1/proposals/{id}/sign-off":                  {"/v1/proposals/" + s(w.Proposal) + "/sign-off", governance.ResolveProposal{Reason: "The Team sent it back."}},
 		"POST /v1/proposals/{id}/refer-back":                {"/v1/proposals/" + s(w.Proposal) + "/refer-back", governance.ResolveProposal{Reason: "Consider the costs again."}},
 		"POST /v1/schools/{id}/team-quorum":                 {"/v1/schools/" + A + "/team-quorum", governance.SetTeamQuorum{Quorum: governance.Quorum{Rule: governance.QuorumMajority}}},
-		"POST /v1/schools/{id}/tie-break":                   {"/v1/schools/" + A + "/tie-break", governance.SetTieBreak{RunOffs: 1}},
+		"POST /v1/schools/{id}/tie-break":                   {"/v1/schools/" + A + "/tie-break", governance.SetTieBreak{RunOffs: new(1)}},
 		"POST /v1/elections/{id}/casting-vote":              {"/v1/elections/" + s(w.Election) + "/casting-vote", governance.CastCastingVote{CandidateID: w.Person[apitest.StaffA]}},
 		"GET /v1/challenges":                                {"/v1/challenges?school=" + A, nil},
 		"POST /v1/challenges":                               {"/v1/challenges", governance.RaiseChallenge{Subject: governance.ChallengeSubject{Kind: "school", ID: w.SchoolA}, Text: "Why so few loans?", DueOn: time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)}},

@@ -2,8 +2,12 @@ package domain
 
 import (
 	"encoding/json"
+
 	"fmt"
 	"reflect"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 
 	"github.com/google/uuid"
 )
@@ -60,7 +64,7 @@ func (c *Codec) Decode(r Recorded) (Message, error) {
 		data = up
 	}
 	v := reflect.New(spec.goType)
-	if err := json.Unmarshal(data, v.Interface()); err != nil {
+	if err := jsonv2.Unmarshal(data, v.Interface(), jsonV1); err != nil {
 		return Message{}, fmt.Errorf("decode %s at position %d: %w", r.Type, r.Position, err)
 	}
 	ev := v.Elem()
@@ -91,3 +95,8 @@ func Subject(e Event) (string, bool) {
 	}
 	return subjectOf(reflect.ValueOf(e), spec), true
 }
+
+// jsonV1 decodes events with encoding/json's semantics at about twice its
+// speed (measured: 2.6 µs against 6.0 µs for a LoanRequested); events are
+// still encoded, and so hashed and exported, by encoding/json.
+var jsonV1 = jsonv1.DefaultOptionsV1()

@@ -12,7 +12,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -112,6 +115,11 @@ type Engine struct {
 	// WaitFor's state: fed is the last position fed to every projection
 	// (those restored ahead of it excepted), advanced is closed and
 	// replaced when fed moves, following counts Run loops.
+	// keeping is set while a snapshot asked by an "as of" reading is being
+	// stored; keepers counts them, for Close.
+	keeping atomic.Bool
+	keepers sync.WaitGroup
+
 	waitMu    sync.Mutex
 	fed       uint64
 	advanced  chan struct{}
@@ -294,8 +302,13 @@ func (e *Engine) restore(r *running) error {
 	})
 }
 
+// WaitKept waits until the snapshots that "as of" readings asked to keep
+// are stored.
+func (e *Engine) WaitKept() { e.keepers.Wait() }
+
 // Close writes final checkpoints and closes the database.
 func (e *Engine) Close() error {
+	e.keepers.Wait()
 	err := e.checkpointAll(true)
 	if cerr := e.db.Close(); err == nil {
 		err = cerr
@@ -349,9 +362,7 @@ func (e *Engine) CatchUp(ctx context.Context) error {
 		if len(recs) == 0 {
 			return e.checkpointAll(true)
 		}
-		for _, rec := range recs {
-			e.feed(rec)
-		}
+		e.feedBatch(recs)
 		e.advance(recs[len(recs)-1].Position)
 		if e.allFailed() {
 			return e.checkpointAll(true)
@@ -442,6 +453,126 @@ func (e *Engine) feed(rec eventstore.RecordedEvent) {
 	if len(cp) > 0 {
 		if err := e.checkpointMany(cp); err != nil {
 			e.log.Warn("projection checkpoints failed", "position", rec.Position, "err", err)
+		}
+	}
+}
+
+// workers is how many goroutines decode a batch of events and fold it
+// into the projections (each projection is folded by one of them, in
+// order): the projections are independent, so a batch is folded on every
+// core.
+var workers = max(2, runtime.GOMAXPROCS(0))
+
+// parallel runs fn(0) … fn(n-1) on up to workers goroutines and waits.
+func parallel(n int, fn func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(workers, n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// decodeBatch decodes recs on every core; errs holds each one's error.
+func decodeBatch(codec *domain.Codec, recs []eventstore.RecordedEvent) ([]domain.Message, []error) {
+	msgs, errs := make([]domain.Message, len(recs)), make([]error, len(recs))
+	const chunk = 256
+	parallel((len(recs)+chunk-1)/chunk, func(c int) {
+		for i := c * chunk; i < min(len(recs), (c+1)*chunk); i++ {
+			msgs[i], errs[i] = codec.Decode(domainlog.ToDomain(recs[i]))
+		}
+	})
+	return msgs, errs
+}
+
+// feedBatch is feed for a batch of events in position order: it decodes
+// them once, on every core, then folds them into the projections, each
+// projection on one core; snapshots due inside the batch are taken where
+// they fall, and stored (with the checkpoints due) after it.
+func (e *Engine) feedBatch(recs []eventstore.RecordedEvent) {
+	if len(recs) == 0 {
+		return
+	}
+	e.mu.Lock()
+	if last := recs[len(recs)-1].Position; last > e.head {
+		e.head = last
+	}
+	e.mu.Unlock()
+	msgs, errs := decodeBatch(e.codec, recs)
+	type snap struct {
+		name    string
+		version int
+		pos     uint64
+		state   []byte
+	}
+	var (
+		mu    sync.Mutex
+		snaps []snap
+		cps   []string
+	)
+	parallel(len(e.order), func(j int) {
+		name := e.order[j]
+		r := e.projs[name]
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		for i, rec := range recs {
+			if r.failure != nil || r.pos >= rec.Position {
+				continue
+			}
+			err := errs[i]
+			if err == nil {
+				err = r.proj.Apply(msgs[i])
+			}
+			if err != nil {
+				r.failure = &Failure{Position: rec.Position, EventID: rec.ID.String(), Type: rec.Type, Err: err.Error(), At: time.Now().UTC()}
+				e.log.Error("projection stopped at event", "projection", name, "position", rec.Position, "event_id", rec.ID, "type", rec.Type, "err", err)
+				continue
+			}
+			r.pos = rec.Position
+			if rec.Position >= r.nextSnap && rec.Position%e.opts.SnapshotEvery == 0 {
+				state, err := r.proj.MarshalState()
+				if err != nil {
+					e.log.Warn("projection snapshot failed", "projection", name, "position", rec.Position, "err", err)
+					continue
+				}
+				r.nextSnap = rec.Position + e.spacing(len(state))
+				mu.Lock()
+				snaps = append(snaps, snap{name, r.proj.Version(), rec.Position, state})
+				mu.Unlock()
+			}
+		}
+		if r.failure == nil && int(r.pos-r.lastCP) >= e.opts.CheckpointEvery {
+			mu.Lock()
+			cps = append(cps, name)
+			mu.Unlock()
+		}
+	})
+	if len(snaps) > 0 {
+		if err := e.db.Update(func(tx *bolt.Tx) error {
+			for _, sn := range snaps {
+				if err := putSnapshot(tx, sn.name, sn.version, sn.pos, sn.state); err != nil {
+					return fmt.Errorf("snapshot %s: %w", sn.name, err)
+				}
+			}
+			return nil
+		}); err != nil {
+			e.log.Warn("projection snapshots failed", "position", recs[len(recs)-1].Position, "err", err)
+		}
+	}
+	if len(cps) > 0 {
+		slices.Sort(cps)
+		if err := e.checkpointMany(cps); err != nil {
+			e.log.Warn("projection checkpoints failed", "position", recs[len(recs)-1].Position, "err", err)
 		}
 	}
 }
@@ -712,16 +843,28 @@ func (e *Engine) keepSnapshot(p Projection, from, pos uint64) {
 	if pos < from || pos-from+1 < 4*e.opts.SnapshotEvery {
 		return
 	}
-	state, err := p.MarshalState()
-	if err == nil && pos-from+1 < e.spacing(len(state)) {
+	// Marshalling a large state costs the reader as much as the fold it
+	// saves the next one: it is done beside the reading (which only reads
+	// p too), one at a time; when one is already being kept, this one is
+	// skipped.
+	if !e.keeping.CompareAndSwap(false, true) {
 		return
 	}
-	if err == nil {
-		err = e.db.Update(func(tx *bolt.Tx) error { return putSnapshot(tx, p.Name(), p.Version(), pos, state) })
-	}
-	if err != nil {
-		e.log.Warn("projection snapshot on demand failed", "projection", p.Name(), "position", pos, "err", err)
-	}
+	e.keepers.Add(1)
+	go func() {
+		defer e.keepers.Done()
+		defer e.keeping.Store(false)
+		state, err := p.MarshalState()
+		if err == nil && pos-from+1 < e.spacing(len(state)) {
+			return
+		}
+		if err == nil {
+			err = e.db.Update(func(tx *bolt.Tx) error { return putSnapshot(tx, p.Name(), p.Version(), pos, state) })
+		}
+		if err != nil && !errors.Is(err, bolt.ErrDatabaseNotOpen) {
+			e.log.Warn("projection snapshot on demand failed", "projection", p.Name(), "position", pos, "err", err)
+		}
+	}()
 }
 
 // FoldAll folds events into several projections in one pass up to to
@@ -747,21 +890,38 @@ func FoldAll(ctx context.Context, store eventstore.Store, codec *domain.Codec, p
 		if len(recs) == 0 {
 			return nil
 		}
-		for _, rec := range recs {
+		for i, rec := range recs {
 			if rec.Position > to {
-				return nil
+				recs = recs[:i]
+				break
 			}
-			m, err := codec.Decode(domainlog.ToDomain(rec))
+		}
+		if len(recs) == 0 {
+			return nil
+		}
+		msgs, errs := decodeBatch(codec, recs)
+		for i, err := range errs {
 			if err != nil {
-				return fmt.Errorf("fold at position %d: %w", rec.Position, err)
+				return fmt.Errorf("fold at position %d: %w", recs[i].Position, err)
 			}
-			for i, p := range ps {
-				if rec.Position < froms[i] {
+		}
+		// Each projection on one core, every event in order.
+		fails := make([]error, len(ps))
+		parallel(len(ps), func(j int) {
+			p := ps[j]
+			for i, m := range msgs {
+				if m.Position < froms[j] {
 					continue
 				}
 				if err := p.Apply(m); err != nil {
-					return fmt.Errorf("fold %s at position %d (%s %s): %w", p.Name(), rec.Position, rec.Type, rec.ID, err)
+					fails[j] = fmt.Errorf("fold %s at position %d (%s %s): %w", p.Name(), m.Position, recs[i].Type, recs[i].ID, err)
+					return
 				}
+			}
+		})
+		for _, err := range fails {
+			if err != nil {
+				return err
 			}
 		}
 		from = recs[len(recs)-1].Position + 1

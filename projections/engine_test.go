@@ -420,6 +420,7 @@ func TestAsOfKeepsASnapshotWhereItFoldedFar(t *testing.T) {
 	if _, err := e.AsOf(ctx, "counter", 250); err != nil {
 		t.Fatal(err)
 	}
+	e.WaitKept()
 	at, _, ok := e.nearestSnapshot("counter", 1, 300)
 	if !ok || at != 250 {
 		t.Fatalf("after a far reading: snapshot at %d (%v), want 250", at, ok)

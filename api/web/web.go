@@ -420,19 +420,19 @@ func (st *site) signOut(w http.ResponseWriter, r *http.Request) {
 
 // pageData is what every page template receives.
 type pageData struct {
-	Title   string
-	Nav     string
-	User    *userInfo
-	AsOf    views.AsOf
-	AsOfIn  asOfInput
-	Banner  string
-	Pos     uint64
-	Flash   string
-	Form    *formError
-	Path    string
-	Data    any
-	CSRF    string
-	Writer  bool
+	Title  string
+	Nav    string
+	User   *userInfo
+	AsOf   views.AsOf
+	AsOfIn asOfInput
+	Banner string
+	Pos    uint64
+	Flash  string
+	Form   *formError
+	Path   string
+	Data   any
+	CSRF   string
+	Writer bool
 	// Governor offers a governor's challenge forms; Director the answers.
 	Governor, Director bool
 	NowDate            string
@@ -557,16 +557,16 @@ func (st *site) newReq(w http.ResponseWriter, r *http.Request) (*req, error) {
 	}
 	q := r.URL.Query()
 	rq.data = &pageData{
-		User:    &userInfo{Name: sess.name, Role: standing.Label},
-		AsOf:    a,
-		AsOfIn:  asOfInput{Date: q.Get("as_of"), Position: q.Get("position"), Corrected: a.Corrected},
-		Path:    r.URL.Path,
-		CSRF:    sess.csrf,
+		User:     &userInfo{Name: sess.name, Role: standing.Label},
+		AsOf:     a,
+		AsOfIn:   asOfInput{Date: q.Get("as_of"), Position: q.Get("position"), Corrected: a.Corrected},
+		Path:     r.URL.Path,
+		CSRF:     sess.csrf,
 		Writer:   standing.Records && a.Live(),
 		Governor: standing.Governor && a.Live(),
 		Director: standing.Director && a.Live(),
-		NowDate: rq.now.Format(time.DateOnly),
-		Proofs:  st.s.L.Log != nil,
+		NowDate:  rq.now.Format(time.DateOnly),
+		Proofs:   st.s.L.Log != nil,
 	}
 	if !actor.IsAdmin() {
 		rq.data.ScopeSchool = standing.School

@@ -85,28 +85,32 @@ func (s *School) RunOffLimit() int {
 type SetTieBreak struct {
 	SchoolID uuid.UUID `json:"school_id"`
 	// RunOffs is how many run-offs settle a tie before the Director's
-	// casting vote, 0 to 5.
-	RunOffs int `json:"run_offs"`
+	// casting vote, 0 to 5; required (0 is a choice, not a default).
+	RunOffs *int `json:"run_offs"`
 }
 
 // SetTieBreak records TieBreakSet (nothing if unchanged). Returns
-// domain.ErrNotFound for an unknown school, domain.ErrInvalidValue for a
-// number of run-offs outside 0 to 5.
+// domain.ErrNotFound for an unknown school, domain.ErrRequired without a
+// number of run-offs, domain.ErrInvalidValue for one outside 0 to 5.
 func (s *Service) SetTieBreak(ctx context.Context, meta domain.Meta, cmd SetTieBreak) (domain.Result, error) {
 	if err := required("school_id", cmd.SchoolID, "the school"); err != nil {
 		return domain.Result{}, err
 	}
-	if err := checkRunOffs(cmd.RunOffs); err != nil {
+	if cmd.RunOffs == nil {
+		return domain.Result{}, domain.RejectField(domain.ErrRequired, "run_offs", "say how many run-offs settle a tie before the Director's casting vote, 0 to 5")
+	}
+	runOffs := *cmd.RunOffs
+	if err := checkRunOffs(runOffs); err != nil {
 		return domain.Result{}, err
 	}
 	return run(ctx, s, SchoolStream(cmd.SchoolID), NewSchool, meta, func(sc *School) ([]domain.Event, error) {
 		if !sc.Registered() {
 			return nil, domain.RejectField(domain.ErrNotFound, "school_id", "no school %s is registered", cmd.SchoolID)
 		}
-		if sc.RunOffLimit() == cmd.RunOffs {
+		if sc.RunOffLimit() == runOffs {
 			return nil, nil
 		}
-		return events(TieBreakSet{SchoolID: sc.ID, RunOffs: cmd.RunOffs, Previous: sc.RunOffLimit()}), nil
+		return events(TieBreakSet{SchoolID: sc.ID, RunOffs: runOffs, Previous: sc.RunOffLimit()}), nil
 	})
 }
 

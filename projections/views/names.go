@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/chromedp/cdproto/cdp/jsonv2"
 	"github.com/google/uuid"
 
 	"github.com/concord-ledger/concord/domain"
@@ -106,6 +107,6 @@ func openName(keys domain.Keyring, id uuid.UUID, sealed []byte) (string, bool) {
 // govMarshal and govUnmarshal are the JSON encodings of the governance
 // views' states: maps have uuid or string keys (sorted by encoding/json)
 // and slices are kept in fold order, so equal states give equal bytes.
-func govMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+func govMarshal(v any) ([]byte, error) { return jsonv2.Marshal(v, jsonV1) }
 
-func govUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+func govUnmarshal(b []byte, v any) error { return jsonv2.Unmarshal(b, v, jsonV1) }

@@ -2,8 +2,8 @@ package views
 
 import (
 	"bytes"
-	"encoding/json"
 
+	"github.com/chromedp/cdproto/cdp/jsonv2"
 	"github.com/google/uuid"
 
 	"github.com/concord-ledger/concord/domain"
@@ -57,9 +57,9 @@ func (n *partnershipNames) community(id uuid.UUID) Ref {
 // marshalState and unmarshalState are the JSON state codec of the
 // partnership views: encoding/json sorts map keys and the views keep
 // slices in fold order, so equal states give equal bytes.
-func marshalState(v any) ([]byte, error) { return json.Marshal(v) }
+func marshalState(v any) ([]byte, error) { return jsonv2.Marshal(v, jsonV1) }
 
-func unmarshalState(b []byte, v any) error { return json.Unmarshal(b, v) }
+func unmarshalState(b []byte, v any) error { return jsonv2.Unmarshal(b, v, jsonV1) }
 
 func uuidCmp(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) }
 

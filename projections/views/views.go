@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	jsonv1 "github.com/go-json-experiment/json/v1"
+
 	"github.com/concord-ledger/concord/domain"
 	"github.com/concord-ledger/concord/eventstore"
 	"github.com/concord-ledger/concord/projections"
@@ -96,6 +98,10 @@ func (a AsOf) Describe() string {
 	}
 	return "now"
 }
+
+// jsonV1 (un)marshals view states with encoding/json's semantics at
+// about twice its speed.
+var jsonV1 = jsonv1.DefaultOptionsV1()
 
 // ErrUnknownView is returned for a view name that is not registered.
 var ErrUnknownView = errors.New("views: unknown view")
