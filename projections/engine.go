@@ -1088,29 +1088,55 @@ func FoldCorrectedAll(ctx context.Context, store eventstore.Store, codec *domain
 	if err != nil {
 		return 0, err
 	}
-	err = scan(ctx, store, head, func(rec eventstore.RecordedEvent) error {
-		m, err := codec.Decode(domainlog.ToDomain(rec))
+	// Second pass: batches decoded on every core, corrections applied,
+	// then each projection folded on one core, every event in order.
+	for from := uint64(1); from <= head; {
+		recs, err := store.ReadAll(ctx, from, 4096)
 		if err != nil {
-			return err
+			return 0, fmt.Errorf("fold as corrected from %d: %w", from, err)
 		}
-		if fix, ok := fixes[rec.ID]; ok {
-			if fix.Retracted {
-				return nil
-			}
-			if m, err = domain.Corrected(codec, m, fix); err != nil {
-				return err
+		for i, rec := range recs {
+			if rec.Position > head {
+				recs = recs[:i]
+				break
 			}
 		}
-		if !until.IsZero() && m.Effective().After(until) {
-			return nil
+		if len(recs) == 0 {
+			break
 		}
-		for _, p := range ps {
-			if err := p.Apply(m); err != nil {
-				return fmt.Errorf("%s: %w", p.Name(), err)
+		msgs, errs := decodeBatch(codec, recs)
+		kept := msgs[:0]
+		for i, m := range msgs {
+			if errs[i] != nil {
+				return 0, fmt.Errorf("at position %d (%s): %w", recs[i].Position, recs[i].Type, errs[i])
 			}
+			if fix, ok := fixes[recs[i].ID]; ok {
+				if fix.Retracted {
+					continue
+				}
+				if m, err = domain.Corrected(codec, m, fix); err != nil {
+					return 0, fmt.Errorf("at position %d (%s): %w", recs[i].Position, recs[i].Type, err)
+				}
+			}
+			if !until.IsZero() && m.Effective().After(until) {
+				continue
+			}
+			kept = append(kept, m)
 		}
-		return nil
-	})
+		fails := make([]error, len(ps))
+		parallel(len(ps), func(j int) {
+			for _, m := range kept {
+				if err := ps[j].Apply(m); err != nil {
+					fails[j] = fmt.Errorf("at position %d (%s): %s: %w", m.Position, m.Event.EventType(), ps[j].Name(), err)
+					return
+				}
+			}
+		})
+		if err := errors.Join(fails...); err != nil {
+			return 0, err
+		}
+		from = recs[len(recs)-1].Position + 1
+	}
 	return head, err
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"math/rand/v2"
 	"os"
@@ -17,8 +18,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/concord-ledger/concord/api/ledger"
 	"github.com/concord-ledger/concord/domain/demo"
+	"github.com/concord-ledger/concord/eventstore"
+	"github.com/concord-ledger/concord/eventstore/domainlog"
 	"github.com/concord-ledger/concord/eventstore/segment"
 	"github.com/concord-ledger/concord/projections/report"
 	"github.com/concord-ledger/concord/projections/views"
@@ -34,14 +39,37 @@ func init() {
 
 // replayResult is what "concord bench replay --json" prints.
 type replayResult struct {
-	Events      uint64  `json:"events"`
-	ReplayEPS   float64 `json:"replay_eps"`
-	AsOfP50MS   float64 `json:"asof_report_p50_ms"`
-	AsOfP99MS   float64 `json:"asof_report_p99_ms"`
+	Events    uint64  `json:"events"`
+	ReplayEPS float64 `json:"replay_eps"`
+	AsOfP50MS float64 `json:"asof_report_p50_ms"`
+	AsOfP99MS float64 `json:"asof_report_p99_ms"`
+	// The report "as corrected now" at random effective times.
+	CorrectedP50MS float64 `json:"corrected_report_p50_ms"`
+	CorrectedP99MS float64 `json:"corrected_report_p99_ms"`
+	// Reads: every kind of web page and every API read route, served
+	// in-process (see measureReads).
+	Reads readTimings `json:"reads"`
+	// ColdStartMS is reopening the ledger and catching the projections
+	// up to the head (ready to serve).
+	ColdStartMS float64 `json:"cold_start_ms"`
 	MaxRSSMiB   float64 `json:"max_rss_mib"`
-	generateDur time.Duration
-	replayDur   time.Duration
-	reports     int
+	// LogBytes is the events' canonical encoding (as segments hold it);
+	// EventsDirBytes the event store's files on disk (segments, as
+	// allocated, and their index); ProjectionBytes the projection database.
+	LogBytes        int64 `json:"log_bytes"`
+	EventsDirBytes  int64 `json:"events_dir_bytes"`
+	ProjectionBytes int64 `json:"projection_bytes"`
+	generateDur     time.Duration
+	replayDur       time.Duration
+	reports         int
+	corrected       int
+}
+
+// replayPlan is what to measure once the ledger exists.
+type replayPlan struct {
+	reports, corrected, samples, perKind int
+	seed                                 int64
+	log                                  io.Writer
 }
 
 func runBenchReplay(ctx context.Context, m *Main, args []string) error {
@@ -50,10 +78,12 @@ func runBenchReplay(ctx context.Context, m *Main, args []string) error {
 	years := fs.Int("years", 3, "academic years of history")
 	volume := fs.Int("volume", 1, "partnership activity multiplier of the demo generator")
 	reports := fs.Int("reports", 200, "as-of reports to time, at random positions")
+	corrected := fs.Int("corrected-reports", 10, `reports "as corrected now" to time, at random effective times`)
+	samples := fs.Int("samples", 20, "times each kind of web page and each API read is requested")
 	seed := fs.Int64("seed", 1, "seed of the demo data and of the random positions")
 	dir := fs.String("dir", "", "data directory to generate into (default: a temporary one, removed afterwards)")
 	reuse := fs.Bool("reuse", false, "measure the ledger already in --dir instead of generating one (from an earlier run with the same --dir)")
-	asJSON := fs.Bool("json", false, `print exactly {"events","replay_eps","asof_report_p50_ms","asof_report_p99_ms","max_rss_mib"}`)
+	asJSON := fs.Bool("json", false, "print the figures as one JSON object")
 	syncMode := fs.String("sync", "deferred", `how the store syncs while generating: "deferred" (a bulk load: the segment store's DeferSync, events safe from a killed process but not from a power loss until the next sync, at most a second later) or "each" (every command waits for its fsync, as a live ledger does)`)
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the generation and replay to this file")
 	if err := Parse(fs, args); err != nil {
@@ -62,8 +92,8 @@ func runBenchReplay(ctx context.Context, m *Main, args []string) error {
 	if *syncMode != "deferred" && *syncMode != "each" {
 		return Usagef(`--sync must be "deferred" or "each"`)
 	}
-	if *schools < 1 || *years < 1 || *reports < 1 || *volume < 1 {
-		return Usagef("--schools, --years, --volume and --reports must be at least 1")
+	if *schools < 1 || *years < 1 || *reports < 1 || *volume < 1 || *corrected < 1 || *samples < 1 {
+		return Usagef("--schools, --years, --volume, --reports, --corrected-reports and --samples must be at least 1")
 	}
 	data := *dir
 	if *reuse && data == "" {
@@ -82,7 +112,12 @@ func runBenchReplay(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	defer stop()
-	res, err := benchReplay(ctx, data, *schools, *years, *volume, *reports, *seed, *reuse, *syncMode == "deferred", m.Stderr, !*asJSON)
+	var progress io.Writer
+	if !*asJSON {
+		progress = m.Stderr
+	}
+	plan := replayPlan{reports: *reports, corrected: *corrected, samples: *samples, perKind: 3, seed: *seed, log: progress}
+	res, err := benchReplay(ctx, data, *schools, *years, *volume, *reuse, *syncMode == "deferred", plan)
 	if err != nil {
 		return err
 	}
@@ -98,15 +133,30 @@ func runBenchReplay(ctx context.Context, m *Main, args []string) error {
 			float64(res.Events)/res.generateDur.Seconds(), *syncMode)
 	}
 	fmt.Fprintf(m.Stdout, "full replay         %s, %.0f events/s into %d views\n", res.replayDur.Round(time.Millisecond), res.ReplayEPS, len(views.All()))
-	fmt.Fprintf(m.Stdout, "as-of report        p50 %.2f ms, p99 %.2f ms over %d random positions\n", res.AsOfP50MS, res.AsOfP99MS, res.reports)
+	fmt.Fprintf(m.Stdout, "as-of report        p50 %.2f ms, p99 %.2f ms over %d random positions (as known then)\n", res.AsOfP50MS, res.AsOfP99MS, res.reports)
+	fmt.Fprintf(m.Stdout, "corrected report    p50 %.2f ms, p99 %.2f ms over %d random effective times (as corrected now)\n", res.CorrectedP50MS, res.CorrectedP99MS, res.corrected)
+	fmt.Fprintf(m.Stdout, "web pages           p99 %.2f ms over %d kinds of page (%d samples each); slowest:\n", res.Reads.PagesP99, len(res.Reads.Pages), *samples)
+	for _, t := range res.Reads.Pages[:min(5, len(res.Reads.Pages))] {
+		fmt.Fprintf(m.Stdout, "                      %-44s p50 %8.2f ms, p99 %8.2f ms\n", t.Route, t.P50MS, t.P99MS)
+	}
+	fmt.Fprintf(m.Stdout, "API reads           p99 %.2f ms over %d routes (%d not timed); slowest:\n", res.Reads.APIP99, len(res.Reads.API), len(res.Reads.Skipped))
+	for _, t := range res.Reads.API[:min(5, len(res.Reads.API))] {
+		fmt.Fprintf(m.Stdout, "                      %-44s p50 %8.2f ms, p99 %8.2f ms\n", t.Route, t.P50MS, t.P99MS)
+	}
+	fmt.Fprintf(m.Stdout, "cold start          %.0f ms (reopen, projections caught up to the head)\n", res.ColdStartMS)
 	fmt.Fprintf(m.Stdout, "max RSS             %.1f MiB\n", res.MaxRSSMiB)
+	fmt.Fprintf(m.Stdout, "data                events %.1f MiB (files %.1f MiB with index and preallocation), projections %.1f MiB = %.2fx the events\n",
+		mib(res.LogBytes), mib(res.EventsDirBytes), mib(res.ProjectionBytes), float64(res.ProjectionBytes)/float64(max(res.LogBytes, 1)))
 	return nil
 }
 
-func benchReplay(ctx context.Context, data string, schools, years, volume, reports int, seed int64, reuse, deferSync bool, log io.Writer, verbose bool) (replayResult, error) {
+func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+func benchReplay(ctx context.Context, data string, schools, years, volume int, reuse, deferSync bool, plan replayPlan) (replayResult, error) {
 	var res replayResult
+	seed := plan.seed
 	if reuse {
-		return measureReplay(ctx, data, reports, seed, res)
+		return measureReplay(ctx, data, plan, res)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	clock := &demo.Clock{}
@@ -122,8 +172,8 @@ func benchReplay(ctx context.Context, data string, schools, years, volume, repor
 		return res, fmt.Errorf("generate: %w", err)
 	}
 	res.generateDur = time.Since(start)
-	if verbose {
-		fmt.Fprintf(log, "generated %d events (%d commands, %d schools, years %v) in %s\n", sum.Events, sum.Commands, len(sum.Schools), sum.Years, res.generateDur.Round(time.Millisecond))
+	if plan.log != nil {
+		fmt.Fprintf(plan.log, "generated %d events (%d commands, %d schools, years %v) in %s\n", sum.Events, sum.Commands, len(sum.Schools), sum.Years, res.generateDur.Round(time.Millisecond))
 	}
 	head, err := l.Store.Head(ctx)
 	if err != nil {
@@ -134,14 +184,21 @@ func benchReplay(ctx context.Context, data string, schools, years, volume, repor
 	if err := l.Close(); err != nil {
 		return res, err
 	}
-	return measureReplay(ctx, data, reports, seed, res)
+	return measureReplay(ctx, data, plan, res)
 }
 
-// measureReplay rebuilds every view of the ledger in data from zero and
-// times as-of reports. The peak-RSS mark is reset first (Linux), so the
-// memory figure is the replay's and the reports', not the generator's.
-func measureReplay(ctx context.Context, data string, reports int, seed int64, res replayResult) (replayResult, error) {
+// measureReplay rebuilds every view of the ledger in data from zero, times
+// as-of reports in both readings, every kind of web page and API read,
+// and a cold start. The peak-RSS mark is reset first (Linux), so the
+// memory figure is the replay's, the reads' and the restart's, not the
+// generator's.
+func measureReplay(ctx context.Context, data string, plan replayPlan, res replayResult) (replayResult, error) {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	progress := func(format string, args ...any) {
+		if plan.log != nil {
+			fmt.Fprintf(plan.log, format+"\n", args...)
+		}
+	}
 	runtime.GC()
 	debug.FreeOSMemory()
 	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
@@ -150,11 +207,16 @@ func measureReplay(ctx context.Context, data string, reports int, seed int64, re
 	if err := os.Remove(filepath.Join(data, ledger.ProjectionsFile)); err != nil && !os.IsNotExist(err) {
 		return res, err
 	}
-	l, err := ledger.Open(ctx, ledger.Config{DataDir: data, Logger: quiet, NoTransparency: true})
+	cfg := ledger.Config{DataDir: data, Logger: quiet, NoTransparency: true}
+	l, err := ledger.Open(ctx, cfg)
 	if err != nil {
 		return res, fmt.Errorf("reopen ledger: %w", err)
 	}
-	defer l.Close()
+	defer func() {
+		if l != nil {
+			l.Close()
+		}
+	}()
 	head, err := l.Store.Head(ctx)
 	if err != nil {
 		return res, err
@@ -171,6 +233,7 @@ func measureReplay(ctx context.Context, data string, reports int, seed int64, re
 			return res, fmt.Errorf("view %s failed at %d: %s", s.Name, s.Failure.Position, s.Failure.Err)
 		}
 	}
+	progress("replayed %d events in %s", head, res.replayDur.Round(time.Millisecond))
 
 	// As-of reports at random positions past the partnership's formation.
 	var list []views.PartnershipInfo
@@ -182,26 +245,143 @@ func measureReplay(ctx context.Context, data string, reports int, seed int64, re
 	}
 	pid := list[0].ID
 	first := firstPositionWith(ctx, l, pid, head)
-	rng := rand.New(rand.NewPCG(uint64(seed), 99))
-	var times []float64
-	for range reports {
-		pos := first + rng.Uint64N(head-first+1)
+	rng := rand.New(rand.NewPCG(uint64(plan.seed), 99))
+	timeReport := func(a views.AsOf) (float64, error) {
 		t0 := time.Now()
-		rep, err := report.Build(ctx, l.Views, pid, "", views.AsOf{Position: pos})
+		rep, err := report.Build(ctx, l.Views, pid, "", a)
 		if err != nil {
-			return res, fmt.Errorf("as-of report at %d: %w", pos, err)
+			return 0, fmt.Errorf("report %s: %w", a.Describe(), err)
 		}
 		if err := rep.WriteHTML(io.Discard); err != nil {
+			return 0, err
+		}
+		return float64(time.Since(t0).Microseconds()) / 1000, nil
+	}
+	var times []float64
+	for range plan.reports {
+		ms, err := timeReport(views.AsOf{Position: first + rng.Uint64N(head-first+1)})
+		if err != nil {
 			return res, err
 		}
-		times = append(times, float64(time.Since(t0).Microseconds())/1000)
+		times = append(times, ms)
 	}
 	slices.Sort(times)
 	res.reports = len(times)
 	res.AsOfP50MS = percentile(times, 0.50)
 	res.AsOfP99MS = percentile(times, 0.99)
+	progress("timed %d as-of reports", res.reports)
+
+	// The report as corrected now, at random effective times between the
+	// partnership's formation and the last event's effective time.
+	from, until, logBytes, err := logSpan(ctx, l, list[0].FormedOn)
+	if err != nil {
+		return res, err
+	}
+	res.LogBytes = logBytes
+	times = times[:0]
+	for range plan.corrected {
+		at := from.Add(time.Duration(rng.Int64N(int64(until.Sub(from)) + 1)))
+		ms, err := timeReport(views.AsOf{Corrected: true, Time: at})
+		if err != nil {
+			return res, err
+		}
+		times = append(times, ms)
+	}
+	slices.Sort(times)
+	res.corrected = len(times)
+	res.CorrectedP50MS = percentile(times, 0.50)
+	res.CorrectedP99MS = percentile(times, 0.99)
+	progress("timed %d reports as corrected now", res.corrected)
+
+	// Every kind of page and API read, as a school's Director and as the
+	// partnership's lead.
+	var readers []uuid.UUID
+	if _, err := views.Read(ctx, l.Views, "schools", views.AsOf{}, func(v *views.Schools) error {
+		for _, sc := range v.Schools(nil) {
+			if sc.Director != nil {
+				readers = append(readers, sc.Director.ID)
+				break
+			}
+		}
+		return nil
+	}); err != nil {
+		return res, err
+	}
+	if list[0].Lead != nil {
+		readers = append(readers, list[0].Lead.ID)
+	}
+	if res.Reads, err = measureReads(ctx, l, readers, plan.perKind, plan.samples, plan.log); err != nil {
+		return res, fmt.Errorf("reads: %w", err)
+	}
+
+	// Cold start: close, reopen, catch up.
+	if err := l.Close(); err != nil {
+		return res, err
+	}
+	l = nil
+	t0 := time.Now()
+	if l, err = ledger.Open(ctx, cfg); err != nil {
+		return res, fmt.Errorf("reopen ledger: %w", err)
+	}
+	if err := l.CatchUp(ctx); err != nil {
+		return res, fmt.Errorf("catch up after reopening: %w", err)
+	}
+	res.ColdStartMS = float64(time.Since(t0).Microseconds()) / 1000
 	res.MaxRSSMiB = maxRSSMiB()
+	res.EventsDirBytes = dirBytes(filepath.Join(data, "events"))
+	if fi, err := os.Stat(filepath.Join(data, ledger.ProjectionsFile)); err == nil {
+		res.ProjectionBytes = fi.Size()
+	}
 	return res, nil
+}
+
+// logSpan reads the whole log once: the effective time of its last event
+// that is not before from (the first reading after from), and the bytes
+// of its events' canonical encoding (the form segments hold and exports
+// carry).
+func logSpan(ctx context.Context, l *ledger.Ledger, from time.Time) (time.Time, time.Time, int64, error) {
+	var bytes int64
+	last := from
+	for pos := uint64(1); ; {
+		recs, err := l.Store.ReadAll(ctx, pos, 4096)
+		if err != nil {
+			return from, last, bytes, err
+		}
+		if len(recs) == 0 {
+			break
+		}
+		for _, rec := range recs {
+			bytes += int64(len(eventstore.EncodeCanonical(rec)))
+		}
+		m, err := l.Codec.Decode(domainlog.ToDomain(recs[len(recs)-1]))
+		if err != nil {
+			return from, last, bytes, err
+		}
+		if e := m.Effective(); e.After(last) {
+			last = e
+		}
+		pos = recs[len(recs)-1].Position + 1
+	}
+	return from, last, bytes, nil
+}
+
+// dirBytes is the disk space the files under dir take (allocated blocks).
+func dirBytes(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		if fi, err := d.Info(); err == nil {
+			if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+				n += st.Blocks * 512
+			} else {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
 }
 
 // firstPositionWith returns the first position at which partnership pid

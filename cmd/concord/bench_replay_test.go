@@ -7,35 +7,58 @@ import (
 )
 
 // TestBenchReplayJSONAndReuse: bench replay generates a small partnership,
-// prints exactly the documented JSON, and --reuse measures the same
+// prints its figures as JSON (every kind of page and API read among them), and --reuse measures the same
 // ledger again without generating.
 func TestBenchReplayJSONAndReuse(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
-	parse := func(stdout string) map[string]float64 {
+	parse := func(stdout string) map[string]any {
 		t.Helper()
-		var got map[string]float64
+		var got map[string]any
 		if err := json.Unmarshal([]byte(stdout), &got); err != nil {
 			t.Fatalf("output is not the JSON line: %v\n%s", err, stdout)
 		}
-		for _, k := range []string{"events", "replay_eps", "asof_report_p50_ms", "asof_report_p99_ms", "max_rss_mib"} {
-			if _, ok := got[k]; !ok {
-				t.Errorf("JSON lacks %q: %s", k, stdout)
+		num := func(k string) float64 {
+			v, ok := got[k].(float64)
+			if !ok {
+				t.Errorf("JSON lacks the number %q: %s", k, stdout)
+			}
+			return v
+		}
+		if num("events") < 100 || num("replay_eps") <= 0 || num("max_rss_mib") <= 0 || num("cold_start_ms") <= 0 ||
+			num("asof_report_p99_ms") <= 0 || num("corrected_report_p99_ms") <= 0 || num("log_bytes") <= 0 || num("projection_bytes") <= 0 {
+			t.Errorf("implausible figures: %s", stdout)
+		}
+		reads, _ := got["reads"].(map[string]any)
+		pages, _ := reads["pages"].([]any)
+		apiReads, _ := reads["api"].([]any)
+		// The kinds of page a Director and a lead reach from the overview,
+		// written from the site's routes, and API reads a person may make.
+		kinds := map[string]bool{}
+		for _, p := range pages {
+			kinds[p.(map[string]any)["route"].(string)] = true
+		}
+		for _, want := range []string{"/", "/schools/{id}", "/communities/{id}", "/resources", "/progress", "/accountability", "/audit", "/report", "/verify"} {
+			if !kinds[want] {
+				t.Errorf("page %s was not timed; timed %v", want, kinds)
 			}
 		}
-		if len(got) != 5 {
-			t.Errorf("JSON has %d keys, want exactly 5: %s", len(got), stdout)
+		routes := map[string]bool{}
+		for _, a := range apiReads {
+			routes[a.(map[string]any)["route"].(string)] = true
 		}
-		if got["events"] < 100 || got["replay_eps"] <= 0 || got["max_rss_mib"] <= 0 {
-			t.Errorf("implausible figures: %s", stdout)
+		for _, want := range []string{"/v1/schools", "/v1/schools/{id}", "/v1/reports/partnership"} {
+			if !routes[want] {
+				t.Errorf("API read %s was not timed; timed %v, skipped %v", want, routes, reads["skipped"])
+			}
 		}
 		return got
 	}
-	code, stdout, stderr := runBenchCLI(t, "bench", "replay", "--schools", "1", "--years", "1", "--reports", "3", "--dir", dir, "--json")
+	code, stdout, stderr := runBenchCLI(t, "bench", "replay", "--schools", "1", "--years", "1", "--reports", "3", "--corrected-reports", "2", "--samples", "2", "--dir", dir, "--json")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	first := parse(stdout)
-	code, stdout, stderr = runBenchCLI(t, "bench", "replay", "--reports", "3", "--dir", dir, "--reuse", "--json")
+	code, stdout, stderr = runBenchCLI(t, "bench", "replay", "--reports", "3", "--corrected-reports", "2", "--samples", "2", "--dir", dir, "--reuse", "--json")
 	if code != exitOK {
 		t.Fatalf("--reuse: exit %d: %s", code, stderr)
 	}
@@ -49,7 +72,7 @@ func TestBenchReplayJSONAndReuse(t *testing.T) {
 		t.Fatalf("--sync sometimes: exit %d, want %d", code, exitUsage)
 	}
 	// Generating with a sync per command gives the same ledger.
-	code, stdout, stderr = runBenchCLI(t, "bench", "replay", "--schools", "1", "--years", "1", "--reports", "3", "--sync", "each", "--json")
+	code, stdout, stderr = runBenchCLI(t, "bench", "replay", "--schools", "1", "--years", "1", "--reports", "3", "--corrected-reports", "2", "--samples", "2", "--sync", "each", "--json")
 	if code != exitOK {
 		t.Fatalf("--sync each: exit %d: %s", code, stderr)
 	}
