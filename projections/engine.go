@@ -215,15 +215,21 @@ func Open(store eventstore.Store, codec *domain.Codec, path string, opts Options
 		db.Close()
 		return nil, fmt.Errorf("init projection checkpoints: %w", err)
 	}
-	for _, f := range factories {
-		p := f()
-		r := &running{factory: f, proj: p, cpAt: time.Now()}
-		if err := e.restore(r); err != nil {
-			db.Close()
-			return nil, err
-		}
-		e.projs[p.Name()] = r
-		e.order = append(e.order, p.Name())
+	// Each view's checkpoint is decoded on its own core: at a million
+	// events the states take seconds to unmarshal one after another.
+	runs := make([]*running, len(factories))
+	errs := make([]error, len(factories))
+	for i, f := range factories {
+		runs[i] = &running{factory: f, proj: f(), cpAt: time.Now()}
+	}
+	parallel(len(runs), func(i int) { errs[i] = e.restore(runs[i]) })
+	if err := errors.Join(errs...); err != nil {
+		db.Close()
+		return nil, err
+	}
+	for _, r := range runs {
+		e.projs[r.proj.Name()] = r
+		e.order = append(e.order, r.proj.Name())
 	}
 	e.fed = e.minPosition()
 	return e, nil
