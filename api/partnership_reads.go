@@ -212,10 +212,8 @@ func partnershipReadRoutes() []route {
 					return err
 				}
 				return readAs(s, w, r, "loans", streamOf(partnership.ResourceStream(res)), func(v *views.Loans, rc readCtx) (any, error) {
-					for _, l := range v.Register(pid, "", rc.Now) {
-						if l.LoanID == id {
-							return l, nil
-						}
+					if l, ok := v.Loan(res, id, rc.Now); ok {
+						return l, nil
 					}
 					return nil, notFound("there is no loan %s", id)
 				})

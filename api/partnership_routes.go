@@ -16,21 +16,10 @@ func init() { addRoutes(partnershipRoutes) }
 // loanResource returns the resource a loan is of, from the "loans" view.
 func (s *Server) loanResource(ctx context.Context, loan uuid.UUID) (uuid.UUID, error) {
 	return s.lookup(ctx, "loan", loan, func() (uuid.UUID, bool, error) {
-		pids, err := s.partnershipIDs(ctx, views.AsOf{})
-		if err != nil {
-			return uuid.Nil, false, err
-		}
 		var res uuid.UUID
 		var ok bool
-		_, err = views.Read(ctx, s.L.Views, "loans", views.AsOf{}, func(v *views.Loans) error {
-			for _, pid := range pids {
-				for _, l := range v.Register(pid, "", s.Now()) {
-					if l.LoanID == loan {
-						res, ok = l.ResourceID, true
-						return nil
-					}
-				}
-			}
+		_, err := views.Read(ctx, s.L.Views, "loans", views.AsOf{}, func(v *views.Loans) error {
+			res, ok = v.ResourceOfLoan(loan)
 			return nil
 		})
 		return res, ok, err

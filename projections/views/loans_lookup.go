@@ -1,0 +1,35 @@
+package views
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// ResourceOfLoan returns the resource a loan was requested of, looking
+// through the loans themselves rather than building the register (which
+// names and sorts every loan of a partnership).
+func (v *Loans) ResourceOfLoan(loan uuid.UUID) (uuid.UUID, bool) {
+	for id, r := range v.state.Resources {
+		for _, l := range r.LoanList {
+			if l.ID == loan {
+				return id, true
+			}
+		}
+	}
+	return uuid.Nil, false
+}
+
+// Loan returns one loan of resource res as the register shows it at now.
+func (v *Loans) Loan(res, loan uuid.UUID, now time.Time) (LoanEntry, bool) {
+	r := v.state.Resources[res]
+	if r == nil {
+		return LoanEntry{}, false
+	}
+	for _, l := range r.LoanList {
+		if l.ID == loan {
+			return v.entry(r, l, now), true
+		}
+	}
+	return LoanEntry{}, false
+}
