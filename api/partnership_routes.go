@@ -30,25 +30,10 @@ func (s *Server) loanResource(ctx context.Context, loan uuid.UUID) (uuid.UUID, e
 // "secondments" view.
 func (s *Server) secondmentTeacher(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {
 	return s.lookup(ctx, "secondment", id, func() (uuid.UUID, bool, error) {
-		pids, err := s.partnershipIDs(ctx, views.AsOf{})
-		if err != nil {
-			return uuid.Nil, false, err
-		}
 		var teacher uuid.UUID
 		var ok bool
-		_, err = views.Read(ctx, s.L.Views, "secondments", views.AsOf{}, func(v *views.Secondments) error {
-			for _, pid := range pids {
-				list, err := v.List(pid, "", nil)
-				if err != nil {
-					return err
-				}
-				for _, e := range list {
-					if e.ID == id {
-						teacher, ok = e.Teacher.ID, true
-						return nil
-					}
-				}
-			}
+		_, err := views.Read(ctx, s.L.Views, "secondments", views.AsOf{}, func(v *views.Secondments) error {
+			teacher, ok = v.TeacherOfSecondment(id)
 			return nil
 		})
 		return teacher, ok, err

@@ -33,3 +33,17 @@ func (v *Loans) Loan(res, loan uuid.UUID, now time.Time) (LoanEntry, bool) {
 	}
 	return LoanEntry{}, false
 }
+
+// TeacherOfSecondment returns the teacher a secondment is of, looking
+// through the secondments themselves rather than listing (and naming)
+// every partnership's.
+func (v *Secondments) TeacherOfSecondment(id uuid.UUID) (uuid.UUID, bool) {
+	for teacher, a := range v.state.Teachers {
+		for _, s := range a.List {
+			if s.ID == id {
+				return teacher, true
+			}
+		}
+	}
+	return uuid.Nil, false
+}
