@@ -55,7 +55,9 @@ func (b *blocks) recordedAt(p []byte) (time.Time, bool) {
 }
 
 func (b *blocks) bytes(p []byte) []byte {
-	if b == nil || len(p) > blockSize/4 {
+	// Empty stays empty but not nil, as eventstore.DecodeCanonical gives
+	// it (a nil and an empty json.RawMessage marshal differently).
+	if b == nil || len(p) == 0 || len(p) > blockSize/4 {
 		return bytes.Clone(p)
 	}
 	if len(p) > len(b.data) {
