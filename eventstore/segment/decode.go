@@ -154,7 +154,8 @@ func decodeFast(p []byte, blk *blocks) (e eventstore.RecordedEvent, ok bool) {
 		return e, false
 	}
 	if n > 0 {
-		if e.Metadata.EffectiveAt, good = parseTime(p[off : off+n]); !good {
+		// The zero time is encoded empty (as DecodeCanonical checks).
+		if e.Metadata.EffectiveAt, good = parseTime(p[off : off+n]); !good || e.Metadata.EffectiveAt.IsZero() {
 			return e, false
 		}
 	}
