@@ -188,8 +188,16 @@ func (d *decoder) time(s string, optional bool) time.Time {
 		return time.Time{}
 	}
 	t, err := time.Parse(TimeLayout, s)
-	if err != nil {
+	switch {
+	case err != nil:
 		d.err = fmt.Errorf("%w: time %q: %v", ErrCorrupt, s, err)
+	case FormatTime(t) != s:
+		// time.Parse also takes a comma before the fraction: one event,
+		// one encoding.
+		d.err = fmt.Errorf("%w: time %q is not in its canonical form %q", ErrCorrupt, s, FormatTime(t))
+	case optional && t.IsZero():
+		// A missing optional time is encoded empty, never as the zero time.
+		d.err = fmt.Errorf("%w: time %q stands for no time but is not empty", ErrCorrupt, s)
 	}
 	return t
 }

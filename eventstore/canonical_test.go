@@ -87,6 +87,34 @@ func TestDecodeCanonicalRejectsDamage(t *testing.T) {
 	}
 }
 
+// TestDecodeCanonicalRejectsOtherSpellings checks that an event has one
+// encoding: a recorded time with a comma before its fraction (which
+// time.Parse takes) and an effective time spelled as the zero time
+// (encoded empty) are refused, not decoded to bytes that re-encode
+// differently.
+func TestDecodeCanonicalRejectsOtherSpellings(t *testing.T) {
+	e := sampleEvent()
+	e.Metadata.EffectiveAt = time.Time{}
+	b := EncodeCanonical(e)
+	rec := []byte(FormatTime(e.RecordedAt))
+	comma := bytes.Replace(b, rec, bytes.Replace(rec, []byte("."), []byte(","), 1), 1)
+	zero := FormatTime(time.Time{})
+	// The empty effective time is the "0000" before the data's length.
+	i := len(b) - 4 - len(e.Data) - 2
+	if got := b[i : i+2]; !bytes.Equal(got, []byte{0, 0}) {
+		t.Fatalf("effective time length %x, want 0000", got)
+	}
+	spelled := append(append(append(bytes.Clone(b[:i]), 0, byte(len(zero))), zero...), b[i+2:]...)
+	for name, bad := range map[string][]byte{"comma": comma, "zero effective time": spelled} {
+		if _, err := DecodeCanonical(bad); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s: err=%v, want ErrCorrupt", name, err)
+		}
+	}
+	if _, err := DecodeCanonical(b); err != nil {
+		t.Fatalf("the canonical spelling: %v", err)
+	}
+}
+
 func FuzzDecodeCanonical(f *testing.F) {
 	f.Add(EncodeCanonical(sampleEvent()))
 	f.Fuzz(func(t *testing.T, b []byte) {

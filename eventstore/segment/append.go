@@ -765,6 +765,11 @@ func (s *Store) syncGroup(g *group) {
 		return
 	}
 
+	// Count the group before anyone sees it: a caller that reads Stats
+	// right after its Append returns must find its append in the counters.
+	s.stats.events.Add(uint64(len(g.evs)))
+	s.stats.appends.Add(uint64(len(g.acks)))
+	s.stats.lastBatch.Store(uint64(len(g.acks)))
 	if len(g.evs) > 0 {
 		s.mu.Lock()
 		for i := range g.evs {
@@ -786,7 +791,4 @@ func (s *Store) syncGroup(g *group) {
 	for _, r := range g.acks {
 		close(r.done)
 	}
-	s.stats.events.Add(uint64(len(g.evs)))
-	s.stats.appends.Add(uint64(len(g.acks)))
-	s.stats.lastBatch.Store(uint64(len(g.acks)))
 }

@@ -55,7 +55,9 @@ func (b *blocks) recordedAt(p []byte) (time.Time, bool) {
 }
 
 func (b *blocks) bytes(p []byte) []byte {
-	if b == nil || len(p) > blockSize/4 {
+	// Empty stays empty but not nil, as eventstore.DecodeCanonical gives
+	// it (a nil and an empty json.RawMessage marshal differently).
+	if b == nil || len(p) == 0 || len(p) > blockSize/4 {
 		return bytes.Clone(p)
 	}
 	if len(p) > len(b.data) {
@@ -152,7 +154,8 @@ func decodeFast(p []byte, blk *blocks) (e eventstore.RecordedEvent, ok bool) {
 		return e, false
 	}
 	if n > 0 {
-		if e.Metadata.EffectiveAt, good = parseTime(p[off : off+n]); !good {
+		// The zero time is encoded empty (as DecodeCanonical checks).
+		if e.Metadata.EffectiveAt, good = parseTime(p[off : off+n]); !good || e.Metadata.EffectiveAt.IsZero() {
 			return e, false
 		}
 	}

@@ -425,7 +425,9 @@ type Stats struct {
 }
 
 // Stats returns the store's counters. It is cheap and safe to call at any
-// time, also after Close.
+// time, also after Close. Every Append that has returned is counted (the
+// counters are updated before the caller is answered); an Append still in
+// flight may already be counted.
 func (s *Store) Stats() Stats {
 	s.mu.RLock()
 	head, indexed := s.head, s.indexed

@@ -455,6 +455,27 @@ func TestStats(t *testing.T) {
 	}
 }
 
+// TestStatsCountEveryAcknowledgedAppend checks after every acknowledged
+// Append that the counters already include it: Stats is read by metrics
+// and by tests right after an append returns, so the counters must be
+// updated before the caller is answered, not after.
+func TestStatsCountEveryAcknowledgedAppend(t *testing.T) {
+	s := mustOpen(t, t.TempDir(), Options{IndexInterval: time.Hour, Logger: quietLogger()})
+	var events uint64
+	for i := 1; i <= 300; i++ {
+		evs := []eventstore.EventData{newEvent(2 * i)}
+		if i%2 == 0 {
+			evs = append(evs, newEvent(2*i+1))
+		}
+		mustAppend(t, s, "a", eventstore.Any(), evs...)
+		events += uint64(len(evs))
+		st := s.Stats()
+		if st.Appends != uint64(i) || st.Events != events || st.Head != events {
+			t.Fatalf("after acknowledged append %d (%d events in all): stats %+v", i, events, st)
+		}
+	}
+}
+
 // TestSubscribeAcrossIndexing subscribes while appends run and the index
 // keeps taking events out of memory: every event arrives once, in order.
 func TestSubscribeAcrossIndexing(t *testing.T) {
