@@ -280,29 +280,49 @@ type RecordedEvent struct {
 // runs the domain; then the answer (201 when events were recorded, with
 // Location when created says where the new record is read; 200 when the
 // command changed nothing) with the aggregate's revision as ETag.
-// Rejections come back as problems and leave the store unchanged.
+// Rejections come back as problems and leave the store unchanged. A
+// command sent with an Idempotency-Key whose events are already in the log
+// (its first answer lost in a crash) is answered from those events and not
+// run again.
 func (s *Server) command(w http.ResponseWriter, r *http.Request, extra commandExtras, created string, run func(ctx context.Context, actor app.Actor) (domain.Result, error)) error {
 	actor, _ := ActorOf(r.Context())
 	req := app.Request{Reason: strings.TrimSpace(extra.Reason), EffectiveAt: extra.EffectiveAt}
-	if id, err := uuid.Parse(RequestID(r.Context())); err == nil {
+	if id, err := uuid.Parse(RequestID(r.Context())); err == nil && !isCommandID(id) {
 		req.CausationID = id
+	}
+	keyed, isKeyed := keyedCommandOf(r.Context())
+	if isKeyed {
+		// The command's id is the cause of its events, so that a retry
+		// finds them (see CommandLog).
+		req.CausationID = keyed.id
 	}
 	if rev, ok, err := ifMatch(r); err != nil {
 		return err
 	} else if ok {
 		req.ExpectedRevision = &rev
 	}
-	res, err := run(app.WithRequest(r.Context(), req), actor)
-	if err != nil {
-		return err
+	var out CommandResult
+	if isKeyed && len(keyed.prior) > 0 {
+		// Recorded before, its answer lost: answer from its events.
+		last := keyed.prior[len(keyed.prior)-1]
+		out = CommandResult{Stream: last.StreamID, Revision: int64(last.Revision), Events: []RecordedEvent{}}
+		for _, e := range keyed.prior {
+			out.Events = append(out.Events, RecordedEvent{ID: e.ID, Type: e.Type, Position: e.Position, Revision: e.Revision})
+		}
+		w.Header().Set("Idempotent-Replayed", "true")
+	} else {
+		res, err := run(app.WithRequest(r.Context(), req), actor)
+		if err != nil {
+			return err
+		}
+		out = CommandResult{Stream: res.Stream, Revision: res.Revision, Events: []RecordedEvent{}}
+		for _, m := range res.Events {
+			out.Events = append(out.Events, RecordedEvent{ID: m.ID, Type: m.Type, Position: m.Position, Revision: m.Revision})
+		}
 	}
-	out := CommandResult{Stream: res.Stream, Revision: res.Revision, Events: []RecordedEvent{}}
-	for _, m := range res.Events {
-		out.Events = append(out.Events, RecordedEvent{ID: m.ID, Type: m.Type, Position: m.Position, Revision: m.Revision})
-	}
-	w.Header().Set("ETag", etag(res.Revision))
+	w.Header().Set("ETag", etag(out.Revision))
 	status := http.StatusCreated
-	if len(res.Events) == 0 {
+	if len(out.Events) == 0 {
 		status = http.StatusOK
 	}
 	if created != "" && status == http.StatusCreated {

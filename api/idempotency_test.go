@@ -291,3 +291,89 @@ func TestIdempotencyFingerprints(t *testing.T) {
 		t.Fatalf("secret file: %v %v, want mode 0600", fi, err)
 	}
 }
+
+// TestIdempotencyAnswersFromTheLogWhenTheRecordWasLost plays a crash
+// between a command's append and the record of its answer: the record is
+// gone (the process died before writing it), the events are in the log. A
+// retry with the same key, after a restart, must get the first answer —
+// same events, positions, revision and Location — and append nothing; a
+// command that would record again if run again (a strengths assessment)
+// and one that creates a record (a school, its id chosen by the server)
+// both.
+func TestIdempotencyAnswersFromTheLogWhenTheRecordWasLost(t *testing.T) {
+	records, err := OpenTokens(filepath.Join(t.TempDir(), TokensFile), TokensOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { records.Close() })
+	var current atomic.Pointer[Idempotency]
+	start := func(e *coreEnv) { // a (re)start of the server
+		current.Store(NewIdempotency(records, e.Tokens, IdempotencyOptions{Logger: coreQuiet, Log: e.L.Store, Now: func() time.Time { return apitest.Now }}))
+	}
+	env := coreServer(t, func(e *coreEnv) func(http.Handler) http.Handler {
+		start(e)
+		return func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { current.Load().Middleware(next).ServeHTTP(w, r) })
+		}
+	})
+	forget := func() { // the crash: every remembered answer is lost
+		t.Helper()
+		if err := records.db.Update(func(tx *bolt.Tx) error {
+			if err := tx.DeleteBucket(bucketIdempotency); err != nil {
+				return err
+			}
+			_, err := tx.CreateBucket(bucketIdempotency)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		start(env)
+	}
+	strengths := "/v1/people/" + env.PersonOf[RoleStaff].String() + "/strengths"
+	cases := []struct {
+		name string
+		role Role
+		path string
+		body string
+	}{
+		{"a command that records again when run again", RoleStaff, strengths,
+			`{"year":"` + apitest.Year + `","scores":{"relationship_building":60,"executing":70,"strategic_thinking":50,"influencing":40}}`},
+		{"a command that creates a record", RoleAdmin, "/v1/schools", `{"name":"Harbour School"}`},
+	}
+	for n, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			key := fmt.Sprintf("lost-%d", n)
+			first := env.do(t, c.role, http.MethodPost, c.path, []byte(c.body), "Idempotency-Key", key)
+			if first.Code != http.StatusCreated {
+				t.Fatalf("first: %d %s", first.Code, first.Body)
+			}
+			head := headOf(t, env)
+			forget()
+
+			again := env.do(t, c.role, http.MethodPost, c.path, []byte(c.body), "Idempotency-Key", key)
+			if again.Code != first.Code || again.Body.String() != first.Body.String() {
+				t.Fatalf("retry after the lost record: %d %s, want the first answer %d %s", again.Code, again.Body, first.Code, first.Body)
+			}
+			for _, h := range []string{"ETag", "Location"} {
+				if got, want := again.Header().Get(h), first.Header().Get(h); got != want {
+					t.Fatalf("%s = %q, want %q", h, got, want)
+				}
+			}
+			if got := headOf(t, env); got != head {
+				t.Fatalf("head %d after the retry, want %d: the command was recorded twice", got, head)
+			}
+			// The answer found in the log is remembered again.
+			third := env.do(t, c.role, http.MethodPost, c.path, []byte(c.body), "Idempotency-Key", key)
+			if third.Header().Get("Idempotent-Replayed") != "true" || third.Body.String() != first.Body.String() {
+				t.Fatalf("third: %d %v %s", third.Code, third.Header(), third.Body)
+			}
+			// Another request under the same key is another command.
+			if c.role == RoleAdmin {
+				other := env.do(t, c.role, http.MethodPost, c.path, []byte(`{"name":"Another School"}`), "Idempotency-Key", "other-"+key)
+				if other.Code != http.StatusCreated || other.Header().Get("Location") == first.Header().Get("Location") {
+					t.Fatalf("another school: %d %s", other.Code, other.Header().Get("Location"))
+				}
+			}
+		})
+	}
+}

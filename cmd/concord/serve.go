@@ -160,7 +160,7 @@ func serveLedger(ctx context.Context, m *Main, l *ledger.Ledger, addr string, re
 	if err := metrics.WatchLedger(l); err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
-	idem := api.NewIdempotency(tokens, tokens, api.IdempotencyOptions{Logger: logger})
+	idem := api.NewIdempotency(tokens, tokens, api.IdempotencyOptions{Logger: logger, Log: l.Store})
 	bodyTimeout, _ := ctx.Value(bodyTimeoutKey{}).(time.Duration)
 	var srv *api.Server
 	srv = api.New(l, api.Options{
