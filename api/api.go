@@ -21,6 +21,7 @@ import (
 	"github.com/concord-ledger/concord/api/app"
 	"github.com/concord-ledger/concord/api/ledger"
 	"github.com/concord-ledger/concord/domain"
+	"github.com/concord-ledger/concord/eventstore/domainlog"
 )
 
 // Authenticator turns a bearer token into the actor it authenticates. It
@@ -301,24 +302,30 @@ func (s *Server) command(w http.ResponseWriter, r *http.Request, extra commandEx
 	} else if ok {
 		req.ExpectedRevision = &rev
 	}
-	var out CommandResult
-	if isKeyed && len(keyed.prior) > 0 {
-		// Recorded before, its answer lost: answer from its events.
-		last := keyed.prior[len(keyed.prior)-1]
-		out = CommandResult{Stream: last.StreamID, Revision: int64(last.Revision), Events: []RecordedEvent{}}
-		for _, e := range keyed.prior {
-			out.Events = append(out.Events, RecordedEvent{ID: e.ID, Type: e.Type, Position: e.Position, Revision: e.Revision})
-		}
+	ctx := app.WithRequest(r.Context(), req)
+	retried := isKeyed && len(keyed.prior) > 0
+	if retried {
+		// Recorded before, its answer lost: its appends return what they
+		// recorded (see CommandLog).
+		ctx = domain.WithRecorded(ctx, keyed.recordedOn)
 		w.Header().Set("Idempotent-Replayed", "true")
-	} else {
-		res, err := run(app.WithRequest(r.Context(), req), actor)
-		if err != nil {
-			return err
+	}
+	res, err := run(ctx, actor)
+	if err != nil && !retried {
+		return err
+	}
+	if err != nil {
+		// Refused now because it was done then: answer from its events.
+		s.Logger.Info("a retried command answered from its events in the log", "request_id", RequestID(r.Context()), "refused_now", err.Error())
+		last := keyed.prior[len(keyed.prior)-1]
+		res = domain.Result{Stream: last.StreamID, Revision: int64(last.Revision)}
+		for _, e := range keyed.prior {
+			res.Events = append(res.Events, domain.Message{Recorded: domainlog.ToDomain(e)})
 		}
-		out = CommandResult{Stream: res.Stream, Revision: res.Revision, Events: []RecordedEvent{}}
-		for _, m := range res.Events {
-			out.Events = append(out.Events, RecordedEvent{ID: m.ID, Type: m.Type, Position: m.Position, Revision: m.Revision})
-		}
+	}
+	out := CommandResult{Stream: res.Stream, Revision: res.Revision, Events: []RecordedEvent{}}
+	for _, m := range res.Events {
+		out.Events = append(out.Events, RecordedEvent{ID: m.ID, Type: m.Type, Position: m.Position, Revision: m.Revision})
 	}
 	w.Header().Set("ETag", etag(out.Revision))
 	status := http.StatusCreated

@@ -11,7 +11,9 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/concord-ledger/concord/domain"
 	"github.com/concord-ledger/concord/eventstore"
+	"github.com/concord-ledger/concord/eventstore/domainlog"
 )
 
 // A command sent with an Idempotency-Key has a command id: an HMAC, keyed
@@ -26,9 +28,14 @@ import (
 // failed write of the record) in between loses the record but not the
 // events. A retry then finds no record; before running the command again
 // the middleware looks in the log for events caused by the command id
-// (recorded within the TTL) and, when it finds them, the command is
-// answered from them — the same events, positions, revision and Location
-// as the first answer — and nothing is appended.
+// (recorded within the TTL). When it finds them, the use case runs again
+// with them at hand (domain.WithRecorded): each append the first attempt
+// made returns its events instead of deciding again, so the answer is the
+// first one — the same events, positions, revision and Location — and
+// nothing is appended twice, while a step the first attempt did not reach
+// (a leaving's consequences) is completed. If the use case now refuses
+// (a check before the append sees what the first attempt did), the
+// answer is made from the events found.
 //
 // The id says nothing about the request to anyone without the secret,
 // and on the routes that cast a vote the fingerprint leaves the body out
@@ -94,7 +101,7 @@ func newID(r *http.Request, field *uuid.UUID) {
 	*field = uuid.Must(uuid.NewV7())
 }
 
-// commandIndex finds, by command id, the last append made by each keyed
+// commandIndex finds, by command id, the appends made by each keyed
 // command recorded within the TTL. It reads the log lazily: each lookup
 // first reads the events appended since the previous one (starting, on
 // the first lookup, at the position recorded TTL ago), so every event is
@@ -105,12 +112,13 @@ type commandIndex struct {
 
 	mu      sync.Mutex
 	next    uint64 // next position to read; 0 before the first lookup
-	spans   map[uuid.UUID]commandSpan
+	spans   map[uuid.UUID][]commandSpan
 	lookups int
 }
 
 // commandSpan is one append of a keyed command: its events are the n at
-// positions first.. (an append is atomic, so they are contiguous).
+// positions first.. of stream (an append is atomic, so they are
+// contiguous).
 type commandSpan struct {
 	stream string
 	first  uint64
@@ -119,11 +127,11 @@ type commandSpan struct {
 }
 
 func newCommandIndex(log CommandLog) *commandIndex {
-	return &commandIndex{log: log, spans: map[uuid.UUID]commandSpan{}}
+	return &commandIndex{log: log, spans: map[uuid.UUID][]commandSpan{}}
 }
 
-// lookup returns the events of command id's last append, by actor,
-// recorded after now-ttl; nil when there are none.
+// lookup returns the events command id appended, by actor, recorded
+// after now-ttl, in log order; nil when there are none.
 func (x *commandIndex) lookup(ctx context.Context, id uuid.UUID, actor string, now time.Time, ttl time.Duration) ([]eventstore.RecordedEvent, error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
@@ -153,31 +161,34 @@ func (x *commandIndex) lookup(ctx context.Context, id uuid.UUID, actor string, n
 		x.next = evs[len(evs)-1].Position + 1
 	}
 	if x.lookups++; x.lookups%4096 == 0 {
-		for k, s := range x.spans {
-			if s.at.Before(cutoff) {
+		for k, ss := range x.spans {
+			if ss[len(ss)-1].at.Before(cutoff) {
 				delete(x.spans, k)
 			}
 		}
 	}
-	s, ok := x.spans[id]
-	if !ok || s.at.Before(cutoff) {
-		return nil, nil
-	}
-	evs, err := x.log.ReadAll(ctx, s.first, s.n)
-	if err != nil {
-		return nil, fmt.Errorf("read the events of a recorded command: %w", err)
-	}
-	if len(evs) != s.n {
-		return nil, fmt.Errorf("read the events of a recorded command: %d of %d at position %d", len(evs), s.n, s.first)
-	}
-	for _, e := range evs {
-		// Only the caller's own events answer the caller: a causation id
-		// copied from the log into another request proves nothing.
-		if e.Metadata.CausationID != id || e.Metadata.ActorID != actor {
-			return nil, nil
+	var out []eventstore.RecordedEvent
+	for _, s := range x.spans[id] {
+		if s.at.Before(cutoff) {
+			continue
 		}
+		evs, err := x.log.ReadAll(ctx, s.first, s.n)
+		if err != nil {
+			return nil, fmt.Errorf("read the events of a recorded command: %w", err)
+		}
+		if len(evs) != s.n {
+			return nil, fmt.Errorf("read the events of a recorded command: %d of %d at position %d", len(evs), s.n, s.first)
+		}
+		for _, e := range evs {
+			// Only the caller's own events answer the caller: a causation
+			// id copied from the log into another request proves nothing.
+			if e.Metadata.CausationID != id || e.Metadata.ActorID != actor {
+				return nil, nil
+			}
+		}
+		out = append(out, evs...)
 	}
-	return evs, nil
+	return out, nil
 }
 
 func (x *commandIndex) add(e eventstore.RecordedEvent) {
@@ -185,10 +196,22 @@ func (x *commandIndex) add(e eventstore.RecordedEvent) {
 	if !isCommandID(c) {
 		return
 	}
-	if s, ok := x.spans[c]; ok && s.stream == e.StreamID && s.first+uint64(s.n) == e.Position {
-		s.n++
-		x.spans[c] = s
+	ss := x.spans[c]
+	if n := len(ss); n > 0 && ss[n-1].stream == e.StreamID && ss[n-1].first+uint64(ss[n-1].n) == e.Position {
+		ss[n-1].n++
 		return
 	}
-	x.spans[c] = commandSpan{stream: e.StreamID, first: e.Position, n: 1, at: e.RecordedAt}
+	x.spans[c] = append(ss, commandSpan{stream: e.StreamID, first: e.Position, n: 1, at: e.RecordedAt})
+}
+
+// recordedOn returns the events the command appended to stream before
+// (see domain.WithRecorded).
+func (c *keyedCommand) recordedOn(_ context.Context, stream string) ([]domain.Recorded, error) {
+	var out []domain.Recorded
+	for _, e := range c.prior {
+		if e.StreamID == stream {
+			out = append(out, domainlog.ToDomain(e))
+		}
+	}
+	return out, nil
 }

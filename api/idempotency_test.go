@@ -339,6 +339,8 @@ func TestIdempotencyAnswersFromTheLogWhenTheRecordWasLost(t *testing.T) {
 		{"a command that records again when run again", RoleStaff, strengths,
 			`{"year":"` + apitest.Year + `","scores":{"relationship_building":60,"executing":70,"strategic_thinking":50,"influencing":40}}`},
 		{"a command that creates a record", RoleAdmin, "/v1/schools", `{"name":"Harbour School"}`},
+		{"a command that creates a person, their details sealed", RoleDirector, "/v1/people/staff",
+			`{"school_id":"` + env.W.SchoolA.String() + `","kind":"educator","name":"Robin Retry","email":"robin@a.example"}`},
 	}
 	for n, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
