@@ -21,6 +21,8 @@ import (
 
 	"github.com/concord-ledger/concord/api/apitest"
 	"github.com/concord-ledger/concord/api/app"
+	"github.com/concord-ledger/concord/domain"
+	"github.com/concord-ledger/concord/domain/governance"
 )
 
 func idempotent(opts IdempotencyOptions) func(e *coreEnv) func(http.Handler) http.Handler {
@@ -377,5 +379,62 @@ func TestIdempotencyAnswersFromTheLogWhenTheRecordWasLost(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestIdempotencyRetryCompletesAnErasureCutByACrash plays a crash inside
+// an erasure: the PersonalDataErased event recorded (under the request's
+// command id), the key not yet destroyed, the answer never sent nor
+// remembered. The retry with the same key must record nothing more,
+// answer with the first attempt's events, and destroy the key.
+func TestIdempotencyRetryCompletesAnErasureCutByACrash(t *testing.T) {
+	ctx := context.Background()
+	records, err := OpenTokens(filepath.Join(t.TempDir(), TokensFile), TokensOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { records.Close() })
+	var idem *Idempotency
+	env := coreServer(t, func(e *coreEnv) func(http.Handler) http.Handler {
+		idem = NewIdempotency(records, e.Tokens, IdempotencyOptions{Logger: coreQuiet, Log: e.L.Store, Now: func() time.Time { return apitest.Now }})
+		return idem.Middleware
+	})
+	person := env.W.StaffA2
+	path := "/v1/people/" + person.String() + "/erasure"
+	body := []byte(`{"reason":"request ER-9"}`)
+	const key = "erase-1"
+
+	// The first attempt, cut by the crash after its append.
+	director, err := env.Tokens.Authenticate(ctx, env.Token[RoleDirector])
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmdID := idem.commandID("token:"+director.TokenID+"\x00"+key, idem.fingerprint(httptest.NewRequest(http.MethodPost, path, nil), body))
+	first, err := env.L.Governance.ErasePersonalData(ctx, domain.Meta{ActorID: director.ID(), ActorRole: domain.RoleDirector, Reason: "request ER-9", CausationID: cmdID},
+		governance.ErasePersonalData{PersonID: person, Reason: "request ER-9"})
+	if err != nil || len(first.Events) == 0 {
+		t.Fatalf("the first attempt: %v, %d events", err, len(first.Events))
+	}
+	if env.L.Keys.IsErased(person.String()) {
+		t.Fatal("the key is destroyed before the retry: the crash was not played")
+	}
+	head := headOf(t, env)
+
+	again := env.do(t, RoleDirector, http.MethodPost, path, body, "Idempotency-Key", key)
+	if again.Code != http.StatusCreated {
+		t.Fatalf("retry: %d %s", again.Code, again.Body)
+	}
+	var res CommandResult
+	if err := json.Unmarshal(again.Body.Bytes(), &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Events) != len(first.Events) || res.Events[0].ID != first.Events[0].ID || res.Events[0].Position != first.Events[0].Position {
+		t.Fatalf("retry answered %s, want the first attempt's events %v", again.Body, first.Events[0].Recorded)
+	}
+	if got := headOf(t, env); got != head {
+		t.Fatalf("head %d after the retry, want %d", got, head)
+	}
+	if !env.L.Keys.IsErased(person.String()) {
+		t.Fatal("the retry did not destroy the key the crash left")
 	}
 }
