@@ -21,6 +21,7 @@ import (
 	"github.com/concord-ledger/concord/api/app"
 	"github.com/concord-ledger/concord/api/ledger"
 	"github.com/concord-ledger/concord/domain"
+	"github.com/concord-ledger/concord/eventstore/domainlog"
 )
 
 // Authenticator turns a bearer token into the actor it authenticates. It
@@ -280,29 +281,55 @@ type RecordedEvent struct {
 // runs the domain; then the answer (201 when events were recorded, with
 // Location when created says where the new record is read; 200 when the
 // command changed nothing) with the aggregate's revision as ETag.
-// Rejections come back as problems and leave the store unchanged.
+// Rejections come back as problems and leave the store unchanged. A
+// command sent with an Idempotency-Key whose events are already in the log
+// (its first answer lost in a crash) is answered from those events and not
+// run again.
 func (s *Server) command(w http.ResponseWriter, r *http.Request, extra commandExtras, created string, run func(ctx context.Context, actor app.Actor) (domain.Result, error)) error {
 	actor, _ := ActorOf(r.Context())
 	req := app.Request{Reason: strings.TrimSpace(extra.Reason), EffectiveAt: extra.EffectiveAt}
-	if id, err := uuid.Parse(RequestID(r.Context())); err == nil {
+	if id, err := uuid.Parse(RequestID(r.Context())); err == nil && !isCommandID(id) {
 		req.CausationID = id
+	}
+	keyed, isKeyed := keyedCommandOf(r.Context())
+	if isKeyed {
+		// The command's id is the cause of its events, so that a retry
+		// finds them (see CommandLog).
+		req.CausationID = keyed.id
 	}
 	if rev, ok, err := ifMatch(r); err != nil {
 		return err
 	} else if ok {
 		req.ExpectedRevision = &rev
 	}
-	res, err := run(app.WithRequest(r.Context(), req), actor)
-	if err != nil {
+	ctx := app.WithRequest(r.Context(), req)
+	retried := isKeyed && len(keyed.prior) > 0
+	if retried {
+		// Recorded before, its answer lost: its appends return what they
+		// recorded (see CommandLog).
+		ctx = domain.WithRecorded(ctx, keyed.recordedOn)
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	res, err := run(ctx, actor)
+	if err != nil && !retried {
 		return err
+	}
+	if err != nil {
+		// Refused now because it was done then: answer from its events.
+		s.Logger.Info("a retried command answered from its events in the log", "request_id", RequestID(r.Context()), "refused_now", err.Error())
+		last := keyed.prior[len(keyed.prior)-1]
+		res = domain.Result{Stream: last.StreamID, Revision: int64(last.Revision)}
+		for _, e := range keyed.prior {
+			res.Events = append(res.Events, domain.Message{Recorded: domainlog.ToDomain(e)})
+		}
 	}
 	out := CommandResult{Stream: res.Stream, Revision: res.Revision, Events: []RecordedEvent{}}
 	for _, m := range res.Events {
 		out.Events = append(out.Events, RecordedEvent{ID: m.ID, Type: m.Type, Position: m.Position, Revision: m.Revision})
 	}
-	w.Header().Set("ETag", etag(res.Revision))
+	w.Header().Set("ETag", etag(out.Revision))
 	status := http.StatusCreated
-	if len(res.Events) == 0 {
+	if len(out.Events) == 0 {
 		status = http.StatusOK
 	}
 	if created != "" && status == http.StatusCreated {

@@ -196,13 +196,6 @@ func setPathID(r *http.Request, name string, field *uuid.UUID, jsonName string) 
 	return nil
 }
 
-// newID gives *field a fresh id when the body named none.
-func newID(field *uuid.UUID) {
-	if *field == uuid.Nil {
-		*field = uuid.Must(uuid.NewV7())
-	}
-}
-
 // lookup runs find, catching the projections up once if it finds nothing
 // (the thing may have been created a moment ago), and answers 404 with
 // what when it still finds nothing.

@@ -25,11 +25,14 @@ func governanceRoutes() []route {
 	return []route{
 		// Schools.
 		commandRoute("/v1/schools", "Register a school", tSchools, "RegisterSchool",
-			func(s *Server, r *http.Request, c *governance.RegisterSchool) error { newID(&c.SchoolID); return nil },
+			func(s *Server, r *http.Request, c *governance.RegisterSchool) error {
+				newID(r, &c.SchoolID)
+				return nil
+			},
 			(*app.App).RegisterSchool, func(c *governance.RegisterSchool) string { return "/v1/schools/" + c.SchoolID.String() }),
 		commandRoute("/v1/schools/{id}/segments", "Add a segment to a school", tSchools, "AddSegment",
 			func(s *Server, r *http.Request, c *governance.AddSegment) error {
-				newID(&c.SegmentID)
+				newID(r, &c.SegmentID)
 				return setPathID(r, "id", &c.SchoolID, "school_id")
 			}, (*app.App).AddSegment),
 		commandRoute("/v1/schools/{id}/segments/{segment}/rename", "Rename a segment", tSchools, "RenameSegment",
@@ -50,19 +53,25 @@ func governanceRoutes() []route {
 
 		// People.
 		commandRoute("/v1/people/staff", "Register a staff member", tPeople, "RegisterStaff",
-			func(s *Server, r *http.Request, c *governance.RegisterStaff) error { newID(&c.PersonID); return nil },
+			func(s *Server, r *http.Request, c *governance.RegisterStaff) error { newID(r, &c.PersonID); return nil },
 			(*app.App).RegisterStaff, func(c *governance.RegisterStaff) string { return personPath(c.PersonID) }),
 		commandRoute("/v1/people/governors", "Register a governor", tPeople, "RegisterGovernor",
-			func(s *Server, r *http.Request, c *governance.RegisterGovernor) error { newID(&c.PersonID); return nil },
+			func(s *Server, r *http.Request, c *governance.RegisterGovernor) error {
+				newID(r, &c.PersonID)
+				return nil
+			},
 			(*app.App).RegisterGovernor, func(c *governance.RegisterGovernor) string { return personPath(c.PersonID) }),
 		commandRoute("/v1/people/advisory-contacts", "Register an advisory-group contact", tPeople, "RegisterAdvisoryContact",
 			func(s *Server, r *http.Request, c *governance.RegisterAdvisoryContact) error {
-				newID(&c.PersonID)
+				newID(r, &c.PersonID)
 				return nil
 			},
 			(*app.App).RegisterAdvisoryContact, func(c *governance.RegisterAdvisoryContact) string { return personPath(c.PersonID) }),
 		commandRoute("/v1/people/auditors", "Register an outside auditor", tPeople, "RegisterAuditor",
-			func(s *Server, r *http.Request, c *governance.RegisterAuditor) error { newID(&c.PersonID); return nil },
+			func(s *Server, r *http.Request, c *governance.RegisterAuditor) error {
+				newID(r, &c.PersonID)
+				return nil
+			},
 			(*app.App).RegisterAuditor, func(c *governance.RegisterAuditor) string { return personPath(c.PersonID) }),
 		commandRoute("/v1/people/{id}/details", "Amend a person's details", tPeople, "AmendPersonDetails",
 			func(s *Server, r *http.Request, c *governance.AmendPersonDetails) error {
@@ -89,7 +98,7 @@ func governanceRoutes() []route {
 				return setPathID(r, "id", &c.PersonID, "person_id")
 			}, (*app.App).ErasePersonalData),
 		commandRoute("/v1/triads", "Form a peer coaching triad", tLearning, "FormTriad",
-			func(s *Server, r *http.Request, c *governance.FormTriad) error { newID(&c.TriadID); return nil },
+			func(s *Server, r *http.Request, c *governance.FormTriad) error { newID(r, &c.TriadID); return nil },
 			(*app.App).FormTriad, func(c *governance.FormTriad) string { return "/v1/triads/" + c.TriadID.String() }),
 
 		// Communities.
@@ -118,7 +127,7 @@ func governanceRoutes() []route {
 			}, (*app.App).LinkGovernor),
 		commandRoute("/v1/communities/{id}/advisory-groups", "Link an advisory group to an ISLC", tComm, "LinkAdvisoryGroup",
 			func(s *Server, r *http.Request, c *governance.LinkAdvisoryGroup) error {
-				newID(&c.GroupID)
+				newID(r, &c.GroupID)
 				return setPathID(r, "id", &c.CommunityID, "community_id")
 			}, (*app.App).LinkAdvisoryGroup),
 		commandRoute("/v1/communities/{id}/chair-rewards", "Record a chair's reward", tComm, "RecordChairReward",
@@ -127,12 +136,12 @@ func governanceRoutes() []route {
 			}, (*app.App).RecordChairReward),
 		commandRoute("/v1/communities/{id}/elections", "Open an election of the chair", tElections, "OpenElection",
 			func(s *Server, r *http.Request, c *governance.OpenElection) error {
-				newID(&c.ElectionID)
+				newID(r, &c.ElectionID)
 				return setPathID(r, "id", &c.CommunityID, "community_id")
 			}, (*app.App).OpenElection, func(c *governance.OpenElection) string { return "/v1/elections/" + c.ElectionID.String() }),
 		commandRoute("/v1/communities/{id}/confidence-votes", "Call a vote of confidence in the chair", tElections, "CallConfidenceVote",
 			func(s *Server, r *http.Request, c *governance.CallConfidenceVote) error {
-				newID(&c.VoteID)
+				newID(r, &c.VoteID)
 				return setPathID(r, "id", &c.CommunityID, "community_id")
 			}, (*app.App).CallConfidenceVote, func(c *governance.CallConfidenceVote) string { return "/v1/confidence-votes/" + c.VoteID.String() }),
 
@@ -172,7 +181,10 @@ func governanceRoutes() []route {
 
 		// Proposals.
 		commandRoute("/v1/proposals", "Draft a proposal", tProposals, "DraftProposal",
-			func(s *Server, r *http.Request, c *governance.DraftProposal) error { newID(&c.ProposalID); return nil },
+			func(s *Server, r *http.Request, c *governance.DraftProposal) error {
+				newID(r, &c.ProposalID)
+				return nil
+			},
 			(*app.App).DraftProposal, func(c *governance.DraftProposal) string { return "/v1/proposals/" + c.ProposalID.String() }),
 		commandRoute("/v1/proposals/{id}/versions", "Revise a proposal", tProposals, "ReviseProposal",
 			func(s *Server, r *http.Request, c *governance.ReviseProposal) error {
@@ -214,7 +226,7 @@ func governanceRoutes() []route {
 		// Governors' challenges.
 		commandRoute("/v1/challenges", "Raise a challenge to the Director", "Challenges", "RaiseChallenge",
 			func(s *Server, r *http.Request, c *governance.RaiseChallenge) error {
-				newID(&c.ChallengeID)
+				newID(r, &c.ChallengeID)
 				return nil
 			},
 			(*app.App).RaiseChallenge, func(c *governance.RaiseChallenge) string { return "/v1/challenges/" + c.ChallengeID.String() }),

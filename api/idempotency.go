@@ -20,6 +20,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/concord-ledger/concord/api/app"
 )
 
 // IdempotencySecretFile is the file, beside the token store's, holding the
@@ -63,6 +65,7 @@ type Idempotency struct {
 	ttl    time.Duration
 	now    func() time.Time
 	log    *slog.Logger
+	cmds   *commandIndex // nil: no log to look in
 
 	mu       sync.Mutex
 	mem      map[string]idemRecord
@@ -77,6 +80,11 @@ type IdempotencyOptions struct {
 	// Now is the clock (default time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Log, when set, is the event log the ledger appends to: a retry
+	// whose answer was not remembered (a crash between the append and
+	// the record) is then answered from the command's events found there
+	// instead of running again (see CommandLog).
+	Log CommandLog
 }
 
 type idemRecord struct {
@@ -100,6 +108,9 @@ func NewIdempotency(t *Tokens, auth Authenticator, opts IdempotencyOptions) *Ide
 		mem: map[string]idemRecord{}, inflight: map[string]struct{}{}}
 	if t != nil {
 		i.db = t.db
+	}
+	if opts.Log != nil {
+		i.cmds = newCommandIndex(opts.Log)
 	}
 	if i.log == nil {
 		i.log = slog.Default()
@@ -218,23 +229,24 @@ func (i *Idempotency) put(key string, rec idemRecord) error {
 }
 
 // principalKey names the caller of r for the records, or "" when r
-// carries no valid credentials (such requests are passed on untouched).
-func (i *Idempotency) principalKey(r *http.Request) string {
+// carries no valid credentials (such requests are passed on untouched),
+// and returns the caller.
+func (i *Idempotency) principalKey(r *http.Request) (string, app.Actor) {
 	p, ok := ActorOf(r.Context())
 	if !ok {
 		tok, found := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !found || i.auth == nil {
-			return ""
+			return "", p
 		}
 		var err error
 		if p, err = i.auth.Authenticate(r.Context(), strings.TrimSpace(tok)); err != nil {
-			return ""
+			return "", p
 		}
 	}
 	if p.TokenID != "" {
-		return "token:" + p.TokenID
+		return "token:" + p.TokenID, p
 	}
-	return string(p.Kind) + ":" + p.PersonID.String()
+	return string(p.Kind) + ":" + p.PersonID.String(), p
 }
 
 // Middleware is the http middleware.
@@ -249,7 +261,7 @@ func (i *Idempotency) Middleware(next http.Handler) http.Handler {
 			writeProblem(w, r, badRequest("Idempotency-Key must be 1 to 255 visible ASCII characters"))
 			return
 		}
-		who := i.principalKey(r)
+		who, actor := i.principalKey(r)
 		if who == "" {
 			next.ServeHTTP(w, r) // the route answers 401, or is public
 			return
@@ -307,9 +319,18 @@ func (i *Idempotency) Middleware(next http.Handler) http.Handler {
 			return
 		}
 
+		cmd := &keyedCommand{id: i.commandID(rkey, fp)}
+		if i.cmds != nil {
+			if cmd.prior, err = i.cmds.lookup(r.Context(), cmd.id, actor.ID(), i.now(), i.ttl); err != nil {
+				i.log.Error("idempotency", "request_id", RequestID(r.Context()), "err", err)
+				writeProblem(w, r, ProblemOf(err))
+				return
+			}
+		}
 		bw := &bufferedWriter{header: http.Header{}, status: http.StatusOK}
 		secret := &secretField{}
-		next.ServeHTTP(bw, r.WithContext(context.WithValue(r.Context(), secretKey{}, secret)))
+		ctx := context.WithValue(r.Context(), secretKey{}, secret)
+		next.ServeHTTP(bw, r.WithContext(context.WithValue(ctx, keyedCommandKey{}, cmd)))
 		if bw.status >= 200 && bw.status < 300 {
 			rec := idemRecord{Fingerprint: fp, Status: bw.status, Header: map[string][]string{}, Body: withoutSecrets(secret, bw.body.Bytes()), At: i.now().UTC()}
 			for _, k := range replayHeaders {

@@ -21,6 +21,8 @@ import (
 
 	"github.com/concord-ledger/concord/api/apitest"
 	"github.com/concord-ledger/concord/api/app"
+	"github.com/concord-ledger/concord/domain"
+	"github.com/concord-ledger/concord/domain/governance"
 )
 
 func idempotent(opts IdempotencyOptions) func(e *coreEnv) func(http.Handler) http.Handler {
@@ -289,5 +291,150 @@ func TestIdempotencyFingerprints(t *testing.T) {
 	mustProblem(t, send(tokens[0], "/v1/proposals", `{"title":"Other"}`, "p-1"), http.StatusUnprocessableEntity)
 	if fi, err := os.Stat(filepath.Join(dir, IdempotencySecretFile)); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("secret file: %v %v, want mode 0600", fi, err)
+	}
+}
+
+// TestIdempotencyAnswersFromTheLogWhenTheRecordWasLost plays a crash
+// between a command's append and the record of its answer: the record is
+// gone (the process died before writing it), the events are in the log. A
+// retry with the same key, after a restart, must get the first answer —
+// same events, positions, revision and Location — and append nothing; a
+// command that would record again if run again (a strengths assessment)
+// and one that creates a record (a school, its id chosen by the server)
+// both.
+func TestIdempotencyAnswersFromTheLogWhenTheRecordWasLost(t *testing.T) {
+	records, err := OpenTokens(filepath.Join(t.TempDir(), TokensFile), TokensOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { records.Close() })
+	var current atomic.Pointer[Idempotency]
+	start := func(e *coreEnv) { // a (re)start of the server
+		current.Store(NewIdempotency(records, e.Tokens, IdempotencyOptions{Logger: coreQuiet, Log: e.L.Store, Now: func() time.Time { return apitest.Now }}))
+	}
+	env := coreServer(t, func(e *coreEnv) func(http.Handler) http.Handler {
+		start(e)
+		return func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { current.Load().Middleware(next).ServeHTTP(w, r) })
+		}
+	})
+	forget := func() { // the crash: every remembered answer is lost
+		t.Helper()
+		if err := records.db.Update(func(tx *bolt.Tx) error {
+			if err := tx.DeleteBucket(bucketIdempotency); err != nil {
+				return err
+			}
+			_, err := tx.CreateBucket(bucketIdempotency)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		start(env)
+	}
+	strengths := "/v1/people/" + env.PersonOf[RoleStaff].String() + "/strengths"
+	cases := []struct {
+		name string
+		role Role
+		path string
+		body string
+	}{
+		{"a command that records again when run again", RoleStaff, strengths,
+			`{"year":"` + apitest.Year + `","scores":{"relationship_building":60,"executing":70,"strategic_thinking":50,"influencing":40}}`},
+		{"a command that creates a record", RoleAdmin, "/v1/schools", `{"name":"Harbour School"}`},
+		{"a command that creates a person, their details sealed", RoleDirector, "/v1/people/staff",
+			`{"school_id":"` + env.W.SchoolA.String() + `","kind":"educator","name":"Robin Retry","email":"robin@a.example"}`},
+	}
+	for n, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			key := fmt.Sprintf("lost-%d", n)
+			first := env.do(t, c.role, http.MethodPost, c.path, []byte(c.body), "Idempotency-Key", key)
+			if first.Code != http.StatusCreated {
+				t.Fatalf("first: %d %s", first.Code, first.Body)
+			}
+			head := headOf(t, env)
+			forget()
+
+			again := env.do(t, c.role, http.MethodPost, c.path, []byte(c.body), "Idempotency-Key", key)
+			if again.Code != first.Code || again.Body.String() != first.Body.String() {
+				t.Fatalf("retry after the lost record: %d %s, want the first answer %d %s", again.Code, again.Body, first.Code, first.Body)
+			}
+			for _, h := range []string{"ETag", "Location"} {
+				if got, want := again.Header().Get(h), first.Header().Get(h); got != want {
+					t.Fatalf("%s = %q, want %q", h, got, want)
+				}
+			}
+			if got := headOf(t, env); got != head {
+				t.Fatalf("head %d after the retry, want %d: the command was recorded twice", got, head)
+			}
+			// The answer found in the log is remembered again.
+			third := env.do(t, c.role, http.MethodPost, c.path, []byte(c.body), "Idempotency-Key", key)
+			if third.Header().Get("Idempotent-Replayed") != "true" || third.Body.String() != first.Body.String() {
+				t.Fatalf("third: %d %v %s", third.Code, third.Header(), third.Body)
+			}
+			// Another request under the same key is another command.
+			if c.role == RoleAdmin {
+				other := env.do(t, c.role, http.MethodPost, c.path, []byte(`{"name":"Another School"}`), "Idempotency-Key", "other-"+key)
+				if other.Code != http.StatusCreated || other.Header().Get("Location") == first.Header().Get("Location") {
+					t.Fatalf("another school: %d %s", other.Code, other.Header().Get("Location"))
+				}
+			}
+		})
+	}
+}
+
+// TestIdempotencyRetryCompletesAnErasureCutByACrash plays a crash inside
+// an erasure: the PersonalDataErased event recorded (under the request's
+// command id), the key not yet destroyed, the answer never sent nor
+// remembered. The retry with the same key must record nothing more,
+// answer with the first attempt's events, and destroy the key.
+func TestIdempotencyRetryCompletesAnErasureCutByACrash(t *testing.T) {
+	ctx := context.Background()
+	records, err := OpenTokens(filepath.Join(t.TempDir(), TokensFile), TokensOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { records.Close() })
+	var idem *Idempotency
+	env := coreServer(t, func(e *coreEnv) func(http.Handler) http.Handler {
+		idem = NewIdempotency(records, e.Tokens, IdempotencyOptions{Logger: coreQuiet, Log: e.L.Store, Now: func() time.Time { return apitest.Now }})
+		return idem.Middleware
+	})
+	person := env.W.StaffA2
+	path := "/v1/people/" + person.String() + "/erasure"
+	body := []byte(`{"reason":"request ER-9"}`)
+	const key = "erase-1"
+
+	// The first attempt, cut by the crash after its append.
+	director, err := env.Tokens.Authenticate(ctx, env.Token[RoleDirector])
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmdID := idem.commandID("token:"+director.TokenID+"\x00"+key, idem.fingerprint(httptest.NewRequest(http.MethodPost, path, nil), body))
+	first, err := env.L.Governance.ErasePersonalData(ctx, domain.Meta{ActorID: director.ID(), ActorRole: domain.RoleDirector, Reason: "request ER-9", CausationID: cmdID},
+		governance.ErasePersonalData{PersonID: person, Reason: "request ER-9"})
+	if err != nil || len(first.Events) == 0 {
+		t.Fatalf("the first attempt: %v, %d events", err, len(first.Events))
+	}
+	if env.L.Keys.IsErased(person.String()) {
+		t.Fatal("the key is destroyed before the retry: the crash was not played")
+	}
+	head := headOf(t, env)
+
+	again := env.do(t, RoleDirector, http.MethodPost, path, body, "Idempotency-Key", key)
+	if again.Code != http.StatusCreated {
+		t.Fatalf("retry: %d %s", again.Code, again.Body)
+	}
+	var res CommandResult
+	if err := json.Unmarshal(again.Body.Bytes(), &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Events) != len(first.Events) || res.Events[0].ID != first.Events[0].ID || res.Events[0].Position != first.Events[0].Position {
+		t.Fatalf("retry answered %s, want the first attempt's events %v", again.Body, first.Events[0].Recorded)
+	}
+	if got := headOf(t, env); got != head {
+		t.Fatalf("head %d after the retry, want %d", got, head)
+	}
+	if !env.L.Keys.IsErased(person.String()) {
+		t.Fatal("the retry did not destroy the key the crash left")
 	}
 }

@@ -92,7 +92,7 @@ func partnershipRoutes() []route {
 		// Partnerships.
 		commandRoute("/v1/partnerships", "Form a partnership", tPart, "FormPartnership",
 			func(s *Server, r *http.Request, c *partnership.FormPartnership) error {
-				newID(&c.PartnershipID)
+				newID(r, &c.PartnershipID)
 				return nil
 			},
 			(*app.App).FormPartnership, func(c *partnership.FormPartnership) string { return "/v1/partnerships/" + c.PartnershipID.String() }),
@@ -124,29 +124,29 @@ func partnershipRoutes() []route {
 			}, (*app.App).EndAuditorAppointment),
 		commandRoute("/v1/partnerships/{id}/priorities", "Agree a partnership priority", tAcc, "AgreePriority",
 			func(s *Server, r *http.Request, c *partnership.AgreePriority) error {
-				newID(&c.PriorityID)
+				newID(r, &c.PriorityID)
 				return setPathID(r, "id", &c.PartnershipID, "partnership_id")
 			}, (*app.App).AgreePriority),
 		commandRoute("/v1/partnerships/{id}/costs", "Record a transaction cost", tCosts, "RecordTransactionCost",
 			func(s *Server, r *http.Request, c *partnership.RecordTransactionCost) error {
-				newID(&c.EntryID)
+				newID(r, &c.EntryID)
 				return setPathID(r, "id", &c.PartnershipID, "partnership_id")
 			}, (*app.App).RecordTransactionCost),
 		commandRoute("/v1/partnerships/{id}/recognitions", "Recognise a contribution", tCelebr, "RecogniseContribution",
 			func(s *Server, r *http.Request, c *partnership.RecogniseContribution) error {
-				newID(&c.RecognitionID)
+				newID(r, &c.RecognitionID)
 				return setPathID(r, "id", &c.PartnershipID, "partnership_id")
 			}, (*app.App).RecogniseContribution),
 		commandRoute("/v1/partnerships/{id}/progress", "Rate progress", tProg, "RateProgress",
 			func(s *Server, r *http.Request, c *partnership.RateProgress) error {
-				newID(&c.RatingID)
+				newID(r, &c.RatingID)
 				return setPathID(r, "id", &c.PartnershipID, "partnership_id")
 			}, (*app.App).RateProgress),
 
 		// Resources and loans.
 		commandRoute("/v1/resources", "Register a shared resource", tRes, "RegisterResource",
 			func(s *Server, r *http.Request, c *partnership.RegisterResource) error {
-				newID(&c.ResourceID)
+				newID(r, &c.ResourceID)
 				return nil
 			},
 			(*app.App).RegisterResource, func(c *partnership.RegisterResource) string { return "/v1/resources/" + c.ResourceID.String() }),
@@ -160,7 +160,7 @@ func partnershipRoutes() []route {
 			}, (*app.App).WithdrawResourceOffer),
 		commandRoute("/v1/resources/{id}/loans", "Request a loan", tRes, "RequestLoan",
 			func(s *Server, r *http.Request, c *partnership.RequestLoan) error {
-				newID(&c.LoanID)
+				newID(r, &c.LoanID)
 				return setPathID(r, "id", &c.ResourceID, "resource_id")
 			}, (*app.App).RequestLoan, func(c *partnership.RequestLoan) string { return "/v1/loans/" + c.LoanID.String() }),
 		commandRoute("/v1/loans/{id}/approve", "Approve a loan", tRes, "ApproveLoan",
@@ -192,7 +192,7 @@ func partnershipRoutes() []route {
 		// Secondments.
 		commandRoute("/v1/secondments", "Arrange a secondment", tSec, "ArrangeSecondment",
 			func(s *Server, r *http.Request, c *partnership.ArrangeSecondment) error {
-				newID(&c.SecondmentID)
+				newID(r, &c.SecondmentID)
 				return nil
 			},
 			(*app.App).ArrangeSecondment, func(c *partnership.ArrangeSecondment) string { return "/v1/secondments/" + c.SecondmentID.String() }),
@@ -207,11 +207,11 @@ func partnershipRoutes() []route {
 
 		// CPD.
 		commandRoute("/v1/cpd", "Organise a CPD event", tCPD, "OrganiseCPD",
-			func(s *Server, r *http.Request, c *partnership.OrganiseCPD) error { newID(&c.CPDID); return nil },
+			func(s *Server, r *http.Request, c *partnership.OrganiseCPD) error { newID(r, &c.CPDID); return nil },
 			(*app.App).OrganiseCPD, func(c *partnership.OrganiseCPD) string { return "/v1/cpd/" + c.CPDID.String() }),
 		commandRoute("/v1/cpd/{id}/bookings", "Book places at a CPD event", tCPD, "BookCPDPlaces",
 			func(s *Server, r *http.Request, c *partnership.BookCPDPlaces) error {
-				newID(&c.BookingID)
+				newID(r, &c.BookingID)
 				return setPathID(r, "id", &c.CPDID, "cpd_id")
 			}, (*app.App).BookCPDPlaces),
 		commandRoute("/v1/cpd/{id}/bookings/{booking}/cancel", "Cancel a CPD booking", tCPD, "CancelCPDBooking",
@@ -232,13 +232,13 @@ func partnershipRoutes() []route {
 		// Peer reviews.
 		commandRoute("/v1/reviews", "Schedule a peer review", tReview, "SchedulePeerReview",
 			func(s *Server, r *http.Request, c *partnership.SchedulePeerReview) error {
-				newID(&c.ReviewID)
+				newID(r, &c.ReviewID)
 				return nil
 			},
 			(*app.App).SchedulePeerReview, func(c *partnership.SchedulePeerReview) string { return "/v1/reviews/" + c.ReviewID.String() }),
 		commandRoute("/v1/reviews/{id}/findings", "Record a review finding", tReview, "RecordReviewFinding",
 			func(s *Server, r *http.Request, c *partnership.RecordReviewFinding) error {
-				newID(&c.FindingID)
+				newID(r, &c.FindingID)
 				return setPathID(r, "id", &c.ReviewID, "review_id")
 			}, (*app.App).RecordReviewFinding),
 		commandRoute("/v1/reviews/{id}/complete", "Complete a peer review", tReview, "CompletePeerReview",
@@ -247,7 +247,7 @@ func partnershipRoutes() []route {
 			}, (*app.App).CompletePeerReview),
 		commandRoute("/v1/reviews/{id}/actions", "Agree a follow-up action", tReview, "AgreeFollowUpAction",
 			func(s *Server, r *http.Request, c *partnership.AgreeFollowUpAction) error {
-				newID(&c.ActionID)
+				newID(r, &c.ActionID)
 				return setPathID(r, "id", &c.ReviewID, "review_id")
 			}, (*app.App).AgreeFollowUpAction),
 		commandRoute("/v1/reviews/{id}/actions/{action}/complete", "Complete a follow-up action", tReview, "CompleteFollowUpAction",
@@ -261,7 +261,7 @@ func partnershipRoutes() []route {
 		// Commitments.
 		commandRoute("/v1/commitments", "Make a commitment to a priority", tAcc, "MakeCommitment",
 			func(s *Server, r *http.Request, c *partnership.MakeCommitment) error {
-				newID(&c.CommitmentID)
+				newID(r, &c.CommitmentID)
 				return nil
 			},
 			(*app.App).MakeCommitment, func(c *partnership.MakeCommitment) string { return "/v1/commitments/" + c.CommitmentID.String() }),
@@ -281,13 +281,13 @@ func partnershipRoutes() []route {
 		// Improvement timeline.
 		commandRoute("/v1/timelines", "Create an improvement timeline", tTime, "CreateTimeline",
 			func(s *Server, r *http.Request, c *partnership.CreateTimeline) error {
-				newID(&c.TimelineID)
+				newID(r, &c.TimelineID)
 				return nil
 			},
 			(*app.App).CreateTimeline),
 		commandRoute("/v1/timelines/{id}/items", "Add a timeline item", tTime, "AddTimelineItem",
 			func(s *Server, r *http.Request, c *partnership.AddTimelineItem) error {
-				newID(&c.ItemID)
+				newID(r, &c.ItemID)
 				return setPathID(r, "id", &c.TimelineID, "timeline_id")
 			}, (*app.App).AddTimelineItem),
 		commandRoute("/v1/timelines/{id}/items/{item}/reschedule", "Reschedule a timeline item", tTime, "RescheduleTimelineItem",

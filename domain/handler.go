@@ -149,10 +149,11 @@ type Result struct {
 	Events []Message
 }
 
-// Execute runs cmd. Returns ErrFutureDate when cmd.Meta.EffectiveAt is
-// later than now (beyond FutureTolerance), the rule error from Decide as
-// is, a *Rejection of ErrRevisionMismatch or ErrConcurrentChange, or a
-// wrapped I/O error.
+// Execute runs cmd; under a context made by WithRecorded, a command that
+// already appended to its stream returns those events instead. Returns
+// ErrFutureDate when cmd.Meta.EffectiveAt is later than now (beyond
+// FutureTolerance), the rule error from Decide as is, a *Rejection of
+// ErrRevisionMismatch or ErrConcurrentChange, or a wrapped I/O error.
 func Execute[A Aggregate](ctx context.Context, h *Handler, cmd Command[A]) (Result, error) {
 	attempts := h.MaxAttempts
 	if attempts <= 0 {
@@ -165,6 +166,9 @@ func Execute[A Aggregate](ctx context.Context, h *Handler, cmd Command[A]) (Resu
 	}
 	if _, err := When(cmd.Meta, "effective_at", time.Time{}, h.Now()); err != nil {
 		return Result{}, err
+	}
+	if res, done, err := alreadyRecorded(ctx, h, cmd.Stream); err != nil || done {
+		return res, err
 	}
 	for attempt := 0; attempt < attempts; attempt++ {
 		agg, rev, from, err := load(ctx, h, cmd.Stream, cmd.New)

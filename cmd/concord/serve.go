@@ -19,6 +19,7 @@ import (
 	"github.com/concord-ledger/concord/api"
 	"github.com/concord-ledger/concord/api/ledger"
 	"github.com/concord-ledger/concord/api/web"
+	"github.com/concord-ledger/concord/eventstore/transparency"
 )
 
 // Shutdown timing: requests get drainTimeout to finish once the server
@@ -91,18 +92,22 @@ func serveLogger(ctx context.Context, m *Main) *slog.Logger {
 }
 
 func runServe(ctx context.Context, m *Main, args []string) error {
-	fs := m.FlagSet("serve", "[--data DIR] [--addr HOST:PORT] [--metrics-addr HOST:PORT] [--kurrentdb URL] [--log-level LEVEL] [--body-timeout D]")
+	fs := m.FlagSet("serve", "[--data DIR] [--addr HOST:PORT] [--metrics-addr HOST:PORT] [--kurrentdb URL] [--log-level LEVEL] [--body-timeout D] [--checkpoint-interval D]")
 	data := fs.String("data", "", "data `directory` of the ledger (default $CONCORD_DATA; required)")
 	addr := fs.String("addr", "", "`address` to listen on (default $CONCORD_ADDR, else 127.0.0.1:8080)")
 	kurrent := fs.String("kurrentdb", "", "KurrentDB `URL` to keep events in instead of the data directory (default $CONCORD_KURRENTDB_URL)")
 	metricsAddr := fs.String("metrics-addr", "", "also serve /metrics without a token on this `address` (default $CONCORD_METRICS_ADDR; keep it on a private network); on --addr /metrics needs an admin token")
 	levelFlag := fs.String("log-level", "", "`level` of the JSON logs on stderr: debug, info, warn, error (default $CONCORD_LOG_LEVEL, else info)")
 	bodyTimeout := fs.Duration("body-timeout", api.DefaultBodyTimeout, "how long a request may take to send its body (answered 408 after that; the live feed is not affected)")
+	checkpointEvery := fs.Duration("checkpoint-interval", transparency.DefaultCheckpointInterval, "sign a checkpoint this often when events were appended (also every 1000 events)")
 	if err := Parse(fs, args); err != nil {
 		return err
 	}
 	if *bodyTimeout <= 0 {
 		return Usagef("--body-timeout must be positive")
+	}
+	if *checkpointEvery <= 0 {
+		return Usagef("--checkpoint-interval must be positive")
 	}
 	ctx = context.WithValue(ctx, bodyTimeoutKey{}, *bodyTimeout)
 	if fs.NArg() > 0 {
@@ -122,7 +127,8 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	ctx = context.WithValue(ctx, loggerKey{}, logger)
 	ctx = context.WithValue(ctx, metricsAddrKey{}, envOr(m, *metricsAddr, "CONCORD_METRICS_ADDR", ""))
 
-	l, err := ledger.Open(ctx, withStoreMetrics(ledger.Config{DataDir: dir, KurrentDBURL: envOr(m, *kurrent, "CONCORD_KURRENTDB_URL", ""), Logger: logger}))
+	l, err := ledger.Open(ctx, withStoreMetrics(ledger.Config{DataDir: dir, KurrentDBURL: envOr(m, *kurrent, "CONCORD_KURRENTDB_URL", ""), Logger: logger,
+		Transparency: transparency.Options{CheckpointInterval: *checkpointEvery}}))
 	if err != nil {
 		return err
 	}
@@ -160,7 +166,7 @@ func serveLedger(ctx context.Context, m *Main, l *ledger.Ledger, addr string, re
 	if err := metrics.WatchLedger(l); err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
-	idem := api.NewIdempotency(tokens, tokens, api.IdempotencyOptions{Logger: logger})
+	idem := api.NewIdempotency(tokens, tokens, api.IdempotencyOptions{Logger: logger, Log: l.Store})
 	bodyTimeout, _ := ctx.Value(bodyTimeoutKey{}).(time.Duration)
 	var srv *api.Server
 	srv = api.New(l, api.Options{
