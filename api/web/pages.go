@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -258,7 +257,7 @@ type schoolData struct {
 	Team        views.Team
 	HasTeam     bool
 	Unassigned  []views.Assignment
-	Chart       membershipChart
+	Chart       barChart
 }
 
 type communityRow struct {
@@ -336,51 +335,6 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// membershipChart is a small bar chart of active members per ISLC per
-// year, drawn as inline SVG.
-type membershipChart struct {
-	Years  []string
-	Rows   []chartRow
-	Labels []chartBar
-	Width  int
-	Height int
-}
-
-type chartRow struct {
-	Name string
-	Y    int
-	Bars []chartBar
-}
-
-type chartBar struct {
-	X, W, Count int
-	Year        string
-}
-
-func newMembershipChart(m views.MembershipChart) membershipChart {
-	c := membershipChart{Years: m.Years}
-	maxCount := 1
-	for _, s := range m.Series {
-		for _, n := range s.Counts {
-			maxCount = max(maxCount, n)
-		}
-	}
-	const label, colW, rowH = 260, 90, 26
-	for i, s := range m.Series {
-		row := chartRow{Name: s.Community.Name, Y: i * rowH}
-		for j, n := range s.Counts {
-			row.Bars = append(row.Bars, chartBar{X: label + j*colW, W: max(2, n*(colW-30)/maxCount), Count: n, Year: m.Years[j]})
-		}
-		c.Rows = append(c.Rows, row)
-	}
-	for j, y := range m.Years {
-		c.Labels = append(c.Labels, chartBar{X: label + j*colW, Year: y})
-	}
-	c.Width = label + len(m.Years)*colW
-	c.Height = len(m.Series)*rowH + 24
-	return c
 }
 
 // --- Community.
@@ -971,94 +925,6 @@ type progressData struct {
 	Cells       []views.BoardCell
 }
 
-// heatmap is the RAG board as inline SVG: a row per school × area, a
-// column per cohort, each cell coloured by its latest rating with its trend
-// over the half-terms as small squares below the label.
-type heatmap struct {
-	Width, Height int
-	Cohorts       []heatCol
-	Rows          []heatRow
-}
-
-type heatCol struct {
-	Name string
-	X    int
-}
-
-type heatRow struct {
-	Label string
-	Y     int
-	Cells []heatCell
-}
-
-type heatCell struct {
-	X        int
-	Rating   string
-	Term     string
-	Movement string
-	Trend    []heatStep
-	Title    string
-}
-
-type heatStep struct {
-	X      int
-	Rating string
-}
-
-// shortTerm drops the academic year from a half-term ("2025-26 Autumn 2"
-// → "Autumn 2"): the page already says which year it shows.
-func shortTerm(t string) string {
-	if len(t) > 8 && t[4] == '-' && t[7] == ' ' {
-		return t[8:]
-	}
-	return t
-}
-
-func newHeatmap(cells []views.BoardCell) heatmap {
-	const labelW, colW, rowH, headH = 320, 190, 56, 30
-	var cohorts []string
-	seen := map[string]bool{}
-	for _, c := range cells {
-		if !seen[c.Cohort] {
-			seen[c.Cohort] = true
-			cohorts = append(cohorts, c.Cohort)
-		}
-	}
-	sort.Strings(cohorts)
-	col := map[string]int{}
-	h := heatmap{}
-	for i, c := range cohorts {
-		col[c] = i
-		h.Cohorts = append(h.Cohorts, heatCol{Name: c, X: labelW + i*colW})
-	}
-	rowOf := map[string]int{}
-	for _, c := range cells {
-		key := c.School.Name + " · " + c.Area
-		ri, ok := rowOf[key]
-		if !ok {
-			ri = len(h.Rows)
-			rowOf[key] = ri
-			h.Rows = append(h.Rows, heatRow{Label: key, Y: headH + ri*rowH})
-		}
-		x := labelW + col[c.Cohort]*colW
-		hc := heatCell{X: x, Rating: c.Rating, Term: shortTerm(c.Term), Movement: c.Movement,
-			Title: fmt.Sprintf("%s, %s, %s: %s in %s", c.School.Name, c.Area, c.Cohort, strings.ToUpper(c.Rating), c.Term)}
-		for k, t := range c.Trend {
-			if k >= 8 {
-				break
-			}
-			hc.Trend = append(hc.Trend, heatStep{X: x + 8 + k*16, Rating: t.Rating})
-		}
-		if hc.Movement != "" {
-			hc.Title += " (" + hc.Movement + ")"
-		}
-		h.Rows[ri].Cells = append(h.Rows[ri].Cells, hc)
-	}
-	h.Width = labelW + len(cohorts)*colW
-	h.Height = headH + len(h.Rows)*rowH
-	return h
-}
-
 func (st *site) progress(rq *req) (string, error) {
 	d := &progressData{}
 	rq.data.Data, rq.data.Title, rq.data.Nav = d, "Progress", "progress"
@@ -1075,6 +941,7 @@ func (st *site) progress(rq *req) (string, error) {
 	if _, err := read(st, rq, "progress", func(v *views.Progress) error {
 		d.Cells = v.Board(d.Partnership.ID, d.Year)
 		d.Areas = v.ByArea(d.Partnership.ID, d.Year)
+		sortBoard(d.Cells)
 		return nil
 	}); err != nil {
 		return "", err
