@@ -168,8 +168,10 @@ type overviewData struct {
 	Commitments  map[string]int
 	Recognised   int
 	Costs        views.CostSummary
-	Next         []views.TimelineEntry
-	Outstanding  []views.TimelineEntry
+	// Next and Outstanding are timeline items, the same item of several
+	// schools' timelines on one line.
+	Next        []timelineGroup
+	Outstanding []timelineGroup
 }
 
 func (st *site) overview(rq *req) (string, error) {
@@ -232,8 +234,8 @@ func (st *site) overview(rq *req) (string, error) {
 		}},
 		{"timeline", func(p projections.Projection) error {
 			t := p.(*views.Timelines)
-			d.Next = t.Next(pid, d.Year, rq.now, 6)
-			d.Outstanding = t.Outstanding(pid, d.Year, rq.now)
+			d.Next = groupTimeline(t.Next(pid, d.Year, rq.now, 0), d.Partnership.Current, 6)
+			d.Outstanding = groupTimeline(t.Outstanding(pid, d.Year, rq.now), d.Partnership.Current, 0)
 			return nil
 		}},
 	}
