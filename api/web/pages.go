@@ -765,7 +765,7 @@ type resourcesData struct {
 	Partnership views.PartnershipInfo
 	Year        string
 	Resources   []resourceRow
-	Loans       []views.LoanEntry
+	Loans       []loanRow
 	Overdue     []views.LoanEntry
 	Secondments []views.SecondmentEntry
 	CPD         []views.CPDEventInfo
@@ -865,10 +865,11 @@ func (st *site) resources(rq *req) (string, error) {
 	}); err != nil {
 		return "", err
 	}
+	var loans []views.LoanEntry
 	if _, err := read(st, rq, "loans", func(v *views.Loans) error {
 		for _, l := range v.Register(pid, d.Year, rq.now) {
 			if ours(l.Owner.ID, l.Borrower.ID) {
-				d.Loans = append(d.Loans, l)
+				loans = append(loans, l)
 			}
 		}
 		for _, l := range v.Overdue(pid, rq.now) {
@@ -880,11 +881,14 @@ func (st *site) resources(rq *req) (string, error) {
 	}); err != nil {
 		return "", err
 	}
-	d.LoanCount = len(d.Loans)
-	if start := (page - 1) * loansPerPage; start >= len(d.Loans) {
-		d.Loans = nil
+	d.LoanCount = len(loans)
+	if start := (page - 1) * loansPerPage; start >= len(loans) {
+		loans = nil
 	} else {
-		d.Loans = d.Loans[start:min(len(d.Loans), start+loansPerPage)]
+		loans = loans[start:min(len(loans), start+loansPerPage)]
+	}
+	if d.Loans, err = st.loanRows(rq, pid, loans); err != nil {
+		return "", err
 	}
 	q := rq.r.URL.Query()
 	if page > 1 {
