@@ -1034,7 +1034,10 @@ func (st *site) accountability(rq *req) (string, error) {
 type auditData struct {
 	Page   views.AuditPage
 	Filter auditFilterIn
-	More   string // link to the next page
+	// More links to the next (older) page, Newest to the first page when
+	// this is not it.
+	More, Newest string
+	Choices      auditChoices
 }
 
 type auditFilterIn struct {
@@ -1060,6 +1063,17 @@ func (st *site) audit(rq *req) (string, error) {
 	if f.School == uuid.Nil {
 		f.School = rq.standing.School // a school's people see its events
 	}
+	// A reader of several schools' logs (a partnership's auditor) chooses
+	// among those they may read, the first by name unless they asked.
+	if rq.standing.School == uuid.Nil {
+		if d.Choices.Schools, err = st.readableSchools(rq); err != nil {
+			return "", err
+		}
+		if f.School == uuid.Nil && len(d.Choices.Schools) > 0 {
+			f.School = d.Choices.Schools[0].ID
+			d.Filter.School = f.School.String()
+		}
+	}
 	if may, err := st.s.App.May(rq.ctx, rq.actor, "ReadSchoolEvents", app.Target{School: f.School}); err != nil {
 		return "", err
 	} else if !may {
@@ -1080,25 +1094,32 @@ func (st *site) audit(rq *req) (string, error) {
 		}
 		*b.t = t.AddDate(0, 0, b.add)
 	}
-	after := uint64(0)
-	if s := q.Get("after"); s != "" {
-		if after, err = strconv.ParseUint(s, 10, 64); err != nil {
-			return "", badInput{fmt.Sprintf("after %q is not a position", s)}
+	// Newest first: a page holds the events before position "before".
+	before := uint64(0)
+	if s := q.Get("before"); s != "" {
+		if before, err = strconv.ParseUint(s, 10, 64); err != nil {
+			return "", badInput{fmt.Sprintf("before %q is not a position", s)}
 		}
 	}
 	if _, err := read(st, rq, views.AuditView, func(v *views.Audit) error {
-		d.Page = v.Events(f, after, 50, rq.names)
+		d.Page = v.EventsBefore(f, before, 50, rq.names)
+		schools := d.Choices.Schools
+		d.Choices = newAuditChoices(v.Choices(f.School, rq.names), schools)
 		return nil
 	}); err != nil {
 		return "", err
 	}
+	nq := url.Values{}
+	for k, v := range q {
+		nq[k] = v
+	}
 	if d.Page.Next != 0 {
-		nq := url.Values{}
-		for k, v := range q {
-			nq[k] = v
-		}
-		nq.Set("after", strconv.FormatUint(d.Page.Next, 10))
+		nq.Set("before", strconv.FormatUint(d.Page.Next, 10))
 		d.More = "/audit?" + nq.Encode()
+	}
+	if before != 0 {
+		nq.Del("before")
+		d.Newest = "/audit?" + nq.Encode()
 	}
 	return "audit", nil
 }

@@ -4,12 +4,14 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/uuid"
 
 	"github.com/concord-ledger/concord/domain"
+	"github.com/concord-ledger/concord/domain/governance"
 	"github.com/concord-ledger/concord/domain/partnership"
 )
 
@@ -117,4 +119,138 @@ func TestResourcesAnswerColumn(t *testing.T) {
 	if got := words(rowOf(t, body, f.requestedLoan)); !strings.Contains(got, want) {
 		t.Errorf("the declined loan reads %q, want %q", got, want)
 	}
+}
+
+var (
+	proofRE = regexp.MustCompile(`href="/verify/proof/(\d+)" title="Inclusion proof`)
+	uuidRE  = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+	moreRE  = regexp.MustCompile(`<a href="([^"]+)" rel="next">Older events`)
+)
+
+// auditRows returns the rows of the audit table on body, with the
+// position of each.
+func auditRows(t *testing.T, body string) ([]string, []uint64) {
+	t.Helper()
+	_, table, ok := strings.Cut(body, `<table class="audit">`)
+	if !ok {
+		return nil, nil
+	}
+	table, _, _ = strings.Cut(table, "</table>")
+	var rows []string
+	var pos []uint64
+	for _, r := range strings.Split(table, "<tr>")[2:] {
+		m := proofRE.FindStringSubmatch(r)
+		if m == nil {
+			t.Fatalf("an audit row without its position:\n%s", r)
+		}
+		p, _ := strconv.ParseUint(m[1], 10, 64)
+		rows, pos = append(rows, r), append(pos, p)
+	}
+	return rows, pos
+}
+
+// TestAuditPage: the audit log reads newest first, page after page, and
+// filters by names (kinds of event in words, ISLCs, people, schools) and
+// by dates.
+func TestAuditPage(t *testing.T) {
+	f := newFixture(t)
+	// The log starts with the latest event: a newcomer at Pant.
+	f.must(f.l.Governance.RegisterStaff(f.ctx, adminMeta, governance.RegisterStaff{PersonID: uuid.New(), SchoolID: f.pant, Kind: governance.StaffEducator,
+		PersonDetails: governance.PersonDetails{Name: "Nia Newcomer"}}))
+	if err := f.l.CatchUp(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	b := f.signIn("director-token")
+	_, body := b.get("/audit")
+	rows, pos := auditRows(t, body)
+	if len(pos) != 50 || pos[0] != f.head() || !strings.Contains(rows[0], "Nia Newcomer") {
+		t.Fatalf("the first page holds %d events from position %v, want 50 from the newcomer's registration at %d", len(pos), pos, f.head())
+	}
+	// Older pages follow, each newest first, never repeating.
+	seen := map[uint64]bool{}
+	last := pos[0] + 1
+	for page := 1; ; page++ {
+		for _, p := range pos {
+			if p >= last || seen[p] {
+				t.Fatalf("page %d: position %d after %d", page, p, last)
+			}
+			seen[p], last = true, p
+		}
+		m := moreRE.FindStringSubmatch(body)
+		if m == nil {
+			break
+		}
+		if !strings.Contains(m[1], "before=") {
+			t.Fatalf("the next page is %s", m[1])
+		}
+		_, body = b.get(strings.ReplaceAll(m[1], "&amp;", "&"))
+		if !strings.Contains(body, "Newest events") {
+			t.Errorf("page %d does not link back to the newest", page+1)
+		}
+		_, pos = auditRows(t, body)
+	}
+	if len(seen) < 60 {
+		t.Errorf("the director's log has %d events", len(seen))
+	}
+
+	// The filters name things; no id is shown.
+	_, body = b.get("/audit")
+	form, _, _ := strings.Cut(strings.SplitN(body, `class="filters"`, 2)[1], "</form>")
+	if ids := uuidRE.FindAllString(words(form), -1); len(ids) > 0 {
+		t.Errorf("the filter form shows ids %v", ids)
+	}
+	if strings.Contains(form, `type="text"`) || strings.Contains(form, `<input id="f-person"`) {
+		t.Error("the filter form asks for typed ids")
+	}
+	for _, want := range []string{`<option value="ChairElected">Chair elected</option>`, `<option value="` + f.ana.String() + `">Ana Evans</option>`,
+		`<option value="` + f.finance.String() + `">Finance &amp; Enterprise</option>`, `<option value="CommunityEstablished">ISLC established</option>`} {
+		if !strings.Contains(form, want) {
+			t.Errorf("the filter form lacks %s", want)
+		}
+	}
+	if strings.Contains(form, `id="f-school"`) {
+		t.Error("a Director, who reads one school's log, is offered a school filter")
+	}
+
+	check := func(who *browser, path, what string, ok func(row string) bool) {
+		t.Helper()
+		_, body := who.get(path)
+		rows, pos := auditRows(t, body)
+		if len(rows) == 0 {
+			t.Errorf("%s: nothing shown", path)
+		}
+		for i, r := range rows {
+			if !ok(r) {
+				t.Errorf("%s: event %d is not %s:\n%s", path, pos[i], what, words(r))
+			}
+			if i > 0 && pos[i] >= pos[i-1] {
+				t.Errorf("%s: not newest first: %v", path, pos)
+			}
+		}
+	}
+	check(b, "/audit?type=ChairElected", "a chair's election", func(r string) bool {
+		return strings.Contains(r, `<strong title="ChairElected">Chair elected</strong>`)
+	})
+	check(b, "/audit?person="+f.ana.String(), "about Ana Evans", func(r string) bool { return strings.Contains(r, "Ana Evans") })
+	check(b, "/audit?community="+f.finance.String(), "about the finance ISLC", func(r string) bool { return strings.Contains(r, "Finance &amp; Enterprise") })
+	check(b, "/audit?from=2025-10-06&to=2025-10-06", "of 6 October 2025", func(r string) bool { return strings.Contains(r, "<td>6 Oct 2025 ") })
+	check(b, "/audit?from=2025-11-01", "of November 2025 or later", func(r string) bool { return strings.Contains(r, " Nov 2025 ") || strings.Contains(r, " Dec 2025 ") })
+	check(b, "/audit?to=2025-08-20", "of 20 August 2025", func(r string) bool { return strings.Contains(r, "<td>20 Aug 2025 ") })
+	check(b, "/audit?type=MemberJoined&person="+f.ben.String()+"&from=2025-09-01&to=2025-09-01", "Ben joining on 1 September",
+		func(r string) bool {
+			return strings.Contains(r, "Member joined") && strings.Contains(r, "Ben Morgan") && strings.Contains(r, "1 Sep 2025")
+		})
+
+	// The partnership's auditor reads every member school's log, the first
+	// by name unless they choose another.
+	auditor := f.signIn("auditor-token")
+	_, body = auditor.get("/audit")
+	for _, want := range []string{`<select id="f-school" name="school">`, `<option value="` + f.cwm.String() + `" selected>Cwm Primary</option>`,
+		`<option value="` + f.pant.String() + `">Ysgol y Pant</option>`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the auditor's audit page lacks %s", want)
+		}
+	}
+	check(auditor, "/audit", "about Cwm Primary", func(r string) bool { return strings.Contains(r, "Cwm Primary") })
+	check(auditor, "/audit?school="+f.pant.String(), "about Ysgol y Pant", func(r string) bool { return strings.Contains(r, "Ysgol y Pant") })
 }

@@ -129,8 +129,8 @@ func TestPagesShowTheLedger(t *testing.T) {
 		{"/resources?school=" + f.cwm.String(), []string{"Carol concert", `value="` + f.cwm.String() + `" selected`, "2 loans."}},
 		{"/progress", []string{`<table class="heatmap">`, `class="heat heat-amber"`, "Numeracy", "Year 7", "AMBER", "improved"}},
 		{"/accountability", []string{"Peer-review follow-ups", "Celebrating"}},
-		{"/audit", []string{"SchoolRegistered", "ChairElected", "/verify/proof/1"}},
-		{"/audit?type=LoanRequested", []string{"<strong>LoanRequested</strong>"}},
+		{"/audit", []string{`<option value="SchoolRegistered">School registered</option>`, "Chair elected", "/verify/proof/"}},
+		{"/audit?type=LoanRequested", []string{`<strong title="LoanRequested">Loan requested</strong>`}},
 		{"/report", []string{"Downloads", "format=md"}},
 		{"/verify", []string{"Latest signed checkpoint", "concord verify"}},
 		{"/verify/proof/3", []string{"Verified:"}},
@@ -152,7 +152,7 @@ func TestPagesShowTheLedger(t *testing.T) {
 			}
 		}
 	}
-	if _, body := b.get("/audit?type=LoanRequested"); strings.Contains(body, "<strong>ChairElected</strong>") {
+	if _, body := b.get("/audit?type=LoanRequested"); strings.Contains(body, `<strong title="ChairElected">`) {
 		t.Error("the audit filter lets other event types through")
 	}
 	for _, p := range []string{"/schools/" + f.cai.String(), "/proposals/not-an-id", "/resources?school=nope", "/resources?page=0", "/audit?as_of=yesterday", "/verify/proof/999999"} {
