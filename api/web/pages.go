@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -169,8 +168,10 @@ type overviewData struct {
 	Commitments  map[string]int
 	Recognised   int
 	Costs        views.CostSummary
-	Next         []views.TimelineEntry
-	Outstanding  []views.TimelineEntry
+	// Next and Outstanding are timeline items, the same item of several
+	// schools' timelines on one line.
+	Next        []timelineGroup
+	Outstanding []timelineGroup
 }
 
 func (st *site) overview(rq *req) (string, error) {
@@ -233,8 +234,8 @@ func (st *site) overview(rq *req) (string, error) {
 		}},
 		{"timeline", func(p projections.Projection) error {
 			t := p.(*views.Timelines)
-			d.Next = t.Next(pid, d.Year, rq.now, 6)
-			d.Outstanding = t.Outstanding(pid, d.Year, rq.now)
+			d.Next = groupTimeline(t.Next(pid, d.Year, rq.now, 0), d.Partnership.Current, 6)
+			d.Outstanding = groupTimeline(t.Outstanding(pid, d.Year, rq.now), d.Partnership.Current, 0)
 			return nil
 		}},
 	}
@@ -258,7 +259,7 @@ type schoolData struct {
 	Team        views.Team
 	HasTeam     bool
 	Unassigned  []views.Assignment
-	Chart       membershipChart
+	Chart       barChart
 }
 
 type communityRow struct {
@@ -336,51 +337,6 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// membershipChart is a small bar chart of active members per ISLC per
-// year, drawn as inline SVG.
-type membershipChart struct {
-	Years  []string
-	Rows   []chartRow
-	Labels []chartBar
-	Width  int
-	Height int
-}
-
-type chartRow struct {
-	Name string
-	Y    int
-	Bars []chartBar
-}
-
-type chartBar struct {
-	X, W, Count int
-	Year        string
-}
-
-func newMembershipChart(m views.MembershipChart) membershipChart {
-	c := membershipChart{Years: m.Years}
-	maxCount := 1
-	for _, s := range m.Series {
-		for _, n := range s.Counts {
-			maxCount = max(maxCount, n)
-		}
-	}
-	const label, colW, rowH = 260, 90, 26
-	for i, s := range m.Series {
-		row := chartRow{Name: s.Community.Name, Y: i * rowH}
-		for j, n := range s.Counts {
-			row.Bars = append(row.Bars, chartBar{X: label + j*colW, W: max(2, n*(colW-30)/maxCount), Count: n, Year: m.Years[j]})
-		}
-		c.Rows = append(c.Rows, row)
-	}
-	for j, y := range m.Years {
-		c.Labels = append(c.Labels, chartBar{X: label + j*colW, Year: y})
-	}
-	c.Width = label + len(m.Years)*colW
-	c.Height = len(m.Series)*rowH + 24
-	return c
 }
 
 // --- Community.
@@ -809,7 +765,7 @@ type resourcesData struct {
 	Partnership views.PartnershipInfo
 	Year        string
 	Resources   []resourceRow
-	Loans       []views.LoanEntry
+	Loans       []loanRow
 	Overdue     []views.LoanEntry
 	Secondments []views.SecondmentEntry
 	CPD         []views.CPDEventInfo
@@ -909,10 +865,11 @@ func (st *site) resources(rq *req) (string, error) {
 	}); err != nil {
 		return "", err
 	}
+	var loans []views.LoanEntry
 	if _, err := read(st, rq, "loans", func(v *views.Loans) error {
 		for _, l := range v.Register(pid, d.Year, rq.now) {
 			if ours(l.Owner.ID, l.Borrower.ID) {
-				d.Loans = append(d.Loans, l)
+				loans = append(loans, l)
 			}
 		}
 		for _, l := range v.Overdue(pid, rq.now) {
@@ -924,11 +881,14 @@ func (st *site) resources(rq *req) (string, error) {
 	}); err != nil {
 		return "", err
 	}
-	d.LoanCount = len(d.Loans)
-	if start := (page - 1) * loansPerPage; start >= len(d.Loans) {
-		d.Loans = nil
+	d.LoanCount = len(loans)
+	if start := (page - 1) * loansPerPage; start >= len(loans) {
+		loans = nil
 	} else {
-		d.Loans = d.Loans[start:min(len(d.Loans), start+loansPerPage)]
+		loans = loans[start:min(len(loans), start+loansPerPage)]
+	}
+	if d.Loans, err = st.loanRows(rq, pid, loans); err != nil {
+		return "", err
 	}
 	q := rq.r.URL.Query()
 	if page > 1 {
@@ -971,94 +931,6 @@ type progressData struct {
 	Cells       []views.BoardCell
 }
 
-// heatmap is the RAG board as inline SVG: a row per school × area, a
-// column per cohort, each cell coloured by its latest rating with its trend
-// over the half-terms as small squares below the label.
-type heatmap struct {
-	Width, Height int
-	Cohorts       []heatCol
-	Rows          []heatRow
-}
-
-type heatCol struct {
-	Name string
-	X    int
-}
-
-type heatRow struct {
-	Label string
-	Y     int
-	Cells []heatCell
-}
-
-type heatCell struct {
-	X        int
-	Rating   string
-	Term     string
-	Movement string
-	Trend    []heatStep
-	Title    string
-}
-
-type heatStep struct {
-	X      int
-	Rating string
-}
-
-// shortTerm drops the academic year from a half-term ("2025-26 Autumn 2"
-// → "Autumn 2"): the page already says which year it shows.
-func shortTerm(t string) string {
-	if len(t) > 8 && t[4] == '-' && t[7] == ' ' {
-		return t[8:]
-	}
-	return t
-}
-
-func newHeatmap(cells []views.BoardCell) heatmap {
-	const labelW, colW, rowH, headH = 320, 190, 56, 30
-	var cohorts []string
-	seen := map[string]bool{}
-	for _, c := range cells {
-		if !seen[c.Cohort] {
-			seen[c.Cohort] = true
-			cohorts = append(cohorts, c.Cohort)
-		}
-	}
-	sort.Strings(cohorts)
-	col := map[string]int{}
-	h := heatmap{}
-	for i, c := range cohorts {
-		col[c] = i
-		h.Cohorts = append(h.Cohorts, heatCol{Name: c, X: labelW + i*colW})
-	}
-	rowOf := map[string]int{}
-	for _, c := range cells {
-		key := c.School.Name + " · " + c.Area
-		ri, ok := rowOf[key]
-		if !ok {
-			ri = len(h.Rows)
-			rowOf[key] = ri
-			h.Rows = append(h.Rows, heatRow{Label: key, Y: headH + ri*rowH})
-		}
-		x := labelW + col[c.Cohort]*colW
-		hc := heatCell{X: x, Rating: c.Rating, Term: shortTerm(c.Term), Movement: c.Movement,
-			Title: fmt.Sprintf("%s, %s, %s: %s in %s", c.School.Name, c.Area, c.Cohort, strings.ToUpper(c.Rating), c.Term)}
-		for k, t := range c.Trend {
-			if k >= 8 {
-				break
-			}
-			hc.Trend = append(hc.Trend, heatStep{X: x + 8 + k*16, Rating: t.Rating})
-		}
-		if hc.Movement != "" {
-			hc.Title += " (" + hc.Movement + ")"
-		}
-		h.Rows[ri].Cells = append(h.Rows[ri].Cells, hc)
-	}
-	h.Width = labelW + len(cohorts)*colW
-	h.Height = headH + len(h.Rows)*rowH
-	return h
-}
-
 func (st *site) progress(rq *req) (string, error) {
 	d := &progressData{}
 	rq.data.Data, rq.data.Title, rq.data.Nav = d, "Progress", "progress"
@@ -1075,6 +947,7 @@ func (st *site) progress(rq *req) (string, error) {
 	if _, err := read(st, rq, "progress", func(v *views.Progress) error {
 		d.Cells = v.Board(d.Partnership.ID, d.Year)
 		d.Areas = v.ByArea(d.Partnership.ID, d.Year)
+		sortBoard(d.Cells)
 		return nil
 	}); err != nil {
 		return "", err
@@ -1161,7 +1034,10 @@ func (st *site) accountability(rq *req) (string, error) {
 type auditData struct {
 	Page   views.AuditPage
 	Filter auditFilterIn
-	More   string // link to the next page
+	// More links to the next (older) page, Newest to the first page when
+	// this is not it.
+	More, Newest string
+	Choices      auditChoices
 }
 
 type auditFilterIn struct {
@@ -1187,6 +1063,17 @@ func (st *site) audit(rq *req) (string, error) {
 	if f.School == uuid.Nil {
 		f.School = rq.standing.School // a school's people see its events
 	}
+	// A reader of several schools' logs (a partnership's auditor) chooses
+	// among those they may read, the first by name unless they asked.
+	if rq.standing.School == uuid.Nil {
+		if d.Choices.Schools, err = st.readableSchools(rq); err != nil {
+			return "", err
+		}
+		if f.School == uuid.Nil && len(d.Choices.Schools) > 0 {
+			f.School = d.Choices.Schools[0].ID
+			d.Filter.School = f.School.String()
+		}
+	}
 	if may, err := st.s.App.May(rq.ctx, rq.actor, "ReadSchoolEvents", app.Target{School: f.School}); err != nil {
 		return "", err
 	} else if !may {
@@ -1207,25 +1094,32 @@ func (st *site) audit(rq *req) (string, error) {
 		}
 		*b.t = t.AddDate(0, 0, b.add)
 	}
-	after := uint64(0)
-	if s := q.Get("after"); s != "" {
-		if after, err = strconv.ParseUint(s, 10, 64); err != nil {
-			return "", badInput{fmt.Sprintf("after %q is not a position", s)}
+	// Newest first: a page holds the events before position "before".
+	before := uint64(0)
+	if s := q.Get("before"); s != "" {
+		if before, err = strconv.ParseUint(s, 10, 64); err != nil {
+			return "", badInput{fmt.Sprintf("before %q is not a position", s)}
 		}
 	}
 	if _, err := read(st, rq, views.AuditView, func(v *views.Audit) error {
-		d.Page = v.Events(f, after, 50, rq.names)
+		d.Page = v.EventsBefore(f, before, 50, rq.names)
+		schools := d.Choices.Schools
+		d.Choices = newAuditChoices(v.Choices(f.School, rq.names), schools)
 		return nil
 	}); err != nil {
 		return "", err
 	}
+	nq := url.Values{}
+	for k, v := range q {
+		nq[k] = v
+	}
 	if d.Page.Next != 0 {
-		nq := url.Values{}
-		for k, v := range q {
-			nq[k] = v
-		}
-		nq.Set("after", strconv.FormatUint(d.Page.Next, 10))
+		nq.Set("before", strconv.FormatUint(d.Page.Next, 10))
 		d.More = "/audit?" + nq.Encode()
+	}
+	if before != 0 {
+		nq.Del("before")
+		d.Newest = "/audit?" + nq.Encode()
 	}
 	return "audit", nil
 }

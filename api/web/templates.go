@@ -58,9 +58,10 @@ var funcs = template.FuncMap{
 		}
 		return s + "."
 	},
-	"human": func(s string) string { return strings.ReplaceAll(s, "_", " ") },
-	"link":  linkURL,
-	"add":   func(a, b int) int { return a + b },
+	"human":      func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+	"eventWords": eventWords,
+	"link":       linkURL,
+	"add":        func(a, b int) int { return a + b },
 	"ratingFill": func(r string) string {
 		switch r {
 		case "red":

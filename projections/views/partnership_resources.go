@@ -24,10 +24,31 @@ func init() {
 type resourceState struct {
 	Resources map[uuid.UUID]*partnership.Resource `json:"resources"`
 	Names     partnershipNames                    `json:"names"`
+	// Answers are the owning school's answers to loan requests (and
+	// cancellations), by loan id: who answered, when and why, which the
+	// domain's Loan does not keep.
+	Answers map[uuid.UUID]LoanAnswer `json:"answers"`
+}
+
+// LoanAnswer is how a loan request was answered: approved or declined by
+// the owning school, or cancelled, by whom (a person's id, zero for the
+// system or an administrator), in what role, when and why.
+type LoanAnswer struct {
+	Outcome string    `json:"outcome"`
+	ByID    uuid.UUID `json:"by_id,omitzero"`
+	Role    string    `json:"role"`
+	At      time.Time `json:"at"`
+	Reason  string    `json:"reason,omitempty"`
 }
 
 func newResourceState() resourceState {
-	return resourceState{Resources: map[uuid.UUID]*partnership.Resource{}, Names: newNames(false)}
+	return resourceState{Resources: map[uuid.UUID]*partnership.Resource{}, Names: newNames(false), Answers: map[uuid.UUID]LoanAnswer{}}
+}
+
+// answer records m's answer to loan id.
+func (s *resourceState) answer(id uuid.UUID, outcome string, m domain.Message) {
+	by, _ := uuid.Parse(m.Meta.ActorID)
+	s.Answers[id] = LoanAnswer{Outcome: outcome, ByID: by, Role: m.Meta.ActorRole, At: m.Effective().UTC(), Reason: m.Meta.Reason}
 }
 
 func (s *resourceState) apply(m domain.Message) {
@@ -46,10 +67,13 @@ func (s *resourceState) apply(m domain.Message) {
 		id = e.ResourceID
 	case partnership.LoanApproved:
 		id = e.ResourceID
+		s.answer(e.LoanID, "approved", m)
 	case partnership.LoanDeclined:
 		id = e.ResourceID
+		s.answer(e.LoanID, "declined", m)
 	case partnership.LoanCancelled:
 		id = e.ResourceID
+		s.answer(e.LoanID, "cancelled", m)
 	case partnership.LoanCollected:
 		id = e.ResourceID
 	case partnership.LoanReturned:
@@ -82,7 +106,7 @@ type Resources struct{ stateView[resourceState] }
 
 // NewResources returns an empty "resources" view.
 func NewResources() *Resources {
-	return &Resources{newStateView("resources", 1, func() resourceState { return newResourceState() })}
+	return &Resources{newStateView("resources", 2, func() resourceState { return newResourceState() })}
 }
 
 // Apply implements projections.Projection.
@@ -219,7 +243,7 @@ type Loans struct{ stateView[resourceState] }
 
 // NewLoans returns an empty "loans" view.
 func NewLoans() *Loans {
-	return &Loans{newStateView("loans", 1, func() resourceState { return newResourceState() })}
+	return &Loans{newStateView("loans", 2, func() resourceState { return newResourceState() })}
 }
 
 // Apply implements projections.Projection.
@@ -240,6 +264,8 @@ type LoanEntry struct {
 	ReturnedAt   *time.Time `json:"returned_at,omitempty"`
 	Condition    string     `json:"condition,omitempty"`
 	Note         string     `json:"condition_note,omitempty"`
+	// Answer is how the request was answered (nil while it waits).
+	Answer *LoanAnswer `json:"answer,omitempty"`
 }
 
 func (v *Loans) entry(r *partnership.Resource, l partnership.Loan, now time.Time) LoanEntry {
@@ -253,6 +279,9 @@ func (v *Loans) entry(r *partnership.Resource, l partnership.Loan, now time.Time
 	if !l.ReturnedAt.IsZero() {
 		t := l.ReturnedAt
 		e.ReturnedAt = &t
+	}
+	if a, ok := v.state.Answers[l.ID]; ok {
+		e.Answer = &a
 	}
 	return e
 }

@@ -115,6 +115,14 @@ func TestPartnershipViewsAnswerTheYear(t *testing.T) {
 		if reg[0].LoanID != w.TripLoan || reg[0].Condition != "damaged" || reg[0].Note != "Rear step bent" {
 			t.Errorf("first loan=%+v", reg[0])
 		}
+		// Each answered request says who answered it, as what and when.
+		for _, e := range reg {
+			a := e.Answer
+			want := map[uuid.UUID]string{w.TripLoan: "approved", w.ClashLoan: "declined", w.LabLoan: "approved", w.LateLoan: "approved"}[e.LoanID]
+			if a == nil || a.Outcome != want || a.ByID != w.PantDirector || a.Role != domain.RoleStaff || !a.At.Equal(at(2025, 9, 15, 9)) {
+				t.Errorf("loan %s (%s) answered %+v, want %s by the Director of Pant on 15 September", e.Purpose, e.Status, a, want)
+			}
+		}
 	})
 
 	read(t, w, "secondments", func(v *views.Secondments) {
