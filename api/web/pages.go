@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -1148,11 +1149,70 @@ func linkURL(l views.AuditLink) string {
 type reportData struct {
 	Partnership views.PartnershipInfo
 	Year        string
-	Title       string
-	Headline    report.Headline
-	Tables      []report.Table
-	Footer      string
-	Query       string // the reading and partnership, for the download links
+	// From and To are the period asked for (?from=&to=), as given.
+	From, To string
+	Title    string
+	Summary  string
+	Body     template.HTML
+	Footer   string
+	// Downloads are the report's formats, each URL carrying the page's
+	// partnership, period and reading.
+	Downloads []reportLink
+}
+
+type reportLink struct{ Label, URL string }
+
+// reportQuery is the page's partnership, period and reading, for the
+// download links; built in Go so that the template prints whole URLs.
+func reportQuery(rq *req, p views.PartnershipInfo) url.Values {
+	q := url.Values{}
+	for _, k := range []string{"as_of", "position", "reading", "year", "from", "to"} {
+		if v := rq.r.URL.Query().Get(k); v != "" {
+			q.Set(k, v)
+		}
+	}
+	q.Set("partnership", p.ID.String())
+	return q
+}
+
+// reportDownloadURL is the address of the report in format (or one table
+// as CSV when table is not "") with the page's query q.
+func reportDownloadURL(q url.Values, format, table string) string {
+	v := url.Values{}
+	for k, vs := range q {
+		v[k] = vs
+	}
+	if table != "" {
+		v.Set("table", table)
+	} else {
+		v.Set("format", format)
+	}
+	return "/report/download?" + v.Encode()
+}
+
+// reportPeriod reads ?from= and ?to= (both days, both or neither).
+func reportPeriod(rq *req) (*views.Period, error) {
+	q := rq.r.URL.Query()
+	from, to := q.Get("from"), q.Get("to")
+	if from == "" && to == "" {
+		return nil, nil
+	}
+	if from == "" || to == "" {
+		return nil, badInput{"give both the first day (from) and the last day (to) of the period, or neither"}
+	}
+	f, err := time.Parse(time.DateOnly, from)
+	if err != nil {
+		return nil, badInput{fmt.Sprintf("from %q is not a day like 2025-09-01", from)}
+	}
+	t, err := time.Parse(time.DateOnly, to)
+	if err != nil {
+		return nil, badInput{fmt.Sprintf("to %q is not a day like 2026-08-31", to)}
+	}
+	p, err := views.NewPeriod(f, t)
+	if err != nil {
+		return nil, badInput{err.Error()}
+	}
+	return &p, nil
 }
 
 func (st *site) buildReport(rq *req) (*report.Report, views.PartnershipInfo, string, error) {
@@ -1160,11 +1220,21 @@ func (st *site) buildReport(rq *req) (*report.Report, views.PartnershipInfo, str
 	if err != nil {
 		return nil, views.PartnershipInfo{}, "", err
 	}
+	period, err := reportPeriod(rq)
+	if err != nil {
+		return nil, views.PartnershipInfo{}, "", err
+	}
 	p, _, err := st.partnershipOf(rq)
 	if err != nil || p.ID == uuid.Nil {
 		return nil, p, year, err
 	}
-	rep, err := report.Build(rq.ctx, st.s.L.Views, p.ID, year, rq.asOf)
+	var rep *report.Report
+	if period != nil {
+		rep, err = report.BuildPeriod(rq.ctx, st.s.L.Views, p.ID, *period, rq.asOf)
+		year = period.From.Format(time.DateOnly) + "-to-" + period.To.Format(time.DateOnly)
+	} else {
+		rep, err = report.Build(rq.ctx, st.s.L.Views, p.ID, year, rq.asOf)
+	}
 	if errors.Is(err, report.ErrNoPartnership) {
 		return nil, p, year, notFound("%s was not formed %s", p.Name, rq.asOf.Describe())
 	}
@@ -1172,7 +1242,7 @@ func (st *site) buildReport(rq *req) (*report.Report, views.PartnershipInfo, str
 }
 
 func (st *site) report(rq *req) (string, error) {
-	d := &reportData{}
+	d := &reportData{From: rq.r.URL.Query().Get("from"), To: rq.r.URL.Query().Get("to")}
 	rq.data.Data, rq.data.Title, rq.data.Nav = d, "Partnership report", "report"
 	rep, p, year, err := st.buildReport(rq)
 	if err != nil {
@@ -1182,15 +1252,19 @@ func (st *site) report(rq *req) (string, error) {
 	if rep == nil {
 		return "report", nil
 	}
-	d.Title, d.Headline, d.Tables, d.Footer = rep.Title(), rep.Reporting.Headline, rep.Tables(), rep.FooterText()
-	q := url.Values{}
-	for _, k := range []string{"as_of", "position", "reading", "year"} {
-		if v := rq.r.URL.Query().Get(k); v != "" {
-			q.Set(k, v)
-		}
+	q := reportQuery(rq, p)
+	body, err := rep.BodyHTML(func(table string) string { return reportDownloadURL(q, "", table) })
+	if err != nil {
+		return "", err
 	}
-	q.Set("partnership", p.ID.String())
-	d.Query = q.Encode()
+	d.Title, d.Summary, d.Body, d.Footer = rep.Title(), rep.Summary(), body, rep.FooterText()
+	rq.data.Title = rep.Title()
+	d.Downloads = []reportLink{
+		{"HTML (one page, prints well)", reportDownloadURL(q, report.FormatHTML, "")},
+		{"Markdown", reportDownloadURL(q, report.FormatMarkdown, "")},
+		{"CSV (every table, zipped)", reportDownloadURL(q, report.FormatCSV, "")},
+		{"JSON", reportDownloadURL(q, report.FormatJSON, "")},
+	}
 	return "report", nil
 }
 

@@ -6,198 +6,375 @@ import (
 	"html/template"
 	"io"
 	"strings"
-
-	"github.com/concord-ledger/concord/domain/partnership"
+	"unicode"
 )
 
-// svgRect is one shape of a chart, laid out in Go so the template only
-// prints numbers and escaped text.
-type svgRect struct {
-	X, Y, W, H float64
-	Fill       string
-	Title      string
+// Number is one figure of "the year in numbers".
+type Number struct {
+	Label, Value string
 }
 
-type svgText struct {
-	X, Y   float64
-	Anchor string
-	Text   string
-}
-
-type chart struct {
-	ID     string
-	Title  string
-	W, H   float64
-	Rects  []svgRect
-	Labels []svgText
-}
-
-var ragFill = map[string]string{"red": "#d9534f", "amber": "#f0ad4e", "green": "#5cb85c"}
-
-// heatmap lays out the RAG board: one row per school × area × cohort, one
-// column per half-term of the year, each cell the rating of that term.
-func (r *Report) heatmap() chart {
-	const left, top, cw, rh = 330.0, 30.0, 70.0, 22.0
-	rows := r.Accountability.RAGBoard
-	c := chart{ID: "rag-heatmap", Title: "RAG heatmap", W: left + cw*6 + 10, H: top + rh*float64(max(len(rows), 1)) + 10}
-	for i, code := range partnership.TermCodes {
-		c.Labels = append(c.Labels, svgText{X: left + cw*float64(i) + cw/2, Y: top - 10, Anchor: "middle", Text: code.Label()})
+// Numbers returns the year in a few numbers, in words.
+func (r *Report) Numbers() []Number {
+	h := r.Reporting.Headline
+	return []Number{
+		{"Resources shared", itoa(h.ResourcesShared)},
+		{"Hours resources were on loan", num(h.HoursUsed)},
+		{"Loans", itoa(h.Loans)},
+		{"Secondments (FTE years)", fixed2(h.SecondmentFTEYears)},
+		{"CPD places booked", itoa(h.CPDPlacesBooked)},
+		{"CPD places attended", itoa(h.CPDAttended)},
+		{"Peer reviews", itoa(h.PeerReviews)},
+		{"Benefit", money(h.BenefitPence)},
+		{"Cost of collaborating", fmt.Sprintf("%s and %s", money(h.CostPence), hoursText(h.CostHours))},
 	}
-	for j, cell := range rows {
-		y := top + rh*float64(j)
-		c.Labels = append(c.Labels, svgText{X: left - 8, Y: y + rh*0.7, Anchor: "end", Text: fmt.Sprintf("%s · %s · %s", name(cell.School), cell.Area, cell.Cohort)})
-		for i, code := range partnership.TermCodes {
-			fill, title := "#eeeeee", "not rated"
-			label := partnership.Term{AcademicYear: r.AcademicYear, Code: code}.String()
-			for _, s := range cell.Trend {
-				if s.Term == label {
-					fill, title = ragFill[s.Rating], s.Rating
-					if s.Movement != "" {
-						title += " (" + s.Movement + ")"
-					}
-				}
+}
+
+// Summary is the report's opening sentence: the partnership, its kind,
+// the period and its lead.
+func (r *Report) Summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s (a %s), %s to %s.", r.Partnership.Name, Words(r.Partnership.Kind), longDay(r.From), longDay(r.To))
+	if r.Partnership.Lead != nil {
+		fmt.Fprintf(&b, " Partnership lead: %s.", name(*r.Partnership.Lead))
+	}
+	return b.String()
+}
+
+// LinkedTable is a table with the address of its CSV download ("" for
+// none).
+type LinkedTable struct {
+	Table
+	CSV string
+}
+
+// Part is one part of a section of the report: a heading, a few
+// sentences, at most one chart, the tables shown, and the longer tables
+// folded away behind a summary line.
+type Part struct {
+	ID        string
+	Title     string
+	Sentences []string
+	Chart     *Chart
+	// SVG is Chart drawn.
+	SVG    template.HTML
+	Shown  []LinkedTable
+	Folded []LinkedTable
+	// FoldedSummary is the line that opens the folded tables.
+	FoldedSummary string
+}
+
+// Section is one of the report's sections.
+type Section struct {
+	ID, Title, Intro string
+	Parts            []Part
+}
+
+// Body is the report as the page and the HTML download show it.
+type Body struct {
+	Numbers  []Number
+	Sections []Section
+}
+
+// Layout returns the report's body: the year in numbers once, then its
+// sections, each part a few sentences and a chart, with its tables
+// folded behind a summary. csv, when not nil, gives the address of a
+// table's CSV download.
+func (r *Report) Layout(csv func(table string) string) (Body, error) {
+	tables := byName(r.Tables())
+	link := func(names ...string) []LinkedTable {
+		var out []LinkedTable
+		for _, n := range names {
+			lt := LinkedTable{Table: tables[n]}
+			if csv != nil {
+				lt.CSV = csv(n)
 			}
-			c.Rects = append(c.Rects, svgRect{X: left + cw*float64(i) + 1, Y: y + 1, W: cw - 2, H: rh - 2, Fill: fill, Title: label + ": " + title})
+			out = append(out, lt)
+		}
+		return out
+	}
+	charts := map[string]Chart{}
+	for _, c := range r.Charts() {
+		charts[c.ID] = c
+	}
+	part := func(id, title string, chart string, sentences []string, shown []string, folded ...string) Part {
+		p := Part{ID: id, Title: title, Sentences: sentences, Shown: link(shown...), Folded: link(folded...)}
+		if chart != "" {
+			c := charts[chart]
+			p.Chart = &c
+		}
+		rows := 0
+		for _, t := range p.Folded {
+			rows += len(t.Rows)
+		}
+		var titles []string
+		for _, t := range p.Folded {
+			titles = append(titles, lowerFirst(t.Title))
+		}
+		if len(titles) > 0 {
+			p.FoldedSummary = fmt.Sprintf("%s in full: %s (%s)", capital(plural(len(titles), "table", "tables")), strings.Join(titles, "; "), plural(rows, "row", "rows"))
+		}
+		return p
+	}
+	rp, ac, ce, tl := r.Reporting, r.Accountability, r.Celebrating, r.Timeline
+
+	// Collective reporting.
+	members := 0
+	for _, m := range r.Partnership.Members {
+		if m.Current {
+			members++
 		}
 	}
-	return c
-}
-
-// bars lays out horizontal bars of values with labels.
-func bars(id, title string, labels []string, values []float64, unit, fill string) chart {
-	const left, top, width, rh = 260.0, 10.0, 420.0, 24.0
-	c := chart{ID: id, Title: title, W: left + width + 90, H: top + rh*float64(max(len(values), 1)) + 10}
-	hi := 0.0
-	for _, v := range values {
-		hi = max(hi, v)
-	}
-	for i, v := range values {
-		y := top + rh*float64(i)
-		w := 0.0
-		if hi > 0 {
-			w = width * v / hi
+	who := []string{fmt.Sprintf("The partnership has %s.", plural(members, "member school", "member schools"))}
+	if cm := r.CommunityMembership; len(cm.Years) > 0 {
+		last := len(cm.Years) - 1
+		s := fmt.Sprintf("In %s, %s took part in the ISLCs of the member schools", cm.Years[last], plural(cm.Members[last], "person", "people"))
+		if last > 0 {
+			s += fmt.Sprintf(" (%d in %s)", cm.Members[last-1], cm.Years[last-1])
 		}
-		c.Labels = append(c.Labels, svgText{X: left - 8, Y: y + rh*0.65, Anchor: "end", Text: labels[i]})
-		c.Rects = append(c.Rects, svgRect{X: left, Y: y + 3, W: w, H: rh - 6, Fill: fill, Title: fmt.Sprintf("%s: %s %s", labels[i], num(v), unit)})
-		c.Labels = append(c.Labels, svgText{X: left + w + 6, Y: y + rh*0.65, Anchor: "start", Text: num(v) + " " + unit})
+		who = append(who, s+".")
 	}
-	return c
-}
-
-func (r *Report) utilisationChart() chart {
-	var labels []string
-	var values []float64
-	for _, u := range r.Reporting.Utilisation.Resources {
-		labels = append(labels, u.Resource.Name)
-		values = append(values, u.Hours)
+	loans := 0
+	for _, s := range rp.LoansByStatus {
+		loans += s.Count
 	}
-	return bars("resource-utilisation", "Resource utilisation (hours on loan)", labels, values, "h", "#337ab7")
-}
-
-// membershipChart charts the community membership over the years: the
-// people in the ISLCs of the member schools, year by year.
-func (r *Report) membershipChart() chart {
-	var labels []string
-	var values []float64
-	for i, y := range r.CommunityMembership.Years {
-		labels = append(labels, y)
-		values = append(values, float64(r.CommunityMembership.Members[i]))
+	shared := []string{fmt.Sprintf("%s shared; %s, on loan for %s in all, worth %s.",
+		capital(plural(len(rp.Resources), "resource", "resources")), plural(loans, "loan", "loans"), hoursText(rp.Utilisation.TotalHours), money(rp.Utilisation.TotalBenefitPence))}
+	var overdueShown []string
+	if n := len(rp.OverdueLoans); n > 0 {
+		shared = append(shared, fmt.Sprintf("%s overdue.", capital(plural(n, "loan is", "loans are"))))
+		overdueShown = []string{"overdue_loans"}
+	} else {
+		shared = append(shared, "No loan is overdue.")
 	}
-	return bars("membership", "ISLC membership over the years (members)", labels, values, "members", "#6f5499")
+	people := []string{fmt.Sprintf("%s, %s in all; %s.",
+		capital(plural(len(rp.Secondments), "secondment", "secondments")), fte(r.Reporting.Headline.SecondmentFTEYears),
+		fmt.Sprintf("%s, %s booked and %s attended, saving %s", plural(rp.CPD.Events, "CPD event", "CPD events"), plural(rp.CPD.Booked, "place", "places"), itoa(rp.CPD.Attended), money(rp.CPD.SavingsPence)))}
+	completed := 0
+	for _, v := range rp.PeerReviews {
+		if v.Completed {
+			completed++
+		}
+	}
+	reviews := []string{fmt.Sprintf("%s, %d completed.", capital(plural(len(rp.PeerReviews), "peer review", "peer reviews")), completed)}
+	costs := []string{fmt.Sprintf("Collaborating brought %s (resource hours shared and CPD savings) and cost %s and %s of staff time.",
+		money(rp.Headline.BenefitPence), money(rp.Costs.Total.AmountPence), hoursText(rp.Costs.Total.Hours))}
+
+	// Collective accountability.
+	var open, achieved, missed, overdue int
+	for _, g := range ac.Commitments {
+		for _, c := range g.Commitments {
+			switch c.Status {
+			case "open":
+				open++
+			case "achieved":
+				achieved++
+			case "missed":
+				missed++
+			}
+			if c.Overdue {
+				overdue++
+			}
+		}
+	}
+	commitments := []string{fmt.Sprintf("%s: %d open, %d achieved, %d missed; %d overdue.", capital(plural(open+achieved+missed, "commitment", "commitments")), open, achieved, missed, overdue)}
+	var improved, declined int
+	for _, a := range ac.RAGByArea {
+		improved += a.Improved
+		declined += a.Declined
+	}
+	ratings := []string{fmt.Sprintf("%s rated; since the term before, %s improved and %s declined.",
+		capital(plural(len(ac.RAGBoard), "cohort", "cohorts")), plural(improved, "rating", "ratings"), itoa(declined))}
+	var approved, sentBack, changed int
+	for _, p := range ac.ProposalsDecided {
+		switch p.Outcome {
+		case "approved":
+			approved++
+		case "returned":
+			sentBack++
+		}
+		if p.ChangedAfterDecision {
+			changed++
+		}
+	}
+	proposals := []string{fmt.Sprintf("%s decided: %d approved, %d sent back for revision.", capital(plural(len(ac.ProposalsDecided), "proposal", "proposals")), approved, sentBack)}
+	if changed > 0 {
+		proposals = append(proposals, fmt.Sprintf("%s corrected after the decision.", capital(plural(changed, "was", "were"))))
+	}
+	ch := ac.Challenges.Counts
+	challenges := []string{fmt.Sprintf("%s raised: %d answered (%d late), %d open (%d overdue).",
+		capital(plural(ch.Open+ch.Answered, "challenge", "challenges")), ch.Answered, ch.AnsweredLate, ch.Open, ch.Overdue)}
+	follow := []string{fmt.Sprintf("%s agreed after peer reviews: %d done, %d open (%d overdue).",
+		capital(plural(len(ac.FollowUps.Actions), "follow-up action", "follow-up actions")), ac.FollowUps.Done, ac.FollowUps.Open, ac.FollowUps.Overdue)}
+
+	// Collective celebrating.
+	celebrated := []string{fmt.Sprintf("%s: %s, %s and %s recognised.", capital(plural(len(ce.Recognitions), "recognition", "recognitions")),
+		plural(len(ce.Tallies.People), "person", "people"), plural(len(ce.Tallies.Schools), "school", "schools"), plural(len(ce.Tallies.Communities), "ISLC", "ISLCs"))}
+	var recShown, recFolded []string
+	if len(ce.Recognitions) > 0 && len(ce.Recognitions) <= 6 {
+		recShown = []string{"recognitions"}
+	} else {
+		recFolded = []string{"recognitions"}
+	}
+
+	timeline := []string{fmt.Sprintf("%s next, %s outstanding, %s done.", capital(plural(len(tl.Next), "item", "items")), itoa(len(tl.Outstanding)), itoa(len(tl.Done)))}
+
+	body := Body{Numbers: r.Numbers(), Sections: []Section{
+		{ID: "reporting", Title: "Collective reporting", Intro: "What the partnership did and what it brought, next to the costs of collaborating.", Parts: []Part{
+			part("who", "Who took part", "chart-membership", who, nil, "members", "membership_by_year", "community_membership_by_year"),
+			part("resources", "Resources shared", "chart-utilisation", shared, overdueShown, "school_utilisation", "resource_utilisation", "loans_by_status", "loans_returned"),
+			part("people", "Secondments and CPD", "", people, nil, "secondments", "secondment_fte", "cpd_events", "cpd_schools"),
+			part("reviews", "Peer reviews", "", reviews, nil, "peer_reviews"),
+			part("costs", "Costs beside benefits", "chart-costs", costs, nil, "costs_schools", "costs_categories"),
+		}},
+		{ID: "accountability", Title: "Collective accountability", Intro: "Who committed to what and how it went; progress ratings and their movement; proposals decided; governors' challenges; peer-review follow-ups.", Parts: []Part{
+			part("commitments", "Commitments", "", commitments, nil, "commitments"),
+			part("ratings", "Progress ratings", "chart-rag", ratings, nil, "rag_board"),
+			part("proposals", "Proposals decided", "", proposals, nil, "proposals_decided"),
+			part("challenges", "Governors' challenges", "", challenges, nil, "challenges"),
+			part("follow-ups", "Peer-review follow-ups", "", follow, nil, "follow_ups"),
+		}},
+		{ID: "celebrating", Title: "Collective celebrating", Intro: "Contributions recognised, by person, school and ISLC.", Parts: []Part{
+			part("celebrated", "What was celebrated", "chart-celebrated", celebrated, recShown, append(recFolded, "recognised_people", "recognised_schools", "recognised_islcs")...),
+		}},
+		{ID: "timeline", Title: "Improvement timeline", Intro: "What comes next, what is outstanding and what is done.", Parts: []Part{
+			part("next", "What comes next", "", timeline, []string{"timeline_next"}, "timeline_outstanding", "timeline_done"),
+		}},
+	}}
+	for i := range body.Sections {
+		for j := range body.Sections[i].Parts {
+			p := &body.Sections[i].Parts[j]
+			if p.Chart == nil {
+				continue
+			}
+			svg, err := p.Chart.SVG()
+			if err != nil {
+				return Body{}, err
+			}
+			p.SVG = svg
+		}
+	}
+	return body, nil
 }
 
-type htmlSection struct {
-	Title  string
-	Intro  string
-	Tables []Table
+// fte says FTE years.
+func fte(f float64) string {
+	if f == 1 {
+		return "1 FTE year"
+	}
+	return fixed2(f) + " FTE years"
 }
 
-type htmlPage struct {
-	Title   string
-	Summary string
-	Charts  []chart
-	Parts   []htmlSection
-	Footer  string
+// BodyTemplate draws a Body: the year in numbers, then the sections with
+// their charts and tables. It starts at <h2>, under the page's <h1>.
+const BodyTemplate = `{{define "report-body"}}<section class="report-numbers" aria-labelledby="numbers-h">
+<h2 id="numbers-h">The year in numbers</h2>
+<dl class="numbers">{{range .Numbers}}<div><dt>{{.Label}}</dt><dd>{{.Value}}</dd></div>{{end}}</dl>
+</section>
+{{range .Sections}}<section class="report-section" id="{{.ID}}" aria-labelledby="{{.ID}}-h">
+<h2 id="{{.ID}}-h">{{.Title}}</h2>
+<p>{{.Intro}}</p>
+{{range .Parts}}<section class="report-part" id="part-{{.ID}}" aria-labelledby="p-{{.ID}}-h">
+<h3 id="p-{{.ID}}-h">{{.Title}}</h3>
+{{range .Sentences}}<p>{{.}}</p>
+{{end}}{{.SVG}}{{range .Shown}}{{template "report-table" .}}{{end}}{{if .Folded}}<details><summary>{{.FoldedSummary}}</summary>
+{{range .Folded}}{{template "report-table" .}}{{end}}</details>
+{{end}}</section>
+{{end}}</section>
+{{end}}{{end}}
+{{define "report-table"}}{{if .Rows}}<table class="report-table" id="t-{{.Name}}"><caption>{{.Title}}{{if .CSV}} <a class="csv" href="{{.CSV}}" download>CSV</a>{{end}}</caption>
+<thead><tr>{{range .Header}}<th scope="col">{{.}}</th>{{end}}</tr></thead>
+<tbody>{{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
+{{end}}</tbody></table>
+{{else}}<p class="none" id="t-{{.Name}}">{{.Title}}: none.</p>
+{{end}}{{end}}`
+
+// ReportCSS styles the report's body, on screen and on paper; the HTML
+// download carries it inline.
+const ReportCSS = `
+dl.numbers{display:grid;grid-template-columns:repeat(auto-fill,minmax(12rem,1fr));gap:.5rem;margin:.5rem 0 1rem}
+dl.numbers div{border:1px solid #c8c8c8;padding:.5rem;border-radius:4px}
+dl.numbers dt{font-size:.9rem;color:#4a4a4a}dl.numbers dd{margin:0;font-size:1.4rem;font-weight:700}
+figure.chart{margin:.75rem 0 1rem}figure.chart figcaption{font-weight:700;margin-bottom:.3rem}
+figure.chart svg{max-width:100%;height:auto}
+figure.chart text{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;font-size:13px;fill:#1a1a1a}
+table.report-table{border-collapse:collapse;width:100%;font-size:.9rem;margin:.5rem 0 1rem}
+table.report-table caption{text-align:left;font-weight:700;padding:.25rem 0}
+table.report-table th,table.report-table td{border-bottom:1px solid #c8c8c8;padding:.25rem .45rem;text-align:left;vertical-align:top}
+table.report-table thead th{border-bottom:2px solid #1a1a1a}
+details{margin:.5rem 0 1rem}details summary{cursor:pointer;color:#1d4f91}
+.none{color:#4a4a4a;font-style:italic}
+@media print{
+  details:not([open]){display:none}
+  h2,h3{break-after:avoid;page-break-after:avoid}
+  figure.chart,dl.numbers,tr,.report-part{break-inside:avoid;page-break-inside:avoid}
+  figure.chart svg rect{print-color-adjust:exact;-webkit-print-color-adjust:exact}
+}
+`
+
+var bodyTemplate = template.Must(template.New("body").Parse(BodyTemplate))
+
+// BodyHTML draws the report's body (see Layout and BodyTemplate) for a
+// page that gives it its <h1> and styles (ReportCSS).
+func (r *Report) BodyHTML(csv func(table string) string) (template.HTML, error) {
+	body, err := r.Layout(csv)
+	if err != nil {
+		return "", err
+	}
+	var b bytes.Buffer
+	if err := bodyTemplate.ExecuteTemplate(&b, "report-body", body); err != nil {
+		return "", fmt.Errorf("report body: %w", err)
+	}
+	return template.HTML(b.String()), nil //nolint:gosec // escaped by html/template above
 }
 
-var page = template.Must(template.New("report").Funcs(template.FuncMap{"f": func(v float64) string { return num(v) }}).Parse(`<!DOCTYPE html>
-<html lang="en">
+var page = template.Must(template.New("report").Parse(BodyTemplate + `<!DOCTYPE html>
+<html lang="en-GB">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}}</title>
 <style>
-body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#222;line-height:1.4}
-h1{font-size:1.6rem}h2{border-bottom:2px solid #ddd;padding-bottom:.2rem;margin-top:2.2rem}h3{font-size:1.05rem;margin-top:1.4rem}
-table{border-collapse:collapse;width:100%;font-size:.9rem;margin:.4rem 0}th,td{border:1px solid #ddd;padding:.25rem .45rem;text-align:left;vertical-align:top}
-th{background:#f5f5f5}tr:nth-child(even) td{background:#fafafa}.none{color:#777;font-style:italic}
-figure{margin:1rem 0}figcaption{font-weight:600;margin-bottom:.3rem}svg text{font-size:12px;fill:#333}
-footer{margin-top:3rem;padding-top:.8rem;border-top:1px solid #ccc;font-size:.85rem;color:#555}
-</style>
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem;color:#1a1a1a;line-height:1.45}
+h1{font-size:1.6rem}h2{border-bottom:2px solid #c8c8c8;padding-bottom:.2rem;margin-top:2rem}h3{font-size:1.1rem;margin:1.2rem 0 .3rem}
+footer{margin-top:2.5rem;padding-top:.8rem;border-top:1px solid #c8c8c8;font-size:.85rem;color:#4a4a4a}
+{{.CSS}}</style>
 </head>
 <body>
 <h1>{{.Title}}</h1>
 <p>{{.Summary}}</p>
-{{range .Charts}}<figure id="{{.ID}}"><figcaption>{{.Title}}</figcaption>
-<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{{.Title}}" width="{{f .W}}" height="{{f .H}}" viewBox="0 0 {{f .W}} {{f .H}}">
-{{range .Rects}}<rect x="{{f .X}}" y="{{f .Y}}" width="{{f .W}}" height="{{f .H}}" fill="{{.Fill}}"><title>{{.Title}}</title></rect>
-{{end}}{{range .Labels}}<text x="{{f .X}}" y="{{f .Y}}" text-anchor="{{.Anchor}}">{{.Text}}</text>
-{{end}}</svg></figure>
-{{end}}{{range .Parts}}<section>
-<h2>{{.Title}}</h2>
-<p>{{.Intro}}</p>
-{{range .Tables}}<h3>{{.Title}}</h3>
-{{if .Rows}}<table><thead><tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr></thead>
-<tbody>{{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
-{{end}}</tbody></table>
-{{else}}<p class="none">None.</p>
-{{end}}{{end}}</section>
-{{end}}<footer>{{.Footer}}</footer>
+{{template "report-body" .Body}}<footer>{{.Footer}}</footer>
 </body>
 </html>
 `))
 
-// WriteHTML writes the report as one self-contained HTML page: inline CSS,
-// inline SVG charts (RAG heatmap, resource utilisation, membership over
-// the years), every table, and the footer.
+// WriteHTML writes the report as one self-contained HTML page: inline CSS
+// (with its print rules), the year in numbers, inline SVG charts, and
+// every table, the longer ones folded, and the footer.
 func (r *Report) WriteHTML(w io.Writer) error {
-	tables := byName(r.Tables())
-	p := htmlPage{Title: r.Title(), Footer: r.FooterText(),
-		Charts: []chart{r.heatmap(), r.utilisationChart(), r.membershipChart()}}
-	var sum strings.Builder
-	fmt.Fprintf(&sum, "%s (%s), %s to %s.", r.Partnership.Name, r.Partnership.Kind, day(r.From), day(r.To))
-	if r.Partnership.Lead != nil {
-		fmt.Fprintf(&sum, " Partnership lead: %s.", name(*r.Partnership.Lead))
-	}
-	p.Summary = sum.String()
-	for _, s := range sections {
-		hs := htmlSection{Title: s.title, Intro: s.intro}
-		for _, n := range s.tables {
-			hs.Tables = append(hs.Tables, tables[n])
-		}
-		p.Parts = append(p.Parts, hs)
+	body, err := r.Layout(nil)
+	if err != nil {
+		return err
 	}
 	var b bytes.Buffer
-	if err := page.Execute(&b, p); err != nil {
+	if err := page.Execute(&b, struct {
+		Title, Summary, Footer string
+		CSS                    template.CSS
+		Body                   Body
+	}{r.Title(), r.Summary(), r.FooterText(), template.CSS(ReportCSS), body}); err != nil { //nolint:gosec // a constant
 		return fmt.Errorf("report html: %w", err)
 	}
-	_, err := w.Write(b.Bytes())
+	_, err = w.Write(b.Bytes())
 	return err
 }
 
-// Write renders the report in format: json, md, html, or csv (a zip of
-// every table; use WriteCSV for one table). Returns an error for another
-// format.
-func (r *Report) Write(w io.Writer, format string) error {
-	switch format {
-	case FormatJSON:
-		return r.WriteJSON(w)
-	case FormatMarkdown:
-		return r.WriteMarkdown(w)
-	case FormatHTML:
-		return r.WriteHTML(w)
-	case FormatCSV:
-		return r.WriteZip(w)
+// lowerFirst puts a title's first letter in lower case for use inside a
+// sentence, unless it starts an abbreviation ("RAG", "CPD").
+func lowerFirst(s string) string {
+	r := []rune(s)
+	if len(r) < 2 || unicode.IsUpper(r[1]) {
+		return s
 	}
-	return fmt.Errorf("report: unknown format %q (json, md, html or csv)", format)
+	r[0] = unicode.ToLower(r[0])
+	return string(r)
 }

@@ -176,3 +176,20 @@ func (r *Report) WriteZip(w io.Writer) error {
 	}
 	return zw.Close()
 }
+
+// Write renders the report in format: json, md, html, or csv (a zip of
+// every table; use WriteCSV for one table). Returns an error for another
+// format.
+func (r *Report) Write(w io.Writer, format string) error {
+	switch format {
+	case FormatJSON:
+		return r.WriteJSON(w)
+	case FormatMarkdown:
+		return r.WriteMarkdown(w)
+	case FormatHTML:
+		return r.WriteHTML(w)
+	case FormatCSV:
+		return r.WriteZip(w)
+	}
+	return fmt.Errorf("report: unknown format %q (json, md, html or csv)", format)
+}

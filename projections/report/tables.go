@@ -27,6 +27,14 @@ func day(t time.Time) string {
 	return t.UTC().Format("2006-01-02")
 }
 
+// longDay is a day in words, e.g. "1 September 2026".
+func longDay(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2 January 2006")
+}
+
 func dayp(t *time.Time) string {
 	if t == nil {
 		return ""
@@ -77,25 +85,25 @@ func (r *Report) Tables() []Table {
 	add := func(t Table) { ts = append(ts, t) }
 
 	h := rp.Headline
-	add(Table{Name: "headline", Title: "The year in numbers", Header: []string{"measure", "value"}, Rows: [][]string{
-		{"resources shared", itoa(h.ResourcesShared)}, {"resource hours used", num(h.HoursUsed)}, {"loans", itoa(h.Loans)},
-		{"secondments (FTE-years)", fixed2(h.SecondmentFTEYears)}, {"CPD places booked", itoa(h.CPDPlacesBooked)}, {"CPD attendance", itoa(h.CPDAttended)},
-		{"peer reviews", itoa(h.PeerReviews)}, {"benefit (GBP)", gbp(h.BenefitPence)}, {"transaction cost (hours)", num(h.CostHours)},
-		{"transaction cost (GBP)", gbp(h.CostPence)},
+	add(Table{Name: "headline", Title: "The year in numbers", Header: []string{"Measure", "Value"}, Rows: [][]string{
+		{"Resources shared", itoa(h.ResourcesShared)}, {"Resource hours used", num(h.HoursUsed)}, {"Loans", itoa(h.Loans)},
+		{"Secondments (FTE years)", fixed2(h.SecondmentFTEYears)}, {"CPD places booked", itoa(h.CPDPlacesBooked)}, {"CPD attendance", itoa(h.CPDAttended)},
+		{"Peer reviews", itoa(h.PeerReviews)}, {"Benefit (£)", gbp(h.BenefitPence)}, {"Cost of collaborating (hours)", num(h.CostHours)},
+		{"Cost of collaborating (£)", gbp(h.CostPence)},
 	}})
 
-	t := Table{Name: "members", Title: "Member schools", Header: []string{"school", "joined_on", "left_on", "current"}}
+	t := Table{Name: "members", Title: "Member schools", Header: []string{"School", "Joined on", "Left on", "Member now"}}
 	for _, m := range r.Partnership.Members {
 		t.Rows = append(t.Rows, []string{name(m.School), day(m.JoinedOn), dayp(m.LeftOn), yes(m.Current)})
 	}
 	add(t)
-	t = Table{Name: "membership_by_year", Title: "Member schools over the years", Header: []string{"academic_year", "members", "joined", "left"}}
+	t = Table{Name: "membership_by_year", Title: "Member schools over the years", Header: []string{"Academic year", "Member schools", "Joined", "Left"}}
 	for _, y := range r.Membership {
 		t.Rows = append(t.Rows, []string{y.AcademicYear, itoa(y.Members), itoa(y.Joined), itoa(y.Left)})
 	}
 	add(t)
 	cm := r.CommunityMembership
-	t = Table{Name: "community_membership_by_year", Title: "ISLC members over the years", Header: append([]string{"academic_year", "members"}, func() []string {
+	t = Table{Name: "community_membership_by_year", Title: "ISLC members over the years", Header: append([]string{"Academic year", "ISLC members (people)"}, func() []string {
 		var h []string
 		for _, s := range cm.Schools {
 			h = append(h, name(s.School))
@@ -111,52 +119,52 @@ func (r *Report) Tables() []Table {
 	}
 	add(t)
 
-	t = Table{Name: "resource_utilisation", Title: "Resources shared and hours used", Header: []string{"resource", "kind", "owner", "offered", "hours", "benefit_gbp"}}
+	t = Table{Name: "resource_utilisation", Title: "Resources shared and hours used", Header: []string{"Resource", "Kind", "Owner", "Offered now", "Hours on loan", "Benefit (£)"}}
 	for _, u := range rp.Utilisation.Resources {
-		t.Rows = append(t.Rows, []string{u.Resource.Name, u.Resource.Kind, name(u.Resource.Owner), yes(u.Resource.Offered), num(u.Hours), gbp(u.BenefitPence)})
+		t.Rows = append(t.Rows, []string{u.Resource.Name, Words(u.Resource.Kind), name(u.Resource.Owner), yes(u.Resource.Offered), num(u.Hours), gbp(u.BenefitPence)})
 	}
 	add(t)
-	t = Table{Name: "school_utilisation", Title: "Hours borrowed and lent per school", Header: []string{"school", "hours_borrowed", "hours_lent"}}
+	t = Table{Name: "school_utilisation", Title: "Hours borrowed and lent per school", Header: []string{"School", "Hours borrowed", "Hours lent"}}
 	for _, s := range rp.Utilisation.Schools {
 		t.Rows = append(t.Rows, []string{name(s.School), num(s.HoursBorrowed), num(s.HoursLent)})
 	}
 	add(t)
-	t = Table{Name: "loans_by_status", Title: "Loans by status", Header: []string{"status", "count"}}
+	t = Table{Name: "loans_by_status", Title: "Loans by status", Header: []string{"Status", "Loans"}}
 	for _, s := range rp.LoansByStatus {
-		t.Rows = append(t.Rows, []string{s.Status, itoa(s.Count)})
+		t.Rows = append(t.Rows, []string{capital(Words(s.Status)), itoa(s.Count)})
 	}
 	add(t)
-	t = Table{Name: "loans_returned", Title: "Loans returned, by condition", Header: []string{"condition", "count", "late"}}
+	t = Table{Name: "loans_returned", Title: "Loans returned, by condition", Header: []string{"Condition", "Loans returned", "Of which late"}}
 	for _, c := range rp.LoansReturned {
-		t.Rows = append(t.Rows, []string{c.Condition, itoa(c.Count), itoa(c.Late)})
+		t.Rows = append(t.Rows, []string{capital(Words(c.Condition)), itoa(c.Count), itoa(c.Late)})
 	}
 	add(t)
-	t = Table{Name: "overdue_loans", Title: "Overdue loans", Header: []string{"resource", "owner", "borrower", "start", "end"}}
+	t = Table{Name: "overdue_loans", Title: "Overdue loans", Header: []string{"Resource", "Owner", "Borrower", "From", "Due back"}}
 	for _, l := range rp.OverdueLoans {
 		t.Rows = append(t.Rows, []string{l.ResourceName, name(l.Owner), name(l.Borrower), minute(l.Start), minute(l.End)})
 	}
 	add(t)
-	t = Table{Name: "secondments", Title: "Secondments", Header: []string{"teacher", "from_school", "to_school", "subject", "start", "end", "fraction", "status", "fte_years"}}
+	t = Table{Name: "secondments", Title: "Secondments", Header: []string{"Teacher", "From school", "To school", "Subject", "Starts", "Ends", "Fraction of full time", "Status", "FTE years"}}
 	for _, s := range rp.Secondments {
-		t.Rows = append(t.Rows, []string{name(s.Teacher), name(s.Lending), name(s.Receiving), s.Subject, day(s.Start), day(s.End), num(s.Fraction), s.Status, fixed2(s.FTEYears)})
+		t.Rows = append(t.Rows, []string{name(s.Teacher), name(s.Lending), name(s.Receiving), s.Subject, day(s.Start), day(s.End), num(s.Fraction), Words(s.Status), fixed2(s.FTEYears)})
 	}
 	add(t)
-	t = Table{Name: "secondment_fte", Title: "FTE lent and received per school", Header: []string{"school", "lent_fte_years", "received_fte_years", "teachers_lent"}}
+	t = Table{Name: "secondment_fte", Title: "FTE lent and received per school", Header: []string{"School", "FTE years lent", "FTE years received", "Teachers lent"}}
 	for _, s := range rp.SecondmentFTE {
 		t.Rows = append(t.Rows, []string{name(s.School), fixed2(s.LentFTEYears), fixed2(s.ReceivedFTEYears), itoa(s.Teachers)})
 	}
 	add(t)
-	t = Table{Name: "cpd_events", Title: "CPD and events", Header: []string{"title", "kind", "organiser", "starts_at", "offered", "booked", "attended", "paid_gbp", "savings_gbp"}}
+	t = Table{Name: "cpd_events", Title: "CPD and events", Header: []string{"Title", "Kind", "Organiser", "Starts", "Places offered", "Places booked", "Attended", "Paid (£)", "Saved (£)"}}
 	for _, e := range rp.CPDEvents {
-		t.Rows = append(t.Rows, []string{e.Title, e.Kind, name(e.Organiser), minute(e.StartsAt), itoa(e.Offered), itoa(e.Booked), itoa(e.Attended), gbp(e.PaidPence), gbp(e.SavingsPence)})
+		t.Rows = append(t.Rows, []string{e.Title, Words(e.Kind), name(e.Organiser), minute(e.StartsAt), itoa(e.Offered), itoa(e.Booked), itoa(e.Attended), gbp(e.PaidPence), gbp(e.SavingsPence)})
 	}
 	add(t)
-	t = Table{Name: "cpd_schools", Title: "CPD places per school", Header: []string{"school", "offered", "booked", "attended", "paid_gbp", "savings_gbp"}}
+	t = Table{Name: "cpd_schools", Title: "CPD places per school", Header: []string{"School", "Places offered", "Places booked", "Attended", "Paid (£)", "Saved (£)"}}
 	for _, s := range rp.CPDSchools {
 		t.Rows = append(t.Rows, []string{name(s.School), itoa(s.Offered), itoa(s.Booked), itoa(s.Attended), gbp(s.PaidPence), gbp(s.SavingsPence)})
 	}
 	add(t)
-	t = Table{Name: "peer_reviews", Title: "Peer reviews", Header: []string{"school", "on", "reviewers", "completed", "red", "amber", "green", "actions"}}
+	t = Table{Name: "peer_reviews", Title: "Peer reviews", Header: []string{"School reviewed", "On", "Reviewers", "Completed", "Red findings", "Amber findings", "Green findings", "Follow-up actions"}}
 	for _, rv := range rp.PeerReviews {
 		var who []string
 		for _, x := range rv.Reviewers {
@@ -165,43 +173,43 @@ func (r *Report) Tables() []Table {
 		t.Rows = append(t.Rows, []string{name(rv.School), day(rv.On), strings.Join(who, "; "), yes(rv.Completed), itoa(rv.Red), itoa(rv.Amber), itoa(rv.Green), itoa(len(rv.Actions))})
 	}
 	add(t)
-	t = Table{Name: "costs_schools", Title: "Transaction costs per school", Header: []string{"school", "hours", "amount_gbp"}}
+	t = Table{Name: "costs_schools", Title: "Transaction costs per school", Header: []string{"School", "Hours", "Spent (£)"}}
 	for _, c := range rp.Costs.Schools {
 		t.Rows = append(t.Rows, []string{name(c.School), num(c.Hours), gbp(c.AmountPence)})
 	}
 	add(t)
-	t = Table{Name: "costs_categories", Title: "Transaction costs per category", Header: []string{"category", "hours", "amount_gbp"}}
+	t = Table{Name: "costs_categories", Title: "Transaction costs per category", Header: []string{"Category", "Hours", "Spent (£)"}}
 	for _, c := range rp.Costs.Categories {
-		t.Rows = append(t.Rows, []string{c.Category, num(c.Hours), gbp(c.AmountPence)})
+		t.Rows = append(t.Rows, []string{capital(Words(c.Category)), num(c.Hours), gbp(c.AmountPence)})
 	}
 	add(t)
 
-	t = Table{Name: "commitments", Title: "Commitments", Header: []string{"priority", "party", "school", "owner", "due_on", "status", "percent", "overdue", "evidence"}}
+	t = Table{Name: "commitments", Title: "Commitments", Header: []string{"Priority", "Committed by", "School", "Owner", "Due on", "Status", "Per cent done", "Overdue", "Evidence"}}
 	for _, g := range ac.Commitments {
 		for _, c := range g.Commitments {
 			pct := ""
 			if c.Percent != nil {
 				pct = itoa(*c.Percent)
 			}
-			t.Rows = append(t.Rows, []string{name(c.Priority), name(c.Party), name(c.School), name(c.Owner), day(c.DueOn), c.Status, pct, yes(c.Overdue), c.Evidence})
+			t.Rows = append(t.Rows, []string{name(c.Priority), name(c.Party), name(c.School), name(c.Owner), day(c.DueOn), Words(c.Status), pct, yes(c.Overdue), c.Evidence})
 		}
 	}
 	add(t)
-	t = Table{Name: "rag_board", Title: "RAG board", Header: []string{"school", "area", "cohort", "latest", "term", "movement", "trend"}}
+	t = Table{Name: "rag_board", Title: "RAG board", Header: []string{"School", "Area", "Cohort", "Latest rating", "Term", "Movement", "Ratings through the year"}}
 	for _, c := range ac.RAGBoard {
 		var tr []string
 		for _, s := range c.Trend {
-			tr = append(tr, s.Rating)
+			tr = append(tr, Words(s.Rating))
 		}
-		t.Rows = append(t.Rows, []string{name(c.School), c.Area, c.Cohort, c.Rating, c.Term, c.Movement, strings.Join(tr, " > ")})
+		t.Rows = append(t.Rows, []string{name(c.School), c.Area, c.Cohort, Words(c.Rating), c.Term, Words(c.Movement), strings.Join(tr, " > ")})
 	}
 	add(t)
-	t = Table{Name: "proposals_decided", Title: "Proposals decided", Header: []string{"school", "islc", "title", "outcome", "decided_on", "changed_after_decision"}}
+	t = Table{Name: "proposals_decided", Title: "Proposals decided", Header: []string{"School", "ISLC", "Proposal", "Outcome", "Decided on", "Changed after the decision"}}
 	for _, p := range ac.ProposalsDecided {
-		t.Rows = append(t.Rows, []string{name(p.School), name(p.Community), p.Title, p.Outcome, day(p.DecidedAt), yes(p.ChangedAfterDecision)})
+		t.Rows = append(t.Rows, []string{name(p.School), name(p.Community), p.Title, outcome(p.Outcome), day(p.DecidedAt), yes(p.ChangedAfterDecision)})
 	}
 	add(t)
-	t = Table{Name: "challenges", Title: "Governors' challenges", Header: []string{"school", "governor", "about", "subject", "raised_on", "due_on", "state", "answered_on", "challenge", "answer"}}
+	t = Table{Name: "challenges", Title: "Governors' challenges", Header: []string{"School", "Governor", "About a", "Subject", "Raised on", "Due on", "State", "Answered on", "Challenge", "Answer"}}
 	for _, g := range [][]views.ChallengeInfo{ac.Challenges.Open, ac.Challenges.Answered} {
 		for _, c := range g {
 			state := "open"
@@ -213,26 +221,26 @@ func (r *Report) Tables() []Table {
 			case c.Overdue:
 				state = "overdue"
 			}
-			t.Rows = append(t.Rows, []string{name(c.School), name(c.Governor), c.Subject.Kind, c.Subject.Name, day(c.RaisedOn), day(c.DueOn), state, day(c.AnsweredOn), c.Text, c.Answer})
+			t.Rows = append(t.Rows, []string{name(c.School), name(c.Governor), Words(c.Subject.Kind), c.Subject.Name, day(c.RaisedOn), day(c.DueOn), state, day(c.AnsweredOn), c.Text, c.Answer})
 		}
 	}
 	add(t)
-	t = Table{Name: "follow_ups", Title: "Peer-review follow-up actions", Header: []string{"action", "school", "owner", "due_on", "done", "completed_on", "overdue"}}
+	t = Table{Name: "follow_ups", Title: "Peer-review follow-up actions", Header: []string{"Action", "School", "Owner", "Due on", "Done", "Completed on", "Overdue"}}
 	for _, a := range ac.FollowUps.Actions {
 		t.Rows = append(t.Rows, []string{a.Action, name(a.School), name(a.Owner), day(a.DueOn), yes(a.Done), dayp(a.CompletedOn), yes(a.Overdue)})
 	}
 	add(t)
 
-	t = Table{Name: "recognitions", Title: "Contributions recognised", Header: []string{"on", "recipient_kind", "recipient", "school", "for", "citation"}}
+	t = Table{Name: "recognitions", Title: "Contributions recognised", Header: []string{"On", "Recognised", "Name", "School", "For a", "Citation"}}
 	for _, c := range ce.Recognitions {
-		t.Rows = append(t.Rows, []string{day(c.On), c.RecipientKind, name(c.Recipient), name(c.School), c.ReferenceKind, c.Citation})
+		t.Rows = append(t.Rows, []string{day(c.On), recipient(c.RecipientKind), name(c.Recipient), name(c.School), Words(c.ReferenceKind), c.Citation})
 	}
 	add(t)
 	for _, g := range []struct {
 		name, title string
 		ts          []views.Tally
 	}{{"recognised_people", "Recognised people", ce.Tallies.People}, {"recognised_schools", "Recognised schools", ce.Tallies.Schools}, {"recognised_islcs", "Recognised ISLCs", ce.Tallies.Communities}} {
-		t = Table{Name: g.name, Title: g.title, Header: []string{"name", "recognitions"}}
+		t = Table{Name: g.name, Title: g.title, Header: []string{"Name", "Recognitions"}}
 		for _, x := range g.ts {
 			t.Rows = append(t.Rows, []string{name(x.Ref), itoa(x.Count)})
 		}
@@ -243,13 +251,13 @@ func (r *Report) Tables() []Table {
 		name, title string
 		es          []views.TimelineEntry
 	}{{"timeline_next", "What comes next", tl.Next}, {"timeline_outstanding", "Outstanding", tl.Outstanding}, {"timeline_done", "Done", tl.Done}} {
-		t = Table{Name: g.name, Title: g.title, Header: []string{"on", "kind", "title", "school", "done_on"}}
+		t = Table{Name: g.name, Title: g.title, Header: []string{"On", "Kind", "Title", "School", "Done on"}}
 		for _, e := range g.es {
 			school := ""
 			if e.School != nil {
 				school = name(*e.School)
 			}
-			t.Rows = append(t.Rows, []string{day(e.On), e.Kind, e.Title, school, dayp(e.DoneOn)})
+			t.Rows = append(t.Rows, []string{day(e.On), capital(Words(e.Kind)), e.Title, school, dayp(e.DoneOn)})
 		}
 		add(t)
 	}

@@ -1,0 +1,235 @@
+package web_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+// markJS puts invisible link markers (https://mark.invalid/NAME) in the
+// report for the PDF to carry: one at the top and one at the bottom of
+// every chart and of the year in numbers, and one at the top of every
+// heading and of what follows it. Chromium writes each link as an
+// annotation of the page it lands on, so the PDF says on which page each
+// marker was printed. Returns how many boxes it marked.
+const markJS = `(() => {
+  const mark = (el, name, where) => {
+    if (getComputedStyle(el).position === 'static') el.style.position = 'relative';
+    const a = document.createElement('a');
+    a.href = 'https://mark.invalid/' + name;
+    a.setAttribute('aria-hidden', 'true');
+    a.tabIndex = -1;
+    a.style.cssText = 'position:absolute;left:0;width:3px;height:3px;display:block;' + (where === 'top' ? 'top:0' : 'bottom:0');
+    el.appendChild(a);
+  };
+  let n = 0;
+  document.querySelectorAll('main figure.chart, main dl.numbers').forEach((el, i) => {
+    mark(el, 'box' + i + '-top', 'top'); mark(el, 'box' + i + '-bottom', 'bottom'); n++;
+  });
+  document.querySelectorAll('main h2, main h3').forEach((el, i) => {
+    const next = el.nextElementSibling;
+    if (el.getClientRects().length === 0 || !next || next.getClientRects().length === 0) return;
+    mark(el, 'head' + i + '-top', 'top'); mark(next, 'head' + i + '-bottom', 'top'); n++;
+  });
+  return n;
+})()`
+
+var (
+	pdfObjRE   = regexp.MustCompile(`(?s)(\d+) 0 obj\s*(.*?)endobj`)
+	pdfPageRE  = regexp.MustCompile(`/Type\s*/Page\b`)
+	pdfAnnotRE = regexp.MustCompile(`/Annots\s*\[([^\]]*)\]`)
+	pdfRefRE   = regexp.MustCompile(`(\d+) 0 R`)
+	pdfMarkRE  = regexp.MustCompile(`/URI\s*\(https://mark\.invalid/([a-z0-9-]+)\)`)
+)
+
+// pdfMarks reads a PDF as Chromium writes it (objects in the clear, page
+// contents compressed) and returns its page count and, for every marker
+// link, the page (1-based) it is on.
+func pdfMarks(t *testing.T, pdf []byte) (int, map[string]int) {
+	t.Helper()
+	objs := map[string]string{}
+	var pages []string
+	for _, m := range pdfObjRE.FindAllSubmatch(pdf, -1) {
+		objs[string(m[1])] = string(m[2])
+		if pdfPageRE.Match(m[2]) {
+			pages = append(pages, string(m[1]))
+		}
+	}
+	// Pages in document order: the page tree's /Kids.
+	var order []string
+	for _, body := range objs {
+		if regexp.MustCompile(`/Type\s*/Pages\b`).MatchString(body) && !strings.Contains(body, "/Parent") {
+			kids := regexp.MustCompile(`/Kids\s*\[([^\]]*)\]`).FindStringSubmatch(body)
+			if kids != nil {
+				for _, r := range pdfRefRE.FindAllStringSubmatch(kids[1], -1) {
+					order = append(order, r[1])
+				}
+			}
+		}
+	}
+	if len(order) != len(pages) {
+		t.Fatalf("the PDF's page tree lists %d pages, but it has %d page objects (nested page trees are not read here)", len(order), len(pages))
+	}
+	marks := map[string]int{}
+	for i, id := range order {
+		a := pdfAnnotRE.FindStringSubmatch(objs[id])
+		if a == nil {
+			continue
+		}
+		for _, r := range pdfRefRE.FindAllStringSubmatch(a[1], -1) {
+			if m := pdfMarkRE.FindStringSubmatch(objs[r[1]]); m != nil {
+				marks[m[1]] = i + 1
+			}
+		}
+	}
+	return len(order), marks
+}
+
+// TestReportPrintsCleanly prints the report page to PDF in Chromium and
+// checks it page by page: no chart (nor the year in numbers) is cut by a
+// page break, no heading is left at the foot of a page without what
+// follows it, the navigation and forms are not printed, and the report
+// is a few pages, not dozens. On screen the page is much shorter than the
+// 9,000 px it was. It also checks, in the browser, that no text of a chart
+// overlaps another text or a bar. Saves the PDF to $CONCORD_SCREENSHOTS
+// when set.
+func TestReportPrintsCleanly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	exe := findChromium(t)
+	f := newFixture(t)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.WindowSize(1280, 900), chromedp.Flag("headless", "new"))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	bctx, cancelBrowser := chromedp.NewContext(actx)
+	defer cancelBrowser()
+	base := f.srv.URL
+	if err := chromedp.Do(bctx, chromedp.Navigate(base+"/signin")); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(bctx, 100*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#token")), chromedp.SendKeys(chromedp.CSS("#token"), f.secret["governor-token"]),
+		chromedp.Submit(chromedp.CSS("#token")), chromedp.WaitVisible(chromedp.CSS("header .who button")),
+		chromedp.Navigate(base+"/report"), chromedp.WaitVisible(chromedp.CSS("#chart-rag"))); err != nil {
+		t.Fatalf("open the report: %v", err)
+	}
+	eval := func(what, js string) float64 {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[float64](js))
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		return v
+	}
+	if h := eval("page height", `document.documentElement.scrollHeight`); h > 5000 {
+		t.Errorf("the report page is %.0f px long at 1280 px wide, want it well under 9,000 (at most 5,000 for this small ledger)", h)
+	}
+	// No text of a chart overlaps another of its texts or one of its
+	// bars, as the browser lays them out.
+	overlaps, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => {
+	  const out = [];
+	  const hit = (a, b) => a.x < b.x + b.width - 0.5 && b.x < a.x + a.width - 0.5 && a.y < b.y + b.height - 0.5 && b.y < a.y + a.height - 0.5;
+	  document.querySelectorAll('figure.chart svg').forEach(svg => {
+	    const vb = svg.viewBox.baseVal;
+	    const texts = [...svg.querySelectorAll('text')].map(e => [e.textContent, e.getBBox()]);
+	    const rects = [...svg.querySelectorAll('rect')].map(e => e.getBBox());
+	    texts.forEach(([s, b], i) => {
+	      if (b.x < -0.5 || b.y < -0.5 || b.x + b.width > vb.width + 0.5 || b.y + b.height > vb.height + 0.5) out.push(svg.parentNode.id + ': "' + s + '" runs out of the chart');
+	      texts.slice(i + 1).forEach(([s2, b2]) => { if (hit(b, b2)) out.push(svg.parentNode.id + ': "' + s + '" overlaps "' + s2 + '"'); });
+	      rects.forEach(r => { if (hit(b, r)) out.push(svg.parentNode.id + ': "' + s + '" overlaps a bar'); });
+	    });
+	  });
+	  return out;
+	})()`))
+	if err != nil {
+		t.Fatalf("measure the charts: %v", err)
+	}
+	for _, o := range overlaps {
+		t.Error(o)
+	}
+	if n := eval("count charts", `document.querySelectorAll('figure.chart svg').length`); n < 2 {
+		t.Fatalf("%v charts drawn, want at least the membership and ratings charts", n)
+	}
+
+	// What print hides: navigation, forms, downloads.
+	err = chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"})
+		return err
+	}))
+	if err != nil {
+		t.Fatalf("emulate print: %v", err)
+	}
+	shown := eval("printed chrome", `[...document.querySelectorAll('header.site nav, form, .downloads, details:not([open])')].filter(e => e.getClientRects().length > 0).length`)
+	if shown != 0 {
+		t.Errorf("%v navigation, form, download or folded-table boxes are printed", shown)
+	}
+	boxes := eval("mark", markJS)
+	if boxes < 5 {
+		t.Fatalf("only %v boxes to check", boxes)
+	}
+
+	pdf, err := chromedp.Run(ctx, func(ctx context.Context, tg *chromedp.Target) ([]byte, error) {
+		res, err := cdp.Call(ctx, tg, page.PrintToPDF, page.PrintToPDFParams{PreferCSSPageSize: ptr(true), PrintBackground: ptr(true)})
+		return res.Data, err
+	})
+	if err != nil {
+		t.Fatalf("print to PDF: %v", err)
+	}
+	if dir := os.Getenv("CONCORD_SCREENSHOTS"); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "report.pdf"), pdf, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pages, marks := pdfMarks(t, pdf)
+	if pages < 2 || pages > 8 {
+		t.Errorf("the report prints on %d pages, want 2 to 8 for this small ledger", pages)
+	}
+	var names []string
+	for n := range marks {
+		if strings.HasSuffix(n, "-top") {
+			names = append(names, strings.TrimSuffix(n, "-top"))
+		}
+	}
+	slices.Sort(names)
+	if float64(len(names)) != boxes {
+		t.Fatalf("the PDF carries %d of the %v marked boxes: %v", len(names), boxes, marks)
+	}
+	breaks := map[int]bool{}
+	for _, n := range names {
+		top, bottom := marks[n+"-top"], marks[n+"-bottom"]
+		if bottom == 0 {
+			t.Errorf("%s: its end is not in the PDF", n)
+			continue
+		}
+		if top != bottom {
+			what := "a chart or the year in numbers"
+			if strings.HasPrefix(n, "head") {
+				what = "a heading and what follows it"
+			}
+			t.Errorf("%s (%s) starts on page %d and ends on page %d", n, what, top, bottom)
+		}
+		breaks[top] = true
+	}
+	if len(breaks) < 2 {
+		t.Errorf("every marked box is on one page (%v): the check saw no page break", breaks)
+	}
+	t.Logf("the report prints on %d pages; %d boxes checked", pages, len(names))
+}
+
+func ptr[T any](v T) *T { return &v }
