@@ -218,8 +218,12 @@ var (
 	linkScript = `Array.from(document.querySelectorAll('a[href]'), a => a.getAttribute('href'))`
 )
 
+// kindQueries are the query parameters that change what kind of page a
+// path shows (others filter or page the same kind: ?year=, ?before=).
+var kindQueries = []string{"step"}
+
 // pageKind is what kind of page a link opens: its path with ids and
-// numbers left out, and the names of its query parameters.
+// numbers left out, and the names of its kindQueries.
 func pageKind(link string) string {
 	path, query, _ := strings.Cut(link, "?")
 	kind := idInPath.ReplaceAllStringFunc(path, func(s string) string {
@@ -230,7 +234,7 @@ func pageKind(link string) string {
 	})
 	var keys []string
 	for _, kv := range strings.Split(query, "&") {
-		if k, _, _ := strings.Cut(kv, "="); k != "" && !slices.Contains(keys, k) {
+		if k, _, _ := strings.Cut(kv, "="); slices.Contains(kindQueries, k) && !slices.Contains(keys, k) {
 			keys = append(keys, k)
 		}
 	}
@@ -260,7 +264,11 @@ func (c *chrome) crawl(prefix string) []string {
 			c.t.Errorf("%s: %s is a dead end (%q)", prefix, p, title)
 		}
 		c.checkAxe(prefix + " " + p)
-		c.shoot(prefix + "-" + kind)
+		name := strings.Trim(unsafeName.ReplaceAllString(strings.ReplaceAll(kind, "{id}", "x"), "-"), "-")
+		if name == "" {
+			name = "overview"
+		}
+		c.shoot(prefix + "-" + name)
 		for _, l := range eval[[]string](c, linkScript) {
 			l, _, _ = strings.Cut(l, "#")
 			if !strings.HasPrefix(l, "/") || strings.HasPrefix(l, "/static/") || strings.HasPrefix(l, "/v1/") || strings.HasPrefix(l, "/report/download") {
@@ -403,7 +411,7 @@ func (c *chrome) checkCharts(school string) {
 			c.t.Errorf("%dpx: membership chart: %s", width, o)
 		}
 	}
-	c.do("window", chromedp.EmulateReset())
+	c.do("window", chromedp.EmulateViewport(1280, 900))
 }
 
 // press sends keys (kb constants for Tab, Enter, arrows) to the focused

@@ -195,6 +195,7 @@ func TestInABrowser(t *testing.T) {
 	// A staff member of another school may request a loan of the minibus.
 	signIn("head-token")
 	mainText("/resources")
+	shoot("resources-loan-form")
 	run("fill loan", chromedp.SetValue(chromedp.CSS("#l-start"), "2025-12-08T08:00"), chromedp.SetValue(chromedp.CSS("#l-end"), "2025-12-08T17:00"),
 		chromedp.SendKeys(chromedp.CSS("#l-purpose"), "Choir competition"))
 	expect(submitAndRead("request loan", `form[action="/resources/loans"] button[type=submit]`, ".flash"), "Your loan request was recorded", "Choir competition")
@@ -203,6 +204,7 @@ func TestInABrowser(t *testing.T) {
 	// Staff vote and nominate.
 	signIn("ben-token")
 	mainText("/communities/" + f.finance.String())
+	shoot("community-vote-form")
 	run("choose", chromedp.Click(chromedp.CSS(`form[action$="/vote"] input[value="`+f.ana.String()+`"]`)))
 	expect(submitAndRead("vote", `form[action$="/vote"] button[type=submit]`, ".flash"), "Your vote was recorded", "Turnout 1 of 4")
 	// Voting twice breaks a rule: the rule shows next to the form and
@@ -236,6 +238,7 @@ func TestInABrowser(t *testing.T) {
 	}
 	signIn("chair-token")
 	mainText("/proposals/" + f.draft.String())
+	shoot("proposal-draft-chair")
 	expect(submitAndRead("submit", `form[action$="/submit"] button[type=submit]`, ".flash"), "submitted to the Leadership Team")
 	teamVote("the chair")
 	signOut()
@@ -244,12 +247,15 @@ func TestInABrowser(t *testing.T) {
 	// waiting loan.
 	signIn("director-token")
 	teamVote("the Director")
+	shoot("proposal-sign-off-form")
 	run("sign-off reason", chromedp.SendKeys(chromedp.CSS("#r-reason"), "The Team approved it."))
 	expect(submitAndRead("sign off", `form[action$="/resolve"] button[value=sign_off]`, ".flash"), "You signed off", "approved")
 	shoot("proposal-decided")
 	mainText("/resources")
 	expect(submitAndRead("approve loan", `form[action$="/loans/`+f.requestedLoan.String()+`/approve"] button`, ".flash"), "The loan was approved")
 	shoot("resources-after")
+	mainText("/accountability")
+	shoot("accountability-director")
 
 	// A live page says when the ledger moves on (static/live.js over the
 	// API's feed).
