@@ -296,6 +296,21 @@ func TestAccessibilityInABrowser(t *testing.T) {
 	base := demoServer(t)
 	c := startChrome(t, base, 10*time.Minute)
 	c.axe = axe
+	// The check finds what it should: an image without a text and a
+	// button without a name, planted in the sign-in page, are serious or
+	// critical violations.
+	c.open("/signin")
+	if !eval[bool](c, axe+";\n"+`document.querySelector('main').insertAdjacentHTML('beforeend', '<img src="/static/none.png"><button type="button"></button>'); true`) {
+		t.Fatal("could not plant the faults")
+	}
+	var found []string
+	for _, v := range eval[[]axeViolation](c, axeRun) {
+		found = append(found, v.ID)
+	}
+	if !slices.Contains(found, "image-alt") || !slices.Contains(found, "button-name") {
+		t.Fatalf("axe-core found %v on a page with an image without alt text and an unnamed button", found)
+	}
+	c.open("/signin")
 	c.checkAxe("the sign-in page")
 	for _, role := range []string{"governor", "director"} {
 		c.signIn(role)
