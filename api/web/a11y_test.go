@@ -260,8 +260,9 @@ func (c *chrome) crawl(prefix string) []string {
 		c.open(p)
 		kind := pageKind(p)
 		kinds = append(kinds, kind)
-		if title := eval[string](c, `document.title`); strings.HasPrefix(title, "You may not") || strings.HasPrefix(title, "Not found") {
-			c.t.Errorf("%s: %s is a dead end (%q)", prefix, p, title)
+		// An error page (templates/error.html) is a broken link.
+		if problem := eval[string](c, `(document.querySelector('main p.problem') || {}).textContent || ''`); problem != "" {
+			c.t.Errorf("%s: %s is an error page: %s: %s", prefix, p, eval[string](c, `document.title`), problem)
 		}
 		c.checkAxe(prefix + " " + p)
 		name := strings.Trim(unsafeName.ReplaceAllString(strings.ReplaceAll(kind, "{id}", "x"), "-"), "-")
