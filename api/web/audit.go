@@ -46,7 +46,7 @@ func eventWords(typ string) string {
 func (st *site) readableSchools(rq *req) ([]views.AuditChoice, error) {
 	var all []views.AuditChoice
 	if _, err := read(st, rq, views.AuditView, func(v *views.Audit) error {
-		all = v.Choices(uuid.Nil, nil).Schools
+		all = v.Schools()
 		return nil
 	}); err != nil {
 		return nil, err

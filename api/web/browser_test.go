@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -34,7 +33,8 @@ func findChromium(t *testing.T) string {
 // TestInABrowser drives the pages in headless Chromium: it signs in as each
 // role, walks the pages, submits every form (and a rejected one), checks
 // that governors and auditors see no forms, and saves screenshots of the
-// main pages to $CONCORD_SCREENSHOTS when set.
+// main pages to $CONCORD_SCREENSHOTS when set, each checked with axe-core
+// when it is installed.
 func TestInABrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
@@ -70,11 +70,21 @@ func TestInABrowser(t *testing.T) {
 	}
 	textOf := func(sel string) string {
 		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
+		// A node found just before the document is replaced (the last
+		// moments of a navigation) is gone when its text is asked for:
+		// ask again, a few times.
+		var err error
+		for range 5 {
+			var s string
+			if s, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel))); err == nil {
+				return s
+			}
+			if !strings.Contains(err.Error(), "No node with given id") {
+				break
+			}
 		}
-		return s
+		t.Fatalf("text of %s: %v", sel, err)
+		return ""
 	}
 	mainText := func(path string) string {
 		t.Helper()
@@ -97,18 +107,14 @@ func TestInABrowser(t *testing.T) {
 		}
 		return n
 	}
+	// Each page shot is also checked with axe-core when it is installed
+	// (TestAccessibilityInABrowser requires it in CI).
+	axe, _, _ := loadAxe()
+	page := &chrome{t: t, ctx: ctx, base: base, shots: shots, axe: axe}
 	shoot := func(name string) {
 		t.Helper()
-		if shots == "" {
-			return
-		}
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		if err := os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		page.checkAxe(name)
+		page.shoot(name)
 	}
 	signIn := func(token string) {
 		t.Helper()
@@ -161,9 +167,10 @@ func TestInABrowser(t *testing.T) {
 		{"resources", "/resources", "Overdue loans"},
 		{"progress", "/progress", "Numeracy"},
 		{"accountability", "/accountability", "Peer-review follow-ups"},
-		{"audit", "/audit", "ChairElected"},
+		{"audit", "/audit", "Chair elected"},
 		{"report", "/report", "Downloads"},
 		{"verify", "/verify", "Latest signed checkpoint"},
+		{"proof", "/verify/proof/3", "Verified:"},
 		{"past", "/communities/" + f.research.String() + "?as_of=2025-09-10", "Looking at the past"},
 	}
 	for _, p := range pages {
@@ -188,6 +195,7 @@ func TestInABrowser(t *testing.T) {
 	// A staff member of another school may request a loan of the minibus.
 	signIn("head-token")
 	mainText("/resources")
+	shoot("resources-loan-form")
 	run("fill loan", chromedp.SetValue(chromedp.CSS("#l-start"), "2025-12-08T08:00"), chromedp.SetValue(chromedp.CSS("#l-end"), "2025-12-08T17:00"),
 		chromedp.SendKeys(chromedp.CSS("#l-purpose"), "Choir competition"))
 	expect(submitAndRead("request loan", `form[action="/resources/loans"] button[type=submit]`, ".flash"), "Your loan request was recorded", "Choir competition")
@@ -196,6 +204,7 @@ func TestInABrowser(t *testing.T) {
 	// Staff vote and nominate.
 	signIn("ben-token")
 	mainText("/communities/" + f.finance.String())
+	shoot("community-vote-form")
 	run("choose", chromedp.Click(chromedp.CSS(`form[action$="/vote"] input[value="`+f.ana.String()+`"]`)))
 	expect(submitAndRead("vote", `form[action$="/vote"] button[type=submit]`, ".flash"), "Your vote was recorded", "Turnout 1 of 4")
 	// Voting twice breaks a rule: the rule shows next to the form and
@@ -229,6 +238,7 @@ func TestInABrowser(t *testing.T) {
 	}
 	signIn("chair-token")
 	mainText("/proposals/" + f.draft.String())
+	shoot("proposal-draft-chair")
 	expect(submitAndRead("submit", `form[action$="/submit"] button[type=submit]`, ".flash"), "submitted to the Leadership Team")
 	teamVote("the chair")
 	signOut()
@@ -237,12 +247,15 @@ func TestInABrowser(t *testing.T) {
 	// waiting loan.
 	signIn("director-token")
 	teamVote("the Director")
+	shoot("proposal-sign-off-form")
 	run("sign-off reason", chromedp.SendKeys(chromedp.CSS("#r-reason"), "The Team approved it."))
 	expect(submitAndRead("sign off", `form[action$="/resolve"] button[value=sign_off]`, ".flash"), "You signed off", "approved")
 	shoot("proposal-decided")
 	mainText("/resources")
 	expect(submitAndRead("approve loan", `form[action$="/loans/`+f.requestedLoan.String()+`/approve"] button`, ".flash"), "The loan was approved")
 	shoot("resources-after")
+	mainText("/accountability")
+	shoot("accountability-director")
 
 	// A live page says when the ledger moves on (static/live.js over the
 	// API's feed).

@@ -15,14 +15,17 @@
 // /proposals/{id} (versions with word diffs, advice, decisions,
 // corrections), /proposals/{id}/replay, /elections/{id}/replay and
 // /loans/{id}/replay (step-through), /resources, /progress (RAG heatmap as
-// inline SVG), /accountability, /audit, /report (+ /report/download),
+// a coloured table), /accountability, /audit, /report (+ /report/download),
 // /verify and /verify/proof/{position}; /live relays the live feed.
 //
 // Tests: the package's tests drive the pages over HTTP, and
-// TestInABrowser drives them in headless Chromium (chromedp). It is skipped
-// when no chromium is installed (apt-get install -y chromium) unless
-// CONCORD_REQUIRE_BROWSER=1, as .ci/run sets; CONCORD_SCREENSHOTS=DIR saves
-// screenshots of the main pages there. BenchmarkPages measures each page
+// TestInABrowser, TestKeyboardOnly and TestAccessibilityInABrowser drive
+// them in headless Chromium (chromedp); the last runs axe-core on every
+// kind of page (CONCORD_AXE names its axe.min.js, by default where .ci/run
+// installs it). They are skipped when no chromium (apt-get install -y
+// chromium) or axe-core is installed unless CONCORD_REQUIRE_BROWSER=1, as
+// .ci/run sets; CONCORD_SCREENSHOTS=DIR saves a screenshot of every page
+// they open there. BenchmarkPages measures each page
 // over the demo generator (CONCORD_BENCH_SCHOOLS, _YEARS, _VOLUME).
 package web
 

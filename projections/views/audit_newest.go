@@ -84,6 +84,20 @@ type AuditChoice struct {
 	Parent uuid.UUID // an ISLC's or a person's school
 }
 
+// Schools returns the schools the audit log knows, by name.
+func (a *Audit) Schools() []AuditChoice {
+	var out []AuditChoice
+	for _, e := range a.Entities {
+		if linkKinds[e.Kind] == LinkSchool {
+			out = append(out, AuditChoice{ID: e.ID, Name: e.Name})
+		}
+	}
+	slices.SortFunc(out, func(x, y AuditChoice) int {
+		return cmp.Or(strings.Compare(x.Name, y.Name), strings.Compare(x.ID.String(), y.ID.String()))
+	})
+	return out
+}
+
 // Choices returns what the audit log of school (every school for the zero
 // id) can be filtered by: the schools (only school itself when given),
 // the ISLCs and people registered at them, by name (people named through

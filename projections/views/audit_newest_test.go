@@ -115,6 +115,9 @@ func TestAuditChoices(t *testing.T) {
 			t.Errorf("types %v are not sorted", c.Types)
 		}
 	}
+	if s := v.Schools(); len(s) != 1 || s[0].ID != w.school || s[0].Name == "" {
+		t.Errorf("schools %+v", s)
+	}
 	// Another school's log offers nothing of this one.
 	if c := v.Choices(uuid.New(), names); len(c.Schools)+len(c.Communities)+len(c.People)+len(c.Types) != 0 {
 		t.Errorf("an unknown school's choices %+v", c)
