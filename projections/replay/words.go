@@ -355,7 +355,10 @@ func ProposalFields(p *governance.Proposal, n Namer) []Field {
 		if len(p.Decisions) > 1 {
 			label = fmt.Sprintf("Decision %d", i+1)
 		}
-		v := fmt.Sprintf("%s version %d", capital(Words(d.Outcome)), d.Version)
+		v := fmt.Sprintf("Approved version %d", d.Version)
+		if d.Outcome == governance.StatusReturned {
+			v = fmt.Sprintf("Sent version %d back for revision", d.Version)
+		}
 		if by := n.person(d.DecidedBy); by != "" {
 			v += ", signed off by " + by
 		}
