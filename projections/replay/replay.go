@@ -3,7 +3,9 @@
 // to its chair, a loan from its request to its return. Each step is one
 // event of the decision, in log order, with who acted, in what role, why,
 // when, and the decision's state before and after it, rebuilt with the
-// domain's own aggregates.
+// domain's own aggregates. Each step is also told in words (words.go): a
+// sentence saying what happened, naming people only through the ledger's
+// name lookups, and the state as labelled fields.
 package replay
 
 import (
