@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -524,35 +523,23 @@ type replayData struct {
 	ID       uuid.UUID
 	Back     string
 	BackText string
-	// State is the state after the step as JSON, for elections and loans.
-	State string
+	// What names the decision in words ("the proposal", "the loan").
+	What  string
 	Steps []replayStep
 	Step  int
 	Cur   replayStep
-	After replayAfter
 	Prev  int
 	Next  int
 }
 
-// replayAfter is a proposal as it stood after one step.
-type replayAfter struct {
-	ID                         uuid.UUID
-	Title, Status              string
-	Current, Submitted, Advice int
-	Decisions                  []replayDecision
-}
-
-type replayDecision struct {
-	Outcome string
-	Version int
-	By      string
-	Reason  string
-}
-
 type replayStep struct {
-	N         int
-	Position  uint64
-	Type      string
+	N        int
+	Position uint64
+	Type     string
+	// Heading says what happened in a sentence; State is the decision
+	// after the step in labelled fields.
+	Heading   string
+	State     []replay.Field
 	Summary   string
 	Actor     string
 	Role      string
@@ -602,12 +589,12 @@ func (st *site) replayOf(rq *req, kind string) (string, error) {
 		return "", err
 	}
 	for _, s := range rp.Steps {
-		actor := s.ActorName
+		actor, role := s.ActorName, s.Role
 		if actor == "" {
-			actor = s.ActorID
+			actor, role = replay.ByRole(s.Role), ""
 		}
-		d.Steps = append(d.Steps, replayStep{N: len(d.Steps) + 1, Position: s.Position, Type: s.Type, Summary: s.Summary, Actor: actor, Role: s.Role,
-			Reason: s.Reason, At: s.RecordedAt, Effective: s.EffectiveAt})
+		d.Steps = append(d.Steps, replayStep{N: len(d.Steps) + 1, Position: s.Position, Type: s.Type, Heading: s.Heading, State: s.State, Summary: s.Summary,
+			Actor: actor, Role: role, Reason: s.Reason, At: s.RecordedAt, Effective: s.EffectiveAt})
 	}
 	if len(d.Steps) == 0 {
 		return "", notFound("there is no %s %s %s", kind, id, rq.asOf.Describe())
@@ -615,7 +602,7 @@ func (st *site) replayOf(rq *req, kind string) (string, error) {
 	if err := chooseStep(rq, d); err != nil {
 		return "", err
 	}
-	return st.replayOther(rq, d, rp.Steps[d.Step-1].After)
+	return st.replayOther(rq, d)
 }
 
 // chooseStep sets d's current step from ?step= (default: the last).
@@ -661,8 +648,9 @@ func (st *site) replayProposal(rq *req, d *replayData, limit uint64) (string, er
 		return "", err
 	}
 	named := map[uuid.UUID]string{p.Community.ID: p.Community.Name, p.School.ID: p.School.Name}
+	namer := replay.Namer{People: rq.names.Name, Things: func(id uuid.UUID) string { return named[id] }}
 	agg := governance.NewProposal()
-	var afters []replayAfter
+	var title string
 	for _, rec := range recs {
 		if limit != 0 && rec.Position > limit {
 			break
@@ -673,23 +661,13 @@ func (st *site) replayProposal(rq *req, d *replayData, limit uint64) (string, er
 		}
 		agg.Apply(m)
 		named[d.ID] = agg.Current().Title
-		actor := m.Meta.ActorID
-		if u, err := uuid.Parse(actor); err == nil {
-			if n := rq.names.Name(u); n != "" {
-				actor = n
-			}
+		actor, role := replay.Actor(m, namer), m.Meta.ActorRole
+		if actor == replay.ByRole(role) {
+			role = ""
 		}
-		d.Steps = append(d.Steps, replayStep{N: len(d.Steps) + 1, Position: m.Position, Type: m.Type, Actor: actor, Role: m.Meta.ActorRole,
-			Summary: views.SummaryNamed(m, func(id uuid.UUID) string { return named[id] }), Reason: m.Meta.Reason, At: m.RecordedAt.UTC(), Effective: m.Effective().UTC()})
-		after := replayAfter{ID: d.ID, Title: agg.Current().Title, Status: agg.Status, Current: len(agg.Versions), Submitted: agg.SubmittedVersion, Advice: len(agg.Advice)}
-		for _, dec := range agg.Decisions {
-			by := rq.names.Name(dec.DecidedBy)
-			if by == "" {
-				by = dec.DecidedBy.String()
-			}
-			after.Decisions = append(after.Decisions, replayDecision{Outcome: dec.Outcome, Version: dec.Version, By: by, Reason: dec.Reason})
-		}
-		afters = append(afters, after)
+		summary := views.SummaryNamed(m, namer.Things)
+		d.Steps = append(d.Steps, replayStep{N: len(d.Steps) + 1, Position: m.Position, Type: m.Type, Heading: replay.Heading(m, namer, summary),
+			State: replay.ProposalFields(agg, namer), Actor: actor, Role: role, Summary: summary, Reason: m.Meta.Reason, At: m.RecordedAt.UTC(), Effective: m.Effective().UTC()})
 	}
 	if len(d.Steps) == 0 {
 		return "", notFound("there is no proposal %s %s", d.ID, rq.asOf.Describe())
@@ -697,20 +675,17 @@ func (st *site) replayProposal(rq *req, d *replayData, limit uint64) (string, er
 	if err := chooseStep(rq, d); err != nil {
 		return "", err
 	}
-	d.After = afters[d.Step-1]
+	title = named[d.ID]
+	d.What = "proposal"
 	d.Back, d.BackText = "/proposals/"+d.ID.String(), "Back to the proposal"
-	rq.data.Title = fmt.Sprintf("Replay of “%s”, step %d of %d", d.After.Title, d.Step, len(d.Steps))
+	rq.data.Title = fmt.Sprintf("Replay of “%s”, step %d of %d", title, d.Step, len(d.Steps))
 	return "replay", nil
 }
 
 // replayOther finishes the replay page of an election or a loan: the
-// caller's scope from the views, and the state after the step as the
-// replay gives it.
-func (st *site) replayOther(rq *req, d *replayData, after json.RawMessage) (string, error) {
-	var pretty bytes.Buffer
-	if err := json.Indent(&pretty, after, "", "  "); err == nil {
-		d.State = pretty.String()
-	}
+// caller's scope and the page's title from the views.
+func (st *site) replayOther(rq *req, d *replayData) (string, error) {
+	d.What = d.Kind
 	switch d.Kind {
 	case replay.KindElection:
 		var e views.Election

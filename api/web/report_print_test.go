@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -33,10 +34,10 @@ const markJS = `(() => {
     el.appendChild(a);
   };
   let n = 0;
-  document.querySelectorAll('main figure.chart, main dl.numbers').forEach((el, i) => {
+  document.querySelectorAll('figure.chart, dl.numbers').forEach((el, i) => {
     mark(el, 'box' + i + '-top', 'top'); mark(el, 'box' + i + '-bottom', 'bottom'); n++;
   });
-  document.querySelectorAll('main h2, main h3').forEach((el, i) => {
+  document.querySelectorAll('h2, h3').forEach((el, i) => {
     const next = el.nextElementSibling;
     if (el.getClientRects().length === 0 || !next || next.getClientRects().length === 0) return;
     mark(el, 'head' + i + '-top', 'top'); mark(next, 'head' + i + '-bottom', 'top'); n++;
@@ -95,14 +96,14 @@ func pdfMarks(t *testing.T, pdf []byte) (int, map[string]int) {
 	return len(order), marks
 }
 
-// TestReportPrintsCleanly prints the report page to PDF in Chromium and
-// checks it page by page: no chart (nor the year in numbers) is cut by a
-// page break, no heading is left at the foot of a page without what
-// follows it, the navigation and forms are not printed, and the report
-// is a few pages, not dozens. On screen the page is much shorter than the
-// 9,000 px it was. It also checks, in the browser, that no text of a chart
-// overlaps another text or a bar. Saves the PDF to $CONCORD_SCREENSHOTS
-// when set.
+// TestReportPrintsCleanly prints the report page, and the HTML download,
+// to PDF in Chromium and checks them page by page: no chart (nor the year
+// in numbers) is cut by a page break, no heading is left at the foot of a
+// page without what follows it, the navigation and forms are not printed,
+// and the report is a few pages, not dozens. On screen the page is much
+// shorter than the 9,000 px it was. It also checks, in the browser, that
+// no text of a chart overlaps another text or a bar. Saves the PDFs to
+// $CONCORD_SCREENSHOTS when set.
 func TestReportPrintsCleanly(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
@@ -126,16 +127,55 @@ func TestReportPrintsCleanly(t *testing.T) {
 		chromedp.Navigate(base+"/report"), chromedp.WaitVisible(chromedp.CSS("#chart-rag"))); err != nil {
 		t.Fatalf("open the report: %v", err)
 	}
-	eval := func(what, js string) float64 {
+	h, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.documentElement.scrollHeight`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h > 5000 {
+		t.Errorf("the report page is %.0f px long at 1280 px wide, want it well under 9,000 (at most 5,000 for this small ledger)", h)
+	}
+	checkPrint(ctx, t, "report page", "report.pdf")
+
+	// The HTML download, as a governor opens it from disk.
+	res, doc := f.signIn("governor-token").get("/report/download?format=html")
+	if res.StatusCode != 200 {
+		t.Fatalf("download: %d", res.StatusCode)
+	}
+	js, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank"), media(""),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Evaluate[bool](`document.open(); document.write(`+string(js)+`); document.close(); true`)(ctx, tg)
+			return err
+		}), chromedp.WaitVisible(chromedp.CSS("#chart-rag"))); err != nil {
+		t.Fatalf("open the download: %v", err)
+	}
+	checkPrint(ctx, t, "HTML download", "report-download.pdf")
+}
+
+// media emulates a CSS media type ("print"; "" for the screen).
+func media(m string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: m})
+		return err
+	})
+}
+
+// checkPrint checks the report open in the browser: its chart texts
+// clear of each other and of the bars on screen; then, printed to PDF,
+// nothing but the report printed, no chart cut and no heading parted from
+// what follows it.
+func checkPrint(ctx context.Context, t *testing.T, what, file string) {
+	t.Helper()
+	eval := func(step, js string) float64 {
 		t.Helper()
 		v, err := chromedp.Run(ctx, chromedp.Evaluate[float64](js))
 		if err != nil {
-			t.Fatalf("%s: %v", what, err)
+			t.Fatalf("%s: %s: %v", what, step, err)
 		}
 		return v
-	}
-	if h := eval("page height", `document.documentElement.scrollHeight`); h > 5000 {
-		t.Errorf("the report page is %.0f px long at 1280 px wide, want it well under 9,000 (at most 5,000 for this small ledger)", h)
 	}
 	// No text of a chart overlaps another of its texts or one of its
 	// bars, as the browser lays them out.
@@ -155,51 +195,64 @@ func TestReportPrintsCleanly(t *testing.T) {
 	  return out;
 	})()`))
 	if err != nil {
-		t.Fatalf("measure the charts: %v", err)
+		t.Fatalf("%s: measure the charts: %v", what, err)
 	}
 	for _, o := range overlaps {
-		t.Error(o)
+		t.Errorf("%s: %s", what, o)
 	}
 	if n := eval("count charts", `document.querySelectorAll('figure.chart svg').length`); n < 2 {
-		t.Fatalf("%v charts drawn, want at least the membership and ratings charts", n)
+		t.Fatalf("%s: %v charts drawn, want at least the membership and ratings charts", what, n)
 	}
 
-	// What print hides: navigation, forms, downloads.
-	err = chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"})
-		return err
-	}))
-	if err != nil {
-		t.Fatalf("emulate print: %v", err)
+	// What print hides: navigation, forms, downloads, folded tables.
+	if err := chromedp.Do(ctx, media("print")); err != nil {
+		t.Fatalf("%s: emulate print: %v", what, err)
 	}
 	shown := eval("printed chrome", `[...document.querySelectorAll('header.site nav, form, .downloads, details:not([open])')].filter(e => e.getClientRects().length > 0).length`)
 	if shown != 0 {
-		t.Errorf("%v navigation, form, download or folded-table boxes are printed", shown)
+		t.Errorf("%s: %v navigation, form, download or folded-table boxes are printed", what, shown)
 	}
 	boxes := eval("mark", markJS)
 	if boxes < 5 {
-		t.Fatalf("only %v boxes to check", boxes)
+		t.Fatalf("%s: only %v boxes to check", what, boxes)
 	}
 
+	// Printed on A4, then on Letter and A5, so that the page breaks fall
+	// in different places.
+	for i, paper := range []struct {
+		name string
+		w, h float64 // inches
+	}{{"A4", 8.27, 11.69}, {"Letter", 8.5, 11}, {"A5", 5.83, 8.27}} {
+		pages, n := printOn(ctx, t, what, paper.name, paper.w, paper.h, boxes, file)
+		if i == 0 && (pages < 2 || pages > 8) {
+			t.Errorf("%s prints on %d A4 pages, want 2 to 8 for this small ledger", what, pages)
+		}
+		t.Logf("%s prints on %d %s pages; %d boxes checked", what, pages, paper.name, n)
+	}
+}
+
+// printOn prints the open page to PDF on paper w × h inches and checks
+// that every marked box lies on one page. Returns the page count and how
+// many boxes it checked.
+func printOn(ctx context.Context, t *testing.T, what, paper string, w, h, boxes float64, file string) (int, int) {
+	t.Helper()
+	what += " on " + paper
 	pdf, err := chromedp.Run(ctx, func(ctx context.Context, tg *chromedp.Target) ([]byte, error) {
-		res, err := cdp.Call(ctx, tg, page.PrintToPDF, page.PrintToPDFParams{PreferCSSPageSize: ptr(true), PrintBackground: ptr(true)})
+		res, err := cdp.Call(ctx, tg, page.PrintToPDF, page.PrintToPDFParams{PaperWidth: w, PaperHeight: h, PrintBackground: ptr(true)})
 		return res.Data, err
 	})
 	if err != nil {
-		t.Fatalf("print to PDF: %v", err)
+		t.Fatalf("%s: print to PDF: %v", what, err)
 	}
 	if dir := os.Getenv("CONCORD_SCREENSHOTS"); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, "report.pdf"), pdf, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, strings.TrimSuffix(file, ".pdf")+"-"+paper+".pdf"), pdf, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 	pages, marks := pdfMarks(t, pdf)
-	if pages < 2 || pages > 8 {
-		t.Errorf("the report prints on %d pages, want 2 to 8 for this small ledger", pages)
-	}
 	var names []string
 	for n := range marks {
 		if strings.HasSuffix(n, "-top") {
@@ -208,28 +261,28 @@ func TestReportPrintsCleanly(t *testing.T) {
 	}
 	slices.Sort(names)
 	if float64(len(names)) != boxes {
-		t.Fatalf("the PDF carries %d of the %v marked boxes: %v", len(names), boxes, marks)
+		t.Fatalf("%s: the PDF carries %d of the %v marked boxes: %v", what, len(names), boxes, marks)
 	}
 	breaks := map[int]bool{}
 	for _, n := range names {
 		top, bottom := marks[n+"-top"], marks[n+"-bottom"]
 		if bottom == 0 {
-			t.Errorf("%s: its end is not in the PDF", n)
+			t.Errorf("%s: %s: its end is not in the PDF", what, n)
 			continue
 		}
 		if top != bottom {
-			what := "a chart or the year in numbers"
+			kind := "a chart or the year in numbers"
 			if strings.HasPrefix(n, "head") {
-				what = "a heading and what follows it"
+				kind = "a heading and what follows it"
 			}
-			t.Errorf("%s (%s) starts on page %d and ends on page %d", n, what, top, bottom)
+			t.Errorf("%s: %s (%s) starts on page %d and ends on page %d", what, n, kind, top, bottom)
 		}
 		breaks[top] = true
 	}
 	if len(breaks) < 2 {
-		t.Errorf("every marked box is on one page (%v): the check saw no page break", breaks)
+		t.Errorf("%s: every marked box is on one page (%v): the check saw no page break", what, breaks)
 	}
-	t.Logf("the report prints on %d pages; %d boxes checked", pages, len(names))
+	return pages, len(names)
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -160,7 +160,7 @@ func printReplay(w io.Writer, r *replay.Replay) error {
 			actor = fmt.Sprintf("%s (%s)", s.ActorName, s.ActorID)
 		}
 		fmt.Fprintf(w, "\n%2d. #%d %s  %s\n", i+1, s.Position, s.RecordedAt.Format(time.RFC3339), s.Type)
-		fmt.Fprintf(w, "    %s\n", s.Summary)
+		fmt.Fprintf(w, "    %s\n", s.Heading)
 		fmt.Fprintf(w, "    by %s as %s\n", actor, s.Role)
 		if !s.EffectiveAt.Equal(s.RecordedAt) {
 			fmt.Fprintf(w, "    effective %s\n", s.EffectiveAt.Format(time.RFC3339))

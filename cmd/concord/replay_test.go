@@ -75,7 +75,7 @@ func TestReplayAndRebuildCLI(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("replay: exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"Replay of election " + el.String(), "ElectionOpened", "ChairElected", "by Teacher 0", "changed: "} {
+	for _, want := range []string{"Replay of election " + el.String(), "ElectionOpened", "ChairElected", "by Teacher 0", "changed: ", "was elected chair of"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("replay output lacks %q:\n%s", want, out)
 		}

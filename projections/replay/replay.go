@@ -3,7 +3,9 @@
 // to its chair, a loan from its request to its return. Each step is one
 // event of the decision, in log order, with who acted, in what role, why,
 // when, and the decision's state before and after it, rebuilt with the
-// domain's own aggregates.
+// domain's own aggregates. Each step is also told in words (words.go): a
+// sentence saying what happened, naming people only through the ledger's
+// name lookups, and the state as labelled fields.
 package replay
 
 import (
@@ -84,6 +86,12 @@ type Step struct {
 	CorrelationID uuid.UUID `json:"correlation_id"`
 	CausationID   uuid.UUID `json:"causation_id,omitzero"`
 	Summary       string    `json:"summary"`
+	// Heading says what happened in a sentence, naming the people acting
+	// ("Ana Evans was elected chair of Research for 2025-26").
+	Heading string `json:"heading"`
+	// State is the decision's state after the step as labelled fields in
+	// words, empty values left out.
+	State []Field `json:"state"`
 	// Before and After are the decision's state around the step, as JSON
 	// objects.
 	Before json.RawMessage `json:"before"`
@@ -159,9 +167,13 @@ func (p *Replayer) Replay(ctx context.Context, r Request) (*Replay, error) {
 	// are not personal data).
 	things := map[uuid.UUID]string{}
 	nameOf := func(id uuid.UUID) string { return things[id] }
+	namer := Namer{Things: nameOf}
+	if r.Names != nil {
+		namer.People = r.Names.Name
+	}
 	err = p.scan(ctx, asOf, func(rec eventstore.RecordedEvent) error {
 		switch rec.Type {
-		case "SchoolRegistered", "CommunityEstablished", "SegmentRenamed", "ProposalDrafted", "ProposalRevised":
+		case "SchoolRegistered", "CommunityEstablished", "SegmentRenamed", "ProposalDrafted", "ProposalRevised", "ResourceRegistered":
 			if m, err := p.Codec.Decode(domainlog.ToDomain(rec)); err == nil {
 				nameThing(things, m)
 			}
@@ -191,7 +203,8 @@ func (p *Replayer) Replay(ctx context.Context, r Request) (*Replay, error) {
 		}
 		s := Step{Position: m.Position, EventID: m.ID, Stream: m.Stream, Type: m.Type, ActorID: m.Meta.ActorID, Role: m.Meta.ActorRole,
 			Reason: m.Meta.Reason, RecordedAt: m.RecordedAt.UTC(), EffectiveAt: m.Effective().UTC(), CorrelationID: corr,
-			CausationID: m.Meta.CausationID, Summary: views.SummaryNamed(m, nameOf), Before: before, After: after}
+			CausationID: m.Meta.CausationID, Summary: views.SummaryNamed(m, nameOf), Before: before, After: after, State: d.fields(namer)}
+		s.Heading = Heading(m, namer, s.Summary)
 		if r.Names != nil {
 			if id, err := uuid.Parse(m.Meta.ActorID); err == nil {
 				s.ActorName = r.Names.Name(id)
@@ -221,6 +234,8 @@ func nameThing(things map[uuid.UUID]string, m domain.Message) {
 		things[e.ProposalID] = e.Title
 	case governance.ProposalRevised:
 		things[e.ProposalID] = e.Title
+	case partnership.ResourceRegistered:
+		things[e.ResourceID] = e.Name
 	}
 }
 
@@ -317,6 +332,8 @@ type decision interface {
 	wholeStream() bool
 	apply(m domain.Message)
 	state() (json.RawMessage, error)
+	// fields is the state in labelled fields, in words.
+	fields(n Namer) []Field
 }
 
 func render(v any) (json.RawMessage, error) {
@@ -337,6 +354,7 @@ func (d *proposalDecision) opener() string              { return "ProposalDrafte
 func (d *proposalDecision) opens(domain.Message) bool   { return false }
 func (d *proposalDecision) wholeStream() bool           { return true }
 func (d *proposalDecision) apply(m domain.Message)      { d.agg.Apply(m) }
+func (d *proposalDecision) fields(n Namer) []Field      { return ProposalFields(d.agg, n) }
 func (d *proposalDecision) state() (json.RawMessage, error) {
 	if !d.agg.Drafted() {
 		return json.RawMessage("{}"), nil
@@ -370,7 +388,24 @@ type electionState struct {
 	Chairs          []governance.ChairTerm       `json:"chairs"`
 }
 
+func (d *electionDecision) fields(n Namer) []Field {
+	st, ok := d.snapshot()
+	if !ok {
+		return nil
+	}
+	return electionFields(st, n)
+}
+
 func (d *electionDecision) state() (json.RawMessage, error) {
+	st, ok := d.snapshot()
+	if !ok {
+		return json.RawMessage("{}"), nil
+	}
+	return render(st)
+}
+
+// snapshot is the election's chain as it stands, if it has opened.
+func (d *electionDecision) snapshot() (electionState, bool) {
 	st := electionState{Elections: []*governance.Election{}, ConfidenceVotes: []*governance.ConfidenceVote{}, Chairs: []governance.ChairTerm{}}
 	var corr uuid.UUID
 	for _, e := range d.agg.Elections {
@@ -379,7 +414,7 @@ func (d *electionDecision) state() (json.RawMessage, error) {
 		}
 	}
 	if corr == uuid.Nil {
-		return json.RawMessage("{}"), nil
+		return st, false
 	}
 	var ids []uuid.UUID
 	for _, e := range d.agg.Elections {
@@ -398,7 +433,7 @@ func (d *electionDecision) state() (json.RawMessage, error) {
 			st.Chairs = append(st.Chairs, t)
 		}
 	}
-	return render(st)
+	return st, true
 }
 
 type loanDecision struct {
@@ -423,10 +458,13 @@ type loanState struct {
 	Loan          *partnership.Loan `json:"loan"`
 }
 
-func (d *loanDecision) state() (json.RawMessage, error) {
+func (d *loanDecision) snapshot() loanState {
 	st := loanState{ResourceID: d.agg.ID, ResourceName: d.agg.Name, OwnerSchoolID: d.agg.OwnerSchoolID}
 	if l, ok := d.agg.Loan(d.id); ok {
 		st.Loan = &l
 	}
-	return render(st)
+	return st
 }
+
+func (d *loanDecision) state() (json.RawMessage, error) { return render(d.snapshot()) }
+func (d *loanDecision) fields(n Namer) []Field          { return loanFields(d.snapshot(), n) }

@@ -275,7 +275,7 @@ func (r *Report) ragChart() Chart {
 
 // costChart: what collaborating brought beside what it cost, in pounds.
 func (r *Report) costChart() Chart {
-	const id, title = "chart-costs", "Costs beside benefits"
+	const id, title = "chart-costs", "Benefits beside costs, in pounds"
 	u, cpd, costs := r.Reporting.Utilisation, r.Reporting.CPD, r.Reporting.Costs
 	if u.TotalBenefitPence == 0 && cpd.SavingsPence == 0 && costs.Total.AmountPence == 0 && costs.Total.Hours == 0 {
 		return Chart{ID: id, Title: title, Empty: "No benefit or cost was recorded in this period."}
@@ -293,7 +293,7 @@ func (r *Report) costChart() Chart {
 
 // celebrationChart: what the recognitions were for.
 func (r *Report) celebrationChart() Chart {
-	const id, title = "chart-celebrated", "What was celebrated"
+	const id, title = "chart-celebrated", "Recognitions, by what they were for"
 	counts := map[string]int{}
 	var kinds []string
 	for _, c := range r.Celebrating.Recognitions {

@@ -306,8 +306,8 @@ details{margin:.5rem 0 1rem}details summary{cursor:pointer;color:#1d4f91}
 .none{color:#4a4a4a;font-style:italic}
 @media print{
   details:not([open]){display:none}
-  h2,h3{break-after:avoid;page-break-after:avoid}
-  figure.chart,dl.numbers,tr,.report-part{break-inside:avoid;page-break-inside:avoid}
+  h2,h3,caption,figcaption,.report-section>p:first-of-type,.report-part>p:last-of-type{break-after:avoid;page-break-after:avoid}
+  figure.chart,dl.numbers,tr{break-inside:avoid;page-break-inside:avoid}
   figure.chart svg rect{print-color-adjust:exact;-webkit-print-color-adjust:exact}
 }
 `

@@ -4,8 +4,10 @@
 // the partnership did and what it brought (collective reporting), who
 // committed to what and how it went (collective accountability), and whose
 // contributions were recognised (collective celebrating). It reads only
-// the views, renders JSON, Markdown, one self-contained HTML page and CSV,
-// and gives byte-identical output for the same ledger position.
+// the views, renders JSON, Markdown, one self-contained HTML page (charts
+// drawn as inline SVG, each with a description in words; long tables
+// folded; a print stylesheet) and CSV, and gives byte-identical output for
+// the same ledger position.
 package report
 
 import (
