@@ -598,38 +598,9 @@ func (a *Audit) Events(f AuditFilter, after uint64, limit int, names PersonNames
 		limit = 100
 	}
 	page := AuditPage{Entries: []AuditEntry{}}
-	// Candidates: the shortest posting list among the entity filters, or
-	// every record.
-	var cand []uint32
-	useAll := true
-	for _, id := range []uuid.UUID{f.School, f.Community, f.Person} {
-		if id == uuid.Nil {
-			continue
-		}
-		i, ok := a.entIndex[id]
-		if !ok {
-			return page
-		}
-		if p := a.postings[i]; useAll || len(p) < len(cand) {
-			cand, useAll = p, false
-		}
-	}
-	typ, hasType := uint32(0), f.Type != ""
-	if hasType {
-		var ok bool
-		if typ, ok = a.strIndex[f.Type]; !ok {
-			return page
-		}
-	}
-	n := a.Len()
-	if !useAll {
-		n = len(cand)
-	}
-	rec := func(k int) *auditRec {
-		if useAll {
-			return a.rec(k)
-		}
-		return a.rec(int(cand[k]))
+	rec, n, typ, hasType, ok := a.candidates(f)
+	if !ok {
+		return page
 	}
 	start := sort.Search(n, func(k int) bool { return rec(k).Pos > after })
 	for k := start; k < n; k++ {
@@ -644,6 +615,37 @@ func (a *Audit) Events(f AuditFilter, after uint64, limit int, names PersonNames
 		page.Entries = append(page.Entries, a.entry(r, names))
 	}
 	return page
+}
+
+// candidates returns the records f can select from, in position order:
+// the shortest posting list among its entity filters, or every record;
+// with f's event type as an index (hasType). ok is false when a filter
+// names something the log has never seen, so nothing can match.
+func (a *Audit) candidates(f AuditFilter) (rec func(k int) *auditRec, n int, typ uint32, hasType, ok bool) {
+	var cand []uint32
+	useAll := true
+	for _, id := range []uuid.UUID{f.School, f.Community, f.Person} {
+		if id == uuid.Nil {
+			continue
+		}
+		i, found := a.entIndex[id]
+		if !found {
+			return nil, 0, 0, false, false
+		}
+		if p := a.postings[i]; useAll || len(p) < len(cand) {
+			cand, useAll = p, false
+		}
+	}
+	if hasType = f.Type != ""; hasType {
+		var found bool
+		if typ, found = a.strIndex[f.Type]; !found {
+			return nil, 0, 0, false, false
+		}
+	}
+	if useAll {
+		return a.rec, a.Len(), typ, hasType, true
+	}
+	return func(k int) *auditRec { return a.rec(int(cand[k])) }, len(cand), typ, hasType, true
 }
 
 func (a *Audit) matches(r *auditRec, f AuditFilter, hasType bool, typ uint32) bool {

@@ -18,36 +18,9 @@ func (a *Audit) EventsBefore(f AuditFilter, before uint64, limit int, names Pers
 		limit = 100
 	}
 	page := AuditPage{Entries: []AuditEntry{}}
-	var cand []uint32
-	useAll := true
-	for _, id := range []uuid.UUID{f.School, f.Community, f.Person} {
-		if id == uuid.Nil {
-			continue
-		}
-		i, ok := a.entIndex[id]
-		if !ok {
-			return page
-		}
-		if p := a.postings[i]; useAll || len(p) < len(cand) {
-			cand, useAll = p, false
-		}
-	}
-	typ, hasType := uint32(0), f.Type != ""
-	if hasType {
-		var ok bool
-		if typ, ok = a.strIndex[f.Type]; !ok {
-			return page
-		}
-	}
-	n := a.Len()
-	if !useAll {
-		n = len(cand)
-	}
-	rec := func(k int) *auditRec {
-		if useAll {
-			return a.rec(k)
-		}
-		return a.rec(int(cand[k]))
+	rec, n, typ, hasType, ok := a.candidates(f)
+	if !ok {
+		return page
 	}
 	end := n
 	if before != 0 {
