@@ -227,6 +227,11 @@ func TestCastVote(t *testing.T) {
 	} {
 		_, err := e.svc.CastVote(e.Ctx, actorMeta(e.meta, tc.by), tc.cmd)
 		e.ThenError(err, tc.rule)
+		// The refusal is said to the voter, who is the actor: it names no
+		// person's id.
+		if (tc.rule == ErrAlreadyVoted || tc.rule == ErrNotAMember) && strings.Contains(err.Error(), tc.by.String()) {
+			t.Errorf("%s: the refusal %q shows the voter's id", tc.name, err)
+		}
 	}
 	// Results stay hidden while voting is open.
 	if elec, _ := e.community(c).Election(el); elec.Turnout() != 1 {

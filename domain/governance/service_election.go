@@ -56,13 +56,13 @@ func findVote(c *Community, id uuid.UUID) (*ConfidenceVote, error) {
 // ballot's electorate, still a member, and not have voted.
 func checkVoter(c *Community, b *Ballot, voter uuid.UUID) error {
 	if !c.IsMember(voter, b.Year) {
-		return domain.RejectField(ErrNotAMember, "voter_id", "person %s is not a member of the %s ISLC for %s", voter, c.Name, b.Year)
+		return domain.RejectField(ErrNotAMember, "voter_id", "you are not a member of the %s ISLC for %s, so you cannot vote in its ballots", c.Name, b.Year)
 	}
 	if !b.InElectorate(voter) {
-		return domain.RejectField(ErrNotAMember, "voter_id", "person %s joined the %s ISLC after this ballot opened, so is not in its electorate", voter, c.Name)
+		return domain.RejectField(ErrNotAMember, "voter_id", "you joined the %s ISLC after this ballot opened, so you are not in its electorate", c.Name)
 	}
 	if b.HasVoted(voter) {
-		return domain.RejectField(ErrAlreadyVoted, "voter_id", "person %s has already voted in this ballot", voter)
+		return domain.RejectField(ErrAlreadyVoted, "voter_id", "you have already voted in this ballot: each member votes once, and a vote cannot be changed")
 	}
 	return nil
 }

@@ -306,7 +306,7 @@ func (s *Service) CastTeamVote(ctx context.Context, meta domain.Meta, cmd CastTe
 			r = &Resolution{Round: opened.Round, Version: opened.Version}
 		}
 		if r.Voted(by) {
-			return nil, domain.RejectField(ErrAlreadyVoted, "voter_id", "person %s has already voted in round %d on %q", by, r.Round, p.Current().Title)
+			return nil, domain.RejectField(ErrAlreadyVoted, "voter_id", "you have already voted in round %d on %q: each Team member votes once a round", r.Round, p.Current().Title)
 		}
 		if cmd.Vote == VoteApprove && !align.Aligned {
 			return nil, domain.RejectField(ErrNotAligned, "aligned", "you found %q not aligned with the mission, vision and values; vote to send it back instead", p.Current().Title)
