@@ -108,20 +108,9 @@ func TestReportPrintsCleanly(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
-	exe := findChromium(t)
 	f := newFixture(t)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.WindowSize(1280, 900), chromedp.Flag("headless", "new"))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	defer cancelBrowser()
 	base := f.srv.URL
-	if err := chromedp.Do(bctx, chromedp.Navigate(base+"/signin")); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	ctx, cancel := context.WithTimeout(bctx, 100*time.Second)
-	defer cancel()
+	ctx := startChrome(t, base, 100*time.Second).ctx
 	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#token")), chromedp.SendKeys(chromedp.CSS("#token"), f.secret["governor-token"]),
 		chromedp.Submit(chromedp.CSS("#token")), chromedp.WaitVisible(chromedp.CSS("header .who button")),
 		chromedp.Navigate(base+"/report"), chromedp.WaitVisible(chromedp.CSS("#chart-rag"))); err != nil {

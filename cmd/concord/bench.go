@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"os"
 	"sort"
 )
 
@@ -80,4 +81,21 @@ func benchFlagSet(m *Main, name, synopsis string) *flag.FlagSet {
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// benchScratch makes a benchmark's scratch directory, named prefix plus a
+// random suffix, inside dir ("" for the working directory, created when
+// missing); the caller removes it.
+func benchScratch(dir, prefix string) (string, error) {
+	base := dir
+	if base == "" {
+		base = "."
+	} else if err := os.MkdirAll(base, 0o755); err != nil {
+		return "", fmt.Errorf("scratch directory: %w", err)
+	}
+	scratch, err := os.MkdirTemp(base, prefix)
+	if err != nil {
+		return "", fmt.Errorf("scratch directory: %w", err)
+	}
+	return scratch, nil
 }

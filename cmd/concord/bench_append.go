@@ -67,15 +67,9 @@ func runBenchAppend(ctx context.Context, m *Main, args []string) error {
 		return Usagef("--rounds must be at least 1")
 	}
 
-	base := *dir
-	if base == "" {
-		base = "."
-	} else if err := os.MkdirAll(base, 0o755); err != nil {
-		return fmt.Errorf("scratch directory: %w", err)
-	}
-	scratch, err := os.MkdirTemp(base, ".concord-bench-")
+	scratch, err := benchScratch(*dir, ".concord-bench-")
 	if err != nil {
-		return fmt.Errorf("scratch directory: %w", err)
+		return err
 	}
 	defer os.RemoveAll(scratch)
 

@@ -94,15 +94,9 @@ func runBenchHTTP(ctx context.Context, m *Main, args []string) error {
 	case *share < 0 || *share > 1:
 		return Usagef("--queries must be between 0 and 1")
 	}
-	base := *dir
-	if base == "" {
-		base = "."
-	} else if err := os.MkdirAll(base, 0o755); err != nil {
-		return fmt.Errorf("scratch directory: %w", err)
-	}
-	scratch, err := os.MkdirTemp(base, ".concord-bench-http-")
+	scratch, err := benchScratch(*dir, ".concord-bench-http-")
 	if err != nil {
-		return fmt.Errorf("scratch directory: %w", err)
+		return err
 	}
 	defer os.RemoveAll(scratch)
 	logger := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))

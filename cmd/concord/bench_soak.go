@@ -147,15 +147,9 @@ func runBenchSoak(ctx context.Context, m *Main, args []string) error {
 	case *feeds > 4*len(soakFeedRoles):
 		return Usagef("--feeds: at most %d (four per token of the demo)", 4*len(soakFeedRoles))
 	}
-	base := *dir
-	if base == "" {
-		base = "."
-	} else if err := os.MkdirAll(base, 0o755); err != nil {
-		return fmt.Errorf("scratch directory: %w", err)
-	}
-	scratch, err := os.MkdirTemp(base, ".concord-bench-soak-")
+	scratch, err := benchScratch(*dir, ".concord-bench-soak-")
 	if err != nil {
-		return fmt.Errorf("scratch directory: %w", err)
+		return err
 	}
 	defer os.RemoveAll(scratch)
 	fmt.Fprintf(m.Stderr, "bench soak: %v, a sample every %v; %d clients at %.0f ops/s, %d live feeds, a backup every %v; demo of %d schools × %d years in %s\n",
