@@ -319,6 +319,40 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 
 // eventsByStore returns up to q.Limit+1 events after q.Cursor matching q,
 // read from the store.
+// streamAfter returns the first revision of stream recorded after
+// position cursor (0: the stream's first): positions grow along a stream,
+// so it is found by bisection, one event read per step, instead of
+// reading the stream from its start.
+func (s *Server) streamAfter(ctx context.Context, stream string, cursor uint64) (uint64, error) {
+	if cursor == 0 {
+		return 0, nil
+	}
+	last, err := s.L.Store.ReadStream(ctx, stream, eventstore.LastRevision, eventstore.Backward, 1)
+	if err != nil || len(last) == 0 {
+		return 0, err
+	}
+	if last[0].Position <= cursor {
+		return last[0].Revision + 1, nil
+	}
+	lo, hi := uint64(0), last[0].Revision // the answer is in [lo, hi]
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		one, err := s.L.Store.ReadStream(ctx, stream, mid, eventstore.Forward, 1)
+		if err != nil {
+			return 0, err
+		}
+		if len(one) == 0 { // cannot happen below the last revision; read on from lo
+			return lo, nil
+		}
+		if one[0].Position > cursor {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo, nil
+}
+
 func (s *Server) eventsByStore(ctx context.Context, q *eventQuery) ([]eventstore.RecordedEvent, error) {
 	want := q.Limit + 1
 	var out []eventstore.RecordedEvent
@@ -326,8 +360,15 @@ func (s *Server) eventsByStore(ctx context.Context, q *eventQuery) ([]eventstore
 		if err := eventstore.ValidateStreamID(q.Stream); err != nil {
 			return nil, badRequest("stream %q is not a stream id", q.Stream)
 		}
-		for rev := uint64(0); len(out) < want; {
-			batch, err := s.L.Store.ReadStream(ctx, q.Stream, rev, eventstore.Forward, MaxEventsLimit)
+		rev, err := s.streamAfter(ctx, q.Stream, q.Cursor)
+		if err != nil {
+			return nil, err
+		}
+		// A page is read in batches of what it still wants (each event
+		// is a read of its own from the segment files).
+		for len(out) < want {
+			ask := want - len(out)
+			batch, err := s.L.Store.ReadStream(ctx, q.Stream, rev, eventstore.Forward, ask)
 			if err != nil {
 				return nil, err
 			}
@@ -342,7 +383,7 @@ func (s *Server) eventsByStore(ctx context.Context, q *eventQuery) ([]eventstore
 					}
 				}
 			}
-			if len(batch) < MaxEventsLimit {
+			if len(batch) < ask {
 				break
 			}
 			rev = batch[len(batch)-1].Revision + 1

@@ -127,10 +127,17 @@ func (k *MemoryKeyring) Open(subject string, sealed []byte) ([]byte, error) {
 // SealWithKey encrypts plaintext with AES-256-GCM under key, binding it to
 // subject as additional data. The result is nonce || ciphertext.
 func SealWithKey(key []byte, subject string, plaintext []byte) ([]byte, error) {
-	aead, err := newAEAD(key)
+	aead, err := NewPersonalAEAD(key)
 	if err != nil {
 		return nil, err
 	}
+	return SealWith(aead, subject, plaintext)
+}
+
+// SealWith is SealWithKey with the key's AEAD already made by
+// NewPersonalAEAD (a keyring keeps one per subject: making it is most of
+// the cost of opening a short value).
+func SealWith(aead cipher.AEAD, subject string, plaintext []byte) ([]byte, error) {
 	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(plaintext)+aead.Overhead())
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, fmt.Errorf("nonce: %w", err)
@@ -140,10 +147,15 @@ func SealWithKey(key []byte, subject string, plaintext []byte) ([]byte, error) {
 
 // OpenWithKey reverses SealWithKey.
 func OpenWithKey(key []byte, subject string, sealed []byte) ([]byte, error) {
-	aead, err := newAEAD(key)
+	aead, err := NewPersonalAEAD(key)
 	if err != nil {
 		return nil, err
 	}
+	return OpenWith(aead, subject, sealed)
+}
+
+// OpenWith reverses SealWith.
+func OpenWith(aead cipher.AEAD, subject string, sealed []byte) ([]byte, error) {
 	if len(sealed) < aead.NonceSize() {
 		return nil, errors.New("sealed personal data too short")
 	}
@@ -154,7 +166,8 @@ func OpenWithKey(key []byte, subject string, sealed []byte) ([]byte, error) {
 	return out, nil
 }
 
-func newAEAD(key []byte) (cipher.AEAD, error) {
+// NewPersonalAEAD returns the AES-256-GCM AEAD of a personal data key.
+func NewPersonalAEAD(key []byte) (cipher.AEAD, error) {
 	block, err := aes.NewCipher(key)
 	if err != nil {
 		return nil, fmt.Errorf("personal data key: %w", err)

@@ -26,6 +26,7 @@ package keyring
 
 import (
 	"bufio"
+	"crypto/cipher"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -63,7 +64,7 @@ type Keyring struct {
 	// Erase, which zeroes the key's bytes under the write lock, never
 	// pulls a key from under a running encryption.
 	mu   sync.RWMutex
-	keys map[string][]byte // subject -> key, loaded or created
+	keys map[string]*held // subject -> key, loaded or created
 
 	fileMu sync.Mutex // serialises key creation and erasure (the files)
 	erased map[string]bool
@@ -71,6 +72,16 @@ type Keyring struct {
 }
 
 var _ domain.Keyring = (*Keyring)(nil)
+
+// held is a subject's key in memory with its AEAD, made once: making an
+// AES-GCM AEAD is most of the cost of opening a name. Erasure and Close
+// zero the key's bytes and drop both; Go cannot zero the AEAD's expanded
+// key, which the garbage collector reclaims (as it did when one was made
+// per call).
+type held struct {
+	key  []byte
+	aead cipher.AEAD
+}
 
 // Open opens the keyring kept in dir/keys, creating it if needed; see
 // OpenDir.
@@ -87,7 +98,7 @@ func OpenDir(kd string) (*Keyring, error) {
 	if err := os.Chmod(kd, keysDirMode); err != nil {
 		return nil, fmt.Errorf("keyring: %w", err)
 	}
-	k := &Keyring{dir: kd, keys: map[string][]byte{}, erased: map[string]bool{}}
+	k := &Keyring{dir: kd, keys: map[string]*held{}, erased: map[string]bool{}}
 	b, err := os.ReadFile(filepath.Join(kd, tombstones))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("keyring: %w", err)
@@ -142,11 +153,11 @@ func subjectHash(subject string) string {
 
 func (k *Keyring) keyPath(h string) string { return filepath.Join(k.dir, h+keySuffix) }
 
-// use calls f with subject's key under the read lock, loading the key from
+// use calls f with subject's key (and its AEAD) under the read lock, loading the key from
 // its file, or creating it when create is set. f must not keep the key.
 // Returns domain.ErrErased for an erased subject, or for a subject with no
 // key when create is not set (nothing sealed for them can be opened).
-func (k *Keyring) use(subject string, create bool, f func(key []byte) error) error {
+func (k *Keyring) use(subject string, create bool, f func(h *held) error) error {
 	k.mu.RLock()
 	key, ok := k.keys[subject]
 	if ok {
@@ -205,8 +216,13 @@ func (k *Keyring) load(subject string, create bool) error {
 	default:
 		return fmt.Errorf("keyring: %w", err)
 	}
+	aead, err := domain.NewPersonalAEAD(key)
+	if err != nil {
+		clear(key)
+		return fmt.Errorf("keyring: key of %s: %w", subject, err)
+	}
 	k.mu.Lock()
-	k.keys[subject] = key
+	k.keys[subject] = &held{key: key, aead: aead}
 	k.mu.Unlock()
 	return nil
 }
@@ -252,9 +268,9 @@ func (k *Keyring) writeKey(h string, key []byte) error {
 // erased.
 func (k *Keyring) Seal(subject string, plaintext []byte) ([]byte, error) {
 	var out []byte
-	err := k.use(subject, true, func(key []byte) error {
+	err := k.use(subject, true, func(h *held) error {
 		var err error
-		out, err = domain.SealWithKey(key, subject, plaintext)
+		out, err = domain.SealWith(h.aead, subject, plaintext)
 		return err
 	})
 	return out, err
@@ -264,9 +280,9 @@ func (k *Keyring) Seal(subject string, plaintext []byte) ([]byte, error) {
 // erased or has no key.
 func (k *Keyring) Open(subject string, sealed []byte) ([]byte, error) {
 	var out []byte
-	err := k.use(subject, false, func(key []byte) error {
+	err := k.use(subject, false, func(h *held) error {
 		var err error
-		out, err = domain.OpenWithKey(key, subject, sealed)
+		out, err = domain.OpenWith(h.aead, subject, sealed)
 		return err
 	})
 	return out, err
@@ -327,8 +343,8 @@ func (k *Keyring) Erase(subject string) error {
 		k.erased[h] = true
 	}
 	k.mu.Lock()
-	if key, ok := k.keys[subject]; ok {
-		clear(key)
+	if h, ok := k.keys[subject]; ok {
+		clear(h.key)
 		delete(k.keys, subject)
 	}
 	k.mu.Unlock()
@@ -392,8 +408,8 @@ func (k *Keyring) Close() error {
 	k.fileMu.Lock()
 	defer k.fileMu.Unlock()
 	k.mu.Lock()
-	for s, key := range k.keys {
-		clear(key)
+	for s, h := range k.keys {
+		clear(h.key)
 		delete(k.keys, s)
 	}
 	k.mu.Unlock()

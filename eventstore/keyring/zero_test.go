@@ -23,7 +23,7 @@ func TestEraseZeroesTheKeyInMemory(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	held1, held2 := k.keys["person-1"], k.keys["person-2"]
+	held1, held2 := k.keys["person-1"].key, k.keys["person-2"].key
 	if len(held1) != KeySize || bytes.Equal(held1, make([]byte, KeySize)) {
 		t.Fatalf("person-1's key in memory is %x", held1)
 	}

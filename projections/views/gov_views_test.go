@@ -150,6 +150,23 @@ func TestSchoolsViewFlagsUnassignedStaff(t *testing.T) {
 	if !ok || len(sc.StaffList) != len(w.staff)+1 {
 		t.Fatalf("school staff = %d", len(sc.StaffList))
 	}
+	// The staff list is everyone registered at the school, in the order
+	// of their ids' text, live and after a restore from saved state.
+	wantStaff := sortIDs(append([]uuid.UUID{w.late}, w.staff...)) // the Director is one of w.staff
+	restored := NewSchools()
+	if b, err := v.MarshalState(); err != nil || restored.UnmarshalState(b) != nil {
+		t.Fatalf("save and restore the schools view: %v", err)
+	}
+	for _, sv := range []*Schools{v, restored} {
+		sc, _ := sv.School(w.school, names)
+		var got []uuid.UUID
+		for _, m := range sc.StaffList {
+			got = append(got, m.Person.ID)
+		}
+		if !slices.Equal(got, wantStaff) {
+			t.Fatalf("staff list %v, want %v", got, wantStaff)
+		}
+	}
 	// Flagged: staff 1 (in an ISLC last year only), staff 6 (never
 	// joined), the leaver (left their only ISLC), and the February
 	// newcomer; the same as the domain's rule.

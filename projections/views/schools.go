@@ -24,6 +24,11 @@ type Schools struct {
 	S     govSchools                 `json:"schools"`
 	Staff map[uuid.UUID]*staffRec    `json:"staff"`
 	Names map[uuid.UUID]govCommunity `json:"communities"`
+
+	// bySchool indexes Staff by school, each school's ids in order (not
+	// saved: rebuilt from Staff on restore), so reading a school does not
+	// walk the partnership's staff.
+	bySchool map[uuid.UUID][]uuid.UUID
 }
 
 type staffRec struct {
@@ -43,7 +48,22 @@ type staffMemb struct {
 
 // NewSchools returns an empty "schools" view.
 func NewSchools() *Schools {
-	return &Schools{S: govSchools{}, Staff: map[uuid.UUID]*staffRec{}, Names: map[uuid.UUID]govCommunity{}}
+	return &Schools{S: govSchools{}, Staff: map[uuid.UUID]*staffRec{}, Names: map[uuid.UUID]govCommunity{}, bySchool: map[uuid.UUID][]uuid.UUID{}}
+}
+
+// index puts person in school's list of staff (out of another school's
+// list, when they were registered there before).
+func (v *Schools) index(person, school uuid.UUID) {
+	if old, ok := v.Staff[person]; ok {
+		ids := v.bySchool[old.School]
+		if i, found := slices.BinarySearchFunc(ids, person, uuidCmp); found {
+			v.bySchool[old.School] = slices.Delete(ids, i, i+1)
+		}
+	}
+	ids := v.bySchool[school]
+	if i, found := slices.BinarySearchFunc(ids, person, uuidCmp); !found {
+		v.bySchool[school] = slices.Insert(ids, i, person)
+	}
 }
 
 // Name implements projections.Projection.
@@ -59,6 +79,7 @@ func (v *Schools) Apply(m domain.Message) error {
 	}
 	switch e := m.Event.(type) {
 	case governance.StaffRegistered:
+		v.index(e.PersonID, e.SchoolID)
 		v.Staff[e.PersonID] = &staffRec{School: e.SchoolID, Kind: e.Kind, Since: governance.Date(m.Effective())}
 	case governance.PersonLeftSchool:
 		if s, ok := v.Staff[e.PersonID]; ok {
@@ -100,6 +121,12 @@ func (v *Schools) UnmarshalState(b []byte) error {
 	}
 	if fresh.Names == nil {
 		fresh.Names = map[uuid.UUID]govCommunity{}
+	}
+	for id, st := range fresh.Staff {
+		fresh.bySchool[st.School] = append(fresh.bySchool[st.School], id)
+	}
+	for _, ids := range fresh.bySchool {
+		slices.SortFunc(ids, uuidCmp)
 	}
 	*v = *fresh
 	return nil
@@ -191,16 +218,9 @@ func (v *Schools) School(id uuid.UUID, names PersonNames) (School, bool) {
 	return out, true
 }
 
-func (v *Schools) staffOf(school uuid.UUID) []uuid.UUID {
-	var ids []uuid.UUID
-	for id, st := range v.Staff {
-		if st.School == school {
-			ids = append(ids, id)
-		}
-	}
-	slices.SortFunc(ids, func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
-	return ids
-}
+// staffOf returns the ids of school's staff in the order of their text
+// (the order of their bytes); the caller must not change the slice.
+func (v *Schools) staffOf(school uuid.UUID) []uuid.UUID { return v.bySchool[school] }
 
 // Assignment is a staff member's place in the ISLCs of one year.
 type Assignment struct {
