@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -64,8 +65,7 @@ func (s *Server) handleReplay(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rp := &replay.Replayer{Store: s.L.Store, Codec: s.L.Codec}
-	out, err := rp.Replay(ctx, replay.Request{Kind: kind, ID: id, AsOf: pos, Names: names})
+	out, err := s.Replayer(ctx).Replay(ctx, replay.Request{Kind: kind, ID: id, AsOf: pos, Names: names})
 	var nf *replay.NotFoundError
 	switch {
 	case errors.As(err, &nf):
@@ -82,6 +82,25 @@ func (s *Server) handleReplay(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return reply(w, http.StatusOK, env)
+}
+
+// Replayer returns a replayer of this ledger that finds a loan's or an
+// election's stream through the live views (the loans and elections
+// registers), so a replay reads that stream, not the whole log.
+func (s *Server) Replayer(ctx context.Context) *replay.Replayer {
+	return &replay.Replayer{Store: s.L.Store, Codec: s.L.Codec, Locate: func(kind string, id uuid.UUID) (string, bool) {
+		switch kind {
+		case replay.KindElection:
+			if c, err := s.electionCommunity(ctx, id); err == nil {
+				return governance.CommunityStream(c), true
+			}
+		case replay.KindLoan:
+			if res, err := s.loanResource(ctx, id); err == nil {
+				return partnership.ResourceStream(res), true
+			}
+		}
+		return "", false
+	}}
 }
 
 // scopeReplay checks the caller may read the decision: its school's

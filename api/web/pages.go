@@ -581,7 +581,7 @@ func (st *site) replayOf(rq *req, kind string) (string, error) {
 	if kind == replay.KindProposal {
 		return st.replayProposal(rq, d, limit)
 	}
-	rp, err := (&replay.Replayer{Store: st.s.L.Store, Codec: st.s.L.Codec}).Replay(rq.ctx, replay.Request{Kind: kind, ID: id, AsOf: limit, Names: rq.names})
+	rp, err := st.s.Replayer(rq.ctx).Replay(rq.ctx, replay.Request{Kind: kind, ID: id, AsOf: limit, Names: rq.names})
 	if errors.Is(err, replay.ErrNotFound) {
 		return "", notFound("there is no %s %s %s", kind, id, rq.asOf.Describe())
 	}
@@ -625,9 +625,8 @@ func chooseStep(rq *req, d *replayData) error {
 
 // replayProposal steps through a proposal from its own stream: every event
 // of a proposal's decision is in it, so the page reads one stream and folds
-// the domain's aggregate as it goes (the state after each step), instead
-// of scanning the whole log as replay.Replayer does for decisions that
-// span streams.
+// the domain's aggregate as it goes (the state after each step in words,
+// without the JSON states replay.Replayer renders beside them).
 func (st *site) replayProposal(rq *req, d *replayData, limit uint64) (string, error) {
 	var p views.Proposal
 	found := false

@@ -115,6 +115,11 @@ type Replay struct {
 type Replayer struct {
 	Store eventstore.Store
 	Codec *domain.Codec
+	// Locate, if set, names the stream a loan or an election was
+	// recorded in (the caller's live views know it), so the replay need
+	// not search the log for its opening event. A wrong or unknown answer
+	// only costs that search.
+	Locate func(kind string, id uuid.UUID) (stream string, ok bool)
 }
 
 // pageSize is how many events a scan reads at a time.
@@ -124,6 +129,14 @@ const pageSize = 4096
 // ErrNotFound) when there is no such decision as of r.AsOf,
 // ErrUnknownKind for a bad kind, projections.ErrFutureAsOf for a position
 // beyond the log, or a wrapped store or decode error.
+//
+// A decision's events are all in its aggregate's stream: an event's
+// correlation id is its command's first event's id or the id its
+// aggregate keeps for the decision, and a command appends to one stream
+// (TestCorrelationsStayInTheirStream holds the ledger to it). So the
+// replay reads that stream alone, up to r.AsOf; the log is searched only
+// for a loan's or an election's opening event when Locate does not give
+// its stream.
 func (p *Replayer) Replay(ctx context.Context, r Request) (*Replay, error) {
 	head, err := p.Store.Head(ctx)
 	if err != nil {
@@ -148,8 +161,9 @@ func (p *Replayer) Replay(ctx context.Context, r Request) (*Replay, error) {
 		return nil, fmt.Errorf("%w: %q (use proposal, election or loan)", ErrUnknownKind, r.Kind)
 	}
 	notFound := &NotFoundError{Kind: r.Kind, ID: r.ID, AsOf: r.AsOf}
-	// First pass: find the decision's stream and correlation ids.
-	stream, corrs, err := p.locate(ctx, d, asOf)
+	// First: the decision's stream, its events up to asOf and the
+	// decision's correlation ids.
+	stream, evs, corrs, err := p.find(ctx, d, r, asOf)
 	if err != nil {
 		return nil, err
 	}
@@ -157,49 +171,37 @@ func (p *Replayer) Replay(ctx context.Context, r Request) (*Replay, error) {
 		return nil, notFound
 	}
 	out := &Replay{Kind: r.Kind, ID: r.ID, Stream: stream, Correlations: corrs, AsOf: asOf, Steps: []Step{}}
-	// Second pass: the steps, and the aggregate's other events folded
-	// silently for context (a resource's registration).
-	before, err := d.state()
-	if err != nil {
-		return nil, err
-	}
-	// Schools, ISLCs and proposals are named in the summaries (their names
-	// are not personal data).
-	things := map[uuid.UUID]string{}
-	nameOf := func(id uuid.UUID) string { return things[id] }
-	namer := Namer{Things: nameOf}
-	if r.Names != nil {
-		namer.People = r.Names.Name
-	}
-	err = p.scan(ctx, asOf, func(rec eventstore.RecordedEvent) error {
-		switch rec.Type {
-		case "SchoolRegistered", "CommunityEstablished", "SegmentRenamed", "ProposalDrafted", "ProposalRevised", "ResourceRegistered":
-			if m, err := p.Codec.Decode(domainlog.ToDomain(rec)); err == nil {
-				nameThing(things, m)
-			}
-		}
+	// Then the steps, and the aggregate's other events folded silently
+	// for context (a resource's registration). Schools, ISLCs, proposals
+	// and resources are named in the summaries as they were named at each
+	// step (their names are not personal data).
+	things := &thingNames{p: p, ctx: ctx, asOf: asOf, byID: map[uuid.UUID][]named{}}
+	for _, rec := range evs {
 		corr := rec.Metadata.CorrelationID
 		if corr == uuid.Nil {
 			corr = rec.ID
 		}
-		inDecision := slices.Contains(corrs, corr) || (d.wholeStream() && rec.StreamID == stream)
-		if !inDecision && rec.StreamID != stream {
-			return nil
-		}
 		m, err := p.Codec.Decode(domainlog.ToDomain(rec))
 		if err != nil {
-			return fmt.Errorf("replay: decode position %d: %w", rec.Position, err)
+			return nil, fmt.Errorf("replay: decode position %d: %w", rec.Position, err)
 		}
-		if rec.StreamID == stream {
+		if !slices.Contains(corrs, corr) && !d.wholeStream() {
 			d.apply(m)
+			continue
 		}
-		if !inDecision {
-			before, err = d.state()
-			return err
+		before, err := d.state()
+		if err != nil {
+			return nil, err
 		}
+		d.apply(m)
 		after, err := d.state()
 		if err != nil {
-			return err
+			return nil, err
+		}
+		nameOf := func(id uuid.UUID) string { return things.at(id, m.Position) }
+		namer := Namer{Things: nameOf}
+		if r.Names != nil {
+			namer.People = r.Names.Name
 		}
 		s := Step{Position: m.Position, EventID: m.ID, Stream: m.Stream, Type: m.Type, ActorID: m.Meta.ActorID, Role: m.Meta.ActorRole,
 			Reason: m.Meta.Reason, RecordedAt: m.RecordedAt.UTC(), EffectiveAt: m.Effective().UTC(), CorrelationID: corr,
@@ -211,16 +213,173 @@ func (p *Replayer) Replay(ctx context.Context, r Request) (*Replay, error) {
 			}
 		}
 		out.Steps = append(out.Steps, s)
-		before = after
-		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
 	if len(out.Steps) == 0 {
 		return nil, notFound
 	}
 	return out, nil
+}
+
+// find returns the decision's stream, its events up to asOf and the
+// decision's correlation ids: a proposal's stream is named by its id; a
+// loan's or an election's is the one Locate names if its opening event is
+// there, else the one the log's search finds. An empty stream means no
+// such decision as of asOf.
+func (p *Replayer) find(ctx context.Context, d decision, r Request, asOf uint64) (string, []eventstore.RecordedEvent, []uuid.UUID, error) {
+	if s, ok := d.knownStream(); ok {
+		evs, err := p.streamUpTo(ctx, s, asOf)
+		if err != nil || len(evs) == 0 {
+			return "", nil, nil, err
+		}
+		var corrs []uuid.UUID
+		for _, e := range evs {
+			if corr := correlation(e); !slices.Contains(corrs, corr) {
+				corrs = append(corrs, corr)
+			}
+		}
+		return s, evs, corrs, nil
+	}
+	if p.Locate != nil {
+		if s, ok := p.Locate(r.Kind, r.ID); ok {
+			evs, err := p.streamUpTo(ctx, s, asOf)
+			if err != nil {
+				return "", nil, nil, err
+			}
+			corr, found, err := p.opening(d, evs)
+			if err != nil {
+				return "", nil, nil, err
+			}
+			if found {
+				return s, evs, []uuid.UUID{corr}, nil
+			}
+		}
+	}
+	s, corrs, err := p.locate(ctx, d, asOf)
+	if err != nil || s == "" {
+		return "", nil, nil, err
+	}
+	evs, err := p.streamUpTo(ctx, s, asOf)
+	return s, evs, corrs, err
+}
+
+// opening finds d's opening event among evs and returns its correlation.
+func (p *Replayer) opening(d decision, evs []eventstore.RecordedEvent) (uuid.UUID, bool, error) {
+	for _, rec := range evs {
+		if rec.Type != d.opener() {
+			continue
+		}
+		m, err := p.Codec.Decode(domainlog.ToDomain(rec))
+		if err != nil {
+			return uuid.Nil, false, fmt.Errorf("replay: decode position %d: %w", rec.Position, err)
+		}
+		if d.opens(m) {
+			return correlation(rec), true, nil
+		}
+	}
+	return uuid.Nil, false, nil
+}
+
+func correlation(e eventstore.RecordedEvent) uuid.UUID {
+	if e.Metadata.CorrelationID == uuid.Nil {
+		return e.ID
+	}
+	return e.Metadata.CorrelationID
+}
+
+// streamUpTo reads stream's events recorded at or before position asOf.
+func (p *Replayer) streamUpTo(ctx context.Context, stream string, asOf uint64) ([]eventstore.RecordedEvent, error) {
+	var out []eventstore.RecordedEvent
+	for rev := uint64(0); ; {
+		batch, err := p.Store.ReadStream(ctx, stream, rev, eventstore.Forward, pageSize)
+		if err != nil {
+			return nil, fmt.Errorf("replay: read %s: %w", stream, err)
+		}
+		for _, e := range batch {
+			if e.Position > asOf {
+				return out, nil
+			}
+			out = append(out, e)
+		}
+		if len(batch) < pageSize {
+			return out, nil
+		}
+		rev = batch[len(batch)-1].Revision + 1
+	}
+}
+
+// named is a thing's name from one position on.
+type named struct {
+	from uint64
+	name string
+}
+
+// thingNames names schools, ISLCs, resources and proposals from their
+// own streams as they were named at a position (a proposal's title
+// changes when it is revised), reading each thing's stream once.
+type thingNames struct {
+	p    *Replayer
+	ctx  context.Context
+	asOf uint64
+	byID map[uuid.UUID][]named
+}
+
+// at returns id's name at position pos, or "" when id is none of those
+// things then (or its stream cannot be read: the summary shows a short id).
+func (t *thingNames) at(id uuid.UUID, pos uint64) string {
+	names, ok := t.byID[id]
+	if !ok {
+		names = t.load(id)
+		t.byID[id] = names
+	}
+	name := ""
+	for _, n := range names {
+		if n.from > pos {
+			break
+		}
+		name = n.name
+	}
+	return name
+}
+
+func (t *thingNames) load(id uuid.UUID) []named {
+	// Schools, ISLCs and resources are named once, by their stream's first
+	// event; a proposal by its draft and each revision.
+	for _, s := range []string{governance.SchoolStream(id), governance.CommunityStream(id), partnership.ResourceStream(id)} {
+		first, err := t.p.Store.ReadStream(t.ctx, s, 0, eventstore.Forward, 1)
+		if err != nil || len(first) == 0 {
+			continue
+		}
+		return t.names(id, first)
+	}
+	evs, err := t.p.streamUpTo(t.ctx, governance.ProposalStream(id), t.asOf)
+	if err != nil {
+		return nil
+	}
+	return t.names(id, evs)
+}
+
+func (t *thingNames) names(id uuid.UUID, evs []eventstore.RecordedEvent) []named {
+	var out []named
+	for _, rec := range evs {
+		switch rec.Type {
+		case "SchoolRegistered", "CommunityEstablished", "ProposalDrafted", "ProposalRevised", "ResourceRegistered":
+		default:
+			continue
+		}
+		if rec.Position > t.asOf {
+			break
+		}
+		m, err := t.p.Codec.Decode(domainlog.ToDomain(rec))
+		if err != nil {
+			continue
+		}
+		one := map[uuid.UUID]string{}
+		nameThing(one, m)
+		if n, ok := one[id]; ok {
+			out = append(out, named{from: rec.Position, name: n})
+		}
+	}
+	return out
 }
 
 // nameThing records the name m gives a school, ISLC or proposal.
@@ -239,31 +398,10 @@ func nameThing(things map[uuid.UUID]string, m domain.Message) {
 	}
 }
 
-// locate scans the log up to asOf for the decision's opening event.
+// locate scans the log up to asOf for the opening event of a decision
+// whose stream is not named by its id, and returns its stream and
+// correlation.
 func (p *Replayer) locate(ctx context.Context, d decision, asOf uint64) (string, []uuid.UUID, error) {
-	if s, ok := d.knownStream(); ok {
-		evs, err := p.Store.ReadStream(ctx, s, 0, eventstore.Forward, 0)
-		if err != nil {
-			return "", nil, fmt.Errorf("replay: read %s: %w", s, err)
-		}
-		var corrs []uuid.UUID
-		for _, e := range evs {
-			if e.Position > asOf {
-				break
-			}
-			corr := e.Metadata.CorrelationID
-			if corr == uuid.Nil {
-				corr = e.ID
-			}
-			if !slices.Contains(corrs, corr) {
-				corrs = append(corrs, corr)
-			}
-		}
-		if len(corrs) == 0 {
-			return "", nil, nil
-		}
-		return s, corrs, nil
-	}
 	var stream string
 	var corrs []uuid.UUID
 	errFound := errors.New("found")
