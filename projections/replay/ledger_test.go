@@ -177,6 +177,32 @@ func TestReplaysFollowTheRuleOverAWholeLedger(t *testing.T) {
 				if rp.Stream != d.stream {
 					t.Fatalf("%s %s: stream %s, want %s", d.kind, d.id, rp.Stream, d.stream)
 				}
+				if d.kind == KindLoan {
+					// The loan's state after its last step is the loan as
+					// the resource's whole stream, folded by the domain up
+					// to that step, has it.
+					last := rp.Steps[len(rp.Steps)-1]
+					res := partnership.NewResource()
+					for _, e := range all {
+						if e.Position > last.Position {
+							break
+						}
+						if e.StreamID == d.stream {
+							m, err := codec.Decode(domainlog.ToDomain(e))
+							if err != nil {
+								t.Fatal(err)
+							}
+							res.Apply(m)
+						}
+					}
+					want, err := (&loanDecision{id: d.id, agg: res}).state()
+					if err != nil {
+						t.Fatal(err)
+					}
+					if string(last.After) != string(want) {
+						t.Fatalf("loan %s as of %d: after its last step %s, want %s", d.id, asOf, last.After, want)
+					}
+				}
 			}
 		}
 	}

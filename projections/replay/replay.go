@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -181,11 +182,15 @@ func (p *Replayer) Replay(ctx context.Context, r Request) (*Replay, error) {
 		if corr == uuid.Nil {
 			corr = rec.ID
 		}
+		inDecision := d.wholeStream() || slices.Contains(corrs, corr)
+		if !inDecision && d.irrelevant(rec) {
+			continue
+		}
 		m, err := p.Codec.Decode(domainlog.ToDomain(rec))
 		if err != nil {
 			return nil, fmt.Errorf("replay: decode position %d: %w", rec.Position, err)
 		}
-		if !slices.Contains(corrs, corr) && !d.wholeStream() {
+		if !inDecision {
 			d.apply(m)
 			continue
 		}
@@ -468,6 +473,10 @@ type decision interface {
 	opens(m domain.Message) bool
 	// wholeStream reports whether every event of the stream is a step.
 	wholeStream() bool
+	// irrelevant reports whether an event of the stream outside the
+	// decision cannot change its state, so it need not be decoded and
+	// folded (another loan's events in a resource's stream).
+	irrelevant(rec eventstore.RecordedEvent) bool
 	apply(m domain.Message)
 	state() (json.RawMessage, error)
 	// fields is the state in labelled fields, in words.
@@ -487,12 +496,13 @@ type proposalDecision struct {
 	agg *governance.Proposal
 }
 
-func (d *proposalDecision) knownStream() (string, bool) { return governance.ProposalStream(d.id), true }
-func (d *proposalDecision) opener() string              { return "ProposalDrafted" }
-func (d *proposalDecision) opens(domain.Message) bool   { return false }
-func (d *proposalDecision) wholeStream() bool           { return true }
-func (d *proposalDecision) apply(m domain.Message)      { d.agg.Apply(m) }
-func (d *proposalDecision) fields(n Namer) []Field      { return ProposalFields(d.agg, n) }
+func (d *proposalDecision) knownStream() (string, bool)              { return governance.ProposalStream(d.id), true }
+func (d *proposalDecision) opener() string                           { return "ProposalDrafted" }
+func (d *proposalDecision) opens(domain.Message) bool                { return false }
+func (d *proposalDecision) wholeStream() bool                        { return true }
+func (d *proposalDecision) irrelevant(eventstore.RecordedEvent) bool { return false }
+func (d *proposalDecision) apply(m domain.Message)                   { d.agg.Apply(m) }
+func (d *proposalDecision) fields(n Namer) []Field                   { return ProposalFields(d.agg, n) }
 func (d *proposalDecision) state() (json.RawMessage, error) {
 	if !d.agg.Drafted() {
 		return json.RawMessage("{}"), nil
@@ -512,6 +522,9 @@ func (d *electionDecision) opens(m domain.Message) bool {
 	return ok && e.ElectionID == d.id
 }
 func (d *electionDecision) wholeStream() bool { return false }
+
+// irrelevant is false: membership events are folded too (see apply).
+func (d *electionDecision) irrelevant(eventstore.RecordedEvent) bool { return false }
 func (d *electionDecision) apply(m domain.Message) {
 	// Only the ballots matter; membership events are folded too so the
 	// aggregate sees the same history it saw when deciding.
@@ -585,7 +598,15 @@ func (d *loanDecision) opens(m domain.Message) bool {
 	e, ok := m.Event.(partnership.LoanRequested)
 	return ok && e.LoanID == d.id
 }
-func (d *loanDecision) wholeStream() bool      { return false }
+func (d *loanDecision) wholeStream() bool { return false }
+
+// irrelevant: the loan's state (snapshot) is the resource's registration
+// and the loan itself, and a loan event changes only its own loan; the
+// caller asks only about events without the loan's correlation, so every
+// loan event it asks about is another loan's.
+func (d *loanDecision) irrelevant(rec eventstore.RecordedEvent) bool {
+	return strings.HasPrefix(rec.Type, "Loan")
+}
 func (d *loanDecision) apply(m domain.Message) { d.agg.Apply(m) }
 
 // loanState is a loan's state with the resource it is of.
