@@ -135,22 +135,16 @@ func (r *Reader) At(ctx context.Context, a AsOf, names ...string) (*Reader, erro
 	out := &Reader{Engine: r.Engine, Store: r.Store, Codec: r.Codec, pinAt: a}
 	switch {
 	case a.Corrected:
-		ps := make([]projections.Projection, 0, len(names))
-		out.pinned = make(map[string]projections.Projection, len(names))
 		for _, n := range names {
-			f, ok := factory(n)
-			if !ok {
+			if _, ok := factory(n); !ok {
 				return nil, fmt.Errorf("%w: %q", ErrUnknownView, n)
 			}
-			p := f()
-			ps = append(ps, p)
-			out.pinned[n] = p
 		}
-		pos, err := projections.FoldCorrectedAll(ctx, r.Store, r.Codec, ps, a.Time)
+		all, pos, err := r.corrected(ctx, names, a.Time)
 		if err != nil {
 			return nil, fmt.Errorf("views as corrected: %w", err)
 		}
-		out.pinPos = pos
+		out.pinned, out.pinPos = all, pos
 	default:
 		pos := a.Position
 		if pos == 0 {
@@ -175,8 +169,7 @@ func (r *Reader) At(ctx context.Context, a AsOf, names ...string) (*Reader, erro
 // Returns ErrUnknownView for an unknown name and projections.ErrFutureAsOf
 // for a position beyond the log.
 func (r *Reader) View(ctx context.Context, name string, a AsOf, fn func(projections.Projection) error) (uint64, error) {
-	f, ok := factory(name)
-	if !ok {
+	if _, ok := factory(name); !ok {
 		return 0, fmt.Errorf("%w: %q", ErrUnknownView, name)
 	}
 	if p, ok := r.pinned[name]; ok && a == r.pinAt {
@@ -184,12 +177,11 @@ func (r *Reader) View(ctx context.Context, name string, a AsOf, fn func(projecti
 	}
 	switch {
 	case a.Corrected:
-		p := f()
-		pos, err := projections.FoldCorrected(ctx, r.Store, r.Codec, p, a.Time)
+		all, pos, err := r.corrected(ctx, []string{name}, a.Time)
 		if err != nil {
 			return 0, fmt.Errorf("view %s as corrected: %w", name, err)
 		}
-		return pos, fn(p)
+		return pos, fn(all[name])
 	case a.Position != 0:
 		p, err := r.Engine.AsOf(ctx, name, a.Position)
 		if err != nil {
@@ -204,6 +196,25 @@ func (r *Reader) View(ctx context.Context, name string, a AsOf, fn func(projecti
 		return pos, fn(p)
 	}
 	return r.Engine.View(name, fn)
+}
+
+// corrected reads the views named as corrected now at until: through the
+// engine (its snapshots stand for the start of the log that needs no
+// correction) when the reader has one, else folded from zero.
+func (r *Reader) corrected(ctx context.Context, names []string, until time.Time) (map[string]projections.Projection, uint64, error) {
+	if r.Engine != nil {
+		return r.Engine.AsCorrectedAll(ctx, names, until)
+	}
+	out := make(map[string]projections.Projection, len(names))
+	ps := make([]projections.Projection, 0, len(names))
+	for _, n := range names {
+		f, _ := factory(n)
+		p := f()
+		out[n] = p
+		ps = append(ps, p)
+	}
+	pos, err := projections.FoldCorrectedAll(ctx, r.Store, r.Codec, ps, until)
+	return out, pos, err
 }
 
 // Read is View for a caller that wants the view's concrete type V.
