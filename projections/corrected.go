@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/concord-ledger/concord/domain"
@@ -11,62 +12,55 @@ import (
 	"github.com/concord-ledger/concord/eventstore/domainlog"
 )
 
+// Offbeat is an event that took effect at another time than it was
+// recorded.
+type Offbeat struct {
+	Position  uint64    `json:"p"`
+	Effective time.Time `json:"e"`
+}
+
+// Timeline is implemented by a projection that lists, in log order, the
+// events that took effect at another time than they were recorded and the
+// positions of the corrections (domain.EventCorrected). With one among its
+// projections the engine reads as corrected now without reading the whole
+// log (AsCorrectedAll).
+type Timeline interface {
+	Offbeat() []Offbeat
+	Corrections() []uint64
+}
+
+// correctedPlan is what reading as corrected now at a moment needs: the
+// corrections that apply then, the start of the log kept whole (its
+// states are the states as of kept), and which events after it to fold:
+// every one up to through, and after that only those listed in extra.
+type correctedPlan struct {
+	fixes   map[[16]byte]domain.EventCorrected
+	kept    uint64
+	through uint64
+	extra   []uint64
+}
+
 // AsCorrectedAll returns the projections named as corrected now at until
 // (no limit when zero), with the position they reflect (the head): the
 // states FoldCorrectedAll folds from zero, found sooner. The longest start
 // of the log in which every event took effect by until and none is
 // corrected (by a correction that applies at until) is kept whole by that
 // fold, in log order, so its states are the states as of its last
-// position: those come from the nearest snapshots (AsOfAll). Only the
-// events after it are folded as FoldCorrectedAll would, and of those the
-// ones that took effect after until and are not corrected are skipped
-// without being decoded.
+// position: those come from the nearest snapshots (AsOfAll). Only events
+// after it are folded as FoldCorrectedAll would: with a Timeline
+// projection, those recorded by until and the few recorded later that took
+// effect by until or are corrected; without one, every later event, the
+// ones that took effect after until skipped without being decoded.
 func (e *Engine) AsCorrectedAll(ctx context.Context, names []string, until time.Time) (map[string]Projection, uint64, error) {
 	head, err := e.store.Head(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
-	late := func(rec eventstore.RecordedEvent) bool {
-		return !until.IsZero() && effectiveOf(rec).After(until)
-	}
-	// The corrections that apply at until, and the first event that took
-	// effect after it.
-	fixes := map[[16]byte]domain.EventCorrected{}
-	fixedIn := map[[16]byte]string{}
-	firstLate := head + 1
-	err = scan(ctx, e.store, head, func(rec eventstore.RecordedEvent) error {
-		if firstLate > head && late(rec) {
-			firstLate = rec.Position
-		}
-		if rec.Type != "EventCorrected" {
-			return nil
-		}
-		m, err := e.codec.Decode(domainlog.ToDomain(rec))
-		if err != nil {
-			return err
-		}
-		c := m.Event.(domain.EventCorrected)
-		if until.IsZero() || !c.EffectiveFrom.After(until) {
-			fixes[c.Corrects] = c
-			fixedIn[c.Corrects] = rec.StreamID
-		}
-		return nil
-	})
+	plan, err := e.planCorrected(ctx, until, head)
 	if err != nil {
 		return nil, 0, fmt.Errorf("as corrected at %s: %w", until.Format(time.RFC3339), err)
 	}
-	kept := firstLate - 1
-	for id, stream := range fixedIn {
-		pos, found, err := e.positionIn(ctx, stream, id)
-		if err != nil {
-			return nil, 0, fmt.Errorf("as corrected at %s: %w", until.Format(time.RFC3339), err)
-		}
-		if !found { // not beside its correction: fold it all, as FoldCorrectedAll does
-			pos = 1
-		}
-		kept = min(kept, pos-1)
-	}
-	out, err := e.AsOfAll(ctx, names, kept)
+	out, err := e.AsOfAll(ctx, names, plan.kept)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -74,21 +68,10 @@ func (e *Engine) AsCorrectedAll(ctx context.Context, names []string, until time.
 	for i, n := range names {
 		ps[i] = out[n]
 	}
-	for from := kept + 1; from <= head; {
-		recs, err := e.store.ReadAll(ctx, from, 4096)
-		if err != nil {
-			return nil, 0, fmt.Errorf("fold as corrected from %d: %w", from, err)
-		}
-		if len(recs) == 0 {
-			break
-		}
-		from = recs[len(recs)-1].Position + 1
+	fold := func(recs []eventstore.RecordedEvent) error {
 		wanted := recs[:0:0]
 		for _, rec := range recs {
-			if rec.Position > head {
-				break
-			}
-			if _, fixed := fixes[rec.ID]; fixed || !late(rec) {
+			if _, fixed := plan.fixes[rec.ID]; fixed || until.IsZero() || !effectiveOf(rec).After(until) {
 				wanted = append(wanted, rec)
 			}
 		}
@@ -96,14 +79,15 @@ func (e *Engine) AsCorrectedAll(ctx context.Context, names []string, until time.
 		ms := msgs[:0]
 		for i, m := range msgs {
 			if errs[i] != nil {
-				return nil, 0, fmt.Errorf("at position %d (%s): %w", wanted[i].Position, wanted[i].Type, errs[i])
+				return fmt.Errorf("at position %d (%s): %w", wanted[i].Position, wanted[i].Type, errs[i])
 			}
-			if fix, ok := fixes[wanted[i].ID]; ok {
+			if fix, ok := plan.fixes[wanted[i].ID]; ok {
 				if fix.Retracted {
 					continue
 				}
+				var err error
 				if m, err = domain.Corrected(e.codec, m, fix); err != nil {
-					return nil, 0, fmt.Errorf("at position %d (%s): %w", wanted[i].Position, wanted[i].Type, err)
+					return fmt.Errorf("at position %d (%s): %w", wanted[i].Position, wanted[i].Type, err)
 				}
 			}
 			if !until.IsZero() && m.Effective().After(until) {
@@ -120,11 +104,142 @@ func (e *Engine) AsCorrectedAll(ctx context.Context, names []string, until time.
 				}
 			}
 		})
-		if err := errors.Join(fails...); err != nil {
+		return errors.Join(fails...)
+	}
+	for from := plan.kept + 1; from <= plan.through; {
+		recs, err := e.store.ReadAll(ctx, from, int(min(4096, plan.through-from+1)))
+		if err != nil {
+			return nil, 0, fmt.Errorf("fold as corrected from %d: %w", from, err)
+		}
+		if len(recs) == 0 {
+			break
+		}
+		from = recs[len(recs)-1].Position + 1
+		if i := slices.IndexFunc(recs, func(r eventstore.RecordedEvent) bool { return r.Position > plan.through }); i >= 0 {
+			recs = recs[:i]
+		}
+		if err := fold(recs); err != nil {
 			return nil, 0, err
 		}
 	}
+	var extra []eventstore.RecordedEvent
+	for _, pos := range plan.extra {
+		recs, err := e.store.ReadAll(ctx, pos, 1)
+		if err != nil {
+			return nil, 0, fmt.Errorf("fold as corrected at %d: %w", pos, err)
+		}
+		if len(recs) == 1 && recs[0].Position == pos {
+			extra = append(extra, recs[0])
+		}
+	}
+	if err := fold(extra); err != nil {
+		return nil, 0, err
+	}
 	return out, head, nil
+}
+
+// planCorrected works out what AsCorrectedAll folds, from the timeline
+// when a Timeline projection has one (caught up to head by reading the
+// events it has not seen yet), else by reading the whole log.
+func (e *Engine) planCorrected(ctx context.Context, until time.Time, head uint64) (correctedPlan, error) {
+	late := func(eff time.Time) bool { return !until.IsZero() && eff.After(until) }
+	offbeat, corrections, seen, ok := e.timeline()
+	if !ok {
+		offbeat, corrections, seen = nil, nil, 0
+	}
+	// The events the timeline has not seen, read from the log (all of
+	// them without a timeline); without one, the first late event is found
+	// on the way.
+	firstLate := head + 1
+	err := scanFrom(ctx, e.store, seen+1, head, func(rec eventstore.RecordedEvent) error {
+		if eff := effectiveOf(rec); !eff.Equal(rec.RecordedAt) {
+			offbeat = append(offbeat, Offbeat{Position: rec.Position, Effective: eff})
+		}
+		if rec.Type == "EventCorrected" {
+			corrections = append(corrections, rec.Position)
+		}
+		if !ok && firstLate > head && late(effectiveOf(rec)) {
+			firstLate = rec.Position
+		}
+		return nil
+	})
+	if err != nil {
+		return correctedPlan{}, err
+	}
+	plan := correctedPlan{fixes: map[[16]byte]domain.EventCorrected{}, through: head}
+	fixedIn := map[[16]byte]string{}
+	for _, pos := range corrections {
+		recs, err := e.store.ReadAll(ctx, pos, 1)
+		if err != nil {
+			return correctedPlan{}, err
+		}
+		if len(recs) != 1 || recs[0].Type != "EventCorrected" {
+			return correctedPlan{}, fmt.Errorf("no correction at position %d", pos)
+		}
+		m, err := e.codec.Decode(domainlog.ToDomain(recs[0]))
+		if err != nil {
+			return correctedPlan{}, fmt.Errorf("at position %d: %w", pos, err)
+		}
+		c := m.Event.(domain.EventCorrected)
+		if until.IsZero() || !c.EffectiveFrom.After(until) {
+			plan.fixes[c.Corrects] = c
+			fixedIn[c.Corrects] = recs[0].StreamID
+		}
+	}
+	if ok && !until.IsZero() {
+		// Events recorded after until took effect after it unless they
+		// are offbeat: only those offbeat ones (and the corrected) are read.
+		p, err := e.store.PositionAt(ctx, until)
+		if err != nil {
+			return correctedPlan{}, err
+		}
+		plan.through = p
+		for _, o := range offbeat {
+			if o.Position > p && !late(o.Effective) {
+				plan.extra = append(plan.extra, o.Position)
+			}
+		}
+	}
+	plan.kept = min(firstLate-1, plan.through)
+	for _, o := range offbeat {
+		if o.Position <= plan.kept && late(o.Effective) {
+			plan.kept = o.Position - 1
+			break
+		}
+	}
+	for id, stream := range fixedIn {
+		pos, found, err := e.positionIn(ctx, stream, id)
+		if err != nil {
+			return correctedPlan{}, err
+		}
+		if !found {
+			// Not beside its correction: fold the whole log, as
+			// FoldCorrectedAll does.
+			return correctedPlan{fixes: plan.fixes, kept: 0, through: head}, nil
+		}
+		plan.kept = min(plan.kept, pos-1)
+		if pos > plan.through && !slices.Contains(plan.extra, pos) {
+			plan.extra = append(plan.extra, pos)
+		}
+	}
+	slices.Sort(plan.extra)
+	return plan, nil
+}
+
+// timeline returns the lists of the engine's Timeline projection and the
+// position it has reached; ok is false when it has none (or it failed).
+func (e *Engine) timeline() (offbeat []Offbeat, corrections []uint64, pos uint64, ok bool) {
+	for _, r := range e.projs {
+		r.mu.RLock()
+		if t, is := r.proj.(Timeline); is && r.failure == nil {
+			offbeat, corrections, pos, ok = slices.Clone(t.Offbeat()), slices.Clone(t.Corrections()), r.pos, true
+		}
+		r.mu.RUnlock()
+		if ok {
+			return offbeat, corrections, pos, true
+		}
+	}
+	return nil, nil, 0, false
 }
 
 // effectiveOf is when a recorded event took effect, read from its
@@ -155,4 +270,27 @@ func (e *Engine) positionIn(ctx context.Context, stream string, id [16]byte) (ui
 		}
 		rev = recs[len(recs)-1].Revision + 1
 	}
+}
+
+// scanFrom calls fn for every event from..head in order.
+func scanFrom(ctx context.Context, store eventstore.Store, from, head uint64, fn func(eventstore.RecordedEvent) error) error {
+	for from <= head {
+		recs, err := store.ReadAll(ctx, from, 4096)
+		if err != nil {
+			return err
+		}
+		if len(recs) == 0 {
+			return nil
+		}
+		for _, rec := range recs {
+			if rec.Position > head {
+				return nil
+			}
+			if err := fn(rec); err != nil {
+				return fmt.Errorf("at position %d (%s): %w", rec.Position, rec.Type, err)
+			}
+		}
+		from = recs[len(recs)-1].Position + 1
+	}
+	return nil
 }

@@ -41,7 +41,7 @@ func (f *facts) MarshalState() ([]byte, error) { return json.Marshal(f) }
 func (f *facts) UnmarshalState(b []byte) error { return json.Unmarshal(b, f) }
 
 // history is a random history: events, some entered after they took
-// effect, and corrections of them (replacements and retractions, some
+// effect, some before (planned ahead), and corrections of them (replacements and retractions, some
 // effective from later than the event, some earlier, some corrected
 // twice), in log order.
 type history struct {
@@ -51,7 +51,12 @@ type history struct {
 	log []domain.Message
 }
 
-func randomHistory(t *testing.T, rng *rand.Rand) *history {
+func randomHistory(t *testing.T, rng *rand.Rand) *history { return randomHistoryIn(t, rng, false) }
+
+// randomHistoryIn is randomHistory with each correction in the stream of
+// the event it corrects when ownStream is set (as the domain records
+// them), else in any of the streams.
+func randomHistoryIn(t *testing.T, rng *rand.Rand, ownStream bool) *history {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Date(2025, 9, 1, 9, 0, 0, 0, time.UTC)
@@ -60,6 +65,7 @@ func randomHistory(t *testing.T, rng *rand.Rand) *history {
 	handler := domain.NewHandler(domainlog.Log{Store: h.store}, h.codec)
 	handler.Now = clock
 	var events []uuid.UUID
+	streamOf := map[uuid.UUID]string{}
 	day := 24 * time.Hour
 	for i := range 10 + rng.IntN(20) {
 		now = now.Add(time.Duration(1+rng.IntN(72)) * time.Hour)
@@ -74,21 +80,30 @@ func randomHistory(t *testing.T, rng *rand.Rand) *history {
 			}
 			// A correction of an event already retracted is refused;
 			// the history goes on without it.
-			_, _ = domain.Correct(ctx, handler, "s-"+fmt.Sprint(rng.IntN(3)), func() *nopAgg { return &nopAgg{} }, domain.Meta{ActorID: "d"}, c)
+			stream := "s-" + fmt.Sprint(rng.IntN(3))
+			if ownStream {
+				stream = streamOf[target]
+			}
+			_, _ = domain.Correct(ctx, handler, stream, func() *nopAgg { return &nopAgg{} }, domain.Meta{ActorID: "d"}, c)
 			continue
 		}
 		meta := domain.Meta{ActorID: "t", ActorRole: "system"}
-		if rng.IntN(2) == 0 {
+		switch rng.IntN(6) {
+		case 0, 1, 2:
 			meta.EffectiveAt = now.Add(-time.Duration(rng.IntN(30*24)) * time.Hour)
+		case 3:
+			meta.EffectiveAt = now.Add(time.Duration(1+rng.IntN(10*24)) * time.Hour) // planned ahead
 		}
 		env, err := h.codec.Encode(happened{Key: "k", N: i}, uuid.Must(uuid.NewV7()), meta)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := h.store.Append(ctx, "s-"+fmt.Sprint(rng.IntN(3)), eventstore.Any(), domainlog.ToStore(env)); err != nil {
+		stream := "s-" + fmt.Sprint(rng.IntN(3))
+		if _, err := h.store.Append(ctx, stream, eventstore.Any(), domainlog.ToStore(env)); err != nil {
 			t.Fatal(err)
 		}
 		events = append(events, env.ID)
+		streamOf[env.ID] = stream
 	}
 	recs, err := h.store.ReadAll(ctx, 1, 10000)
 	if err != nil {
@@ -214,19 +229,39 @@ func (o *order) UnmarshalState(b []byte) error { return json.Unmarshal(b, o) }
 // The engine's reading as corrected now (the start of the log from
 // snapshots, the rest folded) is the fold from zero, event for event and
 // in the same order, at every moment of random histories with
-// corrections, whatever the snapshots' spacing.
+// corrections (most recorded beside the event they correct, as the domain
+// records them), whatever the snapshots' spacing, with a timeline or
+// without.
 func TestEngineAsCorrectedEqualsTheFoldFromZero(t *testing.T) {
 	ctx := context.Background()
 	for seed := range uint64(60) {
 		rng := rand.New(rand.NewPCG(seed, 0xfeed))
-		h := randomHistory(t, rng)
-		e, err := Open(h.store, h.codec, filepath.Join(t.TempDir(), "p.db"), Options{SnapshotEvery: uint64(1 + rng.IntN(5)), CheckpointEvery: 1 + rng.IntN(10)},
-			func() Projection { return &facts{F: map[uuid.UUID]fact{}} }, func() Projection { return &order{} })
+		h := randomHistoryIn(t, rng, seed%3 != 0)
+		factories := []Factory{func() Projection { return &facts{F: map[uuid.UUID]fact{}} }, func() Projection { return &order{} }}
+		// Half the engines have a timeline (caught up, or behind by a
+		// few events), half read the whole log.
+		withTimeline := seed%2 == 0
+		if withTimeline {
+			factories = append(factories, func() Projection { return &timeline{} })
+		}
+		e, err := Open(h.store, h.codec, filepath.Join(t.TempDir(), "p.db"), Options{SnapshotEvery: uint64(1 + rng.IntN(5)), CheckpointEvery: 1 + rng.IntN(10)}, factories...)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if err := e.CatchUp(ctx); err != nil {
 			t.Fatal(err)
+		}
+		if withTimeline && seed%4 == 0 {
+			// The timeline behind: as of a few events back.
+			r := e.projs["timeline"]
+			r.mu.Lock()
+			back := min(r.pos, uint64(rng.IntN(4)))
+			tl := &timeline{}
+			if err := Fold(ctx, h.store, h.codec, tl, 1, r.pos-back, nil); err != nil {
+				t.Fatal(err)
+			}
+			r.proj, r.pos = tl, r.pos-back
+			r.mu.Unlock()
 		}
 		for _, at := range h.moments() {
 			want := []Projection{&facts{F: map[uuid.UUID]fact{}}, &order{}}
@@ -252,3 +287,26 @@ func TestEngineAsCorrectedEqualsTheFoldFromZero(t *testing.T) {
 		e.Close()
 	}
 }
+
+// timeline is a Timeline kept as the rule says: every event whose
+// effective time differs from its recorded time, and every correction.
+type timeline struct {
+	O []Offbeat `json:"o"`
+	C []uint64  `json:"c"`
+}
+
+func (*timeline) Name() string { return "timeline" }
+func (*timeline) Version() int { return 1 }
+func (tl *timeline) Apply(m domain.Message) error {
+	if !m.Effective().Equal(m.RecordedAt) {
+		tl.O = append(tl.O, Offbeat{Position: m.Position, Effective: m.Effective()})
+	}
+	if _, ok := m.Event.(domain.EventCorrected); ok {
+		tl.C = append(tl.C, m.Position)
+	}
+	return nil
+}
+func (tl *timeline) MarshalState() ([]byte, error) { return json.Marshal(tl) }
+func (tl *timeline) UnmarshalState(b []byte) error { return json.Unmarshal(b, tl) }
+func (tl *timeline) Offbeat() []Offbeat            { return tl.O }
+func (tl *timeline) Corrections() []uint64         { return tl.C }

@@ -1147,23 +1147,5 @@ func FoldCorrectedAll(ctx context.Context, store eventstore.Store, codec *domain
 }
 
 func scan(ctx context.Context, store eventstore.Store, head uint64, fn func(eventstore.RecordedEvent) error) error {
-	for from := uint64(1); from <= head; {
-		recs, err := store.ReadAll(ctx, from, 4096)
-		if err != nil {
-			return err
-		}
-		if len(recs) == 0 {
-			return nil
-		}
-		for _, rec := range recs {
-			if rec.Position > head {
-				return nil
-			}
-			if err := fn(rec); err != nil {
-				return fmt.Errorf("at position %d (%s): %w", rec.Position, rec.Type, err)
-			}
-		}
-		from = recs[len(recs)-1].Position + 1
-	}
-	return nil
+	return scanFrom(ctx, store, 1, head, fn)
 }

@@ -31,6 +31,7 @@ type govWorld struct {
 	keys  *domain.MemoryKeyring
 	codec *domain.Codec
 	svc   *governance.Service
+	h     *domain.Handler
 	now   time.Time
 	admin domain.Meta
 
@@ -64,6 +65,7 @@ func newGovWorld(t testing.TB) *govWorld {
 	h := domain.NewHandler(domainlog.Log{Store: w.store}, w.codec)
 	h.Now = func() time.Time { return w.now }
 	w.svc = governance.NewService(h, governance.NewMemoryBallotBox())
+	w.h = h
 	return w
 }
 
