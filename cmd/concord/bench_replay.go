@@ -70,6 +70,9 @@ type replayPlan struct {
 	reports, corrected, samples, perKind int
 	seed                                 int64
 	log                                  io.Writer
+	// asOfProfile, if set, is where a CPU profile of the as-of and
+	// corrected reports alone is written.
+	asOfProfile string
 }
 
 func runBenchReplay(ctx context.Context, m *Main, args []string) error {
@@ -86,6 +89,7 @@ func runBenchReplay(ctx context.Context, m *Main, args []string) error {
 	asJSON := fs.Bool("json", false, "print the figures as one JSON object")
 	syncMode := fs.String("sync", "deferred", `how the store syncs while generating: "deferred" (a bulk load: the segment store's DeferSync, events safe from a killed process but not from a power loss until the next sync, at most a second later) or "each" (every command waits for its fsync, as a live ledger does)`)
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the generation and replay to this file")
+	asOfProfile := fs.String("asof-cpuprofile", "", "write a CPU profile of the as-of and corrected reports alone to this file")
 	if err := Parse(fs, args); err != nil {
 		return err
 	}
@@ -116,7 +120,7 @@ func runBenchReplay(ctx context.Context, m *Main, args []string) error {
 	if !*asJSON {
 		progress = m.Stderr
 	}
-	plan := replayPlan{reports: *reports, corrected: *corrected, samples: *samples, perKind: 3, seed: *seed, log: progress}
+	plan := replayPlan{reports: *reports, corrected: *corrected, samples: *samples, perKind: 3, seed: *seed, log: progress, asOfProfile: *asOfProfile}
 	res, err := benchReplay(ctx, data, *schools, *years, *volume, *reuse, *syncMode == "deferred", plan)
 	if err != nil {
 		return err
@@ -257,6 +261,11 @@ func measureReplay(ctx context.Context, data string, plan replayPlan, res replay
 		}
 		return float64(time.Since(t0).Microseconds()) / 1000, nil
 	}
+	stopProfile, err := startCPUProfile(plan.asOfProfile)
+	if err != nil {
+		return res, err
+	}
+	defer stopProfile()
 	var times []float64
 	for range plan.reports {
 		ms, err := timeReport(views.AsOf{Position: first + rng.Uint64N(head-first+1)})
@@ -292,6 +301,7 @@ func measureReplay(ctx context.Context, data string, plan replayPlan, res replay
 	res.CorrectedP50MS = percentile(times, 0.50)
 	res.CorrectedP99MS = percentile(times, 0.99)
 	progress("timed %d reports as corrected now", res.corrected)
+	stopProfile()
 
 	// Every kind of page and API read, as a school's Director and as the
 	// partnership's lead.
