@@ -508,7 +508,7 @@ func (c resourceCorrection) CorrelationID() uuid.UUID {
 // resource; ok is false for a loan that does not exist. It implements
 // governance.Loans, for governors' challenges on loans.
 func (s *Service) LoanSchools(ctx context.Context, resource, loan uuid.UUID) (owner, borrower uuid.UUID, ok bool, err error) {
-	r, _, err := domain.Load(ctx, s.h, ResourceStream(resource), NewResource)
+	r, _, err := domain.Peek(ctx, s.h, ResourceStream(resource), NewResource)
 	if err != nil {
 		return uuid.Nil, uuid.Nil, false, err
 	}

@@ -67,7 +67,7 @@ func events(es ...domain.Event) []domain.Event { return es }
 
 // partnership loads partnership id and checks it was formed.
 func (s *Service) partnership(ctx context.Context, field string, id uuid.UUID) (*Partnership, error) {
-	p, _, err := domain.Load(ctx, s.h, PartnershipStream(id), NewPartnership)
+	p, _, err := domain.Peek(ctx, s.h, PartnershipStream(id), NewPartnership)
 	if err != nil {
 		return nil, err
 	}

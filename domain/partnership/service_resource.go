@@ -11,7 +11,7 @@ import (
 
 // resource loads resource id and checks it was registered.
 func (s *Service) resource(ctx context.Context, id uuid.UUID) (*Resource, error) {
-	r, _, err := domain.Load(ctx, s.h, ResourceStream(id), NewResource)
+	r, _, err := domain.Peek(ctx, s.h, ResourceStream(id), NewResource)
 	if err != nil {
 		return nil, err
 	}
