@@ -458,24 +458,15 @@ func OverdueLoans(now time.Time, resources ...*Resource) []ResourceLoan {
 	return out
 }
 
-// loanScope is a Resource seen from one loan: its correlation id is the
-// loan's, so every event of the loan shares it (a new loan starts its
-// own).
-type loanScope struct {
-	*Resource
-	loan uuid.UUID
-}
-
-// CorrelationID implements domain.Correlated.
-func (s loanScope) CorrelationID() uuid.UUID {
-	if l, ok := s.Loan(s.loan); ok {
-		return l.CorrelationID
+// loanCorrelation gives a command on loan the loan's correlation id, so
+// every event of the loan shares it (a new loan starts its own).
+func loanCorrelation(loan uuid.UUID) func(*Resource) uuid.UUID {
+	return func(r *Resource) uuid.UUID {
+		if l, ok := r.Loan(loan); ok {
+			return l.CorrelationID
+		}
+		return uuid.Nil
 	}
-	return uuid.Nil
-}
-
-func newLoanScope(loan uuid.UUID) func() loanScope {
-	return func() loanScope { return loanScope{Resource: NewResource(), loan: loan} }
 }
 
 // resourceCorrection lets domain.Correct mark a correction of a decided
