@@ -72,7 +72,7 @@ func peek[A Aggregate](ctx context.Context, h *Handler, stream string, newAgg fu
 // folded returns a new snapshot: ent's aggregate copied with its pending
 // events folded in.
 func (ent *aggEntry) folded() *aggEntry {
-	next := &aggEntry{key: ent.key, agg: deepCopy(ent.agg), rev: ent.rev, subjects: ent.subjects, empty: ent.empty}
+	next := &aggEntry{key: ent.key, agg: copyAggregate(ent.agg), rev: ent.rev, subjects: ent.subjects, empty: ent.empty}
 	ag := next.agg.Interface().(Aggregate)
 	for _, m := range ent.pending {
 		ag.Apply(privateMessage(m))

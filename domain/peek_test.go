@@ -3,6 +3,8 @@ package domain_test
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -165,11 +167,10 @@ func TestPeekWithoutCache(t *testing.T) {
 	}
 }
 
-// TestDemoLeavesCachedAggregatesIntact generates a demo partnership
-// through the real services, whose checks read other aggregates with
-// Peek, and then folds every cached aggregate again from its stream: none
-// may have been changed in place by a caller.
-func TestDemoLeavesCachedAggregatesIntact(t *testing.T) {
+// generateDemo generates a demo partnership through the real services on
+// a memory store and returns the handler, its cache warm.
+func generateDemo(t *testing.T) *domain.Handler {
+	t.Helper()
 	today := time.Date(2026, 3, 18, 12, 0, 0, 0, time.UTC)
 	clk := demo.NewClock(func() time.Time { return today })
 	s := memory.New(memory.Options{Now: clk.Now})
@@ -185,6 +186,15 @@ func TestDemoLeavesCachedAggregatesIntact(t *testing.T) {
 	if sum.Events < 1000 || st.Aggregates < 100 || st.Hits < sum.Events {
 		t.Fatalf("%d events, cache %+v: too little was generated or cached for this test to prove anything", sum.Events, st)
 	}
+	return h
+}
+
+// TestDemoLeavesCachedAggregatesIntact generates a demo partnership
+// through the real services, whose checks read other aggregates with
+// Peek, and then folds every cached aggregate again from its stream: none
+// may have been changed in place by a caller.
+func TestDemoLeavesCachedAggregatesIntact(t *testing.T) {
+	h := generateDemo(t)
 	if err := domain.CheckCachedAggregates(context.Background(), h); err != nil {
 		t.Fatal(err)
 	}
@@ -194,5 +204,47 @@ func TestDemoLeavesCachedAggregatesIntact(t *testing.T) {
 		if p != "personal data with nothing sealed" {
 			t.Fatalf("the cache holds personal data in plaintext: %v", p)
 		}
+	}
+}
+
+// TestCopiersCopyDeeply checks every domain.Copier on the aggregates of a
+// generated demo: its copy equals the reflective deep copy and shares no
+// map, slice or pointer with the original.
+func TestCopiersCopyDeeply(t *testing.T) {
+	h := generateDemo(t)
+	types, err := domain.CheckCopiers(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"*governance.Community", "*partnership.Resource"} {
+		if !slices.Contains(types, want) {
+			t.Errorf("no cached %s was checked (checked %v)", want, types)
+		}
+	}
+}
+
+// TestSharedMemoryIsFound checks the check above: a copy that shares a
+// map, a slice or a pointer's target is caught.
+func TestSharedMemoryIsFound(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		copy func(*tally) *tally
+	}{
+		{"map", func(a *tally) *tally { b := *a; b.order = slices.Clone(a.order); n := *a.last; b.last = &n; return &b }},
+		{"slice", func(a *tally) *tally { b := *a; b.seen = maps.Clone(a.seen); n := *a.last; b.last = &n; return &b }},
+		{"pointer", func(a *tally) *tally { b := *a; b.seen, b.order = maps.Clone(a.seen), slices.Clone(a.order); return &b }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := 3
+			a := &tally{seen: map[int]bool{3: true}, order: []int{3}, last: &n}
+			if !domain.SharesMemory(a, tc.copy(a)) {
+				t.Errorf("a copy sharing its %s was not caught", tc.name)
+			}
+		})
+	}
+	n := 3
+	a := &tally{seen: map[int]bool{3: true}, order: []int{3}, last: &n}
+	if domain.SharesMemory(a, domain.DeepCopyOf(a)) {
+		t.Error("the deep copy was found to share memory")
 	}
 }

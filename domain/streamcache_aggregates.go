@@ -279,7 +279,7 @@ func (h *Handler) foldAndCache(ctx context.Context, key aggKey, newAgg func() re
 		}
 	}
 	if !personal {
-		snap = &aggEntry{key: key, agg: deepCopy(agg), rev: rev, empty: newAgg}
+		snap = &aggEntry{key: key, agg: copyAggregate(agg), rev: rev, empty: newAgg}
 		h.Aggregates.put(snap, nil, 0)
 		return agg, rev, snap, nil
 	}
@@ -368,7 +368,7 @@ func (ent *aggEntry) with(msgs []Message) *aggEntry {
 		next.pending = append(append(make([]Message, 0, len(ent.pending)+len(msgs)), ent.pending...), msgs...)
 		return next
 	}
-	next.agg = deepCopy(ent.agg)
+	next.agg = copyAggregate(ent.agg)
 	ag := next.agg.Interface().(Aggregate)
 	for _, m := range ent.pending {
 		ag.Apply(privateMessage(m))
@@ -401,7 +401,7 @@ func cloneMap(m map[string]string) map[string]string {
 // folded in, with its personal data opened; an invalid Value if some
 // sealed data has no known subject.
 func (h *Handler) checkout(ent *aggEntry) (reflect.Value, error) {
-	out := deepCopy(ent.agg)
+	out := copyAggregate(ent.agg)
 	if len(ent.pending) > 0 {
 		ag := out.Interface().(Aggregate)
 		for _, m := range ent.pending {
