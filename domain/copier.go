@@ -28,3 +28,14 @@ func copyAggregate(v reflect.Value) reflect.Value {
 	}
 	return deepCopy(v)
 }
+
+// GrowCopy returns a copy of s with room for n more elements, for a
+// Copier whose copies Apply appends to: the copy a command folds its
+// events into then does not reallocate the whole slice for the first.
+// nil stays nil and empty stays empty.
+func GrowCopy[S ~[]E, E any](s S, n int) S {
+	if s == nil {
+		return nil
+	}
+	return append(make(S, 0, len(s)+n), s...)
+}

@@ -15,7 +15,9 @@ import (
 // THE AGGREGATE RETURNED MAY BE SHARED WITH THE CACHE AND WITH OTHER
 // CALLERS: the caller must not change it, nor anything reachable from it
 // (maps, slices, pointers), nor hand it to code that might; use Load for
-// an aggregate to change. Keeping it to read later is safe: a cached
+// an aggregate to change. Appending to one of its slices counts as a
+// change: the slice may have room beyond its length, shared by every
+// caller. Keeping it to read later is safe: a cached
 // aggregate is never changed once cached (a newer one replaces it).
 //
 // An aggregate whose cached form holds sealed personal data is returned

@@ -216,7 +216,7 @@ func TestCopiersCopyDeeply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"*governance.Community", "*partnership.Resource"} {
+	for _, want := range []string{"*governance.Community", "*partnership.Resource", "*partnership.CPDEvent", "*partnership.Progress"} {
 		if !slices.Contains(types, want) {
 			t.Errorf("no cached %s was checked (checked %v)", want, types)
 		}
