@@ -254,7 +254,8 @@ func (h *Handler) envelopes(events []Event, meta Meta) ([]Envelope, error) {
 // (-1 if the stream has no events). Use it for read-only checks of other
 // aggregates inside a command's Decide preparation. With the handler's
 // aggregate cache it starts from the cached aggregate and folds only the
-// events appended since; the aggregate returned is the caller's own.
+// events appended since; the aggregate returned is the caller's own (see
+// Peek for a check that only reads it, without the copy).
 func Load[A Aggregate](ctx context.Context, h *Handler, stream string, newAgg func() A) (A, int64, error) {
 	agg, rev, _, err := load(ctx, h, stream, newAgg)
 	return agg, rev, err

@@ -19,10 +19,12 @@ import (
 // Rules it keeps:
 //
 //   - Loads never share state: every load gets a deep copy (unexported
-//     fields included) of the cached aggregate, and the cached one is
-//     never handed out or changed in place (an update replaces it), so a
-//     command that mutates its aggregate, or two commands on one stream at
-//     once, cannot disturb each other or the cache.
+//     fields included, or the aggregate's own CopyAggregate, see Copier)
+//     of the cached aggregate, and the cached one is never changed in
+//     place (an update replaces it), so a command that mutates its
+//     aggregate, or two commands on one stream at once, cannot disturb
+//     each other or the cache. Only Peek and PeekSealed hand the cached
+//     aggregate out, to callers that promise to read it only.
 //   - Every load still asks the log for the events after the cached
 //     revision, so a load never misses an event appended by another
 //     writer; the cache saves decoding and folding, not the check.
