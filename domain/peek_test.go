@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -246,5 +247,72 @@ func TestSharedMemoryIsFound(t *testing.T) {
 	a := &tally{seen: map[int]bool{3: true}, order: []int{3}, last: &n}
 	if domain.SharesMemory(a, domain.DeepCopyOf(a)) {
 		t.Error("the deep copy was found to share memory")
+	}
+}
+
+// TestPeekWhileCommandsRun peeks a stream from some goroutines while
+// others run commands on it: every peek sees a consistent aggregate (its
+// order is 0, 1, 2, … up to its revision) and, under the race detector,
+// no peek reads memory a command writes.
+func TestPeekWhileCommandsRun(t *testing.T) {
+	f := domaintest.New(t)
+	f.Handler.MaxAttempts = 1000
+	const writers, each, readers = 4, 25, 4
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*each+readers)
+	done := make(chan struct{})
+	for range writers {
+		wg.Go(func() {
+			for range each {
+				_, err := domain.Execute(f.Ctx, f.Handler, domain.Command[*tally]{
+					Stream: "tally-pw", New: newTally, Meta: f.Meta,
+					Decide: func(a *tally) ([]domain.Event, error) {
+						n := len(a.order)
+						a.order = append(a.order, -1) // a command may change its own copy
+						return []domain.Event{counted{By: n}}, nil
+					},
+				})
+				if err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	var rg sync.WaitGroup
+	for range readers {
+		rg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				a, rev, err := domain.Peek(f.Ctx, f.Handler, "tally-pw", newTally)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if int64(len(a.order)) != rev+1 {
+					errs <- fmt.Errorf("peek at revision %d holds %d events", rev, len(a.order))
+					return
+				}
+				for i, v := range a.order {
+					if v != i {
+						errs <- fmt.Errorf("peek at revision %d: order %v", rev, a.order)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(done)
+	rg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if a, rev := peekTally(t, f, "tally-pw"); rev != writers*each-1 || len(a.order) != writers*each {
+		t.Fatalf("rev %d, %d events; want %d", rev, len(a.order), writers*each)
 	}
 }
