@@ -17,8 +17,8 @@ import (
 // (maps, slices, pointers), nor hand it to code that might; use Load for
 // an aggregate to change. Appending to one of its slices counts as a
 // change: the slice may have room beyond its length, shared by every
-// caller. Keeping it to read later is safe: a cached
-// aggregate is never changed once cached (a newer one replaces it).
+// caller. Keeping it to read later is safe: a cached aggregate is never
+// changed once cached (a newer one replaces it).
 //
 // An aggregate whose cached form holds sealed personal data is returned
 // as Load returns it, a private copy with the data opened. Returns what
@@ -56,7 +56,11 @@ func peek[A Aggregate](ctx context.Context, h *Handler, stream string, newAgg fu
 	}
 	if ent.subjects != nil && !sealed {
 		a, err := h.checkout(ent)
-		if err != nil || !a.IsValid() {
+		if err != nil {
+			var zero A
+			return zero, -1, err
+		}
+		if !a.IsValid() { // sealed data of no known subject: fold it whole
 			return Load(ctx, h, stream, newAgg)
 		}
 		return a.Interface().(A), ent.rev, nil
