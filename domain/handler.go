@@ -97,6 +97,13 @@ type Command[A Aggregate] struct {
 	// Expected, if set, is the revision the caller saw (-1: none); a
 	// different revision fails with ErrRevisionMismatch and no retry.
 	Expected *int64
+	// Correlation, if set, returns the correlation id the aggregate gives
+	// the command's events when Meta names none (a loan's, for a command
+	// on one loan of a resource), in place of the aggregate's
+	// Correlated; a zero id starts a new correlation. It lets a command
+	// on a part of an aggregate use the aggregate's own type, which the
+	// handler's aggregate cache can keep.
+	Correlation func(A) uuid.UUID
 	// Decide returns the events the command records, or a rule error. It
 	// is called again with fresh state after a concurrent change, so it
 	// must have no side effects.
@@ -186,8 +193,12 @@ func Execute[A Aggregate](ctx context.Context, h *Handler, cmd Command[A]) (Resu
 			return Result{Stream: cmd.Stream, Revision: rev}, nil
 		}
 		meta := cmd.Meta
-		if c, ok := any(agg).(Correlated); ok && meta.CorrelationID == uuid.Nil {
-			meta.CorrelationID = c.CorrelationID()
+		if meta.CorrelationID == uuid.Nil {
+			if cmd.Correlation != nil {
+				meta.CorrelationID = cmd.Correlation(agg)
+			} else if c, ok := any(agg).(Correlated); ok {
+				meta.CorrelationID = c.CorrelationID()
+			}
 		}
 		envs, err := h.envelopes(events, meta)
 		if err != nil {
@@ -243,7 +254,8 @@ func (h *Handler) envelopes(events []Event, meta Meta) ([]Envelope, error) {
 // (-1 if the stream has no events). Use it for read-only checks of other
 // aggregates inside a command's Decide preparation. With the handler's
 // aggregate cache it starts from the cached aggregate and folds only the
-// events appended since; the aggregate returned is the caller's own.
+// events appended since; the aggregate returned is the caller's own (see
+// Peek for a check that only reads it, without the copy).
 func Load[A Aggregate](ctx context.Context, h *Handler, stream string, newAgg func() A) (A, int64, error) {
 	agg, rev, _, err := load(ctx, h, stream, newAgg)
 	return agg, rev, err

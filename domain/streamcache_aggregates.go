@@ -19,10 +19,12 @@ import (
 // Rules it keeps:
 //
 //   - Loads never share state: every load gets a deep copy (unexported
-//     fields included) of the cached aggregate, and the cached one is
-//     never handed out or changed in place (an update replaces it), so a
-//     command that mutates its aggregate, or two commands on one stream at
-//     once, cannot disturb each other or the cache.
+//     fields included, or the aggregate's own CopyAggregate, see Copier)
+//     of the cached aggregate, and the cached one is never changed in
+//     place (an update replaces it), so a command that mutates its
+//     aggregate, or two commands on one stream at once, cannot disturb
+//     each other or the cache. Only Peek and PeekSealed hand the cached
+//     aggregate out, to callers that promise to read it only.
 //   - Every load still asks the log for the events after the cached
 //     revision, so a load never misses an event appended by another
 //     writer; the cache saves decoding and folding, not the check.
@@ -72,6 +74,9 @@ type aggEntry struct {
 	// subjects maps the sealed bytes of each PersonalData the fold met to
 	// the data subject whose key opens them (nil when none).
 	subjects map[string]string
+	// empty returns a new, empty aggregate of the type (for checks that
+	// fold the stream again).
+	empty func() reflect.Value
 }
 
 // CacheStats are an AggregateCache's counters since it was made.
@@ -114,14 +119,15 @@ func (c *AggregateCache) get(k aggKey) *aggEntry {
 
 // put stores e unless the cache already holds the aggregate at e.rev or
 // later; when after is not nil, only if the cache still holds after (so an
-// update made from a snapshot never overwrites a newer one).
+// update made from a snapshot never overwrites a newer one; e may then be
+// at after's revision, as when Peek folds after's pending events).
 func (c *AggregateCache) put(e *aggEntry, after *aggEntry, folded int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.folds += uint64(folded)
 	if el, ok := c.entries[e.key]; ok {
 		cur := el.Value.(*aggEntry)
-		if (after != nil && cur != after) || cur.rev >= e.rev {
+		if after != nil && cur != after || after == nil && cur.rev >= e.rev {
 			return
 		}
 		el.Value = e
@@ -163,41 +169,21 @@ type loaded struct {
 // cache cannot serve this aggregate type or stream; the caller then folds
 // the stream as without a cache.
 func loadCached[A Aggregate](ctx context.Context, h *Handler, stream string, newAgg func() A) (agg A, rev int64, from loaded, ok bool, err error) {
-	typ := reflect.TypeFor[A]()
-	if typ.Kind() != reflect.Pointer || typ.Elem().Kind() != reflect.Struct {
+	key, cacheable := cacheKey[A](stream)
+	if !cacheable {
 		return agg, -1, from, false, nil
 	}
-	key := aggKey{stream, typ}
 	from.key = key
-	ent := h.Aggregates.get(key)
-	if ent == nil {
-		a, rev, snap, err := h.foldAndCache(ctx, key, func() reflect.Value { return reflect.ValueOf(newAgg()) })
-		if err != nil || !a.IsValid() {
-			return agg, rev, from, false, err
-		}
-		from.entry = snap
-		return a.Interface().(A), rev, from, true, nil
-	}
-	recs, err := h.readFrom(ctx, stream, uint64(ent.rev+1))
+	ent, fresh, rev, err := h.current(ctx, key, func() reflect.Value { return reflect.ValueOf(newAgg()) })
 	if err != nil {
 		return agg, -1, from, false, err
 	}
-	if len(recs) > 0 {
-		next, err := h.advance(ent, recs)
-		if err != nil {
-			return agg, -1, from, false, err
-		}
-		if next == nil { // a correction, or something the cache cannot fold
-			h.Aggregates.forget(key)
-			a, rev, snap, err := h.foldAndCache(ctx, key, func() reflect.Value { return reflect.ValueOf(newAgg()) })
-			if err != nil || !a.IsValid() {
-				return agg, rev, from, false, err
-			}
-			from.entry = snap
-			return a.Interface().(A), rev, from, true, nil
-		}
-		h.Aggregates.put(next, ent, len(recs))
-		ent = next
+	from.entry = ent
+	if fresh.IsValid() {
+		return fresh.Interface().(A), rev, from, true, nil
+	}
+	if ent == nil {
+		return agg, rev, loaded{}, false, nil
 	}
 	a, err := h.checkout(ent)
 	if err != nil {
@@ -206,8 +192,48 @@ func loadCached[A Aggregate](ctx context.Context, h *Handler, stream string, new
 	if !a.IsValid() {
 		return agg, -1, from, false, nil
 	}
-	from.entry = ent
 	return a.Interface().(A), ent.rev, from, true, nil
+}
+
+// cacheKey returns the cache key of A's aggregate of stream; ok is false
+// when the cache cannot hold A (it keeps pointers to structs only).
+func cacheKey[A Aggregate](stream string) (aggKey, bool) {
+	typ := reflect.TypeFor[A]()
+	if typ.Kind() != reflect.Pointer || typ.Elem().Kind() != reflect.Struct {
+		return aggKey{}, false
+	}
+	return aggKey{stream, typ}, true
+}
+
+// current brings the cached snapshot of key up to the end of its stream
+// and returns it. When the stream had to be folded whole (nothing cached,
+// or a correction since), fresh is that fold, the caller's own, and ent
+// the snapshot cached beside it (nil if the rules keep this aggregate out
+// of the cache); otherwise fresh is invalid and rev is ent.rev.
+func (h *Handler) current(ctx context.Context, key aggKey, newAgg func() reflect.Value) (ent *aggEntry, fresh reflect.Value, rev int64, err error) {
+	ent = h.Aggregates.get(key)
+	if ent == nil {
+		fresh, rev, ent, err = h.foldAndCache(ctx, key, newAgg)
+		return ent, fresh, rev, err
+	}
+	recs, err := h.readFrom(ctx, key.stream, uint64(ent.rev+1))
+	if err != nil {
+		return nil, reflect.Value{}, -1, err
+	}
+	if len(recs) == 0 {
+		return ent, reflect.Value{}, ent.rev, nil
+	}
+	next, err := h.advance(ent, recs)
+	if err != nil {
+		return nil, reflect.Value{}, -1, err
+	}
+	if next == nil { // a correction, or something the cache cannot fold
+		h.Aggregates.forget(key)
+		fresh, rev, ent, err = h.foldAndCache(ctx, key, newAgg)
+		return ent, fresh, rev, err
+	}
+	h.Aggregates.put(next, ent, len(recs))
+	return next, reflect.Value{}, next.rev, nil
 }
 
 // readFrom returns the recorded events of stream from revision from on.
@@ -255,7 +281,7 @@ func (h *Handler) foldAndCache(ctx context.Context, key aggKey, newAgg func() re
 		}
 	}
 	if !personal {
-		snap = &aggEntry{key: key, agg: deepCopy(agg), rev: rev}
+		snap = &aggEntry{key: key, agg: copyAggregate(agg), rev: rev, empty: newAgg}
 		h.Aggregates.put(snap, nil, 0)
 		return agg, rev, snap, nil
 	}
@@ -281,7 +307,7 @@ func (h *Handler) foldAndCache(ctx context.Context, key aggKey, newAgg func() re
 		noteSubject(subjects, m.Event)
 		sa.Apply(m)
 	}
-	snap = &aggEntry{key: key, agg: sv, rev: rev, subjects: subjects}
+	snap = &aggEntry{key: key, agg: sv, rev: rev, subjects: subjects, empty: newAgg}
 	h.Aggregates.put(snap, nil, 0)
 	return agg, rev, snap, nil
 }
@@ -326,7 +352,7 @@ func (h *Handler) advance(ent *aggEntry, recs []Recorded) (*aggEntry, error) {
 // snapshot, unfolded, and each load folds them into its own copy; the
 // next event after that folds them all into a new snapshot.
 func (ent *aggEntry) with(msgs []Message) *aggEntry {
-	next := &aggEntry{key: ent.key, agg: ent.agg, rev: ent.rev + int64(len(msgs)), subjects: ent.subjects}
+	next := &aggEntry{key: ent.key, agg: ent.agg, rev: ent.rev + int64(len(msgs)), subjects: ent.subjects, empty: ent.empty}
 	copied := false // next.subjects is ent's until the first new subject
 	_, verbatim := ent.agg.Interface().(PersonalDataVerbatim)
 	for _, m := range msgs {
@@ -344,7 +370,7 @@ func (ent *aggEntry) with(msgs []Message) *aggEntry {
 		next.pending = append(append(make([]Message, 0, len(ent.pending)+len(msgs)), ent.pending...), msgs...)
 		return next
 	}
-	next.agg = deepCopy(ent.agg)
+	next.agg = copyAggregate(ent.agg)
 	ag := next.agg.Interface().(Aggregate)
 	for _, m := range ent.pending {
 		ag.Apply(privateMessage(m))
@@ -377,7 +403,7 @@ func cloneMap(m map[string]string) map[string]string {
 // folded in, with its personal data opened; an invalid Value if some
 // sealed data has no known subject.
 func (h *Handler) checkout(ent *aggEntry) (reflect.Value, error) {
-	out := deepCopy(ent.agg)
+	out := copyAggregate(ent.agg)
 	if len(ent.pending) > 0 {
 		ag := out.Interface().(Aggregate)
 		for _, m := range ent.pending {

@@ -73,10 +73,13 @@ type replayPlan struct {
 	// asOfProfile, if set, is where a CPU profile of the as-of and
 	// corrected reports alone is written.
 	asOfProfile string
+	// genGOGC is the garbage collector's percentage while generating (0:
+	// the process's own).
+	genGOGC int
 }
 
 func runBenchReplay(ctx context.Context, m *Main, args []string) error {
-	fs := benchFlagSet(m, "replay", "[--schools N] [--years N] [--volume N] [--reports N] [--seed N] [--sync deferred|each] [--dir DIR [--reuse]] [--json]")
+	fs := benchFlagSet(m, "replay", "[--schools N] [--years N] [--volume N] [--reports N] [--seed N] [--sync deferred|each] [--generate-gogc N] [--dir DIR [--reuse]] [--json]")
 	schools := fs.Int("schools", 8, "schools in the demo partnership")
 	years := fs.Int("years", 3, "academic years of history")
 	volume := fs.Int("volume", 1, "partnership activity multiplier of the demo generator")
@@ -90,6 +93,7 @@ func runBenchReplay(ctx context.Context, m *Main, args []string) error {
 	syncMode := fs.String("sync", "deferred", `how the store syncs while generating: "deferred" (a bulk load: the segment store's DeferSync, events safe from a killed process but not from a power loss until the next sync, at most a second later) or "each" (every command waits for its fsync, as a live ledger does)`)
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the generation and replay to this file")
 	asOfProfile := fs.String("asof-cpuprofile", "", "write a CPU profile of the as-of and corrected reports alone to this file")
+	genGOGC := fs.Int("generate-gogc", 400, "the garbage collector's GOGC percentage while generating (a bulk load: less CPU for more memory; 0 leaves the process's own); the replay and reads run with the process's")
 	if err := Parse(fs, args); err != nil {
 		return err
 	}
@@ -120,7 +124,7 @@ func runBenchReplay(ctx context.Context, m *Main, args []string) error {
 	if !*asJSON {
 		progress = m.Stderr
 	}
-	plan := replayPlan{reports: *reports, corrected: *corrected, samples: *samples, perKind: 3, seed: *seed, log: progress, asOfProfile: *asOfProfile}
+	plan := replayPlan{reports: *reports, corrected: *corrected, samples: *samples, perKind: 3, seed: *seed, log: progress, asOfProfile: *asOfProfile, genGOGC: *genGOGC}
 	res, err := benchReplay(ctx, data, *schools, *years, *volume, *reuse, *syncMode == "deferred", plan)
 	if err != nil {
 		return err
@@ -133,8 +137,12 @@ func runBenchReplay(ctx context.Context, m *Main, args []string) error {
 	if *reuse {
 		fmt.Fprintf(m.Stdout, "events              %d (the ledger already in %s)\n", res.Events, data)
 	} else {
-		fmt.Fprintf(m.Stdout, "events              %d (generated in %s, %.0f events/s, sync %s)\n", res.Events, res.generateDur.Round(time.Millisecond),
-			float64(res.Events)/res.generateDur.Seconds(), *syncMode)
+		gc := "GOGC as the process's"
+		if *genGOGC > 0 {
+			gc = fmt.Sprintf("GOGC %d", *genGOGC)
+		}
+		fmt.Fprintf(m.Stdout, "events              %d (generated in %s, %.0f events/s, sync %s, %s)\n", res.Events, res.generateDur.Round(time.Millisecond),
+			float64(res.Events)/res.generateDur.Seconds(), *syncMode, gc)
 	}
 	fmt.Fprintf(m.Stdout, "full replay         %s, %.0f events/s into %d views\n", res.replayDur.Round(time.Millisecond), res.ReplayEPS, len(views.All()))
 	fmt.Fprintf(m.Stdout, "as-of report        p50 %.2f ms, p99 %.2f ms over %d random positions (as known then)\n", res.AsOfP50MS, res.AsOfP99MS, res.reports)
@@ -169,8 +177,14 @@ func benchReplay(ctx context.Context, data string, schools, years, volume int, r
 	if err != nil {
 		return res, fmt.Errorf("open ledger: %w", err)
 	}
+	restoreGC := func() {}
+	if plan.genGOGC > 0 {
+		old := debug.SetGCPercent(plan.genGOGC)
+		restoreGC = func() { debug.SetGCPercent(old) }
+	}
 	start := time.Now()
 	sum, err := demo.Generate(ctx, l.Governance, l.Partnership, demo.Options{Schools: schools, Years: years, Seed: seed, Volume: volume, Clock: clock})
+	restoreGC()
 	if err != nil {
 		l.Close()
 		return res, fmt.Errorf("generate: %w", err)

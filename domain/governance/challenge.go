@@ -313,7 +313,7 @@ func (s *Service) AnswerChallenge(ctx context.Context, meta domain.Meta, cmd Ans
 	if err != nil {
 		return domain.Result{}, err
 	}
-	c, _, err := domain.Load(ctx, s.h, ChallengeStream(cmd.ChallengeID), NewChallenge)
+	c, _, err := domain.Peek(ctx, s.h, ChallengeStream(cmd.ChallengeID), NewChallenge)
 	if err != nil {
 		return domain.Result{}, err
 	}

@@ -22,7 +22,7 @@ func NewDirectory(h *domain.Handler) *Directory { return &Directory{h: h} }
 
 // SchoolExists reports whether school id is registered.
 func (d *Directory) SchoolExists(ctx context.Context, schoolID uuid.UUID) (bool, error) {
-	s, _, err := domain.Load(ctx, d.h, SchoolStream(schoolID), NewSchool)
+	s, _, err := domain.Peek(ctx, d.h, SchoolStream(schoolID), NewSchool)
 	if err != nil {
 		return false, fmt.Errorf("directory: load school %s: %w", schoolID, err)
 	}
@@ -32,7 +32,7 @@ func (d *Directory) SchoolExists(ctx context.Context, schoolID uuid.UUID) (bool,
 // SchoolOf returns the school person id works at; ok is false for someone
 // unknown, not on a school's staff, or who has left.
 func (d *Directory) SchoolOf(ctx context.Context, personID uuid.UUID) (uuid.UUID, bool, error) {
-	p, _, err := domain.Load(ctx, d.h, PersonStream(personID), NewPerson)
+	p, _, err := domain.PeekSealed(ctx, d.h, PersonStream(personID), NewPerson)
 	if err != nil {
 		return uuid.Nil, false, fmt.Errorf("directory: load person %s: %w", personID, err)
 	}
@@ -44,7 +44,7 @@ func (d *Directory) SchoolOf(ctx context.Context, personID uuid.UUID) (uuid.UUID
 
 // IsStaffOf reports whether person id is a current staff member of school id.
 func (d *Directory) IsStaffOf(ctx context.Context, personID, schoolID uuid.UUID) (bool, error) {
-	p, _, err := domain.Load(ctx, d.h, PersonStream(personID), NewPerson)
+	p, _, err := domain.PeekSealed(ctx, d.h, PersonStream(personID), NewPerson)
 	if err != nil {
 		return false, fmt.Errorf("directory: load person %s: %w", personID, err)
 	}
@@ -54,7 +54,7 @@ func (d *Directory) IsStaffOf(ctx context.Context, personID, schoolID uuid.UUID)
 // CommunitySchool returns the school of ISLC id; ok is false when no such
 // ISLC is established.
 func (d *Directory) CommunitySchool(ctx context.Context, communityID uuid.UUID) (uuid.UUID, bool, error) {
-	c, _, err := domain.Load(ctx, d.h, CommunityStream(communityID), NewCommunity)
+	c, _, err := domain.Peek(ctx, d.h, CommunityStream(communityID), NewCommunity)
 	if err != nil {
 		return uuid.Nil, false, fmt.Errorf("directory: load community %s: %w", communityID, err)
 	}
@@ -66,7 +66,7 @@ func (d *Directory) CommunitySchool(ctx context.Context, communityID uuid.UUID) 
 
 // IsAuditor reports whether person id is registered as an outside auditor.
 func (d *Directory) IsAuditor(ctx context.Context, personID uuid.UUID) (bool, error) {
-	p, _, err := domain.Load(ctx, d.h, PersonStream(personID), NewPerson)
+	p, _, err := domain.PeekSealed(ctx, d.h, PersonStream(personID), NewPerson)
 	if err != nil {
 		return false, fmt.Errorf("directory: load person %s: %w", personID, err)
 	}

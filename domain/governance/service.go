@@ -45,7 +45,7 @@ func run[A domain.Aggregate](ctx context.Context, s *Service, stream string, new
 func events(es ...domain.Event) []domain.Event { return es }
 
 func (s *Service) school(ctx context.Context, field string, id uuid.UUID) (*School, error) {
-	sc, _, err := domain.Load(ctx, s.h, SchoolStream(id), NewSchool)
+	sc, _, err := domain.Peek(ctx, s.h, SchoolStream(id), NewSchool)
 	if err != nil {
 		return nil, err
 	}
@@ -55,8 +55,10 @@ func (s *Service) school(ctx context.Context, field string, id uuid.UUID) (*Scho
 	return sc, nil
 }
 
+// person loads person id, shared and with their personal data still sealed
+// (see domain.PeekSealed): the checks it serves read none of it.
 func (s *Service) person(ctx context.Context, field string, id uuid.UUID) (*Person, error) {
-	p, _, err := domain.Load(ctx, s.h, PersonStream(id), NewPerson)
+	p, _, err := domain.PeekSealed(ctx, s.h, PersonStream(id), NewPerson)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +69,7 @@ func (s *Service) person(ctx context.Context, field string, id uuid.UUID) (*Pers
 }
 
 func (s *Service) community(ctx context.Context, field string, id uuid.UUID) (*Community, error) {
-	c, _, err := domain.Load(ctx, s.h, CommunityStream(id), NewCommunity)
+	c, _, err := domain.Peek(ctx, s.h, CommunityStream(id), NewCommunity)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +100,7 @@ func (s *Service) staff(ctx context.Context, field string, id, school uuid.UUID)
 func (s *Service) communitiesOf(ctx context.Context, school *School) ([]*Community, error) {
 	var out []*Community
 	for _, g := range school.Segments {
-		c, _, err := domain.Load(ctx, s.h, CommunityStream(CommunityID(school.ID, g.ID)), NewCommunity)
+		c, _, err := domain.Peek(ctx, s.h, CommunityStream(CommunityID(school.ID, g.ID)), NewCommunity)
 		if err != nil {
 			return nil, err
 		}

@@ -17,7 +17,7 @@ func (s *Service) ballotMeta(ctx context.Context, meta domain.Meta, community, b
 	if meta.CorrelationID != uuid.Nil {
 		return meta, nil
 	}
-	c, _, err := domain.Load(ctx, s.h, CommunityStream(community), NewCommunity)
+	c, _, err := domain.Peek(ctx, s.h, CommunityStream(community), NewCommunity)
 	if err != nil {
 		return meta, err
 	}

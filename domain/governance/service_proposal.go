@@ -11,7 +11,7 @@ import (
 )
 
 func (s *Service) proposal(ctx context.Context, id uuid.UUID) (*Proposal, error) {
-	p, _, err := domain.Load(ctx, s.h, ProposalStream(id), NewProposal)
+	p, _, err := domain.Peek(ctx, s.h, ProposalStream(id), NewProposal)
 	if err != nil {
 		return nil, err
 	}

@@ -287,7 +287,7 @@ func SumCPD(events ...*CPDEvent) CPDTotals {
 }
 
 func (s *Service) cpdEvent(ctx context.Context, id uuid.UUID) (*CPDEvent, error) {
-	c, _, err := domain.Load(ctx, s.h, CPDStream(id), NewCPDEvent)
+	c, _, err := domain.Peek(ctx, s.h, CPDStream(id), NewCPDEvent)
 	if err != nil {
 		return nil, err
 	}

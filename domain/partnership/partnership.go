@@ -584,19 +584,19 @@ func (s *Service) checkReference(ctx context.Context, p *Partnership, kind Refer
 			return nil
 		}
 	case RefCommitment:
-		c, _, err := domain.Load(ctx, s.h, CommitmentStream(id), NewCommitment)
+		c, _, err := domain.Peek(ctx, s.h, CommitmentStream(id), NewCommitment)
 		if err != nil {
 			return err
 		}
 		of = c.PartnershipID
 	case RefReview:
-		r, _, err := domain.Load(ctx, s.h, ReviewStream(id), NewReview)
+		r, _, err := domain.Peek(ctx, s.h, ReviewStream(id), NewReview)
 		if err != nil {
 			return err
 		}
 		of = r.PartnershipID
 	case RefCPDEvent:
-		e, _, err := domain.Load(ctx, s.h, CPDStream(id), NewCPDEvent)
+		e, _, err := domain.Peek(ctx, s.h, CPDStream(id), NewCPDEvent)
 		if err != nil {
 			return err
 		}

@@ -458,24 +458,15 @@ func OverdueLoans(now time.Time, resources ...*Resource) []ResourceLoan {
 	return out
 }
 
-// loanScope is a Resource seen from one loan: its correlation id is the
-// loan's, so every event of the loan shares it (a new loan starts its
-// own).
-type loanScope struct {
-	*Resource
-	loan uuid.UUID
-}
-
-// CorrelationID implements domain.Correlated.
-func (s loanScope) CorrelationID() uuid.UUID {
-	if l, ok := s.Loan(s.loan); ok {
-		return l.CorrelationID
+// loanCorrelation gives a command on loan the loan's correlation id, so
+// every event of the loan shares it (a new loan starts its own).
+func loanCorrelation(loan uuid.UUID) func(*Resource) uuid.UUID {
+	return func(r *Resource) uuid.UUID {
+		if l, ok := r.Loan(loan); ok {
+			return l.CorrelationID
+		}
+		return uuid.Nil
 	}
-	return uuid.Nil
-}
-
-func newLoanScope(loan uuid.UUID) func() loanScope {
-	return func() loanScope { return loanScope{Resource: NewResource(), loan: loan} }
 }
 
 // resourceCorrection lets domain.Correct mark a correction of a decided
@@ -508,7 +499,7 @@ func (c resourceCorrection) CorrelationID() uuid.UUID {
 // resource; ok is false for a loan that does not exist. It implements
 // governance.Loans, for governors' challenges on loans.
 func (s *Service) LoanSchools(ctx context.Context, resource, loan uuid.UUID) (owner, borrower uuid.UUID, ok bool, err error) {
-	r, _, err := domain.Load(ctx, s.h, ResourceStream(resource), NewResource)
+	r, _, err := domain.Peek(ctx, s.h, ResourceStream(resource), NewResource)
 	if err != nil {
 		return uuid.Nil, uuid.Nil, false, err
 	}

@@ -432,7 +432,7 @@ func AllSecondments(teachers ...*Secondments) []Secondment {
 // error.
 func (s *Service) PersonLeftSchool(ctx context.Context, meta domain.Meta, teacher, school uuid.UUID, lastDay time.Time) ([]domain.Message, error) {
 	back := Date(lastDay).AddDate(0, 0, 1)
-	a, _, err := domain.Load(ctx, s.h, SecondmentsStream(teacher), NewSecondments)
+	a, _, err := domain.Peek(ctx, s.h, SecondmentsStream(teacher), NewSecondments)
 	if err != nil {
 		return nil, err
 	}

@@ -63,11 +63,18 @@ func run[A domain.Aggregate](ctx context.Context, s *Service, stream string, new
 	return domain.Execute(ctx, s.h, domain.Command[A]{Stream: stream, New: newAgg, Meta: meta, Decide: decide})
 }
 
+// runOnLoan executes a command on loan of resource: on the resource, its
+// events correlated with the loan's.
+func runOnLoan(ctx context.Context, s *Service, resource, loan uuid.UUID, meta domain.Meta, decide func(*Resource) ([]domain.Event, error)) (domain.Result, error) {
+	return domain.Execute(ctx, s.h, domain.Command[*Resource]{Stream: ResourceStream(resource), New: NewResource, Meta: meta,
+		Correlation: loanCorrelation(loan), Decide: decide})
+}
+
 func events(es ...domain.Event) []domain.Event { return es }
 
 // partnership loads partnership id and checks it was formed.
 func (s *Service) partnership(ctx context.Context, field string, id uuid.UUID) (*Partnership, error) {
-	p, _, err := domain.Load(ctx, s.h, PartnershipStream(id), NewPartnership)
+	p, _, err := domain.Peek(ctx, s.h, PartnershipStream(id), NewPartnership)
 	if err != nil {
 		return nil, err
 	}

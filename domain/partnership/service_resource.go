@@ -11,7 +11,7 @@ import (
 
 // resource loads resource id and checks it was registered.
 func (s *Service) resource(ctx context.Context, id uuid.UUID) (*Resource, error) {
-	r, _, err := domain.Load(ctx, s.h, ResourceStream(id), NewResource)
+	r, _, err := domain.Peek(ctx, s.h, ResourceStream(id), NewResource)
 	if err != nil {
 		return nil, err
 	}
@@ -217,7 +217,7 @@ func (s *Service) RequestLoan(ctx context.Context, meta domain.Meta, cmd Request
 		return domain.Result{}, err
 	}
 	start, end := utc(cmd.Start), utc(cmd.End)
-	return run(ctx, s, ResourceStream(cmd.ResourceID), newLoanScope(cmd.LoanID), meta, func(r loanScope) ([]domain.Event, error) {
+	return runOnLoan(ctx, s, cmd.ResourceID, cmd.LoanID, meta, func(r *Resource) ([]domain.Event, error) {
 		if _, ok := r.Loan(cmd.LoanID); ok {
 			return nil, domain.RejectField(domain.ErrAlreadyExists, "loan_id", "loan %s of %s is already requested", cmd.LoanID, r.Name)
 		}
@@ -225,7 +225,7 @@ func (s *Service) RequestLoan(ctx context.Context, meta domain.Meta, cmd Request
 			return nil, domain.Reject(ErrResourceNotOffered, "%s is not offered to partners at the moment; ask its owning school to offer it", r.Name)
 		}
 		if clash, ok := r.Clash(start, end, uuid.Nil); ok {
-			return nil, overlapError(r.Resource, clash, start, end)
+			return nil, overlapError(r, clash, start, end)
 		}
 		keys := LoanKeys{PartnershipID: r.PartnershipID, ResourceID: r.ID, LoanID: cmd.LoanID, OwnerSchoolID: r.OwnerSchoolID, BorrowerSchoolID: cmd.BorrowerSchoolID}
 		return events(LoanRequested{LoanKeys: keys, Start: start, End: end, Purpose: purpose}), nil
@@ -258,8 +258,8 @@ func (s *Service) ApproveLoan(ctx context.Context, meta domain.Meta, cmd Approve
 	if _, err := s.member(ctx, r.PartnershipID, fieldID{"loan_id", l.BorrowerSchoolID}); err != nil {
 		return domain.Result{}, err
 	}
-	return run(ctx, s, ResourceStream(cmd.ResourceID), newLoanScope(cmd.LoanID), meta, func(r loanScope) ([]domain.Event, error) {
-		l, err := loanIn(r.Resource, cmd.LoanID)
+	return runOnLoan(ctx, s, cmd.ResourceID, cmd.LoanID, meta, func(r *Resource) ([]domain.Event, error) {
+		l, err := loanIn(r, cmd.LoanID)
 		if err != nil {
 			return nil, err
 		}
@@ -270,9 +270,9 @@ func (s *Service) ApproveLoan(ctx context.Context, meta domain.Meta, cmd Approve
 			return nil, domain.Reject(ErrResourceNotOffered, "the offer of %s was withdrawn; offer it again before approving loan %s, or decline it", r.Name, l.ID)
 		}
 		if clash, ok := r.Clash(l.Start, l.End, l.ID); ok {
-			return nil, overlapError(r.Resource, clash, l.Start, l.End)
+			return nil, overlapError(r, clash, l.Start, l.End)
 		}
-		return events(LoanApproved{LoanKeys: keysOf(r.Resource, l), Start: l.Start, End: l.End}), nil
+		return events(LoanApproved{LoanKeys: keysOf(r, l), Start: l.Start, End: l.End}), nil
 	})
 }
 
@@ -311,15 +311,15 @@ func (s *Service) DeclineLoan(ctx context.Context, meta domain.Meta, cmd Decline
 	if err := s.requireOwner(ctx, meta, r.OwnerSchoolID, "decline loans of it"); err != nil {
 		return domain.Result{}, err
 	}
-	return run(ctx, s, ResourceStream(cmd.ResourceID), newLoanScope(cmd.LoanID), meta, func(r loanScope) ([]domain.Event, error) {
-		l, err := loanIn(r.Resource, cmd.LoanID)
+	return runOnLoan(ctx, s, cmd.ResourceID, cmd.LoanID, meta, func(r *Resource) ([]domain.Event, error) {
+		l, err := loanIn(r, cmd.LoanID)
 		if err != nil {
 			return nil, err
 		}
 		if l.Status != LoanRequestedStatus {
 			return nil, domain.Reject(ErrLoanState, "loan %s of %s is %s, not awaiting a decision", l.ID, r.Name, l.Status)
 		}
-		return events(LoanDeclined{LoanKeys: keysOf(r.Resource, l)}), nil
+		return events(LoanDeclined{LoanKeys: keysOf(r, l)}), nil
 	})
 }
 
@@ -344,15 +344,15 @@ func (s *Service) CancelLoan(ctx context.Context, meta domain.Meta, cmd CancelLo
 	if err != nil {
 		return domain.Result{}, err
 	}
-	return run(ctx, s, ResourceStream(cmd.ResourceID), newLoanScope(cmd.LoanID), meta, func(r loanScope) ([]domain.Event, error) {
-		l, err := loanIn(r.Resource, cmd.LoanID)
+	return runOnLoan(ctx, s, cmd.ResourceID, cmd.LoanID, meta, func(r *Resource) ([]domain.Event, error) {
+		l, err := loanIn(r, cmd.LoanID)
 		if err != nil {
 			return nil, err
 		}
 		if l.Status != LoanRequestedStatus && l.Status != LoanApprovedStatus {
 			return nil, domain.Reject(ErrLoanState, "loan %s of %s is %s; only a loan not yet collected can be cancelled", l.ID, r.Name, l.Status)
 		}
-		return events(LoanCancelled{LoanKeys: keysOf(r.Resource, l), CancelledBySchoolID: by, WasStatus: l.Status}), nil
+		return events(LoanCancelled{LoanKeys: keysOf(r, l), CancelledBySchoolID: by, WasStatus: l.Status}), nil
 	})
 }
 
@@ -383,8 +383,8 @@ func (s *Service) CollectLoan(ctx context.Context, meta domain.Meta, cmd Collect
 	if err != nil {
 		return domain.Result{}, err
 	}
-	return run(ctx, s, ResourceStream(cmd.ResourceID), newLoanScope(cmd.LoanID), meta, func(r loanScope) ([]domain.Event, error) {
-		l, err := loanIn(r.Resource, cmd.LoanID)
+	return runOnLoan(ctx, s, cmd.ResourceID, cmd.LoanID, meta, func(r *Resource) ([]domain.Event, error) {
+		l, err := loanIn(r, cmd.LoanID)
 		if err != nil {
 			return nil, err
 		}
@@ -395,7 +395,7 @@ func (s *Service) CollectLoan(ctx context.Context, meta domain.Meta, cmd Collect
 		default:
 			return nil, domain.Reject(ErrLoanState, "loan %s of %s is %s; only an approved loan is collected", l.ID, r.Name, l.Status)
 		}
-		return events(LoanCollected{LoanKeys: keysOf(r.Resource, l), CollectedAt: at}), nil
+		return events(LoanCollected{LoanKeys: keysOf(r, l), CollectedAt: at}), nil
 	})
 }
 
@@ -441,8 +441,8 @@ func (s *Service) ReturnLoan(ctx context.Context, meta domain.Meta, cmd ReturnLo
 	if err != nil {
 		return domain.Result{}, err
 	}
-	return run(ctx, s, ResourceStream(cmd.ResourceID), newLoanScope(cmd.LoanID), meta, func(r loanScope) ([]domain.Event, error) {
-		l, err := loanIn(r.Resource, cmd.LoanID)
+	return runOnLoan(ctx, s, cmd.ResourceID, cmd.LoanID, meta, func(r *Resource) ([]domain.Event, error) {
+		l, err := loanIn(r, cmd.LoanID)
 		if err != nil {
 			return nil, err
 		}
@@ -452,6 +452,6 @@ func (s *Service) ReturnLoan(ctx context.Context, meta domain.Meta, cmd ReturnLo
 		if at.Before(l.CollectedAt) {
 			return nil, domain.RejectField(domain.ErrInvalidValue, "returned_at", "%s was collected at %s; it cannot be returned before that", r.Name, l.CollectedAt.Format(time.RFC3339))
 		}
-		return events(LoanReturned{LoanKeys: keysOf(r.Resource, l), ReturnedAt: at, Condition: cmd.Condition, Note: note, Late: at.After(l.End)}), nil
+		return events(LoanReturned{LoanKeys: keysOf(r, l), ReturnedAt: at, Condition: cmd.Condition, Note: note, Late: at.After(l.End)}), nil
 	})
 }

@@ -253,7 +253,14 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, dir 
 func (s *Store) readStream(ctx context.Context, stream string, from uint64, dir eventstore.Direction, limit int) ([]eventstore.RecordedEvent, error) {
 	s.mu.RLock()
 	indexed, tail, ps := s.indexed, s.tail, s.tailStreams[stream]
+	head, headKnown := s.heads[stream]
 	s.mu.RUnlock()
+	if dir == eventstore.Forward && headKnown && (head < 0 || from > uint64(head)) {
+		// Nothing after from: the published heads say so without an
+		// index transaction (a command's load asks this of every stream
+		// it has cached).
+		return nil, nil
+	}
 	tailEv := func(i int) *eventstore.RecordedEvent { return &tail[ps[i]-indexed-1].ev }
 	full := func(out []eventstore.RecordedEvent) bool { return limit > 0 && len(out) >= limit }
 	// Revisions below tailFirst are in the index; tailFirst and above in
