@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -119,11 +118,17 @@ type Engine struct {
 	// stored; keepers counts them, for Close.
 	keeping atomic.Bool
 	keepers sync.WaitGroup
+	closed  atomic.Bool
 
 	waitMu    sync.Mutex
 	fed       uint64
 	advanced  chan struct{}
 	following int
+
+	// The writer of snapshots and checkpoints (writer.go).
+	writes     chan pendingWrite
+	writerDone chan struct{}
+	stopOnce   sync.Once
 }
 
 type running struct {
@@ -232,6 +237,7 @@ func Open(store eventstore.Store, codec *domain.Codec, path string, opts Options
 		e.order = append(e.order, r.proj.Name())
 	}
 	e.fed = e.minPosition()
+	e.startWriter()
 	return e, nil
 }
 
@@ -314,8 +320,12 @@ func (e *Engine) WaitKept() { e.keepers.Wait() }
 
 // Close writes final checkpoints and closes the database.
 func (e *Engine) Close() error {
+	if e.closed.Swap(true) {
+		return nil
+	}
 	e.keepers.Wait()
 	err := e.checkpointAll(true)
+	e.stopWriter()
 	if cerr := e.db.Close(); err == nil {
 		err = cerr
 	}
@@ -504,7 +514,13 @@ func decodeBatch(codec *domain.Codec, recs []eventstore.RecordedEvent) ([]domain
 // feedBatch is feed for a batch of events in position order: it decodes
 // them once, on every core, then folds them into the projections, each
 // projection on one core; snapshots due inside the batch are taken where
-// they fall, and stored (with the checkpoints due) after it.
+// they fall. A checkpoint due when a snapshot is taken is the snapshot's
+// bytes (no second marshalling); otherwise a checkpoint is due after
+// CheckpointEvery events, or, for a large state, after as many events as
+// its snapshots are spaced, so a replay marshals each state a bounded
+// number of bytes per event, not the whole state every CheckpointEvery
+// events. Snapshots and checkpoints are handed to the writer, which stores
+// them while the next batch is folded.
 func (e *Engine) feedBatch(recs []eventstore.RecordedEvent) {
 	if len(recs) == 0 {
 		return
@@ -515,22 +531,17 @@ func (e *Engine) feedBatch(recs []eventstore.RecordedEvent) {
 	}
 	e.mu.Unlock()
 	msgs, errs := decodeBatch(e.codec, recs)
-	type snap struct {
-		name    string
-		version int
-		pos     uint64
-		state   []byte
-	}
 	var (
-		mu    sync.Mutex
-		snaps []snap
-		cps   []string
+		mu  sync.Mutex
+		out pendingWrite
 	)
 	parallel(len(e.order), func(j int) {
 		name := e.order[j]
 		r := e.projs[name]
 		r.mu.Lock()
 		defer r.mu.Unlock()
+		var snaps []snapWrite
+		var cp *cpWrite
 		for i, rec := range recs {
 			if r.failure != nil || r.pos >= rec.Position {
 				continue
@@ -552,35 +563,35 @@ func (e *Engine) feedBatch(recs []eventstore.RecordedEvent) {
 					continue
 				}
 				r.nextSnap = rec.Position + e.spacing(len(state))
-				mu.Lock()
-				snaps = append(snaps, snap{name, r.proj.Version(), rec.Position, state})
-				mu.Unlock()
+				snaps = append(snaps, snapWrite{name, r.proj.Version(), rec.Position, state})
+				if rec.Position-r.lastCP >= uint64(e.opts.CheckpointEvery) {
+					c := cpWrite{name, encodeCheckpoint(checkpoint{Version: r.proj.Version(), Position: rec.Position, State: state})}
+					cp = &c
+					r.lastCP, r.cpAt, r.cpSize = rec.Position, time.Now(), len(state)
+				}
 			}
 		}
-		if r.failure == nil && int(r.pos-r.lastCP) >= e.opts.CheckpointEvery {
+		if r.failure == nil && r.pos-r.lastCP >= max(uint64(e.opts.CheckpointEvery), e.spacing(r.cpSize)) {
+			state, err := r.proj.MarshalState()
+			if err != nil {
+				e.log.Warn("projection checkpoint failed", "projection", name, "position", r.pos, "err", err)
+			} else {
+				c := cpWrite{name, encodeCheckpoint(checkpoint{Version: r.proj.Version(), Position: r.pos, State: state})}
+				cp = &c
+				r.lastCP, r.cpAt, r.cpSize = r.pos, time.Now(), len(state)
+			}
+		}
+		if len(snaps) > 0 || cp != nil {
 			mu.Lock()
-			cps = append(cps, name)
+			out.snaps = append(out.snaps, snaps...)
+			if cp != nil {
+				out.cps = append(out.cps, *cp)
+			}
 			mu.Unlock()
 		}
 	})
-	if len(snaps) > 0 {
-		if err := e.db.Update(func(tx *bolt.Tx) error {
-			for _, sn := range snaps {
-				if err := putSnapshot(tx, sn.name, sn.version, sn.pos, sn.state); err != nil {
-					return fmt.Errorf("snapshot %s: %w", sn.name, err)
-				}
-			}
-			return nil
-		}); err != nil {
-			e.log.Warn("projection snapshots failed", "position", recs[len(recs)-1].Position, "err", err)
-		}
-	}
-	if len(cps) > 0 {
-		slices.Sort(cps)
-		if err := e.checkpointMany(cps); err != nil {
-			e.log.Warn("projection checkpoints failed", "position", recs[len(recs)-1].Position, "err", err)
-		}
-	}
+	sortedCheckpoints(out.cps)
+	e.queueWrite(out)
 }
 
 func (e *Engine) snapshot(r *running, name string) (int, error) {
@@ -605,43 +616,24 @@ func putSnapshot(tx *bolt.Tx, name string, version int, pos uint64, state []byte
 	return b.Put(posKey(pos), state)
 }
 
-// snapshotMany stores a snapshot of each named projection in one
-// transaction (one fsync for all of them).
+// snapshotMany hands a snapshot of each named projection to the writer,
+// which stores them in one transaction (one fsync for all of them).
 func (e *Engine) snapshotMany(names []string) error {
-	type snap struct {
-		name    string
-		version int
-		pos     uint64
-		state   []byte
-	}
-	var snaps []snap
+	var w pendingWrite
 	for _, name := range names {
 		r := e.projs[name]
-		r.mu.RLock()
+		r.mu.Lock()
 		state, err := r.proj.MarshalState()
-		sn := snap{name, r.proj.Version(), r.pos, state}
-		r.mu.RUnlock()
+		if err == nil {
+			w.snaps = append(w.snaps, snapWrite{name, r.proj.Version(), r.pos, state})
+			r.nextSnap = r.pos + e.spacing(len(state))
+		}
+		r.mu.Unlock()
 		if err != nil {
 			return fmt.Errorf("snapshot %s: %w", name, err)
 		}
-		snaps = append(snaps, sn)
 	}
-	if err := e.db.Update(func(tx *bolt.Tx) error {
-		for _, sn := range snaps {
-			if err := putSnapshot(tx, sn.name, sn.version, sn.pos, sn.state); err != nil {
-				return fmt.Errorf("snapshot %s: %w", sn.name, err)
-			}
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	for _, sn := range snaps {
-		r := e.projs[sn.name]
-		r.mu.Lock()
-		r.nextSnap = sn.pos + e.spacing(len(sn.state))
-		r.mu.Unlock()
-	}
+	e.queueWrite(w)
 	return nil
 }
 
@@ -671,39 +663,37 @@ func (e *Engine) checkpointAll(force bool) error {
 
 // checkpointMany durably records the state and position of each named
 // projection together, all in one transaction, so a restart resumes
-// exactly after the last event each folded.
+// exactly after the last event each folded. The states are marshalled on
+// every core. It returns once they (and every snapshot and checkpoint
+// handed to the writer before) are stored.
 func (e *Engine) checkpointMany(names []string) error {
-	if len(names) == 0 {
-		return nil
-	}
 	type cp struct {
 		r    *running
 		pos  uint64
-		raw  []byte
 		size int
 	}
-	cps := make([]cp, 0, len(names))
-	for _, name := range names {
+	cps := make([]cp, len(names))
+	w := pendingWrite{cps: make([]cpWrite, len(names))}
+	errs := make([]error, len(names))
+	parallel(len(names), func(i int) {
+		name := names[i]
 		r := e.projs[name]
 		r.mu.RLock()
 		state, err := r.proj.MarshalState()
 		pos, version := r.pos, r.proj.Version()
 		r.mu.RUnlock()
 		if err != nil {
-			return fmt.Errorf("checkpoint %s: %w", name, err)
+			errs[i] = fmt.Errorf("checkpoint %s: %w", name, err)
+			return
 		}
-		raw := encodeCheckpoint(checkpoint{Version: version, Position: pos, State: state})
-		cps = append(cps, cp{r, pos, raw, len(state)})
+		w.cps[i] = cpWrite{name, encodeCheckpoint(checkpoint{Version: version, Position: pos, State: state})}
+		cps[i] = cp{r, pos, len(state)}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
-	if err := e.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketCheckpoints)
-		for i, c := range cps {
-			if err := b.Put([]byte(names[i]), c.raw); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
+	sortedCheckpoints(w.cps)
+	if err := e.writeWait(w); err != nil {
 		return fmt.Errorf("checkpoint projections: %w", err)
 	}
 	now := time.Now()
@@ -982,6 +972,11 @@ func (e *Engine) Rebuild(ctx context.Context, name string, progress func(done, t
 	}
 	head, err := e.store.Head(ctx)
 	if err != nil {
+		return err
+	}
+	// Snapshots handed to the writer are stored before the old ones are
+	// dropped, not after.
+	if err := e.flushWrites(); err != nil {
 		return err
 	}
 	if err := e.db.Update(func(tx *bolt.Tx) error {

@@ -1,0 +1,148 @@
+package projections
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// The engine's writes of snapshots and checkpoints go through one writer
+// goroutine, in the order they were asked for. A replay hands its writes
+// over and goes on folding while they are committed (a commit is an
+// fsync, and storing a state of tens of megabytes copies it through
+// bbolt's pages): folding and storing overlap. Writes queued while a
+// commit runs are committed together, in one transaction.
+//
+// Invariant: writes are committed in the order they were queued, so a
+// later checkpoint of a projection is never overwritten by an earlier
+// one; a caller that needs its write durable (Close, checkpointMany)
+// waits for it, and with it for every write queued before.
+
+// snapWrite is a snapshot to store.
+type snapWrite struct {
+	name    string
+	version int
+	pos     uint64
+	state   []byte
+}
+
+// cpWrite is an encoded checkpoint to store.
+type cpWrite struct {
+	name string
+	raw  []byte
+}
+
+// pendingWrite is what one caller asks to store in one transaction.
+type pendingWrite struct {
+	snaps []snapWrite
+	cps   []cpWrite
+	// done, if not nil, receives the commit's error.
+	done chan error
+}
+
+func (w pendingWrite) empty() bool { return len(w.snaps) == 0 && len(w.cps) == 0 }
+
+// writeQueue is how many writes may wait for the writer before a caller
+// handing over another one blocks: it bounds the memory that states
+// marshalled but not yet stored take.
+const writeQueue = 2
+
+// startWriter starts the writer goroutine; stopWriter ends it.
+func (e *Engine) startWriter() {
+	e.writes = make(chan pendingWrite, writeQueue)
+	e.writerDone = make(chan struct{})
+	go e.writeLoop()
+}
+
+// stopWriter waits for every queued write, then ends the writer. It may be
+// called more than once.
+func (e *Engine) stopWriter() {
+	e.stopOnce.Do(func() {
+		close(e.writes)
+		<-e.writerDone
+	})
+}
+
+func (e *Engine) writeLoop() {
+	defer close(e.writerDone)
+	for w := range e.writes {
+		batch := []pendingWrite{w}
+		// Whatever else is already queued joins this transaction.
+	more:
+		for {
+			select {
+			case next, ok := <-e.writes:
+				if !ok {
+					break more
+				}
+				batch = append(batch, next)
+			default:
+				break more
+			}
+		}
+		var err error
+		if slices.ContainsFunc(batch, func(w pendingWrite) bool { return !w.empty() }) {
+			err = e.db.Update(e.put(batch))
+		}
+		waited := false
+		for _, w := range batch {
+			if w.done != nil {
+				w.done <- err
+				waited = true
+			}
+		}
+		if err != nil && !waited {
+			e.log.Warn("projection snapshots and checkpoints failed", "err", err)
+		}
+	}
+}
+
+// put stores batch's snapshots and checkpoints, in order.
+func (e *Engine) put(batch []pendingWrite) func(tx *bolt.Tx) error {
+	return func(tx *bolt.Tx) error {
+		cps := tx.Bucket(bucketCheckpoints)
+		for _, w := range batch {
+			for _, sn := range w.snaps {
+				if err := putSnapshot(tx, sn.name, sn.version, sn.pos, sn.state); err != nil {
+					return fmt.Errorf("snapshot %s: %w", sn.name, err)
+				}
+			}
+			for _, c := range w.cps {
+				if err := cps.Put([]byte(c.name), c.raw); err != nil {
+					return fmt.Errorf("checkpoint %s: %w", c.name, err)
+				}
+			}
+		}
+		return nil
+	}
+}
+
+// queueWrite hands w to the writer without waiting for its commit (a failure
+// is logged: it costs a later restart or "as of" reading some folding,
+// nothing else).
+func (e *Engine) queueWrite(w pendingWrite) {
+	if w.empty() {
+		return
+	}
+	e.writes <- w
+}
+
+// writeWait hands w to the writer and waits until it, and every write
+// queued before it, is committed.
+func (e *Engine) writeWait(w pendingWrite) error {
+	w.done = make(chan error, 1)
+	e.writes <- w
+	return <-w.done
+}
+
+// flushWrites waits until every write queued so far is committed.
+func (e *Engine) flushWrites() error { return e.writeWait(pendingWrite{}) }
+
+// sortedCheckpoints orders cps by name, so transactions touch the
+// checkpoints' bucket in key order.
+func sortedCheckpoints(cps []cpWrite) []cpWrite {
+	slices.SortFunc(cps, func(a, b cpWrite) int { return strings.Compare(a.name, b.name) })
+	return cps
+}
