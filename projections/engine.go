@@ -210,10 +210,18 @@ func Open(store eventstore.Store, codec *domain.Codec, path string, opts Options
 		return nil, fmt.Errorf("open projection checkpoints %s: %w", path, err)
 	}
 	e := &Engine{store: store, codec: codec, db: db, opts: opts, log: opts.Logger, projs: map[string]*running{}, advanced: make(chan struct{})}
+	runs := make([]*running, len(factories))
+	errs := make([]error, len(factories))
+	for i, f := range factories {
+		runs[i] = &running{factory: f, proj: f(), cpAt: time.Now()}
+	}
 	if err := db.Update(func(tx *bolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(bucketCheckpoints)
 		if err == nil {
 			_, err = tx.CreateBucketIfNotExists(bucketSnapshots)
+		}
+		if err == nil {
+			err = dropStaleSnapshots(tx, runs)
 		}
 		return err
 	}); err != nil {
@@ -222,11 +230,6 @@ func Open(store eventstore.Store, codec *domain.Codec, path string, opts Options
 	}
 	// Each view's checkpoint is decoded on its own core: at a million
 	// events the states take seconds to unmarshal one after another.
-	runs := make([]*running, len(factories))
-	errs := make([]error, len(factories))
-	for i, f := range factories {
-		runs[i] = &running{factory: f, proj: f(), cpAt: time.Now()}
-	}
 	parallel(len(runs), func(i int) { errs[i] = e.restore(runs[i]) })
 	if err := errors.Join(errs...); err != nil {
 		db.Close()
@@ -288,30 +291,87 @@ func (e *Engine) follow(n int) {
 	e.advanced = make(chan struct{})
 }
 
+// restore reads r's state back: from its checkpoint, or from its latest
+// snapshot when that is further on (a snapshot is a state folded up to its
+// position, as good as a checkpoint: a replay does not write a checkpoint
+// where it takes a snapshot). A state that does not read falls back to
+// the other one, then to zero.
 func (e *Engine) restore(r *running) error {
-	name := r.proj.Name()
+	name, version := r.proj.Name(), r.proj.Version()
 	return e.db.View(func(tx *bolt.Tx) error {
-		raw := tx.Bucket(bucketCheckpoints).Get([]byte(name))
-		if raw == nil {
+		type candidate struct {
+			pos   uint64
+			state []byte
+			what  string
+		}
+		var cands []candidate
+		if raw := tx.Bucket(bucketCheckpoints).Get([]byte(name)); raw != nil {
+			cp, err := decodeCheckpoint(raw)
+			switch {
+			case err != nil:
+				e.log.Warn("projection checkpoint unreadable", "projection", name, "err", err)
+			case cp.Version != version:
+				e.log.Info("projection version changed; rebuilding", "projection", name, "stored", cp.Version, "current", version)
+			default:
+				cands = append(cands, candidate{cp.Position, cp.State, "checkpoint"})
+			}
+		}
+		if pos, state, ok := latestSnapshot(tx, name, version); ok {
+			r.nextSnap = pos + e.spacing(len(state))
+			if len(cands) == 0 || pos > cands[0].pos {
+				cands = append([]candidate{{pos, append([]byte(nil), state...), "snapshot"}}, cands...)
+			}
+		}
+		for _, c := range cands {
+			if err := r.proj.UnmarshalState(c.state); err != nil {
+				e.log.Warn("projection state unreadable", "projection", name, "from", c.what, "position", c.pos, "err", err)
+				r.proj = r.factory()
+				continue
+			}
+			r.pos, r.lastCP, r.cpSize = c.pos, c.pos, len(c.state)
 			return nil
 		}
-		cp, err := decodeCheckpoint(raw)
-		if err != nil {
-			e.log.Warn("projection checkpoint unreadable; rebuilding", "projection", name, "err", err)
-			return nil
+		if len(cands) > 0 {
+			e.log.Warn("projection rebuilding from zero", "projection", name)
 		}
-		if cp.Version != r.proj.Version() {
-			e.log.Info("projection version changed; rebuilding", "projection", name, "stored", cp.Version, "current", r.proj.Version())
-			return nil
-		}
-		if err := r.proj.UnmarshalState(cp.State); err != nil {
-			e.log.Warn("projection state unreadable; rebuilding", "projection", name, "err", err)
-			r.proj = r.factory()
-			return nil
-		}
-		r.pos, r.lastCP, r.cpSize = cp.Position, cp.Position, len(cp.State)
 		return nil
 	})
+}
+
+// latestSnapshot returns the last snapshot of projection name, if its
+// snapshots are of version. The state is bbolt's: valid only within tx.
+func latestSnapshot(tx *bolt.Tx, name string, version int) (uint64, []byte, bool) {
+	b := tx.Bucket(bucketSnapshots).Bucket([]byte(name))
+	if b == nil || string(b.Get([]byte("version"))) != fmt.Sprint(version) {
+		return 0, nil, false
+	}
+	c := b.Cursor()
+	k, v := c.Last()
+	for k != nil && len(k) != 8 {
+		k, v = c.Prev()
+	}
+	if k == nil {
+		return 0, nil, false
+	}
+	return binary.BigEndian.Uint64(k), v, true
+}
+
+// dropStaleSnapshots removes the snapshots of each projection whose
+// snapshots were stored by another version: once a new version stores one,
+// the old ones would otherwise pass for it.
+func dropStaleSnapshots(tx *bolt.Tx, runs []*running) error {
+	all := tx.Bucket(bucketSnapshots)
+	for _, r := range runs {
+		name := []byte(r.proj.Name())
+		b := all.Bucket(name)
+		if b == nil || string(b.Get([]byte("version"))) == fmt.Sprint(r.proj.Version()) {
+			continue
+		}
+		if err := all.DeleteBucket(name); err != nil {
+			return fmt.Errorf("drop stale snapshots of %s: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // WaitKept waits until the snapshots that "as of" readings asked to keep
@@ -514,12 +574,12 @@ func decodeBatch(codec *domain.Codec, recs []eventstore.RecordedEvent) ([]domain
 // feedBatch is feed for a batch of events in position order: it decodes
 // them once, on every core, then folds them into the projections, each
 // projection on one core; snapshots due inside the batch are taken where
-// they fall. A checkpoint due when a snapshot is taken is the snapshot's
-// bytes (no second marshalling); otherwise a checkpoint is due after
-// CheckpointEvery events, or, for a large state, after as many events as
-// its snapshots are spaced, so a replay marshals each state a bounded
-// number of bytes per event, not the whole state every CheckpointEvery
-// events. Snapshots and checkpoints are handed to the writer, which stores
+// they fall. A snapshot stands for a checkpoint (restore reads whichever
+// is further on), so no state is marshalled twice; a checkpoint without a
+// snapshot is due after CheckpointEvery events, or, for a large state,
+// after as many events as its snapshots are spaced, so a replay marshals
+// each state a bounded number of bytes per event, not the whole state
+// every CheckpointEvery events. Snapshots and checkpoints are handed to the writer, which stores
 // them while the next batch is folded.
 func (e *Engine) feedBatch(recs []eventstore.RecordedEvent) {
 	if len(recs) == 0 {
@@ -564,11 +624,9 @@ func (e *Engine) feedBatch(recs []eventstore.RecordedEvent) {
 				}
 				r.nextSnap = rec.Position + e.spacing(len(state))
 				snaps = append(snaps, snapWrite{name, r.proj.Version(), rec.Position, state})
-				if rec.Position-r.lastCP >= uint64(e.opts.CheckpointEvery) {
-					c := cpWrite{name, encodeCheckpoint(checkpoint{Version: r.proj.Version(), Position: rec.Position, State: state})}
-					cp = &c
-					r.lastCP, r.cpAt, r.cpSize = rec.Position, time.Now(), len(state)
-				}
+				// A snapshot is a checkpoint too (restore reads the
+				// latest of both): none is written beside it.
+				r.lastCP, r.cpAt, r.cpSize = rec.Position, time.Now(), len(state)
 			}
 		}
 		if r.failure == nil && r.pos-r.lastCP >= max(uint64(e.opts.CheckpointEvery), e.spacing(r.cpSize)) {
