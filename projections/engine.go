@@ -39,7 +39,9 @@ type Projection interface {
 	// MarshalState returns the state's bytes for checkpoints and
 	// snapshots; equal states give equal bytes.
 	MarshalState() ([]byte, error)
-	// UnmarshalState restores a state from MarshalState's bytes.
+	// UnmarshalState restores a state from MarshalState's bytes. b is
+	// only valid during the call (it may be the database's own memory):
+	// the state must not keep it.
 	UnmarshalState(b []byte) error
 }
 
@@ -151,9 +153,12 @@ var (
 )
 
 // checkpoint is a projection's stored state and the position it reflects.
-// Stored as checkpointMagic, the version (uvarint), the position (8 bytes,
-// big-endian) and the state's bytes as MarshalState gave them (which need
-// not be JSON). Checkpoints of the older JSON form are still read.
+// Stored in a bucket of its own at the projection's name (writer.go):
+// checkpointHeadKey holds checkpointMagic, the version (uvarint) and the
+// position (8 bytes, big-endian), stateKey the state's bytes as
+// MarshalState gave them (which need not be JSON). Checkpoints of the
+// older forms, one plain value (the header followed by the state, or
+// JSON), are still read.
 type checkpoint struct {
 	Version  int             `json:"version"`
 	Position uint64          `json:"position"`
@@ -305,8 +310,7 @@ func (e *Engine) restore(r *running) error {
 			what  string
 		}
 		var cands []candidate
-		if raw := tx.Bucket(bucketCheckpoints).Get([]byte(name)); raw != nil {
-			cp, err := decodeCheckpoint(raw)
+		if cp, ok, err := getCheckpoint(tx.Bucket(bucketCheckpoints), []byte(name)); ok {
 			switch {
 			case err != nil:
 				e.log.Warn("projection checkpoint unreadable", "projection", name, "err", err)
@@ -346,14 +350,15 @@ func latestSnapshot(tx *bolt.Tx, name string, version int) (uint64, []byte, bool
 		return 0, nil, false
 	}
 	c := b.Cursor()
-	k, v := c.Last()
+	k, _ := c.Last()
 	for k != nil && len(k) != 8 {
-		k, v = c.Prev()
+		k, _ = c.Prev()
 	}
 	if k == nil {
 		return 0, nil, false
 	}
-	return binary.BigEndian.Uint64(k), v, true
+	v := getState(b, k)
+	return binary.BigEndian.Uint64(k), v, v != nil
 }
 
 // dropStaleSnapshots removes the snapshots of each projection whose
@@ -634,7 +639,7 @@ func (e *Engine) feedBatch(recs []eventstore.RecordedEvent) {
 			if err != nil {
 				e.log.Warn("projection checkpoint failed", "projection", name, "position", r.pos, "err", err)
 			} else {
-				c := cpWrite{name, encodeCheckpoint(checkpoint{Version: r.proj.Version(), Position: r.pos, State: state})}
+				c := cpWrite{name, r.proj.Version(), r.pos, state}
 				cp = &c
 				r.lastCP, r.cpAt, r.cpSize = r.pos, time.Now(), len(state)
 			}
@@ -671,7 +676,7 @@ func putSnapshot(tx *bolt.Tx, name string, version int, pos uint64, state []byte
 	if err := b.Put([]byte("version"), []byte(fmt.Sprint(version))); err != nil {
 		return err
 	}
-	return b.Put(posKey(pos), state)
+	return putState(b, posKey(pos), state)
 }
 
 // snapshotMany hands a snapshot of each named projection to the writer,
@@ -744,7 +749,7 @@ func (e *Engine) checkpointMany(names []string) error {
 			errs[i] = fmt.Errorf("checkpoint %s: %w", name, err)
 			return
 		}
-		w.cps[i] = cpWrite{name, encodeCheckpoint(checkpoint{Version: version, Position: pos, State: state})}
+		w.cps[i] = cpWrite{name, version, pos, state}
 		cps[i] = cp{r, pos, len(state)}
 	})
 	if err := errors.Join(errs...); err != nil {
@@ -1002,18 +1007,20 @@ func (e *Engine) nearestSnapshot(name string, version int, pos uint64) (uint64, 
 			return nil
 		}
 		c := b.Cursor()
-		k, v := c.Seek(posKey(pos + 1))
+		k, _ := c.Seek(posKey(pos + 1))
 		if k == nil {
-			k, v = c.Last()
+			k, _ = c.Last()
 		} else {
-			k, v = c.Prev()
+			k, _ = c.Prev()
 		}
 		for k != nil && len(k) != 8 {
-			k, v = c.Prev()
+			k, _ = c.Prev()
 		}
 		if k != nil {
 			at = binary.BigEndian.Uint64(k)
-			state = append([]byte(nil), v...)
+			if v := getState(b, k); v != nil {
+				state = append([]byte(nil), v...)
+			}
 		}
 		return nil
 	})

@@ -128,3 +128,79 @@ func TestNewVersionDropsOldSnapshots(t *testing.T) {
 		t.Fatalf("as of 17: %s, from zero %s", got, want)
 	}
 }
+
+// TestStatesStoredAsPlainValuesStillRead: checkpoints and snapshots that
+// earlier versions stored as plain values (not in a bucket of their own)
+// are restored and read "as of", and are replaced when written again.
+func TestStatesStoredAsPlainValuesStillRead(t *testing.T) {
+	ctx := context.Background()
+	s := memory.New(memory.Options{})
+	codec := &domain.Codec{}
+	path := filepath.Join(t.TempDir(), "p.db")
+	for i := range 20 {
+		appendHappened(t, s, codec, "s", happened{Key: "a", N: i})
+	}
+	at := func(pos uint64) []byte {
+		p := newTally()
+		if err := Fold(ctx, s, codec, p, 1, pos, nil); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := p.MarshalState()
+		return b
+	}
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bolt.Tx) error {
+		cps, err := tx.CreateBucketIfNotExists(bucketCheckpoints)
+		if err != nil {
+			return err
+		}
+		if err := cps.Put([]byte("tally"), encodeCheckpoint(checkpoint{Version: 1, Position: 15, State: at(15)})); err != nil {
+			return err
+		}
+		snaps, err := tx.CreateBucketIfNotExists(bucketSnapshots)
+		if err != nil {
+			return err
+		}
+		b, err := snaps.CreateBucketIfNotExists([]byte("tally"))
+		if err != nil {
+			return err
+		}
+		if err := b.Put([]byte("version"), []byte("1")); err != nil {
+			return err
+		}
+		return b.Put(posKey(10), at(10))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	e, err := Open(s, codec, path, Options{SnapshotEvery: 1000}, newTally)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := e.Status(ctx)[0]; st.Position != 15 {
+		t.Fatalf("restored at %d, want 15 (the plain checkpoint)", st.Position)
+	}
+	if at, _, ok := e.nearestSnapshot("tally", 1, 12); !ok || at != 10 {
+		t.Fatalf("nearest snapshot to 12: %d (%v), want the plain one at 10", at, ok)
+	}
+	if err := e.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e, err = Open(s, codec, path, Options{SnapshotEvery: 1000}, newTally)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	var live []byte
+	e.View("tally", func(p Projection) error { live, _ = p.MarshalState(); return nil })
+	if st := e.Status(ctx)[0]; st.Position != 20 || !bytes.Equal(live, at(20)) {
+		t.Fatalf("after rewriting the checkpoint: at %d %s, want 20 %s", st.Position, live, at(20))
+	}
+}

@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -28,10 +29,12 @@ type snapWrite struct {
 	state   []byte
 }
 
-// cpWrite is an encoded checkpoint to store.
+// cpWrite is a checkpoint to store.
 type cpWrite struct {
-	name string
-	raw  []byte
+	name    string
+	version int
+	pos     uint64
+	state   []byte
 }
 
 // pendingWrite is what one caller asks to store in one transaction.
@@ -110,7 +113,7 @@ func (e *Engine) put(batch []pendingWrite) func(tx *bolt.Tx) error {
 				}
 			}
 			for _, c := range w.cps {
-				if err := cps.Put([]byte(c.name), c.raw); err != nil {
+				if err := putCheckpoint(cps, c); err != nil {
 					return fmt.Errorf("checkpoint %s: %w", c.name, err)
 				}
 			}
@@ -145,4 +148,76 @@ func (e *Engine) flushWrites() error { return e.writeWait(pendingWrite{}) }
 func sortedCheckpoints(cps []cpWrite) []cpWrite {
 	slices.SortFunc(cps, func(a, b cpWrite) int { return strings.Compare(a.name, b.name) })
 	return cps
+}
+
+// Large values. A bbolt leaf node is split only when it holds more than
+// four keys, so a state stored as a plain value shares its node with up to
+// three neighbours, and storing it copies them too: appending a snapshot
+// rewrote the three before it, and checkpointing a small view rewrote
+// the audit view's hundred-odd megabytes beside it. Each state is
+// therefore stored alone, as the one value (key stateKey) of a bucket of
+// its own at its key: writing it touches only its own pages and a bucket
+// header in the parent. States stored as plain values by earlier versions
+// are still read.
+
+var stateKey = []byte("v")
+
+// putState stores state at key in parent, in a bucket of its own.
+func putState(parent *bolt.Bucket, key, state []byte) error {
+	if parent.Bucket(key) == nil && parent.Get(key) != nil {
+		if err := parent.Delete(key); err != nil {
+			return err
+		}
+	}
+	b, err := parent.CreateBucketIfNotExists(key)
+	if err != nil {
+		return err
+	}
+	return b.Put(stateKey, state)
+}
+
+// getState returns the state stored at key in parent (either layout), nil
+// if none; the bytes are bbolt's, valid only within the transaction.
+func getState(parent *bolt.Bucket, key []byte) []byte {
+	if v := parent.Get(key); v != nil {
+		return v
+	}
+	if b := parent.Bucket(key); b != nil {
+		return b.Get(stateKey)
+	}
+	return nil
+}
+
+var checkpointHeadKey = []byte("h")
+
+// putCheckpoint stores c in the checkpoints' bucket: its header and its
+// state as two values of its own bucket (the state is not copied behind a
+// header first).
+func putCheckpoint(cps *bolt.Bucket, c cpWrite) error {
+	key := []byte(c.name)
+	if err := putState(cps, key, c.state); err != nil {
+		return err
+	}
+	head := encodeCheckpoint(checkpoint{Version: c.version, Position: c.pos})
+	return cps.Bucket(key).Put(checkpointHeadKey, head)
+}
+
+// getCheckpoint reads the checkpoint at key (either layout); ok is false
+// when there is none. The state is bbolt's, valid only within the
+// transaction, except in the oldest (JSON) layout.
+func getCheckpoint(cps *bolt.Bucket, key []byte) (cp checkpoint, ok bool, err error) {
+	if raw := cps.Get(key); raw != nil {
+		cp, err := decodeCheckpoint(raw)
+		return cp, true, err
+	}
+	b := cps.Bucket(key)
+	if b == nil {
+		return cp, false, nil
+	}
+	cp, err = decodeCheckpoint(b.Get(checkpointHeadKey))
+	cp.State = b.Get(stateKey)
+	if err == nil && cp.State == nil {
+		err = errors.New("checkpoint without a state")
+	}
+	return cp, true, err
 }

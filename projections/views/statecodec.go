@@ -231,6 +231,10 @@ func build(t reflect.Type, c *typeCodec) {
 				k.SetIterKey(it)
 				start := len(keys)
 				keys = kc.enc(keys, k)
+				if start == 0 {
+					// Room for every key at the first one's size.
+					keys = slices.Grow(keys, len(keys)*(n+1))
+				}
 				entries = append(entries, entry{keys[start:len(keys):len(keys)], it.Value()})
 			}
 			slices.SortFunc(entries, func(x, y entry) int { return bytes.Compare(x.key, y.key) })
@@ -396,8 +400,12 @@ func (r *stateReader) next(n int) []byte {
 	return out
 }
 
+// lastSizes holds the size of the last state encoded of each type, the
+// expected size of the next one when the caller has none.
+var lastSizes sync.Map // reflect.Type → int
+
 // encodeState returns the binary state of *ptr; sizeHint is the expected
-// size (the last one's), to allocate once.
+// size (the last one's; 0 for the last one of its type), to allocate once.
 func encodeState(ptr any, sizeHint int) ([]byte, error) {
 	rv := reflect.ValueOf(ptr)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
@@ -408,9 +416,16 @@ func encodeState(ptr any, sizeHint int) ([]byte, error) {
 	if c.err != nil {
 		return nil, c.err
 	}
+	if sizeHint == 0 {
+		if n, ok := lastSizes.Load(rv.Type()); ok {
+			sizeHint = n.(int)
+		}
+	}
 	b := make([]byte, 0, max(64, sizeHint+sizeHint/16))
 	b = append(b, stateMagic...)
-	return c.enc(b, rv), nil
+	b = c.enc(b, rv)
+	lastSizes.Store(rv.Type(), len(b))
+	return b, nil
 }
 
 // decodeState reads a binary state into *ptr, over the value it holds:
