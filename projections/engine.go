@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -506,6 +507,7 @@ func (e *Engine) feed(rec eventstore.RecordedEvent) {
 		}
 		if !decoded {
 			msg, decErr = e.codec.Decode(domainlog.ToDomain(rec))
+			ownStrings(&msg, map[string]string{})
 			decoded = true
 		}
 		err := decErr
@@ -565,15 +567,45 @@ func parallel(n int, fn func(i int)) {
 }
 
 // decodeBatch decodes recs on every core; errs holds each one's error.
+// The messages' envelope strings are their own (see ownStrings).
 func decodeBatch(codec *domain.Codec, recs []eventstore.RecordedEvent) ([]domain.Message, []error) {
 	msgs, errs := make([]domain.Message, len(recs)), make([]error, len(recs))
 	const chunk = 256
 	parallel((len(recs)+chunk-1)/chunk, func(c int) {
+		seen := map[string]string{}
 		for i := c * chunk; i < min(len(recs), (c+1)*chunk); i++ {
 			msgs[i], errs[i] = codec.Decode(domainlog.ToDomain(recs[i]))
+			ownStrings(&msgs[i], seen)
 		}
 	})
 	return msgs, errs
+}
+
+// ownStrings gives m's stream, type, actor, role and reason strings of
+// their own. A store may hand them out as slices of a block shared by
+// many events' text (the segment store does, 64 KiB at a time), and a
+// view that keeps one string of an event (the audit view keeps them all,
+// interned) would keep the whole block alive: at a million events, over
+// a hundred megabytes of text for a few distinct strings. seen shares
+// one copy between the events of a batch.
+func ownStrings(m *domain.Message, seen map[string]string) {
+	own := func(s *string) {
+		if *s == "" {
+			return
+		}
+		if o, ok := seen[*s]; ok {
+			*s = o
+			return
+		}
+		o := strings.Clone(*s)
+		seen[o] = o
+		*s = o
+	}
+	own(&m.Stream)
+	own(&m.Type)
+	own(&m.Meta.ActorID)
+	own(&m.Meta.ActorRole)
+	own(&m.Meta.Reason)
 }
 
 // feedBatch is feed for a batch of events in position order: it decodes
