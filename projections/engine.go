@@ -433,25 +433,6 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 }
 
-// CatchUp feeds every projection up to the log's current head and returns.
-func (e *Engine) CatchUp(ctx context.Context) error {
-	for {
-		from := e.minPosition() + 1
-		recs, err := e.store.ReadAll(ctx, from, 4096)
-		if err != nil {
-			return fmt.Errorf("catch up projections from %d: %w", from, err)
-		}
-		if len(recs) == 0 {
-			return e.checkpointAll(true)
-		}
-		e.feedBatch(recs)
-		e.advance(recs[len(recs)-1].Position)
-		if e.allFailed() {
-			return e.checkpointAll(true)
-		}
-	}
-}
-
 func (e *Engine) allFailed() bool {
 	for _, r := range e.projs {
 		r.mu.RLock()
@@ -622,12 +603,21 @@ func (e *Engine) feedBatch(recs []eventstore.RecordedEvent) {
 	if len(recs) == 0 {
 		return
 	}
+	msgs, errs := decodeBatch(e.codec, recs)
+	e.feedDecoded(recs, msgs, errs)
+}
+
+// feedDecoded is feedBatch for events already decoded: msgs[i] (or
+// errs[i]) is recs[i]'s.
+func (e *Engine) feedDecoded(recs []eventstore.RecordedEvent, msgs []domain.Message, errs []error) {
+	if len(recs) == 0 {
+		return
+	}
 	e.mu.Lock()
 	if last := recs[len(recs)-1].Position; last > e.head {
 		e.head = last
 	}
 	e.mu.Unlock()
-	msgs, errs := decodeBatch(e.codec, recs)
 	var (
 		mu  sync.Mutex
 		out pendingWrite
