@@ -746,12 +746,43 @@ func (e *Engine) checkpointAll(force bool) error {
 	return e.checkpointMany(due)
 }
 
+// checkpointGroupBytes bounds the states checkpointMany marshals and
+// stores at once: at a million events the states take a few hundred
+// megabytes, and holding them all, with bbolt's copy of each, at the same
+// time would add as much again to the process's peak memory.
+const checkpointGroupBytes = 64 << 20
+
 // checkpointMany durably records the state and position of each named
-// projection together, all in one transaction, so a restart resumes
-// exactly after the last event each folded. The states are marshalled on
-// every core. It returns once they (and every snapshot and checkpoint
-// handed to the writer before) are stored.
+// projection, so a restart resumes exactly after the last event each
+// folded. The states are marshalled on every core and stored a group at a
+// time (each checkpoint is whole on its own), the groups' states adding
+// up to about checkpointGroupBytes as last stored. It returns once they
+// (and every snapshot and checkpoint handed to the writer before) are
+// stored.
 func (e *Engine) checkpointMany(names []string) error {
+	var group []string
+	size := 0
+	for i, name := range names {
+		r := e.projs[name]
+		r.mu.RLock()
+		size += r.cpSize
+		r.mu.RUnlock()
+		group = append(group, name)
+		if size >= checkpointGroupBytes || i == len(names)-1 {
+			if err := e.checkpointGroup(group); err != nil {
+				return err
+			}
+			group, size = group[:0], 0
+		}
+	}
+	if len(names) == 0 {
+		return e.flushWrites()
+	}
+	return nil
+}
+
+// checkpointGroup stores the checkpoints of names in one transaction.
+func (e *Engine) checkpointGroup(names []string) error {
 	type cp struct {
 		r    *running
 		pos  uint64
