@@ -251,7 +251,9 @@ func build(t reflect.Type, c *typeCodec) {
 			}
 			n := r.count()
 			m := v
-			if v.IsNil() {
+			if v.IsNil() || v.Len() == 0 {
+				// Made at its size: a fresh state's empty maps would
+				// otherwise grow (and rehash) all the way.
 				m = reflect.MakeMapWithSize(t, n)
 			}
 			k, e := reflect.New(t.Key()).Elem(), reflect.New(t.Elem()).Elem()
