@@ -597,8 +597,8 @@ func ownStrings(m *domain.Message, seen map[string]string) {
 // snapshot is due after CheckpointEvery events, or, for a large state,
 // after as many events as its snapshots are spaced, so a replay marshals
 // each state a bounded number of bytes per event, not the whole state
-// every CheckpointEvery events. Snapshots and checkpoints are handed to the writer, which stores
-// them while the next batch is folded.
+// every CheckpointEvery events. Snapshots and checkpoints are handed to
+// the writer, which stores them while the next batch is folded.
 func (e *Engine) feedBatch(recs []eventstore.RecordedEvent) {
 	if len(recs) == 0 {
 		return
