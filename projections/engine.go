@@ -129,9 +129,11 @@ type Engine struct {
 	following int
 
 	// The writer of snapshots and checkpoints (writer.go).
-	writes     chan pendingWrite
-	writerDone chan struct{}
-	stopOnce   sync.Once
+	writes        chan pendingWrite
+	writerDone    chan struct{}
+	stopOnce      sync.Once
+	writeMu       sync.RWMutex // guards writerStopped and sending on writes
+	writerStopped bool
 }
 
 type running struct {

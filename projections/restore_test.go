@@ -204,3 +204,25 @@ func TestStatesStoredAsPlainValuesStillRead(t *testing.T) {
 		t.Fatalf("after rewriting the checkpoint: at %d %s, want 20 %s", st.Position, live, at(20))
 	}
 }
+
+// TestCheckpointAfterCloseIsAnError: a checkpoint asked for after Close
+// (a Run that outlived it) is refused with an error, not a panic.
+func TestCheckpointAfterCloseIsAnError(t *testing.T) {
+	s := memory.New(memory.Options{})
+	codec := &domain.Codec{}
+	e, err := Open(s, codec, filepath.Join(t.TempDir(), "p.db"), Options{}, newTally)
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendHappened(t, s, codec, "s", happened{Key: "a", N: 1})
+	if err := e.CatchUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.checkpointMany([]string{"tally"}); err == nil {
+		t.Fatal("a checkpoint after Close succeeded")
+	}
+	e.snapshotMany([]string{"tally"})
+}

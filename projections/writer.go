@@ -60,12 +60,29 @@ func (e *Engine) startWriter() {
 }
 
 // stopWriter waits for every queued write, then ends the writer. It may be
-// called more than once.
+// called more than once; writes handed over after it are refused
+// (bolt.ErrDatabaseNotOpen), as the closed database would refuse them.
 func (e *Engine) stopWriter() {
 	e.stopOnce.Do(func() {
+		e.writeMu.Lock()
+		e.writerStopped = true
 		close(e.writes)
+		e.writeMu.Unlock()
 		<-e.writerDone
 	})
+}
+
+// send hands w to the writer; false once the writer is stopped. A send
+// blocked on a full queue holds writeMu's read lock only until the writer,
+// which drains the queue until it is closed, takes w.
+func (e *Engine) send(w pendingWrite) bool {
+	e.writeMu.RLock()
+	defer e.writeMu.RUnlock()
+	if e.writerStopped {
+		return false
+	}
+	e.writes <- w
+	return true
 }
 
 func (e *Engine) writeLoop() {
@@ -129,14 +146,18 @@ func (e *Engine) queueWrite(w pendingWrite) {
 	if w.empty() {
 		return
 	}
-	e.writes <- w
+	if !e.send(w) {
+		e.log.Warn("projection snapshots and checkpoints after close dropped")
+	}
 }
 
 // writeWait hands w to the writer and waits until it, and every write
 // queued before it, is committed.
 func (e *Engine) writeWait(w pendingWrite) error {
 	w.done = make(chan error, 1)
-	e.writes <- w
+	if !e.send(w) {
+		return bolt.ErrDatabaseNotOpen
+	}
 	return <-w.done
 }
 
