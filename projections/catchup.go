@@ -36,7 +36,7 @@ func (e *Engine) CatchUp(ctx context.Context) error {
 			if len(recs) == 0 {
 				return
 			}
-			msgs, errs := decodeBatch(e.codec, recs)
+			msgs, errs := decodeBatchOwned(e.codec, recs, true)
 			select {
 			case batches <- decodedBatch{recs: recs, msgs: msgs, errs: errs}:
 			case <-ctx.Done():

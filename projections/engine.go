@@ -550,15 +550,26 @@ func parallel(n int, fn func(i int)) {
 }
 
 // decodeBatch decodes recs on every core; errs holds each one's error.
-// The messages' envelope strings are their own (see ownStrings).
 func decodeBatch(codec *domain.Codec, recs []eventstore.RecordedEvent) ([]domain.Message, []error) {
+	return decodeBatchOwned(codec, recs, false)
+}
+
+// decodeBatchOwned is decodeBatch, with the messages' envelope strings
+// their own (see ownStrings) if own: for the live projections, which keep
+// them for the life of the process; a fold for one reading does not.
+func decodeBatchOwned(codec *domain.Codec, recs []eventstore.RecordedEvent, own bool) ([]domain.Message, []error) {
 	msgs, errs := make([]domain.Message, len(recs)), make([]error, len(recs))
 	const chunk = 256
 	parallel((len(recs)+chunk-1)/chunk, func(c int) {
-		seen := map[string]string{}
+		var seen map[string]string
+		if own {
+			seen = map[string]string{}
+		}
 		for i := c * chunk; i < min(len(recs), (c+1)*chunk); i++ {
 			msgs[i], errs[i] = codec.Decode(domainlog.ToDomain(recs[i]))
-			ownStrings(&msgs[i], seen)
+			if own {
+				ownStrings(&msgs[i], seen)
+			}
 		}
 	})
 	return msgs, errs
@@ -605,7 +616,7 @@ func (e *Engine) feedBatch(recs []eventstore.RecordedEvent) {
 	if len(recs) == 0 {
 		return
 	}
-	msgs, errs := decodeBatch(e.codec, recs)
+	msgs, errs := decodeBatchOwned(e.codec, recs, true)
 	e.feedDecoded(recs, msgs, errs)
 }
 
