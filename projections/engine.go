@@ -13,7 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
-	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,7 +40,9 @@ type Projection interface {
 	// MarshalState returns the state's bytes for checkpoints and
 	// snapshots; equal states give equal bytes.
 	MarshalState() ([]byte, error)
-	// UnmarshalState restores a state from MarshalState's bytes.
+	// UnmarshalState restores a state from MarshalState's bytes. b is
+	// only valid during the call (it may be the database's own memory):
+	// the state must not keep it.
 	UnmarshalState(b []byte) error
 }
 
@@ -119,11 +121,19 @@ type Engine struct {
 	// stored; keepers counts them, for Close.
 	keeping atomic.Bool
 	keepers sync.WaitGroup
+	closed  atomic.Bool
 
 	waitMu    sync.Mutex
 	fed       uint64
 	advanced  chan struct{}
 	following int
+
+	// The writer of snapshots and checkpoints (writer.go).
+	writes        chan pendingWrite
+	writerDone    chan struct{}
+	stopOnce      sync.Once
+	writeMu       sync.RWMutex // guards writerStopped and sending on writes
+	writerStopped bool
 }
 
 type running struct {
@@ -146,9 +156,12 @@ var (
 )
 
 // checkpoint is a projection's stored state and the position it reflects.
-// Stored as checkpointMagic, the version (uvarint), the position (8 bytes,
-// big-endian) and the state's bytes as MarshalState gave them (which need
-// not be JSON). Checkpoints of the older JSON form are still read.
+// Stored in a bucket of its own at the projection's name (writer.go):
+// checkpointHeadKey holds checkpointMagic, the version (uvarint) and the
+// position (8 bytes, big-endian), stateKey the state's bytes as
+// MarshalState gave them (which need not be JSON). Checkpoints of the
+// older forms, one plain value (the header followed by the state, or
+// JSON), are still read.
 type checkpoint struct {
 	Version  int             `json:"version"`
 	Position uint64          `json:"position"`
@@ -205,10 +218,18 @@ func Open(store eventstore.Store, codec *domain.Codec, path string, opts Options
 		return nil, fmt.Errorf("open projection checkpoints %s: %w", path, err)
 	}
 	e := &Engine{store: store, codec: codec, db: db, opts: opts, log: opts.Logger, projs: map[string]*running{}, advanced: make(chan struct{})}
+	runs := make([]*running, len(factories))
+	errs := make([]error, len(factories))
+	for i, f := range factories {
+		runs[i] = &running{factory: f, proj: f(), cpAt: time.Now()}
+	}
 	if err := db.Update(func(tx *bolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(bucketCheckpoints)
 		if err == nil {
 			_, err = tx.CreateBucketIfNotExists(bucketSnapshots)
+		}
+		if err == nil {
+			err = dropStaleSnapshots(tx, runs)
 		}
 		return err
 	}); err != nil {
@@ -217,11 +238,6 @@ func Open(store eventstore.Store, codec *domain.Codec, path string, opts Options
 	}
 	// Each view's checkpoint is decoded on its own core: at a million
 	// events the states take seconds to unmarshal one after another.
-	runs := make([]*running, len(factories))
-	errs := make([]error, len(factories))
-	for i, f := range factories {
-		runs[i] = &running{factory: f, proj: f(), cpAt: time.Now()}
-	}
 	parallel(len(runs), func(i int) { errs[i] = e.restore(runs[i]) })
 	if err := errors.Join(errs...); err != nil {
 		db.Close()
@@ -232,6 +248,7 @@ func Open(store eventstore.Store, codec *domain.Codec, path string, opts Options
 		e.order = append(e.order, r.proj.Name())
 	}
 	e.fed = e.minPosition()
+	e.startWriter()
 	return e, nil
 }
 
@@ -282,30 +299,87 @@ func (e *Engine) follow(n int) {
 	e.advanced = make(chan struct{})
 }
 
+// restore reads r's state back: from its checkpoint, or from its latest
+// snapshot when that is further on (a snapshot is a state folded up to its
+// position, as good as a checkpoint: a replay does not write a checkpoint
+// where it takes a snapshot). A state that does not read falls back to
+// the other one, then to zero.
 func (e *Engine) restore(r *running) error {
-	name := r.proj.Name()
+	name, version := r.proj.Name(), r.proj.Version()
 	return e.db.View(func(tx *bolt.Tx) error {
-		raw := tx.Bucket(bucketCheckpoints).Get([]byte(name))
-		if raw == nil {
+		type candidate struct {
+			pos   uint64
+			state []byte
+			what  string
+		}
+		var cands []candidate
+		if cp, ok, err := getCheckpoint(tx.Bucket(bucketCheckpoints), []byte(name)); ok {
+			switch {
+			case err != nil:
+				e.log.Warn("projection checkpoint unreadable", "projection", name, "err", err)
+			case cp.Version != version:
+				e.log.Info("projection version changed; rebuilding", "projection", name, "stored", cp.Version, "current", version)
+			default:
+				cands = append(cands, candidate{cp.Position, cp.State, "checkpoint"})
+			}
+		}
+		if pos, state, ok := latestSnapshot(tx, name, version); ok {
+			r.nextSnap = pos + e.spacing(len(state))
+			if len(cands) == 0 || pos > cands[0].pos {
+				cands = append([]candidate{{pos, append([]byte(nil), state...), "snapshot"}}, cands...)
+			}
+		}
+		for _, c := range cands {
+			if err := r.proj.UnmarshalState(c.state); err != nil {
+				e.log.Warn("projection state unreadable", "projection", name, "from", c.what, "position", c.pos, "err", err)
+				r.proj = r.factory()
+				continue
+			}
+			r.pos, r.lastCP, r.cpSize = c.pos, c.pos, len(c.state)
 			return nil
 		}
-		cp, err := decodeCheckpoint(raw)
-		if err != nil {
-			e.log.Warn("projection checkpoint unreadable; rebuilding", "projection", name, "err", err)
-			return nil
+		if len(cands) > 0 {
+			e.log.Warn("projection rebuilding from zero", "projection", name)
 		}
-		if cp.Version != r.proj.Version() {
-			e.log.Info("projection version changed; rebuilding", "projection", name, "stored", cp.Version, "current", r.proj.Version())
-			return nil
-		}
-		if err := r.proj.UnmarshalState(cp.State); err != nil {
-			e.log.Warn("projection state unreadable; rebuilding", "projection", name, "err", err)
-			r.proj = r.factory()
-			return nil
-		}
-		r.pos, r.lastCP, r.cpSize = cp.Position, cp.Position, len(cp.State)
 		return nil
 	})
+}
+
+// latestSnapshot returns the last snapshot of projection name, if its
+// snapshots are of version. The state is bbolt's: valid only within tx.
+func latestSnapshot(tx *bolt.Tx, name string, version int) (uint64, []byte, bool) {
+	b := tx.Bucket(bucketSnapshots).Bucket([]byte(name))
+	if b == nil || string(b.Get([]byte("version"))) != fmt.Sprint(version) {
+		return 0, nil, false
+	}
+	c := b.Cursor()
+	k, _ := c.Last()
+	for k != nil && len(k) != 8 {
+		k, _ = c.Prev()
+	}
+	if k == nil {
+		return 0, nil, false
+	}
+	v := getState(b, k)
+	return binary.BigEndian.Uint64(k), v, v != nil
+}
+
+// dropStaleSnapshots removes the snapshots of each projection whose
+// snapshots were stored by another version: once a new version stores one,
+// the old ones would otherwise pass for it.
+func dropStaleSnapshots(tx *bolt.Tx, runs []*running) error {
+	all := tx.Bucket(bucketSnapshots)
+	for _, r := range runs {
+		name := []byte(r.proj.Name())
+		b := all.Bucket(name)
+		if b == nil || string(b.Get([]byte("version"))) == fmt.Sprint(r.proj.Version()) {
+			continue
+		}
+		if err := all.DeleteBucket(name); err != nil {
+			return fmt.Errorf("drop stale snapshots of %s: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // WaitKept waits until the snapshots that "as of" readings asked to keep
@@ -314,8 +388,12 @@ func (e *Engine) WaitKept() { e.keepers.Wait() }
 
 // Close writes final checkpoints and closes the database.
 func (e *Engine) Close() error {
+	if e.closed.Swap(true) {
+		return nil
+	}
 	e.keepers.Wait()
 	err := e.checkpointAll(true)
+	e.stopWriter()
 	if cerr := e.db.Close(); err == nil {
 		err = cerr
 	}
@@ -353,25 +431,6 @@ func (e *Engine) Run(ctx context.Context) error {
 			}
 		case <-tick.C:
 			e.checkpointAll(false)
-		}
-	}
-}
-
-// CatchUp feeds every projection up to the log's current head and returns.
-func (e *Engine) CatchUp(ctx context.Context) error {
-	for {
-		from := e.minPosition() + 1
-		recs, err := e.store.ReadAll(ctx, from, 4096)
-		if err != nil {
-			return fmt.Errorf("catch up projections from %d: %w", from, err)
-		}
-		if len(recs) == 0 {
-			return e.checkpointAll(true)
-		}
-		e.feedBatch(recs)
-		e.advance(recs[len(recs)-1].Position)
-		if e.allFailed() {
-			return e.checkpointAll(true)
 		}
 	}
 }
@@ -431,6 +490,7 @@ func (e *Engine) feed(rec eventstore.RecordedEvent) {
 		}
 		if !decoded {
 			msg, decErr = e.codec.Decode(domainlog.ToDomain(rec))
+			ownStrings(&msg, map[string]string{})
 			decoded = true
 		}
 		err := decErr
@@ -491,21 +551,78 @@ func parallel(n int, fn func(i int)) {
 
 // decodeBatch decodes recs on every core; errs holds each one's error.
 func decodeBatch(codec *domain.Codec, recs []eventstore.RecordedEvent) ([]domain.Message, []error) {
+	return decodeBatchOwned(codec, recs, false)
+}
+
+// decodeBatchOwned is decodeBatch, with the messages' envelope strings
+// their own (see ownStrings) if own: for the live projections, which keep
+// them for the life of the process; a fold for one reading does not.
+func decodeBatchOwned(codec *domain.Codec, recs []eventstore.RecordedEvent, own bool) ([]domain.Message, []error) {
 	msgs, errs := make([]domain.Message, len(recs)), make([]error, len(recs))
 	const chunk = 256
 	parallel((len(recs)+chunk-1)/chunk, func(c int) {
+		var seen map[string]string
+		if own {
+			seen = map[string]string{}
+		}
 		for i := c * chunk; i < min(len(recs), (c+1)*chunk); i++ {
 			msgs[i], errs[i] = codec.Decode(domainlog.ToDomain(recs[i]))
+			if own {
+				ownStrings(&msgs[i], seen)
+			}
 		}
 	})
 	return msgs, errs
 }
 
+// ownStrings gives m's stream, type, actor, role and reason strings of
+// their own. A store may hand them out as slices of a block shared by
+// many events' text (the segment store does, 64 KiB at a time), and a
+// view that keeps one string of an event (the audit view keeps them all,
+// interned) would keep the whole block alive: at a million events, over
+// a hundred megabytes of text for a few distinct strings. seen shares
+// one copy between the events of a batch.
+func ownStrings(m *domain.Message, seen map[string]string) {
+	own := func(s *string) {
+		if *s == "" {
+			return
+		}
+		if o, ok := seen[*s]; ok {
+			*s = o
+			return
+		}
+		o := strings.Clone(*s)
+		seen[o] = o
+		*s = o
+	}
+	own(&m.Stream)
+	own(&m.Type)
+	own(&m.Meta.ActorID)
+	own(&m.Meta.ActorRole)
+	own(&m.Meta.Reason)
+}
+
 // feedBatch is feed for a batch of events in position order: it decodes
 // them once, on every core, then folds them into the projections, each
 // projection on one core; snapshots due inside the batch are taken where
-// they fall, and stored (with the checkpoints due) after it.
+// they fall. A snapshot stands for a checkpoint (restore reads whichever
+// is further on), so no state is marshalled twice; a checkpoint without a
+// snapshot is due after CheckpointEvery events, or, for a large state,
+// after as many events as its snapshots are spaced, so a replay marshals
+// each state a bounded number of bytes per event, not the whole state
+// every CheckpointEvery events. Snapshots and checkpoints are handed to
+// the writer, which stores them while the next batch is folded.
 func (e *Engine) feedBatch(recs []eventstore.RecordedEvent) {
+	if len(recs) == 0 {
+		return
+	}
+	msgs, errs := decodeBatchOwned(e.codec, recs, true)
+	e.feedDecoded(recs, msgs, errs)
+}
+
+// feedDecoded is feedBatch for events already decoded: msgs[i] (or
+// errs[i]) is recs[i]'s.
+func (e *Engine) feedDecoded(recs []eventstore.RecordedEvent, msgs []domain.Message, errs []error) {
 	if len(recs) == 0 {
 		return
 	}
@@ -514,23 +631,17 @@ func (e *Engine) feedBatch(recs []eventstore.RecordedEvent) {
 		e.head = last
 	}
 	e.mu.Unlock()
-	msgs, errs := decodeBatch(e.codec, recs)
-	type snap struct {
-		name    string
-		version int
-		pos     uint64
-		state   []byte
-	}
 	var (
-		mu    sync.Mutex
-		snaps []snap
-		cps   []string
+		mu  sync.Mutex
+		out pendingWrite
 	)
 	parallel(len(e.order), func(j int) {
 		name := e.order[j]
 		r := e.projs[name]
 		r.mu.Lock()
 		defer r.mu.Unlock()
+		var snaps []snapWrite
+		var cp *cpWrite
 		for i, rec := range recs {
 			if r.failure != nil || r.pos >= rec.Position {
 				continue
@@ -552,35 +663,33 @@ func (e *Engine) feedBatch(recs []eventstore.RecordedEvent) {
 					continue
 				}
 				r.nextSnap = rec.Position + e.spacing(len(state))
-				mu.Lock()
-				snaps = append(snaps, snap{name, r.proj.Version(), rec.Position, state})
-				mu.Unlock()
+				snaps = append(snaps, snapWrite{name, r.proj.Version(), rec.Position, state})
+				// A snapshot is a checkpoint too (restore reads the
+				// latest of both): none is written beside it.
+				r.lastCP, r.cpAt, r.cpSize = rec.Position, time.Now(), len(state)
 			}
 		}
-		if r.failure == nil && int(r.pos-r.lastCP) >= e.opts.CheckpointEvery {
+		if r.failure == nil && r.pos-r.lastCP >= max(uint64(e.opts.CheckpointEvery), e.spacing(r.cpSize)) {
+			state, err := r.proj.MarshalState()
+			if err != nil {
+				e.log.Warn("projection checkpoint failed", "projection", name, "position", r.pos, "err", err)
+			} else {
+				c := cpWrite{name, r.proj.Version(), r.pos, state}
+				cp = &c
+				r.lastCP, r.cpAt, r.cpSize = r.pos, time.Now(), len(state)
+			}
+		}
+		if len(snaps) > 0 || cp != nil {
 			mu.Lock()
-			cps = append(cps, name)
+			out.snaps = append(out.snaps, snaps...)
+			if cp != nil {
+				out.cps = append(out.cps, *cp)
+			}
 			mu.Unlock()
 		}
 	})
-	if len(snaps) > 0 {
-		if err := e.db.Update(func(tx *bolt.Tx) error {
-			for _, sn := range snaps {
-				if err := putSnapshot(tx, sn.name, sn.version, sn.pos, sn.state); err != nil {
-					return fmt.Errorf("snapshot %s: %w", sn.name, err)
-				}
-			}
-			return nil
-		}); err != nil {
-			e.log.Warn("projection snapshots failed", "position", recs[len(recs)-1].Position, "err", err)
-		}
-	}
-	if len(cps) > 0 {
-		slices.Sort(cps)
-		if err := e.checkpointMany(cps); err != nil {
-			e.log.Warn("projection checkpoints failed", "position", recs[len(recs)-1].Position, "err", err)
-		}
-	}
+	sortedCheckpoints(out.cps)
+	e.queueWrite(out)
 }
 
 func (e *Engine) snapshot(r *running, name string) (int, error) {
@@ -602,46 +711,27 @@ func putSnapshot(tx *bolt.Tx, name string, version int, pos uint64, state []byte
 	if err := b.Put([]byte("version"), []byte(fmt.Sprint(version))); err != nil {
 		return err
 	}
-	return b.Put(posKey(pos), state)
+	return putState(b, posKey(pos), state)
 }
 
-// snapshotMany stores a snapshot of each named projection in one
-// transaction (one fsync for all of them).
+// snapshotMany hands a snapshot of each named projection to the writer,
+// which stores them in one transaction (one fsync for all of them).
 func (e *Engine) snapshotMany(names []string) error {
-	type snap struct {
-		name    string
-		version int
-		pos     uint64
-		state   []byte
-	}
-	var snaps []snap
+	var w pendingWrite
 	for _, name := range names {
 		r := e.projs[name]
-		r.mu.RLock()
+		r.mu.Lock()
 		state, err := r.proj.MarshalState()
-		sn := snap{name, r.proj.Version(), r.pos, state}
-		r.mu.RUnlock()
+		if err == nil {
+			w.snaps = append(w.snaps, snapWrite{name, r.proj.Version(), r.pos, state})
+			r.nextSnap = r.pos + e.spacing(len(state))
+		}
+		r.mu.Unlock()
 		if err != nil {
 			return fmt.Errorf("snapshot %s: %w", name, err)
 		}
-		snaps = append(snaps, sn)
 	}
-	if err := e.db.Update(func(tx *bolt.Tx) error {
-		for _, sn := range snaps {
-			if err := putSnapshot(tx, sn.name, sn.version, sn.pos, sn.state); err != nil {
-				return fmt.Errorf("snapshot %s: %w", sn.name, err)
-			}
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	for _, sn := range snaps {
-		r := e.projs[sn.name]
-		r.mu.Lock()
-		r.nextSnap = sn.pos + e.spacing(len(sn.state))
-		r.mu.Unlock()
-	}
+	e.queueWrite(w)
 	return nil
 }
 
@@ -669,41 +759,70 @@ func (e *Engine) checkpointAll(force bool) error {
 	return e.checkpointMany(due)
 }
 
+// checkpointGroupBytes bounds the states checkpointMany marshals and
+// stores at once: at a million events the states take a few hundred
+// megabytes, and holding them all, with bbolt's copy of each, at the same
+// time would add as much again to the process's peak memory.
+const checkpointGroupBytes = 64 << 20
+
 // checkpointMany durably records the state and position of each named
-// projection together, all in one transaction, so a restart resumes
-// exactly after the last event each folded.
+// projection, so a restart resumes exactly after the last event each
+// folded. The states are marshalled on every core and stored a group at a
+// time (each checkpoint is whole on its own), the groups' states adding
+// up to about checkpointGroupBytes as last stored. It returns once they
+// (and every snapshot and checkpoint handed to the writer before) are
+// stored.
 func (e *Engine) checkpointMany(names []string) error {
-	if len(names) == 0 {
-		return nil
+	var group []string
+	size := 0
+	for i, name := range names {
+		r := e.projs[name]
+		r.mu.RLock()
+		size += r.cpSize
+		r.mu.RUnlock()
+		group = append(group, name)
+		if size >= checkpointGroupBytes || i == len(names)-1 {
+			if err := e.checkpointGroup(group); err != nil {
+				return err
+			}
+			group, size = group[:0], 0
+		}
 	}
+	if len(names) == 0 {
+		return e.flushWrites()
+	}
+	return nil
+}
+
+// checkpointGroup stores the checkpoints of names in one transaction.
+func (e *Engine) checkpointGroup(names []string) error {
 	type cp struct {
 		r    *running
 		pos  uint64
-		raw  []byte
 		size int
 	}
-	cps := make([]cp, 0, len(names))
-	for _, name := range names {
+	cps := make([]cp, len(names))
+	w := pendingWrite{cps: make([]cpWrite, len(names))}
+	errs := make([]error, len(names))
+	parallel(len(names), func(i int) {
+		name := names[i]
 		r := e.projs[name]
 		r.mu.RLock()
 		state, err := r.proj.MarshalState()
 		pos, version := r.pos, r.proj.Version()
 		r.mu.RUnlock()
 		if err != nil {
-			return fmt.Errorf("checkpoint %s: %w", name, err)
+			errs[i] = fmt.Errorf("checkpoint %s: %w", name, err)
+			return
 		}
-		raw := encodeCheckpoint(checkpoint{Version: version, Position: pos, State: state})
-		cps = append(cps, cp{r, pos, raw, len(state)})
+		w.cps[i] = cpWrite{name, version, pos, state}
+		cps[i] = cp{r, pos, len(state)}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
-	if err := e.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketCheckpoints)
-		for i, c := range cps {
-			if err := b.Put([]byte(names[i]), c.raw); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
+	sortedCheckpoints(w.cps)
+	if err := e.writeWait(w); err != nil {
 		return fmt.Errorf("checkpoint projections: %w", err)
 	}
 	now := time.Now()
@@ -954,18 +1073,20 @@ func (e *Engine) nearestSnapshot(name string, version int, pos uint64) (uint64, 
 			return nil
 		}
 		c := b.Cursor()
-		k, v := c.Seek(posKey(pos + 1))
+		k, _ := c.Seek(posKey(pos + 1))
 		if k == nil {
-			k, v = c.Last()
+			k, _ = c.Last()
 		} else {
-			k, v = c.Prev()
+			k, _ = c.Prev()
 		}
 		for k != nil && len(k) != 8 {
-			k, v = c.Prev()
+			k, _ = c.Prev()
 		}
 		if k != nil {
 			at = binary.BigEndian.Uint64(k)
-			state = append([]byte(nil), v...)
+			if v := getState(b, k); v != nil {
+				state = append([]byte(nil), v...)
+			}
 		}
 		return nil
 	})
@@ -982,6 +1103,11 @@ func (e *Engine) Rebuild(ctx context.Context, name string, progress func(done, t
 	}
 	head, err := e.store.Head(ctx)
 	if err != nil {
+		return err
+	}
+	// Snapshots handed to the writer are stored before the old ones are
+	// dropped, not after.
+	if err := e.flushWrites(); err != nil {
 		return err
 	}
 	if err := e.db.Update(func(tx *bolt.Tx) error {

@@ -125,10 +125,36 @@ func (a *Audit) index() {
 			a.persons[e.ID] = true
 		}
 	}
-	a.postings = map[uint32][]uint32{}
+	// The postings are counted first and laid out in one block, each
+	// entity's list capped (so a later append moves it out), rather than
+	// grown by append a million times.
+	counts := make([]int, len(a.Entities))
+	total := 0
 	for i := range a.Len() {
 		for _, l := range a.rec(i).Links {
-			a.postings[l] = append(a.postings[l], uint32(i))
+			if int(l) < len(counts) {
+				counts[l]++
+				total++
+			}
+		}
+	}
+	block := make([]uint32, 0, total)
+	lists := make([][]uint32, len(a.Entities))
+	for l, c := range counts {
+		lists[l] = block[len(block) : len(block) : len(block)+c]
+		block = block[:len(block)+c]
+	}
+	a.postings = make(map[uint32][]uint32, len(a.Entities))
+	for i := range a.Len() {
+		for _, l := range a.rec(i).Links {
+			if int(l) < len(lists) {
+				lists[l] = append(lists[l], uint32(i))
+			}
+		}
+	}
+	for l, list := range lists {
+		if len(list) > 0 {
+			a.postings[uint32(l)] = list
 		}
 	}
 }
@@ -507,7 +533,25 @@ func decodeAudit(b []byte) (*Audit, error) {
 	}
 	n := r.count(60)
 	a.Records = [][]auditRec{}
-	for range n {
+	// The summaries of a chunk of records are read into one string and
+	// the links into shared blocks (each record's capped): a million
+	// events make a few hundred allocations, not two million.
+	var text []byte
+	var spans [][2]int
+	flush := func() {
+		if len(spans) == 0 {
+			return
+		}
+		all := string(text)
+		recs := a.Records[len(a.Records)-1]
+		base := len(recs) - len(spans)
+		for j, sp := range spans {
+			recs[base+j].Summary = all[sp[0]:sp[1]]
+		}
+		text, spans = text[:0], spans[:0]
+	}
+	var links []uint32
+	for i := range n {
 		var rec auditRec
 		rec.Pos = r.uvarint()
 		rec.ID = r.id()
@@ -519,21 +563,32 @@ func decodeAudit(b []byte) (*Audit, error) {
 			}
 		}
 		rec.Corr, rec.Cause = r.id(), r.id()
-		rec.Summary = r.str()
+		summary := r.bytes(r.uvarint())
+		spans = append(spans, [2]int{len(text), len(text) + len(summary)})
+		text = append(text, summary...)
 		if k := r.count(1); k > 0 {
-			rec.Links = make([]uint32, k)
-			for j := range rec.Links {
-				rec.Links[j] = uint32(r.uvarint())
-				if r.err == nil && int(rec.Links[j]) >= len(a.Entities) {
+			if cap(links)-len(links) < k {
+				links = make([]uint32, 0, max(4096, k))
+			}
+			start := len(links)
+			for range k {
+				l := uint32(r.uvarint())
+				if r.err == nil && int(l) >= len(a.Entities) {
 					return nil, errAuditState
 				}
+				links = append(links, l)
 			}
+			rec.Links = links[start:len(links):len(links)]
 		}
 		if r.err != nil {
 			return nil, r.err
 		}
 		a.push(rec)
+		if (i+1)%auditChunk == 0 {
+			flush()
+		}
 	}
+	flush()
 	if r.err != nil {
 		return nil, r.err
 	}

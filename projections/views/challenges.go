@@ -48,7 +48,7 @@ type challengeRec struct {
 
 // NewChallenges returns an empty "challenges" view.
 func NewChallenges() *Challenges {
-	return &Challenges{newStateView(ChallengesView, 1, func() challengesState {
+	return &Challenges{newStateView(ChallengesView, 2, func() challengesState {
 		return challengesState{C: map[uuid.UUID]*challengeRec{}, Things: map[uuid.UUID]string{}}
 	})}
 }

@@ -62,7 +62,7 @@ func NewCommunities() *Communities {
 func (*Communities) Name() string { return CommunitiesView }
 
 // Version implements projections.Projection.
-func (*Communities) Version() int { return 2 }
+func (*Communities) Version() int { return 3 }
 
 // Apply implements projections.Projection.
 func (v *Communities) Apply(m domain.Message) error {
@@ -116,12 +116,12 @@ func (v *Communities) Apply(m domain.Message) error {
 }
 
 // MarshalState implements projections.Projection.
-func (v *Communities) MarshalState() ([]byte, error) { return govMarshal(v) }
+func (v *Communities) MarshalState() ([]byte, error) { return encodeState(v, 0) }
 
 // UnmarshalState implements projections.Projection.
 func (v *Communities) UnmarshalState(b []byte) error {
 	fresh := NewCommunities()
-	if err := govUnmarshal(b, fresh); err != nil {
+	if err := decodeState(b, fresh); err != nil {
 		return err
 	}
 	if fresh.Schools == nil {

@@ -90,7 +90,7 @@ func NewElections() *Elections {
 func (*Elections) Name() string { return ElectionsView }
 
 // Version implements projections.Projection.
-func (*Elections) Version() int { return 3 }
+func (*Elections) Version() int { return 4 }
 
 func answer(e *electionRec, person uuid.UUID, a string) {
 	for i := len(e.Nominations) - 1; i >= 0; i-- {
@@ -180,12 +180,12 @@ func (v *Elections) Apply(m domain.Message) error {
 }
 
 // MarshalState implements projections.Projection.
-func (v *Elections) MarshalState() ([]byte, error) { return govMarshal(v) }
+func (v *Elections) MarshalState() ([]byte, error) { return encodeState(v, 0) }
 
 // UnmarshalState implements projections.Projection.
 func (v *Elections) UnmarshalState(b []byte) error {
 	fresh := NewElections()
-	if err := govUnmarshal(b, fresh); err != nil {
+	if err := decodeState(b, fresh); err != nil {
 		return err
 	}
 	if fresh.Communities == nil {

@@ -73,7 +73,7 @@ func NewLeadershipTeams() *LeadershipTeams {
 func (*LeadershipTeams) Name() string { return LeadershipTeamView }
 
 // Version implements projections.Projection.
-func (*LeadershipTeams) Version() int { return 2 }
+func (*LeadershipTeams) Version() int { return 3 }
 
 // Apply implements projections.Projection.
 func (v *LeadershipTeams) Apply(m domain.Message) error {
@@ -113,12 +113,12 @@ func (v *LeadershipTeams) Apply(m domain.Message) error {
 }
 
 // MarshalState implements projections.Projection.
-func (v *LeadershipTeams) MarshalState() ([]byte, error) { return govMarshal(v) }
+func (v *LeadershipTeams) MarshalState() ([]byte, error) { return encodeState(v, 0) }
 
 // UnmarshalState implements projections.Projection.
 func (v *LeadershipTeams) UnmarshalState(b []byte) error {
 	fresh := NewLeadershipTeams()
-	if err := govUnmarshal(b, fresh); err != nil {
+	if err := decodeState(b, fresh); err != nil {
 		return err
 	}
 	if fresh.Schools == nil {

@@ -30,7 +30,7 @@ type learningState struct {
 
 // NewLearning returns an empty "learning" view.
 func NewLearning() *Learning {
-	return &Learning{newStateView(LearningView, 1, func() learningState {
+	return &Learning{newStateView(LearningView, 2, func() learningState {
 		return learningState{Triads: []governance.TriadFormed{}, Design: []governance.DesignCommunityJoined{},
 			Pathways: []governance.LearningPathwayJoined{}, Rewards: []governance.ChairRewardRecorded{}}
 	})}

@@ -26,7 +26,7 @@ type celebrationsState struct {
 
 // NewCelebrations returns an empty "celebrations" view.
 func NewCelebrations() *Celebrations {
-	return &Celebrations{newStateView("celebrations", 1, func() celebrationsState {
+	return &Celebrations{newStateView("celebrations", 2, func() celebrationsState {
 		return celebrationsState{Recognitions: []partnership.ContributionRecognised{}, Names: newNames(true)}
 	})}
 }

@@ -27,7 +27,7 @@ type commitmentsState struct {
 
 // NewCommitments returns an empty "commitments" view.
 func NewCommitments() *Commitments {
-	return &Commitments{newStateView("commitments", 1, func() commitmentsState {
+	return &Commitments{newStateView("commitments", 2, func() commitmentsState {
 		return commitmentsState{Commitments: map[uuid.UUID]*partnership.Commitment{}, Priorities: map[uuid.UUID]string{}, Names: newNames(true)}
 	})}
 }

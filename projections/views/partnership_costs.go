@@ -24,7 +24,7 @@ type costsState struct {
 
 // NewCosts returns an empty "costs" view.
 func NewCosts() *Costs {
-	return &Costs{newStateView("costs", 1, func() costsState {
+	return &Costs{newStateView("costs", 2, func() costsState {
 		return costsState{Ledgers: map[uuid.UUID]*partnership.CostLedger{}, Names: newNames(false)}
 	})}
 }

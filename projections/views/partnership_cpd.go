@@ -26,7 +26,7 @@ type cpdState struct {
 
 // NewCPD returns an empty "cpd" view.
 func NewCPD() *CPD {
-	return &CPD{newStateView("cpd", 1, func() cpdState {
+	return &CPD{newStateView("cpd", 2, func() cpdState {
 		return cpdState{Events: map[uuid.UUID]*partnership.CPDEvent{}, Names: newNames(false)}
 	})}
 }

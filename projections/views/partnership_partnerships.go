@@ -29,7 +29,7 @@ type partnershipsState struct {
 
 // NewPartnerships returns an empty "partnerships" view.
 func NewPartnerships() *Partnerships {
-	return &Partnerships{newStateView("partnerships", 1, func() partnershipsState {
+	return &Partnerships{newStateView("partnerships", 2, func() partnershipsState {
 		return partnershipsState{Partnerships: map[uuid.UUID]*partnership.Partnership{}, Names: newNames(false)}
 	})}
 }

@@ -27,7 +27,7 @@ type progressState struct {
 
 // NewProgress returns an empty "progress" view.
 func NewProgress() *Progress {
-	return &Progress{newStateView("progress", 1, func() progressState {
+	return &Progress{newStateView("progress", 2, func() progressState {
 		return progressState{Records: map[uuid.UUID]*partnership.Progress{}, Names: newNames(false)}
 	})}
 }

@@ -106,7 +106,7 @@ type Resources struct{ stateView[resourceState] }
 
 // NewResources returns an empty "resources" view.
 func NewResources() *Resources {
-	return &Resources{newStateView("resources", 2, func() resourceState { return newResourceState() })}
+	return &Resources{newStateView("resources", 3, func() resourceState { return newResourceState() })}
 }
 
 // Apply implements projections.Projection.
@@ -243,7 +243,7 @@ type Loans struct{ stateView[resourceState] }
 
 // NewLoans returns an empty "loans" view.
 func NewLoans() *Loans {
-	return &Loans{newStateView("loans", 2, func() resourceState { return newResourceState() })}
+	return &Loans{newStateView("loans", 3, func() resourceState { return newResourceState() })}
 }
 
 // Apply implements projections.Projection.

@@ -26,7 +26,7 @@ type reviewsState struct {
 
 // NewReviews returns an empty "reviews" view.
 func NewReviews() *Reviews {
-	return &Reviews{newStateView("reviews", 1, func() reviewsState {
+	return &Reviews{newStateView("reviews", 2, func() reviewsState {
 		return reviewsState{Reviews: map[uuid.UUID]*partnership.Review{}, Names: newNames(false)}
 	})}
 }

@@ -26,7 +26,7 @@ type secondmentsState struct {
 
 // NewSecondments returns an empty "secondments" view.
 func NewSecondments() *Secondments {
-	return &Secondments{newStateView("secondments", 1, func() secondmentsState {
+	return &Secondments{newStateView("secondments", 2, func() secondmentsState {
 		return secondmentsState{Teachers: map[uuid.UUID]*partnership.Secondments{}, Names: newNames(false)}
 	})}
 }

@@ -25,7 +25,7 @@ type timelineState struct {
 
 // NewTimelines returns an empty "timeline" view.
 func NewTimelines() *Timelines {
-	return &Timelines{newStateView("timeline", 1, func() timelineState {
+	return &Timelines{newStateView("timeline", 2, func() timelineState {
 		return timelineState{Timelines: map[uuid.UUID]*partnership.Timeline{}, Names: newNames(false)}
 	})}
 }

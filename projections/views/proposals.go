@@ -134,7 +134,7 @@ func NewProposals() *Proposals {
 func (*Proposals) Name() string { return ProposalsView }
 
 // Version implements projections.Projection.
-func (*Proposals) Version() int { return 2 }
+func (*Proposals) Version() int { return 3 }
 
 // Apply implements projections.Projection.
 func (v *Proposals) Apply(m domain.Message) error {
@@ -227,12 +227,12 @@ func version(n int, t governance.ProposalText, by uuid.UUID, m domain.Message) P
 }
 
 // MarshalState implements projections.Projection.
-func (v *Proposals) MarshalState() ([]byte, error) { return govMarshal(v) }
+func (v *Proposals) MarshalState() ([]byte, error) { return encodeState(v, 0) }
 
 // UnmarshalState implements projections.Projection.
 func (v *Proposals) UnmarshalState(b []byte) error {
 	fresh := NewProposals()
-	if err := govUnmarshal(b, fresh); err != nil {
+	if err := decodeState(b, fresh); err != nil {
 		return err
 	}
 	if fresh.Communities == nil {

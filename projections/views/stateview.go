@@ -1,20 +1,26 @@
 package views
 
 import (
+	"sync/atomic"
+
 	"github.com/google/uuid"
 
 	"github.com/concord-ledger/concord/domain"
 )
 
 // stateView is the part of a view that is the same for every view whose
-// state is one JSON document: its name and version, and saving and
-// restoring its state. A view embeds it and adds Apply and its queries,
-// which reach the state as v.state.
+// state is one document: its name and version, and saving and restoring
+// its state (in the binary state codec, statecodec.go). A view embeds it
+// and adds Apply and its queries, which reach the state as v.state.
 type stateView[S any] struct {
 	name    string
 	version int
 	fresh   func() S
 	state   S
+	// size is the last saved state's length (read and written
+	// atomically: saving runs under the engine's read lock), so the next
+	// one is allocated once.
+	size int64
 }
 
 // newStateView returns a stateView holding fresh's empty state.
@@ -29,13 +35,17 @@ func (v *stateView[S]) Name() string { return v.name }
 func (v *stateView[S]) Version() int { return v.version }
 
 // MarshalState implements projections.Projection.
-func (v *stateView[S]) MarshalState() ([]byte, error) { return marshalState(v.state) }
+func (v *stateView[S]) MarshalState() ([]byte, error) {
+	b, err := encodeState(&v.state, int(atomic.LoadInt64(&v.size)))
+	atomic.StoreInt64(&v.size, int64(len(b)))
+	return b, err
+}
 
 // UnmarshalState implements projections.Projection: the state read
 // replaces the whole state (maps left empty by the document are fresh).
 func (v *stateView[S]) UnmarshalState(b []byte) error {
 	s := v.fresh()
-	if err := unmarshalState(b, &s); err != nil {
+	if err := decodeState(b, &s); err != nil {
 		return err
 	}
 	v.state = s
