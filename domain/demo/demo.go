@@ -47,7 +47,7 @@
 // about 20,000 events/s at 10 schools over 3 years, Volume 15 (31 µs of
 // CPU an event); on the segment store with deferred syncs about 10,000
 // events/s at 10 schools over 10 years, and a million events (50 schools,
-// 10 years, Volume 15) in about 70 s on 2 loaded cores. See
+// 10 years, Volume 15) in 70 to 80 s on 2 loaded cores. See
 // docs/benchmarks.md.
 package demo
 
