@@ -75,36 +75,7 @@ func (e *Engine) AsCorrectedAll(ctx context.Context, names []string, until time.
 				wanted = append(wanted, rec)
 			}
 		}
-		msgs, errs := decodeBatch(e.codec, wanted)
-		ms := msgs[:0]
-		for i, m := range msgs {
-			if errs[i] != nil {
-				return fmt.Errorf("at position %d (%s): %w", wanted[i].Position, wanted[i].Type, errs[i])
-			}
-			if fix, ok := plan.fixes[wanted[i].ID]; ok {
-				if fix.Retracted {
-					continue
-				}
-				var err error
-				if m, err = domain.Corrected(e.codec, m, fix); err != nil {
-					return fmt.Errorf("at position %d (%s): %w", wanted[i].Position, wanted[i].Type, err)
-				}
-			}
-			if !until.IsZero() && m.Effective().After(until) {
-				continue
-			}
-			ms = append(ms, m)
-		}
-		fails := make([]error, len(ps))
-		parallel(len(ps), func(j int) {
-			for _, m := range ms {
-				if err := ps[j].Apply(m); err != nil {
-					fails[j] = fmt.Errorf("at position %d (%s): %s: %w", m.Position, m.Event.EventType(), ps[j].Name(), err)
-					return
-				}
-			}
-		})
-		return errors.Join(fails...)
+		return foldCorrected(e.codec, ps, wanted, plan.fixes, until)
 	}
 	for from := plan.kept + 1; from <= plan.through; {
 		recs, err := e.store.ReadAll(ctx, from, int(min(4096, plan.through-from+1)))
@@ -240,6 +211,43 @@ func (e *Engine) timeline() (offbeat []Offbeat, corrections []uint64, pos uint64
 		}
 	}
 	return nil, nil, 0, false
+}
+
+// foldCorrected decodes recs (on every core) and folds them into each of
+// ps (each on one core, in order) as corrected at until: an event fixed
+// by a correction in fixes as the correction says (left out when it
+// retracts), and only events that took effect by until (any, when zero).
+func foldCorrected(codec *domain.Codec, ps []Projection, recs []eventstore.RecordedEvent, fixes map[[16]byte]domain.EventCorrected, until time.Time) error {
+	msgs, errs := decodeBatch(codec, recs)
+	kept := msgs[:0]
+	for i, m := range msgs {
+		if errs[i] != nil {
+			return fmt.Errorf("at position %d (%s): %w", recs[i].Position, recs[i].Type, errs[i])
+		}
+		if fix, ok := fixes[recs[i].ID]; ok {
+			if fix.Retracted {
+				continue
+			}
+			var err error
+			if m, err = domain.Corrected(codec, m, fix); err != nil {
+				return fmt.Errorf("at position %d (%s): %w", recs[i].Position, recs[i].Type, err)
+			}
+		}
+		if !until.IsZero() && m.Effective().After(until) {
+			continue
+		}
+		kept = append(kept, m)
+	}
+	fails := make([]error, len(ps))
+	parallel(len(ps), func(j int) {
+		for _, m := range kept {
+			if err := ps[j].Apply(m); err != nil {
+				fails[j] = fmt.Errorf("at position %d (%s): %s: %w", m.Position, m.Event.EventType(), ps[j].Name(), err)
+				return
+			}
+		}
+	})
+	return errors.Join(fails...)
 }
 
 // effectiveOf is when a recorded event took effect, read from its

@@ -1236,35 +1236,7 @@ func FoldCorrectedAll(ctx context.Context, store eventstore.Store, codec *domain
 		if len(recs) == 0 {
 			break
 		}
-		msgs, errs := decodeBatch(codec, recs)
-		kept := msgs[:0]
-		for i, m := range msgs {
-			if errs[i] != nil {
-				return 0, fmt.Errorf("at position %d (%s): %w", recs[i].Position, recs[i].Type, errs[i])
-			}
-			if fix, ok := fixes[recs[i].ID]; ok {
-				if fix.Retracted {
-					continue
-				}
-				if m, err = domain.Corrected(codec, m, fix); err != nil {
-					return 0, fmt.Errorf("at position %d (%s): %w", recs[i].Position, recs[i].Type, err)
-				}
-			}
-			if !until.IsZero() && m.Effective().After(until) {
-				continue
-			}
-			kept = append(kept, m)
-		}
-		fails := make([]error, len(ps))
-		parallel(len(ps), func(j int) {
-			for _, m := range kept {
-				if err := ps[j].Apply(m); err != nil {
-					fails[j] = fmt.Errorf("at position %d (%s): %s: %w", m.Position, m.Event.EventType(), ps[j].Name(), err)
-					return
-				}
-			}
-		})
-		if err := errors.Join(fails...); err != nil {
+		if err := foldCorrected(codec, ps, recs, fixes, until); err != nil {
 			return 0, err
 		}
 		from = recs[len(recs)-1].Position + 1
