@@ -60,7 +60,7 @@ func (e *Engine) AsCorrectedAll(ctx context.Context, names []string, until time.
 	if err != nil {
 		return nil, 0, fmt.Errorf("as corrected at %s: %w", until.Format(time.RFC3339), err)
 	}
-	out, err := e.AsOfAll(ctx, names, plan.kept)
+	out, err := e.asOfAll(ctx, names, plan.kept, false) // folded further below: no snapshot kept beside it
 	if err != nil {
 		return nil, 0, err
 	}

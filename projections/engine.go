@@ -923,6 +923,13 @@ func (e *Engine) AsOf(ctx context.Context, name string, pos uint64) (Projection,
 // own nearest snapshot, and the events after the earliest of them are read
 // and decoded once for all. The result maps each name to its projection.
 func (e *Engine) AsOfAll(ctx context.Context, names []string, pos uint64) (map[string]Projection, error) {
+	return e.asOfAll(ctx, names, pos, true)
+}
+
+// asOfAll is AsOfAll; keep says whether a long fold may be kept as a
+// snapshot, which is marshalled beside the caller's reading: a caller that
+// goes on changing the projections (AsCorrectedAll) must not let it.
+func (e *Engine) asOfAll(ctx context.Context, names []string, pos uint64, keep bool) (map[string]Projection, error) {
 	head, err := e.store.Head(ctx)
 	if err != nil {
 		return nil, err
@@ -955,7 +962,9 @@ func (e *Engine) AsOfAll(ctx context.Context, names []string, pos uint64) (map[s
 		return nil, err
 	}
 	for i, p := range ps {
-		e.keepSnapshot(p, froms[i], pos)
+		if keep {
+			e.keepSnapshot(p, froms[i], pos)
+		}
 	}
 	return out, nil
 }
