@@ -531,7 +531,9 @@ func decodeAudit(b []byte) (*Audit, error) {
 			return nil, errAuditState
 		}
 	}
-	n := r.count(60)
+	// The smallest record takes 58 bytes: a one-byte position, times, five
+	// string indexes, summary length and link count, and three 16-byte ids.
+	n := r.count(58)
 	a.Records = [][]auditRec{}
 	// The summaries of a chunk of records are read into one string and
 	// the links into shared blocks (each record's capped): a million
