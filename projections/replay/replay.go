@@ -178,10 +178,7 @@ func (p *Replayer) Replay(ctx context.Context, r Request) (*Replay, error) {
 	// step (their names are not personal data).
 	things := &thingNames{p: p, ctx: ctx, asOf: asOf, byID: map[uuid.UUID][]named{}}
 	for _, rec := range evs {
-		corr := rec.Metadata.CorrelationID
-		if corr == uuid.Nil {
-			corr = rec.ID
-		}
+		corr := correlation(rec)
 		inDecision := d.wholeStream() || slices.Contains(corrs, corr)
 		if !inDecision && d.irrelevant(rec) {
 			continue
@@ -421,10 +418,7 @@ func (p *Replayer) locate(ctx context.Context, d decision, asOf uint64) (string,
 		if !d.opens(m) {
 			return nil
 		}
-		corr := m.Meta.CorrelationID
-		if corr == uuid.Nil {
-			corr = m.ID
-		}
+		corr := correlation(rec)
 		stream, corrs = m.Stream, []uuid.UUID{corr}
 		return errFound
 	})
