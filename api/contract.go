@@ -55,8 +55,8 @@ var queryParams = map[string]queryParam{
 	"stream":      {"Only events of this stream, e.g. proposal-<id>.", strParam},
 	"from":        {"Events recorded at or after this time (RFC 3339 or a date); for proofs and the live feed, a position.", strParam},
 	"to":          {"Events recorded before this time (RFC 3339 or a date); for proofs, a tree size.", strParam},
-	"cursor":      {"Where the previous page ended (its next).", uintParam},
-	"limit":       {"How many events, 1 to 1000 (default 100).", uintParam},
+	"cursor":      {"Where the previous page ended (its next; the Link header gives the next page's address).", uintParam},
+	"limit":       {"How many events, or entries of a list, a page holds: 1 to 1000 (default 100).", uintParam},
 	"tree_size":   {"The tree size the proof is for (default: the latest checkpoint's).", uintParam},
 }
 
@@ -105,14 +105,26 @@ func takesReading(rt route) bool {
 	return false
 }
 
+// answersList reports whether rt is a read of the views whose data is a
+// list, answered in pages (limit, cursor).
+func answersList(rt route) bool {
+	rd, ok := rt.Response.(Reading)
+	return ok && isList(rd.Data)
+}
+
 // queryOf returns rt's query parameters, sorted.
 func queryOf(rt route) []string {
 	out := append([]string(nil), routeQuery[rt.Method+" "+rt.Pattern]...)
+	var extra []string
 	if takesReading(rt) {
-		for _, p := range readingParams {
-			if !contains(out, p) {
-				out = append(out, p)
-			}
+		extra = append(extra, readingParams...)
+	}
+	if answersList(rt) {
+		extra = append(extra, "limit", "cursor")
+	}
+	for _, p := range extra {
+		if !contains(out, p) {
+			out = append(out, p)
 		}
 	}
 	sort.Strings(out)

@@ -30,7 +30,13 @@ type Reading struct {
 	Reading string `json:"reading"`
 	// Describe says the reading in words ("as known at ledger position 12").
 	Describe string `json:"describe"`
-	Data     any    `json:"data"`
+	// Total is, when Data is a list, how many entries the whole list has;
+	// Data is one page of it.
+	Total *int `json:"total,omitempty"`
+	// Next is, when entries of the list follow this page, the cursor of
+	// the next page (also given in a Link header).
+	Next *uint64 `json:"next,omitempty"`
+	Data any     `json:"data"`
 }
 
 // Reading names.
@@ -47,7 +53,10 @@ type readCtx struct {
 	Names views.PersonNames
 	AsOf  views.AsOf
 	Now   time.Time
-	r     *http.Request
+	// Page is the page of a list the request asks for; a read that builds
+	// only that page answers a pagedList.
+	Page listPage
+	r    *http.Request
 }
 
 // readAs answers a GET from view name: fn runs while the view is held and
@@ -60,6 +69,10 @@ func readAs[V projections.Projection](s *Server, w http.ResponseWriter, r *http.
 	if err != nil {
 		return err
 	}
+	pg, err := pageQuery(r)
+	if err != nil {
+		return err
+	}
 	ctx := r.Context()
 	var head uint64
 	if a.Live() {
@@ -67,7 +80,7 @@ func readAs[V projections.Projection](s *Server, w http.ResponseWriter, r *http.
 			return fmt.Errorf("read the ledger's head: %w", err)
 		}
 	}
-	rc := readCtx{AsOf: a, Now: s.Now().UTC(), r: r}
+	rc := readCtx{AsOf: a, Now: s.Now().UTC(), Page: pg, r: r}
 	if !a.Time.IsZero() {
 		rc.Now = a.Time
 	}
@@ -115,6 +128,7 @@ func readAs[V projections.Projection](s *Server, w http.ResponseWriter, r *http.
 			w.Header().Set("ETag", etag(rev))
 		}
 	}
+	pageOf(w, r, &out, pg)
 	return reply(w, http.StatusOK, out)
 }
 
@@ -122,19 +136,33 @@ func readAs[V projections.Projection](s *Server, w http.ResponseWriter, r *http.
 // opens only the names it shows, from the live "people" view, as it asks
 // for them; a read in the past copies the names of that reading once.
 func (s *Server) personNames(ctx context.Context, a views.AsOf) (views.PersonNames, error) {
-	if !a.Live() {
-		return s.L.Views.PersonNames(ctx, a)
+	if a.Live() {
+		return &liveNames{s: s, ctx: ctx, seen: map[uuid.UUID]string{}}, nil
 	}
-	return &liveNames{s: s, ctx: ctx, seen: map[uuid.UUID]string{}}, nil
+	if a.Position != 0 && !a.Corrected {
+		// Read at a position the live "people" view may still stand at
+		// (the next page of a list read live): names are opened as asked
+		// while it does.
+		if at, _ := s.L.Engine.View(views.PeopleView, func(projections.Projection) error { return nil }); at == a.Position {
+			return &liveNames{s: s, ctx: ctx, seen: map[uuid.UUID]string{}, at: a.Position}, nil
+		}
+	}
+	return s.L.Views.PersonNames(ctx, a)
 }
 
 // liveNames is a views.PersonNames over the live "people" view that opens
 // each name once, when first asked: reading a list of loans then costs a
 // few names, not the whole register's.
+//
+// With at set, the names are those as known at position at: read from the
+// live view while it stands there, and from that reading's whole name map
+// once it has moved on.
 type liveNames struct {
 	s    *Server
 	ctx  context.Context
 	seen map[uuid.UUID]string
+	at   uint64
+	then views.PersonNames
 }
 
 // Name implements views.PersonNames.
@@ -142,13 +170,26 @@ func (n *liveNames) Name(id uuid.UUID) string {
 	if name, ok := n.seen[id]; ok {
 		return name
 	}
+	if n.then != nil {
+		return n.then.Name(id)
+	}
 	var name string
-	_, _ = n.s.L.Engine.View(views.PeopleView, func(p projections.Projection) error {
+	open := func(p projections.Projection) error {
 		if people, ok := p.(*views.People); ok {
 			name = people.NameOf(n.s.L.Codec.Keys, id)
 		}
 		return nil
-	})
+	}
+	if n.at == 0 {
+		_, _ = n.s.L.Engine.View(views.PeopleView, open)
+	} else if done, _ := n.s.L.Engine.ViewAt(views.PeopleView, n.at, open); !done {
+		then, err := n.s.L.Views.PersonNames(n.ctx, views.AsOf{Position: n.at})
+		if err != nil {
+			return ""
+		}
+		n.then = then
+		return then.Name(id)
+	}
 	n.seen[id] = name
 	return name
 }

@@ -191,7 +191,12 @@ func partnershipReadRoutes() []route {
 					if overdue == "true" {
 						return nonNil(v.Overdue(pid, rc.Now)), nil
 					}
-					return nonNil(v.Register(pid, yearParam(r), rc.Now)), nil
+					p, err := views.YearPeriod(yearParam(r))
+					if err != nil {
+						return nil, yearErr(err)
+					}
+					page, total := v.RegisterPage(pid, p, rc.Now, rc.Page.cursor, rc.Page.limit)
+					return pagedList{page: page, total: total}, nil
 				})
 			}),
 		partnershipRead("/v1/loans/{id}", "Show a loan", tRes, views.LoanEntry{},

@@ -887,6 +887,23 @@ func (e *Engine) View(name string, fn func(p Projection) error) (uint64, error) 
 	return r.pos, fn(r.proj)
 }
 
+// ViewAt calls fn with the live projection named name, read-locked, when
+// it stands exactly at position pos, and reports whether it did: a reading
+// as of the position the live view is at needs no fold (the next page of
+// a list read live, say). Returns ErrUnknownProjection for an unknown name.
+func (e *Engine) ViewAt(name string, pos uint64, fn func(p Projection) error) (bool, error) {
+	r, ok := e.projs[name]
+	if !ok {
+		return false, fmt.Errorf("%w: %s", ErrUnknownProjection, name)
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if r.pos != pos {
+		return false, nil
+	}
+	return true, fn(r.proj)
+}
+
 // AsOf returns a fresh projection named name holding the state as known at
 // position pos: the nearest stored snapshot at or before pos, plus the
 // events after it up to pos. Its state equals folding events 1..pos from

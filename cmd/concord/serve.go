@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -96,7 +97,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	data := fs.String("data", "", "data `directory` of the ledger (default $CONCORD_DATA; required)")
 	addr := fs.String("addr", "", "`address` to listen on (default $CONCORD_ADDR, else 127.0.0.1:8080)")
 	kurrent := fs.String("kurrentdb", "", "KurrentDB `URL` to keep events in instead of the data directory (default $CONCORD_KURRENTDB_URL)")
-	metricsAddr := fs.String("metrics-addr", "", "also serve /metrics without a token on this `address` (default $CONCORD_METRICS_ADDR; keep it on a private network); on --addr /metrics needs an admin token")
+	metricsAddr := fs.String("metrics-addr", "", "also serve /metrics without a token on this `address` (default $CONCORD_METRICS_ADDR; keep it on a private network; it also serves the profiler under /debug/pprof/); on --addr /metrics needs an admin token")
 	levelFlag := fs.String("log-level", "", "`level` of the JSON logs on stderr: debug, info, warn, error (default $CONCORD_LOG_LEVEL, else info)")
 	bodyTimeout := fs.Duration("body-timeout", api.DefaultBodyTimeout, "how long a request may take to send its body (answered 408 after that; the live feed is not affected)")
 	checkpointEvery := fs.Duration("checkpoint-interval", transparency.DefaultCheckpointInterval, "sign a checkpoint this often when events were appended (also every 1000 events)")
@@ -225,6 +226,11 @@ func serveLedger(ctx context.Context, m *Main, l *ledger.Ledger, addr string, re
 		}
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", metrics.Handler())
+		// The private listener also serves the Go profiler, for an
+		// operator asking where a slow request spends its time.
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 		ms := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = ms.Serve(mln) }()
 		defer ms.Close()

@@ -2,7 +2,9 @@ package views
 
 import (
 	"cmp"
+	"math"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -28,6 +30,75 @@ type resourceState struct {
 	// cancellations), by loan id: who answered, when and why, which the
 	// domain's Loan does not keep.
 	Answers map[uuid.UUID]LoanAnswer `json:"answers"`
+	// loans indexes each partnership's loans in the register's order
+	// (start, then id), so a page of the register costs its own entries,
+	// not a sort of every loan of ten years. Kept by the "loans" view
+	// only (nil in the "resources" view); not saved: rebuilt when a state
+	// is read.
+	loans *loanIndex
+}
+
+// loanKey is a loan's place in the register: its start and id, and the
+// resource it is of.
+type loanKey struct {
+	start    time.Time
+	id, res uuid.UUID
+}
+
+func (a loanKey) cmp(b loanKey) int { return cmp.Or(a.start.Compare(b.start), uuidCmp(a.id, b.id)) }
+
+// loanIndex is each partnership's loans by start, then id.
+type loanIndex struct {
+	byPartnership map[uuid.UUID][]loanKey
+	// at is the key each loan is filed under, to move it when an
+	// approval changes its window.
+	at map[uuid.UUID]loanKey
+	// pid is the partnership each key was filed in.
+	pid map[uuid.UUID]uuid.UUID
+}
+
+func newLoanIndex() *loanIndex {
+	return &loanIndex{byPartnership: map[uuid.UUID][]loanKey{}, at: map[uuid.UUID]loanKey{}, pid: map[uuid.UUID]uuid.UUID{}}
+}
+
+// file puts loan l of resource r under its current start, moving it if
+// it was filed under another.
+func (x *loanIndex) file(r *partnership.Resource, l partnership.Loan) {
+	k := loanKey{start: l.Start, id: l.ID, res: r.ID}
+	if old, ok := x.at[l.ID]; ok {
+		if old == k && x.pid[l.ID] == r.PartnershipID {
+			return
+		}
+		keys := x.byPartnership[x.pid[l.ID]]
+		if i, found := slices.BinarySearchFunc(keys, old, loanKey.cmp); found {
+			x.byPartnership[x.pid[l.ID]] = slices.Delete(keys, i, i+1)
+		}
+	}
+	keys := x.byPartnership[r.PartnershipID]
+	i, _ := slices.BinarySearchFunc(keys, k, loanKey.cmp)
+	x.byPartnership[r.PartnershipID] = slices.Insert(keys, i, k)
+	x.at[l.ID], x.pid[l.ID] = k, r.PartnershipID
+}
+
+// reindex builds s.loans afresh from the resources (after a state is read).
+func (s *resourceState) reindex() {
+	x := newLoanIndex()
+	for _, r := range s.Resources {
+		if !r.Registered() {
+			continue
+		}
+		keys := x.byPartnership[r.PartnershipID]
+		for _, l := range r.LoanList {
+			k := loanKey{start: l.Start, id: l.ID, res: r.ID}
+			keys = append(keys, k)
+			x.at[l.ID], x.pid[l.ID] = k, r.PartnershipID
+		}
+		x.byPartnership[r.PartnershipID] = keys
+	}
+	for _, keys := range x.byPartnership {
+		slices.SortFunc(keys, loanKey.cmp)
+	}
+	s.loans = x
 }
 
 // LoanAnswer is how a loan request was answered: approved or declined by
@@ -64,10 +135,14 @@ func (s *resourceState) apply(m domain.Message) {
 	case partnership.ResourceOfferWithdrawn:
 		id = e.ResourceID
 	case partnership.LoanRequested:
-		id = e.ResourceID
+		applyByID(s.Resources, e.ResourceID, m, partnership.NewResource)
+		s.fileLoan(e.ResourceID, e.LoanID)
+		return
 	case partnership.LoanApproved:
-		id = e.ResourceID
 		s.answer(e.LoanID, "approved", m)
+		applyByID(s.Resources, e.ResourceID, m, partnership.NewResource)
+		s.fileLoan(e.ResourceID, e.LoanID)
+		return
 	case partnership.LoanDeclined:
 		id = e.ResourceID
 		s.answer(e.LoanID, "declined", m)
@@ -82,6 +157,21 @@ func (s *resourceState) apply(m domain.Message) {
 		return
 	}
 	applyByID(s.Resources, id, m, partnership.NewResource)
+}
+
+// fileLoan keeps the loan index (when s has one) up to date with loan id
+// of resource res, just applied.
+func (s *resourceState) fileLoan(res, id uuid.UUID) {
+	r := s.Resources[res]
+	if s.loans == nil || r == nil || !r.Registered() {
+		return
+	}
+	for _, l := range r.LoanList {
+		if l.ID == id {
+			s.loans.file(r, l)
+			return
+		}
+	}
 }
 
 // of returns the registered resources of partnership pid by name, then id.
@@ -243,7 +333,21 @@ type Loans struct{ stateView[resourceState] }
 
 // NewLoans returns an empty "loans" view.
 func NewLoans() *Loans {
-	return &Loans{newStateView("loans", 3, func() resourceState { return newResourceState() })}
+	return &Loans{newStateView("loans", 3, func() resourceState {
+		s := newResourceState()
+		s.loans = newLoanIndex()
+		return s
+	})}
+}
+
+// UnmarshalState implements projections.Projection: the state read, with
+// its loan index rebuilt.
+func (v *Loans) UnmarshalState(b []byte) error {
+	if err := v.stateView.UnmarshalState(b); err != nil {
+		return err
+	}
+	v.state.reindex()
+	return nil
 }
 
 // Apply implements projections.Projection.
@@ -295,16 +399,31 @@ func (v *Loans) Register(pid uuid.UUID, year string, now time.Time) []LoanEntry 
 
 // RegisterIn is Register for the loans starting in period p.
 func (v *Loans) RegisterIn(pid uuid.UUID, p Period, now time.Time) []LoanEntry {
+	out, _ := v.RegisterPage(pid, p, now, 0, math.MaxInt)
+	return out
+}
+
+// RegisterPage is RegisterIn cut to n entries after the first from, with
+// how many loans of partnership pid start in period p: it reads the loans
+// of the page, not the whole register.
+func (v *Loans) RegisterPage(pid uuid.UUID, p Period, now time.Time, from, n int) ([]LoanEntry, int) {
+	keys := v.state.loans.byPartnership[pid]
+	start, end := p.window()
+	lo := sort.Search(len(keys), func(i int) bool { return !keys[i].start.Before(start) })
+	hi := sort.Search(len(keys), func(i int) bool { return !keys[i].start.Before(end) })
+	hi = max(hi, lo)
+	total := hi - lo
 	out := []LoanEntry{}
-	for _, r := range v.state.of(pid) {
+	for i := lo + min(from, total); i < hi && len(out) < n; i++ {
+		r := v.state.Resources[keys[i].res]
 		for _, l := range r.LoanList {
-			if p.Contains(l.Start) {
+			if l.ID == keys[i].id {
 				out = append(out, v.entry(r, l, now))
+				break
 			}
 		}
 	}
-	slices.SortFunc(out, func(a, b LoanEntry) int { return cmp.Or(a.Start.Compare(b.Start), uuidCmp(a.LoanID, b.LoanID)) })
-	return out
+	return out, total
 }
 
 // Overdue returns the loans of partnership pid that are overdue at now

@@ -183,6 +183,9 @@ func (r *Reader) View(ctx context.Context, name string, a AsOf, fn func(projecti
 		}
 		return pos, fn(all[name])
 	case a.Position != 0:
+		if done, err := r.Engine.ViewAt(name, a.Position, fn); done || err != nil {
+			return a.Position, err
+		}
 		p, err := r.Engine.AsOf(ctx, name, a.Position)
 		if err != nil {
 			return 0, fmt.Errorf("view %s as of position %d: %w", name, a.Position, err)
