@@ -41,7 +41,7 @@ type resourceState struct {
 // loanKey is a loan's place in the register: its start and id, and the
 // resource it is of.
 type loanKey struct {
-	start    time.Time
+	start   time.Time
 	id, res uuid.UUID
 }
 
