@@ -79,31 +79,55 @@ func (v *Progress) Board(pid uuid.UUID, year string) []BoardCell {
 
 // BoardIn is Board for the half-terms starting in period p.
 func (v *Progress) BoardIn(pid uuid.UUID, p Period) []BoardCell {
-	var ratings []partnership.Rating
+	// The ratings in the period, grouped by cell (school, area as
+	// written in any case, cohort) as they are read, each group with its
+	// latest rating (the last read of the latest half-term): each cell's
+	// trend is computed over its own ratings only.
+	type cellKey struct {
+		school       uuid.UUID
+		area, cohort string
+	}
+	type cellGroup struct {
+		ratings   []partnership.Rating
+		latest    int
+		latestOrd int
+	}
+	groups := map[cellKey]*cellGroup{}
+	var cells []*cellGroup
+	areas := map[string]string{}
 	for _, rec := range v.state.Records {
 		if rec.PartnershipID != pid {
 			continue
 		}
-		for _, r := range rec.Ratings {
-			if p.Contains(r.Term.Starts()) {
-				ratings = append(ratings, r)
+		for i := range rec.Ratings {
+			r := &rec.Ratings[i]
+			if !p.Contains(r.Term.Starts()) {
+				continue
+			}
+			area, ok := areas[r.Area]
+			if !ok {
+				area = strings.ToLower(strings.TrimSpace(r.Area))
+				areas[r.Area] = area
+			}
+			k := cellKey{r.SchoolID, area, r.Cohort}
+			g := groups[k]
+			if g == nil {
+				g = &cellGroup{}
+				groups[k] = g
+				cells = append(cells, g)
+			}
+			g.ratings = append(g.ratings, *r)
+			if ord := r.Term.Ordinal(); len(g.ratings) == 1 || ord >= g.latestOrd {
+				g.latest, g.latestOrd = len(g.ratings)-1, ord
 			}
 		}
 	}
-	// Each cell's trend is computed over its own ratings only (grouped
-	// once), not over the whole board.
-	groups := map[string][]partnership.Rating{}
-	key := func(r partnership.Rating) string {
-		return r.SchoolID.String() + "\x00" + strings.ToLower(strings.TrimSpace(r.Area)) + "\x00" + r.Cohort
-	}
-	for _, r := range ratings {
-		groups[key(r)] = append(groups[key(r)], r)
-	}
-	out := []BoardCell{}
-	for _, latest := range partnership.LatestRatings(ratings) {
+	out := make([]BoardCell, 0, len(cells))
+	for _, g := range cells {
+		latest := g.ratings[g.latest]
 		cell := BoardCell{School: v.state.Names.school(latest.SchoolID), Area: latest.Area, Cohort: latest.Cohort,
 			Rating: string(latest.Rating), Term: latest.Term.String(), Trend: []TrendStep{}}
-		trend := partnership.Trend(groups[key(latest)], latest.SchoolID, latest.Area, latest.Cohort)
+		trend := partnership.Trend(g.ratings, latest.SchoolID, latest.Area, latest.Cohort)
 		for _, tp := range trend {
 			cell.Trend = append(cell.Trend, TrendStep{Term: tp.Rating.Term.String(), Rating: string(tp.Rating.Rating), Movement: string(tp.Movement)})
 		}
