@@ -126,7 +126,7 @@ func (r *rights) self() (*governance.Person, error) {
 		return nil, nil
 	}
 	if r.person == nil {
-		p, _, err := domain.Load(r.ctx, r.app.L.Handler, governance.PersonStream(r.actor.PersonID), governance.NewPerson)
+		p, _, err := domain.PeekSealed(r.ctx, r.app.L.Handler, governance.PersonStream(r.actor.PersonID), governance.NewPerson)
 		if err != nil {
 			return nil, fmt.Errorf("load the acting person %s: %w", r.actor.PersonID, err)
 		}
@@ -142,7 +142,7 @@ func (r *rights) school(id uuid.UUID) (*governance.School, error) {
 	if s, ok := r.schools[id]; ok {
 		return s, nil
 	}
-	s, _, err := domain.Load(r.ctx, r.app.L.Handler, governance.SchoolStream(id), governance.NewSchool)
+	s, _, err := domain.Peek(r.ctx, r.app.L.Handler, governance.SchoolStream(id), governance.NewSchool)
 	if err != nil {
 		return nil, fmt.Errorf("load school %s: %w", id, err)
 	}
@@ -154,7 +154,7 @@ func (r *rights) community(id uuid.UUID) (*governance.Community, error) {
 	if c, ok := r.communities[id]; ok {
 		return c, nil
 	}
-	c, _, err := domain.Load(r.ctx, r.app.L.Handler, governance.CommunityStream(id), governance.NewCommunity)
+	c, _, err := domain.Peek(r.ctx, r.app.L.Handler, governance.CommunityStream(id), governance.NewCommunity)
 	if err != nil {
 		return nil, fmt.Errorf("load ISLC %s: %w", id, err)
 	}
@@ -166,7 +166,7 @@ func (r *rights) partnership(id uuid.UUID) (*partnership.Partnership, error) {
 	if p, ok := r.partnerships[id]; ok {
 		return p, nil
 	}
-	p, _, err := domain.Load(r.ctx, r.app.L.Handler, partnership.PartnershipStream(id), partnership.NewPartnership)
+	p, _, err := domain.Peek(r.ctx, r.app.L.Handler, partnership.PartnershipStream(id), partnership.NewPartnership)
 	if err != nil {
 		return nil, fmt.Errorf("load partnership %s: %w", id, err)
 	}

@@ -110,7 +110,7 @@ func (a *App) Visibility(ctx context.Context, actor Actor) (Visibility, error) {
 // SchoolOfPerson returns the school person belongs to (uuid.Nil for
 // someone of no school, or unknown).
 func (a *App) SchoolOfPerson(ctx context.Context, person uuid.UUID) (uuid.UUID, error) {
-	p, _, err := domain.Load(ctx, a.L.Handler, governance.PersonStream(person), governance.NewPerson)
+	p, _, err := domain.PeekSealed(ctx, a.L.Handler, governance.PersonStream(person), governance.NewPerson)
 	if err != nil {
 		return uuid.Nil, fmt.Errorf("load person %s: %w", person, err)
 	}

@@ -33,7 +33,7 @@ func (l *loader) school(field string, id uuid.UUID) (Target, error) {
 	if id == uuid.Nil {
 		return Target{}, domain.RejectField(domain.ErrRequired, field, "give the id of the school")
 	}
-	s, _, err := domain.Load(l.ctx, l.a.L.Handler, governance.SchoolStream(id), governance.NewSchool)
+	s, _, err := domain.Peek(l.ctx, l.a.L.Handler, governance.SchoolStream(id), governance.NewSchool)
 	if err != nil {
 		return Target{}, fmt.Errorf("load school %s: %w", id, err)
 	}
@@ -47,7 +47,7 @@ func (l *loader) person(field string, id uuid.UUID) (Target, error) {
 	if id == uuid.Nil {
 		return Target{}, domain.RejectField(domain.ErrRequired, field, "give the id of the person")
 	}
-	p, _, err := domain.Load(l.ctx, l.a.L.Handler, governance.PersonStream(id), governance.NewPerson)
+	p, _, err := domain.PeekSealed(l.ctx, l.a.L.Handler, governance.PersonStream(id), governance.NewPerson)
 	if err != nil {
 		return Target{}, fmt.Errorf("load person %s: %w", id, err)
 	}
@@ -61,7 +61,7 @@ func (l *loader) community(field string, id uuid.UUID) (Target, error) {
 	if id == uuid.Nil {
 		return Target{}, domain.RejectField(domain.ErrRequired, field, "give the id of the ISLC")
 	}
-	c, _, err := domain.Load(l.ctx, l.a.L.Handler, governance.CommunityStream(id), governance.NewCommunity)
+	c, _, err := domain.Peek(l.ctx, l.a.L.Handler, governance.CommunityStream(id), governance.NewCommunity)
 	if err != nil {
 		return Target{}, fmt.Errorf("load ISLC %s: %w", id, err)
 	}
@@ -75,7 +75,7 @@ func (l *loader) proposal(id uuid.UUID) (Target, error) {
 	if id == uuid.Nil {
 		return Target{}, domain.RejectField(domain.ErrRequired, "proposal_id", "give the id of the proposal")
 	}
-	p, _, err := domain.Load(l.ctx, l.a.L.Handler, governance.ProposalStream(id), governance.NewProposal)
+	p, _, err := domain.Peek(l.ctx, l.a.L.Handler, governance.ProposalStream(id), governance.NewProposal)
 	if err != nil {
 		return Target{}, fmt.Errorf("load proposal %s: %w", id, err)
 	}
@@ -89,7 +89,7 @@ func (l *loader) challenge(id uuid.UUID) (Target, error) {
 	if id == uuid.Nil {
 		return Target{}, domain.RejectField(domain.ErrRequired, "challenge_id", "give the id of the challenge")
 	}
-	c, _, err := domain.Load(l.ctx, l.a.L.Handler, governance.ChallengeStream(id), governance.NewChallenge)
+	c, _, err := domain.Peek(l.ctx, l.a.L.Handler, governance.ChallengeStream(id), governance.NewChallenge)
 	if err != nil {
 		return Target{}, fmt.Errorf("load challenge %s: %w", id, err)
 	}
@@ -106,7 +106,7 @@ func (l *loader) own(actor Actor) (Target, error) {
 	if actor.Kind != KindPerson {
 		return Target{}, nil
 	}
-	p, _, err := domain.Load(l.ctx, l.a.L.Handler, governance.PersonStream(actor.PersonID), governance.NewPerson)
+	p, _, err := domain.PeekSealed(l.ctx, l.a.L.Handler, governance.PersonStream(actor.PersonID), governance.NewPerson)
 	if err != nil {
 		return Target{}, fmt.Errorf("load person %s: %w", actor.PersonID, err)
 	}
@@ -114,7 +114,7 @@ func (l *loader) own(actor Actor) (Target, error) {
 }
 
 func (l *loader) triad(id uuid.UUID) (Target, error) {
-	t, _, err := domain.Load(l.ctx, l.a.L.Handler, governance.TriadStream(id), governance.NewTriad)
+	t, _, err := domain.Peek(l.ctx, l.a.L.Handler, governance.TriadStream(id), governance.NewTriad)
 	if err != nil {
 		return Target{}, fmt.Errorf("load triad %s: %w", id, err)
 	}
@@ -128,7 +128,7 @@ func (l *loader) partnership(field string, id uuid.UUID) (Target, *partnership.P
 	if id == uuid.Nil {
 		return Target{}, nil, domain.RejectField(domain.ErrRequired, field, "give the id of the partnership")
 	}
-	p, _, err := domain.Load(l.ctx, l.a.L.Handler, partnership.PartnershipStream(id), partnership.NewPartnership)
+	p, _, err := domain.Peek(l.ctx, l.a.L.Handler, partnership.PartnershipStream(id), partnership.NewPartnership)
 	if err != nil {
 		return Target{}, nil, fmt.Errorf("load partnership %s: %w", id, err)
 	}
@@ -155,7 +155,7 @@ func (l *loader) resource(id uuid.UUID) (Target, *partnership.Resource, error) {
 	if id == uuid.Nil {
 		return Target{}, nil, domain.RejectField(domain.ErrRequired, "resource_id", "give the id of the resource")
 	}
-	r, _, err := domain.Load(l.ctx, l.a.L.Handler, partnership.ResourceStream(id), partnership.NewResource)
+	r, _, err := domain.Peek(l.ctx, l.a.L.Handler, partnership.ResourceStream(id), partnership.NewResource)
 	if err != nil {
 		return Target{}, nil, fmt.Errorf("load resource %s: %w", id, err)
 	}
@@ -184,7 +184,7 @@ func (l *loader) cpd(id uuid.UUID) (Target, *partnership.CPDEvent, error) {
 	if id == uuid.Nil {
 		return Target{}, nil, domain.RejectField(domain.ErrRequired, "cpd_id", "give the id of the CPD event")
 	}
-	c, _, err := domain.Load(l.ctx, l.a.L.Handler, partnership.CPDStream(id), partnership.NewCPDEvent)
+	c, _, err := domain.Peek(l.ctx, l.a.L.Handler, partnership.CPDStream(id), partnership.NewCPDEvent)
 	if err != nil {
 		return Target{}, nil, fmt.Errorf("load CPD event %s: %w", id, err)
 	}
@@ -214,7 +214,7 @@ func (l *loader) review(id uuid.UUID) (Target, error) {
 	if id == uuid.Nil {
 		return Target{}, domain.RejectField(domain.ErrRequired, "review_id", "give the id of the review")
 	}
-	r, _, err := domain.Load(l.ctx, l.a.L.Handler, partnership.ReviewStream(id), partnership.NewReview)
+	r, _, err := domain.Peek(l.ctx, l.a.L.Handler, partnership.ReviewStream(id), partnership.NewReview)
 	if err != nil {
 		return Target{}, fmt.Errorf("load review %s: %w", id, err)
 	}
@@ -229,7 +229,7 @@ func (l *loader) commitment(id uuid.UUID) (Target, error) {
 	if id == uuid.Nil {
 		return Target{}, domain.RejectField(domain.ErrRequired, "commitment_id", "give the id of the commitment")
 	}
-	c, _, err := domain.Load(l.ctx, l.a.L.Handler, partnership.CommitmentStream(id), partnership.NewCommitment)
+	c, _, err := domain.Peek(l.ctx, l.a.L.Handler, partnership.CommitmentStream(id), partnership.NewCommitment)
 	if err != nil {
 		return Target{}, fmt.Errorf("load commitment %s: %w", id, err)
 	}
@@ -243,7 +243,7 @@ func (l *loader) timeline(id uuid.UUID) (Target, error) {
 	if id == uuid.Nil {
 		return Target{}, domain.RejectField(domain.ErrRequired, "timeline_id", "give the id of the timeline")
 	}
-	t, _, err := domain.Load(l.ctx, l.a.L.Handler, partnership.TimelineStream(id), partnership.NewTimeline)
+	t, _, err := domain.Peek(l.ctx, l.a.L.Handler, partnership.TimelineStream(id), partnership.NewTimeline)
 	if err != nil {
 		return Target{}, fmt.Errorf("load timeline %s: %w", id, err)
 	}
@@ -257,7 +257,7 @@ func (l *loader) secondment(teacher, id uuid.UUID) (Target, error) {
 	if teacher == uuid.Nil {
 		return Target{}, domain.RejectField(domain.ErrRequired, "teacher_id", "give the id of the seconded teacher")
 	}
-	a, _, err := domain.Load(l.ctx, l.a.L.Handler, partnership.SecondmentsStream(teacher), partnership.NewSecondments)
+	a, _, err := domain.Peek(l.ctx, l.a.L.Handler, partnership.SecondmentsStream(teacher), partnership.NewSecondments)
 	if err != nil {
 		return Target{}, fmt.Errorf("load the secondments of %s: %w", teacher, err)
 	}
@@ -331,7 +331,7 @@ func targetOK(t Target, err error) (Target, bool, error) {
 // teacherSecondments is the target of a teacher's secondments record: the
 // teacher's school and every school they were seconded to or from.
 func (l *loader) teacherSecondments(teacher uuid.UUID) (Target, error) {
-	a, _, err := domain.Load(l.ctx, l.a.L.Handler, partnership.SecondmentsStream(teacher), partnership.NewSecondments)
+	a, _, err := domain.Peek(l.ctx, l.a.L.Handler, partnership.SecondmentsStream(teacher), partnership.NewSecondments)
 	if err != nil {
 		return Target{}, fmt.Errorf("load the secondments of %s: %w", teacher, err)
 	}
@@ -347,7 +347,7 @@ func (l *loader) teacherSecondments(teacher uuid.UUID) (Target, error) {
 
 // progress is the target of a school's progress record in a partnership.
 func (l *loader) progress(id uuid.UUID) (Target, error) {
-	p, _, err := domain.Load(l.ctx, l.a.L.Handler, partnership.KindProgress+"-"+id.String(), partnership.NewProgress)
+	p, _, err := domain.Peek(l.ctx, l.a.L.Handler, partnership.KindProgress+"-"+id.String(), partnership.NewProgress)
 	if err != nil {
 		return Target{}, fmt.Errorf("load progress record %s: %w", id, err)
 	}
