@@ -26,8 +26,34 @@ type eventReader struct {
 	actor   app.Actor
 	vis     app.Visibility
 	streams map[string]streamSight
-	since   time.Time
-	anyOK   *bool
+	// may holds the policy's answers already given, by use case and
+	// target: a page of events asks the same few many times.
+	may   map[mayKey]bool
+	since time.Time
+	anyOK *bool
+}
+
+type mayKey struct {
+	useCase string
+	target  uuid.UUID
+}
+
+// mayRead asks the policy whether the actor may use useCase on t (a
+// school's or a partnership's events), once per reader.
+func (er *eventReader) mayRead(useCase string, t app.Target) (bool, error) {
+	k := mayKey{useCase, t.School}
+	if t.School == uuid.Nil {
+		k.target = t.Partnership
+	}
+	if may, ok := er.may[k]; ok {
+		return may, nil
+	}
+	may, err := er.s.App.May(er.ctx, er.actor, useCase, t)
+	if err != nil {
+		return false, err
+	}
+	er.may[k] = may
+	return may, nil
 }
 
 type streamSight struct {
@@ -42,7 +68,7 @@ func (s *Server) newEventReader(ctx context.Context, actor app.Actor) (*eventRea
 	if err != nil {
 		return nil, err
 	}
-	return &eventReader{s: s, ctx: ctx, actor: actor, vis: vis, streams: map[string]streamSight{}, since: time.Now()}, nil
+	return &eventReader{s: s, ctx: ctx, actor: actor, vis: vis, streams: map[string]streamSight{}, may: map[mayKey]bool{}, since: time.Now()}, nil
 }
 
 func (er *eventReader) refresh() error {
@@ -65,14 +91,14 @@ func (er *eventReader) readsAny() (bool, error) {
 	}
 	ok := false
 	for school := range er.vis.Schools {
-		may, err := er.s.App.May(er.ctx, er.actor, "ReadSchoolEvents", app.Target{School: school})
+		may, err := er.mayRead("ReadSchoolEvents", app.Target{School: school})
 		if err != nil {
 			return false, err
 		}
 		ok = ok || may
 	}
 	for pid := range er.vis.Partnerships {
-		may, err := er.s.App.May(er.ctx, er.actor, "ReadPartnershipEvents", app.Target{Partnership: pid})
+		may, err := er.mayRead("ReadPartnershipEvents", app.Target{Partnership: pid})
 		if err != nil {
 			return false, err
 		}
@@ -107,14 +133,14 @@ func (er *eventReader) sight(stream string) (streamSight, error) {
 	default:
 		sight.school = t.School
 		if t.School != uuid.Nil {
-			may, err := er.s.App.May(er.ctx, er.actor, "ReadSchoolEvents", app.Target{School: t.School})
+			may, err := er.mayRead("ReadSchoolEvents", app.Target{School: t.School})
 			if err != nil {
 				return sight, err
 			}
 			sight.visible = may
 		}
 		if !sight.visible && t.Partnership != uuid.Nil {
-			may, err := er.s.App.May(er.ctx, er.actor, "ReadPartnershipEvents", app.Target{Partnership: t.Partnership})
+			may, err := er.mayRead("ReadPartnershipEvents", app.Target{Partnership: t.Partnership})
 			if err != nil {
 				return sight, err
 			}
