@@ -710,11 +710,8 @@ func (st *site) replayOther(rq *req, d *replayData) (string, error) {
 		}
 		var loan *views.LoanEntry
 		if _, err := read(st, rq, "loans", func(v *views.Loans) error {
-			for _, l := range v.Register(p.ID, "", rq.now) {
-				if l.LoanID == d.ID {
-					loan = &l
-					break
-				}
+			if l, ok := v.LoanIn(p.ID, d.ID, rq.now); ok {
+				loan = &l
 			}
 			return nil
 		}); err != nil {

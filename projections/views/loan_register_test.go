@@ -25,8 +25,8 @@ func TestLoanRegisterPagesFollowTheRule(t *testing.T) {
 	pids := []uuid.UUID{uuid.New(), uuid.New()}
 	owner, borrower := uuid.New(), uuid.New()
 	type loan struct {
-		pid, id uuid.UUID
-		start   time.Time
+		pid, id, res uuid.UUID
+		start        time.Time
 	}
 	var loans []loan
 	var resources []partnership.ResourceRegistered
@@ -45,7 +45,7 @@ func TestLoanRegisterPagesFollowTheRule(t *testing.T) {
 	base := time.Date(2024, 9, 1, 9, 0, 0, 0, time.UTC)
 	for range 300 {
 		r := resources[rng.IntN(len(resources))]
-		l := loan{pid: r.PartnershipID, id: uuid.New(), start: base.AddDate(0, 0, rng.IntN(600))}
+		l := loan{pid: r.PartnershipID, id: uuid.New(), res: r.ResourceID, start: base.AddDate(0, 0, rng.IntN(600))}
 		keys := partnership.LoanKeys{PartnershipID: r.PartnershipID, ResourceID: r.ResourceID, LoanID: l.id, OwnerSchoolID: owner, BorrowerSchoolID: borrower}
 		feed(partnership.LoanRequested{LoanKeys: keys, Start: l.start, End: l.start.Add(time.Hour)})
 		if rng.IntN(3) == 0 {
@@ -62,6 +62,28 @@ func TestLoanRegisterPagesFollowTheRule(t *testing.T) {
 	back := NewLoans()
 	if err := back.UnmarshalState(saved); err != nil {
 		t.Fatal(err)
+	}
+	// Each loan is found by its id: its resource, and in its own
+	// partnership's register only.
+	for _, l := range loans {
+		other := pids[0]
+		if other == l.pid {
+			other = pids[1]
+		}
+		for name, view := range map[string]*Loans{"live": v, "read back": back} {
+			if res, ok := view.ResourceOfLoan(l.id); !ok || res != l.res {
+				t.Fatalf("%s: loan %s is of resource %s (%v), want %s", name, l.id, res, ok, l.res)
+			}
+			if e, ok := view.LoanIn(l.pid, l.id, base); !ok || e.LoanID != l.id || !e.Start.Equal(l.start) {
+				t.Fatalf("%s: loan %s in its partnership: %+v (%v), want it starting %s", name, l.id, e, ok, l.start)
+			}
+			if _, ok := view.LoanIn(other, l.id, base); ok {
+				t.Fatalf("%s: loan %s found in another partnership's register", name, l.id)
+			}
+		}
+	}
+	if _, ok := v.LoanIn(pids[0], uuid.New(), base); ok {
+		t.Fatal("an unknown loan was found")
 	}
 	year, err := YearPeriod("2025-26")
 	if err != nil {

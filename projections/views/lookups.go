@@ -10,6 +10,10 @@ import (
 // through the loans themselves rather than building the register (which
 // names and sorts every loan of a partnership).
 func (v *Loans) ResourceOfLoan(loan uuid.UUID) (uuid.UUID, bool) {
+	if x := v.state.loans; x != nil {
+		k, ok := x.at[loan]
+		return k.res, ok
+	}
 	for id, r := range v.state.Resources {
 		for _, l := range r.LoanList {
 			if l.ID == loan {
@@ -32,6 +36,19 @@ func (v *Loans) Loan(res, loan uuid.UUID, now time.Time) (LoanEntry, bool) {
 		}
 	}
 	return LoanEntry{}, false
+}
+
+// LoanIn returns loan as the register of partnership pid shows it at now
+// (false when it is no loan of pid's).
+func (v *Loans) LoanIn(pid, loan uuid.UUID, now time.Time) (LoanEntry, bool) {
+	res, ok := v.ResourceOfLoan(loan)
+	if !ok {
+		return LoanEntry{}, false
+	}
+	if r := v.state.Resources[res]; r == nil || r.PartnershipID != pid {
+		return LoanEntry{}, false
+	}
+	return v.Loan(res, loan, now)
 }
 
 // TeacherOfSecondment returns the teacher a secondment is of, looking
