@@ -361,13 +361,16 @@ func (r *Resource) LoanOfEvent(eventID uuid.UUID) (uuid.UUID, bool) {
 // Loans returns every loan, by start of window (then by id).
 func (r *Resource) Loans() []Loan {
 	out := slices.Clone(r.LoanList)
-	slices.SortStableFunc(out, func(a, b Loan) int {
-		if c := a.Start.Compare(b.Start); c != 0 {
-			return c
-		}
-		return slices.Compare(a.ID[:], b.ID[:])
-	})
+	slices.SortStableFunc(out, byStart)
 	return out
+}
+
+// byStart orders loans by the start of their window, then id.
+func byStart(a, b Loan) int {
+	if c := a.Start.Compare(b.Start); c != 0 {
+		return c
+	}
+	return slices.Compare(a.ID[:], b.ID[:])
 }
 
 // LoansWithStatus returns the loans whose status at time now is one of
@@ -384,7 +387,16 @@ func (r *Resource) LoansWithStatus(now time.Time, statuses ...LoanStatus) []Loan
 
 // OverdueLoans returns the loans overdue at time now, by start of window.
 func (r *Resource) OverdueLoans(now time.Time) []Loan {
-	return r.LoansWithStatus(now, LoanOverdue)
+	// The few overdue loans are picked out first and only they are
+	// sorted: a resource lent for ten years has thousands of loans.
+	var out []Loan
+	for _, l := range r.LoanList {
+		if l.StatusAt(now) == LoanOverdue {
+			out = append(out, l)
+		}
+	}
+	slices.SortStableFunc(out, byStart)
+	return out
 }
 
 // Clash returns an approved (or collected or returned) loan other than

@@ -343,7 +343,8 @@ func build(ctx context.Context, r *views.Reader, pid uuid.UUID, period *views.Pe
 		}},
 		{"progress", func(p any) error {
 			v := p.(*views.Progress)
-			ac.RAGBoard, ac.RAGByArea = v.BoardIn(pid, pd), v.ByAreaIn(pid, pd)
+			ac.RAGBoard = v.BoardIn(pid, pd)
+			ac.RAGByArea = views.ByArea(ac.RAGBoard)
 			return nil
 		}},
 		{views.ProposalsView, func(p any) error {
@@ -397,14 +398,8 @@ func build(ctx context.Context, r *views.Reader, pid uuid.UUID, period *views.Pe
 func decided(v *views.Proposals, schools []uuid.UUID, p views.Period, names views.PersonNames) []DecidedProposal {
 	out := []DecidedProposal{}
 	for _, school := range schools {
-		for _, pr := range v.Register(views.ProposalFilter{School: school}, names) {
-			if len(pr.Decisions) == 0 {
-				continue
-			}
+		for _, pr := range v.Register(views.ProposalFilter{School: school, DecidedIn: &p}, names) {
 			d := pr.Decisions[len(pr.Decisions)-1]
-			if !p.Contains(d.At) {
-				continue
-			}
 			out = append(out, DecidedProposal{ID: pr.ID, Title: pr.Title, School: pr.School, Community: pr.Community, Outcome: d.Outcome,
 				DecidedAt: d.At, ChangedAfterDecision: pr.ChangedAfterDecision})
 		}

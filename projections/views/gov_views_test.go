@@ -320,6 +320,34 @@ func TestProposalsView(t *testing.T) {
 		p.Decisions[1].Outcome != governance.StatusApproved || p.Decisions[1].DecidedBy.Name != "Teacher 07" || !p.Decisions[1].Aligned {
 		t.Fatalf("decisions = %+v", p.Decisions)
 	}
+	// The register keeps, with DecidedIn, the proposals whose last
+	// decision falls in the period: the day of the approval, not the day
+	// before nor the day after.
+	last := p.Decisions[1].At.UTC()
+	day := time.Date(last.Year(), last.Month(), last.Day(), 0, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		from, to time.Time
+		want     bool
+	}{
+		{day, day, true},
+		{day.AddDate(0, 0, -3), day.AddDate(0, 0, -1), false},
+		{day.AddDate(0, 0, 1), day.AddDate(0, 0, 5), false},
+		{day.AddDate(-1, 0, 0), day.AddDate(1, 0, 0), true},
+	} {
+		period, err := NewPeriod(c.from, c.to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := v.Register(ProposalFilter{School: p.School.ID, DecidedIn: &period}, names)
+		if found := slices.ContainsFunc(got, func(x Proposal) bool { return x.ID == w.proposal }); found != c.want {
+			t.Errorf("decided %s to %s: listed %v, want %v (last decided %s)", c.from.Format(time.DateOnly), c.to.Format(time.DateOnly), found, c.want, last)
+		}
+		for _, x := range got {
+			if len(x.Decisions) == 0 || !period.Contains(x.Decisions[len(x.Decisions)-1].At) {
+				t.Errorf("decided %s to %s: listed %s, last decided outside", c.from.Format(time.DateOnly), c.to.Format(time.DateOnly), x.ID)
+			}
+		}
+	}
 	// Each round of the Team's votes: who voted what, the outcome and the
 	// Director's sign-off.
 	if len(p.Rounds) != 2 {

@@ -169,9 +169,15 @@ func (v *Progress) ByArea(pid uuid.UUID, year string) []AreaSummary {
 
 // ByAreaIn is ByArea for the half-terms starting in period p.
 func (v *Progress) ByAreaIn(pid uuid.UUID, p Period) []AreaSummary {
+	return ByArea(v.BoardIn(pid, p))
+}
+
+// ByArea folds a board's cells into one row per school × area (see
+// Progress.ByArea), for a caller that has the board already.
+func ByArea(board []BoardCell) []AreaSummary {
 	out := []AreaSummary{}
 	idx := map[string]int{}
-	for _, c := range v.BoardIn(pid, p) {
+	for _, c := range board {
 		k := c.School.ID.String() + "\x00" + strings.ToLower(c.Area)
 		i, ok := idx[k]
 		if !ok {

@@ -415,6 +415,9 @@ type ProposalFilter struct {
 	Community uuid.UUID
 	Year      string
 	Status    string
+	// DecidedIn, when set, keeps only the proposals whose last decision
+	// falls in the period.
+	DecidedIn *Period
 }
 
 // Register returns the proposals f selects, in the order they were
@@ -423,7 +426,8 @@ func (v *Proposals) Register(f ProposalFilter, names PersonNames) []Proposal {
 	var ids []uuid.UUID
 	for id, p := range v.P {
 		if (f.School == uuid.Nil || p.School == f.School) && (f.Community == uuid.Nil || p.Community == f.Community) &&
-			(f.Year == "" || p.Year == f.Year) && (f.Status == "" || p.Status == f.Status) {
+			(f.Year == "" || p.Year == f.Year) && (f.Status == "" || p.Status == f.Status) &&
+			(f.DecidedIn == nil || len(p.Decisions) > 0 && f.DecidedIn.Contains(p.Decisions[len(p.Decisions)-1].At)) {
 			ids = append(ids, id)
 		}
 	}
