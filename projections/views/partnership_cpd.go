@@ -3,6 +3,7 @@ package views
 import (
 	"cmp"
 	"slices"
+	"sort"
 	"time"
 
 	"github.com/google/uuid"
@@ -22,13 +23,52 @@ type CPD struct{ stateView[cpdState] }
 type cpdState struct {
 	Events map[uuid.UUID]*partnership.CPDEvent `json:"events"`
 	Names  partnershipNames                    `json:"names"`
+	// byStart indexes each partnership's events by start, then id (an
+	// event's start is set when it is organised and never changes), so a
+	// year's events are found without reading ten years'. Not saved:
+	// rebuilt when a state is read.
+	byStart map[uuid.UUID][]cpdKey
+}
+
+// cpdKey is a CPD event's place in its partnership's index.
+type cpdKey struct {
+	start time.Time
+	id    uuid.UUID
+}
+
+func (a cpdKey) cmp(b cpdKey) int { return cmp.Or(a.start.Compare(b.start), uuidCmp(a.id, b.id)) }
+
+// file puts CPD event c in the index (once).
+func (s *cpdState) file(c *partnership.CPDEvent) {
+	k := cpdKey{c.StartsAt, c.ID}
+	keys := s.byStart[c.PartnershipID]
+	if i, found := slices.BinarySearchFunc(keys, k, cpdKey.cmp); !found {
+		s.byStart[c.PartnershipID] = slices.Insert(keys, i, k)
+	}
 }
 
 // NewCPD returns an empty "cpd" view.
 func NewCPD() *CPD {
 	return &CPD{newStateView("cpd", 2, func() cpdState {
-		return cpdState{Events: map[uuid.UUID]*partnership.CPDEvent{}, Names: newNames(false)}
+		return cpdState{Events: map[uuid.UUID]*partnership.CPDEvent{}, Names: newNames(false), byStart: map[uuid.UUID][]cpdKey{}}
 	})}
+}
+
+// UnmarshalState implements projections.Projection: the state read, with
+// its index rebuilt.
+func (v *CPD) UnmarshalState(b []byte) error {
+	if err := v.stateView.UnmarshalState(b); err != nil {
+		return err
+	}
+	for _, c := range v.state.Events {
+		if c.Organised() {
+			v.state.byStart[c.PartnershipID] = append(v.state.byStart[c.PartnershipID], cpdKey{c.StartsAt, c.ID})
+		}
+	}
+	for _, keys := range v.state.byStart {
+		slices.SortFunc(keys, cpdKey.cmp)
+	}
+	return nil
 }
 
 // Apply implements projections.Projection.
@@ -39,7 +79,11 @@ func (v *CPD) Apply(m domain.Message) error {
 	var id uuid.UUID
 	switch e := m.Event.(type) {
 	case partnership.CPDEventOrganised:
-		id = e.CPDID
+		applyByID(v.state.Events, e.CPDID, m, partnership.NewCPDEvent)
+		if c := v.state.Events[e.CPDID]; c.Organised() {
+			v.state.file(c)
+		}
+		return nil
 	case partnership.CPDPlacesBooked:
 		id = e.CPDID
 	case partnership.CPDBookingCancelled:
@@ -54,15 +98,14 @@ func (v *CPD) Apply(m domain.Message) error {
 }
 
 func (v *CPD) of(pid uuid.UUID, p Period) []*partnership.CPDEvent {
-	var out []*partnership.CPDEvent
-	for _, c := range v.state.Events {
-		if c.Organised() && c.PartnershipID == pid && p.Contains(c.StartsAt) {
-			out = append(out, c)
-		}
+	keys := v.state.byStart[pid]
+	from, to := p.window()
+	lo := sort.Search(len(keys), func(i int) bool { return !keys[i].start.Before(from) })
+	hi := max(lo, sort.Search(len(keys), func(i int) bool { return !keys[i].start.Before(to) }))
+	out := make([]*partnership.CPDEvent, 0, hi-lo)
+	for _, k := range keys[lo:hi] {
+		out = append(out, v.state.Events[k.id])
 	}
-	slices.SortFunc(out, func(a, b *partnership.CPDEvent) int {
-		return cmp.Or(a.StartsAt.Compare(b.StartsAt), uuidCmp(a.ID, b.ID))
-	})
 	return out
 }
 
