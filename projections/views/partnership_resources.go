@@ -407,23 +407,41 @@ func (v *Loans) RegisterIn(pid uuid.UUID, p Period, now time.Time) []LoanEntry {
 // how many loans of partnership pid start in period p: it reads the loans
 // of the page, not the whole register.
 func (v *Loans) RegisterPage(pid uuid.UUID, p Period, now time.Time, from, n int) ([]LoanEntry, int) {
+	keys := v.keysIn(pid, p)
+	out := []LoanEntry{}
+	for _, k := range keys[min(from, len(keys)):] {
+		if len(out) == n {
+			break
+		}
+		if r, l, ok := v.loanOf(k); ok {
+			out = append(out, v.entry(r, l, now))
+		}
+	}
+	return out, len(keys)
+}
+
+// keysIn returns the index keys of the loans of partnership pid starting
+// in period p, in the register's order.
+func (v *Loans) keysIn(pid uuid.UUID, p Period) []loanKey {
 	keys := v.state.loans.byPartnership[pid]
 	start, end := p.window()
 	lo := sort.Search(len(keys), func(i int) bool { return !keys[i].start.Before(start) })
 	hi := sort.Search(len(keys), func(i int) bool { return !keys[i].start.Before(end) })
-	hi = max(hi, lo)
-	total := hi - lo
-	out := []LoanEntry{}
-	for i := lo + min(from, total); i < hi && len(out) < n; i++ {
-		r := v.state.Resources[keys[i].res]
-		for _, l := range r.LoanList {
-			if l.ID == keys[i].id {
-				out = append(out, v.entry(r, l, now))
-				break
-			}
+	return keys[lo:max(hi, lo)]
+}
+
+// loanOf returns the resource and the loan an index key names.
+func (v *Loans) loanOf(k loanKey) (*partnership.Resource, partnership.Loan, bool) {
+	r := v.state.Resources[k.res]
+	if r == nil {
+		return nil, partnership.Loan{}, false
+	}
+	for _, l := range r.LoanList {
+		if l.ID == k.id {
+			return r, l, true
 		}
 	}
-	return out, total
+	return nil, partnership.Loan{}, false
 }
 
 // Overdue returns the loans of partnership pid that are overdue at now
@@ -454,8 +472,10 @@ func (v *Loans) CountsIn(pid uuid.UUID, p Period, now time.Time) []StatusCount {
 	order := []partnership.LoanStatus{partnership.LoanRequestedStatus, partnership.LoanApprovedStatus, partnership.LoanCollectedStatus,
 		partnership.LoanOverdue, partnership.LoanReturnedStatus, partnership.LoanDeclinedStatus, partnership.LoanCancelledStatus}
 	n := map[string]int{}
-	for _, e := range v.RegisterIn(pid, p, now) {
-		n[e.Status]++
+	for _, k := range v.keysIn(pid, p) {
+		if _, l, ok := v.loanOf(k); ok {
+			n[string(l.StatusAt(now))]++
+		}
 	}
 	out := []StatusCount{}
 	for _, s := range order {

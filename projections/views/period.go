@@ -66,7 +66,13 @@ func periodOf(label string) Period {
 // its first day to midnight after its last, open ends far away.
 func (p Period) window() (from, to time.Time) {
 	from, to = p.From, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
-	if !p.To.IsZero() {
+	switch {
+	case p.To.IsZero():
+	case p.To.Location() == time.UTC:
+		// A day in UTC is always 24 hours (AddDate costs far more, and
+		// every item a period filters asks).
+		to = p.To.Add(24 * time.Hour)
+	default:
 		to = p.To.AddDate(0, 0, 1)
 	}
 	if p.empty {
