@@ -307,11 +307,34 @@ func TestReplayAndReport(t *testing.T) {
 		}
 	}
 	var rep struct {
-		AcademicYear string `json:"academic_year"`
+		AcademicYear   string `json:"academic_year"`
+		Accountability struct {
+			Decided []struct {
+				ID     uuid.UUID `json:"id"`
+				School struct {
+					ID uuid.UUID `json:"id"`
+				} `json:"school"`
+				Outcome string `json:"outcome"`
+			} `json:"proposals_decided"`
+		} `json:"collective_accountability"`
 	}
 	env, _ = w.get(y.tDirector, "/v1/reports/partnership?partnership="+y.partnership.String()+"&year="+y.year, &rep)
 	if rep.AcademicYear != y.year || env.Position != w.head() {
 		t.Errorf("JSON report = %+v at %d, want year %s at the head", rep, env.Position, y.year)
+	}
+	// School A's proposal, decided this year, is among the proposals the
+	// year decided; the year before (no member school yet) decided none.
+	if d := rep.Accountability.Decided; len(d) != 1 || d[0].ID != y.proposal || d[0].School.ID != y.schoolA || d[0].Outcome == "" {
+		t.Errorf("proposals decided in %s = %+v, want school A's proposal %s", y.year, d, y.proposal)
+	}
+	var before struct {
+		Accountability struct {
+			Decided []json.RawMessage `json:"proposals_decided"`
+		} `json:"collective_accountability"`
+	}
+	w.get(y.tDirector, "/v1/reports/partnership?partnership="+y.partnership.String()+"&year=2024-25", &before)
+	if len(before.Accountability.Decided) != 0 {
+		t.Errorf("proposals decided in 2024-25 = %d, want none", len(before.Accountability.Decided))
 	}
 	// The same position reads the same bytes.
 	pos := w.head()

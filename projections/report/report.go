@@ -397,8 +397,12 @@ func build(ctx context.Context, r *views.Reader, pid uuid.UUID, period *views.Pe
 // period) decided in period p, in the order the register gives.
 func decided(v *views.Proposals, schools []uuid.UUID, p views.Period, names views.PersonNames) []DecidedProposal {
 	out := []DecidedProposal{}
+	all := v.Register(views.ProposalFilter{DecidedIn: &p}, names) // one pass over the register, not one per school
 	for _, school := range schools {
-		for _, pr := range v.Register(views.ProposalFilter{School: school, DecidedIn: &p}, names) {
+		for _, pr := range all {
+			if pr.School.ID != school {
+				continue
+			}
 			d := pr.Decisions[len(pr.Decisions)-1]
 			out = append(out, DecidedProposal{ID: pr.ID, Title: pr.Title, School: pr.School, Community: pr.Community, Outcome: d.Outcome,
 				DecidedAt: d.At, ChangedAfterDecision: pr.ChangedAfterDecision})
