@@ -247,21 +247,36 @@ type CPDCosts struct {
 // discount on each booking rounded down to a penny).
 func (c *CPDEvent) Costs() CPDCosts {
 	out := CPDCosts{DiscountApplies: c.DiscountApplies(), BySchool: map[uuid.UUID]CPDCost{}}
+	c.eachCost(out.DiscountApplies, func(school uuid.UUID, cost CPDCost) {
+		out.add(cost)
+		s := out.BySchool[school]
+		s.add(cost)
+		out.BySchool[school] = s
+	})
+	return out
+}
+
+// Total is Costs without the split by school (and without building it).
+func (c *CPDEvent) Total() (cost CPDCost, discount bool) {
+	discount = c.DiscountApplies()
+	c.eachCost(discount, func(_ uuid.UUID, one CPDCost) { cost.add(one) })
+	return cost, discount
+}
+
+// eachCost calls fn with each booking's school and cost (cancelled
+// bookings cost nothing and are skipped).
+func (c *CPDEvent) eachCost(discount bool, fn func(school uuid.UUID, cost CPDCost)) {
 	for _, b := range c.Bookings {
 		if b.Cancelled {
 			continue
 		}
 		cost := CPDCost{Places: b.Places, FullPence: int64(b.Places) * c.CostPerPlacePence}
-		if out.DiscountApplies {
+		if discount {
 			cost.SavingsPence = cost.FullPence * int64(c.BulkPercentOff) / 100
 		}
 		cost.PaidPence = cost.FullPence - cost.SavingsPence
-		out.add(cost)
-		s := out.BySchool[b.SchoolID]
-		s.add(cost)
-		out.BySchool[b.SchoolID] = s
+		fn(b.SchoolID, cost)
 	}
-	return out
 }
 
 // CPDTotals sums the costs and attendance of several events, for the
@@ -278,7 +293,8 @@ func SumCPD(events ...*CPDEvent) CPDTotals {
 	var t CPDTotals
 	for _, e := range events {
 		t.Events++
-		t.add(e.Costs().CPDCost)
+		cost, _ := e.Total()
+		t.add(cost)
 		b, a := e.Attendance()
 		t.Booked += b
 		t.Attended += a

@@ -139,6 +139,9 @@ func TestCPDAttendanceAndCosts(t *testing.T) {
 		costs.BySchool[w.a] != (partnership.CPDCost{Places: 5, FullPence: 10000, PaidPence: 7500, SavingsPence: 2500}) {
 		t.Fatalf("at threshold: %+v", costs)
 	}
+	if total, discount := w.cpd(tm).Total(); !discount || total != (partnership.CPDCost{Places: 8, FullPence: 16000, PaidPence: 12000, SavingsPence: 4000}) {
+		t.Fatalf("total at threshold: %+v (discount %v)", total, discount)
+	}
 
 	_, err := w.svc.RecordCPDAttendance(w.Ctx, lead, partnership.RecordCPDAttendance{CPDID: tm, BookingID: a, Attended: 5})
 	detailHas(t, w.ThenError(err, partnership.ErrBookingState), "once it has started")

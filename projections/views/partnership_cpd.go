@@ -136,11 +136,11 @@ func (v *CPD) Events(pid uuid.UUID, year string) []CPDEventInfo {
 func (v *CPD) EventsIn(pid uuid.UUID, p Period) []CPDEventInfo {
 	out := []CPDEventInfo{}
 	for _, c := range v.of(pid, p) {
-		costs := c.Costs()
+		costs, discount := c.Total()
 		_, attended := c.Attendance()
 		out = append(out, CPDEventInfo{ID: c.ID, Title: c.Title, Kind: string(c.Kind), Organiser: v.state.Names.school(c.OrganiserSchoolID),
 			StartsAt: c.StartsAt, EndsAt: c.EndsAt, Offered: c.Places, Booked: c.PlacesBooked(), Attended: attended,
-			FullPence: costs.FullPence, PaidPence: costs.PaidPence, SavingsPence: costs.SavingsPence, DiscountApplies: costs.DiscountApplies})
+			FullPence: costs.FullPence, PaidPence: costs.PaidPence, SavingsPence: costs.SavingsPence, DiscountApplies: discount})
 	}
 	return out
 }
