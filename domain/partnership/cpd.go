@@ -247,7 +247,7 @@ type CPDCosts struct {
 // discount on each booking rounded down to a penny).
 func (c *CPDEvent) Costs() CPDCosts {
 	out := CPDCosts{DiscountApplies: c.DiscountApplies(), BySchool: map[uuid.UUID]CPDCost{}}
-	c.eachCost(out.DiscountApplies, func(school uuid.UUID, cost CPDCost) {
+	c.EachCost(func(school uuid.UUID, cost CPDCost) {
 		out.add(cost)
 		s := out.BySchool[school]
 		s.add(cost)
@@ -258,14 +258,14 @@ func (c *CPDEvent) Costs() CPDCosts {
 
 // Total is Costs without the split by school (and without building it).
 func (c *CPDEvent) Total() (cost CPDCost, discount bool) {
-	discount = c.DiscountApplies()
-	c.eachCost(discount, func(_ uuid.UUID, one CPDCost) { cost.add(one) })
-	return cost, discount
+	c.EachCost(func(_ uuid.UUID, one CPDCost) { cost.add(one) })
+	return cost, c.DiscountApplies()
 }
 
-// eachCost calls fn with each booking's school and cost (cancelled
-// bookings cost nothing and are skipped).
-func (c *CPDEvent) eachCost(discount bool, fn func(school uuid.UUID, cost CPDCost)) {
+// EachCost calls fn with each booking's school and cost, as Costs reckons
+// them (cancelled bookings cost nothing and are skipped).
+func (c *CPDEvent) EachCost(fn func(school uuid.UUID, cost CPDCost)) {
+	discount := c.DiscountApplies()
 	for _, b := range c.Bookings {
 		if b.Cancelled {
 			continue

@@ -185,11 +185,11 @@ func (v *CPD) BySchoolIn(pid uuid.UUID, p Period) []CPDSchool {
 				s.Attended += b.Attended
 			}
 		}
-		for id, cost := range c.Costs().BySchool {
+		c.EachCost(func(id uuid.UUID, cost partnership.CPDCost) {
 			s := get(id)
 			s.PaidPence += cost.PaidPence
 			s.SavingsPence += cost.SavingsPence
-		}
+		})
 	}
 	out := []CPDSchool{}
 	for _, s := range by {
