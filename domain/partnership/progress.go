@@ -106,12 +106,20 @@ type TrendPoint struct {
 	Movement Movement
 }
 
+// sameKey reports whether r rates school's area and cohort, given as
+// cellKey gives them.
 func sameKey(r Rating, school uuid.UUID, area, cohort string) bool {
+	return r.SchoolID == school && strings.EqualFold(strings.TrimSpace(r.Area), area) && r.Cohort == cohort
+}
+
+// cellKey is the area (trimmed) and cohort (normalised) sameKey compares
+// ratings with, worked out once for many ratings.
+func cellKey(area, cohort string) (string, string) {
 	c, ok := NormaliseCohort(cohort)
 	if !ok {
 		c = cohort
 	}
-	return r.SchoolID == school && strings.EqualFold(strings.TrimSpace(r.Area), strings.TrimSpace(area)) && r.Cohort == c
+	return strings.TrimSpace(area), c
 }
 
 // Trend returns, for school, area and cohort, one point per rated
@@ -121,6 +129,7 @@ func sameKey(r Rating, school uuid.UUID, area, cohort string) bool {
 // their case; cohorts match in any form NormaliseCohort accepts.
 func Trend(ratings []Rating, school uuid.UUID, area, cohort string) []TrendPoint {
 	byTerm := map[int]Rating{}
+	area, cohort = cellKey(area, cohort)
 	for _, r := range ratings {
 		if sameKey(r, school, area, cohort) {
 			byTerm[r.Term.Ordinal()] = r

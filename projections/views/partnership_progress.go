@@ -95,13 +95,19 @@ func (v *Progress) BoardIn(pid uuid.UUID, p Period) []BoardCell {
 	groups := map[cellKey]*cellGroup{}
 	var cells []*cellGroup
 	areas := map[string]string{}
+	in := map[partnership.Term]bool{} // whether each half-term starts in p, worked out once
 	for _, rec := range v.state.Records {
 		if rec.PartnershipID != pid {
 			continue
 		}
 		for i := range rec.Ratings {
 			r := &rec.Ratings[i]
-			if !p.Contains(r.Term.Starts()) {
+			ok, seen := in[r.Term]
+			if !seen {
+				ok = p.Contains(r.Term.Starts())
+				in[r.Term] = ok
+			}
+			if !ok {
 				continue
 			}
 			area, ok := areas[r.Area]

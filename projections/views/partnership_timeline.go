@@ -152,7 +152,7 @@ func (v *Timelines) Done(pid uuid.UUID, year string) []TimelineEntry {
 func (v *Timelines) DoneIn(pid uuid.UUID, p Period) []TimelineEntry {
 	out := []TimelineEntry{}
 	for _, t := range v.of(pid, p) {
-		for _, it := range t.Items() {
+		for _, it := range t.ItemList { // sortEntries orders them all
 			if it.Done && p.Contains(it.On) {
 				out = append(out, v.entry(t, it))
 			}
