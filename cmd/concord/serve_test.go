@@ -259,8 +259,8 @@ func TestTokenCommands(t *testing.T) {
 	}
 }
 
-// TestServeMetricsAddress: --metrics-addr serves /metrics without a token
-// on its own address, and only there.
+// TestServeMetricsAddress: --metrics-addr serves /metrics (and the
+// profiler) without a token on its own address, and only there.
 func TestServeMetricsAddress(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -287,6 +287,13 @@ func TestServeMetricsAddress(t *testing.T) {
 	}
 	if code, _, _ := httpDo(t, "GET", "http://"+maddr+"/v1/schools", "", ""); code != 404 {
 		t.Fatalf("the metrics address serves the API: %d", code)
+	}
+	// The profiler is on the private address only.
+	if code, _, body := httpDo(t, "GET", "http://"+maddr+"/debug/pprof/heap?debug=1", "", ""); code != 200 || !strings.Contains(body, "heap profile") {
+		t.Fatalf("metrics address /debug/pprof/heap: %d", code)
+	}
+	if code, _, _ := httpDo(t, "GET", url+"/debug/pprof/heap", "", ""); code == 200 {
+		t.Fatalf("the main address serves the profiler")
 	}
 	if code, _, _ := httpDo(t, "GET", url+"/metrics", "", ""); code != 401 {
 		t.Fatalf("main address /metrics without a token: %d, want 401", code)
