@@ -425,27 +425,40 @@ func (r *Resource) Clash(start, end time.Time, except uuid.UUID) (Loan, bool) {
 func (r *Resource) UtilisationHours(from, to time.Time) float64 {
 	var d time.Duration
 	for _, l := range r.LoanList {
-		a, b, ok := l.Held()
-		if !ok {
-			continue
-		}
-		if a.Before(from) {
-			a = from
-		}
-		if b.After(to) {
-			b = to
-		}
-		if a.Before(b) {
-			d += b.Sub(a)
-		}
+		d += l.HeldIn(from, to)
 	}
 	return d.Hours()
+}
+
+// HeldIn returns how long the loan held its resource within [from, to)
+// (see Held); 0 when it did not.
+func (l Loan) HeldIn(from, to time.Time) time.Duration {
+	a, b, ok := l.Held()
+	if !ok {
+		return 0
+	}
+	if a.Before(from) {
+		a = from
+	}
+	if b.After(to) {
+		b = to
+	}
+	if a.Before(b) {
+		return b.Sub(a)
+	}
+	return 0
 }
 
 // BenefitPence returns the value of the resource's use in [from, to):
 // utilisation hours times its hourly value, rounded down to a penny.
 func (r *Resource) BenefitPence(from, to time.Time) int64 {
-	return int64(r.UtilisationHours(from, to) * float64(r.HourlyValuePence))
+	return r.BenefitOf(r.UtilisationHours(from, to))
+}
+
+// BenefitOf returns the value of hours of the resource's use, rounded down
+// to a penny.
+func (r *Resource) BenefitOf(hours float64) int64 {
+	return int64(hours * float64(r.HourlyValuePence))
 }
 
 // ResourceLoan is a loan with the resource it is of.

@@ -305,17 +305,23 @@ func (v *Resources) UtilisationIn(pid uuid.UUID, p Period) Utilisation {
 	}
 	infos := v.List(pid)
 	for i, r := range v.state.of(pid) {
-		h := r.UtilisationHours(from, to)
-		out.Resources = append(out.Resources, ResourceUse{Resource: infos[i], Hours: h, BenefitPence: r.BenefitPence(from, to)})
-		out.TotalHours += h
-		out.TotalBenefitPence += r.BenefitPence(from, to)
+		// One pass over the loans: the resource's hours (as
+		// Resource.UtilisationHours sums them) and each school's.
+		var d time.Duration
 		for _, l := range r.LoanList {
-			one := partnership.Resource{LoanList: []partnership.Loan{l}}
-			if lh := one.UtilisationHours(from, to); lh > 0 {
-				use(l.BorrowerSchoolID).HoursBorrowed += lh
-				use(r.OwnerSchoolID).HoursLent += lh
+			held := l.HeldIn(from, to)
+			if held <= 0 {
+				continue
 			}
+			d += held
+			use(l.BorrowerSchoolID).HoursBorrowed += held.Hours()
+			use(r.OwnerSchoolID).HoursLent += held.Hours()
 		}
+		h := d.Hours()
+		benefit := r.BenefitOf(h)
+		out.Resources = append(out.Resources, ResourceUse{Resource: infos[i], Hours: h, BenefitPence: benefit})
+		out.TotalHours += h
+		out.TotalBenefitPence += benefit
 	}
 	for _, s := range bySchool {
 		out.Schools = append(out.Schools, *s)
