@@ -132,66 +132,11 @@ func readAs[V projections.Projection](s *Server, w http.ResponseWriter, r *http.
 	return reply(w, http.StatusOK, out)
 }
 
-// personNames returns the names of people for a read at a. A live read
-// opens only the names it shows, from the live "people" view, as it asks
-// for them; a read in the past copies the names of that reading once.
+// personNames returns the names of people for a read at a, each opened
+// when first shown (views.Reader.Names): reading a list of loans then
+// costs a few names, not the whole register's.
 func (s *Server) personNames(ctx context.Context, a views.AsOf) (views.PersonNames, error) {
-	if a.Live() {
-		return &liveNames{s: s, ctx: ctx, seen: map[uuid.UUID]string{}}, nil
-	}
-	if a.Position != 0 && !a.Corrected {
-		// Read at a position the live "people" view may still stand at
-		// (the next page of a list read live): names are opened as asked
-		// while it does.
-		if at, _ := s.L.Engine.View(views.PeopleView, func(projections.Projection) error { return nil }); at == a.Position {
-			return &liveNames{s: s, ctx: ctx, seen: map[uuid.UUID]string{}, at: a.Position}, nil
-		}
-	}
-	return s.L.Views.PersonNames(ctx, a)
-}
-
-// liveNames is a views.PersonNames over the live "people" view that opens
-// each name once, when first asked: reading a list of loans then costs a
-// few names, not the whole register's.
-//
-// With at set, the names are those as known at position at: read from the
-// live view while it stands there, and from that reading's whole name map
-// once it has moved on.
-type liveNames struct {
-	s    *Server
-	ctx  context.Context
-	seen map[uuid.UUID]string
-	at   uint64
-	then views.PersonNames
-}
-
-// Name implements views.PersonNames.
-func (n *liveNames) Name(id uuid.UUID) string {
-	if name, ok := n.seen[id]; ok {
-		return name
-	}
-	if n.then != nil {
-		return n.then.Name(id)
-	}
-	var name string
-	open := func(p projections.Projection) error {
-		if people, ok := p.(*views.People); ok {
-			name = people.NameOf(n.s.L.Codec.Keys, id)
-		}
-		return nil
-	}
-	if n.at == 0 {
-		_, _ = n.s.L.Engine.View(views.PeopleView, open)
-	} else if done, _ := n.s.L.Engine.ViewAt(views.PeopleView, n.at, open); !done {
-		then, err := n.s.L.Views.PersonNames(n.ctx, views.AsOf{Position: n.at})
-		if err != nil {
-			return ""
-		}
-		n.then = then
-		return then.Name(id)
-	}
-	n.seen[id] = name
-	return name
+	return s.L.Views.Names(ctx, a), nil
 }
 
 // streamRevision returns stream's revision (-1 when it has no events).

@@ -43,7 +43,7 @@ func (st *site) loanRows(rq *req, pid uuid.UUID, loans []views.LoanEntry) ([]loa
 
 // answeredBy names who answered: the person (or "an administrator", "the
 // system") and their role.
-func answeredBy(names views.NameMap, a views.LoanAnswer) string {
+func answeredBy(names views.PersonNames, a views.LoanAnswer) string {
 	who := ""
 	if a.ByID != uuid.Nil {
 		who = names.Name(a.ByID)

@@ -510,7 +510,7 @@ type req struct {
 	vis      *app.Visibility
 	sess     *session
 	asOf     views.AsOf
-	names    views.NameMap
+	names    views.PersonNames
 	data     *pageData
 	form     *formError
 	// now is the day views measure overdue things against: the as-of time
@@ -590,11 +590,7 @@ func (st *site) newReq(w http.ResponseWriter, r *http.Request) (*req, error) {
 			rq.data.Banner = "You are looking at the ledger as corrected now: every correction is applied from the date it took effect. Forms are hidden."
 		}
 	}
-	names, err := st.s.L.Views.PersonNames(r.Context(), a)
-	if err != nil {
-		return rq, err
-	}
-	rq.names = names
+	rq.names = st.s.L.Views.Names(r.Context(), a)
 	return rq, nil
 }
 

@@ -251,10 +251,7 @@ func build(ctx context.Context, r *views.Reader, pid uuid.UUID, period *views.Pe
 		positions = append(positions, pos)
 		return err
 	}
-	names, err := r.PersonNames(ctx, at)
-	if err != nil {
-		return nil, nil, err
-	}
+	names := r.Names(ctx, at)
 	var found bool
 	var lastAt time.Time
 	if err := read("partnerships", func(p any) error {
@@ -274,6 +271,7 @@ func build(ctx context.Context, r *views.Reader, pid uuid.UUID, period *views.Pe
 	}
 	rep.Footer.ReckonedOn = partnership.Date(now)
 	var pd views.Period
+	var err error
 	if period != nil {
 		pd = *period
 	} else if pd, err = views.YearPeriod(partnership.AcademicYearOf(now)); err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/concord-ledger/concord/domain"
+	"github.com/concord-ledger/concord/projections"
 )
 
 // PersonNames resolves a person's id to the name a view shows. Views
@@ -60,6 +61,76 @@ func optPersonRef(names PersonNames, id uuid.UUID) *Ref {
 	}
 	r := personRef(names, id)
 	return &r
+}
+
+// Names returns the names of people as read at a, each opened when first
+// asked for: a page of a list shows a few dozen people, and opening the
+// whole register's names (thousands, each decrypted) cost more than the
+// page. Names come from a "people" view standing at the reading itself —
+// the pinned one of a pinned reader, the live one for a live reading or
+// a reading at the position it stands at — and otherwise from that
+// reading's whole name map (PersonNames), copied once when first needed.
+// The result is for one goroutine. An error reading the names shows ids
+// only (the view read at a reports the same error).
+func (r *Reader) Names(ctx context.Context, a AsOf) PersonNames {
+	return &lazyNames{r: r, ctx: ctx, a: a, seen: map[uuid.UUID]string{}}
+}
+
+type lazyNames struct {
+	r    *Reader
+	ctx  context.Context
+	a    AsOf
+	seen map[uuid.UUID]string
+	then NameMap
+}
+
+// Name implements PersonNames.
+func (n *lazyNames) Name(id uuid.UUID) string {
+	if name, ok := n.seen[id]; ok {
+		return name
+	}
+	if n.then != nil {
+		return n.then[id]
+	}
+	name, ok := n.open(id)
+	if !ok {
+		then, err := n.r.PersonNames(n.ctx, n.a)
+		if err != nil {
+			return ""
+		}
+		n.then = then
+		return then[id]
+	}
+	n.seen[id] = name
+	return name
+}
+
+// open opens id's name from a "people" view standing at the reading, and
+// reports whether there was one.
+func (n *lazyNames) open(id uuid.UUID) (string, bool) {
+	var keys domain.Keyring
+	if n.r.Codec != nil {
+		keys = n.r.Codec.Keys
+	}
+	if p, ok := n.r.pinned[PeopleView].(*People); ok && n.a == n.r.pinAt {
+		return p.NameOf(keys, id), true
+	}
+	if n.r.Engine == nil || n.a.Corrected || !n.a.Time.IsZero() {
+		return "", false
+	}
+	var name string
+	open := func(p projections.Projection) error {
+		if people, ok := p.(*People); ok {
+			name = people.NameOf(keys, id)
+		}
+		return nil
+	}
+	if n.a.Position == 0 {
+		_, err := n.r.Engine.View(PeopleView, open)
+		return name, err == nil
+	}
+	done, err := n.r.Engine.ViewAt(PeopleView, n.a.Position, open)
+	return name, done && err == nil
 }
 
 // PersonNames reads the "people" view at a and returns a copy of its
