@@ -11,7 +11,51 @@ import (
 
 	"github.com/concord-ledger/concord/domain"
 	"github.com/concord-ledger/concord/domain/partnership"
+	"github.com/concord-ledger/concord/projections"
 )
+
+// started is something filed by start: a loan or a CPD event of a
+// partnership.
+type started struct {
+	pid, id, res uuid.UUID
+	start        time.Time
+}
+
+// ruleOrder returns the ids of the items of partnership pid starting in
+// period p, by start then id: the registers' rule, worked out here from
+// the items themselves.
+func ruleOrder(items []started, pid uuid.UUID, p Period) []uuid.UUID {
+	var in []started
+	for _, it := range items {
+		if it.pid == pid && p.Contains(it.start) {
+			in = append(in, it)
+		}
+	}
+	slices.SortFunc(in, func(a, b started) int {
+		if c := a.start.Compare(b.start); c != 0 {
+			return c
+		}
+		return bytes.Compare(a.id[:], b.id[:])
+	})
+	ids := make([]uuid.UUID, 0, len(in))
+	for _, it := range in {
+		ids = append(ids, it.id)
+	}
+	return ids
+}
+
+// readBack returns fresh holding p's saved state.
+func readBack[P projections.Projection](t *testing.T, p, fresh P) P {
+	t.Helper()
+	saved, err := p.MarshalState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fresh.UnmarshalState(saved); err != nil {
+		t.Fatal(err)
+	}
+	return fresh
+}
 
 // TestLoanRegisterPagesFollowTheRule: over random loans of resources in
 // two partnerships, some approved for another window than requested, the
@@ -24,11 +68,7 @@ func TestLoanRegisterPagesFollowTheRule(t *testing.T) {
 	v := NewLoans()
 	pids := []uuid.UUID{uuid.New(), uuid.New()}
 	owner, borrower := uuid.New(), uuid.New()
-	type loan struct {
-		pid, id, res uuid.UUID
-		start        time.Time
-	}
-	var loans []loan
+	var loans []started
 	var resources []partnership.ResourceRegistered
 	var pos uint64
 	feed := func(e domain.Event) {
@@ -45,7 +85,7 @@ func TestLoanRegisterPagesFollowTheRule(t *testing.T) {
 	base := time.Date(2024, 9, 1, 9, 0, 0, 0, time.UTC)
 	for range 300 {
 		r := resources[rng.IntN(len(resources))]
-		l := loan{pid: r.PartnershipID, id: uuid.New(), res: r.ResourceID, start: base.AddDate(0, 0, rng.IntN(600))}
+		l := started{pid: r.PartnershipID, id: uuid.New(), res: r.ResourceID, start: base.AddDate(0, 0, rng.IntN(600))}
 		keys := partnership.LoanKeys{PartnershipID: r.PartnershipID, ResourceID: r.ResourceID, LoanID: l.id, OwnerSchoolID: owner, BorrowerSchoolID: borrower}
 		feed(partnership.LoanRequested{LoanKeys: keys, Start: l.start, End: l.start.Add(time.Hour)})
 		if rng.IntN(3) == 0 {
@@ -55,14 +95,7 @@ func TestLoanRegisterPagesFollowTheRule(t *testing.T) {
 		}
 		loans = append(loans, l)
 	}
-	saved, err := v.MarshalState()
-	if err != nil {
-		t.Fatal(err)
-	}
-	back := NewLoans()
-	if err := back.UnmarshalState(saved); err != nil {
-		t.Fatal(err)
-	}
+	back := readBack(t, v, NewLoans())
 	// Each loan is found by its id: its resource, and in its own
 	// partnership's register only.
 	for _, l := range loans {
@@ -91,22 +124,7 @@ func TestLoanRegisterPagesFollowTheRule(t *testing.T) {
 	}
 	for _, pid := range pids {
 		for _, p := range []Period{{}, year} {
-			var want []uuid.UUID
-			var in []loan
-			for _, l := range loans {
-				if l.pid == pid && p.Contains(l.start) {
-					in = append(in, l)
-				}
-			}
-			slices.SortFunc(in, func(a, b loan) int {
-				if c := a.start.Compare(b.start); c != 0 {
-					return c
-				}
-				return bytes.Compare(a.id[:], b.id[:])
-			})
-			for _, l := range in {
-				want = append(want, l.id)
-			}
+			want := ruleOrder(loans, pid, p)
 			for name, view := range map[string]*Loans{"live": v, "read back": back} {
 				var got []uuid.UUID
 				for from := 0; ; from += 7 {
@@ -123,6 +141,50 @@ func TestLoanRegisterPagesFollowTheRule(t *testing.T) {
 				}
 				if !slices.Equal(got, want) {
 					t.Errorf("%s, period %q: pages list %d loans not in the rule's order (want %d)", name, p.Year, len(got), len(want))
+				}
+			}
+		}
+	}
+}
+
+// TestCPDEventsOfAPeriodFollowTheRule: over random CPD events of two
+// partnerships, the events of a period are the partnership's events
+// starting in it, by start then id (the rule, computed here from the
+// events organised), in the live view and in one read back from its
+// saved state.
+func TestCPDEventsOfAPeriodFollowTheRule(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	v := NewCPD()
+	pids := []uuid.UUID{uuid.New(), uuid.New()}
+	var all []started
+	base := time.Date(2024, 8, 20, 9, 0, 0, 0, time.UTC)
+	for i := range 200 {
+		o := started{pid: pids[rng.IntN(2)], id: uuid.New(), start: base.AddDate(0, 0, rng.IntN(700))}
+		if i%10 == 0 && len(all) > 0 {
+			o.start = all[rng.IntN(len(all))].start // same start: ordered by id
+		}
+		e := partnership.CPDEventOrganised{PartnershipID: o.pid, CPDID: o.id, OrganiserSchoolID: uuid.New(), Kind: partnership.TeachMeet,
+			Title: "TeachMeet", StartsAt: o.start, EndsAt: o.start.Add(time.Hour), AcademicYear: partnership.AcademicYearOf(o.start), Places: 10}
+		if err := v.Apply(domain.Message{Recorded: domain.Recorded{Position: uint64(i + 1)}, Event: e}); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, o)
+	}
+	back := readBack(t, v, NewCPD())
+	year, err := YearPeriod("2025-26")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pid := range pids {
+		for _, p := range []Period{{}, year, periodOf("not a year")} {
+			want := ruleOrder(all, pid, p)
+			for name, view := range map[string]*CPD{"live": v, "read back": back} {
+				var got []uuid.UUID
+				for _, e := range view.EventsIn(pid, p) {
+					got = append(got, e.ID)
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("%s, period %q: %d events not in the rule's order (want %d)", name, p.Year, len(got), len(want))
 				}
 			}
 		}
