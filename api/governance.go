@@ -230,7 +230,7 @@ func (s *Server) syncViews(ctx context.Context, head uint64, names ...string) er
 			return low, nil
 		}
 		for _, n := range names {
-			pos, err := s.L.Engine.View(n, func(projections.Projection) error { return nil })
+			pos, err := s.L.Engine.View(views.Canonical(n), func(projections.Projection) error { return nil })
 			if err != nil {
 				return 0, err
 			}

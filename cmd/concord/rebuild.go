@@ -40,7 +40,7 @@ func runRebuild(ctx context.Context, m *Main, args []string) error {
 	for _, name := range names {
 		bar := &rebuildBar{m: m, name: name}
 		start := time.Now()
-		err := l.Engine.Rebuild(ctx, name, bar.update)
+		err := l.Engine.Rebuild(ctx, views.Canonical(name), bar.update)
 		bar.done(time.Since(start))
 		if errors.Is(err, projections.ErrUnknownProjection) {
 			return Usagef("no view %q; the views are %v", name, views.Names())

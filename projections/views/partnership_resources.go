@@ -15,14 +15,10 @@ import (
 	"github.com/concord-ledger/concord/projections"
 )
 
-func init() {
-	register(func() projections.Projection { return NewResources() })
-	register(func() projections.Projection { return NewLoans() })
-}
+func init() { register(func() projections.Projection { return NewResources() }) }
 
-// resourceState is the state the "resources" and "loans" views share in
-// shape (each keeps its own): every resource aggregate with its loans, and
-// school names.
+// resourceState is the state of the "resources" view (also read as
+// "loans"): every resource aggregate with its loans, and school names.
 type resourceState struct {
 	Resources map[uuid.UUID]*partnership.Resource `json:"resources"`
 	Names     partnershipNames                    `json:"names"`
@@ -32,9 +28,8 @@ type resourceState struct {
 	Answers map[uuid.UUID]LoanAnswer `json:"answers"`
 	// loans indexes each partnership's loans in the register's order
 	// (start, then id), so a page of the register costs its own entries,
-	// not a sort of every loan of ten years. Kept by the "loans" view
-	// only (nil in the "resources" view); not saved: rebuilt when a state
-	// is read.
+	// not a sort of every loan of ten years. Not saved: rebuilt when a
+	// state is read.
 	loans *loanIndex
 }
 
@@ -190,13 +185,27 @@ func (s *resourceState) of(pid uuid.UUID) []*partnership.Resource {
 
 // Resources is the "resources" view: the resources schools share (owner
 // school, kind, offered or withdrawn), the calendar of approved loans of
-// each, and utilisation (hours booked per resource and per school, per
-// academic year).
+// each, utilisation (hours booked per resource and per school, per
+// academic year), and the register of their loans (see Loans).
 type Resources struct{ stateView[resourceState] }
 
 // NewResources returns an empty "resources" view.
 func NewResources() *Resources {
-	return &Resources{newStateView("resources", 3, func() resourceState { return newResourceState() })}
+	return &Resources{newStateView(ResourcesView, 3, func() resourceState {
+		s := newResourceState()
+		s.loans = newLoanIndex()
+		return s
+	})}
+}
+
+// UnmarshalState implements projections.Projection: the state read, with
+// its loan index rebuilt.
+func (v *Resources) UnmarshalState(b []byte) error {
+	if err := v.stateView.UnmarshalState(b); err != nil {
+		return err
+	}
+	v.state.reindex()
+	return nil
 }
 
 // Apply implements projections.Projection.
@@ -332,32 +341,12 @@ func (v *Resources) UtilisationIn(pid uuid.UUID, p Period) Utilisation {
 	return out
 }
 
-// Loans is the "loans" view: the register of every loan of a shared
-// resource (requested, approved, declined, cancelled, collected, returned
-// with its condition) and the loans overdue on a day.
-type Loans struct{ stateView[resourceState] }
-
-// NewLoans returns an empty "loans" view.
-func NewLoans() *Loans {
-	return &Loans{newStateView("loans", 3, func() resourceState {
-		s := newResourceState()
-		s.loans = newLoanIndex()
-		return s
-	})}
-}
-
-// UnmarshalState implements projections.Projection: the state read, with
-// its loan index rebuilt.
-func (v *Loans) UnmarshalState(b []byte) error {
-	if err := v.stateView.UnmarshalState(b); err != nil {
-		return err
-	}
-	v.state.reindex()
-	return nil
-}
-
-// Apply implements projections.Projection.
-func (v *Loans) Apply(m domain.Message) error { v.state.apply(m); return nil }
+// Loans is the "resources" view read for its loans, under the name
+// "loans" (LoansView): the register of every loan of a shared resource
+// (requested, approved, declined, cancelled, collected, returned with its
+// condition) and the loans overdue on a day. The two names are one
+// projection, folded and stored once (they were two of the same state).
+type Loans = Resources
 
 // LoanEntry is one loan in the register.
 type LoanEntry struct {

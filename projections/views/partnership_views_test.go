@@ -15,7 +15,7 @@ import (
 	"github.com/concord-ledger/concord/projections/views/partnershiptest"
 )
 
-var partnershipViews = []string{"partnerships", "resources", "loans", "secondments", "cpd", "reviews", "progress", "commitments", "celebrations", "timeline", "costs"}
+var partnershipViews = []string{"partnerships", "resources", "secondments", "cpd", "reviews", "progress", "commitments", "celebrations", "timeline", "costs"}
 
 func year(t *testing.T) *partnershiptest.World {
 	t.Helper()
@@ -381,4 +381,39 @@ func TestPartnershipViewsRejectMalformedYear(t *testing.T) {
 			t.Error("a malformed year was accepted")
 		}
 	})
+}
+
+// TestLoansIsTheResourcesView: "loans" is another name of the "resources"
+// view, one projection folded and stored once: the engine knows no
+// "loans", and the Reader answers both names with the same state, live
+// and from a reader pinned to a past position that names both.
+func TestLoansIsTheResourcesView(t *testing.T) {
+	w := year(t)
+	if slices.Contains(views.Names(), views.LoansView) || views.Canonical(views.LoansView) != views.ResourcesView {
+		t.Fatalf("views %v, canonical %q: want loans answered by resources", views.Names(), views.Canonical(views.LoansView))
+	}
+	head, err := w.Store.Head(w.Ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinned, err := w.Reader.At(w.Ctx, views.AsOf{Position: head / 2}, views.LoansView, views.ResourcesView)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		r    *views.Reader
+		a    views.AsOf
+	}{{"live", w.Reader, views.AsOf{}}, {"pinned", pinned, views.AsOf{Position: head / 2}}} {
+		var loans, resources projections.Projection
+		if _, err := c.r.View(w.Ctx, views.LoansView, c.a, func(p projections.Projection) error { loans = p; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.r.View(w.Ctx, views.ResourcesView, c.a, func(p projections.Projection) error { resources = p; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if loans == nil || loans != resources {
+			t.Errorf("%s: loans %p and resources %p are not one projection", c.name, loans, resources)
+		}
+	}
 }

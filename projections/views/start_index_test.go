@@ -65,7 +65,7 @@ func readBack[P projections.Projection](t *testing.T, p, fresh P) P {
 // state pages the same.
 func TestLoanRegisterPagesFollowTheRule(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 11))
-	v := NewLoans()
+	v := NewResources()
 	pids := []uuid.UUID{uuid.New(), uuid.New()}
 	owner, borrower := uuid.New(), uuid.New()
 	var loans []started
@@ -95,7 +95,7 @@ func TestLoanRegisterPagesFollowTheRule(t *testing.T) {
 		}
 		loans = append(loans, l)
 	}
-	back := readBack(t, v, NewLoans())
+	back := readBack(t, v, NewResources())
 	// Each loan is found by its id: its resource, and in its own
 	// partnership's register only.
 	for _, l := range loans {
@@ -103,7 +103,7 @@ func TestLoanRegisterPagesFollowTheRule(t *testing.T) {
 		if other == l.pid {
 			other = pids[1]
 		}
-		for name, view := range map[string]*Loans{"live": v, "read back": back} {
+		for name, view := range map[string]*Resources{"live": v, "read back": back} {
 			if res, ok := view.ResourceOfLoan(l.id); !ok || res != l.res {
 				t.Fatalf("%s: loan %s is of resource %s (%v), want %s", name, l.id, res, ok, l.res)
 			}
@@ -125,7 +125,7 @@ func TestLoanRegisterPagesFollowTheRule(t *testing.T) {
 	for _, pid := range pids {
 		for _, p := range []Period{{}, year} {
 			want := ruleOrder(loans, pid, p)
-			for name, view := range map[string]*Loans{"live": v, "read back": back} {
+			for name, view := range map[string]*Resources{"live": v, "read back": back} {
 				var got []uuid.UUID
 				for from := 0; ; from += 7 {
 					page, total := view.RegisterPage(pid, p, base, from, 7)

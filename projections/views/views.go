@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -67,8 +68,31 @@ func Names() []string {
 func factory(name string) (projections.Factory, bool) {
 	regMu.Lock()
 	defer regMu.Unlock()
-	f, ok := registry[name]
+	f, ok := registry[canonical(name)]
 	return f, ok
+}
+
+// Names of views read under another view's name.
+const (
+	ResourcesView = "resources"
+	// LoansView is the "resources" view read for its loans (Loans).
+	LoansView = "loans"
+)
+
+// aliases maps the other names of views to the projection that answers
+// them.
+var aliases = map[string]string{LoansView: ResourcesView}
+
+// Canonical returns the name of the projection that answers view name
+// (the projections engine knows views by it): "resources" for "loans",
+// name itself for the others.
+func Canonical(name string) string { return canonical(name) }
+
+func canonical(name string) string {
+	if c, ok := aliases[name]; ok {
+		return c
+	}
+	return name
 }
 
 // AsOf says which reading of the ledger a query wants. The zero value is
@@ -132,6 +156,7 @@ func (r *Reader) At(ctx context.Context, a AsOf, names ...string) (*Reader, erro
 	if len(names) == 0 {
 		names = Names()
 	}
+	names = canonicalNames(names)
 	out := &Reader{Engine: r.Engine, Store: r.Store, Codec: r.Codec, pinAt: a}
 	switch {
 	case a.Corrected:
@@ -163,12 +188,25 @@ func (r *Reader) At(ctx context.Context, a AsOf, names ...string) (*Reader, erro
 	return out, nil
 }
 
+// canonicalNames returns names with each alias replaced by the view that
+// answers it, each once, in order.
+func canonicalNames(names []string) []string {
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		if c := canonical(n); !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // View calls fn with the view named name as read at a, and returns the
 // ledger position the state reflects. fn must not keep the projection
 // after it returns (the live one is shared and read-locked during fn).
 // Returns ErrUnknownView for an unknown name and projections.ErrFutureAsOf
 // for a position beyond the log.
 func (r *Reader) View(ctx context.Context, name string, a AsOf, fn func(projections.Projection) error) (uint64, error) {
+	name = canonical(name)
 	if _, ok := factory(name); !ok {
 		return 0, fmt.Errorf("%w: %q", ErrUnknownView, name)
 	}
