@@ -98,7 +98,10 @@ type Options struct {
 	// store a snapshot where they looked, so snapshots also grow where
 	// readers ask.
 	SnapshotBytesPerEvent int
-	Logger                *slog.Logger
+	// Retired names projections no longer kept: their checkpoints and
+	// snapshots are dropped when the engine opens.
+	Retired []string
+	Logger  *slog.Logger
 }
 
 // Engine runs projections over a store.
@@ -230,6 +233,9 @@ func Open(store eventstore.Store, codec *domain.Codec, path string, opts Options
 		}
 		if err == nil {
 			err = dropStaleSnapshots(tx, runs)
+		}
+		if err == nil {
+			err = dropRetired(tx, opts.Retired)
 		}
 		return err
 	}); err != nil {
@@ -367,6 +373,27 @@ func latestSnapshot(tx *bolt.Tx, name string, version int) (uint64, []byte, bool
 // dropStaleSnapshots removes the snapshots of each projection whose
 // snapshots were stored by another version: once a new version stores one,
 // the old ones would otherwise pass for it.
+// dropRetired deletes what is stored of the projections named (their
+// checkpoint and snapshots), in either layout.
+func dropRetired(tx *bolt.Tx, names []string) error {
+	for _, name := range names {
+		key := []byte(name)
+		for _, b := range []*bolt.Bucket{tx.Bucket(bucketCheckpoints), tx.Bucket(bucketSnapshots)} {
+			var err error
+			switch {
+			case b.Bucket(key) != nil:
+				err = b.DeleteBucket(key)
+			case b.Get(key) != nil:
+				err = b.Delete(key)
+			}
+			if err != nil {
+				return fmt.Errorf("drop the retired projection %s: %w", name, err)
+			}
+		}
+	}
+	return nil
+}
+
 func dropStaleSnapshots(tx *bolt.Tx, runs []*running) error {
 	all := tx.Bucket(bucketSnapshots)
 	for _, r := range runs {

@@ -129,6 +129,59 @@ func TestNewVersionDropsOldSnapshots(t *testing.T) {
 	}
 }
 
+// TestRetiredProjectionsAreDropped: what is stored of a projection named
+// retired (its checkpoint and its snapshots) is gone once the engine
+// opens; the projections still kept are restored as they were.
+func TestRetiredProjectionsAreDropped(t *testing.T) {
+	ctx := context.Background()
+	s := memory.New(memory.Options{})
+	codec := &domain.Codec{}
+	path := filepath.Join(t.TempDir(), "p.db")
+	e, err := Open(s, codec, path, Options{SnapshotEvery: 5}, newTally, newCounter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 30 {
+		appendHappened(t, s, codec, "s", happened{Key: "a", N: i})
+	}
+	if err := e.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	stored := func(db *bolt.DB, name string) (cp, snaps bool) {
+		db.View(func(tx *bolt.Tx) error {
+			_, cp, _ = getCheckpoint(tx.Bucket(bucketCheckpoints), []byte(name))
+			snaps = tx.Bucket(bucketSnapshots).Bucket([]byte(name)) != nil
+			return nil
+		})
+		return cp, snaps
+	}
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cp, snaps := stored(db, "counter"); !cp && !snaps {
+		t.Fatal("the counter stored nothing to retire")
+	}
+	db.Close()
+	e, err = Open(s, codec, path, Options{SnapshotEvery: 5, Retired: []string{"counter"}}, newTally)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if cp, snaps := stored(e.db, "counter"); cp || snaps {
+		t.Errorf("the retired counter: checkpoint %v, snapshots %v; want neither", cp, snaps)
+	}
+	if cp, snaps := stored(e.db, "tally"); !cp && !snaps {
+		t.Error("the kept tally lost what it stored")
+	}
+	if st := e.Status(ctx)[0]; st.Name != "tally" || st.Position != 30 {
+		t.Errorf("tally restored at %d, want 30", st.Position)
+	}
+}
+
 // TestStatesStoredAsPlainValuesStillRead: checkpoints and snapshots that
 // earlier versions stored as plain values (not in a bucket of their own)
 // are restored and read "as of", and are replaced when written again.

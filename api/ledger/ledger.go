@@ -228,6 +228,7 @@ func Open(ctx context.Context, cfg Config) (_ *Ledger, err error) {
 	if po.Logger == nil {
 		po.Logger = logger
 	}
+	po.Retired = append(po.Retired, views.Retired...)
 	eng, err := projections.Open(l.Store, l.Codec, filepath.Join(dir, ProjectionsFile), po, views.All()...)
 	if err != nil {
 		return nil, fmt.Errorf("open ledger: open projections: %w", err)

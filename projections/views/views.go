@@ -79,6 +79,11 @@ const (
 	LoansView = "loans"
 )
 
+// Retired are the names of projections no longer kept (their stored
+// states are dropped: see projections.Options.Retired): "loans" was a
+// projection of its own, the same state as "resources".
+var Retired = []string{LoansView}
+
 // aliases maps the other names of views to the projection that answers
 // them.
 var aliases = map[string]string{LoansView: ResourcesView}
