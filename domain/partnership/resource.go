@@ -284,7 +284,9 @@ func NewResource() *Resource { return &Resource{loanOf: map[uuid.UUID]uuid.UUID{
 func (r *Resource) Registered() bool { return r.ID != uuid.Nil }
 
 func (r *Resource) loanIndex(id uuid.UUID) int {
-	for i := range r.LoanList {
+	// From the newest: the loans acted on are mostly the recent ones (a
+	// resource lent for ten years has thousands), and ids are unique.
+	for i := len(r.LoanList) - 1; i >= 0; i-- {
 		if r.LoanList[i].ID == id {
 			return i
 		}

@@ -30,10 +30,8 @@ func (v *Loans) Loan(res, loan uuid.UUID, now time.Time) (LoanEntry, bool) {
 	if r == nil {
 		return LoanEntry{}, false
 	}
-	for _, l := range r.LoanList {
-		if l.ID == loan {
-			return v.entry(r, l, now), true
-		}
+	if l, ok := r.Loan(loan); ok {
+		return v.entry(r, l, now), true
 	}
 	return LoanEntry{}, false
 }

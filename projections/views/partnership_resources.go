@@ -161,11 +161,8 @@ func (s *resourceState) fileLoan(res, id uuid.UUID) {
 	if s.loans == nil || r == nil || !r.Registered() {
 		return
 	}
-	for _, l := range r.LoanList {
-		if l.ID == id {
-			s.loans.file(r, l)
-			return
-		}
+	if l, ok := r.Loan(id); ok {
+		s.loans.file(r, l)
 	}
 }
 
@@ -431,12 +428,8 @@ func (v *Loans) loanOf(k loanKey) (*partnership.Resource, partnership.Loan, bool
 	if r == nil {
 		return nil, partnership.Loan{}, false
 	}
-	for _, l := range r.LoanList {
-		if l.ID == k.id {
-			return r, l, true
-		}
-	}
-	return nil, partnership.Loan{}, false
+	l, ok := r.Loan(k.id)
+	return r, l, ok
 }
 
 // Overdue returns the loans of partnership pid that are overdue at now
