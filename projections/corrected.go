@@ -69,13 +69,13 @@ func (e *Engine) AsCorrectedAll(ctx context.Context, names []string, until time.
 		ps[i] = out[n]
 	}
 	fold := func(recs []eventstore.RecordedEvent) error {
-		wanted := recs[:0:0]
+		in := recs[:0:0]
 		for _, rec := range recs {
 			if _, fixed := plan.fixes[rec.ID]; fixed || until.IsZero() || !effectiveOf(rec).After(until) {
-				wanted = append(wanted, rec)
+				in = append(in, rec)
 			}
 		}
-		return foldCorrected(e.codec, ps, wanted, plan.fixes, until)
+		return foldCorrected(e.codec, ps, in, plan.fixes, until)
 	}
 	for from := plan.kept + 1; from <= plan.through; {
 		recs, err := e.store.ReadAll(ctx, from, int(min(4096, plan.through-from+1)))
@@ -218,6 +218,8 @@ func (e *Engine) timeline() (offbeat []Offbeat, corrections []uint64, pos uint64
 // by a correction in fixes as the correction says (left out when it
 // retracts), and only events that took effect by until (any, when zero).
 func foldCorrected(codec *domain.Codec, ps []Projection, recs []eventstore.RecordedEvent, fixes map[[16]byte]domain.EventCorrected, until time.Time) error {
+	wants := wantsOf(ps)
+	recs = wanted(recs, wants, make([]uint64, len(ps)))
 	msgs, errs := decodeBatch(codec, recs)
 	kept := msgs[:0]
 	for i, m := range msgs {
@@ -240,7 +242,11 @@ func foldCorrected(codec *domain.Codec, ps []Projection, recs []eventstore.Recor
 	}
 	fails := make([]error, len(ps))
 	parallel(len(ps), func(j int) {
+		w := wants[j]
 		for _, m := range kept {
+			if w != nil && !w(m.Event.EventType(), m.Stream) {
+				continue
+			}
 			if err := ps[j].Apply(m); err != nil {
 				fails[j] = fmt.Errorf("at position %d (%s): %s: %w", m.Position, m.Event.EventType(), ps[j].Name(), err)
 				return

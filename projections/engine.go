@@ -46,6 +46,58 @@ type Projection interface {
 	UnmarshalState(b []byte) error
 }
 
+// Selective is a Projection that folds only some events. Wants reports,
+// from a recorded event's type and stream alone (before it is decoded),
+// whether Apply could change the state: an event it does not want must
+// leave the state exactly as it was (each view's claim is tested at every
+// event of the test ledgers). A past reading (AsOf, AsOfAll, as
+// corrected) then neither decodes nor applies the events that none of the
+// projections it folds wants: a large state snapshotted far behind the
+// reading costs the events of its own kind, not every event since.
+type Selective interface {
+	Wants(eventType, stream string) bool
+}
+
+// wantsOf returns, for each projection, its Wants, or nil when it folds
+// every event.
+func wantsOf(ps []Projection) []func(string, string) bool {
+	out := make([]func(string, string) bool, len(ps))
+	for i, p := range ps {
+		if s, ok := p.(Selective); ok {
+			out[i] = s.Wants
+		}
+	}
+	return out
+}
+
+// wanted returns the records of recs that at least one projection wants:
+// projection j wants the records from froms[j] on that wants[j] (nil: all)
+// accepts. recs is returned as it is when every record is wanted.
+func wanted(recs []eventstore.RecordedEvent, wants []func(string, string) bool, froms []uint64) []eventstore.RecordedEvent {
+	keep := func(rec eventstore.RecordedEvent) bool {
+		for j, w := range wants {
+			if rec.Position >= froms[j] && (w == nil || w(rec.Type, rec.StreamID)) {
+				return true
+			}
+		}
+		return false
+	}
+	i := 0
+	for i < len(recs) && keep(recs[i]) {
+		i++
+	}
+	if i == len(recs) {
+		return recs
+	}
+	out := append(make([]eventstore.RecordedEvent, 0, len(recs)), recs[:i]...)
+	for _, rec := range recs[i+1:] {
+		if keep(rec) {
+			out = append(out, rec)
+		}
+	}
+	return out
+}
+
 // Factory returns a projection with an empty state.
 type Factory func() Projection
 
@@ -956,7 +1008,7 @@ func (e *Engine) AsOf(ctx context.Context, name string, pos uint64) (Projection,
 			p = r.factory()
 		}
 	}
-	if err := Fold(ctx, e.store, e.codec, p, from, pos, nil); err != nil {
+	if err := FoldAll(ctx, e.store, e.codec, []Projection{p}, []uint64{from}, pos); err != nil {
 		return nil, err
 	}
 	e.keepSnapshot(p, from, pos)
@@ -1046,12 +1098,14 @@ func (e *Engine) keepSnapshot(p Projection, from, pos uint64) {
 }
 
 // FoldAll folds events into several projections in one pass up to to
-// (inclusive): projection i receives the events from froms[i] on. Each
-// event is read and decoded once.
+// (inclusive): projection i receives the events from froms[i] on that it
+// wants (Selective; all when it is not). Each event is read once, and
+// decoded once if any of them wants it.
 func FoldAll(ctx context.Context, store eventstore.Store, codec *domain.Codec, ps []Projection, froms []uint64, to uint64) error {
 	if len(ps) != len(froms) {
 		return errors.New("projections: FoldAll needs one start per projection")
 	}
+	wants := wantsOf(ps)
 	from := to + 1
 	for _, f := range froms {
 		from = min(from, f)
@@ -1077,18 +1131,20 @@ func FoldAll(ctx context.Context, store eventstore.Store, codec *domain.Codec, p
 		if len(recs) == 0 {
 			return nil
 		}
+		next := recs[len(recs)-1].Position + 1
+		recs = wanted(recs, wants, froms)
 		msgs, errs := decodeBatch(codec, recs)
 		for i, err := range errs {
 			if err != nil {
 				return fmt.Errorf("fold at position %d: %w", recs[i].Position, err)
 			}
 		}
-		// Each projection on one core, every event in order.
+		// Each projection on one core, every event it wants in order.
 		fails := make([]error, len(ps))
 		parallel(len(ps), func(j int) {
-			p := ps[j]
+			p, w := ps[j], wants[j]
 			for i, m := range msgs {
-				if m.Position < froms[j] {
+				if m.Position < froms[j] || (w != nil && !w(recs[i].Type, recs[i].StreamID)) {
 					continue
 				}
 				if err := p.Apply(m); err != nil {
@@ -1102,7 +1158,7 @@ func FoldAll(ctx context.Context, store eventstore.Store, codec *domain.Codec, p
 				return err
 			}
 		}
-		from = recs[len(recs)-1].Position + 1
+		from = next
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/concord-ledger/concord/domain"
 	"github.com/concord-ledger/concord/projections"
+	"github.com/concord-ledger/concord/projections/projectionstest"
 	"github.com/concord-ledger/concord/projections/views"
 	"github.com/concord-ledger/concord/projections/views/partnershiptest"
 )
@@ -414,6 +415,19 @@ func TestLoansIsTheResourcesView(t *testing.T) {
 		}
 		if loans == nil || loans != resources {
 			t.Errorf("%s: loans %p and resources %p are not one projection", c.name, loans, resources)
+		}
+	}
+}
+
+// TestPartnershipYearLeavesUnwantingViewsAsTheyWere is
+// TestUnwantedEventsLeaveTheViewsAsTheyWere over the partnership year:
+// loans, CPD, progress, timelines and the rest of the trust's work.
+func TestPartnershipYearLeavesUnwantingViewsAsTheyWere(t *testing.T) {
+	w := year(t)
+	checked := projectionstest.CheckWants(t, w.Ctx, w.Store, w.Codec, views.All()...)
+	for _, typ := range []string{"LoanRequested", "CPDAttendanceRecorded", "ProgressRated", "TimelineItemDone", "StaffRegistered"} {
+		if checked[typ] == 0 {
+			t.Errorf("no %s was checked: the year no longer exercises the views' Wants", typ)
 		}
 	}
 }
