@@ -381,10 +381,10 @@ func (e *Engine) restore(r *running) error {
 				cands = append(cands, candidate{cp.Position, cp.State, "checkpoint"})
 			}
 		}
-		if pos, state, ok := latestSnapshot(tx, name, version); ok {
-			r.nextSnap = pos + e.spacing(len(state))
+		if pos, state, stored, ok := latestSnapshot(tx, name, version); ok {
+			r.nextSnap = pos + e.spacing(stored)
 			if len(cands) == 0 || pos > cands[0].pos {
-				cands = append([]candidate{{pos, append([]byte(nil), state...), "snapshot"}}, cands...)
+				cands = append([]candidate{{pos, state, "snapshot"}}, cands...)
 			}
 		}
 		for _, c := range cands {
@@ -404,11 +404,12 @@ func (e *Engine) restore(r *running) error {
 }
 
 // latestSnapshot returns the last snapshot of projection name, if its
-// snapshots are of version. The state is bbolt's: valid only within tx.
-func latestSnapshot(tx *bolt.Tx, name string, version int) (uint64, []byte, bool) {
+// snapshots are of version: its position, its state (the caller's) and
+// the bytes it takes stored.
+func latestSnapshot(tx *bolt.Tx, name string, version int) (pos uint64, state []byte, stored int, ok bool) {
 	b := tx.Bucket(bucketSnapshots).Bucket([]byte(name))
 	if b == nil || string(b.Get([]byte("version"))) != fmt.Sprint(version) {
-		return 0, nil, false
+		return 0, nil, 0, false
 	}
 	c := b.Cursor()
 	k, _ := c.Last()
@@ -416,10 +417,13 @@ func latestSnapshot(tx *bolt.Tx, name string, version int) (uint64, []byte, bool
 		k, _ = c.Prev()
 	}
 	if k == nil {
-		return 0, nil, false
+		return 0, nil, 0, false
 	}
-	v := getState(b, k)
-	return binary.BigEndian.Uint64(k), v, v != nil
+	v, stored, owned := getState(b, k)
+	if v != nil && !owned {
+		v = append([]byte(nil), v...)
+	}
+	return binary.BigEndian.Uint64(k), v, stored, v != nil
 }
 
 // dropStaleSnapshots removes the snapshots of each projection whose
@@ -741,8 +745,9 @@ func (e *Engine) feedDecoded(recs []eventstore.RecordedEvent, msgs []domain.Mess
 					e.log.Warn("projection snapshot failed", "projection", name, "position", rec.Position, "err", err)
 					continue
 				}
-				r.nextSnap = rec.Position + e.spacing(len(state))
-				snaps = append(snaps, snapWrite{name, r.proj.Version(), rec.Position, state})
+				packed := packState(state)
+				r.nextSnap = rec.Position + e.spacing(len(packed))
+				snaps = append(snaps, snapWrite{name, r.proj.Version(), rec.Position, packed})
 				// A snapshot is a checkpoint too (restore reads the
 				// latest of both): none is written beside it.
 				r.lastCP, r.cpAt, r.cpSize = rec.Position, time.Now(), len(state)
@@ -779,10 +784,13 @@ func (e *Engine) snapshot(r *running, name string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return len(state), e.db.Update(func(tx *bolt.Tx) error { return putSnapshot(tx, name, version, pos, state) })
+	packed := packState(state)
+	return len(packed), e.db.Update(func(tx *bolt.Tx) error { return putSnapshot(tx, name, version, pos, packed) })
 }
 
-func putSnapshot(tx *bolt.Tx, name string, version int, pos uint64, state []byte) error {
+// putSnapshot stores a snapshot of projection name at pos: its state
+// packed (packState).
+func putSnapshot(tx *bolt.Tx, name string, version int, pos uint64, packed []byte) error {
 	b, err := tx.Bucket(bucketSnapshots).CreateBucketIfNotExists([]byte(name))
 	if err != nil {
 		return err
@@ -790,7 +798,7 @@ func putSnapshot(tx *bolt.Tx, name string, version int, pos uint64, state []byte
 	if err := b.Put([]byte("version"), []byte(fmt.Sprint(version))); err != nil {
 		return err
 	}
-	return putState(b, posKey(pos), state)
+	return putPacked(b, posKey(pos), packed)
 }
 
 // snapshotMany hands a snapshot of each named projection to the writer,
@@ -802,8 +810,9 @@ func (e *Engine) snapshotMany(names []string) error {
 		r.mu.Lock()
 		state, err := r.proj.MarshalState()
 		if err == nil {
-			w.snaps = append(w.snaps, snapWrite{name, r.proj.Version(), r.pos, state})
-			r.nextSnap = r.pos + e.spacing(len(state))
+			packed := packState(state)
+			w.snaps = append(w.snaps, snapWrite{name, r.proj.Version(), r.pos, packed})
+			r.nextSnap = r.pos + e.spacing(len(packed))
 		}
 		r.mu.Unlock()
 		if err != nil {
@@ -1085,11 +1094,13 @@ func (e *Engine) keepSnapshot(p Projection, from, pos uint64) {
 		defer e.keepers.Done()
 		defer e.keeping.Store(false)
 		state, err := p.MarshalState()
-		if err == nil && pos-from+1 < e.spacing(len(state)) {
-			return
-		}
+		var packed []byte
 		if err == nil {
-			err = e.db.Update(func(tx *bolt.Tx) error { return putSnapshot(tx, p.Name(), p.Version(), pos, state) })
+			packed = packState(state)
+			if pos-from+1 < e.spacing(len(packed)) {
+				return
+			}
+			err = e.db.Update(func(tx *bolt.Tx) error { return putSnapshot(tx, p.Name(), p.Version(), pos, packed) })
 		}
 		if err != nil && !errors.Is(err, bolt.ErrDatabaseNotOpen) {
 			e.log.Warn("projection snapshot on demand failed", "projection", p.Name(), "position", pos, "err", err)
@@ -1193,7 +1204,9 @@ func (e *Engine) nearestSnapshot(name string, version int, pos uint64) (uint64, 
 		}
 		if k != nil {
 			at = binary.BigEndian.Uint64(k)
-			if v := getState(b, k); v != nil {
+			if v, _, owned := getState(b, k); owned {
+				state = v
+			} else if v != nil {
 				state = append([]byte(nil), v...)
 			}
 		}
