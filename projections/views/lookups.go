@@ -6,22 +6,12 @@ import (
 	"github.com/google/uuid"
 )
 
-// ResourceOfLoan returns the resource a loan was requested of, looking
-// through the loans themselves rather than building the register (which
-// names and sorts every loan of a partnership).
+// ResourceOfLoan returns the resource a loan was requested of, from the
+// loan index (built if the state was read back and has none yet), rather
+// than the register (which names every loan it lists).
 func (v *Loans) ResourceOfLoan(loan uuid.UUID) (uuid.UUID, bool) {
-	if x := v.state.loans; x != nil {
-		k, ok := x.at[loan]
-		return k.res, ok
-	}
-	for id, r := range v.state.Resources {
-		for _, l := range r.LoanList {
-			if l.ID == loan {
-				return id, true
-			}
-		}
-	}
-	return uuid.Nil, false
+	k, ok := v.state.index().at[loan]
+	return k.res, ok
 }
 
 // Loan returns one loan of resource res as the register shows it at now.

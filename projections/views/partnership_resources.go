@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -28,9 +29,13 @@ type resourceState struct {
 	Answers map[uuid.UUID]LoanAnswer `json:"answers"`
 	// loans indexes each partnership's loans in the register's order
 	// (start, then id), so a page of the register costs its own entries,
-	// not a sort of every loan of ten years. Not saved: rebuilt when a
-	// state is read.
+	// not a sort of every loan of ten years. Not saved: a state read back
+	// has none until a reader needs it (index); a reading in the past
+	// that only counts a year's loans never builds it. Once built, Apply
+	// keeps it up to date.
 	loans *loanIndex
+	// indexMu guards the building of loans by readers, who share a view.
+	indexMu *sync.Mutex
 }
 
 // loanKey is a loan's place in the register: its start and id, and the
@@ -154,6 +159,24 @@ func (s *resourceState) apply(m domain.Message) {
 	applyByID(s.Resources, id, m, partnership.NewResource)
 }
 
+// index returns the loan index, building it from the loans if the state
+// was read back and no reader has needed it yet.
+func (s *resourceState) index() *loanIndex {
+	s.indexMu.Lock()
+	defer s.indexMu.Unlock()
+	if s.loans == nil {
+		s.reindex()
+	}
+	return s.loans
+}
+
+// indexed returns the loan index if it is built, else nil.
+func (s *resourceState) indexed() *loanIndex {
+	s.indexMu.Lock()
+	defer s.indexMu.Unlock()
+	return s.loans
+}
+
 // fileLoan keeps the loan index (when s has one) up to date with loan id
 // of resource res, just applied.
 func (s *resourceState) fileLoan(res, id uuid.UUID) {
@@ -190,18 +213,18 @@ type Resources struct{ stateView[resourceState] }
 func NewResources() *Resources {
 	return &Resources{newStateView(ResourcesView, 3, func() resourceState {
 		s := newResourceState()
-		s.loans = newLoanIndex()
+		s.loans, s.indexMu = newLoanIndex(), new(sync.Mutex)
 		return s
 	})}
 }
 
-// UnmarshalState implements projections.Projection: the state read, with
-// its loan index rebuilt.
+// UnmarshalState implements projections.Projection: the state read; its
+// loan index is built when first needed.
 func (v *Resources) UnmarshalState(b []byte) error {
 	if err := v.stateView.UnmarshalState(b); err != nil {
 		return err
 	}
-	v.state.reindex()
+	v.state.loans, v.state.indexMu = nil, new(sync.Mutex)
 	return nil
 }
 
@@ -399,6 +422,7 @@ func (v *Loans) RegisterIn(pid uuid.UUID, p Period, now time.Time) []LoanEntry {
 // how many loans of partnership pid start in period p: it reads the loans
 // of the page, not the whole register.
 func (v *Loans) RegisterPage(pid uuid.UUID, p Period, now time.Time, from, n int) ([]LoanEntry, int) {
+	v.state.index() // pages follow one another: the index pays for itself
 	keys := v.keysIn(pid, p)
 	out := []LoanEntry{}
 	for _, k := range keys[min(from, len(keys)):] {
@@ -415,11 +439,28 @@ func (v *Loans) RegisterPage(pid uuid.UUID, p Period, now time.Time, from, n int
 // keysIn returns the index keys of the loans of partnership pid starting
 // in period p, in the register's order.
 func (v *Loans) keysIn(pid uuid.UUID, p Period) []loanKey {
-	keys := v.state.loans.byPartnership[pid]
 	start, end := p.window()
-	lo := sort.Search(len(keys), func(i int) bool { return !keys[i].start.Before(start) })
-	hi := sort.Search(len(keys), func(i int) bool { return !keys[i].start.Before(end) })
-	return keys[lo:max(hi, lo)]
+	if x := v.state.indexed(); x != nil {
+		keys := x.byPartnership[pid]
+		lo := sort.Search(len(keys), func(i int) bool { return !keys[i].start.Before(start) })
+		hi := sort.Search(len(keys), func(i int) bool { return !keys[i].start.Before(end) })
+		return keys[lo:max(hi, lo)]
+	}
+	// No index (a state read back for one reading): the period's loans
+	// picked and sorted, rather than every loan of ten years.
+	var keys []loanKey
+	for _, r := range v.state.Resources {
+		if !r.Registered() || r.PartnershipID != pid {
+			continue
+		}
+		for _, l := range r.LoanList {
+			if !l.Start.Before(start) && l.Start.Before(end) {
+				keys = append(keys, loanKey{start: l.Start, id: l.ID, res: r.ID})
+			}
+		}
+	}
+	slices.SortFunc(keys, loanKey.cmp)
+	return keys
 }
 
 // loanOf returns the resource and the loan an index key names.

@@ -96,6 +96,27 @@ func TestLoanRegisterPagesFollowTheRule(t *testing.T) {
 		loans = append(loans, l)
 	}
 	back := readBack(t, v, NewResources())
+	// A state read back builds no index to count a period's loans: the
+	// period's loans are picked and sorted, in the same order.
+	cold := readBack(t, v, NewResources())
+	for _, pid := range pids {
+		for _, y := range []string{"", "2024-25", "2025-26"} {
+			p := periodOf(y)
+			var got []uuid.UUID
+			for _, k := range cold.keysIn(pid, p) {
+				got = append(got, k.id)
+			}
+			if want := ruleOrder(loans, pid, p); !slices.Equal(got, want) {
+				t.Errorf("read back, no index, period %q: %d loans not in the rule's order (want %d)", y, len(got), len(want))
+			}
+			if got, want := cold.CountsIn(pid, p, base), v.CountsIn(pid, p, base); !slices.Equal(got, want) {
+				t.Errorf("read back, no index, period %q: counts %v, live %v", y, got, want)
+			}
+		}
+	}
+	if cold.state.indexed() != nil {
+		t.Error("counting a period's loans built the index of a state read back")
+	}
 	// Each loan is found by its id: its resource, and in its own
 	// partnership's register only.
 	for _, l := range loans {

@@ -109,11 +109,21 @@ func build(t reflect.Type, c *typeCodec) {
 			return appendString(b, raw)
 		}
 		c.dec = func(r *stateReader, v reflect.Value) {
-			var tm time.Time
-			if raw := r.next(r.length()); r.err == nil {
-				if err := tm.UnmarshalBinary(raw); err != nil {
+			raw := r.next(r.length())
+			if v.CanAddr() {
+				// Into the field itself: no time boxed on the way.
+				tm := v.Addr().Interface().(*time.Time)
+				*tm = time.Time{}
+				if r.err == nil && tm.UnmarshalBinary(raw) != nil {
+					*tm = time.Time{}
 					r.fail()
 				}
+				return
+			}
+			var tm time.Time
+			if r.err == nil && tm.UnmarshalBinary(raw) != nil {
+				tm = time.Time{}
+				r.fail()
 			}
 			v.Set(reflect.ValueOf(tm))
 		}
@@ -145,7 +155,7 @@ func build(t reflect.Type, c *typeCodec) {
 		}
 	case reflect.String:
 		c.enc = func(b []byte, v reflect.Value) []byte { return appendString(b, v.String()) }
-		c.dec = func(r *stateReader, v reflect.Value) { v.SetString(string(r.next(r.length()))) }
+		c.dec = func(r *stateReader, v reflect.Value) { v.SetString(r.str(r.length())) }
 	case reflect.Array:
 		if t.Elem().Kind() == reflect.Uint8 {
 			// Ids: the bytes as they are.
@@ -331,6 +341,40 @@ func appendString[S string | []byte](b []byte, s S) []byte {
 type stateReader struct {
 	b   []byte
 	err error
+	// strs holds one copy of each short string read: a state repeats
+	// its statuses, kinds, roles and names thousands of times, and one
+	// copy each costs less to make and to keep than one per place.
+	strs map[string]string
+}
+
+// Strings up to internMax bytes are shared (stateReader.strs), up to
+// internCount of them a state.
+const (
+	internMax   = 64
+	internCount = 1 << 14
+)
+
+// str returns the next n bytes as a string, shared with the same string
+// read before when it is short.
+func (r *stateReader) str(n int) string {
+	b := r.next(n)
+	if r.err != nil || len(b) == 0 {
+		return ""
+	}
+	if len(b) > internMax {
+		return string(b)
+	}
+	if s, ok := r.strs[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if r.strs == nil {
+		r.strs = map[string]string{}
+	}
+	if len(r.strs) < internCount {
+		r.strs[s] = s
+	}
+	return s
 }
 
 func (r *stateReader) fail() {

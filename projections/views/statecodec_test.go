@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,6 +35,7 @@ type codecSample struct {
 	EmptyM map[string]int
 	ByStr  map[string][]uuid.UUID
 	Arr    [3]int
+	Strs   []string
 	Skip   string `json:"-"`
 	hidden int
 }
@@ -51,7 +53,10 @@ func sample() codecSample {
 		EmptyM: map[string]int{},
 		ByStr:  map[string][]uuid.UUID{"z": {a, b}, "a": nil},
 		Arr:    [3]int{1, -2, 3},
-		Skip:   "not kept", hidden: 9,
+		// Repeated short strings are read as one copy; long ones, empty
+		// ones and near misses are read as they are.
+		Strs: []string{"returned", "returned", "", "returne", "returned ", strings.Repeat("long ", 20), strings.Repeat("long ", 20), "z"},
+		Skip: "not kept", hidden: 9,
 	}
 }
 
