@@ -1043,25 +1043,29 @@ func (e *Engine) asOfAll(ctx context.Context, names []string, pos uint64, keep b
 		return nil, fmt.Errorf("%w: position %d, head %d", ErrFutureAsOf, pos, head)
 	}
 	out := make(map[string]Projection, len(names))
-	ps := make([]Projection, 0, len(names))
-	froms := make([]uint64, 0, len(names))
+	ps := make([]Projection, len(names))
+	froms := make([]uint64, len(names))
 	for _, name := range names {
-		r, ok := e.projs[name]
-		if !ok {
+		if _, ok := e.projs[name]; !ok {
 			return nil, fmt.Errorf("%w: %s", ErrUnknownProjection, name)
 		}
+	}
+	// Each from its nearest snapshot, read and decoded on every core.
+	parallel(len(names), func(i int) {
+		r := e.projs[names[i]]
 		p := r.factory()
 		from := uint64(1)
-		if snapPos, state, ok := e.nearestSnapshot(name, p.Version(), pos); ok {
+		if snapPos, state, ok := e.nearestSnapshot(names[i], p.Version(), pos); ok {
 			if err := p.UnmarshalState(state); err == nil {
 				from = snapPos + 1
 			} else {
 				p = r.factory()
 			}
 		}
-		out[name] = p
-		ps = append(ps, p)
-		froms = append(froms, from)
+		ps[i], froms[i] = p, from
+	})
+	for i, name := range names {
+		out[name] = ps[i]
 	}
 	if err := FoldAll(ctx, e.store, e.codec, ps, froms, pos); err != nil {
 		return nil, err
