@@ -290,12 +290,8 @@ func partnershipReadRoutes() []route {
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				return itemOf(s, w, r, "cpd", partnership.KindCPD, "CPD event", partnership.CPDStream,
 					func(v *views.CPD, pid, id uuid.UUID, rc readCtx) (any, bool, error) {
-						for _, e := range v.Events(pid, "") {
-							if e.ID == id {
-								return e, true, nil
-							}
-						}
-						return nil, false, nil
+						e, ok := v.Event(pid, id)
+						return e, ok, nil
 					})
 			}),
 

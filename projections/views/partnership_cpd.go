@@ -136,13 +136,27 @@ func (v *CPD) Events(pid uuid.UUID, year string) []CPDEventInfo {
 func (v *CPD) EventsIn(pid uuid.UUID, p Period) []CPDEventInfo {
 	out := []CPDEventInfo{}
 	for _, c := range v.of(pid, p) {
-		costs, discount := c.Total()
-		_, attended := c.Attendance()
-		out = append(out, CPDEventInfo{ID: c.ID, Title: c.Title, Kind: string(c.Kind), Organiser: v.state.Names.school(c.OrganiserSchoolID),
-			StartsAt: c.StartsAt, EndsAt: c.EndsAt, Offered: c.Places, Booked: c.PlacesBooked(), Attended: attended,
-			FullPence: costs.FullPence, PaidPence: costs.PaidPence, SavingsPence: costs.SavingsPence, DiscountApplies: discount})
+		out = append(out, v.info(c))
 	}
 	return out
+}
+
+// Event returns CPD event id of partnership pid as Events lists it;
+// false when it is no organised event of pid's.
+func (v *CPD) Event(pid, id uuid.UUID) (CPDEventInfo, bool) {
+	c := v.state.Events[id]
+	if c == nil || !c.Organised() || c.PartnershipID != pid {
+		return CPDEventInfo{}, false
+	}
+	return v.info(c), true
+}
+
+func (v *CPD) info(c *partnership.CPDEvent) CPDEventInfo {
+	costs, discount := c.Total()
+	_, attended := c.Attendance()
+	return CPDEventInfo{ID: c.ID, Title: c.Title, Kind: string(c.Kind), Organiser: v.state.Names.school(c.OrganiserSchoolID),
+		StartsAt: c.StartsAt, EndsAt: c.EndsAt, Offered: c.Places, Booked: c.PlacesBooked(), Attended: attended,
+		FullPence: costs.FullPence, PaidPence: costs.PaidPence, SavingsPence: costs.SavingsPence, DiscountApplies: discount}
 }
 
 // CPDSchool is one school's part in the partnership's CPD in a year.

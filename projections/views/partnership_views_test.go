@@ -159,6 +159,23 @@ func TestPartnershipViewsAnswerTheYear(t *testing.T) {
 		if by[w.Tony].Offered != 12 || by[w.Pant].Booked != 6 || by[w.Pant].PaidPence != 9000 || by[w.Cwm].Attended != 2 {
 			t.Errorf("CPD by school=%+v", by)
 		}
+		// One event is read by its id as the list shows it, and only in
+		// its own partnership.
+		all := v.Events(w.PID, "")
+		if len(all) == 0 {
+			t.Fatal("no CPD events listed")
+		}
+		for _, e := range all {
+			if got, ok := v.Event(w.PID, e.ID); !ok || got != e {
+				t.Errorf("CPD event %s by id: %+v (%v), listed as %+v", e.ID, got, ok, e)
+			}
+			if _, ok := v.Event(uuid.New(), e.ID); ok {
+				t.Errorf("CPD event %s found in another partnership", e.ID)
+			}
+		}
+		if _, ok := v.Event(w.PID, uuid.New()); ok {
+			t.Error("an unknown CPD event was found")
+		}
 	})
 
 	read(t, w, "reviews", func(v *views.Reviews) {
