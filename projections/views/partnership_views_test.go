@@ -10,6 +10,9 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/concord-ledger/concord/domain"
+	"github.com/concord-ledger/concord/domain/partnership"
+	"github.com/concord-ledger/concord/eventstore"
+	"github.com/concord-ledger/concord/eventstore/domainlog"
 	"github.com/concord-ledger/concord/projections"
 	"github.com/concord-ledger/concord/projections/projectionstest"
 	"github.com/concord-ledger/concord/projections/views"
@@ -441,8 +444,36 @@ func TestLoansIsTheResourcesView(t *testing.T) {
 // loans, CPD, progress, timelines and the rest of the trust's work.
 func TestPartnershipYearLeavesUnwantingViewsAsTheyWere(t *testing.T) {
 	w := year(t)
+	// A loan request corrected: the views that do not want the correction
+	// must not be changed by it either.
+	stream := partnership.ResourceStream(w.Minibus)
+	recs, err := w.Store.ReadStream(w.Ctx, stream, 0, eventstore.Forward, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	corrected := false
+	for _, rec := range recs {
+		if rec.Type != "LoanRequested" {
+			continue
+		}
+		m, err := w.Codec.Decode(domainlog.ToDomain(rec))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fixed := m.Event.(partnership.LoanRequested)
+		fixed.Purpose += " (corrected)"
+		lead := domain.Meta{ActorID: w.PantDirector.String(), ActorRole: domain.RolePartnershipLead}
+		if _, err := w.Part.CorrectEvent(w.Ctx, lead, stream, domain.Correction{EventID: rec.ID, Replacement: fixed, Reason: "purpose mistyped"}); err != nil {
+			t.Fatal(err)
+		}
+		corrected = true
+		break
+	}
+	if !corrected {
+		t.Fatal("the year has no loan request to correct")
+	}
 	checked := projectionstest.CheckWants(t, w.Ctx, w.Store, w.Codec, views.All()...)
-	for _, typ := range []string{"LoanRequested", "CPDAttendanceRecorded", "ProgressRated", "TimelineItemDone", "StaffRegistered"} {
+	for _, typ := range []string{"LoanRequested", "CPDAttendanceRecorded", "ProgressRated", "TimelineItemDone", "StaffRegistered", "EventCorrected"} {
 		if checked[typ] == 0 {
 			t.Errorf("no %s was checked: the year no longer exercises the views' Wants", typ)
 		}
