@@ -43,13 +43,20 @@ var linkKinds = []string{LinkSchool, LinkCommunity, LinkPerson, LinkProposal, Li
 // It holds one compact record per event: strings repeated across events
 // (streams, types, actors, roles, reasons) are interned in one table and
 // the ids an event touches are indices into an entity table, so a million
-// events cost a few hundred bytes each.
+// events cost a few hundred bytes each. Records hold no pointers: each
+// event's summary and links sit in arenas of their own (text, linkArena),
+// so the collector neither scans the million records nor follows two
+// pointers out of each (at a million events the view is two thirds of
+// the live heap, and every collection marked through it).
 type Audit struct {
 	Strings  []string     `json:"strings"`
 	Entities []auditThing `json:"entities"`
 	// Records are held in chunks of auditChunk, so the timeline grows
 	// without ever copying what it holds.
 	Records [][]auditRec `json:"records"`
+
+	text      [][]byte   // summaries, in chunks of auditTextChunk bytes
+	linkArena [][]uint32 // links, in chunks of auditLinkChunk
 
 	strIndex map[string]uint32
 	entIndex map[uuid.UUID]uint32
@@ -70,24 +77,94 @@ type auditThing struct {
 	Parent uint32 `json:"up,omitempty"`
 }
 
+// auditRec is one event of the timeline (see Audit.encode for its stored
+// form); it holds no pointers.
 type auditRec struct {
-	Pos     uint64    `json:"p"`
-	ID      uuid.UUID `json:"id"`
-	At      int64     `json:"t"`
-	Eff     int64     `json:"e,omitempty"`
-	Stream  uint32    `json:"s"`
-	Type    uint32    `json:"y"`
-	Actor   uint32    `json:"a"`
-	Role    uint32    `json:"r"`
-	Reason  uint32    `json:"w"`
-	Corr    uuid.UUID `json:"c"`
-	Cause   uuid.UUID `json:"u,omitzero"`
-	Summary string    `json:"m"`
-	Links   []uint32  `json:"l,omitempty"`
+	Pos     uint64
+	ID      uuid.UUID
+	At      int64
+	Eff     int64
+	Stream  uint32
+	Type    uint32
+	Actor   uint32
+	Role    uint32
+	Reason  uint32
+	Corr    uuid.UUID
+	Cause   uuid.UUID
+	Summary arenaRef // in Audit.text
+	Links   arenaRef // in Audit.linkArena
 }
 
-// auditChunk is how many records one chunk holds.
-const auditChunk = 8192
+// arenaRef is where a record's summary or links sit in their arena: a
+// chunk, an offset in it, and a length.
+type arenaRef struct{ chunk, off, n uint32 }
+
+// auditChunk is how many records one chunk holds; auditTextChunk how many
+// bytes of summaries, auditLinkChunk how many links.
+const (
+	auditChunk     = 8192
+	auditTextChunk = 1 << 20
+	auditLinkChunk = 1 << 16
+)
+
+// putText stores a summary read back in the text arena; putSummary one
+// just made.
+func (a *Audit) putText(b []byte) arenaRef {
+	ref := a.textRoom(len(b))
+	a.text[ref.chunk] = append(a.text[ref.chunk], b...)
+	return ref
+}
+
+func (a *Audit) putSummary(s string) arenaRef {
+	ref := a.textRoom(len(s))
+	a.text[ref.chunk] = append(a.text[ref.chunk], s...)
+	return ref
+}
+
+// textRoom returns where n bytes of text go next, with room made for them.
+func (a *Audit) textRoom(n int) arenaRef {
+	last := len(a.text) - 1
+	if last < 0 || cap(a.text[last])-len(a.text[last]) < n {
+		a.text = append(a.text, make([]byte, 0, max(auditTextChunk, n)))
+		last++
+	}
+	return arenaRef{chunk: uint32(last), off: uint32(len(a.text[last])), n: uint32(n)}
+}
+
+// textBytes returns the summary at ref (the arena's bytes: read only).
+func (a *Audit) textBytes(ref arenaRef) []byte {
+	if ref.n == 0 {
+		return nil
+	}
+	return a.text[ref.chunk][ref.off : ref.off+ref.n]
+}
+
+// summaryOf returns record r's summary.
+func (a *Audit) summaryOf(r *auditRec) string { return string(a.textBytes(r.Summary)) }
+
+// putLinks stores a record's links in the link arena.
+func (a *Audit) putLinks(l []uint32) arenaRef {
+	if len(l) == 0 {
+		return arenaRef{}
+	}
+	n := len(a.linkArena)
+	if n == 0 || cap(a.linkArena[n-1])-len(a.linkArena[n-1]) < len(l) {
+		a.linkArena = append(a.linkArena, make([]uint32, 0, max(auditLinkChunk, len(l))))
+		n++
+	}
+	c := a.linkArena[n-1]
+	ref := arenaRef{chunk: uint32(n - 1), off: uint32(len(c)), n: uint32(len(l))}
+	a.linkArena[n-1] = append(c, l...)
+	return ref
+}
+
+// linksOf returns record r's links (the arena's: read only).
+func (a *Audit) linksOf(r *auditRec) []uint32 {
+	if r.Links.n == 0 {
+		return nil
+	}
+	return a.linkArena[r.Links.chunk][r.Links.off : r.Links.off+r.Links.n : r.Links.off+r.Links.n]
+}
 
 // NewAudit returns an empty "audit" view.
 func NewAudit() *Audit {
@@ -131,7 +208,7 @@ func (a *Audit) index() {
 	counts := make([]int, len(a.Entities))
 	total := 0
 	for i := range a.Len() {
-		for _, l := range a.rec(i).Links {
+		for _, l := range a.linksOf(a.rec(i)) {
 			if int(l) < len(counts) {
 				counts[l]++
 				total++
@@ -146,7 +223,7 @@ func (a *Audit) index() {
 	}
 	a.postings = make(map[uint32][]uint32, len(a.Entities))
 	for i := range a.Len() {
-		for _, l := range a.rec(i).Links {
+		for _, l := range a.linksOf(a.rec(i)) {
 			if int(l) < len(lists) {
 				lists[l] = append(lists[l], uint32(i))
 			}
@@ -229,10 +306,11 @@ func (a *Audit) Apply(m domain.Message) error {
 	if r.Corr == uuid.Nil {
 		r.Corr = m.ID
 	}
-	r.Links = a.links(m)
-	r.Summary = a.summary(m)
+	links := a.links(m)
+	r.Links = a.putLinks(links)
+	r.Summary = a.putSummary(a.summary(m))
 	idx := uint32(a.push(r))
-	for _, l := range r.Links {
+	for _, l := range links {
 		a.postings[l] = append(a.postings[l], idx)
 	}
 	return nil
@@ -431,9 +509,12 @@ func (a *Audit) encode() []byte {
 		}
 		b = append(b, r.Corr[:]...)
 		b = append(b, r.Cause[:]...)
-		str(r.Summary)
-		b = binary.AppendUvarint(b, uint64(len(r.Links)))
-		for _, l := range r.Links {
+		summary := a.textBytes(r.Summary)
+		b = binary.AppendUvarint(b, uint64(len(summary)))
+		b = append(b, summary...)
+		links := a.linksOf(r)
+		b = binary.AppendUvarint(b, uint64(len(links)))
+		for _, l := range links {
 			b = binary.AppendUvarint(b, uint64(l))
 		}
 	}
@@ -535,25 +616,10 @@ func decodeAudit(b []byte) (*Audit, error) {
 	// string indexes, summary length and link count, and three 16-byte ids.
 	n := r.count(58)
 	a.Records = [][]auditRec{}
-	// The summaries of a chunk of records are read into one string and
-	// the links into shared blocks (each record's capped): a million
-	// events make a few hundred allocations, not two million.
-	var text []byte
-	var spans [][2]int
-	flush := func() {
-		if len(spans) == 0 {
-			return
-		}
-		all := string(text)
-		recs := a.Records[len(a.Records)-1]
-		base := len(recs) - len(spans)
-		for j, sp := range spans {
-			recs[base+j].Summary = all[sp[0]:sp[1]]
-		}
-		text, spans = text[:0], spans[:0]
-	}
+	// Summaries and links go straight into their arenas: a million events
+	// make a few dozen allocations, not two million.
 	var links []uint32
-	for i := range n {
+	for range n {
 		var rec auditRec
 		rec.Pos = r.uvarint()
 		rec.ID = r.id()
@@ -565,32 +631,23 @@ func decodeAudit(b []byte) (*Audit, error) {
 			}
 		}
 		rec.Corr, rec.Cause = r.id(), r.id()
-		summary := r.bytes(r.uvarint())
-		spans = append(spans, [2]int{len(text), len(text) + len(summary)})
-		text = append(text, summary...)
-		if k := r.count(1); k > 0 {
-			if cap(links)-len(links) < k {
-				links = make([]uint32, 0, max(4096, k))
-			}
-			start := len(links)
-			for range k {
-				l := uint32(r.uvarint())
-				if r.err == nil && int(l) >= len(a.Entities) {
-					return nil, errAuditState
-				}
-				links = append(links, l)
-			}
-			rec.Links = links[start:len(links):len(links)]
+		if summary := r.bytes(r.uvarint()); len(summary) > 0 {
+			rec.Summary = a.putText(summary)
 		}
+		links = links[:0]
+		for range r.count(1) {
+			l := uint32(r.uvarint())
+			if r.err == nil && int(l) >= len(a.Entities) {
+				return nil, errAuditState
+			}
+			links = append(links, l)
+		}
+		rec.Links = a.putLinks(links)
 		if r.err != nil {
 			return nil, r.err
 		}
 		a.push(rec)
-		if (i+1)%auditChunk == 0 {
-			flush()
-		}
 	}
-	flush()
 	if r.err != nil {
 		return nil, r.err
 	}
@@ -721,7 +778,7 @@ func (a *Audit) matches(r *auditRec, f AuditFilter, hasType bool, typ uint32) bo
 		}
 		i := a.entIndex[id]
 		found := false
-		for _, l := range r.Links {
+		for _, l := range a.linksOf(r) {
 			if l == i {
 				found = true
 				break
@@ -751,7 +808,7 @@ func (a *Audit) entry(r *auditRec, names PersonNames) AuditEntry {
 	}
 	e := AuditEntry{Position: r.Pos, EventID: r.ID, RecordedAt: at, EffectiveAt: eff, Stream: a.Strings[r.Stream], Type: a.Strings[r.Type],
 		ActorID: a.Strings[r.Actor], Role: a.Strings[r.Role], Reason: a.Strings[r.Reason], CorrelationID: r.Corr, CausationID: r.Cause,
-		Summary: r.Summary, Links: make([]AuditLink, 0, len(r.Links))}
+		Summary: a.summaryOf(r), Links: make([]AuditLink, 0, r.Links.n)}
 	if id, err := uuid.Parse(e.ActorID); err == nil {
 		if i, ok := a.entIndex[id]; ok {
 			e.Actor = a.link(i, names)
@@ -759,7 +816,7 @@ func (a *Audit) entry(r *auditRec, names PersonNames) AuditEntry {
 			e.Actor = AuditLink{Kind: LinkPerson, ID: id}
 		}
 	}
-	for _, l := range r.Links {
+	for _, l := range a.linksOf(r) {
 		e.Links = append(e.Links, a.link(l, names))
 	}
 	return e
