@@ -84,16 +84,7 @@ func TestDamagedPackedStatesAreRefused(t *testing.T) {
 // and each unpacks to the state a fold from zero has at its position.
 func TestSnapshotsAreStoredPacked(t *testing.T) {
 	ctx := context.Background()
-	s := memory.New(memory.Options{})
-	codec := &domain.Codec{}
-	e, err := Open(s, codec, filepath.Join(t.TempDir(), "p.db"), Options{SnapshotEvery: 10}, newCounter)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	for i := range 120 {
-		appendHappened(t, s, codec, fmt.Sprintf("stream-%d", i%7), happened{Key: "k", N: 1})
-	}
+	e, s, codec := counterLedger(t, 120)
 	if err := e.CatchUp(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -134,4 +125,21 @@ func TestSnapshotsAreStoredPacked(t *testing.T) {
 			t.Fatalf("snapshot at %d unpacks to %s, the fold to %s", pos, got, wb)
 		}
 	}
+}
+
+// counterLedger returns an engine with the counter projection, snapshots
+// every ten events, over a store holding n events of seven streams.
+func counterLedger(t *testing.T, n int) (*Engine, *memory.Store, *domain.Codec) {
+	t.Helper()
+	s := memory.New(memory.Options{})
+	codec := &domain.Codec{}
+	e, err := Open(s, codec, filepath.Join(t.TempDir(), "p.db"), Options{SnapshotEvery: 10}, newCounter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	for i := range n {
+		appendHappened(t, s, codec, fmt.Sprintf("stream-%d", i%7), happened{Key: "k", N: 1})
+	}
+	return e, s, codec
 }

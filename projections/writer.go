@@ -190,16 +190,22 @@ var stateKey = []byte("v")
 
 // putState stores state at key in parent, in a bucket of its own.
 func putState(parent *bolt.Bucket, key, state []byte) error {
-	if parent.Bucket(key) == nil && parent.Get(key) != nil {
-		if err := parent.Delete(key); err != nil {
-			return err
-		}
-	}
-	b, err := parent.CreateBucketIfNotExists(key)
+	b, err := stateBucket(parent, key)
 	if err != nil {
 		return err
 	}
 	return b.Put(stateKey, state)
+}
+
+// stateBucket returns the bucket of its own at key in parent, made if
+// missing (a plain value an earlier version stored there is replaced).
+func stateBucket(parent *bolt.Bucket, key []byte) (*bolt.Bucket, error) {
+	if parent.Bucket(key) == nil && parent.Get(key) != nil {
+		if err := parent.Delete(key); err != nil {
+			return nil, err
+		}
+	}
+	return parent.CreateBucketIfNotExists(key)
 }
 
 // getState returns the state stored at key in parent (any layout), nil
@@ -231,12 +237,7 @@ var packedKey = []byte("z")
 
 // putPacked stores a snapshot's packed state at key in parent.
 func putPacked(parent *bolt.Bucket, key, packed []byte) error {
-	if parent.Bucket(key) == nil && parent.Get(key) != nil {
-		if err := parent.Delete(key); err != nil {
-			return err
-		}
-	}
-	b, err := parent.CreateBucketIfNotExists(key)
+	b, err := stateBucket(parent, key)
 	if err != nil {
 		return err
 	}
