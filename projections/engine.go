@@ -709,71 +709,79 @@ func (e *Engine) feedDecoded(recs []eventstore.RecordedEvent, msgs []domain.Mess
 	if len(recs) == 0 {
 		return
 	}
-	e.mu.Lock()
-	if last := recs[len(recs)-1].Position; last > e.head {
-		e.head = last
-	}
-	e.mu.Unlock()
+	e.noteHead(recs)
 	var (
 		mu  sync.Mutex
 		out pendingWrite
 	)
 	parallel(len(e.order), func(j int) {
-		name := e.order[j]
-		r := e.projs[name]
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		var snaps []snapWrite
-		var cp *cpWrite
-		for i, rec := range recs {
-			if r.failure != nil || r.pos >= rec.Position {
-				continue
-			}
-			err := errs[i]
-			if err == nil {
-				err = r.proj.Apply(msgs[i])
-			}
-			if err != nil {
-				r.failure = &Failure{Position: rec.Position, EventID: rec.ID.String(), Type: rec.Type, Err: err.Error(), At: time.Now().UTC()}
-				e.log.Error("projection stopped at event", "projection", name, "position", rec.Position, "event_id", rec.ID, "type", rec.Type, "err", err)
-				continue
-			}
-			r.pos = rec.Position
-			if rec.Position >= r.nextSnap && rec.Position%e.opts.SnapshotEvery == 0 {
-				state, err := r.proj.MarshalState()
-				if err != nil {
-					e.log.Warn("projection snapshot failed", "projection", name, "position", rec.Position, "err", err)
-					continue
-				}
-				packed := packState(state)
-				r.nextSnap = rec.Position + e.spacing(len(packed))
-				snaps = append(snaps, snapWrite{name, r.proj.Version(), rec.Position, packed})
-				// A snapshot is a checkpoint too (restore reads the
-				// latest of both): none is written beside it.
-				r.lastCP, r.cpAt, r.cpSize = rec.Position, time.Now(), len(state)
-			}
-		}
-		if r.failure == nil && r.pos-r.lastCP >= max(uint64(e.opts.CheckpointEvery), e.spacing(r.cpSize)) {
-			state, err := r.proj.MarshalState()
-			if err != nil {
-				e.log.Warn("projection checkpoint failed", "projection", name, "position", r.pos, "err", err)
-			} else {
-				c := cpWrite{name, r.proj.Version(), r.pos, state}
-				cp = &c
-				r.lastCP, r.cpAt, r.cpSize = r.pos, time.Now(), len(state)
-			}
-		}
-		if len(snaps) > 0 || cp != nil {
+		w := e.feedOne(e.order[j], recs, msgs, errs)
+		if !w.empty() {
 			mu.Lock()
-			out.snaps = append(out.snaps, snaps...)
-			if cp != nil {
-				out.cps = append(out.cps, *cp)
-			}
+			out.snaps = append(out.snaps, w.snaps...)
+			out.cps = append(out.cps, w.cps...)
 			mu.Unlock()
 		}
 	})
 	sortedCheckpoints(out.cps)
 	e.queueWrite(out)
+}
+
+// noteHead raises the head the engine has seen to recs' last position.
+func (e *Engine) noteHead(recs []eventstore.RecordedEvent) {
+	e.mu.Lock()
+	if last := recs[len(recs)-1].Position; last > e.head {
+		e.head = last
+	}
+	e.mu.Unlock()
+}
+
+// feedOne folds the events of recs past projection name's position into
+// it (msgs[i] or errs[i] being recs[i]'s), and returns the snapshots and
+// the checkpoint that fell due, to store.
+func (e *Engine) feedOne(name string, recs []eventstore.RecordedEvent, msgs []domain.Message, errs []error) pendingWrite {
+	r := e.projs[name]
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var w pendingWrite
+	for i, rec := range recs {
+		if r.failure != nil || r.pos >= rec.Position {
+			continue
+		}
+		err := errs[i]
+		if err == nil {
+			err = r.proj.Apply(msgs[i])
+		}
+		if err != nil {
+			r.failure = &Failure{Position: rec.Position, EventID: rec.ID.String(), Type: rec.Type, Err: err.Error(), At: time.Now().UTC()}
+			e.log.Error("projection stopped at event", "projection", name, "position", rec.Position, "event_id", rec.ID, "type", rec.Type, "err", err)
+			continue
+		}
+		r.pos = rec.Position
+		if rec.Position >= r.nextSnap && rec.Position%e.opts.SnapshotEvery == 0 {
+			state, err := r.proj.MarshalState()
+			if err != nil {
+				e.log.Warn("projection snapshot failed", "projection", name, "position", rec.Position, "err", err)
+				continue
+			}
+			packed := packState(state)
+			r.nextSnap = rec.Position + e.spacing(len(packed))
+			w.snaps = append(w.snaps, snapWrite{name, r.proj.Version(), rec.Position, packed})
+			// A snapshot is a checkpoint too (restore reads the
+			// latest of both): none is written beside it.
+			r.lastCP, r.cpAt, r.cpSize = rec.Position, time.Now(), len(state)
+		}
+	}
+	if r.failure == nil && r.pos-r.lastCP >= max(uint64(e.opts.CheckpointEvery), e.spacing(r.cpSize)) {
+		state, err := r.proj.MarshalState()
+		if err != nil {
+			e.log.Warn("projection checkpoint failed", "projection", name, "position", r.pos, "err", err)
+		} else {
+			w.cps = append(w.cps, cpWrite{name, r.proj.Version(), r.pos, state})
+			r.lastCP, r.cpAt, r.cpSize = r.pos, time.Now(), len(state)
+		}
+	}
+	return w
 }
 
 func (e *Engine) snapshot(r *running, name string) (int, error) {
