@@ -20,6 +20,17 @@ const maxBatch = 4096
 // waits on it but proofs and checkpoints, which run every few seconds.
 const linger = 5 * time.Millisecond
 
+// lingers reports whether the follower rests after a batch of n events
+// taken from a subscription channel of capacity c. It rests only after a
+// small batch that found the channel less than half full: a batch of half
+// the channel or more means events arrive faster than one channel's worth
+// a linger, and resting would cap the follower at c events per linger (51
+// thousand a second for the segment store's 256), below the rate appends
+// reach, so the tree would fall ever further behind.
+func lingers(n, c int) bool {
+	return n < maxBatch/8 && (c == 0 || n < c/2)
+}
+
 // Follower keeps a Tree in step with a store: it subscribes to the store's
 // log from the tree's size+1 and appends every event's leaf, in order, in
 // batches of whatever has arrived. Because it only uses Subscribe it works
@@ -90,7 +101,7 @@ func (f *Follower) run(ctx context.Context, sub eventstore.Subscription) {
 		close(f.changed)
 		f.changed = make(chan struct{})
 		f.mu.Unlock()
-		if len(batch) < maxBatch/8 {
+		if lingers(len(batch), cap(events)) {
 			select {
 			case <-time.After(linger):
 			case <-ctx.Done():

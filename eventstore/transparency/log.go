@@ -464,7 +464,10 @@ func (l *Log) checkpointer() {
 			continue
 		case <-l.kick:
 		}
-		if l.due() {
+		// A kick left from a batch seen while the last checkpoint was
+		// being signed may be stale: sign only if CheckpointEvery events
+		// are still unsigned.
+		if l.dueByCount() {
 			l.sign()
 		}
 	}
@@ -519,6 +522,19 @@ func (l *Log) due() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.lastOther > l.latest // latest is 0 until the first checkpoint
+}
+
+// dueByCount reports whether at least CheckpointEvery events the tree
+// holds are not covered by the latest checkpoint, some of them other than
+// checkpoints.
+func (l *Log) dueByCount() bool {
+	size := l.tree.Size()
+	if !l.due() {
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return size-min(size, l.latest) >= l.opts.CheckpointEvery
 }
 
 // SignCheckpoint signs a checkpoint of the tree as it is now, records it

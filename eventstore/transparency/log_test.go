@@ -77,6 +77,26 @@ func waitCheckpoint(t testing.TB, l *transparency.Log, size uint64) transparency
 	return transparency.Checkpoint{}
 }
 
+// waitSettled waits until the tree holds every event of s and the latest
+// checkpoint leaves fewer than every events unsigned, so that no
+// checkpoint is due by count: the log then signs nothing more until more
+// events arrive. Returns the latest checkpoint.
+func waitSettled(t testing.TB, l *transparency.Log, s eventstore.Store, every uint64) transparency.Checkpoint {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		h := head(t, s)
+		cp, err := l.LatestCheckpoint()
+		if err == nil && l.Tree().Size() == h && h-cp.Size < every {
+			return cp
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cp, err := l.LatestCheckpoint()
+	t.Fatalf("the log did not settle: tree %d of %d events, latest checkpoint %d (%v), want fewer than %d unsigned", l.Tree().Size(), head(t, s), cp.Size, err, every)
+	return transparency.Checkpoint{}
+}
+
 func TestLogCheckpointsProofsAndReopen(t *testing.T) {
 	ctx := context.Background()
 	s := memory.New(memory.Options{})
@@ -84,7 +104,7 @@ func TestLogCheckpointsProofsAndReopen(t *testing.T) {
 	l := openLog(t, s, dir, transparency.Options{CheckpointEvery: 50, Origin: "school.example/ledger"})
 
 	appendN(t, s, "stream-a", 120)
-	cp := waitCheckpoint(t, l, 100)
+	cp := waitSettled(t, l, s, 50)
 	if cp.Origin != "school.example/ledger" || cp.Position <= cp.Size {
 		t.Fatalf("checkpoint %+v: want origin school.example/ledger and a position after its size", cp)
 	}
@@ -108,6 +128,19 @@ func TestLogCheckpointsProofsAndReopen(t *testing.T) {
 	var ev domain.CheckpointSigned
 	if err := json.Unmarshal(recs[0].Data, &ev); err != nil {
 		t.Fatal(err)
+	}
+	// Signed by count only: each checkpoint covers at least 50 events more
+	// than the one before it.
+	prev := uint64(0)
+	for _, r := range recs {
+		var e domain.CheckpointSigned
+		if err := json.Unmarshal(r.Data, &e); err != nil {
+			t.Fatal(err)
+		}
+		if e.TreeSize < prev+50 {
+			t.Errorf("checkpoint of size %d follows one of size %d: want at least CheckpointEvery (50) events between them", e.TreeSize, prev)
+		}
+		prev = e.TreeSize
 	}
 	if _, err := transparency.ParseCheckpoint([]byte(ev.Note), v); err != nil {
 		t.Fatalf("recorded note does not verify: %v", err)
@@ -511,7 +544,11 @@ func TestVerifyStore(t *testing.T) {
 	dir := t.TempDir()
 	l := openLog(t, s, dir, transparency.Options{CheckpointEvery: 25})
 	appendN(t, s, "a", 100)
-	l.WaitFor(ctx, 100)
+	// Checkpoints signed meanwhile sit among the 100 events: wait for the
+	// store's head, not for position 100.
+	if err := l.WaitFor(ctx, head(t, s)); err != nil {
+		t.Fatal(err)
+	}
 	cp, err := l.SignCheckpoint(ctx)
 	if err != nil {
 		t.Fatal(err)
