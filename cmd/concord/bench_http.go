@@ -50,7 +50,10 @@ type httpBenchPlan struct {
 	Ops     int           // total operations (for go test -bench); 0: run For
 	// QueryShare is the fraction of operations that are queries.
 	QueryShare float64
-	Logger     *slog.Logger
+	// Floor also drives the same clients against an empty server (as
+	// long again), for the ratio to what HTTP alone allows.
+	Floor  bool
+	Logger *slog.Logger
 }
 
 // httpBenchResult is what the HTTP benchmark measured.
@@ -71,15 +74,24 @@ type httpBenchResult struct {
 	// p99 ≤ 5 ms.
 	CommandTargetMet bool `json:"command_target_met"`
 	QueryTargetMet   bool `json:"query_target_met"`
+	// The same clients against a server that answers every request
+	// with a fixed body and does nothing else (--floor): operations a
+	// second (commands and queries alike), their latency, and Concord's
+	// operations a second as a share of the floor's.
+	FloorOpsPerSec float64 `json:"floor_ops_per_sec,omitempty"`
+	FloorP50ms     float64 `json:"floor_p50_ms,omitempty"`
+	FloorP99ms     float64 `json:"floor_p99_ms,omitempty"`
+	OpsToFloor     float64 `json:"ops_to_floor,omitempty"`
 }
 
 func runBenchHTTP(ctx context.Context, m *Main, args []string) error {
-	fs := benchFlagSet(m, "http", "[--clients 64] [--duration 10s] [--queries 0.5] [--dir DIR] [--json] [--cpuprofile FILE]")
+	fs := benchFlagSet(m, "http", "[--clients 64] [--duration 10s] [--queries 0.5] [--floor=false] [--dir DIR] [--json] [--cpuprofile FILE]")
 	clients := fs.Int("clients", 64, "concurrent clients")
 	duration := fs.Duration("duration", 10*time.Second, "length of the run")
 	share := fs.Float64("queries", 0.5, "fraction of operations that are queries (0 to 1)")
 	dir := fs.String("dir", "", "scratch directory (default: a temporary directory in the current one, on the disk measured); a fresh subdirectory is used and removed")
 	asJSON := fs.Bool("json", false, "print the result as one line of JSON")
+	floor := fs.Bool("floor", true, "then drive the same clients against an empty HTTP server for as long, and print the ratio (the most these clients can get from any server on this machine)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run (server and clients) to this file")
 	if err := Parse(fs, args); err != nil {
 		return err
@@ -106,7 +118,7 @@ func runBenchHTTP(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	defer stop()
-	res, err := benchHTTP(ctx, httpBenchPlan{Dir: filepath.Join(scratch, "data"), Clients: *clients, For: *duration, QueryShare: *share, Logger: logger})
+	res, err := benchHTTP(ctx, httpBenchPlan{Dir: filepath.Join(scratch, "data"), Clients: *clients, For: *duration, QueryShare: *share, Floor: *floor, Logger: logger})
 	if err != nil {
 		return err
 	}
@@ -119,6 +131,10 @@ func runBenchHTTP(ctx context.Context, m *Main, args []string) error {
 		targetCommandsPerSec, targetCommandP99, metOrNot(res.CommandTargetMet))
 	fmt.Fprintf(tw, "queries\t%d\t%.0f\t%.2f ms\t%.2f ms\tp99 ≤ %v: %s\n", res.Queries, res.QueriesPerSec, res.QueryP50ms, res.QueryP99ms,
 		targetQueryP99, metOrNot(res.QueryTargetMet))
+	if res.FloorOpsPerSec > 0 {
+		fmt.Fprintf(tw, "empty server\t\t%.0f ops\t%.2f ms\t%.2f ms\tConcord's ops/s are %.2f of it; %d commands/s at this share of queries needs %.0f ops/s\n",
+			res.FloorOpsPerSec, res.FloorP50ms, res.FloorP99ms, res.OpsToFloor, targetCommandsPerSec, float64(targetCommandsPerSec)/max(1-*share, 1e-9))
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -162,6 +178,7 @@ func benchHTTP(ctx context.Context, plan httpBenchPlan) (httpBenchResult, error)
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	metrics := api.NewMetrics()
@@ -207,8 +224,57 @@ func benchHTTP(ctx context.Context, plan httpBenchPlan) (httpBenchResult, error)
 	}
 	go srv.Serve(ln)
 	defer srv.Close()
-	base := "http://" + ln.Addr().String()
+	lat, err := driveHTTP(ctx, plan, "http://"+ln.Addr().String(), school, staff, year)
+	if err != nil {
+		return res, err
+	}
+	cancel()
+	<-runDone
+	if plan.Floor {
+		// The same clients and requests against a server that does
+		// nothing, in the same run: what HTTP alone costs on this
+		// machine bounds what any handler can reach.
+		floor, err := benchHTTPFloor(parent, plan, school, staff, year)
+		if err != nil {
+			return res, err
+		}
+		res.FloorOpsPerSec = float64(len(floor.cmd)+len(floor.query)) / floor.elapsed.Seconds()
+		res.FloorP50ms, res.FloorP99ms = percentileMS(append(floor.cmd, floor.query...), 0.50), percentileMS(append(floor.cmd, floor.query...), 0.99)
+	}
+	res.Errors, res.FirstError = lat.errors, lat.firstError
+	cmdLat, queryLat, elapsed := lat.cmd, lat.query, lat.elapsed
+
+	res.Seconds = elapsed.Seconds()
+	res.Commands, res.Queries = len(cmdLat), len(queryLat)
+	res.CommandsPerSec = float64(res.Commands) / elapsed.Seconds()
+	res.QueriesPerSec = float64(res.Queries) / elapsed.Seconds()
+	res.CommandP50ms, res.CommandP99ms = percentileMS(cmdLat, 0.50), percentileMS(cmdLat, 0.99)
+	res.QueryP50ms, res.QueryP99ms = percentileMS(queryLat, 0.50), percentileMS(queryLat, 0.99)
+	res.CommandTargetMet = res.Commands > 0 && res.CommandsPerSec >= targetCommandsPerSec && res.CommandP99ms <= durMS(targetCommandP99)
+	res.QueryTargetMet = res.Queries > 0 && res.QueryP99ms <= durMS(targetQueryP99)
+	if res.FloorOpsPerSec > 0 {
+		res.OpsToFloor = (res.CommandsPerSec + res.QueriesPerSec) / res.FloorOpsPerSec
+	}
+	return res, nil
+}
+
+// httpLatencies is what one drive of the clients measured.
+type httpLatencies struct {
+	cmd, query []time.Duration
+	elapsed    time.Duration
+	errors     int
+	firstError string
+}
+
+// driveHTTP runs plan.Clients clients against base until plan.For has
+// passed (or plan.Ops operations are done), each recording strengths
+// assessments (three in four commands) and amending the details of its
+// own staff member, or reading the school, its person or its person's
+// events, and returns the latencies.
+func driveHTTP(ctx context.Context, plan httpBenchPlan, base string, school uuid.UUID, staff []uuid.UUID, year string) (httpLatencies, error) {
+	var out httpLatencies
 	client := &http.Client{Transport: &http.Transport{MaxIdleConns: plan.Clients * 2, MaxIdleConnsPerHost: plan.Clients * 2, IdleConnTimeout: time.Minute}, Timeout: time.Minute}
+	defer client.CloseIdleConnections()
 
 	type sample struct {
 		query bool
@@ -222,10 +288,10 @@ func benchHTTP(ctx context.Context, plan httpBenchPlan) (httpBenchResult, error)
 	fail := func(err error) {
 		mu.Lock()
 		defer mu.Unlock()
-		if res.Errors == 0 {
-			res.FirstError = err.Error()
+		if out.errors == 0 {
+			out.firstError = err.Error()
 		}
-		res.Errors++
+		out.errors++
 	}
 	do := func(token, method, path string, body []byte) error {
 		req, err := http.NewRequestWithContext(ctx, method, base+path, bytes.NewReader(body))
@@ -315,19 +381,29 @@ func benchHTTP(ctx context.Context, plan httpBenchPlan) (httpBenchResult, error)
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	cancel()
-	<-runDone
+	out.elapsed = time.Since(start)
+	out.cmd, out.query = cmdLat, queryLat
+	return out, nil
+}
 
-	res.Seconds = elapsed.Seconds()
-	res.Commands, res.Queries = len(cmdLat), len(queryLat)
-	res.CommandsPerSec = float64(res.Commands) / elapsed.Seconds()
-	res.QueriesPerSec = float64(res.Queries) / elapsed.Seconds()
-	res.CommandP50ms, res.CommandP99ms = percentileMS(cmdLat, 0.50), percentileMS(cmdLat, 0.99)
-	res.QueryP50ms, res.QueryP99ms = percentileMS(queryLat, 0.50), percentileMS(queryLat, 0.99)
-	res.CommandTargetMet = res.Commands > 0 && res.CommandsPerSec >= targetCommandsPerSec && res.CommandP99ms <= durMS(targetCommandP99)
-	res.QueryTargetMet = res.Queries > 0 && res.QueryP99ms <= durMS(targetQueryP99)
-	return res, nil
+// benchHTTPFloor drives the same clients with the same requests against a
+// server on loopback whose handler reads the request and answers 200 with
+// a small JSON body: the most operations a second these clients can get
+// from any server on this machine.
+func benchHTTPFloor(ctx context.Context, plan httpBenchPlan, school uuid.UUID, staff []uuid.UUID, year string) (httpLatencies, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return httpLatencies{}, err
+	}
+	body := []byte(`{"ok":true}` + "\n")
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(body)
+	}), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	defer srv.Close()
+	return driveHTTP(ctx, plan, "http://"+ln.Addr().String(), school, staff, year)
 }
 
 func durMS(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,6 +27,28 @@ func TestBenchHTTPJSON(t *testing.T) {
 	}
 	if res.Clients != 4 || res.Commands == 0 || res.Queries == 0 || res.CommandsPerSec <= 0 || res.CommandP99ms < res.CommandP50ms || res.QueryP99ms < res.QueryP50ms {
 		t.Fatalf("result = %+v", res)
+	}
+	// The empty server ran too, and the ratio is Concord's operations a
+	// second over its.
+	if res.FloorOpsPerSec <= 0 || res.FloorP99ms < res.FloorP50ms {
+		t.Fatalf("no empty-server figures: %+v", res)
+	}
+	if want := (res.CommandsPerSec + res.QueriesPerSec) / res.FloorOpsPerSec; math.Abs(res.OpsToFloor-want) > 1e-9*want {
+		t.Fatalf("ops_to_floor = %v, want %v", res.OpsToFloor, want)
+	}
+}
+
+func TestBenchHTTPWithoutFloor(t *testing.T) {
+	code, stdout, stderr := run(t, "bench", "http", "--clients", "2", "--duration", "200ms", "--floor=false", "--dir", t.TempDir(), "--json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var res httpBenchResult
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatalf("output %q: %v", stdout, err)
+	}
+	if res.Commands == 0 || res.FloorOpsPerSec != 0 || res.OpsToFloor != 0 {
+		t.Fatalf("--floor=false: result = %+v", res)
 	}
 }
 
