@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -115,6 +116,11 @@ func personalFields(ev domain.Event) map[string]domain.PersonalData {
 	return out
 }
 
+// impersonal holds the event types whose Go type has no PersonalData
+// field (learnt at their first decoding): ledgerEvent shows them as
+// recorded without decoding them.
+var impersonal sync.Map
+
 // ledgerEvent renders a stored event for the audit log and the live feed.
 // Events the codec cannot decode (an unknown type) are shown as recorded.
 // contacts reports whether the reader may see the contact details of the
@@ -129,12 +135,19 @@ func ledgerEvent(codec *domain.Codec, e eventstore.RecordedEvent, contacts func(
 	if codec == nil {
 		return out
 	}
+	if _, none := impersonal.Load(e.Type); none {
+		return out // shown as recorded: nothing to open or hide
+	}
 	m, err := codec.Decode(domainlog.ToDomain(e))
 	if err != nil {
 		return out
 	}
 	pf := personalFields(m.Event)
 	if len(pf) == 0 {
+		// The fields personalFields finds depend on the event's Go type
+		// alone, not on its values: events of this type need no decoding
+		// to be shown.
+		impersonal.Store(e.Type, true)
 		return out
 	}
 	var obj map[string]json.RawMessage
