@@ -414,12 +414,18 @@ func (s *Server) eventsByStore(ctx context.Context, q *eventQuery) ([]eventstore
 		from = max(from, before+1)
 	}
 	for len(out) < want {
-		ask := want - len(out)
+		// Read at least minReadAll events at a time: a reader who may not
+		// see some of them would otherwise read the log one event at a
+		// time as the page fills.
+		ask := max(want-len(out), minReadAll)
 		batch, err := s.L.Store.ReadAll(ctx, from, ask)
 		if err != nil {
 			return nil, err
 		}
 		for _, e := range batch {
+			if len(out) >= want {
+				return out, nil
+			}
 			if !q.To.IsZero() && !e.RecordedAt.Before(q.To) {
 				// Recorded times never decrease along the log.
 				return out, nil
@@ -447,6 +453,10 @@ func (s *Server) eventsByStore(ctx context.Context, q *eventQuery) ([]eventstore
 	}
 	return out, nil
 }
+
+// minReadAll is the fewest events eventsByStore reads from the log at a
+// time.
+const minReadAll = 256
 
 // eventsByAudit returns up to q.Limit+1 events after q.Cursor matching q,
 // selected through the "audit" view and read from the store.

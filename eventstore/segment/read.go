@@ -316,13 +316,26 @@ func (s *Store) readStream(ctx context.Context, stream string, from uint64, dir 
 	}
 
 	if from < tailFirst {
+		learn := !headKnown && len(ps) == 0
+		var learnt int64
+		var indexedAt uint64
 		err := s.idx.view(func(tx *bolt.Tx) error {
 			var err error
 			locs, err = streamLocs(tx, stream, from, tailFirst-1, false, limit)
+			if err == nil && learn {
+				// The stream's head as of this view, for the next read
+				// from past it (a cached aggregate's check for newer
+				// events) to answer without an index transaction.
+				indexedAt = indexedLast(tx)
+				learnt, err = lookupHead(tx, stream)
+			}
 			return err
 		})
 		if err != nil {
 			return nil, err
+		}
+		if learn {
+			s.learnHead(stream, learnt, indexedAt)
 		}
 		if err := readLocs(); err != nil {
 			return nil, err

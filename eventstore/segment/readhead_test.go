@@ -50,4 +50,21 @@ func TestReadStreamFromPastTheHead(t *testing.T) {
 	check("after another append", 4, 0)
 	check("after another append", 3, 1)
 	check("after another append", 0, 4)
+
+	// A read learns the heads of streams no append has touched since the
+	// reopen, "never written" included; appends after it still show.
+	mustClose(t, s)
+	s = mustOpen(t, dir, Options{Logger: quietLogger()})
+	check("after reopening again", 0, 4)
+	check("after reopening again", 4, 0)
+	if got, err := s.ReadStream(ctx, "never", 0, eventstore.Forward, 0); err != nil || len(got) != 0 {
+		t.Fatalf("a stream never written, after reopening: %d events, %v", len(got), err)
+	}
+	mustAppend(t, s, "never", eventstore.NoStream(), newEvent(5))
+	if got, err := s.ReadStream(ctx, "never", 0, eventstore.Forward, 0); err != nil || len(got) != 1 {
+		t.Fatalf("a stream first written after its head was learnt: %d events, %v", len(got), err)
+	}
+	mustAppend(t, s, "s", eventstore.Exact(3), newEvent(6))
+	check("after an append to a learnt stream", 4, 1)
+	check("after an append to a learnt stream", 5, 0)
 }
