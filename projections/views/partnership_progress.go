@@ -78,6 +78,11 @@ func (v *Progress) Board(pid uuid.UUID, year string) []BoardCell {
 }
 
 // BoardIn is Board for the half-terms starting in period p.
+//
+// It is partnership.Trend applied to each cell's ratings, worked out once
+// per half-term and per cell rather than once per rating: the board of
+// ten years is tens of thousands of ratings (TestBoardMatchesTrend checks
+// it against Trend itself).
 func (v *Progress) BoardIn(pid uuid.UUID, p Period) []BoardCell {
 	// The ratings in the period, grouped by cell (school, area as
 	// written in any case, cohort) as they are read, each group with its
@@ -87,27 +92,30 @@ func (v *Progress) BoardIn(pid uuid.UUID, p Period) []BoardCell {
 		school       uuid.UUID
 		area, cohort string
 	}
+	type rated struct {
+		r    *partnership.Rating
+		term *termInfo
+	}
 	type cellGroup struct {
-		ratings   []partnership.Rating
-		latest    int
-		latestOrd int
+		ratings []rated
+		latest  int
 	}
 	groups := map[cellKey]*cellGroup{}
 	var cells []*cellGroup
 	areas := map[string]string{}
-	in := map[partnership.Term]bool{} // whether each half-term starts in p, worked out once
+	terms := map[partnership.Term]*termInfo{} // each half-term worked out once
 	for _, rec := range v.state.Records {
 		if rec.PartnershipID != pid {
 			continue
 		}
 		for i := range rec.Ratings {
 			r := &rec.Ratings[i]
-			ok, seen := in[r.Term]
-			if !seen {
-				ok = p.Contains(r.Term.Starts())
-				in[r.Term] = ok
+			t := terms[r.Term]
+			if t == nil {
+				t = &termInfo{in: p.Contains(r.Term.Starts()), ord: r.Term.Ordinal()}
+				terms[r.Term] = t
 			}
-			if !ok {
+			if !t.in {
 				continue
 			}
 			area, ok := areas[r.Area]
@@ -122,30 +130,54 @@ func (v *Progress) BoardIn(pid uuid.UUID, p Period) []BoardCell {
 				groups[k] = g
 				cells = append(cells, g)
 			}
-			g.ratings = append(g.ratings, *r)
-			if ord := r.Term.Ordinal(); len(g.ratings) == 1 || ord >= g.latestOrd {
-				g.latest, g.latestOrd = len(g.ratings)-1, ord
+			g.ratings = append(g.ratings, rated{r, t})
+			if n := len(g.ratings); n == 1 || t.ord >= g.ratings[g.latest].term.ord {
+				g.latest = n - 1
 			}
 		}
 	}
 	out := make([]BoardCell, 0, len(cells))
+	var points []rated
 	for _, g := range cells {
 		latest := g.ratings[g.latest]
-		cell := BoardCell{School: v.state.Names.school(latest.SchoolID), Area: latest.Area, Cohort: latest.Cohort,
-			Rating: string(latest.Rating), Term: latest.Term.String(), Trend: []TrendStep{}}
-		trend := partnership.Trend(g.ratings, latest.SchoolID, latest.Area, latest.Cohort)
-		for _, tp := range trend {
-			cell.Trend = append(cell.Trend, TrendStep{Term: tp.Rating.Term.String(), Rating: string(tp.Rating.Rating), Movement: string(tp.Movement)})
+		lr := latest.r
+		cell := BoardCell{School: v.state.Names.school(lr.SchoolID), Area: lr.Area, Cohort: lr.Cohort,
+			Rating: string(lr.Rating), Term: latest.term.label(lr.Term)}
+		// partnership.Trend's points: the ratings of the latest's school,
+		// area (trimmed, any case) and normalised cohort, the last
+		// recorded per half-term, in half-term order.
+		area, cohort := strings.TrimSpace(lr.Area), lr.Cohort
+		if c, ok := partnership.NormaliseCohort(cohort); ok {
+			cohort = c
 		}
-		if len(trend) > 1 {
-			switch first, last := trend[0].Rating.Rating.Rank(), trend[len(trend)-1].Rating.Rating.Rank(); {
-			case last > first:
-				cell.Movement = string(partnership.MovementImproved)
-			case last < first:
-				cell.Movement = string(partnership.MovementDeclined)
-			default:
-				cell.Movement = string(partnership.MovementUnchanged)
+		points = points[:0]
+		if lr.Cohort == cohort { // every rating of the group has the latest's cohort
+			for _, x := range g.ratings {
+				if strings.EqualFold(strings.TrimSpace(x.r.Area), area) {
+					points = append(points, x)
+				}
 			}
+		}
+		slices.SortStableFunc(points, func(a, b rated) int { return cmp.Compare(a.term.ord, b.term.ord) })
+		// Keep the last of each half-term.
+		n := 0
+		for i, x := range points {
+			if i+1 < len(points) && points[i+1].term.ord == x.term.ord {
+				continue
+			}
+			points[n] = x
+			n++
+		}
+		points = points[:n]
+		cell.Trend = make([]TrendStep, len(points))
+		for i, x := range points {
+			cell.Trend[i] = TrendStep{Term: x.term.label(x.r.Term), Rating: string(x.r.Rating)}
+			if i > 0 {
+				cell.Trend[i].Movement = string(movement(points[i-1].r.Rating, x.r.Rating))
+			}
+		}
+		if len(points) > 1 {
+			cell.Movement = string(movement(points[0].r.Rating, points[len(points)-1].r.Rating))
 		}
 		out = append(out, cell)
 	}
@@ -153,6 +185,32 @@ func (v *Progress) BoardIn(pid uuid.UUID, p Period) []BoardCell {
 		return cmp.Or(byName(a.School, b.School), strings.Compare(strings.ToLower(a.Area), strings.ToLower(b.Area)), strings.Compare(a.Cohort, b.Cohort))
 	})
 	return out
+}
+
+// termInfo is what BoardIn works out once per half-term.
+type termInfo struct {
+	in   bool
+	ord  int
+	name string
+}
+
+func (t *termInfo) label(term partnership.Term) string {
+	if t.name == "" {
+		t.name = term.String()
+	}
+	return t.name
+}
+
+// movement is how a rating moved from one to the next, as
+// partnership.Trend says it.
+func movement(from, to partnership.RAG) partnership.Movement {
+	switch a, b := from.Rank(), to.Rank(); {
+	case b > a:
+		return partnership.MovementImproved
+	case b < a:
+		return partnership.MovementDeclined
+	}
+	return partnership.MovementUnchanged
 }
 
 // AreaSummary counts the latest ratings of one school in one area.

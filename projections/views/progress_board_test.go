@@ -1,0 +1,113 @@
+package views_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/concord-ledger/concord/domain"
+	"github.com/concord-ledger/concord/domain/partnership"
+	"github.com/concord-ledger/concord/projections/views"
+)
+
+// TestBoardMatchesTrend checks the RAG board against its rule, written
+// here from the domain's own functions: ratings whose half-term starts in
+// the period are grouped by school, area (trimmed, any case) and cohort
+// as written; a cell shows its group's latest rating (the last recorded
+// of the latest half-term), its trend is partnership.Trend over the
+// group's ratings for the latest rating's school, area and cohort, and its
+// movement compares the trend's first and last ratings. Random ratings
+// with areas in mixed case and spacing, cohorts written loosely (which
+// Trend's normalised cohort does not match), repeated half-terms and two
+// partnerships.
+func TestBoardMatchesTrend(t *testing.T) {
+	areas := []string{"Reading", "reading", " Reading ", "Maths", "MATHS"}
+	cohorts := []string{"Year 7", "year 7", "Year 8", "Reception"}
+	years := []string{"2024-25", "2025-26", "2026-27"}
+	rags := []partnership.RAG{partnership.Red, partnership.Amber, partnership.Green}
+	for seed := range uint64(40) {
+		rng := rand.New(rand.NewPCG(seed, 7))
+		pid, other := uuid.New(), uuid.New()
+		schools := []uuid.UUID{uuid.New(), uuid.New(), uuid.New()}
+		v := views.NewProgress()
+		var all []partnership.Rating
+		for i := range 20 + rng.IntN(200) {
+			e := partnership.ProgressRated{PartnershipID: pid, SchoolID: schools[rng.IntN(len(schools))], RatingID: uuid.New(),
+				Area: areas[rng.IntN(len(areas))], Cohort: cohorts[rng.IntN(len(cohorts))],
+				AcademicYear: years[rng.IntN(len(years))], Term: partnership.TermCodes[rng.IntN(len(partnership.TermCodes))],
+				Rating: rags[rng.IntN(len(rags))], RatedOn: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+			if rng.IntN(10) == 0 {
+				e.PartnershipID = other
+			}
+			if err := v.Apply(domain.Message{Recorded: domain.Recorded{Position: uint64(i + 1)}, Event: e}); err != nil {
+				t.Fatal(err)
+			}
+			if e.PartnershipID == pid {
+				all = append(all, partnership.Rating{ID: e.RatingID, PartnershipID: pid, SchoolID: e.SchoolID, Area: e.Area, Cohort: e.Cohort,
+					Term: partnership.Term{AcademicYear: e.AcademicYear, Code: e.Term}, Rating: e.Rating, RatedOn: e.RatedOn})
+			}
+		}
+		for _, year := range append([]string{""}, years...) {
+			want := referenceBoard(t, all, year)
+			got := map[string]views.BoardCell{}
+			for _, c := range v.Board(pid, year) {
+				got[fmt.Sprint(c.School.ID, "|", strings.ToLower(strings.TrimSpace(c.Area)), "|", c.Cohort)] = c
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("seed %d year %q: board differs from the rule\n got %+v\nwant %+v", seed, year, got, want)
+			}
+		}
+	}
+}
+
+// referenceBoard is the board's rule over ratings (in the order recorded),
+// keyed by school, area (trimmed, lower case) and cohort.
+func referenceBoard(t *testing.T, ratings []partnership.Rating, year string) map[string]views.BoardCell {
+	t.Helper()
+	var period views.Period
+	if year != "" {
+		p, err := views.YearPeriod(year)
+		if err != nil {
+			t.Fatal(err)
+		}
+		period = p
+	}
+	groups := map[string][]partnership.Rating{}
+	latest := map[string]partnership.Rating{}
+	for _, r := range ratings {
+		if !period.Contains(r.Term.Starts()) {
+			continue
+		}
+		k := fmt.Sprint(r.SchoolID, "|", strings.ToLower(strings.TrimSpace(r.Area)), "|", r.Cohort)
+		if l, ok := latest[k]; !ok || r.Term.Ordinal() >= l.Term.Ordinal() {
+			latest[k] = r
+		}
+		groups[k] = append(groups[k], r)
+	}
+	out := map[string]views.BoardCell{}
+	for k, l := range latest {
+		c := views.BoardCell{School: views.Ref{ID: l.SchoolID}, Area: l.Area, Cohort: l.Cohort, Rating: string(l.Rating), Term: l.Term.String(), Trend: []views.TrendStep{}}
+		trend := partnership.Trend(groups[k], l.SchoolID, l.Area, l.Cohort)
+		for _, p := range trend {
+			c.Trend = append(c.Trend, views.TrendStep{Term: p.Rating.Term.String(), Rating: string(p.Rating.Rating), Movement: string(p.Movement)})
+		}
+		if len(trend) > 1 {
+			first, last := trend[0].Rating.Rating.Rank(), trend[len(trend)-1].Rating.Rating.Rank()
+			switch {
+			case last > first:
+				c.Movement = "improved"
+			case last < first:
+				c.Movement = "declined"
+			default:
+				c.Movement = "unchanged"
+			}
+		}
+		out[k] = c
+	}
+	return out
+}
