@@ -326,7 +326,8 @@ func partnershipReadRoutes() []route {
 					if r.URL.Query().Get("by") == "area" {
 						return nonNil(v.ByArea(pid, yearParam(r))), nil
 					}
-					return nonNil(v.Board(pid, yearParam(r))), nil
+					page, total := v.BoardPage(pid, yearParam(r), rc.Page.cursor, rc.Page.limit)
+					return pagedList{page: nonNil(page), total: total}, nil
 				})
 			}),
 

@@ -190,6 +190,15 @@ func TestPartnershipWork(t *testing.T) {
 	if len(board) != 1 || board[0].Rating != "amber" {
 		t.Errorf("RAG board = %+v, want one amber cell", board)
 	}
+	// The board in pages: two cells (Maths, Reading), one a page.
+	w.ok(y.tS1, "/v1/partnerships/"+P+"/progress", map[string]any{"school_id": y.schoolA, "area": "Maths", "cohort": "Year 7",
+		"term": term, "rating": "green", "evidence": "Book looks"})
+	for cursor, want := range []string{"Maths", "Reading"} {
+		page, _ := w.get(y.tDirector, fmt.Sprintf("/v1/progress?partnership=%s&year=%s&limit=1&cursor=%d", P, y.year, cursor), &board)
+		if len(board) != 1 || board[0].Area != want || page.Total == nil || *page.Total != 2 || (page.Next != nil) != (cursor == 0) {
+			t.Errorf("RAG board page %d = %+v (total %v, next %v), want the %s cell of 2", cursor, board, page.Total, page.Next, want)
+		}
+	}
 	recognition := map[string]any{"recipient_kind": "person", "recipient_id": y.s1, "citation": "Led the reading review."}
 	w.refused("admin", "/v1/partnerships/"+P+"/recognitions", recognition, http.StatusForbidden)
 	w.refused(tDirectorC, "/v1/partnerships/"+P+"/recognitions", recognition, http.StatusForbidden)

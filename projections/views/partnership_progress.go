@@ -2,8 +2,10 @@ package views
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/google/uuid"
 
@@ -23,13 +25,31 @@ type progressState struct {
 	// Records are keyed by progress id (partnership.ProgressID).
 	Records map[uuid.UUID]*partnership.Progress `json:"records"`
 	Names   partnershipNames                    `json:"names"`
+	// cells groups each partnership's ratings by board cell, so that a
+	// board costs its ratings rather than hashing each one's cell and
+	// half-term. Not saved: a state read back has none until a board is
+	// asked of it (board); once built, Apply keeps it up to date.
+	cells *cellIndex
+	// cellsMu guards the building of cells by readers, who share a view.
+	cellsMu *sync.Mutex
 }
 
 // NewProgress returns an empty "progress" view.
 func NewProgress() *Progress {
 	return &Progress{newStateView("progress", 2, func() progressState {
-		return progressState{Records: map[uuid.UUID]*partnership.Progress{}, Names: newNames(false)}
+		return progressState{Records: map[uuid.UUID]*partnership.Progress{}, Names: newNames(false),
+			cells: newCellIndex(), cellsMu: new(sync.Mutex)}
 	})}
+}
+
+// UnmarshalState implements projections.Projection: the state read; its
+// cell index is built when a board is first asked of it.
+func (v *Progress) UnmarshalState(b []byte) error {
+	if err := v.stateView.UnmarshalState(b); err != nil {
+		return err
+	}
+	v.state.cells, v.state.cellsMu = nil, new(sync.Mutex)
+	return nil
 }
 
 // Apply implements projections.Projection.
@@ -43,7 +63,88 @@ func (v *Progress) Apply(m domain.Message) error {
 	}
 	id := partnership.ProgressID(e.PartnershipID, e.SchoolID)
 	applyByID(v.state.Records, id, m, partnership.NewProgress)
+	if v.state.cells != nil {
+		rec := v.state.Records[id]
+		v.state.cells.file(rec, len(rec.Ratings)-1)
+	}
 	return nil
+}
+
+// board returns the cell index, building it from the records if the
+// state was read back and no board has been asked of it yet.
+func (s *progressState) board() *cellIndex {
+	s.cellsMu.Lock()
+	defer s.cellsMu.Unlock()
+	if s.cells == nil {
+		x := newCellIndex()
+		for _, rec := range s.Records {
+			for i := range rec.Ratings {
+				x.file(rec, i)
+			}
+		}
+		s.cells = x
+	}
+	return s.cells
+}
+
+// cellIndex is each partnership's ratings by board cell: school, area
+// (trimmed, in any case) and cohort as written.
+type cellIndex struct {
+	byPartnership map[uuid.UUID][]*cellRatings
+	at            map[cellKey]*cellRatings
+	// labels are the half-terms' names by ordinal.
+	labels map[int32]string
+}
+
+type cellKey struct {
+	pid, school  uuid.UUID
+	area, cohort string
+}
+
+// cellRatings are one cell's ratings, in the order recorded: indexes into
+// rec.Ratings and their half-terms' ordinals.
+type cellRatings struct {
+	rec  *partnership.Progress
+	idx  []int32
+	ords []int32
+	// area is the cell's area trimmed and in lower case; cohortOK is
+	// whether its cohort is written as partnership.NormaliseCohort writes
+	// it (or is not one it knows), which Trend asks of a cell's ratings.
+	area     string
+	cohortOK bool
+}
+
+func newCellIndex() *cellIndex {
+	return &cellIndex{byPartnership: map[uuid.UUID][]*cellRatings{}, at: map[cellKey]*cellRatings{}, labels: map[int32]string{}}
+}
+
+// file adds rating i of rec to its cell.
+func (x *cellIndex) file(rec *partnership.Progress, i int) {
+	r := &rec.Ratings[i]
+	k := cellKey{r.PartnershipID, r.SchoolID, strings.ToLower(strings.TrimSpace(r.Area)), r.Cohort}
+	c := x.at[k]
+	if c == nil {
+		c = &cellRatings{rec: rec, area: k.area, cohortOK: true}
+		if n, ok := partnership.NormaliseCohort(r.Cohort); ok && n != r.Cohort {
+			c.cohortOK = false
+		}
+		x.at[k] = c
+		x.byPartnership[r.PartnershipID] = append(x.byPartnership[r.PartnershipID], c)
+	}
+	ord := int32(r.Term.Ordinal())
+	if _, ok := x.labels[ord]; !ok && ord >= 0 {
+		x.labels[ord] = r.Term.String()
+	}
+	c.idx = append(c.idx, int32(i))
+	c.ords = append(c.ords, ord)
+}
+
+// label is the name of the half-term of r, whose ordinal is ord.
+func (x *cellIndex) label(r *partnership.Rating, ord int32) string {
+	if l, ok := x.labels[ord]; ok {
+		return l
+	}
+	return r.Term.String()
 }
 
 // TrendStep is the rating of one half-term and its movement from the one
@@ -78,127 +179,114 @@ func (v *Progress) Board(pid uuid.UUID, year string) []BoardCell {
 }
 
 // BoardIn is Board for the half-terms starting in period p.
-//
-// It is partnership.Trend applied to each cell's ratings, worked out once
-// per half-term and per cell rather than once per rating: the board of
-// ten years is tens of thousands of ratings (TestBoardMatchesTrend checks
-// it against Trend itself).
 func (v *Progress) BoardIn(pid uuid.UUID, p Period) []BoardCell {
-	// The ratings in the period, grouped by cell (school, area as
-	// written in any case, cohort) as they are read, each group with its
-	// latest rating (the last read of the latest half-term): each cell's
-	// trend is computed over its own ratings only.
-	type cellKey struct {
-		school       uuid.UUID
-		area, cohort string
-	}
-	type rated struct {
-		r    *partnership.Rating
-		term *termInfo
-	}
-	type cellGroup struct {
-		ratings []rated
-		latest  int
-	}
-	groups := map[cellKey]*cellGroup{}
-	var cells []*cellGroup
-	areas := map[string]string{}
-	terms := map[partnership.Term]*termInfo{} // each half-term worked out once
-	for _, rec := range v.state.Records {
-		if rec.PartnershipID != pid {
-			continue
+	page, _ := v.boardPage(pid, p, 0, math.MaxInt)
+	return page
+}
+
+// BoardPage is the page of Board's cells from index from, at most n of
+// them, and how many cells the whole board has: a page's trends are
+// worked out for its own cells only.
+func (v *Progress) BoardPage(pid uuid.UUID, year string, from, n int) ([]BoardCell, int) {
+	return v.boardPage(pid, periodOf(year), from, n)
+}
+
+// boardPage is BoardPage for the half-terms starting in period p.
+//
+// Each cell's trend is partnership.Trend over the cell's ratings, worked
+// out from the cell index rather than by filtering every rating of the
+// partnership for each cell: the board of ten years is tens of thousands
+// of ratings (TestBoardMatchesTrend checks it against Trend itself).
+func (v *Progress) boardPage(pid uuid.UUID, p Period, from, n int) ([]BoardCell, int) {
+	x := v.state.board()
+	// Whether each half-term starts in p, by ordinal, worked out once.
+	inP := map[int32]bool{}
+	in := func(r *partnership.Rating, ord int32) bool {
+		if ord < 0 {
+			return p.Contains(r.Term.Starts())
 		}
-		for i := range rec.Ratings {
-			r := &rec.Ratings[i]
-			t := terms[r.Term]
-			if t == nil {
-				t = &termInfo{in: p.Contains(r.Term.Starts()), ord: r.Term.Ordinal()}
-				terms[r.Term] = t
+		ok, seen := inP[ord]
+		if !seen {
+			ok = p.Contains(r.Term.Starts())
+			inP[ord] = ok
+		}
+		return ok
+	}
+	// The cells rated in the period, each with its latest rating (the
+	// last recorded of the latest half-term), in the board's order.
+	type row struct {
+		school Ref
+		area   string
+		c      *cellRatings
+		latest *partnership.Rating
+		ord    int32
+	}
+	var rows []row
+	for _, c := range x.byPartnership[pid] {
+		var latest *partnership.Rating
+		var lo int32
+		for j, i := range c.idx {
+			r, ord := &c.rec.Ratings[i], c.ords[j]
+			if in(r, ord) && (latest == nil || ord >= lo) {
+				latest, lo = r, ord
 			}
-			if !t.in {
-				continue
-			}
-			area, ok := areas[r.Area]
-			if !ok {
-				area = strings.ToLower(strings.TrimSpace(r.Area))
-				areas[r.Area] = area
-			}
-			k := cellKey{r.SchoolID, area, r.Cohort}
-			g := groups[k]
-			if g == nil {
-				g = &cellGroup{}
-				groups[k] = g
-				cells = append(cells, g)
-			}
-			g.ratings = append(g.ratings, rated{r, t})
-			if n := len(g.ratings); n == 1 || t.ord >= g.ratings[g.latest].term.ord {
-				g.latest = n - 1
-			}
+		}
+		if latest != nil {
+			rows = append(rows, row{v.state.Names.school(latest.SchoolID), strings.ToLower(latest.Area), c, latest, lo})
 		}
 	}
-	out := make([]BoardCell, 0, len(cells))
-	var points []rated
-	for _, g := range cells {
-		latest := g.ratings[g.latest]
-		lr := latest.r
-		cell := BoardCell{School: v.state.Names.school(lr.SchoolID), Area: lr.Area, Cohort: lr.Cohort,
-			Rating: string(lr.Rating), Term: latest.term.label(lr.Term)}
-		// partnership.Trend's points: the ratings of the latest's school,
-		// area (trimmed, any case) and normalised cohort, the last
-		// recorded per half-term, in half-term order.
-		area, cohort := strings.TrimSpace(lr.Area), lr.Cohort
-		if c, ok := partnership.NormaliseCohort(cohort); ok {
-			cohort = c
-		}
+	slices.SortFunc(rows, func(a, b row) int {
+		return cmp.Or(byName(a.school, b.school), strings.Compare(a.area, b.area), strings.Compare(a.latest.Cohort, b.latest.Cohort))
+	})
+	from = min(max(from, 0), len(rows))
+	page := rows[from : from+min(max(n, 0), len(rows)-from)]
+	out := make([]BoardCell, len(page))
+	type point struct {
+		r   *partnership.Rating
+		ord int32
+	}
+	var points []point
+	for k, w := range page {
+		lr := w.latest
+		cell := BoardCell{School: w.school, Area: lr.Area, Cohort: lr.Cohort, Rating: string(lr.Rating), Term: x.label(lr, w.ord)}
+		// partnership.Trend's points: the cell's ratings in the period
+		// of the latest's area (trimmed, any case) and normalised cohort,
+		// the last recorded of each half-term, in half-term order.
 		points = points[:0]
-		if lr.Cohort == cohort { // every rating of the group has the latest's cohort
-			for _, x := range g.ratings {
-				if strings.EqualFold(strings.TrimSpace(x.r.Area), area) {
-					points = append(points, x)
+		if w.c.cohortOK {
+			area := strings.TrimSpace(lr.Area)
+			for j, i := range w.c.idx {
+				r, ord := &w.c.rec.Ratings[i], w.c.ords[j]
+				if in(r, ord) && strings.EqualFold(strings.TrimSpace(r.Area), area) {
+					points = append(points, point{r, ord})
 				}
 			}
 		}
-		slices.SortStableFunc(points, func(a, b rated) int { return cmp.Compare(a.term.ord, b.term.ord) })
-		// Keep the last of each half-term.
-		n := 0
-		for i, x := range points {
-			if i+1 < len(points) && points[i+1].term.ord == x.term.ord {
+		if !slices.IsSortedFunc(points, func(a, b point) int { return cmp.Compare(a.ord, b.ord) }) {
+			slices.SortStableFunc(points, func(a, b point) int { return cmp.Compare(a.ord, b.ord) })
+		}
+		m := 0
+		for i, pt := range points {
+			if i+1 < len(points) && points[i+1].ord == pt.ord {
 				continue
 			}
-			points[n] = x
-			n++
+			points[m] = pt
+			m++
 		}
-		points = points[:n]
+		points = points[:m]
 		cell.Trend = make([]TrendStep, len(points))
-		for i, x := range points {
-			cell.Trend[i] = TrendStep{Term: x.term.label(x.r.Term), Rating: string(x.r.Rating)}
+		for i, pt := range points {
+			cell.Trend[i] = TrendStep{Term: x.label(pt.r, pt.ord), Rating: string(pt.r.Rating)}
 			if i > 0 {
-				cell.Trend[i].Movement = string(movement(points[i-1].r.Rating, x.r.Rating))
+				cell.Trend[i].Movement = string(movement(points[i-1].r.Rating, pt.r.Rating))
 			}
 		}
 		if len(points) > 1 {
 			cell.Movement = string(movement(points[0].r.Rating, points[len(points)-1].r.Rating))
 		}
-		out = append(out, cell)
+		out[k] = cell
 	}
-	slices.SortFunc(out, func(a, b BoardCell) int {
-		return cmp.Or(byName(a.School, b.School), strings.Compare(strings.ToLower(a.Area), strings.ToLower(b.Area)), strings.Compare(a.Cohort, b.Cohort))
-	})
-	return out
-}
-
-// termInfo is what BoardIn works out once per half-term.
-type termInfo struct {
-	in   bool
-	ord  int
-	name string
-}
-
-func (t *termInfo) label(term partnership.Term) string {
-	if t.name == "" {
-		t.name = term.String()
-	}
-	return t.name
+	return out, len(rows)
 }
 
 // movement is how a rating moved from one to the next, as

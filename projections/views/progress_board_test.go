@@ -34,9 +34,29 @@ func TestBoardMatchesTrend(t *testing.T) {
 		rng := rand.New(rand.NewPCG(seed, 7))
 		pid, other := uuid.New(), uuid.New()
 		schools := []uuid.UUID{uuid.New(), uuid.New(), uuid.New()}
-		v := views.NewProgress()
+		// v is folded from empty (its index kept by Apply throughout);
+		// half is read back from v's state half way, asked for a board
+		// (building its index from the state) and folded on; end is read
+		// back from v's final state (its index built by the first board).
+		v, half, end := views.NewProgress(), views.NewProgress(), views.NewProgress()
+		readBack := func(to *views.Progress) {
+			b, err := v.MarshalState()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := to.UnmarshalState(b); err != nil {
+				t.Fatal(err)
+			}
+		}
 		var all []partnership.Rating
-		for i := range 20 + rng.IntN(200) {
+		n := 20 + rng.IntN(200)
+		for i := range n {
+			if i == n/2 {
+				readBack(half)
+				if len(half.Board(pid, "")) == 0 {
+					t.Fatal("the half-way board is empty")
+				}
+			}
 			e := partnership.ProgressRated{PartnershipID: pid, SchoolID: schools[rng.IntN(len(schools))], RatingID: uuid.New(),
 				Area: areas[rng.IntN(len(areas))], Cohort: cohorts[rng.IntN(len(cohorts))],
 				AcademicYear: years[rng.IntN(len(years))], Term: partnership.TermCodes[rng.IntN(len(partnership.TermCodes))],
@@ -44,22 +64,48 @@ func TestBoardMatchesTrend(t *testing.T) {
 			if rng.IntN(10) == 0 {
 				e.PartnershipID = other
 			}
-			if err := v.Apply(domain.Message{Recorded: domain.Recorded{Position: uint64(i + 1)}, Event: e}); err != nil {
+			m := domain.Message{Recorded: domain.Recorded{Position: uint64(i + 1)}, Event: e}
+			if err := v.Apply(m); err != nil {
 				t.Fatal(err)
+			}
+			if i >= n/2 {
+				if err := half.Apply(m); err != nil {
+					t.Fatal(err)
+				}
 			}
 			if e.PartnershipID == pid {
 				all = append(all, partnership.Rating{ID: e.RatingID, PartnershipID: pid, SchoolID: e.SchoolID, Area: e.Area, Cohort: e.Cohort,
 					Term: partnership.Term{AcademicYear: e.AcademicYear, Code: e.Term}, Rating: e.Rating, RatedOn: e.RatedOn})
 			}
 		}
+		readBack(end)
 		for _, year := range append([]string{""}, years...) {
 			want := referenceBoard(t, all, year)
-			got := map[string]views.BoardCell{}
-			for _, c := range v.Board(pid, year) {
-				got[fmt.Sprint(c.School.ID, "|", strings.ToLower(strings.TrimSpace(c.Area)), "|", c.Cohort)] = c
-			}
-			if !reflect.DeepEqual(got, want) {
-				t.Fatalf("seed %d year %q: board differs from the rule\n got %+v\nwant %+v", seed, year, got, want)
+			for name, view := range map[string]*views.Progress{"folded": v, "read back half way": half, "read back": end} {
+				got := map[string]views.BoardCell{}
+				for _, c := range view.Board(pid, year) {
+					got[fmt.Sprint(c.School.ID, "|", strings.ToLower(strings.TrimSpace(c.Area)), "|", c.Cohort)] = c
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Fatalf("seed %d year %q, %s: board differs from the rule\n got %+v\nwant %+v", seed, year, name, got, want)
+				}
+				// The board read in pages is the board.
+				board := view.Board(pid, year)
+				size := 1 + rng.IntN(7)
+				var paged []views.BoardCell
+				for from := 0; ; from += size {
+					page, total := view.BoardPage(pid, year, from, size)
+					if total != len(board) {
+						t.Fatalf("seed %d year %q, %s: total %d, the board has %d cells", seed, year, name, total, len(board))
+					}
+					if len(page) == 0 {
+						break
+					}
+					paged = append(paged, page...)
+				}
+				if !reflect.DeepEqual(paged, board) {
+					t.Fatalf("seed %d year %q, %s: the board in pages of %d differs from the board", seed, year, name, size)
+				}
 			}
 		}
 	}
