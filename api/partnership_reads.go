@@ -311,12 +311,8 @@ func partnershipReadRoutes() []route {
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				return itemOf(s, w, r, "reviews", partnership.KindReview, "review", partnership.ReviewStream,
 					func(v *views.Reviews, pid, id uuid.UUID, rc readCtx) (any, bool, error) {
-						for _, e := range v.Log(pid, "", rc.Now, rc.Names) {
-							if e.ID == id {
-								return e, true, nil
-							}
-						}
-						return nil, false, nil
+						ri, ok := v.Review(pid, id, rc.Now, rc.Names)
+						return ri, ok, nil
 					})
 			}),
 

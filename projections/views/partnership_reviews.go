@@ -124,31 +124,46 @@ func (v *Reviews) Log(pid uuid.UUID, year string, now time.Time, names PersonNam
 func (v *Reviews) LogIn(pid uuid.UUID, p Period, now time.Time, names PersonNames) []ReviewInfo {
 	out := []ReviewInfo{}
 	for _, r := range v.of(pid, p) {
-		ri := ReviewInfo{ID: r.ID, School: v.state.Names.school(r.ReviewedSchoolID), Reviewers: []Reviewer{}, FocusAreas: r.FocusAreas,
-			On: r.On, Completed: r.Completed, Summary: r.Summary, Findings: []FindingInfo{}, Actions: []ActionInfo{}}
-		if r.Completed {
-			t := r.CompletedOn
-			ri.CompletedOn = &t
-		}
-		for i, who := range r.ReviewerIDs {
-			rv := Reviewer{Person: personRef(names, who)}
-			if i < len(r.ReviewerSchoolIDs) {
-				rv.School = v.state.Names.school(r.ReviewerSchoolIDs[i])
-			}
-			ri.Reviewers = append(ri.Reviewers, rv)
-		}
-		counts := r.RAGCounts()
-		ri.Red, ri.Amber, ri.Green = counts[partnership.Red], counts[partnership.Amber], counts[partnership.Green]
-		for _, f := range r.Findings {
-			ri.Findings = append(ri.Findings, FindingInfo{ID: f.ID, Area: f.Area, Rating: string(f.Rating), Finding: f.Finding,
-				Recommendations: f.Recommendations, Reviewer: personRef(names, f.ReviewerID)})
-		}
-		for _, a := range r.Actions {
-			ri.Actions = append(ri.Actions, v.action(r, a, now, names))
-		}
-		out = append(out, ri)
+		out = append(out, v.info(r, now, names))
 	}
 	return out
+}
+
+// Review returns peer review id of partnership pid as Log shows it, and
+// whether there is one: looked up, not found in the log of every year.
+func (v *Reviews) Review(pid, id uuid.UUID, now time.Time, names PersonNames) (ReviewInfo, bool) {
+	r := v.state.Reviews[id]
+	if r == nil || !r.Scheduled() || r.PartnershipID != pid {
+		return ReviewInfo{}, false
+	}
+	return v.info(r, now, names), true
+}
+
+// info is review r as Log shows it.
+func (v *Reviews) info(r *partnership.Review, now time.Time, names PersonNames) ReviewInfo {
+	ri := ReviewInfo{ID: r.ID, School: v.state.Names.school(r.ReviewedSchoolID), Reviewers: []Reviewer{}, FocusAreas: r.FocusAreas,
+		On: r.On, Completed: r.Completed, Summary: r.Summary, Findings: []FindingInfo{}, Actions: []ActionInfo{}}
+	if r.Completed {
+		t := r.CompletedOn
+		ri.CompletedOn = &t
+	}
+	for i, who := range r.ReviewerIDs {
+		rv := Reviewer{Person: personRef(names, who)}
+		if i < len(r.ReviewerSchoolIDs) {
+			rv.School = v.state.Names.school(r.ReviewerSchoolIDs[i])
+		}
+		ri.Reviewers = append(ri.Reviewers, rv)
+	}
+	counts := r.RAGCounts()
+	ri.Red, ri.Amber, ri.Green = counts[partnership.Red], counts[partnership.Amber], counts[partnership.Green]
+	for _, f := range r.Findings {
+		ri.Findings = append(ri.Findings, FindingInfo{ID: f.ID, Area: f.Area, Rating: string(f.Rating), Finding: f.Finding,
+			Recommendations: f.Recommendations, Reviewer: personRef(names, f.ReviewerID)})
+	}
+	for _, a := range r.Actions {
+		ri.Actions = append(ri.Actions, v.action(r, a, now, names))
+	}
+	return ri
 }
 
 func (v *Reviews) action(r *partnership.Review, a partnership.FollowUpAction, now time.Time, names PersonNames) ActionInfo {

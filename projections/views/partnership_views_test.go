@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -188,6 +189,17 @@ func TestPartnershipViewsAnswerTheYear(t *testing.T) {
 		}
 		if r := log[0].Reviewers[0]; r.Person.Name != "Sian Davies" || r.School.Name != "Cwm Primary" {
 			t.Errorf("reviewer=%+v", r)
+		}
+		// A review by id is its entry in the log; not in another
+		// partnership, nor an id that is no review.
+		if got, ok := v.Review(w.PID, log[0].ID, day(2026, 7, 18), pn); !ok || !reflect.DeepEqual(got, log[0]) {
+			t.Errorf("Review(%s) = %+v, %v, want the log's entry %+v", log[0].ID, got, ok, log[0])
+		}
+		if _, ok := v.Review(uuid.New(), log[0].ID, day(2026, 7, 18), pn); ok {
+			t.Error("a review was found in another partnership")
+		}
+		if _, ok := v.Review(w.PID, uuid.New(), day(2026, 7, 18), pn); ok {
+			t.Error("an id that is no review was found")
 		}
 		f := v.FollowUps(w.PID, y, day(2026, 7, 18), pn)
 		if f.Done != 1 || f.Open != 1 || f.Overdue != 1 || f.Actions[0].Done || f.Actions[0].Owner.Name != "Dafydd Evans" {
