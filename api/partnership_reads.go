@@ -348,12 +348,8 @@ func partnershipReadRoutes() []route {
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				return itemOf(s, w, r, "commitments", partnership.KindCommitment, "commitment", partnership.CommitmentStream,
 					func(v *views.Commitments, pid, id uuid.UUID, rc readCtx) (any, bool, error) {
-						for _, c := range v.List(pid, "", rc.Now, rc.Names) {
-							if c.ID == id {
-								return c, true, nil
-							}
-						}
-						return nil, false, nil
+						c, ok := v.Commitment(pid, id, rc.Now, rc.Names)
+						return c, ok, nil
 					})
 			}),
 

@@ -126,6 +126,17 @@ func (v *Commitments) List(pid uuid.UUID, year string, now time.Time, names Pers
 	return out
 }
 
+// Commitment returns commitment id of partnership pid as List shows it,
+// and whether there is one: looked up, not found in the list of every
+// year.
+func (v *Commitments) Commitment(pid, id uuid.UUID, now time.Time, names PersonNames) (CommitmentInfo, bool) {
+	c := v.state.Commitments[id]
+	if c == nil || !c.Made() || c.PartnershipID != pid {
+		return CommitmentInfo{}, false
+	}
+	return v.info(c, now, names), true
+}
+
 // StatusGroup is the commitments of one status.
 type StatusGroup struct {
 	Status      string           `json:"status"`

@@ -235,6 +235,19 @@ func TestPartnershipViewsAnswerTheYear(t *testing.T) {
 			t.Fatalf("by status=%+v", groups)
 		}
 		open, achieved, missed := groups[0].Commitments[0], groups[1].Commitments[0], groups[2].Commitments[0]
+		// A commitment by id is as listed; not in another partnership,
+		// nor an id that is no commitment.
+		for _, c := range []views.CommitmentInfo{open, achieved, missed} {
+			if got, ok := v.Commitment(w.PID, c.ID, day(2026, 7, 18), pn); !ok || !reflect.DeepEqual(got, c) {
+				t.Errorf("Commitment(%s) = %+v, %v, want %+v", c.ID, got, ok, c)
+			}
+		}
+		if _, ok := v.Commitment(uuid.New(), open.ID, day(2026, 7, 18), pn); ok {
+			t.Error("a commitment was found in another partnership")
+		}
+		if _, ok := v.Commitment(w.PID, uuid.New(), day(2026, 7, 18), pn); ok {
+			t.Error("an id that is no commitment was found")
+		}
 		if open.ID != w.OpenCommit || !open.Overdue || open.Owner.Name != "Owain Lewis" {
 			t.Errorf("open=%+v", open)
 		}
