@@ -762,7 +762,7 @@ type resourceRow struct {
 
 // loansPerPage bounds the loans table: a partnership of fifty schools
 // records thousands of loans a year.
-const loansPerPage = 100
+var loansPerPage = 100
 
 func (st *site) resources(rq *req) (string, error) {
 	d := &resourcesData{MySchool: rq.standing.School}
@@ -807,7 +807,7 @@ func (st *site) resources(rq *req) (string, error) {
 	}
 	page := 1
 	if s := rq.r.URL.Query().Get("page"); s != "" {
-		if page, err = strconv.Atoi(s); err != nil || page < 1 {
+		if page, err = strconv.Atoi(s); err != nil || page < 1 || page > 1<<30 {
 			return "", badInput{fmt.Sprintf("page %q is not a page number", s)}
 		}
 	}
@@ -839,11 +839,11 @@ func (st *site) resources(rq *req) (string, error) {
 	}
 	var loans []views.LoanEntry
 	if _, err := read(st, rq, "loans", func(v *views.Loans) error {
-		for _, l := range v.Register(pid, d.Year, rq.now) {
-			if ours(l.Owner.ID, l.Borrower.ID) {
-				loans = append(loans, l)
-			}
+		var keep func(owner, borrower uuid.UUID) bool
+		if d.School != uuid.Nil {
+			keep = func(owner, borrower uuid.UUID) bool { return ours(owner, borrower) }
 		}
+		loans, d.LoanCount = v.RegisterPageOf(pid, d.Year, rq.now, (page-1)*loansPerPage, loansPerPage, keep)
 		for _, l := range v.Overdue(pid, rq.now) {
 			if ours(l.Owner.ID, l.Borrower.ID) {
 				d.Overdue = append(d.Overdue, l)
@@ -852,12 +852,6 @@ func (st *site) resources(rq *req) (string, error) {
 		return nil
 	}); err != nil {
 		return "", err
-	}
-	d.LoanCount = len(loans)
-	if start := (page - 1) * loansPerPage; start >= len(loans) {
-		loans = nil
-	} else {
-		loans = loans[start:min(len(loans), start+loansPerPage)]
 	}
 	if d.Loans, err = st.loanRows(rq, pid, loans); err != nil {
 		return "", err

@@ -1,15 +1,18 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/uuid"
 
+	"github.com/concord-ledger/concord/api/web"
 	"github.com/concord-ledger/concord/domain"
 	"github.com/concord-ledger/concord/domain/governance"
 	"github.com/concord-ledger/concord/domain/partnership"
@@ -253,4 +256,65 @@ func TestAuditPage(t *testing.T) {
 	}
 	check(auditor, "/audit", "about Cwm Primary", func(r string) bool { return strings.Contains(r, "Cwm Primary") })
 	check(auditor, "/audit?school="+f.pant.String(), "about Ysgol y Pant", func(r string) bool { return strings.Contains(r, "Ysgol y Pant") })
+}
+
+// TestResourcesLoansInPages: the loans table read a page at a time (one
+// loan a page here) lists the loans the whole table lists, in its order,
+// each page saying which ones it holds, for every school and for one
+// school's loans (those it owns or borrows).
+func TestResourcesLoansInPages(t *testing.T) {
+	f := newFixture(t)
+	// A third school borrows the minibus too: Cwm's loans are not all.
+	bryn, brynHead := uuid.New(), uuid.New()
+	f.must(f.l.Governance.RegisterSchool(f.ctx, adminMeta, governance.RegisterSchool{SchoolID: bryn, Name: "Bryn Academy"}))
+	f.must(f.l.Governance.RegisterStaff(f.ctx, adminMeta, governance.RegisterStaff{PersonID: brynHead, SchoolID: bryn, Kind: governance.StaffEducator,
+		PersonDetails: governance.PersonDetails{Name: "Bryn Head"}}))
+	f.must(f.l.Partnership.JoinPartnership(f.ctx, as(f.director, domain.RolePartnershipLead), partnership.JoinPartnership{PartnershipID: f.pid, SchoolID: bryn}))
+	brynLoan := uuid.New()
+	f.must(f.l.Partnership.RequestLoan(f.ctx, as(brynHead, domain.RoleStaff), partnership.RequestLoan{ResourceID: f.minibus, LoanID: brynLoan, BorrowerSchoolID: bryn,
+		Start: at(2025, 11, 20, 8), End: at(2025, 11, 20, 16), Purpose: "Choir trip"}))
+	if err := f.l.CatchUp(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	b := f.signIn("director-token")
+	loanRE := regexp.MustCompile(`/loans/([0-9a-f-]{36})/replay\?step=1`)
+	loansOf := func(body string) []string {
+		var ids []string
+		for _, m := range loanRE.FindAllStringSubmatch(body[strings.Index(body, "<h2"):], -1) {
+			if !slices.Contains(ids, m[1]) {
+				ids = append(ids, m[1])
+			}
+		}
+		return ids
+	}
+	for _, filter := range []string{"school=all", "school=" + f.cwm.String()} {
+		_, whole := b.get("/resources?" + filter)
+		want := loansOf(whole)
+		if len(want) < 2 {
+			t.Fatalf("%s: %d loans, the test needs two or more", filter, len(want))
+		}
+		if all := filter == "school=all"; slices.Contains(want, brynLoan.String()) != all {
+			t.Errorf("%s: Bryn's loan listed: %v, want %v", filter, !all, all)
+		}
+		func() {
+			defer web.SetLoansPerPage(1)()
+			var got []string
+			for page := 1; page <= len(want)+1; page++ {
+				_, body := b.get(fmt.Sprintf("/resources?%s&page=%d", filter, page))
+				ids := loansOf(body)
+				if page <= len(want) {
+					if !strings.Contains(body, fmt.Sprintf("<p>%d loans; these are %d to %d.</p>", len(want), page, page)) {
+						t.Errorf("%s page %d: does not say it holds loan %d of %d", filter, page, page, len(want))
+					}
+					if (page < len(want)) != strings.Contains(body, `rel="next"`) {
+						t.Errorf("%s page %d: a link to the next page is wrong", filter, page)
+					}
+				}
+				got = append(got, ids...)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("%s: pages list %v, the whole table %v", filter, got, want)
+			}
+		}()
+	}
 }

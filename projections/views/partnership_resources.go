@@ -55,16 +55,30 @@ type loanIndex struct {
 	at map[uuid.UUID]loanKey
 	// pid is the partnership each key was filed in.
 	pid map[uuid.UUID]uuid.UUID
+	// collected are the loans collected and not yet returned (the only
+	// ones that can be overdue), by loan id.
+	collected map[uuid.UUID]loanKey
 }
 
 func newLoanIndex() *loanIndex {
-	return &loanIndex{byPartnership: map[uuid.UUID][]loanKey{}, at: map[uuid.UUID]loanKey{}, pid: map[uuid.UUID]uuid.UUID{}}
+	return &loanIndex{byPartnership: map[uuid.UUID][]loanKey{}, at: map[uuid.UUID]loanKey{}, pid: map[uuid.UUID]uuid.UUID{},
+		collected: map[uuid.UUID]loanKey{}}
+}
+
+// track notes whether loan l (under key k) is collected and not returned.
+func (x *loanIndex) track(l partnership.Loan, k loanKey) {
+	if l.Status == partnership.LoanCollectedStatus {
+		x.collected[l.ID] = k
+	} else {
+		delete(x.collected, l.ID)
+	}
 }
 
 // file puts loan l of resource r under its current start, moving it if
 // it was filed under another.
 func (x *loanIndex) file(r *partnership.Resource, l partnership.Loan) {
 	k := loanKey{start: l.Start, id: l.ID, res: r.ID}
+	x.track(l, k)
 	if old, ok := x.at[l.ID]; ok {
 		if old == k && x.pid[l.ID] == r.PartnershipID {
 			return
@@ -92,6 +106,7 @@ func (s *resourceState) reindex() {
 			k := loanKey{start: l.Start, id: l.ID, res: r.ID}
 			keys = append(keys, k)
 			x.at[l.ID], x.pid[l.ID] = k, r.PartnershipID
+			x.track(l, k)
 		}
 		x.byPartnership[r.PartnershipID] = keys
 	}
@@ -144,15 +159,23 @@ func (s *resourceState) apply(m domain.Message) {
 		s.fileLoan(e.ResourceID, e.LoanID)
 		return
 	case partnership.LoanDeclined:
-		id = e.ResourceID
 		s.answer(e.LoanID, "declined", m)
+		applyByID(s.Resources, e.ResourceID, m, partnership.NewResource)
+		s.fileLoan(e.ResourceID, e.LoanID)
+		return
 	case partnership.LoanCancelled:
-		id = e.ResourceID
 		s.answer(e.LoanID, "cancelled", m)
+		applyByID(s.Resources, e.ResourceID, m, partnership.NewResource)
+		s.fileLoan(e.ResourceID, e.LoanID)
+		return
 	case partnership.LoanCollected:
-		id = e.ResourceID
+		applyByID(s.Resources, e.ResourceID, m, partnership.NewResource)
+		s.fileLoan(e.ResourceID, e.LoanID)
+		return
 	case partnership.LoanReturned:
-		id = e.ResourceID
+		applyByID(s.Resources, e.ResourceID, m, partnership.NewResource)
+		s.fileLoan(e.ResourceID, e.LoanID)
+		return
 	default:
 		return
 	}
@@ -425,7 +448,7 @@ func (v *Loans) RegisterPage(pid uuid.UUID, p Period, now time.Time, from, n int
 	v.state.index() // pages follow one another: the index pays for itself
 	keys := v.keysIn(pid, p)
 	out := []LoanEntry{}
-	for _, k := range keys[min(from, len(keys)):] {
+	for _, k := range keys[min(max(from, 0), len(keys)):] {
 		if len(out) == n {
 			break
 		}
@@ -434,6 +457,31 @@ func (v *Loans) RegisterPage(pid uuid.UUID, p Period, now time.Time, from, n int
 		}
 	}
 	return out, len(keys)
+}
+
+// RegisterPageOf is RegisterPage for academic year (all for "") and the
+// loans for which keep holds, given the owning and the borrowing school
+// (keep nil: every loan): the loans of other schools are skipped without
+// being read into entries, and the total counts the loans kept.
+func (v *Loans) RegisterPageOf(pid uuid.UUID, year string, now time.Time, from, n int, keep func(owner, borrower uuid.UUID) bool) ([]LoanEntry, int) {
+	p := periodOf(year)
+	if keep == nil {
+		return v.RegisterPage(pid, p, now, from, n)
+	}
+	v.state.index()
+	out := []LoanEntry{}
+	total := 0
+	for _, k := range v.keysIn(pid, p) {
+		r, l, ok := v.loanOf(k)
+		if !ok || !keep(r.OwnerSchoolID, l.BorrowerSchoolID) {
+			continue
+		}
+		if total >= from && len(out) < n {
+			out = append(out, v.entry(r, l, now))
+		}
+		total++
+	}
+	return out, total
 }
 
 // keysIn returns the index keys of the loans of partnership pid starting
@@ -475,10 +523,25 @@ func (v *Loans) loanOf(k loanKey) (*partnership.Resource, partnership.Loan, bool
 
 // Overdue returns the loans of partnership pid that are overdue at now
 // (collected and not returned by the end of their window), by end.
+//
+// With the loan index built, only the loans collected and not returned
+// are looked at; without (a state read back for one reading), every loan
+// of the partnership is.
 func (v *Loans) Overdue(pid uuid.UUID, now time.Time) []LoanEntry {
 	out := []LoanEntry{}
-	for _, rl := range partnership.OverdueLoans(now, v.state.of(pid)...) {
-		out = append(out, v.entry(v.state.Resources[rl.ResourceID], rl.Loan, now))
+	if x := v.state.indexed(); x != nil {
+		for id, k := range x.collected {
+			if x.pid[id] != pid {
+				continue
+			}
+			if r, l, ok := v.loanOf(k); ok && l.Overdue(now) {
+				out = append(out, v.entry(r, l, now))
+			}
+		}
+	} else {
+		for _, rl := range partnership.OverdueLoans(now, v.state.of(pid)...) {
+			out = append(out, v.entry(v.state.Resources[rl.ResourceID], rl.Loan, now))
+		}
 	}
 	slices.SortFunc(out, func(a, b LoanEntry) int { return cmp.Or(a.End.Compare(b.End), uuidCmp(a.LoanID, b.LoanID)) })
 	return out

@@ -2,6 +2,7 @@ package views
 
 import (
 	"bytes"
+	"cmp"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -67,7 +68,8 @@ func TestLoanRegisterPagesFollowTheRule(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 11))
 	v := NewResources()
 	pids := []uuid.UUID{uuid.New(), uuid.New()}
-	owner, borrower := uuid.New(), uuid.New()
+	owner, borrowers := uuid.New(), []uuid.UUID{uuid.New(), uuid.New(), uuid.New()}
+	borrowerOf := map[uuid.UUID]uuid.UUID{}
 	var loans []started
 	var resources []partnership.ResourceRegistered
 	var pos uint64
@@ -86,6 +88,8 @@ func TestLoanRegisterPagesFollowTheRule(t *testing.T) {
 	for range 300 {
 		r := resources[rng.IntN(len(resources))]
 		l := started{pid: r.PartnershipID, id: uuid.New(), res: r.ResourceID, start: base.AddDate(0, 0, rng.IntN(600))}
+		borrower := borrowers[rng.IntN(len(borrowers))]
+		borrowerOf[l.id] = borrower
 		keys := partnership.LoanKeys{PartnershipID: r.PartnershipID, ResourceID: r.ResourceID, LoanID: l.id, OwnerSchoolID: owner, BorrowerSchoolID: borrower}
 		feed(partnership.LoanRequested{LoanKeys: keys, Start: l.start, End: l.start.Add(time.Hour)})
 		if rng.IntN(3) == 0 {
@@ -163,6 +167,31 @@ func TestLoanRegisterPagesFollowTheRule(t *testing.T) {
 				if !slices.Equal(got, want) {
 					t.Errorf("%s, period %q: pages list %d loans not in the rule's order (want %d)", name, p.Year, len(got), len(want))
 				}
+				// Pages of one borrower's loans (as a school's page shows
+				// them): the rule's order, other borrowers' loans left out.
+				var mine []uuid.UUID
+				for _, id := range want {
+					if borrowerOf[id] == borrowers[0] {
+						mine = append(mine, id)
+					}
+				}
+				keep := func(o, b uuid.UUID) bool { return o == owner && b == borrowers[0] }
+				got = nil
+				for from := 0; ; from += 5 {
+					page, total := view.RegisterPageOf(pid, p.Year, base, from, 5, keep)
+					if total != len(mine) {
+						t.Fatalf("%s, period %q, one borrower: total %d, want %d", name, p.Year, total, len(mine))
+					}
+					if len(page) == 0 {
+						break
+					}
+					for _, e := range page {
+						got = append(got, e.LoanID)
+					}
+				}
+				if len(mine) == 0 || !slices.Equal(got, mine) {
+					t.Errorf("%s, period %q, one borrower: pages list %d loans, want %d in the rule's order", name, p.Year, len(got), len(mine))
+				}
 			}
 		}
 	}
@@ -209,5 +238,112 @@ func TestCPDEventsOfAPeriodFollowTheRule(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestOverdueLoansFollowTheRule: over random loans of resources in two
+// partnerships, each requested, then perhaps approved, collected,
+// returned, declined or cancelled, at random days the overdue loans are
+// the partnership's loans collected and not returned whose window has
+// ended (the rule, worked out here from the events fed), by end then
+// loan id: in the live view (whose loan index tracks collected loans), in
+// one read back (no index: every loan looked at) and in one read back
+// whose index was then built from its state.
+func TestOverdueLoansFollowTheRule(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 13))
+	v := NewResources()
+	pids := []uuid.UUID{uuid.New(), uuid.New()}
+	owner, borrower := uuid.New(), uuid.New()
+	type loan struct {
+		pid, id   uuid.UUID
+		end       time.Time
+		collected bool // collected and not returned
+	}
+	var loans []*loan
+	var resources []partnership.ResourceRegistered
+	var pos uint64
+	feed := func(e domain.Event) {
+		pos++
+		if err := v.Apply(domain.Message{Recorded: domain.Recorded{Position: pos}, Event: e}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 6 {
+		r := partnership.ResourceRegistered{PartnershipID: pids[i%2], ResourceID: uuid.New(), OwnerSchoolID: owner, Kind: "minibus", Name: "Bus"}
+		resources = append(resources, r)
+		feed(r)
+	}
+	base := time.Date(2024, 9, 1, 9, 0, 0, 0, time.UTC)
+	for range 400 {
+		r := resources[rng.IntN(len(resources))]
+		start := base.AddDate(0, 0, rng.IntN(300))
+		l := &loan{pid: r.PartnershipID, id: uuid.New(), end: start.Add(time.Duration(1+rng.IntN(48)) * time.Hour)}
+		keys := partnership.LoanKeys{PartnershipID: r.PartnershipID, ResourceID: r.ResourceID, LoanID: l.id, OwnerSchoolID: owner, BorrowerSchoolID: borrower}
+		feed(partnership.LoanRequested{LoanKeys: keys, Start: start, End: l.end})
+		switch rng.IntN(4) {
+		case 0:
+			feed(partnership.LoanDeclined{LoanKeys: keys})
+		case 1:
+			feed(partnership.LoanApproved{LoanKeys: keys, Start: start, End: l.end})
+			feed(partnership.LoanCancelled{LoanKeys: keys, WasStatus: partnership.LoanApprovedStatus})
+		default:
+			feed(partnership.LoanApproved{LoanKeys: keys, Start: start, End: l.end})
+			feed(partnership.LoanCollected{LoanKeys: keys, CollectedAt: start})
+			l.collected = true
+			if rng.IntN(2) == 0 {
+				feed(partnership.LoanReturned{LoanKeys: keys, ReturnedAt: l.end, Condition: partnership.ConditionGood})
+				l.collected = false
+			}
+		}
+		loans = append(loans, l)
+	}
+	cold := readBack(t, v, NewResources())
+	built := readBack(t, v, NewResources())
+	built.state.index()
+	// The index tracks exactly the loans out: a returned loan leaves it.
+	out := 0
+	for _, l := range loans {
+		if l.collected {
+			out++
+		}
+	}
+	for name, view := range map[string]*Resources{"live": v, "read back, indexed": built} {
+		if n := len(view.state.indexed().collected); n != out {
+			t.Errorf("%s: the index tracks %d loans as collected, %d are", name, n, out)
+		}
+	}
+	for range 20 {
+		now := base.AddDate(0, 0, rng.IntN(320))
+		for _, pid := range pids {
+			var want []*loan
+			for _, l := range loans {
+				if l.pid == pid && l.collected && !now.Before(l.end) {
+					want = append(want, l)
+				}
+			}
+			slices.SortFunc(want, func(a, b *loan) int { return cmp.Or(a.end.Compare(b.end), uuidCmp(a.id, b.id)) })
+			var wantIDs []uuid.UUID
+			for _, l := range want {
+				wantIDs = append(wantIDs, l.id)
+			}
+			if len(wantIDs) == 0 && now.After(base.AddDate(0, 0, 30)) {
+				t.Fatalf("no loan overdue on %s: the test has nothing to check", now)
+			}
+			for name, view := range map[string]*Resources{"live": v, "read back": cold, "read back, indexed": built} {
+				var got []uuid.UUID
+				for _, e := range view.Overdue(pid, now) {
+					if e.Status != "overdue" {
+						t.Errorf("%s: loan %s listed overdue reads %q", name, e.LoanID, e.Status)
+					}
+					got = append(got, e.LoanID)
+				}
+				if !slices.Equal(got, wantIDs) {
+					t.Errorf("%s, %s: %d overdue loans, want %d by the rule", name, now.Format(time.DateOnly), len(got), len(wantIDs))
+				}
+			}
+		}
+	}
+	if cold.state.indexed() != nil {
+		t.Error("listing overdue loans built the index of a state read back")
 	}
 }
