@@ -58,6 +58,15 @@ type Selective interface {
 	Wants(eventType, stream string) bool
 }
 
+// Live is a Projection that keeps indexes worth building only for a
+// state that is read many times. A state read back for one past reading
+// skips them (building one would cost more than the reading); the engine
+// calls Live on each projection it keeps up to date after restoring its
+// state, so that the live one builds them when first needed.
+type Live interface {
+	Live()
+}
+
 // wantsOf returns, for each projection, its Wants, or nil when it folds
 // every event.
 func wantsOf(ps []Projection) []func(string, string) bool {
@@ -394,6 +403,9 @@ func (e *Engine) restore(r *running) error {
 				continue
 			}
 			r.pos, r.lastCP, r.cpSize = c.pos, c.pos, len(c.state)
+			if l, ok := r.proj.(Live); ok {
+				l.Live()
+			}
 			return nil
 		}
 		if len(cands) > 0 {

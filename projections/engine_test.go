@@ -494,3 +494,59 @@ func TestWaitForWakesOnFeed(t *testing.T) {
 		t.Fatalf("WaitFor after Run stopped: err=%v, want ErrNotFollowing", err)
 	}
 }
+
+// liveCounter is a counter that records whether the engine told it it is
+// the live one (Live).
+type liveCounter struct {
+	counter
+	live bool
+}
+
+func (c *liveCounter) Live() { c.live = true }
+
+// TestEngineTellsTheRestoredStateItIsLive: a projection whose state the
+// engine restores from its checkpoint is told it is the live one; a state
+// the engine folds for a past reading is not.
+func TestEngineTellsTheRestoredStateItIsLive(t *testing.T) {
+	ctx := context.Background()
+	s := memory.New(memory.Options{})
+	codec := &domain.Codec{}
+	path := filepath.Join(t.TempDir(), "p.db")
+	factory := func() Projection { return &liveCounter{counter: counter{Streams: map[string]int{}}} }
+	e, err := Open(s, codec, path, Options{SnapshotEvery: 5}, factory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 12; i++ {
+		appendHappened(t, s, codec, "s", happened{Key: "a", N: i})
+	}
+	if err := e.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	isLive := func(e *Engine) bool {
+		var live bool
+		e.View("counter", func(p Projection) error { live = p.(*liveCounter).live; return nil })
+		return live
+	}
+	if isLive(e) {
+		t.Error("a state folded from empty was told it was restored")
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e, err = Open(s, codec, path, Options{SnapshotEvery: 5}, factory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if !isLive(e) {
+		t.Error("the state restored from the checkpoint was not told it is the live one")
+	}
+	past, err := e.AsOf(ctx, "counter", 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if past.(*liveCounter).live {
+		t.Error("a state folded for a past reading was told it is the live one")
+	}
+}

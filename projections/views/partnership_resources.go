@@ -36,6 +36,10 @@ type resourceState struct {
 	loans *loanIndex
 	// indexMu guards the building of loans by readers, who share a view.
 	indexMu *sync.Mutex
+	// live marks the state the engine keeps up to date (Resources.Live):
+	// its readers build the index when first needed, where a state read
+	// back for one reading scans instead.
+	live bool
 }
 
 // loanKey is a loan's place in the register: its start and id, and the
@@ -193,6 +197,16 @@ func (s *resourceState) index() *loanIndex {
 	return s.loans
 }
 
+// loansIndex returns the loan index for a reader that can do without:
+// the live state's, built if need be; a state read back for one reading
+// has one only if a reader needed it (else nil).
+func (s *resourceState) loansIndex() *loanIndex {
+	if s.live {
+		return s.index()
+	}
+	return s.indexed()
+}
+
 // indexed returns the loan index if it is built, else nil.
 func (s *resourceState) indexed() *loanIndex {
 	s.indexMu.Lock()
@@ -250,6 +264,10 @@ func (v *Resources) UnmarshalState(b []byte) error {
 	v.state.loans, v.state.indexMu = nil, new(sync.Mutex)
 	return nil
 }
+
+// Live implements projections.Live: the state is the live one, whose
+// loan index readers build when first needed.
+func (v *Resources) Live() { v.state.live = true }
 
 // Apply implements projections.Projection.
 func (v *Resources) Apply(m domain.Message) error { v.state.apply(m); return nil }
@@ -488,7 +506,7 @@ func (v *Loans) RegisterPageOf(pid uuid.UUID, year string, now time.Time, from, 
 // in period p, in the register's order.
 func (v *Loans) keysIn(pid uuid.UUID, p Period) []loanKey {
 	start, end := p.window()
-	if x := v.state.indexed(); x != nil {
+	if x := v.state.loansIndex(); x != nil {
 		keys := x.byPartnership[pid]
 		lo := sort.Search(len(keys), func(i int) bool { return !keys[i].start.Before(start) })
 		hi := sort.Search(len(keys), func(i int) bool { return !keys[i].start.Before(end) })
@@ -524,12 +542,12 @@ func (v *Loans) loanOf(k loanKey) (*partnership.Resource, partnership.Loan, bool
 // Overdue returns the loans of partnership pid that are overdue at now
 // (collected and not returned by the end of their window), by end.
 //
-// With the loan index built, only the loans collected and not returned
-// are looked at; without (a state read back for one reading), every loan
-// of the partnership is.
+// With the loan index (the live state's, or one a reader built), only
+// the loans collected and not returned are looked at; without (a state
+// read back for one reading), every loan of the partnership is.
 func (v *Loans) Overdue(pid uuid.UUID, now time.Time) []LoanEntry {
 	out := []LoanEntry{}
-	if x := v.state.indexed(); x != nil {
+	if x := v.state.loansIndex(); x != nil {
 		for id, k := range x.collected {
 			if x.pid[id] != pid {
 				continue

@@ -300,6 +300,10 @@ func TestOverdueLoansFollowTheRule(t *testing.T) {
 	cold := readBack(t, v, NewResources())
 	built := readBack(t, v, NewResources())
 	built.state.index()
+	// A state restored as the live one builds its index when first
+	// needed (here by the first list of overdue loans).
+	live := readBack(t, v, NewResources())
+	live.Live()
 	// The index tracks exactly the loans out: a returned loan leaves it.
 	out := 0
 	for _, l := range loans {
@@ -329,7 +333,7 @@ func TestOverdueLoansFollowTheRule(t *testing.T) {
 			if len(wantIDs) == 0 && now.After(base.AddDate(0, 0, 30)) {
 				t.Fatalf("no loan overdue on %s: the test has nothing to check", now)
 			}
-			for name, view := range map[string]*Resources{"live": v, "read back": cold, "read back, indexed": built} {
+			for name, view := range map[string]*Resources{"live": v, "read back": cold, "read back, indexed": built, "restored live": live} {
 				var got []uuid.UUID
 				for _, e := range view.Overdue(pid, now) {
 					if e.Status != "overdue" {
@@ -345,5 +349,8 @@ func TestOverdueLoansFollowTheRule(t *testing.T) {
 	}
 	if cold.state.indexed() != nil {
 		t.Error("listing overdue loans built the index of a state read back")
+	}
+	if x := live.state.indexed(); x == nil || len(x.collected) != out {
+		t.Error("listing overdue loans did not build the index of the state restored live")
 	}
 }
