@@ -62,15 +62,21 @@ type loanIndex struct {
 	// collected are the loans collected and not yet returned (the only
 	// ones that can be overdue), by loan id.
 	collected map[uuid.UUID]loanKey
+	// span is, by partnership, at least the longest window of any loan
+	// filed (it never shrinks), so that the loans holding a resource at a
+	// time are among those starting less than span before it.
+	span map[uuid.UUID]time.Duration
 }
 
 func newLoanIndex() *loanIndex {
 	return &loanIndex{byPartnership: map[uuid.UUID][]loanKey{}, at: map[uuid.UUID]loanKey{}, pid: map[uuid.UUID]uuid.UUID{},
-		collected: map[uuid.UUID]loanKey{}}
+		collected: map[uuid.UUID]loanKey{}, span: map[uuid.UUID]time.Duration{}}
 }
 
-// track notes whether loan l (under key k) is collected and not returned.
-func (x *loanIndex) track(l partnership.Loan, k loanKey) {
+// track notes whether loan l (under key k) of partnership pid is
+// collected and not returned, and its window.
+func (x *loanIndex) track(pid uuid.UUID, l partnership.Loan, k loanKey) {
+	x.span[pid] = max(x.span[pid], l.End.Sub(l.Start))
 	if l.Status == partnership.LoanCollectedStatus {
 		x.collected[l.ID] = k
 	} else {
@@ -82,7 +88,7 @@ func (x *loanIndex) track(l partnership.Loan, k loanKey) {
 // it was filed under another.
 func (x *loanIndex) file(r *partnership.Resource, l partnership.Loan) {
 	k := loanKey{start: l.Start, id: l.ID, res: r.ID}
-	x.track(l, k)
+	x.track(r.PartnershipID, l, k)
 	if old, ok := x.at[l.ID]; ok {
 		if old == k && x.pid[l.ID] == r.PartnershipID {
 			return
@@ -110,7 +116,7 @@ func (s *resourceState) reindex() {
 			k := loanKey{start: l.Start, id: l.ID, res: r.ID}
 			keys = append(keys, k)
 			x.at[l.ID], x.pid[l.ID] = k, r.PartnershipID
-			x.track(l, k)
+			x.track(r.PartnershipID, l, k)
 		}
 		x.byPartnership[r.PartnershipID] = keys
 	}
@@ -364,37 +370,59 @@ func (v *Resources) Utilisation(pid uuid.UUID, year string) (Utilisation, error)
 func (v *Resources) UtilisationIn(pid uuid.UUID, p Period) Utilisation {
 	from, to := p.window()
 	out := Utilisation{AcademicYear: p.Year, Resources: []ResourceUse{}, Schools: []SchoolUse{}}
-	bySchool := map[uuid.UUID]*SchoolUse{}
-	use := func(id uuid.UUID) *SchoolUse {
-		if s := bySchool[id]; s != nil {
-			return s
+	// Hours are summed as durations and turned into hours once, so that
+	// the sums do not depend on the order the loans are read in.
+	type use struct{ borrowed, lent time.Duration }
+	bySchool := map[uuid.UUID]*use{}
+	of := func(id uuid.UUID) *use {
+		u := bySchool[id]
+		if u == nil {
+			u = &use{}
+			bySchool[id] = u
 		}
-		s := &SchoolUse{School: v.state.Names.school(id)}
-		bySchool[id] = s
-		return s
+		return u
+	}
+	held := map[uuid.UUID]time.Duration{} // by resource
+	add := func(r *partnership.Resource, l partnership.Loan) {
+		d := l.HeldIn(from, to)
+		if d <= 0 {
+			return
+		}
+		held[r.ID] += d
+		of(l.BorrowerSchoolID).borrowed += d
+		of(r.OwnerSchoolID).lent += d
+	}
+	resources := v.state.of(pid)
+	if x := v.state.loansIndex(); x != nil {
+		// A loan holds its resource within its window, so only loans
+		// starting less than the longest window before from can count.
+		keys := x.byPartnership[pid]
+		lo := sort.Search(len(keys), func(i int) bool { return keys[i].start.After(from.Add(-x.span[pid])) })
+		for _, k := range keys[lo:] {
+			if !k.start.Before(to) {
+				break
+			}
+			if r, l, ok := v.loanOf(k); ok {
+				add(r, l)
+			}
+		}
+	} else {
+		for _, r := range resources {
+			for _, l := range r.LoanList {
+				add(r, l)
+			}
+		}
 	}
 	infos := v.List(pid)
-	for i, r := range v.state.of(pid) {
-		// One pass over the loans: the resource's hours (as
-		// Resource.UtilisationHours sums them) and each school's.
-		var d time.Duration
-		for _, l := range r.LoanList {
-			held := l.HeldIn(from, to)
-			if held <= 0 {
-				continue
-			}
-			d += held
-			use(l.BorrowerSchoolID).HoursBorrowed += held.Hours()
-			use(r.OwnerSchoolID).HoursLent += held.Hours()
-		}
-		h := d.Hours()
+	for i, r := range resources {
+		h := held[r.ID].Hours()
 		benefit := r.BenefitOf(h)
 		out.Resources = append(out.Resources, ResourceUse{Resource: infos[i], Hours: h, BenefitPence: benefit})
 		out.TotalHours += h
 		out.TotalBenefitPence += benefit
 	}
-	for _, s := range bySchool {
-		out.Schools = append(out.Schools, *s)
+	for id, u := range bySchool {
+		out.Schools = append(out.Schools, SchoolUse{School: v.state.Names.school(id), HoursBorrowed: u.borrowed.Hours(), HoursLent: u.lent.Hours()})
 	}
 	slices.SortFunc(out.Schools, func(a, b SchoolUse) int {
 		return cmp.Or(strings.Compare(a.School.Name, b.School.Name), uuidCmp(a.School.ID, b.School.ID))

@@ -3,6 +3,7 @@ package views
 import (
 	"bytes"
 	"cmp"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -353,4 +354,155 @@ func TestOverdueLoansFollowTheRule(t *testing.T) {
 	if x := live.state.indexed(); x == nil || len(x.collected) != out {
 		t.Error("listing overdue loans did not build the index of the state restored live")
 	}
+}
+
+// TestUtilisationFollowsTheRule: over random loans (windows of minutes to
+// days, some moved on approval, some declined, cancelled, collected,
+// returned early or late) of resources owned by several schools in two
+// partnerships, a period's utilisation is, per resource and per school,
+// the time each loan held its resource within the period (the rule,
+// worked out here: an approved or collected loan holds its window, a
+// returned one until the end of its window or its return if earlier, a
+// declined or cancelled one nothing), in the live view (read through its
+// loan index), in one read back (every loan read) and in one restored as
+// the live one (its index built when first needed).
+func TestUtilisationFollowsTheRule(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 19))
+	v := NewResources()
+	pids := []uuid.UUID{uuid.New(), uuid.New()}
+	schools := []uuid.UUID{uuid.New(), uuid.New(), uuid.New()}
+	type loan struct {
+		pid, res, owner, borrower uuid.UUID
+		start, end                time.Time // the window it holds, if it holds
+		holds                     bool
+	}
+	var loans []loan
+	var resources []partnership.ResourceRegistered
+	var pos uint64
+	feed := func(e domain.Event) {
+		pos++
+		if err := v.Apply(domain.Message{Recorded: domain.Recorded{Position: pos}, Event: e}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 8 {
+		r := partnership.ResourceRegistered{PartnershipID: pids[i%2], ResourceID: uuid.New(), OwnerSchoolID: schools[i%3], Kind: "minibus",
+			Name: fmt.Sprint("Bus ", i), HourlyValuePence: int64(100 + i)}
+		resources = append(resources, r)
+		feed(r)
+	}
+	base := time.Date(2024, 8, 1, 9, 0, 0, 0, time.UTC)
+	for range 500 {
+		r := resources[rng.IntN(len(resources))]
+		start := base.Add(time.Duration(rng.IntN(700*24*60)) * time.Minute)
+		window := time.Duration(10+rng.IntN(60*24*(1+rng.IntN(4)))) * time.Minute
+		l := loan{pid: r.PartnershipID, res: r.ResourceID, owner: r.OwnerSchoolID, borrower: schools[rng.IntN(len(schools))], start: start, end: start.Add(window)}
+		keys := partnership.LoanKeys{PartnershipID: r.PartnershipID, ResourceID: r.ResourceID, LoanID: uuid.New(), OwnerSchoolID: r.OwnerSchoolID, BorrowerSchoolID: l.borrower}
+		feed(partnership.LoanRequested{LoanKeys: keys, Start: l.start, End: l.end})
+		switch rng.IntN(6) {
+		case 0:
+			feed(partnership.LoanDeclined{LoanKeys: keys})
+		case 1:
+			feed(partnership.LoanApproved{LoanKeys: keys, Start: l.start, End: l.end})
+			feed(partnership.LoanCancelled{LoanKeys: keys, WasStatus: partnership.LoanApprovedStatus})
+		case 2:
+			// Approved for another window (longer, and earlier).
+			l.start = l.start.Add(-time.Duration(rng.IntN(3*24*60)) * time.Minute)
+			l.end = l.end.Add(time.Duration(rng.IntN(2*24*60)) * time.Minute)
+			feed(partnership.LoanApproved{LoanKeys: keys, Start: l.start, End: l.end})
+			l.holds = true
+		default:
+			feed(partnership.LoanApproved{LoanKeys: keys, Start: l.start, End: l.end})
+			feed(partnership.LoanCollected{LoanKeys: keys, CollectedAt: l.start})
+			l.holds = true
+			if rng.IntN(2) == 0 {
+				back := l.start.Add(time.Duration(rng.IntN(int(2*window/time.Minute))) * time.Minute)
+				feed(partnership.LoanReturned{LoanKeys: keys, ReturnedAt: back, Condition: partnership.ConditionGood})
+				if back.Before(l.end) {
+					l.end = back
+				}
+				l.holds = l.start.Before(l.end)
+			}
+		}
+		loans = append(loans, l)
+	}
+	// A loan starting half an hour before the end of 2024-25 counts that
+	// half hour in that year, and the rest in the next.
+	{
+		r := resources[0]
+		l := loan{pid: r.PartnershipID, res: r.ResourceID, owner: r.OwnerSchoolID, borrower: schools[1],
+			start: time.Date(2025, 8, 31, 23, 30, 0, 0, time.UTC), end: time.Date(2025, 9, 1, 1, 30, 0, 0, time.UTC), holds: true}
+		keys := partnership.LoanKeys{PartnershipID: r.PartnershipID, ResourceID: r.ResourceID, LoanID: uuid.New(), OwnerSchoolID: r.OwnerSchoolID, BorrowerSchoolID: l.borrower}
+		feed(partnership.LoanRequested{LoanKeys: keys, Start: l.start, End: l.end})
+		feed(partnership.LoanApproved{LoanKeys: keys, Start: l.start, End: l.end})
+		loans = append(loans, l)
+	}
+	cold := readBack(t, v, NewResources())
+	live := readBack(t, v, NewResources())
+	live.Live()
+	y1, _ := YearPeriod("2024-25")
+	y2, _ := YearPeriod("2025-26")
+	for _, p := range []Period{{}, y1, y2, {From: base.AddDate(0, 3, 0), To: base.AddDate(0, 3, 9)}} {
+		from, to := p.window()
+		for _, pid := range pids {
+			res := map[uuid.UUID]time.Duration{}
+			borrowed, lent := map[uuid.UUID]time.Duration{}, map[uuid.UUID]time.Duration{}
+			for _, l := range loans {
+				if l.pid != pid || !l.holds {
+					continue
+				}
+				a, b := l.start, l.end
+				if a.Before(from) {
+					a = from
+				}
+				if b.After(to) {
+					b = to
+				}
+				if a.Before(b) {
+					res[l.res] += b.Sub(a)
+					borrowed[l.borrower] += b.Sub(a)
+					lent[l.owner] += b.Sub(a)
+				}
+			}
+			for name, view := range map[string]*Resources{"live": v, "read back": cold, "restored live": live} {
+				u := view.UtilisationIn(pid, p)
+				var total float64
+				for _, ru := range u.Resources {
+					if want := res[ru.Resource.ID].Hours(); ru.Hours != want {
+						t.Errorf("%s, %v–%v: %s held %v h, want %v", name, p.From, p.To, ru.Resource.Name, ru.Hours, want)
+					}
+					total += ru.Hours
+				}
+				if u.TotalHours != total || (len(res) > 0) != (total > 0) {
+					t.Errorf("%s: total %v h, the resources' %v", name, u.TotalHours, total)
+				}
+				for _, s := range u.Schools {
+					if s.HoursBorrowed != borrowed[s.School.ID].Hours() || s.HoursLent != lent[s.School.ID].Hours() {
+						t.Errorf("%s: school %s borrowed %v h and lent %v h, want %v and %v", name, s.School.ID, s.HoursBorrowed, s.HoursLent,
+							borrowed[s.School.ID].Hours(), lent[s.School.ID].Hours())
+					}
+				}
+				if n := len(u.Schools); n != len(union(borrowed, lent)) {
+					t.Errorf("%s: %d schools listed, %d used or lent", name, n, len(union(borrowed, lent)))
+				}
+			}
+		}
+	}
+	if cold.state.indexed() != nil {
+		t.Error("utilisation built the index of a state read back")
+	}
+	if live.state.indexed() == nil {
+		t.Error("utilisation did not build the index of the state restored live")
+	}
+}
+
+func union[V any](a, b map[uuid.UUID]V) map[uuid.UUID]bool {
+	out := map[uuid.UUID]bool{}
+	for k := range a {
+		out[k] = true
+	}
+	for k := range b {
+		out[k] = true
+	}
+	return out
 }
