@@ -393,22 +393,28 @@ func (v *Resources) UtilisationIn(pid uuid.UUID, p Period) Utilisation {
 		of(r.OwnerSchoolID).lent += d
 	}
 	resources := v.state.of(pid)
+	// A loan holds its resource within its window, so only loans starting
+	// less than the longest window before from can count: through the
+	// index those are read alone, when they are fewer than half the loans
+	// (reading every loan in place costs less than looking half of them
+	// up).
+	var keys []loanKey
+	scan := true
 	if x := v.state.loansIndex(); x != nil {
-		// A loan holds its resource within its window, so only loans
-		// starting less than the longest window before from can count.
-		keys := x.byPartnership[pid]
-		lo := sort.Search(len(keys), func(i int) bool { return keys[i].start.After(from.Add(-x.span[pid])) })
-		for _, k := range keys[lo:] {
-			if !k.start.Before(to) {
-				break
-			}
-			if r, l, ok := v.loanOf(k); ok {
+		all := x.byPartnership[pid]
+		lo := sort.Search(len(all), func(i int) bool { return all[i].start.After(from.Add(-x.span[pid])) })
+		hi := lo + sort.Search(len(all)-lo, func(i int) bool { return !all[lo+i].start.Before(to) })
+		keys, scan = all[lo:hi], 2*(hi-lo) > len(all)
+	}
+	if scan {
+		for _, r := range resources {
+			for _, l := range r.LoanList {
 				add(r, l)
 			}
 		}
 	} else {
-		for _, r := range resources {
-			for _, l := range r.LoanList {
+		for _, k := range keys {
+			if r, l, ok := v.loanOf(k); ok {
 				add(r, l)
 			}
 		}
