@@ -346,7 +346,7 @@ func build(ctx context.Context, r *views.Reader, pid uuid.UUID, period *views.Pe
 			return nil
 		}},
 		{views.ProposalsView, func(p any) error {
-			ac.ProposalsDecided = decided(p.(*views.Proposals), schools, pd, names)
+			ac.ProposalsDecided = decided(p.(*views.Proposals), schools, pd)
 			return nil
 		}},
 		{"celebrations", func(p any) error {
@@ -393,17 +393,16 @@ func build(ctx context.Context, r *views.Reader, pid uuid.UUID, period *views.Pe
 
 // decided returns the proposals of schools (those members during the
 // period) decided in period p, in the order the register gives.
-func decided(v *views.Proposals, schools []uuid.UUID, p views.Period, names views.PersonNames) []DecidedProposal {
+func decided(v *views.Proposals, schools []uuid.UUID, p views.Period) []DecidedProposal {
 	out := []DecidedProposal{}
-	all := v.Register(views.ProposalFilter{DecidedIn: &p}, names) // one pass over the register, not one per school
+	all := v.Decided(p) // one pass over the register, not one per school
 	for _, school := range schools {
-		for _, pr := range all {
-			if pr.School.ID != school {
+		for _, d := range all {
+			if d.School.ID != school {
 				continue
 			}
-			d := pr.Decisions[len(pr.Decisions)-1]
-			out = append(out, DecidedProposal{ID: pr.ID, Title: pr.Title, School: pr.School, Community: pr.Community, Outcome: d.Outcome,
-				DecidedAt: d.At, ChangedAfterDecision: pr.ChangedAfterDecision})
+			out = append(out, DecidedProposal{ID: d.ID, Title: d.Title, School: d.School, Community: d.Community, Outcome: d.Outcome,
+				DecidedAt: d.At, ChangedAfterDecision: d.ChangedAfterDecision})
 		}
 	}
 	return out

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -342,6 +343,17 @@ func TestProposalsView(t *testing.T) {
 		if found := slices.ContainsFunc(got, func(x Proposal) bool { return x.ID == w.proposal }); found != c.want {
 			t.Errorf("decided %s to %s: listed %v, want %v (last decided %s)", c.from.Format(time.DateOnly), c.to.Format(time.DateOnly), found, c.want, last)
 		}
+		// Decided lists what Register lists with DecidedIn, as the report
+		// shows it.
+		var want []DecidedSummary
+		for _, x := range v.Register(ProposalFilter{DecidedIn: &period}, names) {
+			d := x.Decisions[len(x.Decisions)-1]
+			want = append(want, DecidedSummary{ID: x.ID, Title: x.Title, School: x.School, Community: x.Community, Outcome: d.Outcome, At: d.At,
+				ChangedAfterDecision: x.ChangedAfterDecision})
+		}
+		if sum := v.Decided(period); len(sum) != len(want) || (len(want) > 0 && !reflect.DeepEqual(sum, want)) {
+			t.Errorf("decided %s to %s: Decided %+v, Register %+v", c.from.Format(time.DateOnly), c.to.Format(time.DateOnly), sum, want)
+		}
 		for _, x := range got {
 			if len(x.Decisions) == 0 || !period.Contains(x.Decisions[len(x.Decisions)-1].At) {
 				t.Errorf("decided %s to %s: listed %s, last decided outside", c.from.Format(time.DateOnly), c.to.Format(time.DateOnly), x.ID)
@@ -391,6 +403,9 @@ func TestProposalsView(t *testing.T) {
 	p, _ = v.Proposal(w.proposal, names)
 	if !p.ChangedAfterDecision || len(p.Corrections) != 1 || p.Corrections[0].EventID != advice || p.Corrections[0].Reason != "Text mistyped." {
 		t.Fatalf("after correction = %+v", p.Corrections)
+	}
+	if d := v.Decided(Period{}); len(d) != 1 || d[0].ID != w.proposal || !d[0].ChangedAfterDecision {
+		t.Fatalf("decided after correction = %+v, want the proposal changed after decision", d)
 	}
 	// As known then the advice keeps its first text; as corrected now it
 	// reads the corrected one, still marked.

@@ -641,9 +641,10 @@ type ConditionCount struct {
 // many of each were late.
 func (v *Loans) ReturnedByCondition(pid uuid.UUID, p Period) []ConditionCount {
 	out := []ConditionCount{{Condition: string(partnership.ConditionGood)}, {Condition: string(partnership.ConditionFair)}, {Condition: string(partnership.ConditionDamaged)}}
+	from, to := p.window() // p.Contains, worked out once
 	for _, r := range v.state.of(pid) {
 		for _, l := range r.LoanList {
-			if l.Status != partnership.LoanReturnedStatus || !p.Contains(l.ReturnedAt) {
+			if l.Status != partnership.LoanReturnedStatus || l.ReturnedAt.Before(from) || !l.ReturnedAt.Before(to) {
 				continue
 			}
 			for i := range out {

@@ -399,6 +399,49 @@ func (v *Proposals) proposal(id uuid.UUID, p *proposalRec, names PersonNames) Pr
 	return out
 }
 
+// DecidedSummary is a proposal's latest decision, as the partnership
+// report lists it: no person named.
+type DecidedSummary struct {
+	ID        uuid.UUID
+	Title     string // the latest version's
+	School    Ref
+	Community Ref
+	Outcome   string
+	At        time.Time
+	// ChangedAfterDecision marks a decision corrected afterwards.
+	ChangedAfterDecision bool
+}
+
+// Decided returns the proposals whose latest decision falls in period p,
+// in the register's order, as Register with DecidedIn would list them but
+// without building each one whole (its versions, votes and the names of
+// the people in them).
+func (v *Proposals) Decided(p Period) []DecidedSummary {
+	var recs []*proposalRec
+	ids := map[*proposalRec]uuid.UUID{}
+	for id, r := range v.P {
+		if len(r.Decisions) > 0 && p.Contains(r.Decisions[len(r.Decisions)-1].At) {
+			recs = append(recs, r)
+			ids[r] = id
+		}
+	}
+	slices.SortFunc(recs, func(a, b *proposalRec) int { return cmpU64(a.Seq, b.Seq) })
+	out := make([]DecidedSummary, 0, len(recs))
+	for _, r := range recs {
+		d := r.Decisions[len(r.Decisions)-1]
+		ds := DecidedSummary{ID: ids[r], School: Ref{ID: r.School, Name: v.Schools[r.School]},
+			Community: Ref{ID: r.Community, Name: v.Communities[r.Community].Name}, Outcome: d.Outcome, At: d.At}
+		if n := len(r.Versions); n > 0 {
+			ds.Title = r.Versions[n-1].Title
+		}
+		for _, c := range r.Corrections {
+			ds.ChangedAfterDecision = ds.ChangedAfterDecision || c.ChangedAfterDecision
+		}
+		out = append(out, ds)
+	}
+	return out
+}
+
 // Proposal returns proposal id.
 func (v *Proposals) Proposal(id uuid.UUID, names PersonNames) (Proposal, bool) {
 	p, ok := v.P[id]
