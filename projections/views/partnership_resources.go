@@ -66,17 +66,40 @@ type loanIndex struct {
 	// filed (it never shrinks), so that the loans holding a resource at a
 	// time are among those starting less than span before it.
 	span map[uuid.UUID]time.Duration
+	// returned are, by partnership, the loans returned, by return time
+	// then loan id (a returned loan changes no more), with what
+	// ReturnedByCondition counts; returnedAt marks each loan filed there.
+	returned   map[uuid.UUID][]returnedLoan
+	returnedAt map[uuid.UUID]bool
 }
+
+// returnedLoan is a returned loan as ReturnedByCondition counts it.
+type returnedLoan struct {
+	at        time.Time
+	id        uuid.UUID
+	condition partnership.Condition
+	late      bool
+}
+
+func (a returnedLoan) cmp(b returnedLoan) int { return cmp.Or(a.at.Compare(b.at), uuidCmp(a.id, b.id)) }
 
 func newLoanIndex() *loanIndex {
 	return &loanIndex{byPartnership: map[uuid.UUID][]loanKey{}, at: map[uuid.UUID]loanKey{}, pid: map[uuid.UUID]uuid.UUID{},
-		collected: map[uuid.UUID]loanKey{}, span: map[uuid.UUID]time.Duration{}}
+		collected: map[uuid.UUID]loanKey{}, span: map[uuid.UUID]time.Duration{},
+		returned: map[uuid.UUID][]returnedLoan{}, returnedAt: map[uuid.UUID]bool{}}
 }
 
 // track notes whether loan l (under key k) of partnership pid is
 // collected and not returned, and its window.
 func (x *loanIndex) track(pid uuid.UUID, l partnership.Loan, k loanKey) {
 	x.span[pid] = max(x.span[pid], l.End.Sub(l.Start))
+	if l.Status == partnership.LoanReturnedStatus && !x.returnedAt[l.ID] {
+		x.returnedAt[l.ID] = true
+		e := returnedLoan{at: l.ReturnedAt, id: l.ID, condition: l.Condition, late: l.ReturnedAt.After(l.End)}
+		rs := x.returned[pid]
+		i, _ := slices.BinarySearchFunc(rs, e, returnedLoan.cmp)
+		x.returned[pid] = slices.Insert(rs, i, e)
+	}
 	if l.Status == partnership.LoanCollectedStatus {
 		x.collected[l.ID] = k
 	} else {
@@ -642,6 +665,24 @@ type ConditionCount struct {
 func (v *Loans) ReturnedByCondition(pid uuid.UUID, p Period) []ConditionCount {
 	out := []ConditionCount{{Condition: string(partnership.ConditionGood)}, {Condition: string(partnership.ConditionFair)}, {Condition: string(partnership.ConditionDamaged)}}
 	from, to := p.window() // p.Contains, worked out once
+	if x := v.state.loansIndex(); x != nil {
+		rs := x.returned[pid]
+		lo := sort.Search(len(rs), func(i int) bool { return !rs[i].at.Before(from) })
+		for _, e := range rs[lo:] {
+			if !e.at.Before(to) {
+				break
+			}
+			for i := range out {
+				if out[i].Condition == string(e.condition) {
+					out[i].Count++
+					if e.late {
+						out[i].Late++
+					}
+				}
+			}
+		}
+		return out
+	}
 	for _, r := range v.state.of(pid) {
 		for _, l := range r.LoanList {
 			if l.Status != partnership.LoanReturnedStatus || l.ReturnedAt.Before(from) || !l.ReturnedAt.Before(to) {

@@ -363,9 +363,10 @@ func TestOverdueLoansFollowTheRule(t *testing.T) {
 // the time each loan held its resource within the period (the rule,
 // worked out here: an approved or collected loan holds its window, a
 // returned one until the end of its window or its return if earlier, a
-// declined or cancelled one nothing), in the live view (read through its
-// loan index), in one read back (every loan read) and in one restored as
-// the live one (its index built when first needed).
+// declined or cancelled one nothing), and the loans returned in the
+// period are counted by condition and lateness, in the live view (read
+// through its loan index), in one read back (every loan read) and in one
+// restored as the live one (its index built when first needed).
 func TestUtilisationFollowsTheRule(t *testing.T) {
 	rng := rand.New(rand.NewPCG(17, 19))
 	v := NewResources()
@@ -375,6 +376,9 @@ func TestUtilisationFollowsTheRule(t *testing.T) {
 		pid, res, owner, borrower uuid.UUID
 		start, end                time.Time // the window it holds, if it holds
 		holds                     bool
+		returned                  time.Time // when returned (zero: not)
+		condition                 partnership.Condition
+		late                      bool
 	}
 	var loans []loan
 	var resources []partnership.ResourceRegistered
@@ -417,7 +421,9 @@ func TestUtilisationFollowsTheRule(t *testing.T) {
 			l.holds = true
 			if rng.IntN(2) == 0 {
 				back := l.start.Add(time.Duration(rng.IntN(int(2*window/time.Minute))) * time.Minute)
-				feed(partnership.LoanReturned{LoanKeys: keys, ReturnedAt: back, Condition: partnership.ConditionGood})
+				cond := []partnership.Condition{partnership.ConditionGood, partnership.ConditionFair, partnership.ConditionDamaged}[rng.IntN(3)]
+				feed(partnership.LoanReturned{LoanKeys: keys, ReturnedAt: back, Condition: cond})
+				l.returned, l.condition, l.late = back, cond, back.After(l.end)
 				if back.Before(l.end) {
 					l.end = back
 				}
@@ -436,6 +442,20 @@ func TestUtilisationFollowsTheRule(t *testing.T) {
 		keys := partnership.LoanKeys{PartnershipID: r.PartnershipID, ResourceID: r.ResourceID, LoanID: uuid.New(), OwnerSchoolID: r.OwnerSchoolID, BorrowerSchoolID: l.borrower}
 		feed(partnership.LoanRequested{LoanKeys: keys, Start: l.start, End: l.end})
 		feed(partnership.LoanApproved{LoanKeys: keys, Start: l.start, End: l.end})
+		loans = append(loans, l)
+	}
+	// A loan returned at midnight on 1 September 2025, late: returned in
+	// 2025-26, not in 2024-25.
+	{
+		r := resources[0]
+		l := loan{pid: r.PartnershipID, res: r.ResourceID, owner: r.OwnerSchoolID, borrower: schools[2],
+			start: time.Date(2025, 8, 29, 9, 0, 0, 0, time.UTC), end: time.Date(2025, 8, 29, 17, 0, 0, 0, time.UTC), holds: true,
+			returned: time.Date(2025, 9, 1, 0, 0, 0, 0, time.UTC), condition: partnership.ConditionDamaged, late: true}
+		keys := partnership.LoanKeys{PartnershipID: r.PartnershipID, ResourceID: r.ResourceID, LoanID: uuid.New(), OwnerSchoolID: r.OwnerSchoolID, BorrowerSchoolID: l.borrower}
+		feed(partnership.LoanRequested{LoanKeys: keys, Start: l.start, End: l.end})
+		feed(partnership.LoanApproved{LoanKeys: keys, Start: l.start, End: l.end})
+		feed(partnership.LoanCollected{LoanKeys: keys, CollectedAt: l.start})
+		feed(partnership.LoanReturned{LoanKeys: keys, ReturnedAt: l.returned, Condition: l.condition, Note: "Seat torn."})
 		loans = append(loans, l)
 	}
 	cold := readBack(t, v, NewResources())
@@ -486,6 +506,25 @@ func TestUtilisationFollowsTheRule(t *testing.T) {
 				}
 				if n := len(u.Schools); n != len(union(borrowed, lent)) {
 					t.Errorf("%s: %d schools listed, %d used or lent", name, n, len(union(borrowed, lent)))
+				}
+				// Loans returned in the period, by condition, and how
+				// many of them late.
+				want := []ConditionCount{{Condition: "good"}, {Condition: "fair"}, {Condition: "damaged"}}
+				for _, l := range loans {
+					if l.pid != pid || l.returned.IsZero() || l.returned.Before(from) || !l.returned.Before(to) {
+						continue
+					}
+					for i := range want {
+						if want[i].Condition == string(l.condition) {
+							want[i].Count++
+							if l.late {
+								want[i].Late++
+							}
+						}
+					}
+				}
+				if got := view.ReturnedByCondition(pid, p); !slices.Equal(got, want) {
+					t.Errorf("%s, %v–%v: returned %v, want %v", name, p.From, p.To, got, want)
 				}
 			}
 		}
