@@ -68,9 +68,8 @@ type loanIndex struct {
 	span map[uuid.UUID]time.Duration
 	// returned are, by partnership, the loans returned, by return time
 	// then loan id (a returned loan changes no more), with what
-	// ReturnedByCondition counts; returnedAt marks each loan filed there.
-	returned   map[uuid.UUID][]returnedLoan
-	returnedAt map[uuid.UUID]bool
+	// ReturnedByCondition counts.
+	returned map[uuid.UUID][]returnedLoan
 }
 
 // returnedLoan is a returned loan as ReturnedByCondition counts it.
@@ -86,19 +85,19 @@ func (a returnedLoan) cmp(b returnedLoan) int { return cmp.Or(a.at.Compare(b.at)
 func newLoanIndex() *loanIndex {
 	return &loanIndex{byPartnership: map[uuid.UUID][]loanKey{}, at: map[uuid.UUID]loanKey{}, pid: map[uuid.UUID]uuid.UUID{},
 		collected: map[uuid.UUID]loanKey{}, span: map[uuid.UUID]time.Duration{},
-		returned: map[uuid.UUID][]returnedLoan{}, returnedAt: map[uuid.UUID]bool{}}
+		returned: map[uuid.UUID][]returnedLoan{}}
 }
 
 // track notes whether loan l (under key k) of partnership pid is
 // collected and not returned, and its window.
 func (x *loanIndex) track(pid uuid.UUID, l partnership.Loan, k loanKey) {
 	x.span[pid] = max(x.span[pid], l.End.Sub(l.Start))
-	if l.Status == partnership.LoanReturnedStatus && !x.returnedAt[l.ID] {
-		x.returnedAt[l.ID] = true
+	if l.Status == partnership.LoanReturnedStatus {
 		e := returnedLoan{at: l.ReturnedAt, id: l.ID, condition: l.Condition, late: l.ReturnedAt.After(l.End)}
 		rs := x.returned[pid]
-		i, _ := slices.BinarySearchFunc(rs, e, returnedLoan.cmp)
-		x.returned[pid] = slices.Insert(rs, i, e)
+		if i, found := slices.BinarySearchFunc(rs, e, returnedLoan.cmp); !found {
+			x.returned[pid] = slices.Insert(rs, i, e)
+		}
 	}
 	if l.Status == partnership.LoanCollectedStatus {
 		x.collected[l.ID] = k
