@@ -89,13 +89,17 @@ func newLoanIndex() *loanIndex {
 }
 
 // track notes whether loan l (under key k) of partnership pid is
-// collected and not returned, and its window.
-func (x *loanIndex) track(pid uuid.UUID, l partnership.Loan, k loanKey) {
+// collected and not returned, and its window; a returned loan is filed
+// among the returned in order, or, when sorted is false (reindex, which
+// sorts them once at the end), appended.
+func (x *loanIndex) track(pid uuid.UUID, l partnership.Loan, k loanKey, sorted bool) {
 	x.span[pid] = max(x.span[pid], l.End.Sub(l.Start))
 	if l.Status == partnership.LoanReturnedStatus {
 		e := returnedLoan{at: l.ReturnedAt, id: l.ID, condition: l.Condition, late: l.ReturnedAt.After(l.End)}
 		rs := x.returned[pid]
-		if i, found := slices.BinarySearchFunc(rs, e, returnedLoan.cmp); !found {
+		if !sorted {
+			x.returned[pid] = append(rs, e)
+		} else if i, found := slices.BinarySearchFunc(rs, e, returnedLoan.cmp); !found {
 			x.returned[pid] = slices.Insert(rs, i, e)
 		}
 	}
@@ -110,7 +114,7 @@ func (x *loanIndex) track(pid uuid.UUID, l partnership.Loan, k loanKey) {
 // it was filed under another.
 func (x *loanIndex) file(r *partnership.Resource, l partnership.Loan) {
 	k := loanKey{start: l.Start, id: l.ID, res: r.ID}
-	x.track(r.PartnershipID, l, k)
+	x.track(r.PartnershipID, l, k, true)
 	if old, ok := x.at[l.ID]; ok {
 		if old == k && x.pid[l.ID] == r.PartnershipID {
 			return
@@ -138,12 +142,15 @@ func (s *resourceState) reindex() {
 			k := loanKey{start: l.Start, id: l.ID, res: r.ID}
 			keys = append(keys, k)
 			x.at[l.ID], x.pid[l.ID] = k, r.PartnershipID
-			x.track(r.PartnershipID, l, k)
+			x.track(r.PartnershipID, l, k, false)
 		}
 		x.byPartnership[r.PartnershipID] = keys
 	}
 	for _, keys := range x.byPartnership {
 		slices.SortFunc(keys, loanKey.cmp)
+	}
+	for _, rs := range x.returned {
+		slices.SortFunc(rs, returnedLoan.cmp)
 	}
 	s.loans = x
 }
