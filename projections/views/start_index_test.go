@@ -67,24 +67,10 @@ func readBack[P projections.Projection](t *testing.T, p, fresh P) P {
 // state pages the same.
 func TestLoanRegisterPagesFollowTheRule(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 11))
-	v := NewResources()
-	pids := []uuid.UUID{uuid.New(), uuid.New()}
 	owner, borrowers := uuid.New(), []uuid.UUID{uuid.New(), uuid.New(), uuid.New()}
+	v, feed, pids, resources := registered(t, 6, func(int) uuid.UUID { return owner })
 	borrowerOf := map[uuid.UUID]uuid.UUID{}
 	var loans []started
-	var resources []partnership.ResourceRegistered
-	var pos uint64
-	feed := func(e domain.Event) {
-		pos++
-		if err := v.Apply(domain.Message{Recorded: domain.Recorded{Position: pos}, Event: e}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for i := range 6 {
-		r := partnership.ResourceRegistered{PartnershipID: pids[i%2], ResourceID: uuid.New(), OwnerSchoolID: owner, Kind: "minibus", Name: "Bus"}
-		resources = append(resources, r)
-		feed(r)
-	}
 	base := time.Date(2024, 9, 1, 9, 0, 0, 0, time.UTC)
 	for range 300 {
 		r := resources[rng.IntN(len(resources))]
@@ -252,28 +238,14 @@ func TestCPDEventsOfAPeriodFollowTheRule(t *testing.T) {
 // whose index was then built from its state.
 func TestOverdueLoansFollowTheRule(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 13))
-	v := NewResources()
-	pids := []uuid.UUID{uuid.New(), uuid.New()}
 	owner, borrower := uuid.New(), uuid.New()
+	v, feed, pids, resources := registered(t, 6, func(int) uuid.UUID { return owner })
 	type loan struct {
 		pid, id   uuid.UUID
 		end       time.Time
 		collected bool // collected and not returned
 	}
 	var loans []*loan
-	var resources []partnership.ResourceRegistered
-	var pos uint64
-	feed := func(e domain.Event) {
-		pos++
-		if err := v.Apply(domain.Message{Recorded: domain.Recorded{Position: pos}, Event: e}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for i := range 6 {
-		r := partnership.ResourceRegistered{PartnershipID: pids[i%2], ResourceID: uuid.New(), OwnerSchoolID: owner, Kind: "minibus", Name: "Bus"}
-		resources = append(resources, r)
-		feed(r)
-	}
 	base := time.Date(2024, 9, 1, 9, 0, 0, 0, time.UTC)
 	for range 400 {
 		r := resources[rng.IntN(len(resources))]
@@ -369,9 +341,8 @@ func TestOverdueLoansFollowTheRule(t *testing.T) {
 // restored as the live one (its index built when first needed).
 func TestUtilisationFollowsTheRule(t *testing.T) {
 	rng := rand.New(rand.NewPCG(17, 19))
-	v := NewResources()
-	pids := []uuid.UUID{uuid.New(), uuid.New()}
 	schools := []uuid.UUID{uuid.New(), uuid.New(), uuid.New()}
+	v, feed, pids, resources := registered(t, 8, func(i int) uuid.UUID { return schools[i%3] })
 	type loan struct {
 		pid, res, owner, borrower uuid.UUID
 		start, end                time.Time // the window it holds, if it holds
@@ -381,20 +352,6 @@ func TestUtilisationFollowsTheRule(t *testing.T) {
 		late                      bool
 	}
 	var loans []loan
-	var resources []partnership.ResourceRegistered
-	var pos uint64
-	feed := func(e domain.Event) {
-		pos++
-		if err := v.Apply(domain.Message{Recorded: domain.Recorded{Position: pos}, Event: e}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for i := range 8 {
-		r := partnership.ResourceRegistered{PartnershipID: pids[i%2], ResourceID: uuid.New(), OwnerSchoolID: schools[i%3], Kind: "minibus",
-			Name: fmt.Sprint("Bus ", i), HourlyValuePence: int64(100 + i)}
-		resources = append(resources, r)
-		feed(r)
-	}
 	base := time.Date(2024, 8, 1, 9, 0, 0, 0, time.UTC)
 	for range 500 {
 		r := resources[rng.IntN(len(resources))]
@@ -546,4 +503,29 @@ func union[V any](a, b map[uuid.UUID]V) map[uuid.UUID]bool {
 		out[k] = true
 	}
 	return out
+}
+
+// registered returns a resources view fed, at increasing positions, by
+// its feed function, and n resources registered in it, alternately in
+// two partnerships (pids), resource i owned by owner(i), named "Bus i"
+// and valued at 100+i pence an hour.
+func registered(t *testing.T, n int, owner func(i int) uuid.UUID) (v *Resources, feed func(domain.Event), pids []uuid.UUID, resources []partnership.ResourceRegistered) {
+	t.Helper()
+	v = NewResources()
+	var pos uint64
+	feed = func(e domain.Event) {
+		t.Helper()
+		pos++
+		if err := v.Apply(domain.Message{Recorded: domain.Recorded{Position: pos}, Event: e}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pids = []uuid.UUID{uuid.New(), uuid.New()}
+	for i := range n {
+		r := partnership.ResourceRegistered{PartnershipID: pids[i%2], ResourceID: uuid.New(), OwnerSchoolID: owner(i), Kind: "minibus",
+			Name: fmt.Sprint("Bus ", i), HourlyValuePence: int64(100 + i)}
+		resources = append(resources, r)
+		feed(r)
+	}
+	return v, feed, pids, resources
 }
