@@ -138,19 +138,7 @@ func TestLoanRegisterPagesFollowTheRule(t *testing.T) {
 		for _, p := range []Period{{}, year} {
 			want := ruleOrder(loans, pid, p)
 			for name, view := range map[string]*Resources{"live": v, "read back": back} {
-				var got []uuid.UUID
-				for from := 0; ; from += 7 {
-					page, total := view.RegisterPage(pid, p, base, from, 7)
-					if total != len(want) {
-						t.Fatalf("%s, period %q: total %d, want %d", name, p.Year, total, len(want))
-					}
-					if len(page) == 0 {
-						break
-					}
-					for _, e := range page {
-						got = append(got, e.LoanID)
-					}
-				}
+				got := pagedIDs(t, 7, len(want), func(from, n int) ([]LoanEntry, int) { return view.RegisterPage(pid, p, base, from, n) })
 				if !slices.Equal(got, want) {
 					t.Errorf("%s, period %q: pages list %d loans not in the rule's order (want %d)", name, p.Year, len(got), len(want))
 				}
@@ -163,19 +151,9 @@ func TestLoanRegisterPagesFollowTheRule(t *testing.T) {
 					}
 				}
 				keep := func(o, b uuid.UUID) bool { return o == owner && b == borrowers[0] }
-				got = nil
-				for from := 0; ; from += 5 {
-					page, total := view.RegisterPageOf(pid, p.Year, base, from, 5, keep)
-					if total != len(mine) {
-						t.Fatalf("%s, period %q, one borrower: total %d, want %d", name, p.Year, total, len(mine))
-					}
-					if len(page) == 0 {
-						break
-					}
-					for _, e := range page {
-						got = append(got, e.LoanID)
-					}
-				}
+				got = pagedIDs(t, 5, len(mine), func(from, n int) ([]LoanEntry, int) {
+					return view.RegisterPageOf(pid, p.Year, base, from, n, keep)
+				})
 				if len(mine) == 0 || !slices.Equal(got, mine) {
 					t.Errorf("%s, period %q, one borrower: pages list %d loans, want %d in the rule's order", name, p.Year, len(got), len(mine))
 				}
@@ -528,4 +506,24 @@ func registered(t *testing.T, n int, owner func(i int) uuid.UUID) (v *Resources,
 		feed(r)
 	}
 	return v, feed, pids, resources
+}
+
+// pagedIDs reads a register in pages of size through page (the entries
+// from an index and how many there are in all) until a page is empty,
+// checking each page's total is total, and returns the loans' ids.
+func pagedIDs(t *testing.T, size, total int, page func(from, n int) ([]LoanEntry, int)) []uuid.UUID {
+	t.Helper()
+	var ids []uuid.UUID
+	for from := 0; ; from += size {
+		entries, n := page(from, size)
+		if n != total {
+			t.Fatalf("pages from %d: total %d, want %d", from, n, total)
+		}
+		if len(entries) == 0 {
+			return ids
+		}
+		for _, e := range entries {
+			ids = append(ids, e.LoanID)
+		}
+	}
 }
