@@ -180,7 +180,9 @@ func (s *resourceState) apply(m domain.Message) {
 	if s.Names.apply(m) {
 		return
 	}
-	var id uuid.UUID
+	// id is the resource the event is of; loan, for a loan's event, the
+	// loan the index refiles once the resource has applied it.
+	var id, loan uuid.UUID
 	switch e := m.Event.(type) {
 	case partnership.ResourceRegistered:
 		id = e.ResourceID
@@ -189,36 +191,27 @@ func (s *resourceState) apply(m domain.Message) {
 	case partnership.ResourceOfferWithdrawn:
 		id = e.ResourceID
 	case partnership.LoanRequested:
-		applyByID(s.Resources, e.ResourceID, m, partnership.NewResource)
-		s.fileLoan(e.ResourceID, e.LoanID)
-		return
+		id, loan = e.ResourceID, e.LoanID
 	case partnership.LoanApproved:
+		id, loan = e.ResourceID, e.LoanID
 		s.answer(e.LoanID, "approved", m)
-		applyByID(s.Resources, e.ResourceID, m, partnership.NewResource)
-		s.fileLoan(e.ResourceID, e.LoanID)
-		return
 	case partnership.LoanDeclined:
+		id, loan = e.ResourceID, e.LoanID
 		s.answer(e.LoanID, "declined", m)
-		applyByID(s.Resources, e.ResourceID, m, partnership.NewResource)
-		s.fileLoan(e.ResourceID, e.LoanID)
-		return
 	case partnership.LoanCancelled:
+		id, loan = e.ResourceID, e.LoanID
 		s.answer(e.LoanID, "cancelled", m)
-		applyByID(s.Resources, e.ResourceID, m, partnership.NewResource)
-		s.fileLoan(e.ResourceID, e.LoanID)
-		return
 	case partnership.LoanCollected:
-		applyByID(s.Resources, e.ResourceID, m, partnership.NewResource)
-		s.fileLoan(e.ResourceID, e.LoanID)
-		return
+		id, loan = e.ResourceID, e.LoanID
 	case partnership.LoanReturned:
-		applyByID(s.Resources, e.ResourceID, m, partnership.NewResource)
-		s.fileLoan(e.ResourceID, e.LoanID)
-		return
+		id, loan = e.ResourceID, e.LoanID
 	default:
 		return
 	}
 	applyByID(s.Resources, id, m, partnership.NewResource)
+	if loan != uuid.Nil {
+		s.fileLoan(id, loan)
+	}
 }
 
 // index returns the loan index, building it from the loans if the state
