@@ -99,6 +99,18 @@ const (
 // String implements fmt.Stringer.
 func (m Movement) String() string { return string(m) }
 
+// MovementBetween is how a rating moved from one to the next: improved
+// towards green, declined towards red, or unchanged.
+func MovementBetween(from, to RAG) Movement {
+	switch a, b := from.Rank(), to.Rank(); {
+	case b > a:
+		return MovementImproved
+	case b < a:
+		return MovementDeclined
+	}
+	return MovementUnchanged
+}
+
 // TrendPoint is the rating of one half-term in a trend, and how it moved
 // from the previous rated half-term.
 type TrendPoint struct {
@@ -146,14 +158,7 @@ func Trend(ratings []Rating, school uuid.UUID, area, cohort string) []TrendPoint
 		if i == 0 {
 			continue
 		}
-		switch prev, cur := out[i-1].Rating.Rating.Rank(), out[i].Rating.Rating.Rank(); {
-		case cur > prev:
-			out[i].Movement = MovementImproved
-		case cur < prev:
-			out[i].Movement = MovementDeclined
-		default:
-			out[i].Movement = MovementUnchanged
-		}
+		out[i].Movement = MovementBetween(out[i-1].Rating.Rating, out[i].Rating.Rating)
 	}
 	return out
 }

@@ -278,27 +278,15 @@ func (v *Progress) boardPage(pid uuid.UUID, p Period, from, n int) ([]BoardCell,
 		for i, pt := range points {
 			cell.Trend[i] = TrendStep{Term: x.label(pt.r, pt.ord), Rating: string(pt.r.Rating)}
 			if i > 0 {
-				cell.Trend[i].Movement = string(movement(points[i-1].r.Rating, pt.r.Rating))
+				cell.Trend[i].Movement = string(partnership.MovementBetween(points[i-1].r.Rating, pt.r.Rating))
 			}
 		}
 		if len(points) > 1 {
-			cell.Movement = string(movement(points[0].r.Rating, points[len(points)-1].r.Rating))
+			cell.Movement = string(partnership.MovementBetween(points[0].r.Rating, points[len(points)-1].r.Rating))
 		}
 		out[k] = cell
 	}
 	return out, len(rows)
-}
-
-// movement is how a rating moved from one to the next, as
-// partnership.Trend says it.
-func movement(from, to partnership.RAG) partnership.Movement {
-	switch a, b := from.Rank(), to.Rank(); {
-	case b > a:
-		return partnership.MovementImproved
-	case b < a:
-		return partnership.MovementDeclined
-	}
-	return partnership.MovementUnchanged
 }
 
 // AreaSummary counts the latest ratings of one school in one area.
