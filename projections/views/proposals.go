@@ -417,19 +417,18 @@ type DecidedSummary struct {
 // without building each one whole (its versions, votes and the names of
 // the people in them).
 func (v *Proposals) Decided(p Period) []DecidedSummary {
-	var recs []*proposalRec
-	ids := map[*proposalRec]uuid.UUID{}
+	var ids []uuid.UUID
 	for id, r := range v.P {
 		if len(r.Decisions) > 0 && p.Contains(r.Decisions[len(r.Decisions)-1].At) {
-			recs = append(recs, r)
-			ids[r] = id
+			ids = append(ids, id)
 		}
 	}
-	slices.SortFunc(recs, func(a, b *proposalRec) int { return cmpU64(a.Seq, b.Seq) })
-	out := make([]DecidedSummary, 0, len(recs))
-	for _, r := range recs {
+	slices.SortFunc(ids, func(a, b uuid.UUID) int { return cmpU64(v.P[a].Seq, v.P[b].Seq) })
+	out := make([]DecidedSummary, 0, len(ids))
+	for _, id := range ids {
+		r := v.P[id]
 		d := r.Decisions[len(r.Decisions)-1]
-		ds := DecidedSummary{ID: ids[r], School: Ref{ID: r.School, Name: v.Schools[r.School]},
+		ds := DecidedSummary{ID: id, School: Ref{ID: r.School, Name: v.Schools[r.School]},
 			Community: Ref{ID: r.Community, Name: v.Communities[r.Community].Name}, Outcome: d.Outcome, At: d.At}
 		if n := len(r.Versions); n > 0 {
 			ds.Title = r.Versions[n-1].Title
