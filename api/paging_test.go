@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"regexp"
 	"slices"
@@ -158,5 +159,120 @@ func TestListsAnswerInPagesOfOneReading(t *testing.T) {
 		if r.Status != http.StatusBadRequest || r.Header.Get("Content-Type") != "application/problem+json" {
 			t.Errorf("GET /v1/loans%s: %d %s, want 400 problem+json", q, r.Status, r.Body)
 		}
+	}
+}
+
+// followPages reads path and the pages its Link headers lead to, handing
+// each page's reading and data to page.
+func (w *routesWorld) followPages(token, path string, page func(Reading, []byte)) {
+	w.t.Helper()
+	for path != "" {
+		var data json.RawMessage
+		rd, resp := w.get(token, path, &data)
+		page(rd, data)
+		path = ""
+		if link := resp.Header.Get("Link"); link != "" {
+			m := nextLink.FindStringSubmatch(link)
+			if m == nil {
+				w.t.Fatalf("Link %q is not a next link", link)
+			}
+			path = m[1]
+		}
+	}
+}
+
+// TestCPDAndTimelineAnswerTheirLongListInPages: /v1/cpd answers its
+// events, and /v1/timeline its items done, a page at a time (limit,
+// cursor, total, next and Link as every list); every page carries the
+// schools and totals of all the events, or what comes next and is
+// outstanding; the pages together are the whole list in its order (CPD by
+// start, items done by day).
+func TestCPDAndTimelineAnswerTheirLongListInPages(t *testing.T) {
+	w := newRoutesWorld(t)
+	y := walkSchoolYear(t, w)
+	P := y.partnership.String()
+	base := w.now.AddDate(0, 0, 20).Truncate(24 * time.Hour)
+
+	// Five CPD events organised out of the order of their starts.
+	type ev struct {
+		ID    uuid.UUID `json:"id"`
+		Start time.Time `json:"starts_at"`
+	}
+	var want []ev
+	for _, d := range []int{8, 3, 12, 1, 5} {
+		e := ev{ID: uuid.New(), Start: base.AddDate(0, 0, d).Add(15 * time.Hour)}
+		w.ok(y.tS1, "/v1/cpd", map[string]any{"cpd_id": e.ID, "partnership_id": y.partnership, "organiser_school_id": y.schoolA,
+			"kind": "cpd", "title": "Questioning", "starts_at": e.Start, "ends_at": e.Start.Add(2 * time.Hour), "places": 10, "cost_per_place_pence": 2500})
+		want = append(want, e)
+	}
+	slices.SortFunc(want, func(a, b ev) int { return a.Start.Compare(b.Start) })
+	var got []ev
+	pages := 0
+	w.followPages(y.tDirector, "/v1/cpd?partnership="+P+"&limit=2", func(rd Reading, data []byte) {
+		pages++
+		var d struct {
+			Events  []ev              `json:"events"`
+			Schools []json.RawMessage `json:"schools"`
+			Totals  struct {
+				Events  int `json:"events"`
+				Offered int `json:"places_offered"`
+			} `json:"totals"`
+		}
+		if err := json.Unmarshal(data, &d); err != nil {
+			t.Fatal(err)
+		}
+		if rd.Total == nil || *rd.Total != len(want) {
+			t.Errorf("CPD page %d: total %v, want %d", pages, rd.Total, len(want))
+		}
+		if len(d.Events) > 2 || d.Totals.Events != len(want) || d.Totals.Offered != 10*len(want) || len(d.Schools) != 1 {
+			t.Errorf("CPD page %d: %d events, totals %+v, %d schools; want at most 2 events, totals of all %d, school A", pages, len(d.Events), d.Totals, len(d.Schools), len(want))
+		}
+		got = append(got, d.Events...)
+	})
+	if pages != 3 || !slices.EqualFunc(got, want, func(a, b ev) bool { return a.ID == b.ID }) {
+		t.Errorf("CPD in %d pages: %+v, want 3 pages of %+v", pages, got, want)
+	}
+
+	// A timeline of school A with four items done, one not yet.
+	timeline := uuid.New()
+	w.ok(y.tDirector, "/v1/timelines", map[string]any{"timeline_id": timeline, "partnership_id": y.partnership, "school_id": y.schoolA, "academic_year": y.year, "title": "Our year"})
+	days := []int{4, 2, 9, 6, 7}
+	ids := make([]uuid.UUID, len(days))
+	for i, d := range days {
+		ids[i] = uuid.New()
+		w.ok(y.tDirector, "/v1/timelines/"+timeline.String()+"/items", map[string]any{"item_id": ids[i], "kind": "meeting", "title": "Meet", "on": base.AddDate(0, 0, d)})
+		if i < 4 {
+			w.ok(y.tS1, "/v1/timelines/"+timeline.String()+"/items/"+ids[i].String()+"/done", map[string]any{"note": "Done."})
+		}
+	}
+	next := ids[4]
+	wantDone := []uuid.UUID{ids[1], ids[0], ids[3], ids[2]} // by day: 2, 4, 6, 9
+	var items, firstNext []uuid.UUID
+	pages = 0
+	w.followPages(y.tDirector, "/v1/timeline?partnership="+P+"&limit=3&next=10", func(rd Reading, data []byte) {
+		pages++
+		var d TimelineData
+		if err := json.Unmarshal(data, &d); err != nil {
+			t.Fatal(err)
+		}
+		if rd.Total == nil || *rd.Total != 4 {
+			t.Errorf("timeline page %d: total %v, want 4 items done", pages, rd.Total)
+		}
+		var nextIDs []uuid.UUID
+		for _, e := range d.Next {
+			nextIDs = append(nextIDs, e.ItemID)
+		}
+		if firstNext == nil {
+			firstNext = nextIDs
+		}
+		if !slices.Contains(nextIDs, next) || !slices.Equal(nextIDs, firstNext) {
+			t.Errorf("timeline page %d: next %v, want the item not done among them, the same on every page", pages, nextIDs)
+		}
+		for _, e := range d.Done {
+			items = append(items, e.ItemID)
+		}
+	})
+	if pages != 2 || !slices.Equal(items, wantDone) {
+		t.Errorf("timeline in %d pages: items done %v, want 2 pages of %v", pages, items, wantDone)
 	}
 }

@@ -72,14 +72,18 @@ type CelebrationsData struct {
 	Tallies      views.Tallies           `json:"tallies"`
 }
 
-// TimelineData is what GET /v1/timeline answers.
+// TimelineData is what GET /v1/timeline answers. Done is one page of the
+// items done (limit, cursor; the reading's total and next count them):
+// ten years of a partnership's timelines are thousands of items.
 type TimelineData struct {
 	Next        []views.TimelineEntry `json:"next"`
 	Outstanding []views.TimelineEntry `json:"outstanding"`
 	Done        []views.TimelineEntry `json:"done"`
 }
 
-// CPDData is what GET /v1/cpd answers.
+// CPDData is what GET /v1/cpd answers. Events is one page of the events
+// (limit, cursor; the reading's total and next count them); Schools and
+// Totals cover every event of the year asked for.
 type CPDData struct {
 	Events  []views.CPDEventInfo `json:"events"`
 	Schools []views.CPDSchool    `json:"schools"`
@@ -279,11 +283,12 @@ func partnershipReadRoutes() []route {
 				})
 			}),
 
-		partnershipRead("/v1/cpd", "List CPD events with take-up and costs", tCPD, CPDData{},
+		partnershipRead("/v1/cpd", "List CPD events with take-up and costs (events in pages; schools and totals for the whole year)", tCPD, CPDData{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				return listPartnership(s, w, r, "cpd", func(v *views.CPD, pid uuid.UUID, rc readCtx) (any, error) {
 					y := yearParam(r)
-					return CPDData{Events: nonNil(v.Events(pid, y)), Schools: nonNil(v.BySchool(pid, y)), Totals: v.Totals(pid, y)}, nil
+					events, total := v.EventsPage(pid, y, rc.Page.cursor, rc.Page.limit)
+					return pagedList{page: CPDData{Events: events, Schools: nonNil(v.BySchool(pid, y)), Totals: v.Totals(pid, y)}, total: total}, nil
 				})
 			}),
 		partnershipRead("/v1/cpd/{id}", "Show a CPD event", tCPD, views.CPDEventInfo{},
@@ -361,7 +366,7 @@ func partnershipReadRoutes() []route {
 				})
 			}),
 
-		partnershipRead("/v1/timeline", "Show the improvement timeline: what comes next, outstanding and done", tTime, TimelineData{},
+		partnershipRead("/v1/timeline", "Show the improvement timeline: what comes next, outstanding and done (done in pages)", tTime, TimelineData{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				n, err := queryUint(r, "next", 0)
 				if err != nil {
@@ -369,8 +374,9 @@ func partnershipReadRoutes() []route {
 				}
 				return listPartnership(s, w, r, "timeline", func(v *views.Timelines, pid uuid.UUID, rc readCtx) (any, error) {
 					y := yearParam(r)
-					return TimelineData{Next: nonNil(v.Next(pid, y, rc.Now, int(min(n, 1<<20)))),
-						Outstanding: nonNil(v.Outstanding(pid, y, rc.Now)), Done: nonNil(v.Done(pid, y))}, nil
+					done, total := v.DonePage(pid, y, rc.Page.cursor, rc.Page.limit)
+					return pagedList{page: TimelineData{Next: nonNil(v.Next(pid, y, rc.Now, int(min(n, 1<<20)))),
+						Outstanding: nonNil(v.Outstanding(pid, y, rc.Now)), Done: done}, total: total}, nil
 				})
 			}),
 

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -28,6 +29,26 @@ type cpdState struct {
 	// year's events are found without reading ten years'. Not saved:
 	// rebuilt when a state is read.
 	byStart map[uuid.UUID][]cpdKey
+	// sums caches what BySchool and Totals add up of a partnership's
+	// events starting in one academic year, so that ten years are read as
+	// ten sums rather than tens of thousands of events. Apply drops a
+	// year's sums when one of its events changes; readers fill them. Not
+	// saved.
+	sums   map[cpdYear]*cpdSums
+	sumsMu *sync.Mutex // readers share a view
+}
+
+// cpdYear names a partnership's academic year.
+type cpdYear struct {
+	pid  uuid.UUID
+	year string
+}
+
+// cpdSums are the sums of some CPD events: the totals and each school's
+// part (its Ref left for the reader to fill, names being able to change).
+type cpdSums struct {
+	totals  CPDTotals
+	schools map[uuid.UUID]CPDSchool
 }
 
 // cpdKey is a CPD event's place in its partnership's index.
@@ -37,6 +58,15 @@ type cpdKey struct {
 }
 
 func (a cpdKey) cmp(b cpdKey) int { return cmp.Or(a.start.Compare(b.start), uuidCmp(a.id, b.id)) }
+
+// startRange returns the index range of keys (sorted by start) whose
+// events start in period p.
+func startRange(keys []cpdKey, p Period) (lo, hi int) {
+	from, to := p.window()
+	lo = sort.Search(len(keys), func(i int) bool { return !keys[i].start.Before(from) })
+	hi = max(lo, sort.Search(len(keys), func(i int) bool { return !keys[i].start.Before(to) }))
+	return lo, hi
+}
 
 // file puts CPD event c in the index (once).
 func (s *cpdState) file(c *partnership.CPDEvent) {
@@ -50,7 +80,8 @@ func (s *cpdState) file(c *partnership.CPDEvent) {
 // NewCPD returns an empty "cpd" view.
 func NewCPD() *CPD {
 	return &CPD{newStateView("cpd", 2, func() cpdState {
-		return cpdState{Events: map[uuid.UUID]*partnership.CPDEvent{}, Names: newNames(false), byStart: map[uuid.UUID][]cpdKey{}}
+		return cpdState{Events: map[uuid.UUID]*partnership.CPDEvent{}, Names: newNames(false), byStart: map[uuid.UUID][]cpdKey{},
+			sums: map[cpdYear]*cpdSums{}, sumsMu: new(sync.Mutex)}
 	})}
 }
 
@@ -60,6 +91,7 @@ func (v *CPD) UnmarshalState(b []byte) error {
 	if err := v.stateView.UnmarshalState(b); err != nil {
 		return err
 	}
+	v.state.sums, v.state.sumsMu = map[cpdYear]*cpdSums{}, new(sync.Mutex)
 	for _, c := range v.state.Events {
 		if c.Organised() {
 			v.state.byStart[c.PartnershipID] = append(v.state.byStart[c.PartnershipID], cpdKey{c.StartsAt, c.ID})
@@ -82,6 +114,7 @@ func (v *CPD) Apply(m domain.Message) error {
 		applyByID(v.state.Events, e.CPDID, m, partnership.NewCPDEvent)
 		if c := v.state.Events[e.CPDID]; c.Organised() {
 			v.state.file(c)
+			v.state.changed(c)
 		}
 		return nil
 	case partnership.CPDPlacesBooked:
@@ -94,14 +127,126 @@ func (v *CPD) Apply(m domain.Message) error {
 		return nil
 	}
 	applyByID(v.state.Events, id, m, partnership.NewCPDEvent)
+	if c := v.state.Events[id]; c != nil && c.Organised() {
+		v.state.changed(c)
+	}
 	return nil
+}
+
+// changed drops the sums of the year CPD event c starts in.
+func (s *cpdState) changed(c *partnership.CPDEvent) {
+	s.sumsMu.Lock()
+	delete(s.sums, cpdYear{c.PartnershipID, partnership.AcademicYearOf(c.StartsAt)})
+	s.sumsMu.Unlock()
+}
+
+// yearSums returns the sums of partnership pid's events starting in
+// academic year y, from the cache or added up (and kept).
+func (v *CPD) yearSums(pid uuid.UUID, y Period) *cpdSums {
+	s := &v.state
+	s.sumsMu.Lock()
+	defer s.sumsMu.Unlock()
+	k := cpdYear{pid, y.Year}
+	if sums := s.sums[k]; sums != nil {
+		return sums
+	}
+	sums := sumCPD(v.of(pid, y))
+	s.sums[k] = sums
+	return sums
+}
+
+// sumsIn returns the sums of partnership pid's events starting in period
+// p: for an academic year or all time, from each year's sums; for another
+// span, added up from its events.
+func (v *CPD) sumsIn(pid uuid.UUID, p Period) *cpdSums {
+	keys := v.state.byStart[pid]
+	lo, hi := startRange(keys, p)
+	if p.empty || lo == hi {
+		return sumCPD(nil)
+	}
+	var years []string
+	switch {
+	case p.Year != "":
+		years = []string{p.Year}
+	case p.From.IsZero() && p.To.IsZero():
+		first, _ := partnership.ParseAcademicYear(partnership.AcademicYearOf(keys[0].start))
+		last, _ := partnership.ParseAcademicYear(partnership.AcademicYearOf(keys[len(keys)-1].start))
+		for y := first; y <= last; y++ {
+			years = append(years, partnership.AcademicYearLabel(y))
+		}
+	}
+	out := &cpdSums{schools: map[uuid.UUID]CPDSchool{}}
+	for _, label := range years {
+		y, err := YearPeriod(label)
+		if err != nil {
+			break
+		}
+		out.add(v.yearSums(pid, y))
+	}
+	if out.totals.Events != hi-lo { // not whole years: add up the events
+		return sumCPD(v.of(pid, p))
+	}
+	return out
+}
+
+// sumCPD adds up events as BySchool and Totals count them: per school,
+// the places it offered (as organiser), booked (not cancelled) and
+// attended (where recorded), and what its places cost and saved.
+func sumCPD(evs []*partnership.CPDEvent) *cpdSums {
+	sum := partnership.SumCPD(evs...)
+	out := &cpdSums{schools: map[uuid.UUID]CPDSchool{},
+		totals: CPDTotals{Events: sum.Events, Attended: sum.Attended, FullPence: sum.FullPence, PaidPence: sum.PaidPence, SavingsPence: sum.SavingsPence}}
+	for _, c := range evs {
+		out.totals.Offered += c.Places
+		out.totals.Booked += c.PlacesBooked()
+		sc := out.schools[c.OrganiserSchoolID]
+		sc.Offered += c.Places
+		out.schools[c.OrganiserSchoolID] = sc
+		for _, b := range c.Bookings {
+			if b.Cancelled {
+				continue
+			}
+			sc := out.schools[b.SchoolID]
+			sc.Booked += b.Places
+			if b.Recorded {
+				sc.Attended += b.Attended
+			}
+			out.schools[b.SchoolID] = sc
+		}
+		c.EachCost(func(id uuid.UUID, cost partnership.CPDCost) {
+			sc := out.schools[id]
+			sc.PaidPence += cost.PaidPence
+			sc.SavingsPence += cost.SavingsPence
+			out.schools[id] = sc
+		})
+	}
+	return out
+}
+
+// add adds o's sums to s's.
+func (s *cpdSums) add(o *cpdSums) {
+	t := &s.totals
+	t.Events += o.totals.Events
+	t.Offered += o.totals.Offered
+	t.Booked += o.totals.Booked
+	t.Attended += o.totals.Attended
+	t.FullPence += o.totals.FullPence
+	t.PaidPence += o.totals.PaidPence
+	t.SavingsPence += o.totals.SavingsPence
+	for id, sc := range o.schools {
+		mine := s.schools[id]
+		mine.Offered += sc.Offered
+		mine.Booked += sc.Booked
+		mine.Attended += sc.Attended
+		mine.PaidPence += sc.PaidPence
+		mine.SavingsPence += sc.SavingsPence
+		s.schools[id] = mine
+	}
 }
 
 func (v *CPD) of(pid uuid.UUID, p Period) []*partnership.CPDEvent {
 	keys := v.state.byStart[pid]
-	from, to := p.window()
-	lo := sort.Search(len(keys), func(i int) bool { return !keys[i].start.Before(from) })
-	hi := max(lo, sort.Search(len(keys), func(i int) bool { return !keys[i].start.Before(to) }))
+	lo, hi := startRange(keys, p)
 	out := make([]*partnership.CPDEvent, 0, hi-lo)
 	for _, k := range keys[lo:hi] {
 		out = append(out, v.state.Events[k.id])
@@ -141,6 +286,22 @@ func (v *CPD) EventsIn(pid uuid.UUID, p Period) []CPDEventInfo {
 	return out
 }
 
+// EventsPage is the page of Events from index from, at most n of them,
+// and how many events the whole list has: only the page's entries are
+// built (ten years of a partnership's CPD are tens of thousands).
+func (v *CPD) EventsPage(pid uuid.UUID, year string, from, n int) ([]CPDEventInfo, int) {
+	keys := v.state.byStart[pid]
+	lo, hi := startRange(keys, periodOf(year))
+	total := hi - lo
+	from = min(max(from, 0), total)
+	to := min(from+max(n, 0), total)
+	out := make([]CPDEventInfo, 0, to-from)
+	for _, k := range keys[lo+from : lo+to] {
+		out = append(out, v.info(v.state.Events[k.id]))
+	}
+	return out, total
+}
+
 // Event returns CPD event id of partnership pid as Events lists it;
 // false when it is no organised event of pid's.
 func (v *CPD) Event(pid, id uuid.UUID) (CPDEventInfo, bool) {
@@ -178,36 +339,11 @@ func (v *CPD) BySchool(pid uuid.UUID, year string) []CPDSchool {
 
 // BySchoolIn is BySchool for the events starting in period p.
 func (v *CPD) BySchoolIn(pid uuid.UUID, p Period) []CPDSchool {
-	by := map[uuid.UUID]*CPDSchool{}
-	get := func(id uuid.UUID) *CPDSchool {
-		if s := by[id]; s != nil {
-			return s
-		}
-		s := &CPDSchool{School: v.state.Names.school(id)}
-		by[id] = s
-		return s
-	}
-	for _, c := range v.of(pid, p) {
-		get(c.OrganiserSchoolID).Offered += c.Places
-		for _, b := range c.Bookings {
-			if b.Cancelled {
-				continue
-			}
-			s := get(b.SchoolID)
-			s.Booked += b.Places
-			if b.Recorded {
-				s.Attended += b.Attended
-			}
-		}
-		c.EachCost(func(id uuid.UUID, cost partnership.CPDCost) {
-			s := get(id)
-			s.PaidPence += cost.PaidPence
-			s.SavingsPence += cost.SavingsPence
-		})
-	}
-	out := []CPDSchool{}
-	for _, s := range by {
-		out = append(out, *s)
+	sums := v.sumsIn(pid, p)
+	out := make([]CPDSchool, 0, len(sums.schools))
+	for id, sc := range sums.schools {
+		sc.School = v.state.Names.school(id)
+		out = append(out, sc)
 	}
 	slices.SortFunc(out, func(a, b CPDSchool) int { return byName(a.School, b.School) })
 	return out
@@ -232,12 +368,5 @@ func (v *CPD) Totals(pid uuid.UUID, year string) CPDTotals {
 
 // TotalsIn is Totals for the events starting in period p.
 func (v *CPD) TotalsIn(pid uuid.UUID, p Period) CPDTotals {
-	evs := v.of(pid, p)
-	sum := partnership.SumCPD(evs...)
-	t := CPDTotals{Events: sum.Events, Attended: sum.Attended, FullPence: sum.FullPence, PaidPence: sum.PaidPence, SavingsPence: sum.SavingsPence}
-	for _, c := range evs {
-		t.Offered += c.Places
-		t.Booked += c.PlacesBooked()
-	}
-	return t
+	return v.sumsIn(pid, p).totals
 }

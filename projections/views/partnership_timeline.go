@@ -142,6 +142,40 @@ func (v *Timelines) OutstandingIn(pid uuid.UUID, p Period, now time.Time) []Time
 	return out
 }
 
+// DonePage is the page of Done from index from, at most n entries, and
+// how many the whole list has: the items are ordered as Done orders them
+// and only the page's entries are built.
+func (v *Timelines) DonePage(pid uuid.UUID, year string, from, n int) ([]TimelineEntry, int) {
+	type ref struct {
+		on time.Time // the item's, kept here for the sort
+		t  *partnership.Timeline
+		it *partnership.TimelineItem
+	}
+	p := periodOf(year)
+	var refs []ref
+	for _, t := range v.of(pid, p) {
+		for i := range t.ItemList {
+			if it := &t.ItemList[i]; it.Done && p.Contains(it.On) {
+				refs = append(refs, ref{it.On, t, it})
+			}
+		}
+	}
+	slices.SortFunc(refs, func(a, b ref) int { // as sortEntries orders entries
+		if c := a.on.Compare(b.on); c != 0 {
+			return c
+		}
+		return cmp.Or(uuidCmp(a.t.ID, b.t.ID), uuidCmp(a.it.ID, b.it.ID))
+	})
+	total := len(refs)
+	from = min(max(from, 0), total)
+	to := min(from+max(n, 0), total)
+	out := make([]TimelineEntry, 0, to-from)
+	for _, r := range refs[from:to] {
+		out = append(out, v.entry(r.t, *r.it))
+	}
+	return out, total
+}
+
 // Done returns the items of partnership pid's timelines of academic year
 // that are done, by day.
 func (v *Timelines) Done(pid uuid.UUID, year string) []TimelineEntry {

@@ -203,6 +203,31 @@ func TestCPDEventsOfAPeriodFollowTheRule(t *testing.T) {
 				}
 			}
 		}
+		// In pages, the same events in the same order, each page telling
+		// how many there are in all.
+		for _, label := range []string{"", "2025-26", "not a year"} {
+			want := ruleOrder(all, pid, periodOf(label))
+			for name, view := range map[string]*CPD{"live": v, "read back": back} {
+				for _, size := range []int{1, 7, 100} {
+					var got []uuid.UUID
+					for from := 0; ; from += size {
+						page, total := view.EventsPage(pid, label, from, size)
+						if total != len(want) {
+							t.Fatalf("%s, year %q, pages of %d from %d: total %d, want %d", name, label, size, from, total, len(want))
+						}
+						if len(page) == 0 {
+							break
+						}
+						for _, e := range page {
+							got = append(got, e.ID)
+						}
+					}
+					if !slices.Equal(got, want) {
+						t.Errorf("%s, year %q, pages of %d: %d events not in the rule's order (want %d)", name, label, size, len(got), len(want))
+					}
+				}
+			}
+		}
 	}
 }
 
