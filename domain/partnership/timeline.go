@@ -187,11 +187,12 @@ func (t *Timeline) Items() []TimelineItem {
 func (t *Timeline) NextItems(now time.Time, n int) []TimelineItem {
 	today := Date(now)
 	var out []TimelineItem
-	for _, it := range t.Items() {
+	for _, it := range t.ItemList { // filtered, then sorted as Items sorts
 		if !it.Done && !it.On.Before(today) {
 			out = append(out, it)
 		}
 	}
+	slices.SortStableFunc(out, byDay)
 	if n > 0 && len(out) > n {
 		out = out[:n]
 	}
@@ -203,11 +204,12 @@ func (t *Timeline) NextItems(now time.Time, n int) []TimelineItem {
 func (t *Timeline) Outstanding(now time.Time) []TimelineItem {
 	today := Date(now)
 	var out []TimelineItem
-	for _, it := range t.Items() {
+	for _, it := range t.ItemList { // filtered, then sorted as Items sorts
 		if !it.Done && it.On.Before(today) {
 			out = append(out, it)
 		}
 	}
+	slices.SortStableFunc(out, byDay)
 	return out
 }
 
