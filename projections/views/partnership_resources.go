@@ -36,6 +36,11 @@ type resourceState struct {
 	loans *loanIndex
 	// indexMu guards the building of loans by readers, who share a view.
 	indexMu *sync.Mutex
+	// ordered caches each partnership's registered resources in of's
+	// order (guarded by indexMu); apply drops it when a resource is
+	// registered (nothing else changes which resources are listed, or
+	// their names).
+	ordered map[uuid.UUID][]*partnership.Resource
 	// live marks the state the engine keeps up to date (Resources.Live):
 	// its readers build the index when first needed, where a state read
 	// back for one reading scans instead.
@@ -47,6 +52,9 @@ type resourceState struct {
 type loanKey struct {
 	start   time.Time
 	id, res uuid.UUID
+	// slot is the loan's place in its resource's LoanList (loans are only
+	// ever appended), so that a key finds its loan without a search.
+	slot int32
 }
 
 func (a loanKey) cmp(b loanKey) int { return cmp.Or(a.start.Compare(b.start), uuidCmp(a.id, b.id)) }
@@ -112,8 +120,8 @@ func (x *loanIndex) track(pid uuid.UUID, l partnership.Loan, k loanKey, sorted b
 
 // file puts loan l of resource r under its current start, moving it if
 // it was filed under another.
-func (x *loanIndex) file(r *partnership.Resource, l partnership.Loan) {
-	k := loanKey{start: l.Start, id: l.ID, res: r.ID}
+func (x *loanIndex) file(r *partnership.Resource, l partnership.Loan, slot int) {
+	k := loanKey{start: l.Start, id: l.ID, res: r.ID, slot: int32(slot)}
 	x.track(r.PartnershipID, l, k, true)
 	if old, ok := x.at[l.ID]; ok {
 		if old == k && x.pid[l.ID] == r.PartnershipID {
@@ -138,8 +146,8 @@ func (s *resourceState) reindex() {
 			continue
 		}
 		keys := x.byPartnership[r.PartnershipID]
-		for _, l := range r.LoanList {
-			k := loanKey{start: l.Start, id: l.ID, res: r.ID}
+		for i, l := range r.LoanList {
+			k := loanKey{start: l.Start, id: l.ID, res: r.ID, slot: int32(i)}
 			keys = append(keys, k)
 			x.at[l.ID], x.pid[l.ID] = k, r.PartnershipID
 			x.track(r.PartnershipID, l, k, false)
@@ -186,6 +194,7 @@ func (s *resourceState) apply(m domain.Message) {
 	switch e := m.Event.(type) {
 	case partnership.ResourceRegistered:
 		id = e.ResourceID
+		s.dropOrder()
 	case partnership.ResourceOffered:
 		id = e.ResourceID
 	case partnership.ResourceOfferWithdrawn:
@@ -249,13 +258,40 @@ func (s *resourceState) fileLoan(res, id uuid.UUID) {
 	if s.loans == nil || r == nil || !r.Registered() {
 		return
 	}
-	if l, ok := r.Loan(id); ok {
-		s.loans.file(r, l)
+	for i := len(r.LoanList) - 1; i >= 0; i-- { // mostly a recent loan
+		if r.LoanList[i].ID == id {
+			s.loans.file(r, r.LoanList[i], i)
+			return
+		}
 	}
 }
 
-// of returns the registered resources of partnership pid by name, then id.
+// dropOrder forgets the resources' order, for of to work out again.
+func (s *resourceState) dropOrder() {
+	s.indexMu.Lock()
+	s.ordered = nil
+	s.indexMu.Unlock()
+}
+
+// of returns the registered resources of partnership pid by name, then
+// id: kept from the last call until a resource is registered.
+// Callers must not change the slice.
 func (s *resourceState) of(pid uuid.UUID) []*partnership.Resource {
+	s.indexMu.Lock()
+	defer s.indexMu.Unlock()
+	if out, ok := s.ordered[pid]; ok {
+		return out
+	}
+	out := s.order(pid)
+	if s.ordered == nil {
+		s.ordered = map[uuid.UUID][]*partnership.Resource{}
+	}
+	s.ordered[pid] = out
+	return out
+}
+
+// order works out of's answer.
+func (s *resourceState) order(pid uuid.UUID) []*partnership.Resource {
 	var out []*partnership.Resource
 	for _, r := range s.Resources {
 		if r.Registered() && r.PartnershipID == pid {
@@ -314,8 +350,9 @@ type ResourceInfo struct {
 
 // List returns the resources of partnership pid by name.
 func (v *Resources) List(pid uuid.UUID) []ResourceInfo {
-	out := []ResourceInfo{}
-	for _, r := range v.state.of(pid) {
+	rs := v.state.of(pid)
+	out := make([]ResourceInfo, 0, len(rs))
+	for _, r := range rs {
 		out = append(out, ResourceInfo{ID: r.ID, Name: r.Name, Kind: string(r.Kind), Owner: v.state.Names.school(r.OwnerSchoolID),
 			Capacity: r.Capacity, HourlyValuePence: r.HourlyValuePence, Offered: r.Offered, Loans: len(r.LoanList)})
 	}
@@ -442,6 +479,7 @@ func (v *Resources) UtilisationIn(pid uuid.UUID, p Period) Utilisation {
 		}
 	}
 	infos := v.List(pid)
+	out.Resources = make([]ResourceUse, 0, len(resources))
 	for i, r := range resources {
 		h := held[r.ID].Hours()
 		benefit := r.BenefitOf(h)
@@ -575,9 +613,9 @@ func (v *Loans) keysIn(pid uuid.UUID, p Period) []loanKey {
 		if !r.Registered() || r.PartnershipID != pid {
 			continue
 		}
-		for _, l := range r.LoanList {
+		for i, l := range r.LoanList {
 			if !l.Start.Before(start) && l.Start.Before(end) {
-				keys = append(keys, loanKey{start: l.Start, id: l.ID, res: r.ID})
+				keys = append(keys, loanKey{start: l.Start, id: l.ID, res: r.ID, slot: int32(i)})
 			}
 		}
 	}
@@ -590,6 +628,9 @@ func (v *Loans) loanOf(k loanKey) (*partnership.Resource, partnership.Loan, bool
 	r := v.state.Resources[k.res]
 	if r == nil {
 		return nil, partnership.Loan{}, false
+	}
+	if i := int(k.slot); i < len(r.LoanList) && r.LoanList[i].ID == k.id {
+		return r, r.LoanList[i], true
 	}
 	l, ok := r.Loan(k.id)
 	return r, l, ok
