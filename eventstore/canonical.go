@@ -28,6 +28,45 @@ const (
 // FormatTime renders t in TimeLayout (after converting it to UTC).
 func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
 
+// appendTime16 appends FormatTime(t) with its uint16 length, as
+// appendString16 would, writing the digits itself for years 0 to 9999
+// (time.Format parses its layout on every call, which was most of the
+// cost of encoding an event).
+func appendTime16(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return appendString16(b, FormatTime(t))
+	}
+	hour, minute, sec := t.Clock()
+	b = binary.BigEndian.AppendUint16(b, uint16(len(TimeLayout)))
+	b = appendDigits(b, year, 4)
+	b = append(b, '-')
+	b = appendDigits(b, int(month), 2)
+	b = append(b, '-')
+	b = appendDigits(b, day, 2)
+	b = append(b, 'T')
+	b = appendDigits(b, hour, 2)
+	b = append(b, ':')
+	b = appendDigits(b, minute, 2)
+	b = append(b, ':')
+	b = appendDigits(b, sec, 2)
+	b = append(b, '.')
+	b = appendDigits(b, t.Nanosecond(), 9)
+	return append(b, 'Z')
+}
+
+// appendDigits appends the n last decimal digits of v (v ≥ 0), with
+// leading zeros.
+func appendDigits(b []byte, v, n int) []byte {
+	b = append(b, make([]byte, n)...)
+	for i := len(b) - 1; i >= len(b)-n; i-- {
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return b
+}
+
 // EncodeCanonical returns the canonical encoding of a stored event: the
 // byte-exact form that is hashed into the Merkle log, written to the
 // embedded store's segments and exported. docs/events.md specifies it so a
@@ -64,18 +103,18 @@ func AppendCanonical(b []byte, e RecordedEvent) []byte {
 	b = appendString16(b, e.StreamID)
 	b = appendString16(b, e.Type)
 	b = binary.BigEndian.AppendUint32(b, e.Schema)
-	b = appendString16(b, FormatTime(e.RecordedAt))
+	b = appendTime16(b, e.RecordedAt)
 	b = appendString16(b, e.Metadata.ActorID)
 	b = appendString16(b, e.Metadata.ActorRole)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(e.Metadata.Reason)))
 	b = append(b, e.Metadata.Reason...)
 	b = append(b, e.Metadata.CausationID[:]...)
 	b = append(b, e.Metadata.CorrelationID[:]...)
-	eff := ""
-	if !e.Metadata.EffectiveAt.IsZero() {
-		eff = FormatTime(e.Metadata.EffectiveAt)
+	if e.Metadata.EffectiveAt.IsZero() {
+		b = appendString16(b, "")
+	} else {
+		b = appendTime16(b, e.Metadata.EffectiveAt)
 	}
-	b = appendString16(b, eff)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(e.Data)))
 	b = append(b, e.Data...)
 	return b

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"math/rand/v2"
 	"reflect"
 	"testing"
 	"time"
@@ -158,6 +159,33 @@ func TestValidateAppend(t *testing.T) {
 		err := ValidateAppend(c.stream, c.events, c.max)
 		if c.want == nil && err != nil || c.want != nil && !errors.Is(err, c.want) {
 			t.Errorf("%s: err=%v, want %v", c.name, err, c.want)
+		}
+	}
+}
+
+// TestCanonicalTimesAreFormatTimes: the canonical encoding writes a time
+// as FormatTime does (RFC 3339 in UTC, nine fractional digits), for times
+// across and beyond years 0 to 9999, in any zone, with any nanoseconds.
+func TestCanonicalTimesAreFormatTimes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 37))
+	zones := []*time.Location{time.UTC, time.FixedZone("east", 13*3600+45*60), time.FixedZone("west", -11*3600)}
+	times := []time.Time{
+		time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-1, 12, 31, 23, 59, 59, 1, time.UTC),
+		time.Date(2026, 12, 6, 4, 5, 6, 7, time.UTC),
+		time.Date(2026, 12, 31, 23, 30, 0, 0, zones[2]), // next year in UTC
+	}
+	for range 2000 {
+		sec := rng.Int64N(400*365*86400) - 100*365*86400 // 1870 to 2370
+		times = append(times, time.Unix(sec, rng.Int64N(1e9)).In(zones[rng.IntN(len(zones))]))
+	}
+	for _, tm := range times {
+		got := appendTime16(nil, tm)
+		want := appendString16(nil, FormatTime(tm))
+		if !bytes.Equal(got, want) {
+			t.Errorf("%v: canonical time %q, want %q", tm, got, want)
 		}
 	}
 }
