@@ -53,6 +53,9 @@ type replayResult struct {
 	// up to the head (ready to serve).
 	ColdStartMS float64 `json:"cold_start_ms"`
 	MaxRSSMiB   float64 `json:"max_rss_mib"`
+	// Peaks are the peaks of RSS's anonymous and file-backed parts,
+	// sampled every 10 ms, with the phase each came in.
+	Peaks memPeaks `json:"rss_peaks"`
 	// LogBytes is the events' canonical encoding (as segments hold it);
 	// EventsDirBytes the event store's files on disk (segments, as
 	// allocated, and their index); ProjectionBytes the projection database.
@@ -156,7 +159,8 @@ func runBenchReplay(ctx context.Context, m *Main, args []string) error {
 		fmt.Fprintf(m.Stdout, "                      %-44s p50 %8.2f ms, p99 %8.2f ms\n", t.Route, t.P50MS, t.P99MS)
 	}
 	fmt.Fprintf(m.Stdout, "cold start          %.0f ms (reopen, projections caught up to the head)\n", res.ColdStartMS)
-	fmt.Fprintf(m.Stdout, "max RSS             %.1f MiB\n", res.MaxRSSMiB)
+	fmt.Fprintf(m.Stdout, "max RSS             %.1f MiB (peaks sampled: anonymous %.1f MiB in %s, file-backed %.1f MiB in %s)\n",
+		res.MaxRSSMiB, res.Peaks.AnonMiB, res.Peaks.AnonPhase, res.Peaks.FileMiB, res.Peaks.FilePhase)
 	fmt.Fprintf(m.Stdout, "data                events %.1f MiB (files %.1f MiB with index and preallocation), projections %.1f MiB = %.2fx the events\n",
 		mib(res.LogBytes), mib(res.EventsDirBytes), mib(res.ProjectionBytes), float64(res.ProjectionBytes)/float64(max(res.LogBytes, 1)))
 	return nil
@@ -220,6 +224,12 @@ func measureReplay(ctx context.Context, data string, plan replayPlan, res replay
 	runtime.GC()
 	debug.FreeOSMemory()
 	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+	mem := startMemSampler("replay", 10*time.Millisecond)
+	defer func() {
+		if mem != nil {
+			mem.finish()
+		}
+	}()
 
 	// Full replay: a fresh projection database, every view from zero.
 	if err := os.Remove(filepath.Join(data, ledger.ProjectionsFile)); err != nil && !os.IsNotExist(err) {
@@ -252,6 +262,7 @@ func measureReplay(ctx context.Context, data string, plan replayPlan, res replay
 		}
 	}
 	progress("replayed %d events in %s", head, res.replayDur.Round(time.Millisecond))
+	mem.enter("as-of reports")
 
 	// As-of reports at random positions past the partnership's formation.
 	var list []views.PartnershipInfo
@@ -317,6 +328,7 @@ func measureReplay(ctx context.Context, data string, plan replayPlan, res replay
 	progress("timed %d reports as corrected now", res.corrected)
 	stopProfile()
 
+	mem.enter("pages and API reads")
 	// Every kind of page and API read, as a school's Director and as the
 	// partnership's lead.
 	var readers []uuid.UUID
@@ -343,6 +355,7 @@ func measureReplay(ctx context.Context, data string, plan replayPlan, res replay
 		return res, err
 	}
 	l = nil
+	mem.enter("cold start")
 	t0 := time.Now()
 	if l, err = ledger.Open(ctx, cfg); err != nil {
 		return res, fmt.Errorf("reopen ledger: %w", err)
@@ -352,6 +365,7 @@ func measureReplay(ctx context.Context, data string, plan replayPlan, res replay
 	}
 	res.ColdStartMS = float64(time.Since(t0).Microseconds()) / 1000
 	res.MaxRSSMiB = maxRSSMiB()
+	res.Peaks, mem = mem.finish(), nil
 	res.EventsDirBytes = dirBytes(filepath.Join(data, "events"))
 	if fi, err := os.Stat(filepath.Join(data, ledger.ProjectionsFile)); err == nil {
 		res.ProjectionBytes = fi.Size()

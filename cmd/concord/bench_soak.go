@@ -346,23 +346,8 @@ func (st *soakStats) take(s *soakSample) {
 // and open files (entries of /proc/self/fd). RSS and open files are 0
 // where /proc is missing.
 func processFigures(s *soakSample) {
-	if b, err := os.ReadFile("/proc/self/status"); err == nil {
-		for line := range strings.SplitSeq(string(b), "\n") {
-			name, rest, ok := strings.Cut(line, ":")
-			f := strings.Fields(rest)
-			if !ok || len(f) == 0 {
-				continue
-			}
-			kib, _ := strconv.ParseFloat(f[0], 64)
-			switch name {
-			case "VmRSS":
-				s.RSSMiB = kib / 1024
-			case "RssAnon":
-				s.AnonMiB = kib / 1024
-			case "RssFile":
-				s.FileMiB = kib / 1024
-			}
-		}
+	if rss, anon, file, ok := procMemory(); ok {
+		s.RSSMiB, s.AnonMiB, s.FileMiB = rss, anon, file
 	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)

@@ -504,3 +504,40 @@ func TestPartnershipYearLeavesUnwantingViewsAsTheyWere(t *testing.T) {
 		}
 	}
 }
+
+// TestViewsKeepNoReferenceToTheBytesTheyRead: every view's state read
+// back from bytes is the same after those bytes are overwritten (the
+// Projection contract: UnmarshalState keeps no reference to them, as it
+// may be handed the database's own memory, valid only during the call).
+func TestViewsKeepNoReferenceToTheBytesTheyRead(t *testing.T) {
+	w := year(t)
+	checked := 0
+	defer func() {
+		if checked < len(views.All())-2 {
+			t.Errorf("only %d of %d views had a state to check", checked, len(views.All()))
+		}
+	}()
+	for _, f := range views.All() {
+		name := f().Name()
+		var live []byte
+		if _, err := w.Engine.View(name, func(p projections.Projection) error { live = marshal(t, p); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if len(live) < 64 {
+			t.Logf("%s: the year leaves its state nearly empty (%d bytes): not checked", name, len(live))
+			continue
+		}
+		checked++
+		buf := bytes.Clone(live)
+		q := fresh(t, name)
+		if err := q.UnmarshalState(buf); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for i := range buf {
+			buf[i] = 0xA5
+		}
+		if !bytes.Equal(marshal(t, q), live) {
+			t.Errorf("%s: the state read changed when the bytes it was read from were overwritten", name)
+		}
+	}
+}
