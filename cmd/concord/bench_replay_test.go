@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"testing"
 )
@@ -27,6 +28,16 @@ func TestBenchReplayJSONAndReuse(t *testing.T) {
 		if num("events") < 100 || num("replay_eps") <= 0 || num("max_rss_mib") <= 0 || num("cold_start_ms") <= 0 ||
 			num("asof_report_p99_ms") <= 0 || num("corrected_report_p99_ms") <= 0 || num("log_bytes") <= 0 || num("projection_bytes") <= 0 {
 			t.Errorf("implausible figures: %s", stdout)
+		}
+		// Where /proc is (Linux), the peaks of RSS's two parts and their
+		// phases.
+		if _, err := os.Stat("/proc/self/status"); err == nil {
+			peaks, _ := got["rss_peaks"].(map[string]any)
+			anon, _ := peaks["anon_mib"].(float64)
+			phase, _ := peaks["anon_phase"].(string)
+			if anon <= 0 || phase == "" {
+				t.Errorf("no peak of anonymous RSS with its phase: %v", peaks)
+			}
 		}
 		reads, _ := got["reads"].(map[string]any)
 		pages, _ := reads["pages"].([]any)
