@@ -1029,10 +1029,10 @@ func (e *Engine) AsOf(ctx context.Context, name string, pos uint64) (Projection,
 		return nil, fmt.Errorf("%w: position %d, head %d", ErrFutureAsOf, pos, head)
 	}
 	p := r.factory()
-	from := uint64(1)
-	if snapPos, state, ok := e.nearestSnapshot(name, p.Version(), pos); ok {
+	from, stored := uint64(1), 0
+	if snapPos, state, size, ok := e.nearestSnapshot(name, p.Version(), pos); ok {
 		if err := p.UnmarshalState(state); err == nil {
-			from = snapPos + 1
+			from, stored = snapPos+1, size
 		} else {
 			p = r.factory()
 		}
@@ -1040,7 +1040,7 @@ func (e *Engine) AsOf(ctx context.Context, name string, pos uint64) (Projection,
 	if err := FoldAll(ctx, e.store, e.codec, []Projection{p}, []uint64{from}, pos); err != nil {
 		return nil, err
 	}
-	e.keepSnapshot(p, from, pos)
+	e.keepSnapshot(p, from, pos, stored)
 	return p, nil
 }
 
@@ -1065,6 +1065,7 @@ func (e *Engine) asOfAll(ctx context.Context, names []string, pos uint64, keep b
 	out := make(map[string]Projection, len(names))
 	ps := make([]Projection, len(names))
 	froms := make([]uint64, len(names))
+	stored := make([]int, len(names))
 	for _, name := range names {
 		if _, ok := e.projs[name]; !ok {
 			return nil, fmt.Errorf("%w: %s", ErrUnknownProjection, name)
@@ -1075,9 +1076,9 @@ func (e *Engine) asOfAll(ctx context.Context, names []string, pos uint64, keep b
 		r := e.projs[names[i]]
 		p := r.factory()
 		from := uint64(1)
-		if snapPos, state, ok := e.nearestSnapshot(names[i], p.Version(), pos); ok {
+		if snapPos, state, size, ok := e.nearestSnapshot(names[i], p.Version(), pos); ok {
 			if err := p.UnmarshalState(state); err == nil {
-				from = snapPos + 1
+				from, stored[i] = snapPos+1, size
 			} else {
 				p = r.factory()
 			}
@@ -1092,18 +1093,22 @@ func (e *Engine) asOfAll(ctx context.Context, names []string, pos uint64, keep b
 	}
 	for i, p := range ps {
 		if keep {
-			e.keepSnapshot(p, froms[i], pos)
+			e.keepSnapshot(p, froms[i], pos, stored[i])
 		}
 	}
 	return out, nil
 }
 
 // keepSnapshot stores p's state at pos as a snapshot when answering cost
-// a long fold (from its nearest snapshot at from-1), so the next reading
-// near pos is quick: snapshots are also made on demand, where readers look.
-// A failure only costs speed; it is logged.
-func (e *Engine) keepSnapshot(p Projection, from, pos uint64) {
-	if pos < from || pos-from+1 < 4*e.opts.SnapshotEvery {
+// a long fold (from its nearest snapshot at from-1, which took stored
+// bytes; 0 for none), so the next reading near pos is quick: snapshots
+// are also made on demand, where readers look. A fold no longer than the
+// spacing the nearest snapshot's size calls for keeps nothing, and is not
+// marshalled to find that out (states grow, so a state at pos is spaced
+// at least as widely as the one before it). A failure only costs speed;
+// it is logged.
+func (e *Engine) keepSnapshot(p Projection, from, pos uint64, stored int) {
+	if pos < from || pos-from+1 < 4*e.opts.SnapshotEvery || pos-from+1 < e.spacing(stored) {
 		return
 	}
 	// Marshalling a large state costs the reader as much as the fold it
@@ -1208,9 +1213,10 @@ func (e *Engine) AsOfTime(ctx context.Context, name string, t time.Time) (Projec
 	return p, pos, err
 }
 
-func (e *Engine) nearestSnapshot(name string, version int, pos uint64) (uint64, []byte, bool) {
-	var at uint64
-	var state []byte
+// nearestSnapshot returns the last snapshot of projection name at or
+// before pos, if its snapshots are of version: its position, its state
+// (the caller's) and the bytes it takes stored.
+func (e *Engine) nearestSnapshot(name string, version int, pos uint64) (at uint64, state []byte, stored int, ok bool) {
 	e.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSnapshots).Bucket([]byte(name))
 		if b == nil || string(b.Get([]byte("version"))) != fmt.Sprint(version) {
@@ -1228,15 +1234,17 @@ func (e *Engine) nearestSnapshot(name string, version int, pos uint64) (uint64, 
 		}
 		if k != nil {
 			at = binary.BigEndian.Uint64(k)
-			if v, _, owned := getState(b, k); owned {
+			v, size, owned := getState(b, k)
+			if owned {
 				state = v
 			} else if v != nil {
 				state = append([]byte(nil), v...)
 			}
+			stored = size
 		}
 		return nil
 	})
-	return at, state, state != nil && at <= pos
+	return at, state, stored, state != nil && at <= pos
 }
 
 // Rebuild folds projection name from zero into a fresh state up to the

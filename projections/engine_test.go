@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -252,6 +253,71 @@ func (c *counter) Apply(m domain.Message) error {
 func (c *counter) MarshalState() ([]byte, error) { return json.Marshal(c) }
 func (c *counter) UnmarshalState(b []byte) error { return json.Unmarshal(b, c) }
 
+// marshalCounter is a counter that counts its MarshalState calls.
+type marshalCounter struct {
+	counter
+	marshals *atomic.Int64
+}
+
+func (c *marshalCounter) MarshalState() ([]byte, error) {
+	c.marshals.Add(1)
+	return c.counter.MarshalState()
+}
+
+// TestAsOfNearASnapshotDoesNotMarshal: a reading that folds further than
+// on-demand snapshots start at, but less far than the nearest snapshot's
+// size spaces snapshots, neither keeps a snapshot nor marshals its state
+// to find that out; a reading past that spacing keeps one.
+func TestAsOfNearASnapshotDoesNotMarshal(t *testing.T) {
+	ctx := context.Background()
+	s := memory.New(memory.Options{})
+	codec := &domain.Codec{}
+	var marshals atomic.Int64
+	factory := func() Projection {
+		return &marshalCounter{counter: counter{Streams: map[string]int{}}, marshals: &marshals}
+	}
+	// Ten events a snapshot at least; 16 bytes of packed state a position.
+	const perEvent = 16
+	e, err := Open(s, codec, filepath.Join(t.TempDir(), "p.db"), Options{SnapshotEvery: 10, SnapshotBytesPerEvent: perEvent}, factory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	for i := range 2500 {
+		appendHappened(t, s, codec, fmt.Sprintf("stream-%04d", i), happened{Key: "k", N: 1})
+	}
+	if _, err := e.AsOf(ctx, "counter", 1000); err != nil { // from zero: kept
+		t.Fatal(err)
+	}
+	e.WaitKept()
+	at, _, stored, ok := e.nearestSnapshot("counter", 1, 1000)
+	spacing := uint64(stored / perEvent)
+	if !ok || at != 1000 || spacing < 100 {
+		t.Fatalf("snapshot at %d (%v, %d bytes): want one kept at 1000, spaced at least 100 apart", at, ok, stored)
+	}
+	// 50 positions on: past 4 × SnapshotEvery, within the spacing.
+	before := marshals.Load()
+	if _, err := e.AsOf(ctx, "counter", 1050); err != nil {
+		t.Fatal(err)
+	}
+	e.WaitKept()
+	if n := marshals.Load() - before; n != 0 {
+		t.Errorf("a reading 50 positions past a snapshot of %d bytes marshalled its state %d times, want none", stored, n)
+	}
+	if at, _, _, _ := e.nearestSnapshot("counter", 1, 1050); at != 1000 {
+		t.Errorf("nearest snapshot to 1050 is at %d, want 1000 (none kept)", at)
+	}
+	// Well past the spacing: kept.
+	far := 1000 + 2*spacing
+	if _, err := e.AsOf(ctx, "counter", far); err != nil {
+		t.Fatal(err)
+	}
+	e.WaitKept()
+	if at, _, _, _ := e.nearestSnapshot("counter", 1, far); at != far {
+		t.Errorf("nearest snapshot to %d is at %d, want one kept there", far, at)
+	}
+}
+
 // TestAsOfAllEqualsEachFromZero: folding several projections in one pass,
 // each from its own snapshot, gives each the state of folding it alone
 // from zero.
@@ -414,14 +480,14 @@ func TestAsOfKeepsASnapshotWhereItFoldedFar(t *testing.T) {
 		appendHappened(t, s, codec, fmt.Sprintf("stream-%03d", i), happened{Key: "k", N: 1})
 	}
 	// Nothing was fed, so there is no snapshot yet.
-	if _, _, ok := e.nearestSnapshot("counter", 1, 300); ok {
+	if _, _, _, ok := e.nearestSnapshot("counter", 1, 300); ok {
 		t.Fatal("a snapshot exists before any reading")
 	}
 	if _, err := e.AsOf(ctx, "counter", 250); err != nil {
 		t.Fatal(err)
 	}
 	e.WaitKept()
-	at, _, ok := e.nearestSnapshot("counter", 1, 300)
+	at, _, _, ok := e.nearestSnapshot("counter", 1, 300)
 	if !ok || at != 250 {
 		t.Fatalf("after a far reading: snapshot at %d (%v), want 250", at, ok)
 	}

@@ -237,7 +237,7 @@ func TestStatesStoredAsPlainValuesStillRead(t *testing.T) {
 	if st := e.Status(ctx)[0]; st.Position != 15 {
 		t.Fatalf("restored at %d, want 15 (the plain checkpoint)", st.Position)
 	}
-	if at, _, ok := e.nearestSnapshot("tally", 1, 12); !ok || at != 10 {
+	if at, _, _, ok := e.nearestSnapshot("tally", 1, 12); !ok || at != 10 {
 		t.Fatalf("nearest snapshot to 12: %d (%v), want the plain one at 10", at, ok)
 	}
 	if err := e.CatchUp(ctx); err != nil {
