@@ -395,6 +395,9 @@ type committer struct {
 	inflight  []*group
 	buf       []byte // the current group's records
 	ends      []int  // where each record ends in buf
+	// evsHint is how many events the current group holds so far: the
+	// next group's room for its events starts at the last one's size.
+	evsHint int
 }
 
 // pending is an event of a group not yet known to be published: the
@@ -422,7 +425,7 @@ func (c *committer) newGroup() *group {
 	c.s.lastTime = now
 	c.seq++
 	c.buf, c.ends = c.buf[:0], c.ends[:0]
-	return &group{seq: c.seq, now: now}
+	return &group{seq: c.seq, now: now, evs: make([]tailEntry, 0, max(c.evsHint, 8))}
 }
 
 // reclaim forgets the pending events of groups the syncer has published:
@@ -612,6 +615,7 @@ func (c *committer) decide(g *group, r *request, indexed uint64) error {
 		res.Positions[i] = c.next
 		c.next++
 	}
+	c.evsHint = len(g.evs)
 	r.res = res
 	return nil
 }
