@@ -19,6 +19,7 @@ type request struct {
 	events   []eventstore.EventData
 	size     int // framed bytes
 	pre      precheck
+	queued   int64 // when it was queued (monoNow)
 
 	// state moves from reqQueued to reqTaken (by the committer, which then
 	// always answers) or to reqAbandoned (by the caller whose context ended
@@ -92,7 +93,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		return res, err
 	}
 
-	r := &request{stream: stream, expected: expected, events: events, size: size, pre: pre, done: make(chan struct{})}
+	r := &request{stream: stream, expected: expected, events: events, size: size, pre: pre, done: make(chan struct{}), queued: monoNow()}
 	select {
 	case s.reqs <- r:
 	case <-ctx.Done():
@@ -352,6 +353,9 @@ next:
 					}
 					break
 				}
+				if carry == nil {
+					c.linger(g, &carry)
+				}
 				c.flush(g)
 				continue next
 			}
@@ -359,6 +363,65 @@ next:
 		// The group is full: wait for the syncer.
 		<-s.syncFree
 		c.flush(g)
+	}
+}
+
+// maxLinger bounds how long the committer waits for callers to come back
+// before it hands a group to the syncer (see linger).
+const maxLinger = 200 * time.Microsecond
+
+// lingerFrom is the size of the last group from which the committer
+// lingers: fewer callers than that are not worth waiting for.
+const lingerFrom = 4
+
+// epoch and monoNow give monotonic instants as numbers.
+var epoch = time.Now()
+
+func monoNow() int64 { return int64(time.Since(epoch)) }
+
+// linger waits, once the syncer is free, for the callers the syncer just
+// answered to come back with their next appends, so that they join this
+// group rather than the next: until g holds as many requests queued since
+// that answer as the last group had callers, for at most half the last
+// fdatasync (and maxLinger). Without it, writers settle into two cohorts,
+// one syncing while the other gathers, and every group holds half of
+// them; syncs are one at a time, so that halves the appends each sync
+// makes durable. After a group of fewer than lingerFrom callers (a lone
+// writer), or on a store that does not sync, it never waits.
+func (c *committer) linger(g *group, carry **request) {
+	s := c.s
+	last := int(s.stats.lastBatch.Load())
+	d := min(maxLinger, time.Duration(s.lastSync.Load())/2)
+	if last < lingerFrom || d <= 0 {
+		return
+	}
+	answered := s.answeredAt.Load()
+	back := 0
+	for _, r := range g.acks {
+		if r.queued >= answered {
+			back++
+		}
+	}
+	if back >= last {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for back < last {
+		select {
+		case r := <-s.reqs:
+			if g.size+r.size > maxAppendBytes {
+				*carry = r
+				return
+			}
+			n := len(g.acks)
+			c.add(g, r)
+			if len(g.acks) > n && r.queued >= answered {
+				back++
+			}
+		case <-t.C:
+			return
+		}
 	}
 }
 
@@ -749,6 +812,8 @@ func (s *Store) syncGroup(g *group) {
 	if s.opts.DeferSync && time.Since(s.syncedAt) < s.opts.DeferSyncInterval {
 		files = nil // see Options.DeferSync; rolling synced the older segments
 	}
+	began := time.Now()
+	defer func() { s.lastSync.Store(int64(time.Since(began))) }()
 	for _, f := range files {
 		if err != nil {
 			break
@@ -792,6 +857,7 @@ func (s *Store) syncGroup(g *group) {
 	} else {
 		s.publishedSeq.Store(g.seq)
 	}
+	s.answeredAt.Store(monoNow())
 	for _, r := range g.acks {
 		close(r.done)
 	}

@@ -216,6 +216,12 @@ type Store struct {
 		// the filters could not rule out, or a stream not seen since Open).
 		indexLookups atomic.Uint64
 	}
+	// lastSync is how long the last group's fdatasync took (ns), which
+	// bounds how long the committer lingers for callers to come back.
+	lastSync atomic.Int64
+	// answeredAt is when (monoNow) the syncer last answered a group's
+	// callers: a request queued since is one of them come back, or new.
+	answeredAt atomic.Int64
 }
 
 // tailEntry is a published event not yet in the index, and where its
