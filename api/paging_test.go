@@ -26,23 +26,17 @@ type loanRow struct {
 // A hook runs after the first page.
 func (w *routesWorld) pages(token, path string, after func()) (rows []loanRow, readings []Reading) {
 	w.t.Helper()
-	for path != "" {
+	w.followPages(token, path, func(rd Reading, data []byte) {
 		var page []loanRow
-		rd, resp := w.get(token, path, &page)
+		if err := json.Unmarshal(data, &page); err != nil {
+			w.t.Fatalf("GET %s: page: %v", path, err)
+		}
 		rows = append(rows, page...)
 		readings = append(readings, rd)
-		path = ""
-		if link := resp.Header.Get("Link"); link != "" {
-			m := nextLink.FindStringSubmatch(link)
-			if m == nil {
-				w.t.Fatalf("Link %q is not a next link", link)
-			}
-			path = m[1]
-		}
 		if after != nil && len(readings) == 1 {
 			after()
 		}
-	}
+	})
 	return rows, readings
 }
 

@@ -8,7 +8,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/concord-ledger/concord/domain"
 	"github.com/concord-ledger/concord/domain/partnership"
 )
 
@@ -91,14 +90,7 @@ func cpdRule(evs []*cpdModel, pid uuid.UUID, p Period) (CPDTotals, map[uuid.UUID
 func TestCPDSumsFollowTheRule(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 17))
 	v := NewCPD()
-	var pos uint64
-	feed := func(e domain.Event) {
-		t.Helper()
-		pos++
-		if err := v.Apply(domain.Message{Recorded: domain.Recorded{Position: pos}, Event: e}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	feed := feeder(t, v)
 	pids := []uuid.UUID{uuid.New(), uuid.New()}
 	schools := []uuid.UUID{uuid.New(), uuid.New(), uuid.New(), uuid.New()}
 	var evs []*cpdModel

@@ -209,19 +209,8 @@ func TestCPDEventsOfAPeriodFollowTheRule(t *testing.T) {
 			want := ruleOrder(all, pid, periodOf(label))
 			for name, view := range map[string]*CPD{"live": v, "read back": back} {
 				for _, size := range []int{1, 7, 100} {
-					var got []uuid.UUID
-					for from := 0; ; from += size {
-						page, total := view.EventsPage(pid, label, from, size)
-						if total != len(want) {
-							t.Fatalf("%s, year %q, pages of %d from %d: total %d, want %d", name, label, size, from, total, len(want))
-						}
-						if len(page) == 0 {
-							break
-						}
-						for _, e := range page {
-							got = append(got, e.ID)
-						}
-					}
+					got := inPages(t, size, len(want), func(from, n int) ([]CPDEventInfo, int) { return view.EventsPage(pid, label, from, n) },
+						func(e CPDEventInfo) uuid.UUID { return e.ID })
 					if !slices.Equal(got, want) {
 						t.Errorf("%s, year %q, pages of %d: %d events not in the rule's order (want %d)", name, label, size, len(got), len(want))
 					}
@@ -515,14 +504,7 @@ func union[V any](a, b map[uuid.UUID]V) map[uuid.UUID]bool {
 func registered(t *testing.T, n int, owner func(i int) uuid.UUID) (v *Resources, feed func(domain.Event), pids []uuid.UUID, resources []partnership.ResourceRegistered) {
 	t.Helper()
 	v = NewResources()
-	var pos uint64
-	feed = func(e domain.Event) {
-		t.Helper()
-		pos++
-		if err := v.Apply(domain.Message{Recorded: domain.Recorded{Position: pos}, Event: e}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	feed = feeder(t, v)
 	pids = []uuid.UUID{uuid.New(), uuid.New()}
 	for i := range n {
 		r := partnership.ResourceRegistered{PartnershipID: pids[i%2], ResourceID: uuid.New(), OwnerSchoolID: owner(i), Kind: "minibus",
@@ -538,17 +520,37 @@ func registered(t *testing.T, n int, owner func(i int) uuid.UUID) (v *Resources,
 // checking each page's total is total, and returns the loans' ids.
 func pagedIDs(t *testing.T, size, total int, page func(from, n int) ([]LoanEntry, int)) []uuid.UUID {
 	t.Helper()
+	return inPages(t, size, total, page, func(e LoanEntry) uuid.UUID { return e.LoanID })
+}
+
+// inPages reads a list in pages of size through page (the entries from an
+// index and how many there are in all) until a page is empty, checking
+// each page's total is total, and returns the id of every entry.
+func inPages[E any](t *testing.T, size, total int, page func(from, n int) ([]E, int), id func(E) uuid.UUID) []uuid.UUID {
+	t.Helper()
 	var ids []uuid.UUID
 	for from := 0; ; from += size {
 		entries, n := page(from, size)
 		if n != total {
-			t.Fatalf("pages from %d: total %d, want %d", from, n, total)
+			t.Fatalf("pages of %d from %d: total %d, want %d", size, from, n, total)
 		}
 		if len(entries) == 0 {
 			return ids
 		}
 		for _, e := range entries {
-			ids = append(ids, e.LoanID)
+			ids = append(ids, id(e))
+		}
+	}
+}
+
+// feeder returns a function applying events to p at increasing positions.
+func feeder(t *testing.T, p projections.Projection) func(domain.Event) {
+	var pos uint64
+	return func(e domain.Event) {
+		t.Helper()
+		pos++
+		if err := p.Apply(domain.Message{Recorded: domain.Recorded{Position: pos}, Event: e}); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

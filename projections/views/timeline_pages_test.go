@@ -9,7 +9,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/concord-ledger/concord/domain"
 	"github.com/concord-ledger/concord/domain/partnership"
 )
 
@@ -22,14 +21,7 @@ import (
 func TestTimelineDonePagesFollowTheRule(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 11))
 	v := NewTimelines()
-	var pos uint64
-	feed := func(e domain.Event) {
-		t.Helper()
-		pos++
-		if err := v.Apply(domain.Message{Recorded: domain.Recorded{Position: pos}, Event: e}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	feed := feeder(t, v)
 	type item struct {
 		pid, timeline, id uuid.UUID
 		year              string // the timeline's academic year
@@ -82,22 +74,13 @@ func TestTimelineDonePagesFollowTheRule(t *testing.T) {
 			}
 			for name, view := range map[string]*Timelines{"live": v, "read back": back} {
 				for _, size := range []int{1, 5, 1000} {
-					var got []uuid.UUID
-					for from := 0; ; from += size {
-						page, total := view.DonePage(pid, label, from, size)
-						if total != len(want) {
-							t.Fatalf("%s, year %q, pages of %d from %d: total %d, want %d", name, label, size, from, total, len(want))
-						}
-						if len(page) == 0 {
-							break
-						}
-						for _, e := range page {
+					got := inPages(t, size, len(want), func(from, n int) ([]TimelineEntry, int) { return view.DonePage(pid, label, from, n) },
+						func(e TimelineEntry) uuid.UUID {
 							if !e.Done || e.TimelineID == uuid.Nil {
 								t.Errorf("%s: entry %+v is not a done item of a timeline", name, e)
 							}
-							got = append(got, e.ItemID)
-						}
-					}
+							return e.ItemID
+						})
 					if !slices.Equal(got, wantIDs) {
 						t.Errorf("%s, year %q, pages of %d: %d items not in the rule's order (want %d)", name, label, size, len(got), len(wantIDs))
 					}
