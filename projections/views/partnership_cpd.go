@@ -2,6 +2,7 @@ package views
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"sort"
 	"sync"
@@ -279,10 +280,7 @@ func (v *CPD) Events(pid uuid.UUID, year string) []CPDEventInfo {
 
 // EventsIn is Events for the events starting in period p.
 func (v *CPD) EventsIn(pid uuid.UUID, p Period) []CPDEventInfo {
-	out := []CPDEventInfo{}
-	for _, c := range v.of(pid, p) {
-		out = append(out, v.info(c))
-	}
+	out, _ := v.eventsPage(pid, p, 0, math.MaxInt)
 	return out
 }
 
@@ -290,16 +288,19 @@ func (v *CPD) EventsIn(pid uuid.UUID, p Period) []CPDEventInfo {
 // and how many events the whole list has: only the page's entries are
 // built (ten years of a partnership's CPD are tens of thousands).
 func (v *CPD) EventsPage(pid uuid.UUID, year string, from, n int) ([]CPDEventInfo, int) {
+	return v.eventsPage(pid, periodOf(year), from, n)
+}
+
+// eventsPage is EventsPage for the events starting in period p.
+func (v *CPD) eventsPage(pid uuid.UUID, p Period, from, n int) ([]CPDEventInfo, int) {
 	keys := v.state.byStart[pid]
-	lo, hi := startRange(keys, periodOf(year))
-	total := hi - lo
-	from = min(max(from, 0), total)
-	to := min(from+max(n, 0), total)
-	out := make([]CPDEventInfo, 0, to-from)
-	for _, k := range keys[lo+from : lo+to] {
+	lo, hi := startRange(keys, p)
+	first, last := pageRange(from, n, hi-lo)
+	out := make([]CPDEventInfo, 0, last-first)
+	for _, k := range keys[lo+first : lo+last] {
 		out = append(out, v.info(v.state.Events[k.id]))
 	}
-	return out, total
+	return out, hi - lo
 }
 
 // Event returns CPD event id of partnership pid as Events lists it;

@@ -238,8 +238,8 @@ func (v *Progress) boardPage(pid uuid.UUID, p Period, from, n int) ([]BoardCell,
 	slices.SortFunc(rows, func(a, b row) int {
 		return cmp.Or(byName(a.school, b.school), strings.Compare(a.area, b.area), strings.Compare(a.latest.Cohort, b.latest.Cohort))
 	})
-	from = min(max(from, 0), len(rows))
-	page := rows[from : from+min(max(n, 0), len(rows)-from)]
+	lo, hi := pageRange(from, n, len(rows))
+	page := rows[lo:hi]
 	out := make([]BoardCell, len(page))
 	type point struct {
 		r   *partnership.Rating

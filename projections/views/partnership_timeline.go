@@ -2,6 +2,7 @@ package views
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"time"
 
@@ -143,15 +144,19 @@ func (v *Timelines) OutstandingIn(pid uuid.UUID, p Period, now time.Time) []Time
 }
 
 // DonePage is the page of Done from index from, at most n entries, and
-// how many the whole list has: the items are ordered as Done orders them
-// and only the page's entries are built.
+// how many the whole list has: only the page's entries are built.
 func (v *Timelines) DonePage(pid uuid.UUID, year string, from, n int) ([]TimelineEntry, int) {
+	return v.donePage(pid, periodOf(year), from, n)
+}
+
+// donePage is DonePage for the items scheduled in period p, ordered as
+// sortEntries orders entries (day, timeline id, item id).
+func (v *Timelines) donePage(pid uuid.UUID, p Period, from, n int) ([]TimelineEntry, int) {
 	type ref struct {
 		on time.Time // the item's, kept here for the sort
 		t  *partnership.Timeline
 		it *partnership.TimelineItem
 	}
-	p := periodOf(year)
 	var refs []ref
 	for _, t := range v.of(pid, p) {
 		for i := range t.ItemList {
@@ -160,20 +165,18 @@ func (v *Timelines) DonePage(pid uuid.UUID, year string, from, n int) ([]Timelin
 			}
 		}
 	}
-	slices.SortFunc(refs, func(a, b ref) int { // as sortEntries orders entries
+	slices.SortFunc(refs, func(a, b ref) int {
 		if c := a.on.Compare(b.on); c != 0 {
 			return c
 		}
 		return cmp.Or(uuidCmp(a.t.ID, b.t.ID), uuidCmp(a.it.ID, b.it.ID))
 	})
-	total := len(refs)
-	from = min(max(from, 0), total)
-	to := min(from+max(n, 0), total)
-	out := make([]TimelineEntry, 0, to-from)
-	for _, r := range refs[from:to] {
+	lo, hi := pageRange(from, n, len(refs))
+	out := make([]TimelineEntry, 0, hi-lo)
+	for _, r := range refs[lo:hi] {
 		out = append(out, v.entry(r.t, *r.it))
 	}
-	return out, total
+	return out, len(refs)
 }
 
 // Done returns the items of partnership pid's timelines of academic year
@@ -184,14 +187,6 @@ func (v *Timelines) Done(pid uuid.UUID, year string) []TimelineEntry {
 
 // DoneIn is Done for the items scheduled in period p.
 func (v *Timelines) DoneIn(pid uuid.UUID, p Period) []TimelineEntry {
-	out := []TimelineEntry{}
-	for _, t := range v.of(pid, p) {
-		for _, it := range t.ItemList { // sortEntries orders them all
-			if it.Done && p.Contains(it.On) {
-				out = append(out, v.entry(t, it))
-			}
-		}
-	}
-	sortEntries(out)
+	out, _ := v.donePage(pid, p, 0, math.MaxInt)
 	return out
 }

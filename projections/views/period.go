@@ -113,3 +113,10 @@ func (p Period) lastYear() string {
 }
 
 func day(t time.Time) string { return t.Format(time.DateOnly) }
+
+// pageRange returns the indexes [lo, hi) of the page of a list of total
+// entries that starts at entry from and holds at most n entries.
+func pageRange(from, n, total int) (lo, hi int) {
+	lo = min(max(from, 0), total)
+	return lo, lo + min(max(n, 0), total-lo)
+}
