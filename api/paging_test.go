@@ -269,4 +269,18 @@ func TestCPDAndTimelineAnswerTheirLongListInPages(t *testing.T) {
 	if pages != 2 || !slices.Equal(items, wantDone) {
 		t.Errorf("timeline in %d pages: items done %v, want 2 pages of %v", pages, items, wantDone)
 	}
+
+	// Bad pages are refused as on every list.
+	for _, read := range []string{"/v1/cpd", "/v1/timeline"} {
+		for _, q := range []string{"&limit=0", "&limit=1001", "&cursor=soon"} {
+			r := w.do(y.tDirector, http.MethodGet, read+"?partnership="+P+q, nil)
+			if r.Status != http.StatusBadRequest || r.Header.Get("Content-Type") != "application/problem+json" {
+				t.Errorf("GET %s%s: %d %s, want 400 problem+json", read, q, r.Status, r.Body)
+			}
+		}
+		// A page is no way round signing in.
+		if r := w.do("", http.MethodGet, read+"?partnership="+P+"&limit=1&cursor=1", nil); r.Status != http.StatusUnauthorized {
+			t.Errorf("GET %s without a token: %d %s, want 401", read, r.Status, r.Body)
+		}
+	}
 }
