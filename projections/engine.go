@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"runtime"
 	"strings"
 	"sync"
@@ -65,6 +66,31 @@ type Selective interface {
 // state, so that the live one builds them when first needed.
 type Live interface {
 	Live()
+}
+
+// Versioned is a Projection that keeps every version of its rows, each
+// with the position from which it holds, so that its state as of any
+// position it has folded is looked up rather than folded: the engine
+// answers "as of" from the live projection (At), reading no snapshot and
+// folding no event it has already folded, and keeps no snapshots of it.
+type Versioned interface {
+	// At returns a new projection holding the state as of pos (at most
+	// the position the receiver has folded): the state, and the
+	// MarshalState bytes, that folding events 1..pos from zero gives. It
+	// is called under the engine's read lock: it must not change the
+	// receiver's state, and what it returns must share nothing that the
+	// receiver (or the returned projection, folded further) goes on
+	// changing.
+	At(pos uint64) Projection
+}
+
+// firstSnapshot is the position from which a snapshot of p is due: none
+// ever for a Versioned projection, whose past states are looked up.
+func firstSnapshot(p Projection) uint64 {
+	if _, ok := p.(Versioned); ok {
+		return math.MaxUint64
+	}
+	return 0
 }
 
 // wantsOf returns, for each projection, its Wants, or nil when it folds
@@ -285,7 +311,8 @@ func Open(store eventstore.Store, codec *domain.Codec, path string, opts Options
 	runs := make([]*running, len(factories))
 	errs := make([]error, len(factories))
 	for i, f := range factories {
-		runs[i] = &running{factory: f, proj: f(), cpAt: time.Now()}
+		p := f()
+		runs[i] = &running{factory: f, proj: p, cpAt: time.Now(), nextSnap: firstSnapshot(p)}
 	}
 	if err := db.Update(func(tx *bolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(bucketCheckpoints)
@@ -391,7 +418,7 @@ func (e *Engine) restore(r *running) error {
 			}
 		}
 		if pos, state, stored, ok := latestSnapshot(tx, name, version); ok {
-			r.nextSnap = pos + e.spacing(stored)
+			r.nextSnap = max(r.nextSnap, pos+e.spacing(stored))
 			if len(cands) == 0 || pos > cands[0].pos {
 				cands = append([]candidate{{pos, state, "snapshot"}}, cands...)
 			}
@@ -1012,9 +1039,23 @@ func (e *Engine) ViewAt(name string, pos uint64, fn func(p Projection) error) (b
 	return true, fn(r.proj)
 }
 
+// versionedAt returns, when r's projection is Versioned, its state as of
+// pos, or as of the position it has folded when that is before pos (the
+// caller folds the rest), and that position.
+func (r *running) versionedAt(pos uint64) (Projection, uint64, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	v, ok := r.proj.(Versioned)
+	if !ok {
+		return nil, 0, false
+	}
+	at := min(pos, r.pos)
+	return v.At(at), at, true
+}
+
 // AsOf returns a fresh projection named name holding the state as known at
 // position pos: the nearest stored snapshot at or before pos, plus the
-// events after it up to pos. Its state equals folding events 1..pos from
+// events after it up to pos (a Versioned projection's state looked up). Its state equals folding events 1..pos from
 // zero.
 func (e *Engine) AsOf(ctx context.Context, name string, pos uint64) (Projection, error) {
 	r, ok := e.projs[name]
@@ -1027,6 +1068,12 @@ func (e *Engine) AsOf(ctx context.Context, name string, pos uint64) (Projection,
 	}
 	if pos > head {
 		return nil, fmt.Errorf("%w: position %d, head %d", ErrFutureAsOf, pos, head)
+	}
+	if p, at, ok := r.versionedAt(pos); ok {
+		if err := FoldAll(ctx, e.store, e.codec, []Projection{p}, []uint64{at + 1}, pos); err != nil {
+			return nil, err
+		}
+		return p, nil
 	}
 	p := r.factory()
 	from, stored := uint64(1), 0
@@ -1074,6 +1121,10 @@ func (e *Engine) asOfAll(ctx context.Context, names []string, pos uint64, keep b
 	// Each from its nearest snapshot, read and decoded on every core.
 	parallel(len(names), func(i int) {
 		r := e.projs[names[i]]
+		if p, at, ok := r.versionedAt(pos); ok {
+			ps[i], froms[i] = p, at+1
+			return
+		}
 		p := r.factory()
 		from := uint64(1)
 		if snapPos, state, size, ok := e.nearestSnapshot(names[i], p.Version(), pos); ok {
@@ -1108,6 +1159,9 @@ func (e *Engine) asOfAll(ctx context.Context, names []string, pos uint64, keep b
 // at least as widely as the one before it). A failure only costs speed;
 // it is logged.
 func (e *Engine) keepSnapshot(p Projection, from, pos uint64, stored int) {
+	if _, ok := p.(Versioned); ok {
+		return
+	}
 	if pos < from || pos-from+1 < 4*e.opts.SnapshotEvery || pos-from+1 < e.spacing(stored) {
 		return
 	}
@@ -1273,6 +1327,7 @@ func (e *Engine) Rebuild(ctx context.Context, name string, progress func(done, t
 		return err
 	}
 	fresh := &running{factory: r.factory, proj: r.factory(), cpAt: time.Now()}
+	fresh.nextSnap = firstSnapshot(fresh.proj)
 	err = Fold(ctx, e.store, e.codec, fresh.proj, 1, head, func(m domain.Message) {
 		fresh.pos = m.Position
 		if m.Position >= fresh.nextSnap && m.Position%e.opts.SnapshotEvery == 0 {

@@ -20,11 +20,20 @@ func init() { register(func() projections.Projection { return NewCPD() }) }
 // CPD is the "cpd" view: shared CPD, TeachMeets, shadowing, trips and
 // events, the places offered, booked and attended per school, and what
 // they cost and saved.
+//
+// It is versioned (projections.Versioned): it keeps every version of each
+// CPD event with the position from which it holds, so its state as of a
+// past position is looked up (At) rather than folded from a snapshot.
 type CPD struct{ stateView[cpdState] }
 
 type cpdState struct {
-	Events map[uuid.UUID]*partnership.CPDEvent `json:"events"`
-	Names  partnershipNames                    `json:"names"`
+	// Rows are every version of each CPD event. A version is never
+	// changed: Apply folds an event into a copy of the row's last.
+	Rows map[uuid.UUID]history[*partnership.CPDEvent] `json:"rows"`
+	// Schools are the schools' names with the positions they were given
+	// at; Names the names they give now (not saved).
+	Schools schoolNames      `json:"schools"`
+	Names   partnershipNames `json:"-"`
 	// byStart indexes each partnership's events by start, then id (an
 	// event's start is set when it is organised and never changes), so a
 	// year's events are found without reading ten years'. Not saved:
@@ -69,6 +78,23 @@ func startRange(keys []cpdKey, p Period) (lo, hi int) {
 	return lo, hi
 }
 
+// event returns CPD event id as it is now (nil for none).
+func (s *cpdState) event(id uuid.UUID) *partnership.CPDEvent { return s.Rows[id].current() }
+
+// applyRow folds m into a copy of CPD event id's last version (a new
+// event for its first), kept as its version from m's position on.
+func (s *cpdState) applyRow(id uuid.UUID, m domain.Message) *partnership.CPDEvent {
+	h := s.Rows[id]
+	c := partnership.NewCPDEvent()
+	if last := h.current(); last != nil {
+		*c = *last
+		c.Bookings = slices.Clone(last.Bookings)
+	}
+	c.Apply(m)
+	s.Rows[id] = h.add(m.Position, c)
+	return c
+}
+
 // file puts CPD event c in the index (once).
 func (s *cpdState) file(c *partnership.CPDEvent) {
 	k := cpdKey{c.StartsAt, c.ID}
@@ -81,39 +107,61 @@ func (s *cpdState) file(c *partnership.CPDEvent) {
 // NewCPD returns an empty "cpd" view.
 func NewCPD() *CPD {
 	return &CPD{newStateView("cpd", 2, func() cpdState {
-		return cpdState{Events: map[uuid.UUID]*partnership.CPDEvent{}, Names: newNames(false), byStart: map[uuid.UUID][]cpdKey{},
-			sums: map[cpdYear]*cpdSums{}, sumsMu: new(sync.Mutex)}
+		return cpdState{Rows: map[uuid.UUID]history[*partnership.CPDEvent]{}, Schools: schoolNames{}, Names: newNames(false),
+			byStart: map[uuid.UUID][]cpdKey{}, sums: map[cpdYear]*cpdSums{}, sumsMu: new(sync.Mutex)}
 	})}
 }
 
 // UnmarshalState implements projections.Projection: the state read, with
-// its index rebuilt.
+// its names and index worked out.
 func (v *CPD) UnmarshalState(b []byte) error {
 	if err := v.stateView.UnmarshalState(b); err != nil {
 		return err
 	}
-	v.state.sums, v.state.sumsMu = map[cpdYear]*cpdSums{}, new(sync.Mutex)
-	for _, c := range v.state.Events {
-		if c.Organised() {
-			v.state.byStart[c.PartnershipID] = append(v.state.byStart[c.PartnershipID], cpdKey{c.StartsAt, c.ID})
+	s := &v.state
+	s.Names, s.sums, s.sumsMu = s.Schools.current(), map[cpdYear]*cpdSums{}, new(sync.Mutex)
+	for _, h := range s.Rows {
+		if c := h.current(); c.Organised() {
+			s.byStart[c.PartnershipID] = append(s.byStart[c.PartnershipID], cpdKey{c.StartsAt, c.ID})
 		}
 	}
-	for _, keys := range v.state.byStart {
+	for _, keys := range s.byStart {
 		slices.SortFunc(keys, cpdKey.cmp)
 	}
 	return nil
 }
 
+// At implements projections.Versioned: the view as known at pos, its rows'
+// versions up to pos (shared, as they never change) and its index the
+// live one's keys of the events organised by then.
+func (v *CPD) At(pos uint64) projections.Projection {
+	out := NewCPD()
+	s := &out.state
+	s.Rows = rowsUpTo(v.state.Rows, pos)
+	s.Schools, s.Names = v.state.Schools.upTo(pos)
+	for pid, keys := range v.state.byStart {
+		var kept []cpdKey
+		for _, k := range keys {
+			if c := s.event(k.id); c != nil && c.Organised() { // a start never changes once organised
+				kept = append(kept, k)
+			}
+		}
+		if kept != nil {
+			s.byStart[pid] = kept
+		}
+	}
+	return out
+}
+
 // Apply implements projections.Projection.
 func (v *CPD) Apply(m domain.Message) error {
-	if v.state.Names.apply(m) {
+	if v.state.Schools.apply(m, &v.state.Names) {
 		return nil
 	}
 	var id uuid.UUID
 	switch e := m.Event.(type) {
 	case partnership.CPDEventOrganised:
-		applyByID(v.state.Events, e.CPDID, m, partnership.NewCPDEvent)
-		if c := v.state.Events[e.CPDID]; c.Organised() {
+		if c := v.state.applyRow(e.CPDID, m); c.Organised() {
 			v.state.file(c)
 			v.state.changed(c)
 		}
@@ -127,8 +175,7 @@ func (v *CPD) Apply(m domain.Message) error {
 	default:
 		return nil
 	}
-	applyByID(v.state.Events, id, m, partnership.NewCPDEvent)
-	if c := v.state.Events[id]; c != nil && c.Organised() {
+	if c := v.state.applyRow(id, m); c.Organised() {
 		v.state.changed(c)
 	}
 	return nil
@@ -250,7 +297,7 @@ func (v *CPD) of(pid uuid.UUID, p Period) []*partnership.CPDEvent {
 	lo, hi := startRange(keys, p)
 	out := make([]*partnership.CPDEvent, 0, hi-lo)
 	for _, k := range keys[lo:hi] {
-		out = append(out, v.state.Events[k.id])
+		out = append(out, v.state.event(k.id))
 	}
 	return out
 }
@@ -298,7 +345,7 @@ func (v *CPD) eventsPage(pid uuid.UUID, p Period, from, n int) ([]CPDEventInfo, 
 	first, last := pageRange(from, n, hi-lo)
 	out := make([]CPDEventInfo, 0, last-first)
 	for _, k := range keys[lo+first : lo+last] {
-		out = append(out, v.info(v.state.Events[k.id]))
+		out = append(out, v.info(v.state.event(k.id)))
 	}
 	return out, hi - lo
 }
@@ -306,7 +353,7 @@ func (v *CPD) eventsPage(pid uuid.UUID, p Period, from, n int) ([]CPDEventInfo, 
 // Event returns CPD event id of partnership pid as Events lists it;
 // false when it is no organised event of pid's.
 func (v *CPD) Event(pid, id uuid.UUID) (CPDEventInfo, bool) {
-	c := v.state.Events[id]
+	c := v.state.event(id)
 	if c == nil || !c.Organised() || c.PartnershipID != pid {
 		return CPDEventInfo{}, false
 	}
