@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/concord-ledger/concord/domain"
 	"github.com/concord-ledger/concord/domain/partnership"
 )
 
@@ -90,7 +91,9 @@ func cpdRule(evs []*cpdModel, pid uuid.UUID, p Period) (CPDTotals, map[uuid.UUID
 func TestCPDSumsFollowTheRule(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 17))
 	v := NewCPD()
-	feed := feeder(t, v)
+	fed := feeder(t, v)
+	feeds := uint64(0) // the position of the last event fed
+	feed := func(e domain.Event) { fed(e); feeds++ }
 	pids := []uuid.UUID{uuid.New(), uuid.New()}
 	schools := []uuid.UUID{uuid.New(), uuid.New(), uuid.New(), uuid.New()}
 	var evs []*cpdModel
@@ -128,7 +131,7 @@ func TestCPDSumsFollowTheRule(t *testing.T) {
 		t.Fatal(err)
 	}
 	periods := []Period{{}, periodOf("2023-24"), periodOf("2024-25"), periodOf("2025-26"), span, periodOf("not a year")}
-	check := func(when string, view *CPD) {
+	check := func(when string, view *CPD, evs []*cpdModel) {
 		t.Helper()
 		for _, pid := range pids {
 			for _, p := range periods {
@@ -148,12 +151,31 @@ func TestCPDSumsFollowTheRule(t *testing.T) {
 			}
 		}
 	}
+	// then copies the events as they are now, for readings of the past.
+	then := func() []*cpdModel {
+		out := make([]*cpdModel, len(evs))
+		for i, e := range evs {
+			c := *e
+			c.bookings = nil
+			for _, b := range e.bookings {
+				bc := *b
+				c.bookings = append(c.bookings, &bc)
+			}
+			out[i] = &c
+		}
+		return out
+	}
 	book(300)
-	check("first reading", v)
+	check("first reading", v, evs)
+	first, firstPos := then(), feeds
 	book(60) // changes some years' sums after they were kept
-	check("after more bookings", v)
+	check("after more bookings", v, evs)
 	back := readBack(t, v, NewCPD())
-	check("read back", back)
+	check("read back", back, evs)
 	book(30)
-	check("after more bookings again", v)
+	check("after more bookings again", v, evs)
+	// The past, looked up in the live view and in the one read back.
+	check("as of the first reading", v.At(firstPos).(*CPD), first)
+	check("read back, as of the first reading", back.At(firstPos).(*CPD), first)
+	check("as of the start", v.At(0).(*CPD), nil)
 }

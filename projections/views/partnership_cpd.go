@@ -21,15 +21,16 @@ func init() { register(func() projections.Projection { return NewCPD() }) }
 // events, the places offered, booked and attended per school, and what
 // they cost and saved.
 //
-// It is versioned (projections.Versioned): it keeps every version of each
-// CPD event with the position from which it holds, so its state as of a
-// past position is looked up (At) rather than folded from a snapshot.
+// It is versioned (projections.Versioned): each CPD event is kept with
+// its own changes and their positions, so its state as of a past position
+// is looked up (At) rather than folded from a snapshot: a CPD event that
+// has not changed since is shared as it is, and one that has is folded
+// from its own few changes.
 type CPD struct{ stateView[cpdState] }
 
 type cpdState struct {
-	// Rows are every version of each CPD event. A version is never
-	// changed: Apply folds an event into a copy of the row's last.
-	Rows map[uuid.UUID]history[*partnership.CPDEvent] `json:"rows"`
+	// Rows are the CPD events, each with its changes.
+	Rows map[uuid.UUID]*cpdRow `json:"rows"`
 	// Schools are the schools' names with the positions they were given
 	// at; Names the names they give now (not saved).
 	Schools schoolNames      `json:"schools"`
@@ -78,20 +79,148 @@ func startRange(keys []cpdKey, p Period) (lo, hi int) {
 	return lo, hi
 }
 
-// event returns CPD event id as it is now (nil for none).
-func (s *cpdState) event(id uuid.UUID) *partnership.CPDEvent { return s.Rows[id].current() }
+// cpdRow is a CPD event with the changes it was folded from, in
+// position order. cur is the event as they leave it; it is never changed
+// once made (the next change makes a new one), so states as of the past
+// share it.
+type cpdRow struct {
+	Changes []cpdChange `json:"c"`
+	cur     *partnership.CPDEvent
+}
 
-// applyRow folds m into a copy of CPD event id's last version (a new
-// event for its first), kept as its version from m's position on.
-func (s *cpdState) applyRow(id uuid.UUID, m domain.Message) *partnership.CPDEvent {
-	h := s.Rows[id]
+// cpdChange is one event folded into a CPD event, with as much of it as
+// the fold reads: the organisation (whole), or a booking made, cancelled,
+// or its attendance recorded (the booking by its place in Bookings).
+type cpdChange struct {
+	P         uint64                         `json:"p"`
+	Organised *partnership.CPDEventOrganised `json:"o,omitempty"`
+	Booked    *cpdBooked                     `json:"b,omitempty"`
+	Cancelled *int                           `json:"x,omitempty"`
+	Attended  *[2]int                        `json:"a,omitempty"`
+}
+
+// cpdBooked is a booking made.
+type cpdBooked struct {
+	ID     uuid.UUID `json:"id"`
+	School uuid.UUID `json:"s"`
+	Places int       `json:"n"`
+}
+
+// cpdChangeOf returns m's change to CPD event c (nil before its first),
+// false when m changes nothing of it.
+func cpdChangeOf(c *partnership.CPDEvent, m domain.Message) (cpdChange, bool) {
+	slot := func(booking uuid.UUID) int {
+		if c != nil {
+			for i, b := range c.Bookings {
+				if b.ID == booking {
+					return i
+				}
+			}
+		}
+		return -1
+	}
+	ch := cpdChange{P: m.Position}
+	switch e := m.Event.(type) {
+	case partnership.CPDEventOrganised:
+		ch.Organised = &e
+	case partnership.CPDPlacesBooked:
+		ch.Booked = &cpdBooked{e.BookingID, e.SchoolID, e.Places}
+	case partnership.CPDBookingCancelled:
+		i := slot(e.BookingID)
+		if i < 0 {
+			return ch, false
+		}
+		ch.Cancelled = &i
+	case partnership.CPDAttendanceRecorded:
+		i := slot(e.BookingID)
+		if i < 0 {
+			return ch, false
+		}
+		ch.Attended = &[2]int{i, e.Attended}
+	default:
+		return ch, false
+	}
+	return ch, true
+}
+
+// apply folds the change into c, through the domain's own fold.
+func (ch cpdChange) apply(c *partnership.CPDEvent) {
+	var e domain.Event
+	booking := func(i int) uuid.UUID {
+		if i >= 0 && i < len(c.Bookings) {
+			return c.Bookings[i].ID
+		}
+		return uuid.Nil
+	}
+	switch {
+	case ch.Organised != nil:
+		e = *ch.Organised
+	case ch.Booked != nil:
+		e = partnership.CPDPlacesBooked{BookingID: ch.Booked.ID, SchoolID: ch.Booked.School, Places: ch.Booked.Places}
+	case ch.Cancelled != nil:
+		e = partnership.CPDBookingCancelled{BookingID: booking(*ch.Cancelled)}
+	case ch.Attended != nil:
+		e = partnership.CPDAttendanceRecorded{BookingID: booking(ch.Attended[0]), Attended: ch.Attended[1]}
+	default:
+		return
+	}
+	c.Apply(domain.Message{Recorded: domain.Recorded{Position: ch.P}, Event: e})
+}
+
+// foldChanges returns the CPD event changes fold to.
+func foldChanges(changes []cpdChange) *partnership.CPDEvent {
 	c := partnership.NewCPDEvent()
-	if last := h.current(); last != nil {
+	for _, ch := range changes {
+		ch.apply(c)
+	}
+	return c
+}
+
+// upTo returns the row as known at pos (nil when it did not exist then).
+func (r *cpdRow) upTo(pos uint64) *cpdRow {
+	n := len(r.Changes)
+	if n > 0 && r.Changes[n-1].P <= pos {
+		return &cpdRow{Changes: r.Changes[:n:n], cur: r.cur}
+	}
+	k := sort.Search(n, func(i int) bool { return r.Changes[i].P > pos })
+	if k == 0 {
+		return nil
+	}
+	return &cpdRow{Changes: r.Changes[:k:k], cur: foldChanges(r.Changes[:k])}
+}
+
+// event returns CPD event id as it is now (nil for none).
+func (s *cpdState) event(id uuid.UUID) *partnership.CPDEvent {
+	if r := s.Rows[id]; r != nil {
+		return r.cur
+	}
+	return nil
+}
+
+// applyRow folds m into a copy of CPD event id (a new event for its
+// first change) and keeps m's change; it returns the event, nil when m
+// changed nothing.
+func (s *cpdState) applyRow(id uuid.UUID, m domain.Message) *partnership.CPDEvent {
+	r := s.Rows[id]
+	var last *partnership.CPDEvent
+	if r != nil {
+		last = r.cur
+	}
+	ch, ok := cpdChangeOf(last, m)
+	if !ok {
+		return nil
+	}
+	c := partnership.NewCPDEvent()
+	if last != nil {
 		*c = *last
 		c.Bookings = slices.Clone(last.Bookings)
 	}
 	c.Apply(m)
-	s.Rows[id] = h.add(m.Position, c)
+	if r == nil {
+		r = &cpdRow{}
+		s.Rows[id] = r
+	}
+	r.Changes, r.cur = append(r.Changes, ch), c
 	return c
 }
 
@@ -106,8 +235,8 @@ func (s *cpdState) file(c *partnership.CPDEvent) {
 
 // NewCPD returns an empty "cpd" view.
 func NewCPD() *CPD {
-	return &CPD{newStateView("cpd", 2, func() cpdState {
-		return cpdState{Rows: map[uuid.UUID]history[*partnership.CPDEvent]{}, Schools: schoolNames{}, Names: newNames(false),
+	return &CPD{newStateView("cpd", 3, func() cpdState {
+		return cpdState{Rows: map[uuid.UUID]*cpdRow{}, Schools: schoolNames{}, Names: newNames(false),
 			byStart: map[uuid.UUID][]cpdKey{}, sums: map[cpdYear]*cpdSums{}, sumsMu: new(sync.Mutex)}
 	})}
 }
@@ -120,8 +249,9 @@ func (v *CPD) UnmarshalState(b []byte) error {
 	}
 	s := &v.state
 	s.Names, s.sums, s.sumsMu = s.Schools.current(), map[cpdYear]*cpdSums{}, new(sync.Mutex)
-	for _, h := range s.Rows {
-		if c := h.current(); c.Organised() {
+	for _, r := range s.Rows {
+		r.cur = foldChanges(r.Changes)
+		if c := r.cur; c.Organised() {
 			s.byStart[c.PartnershipID] = append(s.byStart[c.PartnershipID], cpdKey{c.StartsAt, c.ID})
 		}
 	}
@@ -131,13 +261,18 @@ func (v *CPD) UnmarshalState(b []byte) error {
 	return nil
 }
 
-// At implements projections.Versioned: the view as known at pos, its rows'
-// versions up to pos (shared, as they never change) and its index the
-// live one's keys of the events organised by then.
+// At implements projections.Versioned: the view as known at pos, each CPD
+// event as its changes up to pos leave it, and its index the live one's
+// keys of the events organised by then.
 func (v *CPD) At(pos uint64) projections.Projection {
 	out := NewCPD()
 	s := &out.state
-	s.Rows = rowsUpTo(v.state.Rows, pos)
+	s.Rows = make(map[uuid.UUID]*cpdRow, len(v.state.Rows))
+	for id, r := range v.state.Rows {
+		if r = r.upTo(pos); r != nil {
+			s.Rows[id] = r
+		}
+	}
 	s.Schools, s.Names = v.state.Schools.upTo(pos)
 	for pid, keys := range v.state.byStart {
 		var kept []cpdKey
@@ -161,7 +296,7 @@ func (v *CPD) Apply(m domain.Message) error {
 	var id uuid.UUID
 	switch e := m.Event.(type) {
 	case partnership.CPDEventOrganised:
-		if c := v.state.applyRow(e.CPDID, m); c.Organised() {
+		if c := v.state.applyRow(e.CPDID, m); c != nil && c.Organised() {
 			v.state.file(c)
 			v.state.changed(c)
 		}
@@ -175,7 +310,7 @@ func (v *CPD) Apply(m domain.Message) error {
 	default:
 		return nil
 	}
-	if c := v.state.applyRow(id, m); c.Organised() {
+	if c := v.state.applyRow(id, m); c != nil && c.Organised() {
 		v.state.changed(c)
 	}
 	return nil
