@@ -417,9 +417,13 @@ func (e *Engine) restore(r *running) error {
 				cands = append(cands, candidate{cp.Position, cp.State, "checkpoint"})
 			}
 		}
-		if pos, state, stored, ok := latestSnapshot(tx, name, version); ok {
+		after := uint64(0) // a snapshot no newer than the checkpoint is not unpacked
+		if len(cands) > 0 {
+			after = cands[0].pos
+		}
+		if pos, state, stored, ok := latestSnapshot(tx, name, version, after); ok {
 			r.nextSnap = max(r.nextSnap, pos+e.spacing(stored))
-			if len(cands) == 0 || pos > cands[0].pos {
+			if state != nil {
 				cands = append([]candidate{{pos, state, "snapshot"}}, cands...)
 			}
 		}
@@ -445,7 +449,11 @@ func (e *Engine) restore(r *running) error {
 // latestSnapshot returns the last snapshot of projection name, if its
 // snapshots are of version: its position, its state (the caller's) and
 // the bytes it takes stored.
-func latestSnapshot(tx *bolt.Tx, name string, version int) (pos uint64, state []byte, stored int, ok bool) {
+//
+// Its state is read only when pos is after after (nil otherwise): at a
+// million events, unpacking every view's last snapshot only to find its
+// checkpoint newer took a third of a restart.
+func latestSnapshot(tx *bolt.Tx, name string, version int, after uint64) (pos uint64, state []byte, stored int, ok bool) {
 	b := tx.Bucket(bucketSnapshots).Bucket([]byte(name))
 	if b == nil || string(b.Get([]byte("version"))) != fmt.Sprint(version) {
 		return 0, nil, 0, false
@@ -457,6 +465,10 @@ func latestSnapshot(tx *bolt.Tx, name string, version int) (pos uint64, state []
 	}
 	if k == nil {
 		return 0, nil, 0, false
+	}
+	if pos = binary.BigEndian.Uint64(k); pos <= after {
+		size, ok := storedSize(b, k)
+		return pos, nil, size, ok
 	}
 	v, stored, owned := getState(b, k)
 	if v != nil && !owned {

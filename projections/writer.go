@@ -231,6 +231,23 @@ func getState(parent *bolt.Bucket, key []byte) (state []byte, stored int, owned 
 	return v, len(v), false
 }
 
+// storedSize is the bytes the state getState would read at key takes
+// stored, found without unpacking it; false when there is none.
+func storedSize(parent *bolt.Bucket, key []byte) (int, bool) {
+	if v := parent.Get(key); v != nil {
+		return len(v), true
+	}
+	b := parent.Bucket(key)
+	if b == nil {
+		return 0, false
+	}
+	if v := b.Get(packedKey); v != nil {
+		return len(v), true
+	}
+	v := b.Get(stateKey)
+	return len(v), v != nil
+}
+
 // packedKey holds a snapshot's state packed (packState), in the bucket of
 // its own at its position.
 var packedKey = []byte("z")
