@@ -20,13 +20,26 @@ func init() { register(func() projections.Projection { return NewResources() }) 
 
 // resourceState is the state of the "resources" view (also read as
 // "loans"): every resource aggregate with its loans, and school names.
+//
+// The view is versioned (projections.Versioned): what it saves is each
+// resource's own changes and each of its loans' changes, with their
+// positions; the resources as they are now are folded from them when the
+// state is read. Its state as of a past position is looked up (At): a
+// loan that has not changed since is copied as it is, and one that has is
+// folded from its own few changes.
 type resourceState struct {
-	Resources map[uuid.UUID]*partnership.Resource `json:"resources"`
-	Names     partnershipNames                    `json:"names"`
+	// Rows are each resource's changes and its loans' (saved).
+	Rows    map[uuid.UUID]*resourceRow `json:"rows"`
+	Schools schoolNames                `json:"schools"`
+	// Resources are the resource aggregates as the changes leave them,
+	// Names the schools' names (neither saved).
+	Resources map[uuid.UUID]*partnership.Resource `json:"-"`
+	Names     partnershipNames                    `json:"-"`
 	// Answers are the owning school's answers to loan requests (and
 	// cancellations), by loan id: who answered, when and why, which the
-	// domain's Loan does not keep.
-	Answers map[uuid.UUID]LoanAnswer `json:"answers"`
+	// domain's Loan does not keep (not saved: each is in its loan's
+	// changes).
+	Answers map[uuid.UUID]LoanAnswer `json:"-"`
 	// loans indexes each partnership's loans in the register's order
 	// (start, then id), so a page of the register costs its own entries,
 	// not a sort of every loan of ten years. Not saved: a state read back
@@ -175,51 +188,276 @@ type LoanAnswer struct {
 }
 
 func newResourceState() resourceState {
-	return resourceState{Resources: map[uuid.UUID]*partnership.Resource{}, Names: newNames(false), Answers: map[uuid.UUID]LoanAnswer{}}
+	return resourceState{Rows: map[uuid.UUID]*resourceRow{}, Schools: schoolNames{}, Resources: map[uuid.UUID]*partnership.Resource{},
+		Names: newNames(false), Answers: map[uuid.UUID]LoanAnswer{}}
 }
 
-// answer records m's answer to loan id.
-func (s *resourceState) answer(id uuid.UUID, outcome string, m domain.Message) {
-	by, _ := uuid.Parse(m.Meta.ActorID)
-	s.Answers[id] = LoanAnswer{Outcome: outcome, ByID: by, Role: m.Meta.ActorRole, At: m.Effective().UTC(), Reason: m.Meta.Reason}
+// resourceRow is what a resource was folded from: its own changes and,
+// in the order requested (its LoanList's), each loan's, in position order.
+type resourceRow struct {
+	Changes []resourceChange `json:"c,omitempty"`
+	Loans   [][]loanChange   `json:"l,omitempty"`
 }
+
+// resourceChange is an event of the resource itself: its registration
+// (whole), or it being offered or withdrawn.
+type resourceChange struct {
+	P          uint64                          `json:"p"`
+	Registered *partnership.ResourceRegistered `json:"r,omitempty"`
+	Offered    *bool                           `json:"o,omitempty"`
+}
+
+// loanChange is an event of one loan, with as much of it as the fold
+// reads, and the answer it gave the request (approved, declined or
+// cancelled), which the view shows beside the loan.
+type loanChange struct {
+	P         uint64                 `json:"p"`
+	Requested *loanRequest           `json:"q,omitempty"`
+	Approved  *[2]time.Time          `json:"a,omitempty"`
+	Status    partnership.LoanStatus `json:"s,omitempty"` // declined or cancelled
+	Collected *time.Time             `json:"k,omitempty"`
+	Returned  *loanReturn            `json:"r,omitempty"`
+	Answer    *LoanAnswer            `json:"w,omitempty"`
+}
+
+// loanRequest is a loan asked for; Event is the request's event id (the
+// loan's correlation id).
+type loanRequest struct {
+	ID       uuid.UUID `json:"id"`
+	Event    uuid.UUID `json:"e"`
+	Borrower uuid.UUID `json:"b"`
+	Start    time.Time `json:"s"`
+	End      time.Time `json:"t"`
+	Purpose  string    `json:"u,omitempty"`
+}
+
+// loanReturn is a loan coming back.
+type loanReturn struct {
+	At        time.Time             `json:"at"`
+	Condition partnership.Condition `json:"c"`
+	Note      string                `json:"n,omitempty"`
+}
+
+// message returns the change as the event the domain folds (with what its
+// fold reads) for loan id of resource res.
+func (ch loanChange) message(res, id uuid.UUID) domain.Message {
+	m := domain.Message{Recorded: domain.Recorded{Position: ch.P}}
+	keys := partnership.LoanKeys{ResourceID: res, LoanID: id}
+	switch {
+	case ch.Requested != nil:
+		q := ch.Requested
+		keys.LoanID, keys.BorrowerSchoolID, m.ID = q.ID, q.Borrower, q.Event
+		m.Event = partnership.LoanRequested{LoanKeys: keys, Start: q.Start, End: q.End, Purpose: q.Purpose}
+	case ch.Approved != nil:
+		m.Event = partnership.LoanApproved{LoanKeys: keys, Start: ch.Approved[0], End: ch.Approved[1]}
+	case ch.Status == partnership.LoanDeclinedStatus:
+		m.Event = partnership.LoanDeclined{LoanKeys: keys}
+	case ch.Status == partnership.LoanCancelledStatus:
+		m.Event = partnership.LoanCancelled{LoanKeys: keys}
+	case ch.Collected != nil:
+		m.Event = partnership.LoanCollected{LoanKeys: keys, CollectedAt: *ch.Collected}
+	case ch.Returned != nil:
+		r := ch.Returned
+		m.Event = partnership.LoanReturned{LoanKeys: keys, ReturnedAt: r.At, Condition: r.Condition, Note: r.Note}
+	}
+	return m
+}
+
+// message returns the change as the event the domain folds.
+func (ch resourceChange) message() domain.Message {
+	m := domain.Message{Recorded: domain.Recorded{Position: ch.P}}
+	switch {
+	case ch.Registered != nil:
+		m.Event = *ch.Registered
+	case ch.Offered != nil && *ch.Offered:
+		m.Event = partnership.ResourceOffered{}
+	case ch.Offered != nil:
+		m.Event = partnership.ResourceOfferWithdrawn{}
+	}
+	return m
+}
+
+// fold returns the resource as known at pos, folded from the row's
+// changes up to pos, with the answers to its loans put in answers; false
+// when it did not exist then. The loans of now (now's LoanList, nil for
+// none) whose changes all came by pos are copied rather than folded.
+func (row *resourceRow) fold(pos uint64, now []partnership.Loan, answers map[uuid.UUID]LoanAnswer) (*partnership.Resource, bool) {
+	r := partnership.NewResource()
+	seen := false
+	for _, ch := range row.Changes {
+		if ch.P > pos {
+			break
+		}
+		r.Apply(ch.message())
+		seen = true
+	}
+	for slot, lcs := range row.Loans {
+		if len(lcs) == 0 || lcs[0].P > pos || lcs[0].Requested == nil {
+			continue
+		}
+		seen = true
+		id := lcs[0].Requested.ID
+		whole := lcs[len(lcs)-1].P <= pos && slot < len(now) && now[slot].ID == id
+		if whole {
+			r.LoanList = append(r.LoanList, now[slot])
+		}
+		for _, ch := range lcs {
+			if ch.P > pos {
+				break
+			}
+			if !whole {
+				r.Apply(ch.message(row.resourceID(), id))
+			}
+			if ch.Answer != nil {
+				answers[id] = *ch.Answer
+			}
+		}
+	}
+	return r, seen
+}
+
+// resourceID returns the id of the resource the row is of (the zero id
+// before its registration).
+func (row *resourceRow) resourceID() uuid.UUID {
+	for _, ch := range row.Changes {
+		if ch.Registered != nil {
+			return ch.Registered.ResourceID
+		}
+	}
+	return uuid.Nil
+}
+
+// upTo returns the row as known at pos: its changes up to pos (sharing
+// the arrays, with no room beyond their ends, so appending copies).
+func (row *resourceRow) upTo(pos uint64) *resourceRow {
+	out := &resourceRow{}
+	k := sort.Search(len(row.Changes), func(i int) bool { return row.Changes[i].P > pos })
+	if k > 0 {
+		out.Changes = row.Changes[:k:k]
+	}
+	for _, lcs := range row.Loans {
+		k := sort.Search(len(lcs), func(i int) bool { return lcs[i].P > pos })
+		if k > 0 {
+			out.Loans = append(out.Loans, lcs[:k:k])
+		}
+	}
+	return out
+}
+
+// loanAnswer returns m's answer to a loan request.
+func loanAnswer(outcome string, m domain.Message) LoanAnswer {
+	by, _ := uuid.Parse(m.Meta.ActorID)
+	return LoanAnswer{Outcome: outcome, ByID: by, Role: m.Meta.ActorRole, At: m.Effective().UTC(), Reason: m.Meta.Reason}
+}
+
+// loanChangeOf returns m's change to a loan, and the loan it is of; a
+// zero id for an event that is not a loan's.
+func loanChangeOf(m domain.Message) (loanChange, uuid.UUID) {
+	ch := loanChange{P: m.Position}
+	var keys partnership.LoanKeys
+	switch e := m.Event.(type) {
+	case partnership.LoanRequested:
+		keys = e.LoanKeys
+		ch.Requested = &loanRequest{ID: e.LoanID, Event: m.ID, Borrower: e.BorrowerSchoolID, Start: e.Start, End: e.End, Purpose: e.Purpose}
+	case partnership.LoanApproved:
+		keys = e.LoanKeys
+		ch.Approved, ch.Answer = &[2]time.Time{e.Start, e.End}, ptr(loanAnswer("approved", m))
+	case partnership.LoanDeclined:
+		keys = e.LoanKeys
+		ch.Status, ch.Answer = partnership.LoanDeclinedStatus, ptr(loanAnswer("declined", m))
+	case partnership.LoanCancelled:
+		keys = e.LoanKeys
+		ch.Status, ch.Answer = partnership.LoanCancelledStatus, ptr(loanAnswer("cancelled", m))
+	case partnership.LoanCollected:
+		keys = e.LoanKeys
+		ch.Collected = &e.CollectedAt
+	case partnership.LoanReturned:
+		keys = e.LoanKeys
+		ch.Returned = &loanReturn{At: e.ReturnedAt, Condition: e.Condition, Note: e.Note}
+	}
+	return ch, keys.LoanID
+}
+
+func ptr[T any](v T) *T { return &v }
 
 func (s *resourceState) apply(m domain.Message) {
-	if s.Names.apply(m) {
+	if s.Schools.apply(m, &s.Names) {
 		return
 	}
-	// id is the resource the event is of; loan, for a loan's event, the
-	// loan the index refiles once the resource has applied it.
-	var id, loan uuid.UUID
+	// id is the resource the event is of.
+	var id uuid.UUID
+	var own *resourceChange
 	switch e := m.Event.(type) {
 	case partnership.ResourceRegistered:
-		id = e.ResourceID
+		id, own = e.ResourceID, &resourceChange{P: m.Position, Registered: &e}
 		s.dropOrder()
 	case partnership.ResourceOffered:
-		id = e.ResourceID
+		id, own = e.ResourceID, &resourceChange{P: m.Position, Offered: ptr(true)}
 	case partnership.ResourceOfferWithdrawn:
-		id = e.ResourceID
+		id, own = e.ResourceID, &resourceChange{P: m.Position, Offered: ptr(false)}
 	case partnership.LoanRequested:
-		id, loan = e.ResourceID, e.LoanID
+		id = e.ResourceID
 	case partnership.LoanApproved:
-		id, loan = e.ResourceID, e.LoanID
-		s.answer(e.LoanID, "approved", m)
+		id = e.ResourceID
 	case partnership.LoanDeclined:
-		id, loan = e.ResourceID, e.LoanID
-		s.answer(e.LoanID, "declined", m)
+		id = e.ResourceID
 	case partnership.LoanCancelled:
-		id, loan = e.ResourceID, e.LoanID
-		s.answer(e.LoanID, "cancelled", m)
+		id = e.ResourceID
 	case partnership.LoanCollected:
-		id, loan = e.ResourceID, e.LoanID
+		id = e.ResourceID
 	case partnership.LoanReturned:
-		id, loan = e.ResourceID, e.LoanID
+		id = e.ResourceID
 	default:
 		return
 	}
 	applyByID(s.Resources, id, m, partnership.NewResource)
-	if loan != uuid.Nil {
-		s.fileLoan(id, loan)
+	row := s.Rows[id]
+	if row == nil {
+		row = &resourceRow{}
+		s.Rows[id] = row
+	}
+	if own != nil {
+		row.Changes = append(row.Changes, *own)
+		return
+	}
+	ch, loan := loanChangeOf(m)
+	if ch.Answer != nil {
+		s.Answers[loan] = *ch.Answer
+	}
+	slot := s.slotOf(id, loan)
+	if slot < 0 {
+		return // no such loan: the event changed nothing
+	}
+	if ch.Requested != nil {
+		row.Loans = append(row.Loans, []loanChange{ch})
+	} else if slot < len(row.Loans) {
+		row.Loans[slot] = append(row.Loans[slot], ch)
+	}
+	s.fileLoan(id, slot)
+}
+
+// slotOf returns the place of loan id in resource res's LoanList, -1 for
+// none.
+func (s *resourceState) slotOf(res, id uuid.UUID) int {
+	r := s.Resources[res]
+	if r == nil {
+		return -1
+	}
+	for i := len(r.LoanList) - 1; i >= 0; i-- { // mostly a recent loan
+		if r.LoanList[i].ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// foldRows works out the resources, names and answers from the saved rows.
+func (s *resourceState) foldRows() {
+	s.Names = s.Schools.current()
+	for id, row := range s.Rows {
+		if r, ok := row.fold(math.MaxUint64, nil, s.Answers); ok {
+			s.Resources[id] = r
+		}
 	}
 }
 
@@ -251,19 +489,14 @@ func (s *resourceState) indexed() *loanIndex {
 	return s.loans
 }
 
-// fileLoan keeps the loan index (when s has one) up to date with loan id
-// of resource res, just applied.
-func (s *resourceState) fileLoan(res, id uuid.UUID) {
+// fileLoan keeps the loan index (when s has one) up to date with the loan
+// at slot of resource res, just applied.
+func (s *resourceState) fileLoan(res uuid.UUID, slot int) {
 	r := s.Resources[res]
 	if s.loans == nil || r == nil || !r.Registered() {
 		return
 	}
-	for i := len(r.LoanList) - 1; i >= 0; i-- { // mostly a recent loan
-		if r.LoanList[i].ID == id {
-			s.loans.file(r, r.LoanList[i], i)
-			return
-		}
-	}
+	s.loans.file(r, r.LoanList[slot], slot)
 }
 
 // dropOrder forgets the resources' order, for of to work out again.
@@ -312,7 +545,7 @@ type Resources struct{ stateView[resourceState] }
 
 // NewResources returns an empty "resources" view.
 func NewResources() *Resources {
-	return &Resources{newStateView(ResourcesView, 3, func() resourceState {
+	return &Resources{newStateView(ResourcesView, 4, func() resourceState {
 		s := newResourceState()
 		s.loans, s.indexMu = newLoanIndex(), new(sync.Mutex)
 		return s
@@ -326,7 +559,29 @@ func (v *Resources) UnmarshalState(b []byte) error {
 		return err
 	}
 	v.state.loans, v.state.indexMu = nil, new(sync.Mutex)
+	v.state.foldRows()
 	return nil
+}
+
+// At implements projections.Versioned: the view as known at pos, each
+// resource folded from its changes up to pos, its loans that have not
+// changed since copied from the live ones. Its loan index is built when
+// a reader first needs it, as for a state read back.
+func (v *Resources) At(pos uint64) projections.Projection {
+	out := NewResources()
+	s := &out.state
+	s.loans = nil
+	for id, row := range v.state.Rows {
+		var now []partnership.Loan
+		if r := v.state.Resources[id]; r != nil {
+			now = r.LoanList
+		}
+		if r, ok := row.fold(pos, now, s.Answers); ok {
+			s.Resources[id], s.Rows[id] = r, row.upTo(pos)
+		}
+	}
+	s.Schools, s.Names = v.state.Schools.upTo(pos)
+	return out
 }
 
 // Live implements projections.Live: the state is the live one, whose
