@@ -160,7 +160,14 @@ func (c *CPDEvent) Apply(m domain.Message) {
 	if c.first == uuid.Nil {
 		c.first = m.ID
 	}
-	switch e := m.Event.(type) {
+	c.Fold(m.Event)
+}
+
+// Fold folds the event itself into c, as Apply does (which also notes the
+// first event's id): a read model keeping CPD events with their changes
+// folds them with it.
+func (c *CPDEvent) Fold(e domain.Event) {
+	switch e := e.(type) {
 	case CPDEventOrganised:
 		c.ID, c.PartnershipID, c.OrganiserSchoolID, c.Kind, c.Title = e.CPDID, e.PartnershipID, e.OrganiserSchoolID, e.Kind, e.Title
 		c.StartsAt, c.EndsAt, c.AcademicYear, c.Places = e.StartsAt, e.EndsAt, e.AcademicYear, e.Places

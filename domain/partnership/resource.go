@@ -309,40 +309,52 @@ func (r *Resource) Apply(m domain.Message) {
 	case ResourceOfferWithdrawn:
 		r.Offered = false
 	case LoanRequested:
-		r.LoanList = append(r.LoanList, Loan{ID: e.LoanID, BorrowerSchoolID: e.BorrowerSchoolID, Start: e.Start, End: e.End,
-			Purpose: e.Purpose, Status: LoanRequestedStatus, CorrelationID: m.ID})
+		r.LoanList = append(r.LoanList, RequestedLoan(e, m.ID))
 		keys = &e.LoanKeys
 	case LoanApproved:
-		if i := r.loanIndex(e.LoanID); i >= 0 {
-			r.LoanList[i].Status, r.LoanList[i].Start, r.LoanList[i].End = LoanApprovedStatus, e.Start, e.End
-		}
 		keys = &e.LoanKeys
 	case LoanDeclined:
-		r.setStatus(e.LoanID, LoanDeclinedStatus)
 		keys = &e.LoanKeys
 	case LoanCancelled:
-		r.setStatus(e.LoanID, LoanCancelledStatus)
 		keys = &e.LoanKeys
 	case LoanCollected:
-		if i := r.loanIndex(e.LoanID); i >= 0 {
-			r.LoanList[i].Status, r.LoanList[i].CollectedAt = LoanCollectedStatus, e.CollectedAt
-		}
 		keys = &e.LoanKeys
 	case LoanReturned:
-		if i := r.loanIndex(e.LoanID); i >= 0 {
-			l := &r.LoanList[i]
-			l.Status, l.ReturnedAt, l.Condition, l.ConditionNote = LoanReturnedStatus, e.ReturnedAt, e.Condition, e.Note
-		}
 		keys = &e.LoanKeys
 	}
-	if keys != nil {
-		r.loanOf[m.ID] = keys.LoanID
+	if keys == nil {
+		return
+	}
+	r.loanOf[m.ID] = keys.LoanID
+	if _, requested := m.Event.(LoanRequested); !requested {
+		if i := r.loanIndex(keys.LoanID); i >= 0 {
+			r.LoanList[i].Fold(m.Event)
+		}
 	}
 }
 
-func (r *Resource) setStatus(loan uuid.UUID, s LoanStatus) {
-	if i := r.loanIndex(loan); i >= 0 {
-		r.LoanList[i].Status = s
+// RequestedLoan returns the loan request e (recorded as event id) makes.
+func RequestedLoan(e LoanRequested, id uuid.UUID) Loan {
+	return Loan{ID: e.LoanID, BorrowerSchoolID: e.BorrowerSchoolID, Start: e.Start, End: e.End,
+		Purpose: e.Purpose, Status: LoanRequestedStatus, CorrelationID: id}
+}
+
+// Fold folds an event of the loan after its request (approved, declined,
+// cancelled, collected, returned) into it; any other event changes
+// nothing. The Resource folds its loans' events with it, and so may a
+// read model keeping loans on their own.
+func (l *Loan) Fold(e domain.Event) {
+	switch e := e.(type) {
+	case LoanApproved:
+		l.Status, l.Start, l.End = LoanApprovedStatus, e.Start, e.End
+	case LoanDeclined:
+		l.Status = LoanDeclinedStatus
+	case LoanCancelled:
+		l.Status = LoanCancelledStatus
+	case LoanCollected:
+		l.Status, l.CollectedAt = LoanCollectedStatus, e.CollectedAt
+	case LoanReturned:
+		l.Status, l.ReturnedAt, l.Condition, l.ConditionNote = LoanReturnedStatus, e.ReturnedAt, e.Condition, e.Note
 	}
 }
 

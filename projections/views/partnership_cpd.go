@@ -164,7 +164,7 @@ func (ch cpdChange) apply(c *partnership.CPDEvent) {
 	default:
 		return
 	}
-	c.Apply(domain.Message{Recorded: domain.Recorded{Position: ch.P}, Event: e})
+	c.Fold(e)
 }
 
 // foldChanges returns the CPD event changes fold to.

@@ -238,29 +238,29 @@ type loanReturn struct {
 	Note      string                `json:"n,omitempty"`
 }
 
-// message returns the change as the event the domain folds (with what its
-// fold reads) for loan id of resource res.
-func (ch loanChange) message(res, id uuid.UUID) domain.Message {
-	m := domain.Message{Recorded: domain.Recorded{Position: ch.P}}
-	keys := partnership.LoanKeys{ResourceID: res, LoanID: id}
+// loan returns the loan a request makes.
+func (q *loanRequest) loan() partnership.Loan {
+	return partnership.RequestedLoan(partnership.LoanRequested{LoanKeys: partnership.LoanKeys{LoanID: q.ID, BorrowerSchoolID: q.Borrower},
+		Start: q.Start, End: q.End, Purpose: q.Purpose}, q.Event)
+}
+
+// event returns a change after the request as the event the domain's
+// loan folds (with what its fold reads); nil for none.
+func (ch loanChange) event() domain.Event {
 	switch {
-	case ch.Requested != nil:
-		q := ch.Requested
-		keys.LoanID, keys.BorrowerSchoolID, m.ID = q.ID, q.Borrower, q.Event
-		m.Event = partnership.LoanRequested{LoanKeys: keys, Start: q.Start, End: q.End, Purpose: q.Purpose}
 	case ch.Approved != nil:
-		m.Event = partnership.LoanApproved{LoanKeys: keys, Start: ch.Approved[0], End: ch.Approved[1]}
+		return partnership.LoanApproved{Start: ch.Approved[0], End: ch.Approved[1]}
 	case ch.Status == partnership.LoanDeclinedStatus:
-		m.Event = partnership.LoanDeclined{LoanKeys: keys}
+		return partnership.LoanDeclined{}
 	case ch.Status == partnership.LoanCancelledStatus:
-		m.Event = partnership.LoanCancelled{LoanKeys: keys}
+		return partnership.LoanCancelled{}
 	case ch.Collected != nil:
-		m.Event = partnership.LoanCollected{LoanKeys: keys, CollectedAt: *ch.Collected}
+		return partnership.LoanCollected{CollectedAt: *ch.Collected}
 	case ch.Returned != nil:
 		r := ch.Returned
-		m.Event = partnership.LoanReturned{LoanKeys: keys, ReturnedAt: r.At, Condition: r.Condition, Note: r.Note}
+		return partnership.LoanReturned{ReturnedAt: r.At, Condition: r.Condition, Note: r.Note}
 	}
-	return m
+	return nil
 }
 
 // message returns the change as the event the domain folds.
@@ -283,6 +283,9 @@ func (ch resourceChange) message() domain.Message {
 // none) whose changes all came by pos are copied rather than folded.
 func (row *resourceRow) fold(pos uint64, now []partnership.Loan, answers map[uuid.UUID]LoanAnswer) (*partnership.Resource, bool) {
 	r := partnership.NewResource()
+	if len(row.Loans) > 0 {
+		r.LoanList = make([]partnership.Loan, 0, len(row.Loans))
+	}
 	seen := false
 	for _, ch := range row.Changes {
 		if ch.P > pos {
@@ -298,33 +301,29 @@ func (row *resourceRow) fold(pos uint64, now []partnership.Loan, answers map[uui
 		seen = true
 		id := lcs[0].Requested.ID
 		whole := lcs[len(lcs)-1].P <= pos && slot < len(now) && now[slot].ID == id
+		var l partnership.Loan
 		if whole {
-			r.LoanList = append(r.LoanList, now[slot])
+			l = now[slot]
+		} else {
+			l = lcs[0].Requested.loan()
 		}
 		for _, ch := range lcs {
 			if ch.P > pos {
 				break
 			}
-			if !whole {
-				r.Apply(ch.message(row.resourceID(), id))
+			if !whole && ch.Requested == nil {
+				l.Fold(ch.event())
 			}
 			if ch.Answer != nil {
 				answers[id] = *ch.Answer
 			}
 		}
+		r.LoanList = append(r.LoanList, l)
+	}
+	if len(r.LoanList) == 0 {
+		r.LoanList = nil // as a fold of no request leaves it
 	}
 	return r, seen
-}
-
-// resourceID returns the id of the resource the row is of (the zero id
-// before its registration).
-func (row *resourceRow) resourceID() uuid.UUID {
-	for _, ch := range row.Changes {
-		if ch.Registered != nil {
-			return ch.Registered.ResourceID
-		}
-	}
-	return uuid.Nil
 }
 
 // upTo returns the row as known at pos: its changes up to pos (sharing
