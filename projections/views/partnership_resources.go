@@ -409,27 +409,38 @@ func (s *resourceState) apply(m domain.Message) {
 	default:
 		return
 	}
-	applyByID(s.Resources, id, m, partnership.NewResource)
+	r := s.Resources[id]
+	if r == nil {
+		r = partnership.NewResource()
+		s.Resources[id] = r
+	}
 	row := s.Rows[id]
 	if row == nil {
 		row = &resourceRow{}
 		s.Rows[id] = row
 	}
 	if own != nil {
+		r.Apply(m)
 		row.Changes = append(row.Changes, *own)
 		return
 	}
+	// A loan's event is folded into the loan alone, as the resource's
+	// Apply would (without its index of events to loans, which no reader
+	// of the view needs).
 	ch, loan := loanChangeOf(m)
 	if ch.Answer != nil {
 		s.Answers[loan] = *ch.Answer
 	}
-	slot := s.slotOf(id, loan)
-	if slot < 0 {
-		return // no such loan: the event changed nothing
-	}
+	var slot int
 	if ch.Requested != nil {
+		slot = len(r.LoanList)
+		r.LoanList = append(r.LoanList, ch.Requested.loan())
 		row.Loans = append(row.Loans, []loanChange{ch})
-	} else if slot < len(row.Loans) {
+	} else {
+		if slot = s.slotOf(id, loan); slot < 0 || slot >= len(row.Loans) {
+			return // no such loan: the event changed nothing
+		}
+		r.LoanList[slot].Fold(m.Event)
 		row.Loans[slot] = append(row.Loans[slot], ch)
 	}
 	s.fileLoan(id, slot)
