@@ -35,11 +35,12 @@ type resourceState struct {
 	// Names the schools' names (neither saved).
 	Resources map[uuid.UUID]*partnership.Resource `json:"-"`
 	Names     partnershipNames                    `json:"-"`
-	// Answers are the owning school's answers to loan requests (and
-	// cancellations), by loan id: who answered, when and why, which the
-	// domain's Loan does not keep (not saved: each is in its loan's
-	// changes).
-	Answers map[uuid.UUID]LoanAnswer `json:"-"`
+	// pastOf and pastAt stand for Rows in a state looked up in the past
+	// (At): the live view's rows as they were then (frozen), read up to
+	// position pastAt. Rows are cut from them only when the state is
+	// changed or saved (rows).
+	pastOf map[uuid.UUID]*resourceRow
+	pastAt uint64
 	// loans indexes each partnership's loans in the register's order
 	// (start, then id), so a page of the register costs its own entries,
 	// not a sort of every loan of ten years. Not saved: a state read back
@@ -189,7 +190,7 @@ type LoanAnswer struct {
 
 func newResourceState() resourceState {
 	return resourceState{Rows: map[uuid.UUID]*resourceRow{}, Schools: schoolNames{}, Resources: map[uuid.UUID]*partnership.Resource{},
-		Names: newNames(false), Answers: map[uuid.UUID]LoanAnswer{}}
+		Names: newNames(false)}
 }
 
 // resourceRow is what a resource was folded from: its own changes and,
@@ -278,10 +279,9 @@ func (ch resourceChange) message() domain.Message {
 }
 
 // fold returns the resource as known at pos, folded from the row's
-// changes up to pos, with the answers to its loans put in answers; false
-// when it did not exist then. The loans of now (now's LoanList, nil for
+// changes up to pos; false when it did not exist then. The loans of now (now's LoanList, nil for
 // none) whose changes all came by pos are copied rather than folded.
-func (row *resourceRow) fold(pos uint64, now []partnership.Loan, answers map[uuid.UUID]LoanAnswer) (*partnership.Resource, bool) {
+func (row *resourceRow) fold(pos uint64, now []partnership.Loan) (*partnership.Resource, bool) {
 	r := partnership.NewResource()
 	if len(row.Loans) > 0 {
 		r.LoanList = make([]partnership.Loan, 0, len(row.Loans))
@@ -314,9 +314,6 @@ func (row *resourceRow) fold(pos uint64, now []partnership.Loan, answers map[uui
 			if !whole && ch.Requested == nil {
 				l.Fold(ch.event())
 			}
-			if ch.Answer != nil {
-				answers[id] = *ch.Answer
-			}
 		}
 		r.LoanList = append(r.LoanList, l)
 	}
@@ -324,6 +321,19 @@ func (row *resourceRow) fold(pos uint64, now []partnership.Loan, answers map[uui
 		r.LoanList = nil // as a fold of no request leaves it
 	}
 	return r, seen
+}
+
+// frozen returns a copy of the row that the live view's later changes do
+// not reach: its lists, each with no room beyond its end.
+func (row *resourceRow) frozen() *resourceRow {
+	out := &resourceRow{Changes: row.Changes[:len(row.Changes):len(row.Changes)]}
+	if len(row.Loans) > 0 {
+		out.Loans = make([][]loanChange, len(row.Loans))
+		for i, lcs := range row.Loans {
+			out.Loans[i] = lcs[:len(lcs):len(lcs)]
+		}
+	}
+	return out
 }
 
 // upTo returns the row as known at pos: its changes up to pos (sharing
@@ -334,9 +344,12 @@ func (row *resourceRow) upTo(pos uint64) *resourceRow {
 	if k > 0 {
 		out.Changes = row.Changes[:k:k]
 	}
-	for _, lcs := range row.Loans {
+	for i, lcs := range row.Loans {
 		k := sort.Search(len(lcs), func(i int) bool { return lcs[i].P > pos })
 		if k > 0 {
+			if out.Loans == nil {
+				out.Loans = make([][]loanChange, 0, len(row.Loans)-i)
+			}
 			out.Loans = append(out.Loans, lcs[:k:k])
 		}
 	}
@@ -380,6 +393,7 @@ func loanChangeOf(m domain.Message) (loanChange, uuid.UUID) {
 func ptr[T any](v T) *T { return &v }
 
 func (s *resourceState) apply(m domain.Message) {
+	s.rows()
 	if s.Schools.apply(m, &s.Names) {
 		return
 	}
@@ -428,9 +442,6 @@ func (s *resourceState) apply(m domain.Message) {
 	// Apply would (without its index of events to loans, which no reader
 	// of the view needs).
 	ch, loan := loanChangeOf(m)
-	if ch.Answer != nil {
-		s.Answers[loan] = *ch.Answer
-	}
 	var slot int
 	if ch.Requested != nil {
 		slot = len(r.LoanList)
@@ -444,6 +455,47 @@ func (s *resourceState) apply(m domain.Message) {
 		row.Loans[slot] = append(row.Loans[slot], ch)
 	}
 	s.fileLoan(id, slot)
+}
+
+// rows returns the rows, cut from the live view's first for a state
+// looked up in the past.
+func (s *resourceState) rows() map[uuid.UUID]*resourceRow {
+	if s.pastOf != nil {
+		for id, row := range s.pastOf {
+			if _, ok := s.Resources[id]; ok {
+				s.Rows[id] = row.upTo(s.pastAt)
+			}
+		}
+		s.pastOf = nil
+	}
+	return s.Rows
+}
+
+// answerOf returns how the request for loan id of resource res was
+// answered (its loan's last answer), nil while it waits: the owning
+// school's answer, or a cancellation, with who gave it, when and why,
+// which the domain's Loan does not keep.
+func (s *resourceState) answerOf(res, id uuid.UUID) *LoanAnswer {
+	rows, limit := s.Rows, uint64(math.MaxUint64)
+	if s.pastOf != nil {
+		rows, limit = s.pastOf, s.pastAt
+	}
+	row := rows[res]
+	slot := s.slotOf(res, id)
+	if row == nil || slot < 0 || slot >= len(row.Loans) {
+		return nil
+	}
+	var out *LoanAnswer
+	for _, ch := range row.Loans[slot] {
+		if ch.P > limit {
+			break
+		}
+		if ch.Answer != nil {
+			a := *ch.Answer
+			out = &a
+		}
+	}
+	return out
 }
 
 // slotOf returns the place of loan id in resource res's LoanList, -1 for
@@ -465,7 +517,7 @@ func (s *resourceState) slotOf(res, id uuid.UUID) int {
 func (s *resourceState) foldRows() {
 	s.Names = s.Schools.current()
 	for id, row := range s.Rows {
-		if r, ok := row.fold(math.MaxUint64, nil, s.Answers); ok {
+		if r, ok := row.fold(math.MaxUint64, nil); ok {
 			s.Resources[id] = r
 		}
 	}
@@ -573,6 +625,12 @@ func (v *Resources) UnmarshalState(b []byte) error {
 	return nil
 }
 
+// MarshalState implements projections.Projection.
+func (v *Resources) MarshalState() ([]byte, error) {
+	v.state.rows()
+	return v.stateView.MarshalState()
+}
+
 // At implements projections.Versioned: the view as known at pos, each
 // resource folded from its changes up to pos, its loans that have not
 // changed since copied from the live ones. Its loan index is built when
@@ -581,15 +639,17 @@ func (v *Resources) At(pos uint64) projections.Projection {
 	out := NewResources()
 	s := &out.state
 	s.loans = nil
+	past := make(map[uuid.UUID]*resourceRow, len(v.state.Rows))
 	for id, row := range v.state.Rows {
 		var now []partnership.Loan
 		if r := v.state.Resources[id]; r != nil {
 			now = r.LoanList
 		}
-		if r, ok := row.fold(pos, now, s.Answers); ok {
-			s.Resources[id], s.Rows[id] = r, row.upTo(pos)
+		if r, ok := row.fold(pos, now); ok {
+			s.Resources[id], past[id] = r, row.frozen()
 		}
 	}
+	s.pastOf, s.pastAt = past, pos
 	s.Schools, s.Names = v.state.Schools.upTo(pos)
 	return out
 }
@@ -799,9 +859,7 @@ func (v *Loans) entry(r *partnership.Resource, l partnership.Loan, now time.Time
 		t := l.ReturnedAt
 		e.ReturnedAt = &t
 	}
-	if a, ok := v.state.Answers[l.ID]; ok {
-		e.Answer = &a
-	}
+	e.Answer = v.state.answerOf(r.ID, l.ID)
 	return e
 }
 
