@@ -457,9 +457,7 @@ func (l *Log) checkpointer() {
 		case <-t.C:
 			// The slow, fsyncing upkeep runs on the clock, not per
 			// checkpoint, so that frequent checkpoints stay cheap.
-			if l.due() {
-				l.sign()
-			}
+			l.signIf(l.due)
 			l.persist()
 			continue
 		case <-l.kick:
@@ -467,16 +465,23 @@ func (l *Log) checkpointer() {
 		// A kick left from a batch seen while the last checkpoint was
 		// being signed may be stale: sign only if CheckpointEvery events
 		// are still unsigned.
-		if l.dueByCount() {
-			l.sign()
-		}
+		l.signIf(l.dueByCount)
 	}
 }
 
-func (l *Log) sign() {
+// signIf signs a checkpoint if due says one is due, asked once no other
+// signing is under way: a checkpoint signed meanwhile (by a caller of
+// SignCheckpoint) may have covered what made one due, and signing again
+// would only cover that checkpoint's own record.
+func (l *Log) signIf(due func() bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if _, err := l.SignCheckpoint(ctx); err != nil && !errors.Is(err, eventstore.ErrClosed) {
+	l.signMu.Lock()
+	defer l.signMu.Unlock()
+	if !due() {
+		return
+	}
+	if _, err := l.signCheckpoint(ctx); err != nil && !errors.Is(err, eventstore.ErrClosed) {
 		l.log.Error("transparency log: sign checkpoint", "err", err)
 	}
 }
@@ -548,6 +553,11 @@ func (l *Log) dueByCount() bool {
 func (l *Log) SignCheckpoint(ctx context.Context) (Checkpoint, error) {
 	l.signMu.Lock()
 	defer l.signMu.Unlock()
+	return l.signCheckpoint(ctx)
+}
+
+// signCheckpoint is SignCheckpoint, called with signMu held.
+func (l *Log) signCheckpoint(ctx context.Context) (Checkpoint, error) {
 	if e := l.audit.Load(); e != nil {
 		return Checkpoint{}, fmt.Errorf("sign checkpoint: %w", e)
 	}
