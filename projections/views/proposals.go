@@ -19,26 +19,45 @@ func init() { register(func() projections.Projection { return NewProposals() }) 
 // Proposals is the "proposals" view: the proposal register, with every
 // version in full, submissions, advice, the decision trail and the
 // corrections recorded against each proposal.
+//
+// It is versioned (projections.Versioned): every entry of a proposal's
+// lists, and each round's closing and sign-off, keeps the position it was
+// recorded at, so the proposal as known at an earlier position is its
+// lists cut there. A proposal is never changed in place: a change makes a
+// new record whose lists have no room to grow into, so a state of the
+// past shares the records unchanged since then with the live one.
 type Proposals struct {
-	Communities map[uuid.UUID]govCommunity `json:"communities"`
-	Schools     map[uuid.UUID]string       `json:"schools"`
-	P           map[uuid.UUID]*proposalRec `json:"proposals"`
+	CommunitiesAt map[uuid.UUID]history[govCommunity] `json:"communities"`
+	SchoolsAt     schoolNames                         `json:"schools"`
+	P             map[uuid.UUID]*proposalRec          `json:"proposals"`
+	// Communities and Schools are the names as they are now.
+	Communities map[uuid.UUID]govCommunity `json:"-"`
+	Schools     map[uuid.UUID]string       `json:"-"`
 }
 
 type proposalRec struct {
-	Community   uuid.UUID            `json:"c"`
-	School      uuid.UUID            `json:"s"`
-	Segment     uuid.UUID            `json:"g"`
-	Year        string               `json:"y"`
-	Status      string               `json:"st"`
-	Versions    []ProposalVersion    `json:"v"`
-	Submissions []submissionRec      `json:"sub,omitempty"`
-	Advice      []adviceRec          `json:"adv,omitempty"`
-	Decisions   []decisionRec        `json:"dec,omitempty"`
-	Corrections []ProposalCorrection `json:"cor,omitempty"`
-	Rounds      []roundRec           `json:"rnd,omitempty"`
-	Correlation uuid.UUID            `json:"corr"`
-	Seq         uint64               `json:"pos"`
+	Community   uuid.UUID         `json:"c"`
+	School      uuid.UUID         `json:"s"`
+	Segment     uuid.UUID         `json:"g"`
+	Year        string            `json:"y"`
+	Status      string            `json:"st"`
+	Versions    []ProposalVersion `json:"v"`
+	Submissions []submissionRec   `json:"sub,omitempty"`
+	Advice      []adviceRec       `json:"adv,omitempty"`
+	Decisions   []decisionRec     `json:"dec,omitempty"`
+	Corrections []correctionRec   `json:"cor,omitempty"`
+	Rounds      []roundRec        `json:"rnd,omitempty"`
+	Correlation uuid.UUID         `json:"corr"`
+	// Seq is the position it was drafted at, Last that of its latest
+	// change.
+	Seq  uint64 `json:"pos"`
+	Last uint64 `json:"last"`
+}
+
+// correctionRec is a correction with the position it was recorded at.
+type correctionRec struct {
+	ProposalCorrection
+	P uint64 `json:"p"`
 }
 
 // roundRec is one round of the Leadership Team's votes.
@@ -51,6 +70,9 @@ type roundRec struct {
 	Votes    []teamVoteRec     `json:"votes,omitempty"`
 	Status   string            `json:"st"`
 	OpenedAt time.Time         `json:"at"`
+	// The positions it was opened, closed and signed off (or referred
+	// back) at; 0 for not yet.
+	OpenedP, ClosedP, SignedP uint64
 	// Set when the round closed.
 	InOffice []uuid.UUID `json:"in,omitempty"`
 	Required int         `json:"req,omitempty"`
@@ -71,12 +93,14 @@ type teamVoteRec struct {
 	Note    string    `json:"n,omitempty"`
 	At      time.Time `json:"at"`
 	Lapsed  bool      `json:"l,omitempty"`
+	P       uint64    `json:"p"`
 }
 
 type submissionRec struct {
 	Version int       `json:"v"`
 	By      uuid.UUID `json:"by"`
 	At      time.Time `json:"at"`
+	P       uint64    `json:"p"`
 }
 
 type adviceRec struct {
@@ -87,6 +111,7 @@ type adviceRec struct {
 	Text      string    `json:"t"`
 	By        uuid.UUID `json:"by,omitzero"`
 	At        time.Time `json:"at"`
+	P         uint64    `json:"p"`
 }
 
 type decisionRec struct {
@@ -99,6 +124,7 @@ type decisionRec struct {
 	Note    string    `json:"n,omitempty"`
 	At      time.Time `json:"at"`
 	Event   uuid.UUID `json:"e"`
+	P       uint64    `json:"p"`
 }
 
 // ProposalVersion is one version of a proposal, in full.
@@ -110,6 +136,7 @@ type ProposalVersion struct {
 	ExpectedImpact string            `json:"expected_impact"`
 	By             uuid.UUID         `json:"by"`
 	At             time.Time         `json:"at"`
+	P              uint64            `json:"p"`
 }
 
 // ProposalCorrection is a correction recorded against one of a
@@ -127,23 +154,27 @@ type ProposalCorrection struct {
 
 // NewProposals returns an empty "proposals" view.
 func NewProposals() *Proposals {
-	return &Proposals{Communities: map[uuid.UUID]govCommunity{}, Schools: map[uuid.UUID]string{}, P: map[uuid.UUID]*proposalRec{}}
+	return &Proposals{CommunitiesAt: map[uuid.UUID]history[govCommunity]{}, SchoolsAt: schoolNames{}, P: map[uuid.UUID]*proposalRec{},
+		Communities: map[uuid.UUID]govCommunity{}, Schools: map[uuid.UUID]string{}}
 }
 
 // Name implements projections.Projection.
 func (*Proposals) Name() string { return ProposalsView }
 
 // Version implements projections.Projection.
-func (*Proposals) Version() int { return 3 }
+func (*Proposals) Version() int { return 4 }
 
 // Apply implements projections.Projection.
 func (v *Proposals) Apply(m domain.Message) error {
 	switch e := m.Event.(type) {
 	case governance.SchoolRegistered:
+		v.SchoolsAt[e.SchoolID] = v.SchoolsAt[e.SchoolID].add(m.Position, e.Name)
 		v.Schools[e.SchoolID] = e.Name
 		return nil
 	case governance.CommunityEstablished:
-		v.Communities[e.CommunityID] = govCommunity{Name: e.Name, School: e.SchoolID, Segment: e.SegmentID}
+		c := govCommunity{Name: e.Name, School: e.SchoolID, Segment: e.SegmentID}
+		v.CommunitiesAt[e.CommunityID] = v.CommunitiesAt[e.CommunityID].add(m.Position, c)
+		v.Communities[e.CommunityID] = c
 		return nil
 	case governance.ProposalDrafted:
 		corr := m.Meta.CorrelationID
@@ -151,45 +182,62 @@ func (v *Proposals) Apply(m domain.Message) error {
 			corr = m.ID
 		}
 		v.P[e.ProposalID] = &proposalRec{Community: e.CommunityID, School: e.SchoolID, Segment: e.SegmentID, Year: e.Year, Status: governance.StatusDraft,
-			Versions: []ProposalVersion{version(e.Version, e.ProposalText, e.DraftedBy, m)}, Correlation: corr, Seq: m.Position}
+			Versions: []ProposalVersion{version(e.Version, e.ProposalText, e.DraftedBy, m)}, Correlation: corr, Seq: m.Position, Last: m.Position}
 		return nil
 	}
 	kind, id, ok := governance.ParseStream(m.Stream)
 	if !ok || kind != governance.KindProposal {
 		return nil
 	}
-	p, ok := v.P[id]
+	old, ok := v.P[id]
 	if !ok {
 		return nil
 	}
+	// The record as it was may be shared with states of the past: the
+	// change is made to a copy.
+	p := new(proposalRec)
+	*p = *old
+	changed := true
+	at := m.Effective().UTC()
 	decided := func(outcome string, version int, by uuid.UUID, reason string, al governance.Alignment) {
 		p.Status = outcome
-		p.Decisions = append(p.Decisions, decisionRec{Outcome: outcome, Version: version, By: by, Role: m.Meta.ActorRole, Reason: reason,
-			Aligned: al.Aligned, Note: al.Note, At: m.Effective().UTC(), Event: m.ID})
+		p.Decisions = grow(p.Decisions, decisionRec{Outcome: outcome, Version: version, By: by, Role: m.Meta.ActorRole, Reason: reason,
+			Aligned: al.Aligned, Note: al.Note, At: at, Event: m.ID, P: m.Position})
+	}
+	// round returns round n of p's own copy of its rounds.
+	round := func(n int) *roundRec {
+		i := slices.IndexFunc(p.Rounds, func(r roundRec) bool { return r.Round == n })
+		if i < 0 {
+			changed = false
+			return nil
+		}
+		p.Rounds = slices.Clone(p.Rounds)
+		return &p.Rounds[i]
 	}
 	switch e := m.Event.(type) {
 	case governance.ProposalRevised:
-		p.Versions = append(p.Versions, version(e.Version, e.ProposalText, e.RevisedBy, m))
+		p.Versions = grow(p.Versions, version(e.Version, e.ProposalText, e.RevisedBy, m))
 	case governance.ProposalSubmitted:
 		p.Status = governance.StatusSubmitted
-		p.Submissions = append(p.Submissions, submissionRec{Version: e.Version, By: e.SubmittedBy, At: m.Effective().UTC()})
+		p.Submissions = grow(p.Submissions, submissionRec{Version: e.Version, By: e.SubmittedBy, At: at, P: m.Position})
 	case governance.AdviceGiven:
-		p.Advice = append(p.Advice, adviceRec{Group: e.GroupID, GroupName: e.GroupName, Version: e.Version, Stance: e.Stance, Text: e.Text, By: e.GivenBy, At: m.Effective().UTC()})
+		p.Advice = grow(p.Advice, adviceRec{Group: e.GroupID, GroupName: e.GroupName, Version: e.Version, Stance: e.Stance, Text: e.Text, By: e.GivenBy, At: at, P: m.Position})
 	case governance.ProposalApproved:
 		decided(governance.StatusApproved, e.Version, e.DecidedBy, e.Reason, e.Alignment)
 	case governance.ProposalReturned:
 		decided(governance.StatusReturned, e.Version, e.DecidedBy, e.Reason, e.Alignment)
 	case governance.TeamResolutionOpened:
-		p.Rounds = append(p.Rounds, roundRec{Round: e.Round, Version: e.Version, Team: slices.Clone(e.Team), Chair: e.ProposingChairID, Quorum: e.Quorum,
-			Status: governance.ResolutionVoting, OpenedAt: m.Effective().UTC()})
+		p.Rounds = grow(p.Rounds, roundRec{Round: e.Round, Version: e.Version, Team: slices.Clone(e.Team), Chair: e.ProposingChairID, Quorum: e.Quorum,
+			Status: governance.ResolutionVoting, OpenedAt: at, OpenedP: m.Position})
 	case governance.TeamVoteCast:
-		if r := p.round(e.Round); r != nil {
-			r.Votes = append(r.Votes, teamVoteRec{Voter: e.VoterID, Vote: e.Vote, Reason: e.Reason, Aligned: e.Alignment.Aligned, Note: e.Alignment.Note, At: m.Effective().UTC()})
+		if r := round(e.Round); r != nil {
+			r.Votes = grow(r.Votes, teamVoteRec{Voter: e.VoterID, Vote: e.Vote, Reason: e.Reason, Aligned: e.Alignment.Aligned, Note: e.Alignment.Note, At: at, P: m.Position})
 		}
 	case governance.TeamVoteClosed:
-		if r := p.round(e.Round); r != nil {
+		if r := round(e.Round); r != nil {
 			r.InOffice, r.Required, r.Turnout, r.Approve, r.SendBack, r.Outcome = slices.Clone(e.TeamInOffice), e.QuorumRequired, e.Turnout, e.Approve, e.SendBack, e.Outcome
-			r.ClosedAt = m.Effective().UTC()
+			r.ClosedAt, r.ClosedP = at, m.Position
+			r.Votes = slices.Clone(r.Votes)
 			for _, v := range e.Votes {
 				for i := range r.Votes {
 					if r.Votes[i].Voter == v.VoterID {
@@ -199,31 +247,127 @@ func (v *Proposals) Apply(m domain.Message) error {
 			}
 		}
 	case governance.ResolutionSignedOff:
-		if r := p.round(e.Round); r != nil {
-			r.Status, r.Director, r.Said = governance.ResolutionStatusSignedOff, e.DirectorID, e.Reason
+		if r := round(e.Round); r != nil {
+			r.Status, r.Director, r.Said, r.SignedP = governance.ResolutionStatusSignedOff, e.DirectorID, e.Reason, m.Position
 		}
 	case governance.ResolutionReferredBack:
-		if r := p.round(e.Round); r != nil {
-			r.Status, r.Director, r.Said = governance.ResolutionStatusReferredBack, e.DirectorID, e.Reason
+		if r := round(e.Round); r != nil {
+			r.Status, r.Director, r.Said, r.SignedP = governance.ResolutionStatusReferredBack, e.DirectorID, e.Reason, m.Position
 		}
 	case domain.EventCorrected:
-		p.Corrections = append(p.Corrections, ProposalCorrection{EventID: e.Corrects, EventType: e.CorrectsType, Reason: e.Reason, Retracted: e.Retracted,
-			ChangedAfterDecision: e.ChangedAfterDecision || len(p.Decisions) > 0, At: m.RecordedAt.UTC(), By: m.Meta.ActorID})
+		p.Corrections = grow(p.Corrections, correctionRec{ProposalCorrection: ProposalCorrection{EventID: e.Corrects, EventType: e.CorrectsType, Reason: e.Reason,
+			Retracted: e.Retracted, ChangedAfterDecision: e.ChangedAfterDecision || len(p.Decisions) > 0, At: m.RecordedAt.UTC(), By: m.Meta.ActorID}, P: m.Position})
+	default:
+		changed = false
+	}
+	if changed {
+		p.Last = m.Position
+		v.P[id] = p
 	}
 	return nil
 }
 
-func (p *proposalRec) round(n int) *roundRec {
-	for i := range p.Rounds {
-		if p.Rounds[i].Round == n {
-			return &p.Rounds[i]
+// grow returns s with x appended, in a new array when s has no room left
+// (as append does) and also when it has: arrays shared with a record of
+// the past are never written.
+func grow[T any](s []T, x T) []T { return append(s[:len(s):len(s)], x) }
+
+// At implements projections.Versioned: the proposals drafted by pos, each
+// as it was then, with the names as they were.
+func (v *Proposals) At(pos uint64) projections.Projection {
+	out := &Proposals{CommunitiesAt: rowsUpTo(v.CommunitiesAt, pos), P: make(map[uuid.UUID]*proposalRec, len(v.P))}
+	out.SchoolsAt, _ = v.SchoolsAt.upTo(pos)
+	out.derive()
+	for id, p := range v.P {
+		switch {
+		case p.Seq > pos:
+		case p.Last <= pos:
+			out.P[id] = p
+		default:
+			out.P[id] = p.upTo(pos)
 		}
 	}
-	return nil
+	return out
+}
+
+// derive sets the names as they are now from their histories.
+func (v *Proposals) derive() {
+	v.Communities = make(map[uuid.UUID]govCommunity, len(v.CommunitiesAt))
+	for id, h := range v.CommunitiesAt {
+		v.Communities[id] = h.current()
+	}
+	v.Schools = make(map[uuid.UUID]string, len(v.SchoolsAt))
+	for id, h := range v.SchoolsAt {
+		v.Schools[id] = h.current()
+	}
+}
+
+// cut returns the entries of s recorded at or before pos: a prefix, since
+// they are recorded in order, with no room to grow into.
+func cut[T any](s []T, pos uint64, at func(*T) uint64) []T {
+	n := len(s)
+	for n > 0 && at(&s[n-1]) > pos {
+		n--
+	}
+	if n == 0 {
+		return nil
+	}
+	return s[:n:n]
+}
+
+// upTo returns p as it was at pos, which is at or after its draft: its
+// lists cut there, its status from the last submission or decision by
+// then, its rounds as they stood.
+func (p *proposalRec) upTo(pos uint64) *proposalRec {
+	q := *p
+	q.Versions = cut(q.Versions, pos, func(x *ProposalVersion) uint64 { return x.P })
+	q.Submissions = cut(q.Submissions, pos, func(x *submissionRec) uint64 { return x.P })
+	q.Advice = cut(q.Advice, pos, func(x *adviceRec) uint64 { return x.P })
+	q.Decisions = cut(q.Decisions, pos, func(x *decisionRec) uint64 { return x.P })
+	q.Corrections = cut(q.Corrections, pos, func(x *correctionRec) uint64 { return x.P })
+	q.Rounds = slices.Clone(cut(q.Rounds, pos, func(x *roundRec) uint64 { return x.OpenedP }))
+	q.Status, q.Last = governance.StatusDraft, q.Seq
+	var last uint64
+	for _, x := range q.Submissions {
+		last, q.Status = x.P, governance.StatusSubmitted
+	}
+	if n := len(q.Decisions); n > 0 && q.Decisions[n-1].P > last {
+		last, q.Status = q.Decisions[n-1].P, q.Decisions[n-1].Outcome
+	}
+	q.Last = max(q.Last, last)
+	for _, x := range q.Versions {
+		q.Last = max(q.Last, x.P)
+	}
+	for _, x := range q.Advice {
+		q.Last = max(q.Last, x.P)
+	}
+	if n := len(q.Corrections); n > 0 {
+		q.Last = max(q.Last, q.Corrections[n-1].P)
+	}
+	for i := range q.Rounds {
+		r := &q.Rounds[i]
+		r.Votes = cut(r.Votes, pos, func(x *teamVoteRec) uint64 { return x.P })
+		if r.SignedP > pos {
+			r.Status, r.Director, r.Said, r.SignedP = governance.ResolutionVoting, uuid.Nil, "", 0
+		}
+		if r.ClosedP > pos {
+			r.InOffice, r.Required, r.Turnout, r.Approve, r.SendBack, r.Outcome = nil, 0, 0, 0, 0, ""
+			r.ClosedAt, r.ClosedP = time.Time{}, 0
+			r.Votes = slices.Clone(r.Votes)
+			for j := range r.Votes {
+				r.Votes[j].Lapsed = false
+			}
+		}
+		q.Last = max(q.Last, r.OpenedP, r.ClosedP, r.SignedP)
+		if n := len(r.Votes); n > 0 {
+			q.Last = max(q.Last, r.Votes[n-1].P)
+		}
+	}
+	return &q
 }
 
 func version(n int, t governance.ProposalText, by uuid.UUID, m domain.Message) ProposalVersion {
-	return ProposalVersion{Version: n, Title: t.Title, Body: t.Body, Costs: t.Costs, ExpectedImpact: t.ExpectedImpact, By: by, At: m.Effective().UTC()}
+	return ProposalVersion{Version: n, Title: t.Title, Body: t.Body, Costs: t.Costs, ExpectedImpact: t.ExpectedImpact, By: by, At: m.Effective().UTC(), P: m.Position}
 }
 
 // MarshalState implements projections.Projection.
@@ -235,15 +379,16 @@ func (v *Proposals) UnmarshalState(b []byte) error {
 	if err := decodeState(b, fresh); err != nil {
 		return err
 	}
-	if fresh.Communities == nil {
-		fresh.Communities = map[uuid.UUID]govCommunity{}
+	if fresh.CommunitiesAt == nil {
+		fresh.CommunitiesAt = map[uuid.UUID]history[govCommunity]{}
 	}
-	if fresh.Schools == nil {
-		fresh.Schools = map[uuid.UUID]string{}
+	if fresh.SchoolsAt == nil {
+		fresh.SchoolsAt = schoolNames{}
 	}
 	if fresh.P == nil {
 		fresh.P = map[uuid.UUID]*proposalRec{}
 	}
+	fresh.derive()
 	*v = *fresh
 	return nil
 }
@@ -359,9 +504,9 @@ type Proposal struct {
 func (v *Proposals) proposal(id uuid.UUID, p *proposalRec, names PersonNames) Proposal {
 	out := Proposal{ID: id, Community: Ref{ID: p.Community, Name: v.Communities[p.Community].Name}, School: Ref{ID: p.School, Name: v.Schools[p.School]},
 		Segment: p.Segment, Year: p.Year, Status: p.Status, Versions: []VersionView{}, Submissions: []Submission{}, Advice: []Advice{},
-		Decisions: []Decision{}, Rounds: []TeamRound{}, Corrections: slices.Clone(p.Corrections), CorrelationID: p.Correlation}
-	if out.Corrections == nil {
-		out.Corrections = []ProposalCorrection{}
+		Decisions: []Decision{}, Rounds: []TeamRound{}, Corrections: make([]ProposalCorrection, 0, len(p.Corrections)), CorrelationID: p.Correlation}
+	for _, c := range p.Corrections {
+		out.Corrections = append(out.Corrections, c.ProposalCorrection)
 	}
 	for _, x := range p.Versions {
 		out.Versions = append(out.Versions, VersionView{Version: x.Version, Title: x.Title, Body: x.Body, Costs: x.Costs, ExpectedImpact: x.ExpectedImpact,

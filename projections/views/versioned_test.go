@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -155,6 +156,8 @@ func everything(t *testing.T, p projections.Projection) []byte {
 			}
 		}
 		derived = []any{events, v.state.Names, index}
+	case *Proposals:
+		derived = []any{v.Register(ProposalFilter{}, nil), v.Schools, v.Communities}
 	default:
 		t.Fatalf("no digest for %T", p)
 	}
@@ -171,8 +174,24 @@ func everything(t *testing.T, p projections.Projection) []byte {
 	return append(append(saved, '\n'), b...)
 }
 
+// versionedCases are the versioned views, each with the random ledger
+// that exercises it.
+func versionedCases() []struct {
+	fresh  func() projections.Projection
+	ledger func(seed uint64, n int) []domain.Message
+} {
+	return []struct {
+		fresh  func() projections.Projection
+		ledger func(seed uint64, n int) []domain.Message
+	}{
+		{func() projections.Projection { return NewResources() }, versionedLedger},
+		{func() projections.Projection { return NewCPD() }, versionedLedger},
+		{func() projections.Projection { return NewProposals() }, proposalsLedger},
+	}
+}
+
 // TestVersionedViewsLookUpThePastAsAFoldOfIt: for random ledgers of
-// loans and CPD, a versioned view's state as of a position (At), read
+// loans, CPD and proposals, a versioned view's state as of a position (At), read
 // from the live view and from one restored from its saved state, is the
 // state folding the events up to that position from zero gives: the
 // state it saves, the resources, loans, answers, CPD events and names it
@@ -180,11 +199,8 @@ func everything(t *testing.T, p projections.Projection) []byte {
 // holds what the live one holds.
 func TestVersionedViewsLookUpThePastAsAFoldOfIt(t *testing.T) {
 	for seed := uint64(1); seed <= 3; seed++ {
-		msgs := versionedLedger(seed, 1500)
-		for _, fresh := range []func() projections.Projection{
-			func() projections.Projection { return NewResources() },
-			func() projections.Projection { return NewCPD() },
-		} {
+		for _, c := range versionedCases() {
+			fresh, msgs := c.fresh, c.ledger(seed, 1500)
 			live := fresh()
 			for _, m := range msgs {
 				if err := live.Apply(m); err != nil {
@@ -229,41 +245,189 @@ func TestVersionedViewsLookUpThePastAsAFoldOfIt(t *testing.T) {
 // TestVersionedViewsInThePastShareNothingTheLiveOneChanges: a state
 // looked up in the past is read while the live view goes on folding
 // events (as the engine's readers do once its lock is released), and
-// still holds the past (run with -race, this also shows the two share no
-// memory that is written).
+// still holds the past; another, folded on by itself at the same time
+// (as the engine folds a view that is behind the position asked for),
+// the same events at later positions, ends as folding those from zero
+// does: a list both appended to in place would hold one's entry in the
+// other. Run with -race, this also shows that the three share no memory
+// that is written.
 func TestVersionedViewsInThePastShareNothingTheLiveOneChanges(t *testing.T) {
-	msgs := versionedLedger(7, 3000)
-	half := len(msgs) / 2
-	for _, fresh := range []func() projections.Projection{
-		func() projections.Projection { return NewResources() },
-		func() projections.Projection { return NewCPD() },
-	} {
-		live, want := fresh(), fresh()
-		for _, m := range msgs[:half] {
-			if err := live.Apply(m); err != nil {
+	for _, c := range versionedCases() {
+		fresh, msgs := c.fresh, c.ledger(7, 3000)
+		half := len(msgs) / 2
+		later := slices.Clone(msgs[half:])
+		for i := range later {
+			later[i].Position += 1 << 20
+		}
+		live, want, wantAll, wantLater := fresh(), fresh(), fresh(), fresh()
+		for i, m := range msgs {
+			if i < half {
+				for _, p := range []projections.Projection{live, want, wantLater} {
+					if err := p.Apply(m); err != nil {
+						t.Fatal(err)
+					}
+				}
+			} else if err := wantLater.Apply(later[i-half]); err != nil {
 				t.Fatal(err)
 			}
-			if err := want.Apply(m); err != nil {
+			if err := wantAll.Apply(m); err != nil {
 				t.Fatal(err)
 			}
 		}
 		past := live.(projections.Versioned).At(uint64(half))
-		done := make(chan error)
-		go func() {
-			for _, m := range msgs[half:] {
-				if err := live.Apply(m); err != nil {
-					done <- err
-					return
+		onwards := live.(projections.Versioned).At(uint64(half))
+		done := make(chan error, 2)
+		for p, tail := range map[projections.Projection][]domain.Message{live: msgs[half:], onwards: later} {
+			go func() {
+				for _, m := range tail {
+					if err := p.Apply(m); err != nil {
+						done <- err
+						return
+					}
 				}
-			}
-			done <- nil
-		}()
+				done <- nil
+			}()
+		}
 		got := everything(t, past)
-		if err := <-done; err != nil {
-			t.Fatal(err)
+		for range 2 {
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
 		}
 		if !bytes.Equal(got, everything(t, want)) {
 			t.Errorf("%s as of %d, read while the live view folded on: differs from the fold of events 1..%d", live.Name(), half, half)
 		}
+		if !bytes.Equal(everything(t, live), everything(t, wantAll)) {
+			t.Errorf("%s: the live view differs from the fold of all %d events", live.Name(), len(msgs))
+		}
+		if !bytes.Equal(everything(t, onwards), everything(t, wantLater)) {
+			t.Errorf("%s as of %d, folded on by itself: differs from the fold of the same events", live.Name(), half)
+		}
 	}
+}
+
+// proposalsLedger returns random events of schools, ISLCs (some renamed)
+// and their proposals, as messages at positions 1, 2, …: drafts,
+// revisions, submissions, advice, decisions both ways, the Leadership
+// Team's rounds (opened, voted in, closed with lapsed votes, signed off
+// or referred back), corrections, and events the view ignores.
+func proposalsLedger(seed uint64, n int) []domain.Message {
+	rng := rand.New(rand.NewPCG(seed, 5))
+	var msgs []domain.Message
+	emit := func(stream string, e domain.Event) {
+		m := domain.Message{Recorded: domain.Recorded{Position: uint64(len(msgs) + 1), Stream: stream,
+			RecordedAt: time.Date(2025, 9, 1, 0, 0, len(msgs), 0, time.UTC)}, Event: e}
+		m.ID = uuid.New()
+		m.Meta.ActorID, m.Meta.ActorRole = uuid.NewString(), []string{domain.RoleStaff, domain.RoleDirector}[rng.IntN(2)]
+		if rng.IntN(3) == 0 {
+			m.Meta.CorrelationID = uuid.New()
+		}
+		msgs = append(msgs, m)
+	}
+	var schools, communities []uuid.UUID
+	type round struct {
+		n              int
+		voters         []uuid.UUID
+		closed, signed bool
+	}
+	type proposal struct {
+		id, community, school uuid.UUID
+		version               int
+		rounds                []*round
+	}
+	var proposals []*proposal
+	text := func(i int) governance.ProposalText {
+		return governance.ProposalText{Title: fmt.Sprint("Title ", i), Body: fmt.Sprint("Body ", i), ExpectedImpact: "more"}
+	}
+	for len(msgs) < n {
+		switch k := rng.IntN(20); {
+		case k == 0 || len(schools) == 0:
+			id := uuid.New()
+			if len(schools) > 0 && rng.IntN(3) == 0 {
+				id = schools[rng.IntN(len(schools))] // renamed
+			} else {
+				schools = append(schools, id)
+			}
+			emit(governance.SchoolStream(id), governance.SchoolRegistered{SchoolID: id, Name: fmt.Sprint("School ", len(msgs))})
+		case k == 1 || len(communities) == 0:
+			id := uuid.New()
+			if len(communities) > 0 && rng.IntN(3) == 0 {
+				id = communities[rng.IntN(len(communities))]
+			} else {
+				communities = append(communities, id)
+			}
+			emit(governance.CommunityStream(id), governance.CommunityEstablished{CommunityID: id, SchoolID: schools[rng.IntN(len(schools))],
+				SegmentID: uuid.New(), Name: fmt.Sprint("ISLC ", len(msgs))})
+		case k <= 4 || len(proposals) == 0:
+			p := &proposal{id: uuid.New(), community: communities[rng.IntN(len(communities))], school: schools[rng.IntN(len(schools))], version: 1}
+			proposals = append(proposals, p)
+			emit(governance.ProposalStream(p.id), governance.ProposalDrafted{ProposalID: p.id, CommunityID: p.community, SchoolID: p.school,
+				Year: "2025-26", Version: 1, ProposalText: text(len(msgs)), DraftedBy: uuid.New()})
+		default:
+			p := proposals[rng.IntN(len(proposals))]
+			stream := governance.ProposalStream(p.id)
+			var open *round
+			if r := len(p.rounds); r > 0 && !p.rounds[r-1].signed {
+				open = p.rounds[r-1]
+			}
+			switch rng.IntN(11) {
+			case 0:
+				p.version++
+				emit(stream, governance.ProposalRevised{ProposalID: p.id, Version: p.version, ProposalText: text(len(msgs)), RevisedBy: uuid.New()})
+			case 1:
+				emit(stream, governance.ProposalSubmitted{ProposalID: p.id, Version: p.version, SubmittedBy: uuid.New()})
+			case 2:
+				emit(stream, governance.AdviceGiven{ProposalID: p.id, GroupID: uuid.New(), GroupName: "Parents", Version: p.version, Stance: "support",
+					Text: "yes", GivenBy: []uuid.UUID{uuid.Nil, uuid.New()}[rng.IntN(2)]})
+			case 3:
+				emit(stream, governance.ProposalApproved{ProposalID: p.id, Version: p.version, DecidedBy: uuid.New(), Reason: "good",
+					Alignment: governance.Alignment{Aligned: true, Note: "fits"}})
+			case 4:
+				emit(stream, governance.ProposalReturned{ProposalID: p.id, Version: p.version, DecidedBy: uuid.New(), Reason: "revise"})
+			case 5:
+				if open == nil {
+					r := &round{n: len(p.rounds) + 1}
+					p.rounds = append(p.rounds, r)
+					emit(stream, governance.TeamResolutionOpened{ProposalID: p.id, Version: p.version, Round: r.n, Team: []uuid.UUID{uuid.New(), uuid.New()},
+						ProposingChairID: []uuid.UUID{uuid.Nil, uuid.New()}[rng.IntN(2)], Quorum: governance.Quorum{Rule: governance.QuorumMajority}})
+				}
+			case 6, 7:
+				if open != nil && !open.closed {
+					voter := uuid.New()
+					open.voters = append(open.voters, voter)
+					emit(stream, governance.TeamVoteCast{ProposalID: p.id, Round: open.n, VoterID: voter, Vote: "approve", Reason: "yes",
+						Alignment: governance.Alignment{Aligned: true}})
+				}
+			case 8:
+				switch {
+				case open != nil && !open.closed:
+					open.closed = true
+					var votes []governance.TeamVoteRecord
+					for _, v := range open.voters {
+						votes = append(votes, governance.TeamVoteRecord{VoterID: v, Vote: "approve", Counted: rng.IntN(3) > 0})
+					}
+					emit(stream, governance.TeamVoteClosed{ProposalID: p.id, Round: open.n, TeamInOffice: open.voters, QuorumRequired: 1,
+						Turnout: len(votes), Approve: len(votes), Outcome: "approve", Votes: votes})
+				case open != nil:
+					open.signed = true
+					if rng.IntN(2) == 0 {
+						emit(stream, governance.ResolutionSignedOff{ProposalID: p.id, Round: open.n, DirectorID: uuid.New(), Outcome: "approve", Reason: "agreed"})
+					} else {
+						emit(stream, governance.ResolutionReferredBack{ProposalID: p.id, Round: open.n, DirectorID: uuid.New(), Reason: "again"})
+					}
+				}
+			case 9:
+				emit(stream, domain.EventCorrected{Corrects: uuid.New(), CorrectsType: "AdviceGiven", Reason: "typo", Retracted: rng.IntN(2) == 0})
+			default:
+				// Nothing the view keeps: a vote in a round never opened, an
+				// event it has no use for.
+				if rng.IntN(2) == 0 {
+					emit(stream, governance.TeamVoteCast{ProposalID: p.id, Round: 99, VoterID: uuid.New(), Vote: "approve"})
+				} else {
+					emit(stream, governance.MemberJoined{CommunityID: p.community, SchoolID: p.school})
+				}
+			}
+		}
+	}
+	return msgs
 }
