@@ -2,8 +2,10 @@ package views
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 
@@ -21,10 +23,22 @@ func init() { register(func() projections.Projection { return NewProgress() }) }
 // cohort, and its trend over the half-terms (red → amber → green).
 type Progress struct{ stateView[progressState] }
 
+// progressState is the state of the "progress" view.
+//
+// The view is versioned (projections.Versioned): a record's ratings are
+// only ever appended, each with the position it was recorded at
+// (Positions), so the state as of a past position is each record's
+// ratings up to it, and the school names given by then (At), with no
+// fold.
 type progressState struct {
 	// Records are keyed by progress id (partnership.ProgressID).
 	Records map[uuid.UUID]*partnership.Progress `json:"records"`
-	Names   partnershipNames                    `json:"names"`
+	// Positions are, by progress id, the position of each of the
+	// record's ratings, in the same order.
+	Positions map[uuid.UUID][]uint64 `json:"positions"`
+	Schools   schoolNames            `json:"schools"`
+	// Names are the names as they are now (not saved: Schools gives them).
+	Names partnershipNames `json:"-"`
 	// cells groups each partnership's ratings by board cell, so that a
 	// board costs its ratings rather than hashing each one's cell and
 	// half-term. Not saved: a state read back has none until a board is
@@ -36,9 +50,9 @@ type progressState struct {
 
 // NewProgress returns an empty "progress" view.
 func NewProgress() *Progress {
-	return &Progress{newStateView("progress", 2, func() progressState {
-		return progressState{Records: map[uuid.UUID]*partnership.Progress{}, Names: newNames(false),
-			cells: newCellIndex(), cellsMu: new(sync.Mutex)}
+	return &Progress{newStateView("progress", 3, func() progressState {
+		return progressState{Records: map[uuid.UUID]*partnership.Progress{}, Positions: map[uuid.UUID][]uint64{},
+			Schools: schoolNames{}, Names: newNames(false), cells: newCellIndex(), cellsMu: new(sync.Mutex)}
 	})}
 }
 
@@ -48,13 +62,41 @@ func (v *Progress) UnmarshalState(b []byte) error {
 	if err := v.stateView.UnmarshalState(b); err != nil {
 		return err
 	}
-	v.state.cells, v.state.cellsMu = nil, new(sync.Mutex)
+	s := &v.state
+	for id, rec := range s.Records {
+		if len(s.Positions[id]) != len(rec.Ratings) {
+			return fmt.Errorf("progress: record %s has %d ratings and %d positions", id, len(rec.Ratings), len(s.Positions[id]))
+		}
+	}
+	s.Names, s.cells, s.cellsMu = s.Schools.current(), nil, new(sync.Mutex)
 	return nil
+}
+
+// At implements projections.Versioned: the view as known at pos, each
+// record's ratings up to pos (sharing the live view's arrays, with no room
+// beyond their ends: the live view only appends), and the school names
+// given by then. Its cell index is built when a board is first asked of
+// it.
+func (v *Progress) At(pos uint64) projections.Projection {
+	out := NewProgress()
+	s := &out.state
+	s.cells = nil
+	for id, rec := range v.state.Records {
+		ps := v.state.Positions[id]
+		n := sort.Search(len(ps), func(i int) bool { return ps[i] > pos })
+		if n == 0 {
+			continue
+		}
+		s.Records[id] = &partnership.Progress{PartnershipID: rec.PartnershipID, SchoolID: rec.SchoolID, Ratings: rec.Ratings[:n:n]}
+		s.Positions[id] = ps[:n:n]
+	}
+	s.Schools, s.Names = v.state.Schools.upTo(pos)
+	return out
 }
 
 // Apply implements projections.Projection.
 func (v *Progress) Apply(m domain.Message) error {
-	if v.state.Names.apply(m) {
+	if v.state.Schools.apply(m, &v.state.Names) {
 		return nil
 	}
 	e, ok := m.Event.(partnership.ProgressRated)
@@ -63,6 +105,7 @@ func (v *Progress) Apply(m domain.Message) error {
 	}
 	id := partnership.ProgressID(e.PartnershipID, e.SchoolID)
 	applyByID(v.state.Records, id, m, partnership.NewProgress)
+	v.state.Positions[id] = append(v.state.Positions[id], m.Position)
 	if v.state.cells != nil {
 		rec := v.state.Records[id]
 		v.state.cells.file(rec, len(rec.Ratings)-1)

@@ -158,6 +158,14 @@ func everything(t *testing.T, p projections.Projection) []byte {
 		derived = []any{events, v.state.Names, index}
 	case *Proposals:
 		derived = []any{v.Register(ProposalFilter{}, nil), v.Schools, v.Communities}
+	case *Progress:
+		boards := map[string]any{}
+		for pid := range progressPartnerships(v) {
+			for _, year := range []string{"", "2024-25", "2025-26"} {
+				boards[pid.String()+" "+year] = []any{v.Board(pid, year), v.ByArea(pid, year)}
+			}
+		}
+		derived = []any{v.state.Records, v.state.Names, boards}
 	default:
 		t.Fatalf("no digest for %T", p)
 	}
@@ -187,6 +195,7 @@ func versionedCases() []struct {
 		{func() projections.Projection { return NewResources() }, versionedLedger},
 		{func() projections.Projection { return NewCPD() }, versionedLedger},
 		{func() projections.Projection { return NewProposals() }, proposalsLedger},
+		{func() projections.Projection { return NewProgress() }, progressLedger},
 	}
 }
 
@@ -427,6 +436,56 @@ func proposalsLedger(seed uint64, n int) []domain.Message {
 					emit(stream, governance.MemberJoined{CommunityID: p.community, SchoolID: p.school})
 				}
 			}
+		}
+	}
+	return msgs
+}
+
+// progressPartnerships returns the partnerships v has ratings of.
+func progressPartnerships(v *Progress) map[uuid.UUID]bool {
+	out := map[uuid.UUID]bool{}
+	for _, rec := range v.state.Records {
+		out[rec.PartnershipID] = true
+	}
+	return out
+}
+
+// progressLedger returns random RAG ratings of schools in two
+// partnerships, with schools registered (and some renamed) among them, as
+// messages at positions 1, 2, …: areas written in different cases and
+// spacing, cohorts written two ways, half-terms rated out of order and
+// rated again, and events the view ignores.
+func progressLedger(seed uint64, n int) []domain.Message {
+	rng := rand.New(rand.NewPCG(seed, 11))
+	var msgs []domain.Message
+	emit := func(e domain.Event) {
+		m := domain.Message{Recorded: domain.Recorded{Position: uint64(len(msgs) + 1), RecordedAt: time.Date(2025, 9, 1, 0, 0, len(msgs), 0, time.UTC)}, Event: e}
+		m.ID = uuid.New()
+		msgs = append(msgs, m)
+	}
+	pids := []uuid.UUID{uuid.New(), uuid.New()}
+	var schools []uuid.UUID
+	areas := []string{"Mathematics", "mathematics ", "Reading", "Culture & Climate"}
+	cohorts := []string{"Year 7", "year 7", "Year 8", "Reception"}
+	years := []string{"2024-25", "2025-26"}
+	rags := []partnership.RAG{partnership.Red, partnership.Amber, partnership.Green}
+	for len(msgs) < n {
+		switch k := rng.IntN(20); {
+		case k == 0 || len(schools) == 0:
+			id := uuid.New()
+			schools = append(schools, id)
+			emit(governance.SchoolRegistered{SchoolID: id, Name: fmt.Sprint("School ", len(schools))})
+		case k == 1:
+			id := schools[rng.IntN(len(schools))]
+			emit(governance.SchoolRegistered{SchoolID: id, Name: fmt.Sprint("Renamed ", len(msgs))})
+		case k == 2:
+			emit(partnership.ResourceOffered{PartnershipID: pids[0], ResourceID: uuid.New()})
+		default:
+			year := years[rng.IntN(len(years))]
+			emit(partnership.ProgressRated{PartnershipID: pids[rng.IntN(len(pids))], SchoolID: schools[rng.IntN(len(schools))], RatingID: uuid.New(),
+				Area: areas[rng.IntN(len(areas))], Cohort: cohorts[rng.IntN(len(cohorts))], AcademicYear: year,
+				Term: partnership.TermCodes[rng.IntN(len(partnership.TermCodes))], Rating: rags[rng.IntN(len(rags))], Evidence: "seen in lessons",
+				RatedOn: time.Date(2025, 1, 1+rng.IntN(300), 0, 0, 0, 0, time.UTC)})
 		}
 	}
 	return msgs
