@@ -53,23 +53,38 @@ type personRec struct {
 // kind, school, and whether they left or were erased. Its NameMap is the
 // PersonNames the other views' queries take. Names are opened at query
 // time with the keyring the caller passes.
+//
+// The view is versioned (projections.Versioned): each person's record
+// keeps its versions with the position each holds from (a change makes a
+// new version), so its state as of a past position is looked up (At).
 type People struct {
-	P map[uuid.UUID]*personRec `json:"people"`
+	P map[uuid.UUID]history[personRec] `json:"people"`
 }
 
 // NewPeople returns an empty "people" view.
-func NewPeople() *People { return &People{P: map[uuid.UUID]*personRec{}} }
+func NewPeople() *People { return &People{P: map[uuid.UUID]history[personRec]{}} }
+
+// At implements projections.Versioned: every person as known at pos.
+func (v *People) At(pos uint64) projections.Projection { return &People{P: rowsUpTo(v.P, pos)} }
 
 // Name implements projections.Projection.
 func (*People) Name() string { return PeopleView }
 
 // Version implements projections.Projection.
-func (*People) Version() int { return 1 }
+func (*People) Version() int { return 2 }
 
 // Apply implements projections.Projection.
 func (v *People) Apply(m domain.Message) error {
 	reg := func(id, school uuid.UUID, kind, staffKind string, pd domain.PersonalData) {
-		v.P[id] = &personRec{Kind: kind, StaffKind: staffKind, SchoolID: school, Since: m.Effective().UTC(), Sealed: pd.Sealed}
+		v.P[id] = v.P[id].add(m.Position, personRec{Kind: kind, StaffKind: staffKind, SchoolID: school, Since: m.Effective().UTC(), Sealed: pd.Sealed})
+	}
+	// change makes a new version of person id's record, if they are known.
+	change := func(id uuid.UUID, fn func(*personRec)) {
+		if h, ok := v.P[id]; ok {
+			p := h.current()
+			fn(&p)
+			v.P[id] = h.add(m.Position, p)
+		}
 	}
 	switch e := m.Event.(type) {
 	case governance.StaffRegistered:
@@ -79,13 +94,9 @@ func (v *People) Apply(m domain.Message) error {
 	case governance.AdvisoryContactRegistered:
 		reg(e.PersonID, e.SchoolID, governance.PersonAdvisoryContact, "", e.Personal)
 	case governance.PersonDetailsAmended:
-		if p, ok := v.P[e.PersonID]; ok {
-			p.Sealed = e.Personal.Sealed
-		}
+		change(e.PersonID, func(p *personRec) { p.Sealed = e.Personal.Sealed })
 	case governance.PersonLeftSchool:
-		if p, ok := v.P[e.PersonID]; ok {
-			p.LeftOn = governance.Date(e.LeftOn)
-		}
+		change(e.PersonID, func(p *personRec) { p.LeftOn = governance.Date(e.LeftOn) })
 	}
 	return nil
 }
@@ -100,12 +111,12 @@ func (v *People) UnmarshalState(b []byte) error {
 		return err
 	}
 	if v.P == nil {
-		v.P = map[uuid.UUID]*personRec{}
+		v.P = map[uuid.UUID]history[personRec]{}
 	}
 	return nil
 }
 
-func (v *People) person(keys domain.Keyring, id uuid.UUID, r *personRec) Person {
+func (v *People) person(keys domain.Keyring, id uuid.UUID, r personRec) Person {
 	name, erased := openName(keys, id, r.Sealed)
 	return Person{ID: id, Name: name, Erased: erased, Kind: r.Kind, StaffKind: r.StaffKind, SchoolID: r.SchoolID,
 		Since: r.Since, LeftSchool: !r.LeftOn.IsZero(), LeftOn: r.LeftOn}
@@ -114,11 +125,11 @@ func (v *People) person(keys domain.Keyring, id uuid.UUID, r *personRec) Person 
 // NameOf returns the display name of id opened with keys: "" for an
 // unknown id (or a nil keys), domain.ErasedName for an erased person.
 func (v *People) NameOf(keys domain.Keyring, id uuid.UUID) string {
-	r, ok := v.P[id]
+	h, ok := v.P[id]
 	if !ok {
 		return ""
 	}
-	name, _ := openName(keys, id, r.Sealed)
+	name, _ := openName(keys, id, h.current().Sealed)
 	return name
 }
 
@@ -126,27 +137,27 @@ func (v *People) NameOf(keys domain.Keyring, id uuid.UUID) string {
 // read ends.
 func (v *People) NameMap(keys domain.Keyring) NameMap {
 	out := make(NameMap, len(v.P))
-	for id, r := range v.P {
-		out[id], _ = openName(keys, id, r.Sealed)
+	for id, h := range v.P {
+		out[id], _ = openName(keys, id, h.current().Sealed)
 	}
 	return out
 }
 
 // Person returns the person id, their name opened with keys.
 func (v *People) Person(keys domain.Keyring, id uuid.UUID) (Person, bool) {
-	r, ok := v.P[id]
+	h, ok := v.P[id]
 	if !ok {
 		return Person{}, false
 	}
-	return v.person(keys, id, r), true
+	return v.person(keys, id, h.current()), true
 }
 
 // PeopleOf returns the people of school (every school for uuid.Nil),
 // names opened with keys, ordered by name then id.
 func (v *People) PeopleOf(keys domain.Keyring, school uuid.UUID) []Person {
 	var out []Person
-	for id, r := range v.P {
-		if school == uuid.Nil || r.SchoolID == school {
+	for id, h := range v.P {
+		if r := h.current(); school == uuid.Nil || r.SchoolID == school {
 			out = append(out, v.person(keys, id, r))
 		}
 	}

@@ -158,6 +158,12 @@ func everything(t *testing.T, p projections.Projection) []byte {
 		derived = []any{events, v.state.Names, index}
 	case *Proposals:
 		derived = []any{v.Register(ProposalFilter{}, nil), v.Schools, v.Communities}
+	case *People:
+		recs := map[uuid.UUID]personRec{}
+		for id, h := range v.P {
+			recs[id] = h.current()
+		}
+		derived = []any{recs, v.PeopleOf(peopleKeys, uuid.Nil), v.NameMap(peopleKeys)}
 	case *Progress:
 		boards := map[string]any{}
 		for pid := range progressPartnerships(v) {
@@ -196,6 +202,7 @@ func versionedCases() []struct {
 		{func() projections.Projection { return NewCPD() }, versionedLedger},
 		{func() projections.Projection { return NewProposals() }, proposalsLedger},
 		{func() projections.Projection { return NewProgress() }, progressLedger},
+		{func() projections.Projection { return NewPeople() }, peopleLedger},
 	}
 }
 
@@ -486,6 +493,59 @@ func progressLedger(seed uint64, n int) []domain.Message {
 				Area: areas[rng.IntN(len(areas))], Cohort: cohorts[rng.IntN(len(cohorts))], AcademicYear: year,
 				Term: partnership.TermCodes[rng.IntN(len(partnership.TermCodes))], Rating: rags[rng.IntN(len(rags))], Evidence: "seen in lessons",
 				RatedOn: time.Date(2025, 1, 1+rng.IntN(300), 0, 0, 0, 0, time.UTC)})
+		}
+	}
+	return msgs
+}
+
+// peopleKeys seal the names of peopleLedger's people.
+var peopleKeys = domain.NewMemoryKeyring()
+
+// peopleLedger returns random registrations of staff, governors and
+// advisory contacts in a few schools, their details amended (names
+// changed), some leaving, and events the view ignores, as messages at
+// positions 1, 2, …, names sealed with peopleKeys.
+func peopleLedger(seed uint64, n int) []domain.Message {
+	rng := rand.New(rand.NewPCG(seed, 13))
+	var msgs []domain.Message
+	emit := func(e domain.Event) {
+		m := domain.Message{Recorded: domain.Recorded{Position: uint64(len(msgs) + 1), RecordedAt: time.Date(2025, 9, 1, 0, 0, len(msgs), 0, time.UTC)}, Event: e}
+		m.ID = uuid.New()
+		msgs = append(msgs, m)
+	}
+	seal := func(id uuid.UUID) domain.PersonalData {
+		b, err := peopleKeys.Seal(id.String(), []byte(fmt.Sprintf(`{"name":"Person %d"}`, len(msgs))))
+		if err != nil {
+			panic(err)
+		}
+		return domain.PersonalData{Sealed: b}
+	}
+	schools := []uuid.UUID{uuid.New(), uuid.New(), uuid.New()}
+	var people []uuid.UUID
+	for len(msgs) < n {
+		school := schools[rng.IntN(len(schools))]
+		switch k := rng.IntN(10); {
+		case k < 3 || len(people) == 0:
+			id := uuid.New()
+			people = append(people, id)
+			switch rng.IntN(3) {
+			case 0:
+				emit(governance.StaffRegistered{PersonID: id, SchoolID: school, Kind: "educator", Personal: seal(id)})
+			case 1:
+				emit(governance.GovernorRegistered{PersonID: id, SchoolID: school, Personal: seal(id)})
+			default:
+				emit(governance.AdvisoryContactRegistered{PersonID: id, SchoolID: school, Personal: seal(id)})
+			}
+		case k < 6:
+			id := people[rng.IntN(len(people))]
+			emit(governance.PersonDetailsAmended{PersonID: id, SchoolID: school, Personal: seal(id)})
+		case k < 8:
+			emit(governance.PersonLeftSchool{PersonID: people[rng.IntN(len(people))], SchoolID: school,
+				LeftOn: time.Date(2026, 1, 1+rng.IntN(200), 0, 0, 0, 0, time.UTC)})
+		case k == 8:
+			emit(governance.PersonDetailsAmended{PersonID: uuid.New(), SchoolID: school}) // no such person
+		default:
+			emit(governance.SchoolRegistered{SchoolID: school, Name: "A school"})
 		}
 	}
 	return msgs
