@@ -279,13 +279,18 @@ func (ch resourceChange) message() domain.Message {
 }
 
 // fold returns the resource as known at pos, folded from the row's
-// changes up to pos; false when it did not exist then. The loans of now (now's LoanList, nil for
-// none) whose changes all came by pos are copied rather than folded.
+// changes up to pos; false when it did not exist then. now is the live
+// resource's LoanList (nil for none).
+//
+// The loans of now that are settled (returned, declined or cancelled,
+// which no event changes again) with all their changes by pos are shared
+// with now rather than copied: while every loan requested by pos is, the
+// past LoanList is now's own array up to them, with no room beyond its
+// end (apply never changes a settled loan in place: see settle). The
+// others are copied when their changes all came by pos, or folded from
+// their changes up to pos.
 func (row *resourceRow) fold(pos uint64, now []partnership.Loan) (*partnership.Resource, bool) {
 	r := partnership.NewResource()
-	if len(row.Loans) > 0 {
-		r.LoanList = make([]partnership.Loan, 0, len(row.Loans))
-	}
 	seen := false
 	for _, ch := range row.Changes {
 		if ch.P > pos {
@@ -294,24 +299,42 @@ func (row *resourceRow) fold(pos uint64, now []partnership.Loan) (*partnership.R
 		r.Apply(ch.message())
 		seen = true
 	}
-	for slot, lcs := range row.Loans {
-		if len(lcs) == 0 || lcs[0].P > pos || lcs[0].Requested == nil {
+	// k: the loans requested by pos (loans are in the order requested).
+	k := sort.Search(len(row.Loans), func(i int) bool { lcs := row.Loans[i]; return len(lcs) == 0 || lcs[0].P > pos })
+	if k == 0 {
+		return r, seen
+	}
+	// shared: the leading loans now holds settled as they were at pos.
+	shared := 0
+	for shared < k && shared < len(now) {
+		lcs := row.Loans[shared]
+		if lcs[len(lcs)-1].P > pos || !settled(now[shared].Status) || lcs[0].Requested == nil || now[shared].ID != lcs[0].Requested.ID {
+			break
+		}
+		shared++
+	}
+	if shared == k {
+		r.LoanList = now[:k:k]
+		return r, true
+	}
+	r.LoanList = make([]partnership.Loan, shared, k)
+	copy(r.LoanList, now[:shared])
+	for slot := shared; slot < k; slot++ {
+		lcs := row.Loans[slot]
+		if lcs[0].Requested == nil {
 			continue
 		}
-		seen = true
 		id := lcs[0].Requested.ID
-		whole := lcs[len(lcs)-1].P <= pos && slot < len(now) && now[slot].ID == id
-		var l partnership.Loan
-		if whole {
-			l = now[slot]
-		} else {
-			l = lcs[0].Requested.loan()
+		if lcs[len(lcs)-1].P <= pos && slot < len(now) && now[slot].ID == id {
+			r.LoanList = append(r.LoanList, now[slot])
+			continue
 		}
-		for _, ch := range lcs {
+		l := lcs[0].Requested.loan()
+		for _, ch := range lcs[1:] {
 			if ch.P > pos {
 				break
 			}
-			if !whole && ch.Requested == nil {
+			if ch.Requested == nil {
 				l.Fold(ch.event())
 			}
 		}
@@ -320,7 +343,13 @@ func (row *resourceRow) fold(pos uint64, now []partnership.Loan) (*partnership.R
 	if len(r.LoanList) == 0 {
 		r.LoanList = nil // as a fold of no request leaves it
 	}
-	return r, seen
+	return r, true
+}
+
+// settled reports whether a loan with status st is over: returned,
+// declined or cancelled, after which no event changes it.
+func settled(st partnership.LoanStatus) bool {
+	return st == partnership.LoanReturnedStatus || st == partnership.LoanDeclinedStatus || st == partnership.LoanCancelledStatus
 }
 
 // frozen returns a copy of the row that the live view's later changes do
@@ -450,6 +479,11 @@ func (s *resourceState) apply(m domain.Message) {
 	} else {
 		if slot = s.slotOf(id, loan); slot < 0 || slot >= len(row.Loans) {
 			return // no such loan: the event changed nothing
+		}
+		if settled(r.LoanList[slot].Status) {
+			// A settled loan may be shared with a state in the past
+			// (fold): change a copy of the list, never the shared one.
+			r.LoanList = slices.Clone(r.LoanList)
 		}
 		r.LoanList[slot].Fold(m.Event)
 		row.Loans[slot] = append(row.Loans[slot], ch)
