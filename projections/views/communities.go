@@ -1,6 +1,8 @@
 package views
 
 import (
+	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -20,18 +22,48 @@ func init() { register(func() projections.Projection { return NewCommunities() }
 // Communities is the "communities" view: each ISLC with its members per
 // academic year, chairs, governor, advisory groups, strengths balance and
 // continuity members.
+//
+// The view is versioned (projections.Versioned): schools and each
+// person's strengths scores keep their versions with the positions they
+// hold from; an ISLC's record is changed by copy (a change makes a new
+// record, sharing the lists it does not change), its own fields keep
+// their versions, and each membership, chair's term and advisory group
+// keeps the position it was recorded at (a membership or term also the
+// one it ended at). A state in the past shares the records unchanged
+// since and cuts the others' lists (At).
 type Communities struct {
-	Schools govSchools                                    `json:"schools"`
-	C       map[uuid.UUID]*communityRec                   `json:"communities"`
-	Scores  map[uuid.UUID]map[string]governance.Strengths `json:"scores"`
+	SchoolsAt map[uuid.UUID]history[govSchool]                       `json:"schools"`
+	C         map[uuid.UUID]*communityRec                            `json:"communities"`
+	ScoresAt  map[uuid.UUID]history[map[string]governance.Strengths] `json:"scores"`
+	// Schools are the schools as they are now (not saved: SchoolsAt
+	// gives them).
+	Schools govSchools `json:"-"`
+	// past marks a state looked up in the past (At): it shares its lists
+	// with the live view, so it appends to none of them in place.
+	past bool
 }
 
 type communityRec struct {
-	govCommunity
+	// communityFields are the record's own fields as they are now (not
+	// saved: Versions gives them).
+	communityFields `json:"-"`
+	Advisory        []advisoryRec   `json:"advisory,omitempty"`
+	Members         []membershipRec `json:"members,omitempty"`
+	Chairs          []govChair      `json:"chairs,omitempty"`
+	// Versions are the versions of the record's own fields; the first is
+	// the ISLC's establishment.
+	Versions history[communityFields] `json:"versions"`
+	// Last is the position of the record's last change.
+	Last uint64 `json:"last"`
+}
+
+// communityFields are an ISLC's name, school, segment, governor and
+// confirmed rosters.
+type communityFields struct {
+	Name     string                 `json:"name"`
+	School   uuid.UUID              `json:"school"`
+	Segment  uuid.UUID              `json:"segment"`
 	Governor uuid.UUID              `json:"governor"`
-	Advisory []advisoryRec          `json:"advisory,omitempty"`
-	Members  []membershipRec        `json:"members,omitempty"`
-	Chairs   []govChair             `json:"chairs,omitempty"`
 	Rosters  map[string][]uuid.UUID `json:"rosters,omitempty"`
 }
 
@@ -40,6 +72,7 @@ type advisoryRec struct {
 	Name     string      `json:"name"`
 	Kind     string      `json:"kind"`
 	Contacts []uuid.UUID `json:"contacts"`
+	P        uint64      `json:"pp"`
 }
 
 type membershipRec struct {
@@ -51,29 +84,46 @@ type membershipRec struct {
 	LeftOn     time.Time `json:"l,omitzero"`
 	Exception  string    `json:"x,omitempty"`
 	ApprovedBy uuid.UUID `json:"a,omitzero"`
+	// P is the position the membership was recorded at, LeftP the one
+	// it ended at (0 while it lasts).
+	P     uint64 `json:"pp"`
+	LeftP uint64 `json:"lp,omitempty"`
 }
 
 // NewCommunities returns an empty "communities" view.
 func NewCommunities() *Communities {
-	return &Communities{Schools: govSchools{}, C: map[uuid.UUID]*communityRec{}, Scores: map[uuid.UUID]map[string]governance.Strengths{}}
+	return &Communities{SchoolsAt: map[uuid.UUID]history[govSchool]{}, C: map[uuid.UUID]*communityRec{},
+		ScoresAt: map[uuid.UUID]history[map[string]governance.Strengths]{}, Schools: govSchools{}}
 }
 
 // Name implements projections.Projection.
 func (*Communities) Name() string { return CommunitiesView }
 
 // Version implements projections.Projection.
-func (*Communities) Version() int { return 3 }
+func (*Communities) Version() int { return 4 }
+
+// appendTo appends x to s: in place for the live view, into a new array
+// for a state in the past, whose lists the live view shares.
+func appendTo[T any](past bool, s []T, x T) []T {
+	if past {
+		return append(s[:len(s):len(s)], x)
+	}
+	return append(s, x)
+}
 
 // Apply implements projections.Projection.
 func (v *Communities) Apply(m domain.Message) error {
-	if v.Schools.apply(m) {
+	if v.applySchool(m) {
 		return nil
 	}
 	if e, ok := m.Event.(governance.StrengthsAssessed); ok {
-		if v.Scores[e.PersonID] == nil {
-			v.Scores[e.PersonID] = map[string]governance.Strengths{}
+		h := v.ScoresAt[e.PersonID]
+		scores := maps.Clone(h.current())
+		if scores == nil {
+			scores = map[string]governance.Strengths{}
 		}
-		v.Scores[e.PersonID][e.Year] = e.Scores
+		scores[e.Year] = e.Scores
+		v.ScoresAt[e.PersonID] = appendTo(v.past, h, rowVersion[map[string]governance.Strengths]{m.Position, scores})
 		return nil
 	}
 	kind, id, ok := governance.ParseStream(m.Stream)
@@ -81,38 +131,177 @@ func (v *Communities) Apply(m domain.Message) error {
 		return nil
 	}
 	if e, ok := m.Event.(governance.CommunityEstablished); ok {
-		v.C[id] = &communityRec{govCommunity: govCommunity{Name: e.Name, School: e.SchoolID, Segment: e.SegmentID}}
+		f := communityFields{Name: e.Name, School: e.SchoolID, Segment: e.SegmentID}
+		v.C[id] = &communityRec{communityFields: f, Versions: history[communityFields]{{m.Position, f}}, Last: m.Position}
 		return nil
 	}
-	c, ok := v.C[id]
+	old, ok := v.C[id]
 	if !ok {
 		return nil
 	}
-	if govChairs(&c.Chairs, m) {
-		return nil
+	c := *old // a change makes a new record
+	fields := func(fn func(*communityFields)) {
+		f := c.communityFields
+		fn(&f)
+		c.communityFields = f
+		c.Versions = appendTo(v.past, c.Versions, rowVersion[communityFields]{m.Position, f})
 	}
 	switch e := m.Event.(type) {
+	case governance.ChairElected, governance.ChairRemoved, governance.ChairVacated:
+		chairs := slices.Clone(c.Chairs)
+		govChairs(&chairs, m)
+		if len(chairs) == len(c.Chairs) && !slices.ContainsFunc(chairs, func(t govChair) bool { return t.EndP == m.Position }) {
+			return nil // a removal or vacancy of no term in office
+		}
+		c.Chairs = chairs
 	case governance.MemberJoined:
-		c.Members = append(c.Members, membershipRec{Person: e.PersonID, Year: e.Year, Basis: slices.Clone(e.Basis),
-			From: governance.Date(e.EffectiveFrom), TermEndsOn: governance.Date(e.TermEndsOn)})
+		c.Members = appendTo(v.past, c.Members, membershipRec{Person: e.PersonID, Year: e.Year, Basis: slices.Clone(e.Basis),
+			From: governance.Date(e.EffectiveFrom), TermEndsOn: governance.Date(e.TermEndsOn), P: m.Position})
 	case governance.MemberLeft:
-		for i := len(c.Members) - 1; i >= 0; i-- {
+		i := len(c.Members) - 1
+		for ; i >= 0; i-- {
 			if mb := &c.Members[i]; mb.Person == e.PersonID && mb.Year == e.Year && mb.LeftOn.IsZero() {
-				mb.LeftOn, mb.Exception, mb.ApprovedBy = governance.Date(e.LeftOn), e.Exception, e.ApprovedBy
 				break
 			}
 		}
-	case governance.RosterConfirmed:
-		if c.Rosters == nil {
-			c.Rosters = map[string][]uuid.UUID{}
+		if i < 0 {
+			return nil
 		}
-		c.Rosters[e.Year] = slices.Clone(e.Continuing)
+		c.Members = slices.Clone(c.Members)
+		mb := &c.Members[i]
+		mb.LeftOn, mb.Exception, mb.ApprovedBy, mb.LeftP = governance.Date(e.LeftOn), e.Exception, e.ApprovedBy, m.Position
+	case governance.RosterConfirmed:
+		fields(func(f *communityFields) {
+			f.Rosters = maps.Clone(f.Rosters)
+			if f.Rosters == nil {
+				f.Rosters = map[string][]uuid.UUID{}
+			}
+			f.Rosters[e.Year] = slices.Clone(e.Continuing)
+		})
 	case governance.GovernorLinked:
-		c.Governor = e.GovernorID
+		fields(func(f *communityFields) { f.Governor = e.GovernorID })
 	case governance.AdvisoryGroupLinked:
-		c.Advisory = append(c.Advisory, advisoryRec{ID: e.GroupID, Name: e.Name, Kind: e.Kind, Contacts: slices.Clone(e.Contacts)})
+		c.Advisory = appendTo(v.past, c.Advisory, advisoryRec{ID: e.GroupID, Name: e.Name, Kind: e.Kind, Contacts: slices.Clone(e.Contacts), P: m.Position})
+	default:
+		return nil
 	}
+	c.Last = m.Position
+	v.C[id] = &c
 	return nil
+}
+
+// applySchool folds a fact of a school's stream into a new version of
+// the school; it reports whether m was one.
+func (v *Communities) applySchool(m domain.Message) bool {
+	id, ok := schoolOf(m.Event)
+	if !ok {
+		return false
+	}
+	one := govSchools{}
+	h := v.SchoolsAt[id]
+	if len(h) > 0 {
+		sc := h.current()
+		sc.Segments, sc.Years = slices.Clone(sc.Segments), slices.Clone(sc.Years)
+		one[id] = &sc
+	}
+	one.apply(m)
+	if sc, ok := one[id]; ok {
+		v.SchoolsAt[id] = appendTo(v.past, h, rowVersion[govSchool]{m.Position, *sc})
+		v.Schools[id] = sc
+	}
+	return true
+}
+
+// schoolOf returns the school a fact of a school's stream that govSchools
+// folds is of.
+func schoolOf(e domain.Event) (uuid.UUID, bool) {
+	switch e := e.(type) {
+	case governance.SchoolRegistered:
+		return e.SchoolID, true
+	case governance.SegmentAdded:
+		return e.SchoolID, true
+	case governance.SegmentRenamed:
+		return e.SchoolID, true
+	case governance.DirectorAppointed:
+		return e.SchoolID, true
+	case governance.DirectorLeft:
+		return e.SchoolID, true
+	case governance.AcademicYearOpened:
+		return e.SchoolID, true
+	}
+	return uuid.Nil, false
+}
+
+// At implements projections.Versioned: the view as known at pos. The
+// records unchanged since are the live view's own (a change makes a new
+// record); the others are cut to pos.
+func (v *Communities) At(pos uint64) projections.Projection {
+	out := &Communities{SchoolsAt: rowsUpTo(v.SchoolsAt, pos), C: make(map[uuid.UUID]*communityRec, len(v.C)),
+		ScoresAt: rowsUpTo(v.ScoresAt, pos), past: true}
+	out.derive()
+	for id, c := range v.C {
+		switch {
+		case len(c.Versions) == 0 || c.Versions[0].P > pos:
+		case c.Last <= pos:
+			out.C[id] = c
+		default:
+			out.C[id] = c.upTo(pos)
+		}
+	}
+	return out
+}
+
+// upTo returns the record as known at pos (established by then).
+func (c *communityRec) upTo(pos uint64) *communityRec {
+	out := &communityRec{Versions: c.Versions.upTo(pos)}
+	out.communityFields = out.Versions.current()
+	out.Last = out.Versions[len(out.Versions)-1].P
+	out.Advisory = cut(c.Advisory, pos, func(a *advisoryRec) uint64 { return a.P })
+	out.Members = cut(c.Members, pos, func(mb *membershipRec) uint64 { return mb.P })
+	for i, cloned := 0, false; i < len(out.Members); i++ {
+		if out.Members[i].LeftP > pos { // left after pos: still a member then
+			if !cloned {
+				out.Members, cloned = slices.Clone(out.Members), true
+			}
+			mb := &out.Members[i]
+			mb.LeftOn, mb.Exception, mb.ApprovedBy, mb.LeftP = time.Time{}, "", uuid.Nil, 0
+		}
+	}
+	out.Chairs = cut(c.Chairs, pos, func(t *govChair) uint64 { return t.P })
+	for i, cloned := 0, false; i < len(out.Chairs); i++ {
+		if out.Chairs[i].EndP > pos { // ended after pos: in office then
+			if !cloned {
+				out.Chairs, cloned = slices.Clone(out.Chairs), true
+			}
+			t := &out.Chairs[i]
+			t.Until, t.EndedBy, t.EndP = time.Time{}, "", 0
+		}
+	}
+	for _, a := range out.Advisory {
+		out.Last = max(out.Last, a.P)
+	}
+	for _, mb := range out.Members {
+		out.Last = max(out.Last, mb.P, mb.LeftP)
+	}
+	for _, t := range out.Chairs {
+		out.Last = max(out.Last, t.P, t.EndP)
+	}
+	return out
+}
+
+// derive sets the schools as they are now from their versions.
+func (v *Communities) derive() {
+	v.Schools = make(govSchools, len(v.SchoolsAt))
+	for id, h := range v.SchoolsAt {
+		sc := h.current()
+		v.Schools[id] = &sc
+	}
+}
+
+// score returns person p's strengths scores for year, if assessed.
+func (v *Communities) score(p uuid.UUID, year string) (governance.Strengths, bool) {
+	s, ok := v.ScoresAt[p].current()[year]
+	return s, ok
 }
 
 // MarshalState implements projections.Projection.
@@ -124,15 +313,22 @@ func (v *Communities) UnmarshalState(b []byte) error {
 	if err := decodeState(b, fresh); err != nil {
 		return err
 	}
-	if fresh.Schools == nil {
-		fresh.Schools = govSchools{}
+	if fresh.SchoolsAt == nil {
+		fresh.SchoolsAt = map[uuid.UUID]history[govSchool]{}
 	}
 	if fresh.C == nil {
 		fresh.C = map[uuid.UUID]*communityRec{}
 	}
-	if fresh.Scores == nil {
-		fresh.Scores = map[uuid.UUID]map[string]governance.Strengths{}
+	if fresh.ScoresAt == nil {
+		fresh.ScoresAt = map[uuid.UUID]history[map[string]governance.Strengths]{}
 	}
+	for id, c := range fresh.C {
+		if len(c.Versions) == 0 {
+			return fmt.Errorf("communities: ISLC %s has no versions", id)
+		}
+		c.communityFields = c.Versions.current()
+	}
+	fresh.derive()
 	*v = *fresh
 	return nil
 }
@@ -271,7 +467,7 @@ func (v *Communities) communityYear(c *communityRec, year string, names PersonNa
 			cy.Continuity = append(cy.Continuity, personRef(names, p))
 		}
 		b.Members++
-		s, ok := v.Scores[p][year]
+		s, ok := v.score(p, year)
 		if !ok {
 			b.Unassessed = append(b.Unassessed, personRef(names, p))
 			continue

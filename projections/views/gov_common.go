@@ -129,6 +129,10 @@ type govChair struct {
 	From     time.Time `json:"from"`
 	Until    time.Time `json:"until,omitzero"`
 	EndedBy  string    `json:"ended_by,omitempty"`
+	// P is the position of the election, EndP of the term's end (0 while
+	// it lasts): the positions a versioned view cuts a list of terms at.
+	P    uint64 `json:"p,omitempty"`
+	EndP uint64 `json:"ep,omitempty"`
 }
 
 // govChairs folds ChairElected, ChairRemoved and ChairVacated into terms;
@@ -138,14 +142,14 @@ func govChairs(terms *[]govChair, m domain.Message) bool {
 		for i := range *terms {
 			t := &(*terms)[i]
 			if t.Year == year && t.EndedBy == "" && (chair == uuid.Nil || t.Chair == chair) {
-				t.Until, t.EndedBy = m.Effective().UTC(), why
+				t.Until, t.EndedBy, t.EndP = m.Effective().UTC(), why, m.Position
 			}
 		}
 	}
 	switch e := m.Event.(type) {
 	case governance.ChairElected:
 		end(e.Year, uuid.Nil, governance.ChairSucceeded)
-		*terms = append(*terms, govChair{Year: e.Year, Chair: e.ChairID, Election: e.ElectionID, From: m.Effective().UTC()})
+		*terms = append(*terms, govChair{Year: e.Year, Chair: e.ChairID, Election: e.ElectionID, From: m.Effective().UTC(), P: m.Position})
 	case governance.ChairRemoved:
 		end(e.Year, e.ChairID, governance.ChairRemovedBy)
 	case governance.ChairVacated:

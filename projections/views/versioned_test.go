@@ -176,6 +176,16 @@ func everything(t *testing.T, p projections.Projection) []byte {
 			recs[id] = h.current()
 		}
 		derived = []any{recs, v.PeopleOf(peopleKeys, uuid.Nil), v.NameMap(peopleKeys)}
+	case *Communities:
+		out := map[string]any{}
+		for school := range v.Schools {
+			out["school "+school.String()] = []any{v.CommunitiesOf(school, nil), v.MembershipOverYears(school), v.PeopleOverYears(school)}
+		}
+		for id := range v.C {
+			c, _ := v.Community(id, nil)
+			out["islc "+id.String()] = c
+		}
+		derived = []any{v.Schools, out}
 	case *Progress:
 		boards := map[string]any{}
 		for pid := range progressPartnerships(v) {
@@ -215,6 +225,7 @@ func versionedCases() []struct {
 		{func() projections.Projection { return NewProposals() }, proposalsLedger},
 		{func() projections.Projection { return NewProgress() }, progressLedger},
 		{func() projections.Projection { return NewPeople() }, peopleLedger},
+		{func() projections.Projection { return NewCommunities() }, communitiesLedger},
 	}
 }
 
@@ -597,4 +608,105 @@ func TestResourcesInThePastKeepSettledLoansTheLiveViewChangesAgain(t *testing.T)
 	if got := live.state.Resources[res.ResourceID].LoanList[0].Status; got != partnership.LoanCancelledStatus {
 		t.Errorf("live, the loan is %s, want it cancelled", got)
 	}
+}
+
+// communitiesLedger returns random events of schools (registered, some
+// again, segments added and renamed, Directors, academic years) and their
+// ISLCs, as messages at positions 1, 2, …: members joining and leaving
+// (some twice, some never a member), chairs elected, removed and vacated,
+// governors and advisory groups linked, rosters confirmed, strengths
+// assessed, and events the view ignores.
+func communitiesLedger(seed uint64, n int) []domain.Message {
+	rng := rand.New(rand.NewPCG(seed, 17))
+	var msgs []domain.Message
+	emit := func(stream string, e domain.Event) {
+		m := domain.Message{Recorded: domain.Recorded{Position: uint64(len(msgs) + 1), Stream: stream,
+			RecordedAt: time.Date(2025, 9, 1, 0, 0, len(msgs), 0, time.UTC)}, Event: e}
+		m.ID = uuid.New()
+		msgs = append(msgs, m)
+	}
+	type islc struct{ id, school uuid.UUID }
+	var schools []uuid.UUID
+	var islcs []islc
+	segments := map[uuid.UUID][]uuid.UUID{}
+	people := []uuid.UUID{uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New()}
+	years := []string{"2024-25", "2025-26", "2026-27"}
+	day := func() time.Time { return time.Date(2025, 9, 1+rng.IntN(300), 0, 0, 0, 0, time.UTC) }
+	for len(msgs) < n {
+		year, person := years[rng.IntN(len(years))], people[rng.IntN(len(people))]
+		switch k := rng.IntN(24); {
+		case k == 0 || len(schools) == 0:
+			id := uuid.New()
+			if len(schools) > 0 && rng.IntN(3) == 0 {
+				id = schools[rng.IntN(len(schools))] // registered again
+			} else {
+				schools = append(schools, id)
+			}
+			seg := uuid.New()
+			segments[id] = append(segments[id], seg)
+			emit(governance.SchoolStream(id), governance.SchoolRegistered{SchoolID: id, Name: fmt.Sprint("School ", len(msgs)),
+				Segments: []governance.Segment{{ID: seg, Name: "Primary"}}})
+		case k == 1:
+			school := schools[rng.IntN(len(schools))]
+			seg := uuid.New()
+			segments[school] = append(segments[school], seg)
+			emit(governance.SchoolStream(school), governance.SegmentAdded{SchoolID: school, SegmentID: seg, Name: fmt.Sprint("Segment ", len(msgs))})
+		case k == 2:
+			school := schools[rng.IntN(len(schools))]
+			segs := segments[school]
+			emit(governance.SchoolStream(school), governance.SegmentRenamed{SchoolID: school, SegmentID: segs[rng.IntN(len(segs))], Name: fmt.Sprint("Renamed ", len(msgs))})
+		case k == 3:
+			school := schools[rng.IntN(len(schools))]
+			if rng.IntN(2) == 0 {
+				emit(governance.SchoolStream(school), governance.DirectorAppointed{SchoolID: school, DirectorID: person})
+			} else {
+				emit(governance.SchoolStream(school), governance.DirectorLeft{SchoolID: school, DirectorID: person})
+			}
+		case k == 4:
+			school := schools[rng.IntN(len(schools))]
+			start := day()
+			emit(governance.SchoolStream(school), governance.AcademicYearOpened{SchoolID: school, Year: year, StartsOn: start, EndsOn: start.AddDate(1, 0, 0)})
+		case k == 5:
+			emit(governance.PersonStream(person), governance.StrengthsAssessed{PersonID: person, SchoolID: schools[0], Year: year,
+				Scores: governance.Strengths{RelationshipBuilding: rng.IntN(100), Executing: rng.IntN(100), StrategicThinking: rng.IntN(100), Influencing: rng.IntN(100)}})
+		case k == 6 || len(islcs) == 0:
+			school := schools[rng.IntN(len(schools))]
+			c := islc{uuid.New(), school}
+			islcs = append(islcs, c)
+			segs := segments[school]
+			emit(governance.CommunityStream(c.id), governance.CommunityEstablished{CommunityID: c.id, SchoolID: school, SegmentID: segs[rng.IntN(len(segs))],
+				Name: fmt.Sprint("ISLC ", len(msgs))})
+		case k == 7:
+			emit(governance.SchoolStream(schools[0]), partnership.ResourceOffered{ResourceID: uuid.New()})
+		default:
+			c := islcs[rng.IntN(len(islcs))]
+			stream := governance.CommunityStream(c.id)
+			switch rng.IntN(9) {
+			case 0, 1, 2:
+				emit(stream, governance.MemberJoined{CommunityID: c.id, SchoolID: c.school, PersonID: person, Year: year, Basis: []string{"volunteer"},
+					EffectiveFrom: day(), TermEndsOn: day().AddDate(1, 0, 0)})
+			case 3, 4:
+				emit(stream, governance.MemberLeft{CommunityID: c.id, SchoolID: c.school, PersonID: person, Year: year, LeftOn: day(),
+					Exception: []string{"", "moved away"}[rng.IntN(2)], ApprovedBy: []uuid.UUID{uuid.Nil, person}[rng.IntN(2)]})
+			case 5:
+				emit(stream, governance.ChairElected{CommunityID: c.id, SchoolID: c.school, Year: year, ChairID: person, ElectionID: uuid.New()})
+			case 6:
+				if rng.IntN(2) == 0 {
+					emit(stream, governance.ChairRemoved{CommunityID: c.id, SchoolID: c.school, Year: year, ChairID: person})
+				} else {
+					emit(stream, governance.ChairVacated{CommunityID: c.id, SchoolID: c.school, Year: year, ChairID: person})
+				}
+			case 7:
+				if rng.IntN(2) == 0 {
+					emit(stream, governance.GovernorLinked{CommunityID: c.id, SchoolID: c.school, GovernorID: person})
+				} else {
+					emit(stream, governance.AdvisoryGroupLinked{CommunityID: c.id, SchoolID: c.school, GroupID: uuid.New(), Name: "Parents", Kind: "parent",
+						Contacts: []uuid.UUID{person}})
+				}
+			default:
+				emit(stream, governance.RosterConfirmed{CommunityID: c.id, SchoolID: c.school, Year: year, Members: []uuid.UUID{person}, Continuing: []uuid.UUID{person}})
+			}
+		}
+	}
+	return msgs
 }
