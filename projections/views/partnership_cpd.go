@@ -47,6 +47,9 @@ type cpdState struct {
 	// saved.
 	sums   map[cpdYear]*cpdSums
 	sumsMu *sync.Mutex // readers share a view
+	// past marks a state looked up in the past (At): it shares rows
+	// with the live view, so it appends to none of their lists in place.
+	past bool
 }
 
 // cpdYear names a partnership's academic year.
@@ -62,10 +65,12 @@ type cpdSums struct {
 	schools map[uuid.UUID]CPDSchool
 }
 
-// cpdKey is a CPD event's place in its partnership's index.
+// cpdKey is a CPD event's place in its partnership's index, and the
+// position it was organised at (filed).
 type cpdKey struct {
 	start time.Time
 	id    uuid.UUID
+	p     uint64
 }
 
 func (a cpdKey) cmp(b cpdKey) int { return cmp.Or(a.start.Compare(b.start), uuidCmp(a.id, b.id)) }
@@ -180,13 +185,24 @@ func foldChanges(changes []cpdChange) *partnership.CPDEvent {
 func (r *cpdRow) upTo(pos uint64) *cpdRow {
 	n := len(r.Changes)
 	if n > 0 && r.Changes[n-1].P <= pos {
-		return &cpdRow{Changes: r.Changes[:n:n], cur: r.cur}
+		return r // a row is never changed: a change makes a new one
 	}
 	k := sort.Search(n, func(i int) bool { return r.Changes[i].P > pos })
 	if k == 0 {
 		return nil
 	}
 	return &cpdRow{Changes: r.Changes[:k:k], cur: foldChanges(r.Changes[:k])}
+}
+
+// organisedAt returns the position of the row's first organisation (0
+// for none).
+func (r *cpdRow) organisedAt() uint64 {
+	for _, ch := range r.Changes {
+		if ch.Organised != nil {
+			return ch.P
+		}
+	}
+	return 0
 }
 
 // event returns CPD event id as it is now (nil for none).
@@ -216,17 +232,17 @@ func (s *cpdState) applyRow(id uuid.UUID, m domain.Message) *partnership.CPDEven
 		c.Bookings = slices.Clone(last.Bookings)
 	}
 	c.Apply(m)
+	// A change makes a new row (states in the past share the old one).
 	if r == nil {
 		r = &cpdRow{}
-		s.Rows[id] = r
 	}
-	r.Changes, r.cur = append(r.Changes, ch), c
+	s.Rows[id] = &cpdRow{Changes: appendTo(s.past, r.Changes, ch), cur: c}
 	return c
 }
 
-// file puts CPD event c in the index (once).
-func (s *cpdState) file(c *partnership.CPDEvent) {
-	k := cpdKey{c.StartsAt, c.ID}
+// file puts CPD event c, organised at position p, in the index (once).
+func (s *cpdState) file(c *partnership.CPDEvent, p uint64) {
+	k := cpdKey{c.StartsAt, c.ID, p}
 	keys := s.byStart[c.PartnershipID]
 	if i, found := slices.BinarySearchFunc(keys, k, cpdKey.cmp); !found {
 		s.byStart[c.PartnershipID] = slices.Insert(keys, i, k)
@@ -252,7 +268,7 @@ func (v *CPD) UnmarshalState(b []byte) error {
 	for _, r := range s.Rows {
 		r.cur = foldChanges(r.Changes)
 		if c := r.cur; c.Organised() {
-			s.byStart[c.PartnershipID] = append(s.byStart[c.PartnershipID], cpdKey{c.StartsAt, c.ID})
+			s.byStart[c.PartnershipID] = append(s.byStart[c.PartnershipID], cpdKey{c.StartsAt, c.ID, r.organisedAt()})
 		}
 	}
 	for _, keys := range s.byStart {
@@ -267,6 +283,7 @@ func (v *CPD) UnmarshalState(b []byte) error {
 func (v *CPD) At(pos uint64) projections.Projection {
 	out := NewCPD()
 	s := &out.state
+	s.past = true
 	s.Rows = make(map[uuid.UUID]*cpdRow, len(v.state.Rows))
 	for id, r := range v.state.Rows {
 		if r = r.upTo(pos); r != nil {
@@ -277,7 +294,7 @@ func (v *CPD) At(pos uint64) projections.Projection {
 	for pid, keys := range v.state.byStart {
 		var kept []cpdKey
 		for _, k := range keys {
-			if c := s.event(k.id); c != nil && c.Organised() { // a start never changes once organised
+			if k.p <= pos { // a start never changes once organised
 				kept = append(kept, k)
 			}
 		}
@@ -297,7 +314,7 @@ func (v *CPD) Apply(m domain.Message) error {
 	switch e := m.Event.(type) {
 	case partnership.CPDEventOrganised:
 		if c := v.state.applyRow(e.CPDID, m); c != nil && c.Organised() {
-			v.state.file(c)
+			v.state.file(c, m.Position)
 			v.state.changed(c)
 		}
 		return nil
