@@ -2,8 +2,10 @@ package views
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"slices"
+	"sort"
 	"time"
 
 	"github.com/google/uuid"
@@ -17,39 +19,176 @@ func init() { register(func() projections.Projection { return NewTimelines() }) 
 
 // Timelines is the "timeline" view: the school-improvement timelines of a
 // partnership and its schools, "what comes next" and what is done.
+//
+// It is versioned (projections.Versioned): each timeline is kept with its
+// own events and their positions (a row), and a change makes a new row
+// whose timeline is a new value, so a state as of a past position shares
+// the rows unchanged since and folds the others from their own events up
+// to it (At).
 type Timelines struct{ stateView[timelineState] }
 
 type timelineState struct {
-	Timelines map[uuid.UUID]*partnership.Timeline `json:"timelines"`
-	Names     partnershipNames                    `json:"names"`
+	// Rows are the timelines, each with its events (saved).
+	Rows map[uuid.UUID]*timelineRow `json:"rows"`
+	// Schools are the schools' names with the positions they were given
+	// at.
+	Schools schoolNames `json:"schools"`
+	// Timelines are the rows' timelines as they are now and Names the
+	// names the schools have now (not saved: the rows and Schools give
+	// them).
+	Timelines map[uuid.UUID]*partnership.Timeline `json:"-"`
+	Names     partnershipNames                    `json:"-"`
+	// past marks a state looked up in the past (At): it shares rows with
+	// the live view, so it appends to none of their lists in place.
+	past bool
+}
+
+// timelineRow is a timeline with the events it was folded from, in
+// position order. cur is never changed once made: a change makes a new
+// row.
+type timelineRow struct {
+	Changes []timelineChange `json:"c"`
+	cur     *partnership.Timeline
+}
+
+// timelineChange is one event of a timeline, with its position.
+type timelineChange struct {
+	P           uint64                               `json:"p"`
+	Created     *partnership.TimelineCreated         `json:"n,omitempty"`
+	Scheduled   *partnership.TimelineItemScheduled   `json:"s,omitempty"`
+	Rescheduled *partnership.TimelineItemRescheduled `json:"r,omitempty"`
+	Done        *partnership.TimelineItemDone        `json:"d,omitempty"`
+}
+
+// message returns the change as the message the timeline folds.
+func (ch timelineChange) message() domain.Message {
+	m := domain.Message{Recorded: domain.Recorded{Position: ch.P}}
+	switch {
+	case ch.Created != nil:
+		m.Event = *ch.Created
+	case ch.Scheduled != nil:
+		m.Event = *ch.Scheduled
+	case ch.Rescheduled != nil:
+		m.Event = *ch.Rescheduled
+	case ch.Done != nil:
+		m.Event = *ch.Done
+	}
+	return m
+}
+
+// foldTimeline returns last (nil for none) with m folded into a copy: an
+// item moved or done is changed in a copy of the list, a new one appended
+// (in place only for the live view: past is false).
+func foldTimeline(last *partnership.Timeline, m domain.Message, past bool) *partnership.Timeline {
+	t := partnership.NewTimeline()
+	if last != nil {
+		*t = *last
+	}
+	switch m.Event.(type) {
+	case partnership.TimelineItemRescheduled, partnership.TimelineItemDone:
+		t.ItemList = slices.Clone(t.ItemList)
+	case partnership.TimelineItemScheduled:
+		if past {
+			t.ItemList = t.ItemList[:len(t.ItemList):len(t.ItemList)]
+		}
+	}
+	t.Apply(m)
+	return t
 }
 
 // NewTimelines returns an empty "timeline" view.
 func NewTimelines() *Timelines {
-	return &Timelines{newStateView("timeline", 2, func() timelineState {
-		return timelineState{Timelines: map[uuid.UUID]*partnership.Timeline{}, Names: newNames(false)}
+	return &Timelines{newStateView("timeline", 3, func() timelineState {
+		return timelineState{Rows: map[uuid.UUID]*timelineRow{}, Schools: schoolNames{}, Timelines: map[uuid.UUID]*partnership.Timeline{},
+			Names: newNames(false)}
 	})}
 }
 
 // Apply implements projections.Projection.
 func (v *Timelines) Apply(m domain.Message) error {
-	if v.state.Names.apply(m) {
+	s := &v.state
+	if s.Schools.apply(m, &s.Names) {
 		return nil
 	}
+	ch := timelineChange{P: m.Position}
 	var id uuid.UUID
 	switch e := m.Event.(type) {
 	case partnership.TimelineCreated:
-		id = e.TimelineID
+		id, ch.Created = e.TimelineID, &e
 	case partnership.TimelineItemScheduled:
-		id = e.TimelineID
+		id, ch.Scheduled = e.TimelineID, &e
 	case partnership.TimelineItemRescheduled:
-		id = e.TimelineID
+		id, ch.Rescheduled = e.TimelineID, &e
 	case partnership.TimelineItemDone:
-		id = e.TimelineID
+		id, ch.Done = e.TimelineID, &e
 	default:
 		return nil
 	}
-	applyByID(v.state.Timelines, id, m, partnership.NewTimeline)
+	// A change makes a new row (states in the past share the old one).
+	r := s.Rows[id]
+	if r == nil {
+		r = &timelineRow{}
+	}
+	t := foldTimeline(r.cur, m, s.past)
+	s.Rows[id] = &timelineRow{Changes: appendTo(s.past, r.Changes, ch), cur: t}
+	s.Timelines[id] = t
+	return nil
+}
+
+// upTo returns the row as known at pos: itself when it has not changed
+// since, nil when it had no event by then.
+func (r *timelineRow) upTo(pos uint64) *timelineRow {
+	n := len(r.Changes)
+	if n > 0 && r.Changes[n-1].P <= pos {
+		return r
+	}
+	k := sort.Search(n, func(i int) bool { return r.Changes[i].P > pos })
+	if k == 0 {
+		return nil
+	}
+	return &timelineRow{Changes: r.Changes[:k:k], cur: foldTimelineChanges(r.Changes[:k])}
+}
+
+// foldTimelineChanges returns the timeline changes leave (a new one,
+// sharing no list: only the last of its versions is kept, so appending in
+// place is safe).
+func foldTimelineChanges(changes []timelineChange) *partnership.Timeline {
+	var t *partnership.Timeline
+	for _, ch := range changes {
+		t = foldTimeline(t, ch.message(), false)
+	}
+	return t
+}
+
+// At implements projections.Versioned: the view as known at pos.
+func (v *Timelines) At(pos uint64) projections.Projection {
+	out := NewTimelines()
+	s := &out.state
+	s.past = true
+	for id, r := range v.state.Rows {
+		if r = r.upTo(pos); r != nil {
+			s.Rows[id], s.Timelines[id] = r, r.cur
+		}
+	}
+	s.Schools, s.Names = v.state.Schools.upTo(pos)
+	return out
+}
+
+// UnmarshalState implements projections.Projection: the state read, with
+// its timelines and names worked out.
+func (v *Timelines) UnmarshalState(b []byte) error {
+	if err := v.stateView.UnmarshalState(b); err != nil {
+		return err
+	}
+	s := &v.state
+	for id, r := range s.Rows {
+		if len(r.Changes) == 0 {
+			return fmt.Errorf("timeline: %s has no events", id)
+		}
+		r.cur = foldTimelineChanges(r.Changes)
+		s.Timelines[id] = r.cur
+	}
+	s.Names = s.Schools.current()
 	return nil
 }
 

@@ -186,6 +186,17 @@ func everything(t *testing.T, p projections.Projection) []byte {
 			out["islc "+id.String()] = c
 		}
 		derived = []any{v.Schools, out}
+	case *Timelines:
+		lists := map[string]any{}
+		now := time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC)
+		for _, t := range v.state.Timelines {
+			for _, year := range []string{"", "2025-26"} {
+				p := periodOf(year)
+				lists[t.PartnershipID.String()+" "+year] = []any{v.NextIn(t.PartnershipID, p, now, 0), v.OutstandingIn(t.PartnershipID, p, now),
+					v.DoneIn(t.PartnershipID, p)}
+			}
+		}
+		derived = []any{v.state.Timelines, v.state.Names, lists}
 	case *Progress:
 		boards := map[string]any{}
 		for pid := range progressPartnerships(v) {
@@ -226,6 +237,7 @@ func versionedCases() []struct {
 		{func() projections.Projection { return NewProgress() }, progressLedger},
 		{func() projections.Projection { return NewPeople() }, peopleLedger},
 		{func() projections.Projection { return NewCommunities() }, communitiesLedger},
+		{func() projections.Projection { return NewTimelines() }, timelinesLedger},
 	}
 }
 
@@ -705,6 +717,60 @@ func communitiesLedger(seed uint64, n int) []domain.Message {
 				}
 			default:
 				emit(stream, governance.RosterConfirmed{CommunityID: c.id, SchoolID: c.school, Year: year, Members: []uuid.UUID{person}, Continuing: []uuid.UUID{person}})
+			}
+		}
+	}
+	return msgs
+}
+
+// timelinesLedger returns random events of improvement timelines of two
+// partnerships and their schools, as messages at positions 1, 2, …:
+// timelines created, items scheduled, moved (some several times) and
+// done, events of timelines never created, schools named and renamed, and
+// events the view ignores.
+func timelinesLedger(seed uint64, n int) []domain.Message {
+	rng := rand.New(rand.NewPCG(seed, 19))
+	var msgs []domain.Message
+	emit := func(e domain.Event) {
+		m := domain.Message{Recorded: domain.Recorded{Position: uint64(len(msgs) + 1), RecordedAt: time.Date(2025, 9, 1, 0, 0, len(msgs), 0, time.UTC)}, Event: e}
+		m.ID = uuid.New()
+		msgs = append(msgs, m)
+	}
+	type timeline struct {
+		pid, id, school uuid.UUID
+		items           []uuid.UUID
+	}
+	pids := []uuid.UUID{uuid.New(), uuid.New()}
+	schools := []uuid.UUID{uuid.Nil, uuid.New(), uuid.New()}
+	var timelines []*timeline
+	day := func() time.Time { return time.Date(2025, 9, 1+rng.IntN(400), 0, 0, 0, 0, time.UTC) }
+	for len(msgs) < n {
+		switch k := rng.IntN(12); {
+		case k == 0:
+			emit(governance.SchoolRegistered{SchoolID: schools[1+rng.IntN(2)], Name: fmt.Sprint("School ", len(msgs))})
+		case k == 1 || len(timelines) == 0:
+			t := &timeline{pid: pids[rng.IntN(2)], id: uuid.New(), school: schools[rng.IntN(len(schools))]}
+			timelines = append(timelines, t)
+			emit(partnership.TimelineCreated{PartnershipID: t.pid, TimelineID: t.id, SchoolID: t.school, AcademicYear: []string{"2025-26", "2026-27"}[rng.IntN(2)],
+				Title: fmt.Sprint("Programme ", len(msgs))})
+		case k == 2:
+			emit(partnership.TimelineItemScheduled{PartnershipID: pids[0], TimelineID: uuid.New(), ItemID: uuid.New(), Kind: "visit", Title: "orphan", On: day()})
+		case k == 3:
+			emit(partnership.ResourceOffered{PartnershipID: pids[0], ResourceID: uuid.New()})
+		default:
+			t := timelines[rng.IntN(len(timelines))]
+			if len(t.items) == 0 || rng.IntN(3) == 0 {
+				id := uuid.New()
+				t.items = append(t.items, id)
+				emit(partnership.TimelineItemScheduled{PartnershipID: t.pid, TimelineID: t.id, SchoolID: t.school, ItemID: id, Kind: "review",
+					Title: fmt.Sprint("Item ", len(msgs)), On: day()})
+				continue
+			}
+			item := t.items[rng.IntN(len(t.items))]
+			if rng.IntN(2) == 0 {
+				emit(partnership.TimelineItemRescheduled{PartnershipID: t.pid, TimelineID: t.id, SchoolID: t.school, ItemID: item, On: day()})
+			} else {
+				emit(partnership.TimelineItemDone{PartnershipID: t.pid, TimelineID: t.id, SchoolID: t.school, ItemID: item, DoneOn: day(), Note: "went well"})
 			}
 		}
 	}
