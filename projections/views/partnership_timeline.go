@@ -149,13 +149,12 @@ func (r *timelineRow) upTo(pos uint64) *timelineRow {
 	return &timelineRow{Changes: r.Changes[:k:k], cur: foldTimelineChanges(r.Changes[:k])}
 }
 
-// foldTimelineChanges returns the timeline changes leave (a new one,
-// sharing no list: only the last of its versions is kept, so appending in
-// place is safe).
+// foldTimelineChanges returns the timeline changes leave: a new one,
+// folded in place (none of its versions but the last is ever seen).
 func foldTimelineChanges(changes []timelineChange) *partnership.Timeline {
-	var t *partnership.Timeline
+	t := partnership.NewTimeline()
 	for _, ch := range changes {
-		t = foldTimeline(t, ch.message(), false)
+		t.Apply(ch.message())
 	}
 	return t
 }
