@@ -27,8 +27,7 @@ func versionedLedger(seed uint64, n int) []domain.Message {
 	rng := rand.New(rand.NewPCG(seed, 3))
 	var msgs []domain.Message
 	emit := func(e domain.Event) {
-		m := domain.Message{Recorded: domain.Recorded{Position: uint64(len(msgs) + 1), RecordedAt: time.Date(2025, 9, 1, 0, 0, len(msgs), 0, time.UTC)}, Event: e}
-		m.ID = uuid.New()
+		m := messageAt(len(msgs), "", e)
 		m.Meta.ActorID, m.Meta.ActorRole, m.Meta.Reason = uuid.NewString(), domain.RoleStaff, fmt.Sprint("reason ", len(msgs))
 		msgs = append(msgs, m)
 	}
@@ -139,6 +138,15 @@ func versionedLedger(seed uint64, n int) []domain.Message {
 		}
 	}
 	return msgs
+}
+
+// messageAt returns e in stream as the (n+1)th message of a test ledger:
+// at position n+1, recorded n seconds after its start, with a new id.
+func messageAt(n int, stream string, e domain.Event) domain.Message {
+	m := domain.Message{Recorded: domain.Recorded{Position: uint64(n + 1), Stream: stream,
+		RecordedAt: time.Date(2025, 9, 1, 0, 0, n, 0, time.UTC)}, Event: e}
+	m.ID = uuid.New()
+	return m
 }
 
 // everything returns what a view holds, the state it saves and what it
@@ -369,9 +377,7 @@ func proposalsLedger(seed uint64, n int) []domain.Message {
 	rng := rand.New(rand.NewPCG(seed, 5))
 	var msgs []domain.Message
 	emit := func(stream string, e domain.Event) {
-		m := domain.Message{Recorded: domain.Recorded{Position: uint64(len(msgs) + 1), Stream: stream,
-			RecordedAt: time.Date(2025, 9, 1, 0, 0, len(msgs), 0, time.UTC)}, Event: e}
-		m.ID = uuid.New()
+		m := messageAt(len(msgs), stream, e)
 		m.Meta.ActorID, m.Meta.ActorRole = uuid.NewString(), []string{domain.RoleStaff, domain.RoleDirector}[rng.IntN(2)]
 		if rng.IntN(3) == 0 {
 			m.Meta.CorrelationID = uuid.New()
@@ -503,11 +509,7 @@ func progressPartnerships(v *Progress) map[uuid.UUID]bool {
 func progressLedger(seed uint64, n int) []domain.Message {
 	rng := rand.New(rand.NewPCG(seed, 11))
 	var msgs []domain.Message
-	emit := func(e domain.Event) {
-		m := domain.Message{Recorded: domain.Recorded{Position: uint64(len(msgs) + 1), RecordedAt: time.Date(2025, 9, 1, 0, 0, len(msgs), 0, time.UTC)}, Event: e}
-		m.ID = uuid.New()
-		msgs = append(msgs, m)
-	}
+	emit := func(e domain.Event) { msgs = append(msgs, messageAt(len(msgs), "", e)) }
 	pids := []uuid.UUID{uuid.New(), uuid.New()}
 	var schools []uuid.UUID
 	areas := []string{"Mathematics", "mathematics ", "Reading", "Culture & Climate"}
@@ -546,11 +548,7 @@ var peopleKeys = domain.NewMemoryKeyring()
 func peopleLedger(seed uint64, n int) []domain.Message {
 	rng := rand.New(rand.NewPCG(seed, 13))
 	var msgs []domain.Message
-	emit := func(e domain.Event) {
-		m := domain.Message{Recorded: domain.Recorded{Position: uint64(len(msgs) + 1), RecordedAt: time.Date(2025, 9, 1, 0, 0, len(msgs), 0, time.UTC)}, Event: e}
-		m.ID = uuid.New()
-		msgs = append(msgs, m)
-	}
+	emit := func(e domain.Event) { msgs = append(msgs, messageAt(len(msgs), "", e)) }
 	seal := func(id uuid.UUID) domain.PersonalData {
 		b, err := peopleKeys.Seal(id.String(), []byte(fmt.Sprintf(`{"name":"Person %d"}`, len(msgs))))
 		if err != nil {
@@ -631,12 +629,7 @@ func TestResourcesInThePastKeepSettledLoansTheLiveViewChangesAgain(t *testing.T)
 func communitiesLedger(seed uint64, n int) []domain.Message {
 	rng := rand.New(rand.NewPCG(seed, 17))
 	var msgs []domain.Message
-	emit := func(stream string, e domain.Event) {
-		m := domain.Message{Recorded: domain.Recorded{Position: uint64(len(msgs) + 1), Stream: stream,
-			RecordedAt: time.Date(2025, 9, 1, 0, 0, len(msgs), 0, time.UTC)}, Event: e}
-		m.ID = uuid.New()
-		msgs = append(msgs, m)
-	}
+	emit := func(stream string, e domain.Event) { msgs = append(msgs, messageAt(len(msgs), stream, e)) }
 	type islc struct{ id, school uuid.UUID }
 	var schools []uuid.UUID
 	var islcs []islc
@@ -731,11 +724,7 @@ func communitiesLedger(seed uint64, n int) []domain.Message {
 func timelinesLedger(seed uint64, n int) []domain.Message {
 	rng := rand.New(rand.NewPCG(seed, 19))
 	var msgs []domain.Message
-	emit := func(e domain.Event) {
-		m := domain.Message{Recorded: domain.Recorded{Position: uint64(len(msgs) + 1), RecordedAt: time.Date(2025, 9, 1, 0, 0, len(msgs), 0, time.UTC)}, Event: e}
-		m.ID = uuid.New()
-		msgs = append(msgs, m)
-	}
+	emit := func(e domain.Event) { msgs = append(msgs, messageAt(len(msgs), "", e)) }
 	type timeline struct {
 		pid, id, school uuid.UUID
 		items           []uuid.UUID
