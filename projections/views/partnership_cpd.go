@@ -183,15 +183,14 @@ func foldChanges(changes []cpdChange) *partnership.CPDEvent {
 
 // upTo returns the row as known at pos (nil when it did not exist then).
 func (r *cpdRow) upTo(pos uint64) *cpdRow {
-	n := len(r.Changes)
-	if n > 0 && r.Changes[n-1].P <= pos {
-		return r // a row is never changed: a change makes a new one
-	}
-	k := sort.Search(n, func(i int) bool { return r.Changes[i].P > pos })
-	if k == 0 {
+	switch changes := cut(r.Changes, pos, func(ch *cpdChange) uint64 { return ch.P }); len(changes) {
+	case 0:
 		return nil
+	case len(r.Changes):
+		return r // a row is never changed: a change makes a new one
+	default:
+		return &cpdRow{Changes: changes, cur: foldChanges(changes)}
 	}
-	return &cpdRow{Changes: r.Changes[:k:k], cur: foldChanges(r.Changes[:k])}
 }
 
 // organisedAt returns the position of the row's first organisation (0

@@ -286,7 +286,7 @@ func (ch resourceChange) message() domain.Message {
 // which no event changes again) with all their changes by pos are shared
 // with now rather than copied: while every loan requested by pos is, the
 // past LoanList is now's own array up to them, with no room beyond its
-// end (apply never changes a settled loan in place: see settle). The
+// end (apply copies the list before it changes a settled loan). The
 // others are copied when their changes all came by pos, or folded from
 // their changes up to pos.
 func (row *resourceRow) fold(pos uint64, now []partnership.Loan) (*partnership.Resource, bool) {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/google/uuid"
@@ -138,15 +137,14 @@ func (v *Timelines) Apply(m domain.Message) error {
 // upTo returns the row as known at pos: itself when it has not changed
 // since, nil when it had no event by then.
 func (r *timelineRow) upTo(pos uint64) *timelineRow {
-	n := len(r.Changes)
-	if n > 0 && r.Changes[n-1].P <= pos {
-		return r
-	}
-	k := sort.Search(n, func(i int) bool { return r.Changes[i].P > pos })
-	if k == 0 {
+	switch changes := cut(r.Changes, pos, func(ch *timelineChange) uint64 { return ch.P }); len(changes) {
+	case 0:
 		return nil
+	case len(r.Changes):
+		return r
+	default:
+		return &timelineRow{Changes: changes, cur: foldTimelineChanges(changes)}
 	}
-	return &timelineRow{Changes: r.Changes[:k:k], cur: foldTimelineChanges(r.Changes[:k])}
 }
 
 // foldTimelineChanges returns the timeline changes leave: a new one,

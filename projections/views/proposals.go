@@ -2,6 +2,7 @@ package views
 
 import (
 	"slices"
+	"sort"
 	"time"
 
 	"github.com/google/uuid"
@@ -305,10 +306,7 @@ func (v *Proposals) derive() {
 // cut returns the entries of s recorded at or before pos: a prefix, since
 // they are recorded in order, with no room to grow into.
 func cut[T any](s []T, pos uint64, at func(*T) uint64) []T {
-	n := len(s)
-	for n > 0 && at(&s[n-1]) > pos {
-		n--
-	}
+	n := sort.Search(len(s), func(i int) bool { return at(&s[i]) > pos })
 	if n == 0 {
 		return nil
 	}
