@@ -39,3 +39,11 @@ func GrowCopy[S ~[]E, E any](s S, n int) S {
 	}
 	return append(make(S, 0, len(s)+n), s...)
 }
+
+// CopyOf returns a deep copy of v sharing nothing Apply could change (the
+// aggregate's own CopyAggregate when v is a Copier, the reflective deep
+// copy otherwise): a read model that keeps every version of an aggregate
+// folds each event into a copy of the version before it.
+func CopyOf[T any](v T) T {
+	return copyAggregate(reflect.ValueOf(v)).Interface().(T)
+}

@@ -253,11 +253,11 @@ func build(ctx context.Context, r *views.Reader, pid uuid.UUID, period *views.Pe
 	}
 	names := r.Names(ctx, at)
 	var found bool
-	var lastAt time.Time
+	var lastOn time.Time
 	if err := read("partnerships", func(p any) error {
 		v := p.(*views.Partnerships)
 		rep.Partnership, found = v.Get(pid, names)
-		lastAt = v.LastRecordedAt()
+		lastOn = v.LastRecordedOn()
 		return nil
 	}); err != nil {
 		return nil, nil, err
@@ -265,7 +265,7 @@ func build(ctx context.Context, r *views.Reader, pid uuid.UUID, period *views.Pe
 	if !found {
 		return nil, nil, fmt.Errorf("%w: %s (%s)", ErrNoPartnership, pid, at.Describe())
 	}
-	now := lastAt
+	now := lastOn
 	if !at.Time.IsZero() {
 		now = at.Time.UTC()
 	}

@@ -22,13 +22,17 @@ func init() { register(func() projections.Projection { return NewChallenges() })
 // to the governors: every challenge a governor raised, on what, by when,
 // and the Director's answer, on time or late; with the names of what they
 // are about.
+//
+// The view is versioned (projections.Versioned): each challenge and name
+// keeps every version it has had, with the position each holds from, so
+// its state as of a past position is looked up (At).
 type Challenges struct{ stateView[challengesState] }
 
 type challengesState struct {
-	C map[uuid.UUID]*challengeRec `json:"challenges"`
+	C versions[challengeRec] `json:"challenges"`
 	// Names of schools, proposals, ISLCs and resources (not personal
 	// data), for what challenges are about.
-	Things map[uuid.UUID]string `json:"things"`
+	Things versions[string] `json:"things"`
 }
 
 type challengeRec struct {
@@ -48,9 +52,27 @@ type challengeRec struct {
 
 // NewChallenges returns an empty "challenges" view.
 func NewChallenges() *Challenges {
-	return &Challenges{newStateView(ChallengesView, 2, func() challengesState {
-		return challengesState{C: map[uuid.UUID]*challengeRec{}, Things: map[uuid.UUID]string{}}
+	return &Challenges{newStateView(ChallengesView, 3, func() challengesState {
+		return challengesState{C: newVersions[challengeRec](), Things: newVersions[string]()}
 	})}
+}
+
+// UnmarshalState implements projections.Projection.
+func (v *Challenges) UnmarshalState(b []byte) error {
+	if err := v.stateView.UnmarshalState(b); err != nil {
+		return err
+	}
+	v.state.C.restore()
+	v.state.Things.restore()
+	return nil
+}
+
+// At implements projections.Versioned: the challenges and names as known
+// at pos.
+func (v *Challenges) At(pos uint64) projections.Projection {
+	out := NewChallenges()
+	out.state = challengesState{C: v.state.C.upTo(pos), Things: v.state.Things.upTo(pos)}
+	return out
 }
 
 // Apply implements projections.Projection.
@@ -58,21 +80,22 @@ func (v *Challenges) Apply(m domain.Message) error {
 	st := &v.state
 	switch e := m.Event.(type) {
 	case governance.SchoolRegistered:
-		st.Things[e.SchoolID] = e.Name
+		st.Things.set(e.SchoolID, m.Position, e.Name)
 	case governance.CommunityEstablished:
-		st.Things[e.CommunityID] = e.Name
+		st.Things.set(e.CommunityID, m.Position, e.Name)
 	case governance.ProposalDrafted:
-		st.Things[e.ProposalID] = e.Title
+		st.Things.set(e.ProposalID, m.Position, e.Title)
 	case governance.ProposalRevised:
-		st.Things[e.ProposalID] = e.Title
+		st.Things.set(e.ProposalID, m.Position, e.Title)
 	case partnership.ResourceRegistered:
-		st.Things[e.ResourceID] = e.Name
+		st.Things.set(e.ResourceID, m.Position, e.Name)
 	case governance.ChallengeRaised:
-		st.C[e.ChallengeID] = &challengeRec{School: e.SchoolID, Governor: e.GovernorID, Subject: e.Subject, Text: e.Text,
-			DueOn: governance.Date(e.DueOn), RaisedOn: governance.Date(e.RaisedOn), Position: m.Position}
+		st.C.set(e.ChallengeID, m.Position, challengeRec{School: e.SchoolID, Governor: e.GovernorID, Subject: e.Subject, Text: e.Text,
+			DueOn: governance.Date(e.DueOn), RaisedOn: governance.Date(e.RaisedOn), Position: m.Position})
 	case governance.ChallengeAnswered:
-		if c, ok := st.C[e.ChallengeID]; ok {
+		if c, ok := st.C.Now[e.ChallengeID]; ok {
 			c.Answered, c.Director, c.Answer, c.AnsweredOn, c.Late = true, e.DirectorID, e.Answer, governance.Date(e.AnsweredOn), e.Late
+			st.C.set(e.ChallengeID, m.Position, c)
 		}
 	}
 	return nil
@@ -132,17 +155,17 @@ const (
 // people through names.
 func (v *Challenges) List(f ChallengeFilter, now time.Time, names PersonNames) []ChallengeInfo {
 	out := []ChallengeInfo{}
-	for id, c := range v.state.C {
+	for id, c := range v.state.C.Now {
 		if len(f.Schools) > 0 && !slices.Contains(f.Schools, c.School) ||
 			!f.From.IsZero() && c.RaisedOn.Before(f.From) || !f.To.IsZero() && c.RaisedOn.After(f.To) ||
 			f.Status == ChallengeOpen && c.Answered || f.Status == ChallengeAnswered && !c.Answered {
 			continue
 		}
-		name := v.state.Things[c.Subject.ID]
+		name := v.state.Things.Now[c.Subject.ID]
 		if c.Subject.Within != uuid.Nil {
-			name = v.state.Things[c.Subject.Within]
+			name = v.state.Things.Now[c.Subject.Within]
 		}
-		out = append(out, ChallengeInfo{ID: id, School: Ref{ID: c.School, Name: v.state.Things[c.School]}, Governor: personRef(names, c.Governor),
+		out = append(out, ChallengeInfo{ID: id, School: Ref{ID: c.School, Name: v.state.Things.Now[c.School]}, Governor: personRef(names, c.Governor),
 			Subject: ChallengeSubjectRef{Kind: c.Subject.Kind, ID: c.Subject.ID, Within: c.Subject.Within, Name: name},
 			Text:    c.Text, DueOn: c.DueOn, RaisedOn: c.RaisedOn, Answered: c.Answered, Director: optPersonRef(names, c.Director),
 			Answer: c.Answer, AnsweredOn: c.AnsweredOn, Late: c.Late, Overdue: !c.Answered && governance.Date(now).After(c.DueOn)})

@@ -43,7 +43,7 @@ func (v *Loans) LoanIn(pid, loan uuid.UUID, now time.Time) (LoanEntry, bool) {
 // through the secondments themselves rather than listing (and naming)
 // every partnership's.
 func (v *Secondments) TeacherOfSecondment(id uuid.UUID) (uuid.UUID, bool) {
-	for teacher, a := range v.state.Teachers {
+	for teacher, a := range v.state.Teachers.Now {
 		for _, s := range a.List {
 			if s.ID == id {
 				return teacher, true

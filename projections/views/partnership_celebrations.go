@@ -2,6 +2,7 @@ package views
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"time"
 
@@ -16,19 +17,50 @@ func init() { register(func() projections.Projection { return NewCelebrations() 
 
 // Celebrations is the "celebrations" view: the contributions a
 // partnership recognised, by person, school and ISLC.
+//
+// The view is versioned (projections.Versioned): recognitions are only
+// ever appended, each with the position it was recorded at, so the state
+// as of a past position is the recognitions up to it (At), with no fold.
 type Celebrations struct{ stateView[celebrationsState] }
 
 type celebrationsState struct {
 	// Recognitions are in the order recorded.
 	Recognitions []partnership.ContributionRecognised `json:"recognitions"`
-	Names        partnershipNames                     `json:"names"`
+	// Positions are the position of each recognition, in the same order.
+	Positions []uint64 `json:"positions"`
+	Names     namesAt  `json:"names"`
 }
 
 // NewCelebrations returns an empty "celebrations" view.
 func NewCelebrations() *Celebrations {
-	return &Celebrations{newStateView("celebrations", 2, func() celebrationsState {
-		return celebrationsState{Recognitions: []partnership.ContributionRecognised{}, Names: newNames(true)}
+	return &Celebrations{newStateView("celebrations", 3, func() celebrationsState {
+		return celebrationsState{Recognitions: []partnership.ContributionRecognised{}, Names: newNamesAt(true)}
 	})}
+}
+
+// UnmarshalState implements projections.Projection.
+func (v *Celebrations) UnmarshalState(b []byte) error {
+	if err := v.stateView.UnmarshalState(b); err != nil {
+		return err
+	}
+	if len(v.state.Positions) != len(v.state.Recognitions) {
+		return fmt.Errorf("celebrations: %d recognitions and %d positions", len(v.state.Recognitions), len(v.state.Positions))
+	}
+	v.state.Names.restore()
+	return nil
+}
+
+// At implements projections.Versioned: the recognitions up to pos
+// (sharing the live view's array, with no room beyond its end: the live
+// view only appends), and the names given by then.
+func (v *Celebrations) At(pos uint64) projections.Projection {
+	out := NewCelebrations()
+	s := &out.state
+	if n := positionsUpTo(v.state.Positions, pos); n > 0 {
+		s.Recognitions, s.Positions = v.state.Recognitions[:n:n], v.state.Positions[:n:n]
+	}
+	s.Names = v.state.Names.upTo(pos)
+	return out
 }
 
 // Apply implements projections.Projection.
@@ -38,6 +70,7 @@ func (v *Celebrations) Apply(m domain.Message) error {
 	}
 	if e, ok := m.Event.(partnership.ContributionRecognised); ok {
 		v.state.Recognitions = append(v.state.Recognitions, e)
+		v.state.Positions = append(v.state.Positions, m.Position)
 	}
 	return nil
 }
@@ -68,15 +101,15 @@ func (v *Celebrations) ListIn(pid uuid.UUID, p Period, names PersonNames) []Cele
 		if r.PartnershipID != pid || !p.Contains(r.RecognisedOn) {
 			continue
 		}
-		ci := CelebrationInfo{ID: r.RecognitionID, RecipientKind: string(r.RecipientKind), School: v.state.Names.school(r.SchoolID),
+		ci := CelebrationInfo{ID: r.RecognitionID, RecipientKind: string(r.RecipientKind), School: v.state.Names.Now.school(r.SchoolID),
 			ReferenceKind: string(r.ReferenceKind), ReferenceID: r.ReferenceID, Citation: r.Citation, On: r.RecognisedOn}
 		switch r.RecipientKind {
 		case partnership.RecipientPerson:
 			ci.Recipient = personRef(names, r.RecipientID)
 		case partnership.RecipientCommunity:
-			ci.Recipient = v.state.Names.community(r.RecipientID)
+			ci.Recipient = v.state.Names.Now.community(r.RecipientID)
 		default:
-			ci.Recipient = v.state.Names.school(r.RecipientID)
+			ci.Recipient = v.state.Names.Now.school(r.RecipientID)
 		}
 		if r.SchoolID == uuid.Nil {
 			ci.School = Ref{}

@@ -17,19 +17,41 @@ func init() { register(func() projections.Projection { return NewCommitments() }
 // Commitments is the "commitments" view: the accountability tracker —
 // every commitment a school or ISLC made to a partnership priority, by
 // owner and status, with its progress updates and evidence.
+//
+// The view is versioned (projections.Versioned): each commitment (and priority title) keeps every
+// version it has had, with the position each holds from (an event folds
+// into a copy), so its state as of a past position is looked up (At).
 type Commitments struct{ stateView[commitmentsState] }
 
 type commitmentsState struct {
-	Commitments map[uuid.UUID]*partnership.Commitment `json:"commitments"`
-	Priorities  map[uuid.UUID]string                  `json:"priorities"`
-	Names       partnershipNames                      `json:"names"`
+	Commitments versions[*partnership.Commitment] `json:"commitments"`
+	Priorities  versions[string]                  `json:"priorities"`
+	Names       namesAt                           `json:"names"`
 }
 
 // NewCommitments returns an empty "commitments" view.
 func NewCommitments() *Commitments {
-	return &Commitments{newStateView("commitments", 2, func() commitmentsState {
-		return commitmentsState{Commitments: map[uuid.UUID]*partnership.Commitment{}, Priorities: map[uuid.UUID]string{}, Names: newNames(true)}
+	return &Commitments{newStateView("commitments", 3, func() commitmentsState {
+		return commitmentsState{Commitments: newVersions[*partnership.Commitment](), Priorities: newVersions[string](), Names: newNamesAt(true)}
 	})}
+}
+
+// UnmarshalState implements projections.Projection.
+func (v *Commitments) UnmarshalState(b []byte) error {
+	if err := v.stateView.UnmarshalState(b); err != nil {
+		return err
+	}
+	v.state.Commitments.restore()
+	v.state.Priorities.restore()
+	v.state.Names.restore()
+	return nil
+}
+
+// At implements projections.Versioned: the commitments as known at pos.
+func (v *Commitments) At(pos uint64) projections.Projection {
+	out := NewCommitments()
+	out.state = commitmentsState{Commitments: v.state.Commitments.upTo(pos), Priorities: v.state.Priorities.upTo(pos), Names: v.state.Names.upTo(pos)}
+	return out
 }
 
 // Apply implements projections.Projection.
@@ -40,7 +62,7 @@ func (v *Commitments) Apply(m domain.Message) error {
 	var id uuid.UUID
 	switch e := m.Event.(type) {
 	case partnership.PriorityAgreed:
-		v.state.Priorities[e.PriorityID] = e.Title
+		v.state.Priorities.set(e.PriorityID, m.Position, e.Title)
 		return nil
 	case partnership.CommitmentMade:
 		id = e.CommitmentID
@@ -53,7 +75,7 @@ func (v *Commitments) Apply(m domain.Message) error {
 	default:
 		return nil
 	}
-	applyByID(v.state.Commitments, id, m, partnership.NewCommitment)
+	applyVersion(&v.state.Commitments, id, m, partnership.NewCommitment)
 	return nil
 }
 
@@ -84,7 +106,7 @@ type CommitmentInfo struct {
 
 func (v *Commitments) of(pid uuid.UUID, p Period) []*partnership.Commitment {
 	var out []*partnership.Commitment
-	for _, c := range v.state.Commitments {
+	for _, c := range v.state.Commitments.Now {
 		if c.Made() && c.PartnershipID == pid && p.overlapsYear(c.AcademicYear) {
 			out = append(out, c)
 		}
@@ -94,13 +116,13 @@ func (v *Commitments) of(pid uuid.UUID, p Period) []*partnership.Commitment {
 }
 
 func (v *Commitments) info(c *partnership.Commitment, now time.Time, names PersonNames) CommitmentInfo {
-	ci := CommitmentInfo{ID: c.ID, Priority: Ref{ID: c.PriorityID, Name: v.state.Priorities[c.PriorityID]}, PartyKind: string(c.PartyKind),
-		School: v.state.Names.school(c.SchoolID), Owner: personRef(names, c.OwnerID), DueOn: c.DueOn, SuccessMeasure: c.SuccessMeasure,
+	ci := CommitmentInfo{ID: c.ID, Priority: Ref{ID: c.PriorityID, Name: v.state.Priorities.Now[c.PriorityID]}, PartyKind: string(c.PartyKind),
+		School: v.state.Names.Now.school(c.SchoolID), Owner: personRef(names, c.OwnerID), DueOn: c.DueOn, SuccessMeasure: c.SuccessMeasure,
 		Status: string(c.Status), Overdue: c.OverdueOn(now), Evidence: c.Evidence, Updates: []CommitmentUpdate{}}
 	if c.PartyKind == partnership.PartyCommunity {
-		ci.Party = v.state.Names.community(c.PartyID)
+		ci.Party = v.state.Names.Now.community(c.PartyID)
 	} else {
-		ci.Party = v.state.Names.school(c.PartyID)
+		ci.Party = v.state.Names.Now.school(c.PartyID)
 	}
 	if p, ok := c.LatestPercent(); ok {
 		ci.Percent = &p
@@ -130,7 +152,7 @@ func (v *Commitments) List(pid uuid.UUID, year string, now time.Time, names Pers
 // and whether there is one: looked up, not found in the list of every
 // year.
 func (v *Commitments) Commitment(pid, id uuid.UUID, now time.Time, names PersonNames) (CommitmentInfo, bool) {
-	c := v.state.Commitments[id]
+	c := v.state.Commitments.Now[id]
 	if c == nil || !c.Made() || c.PartnershipID != pid {
 		return CommitmentInfo{}, false
 	}

@@ -2,6 +2,7 @@ package views
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 
 	"github.com/google/uuid"
@@ -15,18 +16,59 @@ func init() { register(func() projections.Projection { return NewCosts() }) }
 
 // Costs is the "costs" view: the transaction costs of collaborating (staff
 // time and money) per partnership, school, category and academic year.
+//
+// The view is versioned (projections.Versioned): a ledger's entries are
+// only ever appended, each with the position it was recorded at
+// (Positions), so the state as of a past position is each ledger's
+// entries up to it (At), with no fold.
 type Costs struct{ stateView[costsState] }
 
 type costsState struct {
 	Ledgers map[uuid.UUID]*partnership.CostLedger `json:"ledgers"`
-	Names   partnershipNames                      `json:"names"`
+	// Positions are, by partnership, the position of each of its ledger's
+	// entries, in the same order.
+	Positions map[uuid.UUID][]uint64 `json:"positions"`
+	Names     namesAt                `json:"names"`
 }
 
 // NewCosts returns an empty "costs" view.
 func NewCosts() *Costs {
-	return &Costs{newStateView("costs", 2, func() costsState {
-		return costsState{Ledgers: map[uuid.UUID]*partnership.CostLedger{}, Names: newNames(false)}
+	return &Costs{newStateView("costs", 3, func() costsState {
+		return costsState{Ledgers: map[uuid.UUID]*partnership.CostLedger{}, Positions: map[uuid.UUID][]uint64{}, Names: newNamesAt(false)}
 	})}
+}
+
+// UnmarshalState implements projections.Projection.
+func (v *Costs) UnmarshalState(b []byte) error {
+	if err := v.stateView.UnmarshalState(b); err != nil {
+		return err
+	}
+	for id, l := range v.state.Ledgers {
+		if len(v.state.Positions[id]) != len(l.Entries) {
+			return fmt.Errorf("costs: ledger %s has %d entries and %d positions", id, len(l.Entries), len(v.state.Positions[id]))
+		}
+	}
+	v.state.Names.restore()
+	return nil
+}
+
+// At implements projections.Versioned: each ledger's entries up to pos
+// (sharing the live view's arrays, with no room beyond their ends: the
+// live view only appends), and the names given by then.
+func (v *Costs) At(pos uint64) projections.Projection {
+	out := NewCosts()
+	s := &out.state
+	for id, l := range v.state.Ledgers {
+		ps := v.state.Positions[id]
+		n := positionsUpTo(ps, pos)
+		if n == 0 {
+			continue
+		}
+		s.Ledgers[id] = &partnership.CostLedger{PartnershipID: l.PartnershipID, Entries: l.Entries[:n:n]}
+		s.Positions[id] = ps[:n:n]
+	}
+	s.Names = v.state.Names.upTo(pos)
+	return out
 }
 
 // Apply implements projections.Projection.
@@ -39,6 +81,7 @@ func (v *Costs) Apply(m domain.Message) error {
 		return nil
 	}
 	applyByID(v.state.Ledgers, e.PartnershipID, m, partnership.NewCostLedger)
+	v.state.Positions[e.PartnershipID] = append(v.state.Positions[e.PartnershipID], m.Position)
 	return nil
 }
 
@@ -91,7 +134,7 @@ func (v *Costs) SummaryIn(pid uuid.UUID, p Period) CostSummary {
 	t := l.Totals(from, to)
 	out.Total = CostLine{Hours: t.Hours, AmountPence: t.AmountPence}
 	for id, c := range t.BySchool {
-		out.Schools = append(out.Schools, SchoolCost{School: v.state.Names.school(id), CostLine: CostLine{Hours: c.Hours, AmountPence: c.AmountPence}})
+		out.Schools = append(out.Schools, SchoolCost{School: v.state.Names.Now.school(id), CostLine: CostLine{Hours: c.Hours, AmountPence: c.AmountPence}})
 	}
 	slices.SortFunc(out.Schools, func(a, b SchoolCost) int { return byName(a.School, b.School) })
 	for _, cat := range []partnership.CostCategory{partnership.CostMeetings, partnership.CostTravel, partnership.CostCoordination, partnership.CostOther} {

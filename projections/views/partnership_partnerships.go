@@ -17,27 +17,53 @@ func init() { register(func() projections.Projection { return NewPartnerships() 
 
 // Partnerships is the "partnerships" view: every partnership, its member
 // schools over time (joined, left), its lead and its priorities. It also
-// keeps the recorded time of the last event folded, which reports use as
-// "today" so that the same position always reads the same.
+// keeps the day (UTC) the last event folded was recorded on, which reports
+// use as "today" so that the same position always reads the same.
+//
+// The view is versioned (projections.Versioned): each partnership keeps
+// every version it has had, with the position each holds from (an event
+// folds into a copy), and the day of the last event folded changes with
+// the first event of each later day, so its state as of a past position
+// is looked up (At).
 type Partnerships struct{ stateView[partnershipsState] }
 
 type partnershipsState struct {
-	Partnerships map[uuid.UUID]*partnership.Partnership `json:"partnerships"`
-	Names        partnershipNames                       `json:"names"`
-	LastAt       time.Time                              `json:"last_at"`
+	Partnerships versions[*partnership.Partnership] `json:"partnerships"`
+	Names        namesAt                            `json:"names"`
+	// Days are the days events were recorded on, each from the position
+	// of the first event recorded on a later day than every event before
+	// it: the last is the day of the last event folded.
+	Days history[time.Time] `json:"days"`
 }
 
 // NewPartnerships returns an empty "partnerships" view.
 func NewPartnerships() *Partnerships {
-	return &Partnerships{newStateView("partnerships", 2, func() partnershipsState {
-		return partnershipsState{Partnerships: map[uuid.UUID]*partnership.Partnership{}, Names: newNames(false)}
+	return &Partnerships{newStateView("partnerships", 3, func() partnershipsState {
+		return partnershipsState{Partnerships: newVersions[*partnership.Partnership](), Names: newNamesAt(false)}
 	})}
+}
+
+// UnmarshalState implements projections.Projection.
+func (v *Partnerships) UnmarshalState(b []byte) error {
+	if err := v.stateView.UnmarshalState(b); err != nil {
+		return err
+	}
+	v.state.Partnerships.restore()
+	v.state.Names.restore()
+	return nil
+}
+
+// At implements projections.Versioned: the partnerships as known at pos.
+func (v *Partnerships) At(pos uint64) projections.Projection {
+	out := NewPartnerships()
+	out.state = partnershipsState{Partnerships: v.state.Partnerships.upTo(pos), Names: v.state.Names.upTo(pos), Days: v.state.Days.upTo(pos)}
+	return out
 }
 
 // Apply implements projections.Projection.
 func (v *Partnerships) Apply(m domain.Message) error {
-	if m.RecordedAt.After(v.state.LastAt) {
-		v.state.LastAt = m.RecordedAt.UTC()
+	if d := partnership.Date(m.RecordedAt); d.After(v.state.Days.current()) {
+		v.state.Days = v.state.Days.add(m.Position, d)
 	}
 	if v.state.Names.apply(m) {
 		return nil
@@ -57,13 +83,13 @@ func (v *Partnerships) Apply(m domain.Message) error {
 	default:
 		return nil
 	}
-	applyByID(v.state.Partnerships, id, m, partnership.NewPartnership)
+	applyVersion(&v.state.Partnerships, id, m, partnership.NewPartnership)
 	return nil
 }
 
-// LastRecordedAt returns when the last event folded was recorded (zero
-// for an empty log).
-func (v *Partnerships) LastRecordedAt() time.Time { return v.state.LastAt }
+// LastRecordedOn returns the day (UTC) the last event folded was recorded
+// on (zero for an empty log).
+func (v *Partnerships) LastRecordedOn() time.Time { return v.state.Days.current() }
 
 // MemberPeriod is one period of a school's membership.
 type MemberPeriod struct {
@@ -100,12 +126,12 @@ func (v *Partnerships) info(p *partnership.Partnership, names PersonNames) Partn
 	if p.LeadID != uuid.Nil {
 		out.Lead = optPersonRef(names, p.LeadID)
 		if p.LeadSchoolID != uuid.Nil {
-			s := v.state.Names.school(p.LeadSchoolID)
+			s := v.state.Names.Now.school(p.LeadSchoolID)
 			out.LeadSchool = &s
 		}
 	}
 	for _, m := range p.Memberships {
-		mp := MemberPeriod{School: v.state.Names.school(m.SchoolID), JoinedOn: m.JoinedOn, Current: m.Current()}
+		mp := MemberPeriod{School: v.state.Names.Now.school(m.SchoolID), JoinedOn: m.JoinedOn, Current: m.Current()}
 		if !m.Current() {
 			left := m.LeftOn
 			mp.LeftOn = &left
@@ -124,7 +150,7 @@ func (v *Partnerships) info(p *partnership.Partnership, names PersonNames) Partn
 // lead through names (nil: ids only).
 func (v *Partnerships) List(names PersonNames) []PartnershipInfo {
 	out := []PartnershipInfo{}
-	for _, p := range v.state.Partnerships {
+	for _, p := range v.state.Partnerships.Now {
 		if p.Formed() {
 			out = append(out, v.info(p, names))
 		}
@@ -138,7 +164,7 @@ func (v *Partnerships) List(names PersonNames) []PartnershipInfo {
 // Get returns partnership id; ok is false when no such partnership was
 // formed.
 func (v *Partnerships) Get(id uuid.UUID, names PersonNames) (PartnershipInfo, bool) {
-	p := v.state.Partnerships[id]
+	p := v.state.Partnerships.Now[id]
 	if p == nil || !p.Formed() {
 		return PartnershipInfo{}, false
 	}
@@ -160,7 +186,7 @@ type YearMembership struct {
 // members, joined and left. It returns nil for an unknown partnership or
 // a malformed year.
 func (v *Partnerships) MembershipByYear(id uuid.UUID, through string) []YearMembership {
-	p := v.state.Partnerships[id]
+	p := v.state.Partnerships.Now[id]
 	if p == nil || !p.Formed() {
 		return nil
 	}

@@ -17,18 +17,39 @@ func init() { register(func() projections.Projection { return NewReviews() }) }
 // Reviews is the "reviews" view: the peer-review log — each review, its
 // reviewers and their schools, findings with their RAG rating, and the
 // follow-up actions done and open.
+//
+// The view is versioned (projections.Versioned): each review keeps every
+// version it has had, with the position each holds from (an event folds
+// into a copy), so its state as of a past position is looked up (At).
 type Reviews struct{ stateView[reviewsState] }
 
 type reviewsState struct {
-	Reviews map[uuid.UUID]*partnership.Review `json:"reviews"`
-	Names   partnershipNames                  `json:"names"`
+	Reviews versions[*partnership.Review] `json:"reviews"`
+	Names   namesAt                       `json:"names"`
 }
 
 // NewReviews returns an empty "reviews" view.
 func NewReviews() *Reviews {
-	return &Reviews{newStateView("reviews", 2, func() reviewsState {
-		return reviewsState{Reviews: map[uuid.UUID]*partnership.Review{}, Names: newNames(false)}
+	return &Reviews{newStateView("reviews", 3, func() reviewsState {
+		return reviewsState{Reviews: newVersions[*partnership.Review](), Names: newNamesAt(false)}
 	})}
+}
+
+// UnmarshalState implements projections.Projection.
+func (v *Reviews) UnmarshalState(b []byte) error {
+	if err := v.stateView.UnmarshalState(b); err != nil {
+		return err
+	}
+	v.state.Reviews.restore()
+	v.state.Names.restore()
+	return nil
+}
+
+// At implements projections.Versioned: the reviews as known at pos.
+func (v *Reviews) At(pos uint64) projections.Projection {
+	out := NewReviews()
+	out.state = reviewsState{Reviews: v.state.Reviews.upTo(pos), Names: v.state.Names.upTo(pos)}
+	return out
 }
 
 // Apply implements projections.Projection.
@@ -51,7 +72,7 @@ func (v *Reviews) Apply(m domain.Message) error {
 	default:
 		return nil
 	}
-	applyByID(v.state.Reviews, id, m, partnership.NewReview)
+	applyVersion(&v.state.Reviews, id, m, partnership.NewReview)
 	return nil
 }
 
@@ -104,7 +125,7 @@ type ReviewInfo struct {
 
 func (v *Reviews) of(pid uuid.UUID, p Period) []*partnership.Review {
 	var out []*partnership.Review
-	for _, r := range v.state.Reviews {
+	for _, r := range v.state.Reviews.Now {
 		if r.Scheduled() && r.PartnershipID == pid && p.Contains(r.On) {
 			out = append(out, r)
 		}
@@ -132,7 +153,7 @@ func (v *Reviews) LogIn(pid uuid.UUID, p Period, now time.Time, names PersonName
 // Review returns peer review id of partnership pid as Log shows it, and
 // whether there is one: looked up, not found in the log of every year.
 func (v *Reviews) Review(pid, id uuid.UUID, now time.Time, names PersonNames) (ReviewInfo, bool) {
-	r := v.state.Reviews[id]
+	r := v.state.Reviews.Now[id]
 	if r == nil || !r.Scheduled() || r.PartnershipID != pid {
 		return ReviewInfo{}, false
 	}
@@ -141,7 +162,7 @@ func (v *Reviews) Review(pid, id uuid.UUID, now time.Time, names PersonNames) (R
 
 // info is review r as Log shows it.
 func (v *Reviews) info(r *partnership.Review, now time.Time, names PersonNames) ReviewInfo {
-	ri := ReviewInfo{ID: r.ID, School: v.state.Names.school(r.ReviewedSchoolID), Reviewers: []Reviewer{}, FocusAreas: r.FocusAreas,
+	ri := ReviewInfo{ID: r.ID, School: v.state.Names.Now.school(r.ReviewedSchoolID), Reviewers: []Reviewer{}, FocusAreas: r.FocusAreas,
 		On: r.On, Completed: r.Completed, Summary: r.Summary, Findings: []FindingInfo{}, Actions: []ActionInfo{}}
 	if r.Completed {
 		t := r.CompletedOn
@@ -150,7 +171,7 @@ func (v *Reviews) info(r *partnership.Review, now time.Time, names PersonNames) 
 	for i, who := range r.ReviewerIDs {
 		rv := Reviewer{Person: personRef(names, who)}
 		if i < len(r.ReviewerSchoolIDs) {
-			rv.School = v.state.Names.school(r.ReviewerSchoolIDs[i])
+			rv.School = v.state.Names.Now.school(r.ReviewerSchoolIDs[i])
 		}
 		ri.Reviewers = append(ri.Reviewers, rv)
 	}
@@ -167,7 +188,7 @@ func (v *Reviews) info(r *partnership.Review, now time.Time, names PersonNames) 
 }
 
 func (v *Reviews) action(r *partnership.Review, a partnership.FollowUpAction, now time.Time, names PersonNames) ActionInfo {
-	ai := ActionInfo{ID: a.ID, ReviewID: r.ID, School: v.state.Names.school(r.ReviewedSchoolID), Action: a.Action, Owner: personRef(names, a.OwnerID),
+	ai := ActionInfo{ID: a.ID, ReviewID: r.ID, School: v.state.Names.Now.school(r.ReviewedSchoolID), Action: a.Action, Owner: personRef(names, a.OwnerID),
 		DueOn: a.DueOn, Done: a.Done, Note: a.Note, Overdue: a.OverdueOn(now)}
 	if a.Done {
 		t := a.CompletedOn

@@ -17,18 +17,39 @@ func init() { register(func() projections.Projection { return NewSecondments() }
 // Secondments is the "secondments" view: every teacher secondment between
 // member schools, per teacher and school, with the FTE each school lent
 // and received.
+//
+// The view is versioned (projections.Versioned): each teacher's secondments keeps every
+// version it has had, with the position each holds from (an event folds
+// into a copy), so its state as of a past position is looked up (At).
 type Secondments struct{ stateView[secondmentsState] }
 
 type secondmentsState struct {
-	Teachers map[uuid.UUID]*partnership.Secondments `json:"teachers"`
-	Names    partnershipNames                       `json:"names"`
+	Teachers versions[*partnership.Secondments] `json:"teachers"`
+	Names    namesAt                            `json:"names"`
 }
 
 // NewSecondments returns an empty "secondments" view.
 func NewSecondments() *Secondments {
-	return &Secondments{newStateView("secondments", 2, func() secondmentsState {
-		return secondmentsState{Teachers: map[uuid.UUID]*partnership.Secondments{}, Names: newNames(false)}
+	return &Secondments{newStateView("secondments", 3, func() secondmentsState {
+		return secondmentsState{Teachers: newVersions[*partnership.Secondments](), Names: newNamesAt(false)}
 	})}
+}
+
+// UnmarshalState implements projections.Projection.
+func (v *Secondments) UnmarshalState(b []byte) error {
+	if err := v.stateView.UnmarshalState(b); err != nil {
+		return err
+	}
+	v.state.Teachers.restore()
+	v.state.Names.restore()
+	return nil
+}
+
+// At implements projections.Versioned: the secondments as known at pos.
+func (v *Secondments) At(pos uint64) projections.Projection {
+	out := NewSecondments()
+	out.state = secondmentsState{Teachers: v.state.Teachers.upTo(pos), Names: v.state.Names.upTo(pos)}
+	return out
 }
 
 // Apply implements projections.Projection.
@@ -47,7 +68,7 @@ func (v *Secondments) Apply(m domain.Message) error {
 	default:
 		return nil
 	}
-	applyByID(v.state.Teachers, teacher, m, partnership.NewSecondments)
+	applyVersion(&v.state.Teachers, teacher, m, partnership.NewSecondments)
 	return nil
 }
 
@@ -85,13 +106,13 @@ func (v *Secondments) List(pid uuid.UUID, year string, names PersonNames) ([]Sec
 func (v *Secondments) ListIn(pid uuid.UUID, p Period, names PersonNames) []SecondmentEntry {
 	from, to := p.window()
 	out := []SecondmentEntry{}
-	for _, a := range v.state.Teachers {
+	for _, a := range v.state.Teachers.Now {
 		for _, s := range a.List {
 			if s.PartnershipID != pid || !s.Start.Before(to) || !s.End.After(from) {
 				continue
 			}
-			e := SecondmentEntry{ID: s.ID, Teacher: personRef(names, s.TeacherID), Lending: v.state.Names.school(s.LendingSchoolID),
-				Receiving: v.state.Names.school(s.ReceivingSchoolID), Subject: s.Subject, Start: s.Start, End: s.End,
+			e := SecondmentEntry{ID: s.ID, Teacher: personRef(names, s.TeacherID), Lending: v.state.Names.Now.school(s.LendingSchoolID),
+				Receiving: v.state.Names.Now.school(s.ReceivingSchoolID), Subject: s.Subject, Start: s.Start, End: s.End,
 				Fraction: s.Fraction, Status: string(s.Status)}
 			if s.Status != partnership.SecondmentCancelledStatus {
 				e.FTEYears = fteYears(s, from, to, p.Year)
@@ -150,7 +171,7 @@ func (v *Secondments) BySchool(pid uuid.UUID, year string, on time.Time) ([]Scho
 func (v *Secondments) BySchoolIn(pid uuid.UUID, p Period, on time.Time) []SchoolFTE {
 	list := v.ListIn(pid, p, nil)
 	var all []partnership.Secondment
-	for _, a := range v.state.Teachers {
+	for _, a := range v.state.Teachers.Now {
 		for _, s := range a.List {
 			if s.PartnershipID == pid {
 				all = append(all, s)
@@ -167,7 +188,7 @@ func (v *Secondments) BySchoolIn(pid uuid.UUID, p Period, on time.Time) []School
 		if s := by[id]; s != nil {
 			return s
 		}
-		s := &SchoolFTE{School: v.state.Names.school(id), LentOn: lentOn[id], ReceivedOn: recvOn[id]}
+		s := &SchoolFTE{School: v.state.Names.Now.school(id), LentOn: lentOn[id], ReceivedOn: recvOn[id]}
 		by[id] = s
 		return s
 	}

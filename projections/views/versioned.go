@@ -32,12 +32,16 @@ func (h history[T]) current() T {
 
 // upTo returns the versions from positions up to pos: the row's history as
 // known at pos (empty when the row did not exist then). It shares h's
-// array, with no room beyond its end, so appending to either copies.
+// array, with no room beyond its end, so appending to either copies; nil
+// when there is none.
 func (h history[T]) upTo(pos uint64) history[T] {
 	if n := len(h); n == 0 || h[n-1].P <= pos {
 		return h[:n:n]
 	}
 	i := sort.Search(len(h), func(i int) bool { return h[i].P > pos })
+	if i == 0 {
+		return nil
+	}
 	return h[:i:i]
 }
 
@@ -89,4 +93,145 @@ func (n schoolNames) current() partnershipNames {
 		names.Schools[id] = h.current()
 	}
 	return names
+}
+
+// communityNames are the names ISLCs were established under, with the
+// school of each, and the position each was given at: partnershipNames'
+// communities for a view whose past states are looked up.
+type communityNames map[uuid.UUID]history[communityRef]
+
+// apply folds an ISLC's establishment into n and names; it reports
+// whether m was one.
+func (n communityNames) apply(m domain.Message, names *partnershipNames) bool {
+	e, ok := m.Event.(governance.CommunityEstablished)
+	if !ok {
+		return false
+	}
+	ref := communityRef{Name: e.Name, SchoolID: e.SchoolID}
+	n[e.CommunityID] = n[e.CommunityID].add(m.Position, ref)
+	names.Communities[e.CommunityID] = ref
+	return true
+}
+
+// into adds the ISLCs' names as they are in n to names.
+func (n communityNames) into(names *partnershipNames) {
+	for id, h := range n {
+		names.Communities[id] = h.current()
+	}
+}
+
+// versions are rows by id with every version each has had (Rows, saved)
+// and each one's current version (Now, not saved: Rows gives it), so that
+// a view's queries read Now as they would a plain map.
+type versions[T any] struct {
+	Rows map[uuid.UUID]history[T] `json:"rows"`
+	Now  map[uuid.UUID]T          `json:"-"`
+}
+
+func newVersions[T any]() versions[T] {
+	return versions[T]{Rows: map[uuid.UUID]history[T]{}, Now: map[uuid.UUID]T{}}
+}
+
+// set makes x row id's version from position pos on.
+func (v *versions[T]) set(id uuid.UUID, pos uint64, x T) {
+	v.Rows[id] = v.Rows[id].add(pos, x)
+	v.Now[id] = x
+}
+
+// upTo returns the rows as known at pos, sharing every version with v.
+func (v versions[T]) upTo(pos uint64) versions[T] {
+	out := versions[T]{Rows: rowsUpTo(v.Rows, pos)}
+	out.restore()
+	return out
+}
+
+// restore works out Now from Rows (after a state is read back).
+func (v *versions[T]) restore() {
+	if v.Rows == nil {
+		v.Rows = map[uuid.UUID]history[T]{}
+	}
+	v.Now = make(map[uuid.UUID]T, len(v.Rows))
+	for id, h := range v.Rows {
+		v.Now[id] = h.current()
+	}
+}
+
+// applyVersion folds m into a copy of aggregate id's current version
+// (fresh's for a new one), never into a version already kept, and makes
+// the copy the version from m's position on: the partnership views' rows
+// are the domain's own aggregates, folded by the domain's Apply.
+func applyVersion[A interface{ Apply(domain.Message) }](v *versions[A], id uuid.UUID, m domain.Message, fresh func() A) {
+	var a A
+	if h, ok := v.Rows[id]; ok {
+		a = domain.CopyOf(h.current())
+	} else {
+		a = fresh()
+	}
+	a.Apply(m)
+	v.set(id, m.Position, a)
+}
+
+// positionsUpTo returns how many of positions (ascending) are at most pos.
+func positionsUpTo(positions []uint64, pos uint64) int {
+	if n := len(positions); n == 0 || positions[n-1] <= pos {
+		return n
+	}
+	return sort.Search(len(positions), func(i int) bool { return positions[i] > pos })
+}
+
+// namesAt are the names of schools (and, for views that name them, of
+// ISLCs) with the position each was given at (saved), and the names they
+// give now (Now, not saved).
+type namesAt struct {
+	Schools     schoolNames      `json:"schools"`
+	Communities communityNames   `json:"communities"`
+	Now         partnershipNames `json:"-"`
+}
+
+// newNamesAt returns no names; communities says whether ISLCs are named.
+func newNamesAt(communities bool) namesAt {
+	n := namesAt{Schools: schoolNames{}, Now: newNames(communities)}
+	if communities {
+		n.Communities = communityNames{}
+	}
+	return n
+}
+
+// apply folds the governance facts that name schools and ISLCs; it
+// reports whether m was one of them.
+func (n *namesAt) apply(m domain.Message) bool {
+	if n.Schools.apply(m, &n.Now) {
+		return true
+	}
+	if _, ok := m.Event.(governance.CommunityEstablished); ok {
+		if n.Communities != nil {
+			n.Communities.apply(m, &n.Now)
+		}
+		return true
+	}
+	return false
+}
+
+// upTo returns the names as known at pos.
+func (n namesAt) upTo(pos uint64) namesAt {
+	out := namesAt{}
+	out.Schools, out.Now = n.Schools.upTo(pos)
+	if n.Communities != nil {
+		out.Communities = communityNames(rowsUpTo(n.Communities, pos))
+		out.Now.Communities = map[uuid.UUID]communityRef{}
+		out.Communities.into(&out.Now)
+	}
+	return out
+}
+
+// restore works out Now from the names kept (after a state is read back).
+func (n *namesAt) restore() {
+	if n.Schools == nil {
+		n.Schools = schoolNames{}
+	}
+	n.Now = n.Schools.current()
+	if n.Communities != nil {
+		n.Now.Communities = map[uuid.UUID]communityRef{}
+		n.Communities.into(&n.Now)
+	}
 }
