@@ -305,8 +305,16 @@ func (v *Proposals) derive() {
 
 // cut returns the entries of s recorded at or before pos: a prefix, since
 // they are recorded in order, with no room to grow into.
+// Most lists in a reading are wholly before pos or wholly after it, so
+// both ends are looked at before the search.
 func cut[T any](s []T, pos uint64, at func(*T) uint64) []T {
-	n := sort.Search(len(s), func(i int) bool { return at(&s[i]) > pos })
+	n := len(s)
+	switch {
+	case n == 0 || at(&s[0]) > pos:
+		return nil
+	case at(&s[n-1]) > pos:
+		n = sort.Search(n, func(i int) bool { return at(&s[i]) > pos })
+	}
 	if n == 0 {
 		return nil
 	}
