@@ -1,10 +1,10 @@
 package views
 
 import (
+	"bytes"
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -534,7 +534,7 @@ func (v *Communities) ids(school uuid.UUID) []uuid.UUID {
 		if ia != ib {
 			return ia - ib
 		}
-		return strings.Compare(a.String(), b.String())
+		return bytes.Compare(a[:], b[:]) // the order of their strings
 	})
 	return ids
 }
@@ -584,22 +584,27 @@ func (v *Communities) MembershipOverYears(school uuid.UUID) MembershipChart {
 // have members, how many different people are active members of at least
 // one of them (a member of two ISLCs counts once): the school's community
 // membership, in people.
+//
+// One pass over the memberships: a report asks this of every member
+// school, and looking at each ISLC's members once per year it had was
+// most of a live report's reading.
 func (v *Communities) PeopleOverYears(school uuid.UUID) map[string]int {
-	people := map[string]map[uuid.UUID]bool{}
-	for _, id := range v.ids(school) {
-		c := v.C[id]
-		for _, y := range v.years(c) {
-			for _, p := range activeMembers(c, y) {
-				if people[y] == nil {
-					people[y] = map[uuid.UUID]bool{}
-				}
-				people[y][p] = true
+	type key struct {
+		year   string
+		person uuid.UUID
+	}
+	seen := map[key]bool{}
+	out := map[string]int{}
+	for _, c := range v.C {
+		if c.School != school {
+			continue
+		}
+		for _, m := range c.Members {
+			if k := (key{m.Year, m.Person}); m.LeftOn.IsZero() && !seen[k] {
+				seen[k] = true
+				out[m.Year]++
 			}
 		}
-	}
-	out := make(map[string]int, len(people))
-	for y, ps := range people {
-		out[y] = len(ps)
 	}
 	return out
 }
