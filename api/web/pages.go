@@ -753,6 +753,8 @@ type resourcesData struct {
 	LoanCount          int
 	FirstLoan          int
 	PrevPage, NextPage string
+	// CPDRows and OfferedOptions are CPD and Offered drawn (rows.go).
+	CPDRows, OfferedOptions template.HTML
 }
 
 type resourceRow struct {
@@ -884,6 +886,7 @@ func (st *site) resources(rq *req) (string, error) {
 	}); err != nil {
 		return "", err
 	}
+	d.CPDRows, d.OfferedOptions = cpdRows(d.CPD), offeredOptions(d.Offered, rq.form.Value("loan", "resource_id"))
 	return "resources", nil
 }
 

@@ -12,6 +12,26 @@ import (
 	"github.com/concord-ledger/concord/projections/views"
 )
 
+// datetimeText is a day and time, or a dash for none.
+func datetimeText(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2 Jan 2006 15:04")
+}
+
+// penceText is an amount in pounds, with thousands separated.
+func penceText(p int64) string {
+	neg := ""
+	if p < 0 {
+		neg, p = "-", -p
+	}
+	return fmt.Sprintf("%s£%s.%02d", neg, thousands(p/100), p%100)
+}
+
+// humanText is a status or kind in words (underscores as spaces).
+func humanText(s string) string { return strings.ReplaceAll(s, "_", " ") }
+
 var funcs = template.FuncMap{
 	"date": func(t time.Time) string {
 		if t.IsZero() {
@@ -19,26 +39,15 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2 Jan 2006")
 	},
-	"datetime": func(t time.Time) string {
-		if t.IsZero() {
-			return "—"
-		}
-		return t.UTC().Format("2 Jan 2006 15:04")
-	},
-	"isodate": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"datetime": datetimeText,
+	"isodate":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"dateptr": func(t *time.Time) string {
 		if t == nil {
 			return "—"
 		}
 		return t.UTC().Format("2 Jan 2006")
 	},
-	"pence": func(p int64) string {
-		neg := ""
-		if p < 0 {
-			neg, p = "-", -p
-		}
-		return fmt.Sprintf("%s£%s.%02d", neg, thousands(p/100), p%100)
-	},
+	"pence": penceText,
 	"money": func(m *governance.Money) string {
 		if m == nil {
 			return "none"
@@ -58,7 +67,7 @@ var funcs = template.FuncMap{
 		}
 		return s + "."
 	},
-	"human":      func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+	"human":      humanText,
 	"eventWords": eventWords,
 	"link":       linkURL,
 	"add":        func(a, b int) int { return a + b },

@@ -71,6 +71,13 @@ func (t LinkedTable) BodyRows() template.HTML {
 // angle brackets).
 var cellEscaper = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "&", "&amp;", "'", "&#39;", "+", "&#43;", "<", "&lt;", ">", "&gt;")
 
+// WriteEscaped writes s to b escaped exactly as html/template escapes a
+// value in an element's content or in a quoted attribute value, for pages
+// that draw their long lists in Go.
+func WriteEscaped(b *strings.Builder, s string) {
+	cellEscaper.WriteString(b, s) //nolint:errcheck // a strings.Builder does not fail
+}
+
 // Part is one part of a section of the report: a heading, a few
 // sentences, at most one chart, the tables shown, and the longer tables
 // folded away behind a summary line.
