@@ -898,6 +898,8 @@ type progressData struct {
 	Areas       []views.AreaSummary
 	Map         heatmap
 	Cells       []views.BoardCell
+	// MapBodies and CellRows are Map and Cells drawn (rows.go).
+	MapBodies, CellRows template.HTML
 }
 
 func (st *site) progress(rq *req) (string, error) {
@@ -922,6 +924,7 @@ func (st *site) progress(rq *req) (string, error) {
 		return "", err
 	}
 	d.Map = newHeatmap(d.Cells)
+	d.MapBodies, d.CellRows = heatmapBodies(d.Map), boardRows(d.Cells)
 	return "progress", nil
 }
 

@@ -74,3 +74,105 @@ func offeredOptions(resources []views.ResourceInfo, selected string) template.HT
 	}
 	return h.done()
 }
+
+// heatmapBodies draws the progress page's heatmap: a tbody per school.
+func heatmapBodies(m heatmap) template.HTML {
+	var h html
+	for _, s := range m.Schools {
+		h.WriteString(`<tbody>`)
+		for i, row := range s.Rows {
+			h.WriteString(`<tr>`)
+			if i == 0 {
+				h.WriteString(`<th scope="rowgroup" rowspan="`)
+				h.WriteString(strconv.Itoa(len(s.Rows)))
+				h.WriteString(`" class="school">`)
+				h.text(s.Name)
+				h.WriteString(`</th>`)
+			}
+			h.WriteString(`<th scope="row">`)
+			h.text(row.Area)
+			h.WriteString("</th>\n")
+			for _, c := range row.Cells {
+				heatmapCell(&h, c)
+			}
+			h.WriteString(`</tr>`)
+		}
+		h.WriteString(`</tbody>`)
+	}
+	return h.done()
+}
+
+// heatmapCell draws one cell of the heatmap.
+func heatmapCell(h *html, c heatCell) {
+	if c.Rating == "" {
+		h.WriteString(`<td class="heat heat-none"><span class="sr-only">not rated</span></td>`)
+		return
+	}
+	h.WriteString(`<td class="heat heat-`)
+	h.text(c.Rating)
+	h.WriteString(`" title="`)
+	h.text(c.Said)
+	h.WriteString(`"><span class="heat-label">`)
+	h.text(strings.ToUpper(c.Rating))
+	h.WriteString(`</span> <span class="heat-term">`)
+	h.text(c.Term)
+	switch c.Movement {
+	case "improved":
+		h.WriteString(` <span aria-hidden="true">↑</span><span class="sr-only">improved</span>`)
+	case "declined":
+		h.WriteString(` <span aria-hidden="true">↓</span><span class="sr-only">declined</span>`)
+	}
+	h.WriteString(`</span>`)
+	if len(c.Trend) > 1 {
+		h.WriteString(`<span class="trend" aria-hidden="true">`)
+		for _, t := range c.Trend {
+			h.WriteString(`<span class="sq heat-`)
+			h.text(t)
+			h.WriteString(`"></span>`)
+		}
+		h.WriteString(`</span><span class="sr-only">; over the half-terms: `)
+		for k, t := range c.Trend {
+			if k > 0 {
+				h.WriteString(`, `)
+			}
+			h.text(t)
+		}
+		h.WriteString(`</span>`)
+	}
+	h.WriteString(`</td>`)
+}
+
+// boardRows draws the progress page's table of every rating.
+func boardRows(cells []views.BoardCell) template.HTML {
+	var h html
+	h.Grow(len(cells) * 160)
+	for _, c := range cells {
+		h.WriteString(`<tr><th scope="row">`)
+		h.text(c.School.Name)
+		h.WriteString(`</th><td>`)
+		h.text(c.Area)
+		h.WriteString(`</td><td>`)
+		h.text(c.Cohort)
+		h.WriteString(`</td><td class="rag-`)
+		h.text(c.Rating)
+		h.WriteString(`">`)
+		h.text(c.Rating)
+		h.WriteString(` (`)
+		h.text(c.Term)
+		h.WriteString(`)</td><td>`)
+		for i, t := range c.Trend {
+			if i > 0 {
+				h.WriteString(` → `)
+			}
+			h.text(t.Rating)
+		}
+		h.WriteString(`</td><td>`)
+		if c.Movement != "" {
+			h.text(c.Movement)
+		} else {
+			h.WriteString(`—`)
+		}
+		h.WriteString(`</td></tr>`)
+	}
+	return h.done()
+}
