@@ -650,14 +650,30 @@ func (st *site) fail(w http.ResponseWriter, r *http.Request, err error) {
 	st.render(w, r, status, "error", d)
 }
 
+// pageBuffers hold pages being drawn, so that a page of half a megabyte
+// (the progress or resources page of a fifty-school partnership) is not
+// grown afresh, doubling by doubling, for every request.
+var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putPageBuffer returns buf to pageBuffers, unless it grew beyond what is
+// worth keeping between requests.
+func putPageBuffer(buf *bytes.Buffer) {
+	if buf.Cap() > 4<<20 {
+		return
+	}
+	buf.Reset()
+	pageBuffers.Put(buf)
+}
+
 func (st *site) render(w http.ResponseWriter, r *http.Request, status int, name string, d *pageData) {
 	t := st.pages[name]
 	if t == nil {
 		http.Error(w, "no page "+name, http.StatusInternalServerError)
 		return
 	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", d); err != nil {
+	buf := pageBuffers.Get().(*bytes.Buffer)
+	defer putPageBuffer(buf)
+	if err := t.ExecuteTemplate(buf, "layout", d); err != nil {
 		st.s.Logger.Error("render page", "page", name, "path", r.URL.Path, "err", err)
 		http.Error(w, "The page could not be drawn; the error was logged.", http.StatusInternalServerError)
 		return
