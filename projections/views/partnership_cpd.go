@@ -283,24 +283,36 @@ func (v *CPD) At(pos uint64) projections.Projection {
 	out := NewCPD()
 	s := &out.state
 	s.past = true
-	s.Rows = make(map[uuid.UUID]*cpdRow, len(v.state.Rows))
+	// The index first: how many events were organised by pos sizes the
+	// rows (a map sized for every event now was most of a reading early
+	// in the ledger), and each list is counted before it is copied.
+	organised := 0
+	for pid, keys := range v.state.byStart {
+		n := 0
+		for i := range keys {
+			if keys[i].p <= pos { // a start never changes once organised
+				n++
+			}
+		}
+		if n == 0 {
+			continue
+		}
+		kept := make([]cpdKey, 0, n)
+		for _, k := range keys {
+			if k.p <= pos {
+				kept = append(kept, k)
+			}
+		}
+		s.byStart[pid] = kept
+		organised += n
+	}
+	s.Rows = make(map[uuid.UUID]*cpdRow, organised)
 	for id, r := range v.state.Rows {
 		if r = r.upTo(pos); r != nil {
 			s.Rows[id] = r
 		}
 	}
 	s.Schools, s.Names = v.state.Schools.upTo(pos)
-	for pid, keys := range v.state.byStart {
-		var kept []cpdKey
-		for _, k := range keys {
-			if k.p <= pos { // a start never changes once organised
-				kept = append(kept, k)
-			}
-		}
-		if kept != nil {
-			s.byStart[pid] = kept
-		}
-	}
 	return out
 }
 
