@@ -57,13 +57,10 @@ func NewChallenges() *Challenges {
 	})}
 }
 
-// UnmarshalState implements projections.Projection.
-func (v *Challenges) UnmarshalState(b []byte) error {
-	if err := v.stateView.UnmarshalState(b); err != nil {
-		return err
-	}
-	v.state.C.restore()
-	v.state.Things.restore()
+// restore implements stateRestorer.
+func (s *challengesState) restore() error {
+	s.C.restore()
+	s.Things.restore()
 	return nil
 }
 

@@ -38,15 +38,12 @@ func NewCelebrations() *Celebrations {
 	})}
 }
 
-// UnmarshalState implements projections.Projection.
-func (v *Celebrations) UnmarshalState(b []byte) error {
-	if err := v.stateView.UnmarshalState(b); err != nil {
-		return err
+// restore implements stateRestorer.
+func (s *celebrationsState) restore() error {
+	if len(s.Positions) != len(s.Recognitions) {
+		return fmt.Errorf("celebrations: %d recognitions and %d positions", len(s.Recognitions), len(s.Positions))
 	}
-	if len(v.state.Positions) != len(v.state.Recognitions) {
-		return fmt.Errorf("celebrations: %d recognitions and %d positions", len(v.state.Recognitions), len(v.state.Positions))
-	}
-	v.state.Names.restore()
+	s.Names.restore()
 	return nil
 }
 

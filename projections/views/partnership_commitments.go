@@ -36,14 +36,11 @@ func NewCommitments() *Commitments {
 	})}
 }
 
-// UnmarshalState implements projections.Projection.
-func (v *Commitments) UnmarshalState(b []byte) error {
-	if err := v.stateView.UnmarshalState(b); err != nil {
-		return err
-	}
-	v.state.Commitments.restore()
-	v.state.Priorities.restore()
-	v.state.Names.restore()
+// restore implements stateRestorer.
+func (s *commitmentsState) restore() error {
+	s.Commitments.restore()
+	s.Priorities.restore()
+	s.Names.restore()
 	return nil
 }
 

@@ -38,17 +38,14 @@ func NewCosts() *Costs {
 	})}
 }
 
-// UnmarshalState implements projections.Projection.
-func (v *Costs) UnmarshalState(b []byte) error {
-	if err := v.stateView.UnmarshalState(b); err != nil {
-		return err
-	}
-	for id, l := range v.state.Ledgers {
-		if len(v.state.Positions[id]) != len(l.Entries) {
-			return fmt.Errorf("costs: ledger %s has %d entries and %d positions", id, len(l.Entries), len(v.state.Positions[id]))
+// restore implements stateRestorer.
+func (s *costsState) restore() error {
+	for id, l := range s.Ledgers {
+		if len(s.Positions[id]) != len(l.Entries) {
+			return fmt.Errorf("costs: ledger %s has %d entries and %d positions", id, len(l.Entries), len(s.Positions[id]))
 		}
 	}
-	v.state.Names.restore()
+	s.Names.restore()
 	return nil
 }
 

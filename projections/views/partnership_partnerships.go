@@ -43,13 +43,10 @@ func NewPartnerships() *Partnerships {
 	})}
 }
 
-// UnmarshalState implements projections.Projection.
-func (v *Partnerships) UnmarshalState(b []byte) error {
-	if err := v.stateView.UnmarshalState(b); err != nil {
-		return err
-	}
-	v.state.Partnerships.restore()
-	v.state.Names.restore()
+// restore implements stateRestorer.
+func (s *partnershipsState) restore() error {
+	s.Partnerships.restore()
+	s.Names.restore()
 	return nil
 }
 

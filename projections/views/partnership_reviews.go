@@ -35,13 +35,10 @@ func NewReviews() *Reviews {
 	})}
 }
 
-// UnmarshalState implements projections.Projection.
-func (v *Reviews) UnmarshalState(b []byte) error {
-	if err := v.stateView.UnmarshalState(b); err != nil {
-		return err
-	}
-	v.state.Reviews.restore()
-	v.state.Names.restore()
+// restore implements stateRestorer.
+func (s *reviewsState) restore() error {
+	s.Reviews.restore()
+	s.Names.restore()
 	return nil
 }
 

@@ -35,13 +35,10 @@ func NewSecondments() *Secondments {
 	})}
 }
 
-// UnmarshalState implements projections.Projection.
-func (v *Secondments) UnmarshalState(b []byte) error {
-	if err := v.stateView.UnmarshalState(b); err != nil {
-		return err
-	}
-	v.state.Teachers.restore()
-	v.state.Names.restore()
+// restore implements stateRestorer.
+func (s *secondmentsState) restore() error {
+	s.Teachers.restore()
+	s.Names.restore()
 	return nil
 }
 

@@ -48,8 +48,19 @@ func (v *stateView[S]) UnmarshalState(b []byte) error {
 	if err := decodeState(b, &s); err != nil {
 		return err
 	}
+	if r, ok := any(&s).(stateRestorer); ok {
+		if err := r.restore(); err != nil {
+			return err
+		}
+	}
 	v.state = s
 	return nil
+}
+
+// stateRestorer is a state that works out what it does not save (the
+// current versions of its rows, the names they give) once it is read.
+type stateRestorer interface {
+	restore() error
 }
 
 // applyByID folds m into the aggregate of id in aggs, creating it with
