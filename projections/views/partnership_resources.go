@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -36,7 +37,7 @@ type resourceState struct {
 	Resources map[uuid.UUID]*partnership.Resource `json:"-"`
 	Names     partnershipNames                    `json:"-"`
 	// pastOf and pastAt stand for Rows in a state looked up in the past
-	// (At): the live view's rows as they were then (frozen), read up to
+	// (At): the live view's rows, which it no longer changes (shared), read up to
 	// position pastAt. Rows are cut from them only when the state is
 	// changed or saved (rows).
 	pastOf map[uuid.UUID]*resourceRow
@@ -198,6 +199,9 @@ func newResourceState() resourceState {
 type resourceRow struct {
 	Changes []resourceChange `json:"c,omitempty"`
 	Loans   [][]loanChange   `json:"l,omitempty"`
+	// shared is set once a state in the past (At) holds the row: the
+	// live view then changes a copy of it (copied), never the row.
+	shared atomic.Bool
 }
 
 // resourceChange is an event of the resource itself: its registration
@@ -352,9 +356,10 @@ func settled(st partnership.LoanStatus) bool {
 	return st == partnership.LoanReturnedStatus || st == partnership.LoanDeclinedStatus || st == partnership.LoanCancelledStatus
 }
 
-// frozen returns a copy of the row that the live view's later changes do
-// not reach: its lists, each with no room beyond its end.
-func (row *resourceRow) frozen() *resourceRow {
+// copied returns a copy of the row sharing its lists, each with no room
+// beyond its end, so that appending to the copy's reaches nothing the row
+// holds.
+func (row *resourceRow) copied() *resourceRow {
 	out := &resourceRow{Changes: row.Changes[:len(row.Changes):len(row.Changes)]}
 	if len(row.Loans) > 0 {
 		out.Loans = make([][]loanChange, len(row.Loans))
@@ -458,8 +463,13 @@ func (s *resourceState) apply(m domain.Message) {
 		s.Resources[id] = r
 	}
 	row := s.Rows[id]
-	if row == nil {
+	switch {
+	case row == nil:
 		row = &resourceRow{}
+		s.Rows[id] = row
+	case row.shared.Load():
+		// A state in the past reads the row: change a copy.
+		row = row.copied()
 		s.Rows[id] = row
 	}
 	if own != nil {
@@ -680,7 +690,8 @@ func (v *Resources) At(pos uint64) projections.Projection {
 			now = r.LoanList
 		}
 		if r, ok := row.fold(pos, now); ok {
-			s.Resources[id], past[id] = r, row.frozen()
+			row.shared.Store(true) // the live view changes a copy from now on
+			s.Resources[id], past[id] = r, row
 		}
 	}
 	s.pastOf, s.pastAt = past, pos
