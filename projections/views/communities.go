@@ -2,9 +2,11 @@ package views
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -589,21 +591,34 @@ func (v *Communities) MembershipOverYears(school uuid.UUID) MembershipChart {
 // school, and looking at each ISLC's members once per year it had was
 // most of a live report's reading.
 func (v *Communities) PeopleOverYears(school uuid.UUID) map[string]int {
-	type key struct {
+	type active struct {
 		year   string
 		person uuid.UUID
 	}
-	seen := map[key]bool{}
-	out := map[string]int{}
+	n := 0
+	for _, c := range v.C {
+		if c.School == school {
+			n += len(c.Members)
+		}
+	}
+	all := make([]active, 0, n)
 	for _, c := range v.C {
 		if c.School != school {
 			continue
 		}
 		for _, m := range c.Members {
-			if k := (key{m.Year, m.Person}); m.LeftOn.IsZero() && !seen[k] {
-				seen[k] = true
-				out[m.Year]++
+			if m.LeftOn.IsZero() {
+				all = append(all, active{m.Year, m.Person})
 			}
+		}
+	}
+	slices.SortFunc(all, func(a, b active) int {
+		return cmp.Or(strings.Compare(a.year, b.year), bytes.Compare(a.person[:], b.person[:]))
+	})
+	out := map[string]int{}
+	for i, a := range all {
+		if i == 0 || a != all[i-1] {
+			out[a.year]++
 		}
 	}
 	return out
