@@ -3,6 +3,7 @@ package views
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -91,6 +92,15 @@ func (v *Progress) At(pos uint64) projections.Projection {
 		s.Positions[id] = ps[:n:n]
 	}
 	s.Schools, s.Names = v.state.Schools.upTo(pos)
+	// The live view's cell index, once built, gives the past one without
+	// filing every rating again (the engine's read lock keeps Apply from
+	// changing it meanwhile; cellsMu, readers building it).
+	v.state.cellsMu.Lock()
+	live := v.state.cells
+	v.state.cellsMu.Unlock()
+	if live != nil {
+		s.cells = live.upTo(s.Records)
+	}
 	return out
 }
 
@@ -159,6 +169,29 @@ type cellRatings struct {
 
 func newCellIndex() *cellIndex {
 	return &cellIndex{byPartnership: map[uuid.UUID][]*cellRatings{}, at: map[cellKey]*cellRatings{}, labels: map[int32]string{}}
+}
+
+// upTo returns the index of the ratings recs hold, each record a prefix
+// of the one x indexes (a state in the past's records): each cell's lists
+// cut to them, with no room beyond their ends, shared with x.
+func (x *cellIndex) upTo(recs map[uuid.UUID]*partnership.Progress) *cellIndex {
+	out := &cellIndex{byPartnership: make(map[uuid.UUID][]*cellRatings, len(x.byPartnership)), at: make(map[cellKey]*cellRatings, len(x.at)),
+		labels: maps.Clone(x.labels)}
+	for k, c := range x.at {
+		rec := recs[partnership.ProgressID(k.pid, k.school)]
+		if rec == nil {
+			continue
+		}
+		n := int32(len(rec.Ratings))
+		m := sort.Search(len(c.idx), func(i int) bool { return c.idx[i] >= n })
+		if m == 0 {
+			continue
+		}
+		pc := &cellRatings{rec: rec, idx: c.idx[:m:m], ords: c.ords[:m:m], area: c.area, cohortOK: c.cohortOK}
+		out.at[k] = pc
+		out.byPartnership[k.pid] = append(out.byPartnership[k.pid], pc)
+	}
+	return out
 }
 
 // file adds rating i of rec to its cell.
