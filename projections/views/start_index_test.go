@@ -108,6 +108,25 @@ func TestLoanRegisterPagesFollowTheRule(t *testing.T) {
 	if cold.state.indexed() != nil {
 		t.Error("counting a period's loans built the index of a state read back")
 	}
+	// The state read back, asked for a period once, then folded on (as
+	// the engine folds a reading's state up to the position asked for),
+	// picks the period's loans again: a loan requested since is in it.
+	more := partnership.LoanKeys{PartnershipID: pids[0], ResourceID: resources[0].ResourceID, LoanID: uuid.New(), OwnerSchoolID: owner, BorrowerSchoolID: borrowers[0]}
+	l := started{pid: pids[0], id: more.LoanID, res: more.ResourceID, start: base.AddDate(0, 1, 0)}
+	withMore := append(slices.Clone(loans), l)
+	later := domain.Message{Recorded: domain.Recorded{Position: 1 << 20}, Event: partnership.LoanRequested{LoanKeys: more, Start: l.start, End: l.start.Add(time.Hour)}}
+	if err := cold.Apply(later); err != nil {
+		t.Fatal(err)
+	}
+	for _, y := range []string{"", "2024-25"} {
+		var got []uuid.UUID
+		for _, k := range cold.keysIn(pids[0], periodOf(y)) {
+			got = append(got, k.id)
+		}
+		if want := ruleOrder(withMore, pids[0], periodOf(y)); !slices.Equal(got, want) {
+			t.Errorf("read back, folded on, period %q: %d loans, want %d in the rule's order", y, len(got), len(want))
+		}
+	}
 	// Each loan is found by its id: its resource, and in its own
 	// partnership's register only.
 	for _, l := range loans {
