@@ -92,15 +92,10 @@ func (v *Progress) At(pos uint64) projections.Projection {
 		s.Positions[id] = ps[:n:n]
 	}
 	s.Schools, s.Names = v.state.Schools.upTo(pos)
-	// The live view's cell index, once built, gives the past one without
-	// filing every rating again (the engine's read lock keeps Apply from
-	// changing it meanwhile; cellsMu, readers building it).
-	v.state.cellsMu.Lock()
-	live := v.state.cells
-	v.state.cellsMu.Unlock()
-	if live != nil {
-		s.cells = live.upTo(s.Records)
-	}
+	// The live view's cell index (built once, then kept up to date by
+	// Apply) gives the past one without filing every rating again: the
+	// engine's read lock keeps Apply from changing it meanwhile.
+	s.cells = v.state.board().upTo(s.Records)
 	return out
 }
 
