@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io"
 	"strings"
+	"sync/atomic"
 	"unicode"
 )
 
@@ -54,6 +55,14 @@ type LinkedTable struct {
 // calling its escaper on each through reflection.
 func (t LinkedTable) BodyRows() template.HTML {
 	var b strings.Builder
+	n := 0 // the rows' size before escaping, so that b grows once
+	for _, row := range t.Rows {
+		n += len("<tr></tr>\n")
+		for _, cell := range row {
+			n += len("<td></td>") + len(cell)
+		}
+	}
+	b.Grow(n)
 	for _, row := range t.Rows {
 		b.WriteString("<tr>")
 		for _, cell := range row {
@@ -350,12 +359,28 @@ func (r *Report) BodyHTML(csv func(table string) string) (template.HTML, error) 
 	if err != nil {
 		return "", err
 	}
-	var b bytes.Buffer
+	var b strings.Builder
+	b.Grow(bodySize.hint())
 	if err := bodyTemplate.ExecuteTemplate(&b, "report-body", body); err != nil {
 		return "", fmt.Errorf("report body: %w", err)
 	}
+	bodySize.saw(b.Len())
 	return template.HTML(b.String()), nil //nolint:gosec // escaped by html/template above
 }
+
+// sizeHint remembers the size of the last document of a kind drawn, so
+// that the next one's buffer is allocated about once rather than grown,
+// doubling, from nothing (a ten-year report is most of a megabyte).
+type sizeHint struct{ last atomic.Int64 }
+
+// hint is a little more than the last size.
+func (h *sizeHint) hint() int { n := h.last.Load(); return int(n + n/8) }
+
+// saw records a document's size.
+func (h *sizeHint) saw(n int) { h.last.Store(int64(n)) }
+
+// bodySize and pageSize are the report's body's and page's.
+var bodySize, pageSize sizeHint
 
 var page = template.Must(template.New("report").Parse(BodyTemplate + `<!DOCTYPE html>
 <html lang="en-GB">
@@ -386,6 +411,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		return err
 	}
 	var b bytes.Buffer
+	b.Grow(pageSize.hint())
 	if err := page.Execute(&b, struct {
 		Title, Summary, Footer string
 		CSS                    template.CSS
@@ -393,6 +419,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 	}{r.Title(), r.Summary(), r.FooterText(), template.CSS(ReportCSS), body}); err != nil { //nolint:gosec // a constant
 		return fmt.Errorf("report html: %w", err)
 	}
+	pageSize.saw(b.Len())
 	_, err = w.Write(b.Bytes())
 	return err
 }
