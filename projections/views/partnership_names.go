@@ -5,9 +5,6 @@ import (
 
 	"github.com/chromedp/cdproto/cdp/jsonv2"
 	"github.com/google/uuid"
-
-	"github.com/concord-ledger/concord/domain"
-	"github.com/concord-ledger/concord/domain/governance"
 )
 
 // partnershipNames is the part of a partnership view's state that turns
@@ -30,22 +27,6 @@ func newNames(communities bool) partnershipNames {
 		n.Communities = map[uuid.UUID]communityRef{}
 	}
 	return n
-}
-
-// apply folds the governance facts that name schools and ISLCs; it
-// reports whether m was one of them.
-func (n *partnershipNames) apply(m domain.Message) bool {
-	switch e := m.Event.(type) {
-	case governance.SchoolRegistered:
-		n.Schools[e.SchoolID] = e.Name
-	case governance.CommunityEstablished:
-		if n.Communities != nil {
-			n.Communities[e.CommunityID] = communityRef{Name: e.Name, SchoolID: e.SchoolID}
-		}
-	default:
-		return false
-	}
-	return true
 }
 
 func (n *partnershipNames) school(id uuid.UUID) Ref { return Ref{ID: id, Name: n.Schools[id]} }

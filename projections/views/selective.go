@@ -30,7 +30,7 @@ func typeSet(sets ...[]domain.Event) map[string]bool {
 
 var (
 	// partnershipNameEvents name schools and ISLCs in the partnership
-	// views (partnershipNames.apply).
+	// views (namesAt.apply, schoolNames.apply).
 	partnershipNameEvents = []domain.Event{governance.SchoolRegistered{}, governance.CommunityEstablished{}}
 	// govSchoolEvents are the school facts of govSchools.apply.
 	govSchoolEvents = []domain.Event{governance.SchoolRegistered{}, governance.SegmentAdded{}, governance.SegmentRenamed{},
