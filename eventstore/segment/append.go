@@ -143,7 +143,7 @@ func (s *Store) precheck(stream string, events []eventstore.EventData) (pre prec
 	for i := range events {
 		id := events[i].ID
 		if p, ok := s.tailIDs[id]; ok {
-			found(i, s.tail[p-indexed-1].ev)
+			found(i, s.tail.at(int(p-indexed-1)).ev)
 			continue
 		}
 		if s.mayBeStored(id) {
@@ -584,7 +584,7 @@ func (c *committer) decide(g *group, r *request, indexed uint64) error {
 		if p, ok := c.pendIDs[r.events[i].ID]; ok {
 			ev = p.ev()
 		} else if p, ok := s.tailIDs[r.events[i].ID]; ok {
-			ev = &s.tail[p-indexed-1].ev
+			ev = &s.tail.at(int(p - indexed - 1)).ev
 		}
 		if ev != nil {
 			if existing == nil {
@@ -601,7 +601,7 @@ func (c *committer) decide(g *group, r *request, indexed uint64) error {
 	} else if h, ok := s.heads[r.stream]; ok {
 		head, known = h, true
 	} else if ps := s.tailStreams[r.stream]; len(ps) > 0 {
-		head, known = int64(s.tail[ps[len(ps)-1]-indexed-1].ev.Revision), true
+		head, known = int64(s.tail.at(int(ps[len(ps)-1]-indexed-1)).ev.Revision), true
 	} else if r.pre.fromIndex && indexed <= r.pre.indexedAt {
 		head, known = r.pre.head, true
 	}
@@ -843,7 +843,7 @@ func (s *Store) syncGroup(g *group) {
 		s.mu.Lock()
 		for i := range g.evs {
 			e := &g.evs[i]
-			s.tail = append(s.tail, *e)
+			s.tail.push(*e)
 			s.tailIDs[e.ev.ID] = e.ev.Position
 			s.tailStreams[e.ev.StreamID] = append(s.tailStreams[e.ev.StreamID], e.ev.Position)
 			s.idsLive.add(e.ev.ID)

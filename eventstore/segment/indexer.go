@@ -38,12 +38,13 @@ func (s *Store) indexOnce() error {
 	s.mu.RLock()
 	tail, indexed := s.tail, s.indexed
 	s.mu.RUnlock()
-	if len(tail) == 0 {
+	if tail.len() == 0 {
 		return nil
 	}
-	entries := make([]indexEntry, len(tail))
-	for i := range tail {
-		entries[i] = indexEntry{ev: &tail[i].ev, off: tail[i].off}
+	entries := make([]indexEntry, tail.len())
+	for i := range entries {
+		e := tail.at(i)
+		entries[i] = indexEntry{ev: &e.ev, off: e.off}
 	}
 	if err := s.idx.put(entries); err != nil {
 		return err
@@ -51,8 +52,8 @@ func (s *Store) indexOnce() error {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i := range tail {
-		ev := &tail[i].ev
+	for i := range entries {
+		ev := entries[i].ev
 		delete(s.tailIDs, ev.ID)
 		ps := s.tailStreams[ev.StreamID]
 		if len(ps) > 0 && ps[0] == ev.Position {
@@ -64,13 +65,8 @@ func (s *Store) indexOnce() error {
 			s.tailStreams[ev.StreamID] = ps
 		}
 	}
-	// Readers may hold the old slice; elements are never modified, so
-	// reslicing is safe and appends reallocate once capacity runs out.
-	s.tail = s.tail[len(tail):]
-	if len(s.tail) == 0 {
-		s.tail = nil
-	}
-	s.indexed = indexed + uint64(len(tail))
+	s.tail.drop(len(entries))
+	s.indexed = indexed + uint64(len(entries))
 	close(s.indexedCh)
 	s.indexedCh = make(chan struct{})
 	return nil

@@ -80,7 +80,7 @@ func (s *Store) readAll(ctx context.Context, from uint64, limit int, cur *logCur
 		done = to - from + 1
 	}
 	for i := done; i < n; i++ {
-		out[i] = copyEvent(&tail[from+i-indexed-1].ev)
+		out[i] = copyEvent(&tail.at(int(from + i - indexed - 1)).ev)
 	}
 	return out, nil
 }
@@ -261,7 +261,7 @@ func (s *Store) readStream(ctx context.Context, stream string, from uint64, dir 
 		// it has cached).
 		return nil, nil
 	}
-	tailEv := func(i int) *eventstore.RecordedEvent { return &tail[ps[i]-indexed-1].ev }
+	tailEv := func(i int) *eventstore.RecordedEvent { return &tail.at(int(ps[i] - indexed - 1)).ev }
 	full := func(out []eventstore.RecordedEvent) bool { return limit > 0 && len(out) >= limit }
 	// Revisions below tailFirst are in the index; tailFirst and above in
 	// memory. With no tail events, the index has them all.
@@ -369,9 +369,9 @@ func (s *Store) PositionAt(ctx context.Context, t time.Time) (uint64, error) {
 	s.mu.RLock()
 	tail := s.tail
 	s.mu.RUnlock()
-	if len(tail) > 0 && !t.Before(tail[0].ev.RecordedAt) {
-		i := sort.Search(len(tail), func(i int) bool { return tail[i].ev.RecordedAt.After(t) })
-		return tail[i-1].ev.Position, nil
+	if tail.len() > 0 && !t.Before(tail.at(0).ev.RecordedAt) {
+		i := sort.Search(tail.len(), func(i int) bool { return tail.at(i).ev.RecordedAt.After(t) })
+		return tail.at(i - 1).ev.Position, nil
 	}
 	var p0, last uint64
 	var off int64

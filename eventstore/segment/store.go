@@ -183,7 +183,7 @@ type Store struct {
 	mu          sync.RWMutex
 	head        uint64
 	indexed     uint64
-	tail        []tailEntry          // positions indexed+1..head
+	tail        tailLog              // positions indexed+1..head
 	tailIDs     map[uuid.UUID]uint64 // event id -> position, for the tail
 	tailStreams map[string][]uint64  // stream -> positions in the tail, in order
 	notify      chan struct{}        // closed and replaced at each publication
