@@ -47,9 +47,35 @@ type cpdState struct {
 	// saved.
 	sums   map[cpdYear]*cpdSums
 	sumsMu *sync.Mutex // readers share a view
+	// lastChange is, for each year whose sums are kept, the position of
+	// the last change to one of its events (under sumsMu). A state in
+	// the past reads a year's sums from the live view when no event of
+	// that year has changed since its position. Not saved: worked out
+	// when a state is read.
+	lastChange map[cpdYear]uint64
+	// rowsMu guards Rows against a state in the past (At), which reads
+	// the live view's rows after the engine's lock is released: the live
+	// view holds it while it changes Rows.
+	rowsMu *sync.RWMutex
 	// past marks a state looked up in the past (At): it shares rows
 	// with the live view, so it appends to none of their lists in place.
 	past bool
+	// live is, in a state looked up in the past until it is saved or
+	// folded further, the live view's state whose rows up to at stand
+	// for Rows (see event and settle): a reading looks up only the rows
+	// it reads instead of copying tens of thousands.
+	live *cpdLive
+	at   uint64
+}
+
+// cpdLive is what a state in the past reads of the live view: its rows
+// and the sums it keeps, each map with its lock.
+type cpdLive struct {
+	rows       map[uuid.UUID]*cpdRow
+	rowsMu     *sync.RWMutex
+	sums       map[cpdYear]*cpdSums
+	lastChange map[cpdYear]uint64
+	sumsMu     *sync.Mutex
 }
 
 // cpdYear names a partnership's academic year.
@@ -206,10 +232,41 @@ func (r *cpdRow) organisedAt() uint64 {
 
 // event returns CPD event id as it is now (nil for none).
 func (s *cpdState) event(id uuid.UUID) *partnership.CPDEvent {
-	if r := s.Rows[id]; r != nil {
+	r := s.Rows[id]
+	if l := s.live; l != nil {
+		l.rowsMu.RLock()
+		r = l.rows[id]
+		l.rowsMu.RUnlock()
+		if r != nil {
+			r = r.upTo(s.at)
+		}
+	}
+	if r != nil {
 		return r.cur
 	}
 	return nil
+}
+
+// settle gives a state in the past its own rows, the live view's as
+// they were at its position, before it is saved or folded further.
+func (s *cpdState) settle() {
+	l := s.live
+	if l == nil {
+		return
+	}
+	l.rowsMu.RLock()
+	defer l.rowsMu.RUnlock()
+	organised := 0
+	for _, keys := range s.byStart {
+		organised += len(keys)
+	}
+	s.Rows = make(map[uuid.UUID]*cpdRow, organised)
+	for id, r := range l.rows {
+		if r = r.upTo(s.at); r != nil {
+			s.Rows[id] = r
+		}
+	}
+	s.live = nil
 }
 
 // applyRow folds m into a copy of CPD event id (a new event for its
@@ -235,7 +292,10 @@ func (s *cpdState) applyRow(id uuid.UUID, m domain.Message) *partnership.CPDEven
 	if r == nil {
 		r = &cpdRow{}
 	}
-	s.Rows[id] = &cpdRow{Changes: appendTo(s.past, r.Changes, ch), cur: c}
+	row := &cpdRow{Changes: appendTo(s.past, r.Changes, ch), cur: c}
+	s.rowsMu.Lock()
+	s.Rows[id] = row
+	s.rowsMu.Unlock()
 	return c
 }
 
@@ -252,7 +312,8 @@ func (s *cpdState) file(c *partnership.CPDEvent, p uint64) {
 func NewCPD() *CPD {
 	return &CPD{newStateView("cpd", 3, func() cpdState {
 		return cpdState{Rows: map[uuid.UUID]*cpdRow{}, Schools: schoolNames{}, Names: newNames(false),
-			byStart: map[uuid.UUID][]cpdKey{}, sums: map[cpdYear]*cpdSums{}, sumsMu: new(sync.Mutex)}
+			byStart: map[uuid.UUID][]cpdKey{}, sums: map[cpdYear]*cpdSums{}, sumsMu: new(sync.Mutex),
+			lastChange: map[cpdYear]uint64{}, rowsMu: new(sync.RWMutex)}
 	})}
 }
 
@@ -264,10 +325,13 @@ func (v *CPD) UnmarshalState(b []byte) error {
 	}
 	s := &v.state
 	s.Names, s.sums, s.sumsMu = s.Schools.current(), map[cpdYear]*cpdSums{}, new(sync.Mutex)
+	s.lastChange, s.rowsMu = map[cpdYear]uint64{}, new(sync.RWMutex)
 	for _, r := range s.Rows {
 		r.cur = foldChanges(r.Changes)
 		if c := r.cur; c.Organised() {
 			s.byStart[c.PartnershipID] = append(s.byStart[c.PartnershipID], cpdKey{c.StartsAt, c.ID, r.organisedAt()})
+			k := cpdYear{c.PartnershipID, partnership.AcademicYearOf(c.StartsAt)}
+			s.lastChange[k] = max(s.lastChange[k], r.Changes[len(r.Changes)-1].P)
 		}
 	}
 	for _, keys := range s.byStart {
@@ -276,17 +340,19 @@ func (v *CPD) UnmarshalState(b []byte) error {
 	return nil
 }
 
-// At implements projections.Versioned: the view as known at pos, each CPD
-// event as its changes up to pos leave it, and its index the live one's
-// keys of the events organised by then.
+// At implements projections.Versioned: the view as known at pos, its
+// index the live one's keys of the events organised by then, each CPD
+// event looked up when read as its changes up to pos leave it, and the
+// sums of years none of whose events has changed since pos read from the
+// live view.
 func (v *CPD) At(pos uint64) projections.Projection {
 	out := NewCPD()
 	s := &out.state
 	s.past = true
-	// The index first: how many events were organised by pos sizes the
-	// rows (a map sized for every event now was most of a reading early
-	// in the ledger), and each list is counted before it is copied.
-	organised := 0
+	l := &v.state
+	s.live = &cpdLive{rows: l.Rows, rowsMu: l.rowsMu, sums: l.sums, lastChange: l.lastChange, sumsMu: l.sumsMu}
+	s.at = pos
+	// Each list of the index is counted before it is copied.
 	for pid, keys := range v.state.byStart {
 		n := 0
 		for i := range keys {
@@ -304,20 +370,26 @@ func (v *CPD) At(pos uint64) projections.Projection {
 			}
 		}
 		s.byStart[pid] = kept
-		organised += n
-	}
-	s.Rows = make(map[uuid.UUID]*cpdRow, organised)
-	for id, r := range v.state.Rows {
-		if r = r.upTo(pos); r != nil {
-			s.Rows[id] = r
-		}
 	}
 	s.Schools, s.Names = v.state.Schools.upTo(pos)
 	return out
 }
 
+// MarshalState implements projections.Projection: a state in the past
+// saves the rows it stands for (on a copy: readers may share it).
+func (v *CPD) MarshalState() ([]byte, error) {
+	if v.state.live == nil {
+		return v.stateView.MarshalState()
+	}
+	c := &CPD{newStateView("cpd", v.version, v.fresh)}
+	c.state = v.state
+	c.state.settle()
+	return c.stateView.MarshalState()
+}
+
 // Apply implements projections.Projection.
 func (v *CPD) Apply(m domain.Message) error {
+	v.state.settle()
 	if v.state.Schools.apply(m, &v.state.Names) {
 		return nil
 	}
@@ -326,7 +398,7 @@ func (v *CPD) Apply(m domain.Message) error {
 	case partnership.CPDEventOrganised:
 		if c := v.state.applyRow(e.CPDID, m); c != nil && c.Organised() {
 			v.state.file(c, m.Position)
-			v.state.changed(c)
+			v.state.changed(c, m.Position)
 		}
 		return nil
 	case partnership.CPDPlacesBooked:
@@ -339,15 +411,18 @@ func (v *CPD) Apply(m domain.Message) error {
 		return nil
 	}
 	if c := v.state.applyRow(id, m); c != nil && c.Organised() {
-		v.state.changed(c)
+		v.state.changed(c, m.Position)
 	}
 	return nil
 }
 
-// changed drops the sums of the year CPD event c starts in.
-func (s *cpdState) changed(c *partnership.CPDEvent) {
+// changed drops the sums of the year CPD event c starts in, which
+// changed at position p.
+func (s *cpdState) changed(c *partnership.CPDEvent, p uint64) {
+	k := cpdYear{c.PartnershipID, partnership.AcademicYearOf(c.StartsAt)}
 	s.sumsMu.Lock()
-	delete(s.sums, cpdYear{c.PartnershipID, partnership.AcademicYearOf(c.StartsAt)})
+	delete(s.sums, k)
+	s.lastChange[k] = p
 	s.sumsMu.Unlock()
 }
 
@@ -361,8 +436,25 @@ func (v *CPD) yearSums(pid uuid.UUID, y Period) *cpdSums {
 	if sums := s.sums[k]; sums != nil {
 		return sums
 	}
+	if l := s.live; l != nil {
+		l.sumsMu.Lock()
+		sums, settled := l.sums[k], l.lastChange[k] <= s.at
+		l.sumsMu.Unlock()
+		if settled && sums != nil {
+			s.sums[k] = sums
+			return sums
+		}
+	}
 	sums := sumCPD(v.of(pid, y))
 	s.sums[k] = sums
+	if l := s.live; l != nil {
+		// Still settled, the year's sums are the live view's too.
+		l.sumsMu.Lock()
+		if l.lastChange[k] <= s.at && l.sums[k] == nil {
+			l.sums[k] = sums
+		}
+		l.sumsMu.Unlock()
+	}
 	return sums
 }
 

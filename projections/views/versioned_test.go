@@ -165,8 +165,21 @@ func everything(t *testing.T, p projections.Projection) []byte {
 		}
 		derived = []any{v.state.Resources, v.state.Names, answers}
 	case *CPD:
+		// What a reader sees first (a state in the past reads the live
+		// view's rows and sums), then the rows it stands for.
+		sums := map[string]any{}
+		for pid, keys := range v.state.byStart {
+			for _, k := range keys {
+				year := partnership.AcademicYearOf(k.start)
+				for _, y := range []string{"", year} {
+					sums[pid.String()+" "+y] = []any{v.Totals(pid, y), v.BySchool(pid, y)}
+				}
+			}
+		}
+		settled := v.state
+		settled.settle()
 		events := map[uuid.UUID]*partnership.CPDEvent{}
-		for id, r := range v.state.Rows {
+		for id, r := range settled.Rows {
 			events[id] = r.cur
 		}
 		index := map[uuid.UUID][]uuid.UUID{}
@@ -175,7 +188,7 @@ func everything(t *testing.T, p projections.Projection) []byte {
 				index[pid] = append(index[pid], k.id)
 			}
 		}
-		derived = []any{events, v.state.Names, index}
+		derived = []any{events, v.state.Names, index, sums}
 	case *Proposals:
 		derived = []any{v.Register(ProposalFilter{}, nil), v.Schools, v.Communities}
 	case *People:
