@@ -424,11 +424,23 @@ func (c Chart) SVG() (template.HTML, error) {
 	str(`-d">`)
 	esc(c.Desc)
 	str("</desc>\n")
-	for _, r := range c.Rects {
-		str(`<rect x="`)
-		f(r.X)
+	// xy writes an element's opening up to its position; title its
+	// tooltip, if any, once the opening tag is closed.
+	xy := func(elem string, x, y float64) {
+		str("<", elem, ` x="`)
+		f(x)
 		str(`" y="`)
-		f(r.Y)
+		f(y)
+	}
+	title := func(s string) {
+		if s != "" {
+			str("<title>")
+			esc(s)
+			str("</title>")
+		}
+	}
+	for _, r := range c.Rects {
+		xy("rect", r.X, r.Y)
 		str(`" width="`)
 		f(r.W)
 		str(`" height="`)
@@ -436,28 +448,17 @@ func (c Chart) SVG() (template.HTML, error) {
 		str(`" fill="`)
 		esc(r.Fill)
 		str(`">`)
-		if r.Title != "" {
-			str("<title>")
-			esc(r.Title)
-			str("</title>")
-		}
+		title(r.Title)
 		str("</rect>\n")
 	}
 	for _, t := range c.Texts {
-		str(`<text x="`)
-		f(t.X)
-		str(`" y="`)
-		f(t.Y)
+		xy("text", t.X, t.Y)
 		str(`" text-anchor="`)
 		esc(t.Anchor)
 		str(`" class="`)
 		esc(t.Class)
 		str(`">`)
-		if t.Title != "" {
-			str("<title>")
-			esc(t.Title)
-			str("</title>")
-		}
+		title(t.Title)
 		esc(t.Text)
 		str("</text>\n")
 	}
