@@ -20,7 +20,7 @@ func (v *Loans) Loan(res, loan uuid.UUID, now time.Time) (LoanEntry, bool) {
 	if r == nil {
 		return LoanEntry{}, false
 	}
-	if l, ok := r.Loan(loan); ok {
+	if l, ok := v.state.loanByID(r, loan); ok {
 		return v.entry(r, l, now), true
 	}
 	return LoanEntry{}, false

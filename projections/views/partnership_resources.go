@@ -2,6 +2,8 @@ package views
 
 import (
 	"cmp"
+	"iter"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -42,6 +44,13 @@ type resourceState struct {
 	// changed or saved (rows).
 	pastOf map[uuid.UUID]*resourceRow
 	pastAt uint64
+	// changed are, in a state looked up in the past, the loans that have
+	// changed since its position, as they were then, by resource (sorted
+	// by slot): the resource's LoanList is the live view's own array,
+	// which holds them as they are now. Readers go through loansOf and
+	// loanAt, never LoanList's values; rows puts them in place before the
+	// state is changed or saved.
+	changed map[uuid.UUID][]changedLoan
 	// loans indexes each partnership's loans in the register's order
 	// (start, then id), so a page of the register costs its own entries,
 	// not a sort of every loan of ten years. Not saved: a state read back
@@ -60,6 +69,71 @@ type resourceState struct {
 	// its readers build the index when first needed, where a state read
 	// back for one reading scans instead.
 	live bool
+}
+
+// changedLoan is a loan at slot of its resource's LoanList as a state in
+// the past holds it.
+type changedLoan struct {
+	slot int
+	loan partnership.Loan
+}
+
+// loansOf iterates over the loans of r (in the order requested, with their
+// slots) as the state holds them. The loans are not to be changed.
+func (s *resourceState) loansOf(r *partnership.Resource) iter.Seq2[int, *partnership.Loan] {
+	return func(yield func(int, *partnership.Loan) bool) {
+		ch := s.changed[r.ID]
+		j := 0
+		for i := range r.LoanList {
+			l := &r.LoanList[i]
+			if j < len(ch) && ch[j].slot == i {
+				l = &ch[j].loan
+				j++
+			}
+			if !yield(i, l) {
+				return
+			}
+		}
+	}
+}
+
+// loanAt returns the loan at slot of r as the state holds it.
+func (s *resourceState) loanAt(r *partnership.Resource, slot int) partnership.Loan {
+	if ch := s.changed[r.ID]; len(ch) > 0 {
+		if j, ok := slices.BinarySearchFunc(ch, slot, func(c changedLoan, slot int) int { return cmp.Compare(c.slot, slot) }); ok {
+			return ch[j].loan
+		}
+	}
+	return r.LoanList[slot]
+}
+
+// loanByID returns loan id of r as the state holds it.
+func (s *resourceState) loanByID(r *partnership.Resource, id uuid.UUID) (partnership.Loan, bool) {
+	for i := len(r.LoanList) - 1; i >= 0; i-- { // mostly a recent loan
+		if r.LoanList[i].ID == id {
+			return s.loanAt(r, i), true
+		}
+	}
+	return partnership.Loan{}, false
+}
+
+// current returns the resources with their loans as the state holds them
+// (copies of those with loans that changed since a past state's
+// position).
+func (s *resourceState) current() map[uuid.UUID]*partnership.Resource {
+	if len(s.changed) == 0 {
+		return s.Resources
+	}
+	out := maps.Clone(s.Resources)
+	for id, ch := range s.changed {
+		r := *out[id]
+		r.LoanList = slices.Clone(r.LoanList)
+		for _, c := range ch {
+			r.LoanList[c.slot] = c.loan
+		}
+		out[id] = &r
+	}
+	return out
 }
 
 // loanKey is a loan's place in the register: its start and id, and the
@@ -114,9 +188,18 @@ func newLoanIndex() *loanIndex {
 // track notes whether loan l (under key k) of partnership pid is
 // collected and not returned, and its window; a returned loan is filed
 // among the returned in order, or, when sorted is false (reindex, which
-// sorts them once at the end), appended.
-func (x *loanIndex) track(pid uuid.UUID, l partnership.Loan, k loanKey, sorted bool) {
+// sorts them once at the end), appended. before is the loan as it was
+// filed last (nil for none): if it was returned, it is taken out of the
+// returned first (a view folds a returned loan changed again, which the
+// domain refuses, as the ledger holds it).
+func (x *loanIndex) track(pid uuid.UUID, l partnership.Loan, k loanKey, sorted bool, before *partnership.Loan) {
 	x.span[pid] = max(x.span[pid], l.End.Sub(l.Start))
+	if before != nil && before.Status == partnership.LoanReturnedStatus {
+		rs := x.returned[pid]
+		if i, found := slices.BinarySearchFunc(rs, returnedLoan{at: before.ReturnedAt, id: before.ID}, returnedLoan.cmp); found {
+			x.returned[pid] = slices.Delete(rs, i, i+1)
+		}
+	}
 	if l.Status == partnership.LoanReturnedStatus {
 		e := returnedLoan{at: l.ReturnedAt, id: l.ID, condition: l.Condition, late: l.ReturnedAt.After(l.End)}
 		rs := x.returned[pid]
@@ -135,9 +218,9 @@ func (x *loanIndex) track(pid uuid.UUID, l partnership.Loan, k loanKey, sorted b
 
 // file puts loan l of resource r under its current start, moving it if
 // it was filed under another.
-func (x *loanIndex) file(r *partnership.Resource, l partnership.Loan, slot int) {
+func (x *loanIndex) file(r *partnership.Resource, l partnership.Loan, slot int, before *partnership.Loan) {
 	k := loanKey{start: l.Start, id: l.ID, res: r.ID, slot: int32(slot)}
-	x.track(r.PartnershipID, l, k, true)
+	x.track(r.PartnershipID, l, k, true, before)
 	if old, ok := x.at[l.ID]; ok {
 		if old == k && x.pid[l.ID] == r.PartnershipID {
 			return
@@ -161,11 +244,11 @@ func (s *resourceState) reindex() {
 			continue
 		}
 		keys := x.byPartnership[r.PartnershipID]
-		for i, l := range r.LoanList {
+		for i, l := range s.loansOf(r) {
 			k := loanKey{start: l.Start, id: l.ID, res: r.ID, slot: int32(i)}
 			keys = append(keys, k)
 			x.at[l.ID], x.pid[l.ID] = k, r.PartnershipID
-			x.track(r.PartnershipID, l, k, false)
+			x.track(r.PartnershipID, *l, k, false, nil)
 		}
 		x.byPartnership[r.PartnershipID] = keys
 	}
@@ -199,9 +282,24 @@ func newResourceState() resourceState {
 type resourceRow struct {
 	Changes []resourceChange `json:"c,omitempty"`
 	Loans   [][]loanChange   `json:"l,omitempty"`
-	// shared is set once a state in the past (At) holds the row: the
-	// live view then changes a copy of it (copied), never the row.
+	// last is the position of each loan's last change (not saved: see
+	// relast), so that a reading in the past finds the loans that changed
+	// since without reaching into every loan's own list.
+	last []uint64
+	// shared is set once a state in the past (At) holds the row, and the
+	// resource's LoanList with it: the live view then changes a copy of
+	// both (copied), never the row or the list.
 	shared atomic.Bool
+}
+
+// relast works out last from the loans' changes.
+func (row *resourceRow) relast() {
+	row.last = make([]uint64, len(row.Loans))
+	for i, lcs := range row.Loans {
+		if len(lcs) > 0 {
+			row.last[i] = lcs[len(lcs)-1].P
+		}
+	}
 }
 
 // resourceChange is an event of the resource itself: its registration
@@ -284,17 +382,18 @@ func (ch resourceChange) message() domain.Message {
 
 // fold returns the resource as known at pos, folded from the row's
 // changes up to pos; false when it did not exist then. now is the live
-// resource's LoanList (nil for none).
+// resource's LoanList (nil for none), whose loans are the row's, slot for
+// slot (apply and foldRows keep them so).
 //
-// The loans of now that are settled (returned, declined or cancelled,
-// which no event changes again) with all their changes by pos are shared
-// with now rather than copied: while every loan requested by pos is, the
-// past LoanList is now's own array up to them, with no room beyond its
-// end (apply copies the list before it changes a settled loan). The
-// others are copied when their changes all came by pos, or folded from
-// their changes up to pos.
-func (row *resourceRow) fold(pos uint64, now []partnership.Loan) (*partnership.Resource, bool) {
-	r := partnership.NewResource()
+// A loan with no change after pos is as it is now: the past LoanList is
+// now's own array up to the loans requested by pos, with no room beyond
+// its end, and nothing is copied (apply copies a shared row's list before
+// it changes a loan in it). The loans that changed since are folded from
+// their changes up to pos and returned apart (changed), to be read in
+// their place (resourceState.loansOf). With now nil, every loan is folded
+// into LoanList.
+func (row *resourceRow) fold(pos uint64, now []partnership.Loan) (r *partnership.Resource, changed []changedLoan, ok bool) {
+	r = partnership.NewResource()
 	seen := false
 	for _, ch := range row.Changes {
 		if ch.P > pos {
@@ -306,61 +405,50 @@ func (row *resourceRow) fold(pos uint64, now []partnership.Loan) (*partnership.R
 	// k: the loans requested by pos (loans are in the order requested).
 	k := sort.Search(len(row.Loans), func(i int) bool { lcs := row.Loans[i]; return len(lcs) == 0 || lcs[0].P > pos })
 	if k == 0 {
-		return r, seen
+		return r, nil, seen
 	}
-	// shared: the leading loans now holds settled as they were at pos.
-	shared := 0
-	for shared < k && shared < len(now) {
-		lcs := row.Loans[shared]
-		if lcs[len(lcs)-1].P > pos || !settled(now[shared].Status) || lcs[0].Requested == nil || now[shared].ID != lcs[0].Requested.ID {
-			break
-		}
-		shared++
-	}
-	if shared == k {
+	if len(now) >= k && len(row.last) >= k {
 		r.LoanList = now[:k:k]
-		return r, true
+		for slot, p := range row.last[:k] {
+			if p > pos {
+				changed = append(changed, changedLoan{slot, row.loanAt(slot, pos)})
+			}
+		}
+		return r, changed, true
 	}
-	r.LoanList = make([]partnership.Loan, shared, k)
-	copy(r.LoanList, now[:shared])
-	for slot := shared; slot < k; slot++ {
-		lcs := row.Loans[slot]
-		if lcs[0].Requested == nil {
-			continue
+	r.LoanList = make([]partnership.Loan, 0, k)
+	for slot := range k {
+		if row.Loans[slot][0].Requested != nil {
+			r.LoanList = append(r.LoanList, row.loanAt(slot, pos))
 		}
-		id := lcs[0].Requested.ID
-		if lcs[len(lcs)-1].P <= pos && slot < len(now) && now[slot].ID == id {
-			r.LoanList = append(r.LoanList, now[slot])
-			continue
-		}
-		l := lcs[0].Requested.loan()
-		for _, ch := range lcs[1:] {
-			if ch.P > pos {
-				break
-			}
-			if ch.Requested == nil {
-				l.Fold(ch.event())
-			}
-		}
-		r.LoanList = append(r.LoanList, l)
 	}
 	if len(r.LoanList) == 0 {
 		r.LoanList = nil // as a fold of no request leaves it
 	}
-	return r, true
+	return r, nil, true
 }
 
-// settled reports whether a loan with status st is over: returned,
-// declined or cancelled, after which no event changes it.
-func settled(st partnership.LoanStatus) bool {
-	return st == partnership.LoanReturnedStatus || st == partnership.LoanDeclinedStatus || st == partnership.LoanCancelledStatus
+// loanAt returns the loan at slot folded from its changes up to pos (its
+// first, the request, came by pos).
+func (row *resourceRow) loanAt(slot int, pos uint64) partnership.Loan {
+	lcs := row.Loans[slot]
+	l := lcs[0].Requested.loan()
+	for _, ch := range lcs[1:] {
+		if ch.P > pos {
+			break
+		}
+		if ch.Requested == nil {
+			l.Fold(ch.event())
+		}
+	}
+	return l
 }
 
 // copied returns a copy of the row sharing its lists, each with no room
 // beyond its end, so that appending to the copy's reaches nothing the row
 // holds.
 func (row *resourceRow) copied() *resourceRow {
-	out := &resourceRow{Changes: row.Changes[:len(row.Changes):len(row.Changes)]}
+	out := &resourceRow{Changes: row.Changes[:len(row.Changes):len(row.Changes)], last: slices.Clone(row.last)}
 	if len(row.Loans) > 0 {
 		out.Loans = make([][]loanChange, len(row.Loans))
 		for i, lcs := range row.Loans {
@@ -387,6 +475,7 @@ func (row *resourceRow) upTo(pos uint64) *resourceRow {
 			out.Loans = append(out.Loans, lcs[:k:k])
 		}
 	}
+	out.relast()
 	return out
 }
 
@@ -468,13 +557,23 @@ func (s *resourceState) apply(m domain.Message) {
 		row = &resourceRow{}
 		s.Rows[id] = row
 	case row.shared.Load():
-		// A state in the past reads the row: change a copy.
+		// A state in the past reads the row and shares the resource's
+		// loans: change copies.
 		row = row.copied()
 		s.Rows[id] = row
+		r.LoanList = slices.Clone(r.LoanList)
 	}
 	if own != nil {
 		r.Apply(m)
 		row.Changes = append(row.Changes, *own)
+		if own.Registered != nil && s.loans != nil {
+			// Loans asked for before the registration (which the domain
+			// refuses, but a view folds what the ledger holds) are filed
+			// now, as the index built afresh would hold them.
+			for i, l := range r.LoanList {
+				s.loans.file(r, l, i, nil)
+			}
+		}
 		return
 	}
 	// A loan's event is folded into the loan alone, as the resource's
@@ -482,23 +581,23 @@ func (s *resourceState) apply(m domain.Message) {
 	// of the view needs).
 	ch, loan := loanChangeOf(m)
 	var slot int
+	var before *partnership.Loan
 	if ch.Requested != nil {
 		slot = len(r.LoanList)
 		r.LoanList = append(r.LoanList, ch.Requested.loan())
 		row.Loans = append(row.Loans, []loanChange{ch})
+		row.last = append(row.last, m.Position)
 	} else {
 		if slot = s.slotOf(id, loan); slot < 0 || slot >= len(row.Loans) {
 			return // no such loan: the event changed nothing
 		}
-		if settled(r.LoanList[slot].Status) {
-			// A settled loan may be shared with a state in the past
-			// (fold): change a copy of the list, never the shared one.
-			r.LoanList = slices.Clone(r.LoanList)
-		}
+		was := r.LoanList[slot]
+		before = &was
 		r.LoanList[slot].Fold(m.Event)
 		row.Loans[slot] = append(row.Loans[slot], ch)
+		row.last[slot] = m.Position
 	}
-	s.fileLoan(id, slot)
+	s.fileLoan(id, slot, before)
 }
 
 // rows returns the rows, cut from the live view's first for a state
@@ -506,11 +605,17 @@ func (s *resourceState) apply(m domain.Message) {
 func (s *resourceState) rows() map[uuid.UUID]*resourceRow {
 	if s.pastOf != nil {
 		for id, row := range s.pastOf {
-			if _, ok := s.Resources[id]; ok {
+			if r, ok := s.Resources[id]; ok {
 				s.Rows[id] = row.upTo(s.pastAt)
+				// The loans are the live view's own (fold), which this
+				// state is about to change: copy them, as they were.
+				r.LoanList = slices.Clone(r.LoanList)
+				for _, c := range s.changed[id] {
+					r.LoanList[c.slot] = c.loan
+				}
 			}
 		}
-		s.pastOf = nil
+		s.pastOf, s.changed = nil, nil
 	}
 	return s.Rows
 }
@@ -561,7 +666,8 @@ func (s *resourceState) slotOf(res, id uuid.UUID) int {
 func (s *resourceState) foldRows() {
 	s.Names = s.Schools.current()
 	for id, row := range s.Rows {
-		if r, ok := row.fold(math.MaxUint64, nil); ok {
+		row.relast()
+		if r, _, ok := row.fold(math.MaxUint64, nil); ok {
 			s.Resources[id] = r
 		}
 	}
@@ -596,13 +702,14 @@ func (s *resourceState) indexed() *loanIndex {
 }
 
 // fileLoan keeps the loan index (when s has one) up to date with the loan
-// at slot of resource res, just applied.
-func (s *resourceState) fileLoan(res uuid.UUID, slot int) {
+// at slot of resource res, just applied; before is the loan before the
+// event (nil for a request).
+func (s *resourceState) fileLoan(res uuid.UUID, slot int, before *partnership.Loan) {
 	r := s.Resources[res]
 	if s.loans == nil || r == nil || !r.Registered() {
 		return
 	}
-	s.loans.file(r, r.LoanList[slot], slot)
+	s.loans.file(r, r.LoanList[slot], slot, before)
 }
 
 // dropOrder forgets the resources' order, for of to work out again.
@@ -689,9 +796,15 @@ func (v *Resources) At(pos uint64) projections.Projection {
 		if r := v.state.Resources[id]; r != nil {
 			now = r.LoanList
 		}
-		if r, ok := row.fold(pos, now); ok {
+		if r, changed, ok := row.fold(pos, now); ok {
 			row.shared.Store(true) // the live view changes a copy from now on
 			s.Resources[id], past[id] = r, row
+			if changed != nil {
+				if s.changed == nil {
+					s.changed = map[uuid.UUID][]changedLoan{}
+				}
+				s.changed[id] = changed
+			}
 		}
 	}
 	s.pastOf, s.pastAt = past, pos
@@ -749,7 +862,12 @@ func (v *Resources) Calendar(id uuid.UUID) []Booking {
 	if r == nil {
 		return out
 	}
-	for _, l := range r.Loans() {
+	var loans []partnership.Loan
+	for _, l := range v.state.loansOf(r) {
+		loans = append(loans, *l)
+	}
+	slices.SortStableFunc(loans, func(a, b partnership.Loan) int { return cmp.Or(a.Start.Compare(b.Start), uuidCmp(a.ID, b.ID)) })
+	for _, l := range loans {
 		from, to, ok := l.Held()
 		if !ok {
 			continue
@@ -812,7 +930,7 @@ func (v *Resources) UtilisationIn(pid uuid.UUID, p Period) Utilisation {
 		return u
 	}
 	held := map[uuid.UUID]time.Duration{} // by resource
-	add := func(r *partnership.Resource, l partnership.Loan) {
+	add := func(r *partnership.Resource, l *partnership.Loan) {
 		d := l.HeldIn(from, to)
 		if d <= 0 {
 			return
@@ -837,14 +955,14 @@ func (v *Resources) UtilisationIn(pid uuid.UUID, p Period) Utilisation {
 	}
 	if scan {
 		for _, r := range resources {
-			for _, l := range r.LoanList {
+			for _, l := range v.state.loansOf(r) {
 				add(r, l)
 			}
 		}
 	} else {
 		for _, k := range keys {
 			if r, l, ok := v.loanOf(k); ok {
-				add(r, l)
+				add(r, &l)
 			}
 		}
 	}
@@ -981,7 +1099,7 @@ func (v *Loans) keysIn(pid uuid.UUID, p Period) []loanKey {
 		if !r.Registered() || r.PartnershipID != pid {
 			continue
 		}
-		for i, l := range r.LoanList {
+		for i, l := range v.state.loansOf(r) {
 			if !l.Start.Before(start) && l.Start.Before(end) {
 				keys = append(keys, loanKey{start: l.Start, id: l.ID, res: r.ID, slot: int32(i)})
 			}
@@ -998,9 +1116,9 @@ func (v *Loans) loanOf(k loanKey) (*partnership.Resource, partnership.Loan, bool
 		return nil, partnership.Loan{}, false
 	}
 	if i := int(k.slot); i < len(r.LoanList) && r.LoanList[i].ID == k.id {
-		return r, r.LoanList[i], true
+		return r, v.state.loanAt(r, i), true
 	}
-	l, ok := r.Loan(k.id)
+	l, ok := v.state.loanByID(r, k.id)
 	return r, l, ok
 }
 
@@ -1022,8 +1140,12 @@ func (v *Loans) Overdue(pid uuid.UUID, now time.Time) []LoanEntry {
 			}
 		}
 	} else {
-		for _, rl := range partnership.OverdueLoans(now, v.state.of(pid)...) {
-			out = append(out, v.entry(v.state.Resources[rl.ResourceID], rl.Loan, now))
+		for _, r := range v.state.of(pid) {
+			for _, l := range v.state.loansOf(r) {
+				if l.StatusAt(now) == partnership.LoanOverdue {
+					out = append(out, v.entry(r, *l, now))
+				}
+			}
 		}
 	}
 	slices.SortFunc(out, func(a, b LoanEntry) int { return cmp.Or(a.End.Compare(b.End), uuidCmp(a.LoanID, b.LoanID)) })
@@ -1092,7 +1214,7 @@ func (v *Loans) ReturnedByCondition(pid uuid.UUID, p Period) []ConditionCount {
 		return out
 	}
 	for _, r := range v.state.of(pid) {
-		for _, l := range r.LoanList {
+		for _, l := range v.state.loansOf(r) {
 			if l.Status != partnership.LoanReturnedStatus || l.ReturnedAt.Before(from) || !l.ReturnedAt.Before(to) {
 				continue
 			}

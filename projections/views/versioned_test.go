@@ -157,13 +157,39 @@ func everything(t *testing.T, p projections.Projection) []byte {
 	var derived any
 	switch v := p.(type) {
 	case *Resources:
+		resources := v.state.current()
 		answers := map[uuid.UUID]*LoanAnswer{}
-		for id, r := range v.state.Resources {
+		reads := map[string]any{}
+		for id, r := range resources {
 			for _, l := range r.LoanList {
 				answers[l.ID] = v.state.answerOf(id, l.ID)
 			}
+			reads["calendar "+id.String()] = v.Calendar(id)
+			if r.Registered() {
+				reads["list "+r.PartnershipID.String()] = v.List(r.PartnershipID)
+			}
 		}
-		derived = []any{v.state.Resources, v.state.Names, answers}
+		// What readers see, without the loan index (a state in the past
+		// has none until a reader needs it) and with it (the register
+		// builds it).
+		now := time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
+		for i, phase := range []string{"scan", "index"} {
+			for key, r := range reads {
+				if _, ok := r.([]ResourceInfo); !ok {
+					continue
+				}
+				pid, _ := uuid.Parse(key[len("list "):])
+				for _, year := range []string{"", "2025-26", "2026-27"} {
+					p := periodOf(year)
+					reads[phase+" "+pid.String()+" "+year] = []any{v.UtilisationIn(pid, p), v.CountsIn(pid, p, now), v.ReturnedByCondition(pid, p),
+						v.Overdue(pid, now)}
+					if i == 1 {
+						reads["register "+pid.String()+" "+year] = v.RegisterIn(pid, p, now)
+					}
+				}
+			}
+		}
+		derived = []any{resources, v.state.Names, answers, reads}
 	case *CPD:
 		// What a reader sees first (a state in the past reads the live
 		// view's rows and sums), then the rows it stands for.
@@ -641,7 +667,7 @@ func TestResourcesInThePastKeepSettledLoansTheLiveViewChangesAgain(t *testing.T)
 		if i == 2 {
 			past := live.At(3).(*Resources)
 			defer func() {
-				got := past.state.Resources[res.ResourceID].LoanList
+				got := past.state.current()[res.ResourceID].LoanList
 				if len(got) != 1 || got[0].Status != partnership.LoanDeclinedStatus {
 					t.Errorf("as of 3, the loan is %+v, want it declined", got)
 				}
@@ -650,6 +676,46 @@ func TestResourcesInThePastKeepSettledLoansTheLiveViewChangesAgain(t *testing.T)
 	}
 	if got := live.state.Resources[res.ResourceID].LoanList[0].Status; got != partnership.LoanCancelledStatus {
 		t.Errorf("live, the loan is %s, want it cancelled", got)
+	}
+}
+
+// TestResourcesInThePastFoldedOnKeepTheirLoansAsTheyWere: a state in the
+// past reads the live view's loans, and those changed since from its own
+// list; once it folds an event of its own (as the engine folds a view
+// that is behind), its loans are its own copies, as they were at its
+// position, and the live view's are as they are now.
+func TestResourcesInThePastFoldedOnKeepTheirLoansAsTheyWere(t *testing.T) {
+	pid, school := uuid.New(), uuid.New()
+	res := partnership.ResourceRegistered{PartnershipID: pid, ResourceID: uuid.New(), OwnerSchoolID: school, Kind: "minibus", Name: "Bus"}
+	keys := partnership.LoanKeys{PartnershipID: pid, ResourceID: res.ResourceID, LoanID: uuid.New(), OwnerSchoolID: school, BorrowerSchoolID: uuid.New()}
+	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	apply := func(v *Resources, pos uint64, e domain.Event) {
+		t.Helper()
+		if err := v.Apply(domain.Message{Recorded: domain.Recorded{Position: pos}, Event: e}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	live := NewResources()
+	for i, e := range []domain.Event{res,
+		partnership.LoanRequested{LoanKeys: keys, Start: start, End: start.Add(3 * time.Hour)},
+		partnership.LoanApproved{LoanKeys: keys, Start: start, End: start.Add(3 * time.Hour)},
+		partnership.LoanCollected{LoanKeys: keys, CollectedAt: start}} {
+		apply(live, uint64(i+1), e)
+	}
+	past := live.At(3).(*Resources)
+	apply(past, 5, partnership.ResourceOffered{PartnershipID: pid, ResourceID: res.ResourceID, OwnerSchoolID: school})
+	if got, _ := live.Loan(res.ResourceID, keys.LoanID, start); got.Status != string(partnership.LoanCollectedStatus) {
+		t.Errorf("live, once the past state folded on, the loan is %s, want it collected", got.Status)
+	}
+	apply(live, 5, partnership.LoanReturned{LoanKeys: keys, ReturnedAt: start.Add(time.Hour), Condition: partnership.ConditionGood})
+	if got, ok := past.Loan(res.ResourceID, keys.LoanID, start); !ok || got.Status != string(partnership.LoanApprovedStatus) {
+		t.Errorf("as of 3 and folded on, the loan is %+v, want it approved", got)
+	}
+	if got := past.state.Resources[res.ResourceID].LoanList[0].Status; got != partnership.LoanApprovedStatus {
+		t.Errorf("as of 3 and folded on, its list holds the loan %s, want it approved", got)
+	}
+	if got, _ := live.Loan(res.ResourceID, keys.LoanID, start); got.Status != string(partnership.LoanReturnedStatus) {
+		t.Errorf("live, the loan is %s, want it returned", got.Status)
 	}
 }
 
