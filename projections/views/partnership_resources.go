@@ -60,6 +60,12 @@ type resourceState struct {
 	loans *loanIndex
 	// indexMu guards the building of loans by readers, who share a view.
 	indexMu *sync.Mutex
+	// liveIndex is, in a state looked up in the past, the loan index of
+	// the state it was looked up in, if that had one (nil otherwise, and
+	// once the state is changed), frozen (see loanIndex.frozen): its
+	// readers pick their candidates from it and read them as they were
+	// (sharedLoan, changed), instead of scanning every loan.
+	liveIndex *loanIndex
 	// ordered caches each partnership's registered resources in of's
 	// order (guarded by indexMu); apply drops it when a resource is
 	// registered (nothing else changes which resources are listed, or
@@ -69,6 +75,59 @@ type resourceState struct {
 	// its readers build the index when first needed, where a state read
 	// back for one reading scans instead.
 	live bool
+}
+
+// sharedLoan reports whether the loan under live index key k is, in a
+// state in the past, a loan of partnership pid as it is now: requested by
+// the state's position and not changed since (else it is among changed).
+func (s *resourceState) sharedLoan(pid uuid.UUID, k loanKey) bool {
+	r := s.Resources[k.res]
+	if r == nil || !r.Registered() || r.PartnershipID != pid || int(k.slot) >= len(r.LoanList) || r.LoanList[k.slot].ID != k.id {
+		return false
+	}
+	ch := s.changed[k.res]
+	_, changed := slices.BinarySearchFunc(ch, int(k.slot), func(c changedLoan, slot int) int { return cmp.Compare(c.slot, slot) })
+	return !changed
+}
+
+// changedOf calls fn with each loan of partnership pid that changed since
+// a past state's position, as it was then, with its key.
+func (s *resourceState) changedOf(pid uuid.UUID, fn func(k loanKey, l *partnership.Loan)) {
+	for res, ch := range s.changed {
+		r := s.Resources[res]
+		if r == nil || !r.Registered() || r.PartnershipID != pid {
+			continue
+		}
+		for i := range ch {
+			l := &ch[i].loan
+			fn(loanKey{start: l.Start, id: l.ID, res: res, slot: int32(ch[i].slot)}, l)
+		}
+	}
+}
+
+// pastKeys returns, for a state in the past reading the live index, the
+// keys of partnership pid's loans starting in [from, to), as they were,
+// in the register's order.
+func (s *resourceState) pastKeys(pid uuid.UUID, from, to time.Time) []loanKey {
+	keys := s.liveIndex.byPartnership[pid]
+	lo := sort.Search(len(keys), func(i int) bool { return !keys[i].start.Before(from) })
+	hi := max(lo, sort.Search(len(keys), func(i int) bool { return !keys[i].start.Before(to) }))
+	out := make([]loanKey, 0, hi-lo)
+	for _, k := range keys[lo:hi] {
+		if s.sharedLoan(pid, k) {
+			out = append(out, k)
+		}
+	}
+	n := len(out)
+	s.changedOf(pid, func(k loanKey, l *partnership.Loan) {
+		if !l.Start.Before(from) && l.Start.Before(to) {
+			out = append(out, k)
+		}
+	})
+	if len(out) > n {
+		slices.SortFunc(out, loanKey.cmp)
+	}
+	return out
 }
 
 // changedLoan is a loan at slot of its resource's LoanList as a state in
@@ -167,6 +226,62 @@ type loanIndex struct {
 	// then loan id (a returned loan changes no more), with what
 	// ReturnedByCondition counts.
 	returned map[uuid.UUID][]returnedLoan
+
+	// frozen is set once a state in the past reads the index (At): it is
+	// never changed again, and the state that kept it up to date changes
+	// a copy of it (thawed) from then on.
+	frozen atomic.Bool
+	// lentKeys and lentReturned are the partnerships whose lists in
+	// byPartnership and returned are still a frozen index's: they are
+	// copied before they are changed in place (ownKeys, ownReturned).
+	lentKeys, lentReturned map[uuid.UUID]bool
+}
+
+// thawed returns a copy of a frozen index to change: the maps a state in
+// the past reads are copied (each partnership's lists when first
+// changed); at and pid, which it does not read, are shared.
+func (x *loanIndex) thawed() *loanIndex {
+	y := &loanIndex{byPartnership: maps.Clone(x.byPartnership), at: x.at, pid: x.pid, collected: maps.Clone(x.collected),
+		span: maps.Clone(x.span), returned: maps.Clone(x.returned),
+		lentKeys: make(map[uuid.UUID]bool, len(x.byPartnership)), lentReturned: make(map[uuid.UUID]bool, len(x.returned))}
+	for pid := range x.byPartnership {
+		y.lentKeys[pid] = true
+	}
+	for pid := range x.returned {
+		y.lentReturned[pid] = true
+	}
+	return y
+}
+
+// ownKeys returns partnership pid's keys, to change in place.
+func (x *loanIndex) ownKeys(pid uuid.UUID) []loanKey {
+	keys := x.byPartnership[pid]
+	if x.lentKeys[pid] {
+		keys = append(make([]loanKey, 0, len(keys)+len(keys)/8+1), keys...)
+		x.byPartnership[pid] = keys
+		delete(x.lentKeys, pid)
+	}
+	return keys
+}
+
+// ownReturned returns partnership pid's returned loans, to change in
+// place.
+func (x *loanIndex) ownReturned(pid uuid.UUID) []returnedLoan {
+	rs := x.returned[pid]
+	if x.lentReturned[pid] {
+		rs = append(make([]returnedLoan, 0, len(rs)+len(rs)/8+1), rs...)
+		x.returned[pid] = rs
+		delete(x.lentReturned, pid)
+	}
+	return rs
+}
+
+// thaw makes the state's loan index its own to change, if a state in the
+// past reads it.
+func (s *resourceState) thaw() {
+	if s.loans != nil && s.loans.frozen.Load() {
+		s.loans = s.loans.thawed()
+	}
 }
 
 // returnedLoan is a returned loan as ReturnedByCondition counts it.
@@ -175,6 +290,8 @@ type returnedLoan struct {
 	id        uuid.UUID
 	condition partnership.Condition
 	late      bool
+	// key is the loan's key when it was filed as returned.
+	key loanKey
 }
 
 func (a returnedLoan) cmp(b returnedLoan) int { return cmp.Or(a.at.Compare(b.at), uuidCmp(a.id, b.id)) }
@@ -195,14 +312,14 @@ func newLoanIndex() *loanIndex {
 func (x *loanIndex) track(pid uuid.UUID, l partnership.Loan, k loanKey, sorted bool, before *partnership.Loan) {
 	x.span[pid] = max(x.span[pid], l.End.Sub(l.Start))
 	if before != nil && before.Status == partnership.LoanReturnedStatus {
-		rs := x.returned[pid]
+		rs := x.ownReturned(pid)
 		if i, found := slices.BinarySearchFunc(rs, returnedLoan{at: before.ReturnedAt, id: before.ID}, returnedLoan.cmp); found {
 			x.returned[pid] = slices.Delete(rs, i, i+1)
 		}
 	}
 	if l.Status == partnership.LoanReturnedStatus {
-		e := returnedLoan{at: l.ReturnedAt, id: l.ID, condition: l.Condition, late: l.ReturnedAt.After(l.End)}
-		rs := x.returned[pid]
+		e := returnedLoan{at: l.ReturnedAt, id: l.ID, condition: l.Condition, late: l.ReturnedAt.After(l.End), key: k}
+		rs := x.ownReturned(pid)
 		if !sorted {
 			x.returned[pid] = append(rs, e)
 		} else if i, found := slices.BinarySearchFunc(rs, e, returnedLoan.cmp); !found {
@@ -225,12 +342,12 @@ func (x *loanIndex) file(r *partnership.Resource, l partnership.Loan, slot int, 
 		if old == k && x.pid[l.ID] == r.PartnershipID {
 			return
 		}
-		keys := x.byPartnership[x.pid[l.ID]]
+		keys := x.ownKeys(x.pid[l.ID])
 		if i, found := slices.BinarySearchFunc(keys, old, loanKey.cmp); found {
 			x.byPartnership[x.pid[l.ID]] = slices.Delete(keys, i, i+1)
 		}
 	}
-	keys := x.byPartnership[r.PartnershipID]
+	keys := x.ownKeys(r.PartnershipID)
 	i, _ := slices.BinarySearchFunc(keys, k, loanKey.cmp)
 	x.byPartnership[r.PartnershipID] = slices.Insert(keys, i, k)
 	x.at[l.ID], x.pid[l.ID] = k, r.PartnershipID
@@ -570,6 +687,7 @@ func (s *resourceState) apply(m domain.Message) {
 			// Loans asked for before the registration (which the domain
 			// refuses, but a view folds what the ledger holds) are filed
 			// now, as the index built afresh would hold them.
+			s.thaw()
 			for i, l := range r.LoanList {
 				s.loans.file(r, l, i, nil)
 			}
@@ -615,7 +733,7 @@ func (s *resourceState) rows() map[uuid.UUID]*resourceRow {
 				}
 			}
 		}
-		s.pastOf, s.changed = nil, nil
+		s.pastOf, s.changed, s.liveIndex = nil, nil, nil
 	}
 	return s.Rows
 }
@@ -709,6 +827,7 @@ func (s *resourceState) fileLoan(res uuid.UUID, slot int, before *partnership.Lo
 	if s.loans == nil || r == nil || !r.Registered() {
 		return
 	}
+	s.thaw()
 	s.loans.file(r, r.LoanList[slot], slot, before)
 }
 
@@ -809,6 +928,16 @@ func (v *Resources) At(pos uint64) projections.Projection {
 	}
 	s.pastOf, s.pastAt = past, pos
 	s.Schools, s.Names = v.state.Schools.upTo(pos)
+	// Readers pick their loans from the index of the state looked up in
+	// (built now for the live view, whose apply keeps it up to date).
+	x := v.state.indexed()
+	if x == nil && v.state.live {
+		x = v.state.index()
+	}
+	if x != nil {
+		x.frozen.Store(true) // the live view changes a copy from now on
+		s.liveIndex = x
+	}
 	return out
 }
 
@@ -947,7 +1076,16 @@ func (v *Resources) UtilisationIn(pid uuid.UUID, p Period) Utilisation {
 	// up).
 	var keys []loanKey
 	scan := true
-	if x := v.state.loansIndex(); x != nil {
+	if x := v.state.liveIndex; x != nil {
+		span := x.span[pid]
+		// The changed loans are among them whatever their window.
+		keys, scan = v.state.pastKeys(pid, from.Add(-span), to), false
+		v.state.changedOf(pid, func(k loanKey, l *partnership.Loan) {
+			if l.Start.Before(from.Add(-span)) || !l.Start.Before(to) {
+				keys = append(keys, k)
+			}
+		})
+	} else if x := v.state.loansIndex(); x != nil {
 		all := x.byPartnership[pid]
 		lo := sort.Search(len(all), func(i int) bool { return all[i].start.After(from.Add(-x.span[pid])) })
 		hi := lo + sort.Search(len(all)-lo, func(i int) bool { return !all[lo+i].start.Before(to) })
@@ -1043,7 +1181,9 @@ func (v *Loans) RegisterIn(pid uuid.UUID, p Period, now time.Time) []LoanEntry {
 // how many loans of partnership pid start in period p: it reads the loans
 // of the page, not the whole register.
 func (v *Loans) RegisterPage(pid uuid.UUID, p Period, now time.Time, from, n int) ([]LoanEntry, int) {
-	v.state.index() // pages follow one another: the index pays for itself
+	if v.state.liveIndex == nil {
+		v.state.index() // pages follow one another: the index pays for itself
+	}
 	keys := v.keysIn(pid, p)
 	out := []LoanEntry{}
 	for _, k := range keys[min(max(from, 0), len(keys)):] {
@@ -1066,7 +1206,9 @@ func (v *Loans) RegisterPageOf(pid uuid.UUID, year string, now time.Time, from, 
 	if keep == nil {
 		return v.RegisterPage(pid, p, now, from, n)
 	}
-	v.state.index()
+	if v.state.liveIndex == nil {
+		v.state.index()
+	}
 	out := []LoanEntry{}
 	total := 0
 	for _, k := range v.keysIn(pid, p) {
@@ -1086,6 +1228,9 @@ func (v *Loans) RegisterPageOf(pid uuid.UUID, year string, now time.Time, from, 
 // in period p, in the register's order.
 func (v *Loans) keysIn(pid uuid.UUID, p Period) []loanKey {
 	start, end := p.window()
+	if v.state.liveIndex != nil {
+		return v.state.pastKeys(pid, start, end)
+	}
 	if x := v.state.loansIndex(); x != nil {
 		keys := x.byPartnership[pid]
 		lo := sort.Search(len(keys), func(i int) bool { return !keys[i].start.Before(start) })
@@ -1130,7 +1275,21 @@ func (v *Loans) loanOf(k loanKey) (*partnership.Resource, partnership.Loan, bool
 // read back for one reading), every loan of the partnership is.
 func (v *Loans) Overdue(pid uuid.UUID, now time.Time) []LoanEntry {
 	out := []LoanEntry{}
-	if x := v.state.loansIndex(); x != nil {
+	if x := v.state.liveIndex; x != nil {
+		// Collected and not returned then: as now, unless changed since.
+		var keys []loanKey
+		for _, k := range x.collected {
+			if v.state.sharedLoan(pid, k) {
+				keys = append(keys, k)
+			}
+		}
+		v.state.changedOf(pid, func(k loanKey, l *partnership.Loan) { keys = append(keys, k) })
+		for _, k := range keys {
+			if r, l, ok := v.loanOf(k); ok && l.Overdue(now) {
+				out = append(out, v.entry(r, l, now))
+			}
+		}
+	} else if x := v.state.loansIndex(); x != nil {
 		for id, k := range x.collected {
 			if x.pid[id] != pid {
 				continue
@@ -1195,6 +1354,35 @@ type ConditionCount struct {
 func (v *Loans) ReturnedByCondition(pid uuid.UUID, p Period) []ConditionCount {
 	out := []ConditionCount{{Condition: string(partnership.ConditionGood)}, {Condition: string(partnership.ConditionFair)}, {Condition: string(partnership.ConditionDamaged)}}
 	from, to := p.window() // p.Contains, worked out once
+	count := func(c partnership.Condition, late bool) {
+		for i := range out {
+			if out[i].Condition == string(c) {
+				out[i].Count++
+				if late {
+					out[i].Late++
+				}
+			}
+		}
+	}
+	if x := v.state.liveIndex; x != nil {
+		// Returned then: as now, unless changed since.
+		rs := x.returned[pid]
+		lo := sort.Search(len(rs), func(i int) bool { return !rs[i].at.Before(from) })
+		for _, e := range rs[lo:] {
+			if !e.at.Before(to) {
+				break
+			}
+			if v.state.sharedLoan(pid, e.key) {
+				count(e.condition, e.late)
+			}
+		}
+		v.state.changedOf(pid, func(_ loanKey, l *partnership.Loan) {
+			if l.Status == partnership.LoanReturnedStatus && !l.ReturnedAt.Before(from) && l.ReturnedAt.Before(to) {
+				count(l.Condition, l.ReturnedAt.After(l.End))
+			}
+		})
+		return out
+	}
 	if x := v.state.loansIndex(); x != nil {
 		rs := x.returned[pid]
 		lo := sort.Search(len(rs), func(i int) bool { return !rs[i].at.Before(from) })
