@@ -229,12 +229,6 @@ func (v *Timelines) entry(t *partnership.Timeline, it partnership.TimelineItem) 
 	return e
 }
 
-func sortEntries(out []TimelineEntry) {
-	slices.SortFunc(out, func(a, b TimelineEntry) int {
-		return cmp.Or(a.On.Compare(b.On), uuidCmp(a.TimelineID, b.TimelineID), uuidCmp(a.ItemID, b.ItemID))
-	})
-}
-
 // Next answers "what comes next" for partnership pid: the items of its
 // timelines of academic year (all for "") not yet done and scheduled on
 // or after day now, by day; at most n (all for n ≤ 0).
@@ -244,18 +238,11 @@ func (v *Timelines) Next(pid uuid.UUID, year string, now time.Time, n int) []Tim
 
 // NextIn is Next for the items scheduled in period p.
 func (v *Timelines) NextIn(pid uuid.UUID, p Period, now time.Time, n int) []TimelineEntry {
-	out := []TimelineEntry{}
-	for _, t := range v.of(pid, p) {
-		for _, it := range t.NextItems(now, 0) {
-			if p.Contains(it.On) {
-				out = append(out, v.entry(t, it))
-			}
-		}
+	if n <= 0 {
+		n = math.MaxInt
 	}
-	sortEntries(out)
-	if n > 0 && len(out) > n {
-		out = out[:n]
-	}
+	today := partnership.Date(now)
+	out, _ := v.itemsPage(pid, p, 0, n, func(it *partnership.TimelineItem) bool { return !it.Done && !it.On.Before(today) })
 	return out
 }
 
@@ -267,15 +254,8 @@ func (v *Timelines) Outstanding(pid uuid.UUID, year string, now time.Time) []Tim
 
 // OutstandingIn is Outstanding for the items scheduled in period p.
 func (v *Timelines) OutstandingIn(pid uuid.UUID, p Period, now time.Time) []TimelineEntry {
-	out := []TimelineEntry{}
-	for _, t := range v.of(pid, p) {
-		for _, it := range t.Outstanding(now) {
-			if p.Contains(it.On) {
-				out = append(out, v.entry(t, it))
-			}
-		}
-	}
-	sortEntries(out)
+	today := partnership.Date(now)
+	out, _ := v.itemsPage(pid, p, 0, math.MaxInt, func(it *partnership.TimelineItem) bool { return !it.Done && it.On.Before(today) })
 	return out
 }
 
@@ -285,9 +265,18 @@ func (v *Timelines) DonePage(pid uuid.UUID, year string, from, n int) ([]Timelin
 	return v.donePage(pid, periodOf(year), from, n)
 }
 
-// donePage is DonePage for the items scheduled in period p, ordered as
-// sortEntries orders entries (day, timeline id, item id).
+// donePage is DonePage for the items scheduled in period p, ordered by
+// day, timeline id and item id.
 func (v *Timelines) donePage(pid uuid.UUID, p Period, from, n int) ([]TimelineEntry, int) {
+	return v.itemsPage(pid, p, from, n, func(it *partnership.TimelineItem) bool { return it.Done })
+}
+
+// itemsPage returns the page from index from, at most n entries, of the
+// items of partnership pid's timelines scheduled in period p for which
+// keep holds, ordered by day, timeline id and item id, and how many there
+// are: the items are sorted as references, and only the page's entries
+// are built.
+func (v *Timelines) itemsPage(pid uuid.UUID, p Period, from, n int, keep func(*partnership.TimelineItem) bool) ([]TimelineEntry, int) {
 	type ref struct {
 		on time.Time // the item's, kept here for the sort
 		t  *partnership.Timeline
@@ -296,7 +285,7 @@ func (v *Timelines) donePage(pid uuid.UUID, p Period, from, n int) ([]TimelineEn
 	var refs []ref
 	for _, t := range v.of(pid, p) {
 		for i := range t.ItemList {
-			if it := &t.ItemList[i]; it.Done && p.Contains(it.On) {
+			if it := &t.ItemList[i]; keep(it) && p.Contains(it.On) {
 				refs = append(refs, ref{it.On, t, it})
 			}
 		}

@@ -239,8 +239,8 @@ func everything(t *testing.T, p projections.Projection) []byte {
 		for _, t := range v.state.Timelines {
 			for _, year := range []string{"", "2025-26"} {
 				p := periodOf(year)
-				lists[t.PartnershipID.String()+" "+year] = []any{v.NextIn(t.PartnershipID, p, now, 0), v.OutstandingIn(t.PartnershipID, p, now),
-					v.DoneIn(t.PartnershipID, p)}
+				lists[t.PartnershipID.String()+" "+year] = []any{v.NextIn(t.PartnershipID, p, now, 0), v.NextIn(t.PartnershipID, p, now, 3),
+					v.OutstandingIn(t.PartnershipID, p, now), v.DoneIn(t.PartnershipID, p)}
 			}
 		}
 		derived = []any{v.state.Timelines, v.state.Names, lists}
