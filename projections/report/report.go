@@ -413,9 +413,8 @@ func decided(v *views.Proposals, schools []uuid.UUID, p views.Period) []DecidedP
 func communityMembership(v *views.Communities, p views.PartnershipInfo, schools []uuid.UUID, through string) CommunityMembership {
 	out := CommunityMembership{Years: []string{}, Members: []int{}, Schools: []SchoolMembers{}}
 	first := partnership.AcademicYearOf(p.FormedOn)
-	per := make([]map[string]int, len(schools))
-	for i, s := range schools {
-		per[i] = v.PeopleOverYears(s)
+	per := v.PeopleOverYearsOf(schools)
+	for i := range schools {
 		for y := range per[i] {
 			if y >= first && y <= through && !slices.Contains(out.Years, y) {
 				out.Years = append(out.Years, y)

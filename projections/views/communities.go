@@ -586,40 +586,49 @@ func (v *Communities) MembershipOverYears(school uuid.UUID) MembershipChart {
 // have members, how many different people are active members of at least
 // one of them (a member of two ISLCs counts once): the school's community
 // membership, in people.
-//
-// One pass over the memberships: a report asks this of every member
-// school, and looking at each ISLC's members once per year it had was
-// most of a live report's reading.
 func (v *Communities) PeopleOverYears(school uuid.UUID) map[string]int {
+	return v.PeopleOverYearsOf([]uuid.UUID{school})[0]
+}
+
+// PeopleOverYearsOf is PeopleOverYears for each of schools, in one pass
+// over the ISLCs and their memberships: a report asks it of every member
+// school.
+func (v *Communities) PeopleOverYearsOf(schools []uuid.UUID) []map[string]int {
 	type active struct {
 		year   string
 		person uuid.UUID
 	}
-	n := 0
-	for _, c := range v.C {
-		if c.School == school {
-			n += len(c.Members)
+	at := make(map[uuid.UUID]int, len(schools))
+	for i, s := range schools {
+		if _, ok := at[s]; !ok {
+			at[s] = i
 		}
 	}
-	all := make([]active, 0, n)
+	all := make([][]active, len(schools))
 	for _, c := range v.C {
-		if c.School != school {
+		i, ok := at[c.School]
+		if !ok {
 			continue
 		}
 		for _, m := range c.Members {
 			if m.LeftOn.IsZero() {
-				all = append(all, active{m.Year, m.Person})
+				all[i] = append(all[i], active{m.Year, m.Person})
 			}
 		}
 	}
-	slices.SortFunc(all, func(a, b active) int {
-		return cmp.Or(strings.Compare(a.year, b.year), bytes.Compare(a.person[:], b.person[:]))
-	})
-	out := map[string]int{}
-	for i, a := range all {
-		if i == 0 || a != all[i-1] {
-			out[a.year]++
+	out := make([]map[string]int, len(schools))
+	for i, s := range schools {
+		list := all[at[s]]
+		slices.SortFunc(list, func(a, b active) int {
+			return cmp.Or(strings.Compare(a.year, b.year), bytes.Compare(a.person[:], b.person[:]))
+		})
+		m := map[string]int{}
+		for j, a := range list {
+			if j == 0 || a != list[j-1] {
+				m[a.year]++
+			}
 		}
+		out[i] = m
 	}
 	return out
 }

@@ -56,16 +56,26 @@ func TestPeopleOverYearsCountsEachActiveMemberOncePerYear(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, c := range []struct {
+	cases := []struct {
 		school uuid.UUID
 		want   map[string]int
 	}{
 		{school, map[string]int{"2024-25": 2, "2025-26": 2}},
 		{other, map[string]int{"2025-26": 1}},
 		{uuid.New(), map[string]int{}},
-	} {
+		{school, map[string]int{"2024-25": 2, "2025-26": 2}}, // asked twice in one call
+	}
+	var schools []uuid.UUID
+	for _, c := range cases {
 		if got := v.PeopleOverYears(c.school); !maps.Equal(got, c.want) {
 			t.Errorf("PeopleOverYears = %v, want %v", got, c.want)
+		}
+		schools = append(schools, c.school)
+	}
+	// Every school in one pass, as the report asks.
+	for i, got := range v.PeopleOverYearsOf(schools) {
+		if !maps.Equal(got, cases[i].want) {
+			t.Errorf("PeopleOverYearsOf, school %d = %v, want %v", i, got, cases[i].want)
 		}
 	}
 }
