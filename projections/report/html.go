@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bytes"
 	"fmt"
 	"html/template"
 	"io"
@@ -464,7 +463,8 @@ func (h *sizeHint) saw(n int) { h.last.Store(int64(n)) }
 // bodySize and pageSize are the report's body's and page's.
 var bodySize, pageSize sizeHint
 
-var page = template.Must(template.New("report").Parse(`<!DOCTYPE html>
+// pageHead and pageFoot are the HTML download's page around its body.
+var pageHead = template.Must(template.New("head").Parse(`<!DOCTYPE html>
 <html lang="en-GB">
 <head>
 <meta charset="utf-8">
@@ -479,7 +479,9 @@ footer{margin-top:2.5rem;padding-top:.8rem;border-top:1px solid #c8c8c8;font-siz
 <body>
 <h1>{{.Title}}</h1>
 <p>{{.Summary}}</p>
-{{.Body}}<footer>{{.Footer}}</footer>
+`))
+
+var pageFoot = template.Must(template.New("foot").Parse(`<footer>{{.}}</footer>
 </body>
 </html>
 `))
@@ -487,22 +489,30 @@ footer{margin-top:2.5rem;padding-top:.8rem;border-top:1px solid #c8c8c8;font-siz
 // WriteHTML writes the report as one self-contained HTML page: inline CSS
 // (with its print rules), the year in numbers, inline SVG charts, and
 // every table, the longer ones folded, and the footer.
+//
+// The page is drawn into one buffer, the body (most of it) written in
+// place.
 func (r *Report) WriteHTML(w io.Writer) error {
-	body, err := r.BodyHTML(nil)
+	body, err := r.Layout(nil)
 	if err != nil {
 		return err
 	}
-	var b bytes.Buffer
+	var b strings.Builder
 	b.Grow(pageSize.hint())
-	if err := page.Execute(&b, struct {
-		Title, Summary, Footer string
-		CSS                    template.CSS
-		Body                   template.HTML
-	}{r.Title(), r.Summary(), r.FooterText(), template.CSS(ReportCSS), body}); err != nil { //nolint:gosec // a constant
+	if err := pageHead.Execute(&b, struct {
+		Title, Summary string
+		CSS            template.CSS
+	}{r.Title(), r.Summary(), template.CSS(ReportCSS)}); err != nil { //nolint:gosec // a constant
+		return fmt.Errorf("report html: %w", err)
+	}
+	if err := writeBody(&b, body); err != nil {
+		return err
+	}
+	if err := pageFoot.Execute(&b, r.FooterText()); err != nil {
 		return fmt.Errorf("report html: %w", err)
 	}
 	pageSize.saw(b.Len())
-	_, err = w.Write(b.Bytes())
+	_, err = io.WriteString(w, b.String())
 	return err
 }
 

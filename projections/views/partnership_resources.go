@@ -109,15 +109,8 @@ func (s *resourceState) changedOf(pid uuid.UUID, fn func(k loanKey, l *partnersh
 // keys of partnership pid's loans starting in [from, to), as they were,
 // in the register's order.
 func (s *resourceState) pastKeys(pid uuid.UUID, from, to time.Time) []loanKey {
-	keys := s.liveIndex.byPartnership[pid]
-	lo := sort.Search(len(keys), func(i int) bool { return !keys[i].start.Before(from) })
-	hi := max(lo, sort.Search(len(keys), func(i int) bool { return !keys[i].start.Before(to) }))
-	out := make([]loanKey, 0, hi-lo)
-	for _, k := range keys[lo:hi] {
-		if s.sharedLoan(pid, k) {
-			out = append(out, k)
-		}
-	}
+	var out []loanKey
+	s.sharedKeys(pid, from, to, func(k loanKey, _ *partnership.Loan) { out = append(out, k) })
 	n := len(out)
 	s.changedOf(pid, func(k loanKey, l *partnership.Loan) {
 		if !l.Start.Before(from) && l.Start.Before(to) {
@@ -128,6 +121,20 @@ func (s *resourceState) pastKeys(pid uuid.UUID, from, to time.Time) []loanKey {
 		slices.SortFunc(out, loanKey.cmp)
 	}
 	return out
+}
+
+// sharedKeys calls fn, for a state in the past reading the live index,
+// with each of partnership pid's loans starting in [from, to) that is as
+// it was then (sharedLoan), by start, and its key.
+func (s *resourceState) sharedKeys(pid uuid.UUID, from, to time.Time, fn func(k loanKey, l *partnership.Loan)) {
+	keys := s.liveIndex.byPartnership[pid]
+	lo := sort.Search(len(keys), func(i int) bool { return !keys[i].start.Before(from) })
+	hi := max(lo, sort.Search(len(keys), func(i int) bool { return !keys[i].start.Before(to) }))
+	for _, k := range keys[lo:hi] {
+		if s.sharedLoan(pid, k) {
+			fn(k, &s.Resources[k.res].LoanList[k.slot])
+		}
+	}
 }
 
 // changedLoan is a loan at slot of its resource's LoanList as a state in
@@ -1077,14 +1084,11 @@ func (v *Resources) UtilisationIn(pid uuid.UUID, p Period) Utilisation {
 	var keys []loanKey
 	scan := true
 	if x := v.state.liveIndex; x != nil {
-		span := x.span[pid]
-		// The changed loans are among them whatever their window.
-		keys, scan = v.state.pastKeys(pid, from.Add(-span), to), false
-		v.state.changedOf(pid, func(k loanKey, l *partnership.Loan) {
-			if l.Start.Before(from.Add(-span)) || !l.Start.Before(to) {
-				keys = append(keys, k)
-			}
-		})
+		// The loans as they were that start less than the longest window
+		// before from, and the loans changed since, whatever their window.
+		scan = false
+		v.state.sharedKeys(pid, from.Add(-x.span[pid]), to, func(k loanKey, l *partnership.Loan) { add(v.state.Resources[k.res], l) })
+		v.state.changedOf(pid, func(k loanKey, l *partnership.Loan) { add(v.state.Resources[k.res], l) })
 	} else if x := v.state.loansIndex(); x != nil {
 		all := x.byPartnership[pid]
 		lo := sort.Search(len(all), func(i int) bool { return all[i].start.After(from.Add(-x.span[pid])) })
