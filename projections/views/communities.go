@@ -3,10 +3,11 @@ package views
 import (
 	"bytes"
 	"cmp"
+	"encoding/binary"
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -43,6 +44,16 @@ type Communities struct {
 	// past marks a state looked up in the past (At): it shares its lists
 	// with the live view, so it appends to none of them in place.
 	past bool
+	// people holds PeopleOverYears of every school, worked out in one
+	// pass when first asked; Apply forgets it.
+	people *peopleMemo
+}
+
+// peopleMemo is PeopleOverYears of every school with an ISLC (nil until
+// asked), guarded by mu: readers share a view.
+type peopleMemo struct {
+	mu       sync.Mutex
+	bySchool map[uuid.UUID]map[string]int
 }
 
 type communityRec struct {
@@ -95,7 +106,7 @@ type membershipRec struct {
 // NewCommunities returns an empty "communities" view.
 func NewCommunities() *Communities {
 	return &Communities{SchoolsAt: map[uuid.UUID]history[govSchool]{}, C: map[uuid.UUID]*communityRec{},
-		ScoresAt: map[uuid.UUID]history[map[string]governance.Strengths]{}, Schools: govSchools{}}
+		ScoresAt: map[uuid.UUID]history[map[string]governance.Strengths]{}, Schools: govSchools{}, people: &peopleMemo{}}
 }
 
 // Name implements projections.Projection.
@@ -115,6 +126,11 @@ func appendTo[T any](past bool, s []T, x T) []T {
 
 // Apply implements projections.Projection.
 func (v *Communities) Apply(m domain.Message) error {
+	if v.people != nil {
+		v.people.mu.Lock()
+		v.people.bySchool = nil
+		v.people.mu.Unlock()
+	}
 	if v.applySchool(m) {
 		return nil
 	}
@@ -239,7 +255,7 @@ func schoolOf(e domain.Event) (uuid.UUID, bool) {
 // record); the others are cut to pos.
 func (v *Communities) At(pos uint64) projections.Projection {
 	out := &Communities{SchoolsAt: rowsUpTo(v.SchoolsAt, pos), C: make(map[uuid.UUID]*communityRec, len(v.C)),
-		ScoresAt: rowsUpTo(v.ScoresAt, pos), past: true}
+		ScoresAt: rowsUpTo(v.ScoresAt, pos), past: true, people: &peopleMemo{}}
 	out.derive()
 	for id, c := range v.C {
 		switch {
@@ -593,39 +609,96 @@ func (v *Communities) PeopleOverYears(school uuid.UUID) map[string]int {
 // PeopleOverYearsOf is PeopleOverYears for each of schools, in one pass
 // over the ISLCs and their memberships: a report asks it of every member
 // school.
+//
+// The answer for every school is worked out once, until the next event
+// (a report asks after every school; the live view is read far more
+// often than it changes). Callers get maps of their own.
 func (v *Communities) PeopleOverYearsOf(schools []uuid.UUID) []map[string]int {
-	type active struct {
-		year   string
-		person uuid.UUID
+	memo := v.people
+	if memo == nil {
+		return v.peopleOverYears(schools)
 	}
+	memo.mu.Lock()
+	defer memo.mu.Unlock()
+	if memo.bySchool == nil {
+		var all []uuid.UUID
+		seen := map[uuid.UUID]bool{}
+		for _, c := range v.C {
+			if !seen[c.School] {
+				seen[c.School] = true
+				all = append(all, c.School)
+			}
+		}
+		memo.bySchool = make(map[uuid.UUID]map[string]int, len(all))
+		for i, m := range v.peopleOverYears(all) {
+			memo.bySchool[all[i]] = m
+		}
+	}
+	out := make([]map[string]int, len(schools))
+	for i, s := range schools {
+		if out[i] = maps.Clone(memo.bySchool[s]); out[i] == nil {
+			out[i] = map[string]int{}
+		}
+	}
+	return out
+}
+
+// peopleOverYears works out PeopleOverYearsOf in one pass over the ISLCs
+// and their memberships.
+func (v *Communities) peopleOverYears(schools []uuid.UUID) []map[string]int {
 	at := make(map[uuid.UUID]int, len(schools))
 	for i, s := range schools {
 		if _, ok := at[s]; !ok {
 			at[s] = i
 		}
 	}
+	// Each school's active members as (year, person), sorted, each pair
+	// counted once. Years are numbered in the order first met, so that
+	// the sort compares numbers.
+	type active struct {
+		year   int
+		hi, lo uint64
+	}
+	sizes := make([]int, len(schools))
+	for _, c := range v.C {
+		if i, ok := at[c.School]; ok {
+			sizes[i] += len(c.Members)
+		}
+	}
 	all := make([][]active, len(schools))
+	for i, n := range sizes {
+		all[i] = make([]active, 0, n)
+	}
+	var labels []string
+	number := map[string]int{}
 	for _, c := range v.C {
 		i, ok := at[c.School]
 		if !ok {
 			continue
 		}
 		for _, m := range c.Members {
-			if m.LeftOn.IsZero() {
-				all[i] = append(all[i], active{m.Year, m.Person})
+			if !m.LeftOn.IsZero() {
+				continue
 			}
+			y, ok := number[m.Year]
+			if !ok {
+				y = len(labels)
+				labels = append(labels, m.Year)
+				number[m.Year] = y
+			}
+			all[i] = append(all[i], active{y, binary.BigEndian.Uint64(m.Person[:8]), binary.BigEndian.Uint64(m.Person[8:])})
 		}
 	}
 	out := make([]map[string]int, len(schools))
 	for i, s := range schools {
 		list := all[at[s]]
 		slices.SortFunc(list, func(a, b active) int {
-			return cmp.Or(strings.Compare(a.year, b.year), bytes.Compare(a.person[:], b.person[:]))
+			return cmp.Or(cmp.Compare(a.year, b.year), cmp.Compare(a.hi, b.hi), cmp.Compare(a.lo, b.lo))
 		})
 		m := map[string]int{}
 		for j, a := range list {
 			if j == 0 || a != list[j-1] {
-				m[a.year]++
+				m[labels[a.year]]++
 			}
 		}
 		out[i] = m

@@ -73,9 +73,22 @@ func TestPeopleOverYearsCountsEachActiveMemberOncePerYear(t *testing.T) {
 		schools = append(schools, c.school)
 	}
 	// Every school in one pass, as the report asks.
-	for i, got := range v.PeopleOverYearsOf(schools) {
+	answers := v.PeopleOverYearsOf(schools)
+	for i, got := range answers {
 		if !maps.Equal(got, cases[i].want) {
 			t.Errorf("PeopleOverYearsOf, school %d = %v, want %v", i, got, cases[i].want)
 		}
+	}
+	// A caller's map is its own; an event changes the next answer.
+	answers[0]["2024-25"] = 99
+	if got := v.PeopleOverYears(school); got["2024-25"] != 2 {
+		t.Errorf("once a caller changed its answer, PeopleOverYears = %v, want 2 in 2024-25", got)
+	}
+	if err := v.Apply(messageAt(len(given), governance.CommunityStream(islc1), joined(islc1, school, cat, "2024-25"))); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"2024-25": 3, "2025-26": 2} // Cat joins 2024-25 late
+	if got := v.PeopleOverYears(school); !maps.Equal(got, want) {
+		t.Errorf("after Cat joins for 2024-25, PeopleOverYears = %v, want %v", got, want)
 	}
 }
