@@ -109,24 +109,10 @@ func TestBodyDrawnInGoIsWhatTheTemplateDrew(t *testing.T) {
 	}
 }
 
-// pageOracle is the template the HTML download was drawn with before its
-// body was written in place (WriteHTML).
-var pageOracle = template.Must(template.New("report").Parse(`<!DOCTYPE html>
-<html lang="en-GB">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}}</title>
-<style>
-body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem;color:#1a1a1a;line-height:1.45}
-h1{font-size:1.6rem}h2{border-bottom:2px solid #c8c8c8;padding-bottom:.2rem;margin-top:2rem}h3{font-size:1.1rem;margin:1.2rem 0 .3rem}
-footer{margin-top:2.5rem;padding-top:.8rem;border-top:1px solid #c8c8c8;font-size:.85rem;color:#4a4a4a}
-{{.CSS}}</style>
-</head>
-<body>
-<h1>{{.Title}}</h1>
-<p>{{.Summary}}</p>
-{{.Body}}<footer>{{.Footer}}</footer>
+// pageOracle is the page the HTML download was drawn with before its
+// body was written in place (WriteHTML): one template, the body given
+// whole.
+var pageOracle = template.Must(template.New("report").Parse(pageHeadHTML + `{{.Body}}<footer>{{.Footer}}</footer>
 </body>
 </html>
 `))

@@ -324,27 +324,12 @@ func writeBody(b *strings.Builder, body Body) error {
 	}
 	b.WriteString("</dl>\n</section>\n")
 	for _, sec := range body.Sections {
-		b.WriteString("<section class=\"report-section\" id=\"")
-		WriteEscaped(b, sec.ID)
-		b.WriteString("\" aria-labelledby=\"")
-		WriteEscaped(b, sec.ID)
-		b.WriteString("-h\">\n<h2 id=\"")
-		WriteEscaped(b, sec.ID)
-		b.WriteString("-h\">")
-		WriteEscaped(b, sec.Title)
-		b.WriteString("</h2>\n<p>")
+		openSection(b, "report-section", "", sec.ID, "h2", sec.Title)
+		b.WriteString("<p>")
 		WriteEscaped(b, sec.Intro)
 		b.WriteString("</p>\n")
 		for _, p := range sec.Parts {
-			b.WriteString("<section class=\"report-part\" id=\"part-")
-			WriteEscaped(b, p.ID)
-			b.WriteString("\" aria-labelledby=\"p-")
-			WriteEscaped(b, p.ID)
-			b.WriteString("-h\">\n<h3 id=\"p-")
-			WriteEscaped(b, p.ID)
-			b.WriteString("-h\">")
-			WriteEscaped(b, p.Title)
-			b.WriteString("</h3>\n")
+			openSection(b, "report-part", "p-", p.ID, "h3", p.Title)
 			for _, sentence := range p.Sentences {
 				b.WriteString("<p>")
 				WriteEscaped(b, sentence)
@@ -372,6 +357,24 @@ func writeBody(b *strings.Builder, body Body) error {
 		b.WriteString("</section>\n")
 	}
 	return nil
+}
+
+// openSection opens a section of the body: its element, of class class,
+// with id id (after "part-" when prefix is not ""), labelled by its
+// heading h (id prefix+id+"-h") reading title.
+func openSection(b *strings.Builder, class, prefix, id, h, title string) {
+	b.WriteString(`<section class="` + class + `" id="`)
+	if prefix != "" {
+		b.WriteString("part-")
+	}
+	WriteEscaped(b, id)
+	b.WriteString(`" aria-labelledby="` + prefix)
+	WriteEscaped(b, id)
+	b.WriteString("-h\">\n<" + h + ` id="` + prefix)
+	WriteEscaped(b, id)
+	b.WriteString(`-h">`)
+	WriteEscaped(b, title)
+	b.WriteString("</" + h + ">\n")
 }
 
 // writeTable draws one table of the body (see writeBody), or the line
@@ -463,8 +466,8 @@ func (h *sizeHint) saw(n int) { h.last.Store(int64(n)) }
 // bodySize and pageSize are the report's body's and page's.
 var bodySize, pageSize sizeHint
 
-// pageHead and pageFoot are the HTML download's page around its body.
-var pageHead = template.Must(template.New("head").Parse(`<!DOCTYPE html>
+// pageHeadHTML is the HTML download's page before its body.
+const pageHeadHTML = `<!DOCTYPE html>
 <html lang="en-GB">
 <head>
 <meta charset="utf-8">
@@ -479,7 +482,10 @@ footer{margin-top:2.5rem;padding-top:.8rem;border-top:1px solid #c8c8c8;font-siz
 <body>
 <h1>{{.Title}}</h1>
 <p>{{.Summary}}</p>
-`))
+`
+
+// pageHead and pageFoot are the HTML download's page around its body.
+var pageHead = template.Must(template.New("head").Parse(pageHeadHTML))
 
 var pageFoot = template.Must(template.New("foot").Parse(`<footer>{{.}}</footer>
 </body>

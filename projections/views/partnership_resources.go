@@ -261,26 +261,24 @@ func (x *loanIndex) thawed() *loanIndex {
 }
 
 // ownKeys returns partnership pid's keys, to change in place.
-func (x *loanIndex) ownKeys(pid uuid.UUID) []loanKey {
-	keys := x.byPartnership[pid]
-	if x.lentKeys[pid] {
-		keys = append(make([]loanKey, 0, len(keys)+len(keys)/8+1), keys...)
-		x.byPartnership[pid] = keys
-		delete(x.lentKeys, pid)
-	}
-	return keys
-}
+func (x *loanIndex) ownKeys(pid uuid.UUID) []loanKey { return own(x.byPartnership, x.lentKeys, pid) }
 
 // ownReturned returns partnership pid's returned loans, to change in
 // place.
 func (x *loanIndex) ownReturned(pid uuid.UUID) []returnedLoan {
-	rs := x.returned[pid]
-	if x.lentReturned[pid] {
-		rs = append(make([]returnedLoan, 0, len(rs)+len(rs)/8+1), rs...)
-		x.returned[pid] = rs
-		delete(x.lentReturned, pid)
+	return own(x.returned, x.lentReturned, pid)
+}
+
+// own returns lists[pid], copied first (with some room) if it is lent,
+// to change in place.
+func own[T any](lists map[uuid.UUID][]T, lent map[uuid.UUID]bool, pid uuid.UUID) []T {
+	list := lists[pid]
+	if lent[pid] {
+		list = append(make([]T, 0, len(list)+len(list)/8+1), list...)
+		lists[pid] = list
+		delete(lent, pid)
 	}
-	return rs
+	return list
 }
 
 // thaw makes the state's loan index its own to change, if a state in the
