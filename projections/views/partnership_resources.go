@@ -183,25 +183,6 @@ func (s *resourceState) loanByID(r *partnership.Resource, id uuid.UUID) (partner
 	return partnership.Loan{}, false
 }
 
-// current returns the resources with their loans as the state holds them
-// (copies of those with loans that changed since a past state's
-// position).
-func (s *resourceState) current() map[uuid.UUID]*partnership.Resource {
-	if len(s.changed) == 0 {
-		return s.Resources
-	}
-	out := maps.Clone(s.Resources)
-	for id, ch := range s.changed {
-		r := *out[id]
-		r.LoanList = slices.Clone(r.LoanList)
-		for _, c := range ch {
-			r.LoanList[c.slot] = c.loan
-		}
-		out[id] = &r
-	}
-	return out
-}
-
 // loanKey is a loan's place in the register: its start and id, and the
 // resource it is of.
 type loanKey struct {

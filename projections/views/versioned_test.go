@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -138,6 +139,25 @@ func versionedLedger(seed uint64, n int) []domain.Message {
 		}
 	}
 	return msgs
+}
+
+// current returns the resources with their loans as the state holds them
+// (copies of those with loans that changed since a past state's
+// position).
+func (s *resourceState) current() map[uuid.UUID]*partnership.Resource {
+	if len(s.changed) == 0 {
+		return s.Resources
+	}
+	out := maps.Clone(s.Resources)
+	for id, ch := range s.changed {
+		r := *out[id]
+		r.LoanList = slices.Clone(r.LoanList)
+		for _, c := range ch {
+			r.LoanList[c.slot] = c.loan
+		}
+		out[id] = &r
+	}
+	return out
 }
 
 // messageAt returns e in stream as the (n+1)th message of a test ledger:
