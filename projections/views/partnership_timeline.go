@@ -274,32 +274,34 @@ func (v *Timelines) donePage(pid uuid.UUID, p Period, from, n int) ([]TimelineEn
 // itemsPage returns the page from index from, at most n entries, of the
 // items of partnership pid's timelines scheduled in period p for which
 // keep holds, ordered by day, timeline id and item id, and how many there
-// are: the items are sorted as references, and only the page's entries
-// are built.
+// are: the items are ordered as small references, only as far as the
+// page's end, and only the page's entries are built.
 func (v *Timelines) itemsPage(pid uuid.UUID, p Period, from, n int, keep func(*partnership.TimelineItem) bool) ([]TimelineEntry, int) {
 	type ref struct {
-		on time.Time // the item's, kept here for the sort
-		t  *partnership.Timeline
-		it *partnership.TimelineItem
+		on     int64 // the item's day (Unix nanoseconds), kept here for the order
+		ti, ii int32 // timeline ts[ti], its item ItemList[ii]
 	}
+	ts := v.of(pid, p)
 	var refs []ref
-	for _, t := range v.of(pid, p) {
-		for i := range t.ItemList {
-			if it := &t.ItemList[i]; keep(it) && p.Contains(it.On) {
-				refs = append(refs, ref{it.On, t, it})
+	for ti, t := range ts {
+		for ii := range t.ItemList {
+			if it := &t.ItemList[ii]; keep(it) && p.Contains(it.On) {
+				refs = append(refs, ref{it.On.UnixNano(), int32(ti), int32(ii)})
 			}
 		}
 	}
-	slices.SortFunc(refs, func(a, b ref) int {
-		if c := a.on.Compare(b.on); c != 0 {
-			return c
-		}
-		return cmp.Or(uuidCmp(a.t.ID, b.t.ID), uuidCmp(a.it.ID, b.it.ID))
-	})
 	lo, hi := pageRange(from, n, len(refs))
+	smallestSorted(refs, hi, func(a, b ref) int {
+		if a.on != b.on {
+			return cmp.Compare(a.on, b.on)
+		}
+		ta, tb := ts[a.ti], ts[b.ti]
+		return cmp.Or(uuidCmp(ta.ID, tb.ID), uuidCmp(ta.ItemList[a.ii].ID, tb.ItemList[b.ii].ID))
+	})
 	out := make([]TimelineEntry, 0, hi-lo)
 	for _, r := range refs[lo:hi] {
-		out = append(out, v.entry(r.t, *r.it))
+		t := ts[r.ti]
+		out = append(out, v.entry(t, t.ItemList[r.ii]))
 	}
 	return out, len(refs)
 }

@@ -3,6 +3,7 @@ package views
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/concord-ledger/concord/domain/partnership"
@@ -119,4 +120,48 @@ func day(t time.Time) string { return t.Format(time.DateOnly) }
 func pageRange(from, n, total int) (lo, hi int) {
 	lo = min(max(from, 0), total)
 	return lo, lo + min(max(n, 0), total-lo)
+}
+
+// smallestSorted reorders s so that s[:k] holds its k smallest elements
+// by cmp, in order; the rest of s is left in no particular order. cmp must
+// be a total order (no two elements equal), as the lists it pages are.
+// For a first page of a long list it takes about one comparison per
+// element, where sorting the whole list takes a logarithm's worth.
+func smallestSorted[T any](s []T, k int, cmp func(a, b T) int) {
+	k = min(max(k, 0), len(s))
+	if k == 0 {
+		return
+	}
+	if k > len(s)/4 {
+		slices.SortFunc(s, cmp)
+		return
+	}
+	// s[:k] is a heap with the largest of the k smallest so far on top.
+	h := s[:k]
+	down := func(i int) {
+		for {
+			c := 2*i + 1
+			if c >= k {
+				return
+			}
+			if c+1 < k && cmp(h[c+1], h[c]) > 0 {
+				c++
+			}
+			if cmp(h[c], h[i]) <= 0 {
+				return
+			}
+			h[i], h[c] = h[c], h[i]
+			i = c
+		}
+	}
+	for i := k/2 - 1; i >= 0; i-- {
+		down(i)
+	}
+	for i := k; i < len(s); i++ {
+		if cmp(s[i], h[0]) < 0 {
+			h[0], s[i] = s[i], h[0]
+			down(0)
+		}
+	}
+	slices.SortFunc(h, cmp)
 }
