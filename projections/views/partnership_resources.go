@@ -1075,9 +1075,25 @@ func (v *Resources) UtilisationIn(pid uuid.UUID, p Period) Utilisation {
 		keys, scan = all[lo:hi], 2*(hi-lo) > len(all)
 	}
 	if scan {
+		// Every loan, read in place: each resource's hours summed apart,
+		// its owner looked up once.
 		for _, r := range resources {
+			var sum time.Duration
+			var owner *use
 			for _, l := range v.state.loansOf(r) {
-				add(r, l)
+				d := l.HeldIn(from, to)
+				if d <= 0 {
+					continue
+				}
+				if owner == nil {
+					owner = of(r.OwnerSchoolID)
+				}
+				sum += d
+				owner.lent += d
+				of(l.BorrowerSchoolID).borrowed += d
+			}
+			if sum > 0 {
+				held[r.ID] += sum
 			}
 		}
 	} else {
