@@ -1324,19 +1324,41 @@ func (v *Loans) Counts(pid uuid.UUID, year string, now time.Time) []StatusCount 
 
 // CountsIn is Counts for the loans starting in period p.
 func (v *Loans) CountsIn(pid uuid.UUID, p Period, now time.Time) []StatusCount {
-	order := []partnership.LoanStatus{partnership.LoanRequestedStatus, partnership.LoanApprovedStatus, partnership.LoanCollectedStatus,
+	order := [...]partnership.LoanStatus{partnership.LoanRequestedStatus, partnership.LoanApprovedStatus, partnership.LoanCollectedStatus,
 		partnership.LoanOverdue, partnership.LoanReturnedStatus, partnership.LoanDeclinedStatus, partnership.LoanCancelledStatus}
-	n := map[string]int{}
-	for _, k := range v.keysIn(pid, p) {
-		if _, l, ok := v.loanOf(k); ok {
-			n[string(l.StatusAt(now))]++
+	var n [len(order)]int
+	v.eachIn(pid, p, func(l *partnership.Loan) {
+		if i := slices.Index(order[:], l.StatusAt(now)); i >= 0 {
+			n[i]++
 		}
-	}
-	out := []StatusCount{}
-	for _, s := range order {
-		out = append(out, StatusCount{Status: string(s), Count: n[string(s)]})
+	})
+	out := make([]StatusCount, 0, len(order))
+	for i, s := range order {
+		out = append(out, StatusCount{Status: string(s), Count: n[i]})
 	}
 	return out
+}
+
+// eachIn calls fn with each loan of partnership pid starting in period p,
+// as the state holds it, in no particular order: a state in the past
+// reading the live index visits the loans as they were then without
+// listing, sorting or looking up their keys again.
+func (v *Loans) eachIn(pid uuid.UUID, p Period, fn func(l *partnership.Loan)) {
+	if v.state.liveIndex == nil {
+		for _, k := range v.keysIn(pid, p) {
+			if _, l, ok := v.loanOf(k); ok {
+				fn(&l)
+			}
+		}
+		return
+	}
+	start, end := p.window()
+	v.state.sharedKeys(pid, start, end, func(_ loanKey, l *partnership.Loan) { fn(l) })
+	v.state.changedOf(pid, func(_ loanKey, l *partnership.Loan) {
+		if !l.Start.Before(start) && l.Start.Before(end) {
+			fn(l)
+		}
+	})
 }
 
 // ConditionCount is how many loans came back in one condition, and how
