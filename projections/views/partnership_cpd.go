@@ -76,6 +76,11 @@ type cpdLive struct {
 	sums       map[cpdYear]*cpdSums
 	lastChange map[cpdYear]uint64
 	sumsMu     *sync.Mutex
+	// folded keeps the events this state folded from their changes (the
+	// rows changed since its position), so that a reading that reads a
+	// year's events twice (its sums, then its list) folds each once.
+	foldedMu sync.Mutex
+	folded   map[uuid.UUID]*partnership.CPDEvent
 }
 
 // cpdYear names a partnership's academic year.
@@ -232,19 +237,38 @@ func (r *cpdRow) organisedAt() uint64 {
 
 // event returns CPD event id as it is now (nil for none).
 func (s *cpdState) event(id uuid.UUID) *partnership.CPDEvent {
-	r := s.Rows[id]
-	if l := s.live; l != nil {
-		l.rowsMu.RLock()
-		r = l.rows[id]
-		l.rowsMu.RUnlock()
-		if r != nil {
-			r = r.upTo(s.at)
+	l := s.live
+	if l == nil {
+		if r := s.Rows[id]; r != nil {
+			return r.cur
 		}
+		return nil
 	}
-	if r != nil {
-		return r.cur
+	l.rowsMu.RLock()
+	r := l.rows[id]
+	l.rowsMu.RUnlock()
+	if r == nil {
+		return nil
 	}
-	return nil
+	if n := len(r.Changes); n > 0 && r.Changes[n-1].P <= s.at {
+		return r.cur // not changed since: as it is now
+	}
+	l.foldedMu.Lock()
+	c, ok := l.folded[id]
+	l.foldedMu.Unlock()
+	if ok {
+		return c
+	}
+	if r = r.upTo(s.at); r != nil {
+		c = r.cur
+	}
+	l.foldedMu.Lock()
+	if l.folded == nil {
+		l.folded = map[uuid.UUID]*partnership.CPDEvent{}
+	}
+	l.folded[id] = c
+	l.foldedMu.Unlock()
+	return c
 }
 
 // settle gives a state in the past its own rows, the live view's as
