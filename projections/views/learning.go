@@ -101,19 +101,22 @@ func (v *Learning) Structures(school uuid.UUID, year string, names PersonNames) 
 			out.Triads = append(out.Triads, Triad{ID: t.TriadID, School: t.SchoolID, Year: t.Year, Members: personRefs(names, t.Members)})
 		}
 	}
+	// Only the school's joins are copied: the lists hold every school's
+	// joins of every year.
 	var design, paths []learningJoin
 	for _, d := range v.state.Design {
-		design = append(design, learningJoin{d.PersonID, d.SchoolID, d.Year, d.Name})
+		if in(d.SchoolID, d.Year) {
+			design = append(design, learningJoin{d.PersonID, d.SchoolID, d.Year, d.Name})
+		}
 	}
 	for _, p := range v.state.Pathways {
-		paths = append(paths, learningJoin{p.PersonID, p.SchoolID, p.Year, p.Name})
+		if in(p.SchoolID, p.Year) {
+			paths = append(paths, learningJoin{p.PersonID, p.SchoolID, p.Year, p.Name})
+		}
 	}
 	groups := func(joins []learningJoin) []Group {
 		gs := []Group{}
 		for _, j := range joins {
-			if !in(j.school, j.year) {
-				continue
-			}
 			i := slices.IndexFunc(gs, func(g Group) bool { return g.Name == j.name && g.Year == j.year })
 			if i < 0 {
 				gs = append(gs, Group{Name: j.name, Year: j.year})
