@@ -186,8 +186,11 @@ type eventQuery struct {
 	From, To                  time.Time
 	Cursor                    uint64
 	Limit                     int
-	// visible says whether the caller may read an event.
-	visible func(eventstore.RecordedEvent) (bool, error)
+	// visible says whether the caller may read an event; visibleStream
+	// whether they may read the events of a stream (given as bytes), which
+	// is the same thing asked before an event is decoded.
+	visible       func(eventstore.RecordedEvent) (bool, error)
+	visibleStream func(stream []byte) (bool, error)
 	// scanned counts events read and not shown, to bound a page's work.
 	scanned int
 }
@@ -297,7 +300,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	q.visible = er.visible
+	q.visible, q.visibleStream = er.visible, er.visibleStream
 	var evs []eventstore.RecordedEvent
 	if q.School != uuid.Nil || q.Community != uuid.Nil || q.Person != uuid.Nil || q.Type != "" {
 		evs, err = s.eventsByAudit(r.Context(), &q)
@@ -418,7 +421,7 @@ func (s *Server) eventsByStore(ctx context.Context, q *eventQuery) ([]eventstore
 		// see some of them would otherwise read the log one event at a
 		// time as the page fills.
 		ask := max(want-len(out), minReadAll)
-		batch, err := s.L.Store.ReadAll(ctx, from, ask)
+		batch, err := s.readAllFor(ctx, from, ask, q)
 		if err != nil {
 			return nil, err
 		}
@@ -457,6 +460,36 @@ func (s *Server) eventsByStore(ctx context.Context, q *eventQuery) ([]eventstore
 // minReadAll is the fewest events eventsByStore reads from the log at a
 // time.
 const minReadAll = 256
+
+// keepingReader is a store that can read the log without decoding the
+// events of streams a reader does not see (the embedded store).
+type keepingReader interface {
+	ReadAllKeeping(ctx context.Context, from uint64, limit int, keep func(stream []byte) bool) ([]eventstore.RecordedEvent, error)
+}
+
+// readAllFor reads up to n events of the log from position from for q's
+// caller. From a store that can, the events of streams the caller does
+// not see come back as stubs (position, stream and recorded time): they
+// are counted and skipped as before, without being decoded.
+func (s *Server) readAllFor(ctx context.Context, from uint64, n int, q *eventQuery) ([]eventstore.RecordedEvent, error) {
+	kr, ok := s.L.Store.(keepingReader)
+	if !ok || q.visibleStream == nil {
+		return s.L.Store.ReadAll(ctx, from, n)
+	}
+	var failed error
+	batch, err := kr.ReadAllKeeping(ctx, from, n, func(stream []byte) bool {
+		if failed != nil {
+			return false
+		}
+		ok, err := q.visibleStream(stream)
+		failed = err
+		return ok
+	})
+	if err == nil {
+		err = failed
+	}
+	return batch, err
+}
 
 // eventsByAudit returns up to q.Limit+1 events after q.Cursor matching q,
 // selected through the "audit" view and read from the store.

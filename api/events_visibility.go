@@ -164,6 +164,19 @@ func (er *eventReader) visible(e eventstore.RecordedEvent) (bool, error) {
 	return s.visible, err
 }
 
+// visibleStream reports whether the actor may read the events of stream
+// (its bytes, not kept: a stream seen before is looked up without a copy).
+func (er *eventReader) visibleStream(stream []byte) (bool, error) {
+	if err := er.refresh(); err != nil {
+		return false, err
+	}
+	if s, ok := er.streams[string(stream)]; ok {
+		return s.visible, nil
+	}
+	s, err := er.sight(string(stream))
+	return s.visible, err
+}
+
 // render shows e as the actor may see it.
 func (er *eventReader) render(e eventstore.RecordedEvent) LedgerEvent {
 	s := er.streams[e.StreamID]

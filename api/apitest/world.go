@@ -89,8 +89,20 @@ type World struct {
 // New builds the world on an in-memory ledger.
 func New(t testing.TB) *World {
 	t.Helper()
+	return build(t, "")
+}
+
+// NewOnDisk builds the world on a ledger in a temporary directory, with
+// the embedded segment store.
+func NewOnDisk(t testing.TB) *World {
+	t.Helper()
+	return build(t, t.TempDir())
+}
+
+func build(t testing.TB, dir string) *World {
+	t.Helper()
 	ctx := context.Background()
-	l, err := ledger.Open(ctx, ledger.Config{Logger: slog.New(slog.DiscardHandler), NoTransparency: true, Now: func() time.Time { return Now }})
+	l, err := ledger.Open(ctx, ledger.Config{DataDir: dir, Logger: slog.New(slog.DiscardHandler), NoTransparency: true, Now: func() time.Time { return Now }})
 	if err != nil {
 		t.Fatalf("open ledger: %v", err)
 	}

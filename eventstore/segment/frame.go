@@ -135,3 +135,52 @@ func peekRecordedAt(p []byte) (time.Time, error) {
 	}
 	return t, nil
 }
+
+// stubFields are what a stub of a canonical payload holds (see peekStub):
+// the stream id's bytes (aliasing the payload) and the recorded time.
+type stubFields struct {
+	stream []byte
+	at     time.Time
+}
+
+// peekStub reads the stream id and the recorded time of a canonical
+// payload without decoding the rest; false if they cannot be read (then
+// decoding the payload reports why).
+func peekStub(p []byte, blk *blocks) (stubFields, bool) {
+	off := payloadStreamLen
+	field := func() ([]byte, bool) {
+		if off+2 > len(p) {
+			return nil, false
+		}
+		n := int(binary.BigEndian.Uint16(p[off:]))
+		off += 2
+		if off+n > len(p) {
+			return nil, false
+		}
+		off += n
+		return p[off-n : off], true
+	}
+	stream, ok := field()
+	if !ok {
+		return stubFields{}, false
+	}
+	if _, ok := field(); !ok { // type
+		return stubFields{}, false
+	}
+	off += 4 // schema
+	at, ok := field()
+	if !ok {
+		return stubFields{}, false
+	}
+	t, ok := blk.recordedAt(at)
+	if !ok {
+		return stubFields{}, false
+	}
+	return stubFields{stream: stream, at: t}, true
+}
+
+// stub is the event at position pos of stream, recorded at at, with
+// nothing else of it decoded.
+func stub(pos uint64, stream string, at time.Time) eventstore.RecordedEvent {
+	return eventstore.RecordedEvent{Position: pos, StreamID: stream, RecordedAt: at}
+}

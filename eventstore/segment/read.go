@@ -11,6 +11,7 @@ import (
 	"sort"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/concord-ledger/concord/eventstore"
 	bolt "go.etcd.io/bbolt"
@@ -43,7 +44,28 @@ func (s *Store) ReadAll(ctx context.Context, from uint64, limit int) ([]eventsto
 		return nil, eventstore.ErrClosed
 	}
 	defer s.ops.Done()
-	evs, err := s.readAll(ctx, from, limit, nil)
+	evs, err := s.readAll(ctx, from, limit, nil, nil)
+	if err != nil {
+		return nil, fmt.Errorf("segment: read all from %d: %w", from, err)
+	}
+	return evs, nil
+}
+
+// ReadAllKeeping is ReadAll for a reader who sees only some streams: an
+// event whose stream keep refuses comes back as a stub holding only its
+// position, stream and recorded time, its type, metadata and data not
+// decoded. keep is given each stream id's bytes, which it must neither
+// change nor keep, in position order and from one goroutine. A page of the log for a reader who sees one school's
+// events decodes that school's events, not the thousands between them.
+func (s *Store) ReadAllKeeping(ctx context.Context, from uint64, limit int, keep func(stream []byte) bool) ([]eventstore.RecordedEvent, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if !s.enter(&s.ops) {
+		return nil, eventstore.ErrClosed
+	}
+	defer s.ops.Done()
+	evs, err := s.readAll(ctx, from, limit, nil, keep)
 	if err != nil {
 		return nil, fmt.Errorf("segment: read all from %d: %w", from, err)
 	}
@@ -58,7 +80,7 @@ type logCursor struct {
 	off int64
 }
 
-func (s *Store) readAll(ctx context.Context, from uint64, limit int, cur *logCursor) ([]eventstore.RecordedEvent, error) {
+func (s *Store) readAll(ctx context.Context, from uint64, limit int, cur *logCursor, keep func([]byte) bool) ([]eventstore.RecordedEvent, error) {
 	from = max(from, 1)
 	s.mu.RLock()
 	indexed, head, tail := s.indexed, s.head, s.tail
@@ -74,13 +96,18 @@ func (s *Store) readAll(ctx context.Context, from uint64, limit int, cur *logCur
 	done := uint64(0)
 	if from <= indexed {
 		to := min(indexed, from+n-1)
-		if err := s.readLog(ctx, out[:to-from+1], from, cur); err != nil {
+		if err := s.readLog(ctx, out[:to-from+1], from, cur, keep); err != nil {
 			return nil, err
 		}
 		done = to - from + 1
 	}
 	for i := done; i < n; i++ {
-		out[i] = copyEvent(&tail.at(int(from + i - indexed - 1)).ev)
+		e := &tail.at(int(from + i - indexed - 1)).ev
+		if keep != nil && !keep(unsafe.Slice(unsafe.StringData(e.StreamID), len(e.StreamID))) {
+			out[i] = stub(e.Position, e.StreamID, e.RecordedAt)
+			continue
+		}
+		out[i] = copyEvent(e)
 	}
 	return out, nil
 }
@@ -98,17 +125,17 @@ const parallelReadMin = 8192
 // readLog fills dst with the events at positions from..from+len(dst)-1,
 // all in the log and the index. Large reads are split between up to
 // GOMAXPROCS goroutines, each decoding its own range of positions.
-func (s *Store) readLog(ctx context.Context, dst []eventstore.RecordedEvent, from uint64, cur *logCursor) error {
+func (s *Store) readLog(ctx context.Context, dst []eventstore.RecordedEvent, from uint64, cur *logCursor, keep func([]byte) bool) error {
 	parts := min(runtime.GOMAXPROCS(0), len(dst)/(parallelReadMin/2))
-	if cur != nil || parts < 2 {
-		return s.readRange(ctx, dst, from, cur)
+	if cur != nil || parts < 2 || keep != nil {
+		return s.readRange(ctx, dst, from, cur, keep) // keep is called in order, from one goroutine
 	}
 	errs := make([]error, parts)
 	var wg sync.WaitGroup
 	per := (len(dst) + parts - 1) / parts
 	for i := range parts {
 		lo, hi := i*per, min(len(dst), (i+1)*per)
-		wg.Go(func() { errs[i] = s.readRange(ctx, dst[lo:hi], from+uint64(lo), nil) })
+		wg.Go(func() { errs[i] = s.readRange(ctx, dst[lo:hi], from+uint64(lo), nil, keep) })
 	}
 	wg.Wait()
 	return errors.Join(errs...)
@@ -116,8 +143,9 @@ func (s *Store) readLog(ctx context.Context, dst []eventstore.RecordedEvent, fro
 
 // readRange fills dst with the events from position from on, reading
 // forward from the nearest sparse position entry (or from cur when it
-// points at from, in which case it leaves cur after the last event).
-func (s *Store) readRange(ctx context.Context, dst []eventstore.RecordedEvent, from uint64, cur *logCursor) error {
+// points at from, in which case it leaves cur after the last event); the
+// events of streams keep refuses (keep nil: none) as stubs.
+func (s *Store) readRange(ctx context.Context, dst []eventstore.RecordedEvent, from uint64, cur *logCursor, keep func([]byte) bool) error {
 	if len(dst) == 0 {
 		return nil
 	}
@@ -166,6 +194,12 @@ func (s *Store) readRange(ctx context.Context, dst []eventstore.RecordedEvent, f
 		}
 		if p < from {
 			continue
+		}
+		if keep != nil {
+			if e, ok := peekStub(payload, &blk); ok && !keep(e.stream) {
+				dst[p-from] = stub(p, blk.string(e.stream), e.at)
+				continue
+			}
 		}
 		if dst[p-from], err = decodeEvent(payload, &blk); err != nil {
 			return fmt.Errorf("segment %s offset %d: %w", segmentName(sc.seg().base), sc.recOff, err)

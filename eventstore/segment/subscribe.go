@@ -91,7 +91,7 @@ func (sub *subscription) run(ctx context.Context, s *Store, next uint64) {
 			err = why
 			return
 		}
-		evs, rerr := s.readAll(ctx, next, subscriptionPage, &cur)
+		evs, rerr := s.readAll(ctx, next, subscriptionPage, &cur, nil)
 		if rerr != nil {
 			err = rerr
 			if stop, why := ended(); stop {
