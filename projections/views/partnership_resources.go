@@ -1098,8 +1098,8 @@ func (v *Resources) UtilisationIn(pid uuid.UUID, p Period) Utilisation {
 		}
 	} else {
 		for _, k := range keys {
-			if r, l, ok := v.loanOf(k); ok {
-				add(r, &l)
+			if r, l, ok := v.loanRef(k); ok {
+				add(r, l)
 			}
 		}
 	}
@@ -1255,15 +1255,32 @@ func (v *Loans) keysIn(pid uuid.UUID, p Period) []loanKey {
 
 // loanOf returns the resource and the loan an index key names.
 func (v *Loans) loanOf(k loanKey) (*partnership.Resource, partnership.Loan, bool) {
+	r, l, ok := v.loanRef(k)
+	if !ok {
+		return r, partnership.Loan{}, false
+	}
+	return r, *l, true
+}
+
+// loanRef is loanOf without copying the loan, which is not to be
+// changed: for the loops that read thousands of loans and keep none.
+func (v *Loans) loanRef(k loanKey) (*partnership.Resource, *partnership.Loan, bool) {
 	r := v.state.Resources[k.res]
 	if r == nil {
-		return nil, partnership.Loan{}, false
+		return nil, nil, false
 	}
-	if i := int(k.slot); i < len(r.LoanList) && r.LoanList[i].ID == k.id {
-		return r, v.state.loanAt(r, i), true
+	i := int(k.slot)
+	if i >= len(r.LoanList) || r.LoanList[i].ID != k.id {
+		if i = slices.IndexFunc(r.LoanList, func(l partnership.Loan) bool { return l.ID == k.id }); i < 0 {
+			return r, nil, false
+		}
 	}
-	l, ok := v.state.loanByID(r, k.id)
-	return r, l, ok
+	if ch := v.state.changed[r.ID]; len(ch) > 0 {
+		if j, ok := slices.BinarySearchFunc(ch, i, func(c changedLoan, slot int) int { return cmp.Compare(c.slot, slot) }); ok {
+			return r, &ch[j].loan, true
+		}
+	}
+	return r, &r.LoanList[i], true
 }
 
 // Overdue returns the loans of partnership pid that are overdue at now
@@ -1346,8 +1363,8 @@ func (v *Loans) CountsIn(pid uuid.UUID, p Period, now time.Time) []StatusCount {
 func (v *Loans) eachIn(pid uuid.UUID, p Period, fn func(l *partnership.Loan)) {
 	if v.state.liveIndex == nil {
 		for _, k := range v.keysIn(pid, p) {
-			if _, l, ok := v.loanOf(k); ok {
-				fn(&l)
+			if _, l, ok := v.loanRef(k); ok {
+				fn(l)
 			}
 		}
 		return
