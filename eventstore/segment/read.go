@@ -37,26 +37,17 @@ func (s *Store) Head(ctx context.Context) (uint64, error) {
 // Returns ErrClosed, the context's error, or an error wrapping
 // eventstore.ErrCorrupt if a record fails its checksum.
 func (s *Store) ReadAll(ctx context.Context, from uint64, limit int) ([]eventstore.RecordedEvent, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if !s.enter(&s.ops) {
-		return nil, eventstore.ErrClosed
-	}
-	defer s.ops.Done()
-	evs, err := s.readAll(ctx, from, limit, nil, nil)
-	if err != nil {
-		return nil, fmt.Errorf("segment: read all from %d: %w", from, err)
-	}
-	return evs, nil
+	return s.ReadAllKeeping(ctx, from, limit, nil)
 }
 
 // ReadAllKeeping is ReadAll for a reader who sees only some streams: an
 // event whose stream keep refuses comes back as a stub holding only its
 // position, stream and recorded time, its type, metadata and data not
-// decoded. keep is given each stream id's bytes, which it must neither
-// change nor keep, in position order and from one goroutine. A page of the log for a reader who sees one school's
-// events decodes that school's events, not the thousands between them.
+// decoded; a nil keep keeps every stream. keep is given each stream id's
+// bytes, which it must neither change nor keep, in position order and
+// from one goroutine. A page of the log for a reader who sees one
+// school's events decodes that school's events, not the thousands
+// between them.
 func (s *Store) ReadAllKeeping(ctx context.Context, from uint64, limit int, keep func(stream []byte) bool) ([]eventstore.RecordedEvent, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
