@@ -62,8 +62,9 @@ type Selective interface {
 // Live is a Projection that keeps indexes worth building only for a
 // state that is read many times. A state read back for one past reading
 // skips them (building one would cost more than the reading); the engine
-// calls Live on each projection it keeps up to date after restoring its
-// state, so that the live one builds them when first needed.
+// calls Live on each projection it keeps up to date once its state is
+// restored (or, with nothing to restore, before it folds from zero, and
+// on a rebuilt one), so that the live one builds them when first needed.
 type Live interface {
 	Live()
 }
@@ -441,6 +442,10 @@ func (e *Engine) restore(r *running) error {
 		}
 		if len(cands) > 0 {
 			e.log.Warn("projection rebuilding from zero", "projection", name)
+		}
+		// Folded from zero, it is kept up to date all the same.
+		if l, ok := r.proj.(Live); ok {
+			l.Live()
 		}
 		return nil
 	})
@@ -1339,6 +1344,9 @@ func (e *Engine) Rebuild(ctx context.Context, name string, progress func(done, t
 		return err
 	}
 	fresh := &running{factory: r.factory, proj: r.factory(), cpAt: time.Now()}
+	if l, ok := fresh.proj.(Live); ok {
+		l.Live() // it replaces the live one
+	}
 	fresh.nextSnap = firstSnapshot(fresh.proj)
 	err = Fold(ctx, e.store, e.codec, fresh.proj, 1, head, func(m domain.Message) {
 		fresh.pos = m.Position

@@ -570,9 +570,10 @@ type liveCounter struct {
 
 func (c *liveCounter) Live() { c.live = true }
 
-// TestEngineTellsTheRestoredStateItIsLive: a projection whose state the
-// engine restores from its checkpoint is told it is the live one; a state
-// the engine folds for a past reading is not.
+// TestEngineTellsTheRestoredStateItIsLive: a projection the engine keeps
+// up to date is told it is the live one, whether folded from empty or
+// restored from its checkpoint; a state the engine folds for a past
+// reading is not.
 func TestEngineTellsTheRestoredStateItIsLive(t *testing.T) {
 	ctx := context.Background()
 	s := memory.New(memory.Options{})
@@ -594,8 +595,8 @@ func TestEngineTellsTheRestoredStateItIsLive(t *testing.T) {
 		e.View("counter", func(p Projection) error { live = p.(*liveCounter).live; return nil })
 		return live
 	}
-	if isLive(e) {
-		t.Error("a state folded from empty was told it was restored")
+	if !isLive(e) {
+		t.Error("the state folded from empty and kept up to date was not told it is the live one")
 	}
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
