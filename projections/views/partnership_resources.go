@@ -75,6 +75,57 @@ type resourceState struct {
 	// its readers build the index when first needed, where a state read
 	// back for one reading scans instead.
 	live bool
+	// util keeps the live state's utilisation answers until its next
+	// event (see UtilisationIn).
+	util *utilCache
+}
+
+// utilCache holds the utilisation answers the live state gave since its
+// last event, by partnership and period: an answer depends only on the
+// events folded, and names no person (resources and schools only).
+// Readers share the view, hence the lock; apply empties it.
+type utilCache struct {
+	mu sync.Mutex
+	m  map[utilKey]Utilisation
+}
+
+type utilKey struct {
+	pid      uuid.UUID
+	from, to time.Time
+	year     string
+}
+
+// maxUtilAnswers bounds the answers kept between two events: periods
+// other than academic years and all time are few, but any may be asked.
+const maxUtilAnswers = 64
+
+func (c *utilCache) get(k utilKey) (Utilisation, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	u, ok := c.m[k]
+	return u, ok
+}
+
+func (c *utilCache) put(k utilKey, u Utilisation) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxUtilAnswers {
+		c.m = make(map[utilKey]Utilisation)
+	}
+	c.m[k] = u
+}
+
+func (c *utilCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m = nil
+}
+
+// clone returns u with lists of its own, so that a caller may change
+// them.
+func (u Utilisation) clone() Utilisation {
+	u.Resources, u.Schools = slices.Clone(u.Resources), slices.Clone(u.Schools)
+	return u
 }
 
 // sharedLoan reports whether the loan under live index key k is, in a
@@ -619,6 +670,9 @@ func loanChangeOf(m domain.Message) (loanChange, uuid.UUID) {
 func ptr[T any](v T) *T { return &v }
 
 func (s *resourceState) apply(m domain.Message) {
+	if s.util != nil {
+		s.util.clear()
+	}
 	s.rows()
 	if s.Schools.apply(m, &s.Names) {
 		return
@@ -865,7 +919,7 @@ type Resources struct{ stateView[resourceState] }
 func NewResources() *Resources {
 	return &Resources{newStateView(ResourcesView, 4, func() resourceState {
 		s := newResourceState()
-		s.loans, s.indexMu = newLoanIndex(), new(sync.Mutex)
+		s.loans, s.indexMu, s.util = newLoanIndex(), new(sync.Mutex), new(utilCache)
 		return s
 	})}
 }
@@ -876,7 +930,7 @@ func (v *Resources) UnmarshalState(b []byte) error {
 	if err := v.stateView.UnmarshalState(b); err != nil {
 		return err
 	}
-	v.state.loans, v.state.indexMu = nil, new(sync.Mutex)
+	v.state.loans, v.state.indexMu, v.state.util = nil, new(sync.Mutex), new(utilCache)
 	v.state.foldRows()
 	return nil
 }
@@ -1028,8 +1082,26 @@ func (v *Resources) Utilisation(pid uuid.UUID, year string) (Utilisation, error)
 	return v.UtilisationIn(pid, p), nil
 }
 
-// UtilisationIn is Utilisation over the days of period p.
+// UtilisationIn is Utilisation over the days of period p. The live
+// state keeps its answers until its next event (each caller gets its own
+// copy); a state in the past works its answer out.
 func (v *Resources) UtilisationIn(pid uuid.UUID, p Period) Utilisation {
+	c := v.state.util
+	if !v.state.live || c == nil {
+		return v.utilisationIn(pid, p)
+	}
+	from, to := p.window()
+	k := utilKey{pid: pid, from: from, to: to, year: p.Year}
+	u, ok := c.get(k)
+	if !ok {
+		u = v.utilisationIn(pid, p)
+		c.put(k, u)
+	}
+	return u.clone()
+}
+
+// utilisationIn works UtilisationIn out.
+func (v *Resources) utilisationIn(pid uuid.UUID, p Period) Utilisation {
 	from, to := p.window()
 	out := Utilisation{AcademicYear: p.Year, Resources: []ResourceUse{}, Schools: []SchoolUse{}}
 	// Hours are summed as durations and turned into hours once, so that

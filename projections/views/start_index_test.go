@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -570,6 +571,66 @@ func feeder(t *testing.T, p projections.Projection) func(domain.Event) {
 		pos++
 		if err := p.Apply(domain.Message{Recorded: domain.Recorded{Position: pos}, Event: e}); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// TestLiveUtilisationIsWorkedOutAfterEachEvent: the live state keeps its
+// utilisation answers until its next event. Fed the same random loans
+// as a state that works every answer out, after each event it answers
+// every partnership's utilisation over all time, each academic year and
+// a week as that state does, though the answers it gave before were
+// changed by their callers.
+func TestLiveUtilisationIsWorkedOutAfterEachEvent(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 29))
+	schools := []uuid.UUID{uuid.New(), uuid.New(), uuid.New()}
+	live, feedLive, pids, resources := registered(t, 6, func(i int) uuid.UUID { return schools[i%3] })
+	live.Live()
+	fresh := NewResources()
+	feedFresh := feeder(t, fresh)
+	for _, r := range resources {
+		feedFresh(r)
+	}
+	feed := func(e domain.Event) { feedLive(e); feedFresh(e) }
+	week, err := NewPeriod(time.Date(2025, 1, 6, 0, 0, 0, 0, time.UTC), time.Date(2025, 1, 12, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	periods := []Period{{}, periodOf("2024-25"), periodOf("2025-26"), week}
+	check := func(step int) {
+		for _, pid := range pids {
+			for _, p := range periods {
+				want := fresh.UtilisationIn(pid, p)
+				for read := range 2 {
+					got := live.UtilisationIn(pid, p)
+					if !reflect.DeepEqual(got, want) {
+						t.Fatalf("step %d, %v, read %d: the live state answers %+v, want %+v", step, p, read, got, want)
+					}
+					// A caller changing its answer changes no later one.
+					for i := range got.Resources {
+						got.Resources[i].Hours = -1
+					}
+					for i := range got.Schools {
+						got.Schools[i].HoursLent = -1
+					}
+				}
+			}
+		}
+	}
+	base := time.Date(2024, 9, 2, 9, 0, 0, 0, time.UTC)
+	for step := range 150 {
+		r := resources[rng.IntN(len(resources))]
+		start := base.Add(time.Duration(rng.IntN(600*24)) * time.Hour)
+		end := start.Add(time.Duration(1+rng.IntN(72)) * time.Hour)
+		keys := partnership.LoanKeys{PartnershipID: r.PartnershipID, ResourceID: r.ResourceID, LoanID: uuid.New(), OwnerSchoolID: r.OwnerSchoolID, BorrowerSchoolID: schools[rng.IntN(3)]}
+		feed(partnership.LoanRequested{LoanKeys: keys, Start: start, End: end})
+		check(step)
+		feed(partnership.LoanApproved{LoanKeys: keys, Start: start, End: end})
+		check(step)
+		if rng.IntN(2) == 0 {
+			feed(partnership.LoanCollected{LoanKeys: keys, CollectedAt: start})
+			feed(partnership.LoanReturned{LoanKeys: keys, ReturnedAt: start.Add(end.Sub(start) / 2), Condition: partnership.ConditionGood})
+			check(step)
 		}
 	}
 }
