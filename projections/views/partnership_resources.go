@@ -216,20 +216,24 @@ func (s *resourceState) loansOf(r *partnership.Resource) iter.Seq2[int, *partner
 
 // loanAt returns the loan at slot of r as the state holds it.
 func (s *resourceState) loanAt(r *partnership.Resource, slot int) partnership.Loan {
+	return *s.loanPtr(r, slot)
+}
+
+// loanPtr is loanAt without copying the loan, which is not to be changed:
+// the resource's own, or the one a state in the past holds apart.
+func (s *resourceState) loanPtr(r *partnership.Resource, slot int) *partnership.Loan {
 	if ch := s.changed[r.ID]; len(ch) > 0 {
 		if j, ok := slices.BinarySearchFunc(ch, slot, func(c changedLoan, slot int) int { return cmp.Compare(c.slot, slot) }); ok {
-			return ch[j].loan
+			return &ch[j].loan
 		}
 	}
-	return r.LoanList[slot]
+	return &r.LoanList[slot]
 }
 
 // loanByID returns loan id of r as the state holds it.
 func (s *resourceState) loanByID(r *partnership.Resource, id uuid.UUID) (partnership.Loan, bool) {
-	for i := len(r.LoanList) - 1; i >= 0; i-- { // mostly a recent loan
-		if r.LoanList[i].ID == id {
-			return s.loanAt(r, i), true
-		}
+	if i := s.slotOf(r.ID, id); i >= 0 {
+		return s.loanAt(r, i), true
 	}
 	return partnership.Loan{}, false
 }
@@ -1343,16 +1347,11 @@ func (v *Loans) loanRef(k loanKey) (*partnership.Resource, *partnership.Loan, bo
 	}
 	i := int(k.slot)
 	if i >= len(r.LoanList) || r.LoanList[i].ID != k.id {
-		if i = slices.IndexFunc(r.LoanList, func(l partnership.Loan) bool { return l.ID == k.id }); i < 0 {
+		if i = v.state.slotOf(k.res, k.id); i < 0 {
 			return r, nil, false
 		}
 	}
-	if ch := v.state.changed[r.ID]; len(ch) > 0 {
-		if j, ok := slices.BinarySearchFunc(ch, i, func(c changedLoan, slot int) int { return cmp.Compare(c.slot, slot) }); ok {
-			return r, &ch[j].loan, true
-		}
-	}
-	return r, &r.LoanList[i], true
+	return r, v.state.loanPtr(r, i), true
 }
 
 // Overdue returns the loans of partnership pid that are overdue at now
