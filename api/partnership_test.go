@@ -1,10 +1,12 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -335,6 +337,28 @@ func TestReplayAndReport(t *testing.T) {
 	// year decided; the year before (no member school yet) decided none.
 	if d := rep.Accountability.Decided; len(d) != 1 || d[0].ID != y.proposal || d[0].School.ID != y.schoolA || d[0].Outcome == "" {
 		t.Errorf("proposals decided in %s = %+v, want school A's proposal %s", y.year, d, y.proposal)
+	}
+	// A live report read twice (the second takes the parts the first
+	// kept) is the report as of the head, but for how the reading is told.
+	liveURL := "/v1/reports/partnership?partnership=" + y.partnership.String() + "&year=" + y.year
+	first, second := w.do(y.tDirector, http.MethodGet, liveURL, nil), w.do(y.tDirector, http.MethodGet, liveURL, nil)
+	asOf := w.do(y.tDirector, http.MethodGet, liveURL+fmt.Sprintf("&as_of=%d", w.head()), nil)
+	if !bytes.Equal(first.Body, second.Body) {
+		t.Error("two live reports at one position differ")
+	}
+	told := func(body []byte) map[string]any {
+		var m map[string]any
+		if err := json.Unmarshal(body, &m); err != nil {
+			t.Fatalf("the report is not JSON: %v", err)
+		}
+		for _, k := range []string{"as_of", "reading", "describe"} {
+			delete(m, k)
+		}
+		delete(m["data"].(map[string]any)["footer"].(map[string]any), "reading")
+		return m
+	}
+	if !reflect.DeepEqual(told(second.Body), told(asOf.Body)) {
+		t.Errorf("the live report differs from the report as of the head:\n%.400s\n%.400s", second.Body, asOf.Body)
 	}
 	var before struct {
 		Accountability struct {

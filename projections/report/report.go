@@ -51,6 +51,10 @@ type Report struct {
 	Timeline       Timeline       `json:"timeline"`
 
 	Footer Footer `json:"footer"`
+
+	// raw is the JSON of the shared parts kept from an earlier live
+	// reading at the same position (see sharedParts), for AppendJSON.
+	raw map[string][]byte
 }
 
 // Footer says which reading of the ledger the report shows, so a reader
@@ -298,72 +302,74 @@ func build(ctx context.Context, r *views.Reader, pid uuid.UUID, period *views.Pe
 	}
 
 	rp, ac, ce, tl := &rep.Reporting, &rep.Accountability, &rep.Celebrating, &rep.Timeline
+	// shared steps work out parts that name no one (sharedParts).
 	steps := []struct {
-		view string
-		fn   func(any) error
+		view   string
+		shared bool
+		fn     func(any) error
 	}{
-		{"resources", func(p any) (err error) {
+		{"resources", true, func(p any) (err error) {
 			v := p.(*views.Resources)
 			rp.Resources = v.List(pid)
 			rp.Utilisation = v.UtilisationIn(pid, pd)
 			return nil
 		}},
-		{"loans", func(p any) error {
+		{"loans", true, func(p any) error {
 			v := p.(*views.Loans)
 			rp.LoansByStatus = v.CountsIn(pid, pd, now)
 			rp.LoansReturned = v.ReturnedByCondition(pid, pd)
 			rp.OverdueLoans = v.Overdue(pid, now)
 			return nil
 		}},
-		{"secondments", func(p any) error {
+		{"secondments", false, func(p any) error {
 			v := p.(*views.Secondments)
 			rp.Secondments, rp.SecondmentFTE = v.ListIn(pid, pd, names), v.BySchoolIn(pid, pd, now)
 			return nil
 		}},
-		{"cpd", func(p any) error {
+		{"cpd", true, func(p any) error {
 			v := p.(*views.CPD)
 			rp.CPD, rp.CPDEvents, rp.CPDSchools = v.TotalsIn(pid, pd), v.EventsIn(pid, pd), v.BySchoolIn(pid, pd)
 			return nil
 		}},
-		{"reviews", func(p any) error {
+		{"reviews", false, func(p any) error {
 			v := p.(*views.Reviews)
 			rp.PeerReviews = v.LogIn(pid, pd, now, names)
 			ac.FollowUps = v.FollowUpsIn(pid, pd, now, names)
 			return nil
 		}},
-		{"costs", func(p any) error {
+		{"costs", true, func(p any) error {
 			rp.Costs = p.(*views.Costs).SummaryIn(pid, pd)
 			return nil
 		}},
-		{"commitments", func(p any) error {
+		{"commitments", false, func(p any) error {
 			ac.Commitments = p.(*views.Commitments).ByStatusIn(pid, pd, now, names)
 			return nil
 		}},
-		{"progress", func(p any) error {
+		{"progress", true, func(p any) error {
 			v := p.(*views.Progress)
 			ac.RAGBoard = v.BoardIn(pid, pd)
 			ac.RAGByArea = views.ByArea(ac.RAGBoard)
 			return nil
 		}},
-		{views.ProposalsView, func(p any) error {
+		{views.ProposalsView, true, func(p any) error {
 			ac.ProposalsDecided = decided(p.(*views.Proposals), schools, pd)
 			return nil
 		}},
-		{"celebrations", func(p any) error {
+		{"celebrations", false, func(p any) error {
 			v := p.(*views.Celebrations)
 			ce.Recognitions, ce.Tallies = v.ListIn(pid, pd, names), v.TalliesIn(pid, pd, names)
 			return nil
 		}},
-		{"timeline", func(p any) error {
+		{"timeline", true, func(p any) error {
 			v := p.(*views.Timelines)
 			tl.Next, tl.Outstanding, tl.Done = v.NextIn(pid, pd, now, nextItems), v.OutstandingIn(pid, pd, now), v.DoneIn(pid, pd)
 			return nil
 		}},
-		{views.CommunitiesView, func(p any) error {
+		{views.CommunitiesView, true, func(p any) error {
 			rep.CommunityMembership = communityMembership(p.(*views.Communities), rep.Partnership, schools, through)
 			return nil
 		}},
-		{views.ChallengesView, func(p any) error {
+		{views.ChallengesView, false, func(p any) error {
 			v := p.(*views.Challenges)
 			f := views.ChallengeFilter{Schools: schools, From: pd.From, To: pd.To}
 			if len(schools) == 0 {
@@ -378,14 +384,48 @@ func build(ctx context.Context, r *views.Reader, pid uuid.UUID, period *views.Pe
 			return nil
 		}},
 	}
+	// A live report takes the shared parts kept at the position its
+	// views stand at, when every view they come from still stands there.
+	memo, at0 := r.Memo(), positions[0]
+	if !at.Live() {
+		memo = nil
+	}
+	var k *kept
+	if memo != nil {
+		if v, ok := memo.Get(memoKeyOf(pid, pd), at0); ok {
+			k = v.(*kept)
+		}
+		for _, s := range steps {
+			if k != nil && s.shared && !r.StandsAt(s.view, at0) {
+				k = nil
+			}
+		}
+	}
 	for _, s := range steps {
+		if k != nil && s.shared {
+			positions = append(positions, at0)
+			continue
+		}
 		if err := read(s.view, s.fn); err != nil {
 			return nil, nil, fmt.Errorf("report: %w", err)
 		}
 	}
+	same := true
 	rep.Footer.Position = positions[0]
 	for _, p := range positions {
 		rep.Footer.Position = max(rep.Footer.Position, p)
+		same = same && p == at0
+	}
+	switch {
+	case k != nil:
+		copyShared(rep, k.rep)
+		rep.raw = k.raw
+	case memo != nil && same:
+		if k, err = keep(rep); err != nil {
+			return nil, nil, err
+		}
+		memo.Put(memoKeyOf(pid, pd), at0, k)
+		rep.raw = k.raw
 	}
 	rp.Headline = headline(rep)
 	return rep, positions, nil

@@ -145,6 +145,9 @@ type Reader struct {
 	pinAt  AsOf
 	pinPos uint64
 	pinned map[string]projections.Projection
+
+	memoOnce sync.Once
+	memo     *Memo
 }
 
 // At returns a Reader that serves every reading at a of the named views
