@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -224,6 +225,38 @@ func TestAppendJSONIsEncodingJSON(t *testing.T) {
 		rep.raw = k.raw
 		if got := appended(t, rep); !bytes.Equal(got, want) {
 			t.Errorf("with kept parts:\n got %s\nwant %s", got, want)
+		}
+	}
+}
+
+// Readers of one position share the kept parts: rendering them in every
+// format at once changes nothing another reader sees (run with -race).
+func TestLiveReportsReadTogetherShareTheKeptPartsSafely(t *testing.T) {
+	w, _ := yearWorld(t)
+	want := plainJSON(t, liveReport(t, w.Reader, w.PID))
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			rep, err := Build(t.Context(), w.Reader, w.PID, "2025-26", views.AsOf{})
+			if err == nil {
+				for _, f := range []string{FormatJSON, FormatMarkdown, FormatHTML, FormatCSV} {
+					if err = rep.Write(new(bytes.Buffer), f); err != nil {
+						break
+					}
+				}
+			}
+			if err == nil {
+				var got []byte
+				if got, err = rep.AppendJSON(nil); err == nil && !bytes.Equal(got, want) {
+					err = errors.New("a live report read beside others differs")
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
 		}
 	}
 }
