@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -31,6 +32,9 @@ type eventReader struct {
 	may   map[mayKey]bool
 	since time.Time
 	anyOK *bool
+	// head is the ledger's head when the reader was made: the targets of
+	// streams worked out at it are shared by the readers of that head.
+	head uint64
 }
 
 type mayKey struct {
@@ -64,11 +68,15 @@ type streamSight struct {
 const eventReaderTTL = time.Minute
 
 func (s *Server) newEventReader(ctx context.Context, actor app.Actor) (*eventReader, error) {
+	head, err := s.L.Store.Head(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read the ledger's head: %w", err)
+	}
 	vis, err := s.App.Visibility(ctx, actor)
 	if err != nil {
 		return nil, err
 	}
-	return &eventReader{s: s, ctx: ctx, actor: actor, vis: vis, streams: map[string]streamSight{}, may: map[mayKey]bool{}, since: time.Now()}, nil
+	return &eventReader{s: s, ctx: ctx, actor: actor, vis: vis, streams: map[string]streamSight{}, may: map[mayKey]bool{}, since: time.Now(), head: head}, nil
 }
 
 func (er *eventReader) refresh() error {
@@ -115,7 +123,7 @@ func (er *eventReader) sight(stream string) (streamSight, error) {
 	if s, ok := er.streams[stream]; ok {
 		return s, nil
 	}
-	t, ok, err := er.s.App.StreamTarget(er.ctx, stream)
+	t, ok, err := er.s.App.StreamTargetAt(er.ctx, stream, er.head)
 	if err != nil {
 		return streamSight{}, err
 	}

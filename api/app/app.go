@@ -72,6 +72,10 @@ func (a Actor) ID() string {
 type App struct {
 	L   *ledger.Ledger
 	Now func() time.Time
+
+	// targets keeps the streams' targets worked out at the ledger's
+	// last position (StreamTargetAt).
+	targets targetMemo
 }
 
 // New returns the application layer over l.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/google/uuid"
 
@@ -316,6 +317,65 @@ func (a *App) StreamTarget(ctx context.Context, stream string) (t Target, ok boo
 		t, _, err = l.partnership("stream", id)
 	}
 	return targetOK(t, err)
+}
+
+// StreamTargetAt is StreamTarget for a reader of the log who read the
+// ledger's head at position head: the answers worked out at one head are
+// kept until the ledger moves on (a stream's target is worked out from
+// the records as they stand, so it can change only with an event), and
+// a page of the log, which asks for the targets of hundreds of streams,
+// asks again for the same ones. Commands and reads of one record use
+// StreamTarget. The target's Parties are shared: do not change them.
+func (a *App) StreamTargetAt(ctx context.Context, stream string, head uint64) (Target, bool, error) {
+	if kept, ok := a.targets.get(stream, head); ok {
+		return kept.t, kept.ok, nil
+	}
+	t, ok, err := a.StreamTarget(ctx, stream)
+	if err == nil {
+		a.targets.put(stream, head, targetAnswer{t, ok})
+	}
+	return t, ok, err
+}
+
+// targetMemo keeps the targets of streams worked out at one ledger
+// position (see StreamTargetAt). Safe for concurrent use.
+type targetMemo struct {
+	mu  sync.RWMutex
+	pos uint64
+	m   map[string]targetAnswer
+}
+
+type targetAnswer struct {
+	t  Target
+	ok bool
+}
+
+// maxKeptTargets bounds the targets kept (a million-event ledger of fifty
+// schools has some tens of thousands of streams).
+const maxKeptTargets = 1 << 17
+
+func (c *targetMemo) get(stream string, pos uint64) (targetAnswer, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.pos != pos {
+		return targetAnswer{}, false
+	}
+	t, ok := c.m[stream]
+	return t, ok
+}
+
+// put keeps a stream's target worked out at pos; answers of an earlier
+// position are dropped, answers arriving for one are not kept.
+func (c *targetMemo) put(stream string, pos uint64, t targetAnswer) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case pos < c.pos:
+		return
+	case pos > c.pos || c.m == nil || len(c.m) >= maxKeptTargets:
+		c.pos, c.m = pos, make(map[string]targetAnswer)
+	}
+	c.m[stream] = t
 }
 
 func targetOK(t Target, err error) (Target, bool, error) {
