@@ -6,8 +6,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/concord-ledger/concord/api/app"
 	"github.com/concord-ledger/concord/api/apitest"
+	"github.com/concord-ledger/concord/api/app"
 	"github.com/concord-ledger/concord/domain/governance"
 )
 
