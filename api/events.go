@@ -433,7 +433,9 @@ func (s *Server) eventsByStore(ctx context.Context, q *eventQuery) ([]eventstore
 				// Recorded times never decrease along the log.
 				return out, nil
 			}
-			if q.match(e) {
+			// A stub (no type: see readAllFor) is an event of a stream the
+			// caller does not see; it was looked up once already.
+			if e.Type != "" && q.match(e) {
 				ok, err := q.see(e)
 				if err != nil {
 					return nil, err
@@ -469,7 +471,7 @@ type keepingReader interface {
 
 // readAllFor reads up to n events of the log from position from for q's
 // caller. From a store that can, the events of streams the caller does
-// not see come back as stubs (position, stream and recorded time): they
+// not see come back as stubs (position and recorded time, no type): they
 // are counted and skipped as before, without being decoded.
 func (s *Server) readAllFor(ctx context.Context, from uint64, n int, q *eventQuery) ([]eventstore.RecordedEvent, error) {
 	kr, ok := s.L.Store.(keepingReader)

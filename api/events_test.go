@@ -257,6 +257,32 @@ func TestEventsShowEachReaderTheirOwnSchool(t *testing.T) {
 	}
 }
 
+// On the store on disk, a second page read at the same head takes the
+// streams' targets kept by the first (app.StreamTargetAt), and shows the
+// Director the contact details of the school's people as the first did.
+func TestEventsReadAgainAtOneHeadShowTheSameContacts(t *testing.T) {
+	w := newFeedWorld(t, t.TempDir())
+	if _, ok := w.L.Store.(keepingReader); !ok {
+		t.Fatalf("the store on disk (%T) reads without decoding no more: this test would not take kept targets", w.L.Store)
+	}
+	for read := range 2 {
+		var page EventPage
+		w.getJSON("/v1/events", "director", &page)
+		shown := 0
+		for _, e := range page.Events {
+			if e.Type == "StaffRegistered" {
+				if p := personalOf(t, e); p.Email == "" {
+					t.Errorf("read %d: %s shown without contact details to the school's Director", read+1, e.Stream)
+				}
+				shown++
+			}
+		}
+		if shown != len(feedPeople) {
+			t.Fatalf("read %d: %d staff registered shown, want %d", read+1, shown, len(feedPeople))
+		}
+	}
+}
+
 // A stream read in pages gives its events once each, in order, whatever
 // the page size and wherever a cursor falls (on one of its events, between
 // them, before the first or after the last): the same events as the whole

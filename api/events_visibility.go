@@ -127,6 +127,17 @@ func (er *eventReader) sight(stream string) (streamSight, error) {
 	if err != nil {
 		return streamSight{}, err
 	}
+	sight, err := er.sightOf(stream, t, ok)
+	if err != nil {
+		return sight, err
+	}
+	er.streams[stream] = sight
+	return sight, nil
+}
+
+// sightOf is what the actor sees of stream, whose target is t (ok: it
+// has one).
+func (er *eventReader) sightOf(stream string, t app.Target, ok bool) (streamSight, error) {
 	var sight streamSight
 	switch {
 	case !ok:
@@ -155,7 +166,6 @@ func (er *eventReader) sight(stream string) (streamSight, error) {
 			sight.visible = may
 		}
 	}
-	er.streams[stream] = sight
 	return sight, nil
 }
 
@@ -180,6 +190,14 @@ func (er *eventReader) visibleStream(stream []byte) (bool, error) {
 	}
 	if s, ok := er.streams[string(stream)]; ok {
 		return s.visible, nil
+	}
+	// A target kept for this head is looked up without copying the
+	// stream's id, and the answer not remembered: the events of streams
+	// the actor sees are looked up again by visible (which remembers
+	// their school for render), the others are skipped.
+	if t, ok, hit := er.s.App.KeptStreamTarget(stream, er.head); hit && ok {
+		s, err := er.sightOf("", t, true)
+		return s.visible, err
 	}
 	s, err := er.sight(string(stream))
 	return s.visible, err

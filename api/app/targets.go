@@ -337,6 +337,18 @@ func (a *App) StreamTargetAt(ctx context.Context, stream string, head uint64) (T
 	return t, ok, err
 }
 
+// KeptStreamTarget is the answer StreamTargetAt keeps for stream at head,
+// if it keeps one (hit), looked up by the stream's bytes without a copy.
+func (a *App) KeptStreamTarget(stream []byte, head uint64) (t Target, ok, hit bool) {
+	a.targets.mu.RLock()
+	defer a.targets.mu.RUnlock()
+	if a.targets.pos != head {
+		return Target{}, false, false
+	}
+	kept, hit := a.targets.m[string(stream)]
+	return kept.t, kept.ok, hit
+}
+
 // targetMemo keeps the targets of streams worked out at one ledger
 // position (see StreamTargetAt). Safe for concurrent use.
 type targetMemo struct {

@@ -179,8 +179,8 @@ func peekStub(p []byte, blk *blocks) (stubFields, bool) {
 	return stubFields{stream: stream, at: t}, true
 }
 
-// stub is the event at position pos of stream, recorded at at, with
-// nothing else of it decoded.
-func stub(pos uint64, stream string, at time.Time) eventstore.RecordedEvent {
-	return eventstore.RecordedEvent{Position: pos, StreamID: stream, RecordedAt: at}
+// stub is the event at position pos, recorded at at, with nothing else
+// of it decoded.
+func stub(pos uint64, at time.Time) eventstore.RecordedEvent {
+	return eventstore.RecordedEvent{Position: pos, RecordedAt: at}
 }

@@ -42,8 +42,8 @@ func (s *Store) ReadAll(ctx context.Context, from uint64, limit int) ([]eventsto
 
 // ReadAllKeeping is ReadAll for a reader who sees only some streams: an
 // event whose stream keep refuses comes back as a stub holding only its
-// position, stream and recorded time, its type, metadata and data not
-// decoded; a nil keep keeps every stream. keep is given each stream id's
+// position and recorded time (no stream, no type: a reader tells a stub
+// by its empty type), the rest of it not decoded; a nil keep keeps every stream. keep is given each stream id's
 // bytes, which it must neither change nor keep, in position order and
 // from one goroutine. A page of the log for a reader who sees one
 // school's events decodes that school's events, not the thousands
@@ -95,7 +95,7 @@ func (s *Store) readAll(ctx context.Context, from uint64, limit int, cur *logCur
 	for i := done; i < n; i++ {
 		e := &tail.at(int(from + i - indexed - 1)).ev
 		if keep != nil && !keep(unsafe.Slice(unsafe.StringData(e.StreamID), len(e.StreamID))) {
-			out[i] = stub(e.Position, e.StreamID, e.RecordedAt)
+			out[i] = stub(e.Position, e.RecordedAt)
 			continue
 		}
 		out[i] = copyEvent(e)
@@ -163,6 +163,9 @@ func (s *Store) readRange(ctx context.Context, dst []eventstore.RecordedEvent, f
 			return fmt.Errorf("%w: no segment holds position %d", eventstore.ErrCorrupt, p)
 		}
 		sc = newScanner(segs, si, off)
+		// The first pread asks for about what the events take (a record
+		// is some hundreds of bytes), with the sparse entry's lead.
+		sc.chunk = min(scanBufSize, max(minChunk, (len(dst)+sparseEvery)*chunkPerEvent))
 	}
 	defer sc.release()
 	var blk blocks
@@ -188,7 +191,10 @@ func (s *Store) readRange(ctx context.Context, dst []eventstore.RecordedEvent, f
 		}
 		if keep != nil {
 			if e, ok := peekStub(payload, &blk); ok && !keep(e.stream) {
-				dst[p-from] = stub(p, blk.string(e.stream), e.at)
+				// dst is fresh from readAll (zero): a stub sets its two
+				// fields, not the whole event.
+				d := &dst[p-from]
+				d.Position, d.RecordedAt = p, e.at
 				continue
 			}
 		}
@@ -201,6 +207,13 @@ func (s *Store) readRange(ctx context.Context, dst []eventstore.RecordedEvent, f
 	}
 	return nil
 }
+
+// minChunk and chunkPerEvent size a range read's first pread (see
+// scanner.chunk).
+const (
+	minChunk      = 64 << 10
+	chunkPerEvent = 1 << 10
+)
 
 var smallBufs = sync.Pool{New: func() any { b := make([]byte, 4096); return &b }}
 

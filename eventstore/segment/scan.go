@@ -26,6 +26,10 @@ type scanner struct {
 	eof     bool  // the file has no bytes after buf[w]
 	recOff  int64 // offset of the frame last returned by next
 	pooled  *[]byte
+	// chunk, when set, is how much the next pread asks for (at least what
+	// the frame needs), doubling with each read up to the buffer: a read of
+	// a few hundred events does not pread a whole megabyte.
+	chunk int
 }
 
 func newScanner(segs []*segment, si int, off int64) *scanner {
@@ -65,7 +69,12 @@ func (sc *scanner) fill(need int) error {
 	sc.w -= sc.r
 	sc.r = 0
 	for sc.w < need && !sc.eof {
-		n, err := sc.seg().f.ReadAt(sc.buf[sc.w:], sc.fileOff+int64(sc.w))
+		end := len(sc.buf)
+		if sc.chunk > 0 {
+			end = min(end, max(need, sc.w+sc.chunk))
+			sc.chunk = min(2*sc.chunk, len(sc.buf))
+		}
+		n, err := sc.seg().f.ReadAt(sc.buf[sc.w:end], sc.fileOff+int64(sc.w))
 		sc.w += n
 		if errors.Is(err, io.EOF) {
 			sc.eof = true
