@@ -65,19 +65,28 @@ type readCtx struct {
 // caught up when they lag). When stream is not "", a live read's ETag is
 // that stream's revision, so a client can send it back as If-Match.
 func readAs[V projections.Projection](s *Server, w http.ResponseWriter, r *http.Request, name string, stream func() string, fn func(v V, rc readCtx) (any, error)) error {
-	a, err := AsOfFromRequest(r)
+	out, err := reading(s, w, r, name, stream, fn)
 	if err != nil {
 		return err
 	}
+	return reply(w, http.StatusOK, out)
+}
+
+// reading is readAs's answer, paged (pageOf), before it is sent.
+func reading[V projections.Projection](s *Server, w http.ResponseWriter, r *http.Request, name string, stream func() string, fn func(v V, rc readCtx) (any, error)) (Reading, error) {
+	a, err := AsOfFromRequest(r)
+	if err != nil {
+		return Reading{}, err
+	}
 	pg, err := pageQuery(r)
 	if err != nil {
-		return err
+		return Reading{}, err
 	}
 	ctx := r.Context()
 	var head uint64
 	if a.Live() {
 		if head, err = s.L.Store.Head(ctx); err != nil {
-			return fmt.Errorf("read the ledger's head: %w", err)
+			return Reading{}, fmt.Errorf("read the ledger's head: %w", err)
 		}
 	}
 	rc := readCtx{AsOf: a, Now: s.Now().UTC(), Page: pg, r: r}
@@ -100,12 +109,12 @@ func readAs[V projections.Projection](s *Server, w http.ResponseWriter, r *http.
 	pos, err := read()
 	if a.Live() && pos < head {
 		if serr := s.syncViews(ctx, head, name, views.PeopleView); serr != nil {
-			return serr
+			return Reading{}, serr
 		}
 		pos, err = read()
 	}
 	if err != nil {
-		return err
+		return Reading{}, err
 	}
 	out := Reading{Position: pos, Reading: ReadingLive, Describe: a.Describe(), Data: data}
 	switch {
@@ -123,13 +132,13 @@ func readAs[V projections.Projection](s *Server, w http.ResponseWriter, r *http.
 		if st := stream(); st != "" {
 			rev, err := s.streamRevision(ctx, st)
 			if err != nil {
-				return err
+				return Reading{}, err
 			}
 			w.Header().Set("ETag", etag(rev))
 		}
 	}
 	pageOf(w, r, &out, pg)
-	return reply(w, http.StatusOK, out)
+	return out, nil
 }
 
 // personNames returns the names of people for a read at a, each opened

@@ -1,7 +1,12 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -24,6 +29,78 @@ func listPartnership[V projections.Projection](s *Server, w http.ResponseWriter,
 		return err
 	}
 	return readAs(s, w, r, name, nil, func(v V, rc readCtx) (any, error) { return fn(v, pid, rc) })
+}
+
+// listPartnershipKept is listPartnership for a read whose answer names no
+// one (people appear in it by id at most) and depends only on the
+// partnership, the address, the day and the ledger position: a live
+// answer is kept, as the bytes sent, in the reader's Memo, and the next
+// reader of the same address on the same day gets those bytes while the
+// view stands at the same position. The timeline of ten years is over a
+// megabyte of JSON; this is what keeps its repeated readings cheap.
+func listPartnershipKept[V projections.Projection](s *Server, w http.ResponseWriter, r *http.Request, name string, fn func(v V, pid uuid.UUID, rc readCtx) (any, error)) error {
+	a, err := AsOfFromRequest(r)
+	if err != nil {
+		return err
+	}
+	pid, err := s.partnershipParam(r, a)
+	if err != nil {
+		return err
+	}
+	read := func(v V, rc readCtx) (any, error) { return fn(v, pid, rc) }
+	memo := s.L.Views.Memo()
+	if !a.Live() || memo == nil {
+		return readAs(s, w, r, name, nil, read)
+	}
+	head, err := s.L.Store.Head(r.Context())
+	if err != nil {
+		return fmt.Errorf("read the ledger's head: %w", err)
+	}
+	key := keptKey{view: name, pid: pid, path: r.URL.Path, query: r.URL.RawQuery, day: partnership.Date(s.Now())}
+	if v, ok := memo.Get(key, head); ok && s.L.Views.StandsAt(name, head) {
+		return v.(*keptReply).write(w)
+	}
+	out, err := reading(s, w, r, name, nil, read)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(out); err != nil {
+		return fmt.Errorf("encode the reading: %w", err)
+	}
+	kept := &keptReply{link: w.Header().Get("Link"), body: b.Bytes()}
+	if out.Position == head {
+		memo.Put(key, head, kept)
+	}
+	return kept.write(w)
+}
+
+// keptKey is what a kept answer (listPartnershipKept) depends on besides
+// the ledger position.
+type keptKey struct {
+	view, path, query string
+	pid               uuid.UUID
+	day               time.Time
+}
+
+// keptReply is an answer kept as sent: its body and its Link header.
+type keptReply struct {
+	link string
+	body []byte
+}
+
+func (k *keptReply) write(w http.ResponseWriter) error {
+	h := w.Header()
+	if k.link != "" {
+		h.Set("Link", k.link)
+	}
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(k.body)))
+	w.WriteHeader(http.StatusOK)
+	_, err := w.Write(k.body)
+	return err
 }
 
 // itemOf reads item id of a partnership view: the aggregate (of kind) says
@@ -372,7 +449,7 @@ func partnershipReadRoutes() []route {
 				if err != nil {
 					return err
 				}
-				return listPartnership(s, w, r, "timeline", func(v *views.Timelines, pid uuid.UUID, rc readCtx) (any, error) {
+				return listPartnershipKept(s, w, r, "timeline", func(v *views.Timelines, pid uuid.UUID, rc readCtx) (any, error) {
 					y := yearParam(r)
 					done, total := v.DonePage(pid, y, rc.Page.cursor, rc.Page.limit)
 					return pagedList{page: TimelineData{Next: nonNil(v.Next(pid, y, rc.Now, int(min(n, 1<<20)))),

@@ -1,0 +1,110 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/concord-ledger/concord/projections/views"
+)
+
+// GET /v1/timeline keeps its live answer, as sent, until the next event:
+// a second reader of the address at the same position gets the same bytes
+// and Link header (from the memo), which are the reading as of that
+// position's but for how the reading is told; the answer names no one;
+// the partnership is still checked for every reader; and after an event
+// the answer is worked out again.
+func TestTimelineAnswerIsKeptUntilTheNextEvent(t *testing.T) {
+	w := newRoutesWorld(t)
+	y := walkSchoolYear(t, w)
+	P := y.partnership.String()
+	base := w.now.AddDate(0, 0, 20)
+	timeline := uuid.New()
+	w.ok(y.tDirector, "/v1/timelines", map[string]any{"timeline_id": timeline, "partnership_id": y.partnership, "school_id": y.schoolA, "academic_year": y.year, "title": "Our year"})
+	items := []uuid.UUID{uuid.New(), uuid.New(), uuid.New()}
+	for i, id := range items {
+		w.ok(y.tDirector, "/v1/timelines/"+timeline.String()+"/items", map[string]any{"item_id": id, "kind": "meeting", "title": "Meet", "on": base.AddDate(0, 0, i)})
+	}
+	w.ok(y.tS1, "/v1/timelines/"+timeline.String()+"/items/"+items[0].String()+"/done", map[string]any{"note": "Done by Sam."})
+	w.ok(y.tS1, "/v1/timelines/"+timeline.String()+"/items/"+items[1].String()+"/done", map[string]any{"note": "Done."})
+	ctx := context.Background()
+	head, err := w.l.Store.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := "/v1/timeline?partnership=" + P + "&limit=1"
+	first := w.do(y.tDirector, http.MethodGet, addr, nil)
+	if first.Status != http.StatusOK || first.Header.Get("Link") == "" {
+		t.Fatalf("first reading: %d, Link %q: %s", first.Status, first.Header.Get("Link"), first.Body)
+	}
+	key := keptKey{view: "timeline", pid: y.partnership, path: "/v1/timeline", query: "partnership=" + P + "&limit=1", day: w.now.Truncate(24 * time.Hour)}
+	if _, ok := w.l.Views.Memo().Get(key, head); !ok {
+		t.Fatal("the first live reading was not kept")
+	}
+	second := w.do(y.tS1, http.MethodGet, addr, nil)
+	if second.Status != http.StatusOK || !bytes.Equal(second.Body, first.Body) || second.Header.Get("Link") != first.Header.Get("Link") {
+		t.Errorf("the second reader at one position got %d, Link %q:\n%s\nwant the first's, Link %q:\n%s", second.Status, second.Header.Get("Link"), second.Body, first.Header.Get("Link"), first.Body)
+	}
+	asOf := w.do(y.tDirector, http.MethodGet, addr+fmt.Sprintf("&as_of=%d", head), nil)
+	told := func(body []byte) map[string]any {
+		var m map[string]any
+		if err := json.Unmarshal(body, &m); err != nil {
+			t.Fatalf("not JSON: %v: %s", err, body)
+		}
+		for _, k := range []string{"as_of", "reading", "describe"} {
+			delete(m, k)
+		}
+		return m
+	}
+	if !reflect.DeepEqual(told(second.Body), told(asOf.Body)) {
+		t.Errorf("the kept answer differs from the reading as of its position:\n%s\n%s", second.Body, asOf.Body)
+	}
+	names, err := w.l.Views.PersonNames(ctx, views.AsOf{})
+	if err != nil || len(names) == 0 {
+		t.Fatalf("no names to look for (%v)", err)
+	}
+	for _, name := range names {
+		if bytes.Contains(first.Body, []byte(name)) {
+			t.Errorf("the kept answer names %s", name)
+		}
+	}
+	if r := w.do(y.tB, http.MethodGet, addr, nil); r.Status == http.StatusOK && !bytes.Equal(r.Body, first.Body) {
+		t.Errorf("a reader of another school got a different answer: %s", r.Body)
+	}
+	if r := w.do("", http.MethodGet, addr, nil); r.Status != http.StatusUnauthorized {
+		t.Errorf("without a token, the kept answer: %d, want 401", r.Status)
+	}
+	if r := w.do("admin", http.MethodGet, addr, nil); r.Status == http.StatusOK {
+		t.Errorf("the administrator read the partnership's kept timeline: %s", r.Body)
+	}
+	// The third item done: the answer is worked out again.
+	w.ok(y.tS1, "/v1/timelines/"+timeline.String()+"/items/"+items[2].String()+"/done", map[string]any{"note": "Done."})
+	// The views catch up first, so that only the position tells the kept
+	// answer from the new one.
+	if err := w.l.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var after struct {
+		Total int          `json:"total"`
+		Data  TimelineData `json:"data"`
+	}
+	third := w.do(y.tDirector, http.MethodGet, addr, nil)
+	if err := json.Unmarshal(third.Body, &after); err != nil {
+		t.Fatal(err)
+	}
+	if after.Total != 3 {
+		t.Errorf("after the third item was done: %d done, want 3", after.Total)
+	}
+	for _, e := range after.Data.Next {
+		if e.ItemID == items[2] {
+			t.Error("the item done after the answer was kept is still next")
+		}
+	}
+}
