@@ -73,7 +73,7 @@ func optPersonRef(names PersonNames, id uuid.UUID) *Ref {
 // The result is for one goroutine. An error reading the names shows ids
 // only (the view read at a reports the same error).
 func (r *Reader) Names(ctx context.Context, a AsOf) PersonNames {
-	return &lazyNames{r: r, ctx: ctx, a: a, seen: map[uuid.UUID]string{}}
+	return &lazyNames{r: r, ctx: ctx, a: a, seen: make(map[uuid.UUID]string, 256)}
 }
 
 type lazyNames struct {

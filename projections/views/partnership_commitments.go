@@ -115,7 +115,7 @@ func (v *Commitments) of(pid uuid.UUID, p Period) []*partnership.Commitment {
 func (v *Commitments) info(c *partnership.Commitment, now time.Time, names PersonNames) CommitmentInfo {
 	ci := CommitmentInfo{ID: c.ID, Priority: Ref{ID: c.PriorityID, Name: v.state.Priorities.Now[c.PriorityID]}, PartyKind: string(c.PartyKind),
 		School: v.state.Names.Now.school(c.SchoolID), Owner: personRef(names, c.OwnerID), DueOn: c.DueOn, SuccessMeasure: c.SuccessMeasure,
-		Status: string(c.Status), Overdue: c.OverdueOn(now), Evidence: c.Evidence, Updates: []CommitmentUpdate{}}
+		Status: string(c.Status), Overdue: c.OverdueOn(now), Evidence: c.Evidence, Updates: make([]CommitmentUpdate, 0, len(c.Updates))}
 	if c.PartyKind == partnership.PartyCommunity {
 		ci.Party = v.state.Names.Now.community(c.PartyID)
 	} else {
@@ -138,8 +138,9 @@ func (v *Commitments) info(c *partnership.Commitment, now time.Time, names Perso
 // for ""), by due day, with overdue ones (open past their due day on day
 // now) flagged and owners named through names.
 func (v *Commitments) List(pid uuid.UUID, year string, now time.Time, names PersonNames) []CommitmentInfo {
-	out := []CommitmentInfo{}
-	for _, c := range v.of(pid, periodOf(year)) {
+	cs := v.of(pid, periodOf(year))
+	out := make([]CommitmentInfo, 0, len(cs))
+	for _, c := range cs {
 		out = append(out, v.info(c, now, names))
 	}
 	return out
@@ -174,7 +175,7 @@ func (v *Commitments) ByStatusIn(pid uuid.UUID, p Period, now time.Time, names P
 	groups := partnership.CommitmentsByStatus(v.of(pid, p)...)
 	out := []StatusGroup{}
 	for _, s := range []partnership.CommitmentStatus{partnership.CommitmentOpenStatus, partnership.CommitmentAchievedStatus, partnership.CommitmentMissedStatus} {
-		g := StatusGroup{Status: string(s), Commitments: []CommitmentInfo{}}
+		g := StatusGroup{Status: string(s), Commitments: make([]CommitmentInfo, 0, len(groups[s]))}
 		for _, c := range groups[s] {
 			g.Commitments = append(g.Commitments, v.info(c, now, names))
 		}

@@ -140,8 +140,9 @@ func (v *Reviews) Log(pid uuid.UUID, year string, now time.Time, names PersonNam
 
 // LogIn is Log for the reviews visiting in period p.
 func (v *Reviews) LogIn(pid uuid.UUID, p Period, now time.Time, names PersonNames) []ReviewInfo {
-	out := []ReviewInfo{}
-	for _, r := range v.of(pid, p) {
+	rs := v.of(pid, p)
+	out := make([]ReviewInfo, 0, len(rs))
+	for _, r := range rs {
 		out = append(out, v.info(r, now, names))
 	}
 	return out
@@ -159,8 +160,8 @@ func (v *Reviews) Review(pid, id uuid.UUID, now time.Time, names PersonNames) (R
 
 // info is review r as Log shows it.
 func (v *Reviews) info(r *partnership.Review, now time.Time, names PersonNames) ReviewInfo {
-	ri := ReviewInfo{ID: r.ID, School: v.state.Names.Now.school(r.ReviewedSchoolID), Reviewers: []Reviewer{}, FocusAreas: r.FocusAreas,
-		On: r.On, Completed: r.Completed, Summary: r.Summary, Findings: []FindingInfo{}, Actions: []ActionInfo{}}
+	ri := ReviewInfo{ID: r.ID, School: v.state.Names.Now.school(r.ReviewedSchoolID), Reviewers: make([]Reviewer, 0, len(r.ReviewerIDs)), FocusAreas: r.FocusAreas,
+		On: r.On, Completed: r.Completed, Summary: r.Summary, Findings: make([]FindingInfo, 0, len(r.Findings)), Actions: make([]ActionInfo, 0, len(r.Actions))}
 	if r.Completed {
 		t := r.CompletedOn
 		ri.CompletedOn = &t
@@ -211,8 +212,13 @@ func (v *Reviews) FollowUps(pid uuid.UUID, year string, now time.Time, names Per
 
 // FollowUpsIn is FollowUps for the reviews visiting in period p.
 func (v *Reviews) FollowUpsIn(pid uuid.UUID, p Period, now time.Time, names PersonNames) FollowUps {
-	out := FollowUps{Actions: []ActionInfo{}}
-	for _, r := range v.of(pid, p) {
+	rs := v.of(pid, p)
+	n := 0
+	for _, r := range rs {
+		n += len(r.Actions)
+	}
+	out := FollowUps{Actions: make([]ActionInfo, 0, n)}
+	for _, r := range rs {
 		for _, a := range r.Actions {
 			ai := v.action(r, a, now, names)
 			if a.Done {
