@@ -85,7 +85,8 @@ type keptKey struct {
 	day               time.Time
 }
 
-// keptReply is an answer kept as sent: its body and its Link header.
+// keptReply is an answer kept as sent: its body (JSON) and its Link
+// header; write sends it with its length.
 type keptReply struct {
 	link string
 	body []byte

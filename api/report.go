@@ -170,9 +170,5 @@ func replyReport(w http.ResponseWriter, env Reading, rep *report.Report) error {
 		return err
 	}
 	*buf = append(body, '}', '\n')
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(*buf)))
-	w.WriteHeader(http.StatusOK)
-	_, err = w.Write(*buf)
-	return err
+	return (&keptReply{body: *buf}).write(w)
 }

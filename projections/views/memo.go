@@ -18,8 +18,9 @@ import (
 // event, so a kept name could outlive the erasure. Safe for concurrent
 // use; kept values are shared and must not be changed.
 type Memo struct {
-	mu sync.Mutex
-	m  map[any]memoEntry
+	mu  sync.Mutex
+	m   map[any]memoEntry
+	top uint64 // the latest position of an answer kept
 }
 
 type memoEntry struct {
@@ -44,8 +45,9 @@ func (m *Memo) Get(key any, pos uint64) (any, bool) {
 }
 
 // Put keeps v under key as the answer at position pos, unless a later
-// answer is kept there already. When full, the answers of positions
-// before pos are dropped first, then all.
+// answer is kept there already. An answer of a later position than any
+// kept drops the answers of earlier positions: the ledger does not go
+// back, so they would never be asked for again. When full, all go.
 func (m *Memo) Put(key any, pos uint64, v any) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -55,15 +57,16 @@ func (m *Memo) Put(key any, pos uint64, v any) {
 	if m.m == nil {
 		m.m = make(map[any]memoEntry)
 	}
-	if _, ok := m.m[key]; !ok && len(m.m) >= maxMemo {
+	if pos > m.top {
 		for k, e := range m.m {
 			if e.pos < pos {
 				delete(m.m, k)
 			}
 		}
-		if len(m.m) >= maxMemo {
-			clear(m.m)
-		}
+		m.top = pos
+	}
+	if _, ok := m.m[key]; !ok && len(m.m) >= maxMemo {
+		clear(m.m)
 	}
 	m.m[key] = memoEntry{pos: pos, v: v}
 }

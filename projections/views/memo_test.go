@@ -36,6 +36,20 @@ func TestMemoAnswersOnlyAtThePositionItWasWorkedOutAt(t *testing.T) {
 	if _, ok := m.Get("a", 11); ok {
 		t.Error("the late earlier answer was kept")
 	}
+	// An answer of a later position drops those of earlier ones, which no
+	// reader will ask for again; answers of the same position stay.
+	m.Put("b", 12, "b twelve")
+	m.Put("c", 13, "c thirteen")
+	m.Put("d", 13, "d thirteen")
+	for _, c := range []struct {
+		key  string
+		pos  uint64
+		kept bool
+	}{{"a", 12, false}, {"b", 12, false}, {"c", 13, true}, {"d", 13, true}} {
+		if _, ok := m.Get(c.key, c.pos); ok != c.kept {
+			t.Errorf("Get(%s, %d) kept=%v, want %v", c.key, c.pos, ok, c.kept)
+		}
+	}
 }
 
 func TestMemoStaysBounded(t *testing.T) {
@@ -52,8 +66,21 @@ func TestMemoStaysBounded(t *testing.T) {
 			kept++
 		}
 	}
+	if kept != 1 {
+		t.Errorf("%d answers kept of 1000 at 1000 positions, want the last one", kept)
+	}
+	// At one position, at most 64.
+	for i := range 1000 {
+		m.Put(i, 5000, i)
+	}
+	kept = 0
+	for i := range 1000 {
+		if _, ok := m.Get(i, 5000); ok {
+			kept++
+		}
+	}
 	if kept == 0 || kept > 64 {
-		t.Errorf("%d answers kept of 1000, want between 1 and 64", kept)
+		t.Errorf("%d answers kept of 1000 at one position, want between 1 and 64", kept)
 	}
 }
 
