@@ -17,14 +17,21 @@ import (
 
 func init() { addRoutes(partnershipReadRoutes) }
 
+// partnershipReading returns the reading a partnership read asks for and
+// its partnership (partnershipParam, which checks the caller may read it).
+func (s *Server) partnershipReading(r *http.Request) (views.AsOf, uuid.UUID, error) {
+	a, err := AsOfFromRequest(r)
+	if err != nil {
+		return a, uuid.Nil, err
+	}
+	pid, err := s.partnershipParam(r, a)
+	return a, pid, err
+}
+
 // listPartnership wraps a read of a partnership view: it resolves the
 // partnership (partnershipParam) at the request's reading, then calls fn.
 func listPartnership[V projections.Projection](s *Server, w http.ResponseWriter, r *http.Request, name string, fn func(v V, pid uuid.UUID, rc readCtx) (any, error)) error {
-	a, err := AsOfFromRequest(r)
-	if err != nil {
-		return err
-	}
-	pid, err := s.partnershipParam(r, a)
+	_, pid, err := s.partnershipReading(r)
 	if err != nil {
 		return err
 	}
@@ -39,11 +46,7 @@ func listPartnership[V projections.Projection](s *Server, w http.ResponseWriter,
 // view stands at the same position. The timeline of ten years is over a
 // megabyte of JSON; this is what keeps its repeated readings cheap.
 func listPartnershipKept[V projections.Projection](s *Server, w http.ResponseWriter, r *http.Request, name string, fn func(v V, pid uuid.UUID, rc readCtx) (any, error)) error {
-	a, err := AsOfFromRequest(r)
-	if err != nil {
-		return err
-	}
-	pid, err := s.partnershipParam(r, a)
+	a, pid, err := s.partnershipReading(r)
 	if err != nil {
 		return err
 	}

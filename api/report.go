@@ -58,11 +58,7 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) error {
 			return invalidField("year", "year %q is not an academic year like 2025-26: %v", y, err)
 		}
 	}
-	a, err := AsOfFromRequest(r)
-	if err != nil {
-		return err
-	}
-	pid, err := s.partnershipParam(r, a)
+	a, pid, err := s.partnershipReading(r)
 	if err != nil {
 		return err
 	}

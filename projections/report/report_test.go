@@ -22,14 +22,7 @@ import (
 
 func world(t *testing.T) (*partnershiptest.World, uint64) {
 	t.Helper()
-	w := partnershiptest.New(t, 16)
-	w.Year()
-	w.CatchUp()
-	head, err := w.Store.Head(w.Ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return w, head
+	return report.YearWorld(t)
 }
 
 func build(t *testing.T, w *partnershiptest.World, at views.AsOf) *report.Report {
