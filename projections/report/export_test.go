@@ -1,0 +1,4 @@
+package report
+
+// YearWorld is yearWorld for the package's external tests.
+var YearWorld = yearWorld
