@@ -509,8 +509,10 @@ type Proposal struct {
 
 func (v *Proposals) proposal(id uuid.UUID, p *proposalRec, names PersonNames) Proposal {
 	out := Proposal{ID: id, Community: Ref{ID: p.Community, Name: v.Communities[p.Community].Name}, School: Ref{ID: p.School, Name: v.Schools[p.School]},
-		Segment: p.Segment, Year: p.Year, Status: p.Status, Versions: []VersionView{}, Submissions: []Submission{}, Advice: []Advice{},
-		Decisions: []Decision{}, Rounds: []TeamRound{}, Corrections: make([]ProposalCorrection, 0, len(p.Corrections)), CorrelationID: p.Correlation}
+		Segment: p.Segment, Year: p.Year, Status: p.Status, Versions: make([]VersionView, 0, len(p.Versions)),
+		Submissions: make([]Submission, 0, len(p.Submissions)), Advice: make([]Advice, 0, len(p.Advice)),
+		Decisions: make([]Decision, 0, len(p.Decisions)), Rounds: make([]TeamRound, 0, len(p.Rounds)),
+		Corrections: make([]ProposalCorrection, 0, len(p.Corrections)), CorrelationID: p.Correlation}
 	for _, c := range p.Corrections {
 		out.Corrections = append(out.Corrections, c.ProposalCorrection)
 	}
@@ -532,7 +534,7 @@ func (v *Proposals) proposal(id uuid.UUID, p *proposalRec, names PersonNames) Pr
 	}
 	for _, r := range p.Rounds {
 		tr := TeamRound{Round: r.Round, Version: r.Version, Team: personRefs(names, r.Team), ProposingChair: optPersonRef(names, r.Chair), Quorum: r.Quorum,
-			Status: r.Status, OpenedAt: r.OpenedAt, Votes: []TeamVote{}, QuorumRequired: r.Required, Turnout: r.Turnout, Approve: r.Approve,
+			Status: r.Status, OpenedAt: r.OpenedAt, Votes: make([]TeamVote, 0, len(r.Votes)), QuorumRequired: r.Required, Turnout: r.Turnout, Approve: r.Approve,
 			SendBack: r.SendBack, Outcome: r.Outcome, ClosedAt: r.ClosedAt, Director: optPersonRef(names, r.Director), DirectorReason: r.Said}
 		if r.InOffice != nil {
 			tr.TeamInOffice = personRefs(names, r.InOffice)
@@ -616,18 +618,24 @@ type ProposalFilter struct {
 // Register returns the proposals f selects, in the order they were
 // drafted.
 func (v *Proposals) Register(f ProposalFilter, names PersonNames) []Proposal {
-	var ids []uuid.UUID
+	type sel struct {
+		id uuid.UUID
+		p  *proposalRec
+	}
+	var picked []sel
 	for id, p := range v.P {
 		if (f.School == uuid.Nil || p.School == f.School) && (f.Community == uuid.Nil || p.Community == f.Community) &&
 			(f.Year == "" || p.Year == f.Year) && (f.Status == "" || p.Status == f.Status) &&
 			(f.DecidedIn == nil || len(p.Decisions) > 0 && f.DecidedIn.Contains(p.Decisions[len(p.Decisions)-1].At)) {
-			ids = append(ids, id)
+			picked = append(picked, sel{id, p})
 		}
 	}
-	slices.SortFunc(ids, func(a, b uuid.UUID) int { return cmpU64(v.P[a].Seq, v.P[b].Seq) })
-	out := make([]Proposal, 0, len(ids))
-	for _, id := range ids {
-		out = append(out, v.proposal(id, v.P[id], names))
+	// Sorted with the rows at hand, not looked up again for every
+	// comparison.
+	slices.SortFunc(picked, func(a, b sel) int { return cmpU64(a.p.Seq, b.p.Seq) })
+	out := make([]Proposal, 0, len(picked))
+	for _, s := range picked {
+		out = append(out, v.proposal(s.id, s.p, names))
 	}
 	return out
 }
