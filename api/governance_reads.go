@@ -286,7 +286,8 @@ func governanceReadRoutes() []route {
 				}
 				f := views.ProposalFilter{School: school, Community: community, Year: yearParam(r), Status: r.URL.Query().Get("status")}
 				return readAs(s, w, r, views.ProposalsView, nil, func(v *views.Proposals, rc readCtx) (any, error) {
-					return nonNil(v.Register(f, rc.Names)), nil
+					page, total := v.RegisterPage(f, rc.Names, rc.Page.cursor, rc.Page.limit)
+					return pagedList{page: nonNil(page), total: total}, nil
 				})
 			}),
 		schoolRead("/v1/proposals/{id}", "Show a proposal with its versions, advice and decisions", tProposals, views.Proposal{},

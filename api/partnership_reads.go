@@ -384,7 +384,8 @@ func partnershipReadRoutes() []route {
 		partnershipRead("/v1/reviews", "List peer reviews", tReview, []views.ReviewInfo{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				return listPartnership(s, w, r, "reviews", func(v *views.Reviews, pid uuid.UUID, rc readCtx) (any, error) {
-					return nonNil(v.Log(pid, yearParam(r), rc.Now, rc.Names)), nil
+					page, total := v.LogPage(pid, yearParam(r), rc.Now, rc.Names, rc.Page.cursor, rc.Page.limit)
+					return pagedList{page: nonNil(page), total: total}, nil
 				})
 			}),
 		partnershipRead("/v1/reviews/follow-ups", "List follow-up actions done and open", tReview, views.FollowUps{},
@@ -427,7 +428,8 @@ func partnershipReadRoutes() []route {
 					case "status":
 						return nonNil(v.ByStatus(pid, y, rc.Now, rc.Names)), nil
 					}
-					return nonNil(v.List(pid, y, rc.Now, rc.Names)), nil
+					page, total := v.ListPage(pid, y, rc.Now, rc.Names, rc.Page.cursor, rc.Page.limit)
+					return pagedList{page: nonNil(page), total: total}, nil
 				})
 			}),
 		partnershipRead("/v1/commitments/{id}", "Show a commitment", tAcc, views.CommitmentInfo{},

@@ -2,6 +2,7 @@ package views
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"time"
 
@@ -138,12 +139,21 @@ func (v *Commitments) info(c *partnership.Commitment, now time.Time, names Perso
 // for ""), by due day, with overdue ones (open past their due day on day
 // now) flagged and owners named through names.
 func (v *Commitments) List(pid uuid.UUID, year string, now time.Time, names PersonNames) []CommitmentInfo {
+	out, _ := v.ListPage(pid, year, now, names, 0, math.MaxInt)
+	return out
+}
+
+// ListPage is the page of List from entry from, at most n entries, and
+// how many the whole list has: only the page's commitments are built, and
+// only their owners named.
+func (v *Commitments) ListPage(pid uuid.UUID, year string, now time.Time, names PersonNames, from, n int) ([]CommitmentInfo, int) {
 	cs := v.of(pid, periodOf(year))
-	out := make([]CommitmentInfo, 0, len(cs))
-	for _, c := range cs {
+	lo, hi := pageRange(from, n, len(cs))
+	out := make([]CommitmentInfo, 0, hi-lo)
+	for _, c := range cs[lo:hi] {
 		out = append(out, v.info(c, now, names))
 	}
-	return out
+	return out, len(cs)
 }
 
 // Commitment returns commitment id of partnership pid as List shows it,

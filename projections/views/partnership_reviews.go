@@ -2,6 +2,7 @@ package views
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"time"
 
@@ -140,12 +141,25 @@ func (v *Reviews) Log(pid uuid.UUID, year string, now time.Time, names PersonNam
 
 // LogIn is Log for the reviews visiting in period p.
 func (v *Reviews) LogIn(pid uuid.UUID, p Period, now time.Time, names PersonNames) []ReviewInfo {
+	out, _ := v.logPage(pid, p, now, names, 0, math.MaxInt)
+	return out
+}
+
+// LogPage is the page of Log from entry from, at most n entries, and how
+// many the whole log has: only the page's reviews are built, and only
+// their people named.
+func (v *Reviews) LogPage(pid uuid.UUID, year string, now time.Time, names PersonNames, from, n int) ([]ReviewInfo, int) {
+	return v.logPage(pid, periodOf(year), now, names, from, n)
+}
+
+func (v *Reviews) logPage(pid uuid.UUID, p Period, now time.Time, names PersonNames, from, n int) ([]ReviewInfo, int) {
 	rs := v.of(pid, p)
-	out := make([]ReviewInfo, 0, len(rs))
-	for _, r := range rs {
+	lo, hi := pageRange(from, n, len(rs))
+	out := make([]ReviewInfo, 0, hi-lo)
+	for _, r := range rs[lo:hi] {
 		out = append(out, v.info(r, now, names))
 	}
-	return out
+	return out, len(rs)
 }
 
 // Review returns peer review id of partnership pid as Log shows it, and

@@ -1,6 +1,7 @@
 package views
 
 import (
+	"math"
 	"slices"
 	"sort"
 	"time"
@@ -618,6 +619,14 @@ type ProposalFilter struct {
 // Register returns the proposals f selects, in the order they were
 // drafted.
 func (v *Proposals) Register(f ProposalFilter, names PersonNames) []Proposal {
+	out, _ := v.RegisterPage(f, names, 0, math.MaxInt)
+	return out
+}
+
+// RegisterPage is the page of Register from entry from, at most n
+// entries, and how many proposals f selects: only the page's proposals
+// are built, and only their people named.
+func (v *Proposals) RegisterPage(f ProposalFilter, names PersonNames, from, n int) ([]Proposal, int) {
 	type sel struct {
 		id uuid.UUID
 		p  *proposalRec
@@ -633,9 +642,10 @@ func (v *Proposals) Register(f ProposalFilter, names PersonNames) []Proposal {
 	// Sorted with the rows at hand, not looked up again for every
 	// comparison.
 	slices.SortFunc(picked, func(a, b sel) int { return cmpU64(a.p.Seq, b.p.Seq) })
-	out := make([]Proposal, 0, len(picked))
-	for _, s := range picked {
+	lo, hi := pageRange(from, n, len(picked))
+	out := make([]Proposal, 0, hi-lo)
+	for _, s := range picked[lo:hi] {
 		out = append(out, v.proposal(s.id, s.p, names))
 	}
-	return out
+	return out, len(picked)
 }
