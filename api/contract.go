@@ -83,7 +83,7 @@ var routeQuery = map[string][]string{
 	"GET /v1/secondments/fte":               {"partnership", "year"},
 	"GET /v1/cpd":                           {"partnership", "year", "cursor", "limit"},
 	"GET /v1/reviews":                       {"partnership", "year"},
-	"GET /v1/reviews/follow-ups":            {"partnership", "year"},
+	"GET /v1/reviews/follow-ups":            {"partnership", "year", "cursor", "limit"},
 	"GET /v1/progress":                      {"partnership", "year", "by"},
 	"GET /v1/commitments":                   {"partnership", "year", "group"},
 	"GET /v1/celebrations":                  {"partnership", "year"},

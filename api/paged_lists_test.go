@@ -13,8 +13,8 @@ import (
 	"github.com/concord-ledger/concord/domain/demo"
 )
 
-// The reviews, the commitments and the proposals build only the page a
-// request asks for. Over a generated partnership (two schools, two
+// The reviews, the commitments, the proposals and the follow-up actions
+// build only the page a request asks for. Over a generated partnership (two schools, two
 // years), the pages of each, followed by their links with limits of 1, 2
 // and 7, are together the whole list read in one page, entry for entry,
 // and each page announces the whole list's total.
@@ -53,14 +53,48 @@ func TestListsBuiltAPageAtATimeAreTheWholeList(t *testing.T) {
 				}
 				got = append(got, page...)
 			})
-			if len(got) != len(whole) {
-				t.Fatalf("%s, limit %d: %d entries in pages, want %d", list, limit, len(got), len(whole))
+			sameEntries(t, fmt.Sprintf("%s, limit %d", list, limit), got, whole)
+		}
+	}
+	// The follow-ups answer their counts whole and their actions in pages.
+	type followUps struct {
+		Done    int               `json:"done"`
+		Open    int               `json:"open"`
+		Overdue int               `json:"overdue"`
+		Actions []json.RawMessage `json:"actions"`
+	}
+	var whole followUps
+	rd, _ := w.get("director", "/v1/reviews/follow-ups?limit=1000", &whole)
+	if len(whole.Actions) < 3 || whole.Done+whole.Open != len(whole.Actions) || rd.Total == nil || *rd.Total != len(whole.Actions) {
+		t.Fatalf("follow-ups: %d actions, %d done and %d open, total %v: too few to page, or miscounted", len(whole.Actions), whole.Done, whole.Open, rd.Total)
+	}
+	for _, limit := range []int{1, 2, 7} {
+		var got []json.RawMessage
+		w.followPages("director", fmt.Sprintf("/v1/reviews/follow-ups?limit=%d", limit), func(rd Reading, data []byte) {
+			var page followUps
+			if err := json.Unmarshal(data, &page); err != nil {
+				t.Fatal(err)
 			}
-			for i := range got {
-				if string(got[i]) != string(whole[i]) {
-					t.Fatalf("%s, limit %d: entry %d differs from the whole list's:\n%s\n%s", list, limit, i, got[i], whole[i])
-				}
+			if len(page.Actions) > limit || page.Done != whole.Done || page.Open != whole.Open || page.Overdue != whole.Overdue || rd.Total == nil || *rd.Total != len(whole.Actions) {
+				t.Errorf("follow-ups, limit %d: %d actions, counts %d/%d/%d, total %v; want at most %d and the whole's counts %d/%d/%d of %d",
+					limit, len(page.Actions), page.Done, page.Open, page.Overdue, rd.Total, limit, whole.Done, whole.Open, whole.Overdue, len(whole.Actions))
 			}
+			got = append(got, page.Actions...)
+		})
+		sameEntries(t, fmt.Sprintf("follow-ups, limit %d", limit), got, whole.Actions)
+	}
+}
+
+// sameEntries fails t unless got and want are the same JSON entries in
+// the same order.
+func sameEntries(t *testing.T, what string, got, want []json.RawMessage) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d entries in pages, want %d", what, len(got), len(want))
+	}
+	for i := range got {
+		if string(got[i]) != string(want[i]) {
+			t.Fatalf("%s: entry %d differs from the whole list's:\n%s\n%s", what, i, got[i], want[i])
 		}
 	}
 }

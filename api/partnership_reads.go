@@ -388,10 +388,11 @@ func partnershipReadRoutes() []route {
 					return pagedList{page: nonNil(page), total: total}, nil
 				})
 			}),
-		partnershipRead("/v1/reviews/follow-ups", "List follow-up actions done and open", tReview, views.FollowUps{},
+		partnershipRead("/v1/reviews/follow-ups", "List follow-up actions done and open (actions in pages)", tReview, views.FollowUps{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
 				return listPartnership(s, w, r, "reviews", func(v *views.Reviews, pid uuid.UUID, rc readCtx) (any, error) {
-					return v.FollowUps(pid, yearParam(r), rc.Now, rc.Names), nil
+					fu, total := v.FollowUpsPage(pid, yearParam(r), rc.Now, rc.Names, rc.Page.cursor, rc.Page.limit)
+					return pagedList{page: fu, total: total}, nil
 				})
 			}),
 		partnershipRead("/v1/reviews/{id}", "Show a peer review", tReview, views.ReviewInfo{},

@@ -226,34 +226,53 @@ func (v *Reviews) FollowUps(pid uuid.UUID, year string, now time.Time, names Per
 
 // FollowUpsIn is FollowUps for the reviews visiting in period p.
 func (v *Reviews) FollowUpsIn(pid uuid.UUID, p Period, now time.Time, names PersonNames) FollowUps {
-	rs := v.of(pid, p)
-	n := 0
-	for _, r := range rs {
-		n += len(r.Actions)
+	out, _ := v.followUpsPage(pid, p, now, names, 0, math.MaxInt)
+	return out
+}
+
+// FollowUpsPage is FollowUps with the page of its actions from entry from,
+// at most n actions (the counts still cover them all), and how many
+// actions there are: only the page's actions are built, and only their
+// owners named.
+func (v *Reviews) FollowUpsPage(pid uuid.UUID, year string, now time.Time, names PersonNames, from, n int) (FollowUps, int) {
+	return v.followUpsPage(pid, periodOf(year), now, names, from, n)
+}
+
+func (v *Reviews) followUpsPage(pid uuid.UUID, p Period, now time.Time, names PersonNames, from, n int) (FollowUps, int) {
+	type ref struct {
+		r *partnership.Review
+		a *partnership.FollowUpAction
 	}
-	out := FollowUps{Actions: make([]ActionInfo, 0, n)}
-	for _, r := range rs {
-		for _, a := range r.Actions {
-			ai := v.action(r, a, now, names)
+	var refs []ref
+	var out FollowUps
+	for _, r := range v.of(pid, p) {
+		for i := range r.Actions {
+			a := &r.Actions[i]
 			if a.Done {
 				out.Done++
 			} else {
 				out.Open++
 			}
-			if ai.Overdue {
+			if a.OverdueOn(now) {
 				out.Overdue++
 			}
-			out.Actions = append(out.Actions, ai)
+			refs = append(refs, ref{r, a})
 		}
 	}
-	slices.SortStableFunc(out.Actions, func(a, b ActionInfo) int {
-		if a.Done != b.Done {
-			if a.Done {
+	// Open ones first, each by due day (then id).
+	slices.SortFunc(refs, func(x, y ref) int {
+		if x.a.Done != y.a.Done {
+			if x.a.Done {
 				return 1
 			}
 			return -1
 		}
-		return cmp.Or(a.DueOn.Compare(b.DueOn), uuidCmp(a.ID, b.ID))
+		return cmp.Or(x.a.DueOn.Compare(y.a.DueOn), uuidCmp(x.a.ID, y.a.ID))
 	})
-	return out
+	lo, hi := pageRange(from, n, len(refs))
+	out.Actions = make([]ActionInfo, 0, hi-lo)
+	for _, x := range refs[lo:hi] {
+		out.Actions = append(out.Actions, v.action(x.r, *x.a, now, names))
+	}
+	return out, len(refs)
 }
