@@ -1,16 +1,14 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"testing"
 
+	"github.com/concord-ledger/concord/api/apitest"
 	"github.com/concord-ledger/concord/api/app"
-	"github.com/concord-ledger/concord/api/ledger"
 	"github.com/concord-ledger/concord/domain"
-	"github.com/concord-ledger/concord/domain/demo"
 )
 
 // The reviews, the commitments, the proposals and the follow-up actions
@@ -19,20 +17,7 @@ import (
 // and 7, are together the whole list read in one page, entry for entry,
 // and each page announces the whole list's total.
 func TestListsBuiltAPageAtATimeAreTheWholeList(t *testing.T) {
-	ctx := context.Background()
-	clock := demo.NewClock(nil)
-	l, err := ledger.Open(ctx, ledger.Config{Now: clock.Now, Logger: slog.New(slog.DiscardHandler), NoTransparency: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = l.Close() })
-	sum, err := demo.Generate(ctx, l.Governance, l.Partnership, demo.Options{Schools: 2, Years: 2, Seed: 7, Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.CatchUp(ctx); err != nil {
-		t.Fatal(err)
-	}
+	l, sum, clock := apitest.Demo(t)
 	auth := routesAuth{"director": app.Person(sum.Sample[domain.RoleDirector])}
 	w := &routesWorld{t: t, l: l, auth: auth, now: clock.Now(), h: New(l, Options{Auth: auth, Logger: slog.New(slog.DiscardHandler), Now: clock.Now})}
 	for _, list := range []string{"/v1/reviews", "/v1/commitments", "/v1/proposals"} {

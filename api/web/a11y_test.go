@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http/httptest"
 	"os"
@@ -19,11 +18,10 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/concord-ledger/concord/api"
+	"github.com/concord-ledger/concord/api/apitest"
 	"github.com/concord-ledger/concord/api/app"
-	"github.com/concord-ledger/concord/api/ledger"
 	"github.com/concord-ledger/concord/api/web"
 	"github.com/concord-ledger/concord/domain"
-	"github.com/concord-ledger/concord/domain/demo"
 )
 
 // chrome is one headless Chromium driven by a test: every action fails
@@ -187,21 +185,8 @@ func (c *chrome) checkAxe(page string) {
 // years) with fixed tokens "governor" and "director".
 func demoServer(t *testing.T) string {
 	t.Helper()
-	ctx := context.Background()
-	clock := demo.NewClock(nil)
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	l, err := ledger.Open(ctx, ledger.Config{Now: clock.Now, Logger: quiet, NoTransparency: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = l.Close() })
-	sum, err := demo.Generate(ctx, l.Governance, l.Partnership, demo.Options{Schools: 2, Years: 2, Seed: 7, Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.CatchUp(ctx); err != nil {
-		t.Fatal(err)
-	}
+	l, sum, clock := apitest.Demo(t)
+	quiet := slog.New(slog.DiscardHandler)
 	auth := tokens{
 		"director": app.Person(sum.Sample[domain.RoleDirector]),
 		"governor": app.Person(sum.Sample[domain.RoleGovernor]),
