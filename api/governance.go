@@ -308,6 +308,16 @@ func (s *Server) partnershipParam(r *http.Request, a views.AsOf) (uuid.UUID, err
 	if id != uuid.Nil {
 		return id, s.readPartnership(r, id)
 	}
+	// The partnerships the caller reads are found in the partnerships
+	// view: it reflects every command acknowledged before the request, or
+	// a partnership just formed (or a ledger just opened) is refused.
+	head, err := s.L.Store.Head(r.Context())
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("read the ledger's head: %w", err)
+	}
+	if err := s.syncViews(r.Context(), head, "partnerships"); err != nil {
+		return uuid.Nil, err
+	}
 	vis, err := s.visibility(r)
 	if err != nil {
 		return uuid.Nil, err

@@ -8,7 +8,10 @@ import (
 
 	"github.com/concord-ledger/concord/api/apitest"
 	"github.com/concord-ledger/concord/api/app"
+	"github.com/concord-ledger/concord/api/ledger"
 	"github.com/concord-ledger/concord/domain"
+	"github.com/concord-ledger/concord/domain/demo"
+	"github.com/concord-ledger/concord/projections"
 )
 
 // The reviews, the commitments, the proposals and the follow-up actions
@@ -81,5 +84,37 @@ func sameEntries(t *testing.T, what string, got, want []json.RawMessage) {
 		if string(got[i]) != string(want[i]) {
 			t.Fatalf("%s: entry %d differs from the whole list's:\n%s\n%s", what, i, got[i], want[i])
 		}
+	}
+}
+
+// A partnership read without ?partnership= finds the caller's partnership
+// in the partnerships view. On a ledger whose views have not followed the
+// log (no one read them since the partnership was formed), the read waits
+// for the view rather than refusing the caller.
+func TestPartnershipReadWithoutItsIDWaitsForTheView(t *testing.T) {
+	ctx := t.Context()
+	clock := demo.NewClock(nil)
+	l, err := ledger.Open(ctx, ledger.Config{Now: clock.Now, Logger: slog.New(slog.DiscardHandler), NoTransparency: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = l.Close() })
+	sum, err := demo.Generate(ctx, l.Governance, l.Partnership, demo.Options{Schools: 2, Years: 2, Seed: 7, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := l.Store.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pos, err := l.Engine.View("partnerships", func(projections.Projection) error { return nil })
+	if err != nil || pos >= head {
+		t.Fatalf("the partnerships view stands at %d of %d (%v): this test needs it behind", pos, head, err)
+	}
+	auth := routesAuth{"director": app.Person(sum.Sample[domain.RoleDirector])}
+	w := &routesWorld{t: t, l: l, auth: auth, now: clock.Now(), h: New(l, Options{Auth: auth, Logger: slog.New(slog.DiscardHandler), Now: clock.Now})}
+	var reviews []json.RawMessage
+	if rd, _ := w.get("director", "/v1/reviews", &reviews); rd.Total == nil || *rd.Total == 0 {
+		t.Errorf("the Director's reviews: total %v, want the partnership's", rd.Total)
 	}
 }
