@@ -19,7 +19,8 @@ import (
 // a second reader of the address at the same position gets the same bytes
 // and Link header (from the memo), which are the reading as of that
 // position's but for how the reading is told; the answer names no one;
-// the partnership is still checked for every reader; and after an event
+// the partnership is still checked for every reader (a school outside it,
+// the administrator, no token); and after an event
 // the answer is worked out again.
 func TestTimelineAnswerIsKeptUntilTheNextEvent(t *testing.T) {
 	w := newRoutesWorld(t)
@@ -34,6 +35,9 @@ func TestTimelineAnswerIsKeptUntilTheNextEvent(t *testing.T) {
 	}
 	w.ok(y.tS1, "/v1/timelines/"+timeline.String()+"/items/"+items[0].String()+"/done", map[string]any{"note": "Done by Sam."})
 	w.ok(y.tS1, "/v1/timelines/"+timeline.String()+"/items/"+items[1].String()+"/done", map[string]any{"note": "Done."})
+	// A school outside the partnership, with a Director who reads none of
+	// its records.
+	_, _, outsider := w.school("West School", "Wyn Director", y.year)
 	ctx := context.Background()
 	head, err := w.l.Store.Head(ctx)
 	if err != nil {
@@ -75,8 +79,11 @@ func TestTimelineAnswerIsKeptUntilTheNextEvent(t *testing.T) {
 			t.Errorf("the kept answer names %s", name)
 		}
 	}
-	if r := w.do(y.tB, http.MethodGet, addr, nil); r.Status == http.StatusOK && !bytes.Equal(r.Body, first.Body) {
-		t.Errorf("a reader of another school got a different answer: %s", r.Body)
+	if r := w.do(y.tB, http.MethodGet, addr, nil); r.Status != http.StatusOK || !bytes.Equal(r.Body, first.Body) {
+		t.Errorf("a reader of the partnership's other school got %d: %s", r.Status, r.Body)
+	}
+	if r := w.do(outsider, http.MethodGet, addr, nil); r.Status != http.StatusForbidden {
+		t.Errorf("the Director of a school outside the partnership read its kept timeline: %d %s", r.Status, r.Body)
 	}
 	if r := w.do("", http.MethodGet, addr, nil); r.Status != http.StatusUnauthorized {
 		t.Errorf("without a token, the kept answer: %d, want 401", r.Status)

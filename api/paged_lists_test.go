@@ -21,8 +21,7 @@ import (
 // and each page announces the whole list's total.
 func TestListsBuiltAPageAtATimeAreTheWholeList(t *testing.T) {
 	l, sum, clock := apitest.Demo(t)
-	auth := routesAuth{"director": app.Person(sum.Sample[domain.RoleDirector])}
-	w := &routesWorld{t: t, l: l, auth: auth, now: clock.Now(), h: New(l, Options{Auth: auth, Logger: slog.New(slog.DiscardHandler), Now: clock.Now})}
+	w := demoWorld(t, l, sum, clock)
 	for _, list := range []string{"/v1/reviews", "/v1/commitments", "/v1/proposals"} {
 		var whole []json.RawMessage
 		rd, _ := w.get("director", list+"?limit=1000", &whole)
@@ -93,16 +92,7 @@ func sameEntries(t *testing.T, what string, got, want []json.RawMessage) {
 // for the view rather than refusing the caller.
 func TestPartnershipReadWithoutItsIDWaitsForTheView(t *testing.T) {
 	ctx := t.Context()
-	clock := demo.NewClock(nil)
-	l, err := ledger.Open(ctx, ledger.Config{Now: clock.Now, Logger: slog.New(slog.DiscardHandler), NoTransparency: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = l.Close() })
-	sum, err := demo.Generate(ctx, l.Governance, l.Partnership, demo.Options{Schools: 2, Years: 2, Seed: 7, Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, sum, clock := apitest.DemoViewsBehind(t)
 	head, err := l.Store.Head(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -111,10 +101,16 @@ func TestPartnershipReadWithoutItsIDWaitsForTheView(t *testing.T) {
 	if err != nil || pos >= head {
 		t.Fatalf("the partnerships view stands at %d of %d (%v): this test needs it behind", pos, head, err)
 	}
-	auth := routesAuth{"director": app.Person(sum.Sample[domain.RoleDirector])}
-	w := &routesWorld{t: t, l: l, auth: auth, now: clock.Now(), h: New(l, Options{Auth: auth, Logger: slog.New(slog.DiscardHandler), Now: clock.Now})}
+	w := demoWorld(t, l, sum, clock)
 	var reviews []json.RawMessage
 	if rd, _ := w.get("director", "/v1/reviews", &reviews); rd.Total == nil || *rd.Total == 0 {
 		t.Errorf("the Director's reviews: total %v, want the partnership's", rd.Total)
 	}
+}
+
+// demoWorld serves the demo ledger l over the API on the demo's clock,
+// with the token "director" for its sample Director.
+func demoWorld(t *testing.T, l *ledger.Ledger, sum demo.Summary, clock *demo.Clock) *routesWorld {
+	auth := routesAuth{"director": app.Person(sum.Sample[domain.RoleDirector])}
+	return &routesWorld{t: t, l: l, auth: auth, now: clock.Now(), h: New(l, Options{Auth: auth, Logger: slog.New(slog.DiscardHandler), Now: clock.Now})}
 }

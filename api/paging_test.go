@@ -271,7 +271,7 @@ func TestCPDAndTimelineAnswerTheirLongListInPages(t *testing.T) {
 	}
 
 	// Bad pages are refused as on every list.
-	for _, read := range []string{"/v1/cpd", "/v1/timeline"} {
+	for _, read := range []string{"/v1/cpd", "/v1/timeline", "/v1/reviews/follow-ups", "/v1/reviews", "/v1/commitments"} {
 		for _, q := range []string{"&limit=0", "&limit=1001", "&cursor=soon"} {
 			r := w.do(y.tDirector, http.MethodGet, read+"?partnership="+P+q, nil)
 			if r.Status != http.StatusBadRequest || r.Header.Get("Content-Type") != "application/problem+json" {

@@ -15,6 +15,17 @@ import (
 // server should use as its own.
 func Demo(t testing.TB) (*ledger.Ledger, demo.Summary, *demo.Clock) {
 	t.Helper()
+	l, sum, clock := DemoViewsBehind(t)
+	if err := l.CatchUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return l, sum, clock
+}
+
+// DemoViewsBehind is Demo with the views left where the generation left
+// them, behind the log (no one has read them since).
+func DemoViewsBehind(t testing.TB) (*ledger.Ledger, demo.Summary, *demo.Clock) {
+	t.Helper()
 	ctx := context.Background()
 	clock := demo.NewClock(nil)
 	l, err := ledger.Open(ctx, ledger.Config{Now: clock.Now, Logger: slog.New(slog.DiscardHandler), NoTransparency: true})
@@ -24,9 +35,6 @@ func Demo(t testing.TB) (*ledger.Ledger, demo.Summary, *demo.Clock) {
 	t.Cleanup(func() { _ = l.Close() })
 	sum, err := demo.Generate(ctx, l.Governance, l.Partnership, demo.Options{Schools: 2, Years: 2, Seed: 7, Clock: clock})
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.CatchUp(ctx); err != nil {
 		t.Fatal(err)
 	}
 	return l, sum, clock
