@@ -8,6 +8,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"sort"
@@ -252,9 +253,15 @@ func lowerFirst(s string) string {
 func reply(w http.ResponseWriter, status int, v any) error {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
+	return answerEncoder(w).Encode(v)
+}
+
+// answerEncoder encodes JSON answers to w as every answer is encoded:
+// HTML not escaped, a newline after each value.
+func answerEncoder(w io.Writer) *json.Encoder {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	return enc
 }
 
 // CommandResult is the answer to a command. A command that creates a

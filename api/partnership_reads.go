@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -68,9 +67,7 @@ func listPartnershipKept[V projections.Projection](s *Server, w http.ResponseWri
 		return err
 	}
 	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(out); err != nil {
+	if err := answerEncoder(&b).Encode(out); err != nil {
 		return fmt.Errorf("encode the reading: %w", err)
 	}
 	kept := &keptReply{link: w.Header().Get("Link"), body: b.Bytes()}

@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -150,9 +149,7 @@ var reportBuffers = sync.Pool{New: func() any { return new([]byte) }}
 // than encoded again (report.AppendJSON).
 func replyReport(w http.ResponseWriter, env Reading, rep *report.Report) error {
 	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(env); err != nil {
+	if err := answerEncoder(&b).Encode(env); err != nil {
 		return fmt.Errorf("encode the reading: %w", err)
 	}
 	head, ok := bytes.CutSuffix(b.Bytes(), []byte("null}\n"))

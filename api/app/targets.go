@@ -327,7 +327,7 @@ func (a *App) StreamTarget(ctx context.Context, stream string) (t Target, ok boo
 // asks again for the same ones. Commands and reads of one record use
 // StreamTarget. The target's Parties are shared: do not change them.
 func (a *App) StreamTargetAt(ctx context.Context, stream string, head uint64) (Target, bool, error) {
-	if kept, ok := a.targets.get(stream, head); ok {
+	if kept, ok := keptTarget(&a.targets, stream, head); ok {
 		return kept.t, kept.ok, nil
 	}
 	t, ok, err := a.StreamTarget(ctx, stream)
@@ -340,12 +340,7 @@ func (a *App) StreamTargetAt(ctx context.Context, stream string, head uint64) (T
 // KeptStreamTarget is the answer StreamTargetAt keeps for stream at head,
 // if it keeps one (hit), looked up by the stream's bytes without a copy.
 func (a *App) KeptStreamTarget(stream []byte, head uint64) (t Target, ok, hit bool) {
-	a.targets.mu.RLock()
-	defer a.targets.mu.RUnlock()
-	if a.targets.pos != head {
-		return Target{}, false, false
-	}
-	kept, hit := a.targets.m[string(stream)]
+	kept, hit := keptTarget(&a.targets, stream, head)
 	return kept.t, kept.ok, hit
 }
 
@@ -366,13 +361,15 @@ type targetAnswer struct {
 // schools has some tens of thousands of streams).
 const maxKeptTargets = 1 << 17
 
-func (c *targetMemo) get(stream string, pos uint64) (targetAnswer, bool) {
+// keptTarget is the target c keeps for stream at pos, looked up by the
+// stream's id or its bytes (without a copy).
+func keptTarget[S string | []byte](c *targetMemo, stream S, pos uint64) (targetAnswer, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	if c.pos != pos {
 		return targetAnswer{}, false
 	}
-	t, ok := c.m[stream]
+	t, ok := c.m[string(stream)]
 	return t, ok
 }
 
