@@ -14,8 +14,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -30,6 +33,9 @@ var (
 	// ErrNoPartnership is returned when the partnership asked for was not
 	// formed at the moment read.
 	ErrNoPartnership = errors.New("report: no such partnership at that moment")
+
+	// errStepFailed is a part of the report whose working out panicked.
+	errStepFailed = errors.New("a part of the report could not be worked out")
 )
 
 // Report is the collective partnership report.
@@ -401,14 +407,38 @@ func build(ctx context.Context, r *views.Reader, pid uuid.UUID, period *views.Pe
 			}
 		}
 	}
-	for _, s := range steps {
+	// The steps left run on every core, a view's steps one after another
+	// (a view's queries are read by one at a time), each setting only its
+	// own part of rep; the names they open are shared, behind a lock.
+	byView := map[string][]int{}
+	var order []string
+	for i, s := range steps {
 		if k != nil && s.shared {
 			positions = append(positions, at0)
 			continue
 		}
-		if err := read(s.view, s.fn); err != nil {
-			return nil, nil, fmt.Errorf("report: %w", err)
+		v := views.Canonical(s.view)
+		if _, ok := byView[v]; !ok {
+			order = append(order, v)
 		}
+		byView[v] = append(byView[v], i)
+	}
+	names = &lockedNames{names: names}
+	got := make([][]uint64, len(order))
+	if err := eachOnCores(len(order), func(j int) error {
+		for _, i := range byView[order[j]] {
+			pos, err := r.View(ctx, steps[i].view, at, func(p projections.Projection) error { return steps[i].fn(p) })
+			got[j] = append(got[j], pos)
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		return nil, nil, fmt.Errorf("report: %w", err)
+	}
+	for _, g := range got {
+		positions = append(positions, g...)
 	}
 	same := true
 	rep.Footer.Position = positions[0]
@@ -496,4 +526,45 @@ func headline(r *Report) Headline {
 		h.SecondmentFTEYears += s.FTEYears
 	}
 	return h
+}
+
+// lockedNames is a PersonNames read by several steps at once.
+type lockedNames struct {
+	mu    sync.Mutex
+	names views.PersonNames
+}
+
+// Name implements views.PersonNames.
+func (n *lockedNames) Name(id uuid.UUID) string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.names.Name(id)
+}
+
+// eachOnCores calls fn(0), …, fn(n-1), as many at once as there are
+// cores, and returns their errors joined once all have returned; a panic
+// in one is its error, not the process's end.
+func eachOnCores(n int, fn func(i int) error) error {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	call := func(i int) {
+		defer func() {
+			if p := recover(); p != nil {
+				errs[i] = fmt.Errorf("%w: %v", errStepFailed, p)
+			}
+		}()
+		errs[i] = fn(i)
+	}
+	for range min(runtime.GOMAXPROCS(0), n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				call(i)
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
