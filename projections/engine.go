@@ -85,6 +85,17 @@ type Versioned interface {
 	At(pos uint64) Projection
 }
 
+// Lensed is a Versioned projection whose state as of a past position it
+// has folded can also be read in place: Lens returns a projection that
+// answers the view's queries as of pos by looking each row up in the
+// receiver's own versions, copying none. It is called under the engine's
+// read lock, and what it returns is read only while that lock is held
+// (see Engine.ViewPast): it must never be folded, saved or kept.
+type Lensed interface {
+	Versioned
+	Lens(pos uint64) Projection
+}
+
 // firstSnapshot is the position from which a snapshot of p is due: none
 // ever for a Versioned projection, whose past states are looked up.
 func firstSnapshot(p Projection) uint64 {
@@ -1054,6 +1065,39 @@ func (e *Engine) ViewAt(name string, pos uint64, fn func(p Projection) error) (b
 		return false, nil
 	}
 	return true, fn(r.proj)
+}
+
+// ViewPast calls fn with the projection named name as known at position
+// pos, read in place (Lensed.Lens) in the live projection, read-locked,
+// when that is Lensed and has folded pos; it reports whether it did. fn
+// must not keep the projection. Returns ErrUnknownProjection for an
+// unknown name.
+func (e *Engine) ViewPast(name string, pos uint64, fn func(p Projection) error) (bool, error) {
+	r, ok := e.projs[name]
+	if !ok {
+		return false, fmt.Errorf("%w: %s", ErrUnknownProjection, name)
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	l, ok := r.proj.(Lensed)
+	if !ok || r.pos < pos {
+		return false, nil
+	}
+	return true, fn(l.Lens(pos))
+}
+
+// CanViewPast reports whether ViewPast answers the projection named name
+// at pos now. Once it does, it goes on doing so unless the projection is
+// rebuilt (ViewPast then reports false).
+func (e *Engine) CanViewPast(name string, pos uint64) bool {
+	r, ok := e.projs[name]
+	if !ok {
+		return false
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	_, ok = r.proj.(Lensed)
+	return ok && r.pos >= pos
 }
 
 // versionedAt returns, when r's projection is Versioned, its state as of

@@ -72,9 +72,29 @@ func (v *Challenges) At(pos uint64) projections.Projection {
 	return out
 }
 
+// Lens implements projections.Lensed: the challenges and names as known
+// at pos, looked up in v's own versions while v is read-locked.
+func (v *Challenges) Lens(pos uint64) projections.Projection {
+	return &Challenges{stateView[challengesState]{name: v.name, version: v.version, fresh: v.fresh,
+		state: challengesState{C: v.state.C.lens(pos), Things: v.state.Things.lens(pos)}}}
+}
+
+// MarshalState implements projections.Projection; a lens saves the
+// state as of its position.
+func (v *Challenges) MarshalState() ([]byte, error) {
+	if !v.state.C.lensed {
+		return v.stateView.MarshalState()
+	}
+	past := v.At(v.state.C.at).(*Challenges)
+	return past.stateView.MarshalState()
+}
+
 // Apply implements projections.Projection.
 func (v *Challenges) Apply(m domain.Message) error {
 	st := &v.state
+	if st.C.lensed {
+		return errLens
+	}
 	switch e := m.Event.(type) {
 	case governance.SchoolRegistered:
 		st.Things.set(e.SchoolID, m.Position, e.Name)
@@ -152,21 +172,22 @@ const (
 // people through names.
 func (v *Challenges) List(f ChallengeFilter, now time.Time, names PersonNames) []ChallengeInfo {
 	out := []ChallengeInfo{}
-	for id, c := range v.state.C.Now {
+	things := v.state.Things
+	v.state.C.each(func(id uuid.UUID, c challengeRec) {
 		if len(f.Schools) > 0 && !slices.Contains(f.Schools, c.School) ||
 			!f.From.IsZero() && c.RaisedOn.Before(f.From) || !f.To.IsZero() && c.RaisedOn.After(f.To) ||
 			f.Status == ChallengeOpen && c.Answered || f.Status == ChallengeAnswered && !c.Answered {
-			continue
+			return
 		}
-		name := v.state.Things.Now[c.Subject.ID]
+		name := things.name(c.Subject.ID)
 		if c.Subject.Within != uuid.Nil {
-			name = v.state.Things.Now[c.Subject.Within]
+			name = things.name(c.Subject.Within)
 		}
-		out = append(out, ChallengeInfo{ID: id, School: Ref{ID: c.School, Name: v.state.Things.Now[c.School]}, Governor: personRef(names, c.Governor),
+		out = append(out, ChallengeInfo{ID: id, School: Ref{ID: c.School, Name: things.name(c.School)}, Governor: personRef(names, c.Governor),
 			Subject: ChallengeSubjectRef{Kind: c.Subject.Kind, ID: c.Subject.ID, Within: c.Subject.Within, Name: name},
 			Text:    c.Text, DueOn: c.DueOn, RaisedOn: c.RaisedOn, Answered: c.Answered, Director: optPersonRef(names, c.Director),
 			Answer: c.Answer, AnsweredOn: c.AnsweredOn, Late: c.Late, Overdue: !c.Answered && governance.Date(now).After(c.DueOn)})
-	}
+	})
 	slices.SortFunc(out, func(a, b ChallengeInfo) int {
 		if a.Answered != b.Answered {
 			if a.Answered {

@@ -1,6 +1,7 @@
 package views
 
 import (
+	"errors"
 	"sort"
 
 	"github.com/google/uuid"
@@ -8,6 +9,10 @@ import (
 	"github.com/concord-ledger/concord/domain"
 	"github.com/concord-ledger/concord/domain/governance"
 )
+
+// errLens is returned by Apply on a lens (projections.Lensed), which is
+// only ever read.
+var errLens = errors.New("views: a state read in place in the past is not folded")
 
 // rowVersion is one value of a row, holding from ledger position P on (until
 // the next version's).
@@ -126,6 +131,54 @@ func (n communityNames) into(names *partnershipNames) {
 type versions[T any] struct {
 	Rows map[uuid.UUID]history[T] `json:"rows"`
 	Now  map[uuid.UUID]T          `json:"-"`
+
+	// A lens (see lens) reads Rows as they were at position at, and Now
+	// not at all.
+	lensed bool
+	at     uint64
+}
+
+// lens returns v read as of pos in place: get and each look each row up
+// in v's own histories, copying none. Only for reading, while v is not
+// being changed (projections.Lensed).
+func (v versions[T]) lens(pos uint64) versions[T] {
+	return versions[T]{Rows: v.Rows, lensed: true, at: pos}
+}
+
+// get returns row id's version as read (now, or as of a lens's position)
+// and whether it had one.
+func (v versions[T]) get(id uuid.UUID) (T, bool) {
+	if !v.lensed {
+		x, ok := v.Now[id]
+		return x, ok
+	}
+	h := v.Rows[id].upTo(v.at)
+	if len(h) == 0 {
+		var zero T
+		return zero, false
+	}
+	return h[len(h)-1].V, true
+}
+
+// name returns row id's version as read, the zero T for none.
+func (v versions[T]) name(id uuid.UUID) T {
+	x, _ := v.get(id)
+	return x
+}
+
+// each calls fn with every row's version as read, in no order.
+func (v versions[T]) each(fn func(id uuid.UUID, x T)) {
+	if !v.lensed {
+		for id, x := range v.Now {
+			fn(id, x)
+		}
+		return
+	}
+	for id, h := range v.Rows {
+		if h = h.upTo(v.at); len(h) > 0 {
+			fn(id, h[len(h)-1].V)
+		}
+	}
 }
 
 func newVersions[T any]() versions[T] {
@@ -138,8 +191,12 @@ func (v *versions[T]) set(id uuid.UUID, pos uint64, x T) {
 	v.Now[id] = x
 }
 
-// upTo returns the rows as known at pos, sharing every version with v.
+// upTo returns the rows as known at pos, sharing every version with v
+// (a lens's rows as known at the earlier of pos and its own position).
 func (v versions[T]) upTo(pos uint64) versions[T] {
+	if v.lensed {
+		pos = min(pos, v.at)
+	}
 	out := versions[T]{Rows: rowsUpTo(v.Rows, pos)}
 	out.restore()
 	return out

@@ -141,10 +141,13 @@ type Reader struct {
 	Store  eventstore.Store
 	Codec  *domain.Codec
 
-	// A pinned reader (see At) serves readings at pinAt from pinned.
+	// A pinned reader (see At) serves readings at pinAt from pinned, and
+	// those of the views in lensed from the live views, read in place
+	// (projections.Engine.ViewPast).
 	pinAt  AsOf
 	pinPos uint64
 	pinned map[string]projections.Projection
+	lensed map[string]bool
 
 	memoOnce sync.Once
 	memo     *Memo
@@ -156,7 +159,11 @@ type Reader struct {
 // usual. Use it to read many views at one past moment (a report, a page):
 // it decodes each event once instead of once per view. A live a returns
 // r itself. The returned Reader must not be used after the caller is done
-// with the moment, and not by several goroutines at once.
+// with the moment; several goroutines may read it at once.
+//
+// A view that can be read in place as of the moment (projections.Lensed,
+// and the live view has folded it) is not folded at all: its readings
+// look its rows up in the live view as they were then.
 func (r *Reader) At(ctx context.Context, a AsOf, names ...string) (*Reader, error) {
 	if a.Live() {
 		return r, nil
@@ -187,7 +194,16 @@ func (r *Reader) At(ctx context.Context, a AsOf, names ...string) (*Reader, erro
 			}
 			pos = p
 		}
-		all, err := r.Engine.AsOfAll(ctx, names, pos)
+		fold := make([]string, 0, len(names))
+		out.lensed = map[string]bool{}
+		for _, n := range names {
+			if r.Engine.CanViewPast(n, pos) {
+				out.lensed[n] = true
+			} else {
+				fold = append(fold, n)
+			}
+		}
+		all, err := r.Engine.AsOfAll(ctx, fold, pos)
 		if err != nil {
 			return nil, fmt.Errorf("views as of position %d: %w", pos, err)
 		}
@@ -220,6 +236,11 @@ func (r *Reader) View(ctx context.Context, name string, a AsOf, fn func(projecti
 	}
 	if p, ok := r.pinned[name]; ok && a == r.pinAt {
 		return r.pinPos, fn(p)
+	}
+	if r.lensed[name] && a == r.pinAt {
+		if done, err := r.Engine.ViewPast(name, r.pinPos, fn); done || err != nil {
+			return r.pinPos, err
+		}
 	}
 	switch {
 	case a.Corrected:

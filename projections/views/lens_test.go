@@ -1,0 +1,193 @@
+package views
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/concord-ledger/concord/projections"
+)
+
+// lensAnswers returns what a reader asks of a view that can be read in
+// place in the past (projections.Lensed), through its queries alone (a
+// lens has no state of its own to compare), and whether p is one.
+func lensAnswers(t *testing.T, p projections.Projection, schools []uuid.UUID) ([]byte, bool) {
+	t.Helper()
+	var out []any
+	switch v := p.(type) {
+	case *Challenges:
+		for _, now := range []time.Time{time.Date(2025, 11, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)} {
+			for _, status := range []string{"", ChallengeOpen, ChallengeAnswered} {
+				filters := []ChallengeFilter{{Status: status},
+					{Status: status, From: time.Date(2025, 9, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)}}
+				for _, s := range schools {
+					filters = append(filters, ChallengeFilter{Status: status, Schools: []uuid.UUID{s}})
+				}
+				for _, f := range filters {
+					out = append(out, v.List(f, now, nil), v.Counts(f, now))
+				}
+			}
+		}
+	default:
+		return nil, false
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, true
+}
+
+// TestLensesAnswerAsTheFoldOfThePast: a view read in place as of a
+// position (Lens, no row copied) answers every query as the state folding
+// events 1..pos from zero does, at random positions of random ledgers,
+// both before and after the live view folds on past them, and saves the
+// fold's state; it refuses to be folded itself, and the live view it reads
+// is left as it was.
+func TestLensesAnswerAsTheFoldOfThePast(t *testing.T) {
+	tried := 0
+	for _, c := range versionedCases() {
+		if _, ok := c.fresh().(projections.Lensed); !ok {
+			continue
+		}
+		tried++
+		msgs := c.ledger(11, 1500)
+		var schools []uuid.UUID
+		all := c.fresh()
+		for _, m := range msgs {
+			if err := all.Apply(m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if ch, ok := all.(*Challenges); ok {
+			ch.state.C.each(func(_ uuid.UUID, r challengeRec) {
+				if !slices.Contains(schools, r.School) {
+					schools = append(schools, r.School)
+				}
+			})
+		}
+		rng := rand.New(rand.NewPCG(11, 3))
+		positions := []uint64{0, 1, uint64(len(msgs))}
+		for range 20 {
+			positions = append(positions, rng.Uint64N(uint64(len(msgs))))
+		}
+		half := len(msgs) / 2
+		live := c.fresh()
+		for _, m := range msgs[:half] {
+			if err := live.Apply(m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		before, err := live.MarshalState()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, pos := range positions {
+			want := c.fresh()
+			for _, m := range msgs[:pos] {
+				if err := want.Apply(m); err != nil {
+					t.Fatal(err)
+				}
+			}
+			wantAnswers, _ := lensAnswers(t, want, schools)
+			for from, v := range map[string]projections.Projection{"the whole ledger": all, "half of it": live} {
+				if from == "half of it" && pos > uint64(half) {
+					continue
+				}
+				lens := v.(projections.Lensed).Lens(pos)
+				got, _ := lensAnswers(t, lens, schools)
+				if string(got) != string(wantAnswers) {
+					t.Fatalf("%s read in place as of %d in a view of %s: answers differ from the fold of events 1..%d", v.Name(), pos, from, pos)
+				}
+				if err := lens.Apply(msgs[0]); err == nil {
+					t.Fatalf("%s: a lens took an event", v.Name())
+				}
+				saved, err := lens.MarshalState()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if wantSaved, _ := want.MarshalState(); string(saved) != string(wantSaved) {
+					t.Fatalf("%s read in place as of %d in a view of %s: saves another state than the fold of events 1..%d", v.Name(), pos, from, pos)
+				}
+			}
+		}
+		after, err := live.MarshalState()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(after) != string(before) {
+			t.Fatalf("%s: reading in place changed the live view", live.Name())
+		}
+	}
+	if tried == 0 {
+		t.Fatal("no view can be read in place")
+	}
+}
+
+// TestPinnedReaderReadsLensedViewsInPlace: a Reader pinned to a past
+// position reads a view that can be read in place from the live view,
+// folding nothing, when the live view has folded that position, and folds
+// it as before when the live view is behind; both answer as the fold of
+// events 1..pos from zero does.
+func TestPinnedReaderReadsLensedViewsInPlace(t *testing.T) {
+	w := newGovWorld(t)
+	w.run(rand.New(rand.NewPCG(5, 5)))
+	head := w.head()
+	now := time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)
+	answer := func(p projections.Projection) string {
+		v := p.(*Challenges)
+		b, err := json.Marshal([]any{v.List(ChallengeFilter{}, now, nil), v.Counts(ChallengeFilter{Status: ChallengeOpen}, now)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	for _, caughtUp := range []bool{true, false} {
+		e, err := projections.Open(w.store, w.codec, t.TempDir()+"/p.db", projections.Options{SnapshotEvery: 16}, govFactories()...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if caughtUp {
+			if err := e.CatchUp(w.ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r := &Reader{Engine: e, Store: w.store, Codec: w.codec}
+		seen := map[string]bool{}
+		for _, pos := range []uint64{1, head / 3, head / 2, head} {
+			pinned, err := r.At(w.ctx, AsOf{Position: pos}, ChallengesView, PeopleView)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pinned.lensed[ChallengesView] != caughtUp {
+				t.Fatalf("caught up %v: challenges read in place: %v", caughtUp, pinned.lensed[ChallengesView])
+			}
+			if _, folded := pinned.pinned[ChallengesView]; folded == caughtUp {
+				t.Fatalf("caught up %v: challenges folded: %v", caughtUp, folded)
+			}
+			var got string
+			at, err := pinned.View(w.ctx, ChallengesView, AsOf{Position: pos}, func(p projections.Projection) error {
+				got = answer(p)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if at != pos {
+				t.Fatalf("read at %d, want %d", at, pos)
+			}
+			if want := answer(w.fold(ChallengesView, pos)); got != want {
+				t.Fatalf("caught up %v, as of %d: %s, want the fold's %s", caughtUp, pos, got, want)
+			}
+			seen[got] = true
+		}
+		if len(seen) < 2 {
+			t.Fatal("the challenges read the same at every position: the story raises none")
+		}
+		e.Close()
+	}
+}
