@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"html/template"
 	"math/rand/v2"
 	"strings"
@@ -96,7 +97,8 @@ func TestBodyDrawnInGoIsWhatTheTemplateDrew(t *testing.T) {
 			}
 			body.Sections = append(body.Sections, sec)
 		}
-		var want, got strings.Builder
+		var want strings.Builder
+		var got bytes.Buffer
 		if err := bodyOracle.ExecuteTemplate(&want, "report-body", body); err != nil {
 			t.Fatal(err)
 		}

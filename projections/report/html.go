@@ -1,11 +1,12 @@
 package report
 
 import (
+	"bytes"
 	"fmt"
 	"html/template"
 	"io"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"unicode"
 )
 
@@ -51,14 +52,15 @@ type LinkedTable struct {
 // BodyRows draws the table's rows, each cell escaped exactly as
 // html/template escapes text (cellEscaper).
 func (t LinkedTable) BodyRows() template.HTML {
-	var b strings.Builder
-	t.writeRows(&b)
+	b := pageBuffers.get()
+	defer pageBuffers.put(b)
+	t.writeRows(b)
 	return template.HTML(b.String()) //nolint:gosec // every cell escaped by writeRows
 }
 
 // writeRows writes the table's rows to b (see BodyRows): a ten-year report
 // has thousands of cells.
-func (t LinkedTable) writeRows(b *strings.Builder) {
+func (t LinkedTable) writeRows(b *bytes.Buffer) {
 	n := 0 // the rows' size before escaping, so that b grows once
 	for _, row := range t.Rows {
 		n += len("<tr></tr>\n")
@@ -71,7 +73,7 @@ func (t LinkedTable) writeRows(b *strings.Builder) {
 		b.WriteString("<tr>")
 		for _, cell := range row {
 			b.WriteString("<td>")
-			WriteEscaped(b, cell)
+			writeEscaped(b, cell)
 			b.WriteString("</td>")
 		}
 		b.WriteString("</tr>\n")
@@ -88,6 +90,11 @@ var cellEscaper = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "&", "&amp
 // that draw their long lists in Go.
 func WriteEscaped(b *strings.Builder, s string) {
 	cellEscaper.WriteString(b, s) //nolint:errcheck // a strings.Builder does not fail
+}
+
+// writeEscaped is WriteEscaped into a bytes.Buffer.
+func writeEscaped(b *bytes.Buffer, s string) {
+	cellEscaper.WriteString(b, s) //nolint:errcheck // a bytes.Buffer does not fail
 }
 
 // Part is one part of a section of the report: a heading, a few
@@ -313,26 +320,26 @@ func fte(f float64) string {
 // oracle (bodyOracle), byte for byte: every value is escaped with
 // cellEscaper, and a table's CSV address through csvLink, as
 // html/template escapes a URL in an attribute.
-func writeBody(b *strings.Builder, body Body) error {
+func writeBody(b *bytes.Buffer, body Body) error {
 	b.WriteString("<section class=\"report-numbers\" aria-labelledby=\"numbers-h\">\n<h2 id=\"numbers-h\">The year in numbers</h2>\n<dl class=\"numbers\">")
 	for _, n := range body.Numbers {
 		b.WriteString("<div><dt>")
-		WriteEscaped(b, n.Label)
+		writeEscaped(b, n.Label)
 		b.WriteString("</dt><dd>")
-		WriteEscaped(b, n.Value)
+		writeEscaped(b, n.Value)
 		b.WriteString("</dd></div>")
 	}
 	b.WriteString("</dl>\n</section>\n")
 	for _, sec := range body.Sections {
 		openSection(b, "report-section", "", sec.ID, "h2", sec.Title)
 		b.WriteString("<p>")
-		WriteEscaped(b, sec.Intro)
+		writeEscaped(b, sec.Intro)
 		b.WriteString("</p>\n")
 		for _, p := range sec.Parts {
 			openSection(b, "report-part", "p-", p.ID, "h3", p.Title)
 			for _, sentence := range p.Sentences {
 				b.WriteString("<p>")
-				WriteEscaped(b, sentence)
+				writeEscaped(b, sentence)
 				b.WriteString("</p>\n")
 			}
 			b.WriteString(string(p.SVG))
@@ -343,7 +350,7 @@ func writeBody(b *strings.Builder, body Body) error {
 			}
 			if len(p.Folded) > 0 {
 				b.WriteString("<details><summary>")
-				WriteEscaped(b, p.FoldedSummary)
+				writeEscaped(b, p.FoldedSummary)
 				b.WriteString("</summary>\n")
 				for _, t := range p.Folded {
 					if err := writeTable(b, t); err != nil {
@@ -362,36 +369,36 @@ func writeBody(b *strings.Builder, body Body) error {
 // openSection opens a section of the body: its element, of class class,
 // with id id (after "part-" when prefix is not ""), labelled by its
 // heading h (id prefix+id+"-h") reading title.
-func openSection(b *strings.Builder, class, prefix, id, h, title string) {
+func openSection(b *bytes.Buffer, class, prefix, id, h, title string) {
 	b.WriteString(`<section class="` + class + `" id="`)
 	if prefix != "" {
 		b.WriteString("part-")
 	}
-	WriteEscaped(b, id)
+	writeEscaped(b, id)
 	b.WriteString(`" aria-labelledby="` + prefix)
-	WriteEscaped(b, id)
+	writeEscaped(b, id)
 	b.WriteString("-h\">\n<" + h + ` id="` + prefix)
-	WriteEscaped(b, id)
+	writeEscaped(b, id)
 	b.WriteString(`-h">`)
-	WriteEscaped(b, title)
+	writeEscaped(b, title)
 	b.WriteString("</" + h + ">\n")
 }
 
 // writeTable draws one table of the body (see writeBody), or the line
 // saying it has no rows.
-func writeTable(b *strings.Builder, t LinkedTable) error {
+func writeTable(b *bytes.Buffer, t LinkedTable) error {
 	if len(t.Rows) == 0 {
 		b.WriteString("<p class=\"none\" id=\"t-")
-		WriteEscaped(b, t.Name)
+		writeEscaped(b, t.Name)
 		b.WriteString("\">")
-		WriteEscaped(b, t.Title)
+		writeEscaped(b, t.Title)
 		b.WriteString(": none.</p>\n")
 		return nil
 	}
 	b.WriteString("<table class=\"report-table\" id=\"t-")
-	WriteEscaped(b, t.Name)
+	writeEscaped(b, t.Name)
 	b.WriteString("\"><caption>")
-	WriteEscaped(b, t.Title)
+	writeEscaped(b, t.Title)
 	if t.CSV != "" {
 		if err := csvLink.Execute(b, t.CSV); err != nil {
 			return fmt.Errorf("report body: %w", err)
@@ -400,7 +407,7 @@ func writeTable(b *strings.Builder, t LinkedTable) error {
 	b.WriteString("</caption>\n<thead><tr>")
 	for _, h := range t.Header {
 		b.WriteString("<th scope=\"col\">")
-		WriteEscaped(b, h)
+		writeEscaped(b, h)
 		b.WriteString("</th>")
 	}
 	b.WriteString("</tr></thead>\n<tbody>")
@@ -443,28 +450,41 @@ func (r *Report) BodyHTML(csv func(table string) string) (template.HTML, error) 
 	if err != nil {
 		return "", err
 	}
-	var b strings.Builder
-	b.Grow(bodySize.hint())
-	if err := writeBody(&b, body); err != nil {
+	b := pageBuffers.get()
+	defer pageBuffers.put(b)
+	if err := writeBody(b, body); err != nil {
 		return "", err
 	}
-	bodySize.saw(b.Len())
 	return template.HTML(b.String()), nil //nolint:gosec // every value escaped by writeBody
 }
 
-// sizeHint remembers the size of the last document of a kind drawn, so
-// that the next one's buffer is allocated about once rather than grown,
-// doubling, from nothing (a ten-year report is most of a megabyte).
-type sizeHint struct{ last atomic.Int64 }
+// bufferPool keeps the buffers documents are drawn in, so that drawing a
+// report (most of a megabyte for ten years) reuses one rather than
+// allocating and growing it each time; a buffer grown past max is let go.
+type bufferPool struct {
+	pool sync.Pool
+	max  int
+}
 
-// hint is a little more than the last size.
-func (h *sizeHint) hint() int { n := h.last.Load(); return int(n + n/8) }
+// get returns an empty buffer.
+func (p *bufferPool) get() *bytes.Buffer {
+	if b, ok := p.pool.Get().(*bytes.Buffer); ok {
+		return b
+	}
+	return new(bytes.Buffer)
+}
 
-// saw records a document's size.
-func (h *sizeHint) saw(n int) { h.last.Store(int64(n)) }
+// put gives b back once nothing refers to its bytes any more.
+func (p *bufferPool) put(b *bytes.Buffer) {
+	if b.Cap() > p.max {
+		return
+	}
+	b.Reset()
+	p.pool.Put(b)
+}
 
-// bodySize and pageSize are the report's body's and page's.
-var bodySize, pageSize sizeHint
+// pageBuffers are the report's pages' and bodies' buffers.
+var pageBuffers = &bufferPool{max: 16 << 20}
 
 // pageHeadHTML is the HTML download's page before its body.
 const pageHeadHTML = `<!DOCTYPE html>
@@ -503,22 +523,21 @@ func (r *Report) WriteHTML(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var b strings.Builder
-	b.Grow(pageSize.hint())
-	if err := pageHead.Execute(&b, struct {
+	b := pageBuffers.get()
+	defer pageBuffers.put(b)
+	if err := pageHead.Execute(b, struct {
 		Title, Summary string
 		CSS            template.CSS
 	}{r.Title(), r.Summary(), template.CSS(ReportCSS)}); err != nil { //nolint:gosec // a constant
 		return fmt.Errorf("report html: %w", err)
 	}
-	if err := writeBody(&b, body); err != nil {
+	if err := writeBody(b, body); err != nil {
 		return err
 	}
-	if err := pageFoot.Execute(&b, r.FooterText()); err != nil {
+	if err := pageFoot.Execute(b, r.FooterText()); err != nil {
 		return fmt.Errorf("report html: %w", err)
 	}
-	pageSize.saw(b.Len())
-	_, err = io.WriteString(w, b.String())
+	_, err = w.Write(b.Bytes())
 	return err
 }
 
