@@ -12,10 +12,41 @@ import (
 	"github.com/concord-ledger/concord/projections"
 )
 
+// lensIDs are the ids a lens's queries are asked about, taken from the
+// fold of the whole ledger: schools, partnerships and rows.
+type lensIDs struct {
+	schools, partnerships, rows []uuid.UUID
+}
+
+// idsOf returns the ids p holds, for lensAnswers.
+func idsOf(p projections.Projection) lensIDs {
+	var ids lensIDs
+	add := func(list *[]uuid.UUID, id uuid.UUID) {
+		if !slices.Contains(*list, id) {
+			*list = append(*list, id)
+		}
+	}
+	switch v := p.(type) {
+	case *Challenges:
+		v.state.C.each(func(id uuid.UUID, r challengeRec) {
+			add(&ids.schools, r.School)
+			add(&ids.rows, id)
+		})
+	case *CPD:
+		for pid, keys := range v.state.byStart {
+			add(&ids.partnerships, pid)
+			for _, k := range keys {
+				add(&ids.rows, k.id)
+			}
+		}
+	}
+	return ids
+}
+
 // lensAnswers returns what a reader asks of a view that can be read in
-// place in the past (projections.Lensed), through its queries alone (a
-// lens has no state of its own to compare), and whether p is one.
-func lensAnswers(t *testing.T, p projections.Projection, schools []uuid.UUID) ([]byte, bool) {
+// place in the past (projections.Lensed), through its queries alone,
+// about ids, and whether p is one.
+func lensAnswers(t *testing.T, p projections.Projection, ids lensIDs) ([]byte, bool) {
 	t.Helper()
 	var out []any
 	switch v := p.(type) {
@@ -24,12 +55,28 @@ func lensAnswers(t *testing.T, p projections.Projection, schools []uuid.UUID) ([
 			for _, status := range []string{"", ChallengeOpen, ChallengeAnswered} {
 				filters := []ChallengeFilter{{Status: status},
 					{Status: status, From: time.Date(2025, 9, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)}}
-				for _, s := range schools {
+				for _, s := range ids.schools {
 					filters = append(filters, ChallengeFilter{Status: status, Schools: []uuid.UUID{s}})
 				}
 				for _, f := range filters {
 					out = append(out, v.List(f, now, nil), v.Counts(f, now))
 				}
+			}
+		}
+	case *CPD:
+		span, err := NewPeriod(time.Date(2025, 10, 3, 0, 0, 0, 0, time.UTC), time.Date(2026, 3, 20, 0, 0, 0, 0, time.UTC))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, pid := range ids.partnerships {
+			for _, year := range []string{"", "2024-25", "2025-26", "2026-27"} {
+				page, n := v.EventsPage(pid, year, 1, 3)
+				out = append(out, v.Totals(pid, year), v.BySchool(pid, year), v.Events(pid, year), page, n)
+			}
+			out = append(out, v.TotalsIn(pid, span), v.BySchoolIn(pid, span), v.EventsIn(pid, span))
+			for _, id := range ids.rows {
+				e, ok := v.Event(pid, id)
+				out = append(out, e, ok)
 			}
 		}
 	default:
@@ -56,19 +103,15 @@ func TestLensesAnswerAsTheFoldOfThePast(t *testing.T) {
 		}
 		tried++
 		msgs := c.ledger(11, 1500)
-		var schools []uuid.UUID
 		all := c.fresh()
 		for _, m := range msgs {
 			if err := all.Apply(m); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if ch, ok := all.(*Challenges); ok {
-			ch.state.C.each(func(_ uuid.UUID, r challengeRec) {
-				if !slices.Contains(schools, r.School) {
-					schools = append(schools, r.School)
-				}
-			})
+		ids := idsOf(all)
+		if len(ids.rows) == 0 {
+			t.Fatalf("%s: the ledger gives it no rows", all.Name())
 		}
 		rng := rand.New(rand.NewPCG(11, 3))
 		positions := []uint64{0, 1, uint64(len(msgs))}
@@ -93,13 +136,13 @@ func TestLensesAnswerAsTheFoldOfThePast(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			wantAnswers, _ := lensAnswers(t, want, schools)
+			wantAnswers, _ := lensAnswers(t, want, ids)
 			for from, v := range map[string]projections.Projection{"the whole ledger": all, "half of it": live} {
 				if from == "half of it" && pos > uint64(half) {
 					continue
 				}
 				lens := v.(projections.Lensed).Lens(pos)
-				got, _ := lensAnswers(t, lens, schools)
+				got, _ := lensAnswers(t, lens, ids)
 				if string(got) != string(wantAnswers) {
 					t.Fatalf("%s read in place as of %d in a view of %s: answers differ from the fold of events 1..%d", v.Name(), pos, from, pos)
 				}

@@ -66,6 +66,9 @@ type cpdState struct {
 	// it reads instead of copying tens of thousands.
 	live *cpdLive
 	at   uint64
+	// lensed marks a lens (CPD.Lens): a state in the past that also
+	// reads the live view's byStart, in place, under the engine's lock.
+	lensed bool
 }
 
 // cpdLive is what a state in the past reads of the live view: its rows
@@ -108,6 +111,34 @@ func (a cpdKey) cmp(b cpdKey) int { return cmp.Or(a.start.Compare(b.start), uuid
 
 // startRange returns the index range of keys (sorted by start) whose
 // events start in period p.
+// keysIn returns the keys of partnership pid's events starting in period
+// p, by start: a lens's (see CPD.Lens) only those organised by its
+// position, picked from the live view's.
+func (s *cpdState) keysIn(pid uuid.UUID, p Period) []cpdKey {
+	keys := s.byStart[pid]
+	lo, hi := startRange(keys, p)
+	keys = keys[lo:hi:hi]
+	if !s.lensed {
+		return keys
+	}
+	n := 0
+	for i := range keys {
+		if keys[i].p <= s.at {
+			n++
+		}
+	}
+	if n == len(keys) {
+		return keys
+	}
+	out := make([]cpdKey, 0, n)
+	for _, k := range keys {
+		if k.p <= s.at {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 func startRange(keys []cpdKey, p Period) (lo, hi int) {
 	from, to := p.window()
 	lo = sort.Search(len(keys), func(i int) bool { return !keys[i].start.Before(from) })
@@ -370,12 +401,11 @@ func (v *CPD) UnmarshalState(b []byte) error {
 // sums of years none of whose events has changed since pos read from the
 // live view.
 func (v *CPD) At(pos uint64) projections.Projection {
-	out := NewCPD()
+	if v.state.lensed {
+		pos = min(pos, v.state.at)
+	}
+	out := v.past(pos)
 	s := &out.state
-	s.past = true
-	l := &v.state
-	s.live = &cpdLive{rows: l.Rows, rowsMu: l.rowsMu, sums: l.sums, lastChange: l.lastChange, sumsMu: l.sumsMu}
-	s.at = pos
 	// Each list of the index is counted before it is copied.
 	for pid, keys := range v.state.byStart {
 		n := 0
@@ -395,7 +425,32 @@ func (v *CPD) At(pos uint64) projections.Projection {
 		}
 		s.byStart[pid] = kept
 	}
+	return out
+}
+
+// past returns a state as of pos that reads the live view's rows (see
+// cpdState.live), with no index.
+func (v *CPD) past(pos uint64) *CPD {
+	out := NewCPD()
+	s := &out.state
+	s.past = true
+	l := &v.state
+	if l.live != nil { // a lens: the live view it reads
+		s.live = &cpdLive{rows: l.live.rows, rowsMu: l.live.rowsMu, sums: l.live.sums, lastChange: l.live.lastChange, sumsMu: l.live.sumsMu}
+	} else {
+		s.live = &cpdLive{rows: l.Rows, rowsMu: l.rowsMu, sums: l.sums, lastChange: l.lastChange, sumsMu: l.sumsMu}
+	}
+	s.at = pos
 	s.Schools, s.Names = v.state.Schools.upTo(pos)
+	return out
+}
+
+// Lens implements projections.Lensed: the state as of pos, reading the
+// live view's rows and index in place while it is read-locked; a
+// reading picks the keys of the period it reads.
+func (v *CPD) Lens(pos uint64) projections.Projection {
+	out := v.past(pos)
+	out.state.byStart, out.state.lensed = v.state.byStart, true
 	return out
 }
 
@@ -413,6 +468,9 @@ func (v *CPD) MarshalState() ([]byte, error) {
 
 // Apply implements projections.Projection.
 func (v *CPD) Apply(m domain.Message) error {
+	if v.state.lensed {
+		return errLens
+	}
 	v.state.settle()
 	if v.state.Schools.apply(m, &v.state.Names) {
 		return nil
@@ -486,9 +544,8 @@ func (v *CPD) yearSums(pid uuid.UUID, y Period) *cpdSums {
 // p: for an academic year or all time, from each year's sums; for another
 // span, added up from its events.
 func (v *CPD) sumsIn(pid uuid.UUID, p Period) *cpdSums {
-	keys := v.state.byStart[pid]
-	lo, hi := startRange(keys, p)
-	if p.empty || lo == hi {
+	keys := v.state.keysIn(pid, p)
+	if p.empty || len(keys) == 0 {
 		return sumCPD(nil)
 	}
 	var years []string
@@ -510,7 +567,7 @@ func (v *CPD) sumsIn(pid uuid.UUID, p Period) *cpdSums {
 		}
 		out.add(v.yearSums(pid, y))
 	}
-	if out.totals.Events != hi-lo { // not whole years: add up the events
+	if out.totals.Events != len(keys) { // not whole years: add up the events
 		return sumCPD(v.of(pid, p))
 	}
 	return out
@@ -572,10 +629,9 @@ func (s *cpdSums) add(o *cpdSums) {
 }
 
 func (v *CPD) of(pid uuid.UUID, p Period) []*partnership.CPDEvent {
-	keys := v.state.byStart[pid]
-	lo, hi := startRange(keys, p)
-	out := make([]*partnership.CPDEvent, 0, hi-lo)
-	for _, k := range keys[lo:hi] {
+	keys := v.state.keysIn(pid, p)
+	out := make([]*partnership.CPDEvent, 0, len(keys))
+	for _, k := range keys {
 		out = append(out, v.state.event(k.id))
 	}
 	return out
@@ -619,14 +675,13 @@ func (v *CPD) EventsPage(pid uuid.UUID, year string, from, n int) ([]CPDEventInf
 
 // eventsPage is EventsPage for the events starting in period p.
 func (v *CPD) eventsPage(pid uuid.UUID, p Period, from, n int) ([]CPDEventInfo, int) {
-	keys := v.state.byStart[pid]
-	lo, hi := startRange(keys, p)
-	first, last := pageRange(from, n, hi-lo)
+	keys := v.state.keysIn(pid, p)
+	first, last := pageRange(from, n, len(keys))
 	out := make([]CPDEventInfo, 0, last-first)
-	for _, k := range keys[lo+first : lo+last] {
+	for _, k := range keys[first:last] {
 		out = append(out, v.info(v.state.event(k.id)))
 	}
-	return out, hi - lo
+	return out, len(keys)
 }
 
 // Event returns CPD event id of partnership pid as Events lists it;
