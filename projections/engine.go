@@ -211,6 +211,10 @@ type Engine struct {
 	opts  Options
 	log   *slog.Logger
 
+	// storing, if set (by tests), is told the states of each group of
+	// checkpoints as it is stored.
+	storing func(states [][]byte)
+
 	mu    sync.RWMutex
 	projs map[string]*running
 	order []string
@@ -922,50 +926,56 @@ func (e *Engine) checkpointAll(force bool) error {
 	return e.checkpointMany(due)
 }
 
-// checkpointGroupBytes bounds the states checkpointMany marshals and
-// stores at once: at a million events the states take a few hundred
-// megabytes, and holding them all, with bbolt's copy of each, at the same
-// time would add as much again to the process's peak memory.
-const checkpointGroupBytes = 64 << 20
+// checkpointGroupBytes bounds the states checkpointMany holds and stores
+// at once: at a million events the states take a few hundred megabytes,
+// and holding them all, with bbolt's copy of each, at the same time would
+// add as much again to the process's peak memory.
+var checkpointGroupBytes = 64 << 20 // a variable for tests
 
 // checkpointMany durably records the state and position of each named
 // projection, so a restart resumes exactly after the last event each
-// folded. The states are marshalled on every core and stored a group at a
-// time (each checkpoint is whole on its own), the groups' states adding
-// up to about checkpointGroupBytes as last stored. It returns once they
+// folded. The states are marshalled a few at a time (as many as there are
+// workers, on every core) and stored in groups of about
+// checkpointGroupBytes, each group in one transaction (each checkpoint is
+// whole on its own): the process holds a group and the states being
+// marshalled, never every state at once, even when no size is known yet
+// (the first checkpoint after a replay from zero). It returns once they
 // (and every snapshot and checkpoint handed to the writer before) are
 // stored.
 func (e *Engine) checkpointMany(names []string) error {
-	var group []string
-	size := 0
-	for i, name := range names {
-		r := e.projs[name]
-		r.mu.RLock()
-		size += r.cpSize
-		r.mu.RUnlock()
-		group = append(group, name)
-		if size >= checkpointGroupBytes || i == len(names)-1 {
-			if err := e.checkpointGroup(group); err != nil {
-				return err
-			}
-			group, size = group[:0], 0
-		}
-	}
 	if len(names) == 0 {
 		return e.flushWrites()
 	}
-	return nil
+	var group []checkpointed
+	bytes := 0
+	for start := 0; start < len(names); start += workers {
+		wave, err := e.marshalCheckpoints(names[start:min(start+workers, len(names))])
+		if err != nil {
+			return err
+		}
+		for _, c := range wave {
+			if len(group) > 0 && bytes+len(c.w.state) > checkpointGroupBytes {
+				if err := e.storeCheckpoints(group); err != nil {
+					return err
+				}
+				group, bytes = nil, 0
+			}
+			group = append(group, c)
+			bytes += len(c.w.state)
+		}
+	}
+	return e.storeCheckpoints(group)
 }
 
-// checkpointGroup stores the checkpoints of names in one transaction.
-func (e *Engine) checkpointGroup(names []string) error {
-	type cp struct {
-		r    *running
-		pos  uint64
-		size int
-	}
-	cps := make([]cp, len(names))
-	w := pendingWrite{cps: make([]cpWrite, len(names))}
+// checkpointed is a projection's checkpoint, marshalled, to store.
+type checkpointed struct {
+	r *running
+	w cpWrite
+}
+
+// marshalCheckpoints marshals the states of names on every core.
+func (e *Engine) marshalCheckpoints(names []string) ([]checkpointed, error) {
+	out := make([]checkpointed, len(names))
 	errs := make([]error, len(names))
 	parallel(len(names), func(i int) {
 		name := names[i]
@@ -978,20 +988,29 @@ func (e *Engine) checkpointGroup(names []string) error {
 			errs[i] = fmt.Errorf("checkpoint %s: %w", name, err)
 			return
 		}
-		w.cps[i] = cpWrite{name, version, pos, state}
-		cps[i] = cp{r, pos, len(state)}
+		out[i] = checkpointed{r, cpWrite{name, version, pos, state}}
 	})
-	if err := errors.Join(errs...); err != nil {
-		return err
+	return out, errors.Join(errs...)
+}
+
+// storeCheckpoints stores a group of checkpoints in one transaction.
+func (e *Engine) storeCheckpoints(group []checkpointed) error {
+	w := pendingWrite{cps: make([]cpWrite, len(group))}
+	states := make([][]byte, len(group))
+	for i, c := range group {
+		w.cps[i], states[i] = c.w, c.w.state
+	}
+	if e.storing != nil {
+		e.storing(states)
 	}
 	sortedCheckpoints(w.cps)
 	if err := e.writeWait(w); err != nil {
 		return fmt.Errorf("checkpoint projections: %w", err)
 	}
 	now := time.Now()
-	for _, c := range cps {
+	for _, c := range group {
 		c.r.mu.Lock()
-		c.r.lastCP, c.r.cpAt, c.r.cpSize = c.pos, now, c.size
+		c.r.lastCP, c.r.cpAt, c.r.cpSize = c.w.pos, now, len(c.w.state)
 		c.r.mu.Unlock()
 	}
 	return nil
