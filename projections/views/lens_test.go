@@ -32,6 +32,11 @@ func idsOf(p projections.Projection) lensIDs {
 			add(&ids.schools, r.School)
 			add(&ids.rows, id)
 		})
+	case *Timelines:
+		for _, tl := range v.state.Timelines {
+			add(&ids.partnerships, tl.PartnershipID)
+			add(&ids.rows, tl.ID)
+		}
 	case *CPD:
 		for pid, keys := range v.state.byStart {
 			add(&ids.partnerships, pid)
@@ -77,6 +82,15 @@ func lensAnswers(t *testing.T, p projections.Projection, ids lensIDs) ([]byte, b
 			for _, id := range ids.rows {
 				e, ok := v.Event(pid, id)
 				out = append(out, e, ok)
+			}
+		}
+	case *Timelines:
+		now := time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC)
+		for _, pid := range ids.partnerships {
+			for _, year := range []string{"", "2024-25", "2025-26"} {
+				p := periodOf(year)
+				page, n := v.DonePage(pid, year, 1, 2)
+				out = append(out, v.NextIn(pid, p, now, 0), v.NextIn(pid, p, now, 3), v.OutstandingIn(pid, p, now), v.DoneIn(pid, p), page, n)
 			}
 		}
 	default:

@@ -40,6 +40,10 @@ type timelineState struct {
 	// past marks a state looked up in the past (At): it shares rows with
 	// the live view, so it appends to none of their lists in place.
 	past bool
+	// lensed marks a lens (Timelines.Lens): Rows are the live view's,
+	// read as they were at position at, and Timelines is not kept.
+	lensed bool
+	at     uint64
 }
 
 // timelineRow is a timeline with the events it was folded from, in
@@ -106,6 +110,9 @@ func NewTimelines() *Timelines {
 // Apply implements projections.Projection.
 func (v *Timelines) Apply(m domain.Message) error {
 	s := &v.state
+	if s.lensed {
+		return errLens
+	}
 	if s.Schools.apply(m, &s.Names) {
 		return nil
 	}
@@ -157,8 +164,30 @@ func foldTimelineChanges(changes []timelineChange) *partnership.Timeline {
 	return t
 }
 
+// Lens implements projections.Lensed: the view as known at pos, its
+// rows read in place in v's while v is read-locked; a reading folds only
+// the timelines it reads that changed since.
+func (v *Timelines) Lens(pos uint64) projections.Projection {
+	out := &Timelines{stateView[timelineState]{name: v.name, version: v.version, fresh: v.fresh}}
+	out.state = timelineState{Rows: v.state.Rows, past: true, lensed: true, at: pos}
+	out.state.Schools, out.state.Names = v.state.Schools.upTo(pos)
+	return out
+}
+
+// MarshalState implements projections.Projection; a lens saves the state
+// as of its position.
+func (v *Timelines) MarshalState() ([]byte, error) {
+	if !v.state.lensed {
+		return v.stateView.MarshalState()
+	}
+	return v.At(v.state.at).(*Timelines).stateView.MarshalState()
+}
+
 // At implements projections.Versioned: the view as known at pos.
 func (v *Timelines) At(pos uint64) projections.Projection {
+	if v.state.lensed {
+		pos = min(pos, v.state.at)
+	}
 	out := NewTimelines()
 	s := &out.state
 	s.past = true
@@ -206,9 +235,31 @@ type TimelineEntry struct {
 
 func (v *Timelines) of(pid uuid.UUID, p Period) []*partnership.Timeline {
 	var out []*partnership.Timeline
-	for _, t := range v.state.Timelines {
-		if t.Created() && t.PartnershipID == pid && p.overlapsYear(t.AcademicYear) {
-			out = append(out, t)
+	if s := &v.state; s.lensed {
+		for _, r := range s.Rows {
+			// The last creation by then says whose and which year's it
+			// was (a creation sets both): only those read are folded.
+			var created *partnership.TimelineCreated
+			for i := range r.Changes {
+				if r.Changes[i].P > s.at {
+					break
+				}
+				if c := r.Changes[i].Created; c != nil {
+					created = c
+				}
+			}
+			if created == nil || created.PartnershipID != pid || !p.overlapsYear(created.AcademicYear) {
+				continue
+			}
+			if t := r.upTo(s.at).cur; t.Created() {
+				out = append(out, t)
+			}
+		}
+	} else {
+		for _, t := range v.state.Timelines {
+			if t.Created() && t.PartnershipID == pid && p.overlapsYear(t.AcademicYear) {
+				out = append(out, t)
+			}
 		}
 	}
 	slices.SortFunc(out, func(a, b *partnership.Timeline) int { return uuidCmp(a.ID, b.ID) })
