@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -47,6 +48,17 @@ type Communities struct {
 	// people holds PeopleOverYears of every school, worked out in one
 	// pass when first asked; Apply forgets it.
 	people *peopleMemo
+	// lens is set on a state read in place in the past (Lens): the
+	// records above are the live view's, read-locked while it is read.
+	lens *communitiesLens
+}
+
+// communitiesLens is the position a lens reads at, and the state as of
+// it (At), made once when a query needs more than PeopleOverYearsOf.
+type communitiesLens struct {
+	at   uint64
+	once sync.Once
+	past *Communities
 }
 
 // peopleMemo is PeopleOverYears of every school with an ISLC (nil until
@@ -126,6 +138,9 @@ func appendTo[T any](past bool, s []T, x T) []T {
 
 // Apply implements projections.Projection.
 func (v *Communities) Apply(m domain.Message) error {
+	if v.lens != nil {
+		return errLens
+	}
 	if v.people != nil {
 		v.people.mu.Lock()
 		v.people.bySchool = nil
@@ -254,6 +269,9 @@ func schoolOf(e domain.Event) (uuid.UUID, bool) {
 // records unchanged since are the live view's own (a change makes a new
 // record); the others are cut to pos.
 func (v *Communities) At(pos uint64) projections.Projection {
+	if v.lens != nil {
+		pos = min(pos, v.lens.at)
+	}
 	out := &Communities{SchoolsAt: rowsUpTo(v.SchoolsAt, pos), C: make(map[uuid.UUID]*communityRec, len(v.C)),
 		ScoresAt: rowsUpTo(v.ScoresAt, pos), past: true, people: &peopleMemo{}}
 	out.derive()
@@ -267,6 +285,25 @@ func (v *Communities) At(pos uint64) projections.Projection {
 		}
 	}
 	return out
+}
+
+// Lens implements projections.Lensed: the view as known at pos, read in
+// the live view v while v is read-locked. PeopleOverYearsOf (what a
+// report asks) looks the memberships up as they were at pos; the other
+// queries read the state As of pos, made when first asked.
+func (v *Communities) Lens(pos uint64) projections.Projection {
+	return &Communities{SchoolsAt: v.SchoolsAt, C: v.C, ScoresAt: v.ScoresAt, Schools: v.Schools, past: true,
+		lens: &communitiesLens{at: pos}}
+}
+
+// resolved returns the state a lens reads as a state of its own (At),
+// made once; v itself when v is no lens.
+func (v *Communities) resolved() *Communities {
+	if v.lens == nil {
+		return v
+	}
+	v.lens.once.Do(func() { v.lens.past = v.At(v.lens.at).(*Communities) })
+	return v.lens.past
 }
 
 // upTo returns the record as known at pos (established by then).
@@ -322,8 +359,9 @@ func (v *Communities) score(p uuid.UUID, year string) (governance.Strengths, boo
 	return s, ok
 }
 
-// MarshalState implements projections.Projection.
-func (v *Communities) MarshalState() ([]byte, error) { return encodeState(v, 0) }
+// MarshalState implements projections.Projection; a lens saves the state
+// as of its position.
+func (v *Communities) MarshalState() ([]byte, error) { return encodeState(v.resolved(), 0) }
 
 // UnmarshalState implements projections.Projection.
 func (v *Communities) UnmarshalState(b []byte) error {
@@ -420,6 +458,7 @@ type Community struct {
 
 // Community returns ISLC id with people named through names.
 func (v *Communities) Community(id uuid.UUID, names PersonNames) (Community, bool) {
+	v = v.resolved()
 	c, ok := v.C[id]
 	if !ok {
 		return Community{}, false
@@ -520,6 +559,7 @@ type CommunitySummary struct {
 
 // CommunitiesOf returns the ISLCs of school in its segment order.
 func (v *Communities) CommunitiesOf(school uuid.UUID, names PersonNames) []CommunitySummary {
+	v = v.resolved()
 	var out []CommunitySummary
 	for _, id := range v.ids(school) {
 		c := v.C[id]
@@ -575,6 +615,7 @@ type MembershipChart struct {
 // each academic year the school opened or that has memberships, oldest
 // first.
 func (v *Communities) MembershipOverYears(school uuid.UUID) MembershipChart {
+	v = v.resolved()
 	ch := MembershipChart{School: v.Schools.ref(school), Years: []string{}, Series: []MembershipSeries{}}
 	if sc, ok := v.Schools[school]; ok {
 		for _, y := range sc.Years {
@@ -614,9 +655,12 @@ func (v *Communities) PeopleOverYears(school uuid.UUID) map[string]int {
 // (a report asks after every school; the live view is read far more
 // often than it changes). Callers get maps of their own.
 func (v *Communities) PeopleOverYearsOf(schools []uuid.UUID) []map[string]int {
+	if v.lens != nil {
+		return v.peopleOverYears(schools, v.lens.at)
+	}
 	memo := v.people
 	if memo == nil {
-		return v.peopleOverYears(schools)
+		return v.peopleOverYears(schools, math.MaxUint64)
 	}
 	memo.mu.Lock()
 	defer memo.mu.Unlock()
@@ -630,7 +674,7 @@ func (v *Communities) PeopleOverYearsOf(schools []uuid.UUID) []map[string]int {
 			}
 		}
 		memo.bySchool = make(map[uuid.UUID]map[string]int, len(all))
-		for i, m := range v.peopleOverYears(all) {
+		for i, m := range v.peopleOverYears(all, math.MaxUint64) {
 			memo.bySchool[all[i]] = m
 		}
 	}
@@ -644,12 +688,13 @@ func (v *Communities) PeopleOverYearsOf(schools []uuid.UUID) []map[string]int {
 }
 
 // peopleOverYears works out PeopleOverYearsOf in one pass over the ISLCs
-// and their memberships.
-func (v *Communities) peopleOverYears(schools []uuid.UUID) []map[string]int {
-	at := make(map[uuid.UUID]int, len(schools))
+// and their memberships, as they were at position at (math.MaxUint64:
+// as they are).
+func (v *Communities) peopleOverYears(schools []uuid.UUID, at uint64) []map[string]int {
+	index := make(map[uuid.UUID]int, len(schools))
 	for i, s := range schools {
-		if _, ok := at[s]; !ok {
-			at[s] = i
+		if _, ok := index[s]; !ok {
+			index[s] = i
 		}
 	}
 	// Each school's active members as (year, person), sorted, each pair
@@ -659,9 +704,20 @@ func (v *Communities) peopleOverYears(schools []uuid.UUID) []map[string]int {
 		year   int
 		hi, lo uint64
 	}
+	schoolAt := func(c *communityRec) (int, bool) {
+		if len(c.Versions) == 0 || c.Versions[0].P > at {
+			return 0, false // established later
+		}
+		school := c.School
+		if c.Last > at {
+			school = c.Versions.upTo(at).current().School
+		}
+		i, ok := index[school]
+		return i, ok
+	}
 	sizes := make([]int, len(schools))
 	for _, c := range v.C {
-		if i, ok := at[c.School]; ok {
+		if i, ok := schoolAt(c); ok {
 			sizes[i] += len(c.Members)
 		}
 	}
@@ -672,13 +728,13 @@ func (v *Communities) peopleOverYears(schools []uuid.UUID) []map[string]int {
 	var labels []string
 	number := map[string]int{}
 	for _, c := range v.C {
-		i, ok := at[c.School]
+		i, ok := schoolAt(c)
 		if !ok {
 			continue
 		}
 		for _, m := range c.Members {
-			if !m.LeftOn.IsZero() {
-				continue
+			if m.P > at || !m.LeftOn.IsZero() && m.LeftP <= at {
+				continue // recorded later, or left by then
 			}
 			y, ok := number[m.Year]
 			if !ok {
@@ -691,7 +747,7 @@ func (v *Communities) peopleOverYears(schools []uuid.UUID) []map[string]int {
 	}
 	out := make([]map[string]int, len(schools))
 	for i, s := range schools {
-		list := all[at[s]]
+		list := all[index[s]]
 		slices.SortFunc(list, func(a, b active) int {
 			return cmp.Or(cmp.Compare(a.year, b.year), cmp.Compare(a.hi, b.hi), cmp.Compare(a.lo, b.lo))
 		})

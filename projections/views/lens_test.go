@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,6 +38,12 @@ func idsOf(p projections.Projection) lensIDs {
 			add(&ids.partnerships, tl.PartnershipID)
 			add(&ids.rows, tl.ID)
 		}
+	case *Communities:
+		for id, c := range v.C {
+			add(&ids.schools, c.School)
+			add(&ids.rows, id)
+		}
+		slices.SortFunc(ids.schools, func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
 	case *CPD:
 		for pid, keys := range v.state.byStart {
 			add(&ids.partnerships, pid)
@@ -83,6 +90,15 @@ func lensAnswers(t *testing.T, p projections.Projection, ids lensIDs) ([]byte, b
 				e, ok := v.Event(pid, id)
 				out = append(out, e, ok)
 			}
+		}
+	case *Communities:
+		out = append(out, v.PeopleOverYearsOf(ids.schools))
+		for _, s := range ids.schools {
+			out = append(out, v.PeopleOverYears(s), v.CommunitiesOf(s, nil), v.MembershipOverYears(s))
+		}
+		for _, id := range ids.rows {
+			c, ok := v.Community(id, nil)
+			out = append(out, c, ok)
 		}
 	case *Timelines:
 		now := time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC)
