@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -44,6 +45,35 @@ type timelineState struct {
 	// read as they were at position at, and Timelines is not kept.
 	lensed bool
 	at     uint64
+	// folds are, in a lens, the timelines its readings folded (those
+	// changed since at), kept for its next readings: a report asks after
+	// the same timelines three times.
+	folds *timelineFolds
+}
+
+// timelineFolds are the timelines a lens folded, by id; a lens's readers
+// may share it, hence the lock.
+type timelineFolds struct {
+	mu sync.Mutex
+	m  map[uuid.UUID]*partnership.Timeline
+}
+
+// at returns timeline id as row r held it at pos, folded once.
+func (f *timelineFolds) at(id uuid.UUID, r *timelineRow, pos uint64) *partnership.Timeline {
+	if r.Changes[len(r.Changes)-1].P <= pos {
+		return r.cur
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if t, ok := f.m[id]; ok {
+		return t
+	}
+	t := r.upTo(pos).cur
+	if f.m == nil {
+		f.m = map[uuid.UUID]*partnership.Timeline{}
+	}
+	f.m[id] = t
+	return t
 }
 
 // timelineRow is a timeline with the events it was folded from, in
@@ -169,7 +199,7 @@ func foldTimelineChanges(changes []timelineChange) *partnership.Timeline {
 // the timelines it reads that changed since.
 func (v *Timelines) Lens(pos uint64) projections.Projection {
 	out := &Timelines{stateView[timelineState]{name: v.name, version: v.version, fresh: v.fresh}}
-	out.state = timelineState{Rows: v.state.Rows, past: true, lensed: true, at: pos}
+	out.state = timelineState{Rows: v.state.Rows, past: true, lensed: true, at: pos, folds: &timelineFolds{}}
 	out.state.Schools, out.state.Names = v.state.Schools.upTo(pos)
 	return out
 }
@@ -236,7 +266,7 @@ type TimelineEntry struct {
 func (v *Timelines) of(pid uuid.UUID, p Period) []*partnership.Timeline {
 	var out []*partnership.Timeline
 	if s := &v.state; s.lensed {
-		for _, r := range s.Rows {
+		for id, r := range s.Rows {
 			// The last creation by then says whose and which year's it
 			// was (a creation sets both): only those read are folded.
 			var created *partnership.TimelineCreated
@@ -251,7 +281,7 @@ func (v *Timelines) of(pid uuid.UUID, p Period) []*partnership.Timeline {
 			if created == nil || created.PartnershipID != pid || !p.overlapsYear(created.AcademicYear) {
 				continue
 			}
-			if t := r.upTo(s.at).cur; t.Created() {
+			if t := s.folds.at(id, r, s.at); t.Created() {
 				out = append(out, t)
 			}
 		}
