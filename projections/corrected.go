@@ -52,17 +52,53 @@ type correctedPlan struct {
 // effect by until or are corrected; without one, every later event, the
 // ones that took effect after until skipped without being decoded.
 func (e *Engine) AsCorrectedAll(ctx context.Context, names []string, until time.Time) (map[string]Projection, uint64, error) {
+	rd, err := e.asCorrected(ctx, names, until, false)
+	return rd.States, rd.Head, err
+}
+
+// CorrectedReading is a reading as corrected now (AsCorrectedRead).
+type CorrectedReading struct {
+	// States are the projections folded as corrected now.
+	States map[string]Projection
+	// Lensed are the projections read in place instead: nothing after
+	// position At changes them in this reading, so their state is their
+	// state as of At, which Engine.ViewPast(name, At, …) reads in the
+	// live projection.
+	Lensed map[string]bool
+	At     uint64
+	// Head is the position the reading reflects.
+	Head uint64
+}
+
+// maxLensedFold is the most events a reading as corrected now folds after
+// the start of the log it keeps whole and still reads in place the
+// projections that fold none of them (AsCorrectedRead); with more, every
+// projection is folded.
+const maxLensedFold = 4096
+
+// AsCorrectedRead is AsCorrectedAll for a reader that can read
+// projections in place (Engine.ViewPast): a Lensed projection that has
+// folded the start of the log kept whole, and that folds none of the few
+// events after it, is not folded at all but named in Lensed.
+func (e *Engine) AsCorrectedRead(ctx context.Context, names []string, until time.Time) (CorrectedReading, error) {
+	return e.asCorrected(ctx, names, until, true)
+}
+
+func (e *Engine) asCorrected(ctx context.Context, names []string, until time.Time, lens bool) (CorrectedReading, error) {
 	head, err := e.store.Head(ctx)
 	if err != nil {
-		return nil, 0, err
+		return CorrectedReading{}, err
 	}
 	plan, err := e.planCorrected(ctx, until, head)
 	if err != nil {
-		return nil, 0, fmt.Errorf("as corrected at %s: %w", until.Format(time.RFC3339), err)
+		return CorrectedReading{}, fmt.Errorf("as corrected at %s: %w", until.Format(time.RFC3339), err)
+	}
+	if lens && plan.kept > 0 && plan.through-plan.kept+uint64(len(plan.extra)) <= maxLensedFold {
+		return e.asCorrectedLensed(ctx, names, until, plan, head)
 	}
 	out, err := e.asOfAll(ctx, names, plan.kept, false) // folded further below: no snapshot kept beside it
 	if err != nil {
-		return nil, 0, err
+		return CorrectedReading{}, err
 	}
 	ps := make([]Projection, len(names))
 	for i, n := range names {
@@ -80,7 +116,7 @@ func (e *Engine) AsCorrectedAll(ctx context.Context, names []string, until time.
 	for from := plan.kept + 1; from <= plan.through; {
 		recs, err := e.store.ReadAll(ctx, from, int(min(4096, plan.through-from+1)))
 		if err != nil {
-			return nil, 0, fmt.Errorf("fold as corrected from %d: %w", from, err)
+			return CorrectedReading{}, fmt.Errorf("fold as corrected from %d: %w", from, err)
 		}
 		if len(recs) == 0 {
 			break
@@ -90,23 +126,101 @@ func (e *Engine) AsCorrectedAll(ctx context.Context, names []string, until time.
 			recs = recs[:i]
 		}
 		if err := fold(recs); err != nil {
-			return nil, 0, err
+			return CorrectedReading{}, err
 		}
 	}
+	extra, err := e.readExtra(ctx, plan)
+	if err != nil {
+		return CorrectedReading{}, err
+	}
+	if err := fold(extra); err != nil {
+		return CorrectedReading{}, err
+	}
+	return CorrectedReading{States: out, Head: head}, nil
+}
+
+// readExtra reads the events plan folds after through.
+func (e *Engine) readExtra(ctx context.Context, plan correctedPlan) ([]eventstore.RecordedEvent, error) {
 	var extra []eventstore.RecordedEvent
 	for _, pos := range plan.extra {
 		recs, err := e.store.ReadAll(ctx, pos, 1)
 		if err != nil {
-			return nil, 0, fmt.Errorf("fold as corrected at %d: %w", pos, err)
+			return nil, fmt.Errorf("fold as corrected at %d: %w", pos, err)
 		}
 		if len(recs) == 1 && recs[0].Position == pos {
 			extra = append(extra, recs[0])
 		}
 	}
-	if err := fold(extra); err != nil {
-		return nil, 0, err
+	return extra, nil
+}
+
+// asCorrectedLensed is AsCorrectedRead for a plan with few events to fold
+// after the start kept whole: they are read and decoded first, so that
+// each projection that folds none of them is read in place as of
+// plan.kept, and the others are folded from there.
+func (e *Engine) asCorrectedLensed(ctx context.Context, names []string, until time.Time, plan correctedPlan, head uint64) (CorrectedReading, error) {
+	var recs []eventstore.RecordedEvent
+	for from := plan.kept + 1; from <= plan.through; {
+		batch, err := e.store.ReadAll(ctx, from, int(plan.through-from+1))
+		if err != nil {
+			return CorrectedReading{}, fmt.Errorf("fold as corrected from %d: %w", from, err)
+		}
+		if i := slices.IndexFunc(batch, func(r eventstore.RecordedEvent) bool { return r.Position > plan.through }); i >= 0 {
+			batch = batch[:i]
+		}
+		if len(batch) == 0 {
+			break
+		}
+		from = batch[len(batch)-1].Position + 1
+		for _, rec := range batch {
+			if _, fixed := plan.fixes[rec.ID]; fixed || until.IsZero() || !effectiveOf(rec).After(until) {
+				recs = append(recs, rec)
+			}
+		}
 	}
-	return out, head, nil
+	extra, err := e.readExtra(ctx, plan)
+	if err != nil {
+		return CorrectedReading{}, err
+	}
+	msgs, err := correctedMessages(e.codec, append(recs, extra...), plan.fixes, until)
+	if err != nil {
+		return CorrectedReading{}, err
+	}
+	rd := CorrectedReading{Lensed: map[string]bool{}, At: plan.kept, Head: head}
+	var fold []string
+	for _, n := range names {
+		if e.CanViewPast(n, plan.kept) && !e.foldsAny(n, msgs) {
+			rd.Lensed[n] = true
+		} else {
+			fold = append(fold, n)
+		}
+	}
+	if rd.States, err = e.asOfAll(ctx, fold, plan.kept, false); err != nil {
+		return CorrectedReading{}, err
+	}
+	ps := make([]Projection, len(fold))
+	for i, n := range fold {
+		ps[i] = rd.States[n]
+	}
+	if err := applyCorrected(ps, msgs); err != nil {
+		return CorrectedReading{}, err
+	}
+	return rd, nil
+}
+
+// foldsAny reports whether the projection named name folds any of msgs.
+func (e *Engine) foldsAny(name string, msgs []domain.Message) bool {
+	r, ok := e.projs[name]
+	if !ok {
+		return true
+	}
+	s, selective := r.proj.(Selective)
+	for _, m := range msgs {
+		if !selective || s.Wants(m.Event.EventType(), m.Stream) {
+			return true
+		}
+	}
+	return false
 }
 
 // planCorrected works out what AsCorrectedAll folds, from the timeline
@@ -218,13 +332,24 @@ func (e *Engine) timeline() (offbeat []Offbeat, corrections []uint64, pos uint64
 // by a correction in fixes as the correction says (left out when it
 // retracts), and only events that took effect by until (any, when zero).
 func foldCorrected(codec *domain.Codec, ps []Projection, recs []eventstore.RecordedEvent, fixes map[[16]byte]domain.EventCorrected, until time.Time) error {
-	wants := wantsOf(ps)
-	recs = wanted(recs, wants, make([]uint64, len(ps)))
+	recs = wanted(recs, wantsOf(ps), make([]uint64, len(ps)))
+	kept, err := correctedMessages(codec, recs, fixes, until)
+	if err != nil {
+		return err
+	}
+	return applyCorrected(ps, kept)
+}
+
+// correctedMessages decodes recs (on every core) as corrected at until:
+// an event fixed by a correction in fixes as the correction says (left
+// out when it retracts), and only events that took effect by until (any,
+// when zero).
+func correctedMessages(codec *domain.Codec, recs []eventstore.RecordedEvent, fixes map[[16]byte]domain.EventCorrected, until time.Time) ([]domain.Message, error) {
 	msgs, errs := decodeBatch(codec, recs)
 	kept := msgs[:0]
 	for i, m := range msgs {
 		if errs[i] != nil {
-			return fmt.Errorf("at position %d (%s): %w", recs[i].Position, recs[i].Type, errs[i])
+			return nil, fmt.Errorf("at position %d (%s): %w", recs[i].Position, recs[i].Type, errs[i])
 		}
 		if fix, ok := fixes[recs[i].ID]; ok {
 			if fix.Retracted {
@@ -232,7 +357,7 @@ func foldCorrected(codec *domain.Codec, ps []Projection, recs []eventstore.Recor
 			}
 			var err error
 			if m, err = domain.Corrected(codec, m, fix); err != nil {
-				return fmt.Errorf("at position %d (%s): %w", recs[i].Position, recs[i].Type, err)
+				return nil, fmt.Errorf("at position %d (%s): %w", recs[i].Position, recs[i].Type, err)
 			}
 		}
 		if !until.IsZero() && m.Effective().After(until) {
@@ -240,10 +365,17 @@ func foldCorrected(codec *domain.Codec, ps []Projection, recs []eventstore.Recor
 		}
 		kept = append(kept, m)
 	}
+	return kept, nil
+}
+
+// applyCorrected folds msgs into each of ps (each on one core, in order),
+// those it wants.
+func applyCorrected(ps []Projection, msgs []domain.Message) error {
+	wants := wantsOf(ps)
 	fails := make([]error, len(ps))
 	parallel(len(ps), func(j int) {
 		w := wants[j]
-		for _, m := range kept {
+		for _, m := range msgs {
 			if w != nil && !w(m.Event.EventType(), m.Stream) {
 				continue
 			}

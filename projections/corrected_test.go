@@ -216,12 +216,17 @@ type order struct {
 func (*order) Name() string { return "order" }
 func (*order) Version() int { return 1 }
 func (o *order) Apply(m domain.Message) error {
+	o.Seen = append(o.Seen, orderEntry(m))
+	return nil
+}
+
+// orderEntry is what order keeps of m.
+func orderEntry(m domain.Message) string {
 	n := -1
 	if e, ok := m.Event.(happened); ok {
 		n = e.N
 	}
-	o.Seen = append(o.Seen, fmt.Sprintf("%d:%s:%d:%s", m.Position, m.Type, n, m.Effective().UTC().Format(time.RFC3339Nano)))
-	return nil
+	return fmt.Sprintf("%d:%s:%d:%s", m.Position, m.Type, n, m.Effective().UTC().Format(time.RFC3339Nano))
 }
 func (o *order) MarshalState() ([]byte, error) { return json.Marshal(o) }
 func (o *order) UnmarshalState(b []byte) error { return json.Unmarshal(b, o) }

@@ -264,3 +264,66 @@ func TestPinnedReaderReadsLensedViewsInPlace(t *testing.T) {
 		e.Close()
 	}
 }
+
+// TestPinnedReaderReadsAsCorrectedInPlace: read as corrected now at
+// moments across a story, a pinned reader reads in place the views that
+// fold none of the events after the start of the log the reading keeps
+// whole, and every view answers as the fold from zero (a reader with no
+// engine) does.
+func TestPinnedReaderReadsAsCorrectedInPlace(t *testing.T) {
+	w := newGovWorld(t)
+	w.run(rand.New(rand.NewPCG(5, 5)))
+	e, err := projections.Open(w.store, w.codec, t.TempDir()+"/p.db", projections.Options{SnapshotEvery: 16}, govFactories()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if err := e.CatchUp(w.ctx); err != nil {
+		t.Fatal(err)
+	}
+	r := &Reader{Engine: e, Store: w.store, Codec: w.codec}
+	zero := &Reader{Store: w.store, Codec: w.codec}
+	msgs := w.messages()
+	moments := []time.Time{{}}
+	for _, i := range []int{len(msgs) / 5, len(msgs) / 3, len(msgs) / 2, len(msgs) * 4 / 5, len(msgs) - 1} {
+		moments = append(moments, msgs[i].Effective(), msgs[i].Effective().Add(-time.Nanosecond))
+	}
+	names := []string{ChallengesView, CommunitiesView, PeopleView}
+	lensed := map[string]int{}
+	for _, at := range moments {
+		a := AsOf{Corrected: true, Time: at}
+		pinned, err := r.At(w.ctx, a, names...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range names {
+			if pinned.lensed[name] {
+				lensed[name]++
+			}
+			state := func(r *Reader) ([]byte, uint64) {
+				var b []byte
+				pos, err := r.View(w.ctx, name, a, func(p projections.Projection) error {
+					var err error
+					b, err = p.MarshalState()
+					return err
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return b, pos
+			}
+			got, gotPos := state(pinned)
+			want, wantPos := state(zero)
+			if gotPos != wantPos || string(got) != string(want) {
+				t.Fatalf("%s %s (read in place: %v): position %d, want %d; the state differs from the fold from zero: %v",
+					a.Describe(), name, pinned.lensed[name], gotPos, wantPos, string(got) != string(want))
+			}
+		}
+	}
+	if lensed[PeopleView] > 0 {
+		t.Fatal("people, which cannot be read in place, was")
+	}
+	if lensed[ChallengesView] == 0 || lensed[CommunitiesView] == 0 {
+		t.Fatalf("read in place: %v; the story's moments should read the challenges and the ISLCs in place", lensed)
+	}
+}

@@ -25,6 +25,7 @@ func TestReaderAtEqualsEachReading(t *testing.T) {
 		{Position: head},
 		{Time: partnershiptest.Day(2026, 1, 15)},
 		{Corrected: true},
+		{Corrected: true, Time: partnershiptest.Day(2026, 1, 15)},
 	}
 	for _, a := range readings {
 		pinned, err := w.Reader.At(w.Ctx, a)

@@ -142,12 +142,13 @@ type Reader struct {
 	Codec  *domain.Codec
 
 	// A pinned reader (see At) serves readings at pinAt from pinned, and
-	// those of the views in lensed from the live views, read in place
-	// (projections.Engine.ViewPast).
-	pinAt  AsOf
-	pinPos uint64
-	pinned map[string]projections.Projection
-	lensed map[string]bool
+	// those of the views in lensed from the live views, read in place as
+	// of lensPos (projections.Engine.ViewPast); both reflect pinPos.
+	pinAt   AsOf
+	pinPos  uint64
+	pinned  map[string]projections.Projection
+	lensed  map[string]bool
+	lensPos uint64
 
 	memoOnce sync.Once
 	memo     *Memo
@@ -163,7 +164,9 @@ type Reader struct {
 //
 // A view that can be read in place as of the moment (projections.Lensed,
 // and the live view has folded it) is not folded at all: its readings
-// look its rows up in the live view as they were then.
+// look its rows up in the live view as they were then. As corrected now,
+// so is one that folds none of the events after the start of the log
+// the reading keeps whole (projections.Engine.AsCorrectedRead).
 func (r *Reader) At(ctx context.Context, a AsOf, names ...string) (*Reader, error) {
 	if a.Live() {
 		return r, nil
@@ -179,6 +182,14 @@ func (r *Reader) At(ctx context.Context, a AsOf, names ...string) (*Reader, erro
 			if _, ok := factory(n); !ok {
 				return nil, fmt.Errorf("%w: %q", ErrUnknownView, n)
 			}
+		}
+		if r.Engine != nil {
+			rd, err := r.Engine.AsCorrectedRead(ctx, names, a.Time)
+			if err != nil {
+				return nil, fmt.Errorf("views as corrected: %w", err)
+			}
+			out.pinned, out.pinPos, out.lensed, out.lensPos = rd.States, rd.Head, rd.Lensed, rd.At
+			return out, nil
 		}
 		all, pos, err := r.corrected(ctx, names, a.Time)
 		if err != nil {
@@ -207,7 +218,7 @@ func (r *Reader) At(ctx context.Context, a AsOf, names ...string) (*Reader, erro
 		if err != nil {
 			return nil, fmt.Errorf("views as of position %d: %w", pos, err)
 		}
-		out.pinned, out.pinPos = all, pos
+		out.pinned, out.pinPos, out.lensPos = all, pos, pos
 	}
 	return out, nil
 }
@@ -238,7 +249,7 @@ func (r *Reader) View(ctx context.Context, name string, a AsOf, fn func(projecti
 		return r.pinPos, fn(p)
 	}
 	if r.lensed[name] && a == r.pinAt {
-		if done, err := r.Engine.ViewPast(name, r.pinPos, fn); done || err != nil {
+		if done, err := r.Engine.ViewPast(name, r.lensPos, fn); done || err != nil {
 			return r.pinPos, err
 		}
 	}
