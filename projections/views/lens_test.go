@@ -44,6 +44,12 @@ func idsOf(p projections.Projection) lensIDs {
 			add(&ids.rows, id)
 		}
 		slices.SortFunc(ids.schools, func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
+	case *Proposals:
+		for id, r := range v.P {
+			add(&ids.schools, r.School)
+			add(&ids.rows, id)
+		}
+		slices.SortFunc(ids.schools, func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
 	case *CPD:
 		for pid, keys := range v.state.byStart {
 			add(&ids.partnerships, pid)
@@ -99,6 +105,19 @@ func lensAnswers(t *testing.T, p projections.Projection, ids lensIDs) ([]byte, b
 		for _, id := range ids.rows {
 			c, ok := v.Community(id, nil)
 			out = append(out, c, ok)
+		}
+	case *Proposals:
+		for _, year := range []string{"", "2024-25", "2025-26", "2026-27"} {
+			out = append(out, v.Decided(periodOf(year)))
+		}
+		out = append(out, v.Register(ProposalFilter{}, nil))
+		for _, s := range ids.schools {
+			page, n := v.RegisterPage(ProposalFilter{School: s}, nil, 1, 2)
+			out = append(out, page, n)
+		}
+		for _, id := range ids.rows {
+			p, ok := v.Proposal(id, nil)
+			out = append(out, p, ok)
 		}
 	case *Timelines:
 		now := time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC)

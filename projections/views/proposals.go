@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -35,6 +36,17 @@ type Proposals struct {
 	// Communities and Schools are the names as they are now.
 	Communities map[uuid.UUID]govCommunity `json:"-"`
 	Schools     map[uuid.UUID]string       `json:"-"`
+	// lens is set on a state read in place in the past (Lens): the maps
+	// above are the live view's, read-locked while it is read.
+	lens *proposalsLens
+}
+
+// proposalsLens is the position a lens reads at, and the state as of it
+// (At), made once when a query needs more than Decided.
+type proposalsLens struct {
+	at   uint64
+	once sync.Once
+	past *Proposals
 }
 
 type proposalRec struct {
@@ -168,6 +180,9 @@ func (*Proposals) Version() int { return 4 }
 
 // Apply implements projections.Projection.
 func (v *Proposals) Apply(m domain.Message) error {
+	if v.lens != nil {
+		return errLens
+	}
 	switch e := m.Event.(type) {
 	case governance.SchoolRegistered:
 		v.SchoolsAt[e.SchoolID] = v.SchoolsAt[e.SchoolID].add(m.Position, e.Name)
@@ -277,6 +292,9 @@ func grow[T any](s []T, x T) []T { return append(s[:len(s):len(s)], x) }
 // At implements projections.Versioned: the proposals drafted by pos, each
 // as it was then, with the names as they were.
 func (v *Proposals) At(pos uint64) projections.Projection {
+	if v.lens != nil {
+		pos = min(pos, v.lens.at)
+	}
 	out := &Proposals{CommunitiesAt: rowsUpTo(v.CommunitiesAt, pos), P: make(map[uuid.UUID]*proposalRec, len(v.P))}
 	out.SchoolsAt, _ = v.SchoolsAt.upTo(pos)
 	out.derive()
@@ -290,6 +308,25 @@ func (v *Proposals) At(pos uint64) projections.Projection {
 		}
 	}
 	return out
+}
+
+// Lens implements projections.Lensed: the view as known at pos, read in
+// the live view v while v is read-locked. Decided (what a report asks)
+// looks the proposals and names up as they were at pos; the other
+// queries read the state as of pos (At), made when first asked.
+func (v *Proposals) Lens(pos uint64) projections.Projection {
+	return &Proposals{CommunitiesAt: v.CommunitiesAt, SchoolsAt: v.SchoolsAt, P: v.P, Communities: v.Communities, Schools: v.Schools,
+		lens: &proposalsLens{at: pos}}
+}
+
+// resolved returns the state a lens reads as a state of its own (At),
+// made once; v itself when v is no lens.
+func (v *Proposals) resolved() *Proposals {
+	if v.lens == nil {
+		return v
+	}
+	v.lens.once.Do(func() { v.lens.past = v.At(v.lens.at).(*Proposals) })
+	return v.lens.past
 }
 
 // derive sets the names as they are now from their histories.
@@ -378,7 +415,8 @@ func version(n int, t governance.ProposalText, by uuid.UUID, m domain.Message) P
 }
 
 // MarshalState implements projections.Projection.
-func (v *Proposals) MarshalState() ([]byte, error) { return encodeState(v, 0) }
+// A lens saves the state as of its position.
+func (v *Proposals) MarshalState() ([]byte, error) { return encodeState(v.resolved(), 0) }
 
 // UnmarshalState implements projections.Projection.
 func (v *Proposals) UnmarshalState(b []byte) error {
@@ -571,19 +609,39 @@ type DecidedSummary struct {
 // without building each one whole (its versions, votes and the names of
 // the people in them).
 func (v *Proposals) Decided(p Period) []DecidedSummary {
-	var ids []uuid.UUID
+	type sel struct {
+		id uuid.UUID
+		r  *proposalRec
+	}
+	at := uint64(math.MaxUint64)
+	if v.lens != nil {
+		at = v.lens.at
+	}
+	decidedIn := func(ds []decisionRec) bool { return len(ds) > 0 && p.Contains(ds[len(ds)-1].At) }
+	var picked []sel
 	for id, r := range v.P {
-		if len(r.Decisions) > 0 && p.Contains(r.Decisions[len(r.Decisions)-1].At) {
-			ids = append(ids, id)
+		switch {
+		case r.Seq > at: // drafted later
+		case r.Last <= at:
+			if decidedIn(r.Decisions) {
+				picked = append(picked, sel{id, r})
+			}
+		case decidedIn(cut(r.Decisions, at, func(d *decisionRec) uint64 { return d.P })):
+			picked = append(picked, sel{id, r.upTo(at)}) // changed since: as it was
 		}
 	}
-	slices.SortFunc(ids, func(a, b uuid.UUID) int { return cmpU64(v.P[a].Seq, v.P[b].Seq) })
-	out := make([]DecidedSummary, 0, len(ids))
-	for _, id := range ids {
-		r := v.P[id]
+	slices.SortFunc(picked, func(a, b sel) int { return cmpU64(a.r.Seq, b.r.Seq) })
+	school, community := func(id uuid.UUID) string { return v.Schools[id] }, func(id uuid.UUID) string { return v.Communities[id].Name }
+	if v.lens != nil {
+		school = func(id uuid.UUID) string { return v.SchoolsAt[id].upTo(at).current() }
+		community = func(id uuid.UUID) string { return v.CommunitiesAt[id].upTo(at).current().Name }
+	}
+	out := make([]DecidedSummary, 0, len(picked))
+	for _, pk := range picked {
+		id, r := pk.id, pk.r
 		d := r.Decisions[len(r.Decisions)-1]
-		ds := DecidedSummary{ID: id, School: Ref{ID: r.School, Name: v.Schools[r.School]},
-			Community: Ref{ID: r.Community, Name: v.Communities[r.Community].Name}, Outcome: d.Outcome, At: d.At}
+		ds := DecidedSummary{ID: id, School: Ref{ID: r.School, Name: school(r.School)},
+			Community: Ref{ID: r.Community, Name: community(r.Community)}, Outcome: d.Outcome, At: d.At}
 		if n := len(r.Versions); n > 0 {
 			ds.Title = r.Versions[n-1].Title
 		}
@@ -597,6 +655,7 @@ func (v *Proposals) Decided(p Period) []DecidedSummary {
 
 // Proposal returns proposal id.
 func (v *Proposals) Proposal(id uuid.UUID, names PersonNames) (Proposal, bool) {
+	v = v.resolved()
 	p, ok := v.P[id]
 	if !ok {
 		return Proposal{}, false
@@ -627,6 +686,7 @@ func (v *Proposals) Register(f ProposalFilter, names PersonNames) []Proposal {
 // entries, and how many proposals f selects: only the page's proposals
 // are built, and only their people named.
 func (v *Proposals) RegisterPage(f ProposalFilter, names PersonNames, from, n int) ([]Proposal, int) {
+	v = v.resolved()
 	type sel struct {
 		id uuid.UUID
 		p  *proposalRec
