@@ -53,6 +53,14 @@ type cpdState struct {
 	// that year has changed since its position. Not saved: worked out
 	// when a state is read.
 	lastChange map[cpdYear]uint64
+	// books are, for each academic year, what each change of its events
+	// added to the year's sums (cpdBook), under rowsMu and sumsMu. The
+	// live view folding from zero (booked) makes a year's book at its
+	// first change; one read back from a checkpoint builds it from the
+	// rows when a reading in the past first needs it. Apply keeps the
+	// books there are up to date. Not saved.
+	books  map[cpdYear]*cpdBook
+	booked bool
 	// rowsMu guards Rows against a state in the past (At), which reads
 	// the live view's rows after the engine's lock is released: the live
 	// view holds it while it changes Rows.
@@ -78,6 +86,7 @@ type cpdLive struct {
 	rowsMu     *sync.RWMutex
 	sums       map[cpdYear]*cpdSums
 	lastChange map[cpdYear]uint64
+	books      map[cpdYear]*cpdBook
 	sumsMu     *sync.Mutex
 	// folded keeps the events this state folded from their changes (the
 	// rows changed since its position), so that a reading that reads a
@@ -350,6 +359,11 @@ func (s *cpdState) applyRow(id uuid.UUID, m domain.Message) *partnership.CPDEven
 	row := &cpdRow{Changes: appendTo(s.past, r.Changes, ch), cur: c}
 	s.rowsMu.Lock()
 	s.Rows[id] = row
+	if c.Organised() {
+		// Under rowsMu, so that a book built from the rows meanwhile
+		// (cpdLive.bookSums) holds the change either way, once.
+		s.note(last, c, m.Position)
+	}
 	s.rowsMu.Unlock()
 	return c
 }
@@ -368,7 +382,7 @@ func NewCPD() *CPD {
 	return &CPD{newStateView("cpd", 3, func() cpdState {
 		return cpdState{Rows: map[uuid.UUID]*cpdRow{}, Schools: schoolNames{}, Names: newNames(false),
 			byStart: map[uuid.UUID][]cpdKey{}, sums: map[cpdYear]*cpdSums{}, sumsMu: new(sync.Mutex),
-			lastChange: map[cpdYear]uint64{}, rowsMu: new(sync.RWMutex)}
+			lastChange: map[cpdYear]uint64{}, books: map[cpdYear]*cpdBook{}, rowsMu: new(sync.RWMutex)}
 	})}
 }
 
@@ -380,7 +394,7 @@ func (v *CPD) UnmarshalState(b []byte) error {
 	}
 	s := &v.state
 	s.Names, s.sums, s.sumsMu = s.Schools.current(), map[cpdYear]*cpdSums{}, new(sync.Mutex)
-	s.lastChange, s.rowsMu = map[cpdYear]uint64{}, new(sync.RWMutex)
+	s.lastChange, s.books, s.rowsMu = map[cpdYear]uint64{}, map[cpdYear]*cpdBook{}, new(sync.RWMutex)
 	for _, r := range s.Rows {
 		r.cur = foldChanges(r.Changes)
 		if c := r.cur; c.Organised() {
@@ -436,9 +450,10 @@ func (v *CPD) past(pos uint64) *CPD {
 	s.past = true
 	l := &v.state
 	if l.live != nil { // a lens: the live view it reads
-		s.live = &cpdLive{rows: l.live.rows, rowsMu: l.live.rowsMu, sums: l.live.sums, lastChange: l.live.lastChange, sumsMu: l.live.sumsMu}
+		s.live = &cpdLive{rows: l.live.rows, rowsMu: l.live.rowsMu, sums: l.live.sums, lastChange: l.live.lastChange,
+			books: l.live.books, sumsMu: l.live.sumsMu}
 	} else {
-		s.live = &cpdLive{rows: l.Rows, rowsMu: l.rowsMu, sums: l.sums, lastChange: l.lastChange, sumsMu: l.sumsMu}
+		s.live = &cpdLive{rows: l.Rows, rowsMu: l.rowsMu, sums: l.sums, lastChange: l.lastChange, books: l.books, sumsMu: l.sumsMu}
 	}
 	s.at = pos
 	s.Schools, s.Names = v.state.Schools.upTo(pos)
@@ -480,7 +495,6 @@ func (v *CPD) Apply(m domain.Message) error {
 	case partnership.CPDEventOrganised:
 		if c := v.state.applyRow(e.CPDID, m); c != nil && c.Organised() {
 			v.state.file(c, m.Position)
-			v.state.changed(c, m.Position)
 		}
 		return nil
 	case partnership.CPDPlacesBooked:
@@ -492,20 +506,38 @@ func (v *CPD) Apply(m domain.Message) error {
 	default:
 		return nil
 	}
-	if c := v.state.applyRow(id, m); c != nil && c.Organised() {
-		v.state.changed(c, m.Position)
-	}
+	v.state.applyRow(id, m)
 	return nil
 }
 
-// changed drops the sums of the year CPD event c starts in, which
-// changed at position p.
-func (s *cpdState) changed(c *partnership.CPDEvent, p uint64) {
+// note drops the sums of the year CPD event c starts in, which changed
+// at position p from was (nil before it was organised), and adds the
+// change to the year's book, if it has one.
+func (s *cpdState) note(was, c *partnership.CPDEvent, p uint64) {
 	k := cpdYear{c.PartnershipID, partnership.AcademicYearOf(c.StartsAt)}
 	s.sumsMu.Lock()
+	defer s.sumsMu.Unlock()
 	delete(s.sums, k)
 	s.lastChange[k] = p
-	s.sumsMu.Unlock()
+	b := s.books[k]
+	if b == nil && s.booked {
+		b = &cpdBook{index: map[uuid.UUID]uint32{}}
+		s.books[k] = b
+	}
+	if b != nil {
+		if was != nil && !was.Organised() {
+			was = nil
+		}
+		b.change(p, was, c)
+	}
+}
+
+// Live implements projections.Live: a live view that folds from zero
+// keeps every year's book of changes from its first change on.
+func (v *CPD) Live() {
+	if len(v.state.Rows) == 0 {
+		v.state.booked = true
+	}
 }
 
 // yearSums returns the sums of partnership pid's events starting in
@@ -523,6 +555,12 @@ func (v *CPD) yearSums(pid uuid.UUID, y Period) *cpdSums {
 		sums, settled := l.sums[k], l.lastChange[k] <= s.at
 		l.sumsMu.Unlock()
 		if settled && sums != nil {
+			s.sums[k] = sums
+			return sums
+		}
+		if !settled {
+			// Changed since: the year's book of changes, up to at.
+			sums := l.bookSums(k, s.at)
 			s.sums[k] = sums
 			return sums
 		}

@@ -1,0 +1,264 @@
+package views
+
+import (
+	"slices"
+	"sort"
+
+	"github.com/google/uuid"
+
+	"github.com/concord-ledger/concord/domain/partnership"
+)
+
+// cpdBook is one academic year's book of changes to its sums: for each
+// change to one of the year's CPD events, in position order, what it
+// added to the year's totals and to each school's part. The year's sums
+// as of a position are the entries up to it added up (sumsAt), whatever
+// the position: a reading in the past reads no CPD event.
+//
+// An entry is flat (no pointers: the collector does not scan a book), one
+// per school whose part the change moved.
+type cpdBook struct {
+	schools []uuid.UUID
+	index   map[uuid.UUID]uint32
+	entries []cpdEntry
+}
+
+// cpdEntry is what one change added to one school's part (and, through
+// it, to the totals: a school's part of an event's totals is exactly its
+// share of them), and to the totals' events and full price.
+type cpdEntry struct {
+	pos    uint64
+	school uint32
+	// present counts the reasons the school has a part: organising an
+	// event, and each booking not cancelled. A school is in the sums when
+	// its count is above zero, as sumCPD lists it.
+	events, present, offered, booked, attended int32
+	full, paid, savings                        int64
+}
+
+// cpdPart is one school's part of one CPD event's sums (cpdPartsOf).
+type cpdPart struct {
+	school                             uuid.UUID
+	present, offered, booked, attended int32
+	paid, savings, full                int64
+}
+
+// cpdPartsOf appends to parts each school's part of CPD event c's sums, as
+// sumCPD adds them up (none for a nil c); the first part is the
+// organiser's.
+func cpdPartsOf(c *partnership.CPDEvent, parts []cpdPart) []cpdPart {
+	if c == nil {
+		return parts
+	}
+	at := func(school uuid.UUID) *cpdPart {
+		for i := range parts {
+			if parts[i].school == school {
+				return &parts[i]
+			}
+		}
+		parts = append(parts, cpdPart{school: school})
+		return &parts[len(parts)-1]
+	}
+	o := at(c.OrganiserSchoolID)
+	o.present++
+	o.offered += int32(c.Places)
+	for _, b := range c.Bookings {
+		if b.Cancelled {
+			continue
+		}
+		p := at(b.SchoolID)
+		p.present++
+		p.booked += int32(b.Places)
+		if b.Recorded {
+			p.attended += int32(b.Attended)
+		}
+	}
+	c.EachCost(func(id uuid.UUID, cost partnership.CPDCost) {
+		p := at(id)
+		p.paid += cost.PaidPence
+		p.savings += cost.SavingsPence
+		p.full += cost.FullPence
+	})
+	return parts
+}
+
+// change books the change at position pos that took a CPD event from was
+// (nil before it was organised) to now. When only bookings changed and the
+// bulk discount did not, it books the parts of the bookings that changed;
+// otherwise every school's part of the event, before and after.
+func (b *cpdBook) change(pos uint64, was, now *partnership.CPDEvent) {
+	if was == nil || !sameTerms(was, now) || len(now.Bookings) < len(was.Bookings) || was.DiscountApplies() != now.DiscountApplies() {
+		b.parts(pos, was, now)
+		return
+	}
+	discount := now.DiscountApplies()
+	for i, bk := range now.Bookings {
+		var d cpdPart
+		if i < len(was.Bookings) {
+			if was.Bookings[i] == bk {
+				continue
+			}
+			d = bookingPart(was.Bookings[i], was, discount)
+		}
+		b.one(pos, bk.SchoolID, bookingPart(bk, now, discount).minus(d), 0)
+	}
+}
+
+// sameTerms reports whether a and b have the same organiser, places,
+// price and discount terms.
+func sameTerms(a, b *partnership.CPDEvent) bool {
+	return a.OrganiserSchoolID == b.OrganiserSchoolID && a.Places == b.Places && a.CostPerPlacePence == b.CostPerPlacePence &&
+		a.BulkMinPlaces == b.BulkMinPlaces && a.BulkPercentOff == b.BulkPercentOff
+}
+
+// bookingPart is booking bk's part of CPD event c's sums (its school's,
+// less the organiser's places), as cpdPartsOf counts it, the bulk
+// discount applying or not.
+func bookingPart(bk partnership.Booking, c *partnership.CPDEvent, discount bool) cpdPart {
+	if bk.Cancelled {
+		return cpdPart{}
+	}
+	p := cpdPart{present: 1, booked: int32(bk.Places), full: int64(bk.Places) * c.CostPerPlacePence}
+	if bk.Recorded {
+		p.attended = int32(bk.Attended)
+	}
+	if discount {
+		p.savings = p.full * int64(c.BulkPercentOff) / 100
+	}
+	p.paid = p.full - p.savings
+	return p
+}
+
+// minus returns p less o (field by field; the school is p's).
+func (p cpdPart) minus(o cpdPart) cpdPart {
+	return cpdPart{school: p.school, present: p.present - o.present, offered: p.offered - o.offered, booked: p.booked - o.booked,
+		attended: p.attended - o.attended, paid: p.paid - o.paid, savings: p.savings - o.savings, full: p.full - o.full}
+}
+
+// parts books every school's part of the event before (was, nil for
+// none) and after the change.
+func (b *cpdBook) parts(pos uint64, was, now *partnership.CPDEvent) {
+	before, after := cpdPartsOf(was, nil), cpdPartsOf(now, nil)
+	events := int32(0)
+	if len(before) == 0 && len(after) > 0 {
+		events = 1
+	}
+	for _, n := range after {
+		d := n
+		for _, w := range before {
+			if w.school == n.school {
+				d = n.minus(w)
+			}
+		}
+		b.one(pos, n.school, d, events)
+		events = 0
+	}
+	for _, w := range before {
+		if !slices.ContainsFunc(after, func(n cpdPart) bool { return n.school == w.school }) {
+			b.one(pos, w.school, cpdPart{}.minus(w), 0)
+		}
+	}
+}
+
+// one books d, what a change at pos added to school's part, and events,
+// what it added to the count of events; nothing when both are nothing.
+func (b *cpdBook) one(pos uint64, school uuid.UUID, d cpdPart, events int32) {
+	d.school = uuid.Nil
+	if events == 0 && d == (cpdPart{}) {
+		return
+	}
+	i, ok := b.index[school]
+	if !ok {
+		i = uint32(len(b.schools))
+		b.schools = append(b.schools, school)
+		b.index[school] = i
+	}
+	b.entries = append(b.entries, cpdEntry{pos: pos, school: i, events: events, present: d.present, offered: d.offered, booked: d.booked,
+		attended: d.attended, full: d.full, paid: d.paid, savings: d.savings})
+}
+
+// sumsAt adds up the entries up to position at.
+func (b *cpdBook) sumsAt(at uint64) *cpdSums {
+	n := sort.Search(len(b.entries), func(i int) bool { return b.entries[i].pos > at })
+	acc := make([]cpdEntry, len(b.schools))
+	out := &cpdSums{schools: map[uuid.UUID]CPDSchool{}}
+	t := &out.totals
+	for _, e := range b.entries[:n] {
+		a := &acc[e.school]
+		a.present += e.present
+		a.offered += e.offered
+		a.booked += e.booked
+		a.attended += e.attended
+		a.paid += e.paid
+		a.savings += e.savings
+		t.Events += int(e.events)
+		t.FullPence += e.full
+	}
+	for i, a := range acc {
+		if a.present <= 0 {
+			continue
+		}
+		out.schools[b.schools[i]] = CPDSchool{Offered: int(a.offered), Booked: int(a.booked), Attended: int(a.attended),
+			PaidPence: a.paid, SavingsPence: a.savings}
+		t.Offered += int(a.offered)
+		t.Booked += int(a.booked)
+		t.Attended += int(a.attended)
+		t.PaidPence += a.paid
+		t.SavingsPence += a.savings
+	}
+	return out
+}
+
+// bookSums returns year k's sums as of position at from its book, built
+// from the live view's rows when first asked (under the rows' read lock,
+// so that the live view's changes meanwhile are in it, or added to it
+// once it is kept, never both: see cpdState.applyRow).
+func (l *cpdLive) bookSums(k cpdYear, at uint64) *cpdSums {
+	l.sumsMu.Lock()
+	b := l.books[k]
+	if b != nil {
+		defer l.sumsMu.Unlock()
+		return b.sumsAt(at)
+	}
+	l.sumsMu.Unlock()
+	l.rowsMu.RLock()
+	defer l.rowsMu.RUnlock()
+	built := bookOf(l.rows, k)
+	l.sumsMu.Lock()
+	defer l.sumsMu.Unlock()
+	if l.books[k] == nil {
+		l.books[k] = built
+	}
+	return l.books[k].sumsAt(at)
+}
+
+// bookOf builds year k's book from the changes of its CPD events in rows.
+func bookOf(rows map[uuid.UUID]*cpdRow, k cpdYear) *cpdBook {
+	b := &cpdBook{index: map[uuid.UUID]uint32{}}
+	var was partnership.CPDEvent
+	for _, r := range rows {
+		if c := r.cur; c == nil || !c.Organised() || c.PartnershipID != k.pid || partnership.AcademicYearOf(c.StartsAt) != k.year {
+			continue
+		}
+		// c is folded in place; was is a copy of it before each change.
+		c := partnership.NewCPDEvent()
+		organised := false
+		for _, ch := range r.Changes {
+			ch.apply(c)
+			if !c.Organised() {
+				continue
+			}
+			if organised {
+				b.change(ch.P, &was, c)
+			} else {
+				b.change(ch.P, nil, c)
+			}
+			bookings := was.Bookings[:0]
+			was = *c
+			was.Bookings, organised = append(bookings, c.Bookings...), true
+		}
+	}
+	// Entries of one position are one change's, in any order: they add.
+	slices.SortFunc(b.entries, func(x, y cpdEntry) int { return cmpU64(x.pos, y.pos) })
+	return b
+}
