@@ -93,6 +93,9 @@ type cpdLive struct {
 	// year's events twice (its sums, then its list) folds each once.
 	foldedMu sync.Mutex
 	folded   map[uuid.UUID]*partnership.CPDEvent
+	// events keeps, by year, each CPD event's take-up and costs at this
+	// state's position from the year's book (eventSums), under foldedMu.
+	events map[cpdYear]map[uuid.UUID]cpdPart
 }
 
 // cpdYear names a partnership's academic year.
@@ -521,7 +524,7 @@ func (s *cpdState) note(was, c *partnership.CPDEvent, p uint64) {
 	s.lastChange[k] = p
 	b := s.books[k]
 	if b == nil && s.booked {
-		b = &cpdBook{index: map[uuid.UUID]uint32{}}
+		b = newCPDBook()
 		s.books[k] = b
 	}
 	if b != nil {
@@ -717,9 +720,48 @@ func (v *CPD) eventsPage(pid uuid.UUID, p Period, from, n int) ([]CPDEventInfo, 
 	first, last := pageRange(from, n, len(keys))
 	out := make([]CPDEventInfo, 0, last-first)
 	for _, k := range keys[first:last] {
+		if info, ok := v.pastInfo(pid, k); ok {
+			out = append(out, info)
+			continue
+		}
 		out = append(out, v.info(v.state.event(k.id)))
 	}
 	return out, len(keys)
+}
+
+// pastInfo returns, in a state in the past, CPD event k as Events lists
+// it when it changed since the state's position only through its
+// bookings: its terms as they are now, its take-up and costs from its
+// year's book, no change folded. False otherwise (it is then folded).
+func (v *CPD) pastInfo(pid uuid.UUID, k cpdKey) (CPDEventInfo, bool) {
+	s := &v.state
+	l := s.live
+	if l == nil {
+		return CPDEventInfo{}, false
+	}
+	l.rowsMu.RLock()
+	r := l.rows[k.id]
+	l.rowsMu.RUnlock()
+	if r == nil || len(r.Changes) == 0 || r.Changes[len(r.Changes)-1].P <= s.at {
+		return CPDEventInfo{}, false // unchanged since: read as it is
+	}
+	for i := len(r.Changes) - 1; i >= 0 && r.Changes[i].P > s.at; i-- {
+		if r.Changes[i].Organised != nil {
+			return CPDEventInfo{}, false // its terms changed since
+		}
+	}
+	c := r.cur
+	if !c.Organised() || c.PartnershipID != pid {
+		return CPDEventInfo{}, false
+	}
+	part, ok := l.eventSums(cpdYear{pid, partnership.AcademicYearOf(c.StartsAt)}, s.at)[k.id]
+	if !ok {
+		return CPDEventInfo{}, false
+	}
+	return CPDEventInfo{ID: c.ID, Title: c.Title, Kind: string(c.Kind), Organiser: s.Names.school(c.OrganiserSchoolID),
+		StartsAt: c.StartsAt, EndsAt: c.EndsAt, Offered: c.Places, Booked: int(part.booked), Attended: int(part.attended),
+		FullPence: part.full, PaidPence: part.paid, SavingsPence: part.savings,
+		DiscountApplies: c.BulkPercentOff > 0 && c.BulkMinPlaces > 0 && int(part.booked) >= c.BulkMinPlaces}, true
 }
 
 // Event returns CPD event id of partnership pid as Events lists it;

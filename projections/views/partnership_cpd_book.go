@@ -20,15 +20,23 @@ import (
 type cpdBook struct {
 	schools []uuid.UUID
 	index   map[uuid.UUID]uint32
-	entries []cpdEntry
+	// events are the CPD events the entries are of, by the index
+	// eventIndex gives.
+	events     []uuid.UUID
+	eventIndex map[uuid.UUID]uint32
+	entries    []cpdEntry
+}
+
+func newCPDBook() *cpdBook {
+	return &cpdBook{index: map[uuid.UUID]uint32{}, eventIndex: map[uuid.UUID]uint32{}}
 }
 
 // cpdEntry is what one change added to one school's part (and, through
 // it, to the totals: a school's part of an event's totals is exactly its
 // share of them), and to the totals' events and full price.
 type cpdEntry struct {
-	pos    uint64
-	school uint32
+	pos           uint64
+	school, event uint32
 	// present counts the reasons the school has a part: organising an
 	// event, and each booking not cancelled. A school is in the sums when
 	// its count is above zero, as sumCPD lists it.
@@ -100,7 +108,7 @@ func (b *cpdBook) change(pos uint64, was, now *partnership.CPDEvent) {
 			}
 			d = bookingPart(was.Bookings[i], was, discount)
 		}
-		b.one(pos, bk.SchoolID, bookingPart(bk, now, discount).minus(d), 0)
+		b.one(pos, now.ID, bk.SchoolID, bookingPart(bk, now, discount).minus(d), 0)
 	}
 }
 
@@ -150,19 +158,20 @@ func (b *cpdBook) parts(pos uint64, was, now *partnership.CPDEvent) {
 				d = n.minus(w)
 			}
 		}
-		b.one(pos, n.school, d, events)
+		b.one(pos, now.ID, n.school, d, events)
 		events = 0
 	}
 	for _, w := range before {
 		if !slices.ContainsFunc(after, func(n cpdPart) bool { return n.school == w.school }) {
-			b.one(pos, w.school, cpdPart{}.minus(w), 0)
+			b.one(pos, now.ID, w.school, cpdPart{}.minus(w), 0)
 		}
 	}
 }
 
-// one books d, what a change at pos added to school's part, and events,
-// what it added to the count of events; nothing when both are nothing.
-func (b *cpdBook) one(pos uint64, school uuid.UUID, d cpdPart, events int32) {
+// one books d, what a change at pos to CPD event ev added to school's
+// part, and events, what it added to the count of events; nothing when
+// both are nothing.
+func (b *cpdBook) one(pos uint64, ev, school uuid.UUID, d cpdPart, events int32) {
 	d.school = uuid.Nil
 	if events == 0 && d == (cpdPart{}) {
 		return
@@ -173,8 +182,38 @@ func (b *cpdBook) one(pos uint64, school uuid.UUID, d cpdPart, events int32) {
 		b.schools = append(b.schools, school)
 		b.index[school] = i
 	}
-	b.entries = append(b.entries, cpdEntry{pos: pos, school: i, events: events, present: d.present, offered: d.offered, booked: d.booked,
-		attended: d.attended, full: d.full, paid: d.paid, savings: d.savings})
+	e, ok := b.eventIndex[ev]
+	if !ok {
+		e = uint32(len(b.events))
+		b.events = append(b.events, ev)
+		b.eventIndex[ev] = e
+	}
+	b.entries = append(b.entries, cpdEntry{pos: pos, school: i, event: e, events: events, present: d.present, offered: d.offered,
+		booked: d.booked, attended: d.attended, full: d.full, paid: d.paid, savings: d.savings})
+}
+
+// eventsAt adds up, for each CPD event, the entries of its changes up to
+// position at: its take-up and costs then (the school left empty).
+func (b *cpdBook) eventsAt(at uint64) map[uuid.UUID]cpdPart {
+	n := sort.Search(len(b.entries), func(i int) bool { return b.entries[i].pos > at })
+	acc := make([]cpdPart, len(b.events))
+	for _, e := range b.entries[:n] {
+		a := &acc[e.event]
+		a.present += e.present
+		a.offered += e.offered
+		a.booked += e.booked
+		a.attended += e.attended
+		a.full += e.full
+		a.paid += e.paid
+		a.savings += e.savings
+	}
+	out := make(map[uuid.UUID]cpdPart, len(acc))
+	for i, a := range acc {
+		if a.present > 0 {
+			out[b.events[i]] = a
+		}
+	}
+	return out
 }
 
 // sumsAt adds up the entries up to position at.
@@ -214,11 +253,41 @@ func (b *cpdBook) sumsAt(at uint64) *cpdSums {
 // so that the live view's changes meanwhile are in it, or added to it
 // once it is kept, never both: see cpdState.applyRow).
 func (l *cpdLive) bookSums(k cpdYear, at uint64) *cpdSums {
+	var out *cpdSums
+	l.withBook(k, func(b *cpdBook) { out = b.sumsAt(at) })
+	return out
+}
+
+// eventSums returns what eventsAt gives for year k's book at the
+// position of the state l stands for, worked out once for that state.
+func (l *cpdLive) eventSums(k cpdYear, at uint64) map[uuid.UUID]cpdPart {
+	l.foldedMu.Lock()
+	m, ok := l.events[k]
+	l.foldedMu.Unlock()
+	if ok {
+		return m
+	}
+	l.withBook(k, func(b *cpdBook) { m = b.eventsAt(at) })
+	l.foldedMu.Lock()
+	if l.events == nil {
+		l.events = map[cpdYear]map[uuid.UUID]cpdPart{}
+	}
+	l.events[k] = m
+	l.foldedMu.Unlock()
+	return m
+}
+
+// withBook calls fn with year k's book, under the lock the live view
+// changes books under; the book is built from the live view's rows when
+// first asked (under the rows' read lock, so that the live view's changes
+// meanwhile are in it, or added to it once it is kept, never both: see
+// cpdState.applyRow).
+func (l *cpdLive) withBook(k cpdYear, fn func(*cpdBook)) {
 	l.sumsMu.Lock()
-	b := l.books[k]
-	if b != nil {
+	if b := l.books[k]; b != nil {
 		defer l.sumsMu.Unlock()
-		return b.sumsAt(at)
+		fn(b)
+		return
 	}
 	l.sumsMu.Unlock()
 	l.rowsMu.RLock()
@@ -229,12 +298,12 @@ func (l *cpdLive) bookSums(k cpdYear, at uint64) *cpdSums {
 	if l.books[k] == nil {
 		l.books[k] = built
 	}
-	return l.books[k].sumsAt(at)
+	fn(l.books[k])
 }
 
 // bookOf builds year k's book from the changes of its CPD events in rows.
 func bookOf(rows map[uuid.UUID]*cpdRow, k cpdYear) *cpdBook {
-	b := &cpdBook{index: map[uuid.UUID]uint32{}}
+	b := newCPDBook()
 	var was partnership.CPDEvent
 	for _, r := range rows {
 		if c := r.cur; c == nil || !c.Organised() || c.PartnershipID != k.pid || partnership.AcademicYearOf(c.StartsAt) != k.year {
