@@ -1,7 +1,6 @@
 package report
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -24,7 +23,20 @@ func day(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format("2006-01-02")
+	var b [10]byte
+	return string(appendDay(b[:0], t.UTC()))
+}
+
+// appendDay appends t's date as "2006-01-02" (years 0–9999), as Format
+// would, without parsing the layout: a report writes thousands.
+func appendDay(b []byte, t time.Time) []byte {
+	y, m, d := t.Date()
+	if y < 0 || y > 9999 {
+		return t.AppendFormat(b, "2006-01-02")
+	}
+	b = append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-')
+	b = append(b, byte('0'+int(m)/10), byte('0'+int(m)%10), '-')
+	return append(b, byte('0'+d/10), byte('0'+d%10))
 }
 
 // longDay is a day in words, e.g. "1 September 2026".
@@ -42,7 +54,13 @@ func dayp(t *time.Time) string {
 	return day(*t)
 }
 
-func minute(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") }
+func minute(t time.Time) string {
+	t = t.UTC()
+	var b [16]byte
+	out := append(appendDay(b[:0], t), ' ')
+	h, m := t.Hour(), t.Minute()
+	return string(append(out, byte('0'+h/10), byte('0'+h%10), ':', byte('0'+m/10), byte('0'+m%10)))
+}
 
 func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
@@ -50,11 +68,14 @@ func fixed2(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) }
 
 // gbp formats pence as pounds with two decimals, e.g. 1800 → "18.00".
 func gbp(p int64) string {
-	sign := ""
+	var b [24]byte
+	out := b[:0]
+	u := uint64(p)
 	if p < 0 {
-		sign, p = "-", -p
+		out, u = append(out, '-'), uint64(-p) // the least int64 too: -p wraps to itself, as uint64 its magnitude
 	}
-	return fmt.Sprintf("%s%d.%02d", sign, p/100, p%100)
+	out = strconv.AppendUint(out, u/100, 10)
+	return string(append(out, '.', byte('0'+u%100/10), byte('0'+u%10)))
 }
 
 func yes(b bool) string {
