@@ -51,6 +51,104 @@ type Communities struct {
 	// lens is set on a state read in place in the past (Lens): the
 	// records above are the live view's, read-locked while it is read.
 	lens *communitiesLens
+	// heads counts the people in each school's ISLCs per year, with the
+	// positions the counts hold from, for PeopleOverYearsOf in the past
+	// (nil in a state looked up in the past, which counts its records).
+	// Not saved: worked out from the memberships when a state is read.
+	heads *headcount
+}
+
+// headcount keeps, by school and academic year, how many active
+// memberships each person holds in the school's ISLCs, and how many
+// people hold at least one, with the position each count holds from.
+type headcount struct {
+	held   map[schoolYear]map[uuid.UUID]int32
+	counts map[uuid.UUID]map[string]history[int]
+}
+
+type schoolYear struct {
+	school uuid.UUID
+	year   string
+}
+
+func newHeadcount() *headcount {
+	return &headcount{held: map[schoolYear]map[uuid.UUID]int32{}, counts: map[uuid.UUID]map[string]history[int]{}}
+}
+
+// move counts d more active memberships of person in school's ISLCs for
+// year, at position pos: the year's count of people changes when the
+// person held none before or holds none after.
+func (h *headcount) move(school uuid.UUID, year string, person uuid.UUID, d int32, pos uint64) {
+	k := schoolYear{school, year}
+	held := h.held[k]
+	if held == nil {
+		held = map[uuid.UUID]int32{}
+		h.held[k] = held
+	}
+	before := held[person]
+	after := before + d
+	if after == 0 {
+		delete(held, person)
+	} else {
+		held[person] = after
+	}
+	if (before > 0) == (after > 0) {
+		return
+	}
+	years := h.counts[school]
+	if years == nil {
+		years = map[string]history[int]{}
+		h.counts[school] = years
+	}
+	n := years[year].current()
+	if after > 0 {
+		n++
+	} else {
+		n--
+	}
+	years[year] = years[year].add(pos, n)
+}
+
+// at returns, for each of schools, the people counted per year at
+// position at (years with none left out), as PeopleOverYearsOf does.
+func (h *headcount) at(schools []uuid.UUID, at uint64) []map[string]int {
+	out := make([]map[string]int, len(schools))
+	for i, s := range schools {
+		out[i] = map[string]int{}
+		for year, versions := range h.counts[s] {
+			if n := versions.upTo(at).current(); n > 0 {
+				out[i][year] = n
+			}
+		}
+	}
+	return out
+}
+
+// headcountOf works out the counts from the memberships of records, in
+// the order of their positions.
+func headcountOf(records map[uuid.UUID]*communityRec) *headcount {
+	type move struct {
+		pos    uint64
+		school uuid.UUID
+		year   string
+		person uuid.UUID
+		d      int32
+	}
+	var moves []move
+	for _, c := range records {
+		for _, m := range c.Members {
+			moves = append(moves, move{m.P, c.School, m.Year, m.Person, 1})
+			if !m.LeftOn.IsZero() {
+				moves = append(moves, move{m.LeftP, c.School, m.Year, m.Person, -1})
+			}
+		}
+	}
+	slices.SortFunc(moves, func(a, b move) int { return cmp.Compare(a.pos, b.pos) })
+	h := newHeadcount()
+	for _, m := range moves {
+		h.move(m.school, m.year, m.person, m.d, m.pos)
+	}
+	return h
 }
 
 // communitiesLens is the position a lens reads at, and the state as of
@@ -118,7 +216,8 @@ type membershipRec struct {
 // NewCommunities returns an empty "communities" view.
 func NewCommunities() *Communities {
 	return &Communities{SchoolsAt: map[uuid.UUID]history[govSchool]{}, C: map[uuid.UUID]*communityRec{},
-		ScoresAt: map[uuid.UUID]history[map[string]governance.Strengths]{}, Schools: govSchools{}, people: &peopleMemo{}}
+		ScoresAt: map[uuid.UUID]history[map[string]governance.Strengths]{}, Schools: govSchools{}, people: &peopleMemo{},
+		heads: newHeadcount()}
 }
 
 // Name implements projections.Projection.
@@ -190,6 +289,9 @@ func (v *Communities) Apply(m domain.Message) error {
 	case governance.MemberJoined:
 		c.Members = appendTo(v.past, c.Members, membershipRec{Person: e.PersonID, Year: e.Year, Basis: slices.Clone(e.Basis),
 			From: governance.Date(e.EffectiveFrom), TermEndsOn: governance.Date(e.TermEndsOn), P: m.Position})
+		if v.heads != nil {
+			v.heads.move(c.School, e.Year, e.PersonID, 1, m.Position)
+		}
 	case governance.MemberLeft:
 		i := len(c.Members) - 1
 		for ; i >= 0; i-- {
@@ -203,6 +305,9 @@ func (v *Communities) Apply(m domain.Message) error {
 		c.Members = slices.Clone(c.Members)
 		mb := &c.Members[i]
 		mb.LeftOn, mb.Exception, mb.ApprovedBy, mb.LeftP = governance.Date(e.LeftOn), e.Exception, e.ApprovedBy, m.Position
+		if v.heads != nil {
+			v.heads.move(c.School, e.Year, e.PersonID, -1, m.Position)
+		}
 	case governance.RosterConfirmed:
 		fields(func(f *communityFields) {
 			f.Rosters = maps.Clone(f.Rosters)
@@ -293,7 +398,7 @@ func (v *Communities) At(pos uint64) projections.Projection {
 // queries read the state As of pos, made when first asked.
 func (v *Communities) Lens(pos uint64) projections.Projection {
 	return &Communities{SchoolsAt: v.SchoolsAt, C: v.C, ScoresAt: v.ScoresAt, Schools: v.Schools, past: true,
-		lens: &communitiesLens{at: pos}}
+		lens: &communitiesLens{at: pos}, heads: v.heads}
 }
 
 // resolved returns the state a lens reads as a state of its own (At),
@@ -385,6 +490,7 @@ func (v *Communities) UnmarshalState(b []byte) error {
 		c.communityFields = c.Versions.current()
 	}
 	fresh.derive()
+	fresh.heads = headcountOf(fresh.C)
 	*v = *fresh
 	return nil
 }
@@ -656,6 +762,9 @@ func (v *Communities) PeopleOverYears(school uuid.UUID) map[string]int {
 // often than it changes). Callers get maps of their own.
 func (v *Communities) PeopleOverYearsOf(schools []uuid.UUID) []map[string]int {
 	if v.lens != nil {
+		if v.heads != nil {
+			return v.heads.at(schools, v.lens.at)
+		}
 		return v.peopleOverYears(schools, v.lens.at)
 	}
 	memo := v.people

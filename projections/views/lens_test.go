@@ -141,9 +141,9 @@ func lensAnswers(t *testing.T, p projections.Projection, ids lensIDs) ([]byte, b
 // TestLensesAnswerAsTheFoldOfThePast: a view read in place as of a
 // position (Lens, no row copied) answers every query as the state folding
 // events 1..pos from zero does, at random positions of random ledgers,
-// both before and after the live view folds on past them, and saves the
-// fold's state; it refuses to be folded itself, and the live view it reads
-// is left as it was.
+// both before and after the live view folds on past them, and in a view
+// read back from its saved state, and saves the fold's state; it refuses
+// to be folded itself, and the live view it reads is left as it was.
 func TestLensesAnswerAsTheFoldOfThePast(t *testing.T) {
 	tried := 0
 	for _, c := range versionedCases() {
@@ -161,6 +161,14 @@ func TestLensesAnswerAsTheFoldOfThePast(t *testing.T) {
 		ids := idsOf(all)
 		if len(ids.rows) == 0 {
 			t.Fatalf("%s: the ledger gives it no rows", all.Name())
+		}
+		saved, err := all.MarshalState()
+		if err != nil {
+			t.Fatal(err)
+		}
+		readBack := c.fresh()
+		if err := readBack.UnmarshalState(saved); err != nil {
+			t.Fatal(err)
 		}
 		rng := rand.New(rand.NewPCG(11, 3))
 		positions := []uint64{0, 1, uint64(len(msgs))}
@@ -186,7 +194,7 @@ func TestLensesAnswerAsTheFoldOfThePast(t *testing.T) {
 				}
 			}
 			wantAnswers, _ := lensAnswers(t, want, ids)
-			for from, v := range map[string]projections.Projection{"the whole ledger": all, "half of it": live} {
+			for from, v := range map[string]projections.Projection{"the whole ledger": all, "half of it": live, "the whole ledger read back": readBack} {
 				if from == "half of it" && pos > uint64(half) {
 					continue
 				}
