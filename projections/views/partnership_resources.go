@@ -440,10 +440,11 @@ func newResourceState() resourceState {
 type resourceRow struct {
 	Changes []resourceChange `json:"c,omitempty"`
 	Loans   [][]loanChange   `json:"l,omitempty"`
-	// last is the position of each loan's last change (not saved: see
-	// relast), so that a reading in the past finds the loans that changed
-	// since without reaching into every loan's own list.
-	last []uint64
+	// last is the position of each loan's last change, and first that of
+	// its request (not saved: see relast), so that a reading in the past
+	// finds the loans requested by then and those that changed since
+	// without reaching into every loan's own list.
+	last, first []uint64
 	// shared is set once a state in the past (At) holds the row, and the
 	// resource's LoanList with it: the live view then changes a copy of
 	// both (copied), never the row or the list.
@@ -452,10 +453,10 @@ type resourceRow struct {
 
 // relast works out last from the loans' changes.
 func (row *resourceRow) relast() {
-	row.last = make([]uint64, len(row.Loans))
+	row.last, row.first = make([]uint64, len(row.Loans)), make([]uint64, len(row.Loans))
 	for i, lcs := range row.Loans {
 		if len(lcs) > 0 {
-			row.last[i] = lcs[len(lcs)-1].P
+			row.last[i], row.first[i] = lcs[len(lcs)-1].P, lcs[0].P
 		}
 	}
 }
@@ -550,18 +551,34 @@ func (ch resourceChange) message() domain.Message {
 // their changes up to pos and returned apart (changed), to be read in
 // their place (resourceState.loansOf). With now nil, every loan is folded
 // into LoanList.
-func (row *resourceRow) fold(pos uint64, now []partnership.Loan) (r *partnership.Resource, changed []changedLoan, ok bool) {
+func (row *resourceRow) fold(pos uint64, live *partnership.Resource) (r *partnership.Resource, changed []changedLoan, ok bool) {
 	r = partnership.NewResource()
 	seen := false
-	for _, ch := range row.Changes {
-		if ch.P > pos {
-			break
-		}
-		r.Apply(ch.message())
+	if n := len(row.Changes); n > 0 && row.Changes[n-1].P <= pos && live != nil {
+		// Not changed since: its own fields are the live resource's.
+		r.ID, r.PartnershipID, r.OwnerSchoolID, r.Kind, r.Name = live.ID, live.PartnershipID, live.OwnerSchoolID, live.Kind, live.Name
+		r.Description, r.Capacity, r.HourlyValuePence, r.Offered = live.Description, live.Capacity, live.HourlyValuePence, live.Offered
 		seen = true
+	} else {
+		for _, ch := range row.Changes {
+			if ch.P > pos {
+				break
+			}
+			r.Apply(ch.message())
+			seen = true
+		}
+	}
+	var now []partnership.Loan
+	if live != nil {
+		now = live.LoanList
 	}
 	// k: the loans requested by pos (loans are in the order requested).
-	k := sort.Search(len(row.Loans), func(i int) bool { lcs := row.Loans[i]; return len(lcs) == 0 || lcs[0].P > pos })
+	var k int
+	if len(row.first) == len(row.Loans) {
+		k = sort.Search(len(row.first), func(i int) bool { return row.first[i] > pos })
+	} else {
+		k = sort.Search(len(row.Loans), func(i int) bool { lcs := row.Loans[i]; return len(lcs) == 0 || lcs[0].P > pos })
+	}
 	if k == 0 {
 		return r, nil, seen
 	}
@@ -606,7 +623,8 @@ func (row *resourceRow) loanAt(slot int, pos uint64) partnership.Loan {
 // beyond its end, so that appending to the copy's reaches nothing the row
 // holds.
 func (row *resourceRow) copied() *resourceRow {
-	out := &resourceRow{Changes: row.Changes[:len(row.Changes):len(row.Changes)], last: slices.Clone(row.last)}
+	out := &resourceRow{Changes: row.Changes[:len(row.Changes):len(row.Changes)], last: slices.Clone(row.last),
+		first: row.first[:len(row.first):len(row.first)]}
 	if len(row.Loans) > 0 {
 		out.Loans = make([][]loanChange, len(row.Loans))
 		for i, lcs := range row.Loans {
@@ -748,7 +766,7 @@ func (s *resourceState) apply(m domain.Message) {
 		slot = len(r.LoanList)
 		r.LoanList = append(r.LoanList, ch.Requested.loan())
 		row.Loans = append(row.Loans, []loanChange{ch})
-		row.last = append(row.last, m.Position)
+		row.last, row.first = append(row.last, m.Position), append(row.first, m.Position)
 	} else {
 		if slot = s.slotOf(id, loan); slot < 0 || slot >= len(row.Loans) {
 			return // no such loan: the event changed nothing
@@ -955,11 +973,7 @@ func (v *Resources) At(pos uint64) projections.Projection {
 	s.loans = nil
 	past := make(map[uuid.UUID]*resourceRow, len(v.state.Rows))
 	for id, row := range v.state.Rows {
-		var now []partnership.Loan
-		if r := v.state.Resources[id]; r != nil {
-			now = r.LoanList
-		}
-		if r, changed, ok := row.fold(pos, now); ok {
+		if r, changed, ok := row.fold(pos, v.state.Resources[id]); ok {
 			row.shared.Store(true) // the live view changes a copy from now on
 			s.Resources[id], past[id] = r, row
 			if changed != nil {
