@@ -16,7 +16,7 @@ import (
 // kept up to date since: a live view is read at random positions after a
 // third of a random ledger, folds the rest, and is read again. A live
 // view folding from zero (Live) keeps every year's book from the start;
-// one read back from its saved state (then Live) builds them when asked.
+// one read back from its saved state builds a year's when first asked.
 func TestCPDSumsInThePastFollowTheLiveView(t *testing.T) {
 	for _, seed := range []uint64{7, 8, 9} {
 		for _, how := range []string{"not live", "live from zero", "live read back"} {
@@ -58,7 +58,7 @@ func cpdBooksFollowTheLiveView(t *testing.T, seed uint64, how string) {
 	default:
 		apply(live, msgs[:third])
 	}
-	if fromZero := how == "live from zero"; fromZero != (len(live.state.books) > 0) {
+	if kept := how == "live from zero"; kept != (len(live.state.books) > 0) {
 		t.Fatalf("seed %d, %s: %d books kept before any reading", seed, how, len(live.state.books))
 	}
 	rng := rand.New(rand.NewPCG(seed, 17))

@@ -536,7 +536,8 @@ func (s *cpdState) note(was, c *partnership.CPDEvent, p uint64) {
 }
 
 // Live implements projections.Live: a live view that folds from zero
-// keeps every year's book of changes from its first change on.
+// keeps every year's book of changes from its first change on (one read
+// back builds a year's when a reading first needs it).
 func (v *CPD) Live() {
 	if len(v.state.Rows) == 0 {
 		v.state.booked = true

@@ -3,6 +3,7 @@ package views
 import (
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -146,7 +147,12 @@ func (p cpdPart) minus(o cpdPart) cpdPart {
 // parts books every school's part of the event before (was, nil for
 // none) and after the change.
 func (b *cpdBook) parts(pos uint64, was, now *partnership.CPDEvent) {
-	before, after := cpdPartsOf(was, nil), cpdPartsOf(now, nil)
+	b.diff(pos, now.ID, cpdPartsOf(was, nil), cpdPartsOf(now, nil))
+}
+
+// diff books the change at pos that took CPD event ev's parts from before
+// to after.
+func (b *cpdBook) diff(pos uint64, ev uuid.UUID, before, after []cpdPart) {
 	events := int32(0)
 	if len(before) == 0 && len(after) > 0 {
 		events = 1
@@ -158,12 +164,12 @@ func (b *cpdBook) parts(pos uint64, was, now *partnership.CPDEvent) {
 				d = n.minus(w)
 			}
 		}
-		b.one(pos, now.ID, n.school, d, events)
+		b.one(pos, ev, n.school, d, events)
 		events = 0
 	}
 	for _, w := range before {
 		if !slices.ContainsFunc(after, func(n cpdPart) bool { return n.school == w.school }) {
-			b.one(pos, now.ID, w.school, cpdPart{}.minus(w), 0)
+			b.one(pos, ev, w.school, cpdPart{}.minus(w), 0)
 		}
 	}
 }
@@ -301,33 +307,118 @@ func (l *cpdLive) withBook(k cpdYear, fn func(*cpdBook)) {
 	fn(l.books[k])
 }
 
-// bookOf builds year k's book from the changes of its CPD events in rows.
-func bookOf(rows map[uuid.UUID]*cpdRow, k cpdYear) *cpdBook {
-	b := newCPDBook()
-	var was partnership.CPDEvent
-	for _, r := range rows {
-		if c := r.cur; c == nil || !c.Organised() || c.PartnershipID != k.pid || partnership.AcademicYearOf(c.StartsAt) != k.year {
+// foldBooking folds row r's changes into a new CPD event, which it
+// returns, booking each change from its organisation on in the book
+// bookOf gives for the event (then organised). It folds in place, and
+// books a change to one booking, the terms and the bulk discount staying
+// as they were, from that booking before and after; any other change from
+// every school's part before (the event put back as it was for a moment)
+// and after.
+func foldBooking(r *cpdRow, bookOf func(*partnership.CPDEvent) *cpdBook) *partnership.CPDEvent {
+	c := partnership.NewCPDEvent()
+	var b *cpdBook
+	for _, ch := range r.Changes {
+		idx := -1
+		switch {
+		case ch.Booked != nil:
+			idx = len(c.Bookings)
+		case ch.Cancelled != nil:
+			idx = *ch.Cancelled
+		case ch.Attended != nil:
+			idx = ch.Attended[0]
+		}
+		var before partnership.Booking
+		had := idx >= 0 && idx < len(c.Bookings)
+		if had {
+			before = c.Bookings[idx]
+		}
+		n0, terms0, d0, organised0 := len(c.Bookings), termsOf(c), c.DiscountApplies(), c.Organised()
+		ch.apply(c)
+		if !c.Organised() {
 			continue
 		}
-		// c is folded in place; was is a copy of it before each change.
-		c := partnership.NewCPDEvent()
-		organised := false
-		for _, ch := range r.Changes {
-			ch.apply(c)
-			if !c.Organised() {
-				continue
+		if b == nil {
+			b = bookOf(c)
+		}
+		d1 := c.DiscountApplies()
+		if organised0 && ch.Organised == nil && termsOf(c) == terms0 && d0 == d1 && len(c.Bookings) >= n0 && len(c.Bookings) <= n0+1 {
+			if idx >= 0 && idx < len(c.Bookings) {
+				var was cpdPart
+				if had {
+					was = bookingPart(before, c, d0)
+				}
+				bk := c.Bookings[idx]
+				b.one(ch.P, c.ID, bk.SchoolID, bookingPart(bk, c, d1).minus(was), 0)
 			}
-			if organised {
-				b.change(ch.P, &was, c)
-			} else {
-				b.change(ch.P, nil, c)
+			continue
+		}
+		// Every part, before and after: the event as it was, for a moment.
+		var wasParts []cpdPart
+		if organised0 {
+			terms1, now := termsOf(c), c.Bookings
+			setTerms(c, terms0)
+			if had {
+				c.Bookings = slices.Clone(now[:max(n0, idx+1)])
+				c.Bookings[idx] = before
 			}
-			bookings := was.Bookings[:0]
-			was = *c
-			was.Bookings, organised = append(bookings, c.Bookings...), true
+			c.Bookings = c.Bookings[:n0]
+			wasParts = cpdPartsOf(c, nil)
+			setTerms(c, terms1)
+			c.Bookings = now
+		}
+		b.diff(ch.P, c.ID, wasParts, cpdPartsOf(c, nil))
+	}
+	return c
+}
+
+// cpdTerms are the fields of a CPD event its parts are worked out from,
+// besides its bookings.
+type cpdTerms struct {
+	organiser                uuid.UUID
+	places, bulkMin, bulkOff int
+	costPerPlace             int64
+}
+
+func termsOf(c *partnership.CPDEvent) cpdTerms {
+	return cpdTerms{c.OrganiserSchoolID, c.Places, c.BulkMinPlaces, c.BulkPercentOff, c.CostPerPlacePence}
+}
+
+func setTerms(c *partnership.CPDEvent, t cpdTerms) {
+	c.OrganiserSchoolID, c.Places, c.BulkMinPlaces, c.BulkPercentOff, c.CostPerPlacePence = t.organiser, t.places, t.bulkMin, t.bulkOff, t.costPerPlace
+}
+
+// sortEntries puts the book's entries in position order (entries of one
+// position are one change's, in any order: they add).
+func (b *cpdBook) sortEntries() {
+	slices.SortFunc(b.entries, func(x, y cpdEntry) int { return cmpU64(x.pos, y.pos) })
+}
+
+// bookOf builds year k's book from the changes of its CPD events in rows.
+func bookOf(rows map[uuid.UUID]*cpdRow, k cpdYear) *cpdBook {
+	// The year's events (those starting in it, as AcademicYearOf says:
+	// from 1 September in UTC), and room for an entry per change.
+	from, err := partnership.AcademicYearStart(k.year)
+	to := from.AddDate(1, 0, 0)
+	inYear := func(t time.Time) bool {
+		if err != nil {
+			return partnership.AcademicYearOf(t) == k.year
+		}
+		t = t.UTC()
+		return !t.Before(from) && t.Before(to)
+	}
+	var mine []*cpdRow
+	changes := 0
+	for _, r := range rows {
+		if c := r.cur; c != nil && c.Organised() && c.PartnershipID == k.pid && inYear(c.StartsAt) {
+			mine = append(mine, r)
+			changes += len(r.Changes)
 		}
 	}
-	// Entries of one position are one change's, in any order: they add.
-	slices.SortFunc(b.entries, func(x, y cpdEntry) int { return cmpU64(x.pos, y.pos) })
+	b := newCPDBook()
+	b.entries = make([]cpdEntry, 0, changes+changes/8)
+	for _, r := range mine {
+		foldBooking(r, func(*partnership.CPDEvent) *cpdBook { return b })
+	}
+	b.sortEntries()
 	return b
 }
