@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"sort"
 	"testing"
 	"time"
@@ -102,13 +101,7 @@ func TestEngineAsCorrectedReadsInPlaceWhatFoldsNothingMore(t *testing.T) {
 		if seed%2 == 0 {
 			factories = append(factories, func() Projection { return &timeline{} })
 		}
-		e, err := Open(h.store, h.codec, filepath.Join(t.TempDir(), "p.db"), Options{SnapshotEvery: uint64(1 + rng.IntN(5)), CheckpointEvery: 1 + rng.IntN(10)}, factories...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := e.CatchUp(ctx); err != nil {
-			t.Fatal(err)
-		}
+		e := caughtUpEngine(t, h, rng, factories)
 		for _, at := range h.moments() {
 			want := []Projection{&facts{F: map[uuid.UUID]fact{}}, &seen{}, &seenIn{}}
 			wantPos, err := FoldCorrectedAll(ctx, h.store, h.codec, want, at)

@@ -249,13 +249,7 @@ func TestEngineAsCorrectedEqualsTheFoldFromZero(t *testing.T) {
 		if withTimeline {
 			factories = append(factories, func() Projection { return &timeline{} })
 		}
-		e, err := Open(h.store, h.codec, filepath.Join(t.TempDir(), "p.db"), Options{SnapshotEvery: uint64(1 + rng.IntN(5)), CheckpointEvery: 1 + rng.IntN(10)}, factories...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := e.CatchUp(ctx); err != nil {
-			t.Fatal(err)
-		}
+		e := caughtUpEngine(t, h, rng, factories)
 		if withTimeline && seed%4 == 0 {
 			// The timeline behind: as of a few events back.
 			r := e.projs["timeline"]
@@ -315,3 +309,17 @@ func (tl *timeline) MarshalState() ([]byte, error) { return json.Marshal(tl) }
 func (tl *timeline) UnmarshalState(b []byte) error { return json.Unmarshal(b, tl) }
 func (tl *timeline) Offbeat() []Offbeat            { return tl.O }
 func (tl *timeline) Corrections() []uint64         { return tl.C }
+
+// caughtUpEngine opens an engine of factories over history h, snapshots
+// and checkpoints at random spacings, and catches it up.
+func caughtUpEngine(t *testing.T, h *history, rng *rand.Rand, factories []Factory) *Engine {
+	t.Helper()
+	e, err := Open(h.store, h.codec, filepath.Join(t.TempDir(), "p.db"), Options{SnapshotEvery: uint64(1 + rng.IntN(5)), CheckpointEvery: 1 + rng.IntN(10)}, factories...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.CatchUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}

@@ -138,6 +138,17 @@ func bookingPart(bk partnership.Booking, c *partnership.CPDEvent, discount bool)
 	return p
 }
 
+// add adds what entry e booked to p.
+func (p *cpdPart) add(e cpdEntry) {
+	p.present += e.present
+	p.offered += e.offered
+	p.booked += e.booked
+	p.attended += e.attended
+	p.full += e.full
+	p.paid += e.paid
+	p.savings += e.savings
+}
+
 // minus returns p less o (field by field; the school is p's).
 func (p cpdPart) minus(o cpdPart) cpdPart {
 	return cpdPart{school: p.school, present: p.present - o.present, offered: p.offered - o.offered, booked: p.booked - o.booked,
@@ -204,14 +215,7 @@ func (b *cpdBook) eventsAt(at uint64) map[uuid.UUID]cpdPart {
 	n := sort.Search(len(b.entries), func(i int) bool { return b.entries[i].pos > at })
 	acc := make([]cpdPart, len(b.events))
 	for _, e := range b.entries[:n] {
-		a := &acc[e.event]
-		a.present += e.present
-		a.offered += e.offered
-		a.booked += e.booked
-		a.attended += e.attended
-		a.full += e.full
-		a.paid += e.paid
-		a.savings += e.savings
+		acc[e.event].add(e)
 	}
 	out := make(map[uuid.UUID]cpdPart, len(acc))
 	for i, a := range acc {
@@ -225,17 +229,11 @@ func (b *cpdBook) eventsAt(at uint64) map[uuid.UUID]cpdPart {
 // sumsAt adds up the entries up to position at.
 func (b *cpdBook) sumsAt(at uint64) *cpdSums {
 	n := sort.Search(len(b.entries), func(i int) bool { return b.entries[i].pos > at })
-	acc := make([]cpdEntry, len(b.schools))
+	acc := make([]cpdPart, len(b.schools))
 	out := &cpdSums{schools: map[uuid.UUID]CPDSchool{}}
 	t := &out.totals
 	for _, e := range b.entries[:n] {
-		a := &acc[e.school]
-		a.present += e.present
-		a.offered += e.offered
-		a.booked += e.booked
-		a.attended += e.attended
-		a.paid += e.paid
-		a.savings += e.savings
+		acc[e.school].add(e)
 		t.Events += int(e.events)
 		t.FullPence += e.full
 	}
