@@ -221,8 +221,12 @@ func (c *CPDEvent) Attendance() (booked, attended int) {
 
 // DiscountApplies reports whether enough places are booked for the bulk
 // discount.
-func (c *CPDEvent) DiscountApplies() bool {
-	return c.BulkPercentOff > 0 && c.BulkMinPlaces > 0 && c.PlacesBooked() >= c.BulkMinPlaces
+func (c *CPDEvent) DiscountApplies() bool { return c.DiscountWith(c.PlacesBooked()) }
+
+// DiscountWith reports whether the bulk discount applies with booked
+// places booked (not cancelled) in all.
+func (c *CPDEvent) DiscountWith(booked int) bool {
+	return c.BulkPercentOff > 0 && c.BulkMinPlaces > 0 && booked >= c.BulkMinPlaces
 }
 
 // CPDCost is what places cost: at full price, what is paid, and the
@@ -274,16 +278,21 @@ func (c *CPDEvent) Total() (cost CPDCost, discount bool) {
 func (c *CPDEvent) EachCost(fn func(school uuid.UUID, cost CPDCost)) {
 	discount := c.DiscountApplies()
 	for _, b := range c.Bookings {
-		if b.Cancelled {
-			continue
+		if !b.Cancelled {
+			fn(b.SchoolID, c.BookingCost(b, discount))
 		}
-		cost := CPDCost{Places: b.Places, FullPence: int64(b.Places) * c.CostPerPlacePence}
-		if discount {
-			cost.SavingsPence = cost.FullPence * int64(c.BulkPercentOff) / 100
-		}
-		cost.PaidPence = cost.FullPence - cost.SavingsPence
-		fn(b.SchoolID, cost)
 	}
+}
+
+// BookingCost is what booking b costs, the bulk discount applying or not
+// (a cancelled booking costs what its places would).
+func (c *CPDEvent) BookingCost(b Booking, discount bool) CPDCost {
+	cost := CPDCost{Places: b.Places, FullPence: int64(b.Places) * c.CostPerPlacePence}
+	if discount {
+		cost.SavingsPence = cost.FullPence * int64(c.BulkPercentOff) / 100
+	}
+	cost.PaidPence = cost.FullPence - cost.SavingsPence
+	return cost
 }
 
 // CPDTotals sums the costs and attendance of several events, for the

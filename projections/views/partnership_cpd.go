@@ -762,7 +762,7 @@ func (v *CPD) pastInfo(pid uuid.UUID, k cpdKey) (CPDEventInfo, bool) {
 	return CPDEventInfo{ID: c.ID, Title: c.Title, Kind: string(c.Kind), Organiser: s.Names.school(c.OrganiserSchoolID),
 		StartsAt: c.StartsAt, EndsAt: c.EndsAt, Offered: c.Places, Booked: int(part.booked), Attended: int(part.attended),
 		FullPence: part.full, PaidPence: part.paid, SavingsPence: part.savings,
-		DiscountApplies: c.BulkPercentOff > 0 && c.BulkMinPlaces > 0 && int(part.booked) >= c.BulkMinPlaces}, true
+		DiscountApplies: c.DiscountWith(int(part.booked))}, true
 }
 
 // Event returns CPD event id of partnership pid as Events lists it;

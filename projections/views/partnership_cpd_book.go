@@ -127,14 +127,11 @@ func bookingPart(bk partnership.Booking, c *partnership.CPDEvent, discount bool)
 	if bk.Cancelled {
 		return cpdPart{}
 	}
-	p := cpdPart{present: 1, booked: int32(bk.Places), full: int64(bk.Places) * c.CostPerPlacePence}
+	cost := c.BookingCost(bk, discount)
+	p := cpdPart{present: 1, booked: int32(bk.Places), full: cost.FullPence, paid: cost.PaidPence, savings: cost.SavingsPence}
 	if bk.Recorded {
 		p.attended = int32(bk.Attended)
 	}
-	if discount {
-		p.savings = p.full * int64(c.BulkPercentOff) / 100
-	}
-	p.paid = p.full - p.savings
 	return p
 }
 
