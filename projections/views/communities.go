@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"maps"
-	"math"
 	"slices"
 	"sync"
 	"time"
@@ -762,14 +761,14 @@ func (v *Communities) PeopleOverYears(school uuid.UUID) map[string]int {
 // often than it changes). Callers get maps of their own.
 func (v *Communities) PeopleOverYearsOf(schools []uuid.UUID) []map[string]int {
 	if v.lens != nil {
-		if v.heads != nil {
-			return v.heads.at(schools, v.lens.at)
+		if v.heads == nil { // not the live view's: count the state as of then
+			return v.resolved().PeopleOverYearsOf(schools)
 		}
-		return v.peopleOverYears(schools, v.lens.at)
+		return v.heads.at(schools, v.lens.at)
 	}
 	memo := v.people
 	if memo == nil {
-		return v.peopleOverYears(schools, math.MaxUint64)
+		return v.peopleOverYears(schools)
 	}
 	memo.mu.Lock()
 	defer memo.mu.Unlock()
@@ -783,7 +782,7 @@ func (v *Communities) PeopleOverYearsOf(schools []uuid.UUID) []map[string]int {
 			}
 		}
 		memo.bySchool = make(map[uuid.UUID]map[string]int, len(all))
-		for i, m := range v.peopleOverYears(all, math.MaxUint64) {
+		for i, m := range v.peopleOverYears(all) {
 			memo.bySchool[all[i]] = m
 		}
 	}
@@ -797,9 +796,8 @@ func (v *Communities) PeopleOverYearsOf(schools []uuid.UUID) []map[string]int {
 }
 
 // peopleOverYears works out PeopleOverYearsOf in one pass over the ISLCs
-// and their memberships, as they were at position at (math.MaxUint64:
-// as they are).
-func (v *Communities) peopleOverYears(schools []uuid.UUID, at uint64) []map[string]int {
+// and their memberships.
+func (v *Communities) peopleOverYears(schools []uuid.UUID) []map[string]int {
 	index := make(map[uuid.UUID]int, len(schools))
 	for i, s := range schools {
 		if _, ok := index[s]; !ok {
@@ -813,20 +811,9 @@ func (v *Communities) peopleOverYears(schools []uuid.UUID, at uint64) []map[stri
 		year   int
 		hi, lo uint64
 	}
-	schoolAt := func(c *communityRec) (int, bool) {
-		if len(c.Versions) == 0 || c.Versions[0].P > at {
-			return 0, false // established later
-		}
-		school := c.School
-		if c.Last > at {
-			school = c.Versions.upTo(at).current().School
-		}
-		i, ok := index[school]
-		return i, ok
-	}
 	sizes := make([]int, len(schools))
 	for _, c := range v.C {
-		if i, ok := schoolAt(c); ok {
+		if i, ok := index[c.School]; ok {
 			sizes[i] += len(c.Members)
 		}
 	}
@@ -837,13 +824,13 @@ func (v *Communities) peopleOverYears(schools []uuid.UUID, at uint64) []map[stri
 	var labels []string
 	number := map[string]int{}
 	for _, c := range v.C {
-		i, ok := schoolAt(c)
+		i, ok := index[c.School]
 		if !ok {
 			continue
 		}
 		for _, m := range c.Members {
-			if m.P > at || !m.LeftOn.IsZero() && m.LeftP <= at {
-				continue // recorded later, or left by then
+			if !m.LeftOn.IsZero() {
+				continue
 			}
 			y, ok := number[m.Year]
 			if !ok {
