@@ -104,19 +104,33 @@ func (e *Engine) asCorrected(ctx context.Context, names []string, until time.Tim
 	for i, n := range names {
 		ps[i] = out[n]
 	}
-	fold := func(recs []eventstore.RecordedEvent) error {
+	err = e.readPlanned(ctx, plan, until, func(recs []eventstore.RecordedEvent) error {
+		return foldCorrected(e.codec, ps, recs, plan.fixes, until)
+	})
+	if err != nil {
+		return CorrectedReading{}, err
+	}
+	return CorrectedReading{States: out, Head: head}, nil
+}
+
+// readPlanned calls fn with the events plan folds after the start of the
+// log it keeps whole, in log order, a batch at a time: those up to
+// plan.through that took effect by until or are corrected, then those
+// listed in plan.extra.
+func (e *Engine) readPlanned(ctx context.Context, plan correctedPlan, until time.Time, fn func([]eventstore.RecordedEvent) error) error {
+	planned := func(recs []eventstore.RecordedEvent) error {
 		in := recs[:0:0]
 		for _, rec := range recs {
 			if _, fixed := plan.fixes[rec.ID]; fixed || until.IsZero() || !effectiveOf(rec).After(until) {
 				in = append(in, rec)
 			}
 		}
-		return foldCorrected(e.codec, ps, in, plan.fixes, until)
+		return fn(in)
 	}
 	for from := plan.kept + 1; from <= plan.through; {
 		recs, err := e.store.ReadAll(ctx, from, int(min(4096, plan.through-from+1)))
 		if err != nil {
-			return CorrectedReading{}, fmt.Errorf("fold as corrected from %d: %w", from, err)
+			return fmt.Errorf("fold as corrected from %d: %w", from, err)
 		}
 		if len(recs) == 0 {
 			break
@@ -125,33 +139,21 @@ func (e *Engine) asCorrected(ctx context.Context, names []string, until time.Tim
 		if i := slices.IndexFunc(recs, func(r eventstore.RecordedEvent) bool { return r.Position > plan.through }); i >= 0 {
 			recs = recs[:i]
 		}
-		if err := fold(recs); err != nil {
-			return CorrectedReading{}, err
+		if err := planned(recs); err != nil {
+			return err
 		}
 	}
-	extra, err := e.readExtra(ctx, plan)
-	if err != nil {
-		return CorrectedReading{}, err
-	}
-	if err := fold(extra); err != nil {
-		return CorrectedReading{}, err
-	}
-	return CorrectedReading{States: out, Head: head}, nil
-}
-
-// readExtra reads the events plan folds after through.
-func (e *Engine) readExtra(ctx context.Context, plan correctedPlan) ([]eventstore.RecordedEvent, error) {
 	var extra []eventstore.RecordedEvent
 	for _, pos := range plan.extra {
 		recs, err := e.store.ReadAll(ctx, pos, 1)
 		if err != nil {
-			return nil, fmt.Errorf("fold as corrected at %d: %w", pos, err)
+			return fmt.Errorf("fold as corrected at %d: %w", pos, err)
 		}
 		if len(recs) == 1 && recs[0].Position == pos {
 			extra = append(extra, recs[0])
 		}
 	}
-	return extra, nil
+	return planned(extra)
 }
 
 // asCorrectedLensed is AsCorrectedRead for a plan with few events to fold
@@ -160,29 +162,14 @@ func (e *Engine) readExtra(ctx context.Context, plan correctedPlan) ([]eventstor
 // plan.kept, and the others are folded from there.
 func (e *Engine) asCorrectedLensed(ctx context.Context, names []string, until time.Time, plan correctedPlan, head uint64) (CorrectedReading, error) {
 	var recs []eventstore.RecordedEvent
-	for from := plan.kept + 1; from <= plan.through; {
-		batch, err := e.store.ReadAll(ctx, from, int(plan.through-from+1))
-		if err != nil {
-			return CorrectedReading{}, fmt.Errorf("fold as corrected from %d: %w", from, err)
-		}
-		if i := slices.IndexFunc(batch, func(r eventstore.RecordedEvent) bool { return r.Position > plan.through }); i >= 0 {
-			batch = batch[:i]
-		}
-		if len(batch) == 0 {
-			break
-		}
-		from = batch[len(batch)-1].Position + 1
-		for _, rec := range batch {
-			if _, fixed := plan.fixes[rec.ID]; fixed || until.IsZero() || !effectiveOf(rec).After(until) {
-				recs = append(recs, rec)
-			}
-		}
-	}
-	extra, err := e.readExtra(ctx, plan)
+	err := e.readPlanned(ctx, plan, until, func(batch []eventstore.RecordedEvent) error {
+		recs = append(recs, batch...)
+		return nil
+	})
 	if err != nil {
 		return CorrectedReading{}, err
 	}
-	msgs, err := correctedMessages(e.codec, append(recs, extra...), plan.fixes, until)
+	msgs, err := correctedMessages(e.codec, recs, plan.fixes, until)
 	if err != nil {
 		return CorrectedReading{}, err
 	}
