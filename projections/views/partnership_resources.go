@@ -78,6 +78,11 @@ type resourceState struct {
 	// util keeps the live state's utilisation answers until its next
 	// event (see UtilisationIn).
 	util *utilCache
+	// books are the state's books of utilisation (nil in a state looked
+	// up in the past), booksOf, in a state in the past, those of the state
+	// it was looked up in, which its utilisation in an academic year reads
+	// until it is changed.
+	books, booksOf *utilBooks
 }
 
 // utilCache holds the utilisation answers the live state gave since its
@@ -743,8 +748,12 @@ func (s *resourceState) apply(m domain.Message) {
 		r.LoanList = slices.Clone(r.LoanList)
 	}
 	if own != nil {
+		was := r.Registered()
 		r.Apply(m)
 		row.Changes = append(row.Changes, *own)
+		if !was && r.Registered() {
+			s.books.registered(m.Position, r)
+		}
 		if own.Registered != nil && s.loans != nil {
 			// Loans asked for before the registration (which the domain
 			// refuses, but a view folds what the ledger holds) are filed
@@ -778,6 +787,7 @@ func (s *resourceState) apply(m domain.Message) {
 		row.last[slot] = m.Position
 	}
 	s.fileLoan(id, slot, before)
+	s.books.changed(m.Position, r, slot, before)
 }
 
 // rows returns the rows, cut from the live view's first for a state
@@ -795,7 +805,7 @@ func (s *resourceState) rows() map[uuid.UUID]*resourceRow {
 				}
 			}
 		}
-		s.pastOf, s.changed, s.liveIndex = nil, nil, nil
+		s.pastOf, s.changed, s.liveIndex, s.booksOf = nil, nil, nil, nil
 	}
 	return s.Rows
 }
@@ -941,7 +951,7 @@ type Resources struct{ stateView[resourceState] }
 func NewResources() *Resources {
 	return &Resources{newStateView(ResourcesView, 4, func() resourceState {
 		s := newResourceState()
-		s.loans, s.indexMu, s.util = newLoanIndex(), new(sync.Mutex), new(utilCache)
+		s.loans, s.indexMu, s.util, s.books = newLoanIndex(), new(sync.Mutex), new(utilCache), &utilBooks{ready: true}
 		return s
 	})}
 }
@@ -952,7 +962,7 @@ func (v *Resources) UnmarshalState(b []byte) error {
 	if err := v.stateView.UnmarshalState(b); err != nil {
 		return err
 	}
-	v.state.loans, v.state.indexMu, v.state.util = nil, new(sync.Mutex), new(utilCache)
+	v.state.loans, v.state.indexMu, v.state.util, v.state.books = nil, new(sync.Mutex), new(utilCache), &utilBooks{}
 	v.state.foldRows()
 	return nil
 }
@@ -970,7 +980,13 @@ func (v *Resources) MarshalState() ([]byte, error) {
 func (v *Resources) At(pos uint64) projections.Projection {
 	out := NewResources()
 	s := &out.state
-	s.loans = nil
+	s.loans, s.books = nil, nil
+	if b := v.state.books; b != nil {
+		// Its utilisation in a year is read from the books (built now
+		// for a view read back).
+		b.ensure(v.state.Rows, v.state.Resources)
+		s.booksOf = b
+	}
 	past := make(map[uuid.UUID]*resourceRow, len(v.state.Rows))
 	for id, row := range v.state.Rows {
 		if r, changed, ok := row.fold(pos, v.state.Resources[id]); ok {
@@ -1122,14 +1138,43 @@ func (v *Resources) UtilisationIn(pid uuid.UUID, p Period) Utilisation {
 func (v *Resources) utilisationIn(pid uuid.UUID, p Period) Utilisation {
 	from, to := p.window()
 	out := Utilisation{AcademicYear: p.Year, Resources: []ResourceUse{}, Schools: []SchoolUse{}}
+	resources := v.state.of(pid)
 	// Hours are summed as durations and turned into hours once, so that
 	// the sums do not depend on the order the loans are read in.
-	type use struct{ borrowed, lent time.Duration }
-	bySchool := map[uuid.UUID]*use{}
-	of := func(id uuid.UUID) *use {
+	var sums utilSums
+	if y, ok := yearOfWindow(from, to); ok && v.state.booksOf != nil {
+		// A state in the past reads an academic year's sums from the
+		// books of the view it was looked up in.
+		sums = v.state.booksOf.at(utilYear{pid, y}, v.state.pastAt)
+	} else {
+		sums = v.heldIn(pid, resources, from, to)
+	}
+	infos := v.List(pid)
+	out.Resources = make([]ResourceUse, 0, len(resources))
+	for i, r := range resources {
+		h := sums.held[r.ID].Hours()
+		benefit := r.BenefitOf(h)
+		out.Resources = append(out.Resources, ResourceUse{Resource: infos[i], Hours: h, BenefitPence: benefit})
+		out.TotalHours += h
+		out.TotalBenefitPence += benefit
+	}
+	for id, u := range sums.bySchool {
+		out.Schools = append(out.Schools, SchoolUse{School: v.state.Names.school(id), HoursBorrowed: u.borrowed.Hours(), HoursLent: u.lent.Hours()})
+	}
+	slices.SortFunc(out.Schools, func(a, b SchoolUse) int {
+		return cmp.Or(strings.Compare(a.School.Name, b.School.Name), uuidCmp(a.School.ID, b.School.ID))
+	})
+	return out
+}
+
+// heldIn adds up the time partnership pid's loans held its resources (in
+// of's order) within [from, to), by resource and by school.
+func (v *Resources) heldIn(pid uuid.UUID, resources []*partnership.Resource, from, to time.Time) utilSums {
+	bySchool := map[uuid.UUID]*utilUse{}
+	of := func(id uuid.UUID) *utilUse {
 		u := bySchool[id]
 		if u == nil {
-			u = &use{}
+			u = &utilUse{}
 			bySchool[id] = u
 		}
 		return u
@@ -1144,7 +1189,6 @@ func (v *Resources) utilisationIn(pid uuid.UUID, p Period) Utilisation {
 		of(l.BorrowerSchoolID).borrowed += d
 		of(r.OwnerSchoolID).lent += d
 	}
-	resources := v.state.of(pid)
 	// A loan holds its resource within its window, so only loans starting
 	// less than the longest window before from can count: through the
 	// index those are read alone, when they are fewer than half the loans
@@ -1169,7 +1213,7 @@ func (v *Resources) utilisationIn(pid uuid.UUID, p Period) Utilisation {
 		// its owner looked up once.
 		for _, r := range resources {
 			var sum time.Duration
-			var owner *use
+			var owner *utilUse
 			for _, l := range v.state.loansOf(r) {
 				d := l.HeldIn(from, to)
 				if d <= 0 {
@@ -1193,22 +1237,7 @@ func (v *Resources) utilisationIn(pid uuid.UUID, p Period) Utilisation {
 			}
 		}
 	}
-	infos := v.List(pid)
-	out.Resources = make([]ResourceUse, 0, len(resources))
-	for i, r := range resources {
-		h := held[r.ID].Hours()
-		benefit := r.BenefitOf(h)
-		out.Resources = append(out.Resources, ResourceUse{Resource: infos[i], Hours: h, BenefitPence: benefit})
-		out.TotalHours += h
-		out.TotalBenefitPence += benefit
-	}
-	for id, u := range bySchool {
-		out.Schools = append(out.Schools, SchoolUse{School: v.state.Names.school(id), HoursBorrowed: u.borrowed.Hours(), HoursLent: u.lent.Hours()})
-	}
-	slices.SortFunc(out.Schools, func(a, b SchoolUse) int {
-		return cmp.Or(strings.Compare(a.School.Name, b.School.Name), uuidCmp(a.School.ID, b.School.ID))
-	})
-	return out
+	return utilSums{held: held, bySchool: bySchool}
 }
 
 // Loans is the "resources" view read for its loans, under the name
