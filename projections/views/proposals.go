@@ -1,6 +1,7 @@
 package views
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"sort"
@@ -39,6 +40,59 @@ type Proposals struct {
 	// lens is set on a state read in place in the past (Lens): the maps
 	// above are the live view's, read-locked while it is read.
 	lens *proposalsLens
+	// decided indexes every decision of P by when it was made (then by
+	// position), so that Decided reads a period's decisions, not every
+	// proposal. Nil in a state of the past of its own (At), which has
+	// none and scans; a lens reads the live view's.
+	decided *decisionIndex
+}
+
+// decisionIndex is every decision of a view's proposals, by when it was
+// made, then by position.
+type decisionIndex struct{ entries []decisionKey }
+
+// decisionKey is decision i of proposal id, made at instant at (Unix
+// nanoseconds, held within their range) and recorded at position p.
+type decisionKey struct {
+	at int64
+	p  uint64
+	id uuid.UUID
+	i  int32
+}
+
+func (a decisionKey) cmp(b decisionKey) int { return cmp.Or(cmp.Compare(a.at, b.at), cmpU64(a.p, b.p)) }
+
+// unixNanos returns t in Unix nanoseconds, held within their range (from
+// 1678 to 2262): the instants before it come first, those after it last.
+func unixNanos(t time.Time) int64 {
+	switch {
+	case t.Before(minNanos):
+		return math.MinInt64
+	case t.After(maxNanos):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+var minNanos, maxNanos = time.Unix(0, math.MinInt64), time.Unix(0, math.MaxInt64)
+
+// add files decision i of proposal id.
+func (x *decisionIndex) add(id uuid.UUID, i int, d decisionRec) {
+	k := decisionKey{at: unixNanos(d.At), p: d.P, id: id, i: int32(i)}
+	j, _ := slices.BinarySearchFunc(x.entries, k, decisionKey.cmp)
+	x.entries = slices.Insert(x.entries, j, k)
+}
+
+// indexDecisions returns the index of the decisions of proposals.
+func indexDecisions(proposals map[uuid.UUID]*proposalRec) *decisionIndex {
+	x := &decisionIndex{}
+	for id, r := range proposals {
+		for i, d := range r.Decisions {
+			x.entries = append(x.entries, decisionKey{at: unixNanos(d.At), p: d.P, id: id, i: int32(i)})
+		}
+	}
+	slices.SortFunc(x.entries, decisionKey.cmp)
+	return x
 }
 
 // proposalsLens is the position a lens reads at, and the state as of it
@@ -169,7 +223,7 @@ type ProposalCorrection struct {
 // NewProposals returns an empty "proposals" view.
 func NewProposals() *Proposals {
 	return &Proposals{CommunitiesAt: map[uuid.UUID]history[govCommunity]{}, SchoolsAt: schoolNames{}, P: map[uuid.UUID]*proposalRec{},
-		Communities: map[uuid.UUID]govCommunity{}, Schools: map[uuid.UUID]string{}}
+		Communities: map[uuid.UUID]govCommunity{}, Schools: map[uuid.UUID]string{}, decided: &decisionIndex{}}
 }
 
 // Name implements projections.Projection.
@@ -280,6 +334,9 @@ func (v *Proposals) Apply(m domain.Message) error {
 	if changed {
 		p.Last = m.Position
 		v.P[id] = p
+		if n := len(p.Decisions); v.decided != nil && n > len(old.Decisions) {
+			v.decided.add(id, n-1, p.Decisions[n-1])
+		}
 	}
 	return nil
 }
@@ -316,7 +373,7 @@ func (v *Proposals) At(pos uint64) projections.Projection {
 // queries read the state as of pos (At), made when first asked.
 func (v *Proposals) Lens(pos uint64) projections.Projection {
 	return &Proposals{CommunitiesAt: v.CommunitiesAt, SchoolsAt: v.SchoolsAt, P: v.P, Communities: v.Communities, Schools: v.Schools,
-		lens: &proposalsLens{at: pos}}
+		lens: &proposalsLens{at: pos}, decided: v.decided}
 }
 
 // resolved returns the state a lens reads as a state of its own (At),
@@ -434,6 +491,7 @@ func (v *Proposals) UnmarshalState(b []byte) error {
 		fresh.P = map[uuid.UUID]*proposalRec{}
 	}
 	fresh.derive()
+	fresh.decided = indexDecisions(fresh.P)
 	*v = *fresh
 	return nil
 }
@@ -619,15 +677,35 @@ func (v *Proposals) Decided(p Period) []DecidedSummary {
 	}
 	decidedIn := func(ds []decisionRec) bool { return len(ds) > 0 && p.Contains(ds[len(ds)-1].At) }
 	var picked []sel
-	for id, r := range v.P {
-		switch {
-		case r.Seq > at: // drafted later
-		case r.Last <= at:
-			if decidedIn(r.Decisions) {
-				picked = append(picked, sel{id, r})
+	if x := v.decided; x != nil {
+		// The decisions made in the period and recorded by then, each the
+		// latest of its proposal by then.
+		from, to := p.window()
+		lo, _ := slices.BinarySearchFunc(x.entries, decisionKey{at: unixNanos(from)}, decisionKey.cmp)
+		for _, k := range x.entries[lo:] {
+			if !time.Unix(0, k.at).Before(to) {
+				break
 			}
-		case decidedIn(cut(r.Decisions, at, func(d *decisionRec) uint64 { return d.P })):
-			picked = append(picked, sel{id, r.upTo(at)}) // changed since: as it was
+			r := v.P[k.id]
+			if k.p > at || r == nil || r.Seq > at || (int(k.i)+1 < len(r.Decisions) && r.Decisions[k.i+1].P <= at) {
+				continue
+			}
+			if r.Last > at {
+				r = r.upTo(at) // changed since: as it was
+			}
+			picked = append(picked, sel{k.id, r})
+		}
+	} else {
+		for id, r := range v.P {
+			switch {
+			case r.Seq > at: // drafted later
+			case r.Last <= at:
+				if decidedIn(r.Decisions) {
+					picked = append(picked, sel{id, r})
+				}
+			case decidedIn(cut(r.Decisions, at, func(d *decisionRec) uint64 { return d.P })):
+				picked = append(picked, sel{id, r.upTo(at)}) // changed since: as it was
+			}
 		}
 	}
 	slices.SortFunc(picked, func(a, b sel) int { return cmpU64(a.r.Seq, b.r.Seq) })
