@@ -557,7 +557,9 @@ func (ch resourceChange) message() domain.Message {
 // their place (resourceState.loansOf). With now nil, every loan is folded
 // into LoanList.
 func (row *resourceRow) fold(pos uint64, live *partnership.Resource) (r *partnership.Resource, changed []changedLoan, ok bool) {
-	r = partnership.NewResource()
+	// No index of loan events (NewResource's): the view folds loans
+	// itself, and Apply makes one if it is asked to fold one.
+	r = &partnership.Resource{}
 	seen := false
 	if n := len(row.Changes); n > 0 && row.Changes[n-1].P <= pos && live != nil {
 		// Not changed since: its own fields are the live resource's.
