@@ -1460,11 +1460,18 @@ func (v *Loans) CountsIn(pid uuid.UUID, p Period, now time.Time) []StatusCount {
 	order := [...]partnership.LoanStatus{partnership.LoanRequestedStatus, partnership.LoanApprovedStatus, partnership.LoanCollectedStatus,
 		partnership.LoanOverdue, partnership.LoanReturnedStatus, partnership.LoanDeclinedStatus, partnership.LoanCancelledStatus}
 	var n [len(order)]int
-	v.eachIn(pid, p, func(l *partnership.Loan) {
-		if i := slices.Index(order[:], l.StatusAt(now)); i >= 0 {
-			n[i]++
-		}
-	})
+	if y, ok := yearOfWindow(p.window()); ok && v.state.booksOf != nil {
+		// A state in the past counts an academic year's loans from the
+		// books of the view it was looked up in.
+		c, overdue := v.state.booksOf.countsAt(utilYear{pid, y}, v.state.pastAt, now)
+		n = [len(order)]int{c[0], c[1], c[2] - overdue, overdue, c[3], c[4], c[5]}
+	} else {
+		v.eachIn(pid, p, func(l *partnership.Loan) {
+			if i := slices.Index(order[:], l.StatusAt(now)); i >= 0 {
+				n[i]++
+			}
+		})
+	}
 	out := make([]StatusCount, 0, len(order))
 	for i, s := range order {
 		out = append(out, StatusCount{Status: string(s), Count: n[i]})
@@ -1517,6 +1524,15 @@ func (v *Loans) ReturnedByCondition(pid uuid.UUID, p Period) []ConditionCount {
 				}
 			}
 		}
+	}
+	if y, ok := yearOfWindow(from, to); ok && v.state.booksOf != nil {
+		// A state in the past counts an academic year's returns from the
+		// books of the view it was looked up in.
+		n, late := v.state.booksOf.returnsAt(utilYear{pid, y}, v.state.pastAt)
+		for i := range out {
+			out[i].Count, out[i].Late = n[i], late[i]
+		}
+		return out
 	}
 	if x := v.state.liveIndex; x != nil {
 		// Returned then: as now, unless changed since.

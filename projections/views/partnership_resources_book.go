@@ -1,6 +1,7 @@
 package views
 
 import (
+	"math"
 	"slices"
 	"sort"
 	"sync"
@@ -11,12 +12,20 @@ import (
 	"github.com/concord-ledger/concord/domain/partnership"
 )
 
-// utilBooks are a resources view's books of utilisation: for each
-// partnership and academic year, what each change to one of its loans
-// added to the time the loan held its resource within the year, in
-// position order. A year's utilisation as of a position is the entries up
-// to it added up (at), whatever the position: a reading in the past reads
-// no loan for it.
+// utilBooks are a resources view's books of its loans, for each
+// partnership and academic year, in position order:
+//   - utilisation: what each change to a loan added to the time it held
+//     its resource within the year;
+//   - statuses (statusBook): what each change added to the count of the
+//     loans starting in the year in each status, and the spans of
+//     positions in which each was collected, with its end (to tell the
+//     overdue ones on a day);
+//   - returns (returnBook): each loan returned in the year, its condition
+//     and whether it came back late.
+//
+// A year's utilisation, counts or returns as of a position are the
+// entries up to it added up, whatever the position: a reading in the past
+// reads no loan for them.
 //
 // A view folded from zero keeps its books from its first event; a view
 // read back builds them from its rows the first time a state in the past
@@ -28,9 +37,65 @@ import (
 type utilBooks struct {
 	mu sync.Mutex
 	// ready is set while the books hold every change the view folded.
-	ready bool
-	books map[utilYear]*utilBook
+	ready    bool
+	books    map[utilYear]*utilBook
+	statuses map[utilYear]*statusBook
+	returns  map[utilYear]*returnBook
+	// open is, for each loan collected and not yet back, its span in its
+	// year's statusBook.
+	open map[uuid.UUID]spanRef
 }
+
+// statusBook is one partnership's book of the statuses of the loans
+// starting in one academic year.
+type statusBook struct {
+	entries []statusEntry
+	// spans are the spans of positions in which loans were collected, by
+	// their first position.
+	spans []collectedSpan
+}
+
+// statusEntry is what one change added (d) to the count of loans in a
+// status (an index into loanStatuses).
+type statusEntry struct {
+	pos       uint64
+	status, d int8
+}
+
+// collectedSpan is a loan collected from position from until position to
+// (excluded; the largest position while it is out), due back at end
+// (Unix nanoseconds).
+type collectedSpan struct {
+	from, to uint64
+	end      int64
+	loan     uuid.UUID
+}
+
+type spanRef struct {
+	year utilYear
+	i    int
+}
+
+// returnBook is one partnership's book of the loans returned in one
+// academic year.
+type returnBook struct{ entries []returnEntry }
+
+// returnEntry is what a change at position pos added (d) to the count of
+// loans returned in condition (an index into returnConditions), late or
+// not.
+type returnEntry struct {
+	pos          uint64
+	condition, d int8
+	late         bool
+}
+
+// loanStatuses are the statuses a loan is recorded in, as CountsIn lists
+// them (overdue is collected, and due back by the day asked about).
+var loanStatuses = [...]partnership.LoanStatus{partnership.LoanRequestedStatus, partnership.LoanApprovedStatus, partnership.LoanCollectedStatus,
+	partnership.LoanReturnedStatus, partnership.LoanDeclinedStatus, partnership.LoanCancelledStatus}
+
+// returnConditions are the conditions ReturnedByCondition counts.
+var returnConditions = [...]partnership.Condition{partnership.ConditionGood, partnership.ConditionFair, partnership.ConditionDamaged}
 
 // utilYear is a book's partnership and academic year (its first calendar
 // year: the year runs from 1 September of it, in UTC).
@@ -99,6 +164,7 @@ func heldYears(l *partnership.Loan) (first, last int) {
 // loan books the change at pos that took a loan of resource r (of its
 // partnership, registered) from before (nil for none) to after.
 func (x *utilBooks) loan(pos uint64, r *partnership.Resource, before, after *partnership.Loan) {
+	x.status(pos, r.PartnershipID, before, after)
 	f0, l0 := heldYears(before)
 	f1, l1 := heldYears(after)
 	if l0 < f0 && l1 < f1 {
@@ -123,6 +189,103 @@ func (x *utilBooks) loan(pos uint64, r *partnership.Resource, before, after *par
 			x.book(utilYear{r.PartnershipID, y}).add(pos, r, after.BorrowerSchoolID, d)
 		}
 	}
+}
+
+// status books the change at pos that took a loan of partnership pid
+// from before (nil for none) to after: its status counted in the year of
+// its start, its time out collected, and its return. A change the domain
+// refuses (a returned loan changed again, say) is booked as the view
+// folds it: the loan as it was taken out, as it is put in.
+func (x *utilBooks) status(pos uint64, pid uuid.UUID, before, after *partnership.Loan) {
+	k1 := utilYear{pid, utilYearOf(after.Start)}
+	s1 := int8(slices.Index(loanStatuses[:], after.Status))
+	var k0 utilYear
+	s0 := int8(-1)
+	if before != nil {
+		k0, s0 = utilYear{pid, utilYearOf(before.Start)}, int8(slices.Index(loanStatuses[:], before.Status))
+	}
+	if k0 != k1 || s0 != s1 {
+		if s0 >= 0 {
+			x.statusBook(k0).entries = append(x.statusBook(k0).entries, statusEntry{pos: pos, status: s0, d: -1})
+		}
+		if s1 >= 0 {
+			x.statusBook(k1).entries = append(x.statusBook(k1).entries, statusEntry{pos: pos, status: s1, d: 1})
+		}
+	}
+	was := before != nil && before.Status == partnership.LoanCollectedStatus
+	is := after.Status == partnership.LoanCollectedStatus
+	moved := was && is && (k0 != k1 || !before.End.Equal(after.End))
+	if was && (!is || moved) {
+		if ref, ok := x.open[before.ID]; ok {
+			x.statuses[ref.year].spans[ref.i].to = pos
+			delete(x.open, before.ID)
+		}
+	}
+	if is && (!was || moved) {
+		b := x.statusBook(k1)
+		b.spans = append(b.spans, collectedSpan{from: pos, to: math.MaxUint64, end: unixNanos(after.End), loan: after.ID})
+		if x.open == nil {
+			x.open = map[uuid.UUID]spanRef{}
+		}
+		x.open[after.ID] = spanRef{k1, len(b.spans) - 1}
+	}
+	r0, ok0 := returnOf(pid, before)
+	r1, ok1 := returnOf(pid, after)
+	if ok0 && ok1 && r0 == r1 {
+		return
+	}
+	if ok0 {
+		x.returnBook(r0.year).entries = append(x.returnBook(r0.year).entries, returnEntry{pos: pos, condition: r0.condition, late: r0.late, d: -1})
+	}
+	if ok1 {
+		x.returnBook(r1.year).entries = append(x.returnBook(r1.year).entries, returnEntry{pos: pos, condition: r1.condition, late: r1.late, d: 1})
+	}
+}
+
+// loanReturned is how a returned loan is counted: in the year of its
+// return, by its condition, late or not.
+type loanReturned struct {
+	year      utilYear
+	condition int8
+	late      bool
+}
+
+// returnOf returns how loan l (nil for none) of partnership pid is
+// counted among the returns, if it is.
+func returnOf(pid uuid.UUID, l *partnership.Loan) (loanReturned, bool) {
+	if l == nil || l.Status != partnership.LoanReturnedStatus {
+		return loanReturned{}, false
+	}
+	c := int8(slices.Index(returnConditions[:], l.Condition))
+	return loanReturned{utilYear{pid, utilYearOf(l.ReturnedAt)}, c, l.ReturnedAt.After(l.End)}, c >= 0
+}
+
+// returnBook returns the return book of year k, a new one if it has
+// none.
+func (x *utilBooks) returnBook(k utilYear) *returnBook {
+	b := x.returns[k]
+	if b == nil {
+		b = &returnBook{}
+		if x.returns == nil {
+			x.returns = map[utilYear]*returnBook{}
+		}
+		x.returns[k] = b
+	}
+	return b
+}
+
+// statusBook returns the status book of year k, a new one if it has
+// none.
+func (x *utilBooks) statusBook(k utilYear) *statusBook {
+	b := x.statuses[k]
+	if b == nil {
+		b = &statusBook{}
+		if x.statuses == nil {
+			x.statuses = map[utilYear]*statusBook{}
+		}
+		x.statuses[k] = b
+	}
+	return b
 }
 
 // book returns the book of year k, a new one if it has none.
@@ -202,7 +365,7 @@ func (x *utilBooks) ensure(rows map[uuid.UUID]*resourceRow, resources map[uuid.U
 	if x.ready {
 		return
 	}
-	x.books = nil
+	x.books, x.statuses, x.returns, x.open = nil, nil, nil, nil
 	for id, row := range rows {
 		r := resources[id]
 		if r == nil || !r.Registered() {
@@ -233,6 +396,21 @@ func (x *utilBooks) ensure(rows map[uuid.UUID]*resourceRow, resources map[uuid.U
 	}
 	for _, b := range x.books {
 		slices.SortStableFunc(b.entries, func(p, q utilEntry) int { return cmpU64(p.pos, q.pos) })
+	}
+	for _, b := range x.statuses {
+		slices.SortStableFunc(b.entries, func(p, q statusEntry) int { return cmpU64(p.pos, q.pos) })
+		slices.SortStableFunc(b.spans, func(p, q collectedSpan) int { return cmpU64(p.from, q.from) })
+	}
+	for _, b := range x.returns {
+		slices.SortStableFunc(b.entries, func(p, q returnEntry) int { return cmpU64(p.pos, q.pos) })
+	}
+	// The spans still open, found by their loans from now on, moved.
+	for k, b := range x.statuses {
+		for i, sp := range b.spans {
+			if sp.to == math.MaxUint64 {
+				x.open[sp.loan] = spanRef{k, i}
+			}
+		}
 	}
 	x.ready = true
 }
@@ -275,4 +453,48 @@ func (x *utilBooks) at(k utilYear, pos uint64) utilSums {
 		}
 	}
 	return out
+}
+
+// countsAt returns the count of partnership pid's loans starting in
+// academic year y in each status (by loanStatuses) as of position pos,
+// and how many of the collected ones were overdue on day now.
+func (x *utilBooks) countsAt(k utilYear, pos uint64, now time.Time) (n [len(loanStatuses)]int, overdue int) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	b := x.statuses[k]
+	if b == nil {
+		return n, 0
+	}
+	for _, e := range b.entries[:sort.Search(len(b.entries), func(i int) bool { return b.entries[i].pos > pos })] {
+		n[e.status] += int(e.d)
+	}
+	due := unixNanos(now)
+	for _, sp := range b.spans[:sort.Search(len(b.spans), func(i int) bool { return b.spans[i].from > pos })] {
+		if sp.to > pos && sp.end <= due {
+			overdue++
+		}
+	}
+	return n, overdue
+}
+
+// returnsAt returns, as of position pos, the loans of partnership pid
+// returned in academic year y by condition (returnConditions), and the
+// late ones.
+func (x *utilBooks) returnsAt(k utilYear, pos uint64) (n, late [len(returnConditions)]int) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	b := x.returns[k]
+	if b == nil {
+		return n, late
+	}
+	for _, e := range b.entries {
+		if e.pos > pos {
+			break
+		}
+		n[e.condition] += int(e.d)
+		if e.late {
+			late[e.condition] += int(e.d)
+		}
+	}
+	return n, late
 }

@@ -3,6 +3,7 @@ package views
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -26,7 +27,41 @@ type utilModel struct {
 type utilModelLoan struct {
 	res, borrower uuid.UUID
 	holds         bool
-	from, to      time.Time
+	from, to      time.Time // held
+	// The loan's window, status, and return.
+	status     partnership.LoanStatus
+	start, end time.Time
+	returned   time.Time
+	condition  partnership.Condition
+}
+
+// counts returns, by the rule, the count of partnership pid's loans
+// starting in [from, to) in each status on day now, in CountsIn's order
+// (a collected loan due back by now is overdue), and the loans returned
+// in [from, to) by condition (good, fair, damaged), and the late ones
+// (returned after the end of their window).
+func (m *utilModel) counts(pid uuid.UUID, from, to, now time.Time) (statuses map[partnership.LoanStatus]int, returned, late [3]int) {
+	statuses = map[partnership.LoanStatus]int{}
+	for _, l := range m.loans {
+		if r, ok := m.registered[l.res]; !ok || r.PartnershipID != pid {
+			continue
+		}
+		if !l.start.Before(from) && l.start.Before(to) {
+			s := l.status
+			if s == partnership.LoanCollectedStatus && !now.Before(l.end) {
+				s = partnership.LoanOverdue
+			}
+			statuses[s]++
+		}
+		if l.status == partnership.LoanReturnedStatus && !l.returned.Before(from) && l.returned.Before(to) {
+			i := slices.Index([]partnership.Condition{partnership.ConditionGood, partnership.ConditionFair, partnership.ConditionDamaged}, l.condition)
+			returned[i]++
+			if l.returned.After(l.end) {
+				late[i]++
+			}
+		}
+	}
+	return statuses, returned, late
 }
 
 // utilWant is a period's utilisation by the rule.
@@ -65,18 +100,20 @@ func (m *utilModel) want(pid uuid.UUID, from, to time.Time) utilWant {
 	return w
 }
 
-// TestUtilisationInThePastFollowsTheRule: over a random ledger of loans
+// TestLoansInThePastFollowTheRule: over a random ledger of loans
 // (windows of minutes to a year and more, many across the first of
 // September, some moved on approval, declined, cancelled, returned early
-// or late, some asked of a resource before its registration) in two
-// partnerships, a state looked up as of a position gives, for each
-// academic year and for other periods, the utilisation the rule gives for
-// the loans as they were at that position. The state is looked up in a
+// or late in any condition, some asked of a resource before its
+// registration) in two partnerships, a state looked up as of a position
+// gives, for each academic year and for other periods, the utilisation,
+// the loans by status on a day (overdue: collected and due back by then)
+// and the returns by condition the rule gives for the loans as they were
+// at that position. The state is looked up in a
 // view folded from zero (which keeps its books as it folds), in one read
 // back and then folded on (its books built at the first look-up, kept as
 // it folds from then on), and in one read back after it folded on (built
 // at the first look-up).
-func TestUtilisationInThePastFollowsTheRule(t *testing.T) {
+func TestLoansInThePastFollowTheRule(t *testing.T) {
 	rng := rand.New(rand.NewPCG(41, 43))
 	pids := []uuid.UUID{uuid.New(), uuid.New()}
 	schools := []uuid.UUID{uuid.New(), uuid.New(), uuid.New(), uuid.New()}
@@ -135,7 +172,7 @@ func TestUtilisationInThePastFollowsTheRule(t *testing.T) {
 				OwnerSchoolID: r.OwnerSchoolID, BorrowerSchoolID: schools[rng.IntN(len(schools))]}, status: partnership.LoanRequestedStatus}
 			l.from = start()
 			l.to = l.from.Add(window())
-			l.m = &utilModelLoan{res: r.ResourceID, borrower: l.keys.BorrowerSchoolID}
+			l.m = &utilModelLoan{res: r.ResourceID, borrower: l.keys.BorrowerSchoolID, status: partnership.LoanRequestedStatus, start: l.from, end: l.to}
 			loans, model.loans = append(loans, l), append(model.loans, l.m)
 			emit(partnership.LoanRequested{LoanKeys: l.keys, Start: l.from, End: l.to})
 		case k <= 9 || len(loans) == 0:
@@ -144,7 +181,7 @@ func TestUtilisationInThePastFollowsTheRule(t *testing.T) {
 				OwnerSchoolID: r.OwnerSchoolID, BorrowerSchoolID: schools[rng.IntN(len(schools))]}, status: partnership.LoanRequestedStatus}
 			l.from = start()
 			l.to = l.from.Add(window())
-			l.m = &utilModelLoan{res: r.ResourceID, borrower: l.keys.BorrowerSchoolID}
+			l.m = &utilModelLoan{res: r.ResourceID, borrower: l.keys.BorrowerSchoolID, status: partnership.LoanRequestedStatus, start: l.from, end: l.to}
 			loans, model.loans = append(loans, l), append(model.loans, l.m)
 			emit(partnership.LoanRequested{LoanKeys: l.keys, Start: l.from, End: l.to})
 		default:
@@ -154,29 +191,30 @@ func TestUtilisationInThePastFollowsTheRule(t *testing.T) {
 				switch rng.IntN(5) {
 				case 0:
 					emit(partnership.LoanDeclined{LoanKeys: l.keys})
-					l.status = partnership.LoanDeclinedStatus
+					l.status, l.m.status = partnership.LoanDeclinedStatus, partnership.LoanDeclinedStatus
 				default:
 					if rng.IntN(3) == 0 { // approved for another window
 						l.from = l.from.Add(-time.Duration(rng.IntN(3*24*60)) * time.Minute)
 						l.to = l.to.Add(time.Duration(rng.IntN(3*24*60)) * time.Minute)
 					}
 					emit(partnership.LoanApproved{LoanKeys: l.keys, Start: l.from, End: l.to})
-					l.status = partnership.LoanApprovedStatus
+					l.status, l.m.status, l.m.start, l.m.end = partnership.LoanApprovedStatus, partnership.LoanApprovedStatus, l.from, l.to
 					l.m.holds, l.m.from, l.m.to = true, l.from, l.to
 				}
 			case partnership.LoanApprovedStatus:
 				if rng.IntN(4) == 0 {
 					emit(partnership.LoanCancelled{LoanKeys: l.keys, WasStatus: partnership.LoanApprovedStatus})
-					l.status = partnership.LoanCancelledStatus
+					l.status, l.m.status = partnership.LoanCancelledStatus, partnership.LoanCancelledStatus
 					l.m.holds = false
 				} else {
 					emit(partnership.LoanCollected{LoanKeys: l.keys, CollectedAt: l.from})
-					l.status = partnership.LoanCollectedStatus
+					l.status, l.m.status = partnership.LoanCollectedStatus, partnership.LoanCollectedStatus
 				}
 			case partnership.LoanCollectedStatus:
 				back := l.from.Add(time.Duration(rng.Int64N(int64(2*l.to.Sub(l.from)) + 1)))
-				emit(partnership.LoanReturned{LoanKeys: l.keys, ReturnedAt: back, Condition: partnership.ConditionGood})
-				l.status = partnership.LoanReturnedStatus
+				cond := []partnership.Condition{partnership.ConditionGood, partnership.ConditionFair, partnership.ConditionDamaged}[rng.IntN(3)]
+				emit(partnership.LoanReturned{LoanKeys: l.keys, ReturnedAt: back, Condition: cond})
+				l.status, l.m.status, l.m.returned, l.m.condition = partnership.LoanReturnedStatus, partnership.LoanReturnedStatus, back, cond
 				if back.Before(l.m.to) {
 					l.m.to = back
 				}
@@ -281,6 +319,33 @@ func TestUtilisationInThePastFollowsTheRule(t *testing.T) {
 					}
 					if len(w.held) > 0 {
 						checked++
+					}
+					// The loans starting in the period by status, on a day
+					// before most loans end and on one after, and the
+					// returns.
+					days := []time.Time{time.Date(2025, 9, 3, 12, 0, 0, 0, time.UTC), time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)}
+					for _, l := range snap.loans {
+						if l.status == partnership.LoanCollectedStatus {
+							days = append(days, l.end) // due back that instant: overdue
+							break
+						}
+					}
+					for _, now := range days {
+						statuses, returned, late := snap.counts(pid, from, to, now)
+						for _, c := range past.CountsIn(pid, p, now) {
+							if c.Count != statuses[partnership.LoanStatus(c.Status)] {
+								t.Fatalf("%s, on %s: %d loans %s, want %d", at, now.Format(time.DateOnly), c.Count, c.Status, statuses[partnership.LoanStatus(c.Status)])
+							}
+							delete(statuses, partnership.LoanStatus(c.Status))
+						}
+						if len(statuses) > 0 {
+							t.Fatalf("%s: statuses not counted: %v", at, statuses)
+						}
+						for i, c := range past.ReturnedByCondition(pid, p) {
+							if c.Count != returned[i] || c.Late != late[i] {
+								t.Fatalf("%s: returned %s %d (%d late), want %d (%d late)", at, c.Condition, c.Count, c.Late, returned[i], late[i])
+							}
+						}
 					}
 				}
 			}
