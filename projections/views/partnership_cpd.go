@@ -731,9 +731,10 @@ func (v *CPD) eventsPage(pid uuid.UUID, p Period, from, n int) ([]CPDEventInfo, 
 }
 
 // pastInfo returns, in a state in the past, CPD event k as Events lists
-// it when it changed since the state's position only through its
-// bookings: its terms as they are now, its take-up and costs from its
-// year's book, no change folded. False otherwise (it is then folded).
+// it when it has not changed since the state's position, or only through
+// its bookings: its terms as they are now, its take-up and costs from its
+// year's book (worked out once for the state), no booking read. False
+// otherwise (it is then folded).
 func (v *CPD) pastInfo(pid uuid.UUID, k cpdKey) (CPDEventInfo, bool) {
 	s := &v.state
 	l := s.live
@@ -743,8 +744,8 @@ func (v *CPD) pastInfo(pid uuid.UUID, k cpdKey) (CPDEventInfo, bool) {
 	l.rowsMu.RLock()
 	r := l.rows[k.id]
 	l.rowsMu.RUnlock()
-	if r == nil || len(r.Changes) == 0 || r.Changes[len(r.Changes)-1].P <= s.at {
-		return CPDEventInfo{}, false // unchanged since: read as it is
+	if r == nil || len(r.Changes) == 0 {
+		return CPDEventInfo{}, false
 	}
 	for i := len(r.Changes) - 1; i >= 0 && r.Changes[i].P > s.at; i-- {
 		if r.Changes[i].Organised != nil {
