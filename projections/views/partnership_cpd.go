@@ -94,8 +94,8 @@ type cpdLive struct {
 	foldedMu sync.Mutex
 	folded   map[uuid.UUID]*partnership.CPDEvent
 	// events keeps, by year, each CPD event's take-up and costs at this
-	// state's position from the year's book (eventSums), under foldedMu.
-	events map[cpdYear]map[uuid.UUID]cpdPart
+	// state's position from the year's book (eventSum), under foldedMu.
+	events map[cpdYear][]cpdPart
 }
 
 // cpdYear names a partnership's academic year.
@@ -756,7 +756,7 @@ func (v *CPD) pastInfo(pid uuid.UUID, k cpdKey) (CPDEventInfo, bool) {
 	if !c.Organised() || c.PartnershipID != pid {
 		return CPDEventInfo{}, false
 	}
-	part, ok := l.eventSums(cpdYear{pid, partnership.AcademicYearOf(c.StartsAt)}, s.at)[k.id]
+	part, ok := l.eventSum(cpdYear{pid, partnership.AcademicYearOf(c.StartsAt)}, s.at, k.id)
 	if !ok {
 		return CPDEventInfo{}, false
 	}

@@ -207,20 +207,16 @@ func (b *cpdBook) one(pos uint64, ev, school uuid.UUID, d cpdPart, events int32)
 }
 
 // eventsAt adds up, for each CPD event, the entries of its changes up to
-// position at: its take-up and costs then (the school left empty).
-func (b *cpdBook) eventsAt(at uint64) map[uuid.UUID]cpdPart {
+// position at: its take-up and costs then (the school left empty), by
+// the event's index in the book (an event with no part then, present 0,
+// was not organised by then).
+func (b *cpdBook) eventsAt(at uint64) []cpdPart {
 	n := sort.Search(len(b.entries), func(i int) bool { return b.entries[i].pos > at })
 	acc := make([]cpdPart, len(b.events))
 	for _, e := range b.entries[:n] {
 		acc[e.event].add(e)
 	}
-	out := make(map[uuid.UUID]cpdPart, len(acc))
-	for i, a := range acc {
-		if a.present > 0 {
-			out[b.events[i]] = a
-		}
-	}
-	return out
+	return acc
 }
 
 // sumsAt adds up the entries up to position at.
@@ -259,23 +255,34 @@ func (l *cpdLive) bookSums(k cpdYear, at uint64) *cpdSums {
 	return out
 }
 
-// eventSums returns what eventsAt gives for year k's book at the
-// position of the state l stands for, worked out once for that state.
-func (l *cpdLive) eventSums(k cpdYear, at uint64) map[uuid.UUID]cpdPart {
+// eventSum returns CPD event id's take-up and costs as eventsAt gives them
+// for year k's book at the position of the state l stands for (worked out
+// once for that state, for every event of the year); false when the event
+// had no part then.
+func (l *cpdLive) eventSum(k cpdYear, at uint64, id uuid.UUID) (cpdPart, bool) {
 	l.foldedMu.Lock()
-	m, ok := l.events[k]
+	parts, ok := l.events[k]
 	l.foldedMu.Unlock()
-	if ok {
-		return m
+	var i uint32
+	var found bool
+	l.withBook(k, func(b *cpdBook) {
+		if !ok {
+			parts = b.eventsAt(at)
+		}
+		i, found = b.eventIndex[id]
+	})
+	if !ok {
+		l.foldedMu.Lock()
+		if l.events == nil {
+			l.events = map[cpdYear][]cpdPart{}
+		}
+		l.events[k] = parts
+		l.foldedMu.Unlock()
 	}
-	l.withBook(k, func(b *cpdBook) { m = b.eventsAt(at) })
-	l.foldedMu.Lock()
-	if l.events == nil {
-		l.events = map[cpdYear]map[uuid.UUID]cpdPart{}
+	if !found || int(i) >= len(parts) || parts[i].present <= 0 {
+		return cpdPart{}, false
 	}
-	l.events[k] = m
-	l.foldedMu.Unlock()
-	return m
+	return parts[i], true
 }
 
 // withBook calls fn with year k's book, under the lock the live view
