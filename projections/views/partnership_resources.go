@@ -1041,10 +1041,15 @@ func (v *Resources) List(pid uuid.UUID) []ResourceInfo {
 	rs := v.state.of(pid)
 	out := make([]ResourceInfo, 0, len(rs))
 	for _, r := range rs {
-		out = append(out, ResourceInfo{ID: r.ID, Name: r.Name, Kind: string(r.Kind), Owner: v.state.Names.school(r.OwnerSchoolID),
-			Capacity: r.Capacity, HourlyValuePence: r.HourlyValuePence, Offered: r.Offered, Loans: len(r.LoanList)})
+		out = append(out, v.info(r))
 	}
 	return out
+}
+
+// info returns resource r as List lists it.
+func (v *Resources) info(r *partnership.Resource) ResourceInfo {
+	return ResourceInfo{ID: r.ID, Name: r.Name, Kind: string(r.Kind), Owner: v.state.Names.school(r.OwnerSchoolID),
+		Capacity: r.Capacity, HourlyValuePence: r.HourlyValuePence, Offered: r.Offered, Loans: len(r.LoanList)}
 }
 
 // Booking is one approved loan on a resource's calendar.
@@ -1151,12 +1156,11 @@ func (v *Resources) utilisationIn(pid uuid.UUID, p Period) Utilisation {
 	} else {
 		sums = v.heldIn(pid, resources, from, to)
 	}
-	infos := v.List(pid)
 	out.Resources = make([]ResourceUse, 0, len(resources))
-	for i, r := range resources {
+	for _, r := range resources {
 		h := sums.held[r.ID].Hours()
 		benefit := r.BenefitOf(h)
-		out.Resources = append(out.Resources, ResourceUse{Resource: infos[i], Hours: h, BenefitPence: benefit})
+		out.Resources = append(out.Resources, ResourceUse{Resource: v.info(r), Hours: h, BenefitPence: benefit})
 		out.TotalHours += h
 		out.TotalBenefitPence += benefit
 	}
