@@ -188,6 +188,15 @@ func (r *timelineRow) upTo(pos uint64) *timelineRow {
 // folded in place (none of its versions but the last is ever seen).
 func foldTimelineChanges(changes []timelineChange) *partnership.Timeline {
 	t := partnership.NewTimeline()
+	items := 0
+	for _, ch := range changes {
+		if ch.Scheduled != nil {
+			items++
+		}
+	}
+	if items > 0 {
+		t.ItemList = make([]partnership.TimelineItem, 0, items) // one array, not one per doubling
+	}
 	for _, ch := range changes {
 		t.Apply(ch.message())
 	}
