@@ -61,7 +61,7 @@ func (t LinkedTable) BodyRows() template.HTML {
 // writeRows writes the table's rows to b (see BodyRows): a ten-year report
 // has thousands of cells.
 func (t LinkedTable) writeRows(b *bytes.Buffer) {
-	n := 0 // the rows' size before escaping, so that b grows once
+	n := 0 // the held rows' size before escaping, so that b grows once
 	for _, row := range t.Rows {
 		n += len("<tr></tr>\n")
 		for _, cell := range row {
@@ -69,7 +69,7 @@ func (t LinkedTable) writeRows(b *bytes.Buffer) {
 		}
 	}
 	b.Grow(n)
-	for _, row := range t.Rows {
+	_ = t.EachRow(func(row []string) error { // writing to a buffer does not fail
 		b.WriteString("<tr>")
 		for _, cell := range row {
 			b.WriteString("<td>")
@@ -77,7 +77,8 @@ func (t LinkedTable) writeRows(b *bytes.Buffer) {
 			b.WriteString("</td>")
 		}
 		b.WriteString("</tr>\n")
-	}
+		return nil
+	})
 }
 
 // cellEscaper escapes text in an element's content as html/template does
@@ -154,7 +155,7 @@ func (r *Report) Layout(csv func(table string) string) (Body, error) {
 		}
 		rows := 0
 		for _, t := range p.Folded {
-			rows += len(t.Rows)
+			rows += t.Len()
 		}
 		var titles []string
 		for _, t := range p.Folded {
@@ -387,7 +388,7 @@ func openSection(b *bytes.Buffer, class, prefix, id, h, title string) {
 // writeTable draws one table of the body (see writeBody), or the line
 // saying it has no rows.
 func writeTable(b *bytes.Buffer, t LinkedTable) error {
-	if len(t.Rows) == 0 {
+	if t.Len() == 0 {
 		b.WriteString("<p class=\"none\" id=\"t-")
 		writeEscaped(b, t.Name)
 		b.WriteString("\">")

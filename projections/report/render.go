@@ -103,7 +103,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		for _, n := range s.tables {
 			t := tables[n]
 			fmt.Fprintf(&b, "\n### %s\n\n", t.Title)
-			if len(t.Rows) == 0 {
+			if t.Len() == 0 {
 				b.WriteString("None.\n")
 				continue
 			}
@@ -112,13 +112,14 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 				b.WriteString(" --- |")
 			}
 			b.WriteString("\n")
-			for _, row := range t.Rows {
+			_ = t.EachRow(func(row []string) error { // writing to a buffer does not fail
 				cells := make([]string, len(row))
 				for i, c := range row {
 					cells[i] = mdCell(c)
 				}
 				b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
-			}
+				return nil
+			})
 		}
 	}
 	fmt.Fprintf(&b, "\n---\n\n%s\n", mdCell(r.FooterText()))
@@ -141,7 +142,11 @@ func (r *Report) WriteCSV(w io.Writer, table string) error {
 	if err := cw.Write(t.Header); err != nil {
 		return err
 	}
-	if err := cw.WriteAll(t.Rows); err != nil {
+	if err := t.EachRow(cw.Write); err != nil {
+		return fmt.Errorf("report csv %s: %w", table, err)
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
 		return fmt.Errorf("report csv %s: %w", table, err)
 	}
 	return nil

@@ -16,7 +16,60 @@ type Table struct {
 	// Title is the table's heading.
 	Title  string
 	Header []string
-	Rows   [][]string
+	// Rows are the table's rows, held; a streamed table (stream) holds
+	// none and makes each row as it is read (EachRow).
+	Rows [][]string
+	// n and row stand for Rows in a streamed table: its n rows, row i's
+	// cells appended to cells by row.
+	n   int
+	row func(i int, cells []string) []string
+}
+
+// stream makes t's n rows as they are read, row i's cells appended by row,
+// instead of holding them: the report's longest tables have thousands of
+// rows, which a page, a CSV file or the markdown read once.
+func (t *Table) stream(n int, row func(i int, cells []string) []string) { t.n, t.row = n, row }
+
+// Len returns how many rows the table has.
+func (t Table) Len() int {
+	if t.row != nil {
+		return t.n
+	}
+	return len(t.Rows)
+}
+
+// EachRow calls fn with each row in order, until fn fails. A streamed
+// table's rows are made in one slice, one after the other: fn reads a
+// row before it returns, and keeps none.
+func (t Table) EachRow(fn func(cells []string) error) error {
+	if t.row == nil {
+		for _, r := range t.Rows {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	cells := make([]string, 0, len(t.Header))
+	for i := range t.n {
+		cells = t.row(i, cells[:0])
+		if err := fn(cells); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AllRows returns every row, each a slice of its own.
+func (t Table) AllRows() [][]string {
+	if t.row == nil {
+		return t.Rows
+	}
+	out := make([][]string, 0, t.n)
+	for i := range t.n {
+		out = append(out, t.row(i, make([]string, 0, len(t.Header))))
+	}
+	return out
 }
 
 func day(t time.Time) string {
@@ -141,9 +194,11 @@ func (r *Report) Tables() []Table {
 	add(t)
 
 	t = Table{Name: "resource_utilisation", Title: "Resources shared and hours used", Header: []string{"Resource", "Kind", "Owner", "Offered now", "Hours on loan", "Benefit (£)"}}
-	for _, u := range rp.Utilisation.Resources {
-		t.Rows = append(t.Rows, []string{u.Resource.Name, Words(u.Resource.Kind), name(u.Resource.Owner), yes(u.Resource.Offered), num(u.Hours), gbp(u.BenefitPence)})
-	}
+	us := rp.Utilisation.Resources
+	t.stream(len(us), func(i int, cells []string) []string {
+		u := us[i]
+		return append(cells, u.Resource.Name, Words(u.Resource.Kind), name(u.Resource.Owner), yes(u.Resource.Offered), num(u.Hours), gbp(u.BenefitPence))
+	})
 	add(t)
 	t = Table{Name: "school_utilisation", Title: "Hours borrowed and lent per school", Header: []string{"School", "Hours borrowed", "Hours lent"}}
 	for _, s := range rp.Utilisation.Schools {
@@ -176,9 +231,11 @@ func (r *Report) Tables() []Table {
 	}
 	add(t)
 	t = Table{Name: "cpd_events", Title: "CPD and events", Header: []string{"Title", "Kind", "Organiser", "Starts", "Places offered", "Places booked", "Attended", "Paid (£)", "Saved (£)"}}
-	for _, e := range rp.CPDEvents {
-		t.Rows = append(t.Rows, []string{e.Title, Words(e.Kind), name(e.Organiser), minute(e.StartsAt), itoa(e.Offered), itoa(e.Booked), itoa(e.Attended), gbp(e.PaidPence), gbp(e.SavingsPence)})
-	}
+	events := rp.CPDEvents
+	t.stream(len(events), func(i int, cells []string) []string {
+		e := events[i]
+		return append(cells, e.Title, Words(e.Kind), name(e.Organiser), minute(e.StartsAt), itoa(e.Offered), itoa(e.Booked), itoa(e.Attended), gbp(e.PaidPence), gbp(e.SavingsPence))
+	})
 	add(t)
 	t = Table{Name: "cpd_schools", Title: "CPD places per school", Header: []string{"School", "Places offered", "Places booked", "Attended", "Paid (£)", "Saved (£)"}}
 	for _, s := range rp.CPDSchools {
@@ -217,18 +274,25 @@ func (r *Report) Tables() []Table {
 	}
 	add(t)
 	t = Table{Name: "rag_board", Title: "RAG board", Header: []string{"School", "Area", "Cohort", "Latest rating", "Term", "Movement", "Ratings through the year"}}
-	for _, c := range ac.RAGBoard {
-		var tr []string
-		for _, s := range c.Trend {
-			tr = append(tr, Words(s.Rating))
+	board := ac.RAGBoard
+	t.stream(len(board), func(i int, cells []string) []string {
+		c := board[i]
+		var tr strings.Builder
+		for j, s := range c.Trend {
+			if j > 0 {
+				tr.WriteString(" > ")
+			}
+			tr.WriteString(Words(s.Rating))
 		}
-		t.Rows = append(t.Rows, []string{name(c.School), c.Area, c.Cohort, Words(c.Rating), c.Term, Words(c.Movement), strings.Join(tr, " > ")})
-	}
+		return append(cells, name(c.School), c.Area, c.Cohort, Words(c.Rating), c.Term, Words(c.Movement), tr.String())
+	})
 	add(t)
 	t = Table{Name: "proposals_decided", Title: "Proposals decided", Header: []string{"School", "ISLC", "Proposal", "Outcome", "Decided on", "Changed after the decision"}}
-	for _, p := range ac.ProposalsDecided {
-		t.Rows = append(t.Rows, []string{name(p.School), name(p.Community), p.Title, outcome(p.Outcome), day(p.DecidedAt), yes(p.ChangedAfterDecision)})
-	}
+	decided := ac.ProposalsDecided
+	t.stream(len(decided), func(i int, cells []string) []string {
+		p := decided[i]
+		return append(cells, name(p.School), name(p.Community), p.Title, outcome(p.Outcome), day(p.DecidedAt), yes(p.ChangedAfterDecision))
+	})
 	add(t)
 	t = Table{Name: "challenges", Title: "Governors' challenges", Header: []string{"School", "Governor", "About a", "Subject", "Raised on", "Due on", "State", "Answered on", "Challenge", "Answer"}}
 	for _, g := range [][]views.ChallengeInfo{ac.Challenges.Open, ac.Challenges.Answered} {
@@ -273,13 +337,15 @@ func (r *Report) Tables() []Table {
 		es          []views.TimelineEntry
 	}{{"timeline_next", "What comes next", tl.Next}, {"timeline_outstanding", "Outstanding", tl.Outstanding}, {"timeline_done", "Done", tl.Done}} {
 		t = Table{Name: g.name, Title: g.title, Header: []string{"On", "Kind", "Title", "School", "Done on"}}
-		for _, e := range g.es {
+		es := g.es
+		t.stream(len(es), func(i int, cells []string) []string {
+			e := es[i]
 			school := ""
 			if e.School != nil {
 				school = name(*e.School)
 			}
-			t.Rows = append(t.Rows, []string{day(e.On), capital(Words(e.Kind)), e.Title, school, dayp(e.DoneOn)})
-		}
+			return append(cells, day(e.On), capital(Words(e.Kind)), e.Title, school, dayp(e.DoneOn))
+		})
 		add(t)
 	}
 	return ts
