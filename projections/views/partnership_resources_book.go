@@ -260,45 +260,37 @@ func returnOf(pid uuid.UUID, l *partnership.Loan) (loanReturned, bool) {
 	return loanReturned{utilYear{pid, utilYearOf(l.ReturnedAt)}, c, l.ReturnedAt.After(l.End)}, c >= 0
 }
 
+// bookOfYear returns the book of year k in books, a new one (fresh) if it
+// has none.
+func bookOfYear[B any](books *map[utilYear]*B, k utilYear, fresh func() *B) *B {
+	b := (*books)[k]
+	if b == nil {
+		b = fresh()
+		if *books == nil {
+			*books = map[utilYear]*B{}
+		}
+		(*books)[k] = b
+	}
+	return b
+}
+
 // returnBook returns the return book of year k, a new one if it has
 // none.
 func (x *utilBooks) returnBook(k utilYear) *returnBook {
-	b := x.returns[k]
-	if b == nil {
-		b = &returnBook{}
-		if x.returns == nil {
-			x.returns = map[utilYear]*returnBook{}
-		}
-		x.returns[k] = b
-	}
-	return b
+	return bookOfYear(&x.returns, k, func() *returnBook { return &returnBook{} })
 }
 
 // statusBook returns the status book of year k, a new one if it has
 // none.
 func (x *utilBooks) statusBook(k utilYear) *statusBook {
-	b := x.statuses[k]
-	if b == nil {
-		b = &statusBook{}
-		if x.statuses == nil {
-			x.statuses = map[utilYear]*statusBook{}
-		}
-		x.statuses[k] = b
-	}
-	return b
+	return bookOfYear(&x.statuses, k, func() *statusBook { return &statusBook{} })
 }
 
 // book returns the book of year k, a new one if it has none.
 func (x *utilBooks) book(k utilYear) *utilBook {
-	b := x.books[k]
-	if b == nil {
-		b = &utilBook{resIndex: map[uuid.UUID]uint32{}, schoolIndex: map[uuid.UUID]uint32{}}
-		if x.books == nil {
-			x.books = map[utilYear]*utilBook{}
-		}
-		x.books[k] = b
-	}
-	return b
+	return bookOfYear(&x.books, k, func() *utilBook {
+		return &utilBook{resIndex: map[uuid.UUID]uint32{}, schoolIndex: map[uuid.UUID]uint32{}}
+	})
 }
 
 // school returns the index of school id in the book, adding it.

@@ -442,17 +442,10 @@ func TestUtilisationFollowsTheRule(t *testing.T) {
 				if l.pid != pid || !l.holds {
 					continue
 				}
-				a, b := l.start, l.end
-				if a.Before(from) {
-					a = from
-				}
-				if b.After(to) {
-					b = to
-				}
-				if a.Before(b) {
-					res[l.res] += b.Sub(a)
-					borrowed[l.borrower] += b.Sub(a)
-					lent[l.owner] += b.Sub(a)
+				if d := overlap(l.start, l.end, from, to); d > 0 {
+					res[l.res] += d
+					borrowed[l.borrower] += d
+					lent[l.owner] += d
 				}
 			}
 			for name, view := range map[string]*Resources{"live": v, "read back": cold, "restored live": live} {

@@ -64,6 +64,22 @@ func (m *utilModel) counts(pid uuid.UUID, from, to, now time.Time) (statuses map
 	return statuses, returned, late
 }
 
+// overlap returns how long [a, b) and [from, to) overlap (0 for not at
+// all): the time a loan holding its resource from a to b holds it in the
+// period from to to.
+func overlap(a, b, from, to time.Time) time.Duration {
+	if a.Before(from) {
+		a = from
+	}
+	if b.After(to) {
+		b = to
+	}
+	if a.Before(b) {
+		return b.Sub(a)
+	}
+	return 0
+}
+
 // utilWant is a period's utilisation by the rule.
 type utilWant struct {
 	held             map[uuid.UUID]time.Duration
@@ -83,15 +99,7 @@ func (m *utilModel) want(pid uuid.UUID, from, to time.Time) utilWant {
 		if !ok || r.PartnershipID != pid || !l.holds {
 			continue
 		}
-		a, b := l.from, l.to
-		if a.Before(from) {
-			a = from
-		}
-		if b.After(to) {
-			b = to
-		}
-		if a.Before(b) {
-			d := b.Sub(a)
+		if d := overlap(l.from, l.to, from, to); d > 0 {
 			w.held[l.res] += d
 			w.borrowed[l.borrower] += d
 			w.lent[r.OwnerSchoolID] += d
@@ -156,6 +164,16 @@ func TestLoansInThePastFollowTheRule(t *testing.T) {
 		}
 		return time.Duration(10+rng.IntN(8*60)) * time.Minute
 	}
+	// ask asks for a loan of r.
+	ask := func(r partnership.ResourceRegistered) {
+		l := &loan{keys: partnership.LoanKeys{PartnershipID: r.PartnershipID, ResourceID: r.ResourceID, LoanID: uuid.New(),
+			OwnerSchoolID: r.OwnerSchoolID, BorrowerSchoolID: schools[rng.IntN(len(schools))]}, status: partnership.LoanRequestedStatus}
+		l.from = start()
+		l.to = l.from.Add(window())
+		l.m = &utilModelLoan{res: r.ResourceID, borrower: l.keys.BorrowerSchoolID, status: partnership.LoanRequestedStatus, start: l.from, end: l.to}
+		loans, model.loans = append(loans, l), append(model.loans, l.m)
+		emit(partnership.LoanRequested{LoanKeys: l.keys, Start: l.from, End: l.to})
+	}
 	snapshots := map[uint64]*utilModel{}
 	for len(msgs) < 2500 {
 		switch k := rng.IntN(20); {
@@ -168,22 +186,9 @@ func TestLoansInThePastFollowTheRule(t *testing.T) {
 			// A loan asked of a resource not yet registered.
 			r := newResource()
 			pending = append(pending, r)
-			l := &loan{keys: partnership.LoanKeys{PartnershipID: r.PartnershipID, ResourceID: r.ResourceID, LoanID: uuid.New(),
-				OwnerSchoolID: r.OwnerSchoolID, BorrowerSchoolID: schools[rng.IntN(len(schools))]}, status: partnership.LoanRequestedStatus}
-			l.from = start()
-			l.to = l.from.Add(window())
-			l.m = &utilModelLoan{res: r.ResourceID, borrower: l.keys.BorrowerSchoolID, status: partnership.LoanRequestedStatus, start: l.from, end: l.to}
-			loans, model.loans = append(loans, l), append(model.loans, l.m)
-			emit(partnership.LoanRequested{LoanKeys: l.keys, Start: l.from, End: l.to})
+			ask(r)
 		case k <= 9 || len(loans) == 0:
-			r := resources[rng.IntN(len(resources))]
-			l := &loan{keys: partnership.LoanKeys{PartnershipID: r.PartnershipID, ResourceID: r.ResourceID, LoanID: uuid.New(),
-				OwnerSchoolID: r.OwnerSchoolID, BorrowerSchoolID: schools[rng.IntN(len(schools))]}, status: partnership.LoanRequestedStatus}
-			l.from = start()
-			l.to = l.from.Add(window())
-			l.m = &utilModelLoan{res: r.ResourceID, borrower: l.keys.BorrowerSchoolID, status: partnership.LoanRequestedStatus, start: l.from, end: l.to}
-			loans, model.loans = append(loans, l), append(model.loans, l.m)
-			emit(partnership.LoanRequested{LoanKeys: l.keys, Start: l.from, End: l.to})
+			ask(resources[rng.IntN(len(resources))])
 		default:
 			l := loans[rng.IntN(len(loans))]
 			switch l.status {
