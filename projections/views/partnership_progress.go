@@ -152,7 +152,11 @@ type cellKey struct {
 // cellRatings are one cell's ratings, in the order recorded: indexes into
 // rec.Ratings and their half-terms' ordinals.
 type cellRatings struct {
-	rec  *partnership.Progress
+	rec *partnership.Progress
+	// id is rec's id (partnership.ProgressID of the cell's partnership
+	// and school), worked out once: a hash, and every reading in the past
+	// looks each cell's record up.
+	id   uuid.UUID
 	idx  []int32
 	ords []int32
 	// area is the cell's area trimmed and in lower case; cohortOK is
@@ -173,7 +177,7 @@ func (x *cellIndex) upTo(recs map[uuid.UUID]*partnership.Progress) *cellIndex {
 	out := &cellIndex{byPartnership: make(map[uuid.UUID][]*cellRatings, len(x.byPartnership)), at: make(map[cellKey]*cellRatings, len(x.at)),
 		labels: maps.Clone(x.labels)}
 	for k, c := range x.at {
-		rec := recs[partnership.ProgressID(k.pid, k.school)]
+		rec := recs[c.id]
 		if rec == nil {
 			continue
 		}
@@ -182,7 +186,7 @@ func (x *cellIndex) upTo(recs map[uuid.UUID]*partnership.Progress) *cellIndex {
 		if m == 0 {
 			continue
 		}
-		pc := &cellRatings{rec: rec, idx: c.idx[:m:m], ords: c.ords[:m:m], area: c.area, cohortOK: c.cohortOK}
+		pc := &cellRatings{rec: rec, id: c.id, idx: c.idx[:m:m], ords: c.ords[:m:m], area: c.area, cohortOK: c.cohortOK}
 		out.at[k] = pc
 		out.byPartnership[k.pid] = append(out.byPartnership[k.pid], pc)
 	}
@@ -195,7 +199,7 @@ func (x *cellIndex) file(rec *partnership.Progress, i int) {
 	k := cellKey{r.PartnershipID, r.SchoolID, strings.ToLower(strings.TrimSpace(r.Area)), r.Cohort}
 	c := x.at[k]
 	if c == nil {
-		c = &cellRatings{rec: rec, area: k.area, cohortOK: true}
+		c = &cellRatings{rec: rec, id: partnership.ProgressID(r.PartnershipID, r.SchoolID), area: k.area, cohortOK: true}
 		if n, ok := partnership.NormaliseCohort(r.Cohort); ok && n != r.Cohort {
 			c.cohortOK = false
 		}
