@@ -165,6 +165,20 @@ func startRange(keys []cpdKey, p Period) (lo, hi int) {
 type cpdRow struct {
 	Changes []cpdChange `json:"c"`
 	cur     *partnership.CPDEvent
+	// terms is the position of the last change that (re)organised the
+	// event, its terms (termsOf).
+	terms uint64
+}
+
+// lastTerms returns the position of the last of changes that organised
+// the event (0 for none).
+func lastTerms(changes []cpdChange) uint64 {
+	for i := len(changes) - 1; i >= 0; i-- {
+		if changes[i].Organised != nil {
+			return changes[i].P
+		}
+	}
+	return 0
 }
 
 // cpdChange is one event folded into a CPD event, with as much of it as
@@ -263,7 +277,7 @@ func (r *cpdRow) upTo(pos uint64) *cpdRow {
 	case len(r.Changes):
 		return r // a row is never changed: a change makes a new one
 	default:
-		return &cpdRow{Changes: changes, cur: foldChanges(changes)}
+		return &cpdRow{Changes: changes, cur: foldChanges(changes), terms: lastTerms(changes)}
 	}
 }
 
@@ -359,7 +373,10 @@ func (s *cpdState) applyRow(id uuid.UUID, m domain.Message) *partnership.CPDEven
 	if r == nil {
 		r = &cpdRow{}
 	}
-	row := &cpdRow{Changes: appendTo(s.past, r.Changes, ch), cur: c}
+	row := &cpdRow{Changes: appendTo(s.past, r.Changes, ch), cur: c, terms: r.terms}
+	if ch.Organised != nil {
+		row.terms = ch.P
+	}
 	s.rowsMu.Lock()
 	s.Rows[id] = row
 	if c.Organised() {
@@ -399,7 +416,7 @@ func (v *CPD) UnmarshalState(b []byte) error {
 	s.Names, s.sums, s.sumsMu = s.Schools.current(), map[cpdYear]*cpdSums{}, new(sync.Mutex)
 	s.lastChange, s.books, s.rowsMu = map[cpdYear]uint64{}, map[cpdYear]*cpdBook{}, new(sync.RWMutex)
 	for _, r := range s.Rows {
-		r.cur = foldChanges(r.Changes)
+		r.cur, r.terms = foldChanges(r.Changes), lastTerms(r.Changes)
 		if c := r.cur; c.Organised() {
 			s.byStart[c.PartnershipID] = append(s.byStart[c.PartnershipID], cpdKey{c.StartsAt, c.ID, r.organisedAt()})
 			k := cpdYear{c.PartnershipID, partnership.AcademicYearOf(c.StartsAt)}
@@ -744,13 +761,8 @@ func (v *CPD) pastInfo(pid uuid.UUID, k cpdKey) (CPDEventInfo, bool) {
 	l.rowsMu.RLock()
 	r := l.rows[k.id]
 	l.rowsMu.RUnlock()
-	if r == nil || len(r.Changes) == 0 {
-		return CPDEventInfo{}, false
-	}
-	for i := len(r.Changes) - 1; i >= 0 && r.Changes[i].P > s.at; i-- {
-		if r.Changes[i].Organised != nil {
-			return CPDEventInfo{}, false // its terms changed since
-		}
+	if r == nil || len(r.Changes) == 0 || r.terms > s.at {
+		return CPDEventInfo{}, false // its terms changed since
 	}
 	c := r.cur
 	if !c.Organised() || c.PartnershipID != pid {

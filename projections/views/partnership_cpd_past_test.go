@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -95,5 +96,53 @@ func TestCPDReadingsInThePastKeepTheLiveSumsRight(t *testing.T) {
 			}
 		}
 		check("after more events", len(msgs))
+	}
+}
+
+// TestCPDEventOrganisedAgainIsListedAsItWasThen: a CPD event organised a
+// second time (which the domain refuses, but a view folds what the
+// ledger holds) with other terms after a reading's position is listed,
+// in that reading, with the terms and take-up it had then: in the live
+// view read in place and as of the position, and in one read back, as a
+// fold of the events up to the position lists it.
+func TestCPDEventOrganisedAgainIsListedAsItWasThen(t *testing.T) {
+	pid, host, guest, id := uuid.New(), uuid.New(), uuid.New(), uuid.New()
+	starts := time.Date(2025, 10, 6, 9, 0, 0, 0, time.UTC)
+	organised := partnership.CPDEventOrganised{PartnershipID: pid, CPDID: id, OrganiserSchoolID: host, Kind: partnership.TeachMeet,
+		Title: "Phonics", StartsAt: starts, EndsAt: starts.Add(2 * time.Hour), AcademicYear: "2025-26", Places: 10,
+		CostPerPlacePence: 1000, BulkMinPlaces: 4, BulkPercentOff: 10}
+	again := organised
+	again.Title, again.Places, again.CostPerPlacePence, again.BulkMinPlaces = "Phonics and spelling", 20, 2500, 0
+	book := func(n int) partnership.CPDPlacesBooked {
+		return partnership.CPDPlacesBooked{PartnershipID: pid, CPDID: id, OrganiserSchoolID: host, BookingID: uuid.New(), SchoolID: guest, Places: n}
+	}
+	var msgs []domain.Message
+	for _, e := range []domain.Event{organised, book(3), book(2), again, book(4)} {
+		msgs = append(msgs, messageAt(len(msgs), "", e))
+	}
+	live := foldCPD(t, msgs)
+	saved, err := live.MarshalState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := NewCPD()
+	if err := back.UnmarshalState(saved); err != nil {
+		t.Fatal(err)
+	}
+	year := periodOf("2025-26")
+	for pos := 1; pos <= len(msgs); pos++ {
+		want := foldCPD(t, msgs[:pos]).EventsIn(pid, year)
+		if len(want) != 1 {
+			t.Fatalf("as of %d the fold lists %d events", pos, len(want))
+		}
+		for name, got := range map[string][]CPDEventInfo{
+			"read in place":            live.Lens(uint64(pos)).(*CPD).EventsIn(pid, year),
+			"as of":                    live.At(uint64(pos)).(*CPD).EventsIn(pid, year),
+			"read back, read in place": back.Lens(uint64(pos)).(*CPD).EventsIn(pid, year),
+		} {
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("as of %d, %s: %+v, want %+v", pos, name, got, want)
+			}
+		}
 	}
 }
