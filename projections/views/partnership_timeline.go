@@ -82,6 +82,34 @@ func (f *timelineFolds) at(id uuid.UUID, r *timelineRow, pos uint64) *partnershi
 type timelineRow struct {
 	Changes []timelineChange `json:"c"`
 	cur     *partnership.Timeline
+	// creations are the places in Changes of its creations (one, unless
+	// the ledger holds a second), so that a reading in the past finds
+	// whose timeline it was without reading every item's change.
+	creations []int32
+}
+
+// creationsOf returns the places in changes of the timeline's creations.
+func creationsOf(changes []timelineChange) []int32 {
+	var out []int32
+	for i := range changes {
+		if changes[i].Created != nil {
+			out = append(out, int32(i))
+		}
+	}
+	return out
+}
+
+// createdAt returns the row's last creation by position pos, nil for
+// none.
+func (r *timelineRow) createdAt(pos uint64) *partnership.TimelineCreated {
+	var out *partnership.TimelineCreated
+	for _, i := range r.creations {
+		if r.Changes[i].P > pos {
+			break
+		}
+		out = r.Changes[i].Created
+	}
+	return out
 }
 
 // timelineChange is one event of a timeline, with its position.
@@ -166,7 +194,11 @@ func (v *Timelines) Apply(m domain.Message) error {
 		r = &timelineRow{}
 	}
 	t := foldTimeline(r.cur, m, s.past)
-	s.Rows[id] = &timelineRow{Changes: appendTo(s.past, r.Changes, ch), cur: t}
+	row := &timelineRow{Changes: appendTo(s.past, r.Changes, ch), cur: t, creations: r.creations}
+	if ch.Created != nil {
+		row.creations = grow(r.creations, int32(len(row.Changes)-1))
+	}
+	s.Rows[id] = row
 	s.Timelines[id] = t
 	return nil
 }
@@ -180,7 +212,7 @@ func (r *timelineRow) upTo(pos uint64) *timelineRow {
 	case len(r.Changes):
 		return r
 	default:
-		return &timelineRow{Changes: changes, cur: foldTimelineChanges(changes)}
+		return &timelineRow{Changes: changes, cur: foldTimelineChanges(changes), creations: creationsOf(changes)}
 	}
 }
 
@@ -250,7 +282,7 @@ func (v *Timelines) UnmarshalState(b []byte) error {
 		if len(r.Changes) == 0 {
 			return fmt.Errorf("timeline: %s has no events", id)
 		}
-		r.cur = foldTimelineChanges(r.Changes)
+		r.cur, r.creations = foldTimelineChanges(r.Changes), creationsOf(r.Changes)
 		s.Timelines[id] = r.cur
 	}
 	s.Names = s.Schools.current()
@@ -278,15 +310,7 @@ func (v *Timelines) of(pid uuid.UUID, p Period) []*partnership.Timeline {
 		for id, r := range s.Rows {
 			// The last creation by then says whose and which year's it
 			// was (a creation sets both): only those read are folded.
-			var created *partnership.TimelineCreated
-			for i := range r.Changes {
-				if r.Changes[i].P > s.at {
-					break
-				}
-				if c := r.Changes[i].Created; c != nil {
-					created = c
-				}
-			}
+			created := r.createdAt(s.at)
 			if created == nil || created.PartnershipID != pid || !p.overlapsYear(created.AcademicYear) {
 				continue
 			}
