@@ -93,9 +93,25 @@ func WriteEscaped(b *strings.Builder, s string) {
 	cellEscaper.WriteString(b, s) //nolint:errcheck // a strings.Builder does not fail
 }
 
-// writeEscaped is WriteEscaped into a bytes.Buffer.
+// cellSpecial marks the bytes cellEscaper replaces.
+var cellSpecial = func() (t [256]bool) {
+	for _, c := range []byte("\x00\"&'+<>") {
+		t[c] = true
+	}
+	return t
+}()
+
+// writeEscaped is WriteEscaped into a bytes.Buffer. Most cells (names,
+// numbers, dates) hold none of the bytes it replaces and are written as
+// they are.
 func writeEscaped(b *bytes.Buffer, s string) {
-	cellEscaper.WriteString(b, s) //nolint:errcheck // a bytes.Buffer does not fail
+	for i := 0; i < len(s); i++ {
+		if cellSpecial[s[i]] {
+			cellEscaper.WriteString(b, s) //nolint:errcheck // a bytes.Buffer does not fail
+			return
+		}
+	}
+	b.WriteString(s)
 }
 
 // Part is one part of a section of the report: a heading, a few
