@@ -158,8 +158,28 @@ func AcademicYearOf(t time.Time) string {
 // AcademicYearLabel returns the label of the academic year starting on
 // 1 September of startYear, e.g. 2025 → "2025-26".
 func AcademicYearLabel(startYear int) string {
+	if i := startYear - firstLabelled; i >= 0 && i < len(yearLabels) {
+		return yearLabels[i]
+	}
+	return academicYearLabel(startYear)
+}
+
+func academicYearLabel(startYear int) string {
 	return fmt.Sprintf("%d-%02d", startYear, (startYear+1)%100)
 }
+
+// yearLabels are the labels of the academic years from firstLabelled on,
+// made once: readings in the past label the year of every item they
+// list.
+var yearLabels = func() []string {
+	out := make([]string, 300)
+	for i := range out {
+		out[i] = academicYearLabel(firstLabelled + i)
+	}
+	return out
+}()
+
+const firstLabelled = 1900
 
 // ParseAcademicYear returns the first calendar year of an academic year
 // label such as "2025-26". Returns an error unless the label has that form

@@ -175,3 +175,14 @@ func TestProgressTrend(t *testing.T) {
 		t.Fatalf("latest ratings, red first: %+v", latest)
 	}
 }
+
+// TestAcademicYearLabelsAreWrittenAsTheRuleSays: a year's label is its
+// first calendar year, a hyphen and the next year's last two digits, for
+// years the labels are kept for and for others.
+func TestAcademicYearLabelsAreWrittenAsTheRuleSays(t *testing.T) {
+	for start, want := range map[int]string{1899: "1899-00", 1900: "1900-01", 1999: "1999-00", 2025: "2025-26", 2199: "2199-00", 2200: "2200-01", 12345: "12345-46"} {
+		if got := partnership.AcademicYearLabel(start); got != want {
+			t.Errorf("AcademicYearLabel(%d) = %q, want %q", start, got, want)
+		}
+	}
+}
