@@ -274,18 +274,30 @@ func (v *Progress) BoardPage(pid uuid.UUID, year string, from, n int) ([]BoardCe
 // of ratings (TestBoardMatchesTrend checks it against Trend itself).
 func (v *Progress) boardPage(pid uuid.UUID, p Period, from, n int) ([]BoardCell, int) {
 	x := v.state.board()
-	// Whether each half-term starts in p, by ordinal, worked out once.
-	inP := map[int32]bool{}
+	// Whether each half-term starts in p, by ordinal, worked out once:
+	// known[ord-first] is 1 for in, 2 for not (the ordinals filed are
+	// few and close together: ten years are sixty), so that a rating is
+	// read only when its half-term is in p.
+	first, last := int32(math.MaxInt32), int32(-1)
+	for ord := range x.labels {
+		first, last = min(first, ord), max(last, ord)
+	}
+	var known []int8
+	if last >= first {
+		known = make([]int8, last-first+1)
+	}
 	in := func(r *partnership.Rating, ord int32) bool {
-		if ord < 0 {
+		if ord < first || ord > last {
 			return p.Contains(r.Term.Starts())
 		}
-		ok, seen := inP[ord]
-		if !seen {
-			ok = p.Contains(r.Term.Starts())
-			inP[ord] = ok
+		k := &known[ord-first]
+		if *k == 0 {
+			*k = 2
+			if p.Contains(r.Term.Starts()) {
+				*k = 1
+			}
 		}
-		return ok
+		return *k == 1
 	}
 	// The cells rated in the period, each with its latest rating (the
 	// last recorded of the latest half-term), in the board's order.
@@ -301,8 +313,8 @@ func (v *Progress) boardPage(pid uuid.UUID, p Period, from, n int) ([]BoardCell,
 		var latest *partnership.Rating
 		var lo int32
 		for j, i := range c.idx {
-			r, ord := &c.rec.Ratings[i], c.ords[j]
-			if in(r, ord) && (latest == nil || ord >= lo) {
+			r, ord := &c.rec.Ratings[i], c.ords[j] // r is not read unless its half-term is new
+			if (latest == nil || ord >= lo) && in(r, ord) {
 				latest, lo = r, ord
 			}
 		}
