@@ -146,13 +146,22 @@ func (r RAG) Rank() int {
 
 // AcademicYearOf returns the label ("2025-26") of the UK academic year
 // (1 September to 31 August) that t falls in.
-func AcademicYearOf(t time.Time) string {
+func AcademicYearOf(t time.Time) string { return AcademicYearLabel(AcademicStartYear(t)) }
+
+// AcademicStartYear returns the first calendar year of the academic year
+// t falls in (2025 for any instant of 2025-26, in UTC).
+func AcademicStartYear(t time.Time) int {
 	t = t.UTC()
-	y := t.Year()
 	if t.Month() < time.September {
-		y--
+		return t.Year() - 1
 	}
-	return AcademicYearLabel(y)
+	return t.Year()
+}
+
+// AcademicYearBegins returns 1 September of startYear (midnight UTC), the
+// first instant of the academic year starting then.
+func AcademicYearBegins(startYear int) time.Time {
+	return time.Date(startYear, time.September, 1, 0, 0, 0, 0, time.UTC)
 }
 
 // AcademicYearLabel returns the label of the academic year starting on
@@ -218,7 +227,7 @@ func AcademicYearStart(label string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	return time.Date(y, time.September, 1, 0, 0, 0, 0, time.UTC), nil
+	return AcademicYearBegins(y), nil
 }
 
 // TermCode is one of the six half-terms of a UK school year.

@@ -209,7 +209,7 @@ func (v *Partnerships) MembershipByYear(id uuid.UUID, through string) []YearMemb
 	out := []YearMembership{}
 	for y := first; y <= last; y++ {
 		label := partnership.AcademicYearLabel(y)
-		from := time.Date(y, time.September, 1, 0, 0, 0, 0, time.UTC)
+		from := partnership.AcademicYearBegins(y)
 		to := from.AddDate(1, 0, 0)
 		ym := YearMembership{AcademicYear: label}
 		seen := map[uuid.UUID]bool{}

@@ -124,26 +124,17 @@ type utilEntry struct {
 	res, borrower uint32
 }
 
-// utilYearOf returns the academic year instant t falls in.
-func utilYearOf(t time.Time) int {
-	t = t.UTC()
-	if t.Month() < time.September {
-		return t.Year() - 1
-	}
-	return t.Year()
-}
-
 // utilYearWindow returns the instants of academic year start: from
 // 1 September of it to 1 September of the next, in UTC, as the period of
 // the year (YearPeriod) holds them.
 func utilYearWindow(start int) (from, to time.Time) {
-	return time.Date(start, time.September, 1, 0, 0, 0, 0, time.UTC), time.Date(start+1, time.September, 1, 0, 0, 0, 0, time.UTC)
+	return partnership.AcademicYearBegins(start), partnership.AcademicYearBegins(start + 1)
 }
 
 // yearOfWindow returns the academic year whose instants are exactly
 // [from, to), if there is one.
 func yearOfWindow(from, to time.Time) (int, bool) {
-	y := utilYearOf(from)
+	y := partnership.AcademicStartYear(from)
 	a, b := utilYearWindow(y)
 	return y, a.Equal(from) && b.Equal(to)
 }
@@ -158,7 +149,7 @@ func heldYears(l *partnership.Loan) (first, last int) {
 	if !ok || !a.Before(b) {
 		return 0, -1
 	}
-	return utilYearOf(a), utilYearOf(b.Add(-time.Nanosecond))
+	return partnership.AcademicStartYear(a), partnership.AcademicStartYear(b.Add(-time.Nanosecond))
 }
 
 // loan books the change at pos that took a loan of resource r (of its
@@ -197,12 +188,12 @@ func (x *utilBooks) loan(pos uint64, r *partnership.Resource, before, after *par
 // refuses (a returned loan changed again, say) is booked as the view
 // folds it: the loan as it was taken out, as it is put in.
 func (x *utilBooks) status(pos uint64, pid uuid.UUID, before, after *partnership.Loan) {
-	k1 := utilYear{pid, utilYearOf(after.Start)}
+	k1 := utilYear{pid, partnership.AcademicStartYear(after.Start)}
 	s1 := int8(slices.Index(loanStatuses[:], after.Status))
 	var k0 utilYear
 	s0 := int8(-1)
 	if before != nil {
-		k0, s0 = utilYear{pid, utilYearOf(before.Start)}, int8(slices.Index(loanStatuses[:], before.Status))
+		k0, s0 = utilYear{pid, partnership.AcademicStartYear(before.Start)}, int8(slices.Index(loanStatuses[:], before.Status))
 	}
 	if k0 != k1 || s0 != s1 {
 		if s0 >= 0 {
@@ -257,7 +248,7 @@ func returnOf(pid uuid.UUID, l *partnership.Loan) (loanReturned, bool) {
 		return loanReturned{}, false
 	}
 	c := int8(slices.Index(returnConditions[:], l.Condition))
-	return loanReturned{utilYear{pid, utilYearOf(l.ReturnedAt)}, c, l.ReturnedAt.After(l.End)}, c >= 0
+	return loanReturned{utilYear{pid, partnership.AcademicStartYear(l.ReturnedAt)}, c, l.ReturnedAt.After(l.End)}, c >= 0
 }
 
 // bookOfYear returns the book of year k in books, a new one (fresh) if it
