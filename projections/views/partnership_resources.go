@@ -82,7 +82,7 @@ type resourceState struct {
 	// up in the past), booksOf, in a state in the past, those of the state
 	// it was looked up in, which its utilisation in an academic year reads
 	// until it is changed.
-	books, booksOf *utilBooks
+	books, booksOf *loanBooks
 }
 
 // utilCache holds the utilisation answers the live state gave since its
@@ -953,7 +953,7 @@ type Resources struct{ stateView[resourceState] }
 func NewResources() *Resources {
 	return &Resources{newStateView(ResourcesView, 4, func() resourceState {
 		s := newResourceState()
-		s.loans, s.indexMu, s.util, s.books = newLoanIndex(), new(sync.Mutex), new(utilCache), &utilBooks{ready: true}
+		s.loans, s.indexMu, s.util, s.books = newLoanIndex(), new(sync.Mutex), new(utilCache), &loanBooks{ready: true}
 		return s
 	})}
 }
@@ -964,7 +964,7 @@ func (v *Resources) UnmarshalState(b []byte) error {
 	if err := v.stateView.UnmarshalState(b); err != nil {
 		return err
 	}
-	v.state.loans, v.state.indexMu, v.state.util, v.state.books = nil, new(sync.Mutex), new(utilCache), &utilBooks{}
+	v.state.loans, v.state.indexMu, v.state.util, v.state.books = nil, new(sync.Mutex), new(utilCache), &loanBooks{}
 	v.state.foldRows()
 	return nil
 }
@@ -1152,7 +1152,7 @@ func (v *Resources) utilisationIn(pid uuid.UUID, p Period) Utilisation {
 	if y, ok := yearOfWindow(from, to); ok && v.state.booksOf != nil {
 		// A state in the past reads an academic year's sums from the
 		// books of the view it was looked up in.
-		sums = v.state.booksOf.at(utilYear{pid, y}, v.state.pastAt)
+		sums = v.state.booksOf.at(loanYear{pid, y}, v.state.pastAt)
 	} else {
 		sums = v.heldIn(pid, resources, from, to)
 	}
@@ -1467,7 +1467,7 @@ func (v *Loans) CountsIn(pid uuid.UUID, p Period, now time.Time) []StatusCount {
 	if y, ok := yearOfWindow(p.window()); ok && v.state.booksOf != nil {
 		// A state in the past counts an academic year's loans from the
 		// books of the view it was looked up in.
-		c, overdue := v.state.booksOf.countsAt(utilYear{pid, y}, v.state.pastAt, now)
+		c, overdue := v.state.booksOf.countsAt(loanYear{pid, y}, v.state.pastAt, now)
 		n = [len(order)]int{c[0], c[1], c[2] - overdue, overdue, c[3], c[4], c[5]}
 	} else {
 		v.eachIn(pid, p, func(l *partnership.Loan) {
@@ -1532,7 +1532,7 @@ func (v *Loans) ReturnedByCondition(pid uuid.UUID, p Period) []ConditionCount {
 	if y, ok := yearOfWindow(from, to); ok && v.state.booksOf != nil {
 		// A state in the past counts an academic year's returns from the
 		// books of the view it was looked up in.
-		n, late := v.state.booksOf.returnsAt(utilYear{pid, y}, v.state.pastAt)
+		n, late := v.state.booksOf.returnsAt(loanYear{pid, y}, v.state.pastAt)
 		for i := range out {
 			out[i].Count, out[i].Late = n[i], late[i]
 		}

@@ -12,7 +12,7 @@ import (
 	"github.com/concord-ledger/concord/domain/partnership"
 )
 
-// utilBooks are a resources view's books of its loans, for each
+// loanBooks are a resources view's books of its loans, for each
 // partnership and academic year, in position order:
 //   - utilisation: what each change to a loan added to the time it held
 //     its resource within the year;
@@ -34,13 +34,13 @@ import (
 // folding events, hence the lock. The books assume, as the loan index
 // does, that a resource's partnership and owner and a loan's borrower
 // never change.
-type utilBooks struct {
+type loanBooks struct {
 	mu sync.Mutex
 	// ready is set while the books hold every change the view folded.
 	ready    bool
-	books    map[utilYear]*utilBook
-	statuses map[utilYear]*statusBook
-	returns  map[utilYear]*returnBook
+	books    map[loanYear]*utilBook
+	statuses map[loanYear]*statusBook
+	returns  map[loanYear]*returnBook
 	// open is, for each loan collected and not yet back, its span in its
 	// year's statusBook.
 	open map[uuid.UUID]spanRef
@@ -72,7 +72,7 @@ type collectedSpan struct {
 }
 
 type spanRef struct {
-	year utilYear
+	year loanYear
 	i    int
 }
 
@@ -97,9 +97,9 @@ var loanStatuses = [...]partnership.LoanStatus{partnership.LoanRequestedStatus, 
 // returnConditions are the conditions ReturnedByCondition counts.
 var returnConditions = [...]partnership.Condition{partnership.ConditionGood, partnership.ConditionFair, partnership.ConditionDamaged}
 
-// utilYear is a book's partnership and academic year (its first calendar
+// loanYear is a book's partnership and academic year (its first calendar
 // year: the year runs from 1 September of it, in UTC).
-type utilYear struct {
+type loanYear struct {
 	pid   uuid.UUID
 	start int
 }
@@ -154,7 +154,7 @@ func heldYears(l *partnership.Loan) (first, last int) {
 
 // loan books the change at pos that took a loan of resource r (of its
 // partnership, registered) from before (nil for none) to after.
-func (x *utilBooks) loan(pos uint64, r *partnership.Resource, before, after *partnership.Loan) {
+func (x *loanBooks) loan(pos uint64, r *partnership.Resource, before, after *partnership.Loan) {
 	x.status(pos, r.PartnershipID, before, after)
 	f0, l0 := heldYears(before)
 	f1, l1 := heldYears(after)
@@ -177,7 +177,7 @@ func (x *utilBooks) loan(pos uint64, r *partnership.Resource, before, after *par
 			d -= before.HeldIn(from, to)
 		}
 		if d != 0 {
-			x.book(utilYear{r.PartnershipID, y}).add(pos, r, after.BorrowerSchoolID, d)
+			x.book(loanYear{r.PartnershipID, y}).add(pos, r, after.BorrowerSchoolID, d)
 		}
 	}
 }
@@ -187,13 +187,13 @@ func (x *utilBooks) loan(pos uint64, r *partnership.Resource, before, after *par
 // its start, its time out collected, and its return. A change the domain
 // refuses (a returned loan changed again, say) is booked as the view
 // folds it: the loan as it was taken out, as it is put in.
-func (x *utilBooks) status(pos uint64, pid uuid.UUID, before, after *partnership.Loan) {
-	k1 := utilYear{pid, partnership.AcademicStartYear(after.Start)}
+func (x *loanBooks) status(pos uint64, pid uuid.UUID, before, after *partnership.Loan) {
+	k1 := loanYear{pid, partnership.AcademicStartYear(after.Start)}
 	s1 := int8(slices.Index(loanStatuses[:], after.Status))
-	var k0 utilYear
+	var k0 loanYear
 	s0 := int8(-1)
 	if before != nil {
-		k0, s0 = utilYear{pid, partnership.AcademicStartYear(before.Start)}, int8(slices.Index(loanStatuses[:], before.Status))
+		k0, s0 = loanYear{pid, partnership.AcademicStartYear(before.Start)}, int8(slices.Index(loanStatuses[:], before.Status))
 	}
 	if k0 != k1 || s0 != s1 {
 		if s0 >= 0 {
@@ -236,7 +236,7 @@ func (x *utilBooks) status(pos uint64, pid uuid.UUID, before, after *partnership
 // loanReturned is how a returned loan is counted: in the year of its
 // return, by its condition, late or not.
 type loanReturned struct {
-	year      utilYear
+	year      loanYear
 	condition int8
 	late      bool
 }
@@ -248,17 +248,17 @@ func returnOf(pid uuid.UUID, l *partnership.Loan) (loanReturned, bool) {
 		return loanReturned{}, false
 	}
 	c := int8(slices.Index(returnConditions[:], l.Condition))
-	return loanReturned{utilYear{pid, partnership.AcademicStartYear(l.ReturnedAt)}, c, l.ReturnedAt.After(l.End)}, c >= 0
+	return loanReturned{loanYear{pid, partnership.AcademicStartYear(l.ReturnedAt)}, c, l.ReturnedAt.After(l.End)}, c >= 0
 }
 
 // bookOfYear returns the book of year k in books, a new one (fresh) if it
 // has none.
-func bookOfYear[B any](books *map[utilYear]*B, k utilYear, fresh func() *B) *B {
+func bookOfYear[B any](books *map[loanYear]*B, k loanYear, fresh func() *B) *B {
 	b := (*books)[k]
 	if b == nil {
 		b = fresh()
 		if *books == nil {
-			*books = map[utilYear]*B{}
+			*books = map[loanYear]*B{}
 		}
 		(*books)[k] = b
 	}
@@ -267,18 +267,18 @@ func bookOfYear[B any](books *map[utilYear]*B, k utilYear, fresh func() *B) *B {
 
 // returnBook returns the return book of year k, a new one if it has
 // none.
-func (x *utilBooks) returnBook(k utilYear) *returnBook {
+func (x *loanBooks) returnBook(k loanYear) *returnBook {
 	return bookOfYear(&x.returns, k, func() *returnBook { return &returnBook{} })
 }
 
 // statusBook returns the status book of year k, a new one if it has
 // none.
-func (x *utilBooks) statusBook(k utilYear) *statusBook {
+func (x *loanBooks) statusBook(k loanYear) *statusBook {
 	return bookOfYear(&x.statuses, k, func() *statusBook { return &statusBook{} })
 }
 
 // book returns the book of year k, a new one if it has none.
-func (x *utilBooks) book(k utilYear) *utilBook {
+func (x *loanBooks) book(k loanYear) *utilBook {
 	return bookOfYear(&x.books, k, func() *utilBook {
 		return &utilBook{resIndex: map[uuid.UUID]uint32{}, schoolIndex: map[uuid.UUID]uint32{}}
 	})
@@ -312,7 +312,7 @@ func (b *utilBook) add(pos uint64, r *partnership.Resource, borrower uuid.UUID, 
 // the loan at slot of resource r from before (nil for a request) to what
 // it is now; a resource not registered books nothing (its loans are
 // booked at its registration: registered).
-func (x *utilBooks) changed(pos uint64, r *partnership.Resource, slot int, before *partnership.Loan) {
+func (x *loanBooks) changed(pos uint64, r *partnership.Resource, slot int, before *partnership.Loan) {
 	if x == nil || !r.Registered() {
 		return
 	}
@@ -326,7 +326,7 @@ func (x *utilBooks) changed(pos uint64, r *partnership.Resource, slot int, befor
 // registered books, when the books are kept, the loans of resource r,
 // registered at pos, as they stand (asked for before it was registered,
 // which the domain refuses, but a view folds what the ledger holds).
-func (x *utilBooks) registered(pos uint64, r *partnership.Resource) {
+func (x *loanBooks) registered(pos uint64, r *partnership.Resource) {
 	if x == nil || len(r.LoanList) == 0 {
 		return
 	}
@@ -342,7 +342,7 @@ func (x *utilBooks) registered(pos uint64, r *partnership.Resource) {
 // ensure builds the books from the view's rows and resources if they are
 // not kept yet; the view does not fold meanwhile (At runs under the
 // engine's read lock, Apply under its write lock).
-func (x *utilBooks) ensure(rows map[uuid.UUID]*resourceRow, resources map[uuid.UUID]*partnership.Resource) {
+func (x *loanBooks) ensure(rows map[uuid.UUID]*resourceRow, resources map[uuid.UUID]*partnership.Resource) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if x.ready {
@@ -409,7 +409,7 @@ type utilSums struct {
 type utilUse struct{ borrowed, lent time.Duration }
 
 // at adds up year k's entries up to position pos.
-func (x *utilBooks) at(k utilYear, pos uint64) utilSums {
+func (x *loanBooks) at(k loanYear, pos uint64) utilSums {
 	out := utilSums{held: map[uuid.UUID]time.Duration{}, bySchool: map[uuid.UUID]*utilUse{}}
 	x.mu.Lock()
 	defer x.mu.Unlock()
@@ -441,7 +441,7 @@ func (x *utilBooks) at(k utilYear, pos uint64) utilSums {
 // countsAt returns the count of partnership pid's loans starting in
 // academic year y in each status (by loanStatuses) as of position pos,
 // and how many of the collected ones were overdue on day now.
-func (x *utilBooks) countsAt(k utilYear, pos uint64, now time.Time) (n [len(loanStatuses)]int, overdue int) {
+func (x *loanBooks) countsAt(k loanYear, pos uint64, now time.Time) (n [len(loanStatuses)]int, overdue int) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	b := x.statuses[k]
@@ -463,7 +463,7 @@ func (x *utilBooks) countsAt(k utilYear, pos uint64, now time.Time) (n [len(loan
 // returnsAt returns, as of position pos, the loans of partnership pid
 // returned in academic year y by condition (returnConditions), and the
 // late ones.
-func (x *utilBooks) returnsAt(k utilYear, pos uint64) (n, late [len(returnConditions)]int) {
+func (x *loanBooks) returnsAt(k loanYear, pos uint64) (n, late [len(returnConditions)]int) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	b := x.returns[k]
