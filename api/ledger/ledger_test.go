@@ -115,3 +115,65 @@ func TestOpenKurrentDBNeedsADataDirectory(t *testing.T) {
 		t.Fatalf("err = %v, want a data directory error", err)
 	}
 }
+
+// A catch-up releases the fold's garbage once when it folded at least
+// releaseAfter events, and not otherwise.
+func TestCatchUpReleasesMemoryAfterALongFold(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	cfg := Config{DataDir: dir, Logger: quiet, NoTransparency: true}
+	l, err := Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	registerStaff(t, ctx, l)
+	registerStaff(t, ctx, l)
+	head, err := l.Store.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	released := 0
+	defer func(after uint64, was func()) { releaseAfter, release = after, was }(releaseAfter, release)
+	release = func() { released++ }
+
+	cases := []struct {
+		name  string
+		after uint64 // releaseAfter
+		fresh bool   // the projections rebuilt from zero (head events to fold)
+		want  int
+	}{
+		{"a rebuild of exactly the threshold releases", head, true, 1},
+		{"a rebuild of one event fewer than the threshold does not", head + 1, true, 0},
+		{"a catch-up with nothing to fold does not", 1, false, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.fresh {
+				if err := os.Remove(filepath.Join(dir, ProjectionsFile)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			l, err := Open(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			if !c.fresh {
+				if err := l.CatchUp(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			releaseAfter, released = c.after, 0
+			if err := l.CatchUp(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if released != c.want {
+				t.Fatalf("released %d times, want %d (head %d, threshold %d)", released, c.want, head, c.after)
+			}
+		})
+	}
+}
