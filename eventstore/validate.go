@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"unicode/utf8"
 
-	"github.com/go-json-experiment/json/jsontext"
 	"github.com/google/uuid"
 )
 
@@ -102,14 +101,3 @@ func SameContent(a, b EventData) bool {
 		a.Metadata.CorrelationID == b.Metadata.CorrelationID &&
 		a.Metadata.EffectiveAt.Equal(b.Metadata.EffectiveAt)
 }
-
-// laxJSON are the options under which jsontext accepts exactly what
-// encoding/json.Valid does: duplicate object names and invalid UTF-8 in
-// strings are let through, as they always were (jsontext refuses both by
-// default, following RFC 7493).
-var laxJSON = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)}
-
-// validJSON reports whether b is one JSON value, as encoding/json.Valid
-// does (TestValidJSONIsEncodingJSONValid), in a quarter of its time: it
-// was a tenth of the CPU of an append.
-func validJSON(b []byte) bool { return jsontext.Value(b).IsValid(laxJSON...) }

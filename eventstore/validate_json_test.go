@@ -3,6 +3,7 @@ package eventstore
 import (
 	"encoding/json"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -17,8 +18,14 @@ func TestValidJSONIsEncodingJSONValid(t *testing.T) {
 		`{"a":1,"a":2}`, "{\"bad\":\"\xff\xfe\"}", "\"\xed\xa0\x80\"", `{"esc":"\u00e9\n\t\\\"\/"}`, `"\ud800"`,
 		`[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]`, `01`, `1.`, `.5`, `+1`, `1e`, `[1,]`, `{"a":1,}`,
 		`{a:1}`, `'x'`, `NaN`, `"tab	in"`, "\"nul\x00\"", ``, ` `, `{} {}`, `[] x`, `"é"`, `{"":""}`,
+		// Long strings, which the check skips eight bytes at a time: quotes,
+		// escapes, control characters and bytes above 0x7f at every offset.
+		`{"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}`,
+		`["abcdefghijklmnop\"qrstuvwxyz\\0123456789\u00e9ABCDEFGH\nIJKLMNOPQRSTUVW","0123456789abcdef"]`,
+		"\"ééééééé long text \xff\xfe\x7f and more text after it, well past eight bytes\"",
+		"{\"k\":\"abcdefghijklmno\x1fpqrstuvwxyz\",\"l\":\"0123456\x01789abcdefghij\"}",
 	}
-	alphabet := []byte("{}[]\":,.-+eE0123456789 \t\n\\/aftnrul\xff\xc3\xa9")
+	alphabet := []byte("{}[]\":,.-+eE0123456789 \t\n\r\x00\x1f\x7f\\/aftnrul\xff\xc3\xa9")
 	rng := rand.New(rand.NewPCG(41, 43))
 	check := func(b []byte) {
 		t.Helper()
@@ -82,5 +89,34 @@ func TestValidJSONNestsAsDeepAsEncodingJSON(t *testing.T) {
 		if got, want := validJSON(b), json.Valid(b); got != want {
 			t.Errorf("depth %d: validJSON %v, encoding/json.Valid %v", depth, got, want)
 		}
+	}
+}
+
+// BenchmarkValidJSON: the append path's check beside encoding/json.Valid
+// on a benchmark event's data (a 512-byte document) and on a domain
+// event's.
+func BenchmarkValidJSON(b *testing.B) {
+	docs := map[string][]byte{
+		"padded": []byte(`{"pad":"` + strings.Repeat("x", 500) + `"}`),
+		"domain": []byte(`{"partnership_id":"0192f3a0-0000-7000-8000-000000000001","school_id":"0192f3a0-0000-7000-8000-000000000002",` +
+			`"title":"Phonics across the partnership","places":24,"cost_pence":-2500,"starts":"2026-01-12T09:00:00Z","online":false,"tags":["early years","reading"]}`),
+	}
+	for name, doc := range docs {
+		b.Run(name+"/concord", func(b *testing.B) {
+			b.SetBytes(int64(len(doc)))
+			for b.Loop() {
+				if !validJSON(doc) {
+					b.Fatal("refused")
+				}
+			}
+		})
+		b.Run(name+"/encoding-json", func(b *testing.B) {
+			b.SetBytes(int64(len(doc)))
+			for b.Loop() {
+				if !json.Valid(doc) {
+					b.Fatal("refused")
+				}
+			}
+		})
 	}
 }
