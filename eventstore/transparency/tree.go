@@ -2,6 +2,7 @@ package transparency
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -32,8 +33,20 @@ const memLevels = 8
 
 var (
 	hasher  = rfc6962.DefaultHasher
-	factory = &compact.RangeFactory{Hash: hasher.HashChildren}
+	factory = &compact.RangeFactory{Hash: hashChildren}
 )
+
+// hashChildren is RFC 6962's interior node hash, SHA-256(0x01 || left ||
+// right), as hasher.HashChildren computes it, without making a hash
+// state per node: the follower makes about one node per event.
+func hashChildren(left, right []byte) []byte {
+	var b [1 + 2*HashSize]byte
+	b[0] = rfc6962.RFC6962NodeHashPrefix
+	copy(b[1:], left)
+	copy(b[1+HashSize:], right)
+	h := sha256.Sum256(b[:])
+	return h[:]
+}
 
 // LeafHash returns the RFC 6962 leaf hash of a stored event:
 // SHA-256(0x00 || eventstore.EncodeCanonical(e)).
@@ -403,14 +416,19 @@ func (t *Tree) AppendEvents(events []eventstore.RecordedEvent) error {
 	if len(events) == 0 {
 		return nil
 	}
+	// The leaf hashes, SHA-256(0x00 || canonical encoding), share one
+	// array, and no hash state is made per leaf.
 	leaves := make([][]byte, len(events))
-	var buf []byte
+	sums := make([]byte, HashSize*len(events))
+	buf := []byte{rfc6962.RFC6962LeafHashPrefix}
 	for i, e := range events {
 		if e.Position != events[0].Position+uint64(i) || e.Position == 0 {
 			return fmt.Errorf("%w: position %d follows %d", ErrNotContiguous, e.Position, events[0].Position+uint64(i)-1)
 		}
-		buf = eventstore.AppendCanonical(buf[:0], e)
-		leaves[i] = hasher.HashLeaf(buf)
+		buf = eventstore.AppendCanonical(buf[:1], e)
+		h := sha256.Sum256(buf)
+		leaves[i] = sums[HashSize*i : HashSize*(i+1) : HashSize*(i+1)]
+		copy(leaves[i], h[:])
 	}
 	return t.AppendLeaves(events[0].Position-1, leaves)
 }
@@ -440,7 +458,7 @@ func (t *Tree) RootAt(size uint64) ([]byte, error) {
 	}
 	root := hashes[len(hashes)-1]
 	for i := len(hashes) - 2; i >= 0; i-- {
-		root = hasher.HashChildren(hashes[i], root)
+		root = hashChildren(hashes[i], root)
 	}
 	return root, nil
 }
@@ -507,7 +525,7 @@ func (t *Tree) fetch(n proof.Nodes, size uint64) ([][]byte, error) {
 		}
 		hashes[i] = dst
 	}
-	return n.Rehash(hashes, hasher.HashChildren)
+	return n.Rehash(hashes, hashChildren)
 }
 
 // Sync makes the tree durable up to its current size: it fsyncs the level
