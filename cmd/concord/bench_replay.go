@@ -221,16 +221,6 @@ func measureReplay(ctx context.Context, data string, plan replayPlan, res replay
 			fmt.Fprintf(plan.log, format+"\n", args...)
 		}
 	}
-	runtime.GC()
-	debug.FreeOSMemory()
-	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
-	mem := startMemSampler("replay", 10*time.Millisecond)
-	defer func() {
-		if mem != nil {
-			mem.finish()
-		}
-	}()
-
 	// Full replay: a fresh projection database, every view from zero.
 	if err := os.Remove(filepath.Join(data, ledger.ProjectionsFile)); err != nil && !os.IsNotExist(err) {
 		return res, err
@@ -243,6 +233,24 @@ func measureReplay(ctx context.Context, data string, plan replayPlan, res replay
 	defer func() {
 		if l != nil {
 			l.Close()
+		}
+	}()
+	// The log's size and span are read first, so that the garbage of
+	// reading it is collected below, before anything is timed or its
+	// memory counted.
+	lastEffective, logBytes, err := logSpan(ctx, l)
+	if err != nil {
+		return res, err
+	}
+	res.LogBytes = logBytes
+
+	runtime.GC()
+	debug.FreeOSMemory()
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+	mem := startMemSampler("replay", 10*time.Millisecond)
+	defer func() {
+		if mem != nil {
+			mem.finish()
 		}
 	}()
 	head, err := l.Store.Head(ctx)
@@ -307,11 +315,11 @@ func measureReplay(ctx context.Context, data string, plan replayPlan, res replay
 
 	// The report as corrected now, at random effective times between the
 	// partnership's formation and the last event's effective time.
-	from, until, logBytes, err := logSpan(ctx, l, list[0].FormedOn)
-	if err != nil {
-		return res, err
+	from := list[0].FormedOn
+	until := from
+	if lastEffective.After(until) {
+		until = lastEffective
 	}
-	res.LogBytes = logBytes
 	times = times[:0]
 	for range plan.corrected {
 		at := from.Add(time.Duration(rng.Int64N(int64(until.Sub(from)) + 1)))
@@ -379,16 +387,15 @@ func measureReplay(ctx context.Context, data string, plan replayPlan, res replay
 }
 
 // logSpan reads the whole log once: the effective time of its last event
-// that is not before from (the first reading after from), and the bytes
-// of its events' canonical encoding (the form segments hold and exports
-// carry).
-func logSpan(ctx context.Context, l *ledger.Ledger, from time.Time) (time.Time, time.Time, int64, error) {
+// (the latest of the last events of each batch read) and the bytes of its
+// events' canonical encoding (the form segments hold and exports carry).
+func logSpan(ctx context.Context, l *ledger.Ledger) (time.Time, int64, error) {
 	var bytes int64
-	last := from
+	var last time.Time
 	for pos := uint64(1); ; {
 		recs, err := l.Store.ReadAll(ctx, pos, 4096)
 		if err != nil {
-			return from, last, bytes, err
+			return last, bytes, err
 		}
 		if len(recs) == 0 {
 			break
@@ -398,14 +405,14 @@ func logSpan(ctx context.Context, l *ledger.Ledger, from time.Time) (time.Time, 
 		}
 		m, err := l.Codec.Decode(domainlog.ToDomain(recs[len(recs)-1]))
 		if err != nil {
-			return from, last, bytes, err
+			return last, bytes, err
 		}
 		if e := m.Effective(); e.After(last) {
 			last = e
 		}
 		pos = recs[len(recs)-1].Position + 1
 	}
-	return from, last, bytes, nil
+	return last, bytes, nil
 }
 
 // dirBytes is the disk space the files under dir take (allocated blocks).
