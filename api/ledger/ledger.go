@@ -42,6 +42,7 @@ import (
 	"github.com/concord-ledger/concord/eventstore/segment"
 	"github.com/concord-ledger/concord/eventstore/transparency"
 	"github.com/concord-ledger/concord/projections"
+	"github.com/concord-ledger/concord/projections/report"
 	"github.com/concord-ledger/concord/projections/views"
 )
 
@@ -107,6 +108,7 @@ type Ledger struct {
 	Backend string
 
 	logger  *slog.Logger
+	now     func() time.Time
 	tmpDir  string // an in-memory ledger's scratch directory, removed by Close
 	closers []func() error
 }
@@ -202,6 +204,7 @@ func Open(ctx context.Context, cfg Config) (_ *Ledger, err error) {
 	}
 	l.Handler = domain.NewHandler(domainlog.Log{Store: writeStore}, l.Codec)
 	l.Handler.Now = now
+	l.now = now
 	l.Governance = governance.NewService(l.Handler, governance.KeyringBallotBox{Keys: ballots})
 	l.Directory = governance.NewDirectory(l.Handler)
 	l.Partnership = partnership.NewService(l.Handler, l.Directory)
@@ -242,10 +245,12 @@ func Open(ctx context.Context, cfg Config) (_ *Ledger, err error) {
 
 // Run follows the log into every projection until ctx ends; it returns
 // nil when ctx ends, or the error that stopped it. It first catches up in
-// batches (CatchUp), the faster way over many events.
+// batches (CatchUp), the faster way over many events, then warms the
+// readings in the past (Warm).
 func (l *Ledger) Run(ctx context.Context) error {
 	err := l.CatchUp(ctx)
 	if err == nil {
+		l.Warm(ctx)
 		err = l.Engine.Run(ctx)
 	}
 	if err != nil && ctx.Err() != nil {
@@ -272,6 +277,44 @@ func (l *Ledger) CatchUp(ctx context.Context) error {
 		release()
 	}
 	return nil
+}
+
+// Warm reads each partnership's report once in the past, as known then
+// (half way through the log) and as corrected now (half way between the
+// partnership's forming and now), and throws them away. Views read back
+// from their checkpoints build some indexes at their first reading in
+// the past (the books of loans and of CPD, the index of decisions): half
+// a second at a million events, which the first reader after a restart
+// would otherwise wait. A reading that fails is logged; nothing else
+// depends on it. It returns the readings made.
+func (l *Ledger) Warm(ctx context.Context) int {
+	head, err := l.Store.Head(ctx)
+	if err != nil || head < 2 {
+		return 0
+	}
+	var list []views.PartnershipInfo
+	if _, err := views.Read(ctx, l.Views, "partnerships", views.AsOf{}, func(v *views.Partnerships) error {
+		list = v.List(nil)
+		return nil
+	}); err != nil {
+		l.logger.Warn("warm the readings in the past", "err", err)
+		return 0
+	}
+	made := 0
+	for _, p := range list {
+		mid := p.FormedOn.Add(l.now().Sub(p.FormedOn) / 2)
+		for _, at := range []views.AsOf{{Position: head / 2}, {Corrected: true, Time: mid}} {
+			if ctx.Err() != nil {
+				return made
+			}
+			if _, err := report.Build(ctx, l.Views, p.ID, "", at); err != nil {
+				l.logger.Warn("warm the readings in the past", "partnership", p.ID, "reading", at.Describe(), "err", err)
+				continue
+			}
+			made++
+		}
+	}
+	return made
 }
 
 // releaseAfter is how many events a catch-up folds before it releases

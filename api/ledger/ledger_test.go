@@ -12,8 +12,10 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/concord-ledger/concord/domain"
+	"github.com/concord-ledger/concord/domain/demo"
 	"github.com/concord-ledger/concord/domain/governance"
 	"github.com/concord-ledger/concord/eventstore/transparency"
+	"github.com/concord-ledger/concord/projections/views"
 )
 
 var quiet = slog.New(slog.DiscardHandler)
@@ -175,5 +177,39 @@ func TestCatchUpReleasesMemoryAfterALongFold(t *testing.T) {
 				t.Fatalf("released %d times, want %d (head %d, threshold %d)", released, c.want, head, c.after)
 			}
 		})
+	}
+}
+
+// Warm reads each partnership's report twice, once in each reading, and
+// nothing on a ledger with no partnership.
+func TestWarmReadsEveryPartnershipInBothReadings(t *testing.T) {
+	ctx := context.Background()
+	clock := demo.NewClock(time.Now)
+	l, err := Open(ctx, Config{Logger: quiet, NoTransparency: true, Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if got := l.Warm(ctx); got != 0 {
+		t.Fatalf("Warm on an empty ledger made %d readings, want 0", got)
+	}
+	if _, err := demo.Generate(ctx, l.Governance, l.Partnership, demo.Options{Schools: 3, Years: 1, Seed: 1, Clock: clock}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var partnerships int
+	if _, err := views.Read(ctx, l.Views, "partnerships", views.AsOf{}, func(v *views.Partnerships) error {
+		partnerships = len(v.List(nil))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if partnerships == 0 {
+		t.Fatal("the demo formed no partnership")
+	}
+	if got, want := l.Warm(ctx), 2*partnerships; got != want {
+		t.Fatalf("Warm made %d readings, want %d (two for each of %d partnerships)", got, want, partnerships)
 	}
 }
