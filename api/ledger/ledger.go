@@ -279,14 +279,15 @@ func (l *Ledger) CatchUp(ctx context.Context) error {
 	return nil
 }
 
-// Warm reads each partnership's report once in the past, as known then
-// (half way through the log) and as corrected now (half way between the
-// partnership's forming and now), and throws them away. Views read back
-// from their checkpoints build some indexes at their first reading in
-// the past (the books of loans and of CPD, the index of decisions): half
-// a second at a million events, which the first reader after a restart
-// would otherwise wait. A reading that fails is logged; nothing else
-// depends on it. It returns the readings made.
+// Warm reads each partnership's report once in the past in each reading,
+// and throws them away: as known then half way through the log, and as
+// corrected now half way between the partnership's forming and now (for
+// a partnership that did not exist yet then, at the head and now). Views
+// read back from their checkpoints build some indexes at their first
+// reading in the past (the books of loans and of CPD, the index of
+// decisions): half a second at a million events, which the first reader
+// after a restart would otherwise wait. A reading that fails is logged;
+// nothing else depends on it. It returns the readings made.
 func (l *Ledger) Warm(ctx context.Context) int {
 	head, err := l.Store.Head(ctx)
 	if err != nil || head < 2 {
@@ -302,16 +303,26 @@ func (l *Ledger) Warm(ctx context.Context) int {
 	}
 	made := 0
 	for _, p := range list {
-		mid := p.FormedOn.Add(l.now().Sub(p.FormedOn) / 2)
-		for _, at := range []views.AsOf{{Position: head / 2}, {Corrected: true, Time: mid}} {
-			if ctx.Err() != nil {
-				return made
+		now := l.now()
+		mid := p.FormedOn.Add(now.Sub(p.FormedOn) / 2)
+		for _, tries := range [][]views.AsOf{
+			{{Position: head / 2}, {Position: head}},
+			{{Corrected: true, Time: mid}, {Corrected: true, Time: now}},
+		} {
+			for i, at := range tries {
+				if ctx.Err() != nil {
+					return made
+				}
+				_, err := report.Build(ctx, l.Views, p.ID, "", at)
+				if err == nil {
+					made++
+					break
+				}
+				if !errors.Is(err, report.ErrNoPartnership) || i == len(tries)-1 {
+					l.logger.Warn("warm the readings in the past", "partnership", p.ID, "reading", at.Describe(), "err", err)
+					break
+				}
 			}
-			if _, err := report.Build(ctx, l.Views, p.ID, "", at); err != nil {
-				l.logger.Warn("warm the readings in the past", "partnership", p.ID, "reading", at.Describe(), "err", err)
-				continue
-			}
-			made++
 		}
 	}
 	return made

@@ -14,6 +14,7 @@ import (
 	"github.com/concord-ledger/concord/domain"
 	"github.com/concord-ledger/concord/domain/demo"
 	"github.com/concord-ledger/concord/domain/governance"
+	"github.com/concord-ledger/concord/domain/partnership"
 	"github.com/concord-ledger/concord/eventstore/transparency"
 	"github.com/concord-ledger/concord/projections/views"
 )
@@ -211,5 +212,36 @@ func TestWarmReadsEveryPartnershipInBothReadings(t *testing.T) {
 	}
 	if got, want := l.Warm(ctx), 2*partnerships; got != want {
 		t.Fatalf("Warm made %d readings, want %d (two for each of %d partnerships)", got, want, partnerships)
+	}
+
+	// A partnership formed at the end of the log has no report half way
+	// through it: its two readings are made at the head and now, with no
+	// warning logged.
+	var director uuid.UUID
+	if _, err := views.Read(ctx, l.Views, "schools", views.AsOf{}, func(v *views.Schools) error {
+		for _, sc := range v.Schools(nil) {
+			if sc.Director != nil {
+				director = sc.Director.ID
+				return nil
+			}
+		}
+		return nil
+	}); err != nil || director == uuid.Nil {
+		t.Fatalf("no school with a Director (%v)", err)
+	}
+	lead := domain.Meta{ActorID: director.String(), ActorRole: domain.RolePartnershipLead}
+	if _, err := l.Partnership.FormPartnership(ctx, lead, partnership.FormPartnership{PartnershipID: uuid.New(), Name: "Late Partnership", Kind: partnership.KindCluster}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var logged strings.Builder
+	l.logger = slog.New(slog.NewTextHandler(&logged, nil))
+	if got, want := l.Warm(ctx), 2*(partnerships+1); got != want {
+		t.Fatalf("Warm made %d readings with a late partnership, want %d", got, want)
+	}
+	if logged.Len() > 0 {
+		t.Fatalf("Warm logged: %s", logged.String())
 	}
 }
