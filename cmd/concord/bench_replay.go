@@ -302,6 +302,7 @@ func measureReplay(ctx context.Context, data string, plan replayPlan, res replay
 		}
 		return float64(time.Since(t0).Microseconds()) / 1000, nil
 	}
+	randomPosition := func() uint64 { return first + rng.Uint64N(head-first+1) }
 	stopProfile, err := startCPUProfile(plan.asOfProfile)
 	if err != nil {
 		return res, err
@@ -309,7 +310,7 @@ func measureReplay(ctx context.Context, data string, plan replayPlan, res replay
 	defer stopProfile()
 	var times []float64
 	for range plan.reports {
-		ms, err := timeReport(views.AsOf{Position: first + rng.Uint64N(head-first+1)})
+		ms, err := timeReport(views.AsOf{Position: randomPosition()})
 		if err != nil {
 			return res, err
 		}
@@ -328,10 +329,10 @@ func measureReplay(ctx context.Context, data string, plan replayPlan, res replay
 	if lastEffective.After(until) {
 		until = lastEffective
 	}
+	randomTime := func() time.Time { return from.Add(time.Duration(rng.Int64N(int64(until.Sub(from)) + 1))) }
 	times = times[:0]
 	for range plan.corrected {
-		at := from.Add(time.Duration(rng.Int64N(int64(until.Sub(from)) + 1)))
-		ms, err := timeReport(views.AsOf{Corrected: true, Time: at})
+		ms, err := timeReport(views.AsOf{Corrected: true, Time: randomTime()})
 		if err != nil {
 			return res, err
 		}
@@ -392,10 +393,10 @@ func measureReplay(ctx context.Context, data string, plan replayPlan, res replay
 	res.WarmMS = float64(time.Since(t0).Microseconds()) / 1000
 	// The first readers after the restart: a report as known then and
 	// one as corrected now, at random moments.
-	if res.FirstAsOfMS, err = timeReport(views.AsOf{Position: first + rng.Uint64N(head-first+1)}); err != nil {
+	if res.FirstAsOfMS, err = timeReport(views.AsOf{Position: randomPosition()}); err != nil {
 		return res, err
 	}
-	if res.FirstCorrectedMS, err = timeReport(views.AsOf{Corrected: true, Time: from.Add(time.Duration(rng.Int64N(int64(until.Sub(from)) + 1)))}); err != nil {
+	if res.FirstCorrectedMS, err = timeReport(views.AsOf{Corrected: true, Time: randomTime()}); err != nil {
 		return res, err
 	}
 	res.MaxRSSMiB = maxRSSMiB()

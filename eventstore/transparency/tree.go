@@ -51,7 +51,16 @@ func hashChildren(left, right []byte) []byte {
 // LeafHash returns the RFC 6962 leaf hash of a stored event:
 // SHA-256(0x00 || eventstore.EncodeCanonical(e)).
 func LeafHash(e eventstore.RecordedEvent) []byte {
-	return hasher.HashLeaf(eventstore.EncodeCanonical(e))
+	h, _ := appendLeafHash(nil, e)
+	return h[:]
+}
+
+// appendLeafHash returns e's leaf hash, encoding e into buf (reused by a
+// caller hashing many events; returned for the next call) with no hash
+// state made.
+func appendLeafHash(buf []byte, e eventstore.RecordedEvent) ([HashSize]byte, []byte) {
+	buf = eventstore.AppendCanonical(append(buf[:0], rfc6962.RFC6962LeafHashPrefix), e)
+	return sha256.Sum256(buf), buf
 }
 
 // EmptyRoot is the root of the tree of size 0, SHA-256 of nothing.
@@ -420,13 +429,13 @@ func (t *Tree) AppendEvents(events []eventstore.RecordedEvent) error {
 	// array, and no hash state is made per leaf.
 	leaves := make([][]byte, len(events))
 	sums := make([]byte, HashSize*len(events))
-	buf := []byte{rfc6962.RFC6962LeafHashPrefix}
+	var buf []byte
 	for i, e := range events {
 		if e.Position != events[0].Position+uint64(i) || e.Position == 0 {
 			return fmt.Errorf("%w: position %d follows %d", ErrNotContiguous, e.Position, events[0].Position+uint64(i)-1)
 		}
-		buf = eventstore.AppendCanonical(buf[:1], e)
-		h := sha256.Sum256(buf)
+		var h [HashSize]byte
+		h, buf = appendLeafHash(buf, e)
 		leaves[i] = sums[HashSize*i : HashSize*(i+1) : HashSize*(i+1)]
 		copy(leaves[i], h[:])
 	}
