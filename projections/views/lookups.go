@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/concord-ledger/concord/domain/partnership"
 )
 
 // ResourceOfLoan returns the resource a loan was requested of, from the
@@ -43,12 +45,13 @@ func (v *Loans) LoanIn(pid, loan uuid.UUID, now time.Time) (LoanEntry, bool) {
 // through the secondments themselves rather than listing (and naming)
 // every partnership's.
 func (v *Secondments) TeacherOfSecondment(id uuid.UUID) (uuid.UUID, bool) {
-	for teacher, a := range v.state.Teachers.Now {
+	teacher, found := uuid.Nil, false
+	v.state.Teachers.each(func(t uuid.UUID, a *partnership.Secondments) {
 		for _, s := range a.List {
-			if s.ID == id {
-				return teacher, true
+			if !found && s.ID == id {
+				teacher, found = t, true
 			}
 		}
-	}
-	return uuid.Nil, false
+	})
+	return teacher, found
 }

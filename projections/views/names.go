@@ -115,15 +115,22 @@ func (n *lazyNames) open(id uuid.UUID) (string, bool) {
 	if p, ok := n.r.pinned[PeopleView].(*People); ok && n.a == n.r.pinAt {
 		return p.NameOf(keys, id), true
 	}
-	if n.r.Engine == nil || n.a.Corrected || !n.a.Time.IsZero() {
-		return "", false
-	}
 	var name string
 	open := func(p projections.Projection) error {
 		if people, ok := p.(*People); ok {
 			name = people.NameOf(keys, id)
 		}
 		return nil
+	}
+	if n.r.lensed[PeopleView] && n.a == n.r.pinAt {
+		// A pinned reader reads the live view in place as of its
+		// moment (projections.Engine.ViewPast).
+		if done, err := n.r.Engine.ViewPast(PeopleView, n.r.lensPos, open); done && err == nil {
+			return name, true
+		}
+	}
+	if n.r.Engine == nil || n.a.Corrected || !n.a.Time.IsZero() {
+		return "", false
 	}
 	if n.a.Position == 0 {
 		_, err := n.r.Engine.View(PeopleView, open)

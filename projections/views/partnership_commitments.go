@@ -52,8 +52,28 @@ func (v *Commitments) At(pos uint64) projections.Projection {
 	return out
 }
 
+// Lens implements projections.Lensed: the commitments, priorities and
+// names as known at pos, looked up in v's own versions while v is
+// read-locked.
+func (v *Commitments) Lens(pos uint64) projections.Projection {
+	return &Commitments{stateView[commitmentsState]{name: v.name, version: v.version, fresh: v.fresh,
+		state: commitmentsState{Commitments: v.state.Commitments.lens(pos), Priorities: v.state.Priorities.lens(pos), Names: v.state.Names.lens(pos)}}}
+}
+
+// MarshalState implements projections.Projection; a lens saves the
+// state as of its position.
+func (v *Commitments) MarshalState() ([]byte, error) {
+	if !v.state.Commitments.lensed {
+		return v.stateView.MarshalState()
+	}
+	return v.At(v.state.Commitments.at).(*Commitments).stateView.MarshalState()
+}
+
 // Apply implements projections.Projection.
 func (v *Commitments) Apply(m domain.Message) error {
+	if v.state.Commitments.lensed {
+		return errLens
+	}
 	if v.state.Names.apply(m) {
 		return nil
 	}
@@ -104,23 +124,23 @@ type CommitmentInfo struct {
 
 func (v *Commitments) of(pid uuid.UUID, p Period) []*partnership.Commitment {
 	var out []*partnership.Commitment
-	for _, c := range v.state.Commitments.Now {
+	v.state.Commitments.each(func(_ uuid.UUID, c *partnership.Commitment) {
 		if c.Made() && c.PartnershipID == pid && p.overlapsYear(c.AcademicYear) {
 			out = append(out, c)
 		}
-	}
+	})
 	slices.SortFunc(out, func(a, b *partnership.Commitment) int { return cmp.Or(a.DueOn.Compare(b.DueOn), uuidCmp(a.ID, b.ID)) })
 	return out
 }
 
 func (v *Commitments) info(c *partnership.Commitment, now time.Time, names PersonNames) CommitmentInfo {
-	ci := CommitmentInfo{ID: c.ID, Priority: Ref{ID: c.PriorityID, Name: v.state.Priorities.Now[c.PriorityID]}, PartyKind: string(c.PartyKind),
-		School: v.state.Names.Now.school(c.SchoolID), Owner: personRef(names, c.OwnerID), DueOn: c.DueOn, SuccessMeasure: c.SuccessMeasure,
+	ci := CommitmentInfo{ID: c.ID, Priority: Ref{ID: c.PriorityID, Name: v.state.Priorities.name(c.PriorityID)}, PartyKind: string(c.PartyKind),
+		School: v.state.Names.school(c.SchoolID), Owner: personRef(names, c.OwnerID), DueOn: c.DueOn, SuccessMeasure: c.SuccessMeasure,
 		Status: string(c.Status), Overdue: c.OverdueOn(now), Evidence: c.Evidence, Updates: make([]CommitmentUpdate, 0, len(c.Updates))}
 	if c.PartyKind == partnership.PartyCommunity {
-		ci.Party = v.state.Names.Now.community(c.PartyID)
+		ci.Party = v.state.Names.community(c.PartyID)
 	} else {
-		ci.Party = v.state.Names.Now.school(c.PartyID)
+		ci.Party = v.state.Names.school(c.PartyID)
 	}
 	if p, ok := c.LatestPercent(); ok {
 		ci.Percent = &p
@@ -160,7 +180,7 @@ func (v *Commitments) ListPage(pid uuid.UUID, year string, now time.Time, names 
 // and whether there is one: looked up, not found in the list of every
 // year.
 func (v *Commitments) Commitment(pid, id uuid.UUID, now time.Time, names PersonNames) (CommitmentInfo, bool) {
-	c := v.state.Commitments.Now[id]
+	c := v.state.Commitments.name(id)
 	if c == nil || !c.Made() || c.PartnershipID != pid {
 		return CommitmentInfo{}, false
 	}

@@ -50,8 +50,27 @@ func (v *Reviews) At(pos uint64) projections.Projection {
 	return out
 }
 
+// Lens implements projections.Lensed: the reviews and names as known at
+// pos, looked up in v's own versions while v is read-locked.
+func (v *Reviews) Lens(pos uint64) projections.Projection {
+	return &Reviews{stateView[reviewsState]{name: v.name, version: v.version, fresh: v.fresh,
+		state: reviewsState{Reviews: v.state.Reviews.lens(pos), Names: v.state.Names.lens(pos)}}}
+}
+
+// MarshalState implements projections.Projection; a lens saves the
+// state as of its position.
+func (v *Reviews) MarshalState() ([]byte, error) {
+	if !v.state.Reviews.lensed {
+		return v.stateView.MarshalState()
+	}
+	return v.At(v.state.Reviews.at).(*Reviews).stateView.MarshalState()
+}
+
 // Apply implements projections.Projection.
 func (v *Reviews) Apply(m domain.Message) error {
+	if v.state.Reviews.lensed {
+		return errLens
+	}
 	if v.state.Names.apply(m) {
 		return nil
 	}
@@ -123,11 +142,11 @@ type ReviewInfo struct {
 
 func (v *Reviews) of(pid uuid.UUID, p Period) []*partnership.Review {
 	var out []*partnership.Review
-	for _, r := range v.state.Reviews.Now {
+	v.state.Reviews.each(func(_ uuid.UUID, r *partnership.Review) {
 		if r.Scheduled() && r.PartnershipID == pid && p.Contains(r.On) {
 			out = append(out, r)
 		}
-	}
+	})
 	slices.SortFunc(out, func(a, b *partnership.Review) int { return cmp.Or(a.On.Compare(b.On), uuidCmp(a.ID, b.ID)) })
 	return out
 }
@@ -165,7 +184,7 @@ func (v *Reviews) logPage(pid uuid.UUID, p Period, now time.Time, names PersonNa
 // Review returns peer review id of partnership pid as Log shows it, and
 // whether there is one: looked up, not found in the log of every year.
 func (v *Reviews) Review(pid, id uuid.UUID, now time.Time, names PersonNames) (ReviewInfo, bool) {
-	r := v.state.Reviews.Now[id]
+	r := v.state.Reviews.name(id)
 	if r == nil || !r.Scheduled() || r.PartnershipID != pid {
 		return ReviewInfo{}, false
 	}
@@ -174,7 +193,7 @@ func (v *Reviews) Review(pid, id uuid.UUID, now time.Time, names PersonNames) (R
 
 // info is review r as Log shows it.
 func (v *Reviews) info(r *partnership.Review, now time.Time, names PersonNames) ReviewInfo {
-	ri := ReviewInfo{ID: r.ID, School: v.state.Names.Now.school(r.ReviewedSchoolID), Reviewers: make([]Reviewer, 0, len(r.ReviewerIDs)), FocusAreas: r.FocusAreas,
+	ri := ReviewInfo{ID: r.ID, School: v.state.Names.school(r.ReviewedSchoolID), Reviewers: make([]Reviewer, 0, len(r.ReviewerIDs)), FocusAreas: r.FocusAreas,
 		On: r.On, Completed: r.Completed, Summary: r.Summary, Findings: make([]FindingInfo, 0, len(r.Findings)), Actions: make([]ActionInfo, 0, len(r.Actions))}
 	if r.Completed {
 		t := r.CompletedOn
@@ -183,7 +202,7 @@ func (v *Reviews) info(r *partnership.Review, now time.Time, names PersonNames) 
 	for i, who := range r.ReviewerIDs {
 		rv := Reviewer{Person: personRef(names, who)}
 		if i < len(r.ReviewerSchoolIDs) {
-			rv.School = v.state.Names.Now.school(r.ReviewerSchoolIDs[i])
+			rv.School = v.state.Names.school(r.ReviewerSchoolIDs[i])
 		}
 		ri.Reviewers = append(ri.Reviewers, rv)
 	}
@@ -200,7 +219,7 @@ func (v *Reviews) info(r *partnership.Review, now time.Time, names PersonNames) 
 }
 
 func (v *Reviews) action(r *partnership.Review, a partnership.FollowUpAction, now time.Time, names PersonNames) ActionInfo {
-	ai := ActionInfo{ID: a.ID, ReviewID: r.ID, School: v.state.Names.Now.school(r.ReviewedSchoolID), Action: a.Action, Owner: personRef(names, a.OwnerID),
+	ai := ActionInfo{ID: a.ID, ReviewID: r.ID, School: v.state.Names.school(r.ReviewedSchoolID), Action: a.Action, Owner: personRef(names, a.OwnerID),
 		DueOn: a.DueOn, Done: a.Done, Note: a.Note, Overdue: a.OverdueOn(now)}
 	if a.Done {
 		t := a.CompletedOn

@@ -49,8 +49,27 @@ func (v *Secondments) At(pos uint64) projections.Projection {
 	return out
 }
 
+// Lens implements projections.Lensed: the secondments and names as known
+// at pos, looked up in v's own versions while v is read-locked.
+func (v *Secondments) Lens(pos uint64) projections.Projection {
+	return &Secondments{stateView[secondmentsState]{name: v.name, version: v.version, fresh: v.fresh,
+		state: secondmentsState{Teachers: v.state.Teachers.lens(pos), Names: v.state.Names.lens(pos)}}}
+}
+
+// MarshalState implements projections.Projection; a lens saves the
+// state as of its position.
+func (v *Secondments) MarshalState() ([]byte, error) {
+	if !v.state.Teachers.lensed {
+		return v.stateView.MarshalState()
+	}
+	return v.At(v.state.Teachers.at).(*Secondments).stateView.MarshalState()
+}
+
 // Apply implements projections.Projection.
 func (v *Secondments) Apply(m domain.Message) error {
+	if v.state.Teachers.lensed {
+		return errLens
+	}
 	if v.state.Names.apply(m) {
 		return nil
 	}
@@ -103,20 +122,20 @@ func (v *Secondments) List(pid uuid.UUID, year string, names PersonNames) ([]Sec
 func (v *Secondments) ListIn(pid uuid.UUID, p Period, names PersonNames) []SecondmentEntry {
 	from, to := p.window()
 	out := []SecondmentEntry{}
-	for _, a := range v.state.Teachers.Now {
+	v.state.Teachers.each(func(_ uuid.UUID, a *partnership.Secondments) {
 		for _, s := range a.List {
 			if s.PartnershipID != pid || !s.Start.Before(to) || !s.End.After(from) {
 				continue
 			}
-			e := SecondmentEntry{ID: s.ID, Teacher: personRef(names, s.TeacherID), Lending: v.state.Names.Now.school(s.LendingSchoolID),
-				Receiving: v.state.Names.Now.school(s.ReceivingSchoolID), Subject: s.Subject, Start: s.Start, End: s.End,
+			e := SecondmentEntry{ID: s.ID, Teacher: personRef(names, s.TeacherID), Lending: v.state.Names.school(s.LendingSchoolID),
+				Receiving: v.state.Names.school(s.ReceivingSchoolID), Subject: s.Subject, Start: s.Start, End: s.End,
 				Fraction: s.Fraction, Status: string(s.Status)}
 			if s.Status != partnership.SecondmentCancelledStatus {
 				e.FTEYears = fteYears(s, from, to, p.Year)
 			}
 			out = append(out, e)
 		}
-	}
+	})
 	slices.SortFunc(out, func(a, b SecondmentEntry) int { return cmp.Or(a.Start.Compare(b.Start), uuidCmp(a.ID, b.ID)) })
 	return out
 }
@@ -168,13 +187,13 @@ func (v *Secondments) BySchool(pid uuid.UUID, year string, on time.Time) ([]Scho
 func (v *Secondments) BySchoolIn(pid uuid.UUID, p Period, on time.Time) []SchoolFTE {
 	list := v.ListIn(pid, p, nil)
 	var all []partnership.Secondment
-	for _, a := range v.state.Teachers.Now {
+	v.state.Teachers.each(func(_ uuid.UUID, a *partnership.Secondments) {
 		for _, s := range a.List {
 			if s.PartnershipID == pid {
 				all = append(all, s)
 			}
 		}
-	}
+	})
 	// Summing floats depends on order: fix it, so the same state gives
 	// the same bytes.
 	slices.SortFunc(all, func(a, b partnership.Secondment) int { return uuidCmp(a.ID, b.ID) })
@@ -185,7 +204,7 @@ func (v *Secondments) BySchoolIn(pid uuid.UUID, p Period, on time.Time) []School
 		if s := by[id]; s != nil {
 			return s
 		}
-		s := &SchoolFTE{School: v.state.Names.Now.school(id), LentOn: lentOn[id], ReceivedOn: recvOn[id]}
+		s := &SchoolFTE{School: v.state.Names.school(id), LentOn: lentOn[id], ReceivedOn: recvOn[id]}
 		by[id] = s
 		return s
 	}

@@ -59,13 +59,53 @@ type personRec struct {
 // new version), so its state as of a past position is looked up (At).
 type People struct {
 	P map[uuid.UUID]history[personRec] `json:"people"`
+
+	// A lens (see Lens) reads P as it was at position at.
+	lensed bool
+	at     uint64
 }
 
 // NewPeople returns an empty "people" view.
 func NewPeople() *People { return &People{P: map[uuid.UUID]history[personRec]{}} }
 
 // At implements projections.Versioned: every person as known at pos.
-func (v *People) At(pos uint64) projections.Projection { return &People{P: rowsUpTo(v.P, pos)} }
+func (v *People) At(pos uint64) projections.Projection {
+	if v.lensed {
+		pos = min(pos, v.at)
+	}
+	return &People{P: rowsUpTo(v.P, pos)}
+}
+
+// Lens implements projections.Lensed: every person as known at pos,
+// looked up in v's own versions while v is read-locked, copying none.
+func (v *People) Lens(pos uint64) projections.Projection {
+	return &People{P: v.P, lensed: true, at: pos}
+}
+
+// record returns person id's record as read (now, or as of a lens's
+// position) and whether they were registered by then.
+func (v *People) record(id uuid.UUID) (personRec, bool) {
+	h := v.P[id]
+	if v.lensed {
+		h = h.upTo(v.at)
+	}
+	if len(h) == 0 {
+		return personRec{}, false
+	}
+	return h.current(), true
+}
+
+// each calls fn with every person's record as read, in no order.
+func (v *People) each(fn func(id uuid.UUID, r personRec)) {
+	for id, h := range v.P {
+		if v.lensed {
+			if h = h.upTo(v.at); len(h) == 0 {
+				continue
+			}
+		}
+		fn(id, h.current())
+	}
+}
 
 // Name implements projections.Projection.
 func (*People) Name() string { return PeopleView }
@@ -75,6 +115,9 @@ func (*People) Version() int { return 2 }
 
 // Apply implements projections.Projection.
 func (v *People) Apply(m domain.Message) error {
+	if v.lensed {
+		return errLens
+	}
 	reg := func(id, school uuid.UUID, kind, staffKind string, pd domain.PersonalData) {
 		v.P[id] = v.P[id].add(m.Position, personRec{Kind: kind, StaffKind: staffKind, SchoolID: school, Since: m.Effective().UTC(), Sealed: pd.Sealed})
 	}
@@ -102,7 +145,13 @@ func (v *People) Apply(m domain.Message) error {
 }
 
 // MarshalState implements projections.Projection.
-func (v *People) MarshalState() ([]byte, error) { return govMarshal(v) }
+// A lens saves the state as of its position.
+func (v *People) MarshalState() ([]byte, error) {
+	if v.lensed {
+		return govMarshal(v.At(v.at))
+	}
+	return govMarshal(v)
+}
 
 // UnmarshalState implements projections.Projection.
 func (v *People) UnmarshalState(b []byte) error {
@@ -125,11 +174,11 @@ func (v *People) person(keys domain.Keyring, id uuid.UUID, r personRec) Person {
 // NameOf returns the display name of id opened with keys: "" for an
 // unknown id (or a nil keys), domain.ErasedName for an erased person.
 func (v *People) NameOf(keys domain.Keyring, id uuid.UUID) string {
-	h, ok := v.P[id]
+	r, ok := v.record(id)
 	if !ok {
 		return ""
 	}
-	name, _ := openName(keys, id, h.current().Sealed)
+	name, _ := openName(keys, id, r.Sealed)
 	return name
 }
 
@@ -137,30 +186,30 @@ func (v *People) NameOf(keys domain.Keyring, id uuid.UUID) string {
 // read ends.
 func (v *People) NameMap(keys domain.Keyring) NameMap {
 	out := make(NameMap, len(v.P))
-	for id, h := range v.P {
-		out[id], _ = openName(keys, id, h.current().Sealed)
-	}
+	v.each(func(id uuid.UUID, r personRec) {
+		out[id], _ = openName(keys, id, r.Sealed)
+	})
 	return out
 }
 
 // Person returns the person id, their name opened with keys.
 func (v *People) Person(keys domain.Keyring, id uuid.UUID) (Person, bool) {
-	h, ok := v.P[id]
+	r, ok := v.record(id)
 	if !ok {
 		return Person{}, false
 	}
-	return v.person(keys, id, h.current()), true
+	return v.person(keys, id, r), true
 }
 
 // PeopleOf returns the people of school (every school for uuid.Nil),
 // names opened with keys, ordered by name then id.
 func (v *People) PeopleOf(keys domain.Keyring, school uuid.UUID) []Person {
 	var out []Person
-	for id, h := range v.P {
-		if r := h.current(); school == uuid.Nil || r.SchoolID == school {
+	v.each(func(id uuid.UUID, r personRec) {
+		if school == uuid.Nil || r.SchoolID == school {
 			out = append(out, v.person(keys, id, r))
 		}
-	}
+	})
 	slices.SortFunc(out, func(a, b Person) int {
 		if c := strings.Compare(a.Name, b.Name); c != 0 {
 			return c

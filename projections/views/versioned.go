@@ -243,6 +243,34 @@ type namesAt struct {
 	Schools     schoolNames      `json:"schools"`
 	Communities communityNames   `json:"communities"`
 	Now         partnershipNames `json:"-"`
+
+	// A lens (see lens) reads Schools and Communities as they were at
+	// position at, and Now not at all.
+	lensed bool
+	at     uint64
+}
+
+// lens returns n read as of pos in place, copying no name: only for
+// reading, while n is not being changed (projections.Lensed).
+func (n namesAt) lens(pos uint64) namesAt {
+	return namesAt{Schools: n.Schools, Communities: n.Communities, lensed: true, at: pos}
+}
+
+// school returns school id's reference with its name as read (now, or as
+// of a lens's position).
+func (n *namesAt) school(id uuid.UUID) Ref {
+	if !n.lensed {
+		return n.Now.school(id)
+	}
+	return Ref{ID: id, Name: n.Schools[id].upTo(n.at).current()}
+}
+
+// community returns ISLC id's reference with its name as read.
+func (n *namesAt) community(id uuid.UUID) Ref {
+	if !n.lensed {
+		return n.Now.community(id)
+	}
+	return Ref{ID: id, Name: n.Communities[id].upTo(n.at).current().Name}
 }
 
 // newNamesAt returns no names; communities says whether ISLCs are named.
@@ -269,8 +297,12 @@ func (n *namesAt) apply(m domain.Message) bool {
 	return false
 }
 
-// upTo returns the names as known at pos.
+// upTo returns the names as known at pos (a lens's as known at the
+// earlier of pos and its own position).
 func (n namesAt) upTo(pos uint64) namesAt {
+	if n.lensed {
+		pos = min(pos, n.at)
+	}
 	out := namesAt{}
 	out.Schools, out.Now = n.Schools.upTo(pos)
 	if n.Communities != nil {

@@ -56,13 +56,23 @@ func partnershipLedger(seed uint64, n int) []domain.Message {
 		pid := pick(pids)
 		switch k := rng.IntN(24); k {
 		case 0:
+			// Now and then a school registered again, under a new name:
+			// a reading in the past gives the name it had then.
+			if rng.IntN(3) == 0 {
+				emit(governance.SchoolRegistered{SchoolID: pick(schools), Name: fmt.Sprint("School renamed at ", len(msgs))})
+				break
+			}
 			id := uuid.New()
 			schools = append(schools, id)
 			emit(governance.SchoolRegistered{SchoolID: id, Name: fmt.Sprint("School ", len(schools))})
 		case 1:
 			id, school := uuid.New(), pick(schools)
-			communities = append(communities, id)
-			emit(governance.CommunityEstablished{CommunityID: id, SchoolID: school, SegmentID: uuid.New(), Name: fmt.Sprint("ISLC ", len(communities))})
+			if len(communities) > 0 && rng.IntN(3) == 0 {
+				id = pick(communities) // established again, under a new name
+			} else {
+				communities = append(communities, id)
+			}
+			emit(governance.CommunityEstablished{CommunityID: id, SchoolID: school, SegmentID: uuid.New(), Name: fmt.Sprint("ISLC at ", len(msgs))})
 		case 2:
 			emit(partnership.SchoolJoinedPartnership{PartnershipID: pid, SchoolID: pick(schools), JoinedOn: day()})
 		case 3:
