@@ -1152,13 +1152,13 @@ func (v *Resources) utilisationIn(pid uuid.UUID, p Period) Utilisation {
 	if y, ok := yearOfWindow(from, to); ok && v.state.booksOf != nil {
 		// A state in the past reads an academic year's sums from the
 		// books of the view it was looked up in.
-		sums = v.state.booksOf.at(loanYear{pid, y}, v.state.pastAt)
+		sums = v.state.booksOf.at(loanYear{pid, y}, v.state.pastAt, resources)
 	} else {
 		sums = v.heldIn(pid, resources, from, to)
 	}
 	out.Resources = make([]ResourceUse, 0, len(resources))
-	for _, r := range resources {
-		h := sums.held[r.ID].Hours()
+	for i, r := range resources {
+		h := sums.held[i].Hours()
 		benefit := r.BenefitOf(h)
 		out.Resources = append(out.Resources, ResourceUse{Resource: v.info(r), Hours: h, BenefitPence: benefit})
 		out.TotalHours += h
@@ -1243,7 +1243,11 @@ func (v *Resources) heldIn(pid uuid.UUID, resources []*partnership.Resource, fro
 			}
 		}
 	}
-	return utilSums{held: held, bySchool: bySchool}
+	out := utilSums{held: make([]time.Duration, len(resources)), bySchool: bySchool}
+	for i, r := range resources {
+		out.held[i] = held[r.ID]
+	}
+	return out
 }
 
 // Loans is the "resources" view read for its loans, under the name

@@ -398,19 +398,21 @@ func (x *loanBooks) ensure(rows map[uuid.UUID]*resourceRow, resources map[uuid.U
 	x.ready = true
 }
 
-// utilSums are a year's utilisation added up: time held by resource, and
-// borrowed and lent by school (those with some time only).
+// utilSums are a year's utilisation added up: the time each resource
+// asked about was held (in the order asked), and borrowed and lent by
+// school (those with some time only).
 type utilSums struct {
-	held     map[uuid.UUID]time.Duration
+	held     []time.Duration
 	bySchool map[uuid.UUID]*utilUse
 }
 
 // utilUse is the time a school borrowed and lent resources.
 type utilUse struct{ borrowed, lent time.Duration }
 
-// at adds up year k's entries up to position pos.
-func (x *loanBooks) at(k loanYear, pos uint64) utilSums {
-	out := utilSums{held: map[uuid.UUID]time.Duration{}, bySchool: map[uuid.UUID]*utilUse{}}
+// at adds up year k's entries up to position pos, the time held for each
+// of resources.
+func (x *loanBooks) at(k loanYear, pos uint64, resources []*partnership.Resource) utilSums {
+	out := utilSums{held: make([]time.Duration, len(resources)), bySchool: map[uuid.UUID]*utilUse{}}
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	b := x.books[k]
@@ -425,9 +427,9 @@ func (x *loanBooks) at(k loanYear, pos uint64) utilSums {
 		use[e.borrower].borrowed += e.d
 		use[b.owner[e.res]].lent += e.d
 	}
-	for i, d := range held {
-		if d > 0 {
-			out.held[b.resources[i]] = d
+	for i, r := range resources {
+		if j, ok := b.resIndex[r.ID]; ok {
+			out.held[i] = held[j]
 		}
 	}
 	for i := range use {
