@@ -983,6 +983,7 @@ func (v *Resources) At(pos uint64) projections.Projection {
 	out := NewResources()
 	s := &out.state
 	s.loans, s.books = nil, nil
+	s.Resources = make(map[uuid.UUID]*partnership.Resource, len(v.state.Rows))
 	if b := v.state.books; b != nil {
 		// Its utilisation in a year is read from the books (built now
 		// for a view read back).

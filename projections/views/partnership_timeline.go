@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -51,29 +52,142 @@ type timelineState struct {
 	folds *timelineFolds
 }
 
-// timelineFolds are the timelines a lens folded, by id; a lens's readers
-// may share it, hence the lock.
+// timelineFolds are the timelines a lens read as they were, by id; a
+// lens's readers may share it, hence the lock.
 type timelineFolds struct {
 	mu sync.Mutex
-	m  map[uuid.UUID]*partnership.Timeline
+	m  map[uuid.UUID]pastTimeline
 }
 
-// at returns timeline id as row r held it at pos, folded once.
-func (f *timelineFolds) at(id uuid.UUID, r *timelineRow, pos uint64) *partnership.Timeline {
+// at returns timeline id as row r held it at pos, worked out once.
+func (f *timelineFolds) at(id uuid.UUID, r *timelineRow, pos uint64) pastTimeline {
 	if r.Changes[len(r.Changes)-1].P <= pos {
-		return r.cur
+		return pastTimeline{t: r.cur}
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if t, ok := f.m[id]; ok {
 		return t
 	}
-	t := r.upTo(pos).cur
+	t := r.pastAt(pos)
 	if f.m == nil {
-		f.m = map[uuid.UUID]*partnership.Timeline{}
+		f.m = map[uuid.UUID]pastTimeline{}
 	}
 	f.m[id] = t
 	return t
+}
+
+// pastTimeline is a timeline as a reading sees it. In a lens, t's item
+// list is the live timeline's own array cut to the items scheduled by
+// then (nothing is copied), and over holds, by their place in it, those
+// of them that changed since, as they were then: read items through item.
+type pastTimeline struct {
+	t    *partnership.Timeline
+	over map[int32]*partnership.TimelineItem
+}
+
+// item returns the item at place i of the timeline's list as read.
+func (p pastTimeline) item(i int) *partnership.TimelineItem {
+	if it, ok := p.over[int32(i)]; ok {
+		return it
+	}
+	return &p.t.ItemList[i]
+}
+
+// itemsOf returns, for each of the row's changes, the place in the
+// item list of the item it is of: the item it scheduled, or the first
+// item with its id scheduled before it, as the timeline's Apply finds it
+// (-1 for none, and for a creation). Worked out once per row, when a
+// lens first reads it in the past; the row never changes.
+func (r *timelineRow) itemsOf() []int32 {
+	if p := r.items.Load(); p != nil {
+		return *p
+	}
+	out := make([]int32, len(r.Changes))
+	first := map[uuid.UUID]int32{}
+	n := int32(0)
+	for i, ch := range r.Changes {
+		out[i] = -1
+		var id uuid.UUID
+		switch {
+		case ch.Scheduled != nil:
+			if _, ok := first[ch.Scheduled.ItemID]; !ok {
+				first[ch.Scheduled.ItemID] = n
+			}
+			out[i] = n
+			n++
+			continue
+		case ch.Rescheduled != nil:
+			id = ch.Rescheduled.ItemID
+		case ch.Done != nil:
+			id = ch.Done.ItemID
+		default:
+			continue
+		}
+		if at, ok := first[id]; ok {
+			out[i] = at
+		}
+	}
+	r.items.Store(&out)
+	return out
+}
+
+// pastAt returns the row's timeline as it was at pos (at least its first
+// change came by then): its fields from the last creation by then, its
+// items the live timeline's first ones, those changed since folded from
+// their own changes up to pos.
+func (r *timelineRow) pastAt(pos uint64) pastTimeline {
+	items := r.itemsOf()
+	n := cut(r.Changes, pos, func(ch *timelineChange) uint64 { return ch.P })
+	k := 0 // the items scheduled by pos
+	for i := range n {
+		if n[i].Scheduled != nil {
+			k++
+		}
+	}
+	t := partnership.NewTimeline()
+	if c := r.createdAt(pos); c != nil {
+		t.Apply(domain.Message{Event: *c})
+	}
+	t.ItemList = r.cur.ItemList[:k:k]
+	// The items scheduled by pos that changed since, and then each folded
+	// from its scheduling through its changes up to pos, as the
+	// timeline's Apply folds it.
+	var over map[int32]*partnership.TimelineItem
+	for i := len(n); i < len(r.Changes); i++ {
+		if at := items[i]; at >= 0 && int(at) < k && r.Changes[i].Scheduled == nil {
+			if over == nil {
+				over = map[int32]*partnership.TimelineItem{}
+			}
+			over[at] = nil
+		}
+	}
+	if over != nil {
+		// The items in one array; each change folded into a timeline of
+		// that one item, in a list of one that is reused.
+		store := make([]partnership.TimelineItem, 0, len(over))
+		one, list := partnership.NewTimeline(), make([]partnership.TimelineItem, 1)
+		for i, ch := range n {
+			at := items[i]
+			it, ok := over[at]
+			if !ok || at < 0 {
+				continue
+			}
+			if ch.Scheduled != nil {
+				one.ItemList = list[:0]
+			} else {
+				list[0], one.ItemList = *it, list[:1]
+			}
+			one.Apply(ch.message())
+			if it == nil {
+				store = append(store, partnership.TimelineItem{})
+				it = &store[len(store)-1]
+				over[at] = it
+			}
+			*it = list[0]
+		}
+	}
+	return pastTimeline{t: t, over: over}
 }
 
 // timelineRow is a timeline with the events it was folded from, in
@@ -82,6 +196,9 @@ func (f *timelineFolds) at(id uuid.UUID, r *timelineRow, pos uint64) *partnershi
 type timelineRow struct {
 	Changes []timelineChange `json:"c"`
 	cur     *partnership.Timeline
+	// items are, once a lens read the row in the past, each change's
+	// item (itemsOf).
+	items atomic.Pointer[[]int32]
 	// creations are the places in Changes of its creations (one, unless
 	// the ledger holds a second), so that a reading in the past finds
 	// whose timeline it was without reading every item's change.
@@ -304,8 +421,8 @@ type TimelineEntry struct {
 	Rescheduled int        `json:"rescheduled"`
 }
 
-func (v *Timelines) of(pid uuid.UUID, p Period) []*partnership.Timeline {
-	var out []*partnership.Timeline
+func (v *Timelines) of(pid uuid.UUID, p Period) []pastTimeline {
+	var out []pastTimeline
 	if s := &v.state; s.lensed {
 		for id, r := range s.Rows {
 			// The last creation by then says whose and which year's it
@@ -314,18 +431,18 @@ func (v *Timelines) of(pid uuid.UUID, p Period) []*partnership.Timeline {
 			if created == nil || created.PartnershipID != pid || !p.overlapsYear(created.AcademicYear) {
 				continue
 			}
-			if t := s.folds.at(id, r, s.at); t.Created() {
+			if t := s.folds.at(id, r, s.at); t.t.Created() {
 				out = append(out, t)
 			}
 		}
 	} else {
 		for _, t := range v.state.Timelines {
 			if t.Created() && t.PartnershipID == pid && p.overlapsYear(t.AcademicYear) {
-				out = append(out, t)
+				out = append(out, pastTimeline{t: t})
 			}
 		}
 	}
-	slices.SortFunc(out, func(a, b *partnership.Timeline) int { return uuidCmp(a.ID, b.ID) })
+	slices.SortFunc(out, func(a, b pastTimeline) int { return uuidCmp(a.t.ID, b.t.ID) })
 	return out
 }
 
@@ -398,8 +515,8 @@ func (v *Timelines) itemsPage(pid uuid.UUID, p Period, from, n int, keep func(*p
 	ts := v.of(pid, p)
 	var refs []ref
 	for ti, t := range ts {
-		for ii := range t.ItemList {
-			if it := &t.ItemList[ii]; keep(it) && p.Contains(it.On) {
+		for ii := range t.t.ItemList {
+			if it := t.item(ii); keep(it) && p.Contains(it.On) {
 				refs = append(refs, ref{it.On.UnixNano(), int32(ti), int32(ii)})
 			}
 		}
@@ -410,12 +527,12 @@ func (v *Timelines) itemsPage(pid uuid.UUID, p Period, from, n int, keep func(*p
 			return cmp.Compare(a.on, b.on)
 		}
 		ta, tb := ts[a.ti], ts[b.ti]
-		return cmp.Or(uuidCmp(ta.ID, tb.ID), uuidCmp(ta.ItemList[a.ii].ID, tb.ItemList[b.ii].ID))
+		return cmp.Or(uuidCmp(ta.t.ID, tb.t.ID), uuidCmp(ta.item(int(a.ii)).ID, tb.item(int(b.ii)).ID))
 	})
 	out := make([]TimelineEntry, 0, hi-lo)
 	for _, r := range refs[lo:hi] {
 		t := ts[r.ti]
-		out = append(out, v.entry(t, t.ItemList[r.ii]))
+		out = append(out, v.entry(t.t, *t.item(int(r.ii))))
 	}
 	return out, len(refs)
 }

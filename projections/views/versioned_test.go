@@ -867,6 +867,21 @@ func timelinesLedger(seed uint64, n int) []domain.Message {
 			emit(partnership.ResourceOffered{PartnershipID: pids[0], ResourceID: uuid.New()})
 		default:
 			t := timelines[rng.IntN(len(timelines))]
+			switch rng.IntN(40) {
+			case 0: // created again: the ledger may hold a second creation
+				emit(partnership.TimelineCreated{PartnershipID: t.pid, TimelineID: t.id, SchoolID: t.school, AcademicYear: []string{"2025-26", "2026-27"}[rng.IntN(2)],
+					Title: fmt.Sprint("Programme renamed ", len(msgs))})
+				continue
+			case 1: // an item that was never scheduled
+				emit(partnership.TimelineItemDone{PartnershipID: t.pid, TimelineID: t.id, SchoolID: t.school, ItemID: uuid.New(), DoneOn: day()})
+				continue
+			case 2: // an item scheduled again: its changes go to the first
+				if len(t.items) > 0 {
+					emit(partnership.TimelineItemScheduled{PartnershipID: t.pid, TimelineID: t.id, SchoolID: t.school, ItemID: t.items[rng.IntN(len(t.items))],
+						Kind: "visit", Title: fmt.Sprint("Again ", len(msgs)), On: day()})
+					continue
+				}
+			}
 			if len(t.items) == 0 || rng.IntN(3) == 0 {
 				id := uuid.New()
 				t.items = append(t.items, id)
