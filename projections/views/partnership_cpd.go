@@ -125,8 +125,9 @@ func (a cpdKey) cmp(b cpdKey) int { return cmp.Or(a.start.Compare(b.start), uuid
 // events start in period p.
 // keysIn returns the keys of partnership pid's events starting in period
 // p, by start: a lens's (see CPD.Lens) only those organised by its
-// position, picked from the live view's.
-func (s *cpdState) keysIn(pid uuid.UUID, p Period) []cpdKey {
+// position, picked from the live view's into buf (from cpdKeys; the
+// caller puts it back once done with the keys).
+func (s *cpdState) keysIn(pid uuid.UUID, p Period, buf *[]cpdKey) []cpdKey {
 	keys := s.byStart[pid]
 	lo, hi := startRange(keys, p)
 	keys = keys[lo:hi:hi]
@@ -142,14 +143,18 @@ func (s *cpdState) keysIn(pid uuid.UUID, p Period) []cpdKey {
 	if n == len(keys) {
 		return keys
 	}
-	out := make([]cpdKey, 0, n)
+	out := slices.Grow((*buf)[:0], n)
 	for _, k := range keys {
 		if k.p <= s.at {
 			out = append(out, k)
 		}
 	}
+	*buf = out
 	return out
 }
+
+// cpdKeys are keysIn's keys picked in the past, kept between readings.
+var cpdKeys scratch[cpdKey]
 
 func startRange(keys []cpdKey, p Period) (lo, hi int) {
 	from, to := p.window()
@@ -603,7 +608,9 @@ func (v *CPD) yearSums(pid uuid.UUID, y Period) *cpdSums {
 // p: for an academic year or all time, from each year's sums; for another
 // span, added up from its events.
 func (v *CPD) sumsIn(pid uuid.UUID, p Period) *cpdSums {
-	keys := v.state.keysIn(pid, p)
+	buf := cpdKeys.get()
+	defer cpdKeys.put(buf)
+	keys := v.state.keysIn(pid, p, buf)
 	if p.empty || len(keys) == 0 {
 		return sumCPD(nil)
 	}
@@ -688,7 +695,9 @@ func (s *cpdSums) add(o *cpdSums) {
 }
 
 func (v *CPD) of(pid uuid.UUID, p Period) []*partnership.CPDEvent {
-	keys := v.state.keysIn(pid, p)
+	buf := cpdKeys.get()
+	defer cpdKeys.put(buf)
+	keys := v.state.keysIn(pid, p, buf)
 	out := make([]*partnership.CPDEvent, 0, len(keys))
 	for _, k := range keys {
 		out = append(out, v.state.event(k.id))
@@ -734,7 +743,9 @@ func (v *CPD) EventsPage(pid uuid.UUID, year string, from, n int) ([]CPDEventInf
 
 // eventsPage is EventsPage for the events starting in period p.
 func (v *CPD) eventsPage(pid uuid.UUID, p Period, from, n int) ([]CPDEventInfo, int) {
-	keys := v.state.keysIn(pid, p)
+	buf := cpdKeys.get()
+	defer cpdKeys.put(buf)
+	keys := v.state.keysIn(pid, p, buf)
 	first, last := pageRange(from, n, len(keys))
 	out := make([]CPDEventInfo, 0, last-first)
 	for _, k := range keys[first:last] {

@@ -222,6 +222,19 @@ func (x *cellIndex) label(r *partnership.Rating, ord int32) string {
 	return r.Term.String()
 }
 
+// boardRow is a cell of the board being ordered: its school, its area in
+// lower case, its ratings and its latest rating, of half-term ord.
+type boardRow struct {
+	school Ref
+	area   string
+	c      *cellRatings
+	latest *partnership.Rating
+	ord    int32
+}
+
+// boardRows are boardPage's rows, kept between readings.
+var boardRows scratch[boardRow]
+
 // TrendStep is the rating of one half-term and its movement from the one
 // before ("improved", "declined", "unchanged"; "" for the first).
 type TrendStep struct {
@@ -301,14 +314,11 @@ func (v *Progress) boardPage(pid uuid.UUID, p Period, from, n int) ([]BoardCell,
 	}
 	// The cells rated in the period, each with its latest rating (the
 	// last recorded of the latest half-term), in the board's order.
-	type row struct {
-		school Ref
-		area   string
-		c      *cellRatings
-		latest *partnership.Rating
-		ord    int32
-	}
-	var rows []row
+	type row = boardRow
+	buf := boardRows.get()
+	defer boardRows.put(buf)
+	rows := *buf
+	defer func() { *buf = rows }()
 	for _, c := range x.byPartnership[pid] {
 		var latest *partnership.Rating
 		var lo int32

@@ -1418,7 +1418,10 @@ func (v *Loans) Overdue(pid uuid.UUID, now time.Time) []LoanEntry {
 	out := []LoanEntry{}
 	if x := v.state.liveIndex; x != nil {
 		// Collected and not returned then: as now, unless changed since.
-		var keys []loanKey
+		buf := loanKeys.get()
+		defer loanKeys.put(buf)
+		keys := (*buf)[:0]
+		defer func() { *buf = keys }()
 		for _, k := range x.collected {
 			if v.state.sharedLoan(pid, k) {
 				keys = append(keys, k)
@@ -1451,6 +1454,9 @@ func (v *Loans) Overdue(pid uuid.UUID, now time.Time) []LoanEntry {
 	slices.SortFunc(out, func(a, b LoanEntry) int { return cmp.Or(a.End.Compare(b.End), uuidCmp(a.LoanID, b.LoanID)) })
 	return out
 }
+
+// loanKeys are Overdue's keys, kept between readings.
+var loanKeys scratch[loanKey]
 
 // StatusCount is how many loans have a status.
 type StatusCount struct {

@@ -183,10 +183,16 @@ func (v *Secondments) BySchool(pid uuid.UUID, year string, on time.Time) ([]Scho
 	return v.BySchoolIn(pid, p, on), nil
 }
 
+// secondmentScratch holds BySchoolIn's secondments between readings.
+var secondmentScratch scratch[partnership.Secondment]
+
 // BySchoolIn is BySchool over period p.
 func (v *Secondments) BySchoolIn(pid uuid.UUID, p Period, on time.Time) []SchoolFTE {
 	list := v.ListIn(pid, p, nil)
-	var all []partnership.Secondment
+	buf := secondmentScratch.get()
+	defer secondmentScratch.put(buf)
+	all := *buf
+	defer func() { *buf = all }()
 	v.state.Teachers.each(func(_ uuid.UUID, a *partnership.Secondments) {
 		for _, s := range a.List {
 			if s.PartnershipID == pid {

@@ -508,12 +508,12 @@ func (v *Timelines) donePage(pid uuid.UUID, p Period, from, n int) ([]TimelineEn
 // are: the items are ordered as small references, only as far as the
 // page's end, and only the page's entries are built.
 func (v *Timelines) itemsPage(pid uuid.UUID, p Period, from, n int, keep func(*partnership.TimelineItem) bool) ([]TimelineEntry, int) {
-	type ref struct {
-		on     int64 // the item's day (Unix nanoseconds), kept here for the order
-		ti, ii int32 // timeline ts[ti], its item ItemList[ii]
-	}
+	type ref = timelineRef
 	ts := v.of(pid, p)
-	var refs []ref
+	buf := timelineRefs.get()
+	defer timelineRefs.put(buf)
+	refs := *buf
+	defer func() { *buf = refs }()
 	for ti, t := range ts {
 		for ii := range t.t.ItemList {
 			if it := t.item(ii); keep(it) && p.Contains(it.On) {
@@ -536,6 +536,16 @@ func (v *Timelines) itemsPage(pid uuid.UUID, p Period, from, n int, keep func(*p
 	}
 	return out, len(refs)
 }
+
+// timelineRef is an item itemsPage orders: its day (Unix nanoseconds),
+// kept for the order, and its timeline's place ti and its own ii.
+type timelineRef struct {
+	on     int64
+	ti, ii int32
+}
+
+// timelineRefs are itemsPage's references, kept between readings.
+var timelineRefs scratch[timelineRef]
 
 // Done returns the items of partnership pid's timelines of academic year
 // that are done, by day.
