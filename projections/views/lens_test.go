@@ -52,6 +52,11 @@ func idsOf(p projections.Projection) lensIDs {
 			add(&ids.rows, id)
 		}
 		slices.SortFunc(ids.schools, func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
+	case *Celebrations:
+		for _, r := range v.state.Recognitions {
+			add(&ids.partnerships, r.PartnershipID)
+			add(&ids.rows, r.RecognitionID)
+		}
 	case *People:
 		for id, h := range v.P {
 			add(&ids.schools, h.current().SchoolID)
@@ -103,6 +108,12 @@ func lensAnswers(t *testing.T, p projections.Projection, ids lensIDs) ([]byte, b
 				for _, f := range filters {
 					out = append(out, v.List(f, now, nil), v.Counts(f, now))
 				}
+			}
+		}
+	case *Celebrations:
+		for _, pid := range ids.partnerships {
+			for _, year := range []string{"", "2025-26", "2026-27"} {
+				out = append(out, v.List(pid, year, nil), v.Tallies(pid, year, nil))
 			}
 		}
 	case *People:

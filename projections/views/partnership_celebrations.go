@@ -60,8 +60,31 @@ func (v *Celebrations) At(pos uint64) projections.Projection {
 	return out
 }
 
+// Lens implements projections.Lensed: the recognitions up to pos and the
+// names given by then, looked up in v's own while v is read-locked.
+func (v *Celebrations) Lens(pos uint64) projections.Projection {
+	out := &Celebrations{stateView[celebrationsState]{name: v.name, version: v.version, fresh: v.fresh}}
+	s := &out.state
+	n := positionsUpTo(v.state.Positions, pos)
+	s.Recognitions, s.Positions = v.state.Recognitions[:n:n], v.state.Positions[:n:n]
+	s.Names = v.state.Names.lens(pos)
+	return out
+}
+
+// MarshalState implements projections.Projection; a lens saves the
+// state as of its position.
+func (v *Celebrations) MarshalState() ([]byte, error) {
+	if !v.state.Names.lensed {
+		return v.stateView.MarshalState()
+	}
+	return v.At(v.state.Names.at).(*Celebrations).stateView.MarshalState()
+}
+
 // Apply implements projections.Projection.
 func (v *Celebrations) Apply(m domain.Message) error {
+	if v.state.Names.lensed {
+		return errLens
+	}
 	if v.state.Names.apply(m) {
 		return nil
 	}
@@ -98,15 +121,15 @@ func (v *Celebrations) ListIn(pid uuid.UUID, p Period, names PersonNames) []Cele
 		if r.PartnershipID != pid || !p.Contains(r.RecognisedOn) {
 			continue
 		}
-		ci := CelebrationInfo{ID: r.RecognitionID, RecipientKind: string(r.RecipientKind), School: v.state.Names.Now.school(r.SchoolID),
+		ci := CelebrationInfo{ID: r.RecognitionID, RecipientKind: string(r.RecipientKind), School: v.state.Names.school(r.SchoolID),
 			ReferenceKind: string(r.ReferenceKind), ReferenceID: r.ReferenceID, Citation: r.Citation, On: r.RecognisedOn}
 		switch r.RecipientKind {
 		case partnership.RecipientPerson:
 			ci.Recipient = personRef(names, r.RecipientID)
 		case partnership.RecipientCommunity:
-			ci.Recipient = v.state.Names.Now.community(r.RecipientID)
+			ci.Recipient = v.state.Names.community(r.RecipientID)
 		default:
-			ci.Recipient = v.state.Names.Now.school(r.RecipientID)
+			ci.Recipient = v.state.Names.school(r.RecipientID)
 		}
 		if r.SchoolID == uuid.Nil {
 			ci.School = Ref{}
