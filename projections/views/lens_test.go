@@ -52,6 +52,13 @@ func idsOf(p projections.Projection) lensIDs {
 			add(&ids.rows, id)
 		}
 		slices.SortFunc(ids.schools, func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
+	case *Resources:
+		for id, r := range v.state.Resources {
+			if r.Registered() {
+				add(&ids.partnerships, r.PartnershipID)
+			}
+			add(&ids.rows, id)
+		}
 	case *Celebrations:
 		for _, r := range v.state.Recognitions {
 			add(&ids.partnerships, r.PartnershipID)
@@ -109,6 +116,25 @@ func lensAnswers(t *testing.T, p projections.Projection, ids lensIDs) ([]byte, b
 					out = append(out, v.List(f, now, nil), v.Counts(f, now))
 				}
 			}
+		}
+	case *Resources:
+		span, err := NewPeriod(time.Date(2025, 10, 3, 0, 0, 0, 0, time.UTC), time.Date(2026, 3, 20, 0, 0, 0, 0, time.UTC))
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
+		for _, pid := range ids.partnerships {
+			out = append(out, v.List(pid), v.Overdue(pid, now), v.UtilisationIn(pid, span), v.RegisterIn(pid, span, now),
+				v.CountsIn(pid, span, now), v.ReturnedByCondition(pid, span))
+			for _, year := range []string{"", "2025-26", "2026-27"} {
+				page, n := v.RegisterPage(pid, periodOf(year), now, 1, 3)
+				mine, m := v.RegisterPageOf(pid, year, now, 0, 4, func(owner, _ uuid.UUID) bool { return owner == ids.rows[0] || owner.String() < "8" })
+				out = append(out, v.UtilisationIn(pid, periodOf(year)), v.Register(pid, year, now), page, n, mine, m,
+					v.Counts(pid, year, now), v.ReturnedByCondition(pid, periodOf(year)))
+			}
+		}
+		for _, id := range ids.rows {
+			out = append(out, v.Calendar(id))
 		}
 	case *Celebrations:
 		for _, pid := range ids.partnerships {

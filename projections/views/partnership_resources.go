@@ -83,6 +83,119 @@ type resourceState struct {
 	// it was looked up in, which its utilisation in an academic year reads
 	// until it is changed.
 	books, booksOf *loanBooks
+	// lens marks a state read in place in the past (Resources.Lens):
+	// Rows and Resources are the live view's, read as of lens.at through
+	// res, loanCount, pastChanged and of, never directly.
+	lens *resourceLens
+}
+
+// resourceLens is what a lens works out once, when a reader first needs
+// it; a lens's readers may share it, hence the lock.
+type resourceLens struct {
+	at uint64
+	// live is the state the lens reads (for its order of resources).
+	live *resourceState
+	mu   sync.Mutex
+	// own are the resources whose own changes (registration, offer)
+	// came after at, as they were then (nil for one not seen by then).
+	own map[uuid.UUID]*partnership.Resource
+	// changed are the loans changed since at, as they were then, by
+	// resource (the state's changed, worked out on first need).
+	changed     map[uuid.UUID][]changedLoan
+	changedDone bool
+	// ordered are of's answers.
+	ordered map[uuid.UUID][]*partnership.Resource
+}
+
+// res returns resource id as the state holds it: in a lens, as it was at
+// the lens's position (nil if it was not seen by then), its LoanList
+// the live one, of which loanCount are its loans then.
+func (s *resourceState) res(id uuid.UUID) *partnership.Resource {
+	live := s.Resources[id]
+	l := s.lens
+	if l == nil || live == nil {
+		return live
+	}
+	row := s.Rows[id]
+	if row == nil {
+		return nil
+	}
+	if n := len(row.Changes); n > 0 && row.Changes[n-1].P <= l.at {
+		return live // its own fields as they are now
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if r, ok := l.own[id]; ok {
+		return r
+	}
+	// A copy as it was: its loans the live array cut to those requested
+	// by then (the changed ones are read from pastChanged).
+	r, _, ok := row.fold(l.at, live)
+	if !ok {
+		r = nil
+	}
+	if l.own == nil {
+		l.own = map[uuid.UUID]*partnership.Resource{}
+	}
+	l.own[id] = r
+	return r
+}
+
+// loanCount returns how many loans r (as res gives it) has as the state
+// holds it: in a lens, those requested by its position (a copy res made
+// holds just those).
+func (s *resourceState) loanCount(r *partnership.Resource) int {
+	if s.lens == nil || s.Resources[r.ID] != r {
+		return len(r.LoanList)
+	}
+	row := s.Rows[r.ID]
+	if row == nil {
+		return 0
+	}
+	return s.loanCountOf(row)
+}
+
+// loanCountOf returns how many of row's loans a lens reads: those
+// requested by its position.
+func (s *resourceState) loanCountOf(row *resourceRow) int {
+	at := s.lens.at
+	if len(row.first) == len(row.Loans) {
+		return sort.Search(len(row.first), func(i int) bool { return row.first[i] > at })
+	}
+	return sort.Search(len(row.Loans), func(i int) bool { lcs := row.Loans[i]; return len(lcs) == 0 || lcs[0].P > at })
+}
+
+// pastChanged returns the loans changed since a past state's position,
+// as they were then, by resource: in a lens, worked out on first need.
+func (s *resourceState) pastChanged() map[uuid.UUID][]changedLoan {
+	l := s.lens
+	if l == nil {
+		return s.changed
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.changedDone {
+		for id, row := range s.Rows {
+			k := 0
+			if r := s.Resources[id]; r != nil {
+				k = min(s.loanCountOf(row), len(row.last), len(r.LoanList))
+			}
+			var ch []changedLoan
+			for slot, p := range row.last[:k] {
+				if p > l.at {
+					ch = append(ch, changedLoan{slot, row.loanAt(slot, l.at)})
+				}
+			}
+			if ch != nil {
+				if l.changed == nil {
+					l.changed = map[uuid.UUID][]changedLoan{}
+				}
+				l.changed[id] = ch
+			}
+		}
+		l.changedDone = true
+	}
+	return l.changed
 }
 
 // utilCache holds the utilisation answers the live state gave since its
@@ -137,11 +250,11 @@ func (u Utilisation) clone() Utilisation {
 // state in the past, a loan of partnership pid as it is now: requested by
 // the state's position and not changed since (else it is among changed).
 func (s *resourceState) sharedLoan(pid uuid.UUID, k loanKey) bool {
-	r := s.Resources[k.res]
-	if r == nil || !r.Registered() || r.PartnershipID != pid || int(k.slot) >= len(r.LoanList) || r.LoanList[k.slot].ID != k.id {
+	r := s.res(k.res)
+	if r == nil || !r.Registered() || r.PartnershipID != pid || int(k.slot) >= s.loanCount(r) || r.LoanList[k.slot].ID != k.id {
 		return false
 	}
-	ch := s.changed[k.res]
+	ch := s.pastChanged()[k.res]
 	_, changed := slices.BinarySearchFunc(ch, int(k.slot), func(c changedLoan, slot int) int { return cmp.Compare(c.slot, slot) })
 	return !changed
 }
@@ -149,8 +262,8 @@ func (s *resourceState) sharedLoan(pid uuid.UUID, k loanKey) bool {
 // changedOf calls fn with each loan of partnership pid that changed since
 // a past state's position, as it was then, with its key.
 func (s *resourceState) changedOf(pid uuid.UUID, fn func(k loanKey, l *partnership.Loan)) {
-	for res, ch := range s.changed {
-		r := s.Resources[res]
+	for res, ch := range s.pastChanged() {
+		r := s.res(res)
 		if r == nil || !r.Registered() || r.PartnershipID != pid {
 			continue
 		}
@@ -188,7 +301,7 @@ func (s *resourceState) sharedKeys(pid uuid.UUID, from, to time.Time, fn func(k 
 	hi := max(lo, sort.Search(len(keys), func(i int) bool { return !keys[i].start.Before(to) }))
 	for _, k := range keys[lo:hi] {
 		if s.sharedLoan(pid, k) {
-			fn(k, &s.Resources[k.res].LoanList[k.slot])
+			fn(k, &s.res(k.res).LoanList[k.slot])
 		}
 	}
 }
@@ -204,9 +317,9 @@ type changedLoan struct {
 // slots) as the state holds them. The loans are not to be changed.
 func (s *resourceState) loansOf(r *partnership.Resource) iter.Seq2[int, *partnership.Loan] {
 	return func(yield func(int, *partnership.Loan) bool) {
-		ch := s.changed[r.ID]
+		ch := s.pastChanged()[r.ID]
 		j := 0
-		for i := range r.LoanList {
+		for i := range s.loanCount(r) {
 			l := &r.LoanList[i]
 			if j < len(ch) && ch[j].slot == i {
 				l = &ch[j].loan
@@ -227,7 +340,7 @@ func (s *resourceState) loanAt(r *partnership.Resource, slot int) partnership.Lo
 // loanPtr is loanAt without copying the loan, which is not to be changed:
 // the resource's own, or the one a state in the past holds apart.
 func (s *resourceState) loanPtr(r *partnership.Resource, slot int) *partnership.Loan {
-	if ch := s.changed[r.ID]; len(ch) > 0 {
+	if ch := s.pastChanged()[r.ID]; len(ch) > 0 {
 		if j, ok := slices.BinarySearchFunc(ch, slot, func(c changedLoan, slot int) int { return cmp.Compare(c.slot, slot) }); ok {
 			return &ch[j].loan
 		}
@@ -821,6 +934,9 @@ func (s *resourceState) answerOf(res, id uuid.UUID) *LoanAnswer {
 	if s.pastOf != nil {
 		rows, limit = s.pastOf, s.pastAt
 	}
+	if s.lens != nil {
+		limit = s.lens.at
+	}
 	row := rows[res]
 	slot := s.slotOf(res, id)
 	if row == nil || slot < 0 || slot >= len(row.Loans) {
@@ -842,11 +958,11 @@ func (s *resourceState) answerOf(res, id uuid.UUID) *LoanAnswer {
 // slotOf returns the place of loan id in resource res's LoanList, -1 for
 // none.
 func (s *resourceState) slotOf(res, id uuid.UUID) int {
-	r := s.Resources[res]
+	r := s.res(res)
 	if r == nil {
 		return -1
 	}
-	for i := len(r.LoanList) - 1; i >= 0; i-- { // mostly a recent loan
+	for i := s.loanCount(r) - 1; i >= 0; i-- { // mostly a recent loan
 		if r.LoanList[i].ID == id {
 			return i
 		}
@@ -916,6 +1032,9 @@ func (s *resourceState) dropOrder() {
 // id: kept from the last call until a resource is registered.
 // Callers must not change the slice.
 func (s *resourceState) of(pid uuid.UUID) []*partnership.Resource {
+	if s.lens != nil {
+		return s.lensOf(pid)
+	}
 	s.indexMu.Lock()
 	defer s.indexMu.Unlock()
 	if out, ok := s.ordered[pid]; ok {
@@ -929,6 +1048,46 @@ func (s *resourceState) of(pid uuid.UUID) []*partnership.Resource {
 	return out
 }
 
+// lensOf is of for a lens: the live view's order when none of the
+// partnership's resources changed its own fields since the lens's
+// position (nothing to copy), else worked out again from res.
+func (s *resourceState) lensOf(pid uuid.UUID) []*partnership.Resource {
+	l := s.lens
+	l.mu.Lock()
+	out, ok := l.ordered[pid]
+	l.mu.Unlock()
+	if ok {
+		return out
+	}
+	live := l.live.of(pid)
+	same := true
+	for id, row := range s.Rows {
+		if n := len(row.Changes); n > 0 && row.Changes[n-1].P > l.at {
+			if r := s.Resources[id]; r != nil && r.PartnershipID == pid {
+				same = false
+				break
+			}
+		}
+	}
+	if same {
+		out = live
+	} else {
+		for id := range s.Rows {
+			if r := s.res(id); r != nil && r.Registered() && r.PartnershipID == pid {
+				out = append(out, r)
+			}
+		}
+		sortResources(out)
+	}
+	l.mu.Lock()
+	if l.ordered == nil {
+		l.ordered = map[uuid.UUID][]*partnership.Resource{}
+	}
+	l.ordered[pid] = out
+	l.mu.Unlock()
+	return out
+}
+
 // order works out of's answer.
 func (s *resourceState) order(pid uuid.UUID) []*partnership.Resource {
 	var out []*partnership.Resource
@@ -937,10 +1096,15 @@ func (s *resourceState) order(pid uuid.UUID) []*partnership.Resource {
 			out = append(out, r)
 		}
 	}
-	slices.SortFunc(out, func(a, b *partnership.Resource) int {
+	sortResources(out)
+	return out
+}
+
+// sortResources sorts rs by name, then id.
+func sortResources(rs []*partnership.Resource) {
+	slices.SortFunc(rs, func(a, b *partnership.Resource) int {
 		return cmp.Or(strings.Compare(a.Name, b.Name), uuidCmp(a.ID, b.ID))
 	})
-	return out
 }
 
 // Resources is the "resources" view: the resources schools share (owner
@@ -970,7 +1134,11 @@ func (v *Resources) UnmarshalState(b []byte) error {
 }
 
 // MarshalState implements projections.Projection.
+// A lens saves the state as of its position.
 func (v *Resources) MarshalState() ([]byte, error) {
+	if v.state.lens != nil {
+		return v.At(v.state.lens.at).MarshalState()
+	}
 	v.state.rows()
 	return v.stateView.MarshalState()
 }
@@ -980,6 +1148,9 @@ func (v *Resources) MarshalState() ([]byte, error) {
 // changed since copied from the live ones. Its loan index is built when
 // a reader first needs it, as for a state read back.
 func (v *Resources) At(pos uint64) projections.Projection {
+	if v.state.lens != nil {
+		pos = min(pos, v.state.lens.at)
+	}
 	out := NewResources()
 	s := &out.state
 	s.loans, s.books = nil, nil
@@ -1018,12 +1189,40 @@ func (v *Resources) At(pos uint64) projections.Projection {
 	return out
 }
 
+// Lens implements projections.Lensed: the view as known at pos, read in
+// place in v's own rows and resources while v is read-locked. Nothing is
+// copied up front: a resource is copied only if its own fields changed
+// since (res), and the loans changed since are folded when a reader first
+// needs them (pastChanged), as At does.
+func (v *Resources) Lens(pos uint64) projections.Projection {
+	out := &Resources{stateView[resourceState]{name: v.name, version: v.version, fresh: v.fresh}}
+	s := &out.state
+	*s = resourceState{Rows: v.state.Rows, Resources: v.state.Resources, pastAt: pos, indexMu: new(sync.Mutex),
+		lens: &resourceLens{at: pos, live: &v.state}}
+	if b := v.state.books; b != nil {
+		b.ensure(v.state.Rows, v.state.Resources)
+		s.booksOf = b
+	}
+	s.Schools, s.Names = v.state.Schools.upTo(pos)
+	// Readers pick their loans from the live index (built now if need
+	// be), read as they were (sharedLoan, pastChanged); the live view
+	// does not change it while the lens is read.
+	s.liveIndex = v.state.index()
+	return out
+}
+
 // Live implements projections.Live: the state is the live one, whose
 // loan index readers build when first needed.
 func (v *Resources) Live() { v.state.live = true }
 
 // Apply implements projections.Projection.
-func (v *Resources) Apply(m domain.Message) error { v.state.apply(m); return nil }
+func (v *Resources) Apply(m domain.Message) error {
+	if v.state.lens != nil {
+		return errLens
+	}
+	v.state.apply(m)
+	return nil
+}
 
 // ResourceInfo is one shared resource.
 type ResourceInfo struct {
@@ -1050,7 +1249,7 @@ func (v *Resources) List(pid uuid.UUID) []ResourceInfo {
 // info returns resource r as List lists it.
 func (v *Resources) info(r *partnership.Resource) ResourceInfo {
 	return ResourceInfo{ID: r.ID, Name: r.Name, Kind: string(r.Kind), Owner: v.state.Names.school(r.OwnerSchoolID),
-		Capacity: r.Capacity, HourlyValuePence: r.HourlyValuePence, Offered: r.Offered, Loans: len(r.LoanList)}
+		Capacity: r.Capacity, HourlyValuePence: r.HourlyValuePence, Offered: r.Offered, Loans: v.state.loanCount(r)}
 }
 
 // Booking is one approved loan on a resource's calendar.
@@ -1069,7 +1268,7 @@ type Booking struct {
 // the bookings.
 func (v *Resources) Calendar(id uuid.UUID) []Booking {
 	out := []Booking{}
-	r := v.state.Resources[id]
+	r := v.state.res(id)
 	if r == nil {
 		return out
 	}
@@ -1207,8 +1406,8 @@ func (v *Resources) heldIn(pid uuid.UUID, resources []*partnership.Resource, fro
 		// The loans as they were that start less than the longest window
 		// before from, and the loans changed since, whatever their window.
 		scan = false
-		v.state.sharedKeys(pid, from.Add(-x.span[pid]), to, func(k loanKey, l *partnership.Loan) { add(v.state.Resources[k.res], l) })
-		v.state.changedOf(pid, func(k loanKey, l *partnership.Loan) { add(v.state.Resources[k.res], l) })
+		v.state.sharedKeys(pid, from.Add(-x.span[pid]), to, func(k loanKey, l *partnership.Loan) { add(v.state.res(k.res), l) })
+		v.state.changedOf(pid, func(k loanKey, l *partnership.Loan) { add(v.state.res(k.res), l) })
 	} else if x := v.state.loansIndex(); x != nil {
 		all := x.byPartnership[pid]
 		lo := sort.Search(len(all), func(i int) bool { return all[i].start.After(from.Add(-x.span[pid])) })
@@ -1395,12 +1594,12 @@ func (v *Loans) loanOf(k loanKey) (*partnership.Resource, partnership.Loan, bool
 // loanRef is loanOf without copying the loan, which is not to be
 // changed: for the loops that read thousands of loans and keep none.
 func (v *Loans) loanRef(k loanKey) (*partnership.Resource, *partnership.Loan, bool) {
-	r := v.state.Resources[k.res]
+	r := v.state.res(k.res)
 	if r == nil {
 		return nil, nil, false
 	}
 	i := int(k.slot)
-	if i >= len(r.LoanList) || r.LoanList[i].ID != k.id {
+	if i >= v.state.loanCount(r) || r.LoanList[i].ID != k.id {
 		if i = v.state.slotOf(k.res, k.id); i < 0 {
 			return r, nil, false
 		}
