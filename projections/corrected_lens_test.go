@@ -156,3 +156,53 @@ func TestEngineAsCorrectedReadsInPlaceWhatFoldsNothingMore(t *testing.T) {
 	}
 	t.Log(fmt.Sprint("read in place ", lensed, ", folded ", folded))
 }
+
+// lendingSeen is seen whose lens gives back, once read, what it took for
+// the reading (Releaser): released counts the lenses given back.
+type lendingSeen struct {
+	seen
+	released *int
+}
+
+func (*lendingSeen) Name() string { return "lending" }
+func (s *lendingSeen) Lens(pos uint64) Projection {
+	return &lendingSeen{seen: *s.seen.Lens(pos).(*seen), released: s.released}
+}
+func (s *lendingSeen) Release() { *s.released++ }
+
+// TestViewPastReleasesTheLensOnceRead: a lens that gives back what it
+// took is given back once its reader has returned, never while it reads,
+// and also when the reader fails (whose error ViewPast returns).
+func TestViewPastReleasesTheLensOnceRead(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	h := randomHistoryIn(t, rng, false)
+	released := 0
+	e := caughtUpEngine(t, h, rng, []Factory{func() Projection { return &lendingSeen{released: &released} }})
+	defer e.Close()
+	head, err := h.store.Head(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := errors.New("the reader failed")
+	for _, fail := range []bool{false, true} {
+		before := released
+		done, err := e.ViewPast("lending", head/2, func(p Projection) error {
+			if released != before {
+				t.Error("the lens was given back while it was read")
+			}
+			if st, _ := p.MarshalState(); len(st) == 0 {
+				t.Error("the lens saves nothing")
+			}
+			if fail {
+				return failed
+			}
+			return nil
+		})
+		if !done || (fail && !errors.Is(err, failed)) || (!fail && err != nil) {
+			t.Fatalf("ViewPast: done %v, err %v", done, err)
+		}
+		if released != before+1 {
+			t.Fatalf("the lens was given back %d times once read, want once", released-before)
+		}
+	}
+}

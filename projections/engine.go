@@ -96,6 +96,14 @@ type Lensed interface {
 	Lens(pos uint64) Projection
 }
 
+// Releaser is a lens (Lensed.Lens) that took memory for its reading and
+// gives it back for the next: ViewPast calls Release once fn has
+// returned, after which nothing the lens holds may be read (fn keeps
+// copies of what it reads, never the lens or what points into it).
+type Releaser interface {
+	Release()
+}
+
 // firstSnapshot is the position from which a snapshot of p is due: none
 // ever for a Versioned projection, whose past states are looked up.
 func firstSnapshot(p Projection) uint64 {
@@ -1102,7 +1110,12 @@ func (e *Engine) ViewPast(name string, pos uint64, fn func(p Projection) error) 
 	if !ok || r.pos < pos {
 		return false, nil
 	}
-	return true, fn(l.Lens(pos))
+	p := l.Lens(pos)
+	err := fn(p)
+	if rel, ok := p.(Releaser); ok {
+		rel.Release()
+	}
+	return true, err
 }
 
 // CanViewPast reports whether ViewPast answers the projection named name

@@ -95,7 +95,7 @@ type cpdLive struct {
 	folded   map[uuid.UUID]*partnership.CPDEvent
 	// events keeps, by year, each CPD event's take-up and costs at this
 	// state's position from the year's book (eventSum), under foldedMu.
-	events map[cpdYear][]cpdPart
+	events map[cpdYear]*[]cpdPart
 }
 
 // cpdYear names a partnership's academic year.
@@ -483,6 +483,22 @@ func (v *CPD) past(pos uint64) *CPD {
 	s.at = pos
 	s.Schools, s.Names = v.state.Schools.upTo(pos)
 	return out
+}
+
+// Release implements projections.Releaser: a lens gives back the
+// take-up and costs it worked out for each year's events, for the next
+// reading.
+func (v *CPD) Release() {
+	l := v.state.live
+	if !v.state.lensed || l == nil {
+		return
+	}
+	l.foldedMu.Lock()
+	defer l.foldedMu.Unlock()
+	for k, parts := range l.events {
+		cpdParts.put(parts)
+		delete(l.events, k)
+	}
 }
 
 // Lens implements projections.Lensed: the state as of pos, reading the

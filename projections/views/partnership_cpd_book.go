@@ -210,14 +210,20 @@ func (b *cpdBook) one(pos uint64, ev, school uuid.UUID, d cpdPart, events int32)
 // position at: its take-up and costs then (the school left empty), by
 // the event's index in the book (an event with no part then, present 0,
 // was not organised by then).
-func (b *cpdBook) eventsAt(at uint64) []cpdPart {
+func (b *cpdBook) eventsAt(at uint64) *[]cpdPart {
 	n := sort.Search(len(b.entries), func(i int) bool { return b.entries[i].pos > at })
-	acc := make([]cpdPart, len(b.events))
+	buf := cpdParts.get() // zeroed up to its capacity
+	acc := slices.Grow((*buf)[:0], len(b.events))[:len(b.events)]
 	for _, e := range b.entries[:n] {
 		acc[e.event].add(e)
 	}
-	return acc
+	*buf = acc
+	return buf
 }
+
+// cpdParts keep the take-up and costs a lens worked out for a year's
+// events between readings (CPD.Release).
+var cpdParts scratch[cpdPart]
 
 // sumsAt adds up the entries up to position at.
 func (b *cpdBook) sumsAt(at uint64) *cpdSums {
@@ -261,22 +267,27 @@ func (l *cpdLive) bookSums(k cpdYear, at uint64) *cpdSums {
 // had no part then.
 func (l *cpdLive) eventSum(k cpdYear, at uint64, id uuid.UUID) (cpdPart, bool) {
 	l.foldedMu.Lock()
-	parts, ok := l.events[k]
+	kept, ok := l.events[k]
 	l.foldedMu.Unlock()
+	var parts []cpdPart
+	if ok {
+		parts = *kept
+	}
 	var i uint32
 	var found bool
 	l.withBook(k, func(b *cpdBook) {
 		if !ok {
-			parts = b.eventsAt(at)
+			kept = b.eventsAt(at)
+			parts = *kept
 		}
 		i, found = b.eventIndex[id]
 	})
 	if !ok {
 		l.foldedMu.Lock()
 		if l.events == nil {
-			l.events = map[cpdYear][]cpdPart{}
+			l.events = map[cpdYear]*[]cpdPart{}
 		}
-		l.events[k] = parts
+		l.events[k] = kept
 		l.foldedMu.Unlock()
 	}
 	if !found || int(i) >= len(parts) || parts[i].present <= 0 {

@@ -103,6 +103,9 @@ type resourceLens struct {
 	// resource (the state's changed, worked out on first need).
 	changed     map[uuid.UUID][]changedLoan
 	changedDone bool
+	// store holds the changed loans, one array for all (from
+	// changedLoans, given back with changed by Release).
+	store *[]changedLoan
 	// ordered are of's answers.
 	ordered map[uuid.UUID][]*partnership.Resource
 }
@@ -175,27 +178,53 @@ func (s *resourceState) pastChanged() map[uuid.UUID][]changedLoan {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !l.changedDone {
+		// One array for all: a resource's list is cut from it with no
+		// room beyond its end, so that appending the next copies (if the
+		// array must grow) and never reaches it.
+		l.store, l.changed = changedLoans.get(), changedMaps.get()
+		store := *l.store
 		for id, row := range s.Rows {
 			k := 0
 			if r := s.Resources[id]; r != nil {
 				k = min(s.loanCountOf(row), len(row.last), len(r.LoanList))
 			}
-			var ch []changedLoan
+			from := len(store)
 			for slot, p := range row.last[:k] {
 				if p > l.at {
-					ch = append(ch, changedLoan{slot, row.loanAt(slot, l.at)})
+					store = append(store, changedLoan{slot, row.loanAt(slot, l.at)})
 				}
 			}
-			if ch != nil {
-				if l.changed == nil {
-					l.changed = map[uuid.UUID][]changedLoan{}
-				}
-				l.changed[id] = ch
+			if n := len(store); n > from {
+				l.changed[id] = store[from:n:n]
 			}
 		}
+		*l.store = store
 		l.changedDone = true
 	}
 	return l.changed
+}
+
+// changedLoans and changedMaps keep a lens's changed loans between
+// readings (Release).
+var (
+	changedLoans scratch[changedLoan]
+	changedMaps  mapScratch[uuid.UUID, []changedLoan]
+)
+
+// Release implements projections.Releaser: a lens gives back the loans
+// it folded, for the next reading.
+func (v *Resources) Release() {
+	l := v.state.lens
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.store != nil {
+		changedLoans.put(l.store)
+		changedMaps.put(l.changed)
+		l.store, l.changed, l.changedDone = nil, nil, false
+	}
 }
 
 // utilCache holds the utilisation answers the live state gave since its

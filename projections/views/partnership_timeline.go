@@ -84,6 +84,9 @@ func (f *timelineFolds) at(id uuid.UUID, r *timelineRow, pos uint64) pastTimelin
 type pastTimeline struct {
 	t    *partnership.Timeline
 	over map[int32]*partnership.TimelineItem
+	// store holds over's items (from timelineItems; given back with over
+	// by Release).
+	store *[]partnership.TimelineItem
 }
 
 // item returns the item at place i of the timeline's list as read.
@@ -157,15 +160,19 @@ func (r *timelineRow) pastAt(pos uint64) pastTimeline {
 	for i := len(n); i < len(r.Changes); i++ {
 		if at := items[i]; at >= 0 && int(at) < k && r.Changes[i].Scheduled == nil {
 			if over == nil {
-				over = map[int32]*partnership.TimelineItem{}
+				over = overMaps.get()
 			}
 			over[at] = nil
 		}
 	}
+	var buf *[]partnership.TimelineItem
 	if over != nil {
-		// The items in one array; each change folded into a timeline of
-		// that one item, in a list of one that is reused.
-		store := make([]partnership.TimelineItem, 0, len(over))
+		// The items in one array (with room for all, so that none
+		// moves); each change folded into a timeline of that one item,
+		// in a list of one that is reused.
+		buf = timelineItems.get()
+		store := slices.Grow((*buf)[:0], len(over))
+		defer func() { *buf = store }()
 		one, list := partnership.NewTimeline(), make([]partnership.TimelineItem, 1)
 		for i, ch := range n {
 			at := items[i]
@@ -187,7 +194,32 @@ func (r *timelineRow) pastAt(pos uint64) pastTimeline {
 			*it = list[0]
 		}
 	}
-	return pastTimeline{t: t, over: over}
+	return pastTimeline{t: t, over: over, store: buf}
+}
+
+// overMaps and timelineItems keep a lens's items changed since between
+// readings (Release).
+var (
+	overMaps      mapScratch[int32, *partnership.TimelineItem]
+	timelineItems scratch[partnership.TimelineItem]
+)
+
+// Release implements projections.Releaser: a lens gives back the items
+// it folded, for the next reading.
+func (v *Timelines) Release() {
+	f := v.state.folds
+	if f == nil {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for id, t := range f.m {
+		if t.over != nil {
+			overMaps.put(t.over)
+			timelineItems.put(t.store)
+		}
+		delete(f.m, id)
+	}
 }
 
 // timelineRow is a timeline with the events it was folded from, in

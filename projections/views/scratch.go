@@ -23,3 +23,21 @@ func (s *scratch[T]) put(b *[]T) {
 	*b = (*b)[:0]
 	s.pool.Put(b)
 }
+
+// mapScratch keeps maps as scratch keeps slices: emptied when put back,
+// their room kept.
+type mapScratch[K comparable, V any] struct{ pool sync.Pool }
+
+// get returns an empty map; put it back when done.
+func (s *mapScratch[K, V]) get() map[K]V {
+	if m, ok := s.pool.Get().(map[K]V); ok {
+		return m
+	}
+	return map[K]V{}
+}
+
+// put empties m and keeps it.
+func (s *mapScratch[K, V]) put(m map[K]V) {
+	clear(m)
+	s.pool.Put(m)
+}
