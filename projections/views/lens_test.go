@@ -52,6 +52,11 @@ func idsOf(p projections.Projection) lensIDs {
 			add(&ids.rows, id)
 		}
 		slices.SortFunc(ids.schools, func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
+	case *Progress:
+		for id, rec := range v.state.Records {
+			add(&ids.partnerships, rec.PartnershipID)
+			add(&ids.rows, id)
+		}
 	case *Resources:
 		for id, r := range v.state.Resources {
 			if r.Registered() {
@@ -115,6 +120,13 @@ func lensAnswers(t *testing.T, p projections.Projection, ids lensIDs) ([]byte, b
 				for _, f := range filters {
 					out = append(out, v.List(f, now, nil), v.Counts(f, now))
 				}
+			}
+		}
+	case *Progress:
+		for _, pid := range ids.partnerships {
+			for _, year := range []string{"", "2024-25", "2025-26", "2026-27"} {
+				page, n := v.BoardPage(pid, year, 1, 3)
+				out = append(out, v.Board(pid, year), page, n, v.ByArea(pid, year))
 			}
 		}
 	case *Resources:

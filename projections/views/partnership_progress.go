@@ -47,6 +47,23 @@ type progressState struct {
 	cells *cellIndex
 	// cellsMu guards the building of cells by readers, who share a view.
 	cellsMu *sync.Mutex
+	// lensed marks a state read in place in the past (Progress.Lens):
+	// Records, Positions and cells are the live view's, each cell's
+	// ratings read up to position at (cut).
+	lensed bool
+	at     uint64
+}
+
+// cut returns cell c's ratings as the state reads them (indexes into its
+// record's and their half-terms' ordinals): in a lens, those recorded by
+// its position.
+func (s *progressState) cut(c *cellRatings) (idx, ords []int32) {
+	if !s.lensed {
+		return c.idx, c.ords
+	}
+	ps := s.Positions[c.id]
+	m := sort.Search(len(c.idx), func(j int) bool { return ps[c.idx[j]] > s.at })
+	return c.idx[:m], c.ords[:m]
 }
 
 // NewProgress returns an empty "progress" view.
@@ -79,6 +96,9 @@ func (v *Progress) UnmarshalState(b []byte) error {
 // given by then. Its cell index is built when a board is first asked of
 // it.
 func (v *Progress) At(pos uint64) projections.Projection {
+	if v.state.lensed {
+		pos = min(pos, v.state.at)
+	}
 	out := NewProgress()
 	s := &out.state
 	s.cells = nil
@@ -99,8 +119,31 @@ func (v *Progress) At(pos uint64) projections.Projection {
 	return out
 }
 
+// Lens implements projections.Lensed: the view as known at pos, read in
+// place in the live view's records and cell index while it is
+// read-locked: a board reads each cell's ratings up to pos.
+func (v *Progress) Lens(pos uint64) projections.Projection {
+	out := &Progress{stateView[progressState]{name: v.name, version: v.version, fresh: v.fresh}}
+	out.state = progressState{Records: v.state.Records, Positions: v.state.Positions, cells: v.state.board(), cellsMu: new(sync.Mutex),
+		lensed: true, at: pos}
+	out.state.Schools, out.state.Names = v.state.Schools.upTo(pos)
+	return out
+}
+
+// MarshalState implements projections.Projection; a lens saves the
+// state as of its position.
+func (v *Progress) MarshalState() ([]byte, error) {
+	if !v.state.lensed {
+		return v.stateView.MarshalState()
+	}
+	return v.At(v.state.at).(*Progress).stateView.MarshalState()
+}
+
 // Apply implements projections.Projection.
 func (v *Progress) Apply(m domain.Message) error {
+	if v.state.lensed {
+		return errLens
+	}
 	if v.state.Schools.apply(m, &v.state.Names) {
 		return nil
 	}
@@ -223,13 +266,15 @@ func (x *cellIndex) label(r *partnership.Rating, ord int32) string {
 }
 
 // boardRow is a cell of the board being ordered: its school, its area in
-// lower case, its ratings and its latest rating, of half-term ord.
+// lower case, its ratings (those read: idx and ords) and its latest
+// rating, of half-term ord.
 type boardRow struct {
-	school Ref
-	area   string
-	c      *cellRatings
-	latest *partnership.Rating
-	ord    int32
+	school    Ref
+	area      string
+	c         *cellRatings
+	idx, ords []int32
+	latest    *partnership.Rating
+	ord       int32
 }
 
 // boardRows are boardPage's rows, kept between readings.
@@ -322,14 +367,15 @@ func (v *Progress) boardPage(pid uuid.UUID, p Period, from, n int) ([]BoardCell,
 	for _, c := range x.byPartnership[pid] {
 		var latest *partnership.Rating
 		var lo int32
-		for j, i := range c.idx {
-			r, ord := &c.rec.Ratings[i], c.ords[j] // r is not read unless its half-term is new
+		idx, ords := v.state.cut(c)
+		for j, i := range idx {
+			r, ord := &c.rec.Ratings[i], ords[j] // r is not read unless its half-term is new
 			if (latest == nil || ord >= lo) && in(r, ord) {
 				latest, lo = r, ord
 			}
 		}
 		if latest != nil {
-			rows = append(rows, row{v.state.Names.school(latest.SchoolID), strings.ToLower(latest.Area), c, latest, lo})
+			rows = append(rows, row{v.state.Names.school(latest.SchoolID), strings.ToLower(latest.Area), c, idx, ords, latest, lo})
 		}
 	}
 	slices.SortFunc(rows, func(a, b row) int {
@@ -352,8 +398,8 @@ func (v *Progress) boardPage(pid uuid.UUID, p Period, from, n int) ([]BoardCell,
 		points = points[:0]
 		if w.c.cohortOK {
 			area := strings.TrimSpace(lr.Area)
-			for j, i := range w.c.idx {
-				r, ord := &w.c.rec.Ratings[i], w.c.ords[j]
+			for j, i := range w.idx {
+				r, ord := &w.c.rec.Ratings[i], w.ords[j]
 				if in(r, ord) && strings.EqualFold(strings.TrimSpace(r.Area), area) {
 					points = append(points, point{r, ord})
 				}
