@@ -52,6 +52,16 @@ func idsOf(p projections.Projection) lensIDs {
 			add(&ids.rows, id)
 		}
 		slices.SortFunc(ids.schools, func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
+	case *Costs:
+		for pid := range v.state.Ledgers {
+			add(&ids.partnerships, pid)
+			add(&ids.rows, pid)
+		}
+	case *Partnerships:
+		v.state.Partnerships.each(func(id uuid.UUID, _ *partnership.Partnership) {
+			add(&ids.partnerships, id)
+			add(&ids.rows, id)
+		})
 	case *Progress:
 		for id, rec := range v.state.Records {
 			add(&ids.partnerships, rec.PartnershipID)
@@ -121,6 +131,24 @@ func lensAnswers(t *testing.T, p projections.Projection, ids lensIDs) ([]byte, b
 					out = append(out, v.List(f, now, nil), v.Counts(f, now))
 				}
 			}
+		}
+	case *Costs:
+		span, err := NewPeriod(time.Date(2025, 10, 3, 0, 0, 0, 0, time.UTC), time.Date(2026, 3, 20, 0, 0, 0, 0, time.UTC))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, pid := range ids.partnerships {
+			for _, year := range []string{"", "2025-26", "2026-27"} {
+				sum, err := v.Summary(pid, year)
+				out = append(out, sum, fmt.Sprint(err))
+			}
+			out = append(out, v.SummaryIn(pid, span), v.ByYear(pid))
+		}
+	case *Partnerships:
+		out = append(out, v.List(nil), v.LastRecordedOn())
+		for _, id := range ids.rows {
+			p, ok := v.Get(id, nil)
+			out = append(out, p, ok, v.MembershipByYear(id, ""), v.MembershipByYear(id, "2026-27"))
 		}
 	case *Progress:
 		for _, pid := range ids.partnerships {

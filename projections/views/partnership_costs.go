@@ -53,6 +53,9 @@ func (s *costsState) restore() error {
 // (sharing the live view's arrays, with no room beyond their ends: the
 // live view only appends), and the names given by then.
 func (v *Costs) At(pos uint64) projections.Projection {
+	if v.state.Names.lensed {
+		pos = min(pos, v.state.Names.at)
+	}
 	out := NewCosts()
 	s := &out.state
 	for id, l := range v.state.Ledgers {
@@ -68,8 +71,41 @@ func (v *Costs) At(pos uint64) projections.Projection {
 	return out
 }
 
+// Lens implements projections.Lensed: the ledgers and names as known at
+// pos, read in place in v's while v is read-locked (ledger cuts each).
+func (v *Costs) Lens(pos uint64) projections.Projection {
+	return &Costs{stateView[costsState]{name: v.name, version: v.version, fresh: v.fresh,
+		state: costsState{Ledgers: v.state.Ledgers, Positions: v.state.Positions, Names: v.state.Names.lens(pos)}}}
+}
+
+// MarshalState implements projections.Projection; a lens saves the
+// state as of its position.
+func (v *Costs) MarshalState() ([]byte, error) {
+	if !v.state.Names.lensed {
+		return v.stateView.MarshalState()
+	}
+	return v.At(v.state.Names.at).(*Costs).stateView.MarshalState()
+}
+
+// ledger returns partnership pid's ledger as the state reads it (nil for
+// none): in a lens, its entries up to the lens's position.
+func (v *Costs) ledger(pid uuid.UUID) *partnership.CostLedger {
+	l := v.state.Ledgers[pid]
+	if l == nil || !v.state.Names.lensed {
+		return l
+	}
+	n := positionsUpTo(v.state.Positions[pid], v.state.Names.at)
+	if n == 0 {
+		return nil
+	}
+	return &partnership.CostLedger{PartnershipID: l.PartnershipID, Entries: l.Entries[:n:n]}
+}
+
 // Apply implements projections.Projection.
 func (v *Costs) Apply(m domain.Message) error {
+	if v.state.Names.lensed {
+		return errLens
+	}
 	if v.state.Names.apply(m) {
 		return nil
 	}
@@ -124,14 +160,14 @@ func (v *Costs) Summary(pid uuid.UUID, year string) (CostSummary, error) {
 func (v *Costs) SummaryIn(pid uuid.UUID, p Period) CostSummary {
 	from, to := p.window()
 	out := CostSummary{AcademicYear: p.Year, Schools: []SchoolCost{}, Categories: []CategoryCost{}}
-	l := v.state.Ledgers[pid]
+	l := v.ledger(pid)
 	if l == nil {
 		l = partnership.NewCostLedger()
 	}
 	t := l.Totals(from, to)
 	out.Total = CostLine{Hours: t.Hours, AmountPence: t.AmountPence}
 	for id, c := range t.BySchool {
-		out.Schools = append(out.Schools, SchoolCost{School: v.state.Names.Now.school(id), CostLine: CostLine{Hours: c.Hours, AmountPence: c.AmountPence}})
+		out.Schools = append(out.Schools, SchoolCost{School: v.state.Names.school(id), CostLine: CostLine{Hours: c.Hours, AmountPence: c.AmountPence}})
 	}
 	slices.SortFunc(out.Schools, func(a, b SchoolCost) int { return byName(a.School, b.School) })
 	for _, cat := range []partnership.CostCategory{partnership.CostMeetings, partnership.CostTravel, partnership.CostCoordination, partnership.CostOther} {
@@ -152,7 +188,7 @@ type YearCost struct {
 func (v *Costs) ByYear(pid uuid.UUID) []YearCost {
 	by := map[string]*YearCost{}
 	out := []YearCost{}
-	if l := v.state.Ledgers[pid]; l != nil {
+	if l := v.ledger(pid); l != nil {
 		for _, e := range l.Entries {
 			y := by[e.AcademicYear]
 			if y == nil {

@@ -57,8 +57,27 @@ func (v *Partnerships) At(pos uint64) projections.Projection {
 	return out
 }
 
+// Lens implements projections.Lensed: the partnerships, names and days as
+// known at pos, looked up in v's own versions while v is read-locked.
+func (v *Partnerships) Lens(pos uint64) projections.Projection {
+	return &Partnerships{stateView[partnershipsState]{name: v.name, version: v.version, fresh: v.fresh,
+		state: partnershipsState{Partnerships: v.state.Partnerships.lens(pos), Names: v.state.Names.lens(pos), Days: v.state.Days.upTo(pos)}}}
+}
+
+// MarshalState implements projections.Projection; a lens saves the
+// state as of its position.
+func (v *Partnerships) MarshalState() ([]byte, error) {
+	if !v.state.Partnerships.lensed {
+		return v.stateView.MarshalState()
+	}
+	return v.At(v.state.Partnerships.at).(*Partnerships).stateView.MarshalState()
+}
+
 // Apply implements projections.Projection.
 func (v *Partnerships) Apply(m domain.Message) error {
+	if v.state.Partnerships.lensed {
+		return errLens
+	}
 	if d := partnership.Date(m.RecordedAt); d.After(v.state.Days.current()) {
 		v.state.Days = v.state.Days.add(m.Position, d)
 	}
@@ -123,12 +142,12 @@ func (v *Partnerships) info(p *partnership.Partnership, names PersonNames) Partn
 	if p.LeadID != uuid.Nil {
 		out.Lead = optPersonRef(names, p.LeadID)
 		if p.LeadSchoolID != uuid.Nil {
-			s := v.state.Names.Now.school(p.LeadSchoolID)
+			s := v.state.Names.school(p.LeadSchoolID)
 			out.LeadSchool = &s
 		}
 	}
 	for _, m := range p.Memberships {
-		mp := MemberPeriod{School: v.state.Names.Now.school(m.SchoolID), JoinedOn: m.JoinedOn, Current: m.Current()}
+		mp := MemberPeriod{School: v.state.Names.school(m.SchoolID), JoinedOn: m.JoinedOn, Current: m.Current()}
 		if !m.Current() {
 			left := m.LeftOn
 			mp.LeftOn = &left
@@ -147,11 +166,11 @@ func (v *Partnerships) info(p *partnership.Partnership, names PersonNames) Partn
 // lead through names (nil: ids only).
 func (v *Partnerships) List(names PersonNames) []PartnershipInfo {
 	out := []PartnershipInfo{}
-	for _, p := range v.state.Partnerships.Now {
+	v.state.Partnerships.each(func(_ uuid.UUID, p *partnership.Partnership) {
 		if p.Formed() {
 			out = append(out, v.info(p, names))
 		}
-	}
+	})
 	slices.SortFunc(out, func(a, b PartnershipInfo) int {
 		return cmp.Or(strings.Compare(a.Name, b.Name), uuidCmp(a.ID, b.ID))
 	})
@@ -161,7 +180,7 @@ func (v *Partnerships) List(names PersonNames) []PartnershipInfo {
 // Get returns partnership id; ok is false when no such partnership was
 // formed.
 func (v *Partnerships) Get(id uuid.UUID, names PersonNames) (PartnershipInfo, bool) {
-	p := v.state.Partnerships.Now[id]
+	p := v.state.Partnerships.name(id)
 	if p == nil || !p.Formed() {
 		return PartnershipInfo{}, false
 	}
@@ -183,7 +202,7 @@ type YearMembership struct {
 // members, joined and left. It returns nil for an unknown partnership or
 // a malformed year.
 func (v *Partnerships) MembershipByYear(id uuid.UUID, through string) []YearMembership {
-	p := v.state.Partnerships.Now[id]
+	p := v.state.Partnerships.name(id)
 	if p == nil || !p.Formed() {
 		return nil
 	}
