@@ -75,18 +75,13 @@ func (v *Challenges) At(pos uint64) projections.Projection {
 // Lens implements projections.Lensed: the challenges and names as known
 // at pos, looked up in v's own versions while v is read-locked.
 func (v *Challenges) Lens(pos uint64) projections.Projection {
-	return &Challenges{stateView[challengesState]{name: v.name, version: v.version, fresh: v.fresh,
-		state: challengesState{C: v.state.C.lens(pos), Things: v.state.Things.lens(pos)}}}
+	return &Challenges{v.reading(challengesState{C: v.state.C.lens(pos), Things: v.state.Things.lens(pos)})}
 }
 
 // MarshalState implements projections.Projection; a lens saves the
 // state as of its position.
 func (v *Challenges) MarshalState() ([]byte, error) {
-	if !v.state.C.lensed {
-		return v.stateView.MarshalState()
-	}
-	past := v.At(v.state.C.at).(*Challenges)
-	return past.stateView.MarshalState()
+	return v.saved(v.state.C.lensed, v.state.C.at, v.At)
 }
 
 // Apply implements projections.Projection.

@@ -63,7 +63,7 @@ func (v *Celebrations) At(pos uint64) projections.Projection {
 // Lens implements projections.Lensed: the recognitions up to pos and the
 // names given by then, looked up in v's own while v is read-locked.
 func (v *Celebrations) Lens(pos uint64) projections.Projection {
-	out := &Celebrations{stateView[celebrationsState]{name: v.name, version: v.version, fresh: v.fresh}}
+	out := &Celebrations{v.reading(celebrationsState{})}
 	s := &out.state
 	n := positionsUpTo(v.state.Positions, pos)
 	s.Recognitions, s.Positions = v.state.Recognitions[:n:n], v.state.Positions[:n:n]
@@ -74,10 +74,7 @@ func (v *Celebrations) Lens(pos uint64) projections.Projection {
 // MarshalState implements projections.Projection; a lens saves the
 // state as of its position.
 func (v *Celebrations) MarshalState() ([]byte, error) {
-	if !v.state.Names.lensed {
-		return v.stateView.MarshalState()
-	}
-	return v.At(v.state.Names.at).(*Celebrations).stateView.MarshalState()
+	return v.saved(v.state.Names.lensed, v.state.Names.at, v.At)
 }
 
 // Apply implements projections.Projection.

@@ -56,17 +56,13 @@ func (v *Commitments) At(pos uint64) projections.Projection {
 // names as known at pos, looked up in v's own versions while v is
 // read-locked.
 func (v *Commitments) Lens(pos uint64) projections.Projection {
-	return &Commitments{stateView[commitmentsState]{name: v.name, version: v.version, fresh: v.fresh,
-		state: commitmentsState{Commitments: v.state.Commitments.lens(pos), Priorities: v.state.Priorities.lens(pos), Names: v.state.Names.lens(pos)}}}
+	return &Commitments{v.reading(commitmentsState{Commitments: v.state.Commitments.lens(pos), Priorities: v.state.Priorities.lens(pos), Names: v.state.Names.lens(pos)})}
 }
 
 // MarshalState implements projections.Projection; a lens saves the
 // state as of its position.
 func (v *Commitments) MarshalState() ([]byte, error) {
-	if !v.state.Commitments.lensed {
-		return v.stateView.MarshalState()
-	}
-	return v.At(v.state.Commitments.at).(*Commitments).stateView.MarshalState()
+	return v.saved(v.state.Commitments.lensed, v.state.Commitments.at, v.At)
 }
 
 // Apply implements projections.Projection.

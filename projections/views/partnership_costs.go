@@ -74,17 +74,13 @@ func (v *Costs) At(pos uint64) projections.Projection {
 // Lens implements projections.Lensed: the ledgers and names as known at
 // pos, read in place in v's while v is read-locked (ledger cuts each).
 func (v *Costs) Lens(pos uint64) projections.Projection {
-	return &Costs{stateView[costsState]{name: v.name, version: v.version, fresh: v.fresh,
-		state: costsState{Ledgers: v.state.Ledgers, Positions: v.state.Positions, Names: v.state.Names.lens(pos)}}}
+	return &Costs{v.reading(costsState{Ledgers: v.state.Ledgers, Positions: v.state.Positions, Names: v.state.Names.lens(pos)})}
 }
 
 // MarshalState implements projections.Projection; a lens saves the
 // state as of its position.
 func (v *Costs) MarshalState() ([]byte, error) {
-	if !v.state.Names.lensed {
-		return v.stateView.MarshalState()
-	}
-	return v.At(v.state.Names.at).(*Costs).stateView.MarshalState()
+	return v.saved(v.state.Names.lensed, v.state.Names.at, v.At)
 }
 
 // ledger returns partnership pid's ledger as the state reads it (nil for

@@ -60,17 +60,13 @@ func (v *Partnerships) At(pos uint64) projections.Projection {
 // Lens implements projections.Lensed: the partnerships, names and days as
 // known at pos, looked up in v's own versions while v is read-locked.
 func (v *Partnerships) Lens(pos uint64) projections.Projection {
-	return &Partnerships{stateView[partnershipsState]{name: v.name, version: v.version, fresh: v.fresh,
-		state: partnershipsState{Partnerships: v.state.Partnerships.lens(pos), Names: v.state.Names.lens(pos), Days: v.state.Days.upTo(pos)}}}
+	return &Partnerships{v.reading(partnershipsState{Partnerships: v.state.Partnerships.lens(pos), Names: v.state.Names.lens(pos), Days: v.state.Days.upTo(pos)})}
 }
 
 // MarshalState implements projections.Projection; a lens saves the
 // state as of its position.
 func (v *Partnerships) MarshalState() ([]byte, error) {
-	if !v.state.Partnerships.lensed {
-		return v.stateView.MarshalState()
-	}
-	return v.At(v.state.Partnerships.at).(*Partnerships).stateView.MarshalState()
+	return v.saved(v.state.Partnerships.lensed, v.state.Partnerships.at, v.At)
 }
 
 // Apply implements projections.Projection.

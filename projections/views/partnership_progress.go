@@ -123,7 +123,7 @@ func (v *Progress) At(pos uint64) projections.Projection {
 // place in the live view's records and cell index while it is
 // read-locked: a board reads each cell's ratings up to pos.
 func (v *Progress) Lens(pos uint64) projections.Projection {
-	out := &Progress{stateView[progressState]{name: v.name, version: v.version, fresh: v.fresh}}
+	out := &Progress{v.reading(progressState{})}
 	out.state = progressState{Records: v.state.Records, Positions: v.state.Positions, cells: v.state.board(), cellsMu: new(sync.Mutex),
 		lensed: true, at: pos}
 	out.state.Schools, out.state.Names = v.state.Schools.upTo(pos)
@@ -133,10 +133,7 @@ func (v *Progress) Lens(pos uint64) projections.Projection {
 // MarshalState implements projections.Projection; a lens saves the
 // state as of its position.
 func (v *Progress) MarshalState() ([]byte, error) {
-	if !v.state.lensed {
-		return v.stateView.MarshalState()
-	}
-	return v.At(v.state.at).(*Progress).stateView.MarshalState()
+	return v.saved(v.state.lensed, v.state.at, v.At)
 }
 
 // Apply implements projections.Projection.

@@ -1224,10 +1224,9 @@ func (v *Resources) At(pos uint64) projections.Projection {
 // since (res), and the loans changed since are folded when a reader first
 // needs them (pastChanged), as At does.
 func (v *Resources) Lens(pos uint64) projections.Projection {
-	out := &Resources{stateView[resourceState]{name: v.name, version: v.version, fresh: v.fresh}}
+	out := &Resources{v.reading(resourceState{Rows: v.state.Rows, Resources: v.state.Resources, pastAt: pos, indexMu: new(sync.Mutex),
+		lens: &resourceLens{at: pos, live: &v.state}})}
 	s := &out.state
-	*s = resourceState{Rows: v.state.Rows, Resources: v.state.Resources, pastAt: pos, indexMu: new(sync.Mutex),
-		lens: &resourceLens{at: pos, live: &v.state}}
 	if b := v.state.books; b != nil {
 		b.ensure(v.state.Rows, v.state.Resources)
 		s.booksOf = b

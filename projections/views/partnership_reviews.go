@@ -53,17 +53,13 @@ func (v *Reviews) At(pos uint64) projections.Projection {
 // Lens implements projections.Lensed: the reviews and names as known at
 // pos, looked up in v's own versions while v is read-locked.
 func (v *Reviews) Lens(pos uint64) projections.Projection {
-	return &Reviews{stateView[reviewsState]{name: v.name, version: v.version, fresh: v.fresh,
-		state: reviewsState{Reviews: v.state.Reviews.lens(pos), Names: v.state.Names.lens(pos)}}}
+	return &Reviews{v.reading(reviewsState{Reviews: v.state.Reviews.lens(pos), Names: v.state.Names.lens(pos)})}
 }
 
 // MarshalState implements projections.Projection; a lens saves the
 // state as of its position.
 func (v *Reviews) MarshalState() ([]byte, error) {
-	if !v.state.Reviews.lensed {
-		return v.stateView.MarshalState()
-	}
-	return v.At(v.state.Reviews.at).(*Reviews).stateView.MarshalState()
+	return v.saved(v.state.Reviews.lensed, v.state.Reviews.at, v.At)
 }
 
 // Apply implements projections.Projection.

@@ -52,17 +52,13 @@ func (v *Secondments) At(pos uint64) projections.Projection {
 // Lens implements projections.Lensed: the secondments and names as known
 // at pos, looked up in v's own versions while v is read-locked.
 func (v *Secondments) Lens(pos uint64) projections.Projection {
-	return &Secondments{stateView[secondmentsState]{name: v.name, version: v.version, fresh: v.fresh,
-		state: secondmentsState{Teachers: v.state.Teachers.lens(pos), Names: v.state.Names.lens(pos)}}}
+	return &Secondments{v.reading(secondmentsState{Teachers: v.state.Teachers.lens(pos), Names: v.state.Names.lens(pos)})}
 }
 
 // MarshalState implements projections.Projection; a lens saves the
 // state as of its position.
 func (v *Secondments) MarshalState() ([]byte, error) {
-	if !v.state.Teachers.lensed {
-		return v.stateView.MarshalState()
-	}
-	return v.At(v.state.Teachers.at).(*Secondments).stateView.MarshalState()
+	return v.saved(v.state.Teachers.lensed, v.state.Teachers.at, v.At)
 }
 
 // Apply implements projections.Projection.

@@ -388,7 +388,7 @@ func foldTimelineChanges(changes []timelineChange) *partnership.Timeline {
 // rows read in place in v's while v is read-locked; a reading folds only
 // the timelines it reads that changed since.
 func (v *Timelines) Lens(pos uint64) projections.Projection {
-	out := &Timelines{stateView[timelineState]{name: v.name, version: v.version, fresh: v.fresh}}
+	out := &Timelines{v.reading(timelineState{})}
 	out.state = timelineState{Rows: v.state.Rows, past: true, lensed: true, at: pos, folds: &timelineFolds{}}
 	out.state.Schools, out.state.Names = v.state.Schools.upTo(pos)
 	return out
@@ -397,10 +397,7 @@ func (v *Timelines) Lens(pos uint64) projections.Projection {
 // MarshalState implements projections.Projection; a lens saves the state
 // as of its position.
 func (v *Timelines) MarshalState() ([]byte, error) {
-	if !v.state.lensed {
-		return v.stateView.MarshalState()
-	}
-	return v.At(v.state.at).(*Timelines).stateView.MarshalState()
+	return v.saved(v.state.lensed, v.state.at, v.At)
 }
 
 // At implements projections.Versioned: the view as known at pos.

@@ -6,6 +6,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/concord-ledger/concord/domain"
+	"github.com/concord-ledger/concord/projections"
 )
 
 // stateView is the part of a view that is the same for every view whose
@@ -26,6 +27,22 @@ type stateView[S any] struct {
 // newStateView returns a stateView holding fresh's empty state.
 func newStateView[S any](name string, version int, fresh func() S) stateView[S] {
 	return stateView[S]{name: name, version: version, fresh: fresh, state: fresh()}
+}
+
+// reading returns a view of v's name, version and empty state holding
+// state: a state read in the past in place (a lens).
+func (v *stateView[S]) reading(state S) stateView[S] {
+	return stateView[S]{name: v.name, version: v.version, fresh: v.fresh, state: state}
+}
+
+// saved is MarshalState for a view that may be a lens: a lens (lensed)
+// saves the state as of its position at, as past (the view's At) gives
+// it, which is what folding events 1..at saves.
+func (v *stateView[S]) saved(lensed bool, at uint64, past func(uint64) projections.Projection) ([]byte, error) {
+	if !lensed {
+		return v.MarshalState()
+	}
+	return past(at).MarshalState()
 }
 
 // Name implements projections.Projection.
