@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -506,5 +507,71 @@ func TestPinnedReaderReadsAsCorrectedInPlace(t *testing.T) {
 	}
 	if lensed[ChallengesView] == 0 || lensed[CommunitiesView] == 0 || lensed[PeopleView] == 0 {
 		t.Fatalf("read in place: %v; the story's moments should read the challenges, the ISLCs and the people in place", lensed)
+	}
+}
+
+// TestLensesReadTogether: many readers reading one live view in place at
+// once, each at its own position (as readings under the engine's read
+// lock do), each giving back what it took, answer as one reader alone
+// does. Run with the race detector, it checks that what lenses work out
+// once and share (orders, indexes, books, items, given-back memory) is
+// shared safely.
+func TestLensesReadTogether(t *testing.T) {
+	for _, c := range versionedCases() {
+		if _, ok := c.fresh().(projections.Lensed); !ok {
+			continue
+		}
+		msgs := c.ledger(5, 1200)
+		fold := func() projections.Projection {
+			v := c.fresh()
+			for _, m := range msgs {
+				if err := v.Apply(m); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return v
+		}
+		// The readers together read a view of their own, whose caches
+		// they fill between them.
+		alone, live := fold(), fold()
+		ids := idsOf(alone)
+		positions := []uint64{1, uint64(len(msgs)) / 3, uint64(len(msgs)) / 2, uint64(len(msgs)) * 4 / 5, uint64(len(msgs))}
+		read := func(v projections.Projection, pos uint64) []byte {
+			lens := v.(projections.Lensed).Lens(pos)
+			b, _ := lensAnswers(t, lens, ids)
+			if r, ok := lens.(projections.Releaser); ok {
+				r.Release()
+			}
+			return b
+		}
+		want := make([][]byte, len(positions))
+		for i, pos := range positions {
+			want[i] = read(alone, pos)
+		}
+		const readers = 8
+		got := make([][][]byte, readers)
+		var wg sync.WaitGroup
+		for g := range readers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for round := range 3 {
+					for i := range positions {
+						k := (i + g + round) % len(positions)
+						got[g] = append(got[g], read(live, positions[k]))
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		for g := range readers {
+			for j, b := range got[g] {
+				round, i := j/len(positions), j%len(positions)
+				k := (i + g + round) % len(positions)
+				if string(b) != string(want[k]) {
+					t.Fatalf("%s: reader %d at %d, read beside others, answers otherwise than alone", live.Name(), g, positions[k])
+				}
+			}
+		}
 	}
 }
