@@ -464,8 +464,14 @@ func build(ctx context.Context, r *views.Reader, pid uuid.UUID, period *views.Pe
 // decided returns the proposals of schools (those members during the
 // period) decided in period p, in the order the register gives.
 func decided(v *views.Proposals, schools []uuid.UUID, p views.Period) []DecidedProposal {
-	out := []DecidedProposal{}
 	all := v.Decided(p) // one pass over the register, not one per school
+	n := 0
+	for _, d := range all {
+		if slices.Contains(schools, d.School.ID) {
+			n++
+		}
+	}
+	out := make([]DecidedProposal, 0, n)
 	for _, school := range schools {
 		for _, d := range all {
 			if d.School.ID != school {

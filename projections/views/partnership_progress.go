@@ -456,9 +456,13 @@ func (v *Progress) ByAreaIn(pid uuid.UUID, p Period) []AreaSummary {
 // Progress.ByArea), for a caller that has the board already.
 func ByArea(board []BoardCell) []AreaSummary {
 	out := []AreaSummary{}
-	idx := map[string]int{}
+	type key struct {
+		school uuid.UUID
+		area   string // in lower case
+	}
+	idx := make(map[key]int, len(board))
 	for _, c := range board {
-		k := c.School.ID.String() + "\x00" + strings.ToLower(c.Area)
+		k := key{c.School.ID, strings.ToLower(c.Area)}
 		i, ok := idx[k]
 		if !ok {
 			i = len(out)
