@@ -59,13 +59,9 @@ func (v *Costs) At(pos uint64) projections.Projection {
 	out := NewCosts()
 	s := &out.state
 	for id, l := range v.state.Ledgers {
-		ps := v.state.Positions[id]
-		n := positionsUpTo(ps, pos)
-		if n == 0 {
-			continue
+		if past, n := v.state.ledgerUpTo(l, id, pos); past != nil {
+			s.Ledgers[id], s.Positions[id] = past, v.state.Positions[id][:n:n]
 		}
-		s.Ledgers[id] = &partnership.CostLedger{PartnershipID: l.PartnershipID, Entries: l.Entries[:n:n]}
-		s.Positions[id] = ps[:n:n]
 	}
 	s.Names = v.state.Names.upTo(pos)
 	return out
@@ -90,11 +86,19 @@ func (v *Costs) ledger(pid uuid.UUID) *partnership.CostLedger {
 	if l == nil || !v.state.Names.lensed {
 		return l
 	}
-	n := positionsUpTo(v.state.Positions[pid], v.state.Names.at)
+	past, _ := v.state.ledgerUpTo(l, pid, v.state.Names.at)
+	return past
+}
+
+// ledgerUpTo returns partnership pid's ledger l with its entries up to
+// pos (sharing l's array, with no room beyond its end: the live view only
+// appends) and how many there are; nil for none.
+func (s *costsState) ledgerUpTo(l *partnership.CostLedger, pid uuid.UUID, pos uint64) (*partnership.CostLedger, int) {
+	n := positionsUpTo(s.Positions[pid], pos)
 	if n == 0 {
-		return nil
+		return nil, 0
 	}
-	return &partnership.CostLedger{PartnershipID: l.PartnershipID, Entries: l.Entries[:n:n]}
+	return &partnership.CostLedger{PartnershipID: l.PartnershipID, Entries: l.Entries[:n:n]}, n
 }
 
 // Apply implements projections.Projection.

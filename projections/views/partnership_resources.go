@@ -101,10 +101,10 @@ type resourceLens struct {
 	own map[uuid.UUID]*partnership.Resource
 	// changed are the loans changed since at, as they were then, by
 	// resource (the state's changed, worked out on first need).
-	changed     map[uuid.UUID][]changedLoan
-	changedDone bool
+	changed map[uuid.UUID][]changedLoan
 	// store holds the changed loans, one array for all (from
-	// changedLoans, given back with changed by Release).
+	// changedLoans, given back with changed by Release); nil until they
+	// are worked out.
 	store *[]changedLoan
 	// ordered are of's answers.
 	ordered map[uuid.UUID][]*partnership.Resource
@@ -160,12 +160,15 @@ func (s *resourceState) loanCount(r *partnership.Resource) int {
 
 // loanCountOf returns how many of row's loans a lens reads: those
 // requested by its position.
-func (s *resourceState) loanCountOf(row *resourceRow) int {
-	at := s.lens.at
+func (s *resourceState) loanCountOf(row *resourceRow) int { return row.requestedBy(s.lens.at) }
+
+// requestedBy returns how many of the row's loans were requested by pos
+// (loans are in the order requested).
+func (row *resourceRow) requestedBy(pos uint64) int {
 	if len(row.first) == len(row.Loans) {
-		return sort.Search(len(row.first), func(i int) bool { return row.first[i] > at })
+		return sort.Search(len(row.first), func(i int) bool { return row.first[i] > pos })
 	}
-	return sort.Search(len(row.Loans), func(i int) bool { lcs := row.Loans[i]; return len(lcs) == 0 || lcs[0].P > at })
+	return sort.Search(len(row.Loans), func(i int) bool { lcs := row.Loans[i]; return len(lcs) == 0 || lcs[0].P > pos })
 }
 
 // pastChanged returns the loans changed since a past state's position,
@@ -177,7 +180,7 @@ func (s *resourceState) pastChanged() map[uuid.UUID][]changedLoan {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if !l.changedDone {
+	if l.store == nil {
 		// One array for all: a resource's list is cut from it with no
 		// room beyond its end, so that appending the next copies (if the
 		// array must grow) and never reaches it.
@@ -199,7 +202,6 @@ func (s *resourceState) pastChanged() map[uuid.UUID][]changedLoan {
 			}
 		}
 		*l.store = store
-		l.changedDone = true
 	}
 	return l.changed
 }
@@ -223,7 +225,7 @@ func (v *Resources) Release() {
 	if l.store != nil {
 		changedLoans.put(l.store)
 		changedMaps.put(l.changed)
-		l.store, l.changed, l.changedDone = nil, nil, false
+		l.store, l.changed = nil, nil
 	}
 }
 
@@ -721,13 +723,7 @@ func (row *resourceRow) fold(pos uint64, live *partnership.Resource) (r *partner
 	if live != nil {
 		now = live.LoanList
 	}
-	// k: the loans requested by pos (loans are in the order requested).
-	var k int
-	if len(row.first) == len(row.Loans) {
-		k = sort.Search(len(row.first), func(i int) bool { return row.first[i] > pos })
-	} else {
-		k = sort.Search(len(row.Loans), func(i int) bool { lcs := row.Loans[i]; return len(lcs) == 0 || lcs[0].P > pos })
-	}
+	k := row.requestedBy(pos)
 	if k == 0 {
 		return r, nil, seen
 	}

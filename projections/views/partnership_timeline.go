@@ -172,7 +172,6 @@ func (r *timelineRow) pastAt(pos uint64) pastTimeline {
 		// in a list of one that is reused.
 		buf = timelineItems.get()
 		store := slices.Grow((*buf)[:0], len(over))
-		defer func() { *buf = store }()
 		one, list := partnership.NewTimeline(), make([]partnership.TimelineItem, 1)
 		for i, ch := range n {
 			at := items[i]
@@ -193,6 +192,7 @@ func (r *timelineRow) pastAt(pos uint64) pastTimeline {
 			}
 			*it = list[0]
 		}
+		*buf = store
 	}
 	return pastTimeline{t: t, over: over, store: buf}
 }
