@@ -280,6 +280,10 @@ type checkpoint struct {
 	Version  int             `json:"version"`
 	Position uint64          `json:"position"`
 	State    json.RawMessage `json:"state"`
+	// Pieces hold the state instead of State when it was stored in
+	// pieces; Size is the state's bytes either way.
+	Pieces [][]byte `json:"-"`
+	Size   int      `json:"-"`
 }
 
 var checkpointMagic = []byte("CCP1")
@@ -356,7 +360,17 @@ func Open(store eventstore.Store, codec *domain.Codec, path string, opts Options
 	}
 	// Each view's checkpoint is decoded on its own core: at a million
 	// events the states take seconds to unmarshal one after another.
-	parallel(len(runs), func(i int) { errs[i] = e.restore(runs[i]) })
+	// Once a state is decoded, the pages its stored copy was read from are
+	// dropped from the process's resident set (dropMapped), so that the
+	// stored states and the views decoded from them are never all held at
+	// once.
+	parallel(len(runs), func(i int) {
+		if errs[i] = e.restore(runs[i]); errs[i] == nil {
+			if err := dropMapped(e.db); err != nil {
+				e.log.Warn("projection states read back: pages not dropped", "err", err)
+			}
+		}
+	})
 	if err := errors.Join(errs...); err != nil {
 		db.Close()
 		return nil, err
@@ -426,9 +440,11 @@ func (e *Engine) restore(r *running) error {
 	name, version := r.proj.Name(), r.proj.Version()
 	return e.db.View(func(tx *bolt.Tx) error {
 		type candidate struct {
-			pos   uint64
-			state []byte
-			what  string
+			pos    uint64
+			state  []byte
+			pieces [][]byte // the state in pieces, instead of state
+			size   int
+			what   string
 		}
 		var cands []candidate
 		if cp, ok, err := getCheckpoint(tx.Bucket(bucketCheckpoints), []byte(name)); ok {
@@ -438,7 +454,7 @@ func (e *Engine) restore(r *running) error {
 			case cp.Version != version:
 				e.log.Info("projection version changed; rebuilding", "projection", name, "stored", cp.Version, "current", version)
 			default:
-				cands = append(cands, candidate{cp.Position, cp.State, "checkpoint"})
+				cands = append(cands, candidate{pos: cp.Position, state: cp.State, pieces: cp.Pieces, size: cp.Size, what: "checkpoint"})
 			}
 		}
 		after := uint64(0) // a snapshot no newer than the checkpoint is not unpacked
@@ -448,16 +464,16 @@ func (e *Engine) restore(r *running) error {
 		if pos, state, stored, ok := latestSnapshot(tx, name, version, after); ok {
 			r.nextSnap = max(r.nextSnap, pos+e.spacing(stored))
 			if state != nil {
-				cands = append([]candidate{{pos, state, "snapshot"}}, cands...)
+				cands = append([]candidate{{pos: pos, state: state, size: len(state), what: "snapshot"}}, cands...)
 			}
 		}
 		for _, c := range cands {
-			if err := r.proj.UnmarshalState(c.state); err != nil {
+			if err := unmarshalStored(r.proj, c.state, c.pieces); err != nil {
 				e.log.Warn("projection state unreadable", "projection", name, "from", c.what, "position", c.pos, "err", err)
 				r.proj = r.factory()
 				continue
 			}
-			r.pos, r.lastCP, r.cpSize = c.pos, c.pos, len(c.state)
+			r.pos, r.lastCP, r.cpSize = c.pos, c.pos, c.size
 			if l, ok := r.proj.(Live); ok {
 				l.Live()
 			}
@@ -856,7 +872,7 @@ func (e *Engine) feedOne(name string, recs []eventstore.RecordedEvent, msgs []do
 		if err != nil {
 			e.log.Warn("projection checkpoint failed", "projection", name, "position", r.pos, "err", err)
 		} else {
-			w.cps = append(w.cps, cpWrite{name, r.proj.Version(), r.pos, state})
+			w.cps = append(w.cps, cpWrite{name: name, version: r.proj.Version(), pos: r.pos, state: state})
 			r.lastCP, r.cpAt, r.cpSize = r.pos, time.Now(), len(state)
 		}
 	}
@@ -996,7 +1012,7 @@ func (e *Engine) marshalCheckpoints(names []string) ([]checkpointed, error) {
 			errs[i] = fmt.Errorf("checkpoint %s: %w", name, err)
 			return
 		}
-		out[i] = checkpointed{r, cpWrite{name, version, pos, state}}
+		out[i] = checkpointed{r, cpWrite{name: name, version: version, pos: pos, state: state}}
 	})
 	return out, errors.Join(errs...)
 }

@@ -40,6 +40,13 @@ type cpWrite struct {
 	version int
 	pos     uint64
 	state   []byte
+	// gen is the generation (pieceGens) its state was written to in
+	// pieces before the transaction that stores it (stagePieces); nil
+	// when the state is stored whole in that transaction.
+	gen []byte
+	// superseded is set when a later checkpoint of the same projection
+	// is stored in the same transaction: this one is not stored.
+	superseded bool
 }
 
 // pendingWrite is what one caller asks to store in one transaction.
@@ -109,7 +116,9 @@ func (e *Engine) writeLoop() {
 		}
 		var err error
 		if slices.ContainsFunc(batch, func(w pendingWrite) bool { return !w.empty() }) {
-			err = e.db.Update(e.put(batch))
+			if err = e.stagePieces(batch); err == nil {
+				err = e.db.Update(e.put(batch))
+			}
 		}
 		waited := false
 		for _, w := range batch {
@@ -135,6 +144,9 @@ func (e *Engine) put(batch []pendingWrite) func(tx *bolt.Tx) error {
 				}
 			}
 			for _, c := range w.cps {
+				if c.superseded {
+					continue
+				}
 				if err := putCheckpoint(cps, c); err != nil {
 					return fmt.Errorf("checkpoint %s: %w", c.name, err)
 				}
@@ -349,14 +361,204 @@ var checkpointHeadKey = []byte("h")
 
 // putCheckpoint stores c in the checkpoints' bucket: its header and its
 // state as two values of its own bucket (the state is not copied behind a
-// header first).
+// header first), or, for a state written in pieces before (c.gen), its
+// header and the name of the pieces' generation. Whatever the bucket held
+// of the checkpoint before (whole or in pieces) is deleted.
 func putCheckpoint(cps *bolt.Bucket, c cpWrite) error {
 	key := []byte(c.name)
-	if err := putState(cps, key, c.state); err != nil {
-		return err
+	var b *bolt.Bucket
+	if c.gen == nil {
+		if err := putState(cps, key, c.state); err != nil {
+			return err
+		}
+		b = cps.Bucket(key)
+		if err := dropPieces(b, nil); err != nil {
+			return err
+		}
+	} else {
+		// stagePieces made the bucket and wrote the pieces.
+		if b = cps.Bucket(key); b == nil || b.Bucket(c.gen) == nil {
+			return fmt.Errorf("the pieces of %s's state are missing", c.name)
+		}
+		if b.Get(stateKey) != nil {
+			if err := b.Delete(stateKey); err != nil {
+				return err
+			}
+		}
+		if err := dropPieces(b, c.gen); err != nil {
+			return err
+		}
+		if err := b.Put(genKey, c.gen); err != nil {
+			return err
+		}
 	}
 	head := encodeCheckpoint(checkpoint{Version: c.version, Position: c.pos})
-	return cps.Bucket(key).Put(checkpointHeadKey, head)
+	return b.Put(checkpointHeadKey, head)
+}
+
+// Large checkpoints. bbolt keeps a copy of every page a transaction writes
+// until it commits, so a state stored in one transaction costs its size
+// twice while it is stored: the state marshalled, and bbolt's copy. At a
+// million events the audit view's state is about 140 MB, and its copy
+// was the largest part of the replay's peak memory. A state larger than
+// checkpointPieceBytes is therefore written first in pieces, each in a
+// transaction of its own, to the generation of the checkpoint's bucket
+// that its generation key (genKey) does not name; the transaction that
+// stores the checkpoint's header then names that generation and deletes
+// the other. Until that transaction commits, the checkpoint stored before
+// is whole and is the one read: a crash among the pieces leaves pieces
+// that no header names, which the next write of that checkpoint replaces.
+var checkpointPieceBytes = 16 << 20 // a variable for tests
+
+var (
+	genKey    = []byte("g")
+	pieceGens = [2][]byte{[]byte("p0"), []byte("p1")}
+)
+
+// pieceKey is the key of a state's i-th piece: pieces are read in order.
+// Each piece is stored in a bucket of its own at its key (putState), so
+// that writing one does not write again the pieces beside it in its
+// leaf.
+func pieceKey(i int) []byte { return binary.BigEndian.AppendUint32(nil, uint32(i)) }
+
+// dropPieces deletes the generations of pieces in b other than keep (all
+// of them when keep is nil), and the generation key when keep is nil.
+func dropPieces(b *bolt.Bucket, keep []byte) error {
+	for _, g := range pieceGens {
+		if string(g) == string(keep) || b.Bucket(g) == nil {
+			continue
+		}
+		if err := b.DeleteBucket(g); err != nil {
+			return err
+		}
+	}
+	if keep == nil && b.Get(genKey) != nil {
+		return b.Delete(genKey)
+	}
+	return nil
+}
+
+// stagePieces writes the state of each large checkpoint in batch in
+// pieces, each piece in a transaction of its own, before the transaction
+// that stores the batch (see checkpointPieceBytes). Of several
+// checkpoints of one projection in a batch, only the last is stored; the
+// others are marked superseded.
+func (e *Engine) stagePieces(batch []pendingWrite) error {
+	last := map[string]*cpWrite{}
+	for i := range batch {
+		for j := range batch[i].cps {
+			c := &batch[i].cps[j]
+			if prev := last[c.name]; prev != nil {
+				prev.superseded = true
+			}
+			last[c.name] = c
+		}
+	}
+	for _, c := range last {
+		if len(c.state) <= checkpointPieceBytes {
+			continue
+		}
+		gen, err := e.writePieces(c.name, c.state)
+		if err != nil {
+			return fmt.Errorf("checkpoint %s in pieces: %w", c.name, err)
+		}
+		c.gen = gen
+	}
+	return nil
+}
+
+// writePieces writes state in pieces to the spare generation of the
+// checkpoint name's bucket, one transaction a piece, and returns the
+// generation; nil (the state to be stored whole) when the checkpoint is
+// still in the oldest layout, one plain value.
+func (e *Engine) writePieces(name string, state []byte) ([]byte, error) {
+	key := []byte(name)
+	var gen []byte
+	for i, off := 0, 0; off < len(state); i, off = i+1, off+checkpointPieceBytes {
+		piece := state[off:min(off+checkpointPieceBytes, len(state))]
+		err := e.db.Update(func(tx *bolt.Tx) error {
+			cps := tx.Bucket(bucketCheckpoints)
+			if i > 0 {
+				return putState(cps.Bucket(key).Bucket(gen), pieceKey(i), piece)
+			}
+			if cps.Get(key) != nil {
+				return nil
+			}
+			b, err := cps.CreateBucketIfNotExists(key)
+			if err != nil {
+				return err
+			}
+			gen = pieceGens[0]
+			if string(b.Get(genKey)) == string(gen) {
+				gen = pieceGens[1]
+			}
+			if b.Bucket(gen) != nil {
+				if err := b.DeleteBucket(gen); err != nil {
+					return err
+				}
+			}
+			pieces, err := b.CreateBucket(gen)
+			if err != nil {
+				return err
+			}
+			return putState(pieces, pieceKey(i), piece)
+		})
+		if err != nil || gen == nil {
+			return nil, err
+		}
+	}
+	return gen, nil
+}
+
+// readPieces returns the pieces of the state held in b, in order (bbolt's
+// bytes, valid only within the transaction).
+func readPieces(b *bolt.Bucket) ([][]byte, error) {
+	if b == nil {
+		return nil, errors.New("the generation its header names is missing")
+	}
+	var pieces [][]byte
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		piece, _, _ := getState(b, k)
+		if piece == nil {
+			return nil, fmt.Errorf("piece %x is missing", k)
+		}
+		pieces = append(pieces, piece)
+	}
+	return pieces, nil
+}
+
+// joinPieces returns pieces joined in one slice of the caller's.
+func joinPieces(pieces [][]byte) []byte {
+	n := 0
+	for _, p := range pieces {
+		n += len(p)
+	}
+	state := make([]byte, 0, n)
+	for _, p := range pieces {
+		state = append(state, p...)
+	}
+	return state
+}
+
+// PiecesUnmarshaler is a Projection that reads its state back from the
+// pieces a large checkpoint is stored in (see checkpointPieceBytes), in
+// order, as UnmarshalState reads them joined. Joining a state of 150 MB
+// cost half a second of a restart, most of it the kernel handing the
+// process fresh pages for the copy.
+type PiecesUnmarshaler interface {
+	UnmarshalPieces(pieces [][]byte) error
+}
+
+// unmarshalStored restores p from a stored state: whole, or in pieces.
+func unmarshalStored(p Projection, state []byte, pieces [][]byte) error {
+	if pieces == nil {
+		return p.UnmarshalState(state)
+	}
+	if u, ok := p.(PiecesUnmarshaler); ok {
+		return u.UnmarshalPieces(pieces)
+	}
+	return p.UnmarshalState(joinPieces(pieces))
 }
 
 // getCheckpoint reads the checkpoint at key (either layout); ok is false
@@ -365,15 +567,31 @@ func putCheckpoint(cps *bolt.Bucket, c cpWrite) error {
 func getCheckpoint(cps *bolt.Bucket, key []byte) (cp checkpoint, ok bool, err error) {
 	if raw := cps.Get(key); raw != nil {
 		cp, err := decodeCheckpoint(raw)
+		cp.Size = len(cp.State)
 		return cp, true, err
 	}
 	b := cps.Bucket(key)
 	if b == nil {
 		return cp, false, nil
 	}
-	cp, err = decodeCheckpoint(b.Get(checkpointHeadKey))
-	cp.State = b.Get(stateKey)
-	if err == nil && cp.State == nil {
+	head := b.Get(checkpointHeadKey)
+	if head == nil {
+		// Only pieces of a first checkpoint that was never stored.
+		return cp, false, nil
+	}
+	cp, err = decodeCheckpoint(head)
+	if gen := b.Get(genKey); gen != nil {
+		var perr error
+		cp.Pieces, perr = readPieces(b.Bucket(gen))
+		err = errors.Join(err, perr)
+		for _, p := range cp.Pieces {
+			cp.Size += len(p)
+		}
+	} else {
+		cp.State = b.Get(stateKey)
+		cp.Size = len(cp.State)
+	}
+	if err == nil && cp.State == nil && cp.Pieces == nil {
 		err = errors.New("checkpoint without a state")
 	}
 	return cp, true, err

@@ -461,7 +461,13 @@ func (a *Audit) UnmarshalState(b []byte) error {
 			return fmt.Errorf("audit state: %w: %v", errAuditState, err)
 		}
 	}
-	fresh, err := decodeAudit(raw)
+	return a.UnmarshalPieces([][]byte{raw})
+}
+
+// UnmarshalPieces implements projections.PiecesUnmarshaler: the binary
+// state read from the pieces it was stored in, as if joined.
+func (a *Audit) UnmarshalPieces(pieces [][]byte) error {
+	fresh, err := decodeAudit(newAuditReader(pieces))
 	if err != nil {
 		return fmt.Errorf("audit state: %w", err)
 	}
@@ -524,15 +530,59 @@ func (a *Audit) encode() []byte {
 // errAuditState is returned for audit state bytes that do not decode.
 var errAuditState = errors.New("malformed audit view state")
 
+// auditReader reads a state held in pieces, in order, as if they were
+// joined: a value that straddles two pieces is joined alone.
 type auditReader struct {
-	b   []byte
-	err error
+	b    []byte   // what is left of the piece being read
+	rest [][]byte // the pieces after it
+	left int      // the bytes in rest
+	err  error
+}
+
+func newAuditReader(pieces [][]byte) *auditReader {
+	r := &auditReader{}
+	if len(pieces) > 0 {
+		r.b, r.rest = pieces[0], pieces[1:]
+	}
+	for _, p := range r.rest {
+		r.left += len(p)
+	}
+	return r
+}
+
+// remaining is the bytes left to read.
+func (r *auditReader) remaining() int { return len(r.b) + r.left }
+
+// want makes the next n bytes (or all that are left, if fewer) one slice
+// at r.b: the next piece once this one is read, or the few bytes of a
+// value that straddles two pieces copied together.
+func (r *auditReader) want(n int) {
+	for len(r.b) == 0 && len(r.rest) > 0 {
+		r.b, r.rest = r.rest[0], r.rest[1:]
+		r.left -= len(r.b)
+	}
+	if len(r.b) >= n || len(r.rest) == 0 {
+		return
+	}
+	joined := make([]byte, len(r.b), max(n, len(r.b)))
+	copy(joined, r.b)
+	for len(joined) < n && len(r.rest) > 0 {
+		p := r.rest[0]
+		take := min(n-len(joined), len(p))
+		joined = append(joined, p[:take]...)
+		r.left -= take
+		if r.rest[0] = p[take:]; len(r.rest[0]) == 0 {
+			r.rest = r.rest[1:]
+		}
+	}
+	r.b = joined
 }
 
 func (r *auditReader) uvarint() uint64 {
 	if r.err != nil {
 		return 0
 	}
+	r.want(binary.MaxVarintLen64)
 	v, n := binary.Uvarint(r.b)
 	if n <= 0 {
 		r.err = errAuditState
@@ -546,6 +596,7 @@ func (r *auditReader) varint() int64 {
 	if r.err != nil {
 		return 0
 	}
+	r.want(binary.MaxVarintLen64)
 	v, n := binary.Varint(r.b)
 	if n <= 0 {
 		r.err = errAuditState
@@ -559,10 +610,11 @@ func (r *auditReader) bytes(n uint64) []byte {
 	if r.err != nil {
 		return nil
 	}
-	if uint64(len(r.b)) < n {
+	if uint64(r.remaining()) < n {
 		r.err = errAuditState
 		return nil
 	}
+	r.want(int(n))
 	out := r.b[:n]
 	r.b = r.b[n:]
 	return out
@@ -579,18 +631,17 @@ func (r *auditReader) id() (u uuid.UUID) {
 // at min bytes per item, so bad input cannot ask for a huge allocation.
 func (r *auditReader) count(min int) int {
 	n := r.uvarint()
-	if n > uint64(len(r.b)/min) {
+	if n > uint64(r.remaining()/min) {
 		r.err = errAuditState
 		return 0
 	}
 	return int(n)
 }
 
-func decodeAudit(b []byte) (*Audit, error) {
-	if len(b) == 0 || b[0] != auditCodec {
+func decodeAudit(r *auditReader) (*Audit, error) {
+	if v := r.bytes(1); len(v) == 0 || v[0] != auditCodec {
 		return nil, fmt.Errorf("%w: unknown version", errAuditState)
 	}
-	r := &auditReader{b: b[1:]}
 	a := &Audit{}
 	a.Strings = make([]string, r.count(1))
 	for i := range a.Strings {
@@ -651,7 +702,7 @@ func decodeAudit(b []byte) (*Audit, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	if len(r.b) != 0 {
+	if r.remaining() != 0 {
 		return nil, fmt.Errorf("%w: trailing bytes", errAuditState)
 	}
 	if len(a.Strings) == 0 {
