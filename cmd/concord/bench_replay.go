@@ -167,8 +167,8 @@ func runBenchReplay(ctx context.Context, m *Main, args []string) error {
 	fmt.Fprintf(m.Stdout, "cold start          %.0f ms (reopen, projections caught up to the head)\n", res.ColdStartMS)
 	fmt.Fprintf(m.Stdout, "warm-up             %.0f ms (the readings in the past warmed after the restart, while serving)\n", res.WarmMS)
 	fmt.Fprintf(m.Stdout, "first reports       %.1f ms as known then, %.1f ms as corrected now (the first of each after the warm-up)\n", res.FirstAsOfMS, res.FirstCorrectedMS)
-	fmt.Fprintf(m.Stdout, "max RSS             %.1f MiB (peaks sampled: anonymous %.1f MiB in %s, file-backed %.1f MiB in %s)\n",
-		res.MaxRSSMiB, res.Peaks.AnonMiB, res.Peaks.AnonPhase, res.Peaks.FileMiB, res.Peaks.FilePhase)
+	fmt.Fprintf(m.Stdout, "max RSS             %.1f MiB (peaks sampled: all %.1f MiB in %s; anonymous %.1f MiB in %s, file-backed %.1f MiB in %s)\n",
+		res.MaxRSSMiB, res.Peaks.RSSMiB, res.Peaks.RSSPhase, res.Peaks.AnonMiB, res.Peaks.AnonPhase, res.Peaks.FileMiB, res.Peaks.FilePhase)
 	fmt.Fprintf(m.Stdout, "data                events %.1f MiB (files %.1f MiB with index and preallocation), projections %.1f MiB = %.2fx the events\n",
 		mib(res.LogBytes), mib(res.EventsDirBytes), mib(res.ProjectionBytes), float64(res.ProjectionBytes)/float64(max(res.LogBytes, 1)))
 	return nil

@@ -40,6 +40,9 @@ func procMemory() (rss, anon, file float64, ok bool) {
 // memPeaks are the peaks a memSampler saw, each with the phase of the
 // benchmark it was reached in.
 type memPeaks struct {
+	// RSSMiB is the whole resident set's peak (both parts at one moment).
+	RSSMiB    float64 `json:"rss_mib"`
+	RSSPhase  string  `json:"rss_phase"`
 	AnonMiB   float64 `json:"anon_mib"`
 	AnonPhase string  `json:"anon_phase"`
 	FileMiB   float64 `json:"file_mib"`
@@ -78,12 +81,15 @@ func startMemSampler(phase string, interval time.Duration) *memSampler {
 }
 
 func (s *memSampler) sample() {
-	_, anon, file, ok := procMemory()
+	rss, anon, file, ok := procMemory()
 	if !ok {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if rss > s.peaks.RSSMiB {
+		s.peaks.RSSMiB, s.peaks.RSSPhase = rss, s.phase
+	}
 	if anon > s.peaks.AnonMiB {
 		s.peaks.AnonMiB, s.peaks.AnonPhase = anon, s.phase
 	}
