@@ -59,6 +59,8 @@ type replayResult struct {
 	FirstAsOfMS      float64 `json:"first_asof_report_ms"`
 	FirstCorrectedMS float64 `json:"first_corrected_report_ms"`
 	MaxRSSMiB        float64 `json:"max_rss_mib"`
+	// MemoryLimit is the soft memory limit they ran under ("none").
+	MemoryLimit string `json:"memory_limit"`
 	// Peaks are the peaks of RSS's anonymous and file-backed parts,
 	// sampled every 10 ms, with the phase each came in.
 	Peaks memPeaks `json:"rss_peaks"`
@@ -82,6 +84,9 @@ type replayPlan struct {
 	// asOfProfile, if set, is where a CPU profile of the as-of and
 	// corrected reports alone is written.
 	asOfProfile string
+	// memoryLimit is the soft memory limit the replay, the reads and the
+	// restart run under (applyMemoryLimit; "" for the process's own).
+	memoryLimit string
 	// genGOGC is the garbage collector's percentage while generating (0:
 	// the process's own).
 	genGOGC int
@@ -102,6 +107,7 @@ func runBenchReplay(ctx context.Context, m *Main, args []string) error {
 	syncMode := fs.String("sync", "deferred", `how the store syncs while generating: "deferred" (a bulk load: the segment store's DeferSync, events safe from a killed process but not from a power loss until the next sync, at most a second later) or "each" (every command waits for its fsync, as a live ledger does)`)
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the generation and replay to this file")
 	asOfProfile := fs.String("asof-cpuprofile", "", "write a CPU profile of the as-of and corrected reports alone to this file")
+	memoryLimit := fs.String("memory-limit", "", "soft memory `size` the replay, reads and restart run under, as concord serve --memory-limit sets it (default: the process's own, $GOMEMLIMIT or none)")
 	genGOGC := fs.Int("generate-gogc", 400, "the garbage collector's GOGC percentage while generating (a bulk load: less CPU for more memory; 0 leaves the process's own); the replay and reads run with the process's")
 	if err := Parse(fs, args); err != nil {
 		return err
@@ -133,7 +139,7 @@ func runBenchReplay(ctx context.Context, m *Main, args []string) error {
 	if !*asJSON {
 		progress = m.Stderr
 	}
-	plan := replayPlan{reports: *reports, corrected: *corrected, samples: *samples, perKind: 3, seed: *seed, log: progress, asOfProfile: *asOfProfile, genGOGC: *genGOGC}
+	plan := replayPlan{reports: *reports, corrected: *corrected, samples: *samples, perKind: 3, seed: *seed, log: progress, asOfProfile: *asOfProfile, genGOGC: *genGOGC, memoryLimit: *memoryLimit}
 	res, err := benchReplay(ctx, data, *schools, *years, *volume, *reuse, *syncMode == "deferred", plan)
 	if err != nil {
 		return err
@@ -167,8 +173,8 @@ func runBenchReplay(ctx context.Context, m *Main, args []string) error {
 	fmt.Fprintf(m.Stdout, "cold start          %.0f ms (reopen, projections caught up to the head)\n", res.ColdStartMS)
 	fmt.Fprintf(m.Stdout, "warm-up             %.0f ms (the readings in the past warmed after the restart, while serving)\n", res.WarmMS)
 	fmt.Fprintf(m.Stdout, "first reports       %.1f ms as known then, %.1f ms as corrected now (the first of each after the warm-up)\n", res.FirstAsOfMS, res.FirstCorrectedMS)
-	fmt.Fprintf(m.Stdout, "max RSS             %.1f MiB (peaks sampled: all %.1f MiB in %s; anonymous %.1f MiB in %s, file-backed %.1f MiB in %s)\n",
-		res.MaxRSSMiB, res.Peaks.RSSMiB, res.Peaks.RSSPhase, res.Peaks.AnonMiB, res.Peaks.AnonPhase, res.Peaks.FileMiB, res.Peaks.FilePhase)
+	fmt.Fprintf(m.Stdout, "max RSS             %.1f MiB under a soft memory limit of %s (peaks sampled: all %.1f MiB in %s; anonymous %.1f MiB in %s, file-backed %.1f MiB in %s)\n",
+		res.MaxRSSMiB, res.MemoryLimit, res.Peaks.RSSMiB, res.Peaks.RSSPhase, res.Peaks.AnonMiB, res.Peaks.AnonPhase, res.Peaks.FileMiB, res.Peaks.FilePhase)
 	fmt.Fprintf(m.Stdout, "data                events %.1f MiB (files %.1f MiB with index and preallocation), projections %.1f MiB = %.2fx the events\n",
 		mib(res.LogBytes), mib(res.EventsDirBytes), mib(res.ProjectionBytes), float64(res.ProjectionBytes)/float64(max(res.LogBytes, 1)))
 	return nil
@@ -252,6 +258,11 @@ func measureReplay(ctx context.Context, data string, plan replayPlan, res replay
 	}
 	res.LogBytes = logBytes
 
+	limit, err := applyMemoryLimit(plan.memoryLimit)
+	if err != nil {
+		return res, err
+	}
+	res.MemoryLimit = describeLimit(limit)
 	runtime.GC()
 	debug.FreeOSMemory()
 	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)

@@ -93,7 +93,7 @@ func serveLogger(ctx context.Context, m *Main) *slog.Logger {
 }
 
 func runServe(ctx context.Context, m *Main, args []string) error {
-	fs := m.FlagSet("serve", "[--data DIR] [--addr HOST:PORT] [--metrics-addr HOST:PORT] [--kurrentdb URL] [--log-level LEVEL] [--body-timeout D] [--checkpoint-interval D]")
+	fs := m.FlagSet("serve", "[--data DIR] [--addr HOST:PORT] [--metrics-addr HOST:PORT] [--kurrentdb URL] [--log-level LEVEL] [--body-timeout D] [--checkpoint-interval D] [--memory-limit SIZE]")
 	data := fs.String("data", "", "data `directory` of the ledger (default $CONCORD_DATA; required)")
 	addr := fs.String("addr", "", "`address` to listen on (default $CONCORD_ADDR, else 127.0.0.1:8080)")
 	kurrent := fs.String("kurrentdb", "", "KurrentDB `URL` to keep events in instead of the data directory (default $CONCORD_KURRENTDB_URL)")
@@ -101,6 +101,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	levelFlag := fs.String("log-level", "", "`level` of the JSON logs on stderr: debug, info, warn, error (default $CONCORD_LOG_LEVEL, else info)")
 	bodyTimeout := fs.Duration("body-timeout", api.DefaultBodyTimeout, "how long a request may take to send its body (answered 408 after that; the live feed is not affected)")
 	checkpointEvery := fs.Duration("checkpoint-interval", transparency.DefaultCheckpointInterval, "sign a checkpoint this often when events were appended (also every 1000 events)")
+	memoryLimit := fs.String("memory-limit", "", "soft memory `size` the Go runtime keeps to, such as 700MiB (default $CONCORD_MEMORY_LIMIT, else $GOMEMLIMIT, else none): the collector works harder near it instead of letting the heap grow to twice what is live")
 	if err := Parse(fs, args); err != nil {
 		return err
 	}
@@ -120,6 +121,9 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	}
 	level, err := parseLevel(envOr(m, *levelFlag, "CONCORD_LOG_LEVEL", "info"))
 	if err != nil {
+		return err
+	}
+	if _, err := applyMemoryLimit(envOr(m, *memoryLimit, "CONCORD_MEMORY_LIMIT", "")); err != nil {
 		return err
 	}
 	logger := slog.New(slog.NewJSONHandler(m.Stderr, &slog.HandlerOptions{Level: level}))

@@ -202,6 +202,8 @@ func TestServeFlagsAndEnvironment(t *testing.T) {
 		{[]string{"serve", "--data", t.TempDir(), "--log-level", "loud"}, nil, "log level"},
 		{[]string{"serve", "--data", t.TempDir()}, map[string]string{"CONCORD_LOG_LEVEL": "shouty"}, "log level"},
 		{[]string{"serve", "extra"}, nil, "unexpected"},
+		{[]string{"serve", "--data", t.TempDir(), "--memory-limit", "lots"}, nil, "--memory-limit"},
+		{[]string{"serve", "--data", t.TempDir()}, map[string]string{"CONCORD_MEMORY_LIMIT": "700MB"}, "such as 700MiB"},
 	} {
 		var out, errOut bytes.Buffer
 		m := &Main{Stdout: &out, Stderr: &errOut, Getenv: func(k string) string { return c.env[k] }}
