@@ -479,7 +479,11 @@ func (e *Engine) writePieces(name string, state []byte) ([]byte, error) {
 		err := e.db.Update(func(tx *bolt.Tx) error {
 			cps := tx.Bucket(bucketCheckpoints)
 			if i > 0 {
-				return putState(cps.Bucket(key).Bucket(gen), pieceKey(i), piece)
+				b := cps.Bucket(key)
+				if b == nil || b.Bucket(gen) == nil {
+					return errors.New("the pieces written before this one are gone")
+				}
+				return putState(b.Bucket(gen), pieceKey(i), piece)
 			}
 			if cps.Get(key) != nil {
 				return nil
