@@ -157,18 +157,9 @@ func TestLargeCheckpointsAreStoredInPieces(t *testing.T) {
 		{n: 93, gen: "p0", pieces: 2},    // 101
 	}
 	for i, st := range steps {
-		e, err := Open(s, codec, path, Options{}, newSized)
-		if err != nil {
-			t.Fatal(err)
-		}
 		appendHappened(t, s, codec, "s", happened{Key: "a", N: st.n})
-		if err := e.CatchUp(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		got := layoutOf(t, e.db, "sized")
-		if err := e.Close(); err != nil {
-			t.Fatal(err)
-		}
+		var got storedLayout
+		catchUpAndClose(t, s, codec, path, newSized, func(e *Engine) { got = layoutOf(t, e.db, "sized") })
 		size := 8 + st.n
 		if st.gen == "" {
 			if !got.whole || got.gen != "" || len(got.pieces) != 0 || got.spare {
@@ -246,16 +237,7 @@ func TestACrashAmongPiecesKeepsTheCheckpointBefore(t *testing.T) {
 		t.Fatalf("pieces without a header read back as %+v (warnings %v), want no checkpoint", back, warned)
 	}
 
-	e, err := Open(s, codec, path, Options{}, newSized)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.CatchUp(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Close(); err != nil {
-		t.Fatal(err)
-	}
+	catchUpAndClose(t, s, codec, path, newSized, nil)
 	// 508 bytes: 6 pieces, in p0, since no generation is named yet; the
 	// three stray pieces there are replaced.
 	if got := layoutIn(t, path, "sized"); got.gen != "p0" || len(got.pieces) != 6 || got.spare {
@@ -271,15 +253,7 @@ func TestACrashAmongPiecesKeepsTheCheckpointBefore(t *testing.T) {
 	}
 
 	appendHappened(t, s, codec, "s", happened{Key: "a", N: 300})
-	if e, err = Open(s, codec, path, Options{}, newSized); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.CatchUp(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Close(); err != nil {
-		t.Fatal(err)
-	}
+	catchUpAndClose(t, s, codec, path, newSized, nil)
 	if got := layoutIn(t, path, "sized"); got.gen != "p1" || len(got.pieces) != 4 || got.spare {
 		t.Fatalf("the next checkpoint stored as %+v, want 4 pieces in p1 (the stray ones replaced) and p0 gone", got)
 	}
@@ -360,22 +334,33 @@ func TestAProjectionReadsItsPiecesAsStored(t *testing.T) {
 	factory := func() Projection { return &piecewise{} }
 	appendHappened(t, s, codec, "s", happened{Key: "a", N: 1000})
 	for _, want := range []int{0, 11} { // folded, then read back from 1008 bytes
-		e, err := Open(s, codec, path, Options{}, factory)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := e.CatchUp(context.Background()); err != nil {
-			t.Fatal(err)
-		}
 		var got piecewise
-		if _, err := e.View("sized", func(p Projection) error { got = *p.(*piecewise); return nil }); err != nil {
-			t.Fatal(err)
-		}
-		if err := e.Close(); err != nil {
-			t.Fatal(err)
-		}
+		catchUpAndClose(t, s, codec, path, factory, func(e *Engine) {
+			if _, err := e.View("sized", func(p Projection) error { got = *p.(*piecewise); return nil }); err != nil {
+				t.Fatal(err)
+			}
+		})
 		if got.pieces != want || got.size != 1000 || got.last != 1 {
 			t.Fatalf("read %d pieces into a state of %d bytes at %d, want %d pieces, 1000 bytes at 1", got.pieces, got.size, got.last, want)
 		}
+	}
+}
+
+// catchUpAndClose opens the engine on path with one projection, catches
+// it up (which checkpoints it), calls look if not nil, and closes it.
+func catchUpAndClose(t *testing.T, s eventstore.Store, codec *domain.Codec, path string, f Factory, look func(*Engine)) {
+	t.Helper()
+	e, err := Open(s, codec, path, Options{}, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.CatchUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if look != nil {
+		look(e)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
