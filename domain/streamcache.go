@@ -61,6 +61,23 @@ func (c *StreamCache) get(stream string) []cachedMessage {
 	return s.msgs
 }
 
+// Len returns how many decoded events the cache holds.
+func (c *StreamCache) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.size
+}
+
+// forget drops stream's events, if held.
+func (c *StreamCache) forget(stream string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.streams[stream]; ok {
+		c.size -= len(s.msgs)
+		delete(c.streams, stream)
+	}
+}
+
 // put records that stream holds msgs (from revision 0), if that is more
 // than the cache knows, and evicts the least recently used streams beyond
 // the budget.
