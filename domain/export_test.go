@@ -186,3 +186,10 @@ func SharesMemory[T any](a, b T) bool {
 func DeepCopyOf[T any](v T) T {
 	return deepCopy(reflect.ValueOf(v)).Interface().(T)
 }
+
+// EventsIn returns how many decoded events c holds.
+func EventsIn(c *StreamCache) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.size
+}

@@ -61,13 +61,6 @@ func (c *StreamCache) get(stream string) []cachedMessage {
 	return s.msgs
 }
 
-// Len returns how many decoded events the cache holds.
-func (c *StreamCache) Len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.size
-}
-
 // forget drops stream's events, if held.
 func (c *StreamCache) forget(stream string) {
 	c.mu.Lock()

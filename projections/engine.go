@@ -281,9 +281,8 @@ type checkpoint struct {
 	Position uint64          `json:"position"`
 	State    json.RawMessage `json:"state"`
 	// Pieces hold the state instead of State when it was stored in
-	// pieces; Size is the state's bytes either way.
+	// pieces.
 	Pieces [][]byte `json:"-"`
-	Size   int      `json:"-"`
 }
 
 var checkpointMagic = []byte("CCP1")
@@ -443,7 +442,6 @@ func (e *Engine) restore(r *running) error {
 			pos    uint64
 			state  []byte
 			pieces [][]byte // the state in pieces, instead of state
-			size   int
 			what   string
 		}
 		var cands []candidate
@@ -454,7 +452,7 @@ func (e *Engine) restore(r *running) error {
 			case cp.Version != version:
 				e.log.Info("projection version changed; rebuilding", "projection", name, "stored", cp.Version, "current", version)
 			default:
-				cands = append(cands, candidate{pos: cp.Position, state: cp.State, pieces: cp.Pieces, size: cp.Size, what: "checkpoint"})
+				cands = append(cands, candidate{pos: cp.Position, state: cp.State, pieces: cp.Pieces, what: "checkpoint"})
 			}
 		}
 		after := uint64(0) // a snapshot no newer than the checkpoint is not unpacked
@@ -464,7 +462,7 @@ func (e *Engine) restore(r *running) error {
 		if pos, state, stored, ok := latestSnapshot(tx, name, version, after); ok {
 			r.nextSnap = max(r.nextSnap, pos+e.spacing(stored))
 			if state != nil {
-				cands = append([]candidate{{pos: pos, state: state, size: len(state), what: "snapshot"}}, cands...)
+				cands = append([]candidate{{pos: pos, state: state, what: "snapshot"}}, cands...)
 			}
 		}
 		for _, c := range cands {
@@ -473,7 +471,7 @@ func (e *Engine) restore(r *running) error {
 				r.proj = r.factory()
 				continue
 			}
-			r.pos, r.lastCP, r.cpSize = c.pos, c.pos, c.size
+			r.pos, r.lastCP, r.cpSize = c.pos, c.pos, stateBytes(c.state, c.pieces)
 			if l, ok := r.proj.(Live); ok {
 				l.Live()
 			}

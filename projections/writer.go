@@ -532,13 +532,18 @@ func readPieces(b *bolt.Bucket) ([][]byte, error) {
 	return pieces, nil
 }
 
-// joinPieces returns pieces joined in one slice of the caller's.
-func joinPieces(pieces [][]byte) []byte {
-	n := 0
+// stateBytes is the bytes of a stored state: whole, or in pieces.
+func stateBytes(state []byte, pieces [][]byte) int {
+	n := len(state)
 	for _, p := range pieces {
 		n += len(p)
 	}
-	state := make([]byte, 0, n)
+	return n
+}
+
+// joinPieces returns pieces joined in one slice of the caller's.
+func joinPieces(pieces [][]byte) []byte {
+	state := make([]byte, 0, stateBytes(nil, pieces))
 	for _, p := range pieces {
 		state = append(state, p...)
 	}
@@ -571,7 +576,6 @@ func unmarshalStored(p Projection, state []byte, pieces [][]byte) error {
 func getCheckpoint(cps *bolt.Bucket, key []byte) (cp checkpoint, ok bool, err error) {
 	if raw := cps.Get(key); raw != nil {
 		cp, err := decodeCheckpoint(raw)
-		cp.Size = len(cp.State)
 		return cp, true, err
 	}
 	b := cps.Bucket(key)
@@ -588,12 +592,8 @@ func getCheckpoint(cps *bolt.Bucket, key []byte) (cp checkpoint, ok bool, err er
 		var perr error
 		cp.Pieces, perr = readPieces(b.Bucket(gen))
 		err = errors.Join(err, perr)
-		for _, p := range cp.Pieces {
-			cp.Size += len(p)
-		}
 	} else {
 		cp.State = b.Get(stateKey)
-		cp.Size = len(cp.State)
 	}
 	if err == nil && cp.State == nil && cp.Pieces == nil {
 		err = errors.New("checkpoint without a state")
