@@ -85,8 +85,8 @@ type replayPlan struct {
 	// corrected reports alone is written.
 	asOfProfile string
 	// memoryLimit is the soft memory limit the replay, the reads and the
-	// restart run under (applyMemoryLimit; "" for the process's own).
-	memoryLimit string
+	// restart run under, in bytes (0: the process's own).
+	memoryLimit int64
 	// genGOGC is the garbage collector's percentage while generating (0:
 	// the process's own).
 	genGOGC int
@@ -110,6 +110,10 @@ func runBenchReplay(ctx context.Context, m *Main, args []string) error {
 	memoryLimit := fs.String("memory-limit", "", "soft memory `size` the replay, reads and restart run under, as concord serve --memory-limit sets it (default: the process's own, $GOMEMLIMIT or none)")
 	genGOGC := fs.Int("generate-gogc", 400, "the garbage collector's GOGC percentage while generating (a bulk load: less CPU for more memory; 0 leaves the process's own); the replay and reads run with the process's")
 	if err := Parse(fs, args); err != nil {
+		return err
+	}
+	limit, err := parseMemoryLimit(*memoryLimit)
+	if err != nil {
 		return err
 	}
 	if *syncMode != "deferred" && *syncMode != "each" {
@@ -139,7 +143,7 @@ func runBenchReplay(ctx context.Context, m *Main, args []string) error {
 	if !*asJSON {
 		progress = m.Stderr
 	}
-	plan := replayPlan{reports: *reports, corrected: *corrected, samples: *samples, perKind: 3, seed: *seed, log: progress, asOfProfile: *asOfProfile, genGOGC: *genGOGC, memoryLimit: *memoryLimit}
+	plan := replayPlan{reports: *reports, corrected: *corrected, samples: *samples, perKind: 3, seed: *seed, log: progress, asOfProfile: *asOfProfile, genGOGC: *genGOGC, memoryLimit: limit}
 	res, err := benchReplay(ctx, data, *schools, *years, *volume, *reuse, *syncMode == "deferred", plan)
 	if err != nil {
 		return err
@@ -258,11 +262,7 @@ func measureReplay(ctx context.Context, data string, plan replayPlan, res replay
 	}
 	res.LogBytes = logBytes
 
-	limit, err := applyMemoryLimit(plan.memoryLimit)
-	if err != nil {
-		return res, err
-	}
-	res.MemoryLimit = describeLimit(limit)
+	res.MemoryLimit = describeLimit(setMemoryLimit(plan.memoryLimit))
 	runtime.GC()
 	debug.FreeOSMemory()
 	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)

@@ -82,6 +82,14 @@ func TestBenchReplayJSONAndReuse(t *testing.T) {
 	if code, _, _ := runBenchCLI(t, "bench", "replay", "--sync", "sometimes"); code != exitUsage {
 		t.Fatalf("--sync sometimes: exit %d, want %d", code, exitUsage)
 	}
+	// A bad memory limit is refused before anything is generated.
+	empty := t.TempDir()
+	if code, _, _ := runBenchCLI(t, "bench", "replay", "--memory-limit", "lots", "--schools", "1", "--years", "1", "--dir", empty); code != exitUsage {
+		t.Fatalf("--memory-limit lots: exit %d, want %d", code, exitUsage)
+	}
+	if left, _ := os.ReadDir(empty); len(left) != 0 {
+		t.Fatalf("--memory-limit lots left %d files in --dir, want none", len(left))
+	}
 	// Generating with a sync per command gives the same ledger.
 	code, stdout, stderr = runBenchCLI(t, "bench", "replay", "--schools", "1", "--years", "1", "--reports", "3", "--corrected-reports", "2", "--samples", "2", "--sync", "each", "--json")
 	if code != exitOK {

@@ -42,15 +42,33 @@ func parseSize(s string) (int64, error) {
 // of a million events peaks at about 1.8 GiB without one, under 1 GiB
 // with 700MiB (docs/benchmarks.md).
 func applyMemoryLimit(size string) (int64, error) {
+	n, err := parseMemoryLimit(size)
+	if err != nil {
+		return 0, err
+	}
+	return setMemoryLimit(n), nil
+}
+
+// parseMemoryLimit reads a --memory-limit: 0 for "" (the process's own).
+func parseMemoryLimit(size string) (int64, error) {
 	if size == "" {
-		return debug.SetMemoryLimit(-1), nil
+		return 0, nil
 	}
 	n, err := parseSize(size)
 	if err != nil {
 		return 0, Usagef("--memory-limit: %v", err)
 	}
-	debug.SetMemoryLimit(n)
 	return n, nil
+}
+
+// setMemoryLimit sets the runtime's soft memory limit to n bytes (0
+// leaves it) and returns the limit in force.
+func setMemoryLimit(n int64) int64 {
+	if n == 0 {
+		return debug.SetMemoryLimit(-1)
+	}
+	debug.SetMemoryLimit(n)
+	return n
 }
 
 // describeLimit says what a soft memory limit is, for a benchmark's
