@@ -24,6 +24,7 @@ import (
 	"github.com/concord-ledger/concord/domain"
 	"github.com/concord-ledger/concord/eventstore"
 	"github.com/concord-ledger/concord/eventstore/domainlog"
+	"github.com/concord-ledger/concord/eventstore/mapped"
 )
 
 // Projection is a read model built by folding events in global order.
@@ -360,12 +361,12 @@ func Open(store eventstore.Store, codec *domain.Codec, path string, opts Options
 	// Each view's checkpoint is decoded on its own core: at a million
 	// events the states take seconds to unmarshal one after another.
 	// Once a state is decoded, the pages its stored copy was read from are
-	// dropped from the process's resident set (dropMapped), so that the
+	// dropped from the process's resident set (mapped.Drop), so that the
 	// stored states and the views decoded from them are never all held at
 	// once.
 	parallel(len(runs), func(i int) {
 		if errs[i] = e.restore(runs[i]); errs[i] == nil {
-			if err := dropMapped(e.db); err != nil {
+			if err := mapped.Drop(e.db); err != nil {
 				e.log.Warn("projection states read back: pages not dropped", "err", err)
 			}
 		}
