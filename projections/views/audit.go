@@ -57,6 +57,10 @@ type Audit struct {
 
 	text      [][]byte   // summaries, in chunks of auditTextChunk bytes
 	linkArena [][]uint32 // links, in chunks of auditLinkChunk
+	// mem holds the chunks of Records, text and linkArena after the
+	// first of each, outside the collector's heap (offHeap): nil until
+	// one is needed. It is given back once the Audit is unreachable.
+	mem *offHeap
 
 	strIndex map[string]uint32
 	entIndex map[uuid.UUID]uint32
@@ -125,7 +129,7 @@ func (a *Audit) putSummary(s string) arenaRef {
 func (a *Audit) textRoom(n int) arenaRef {
 	last := len(a.text) - 1
 	if last < 0 || cap(a.text[last])-len(a.text[last]) < n {
-		a.text = append(a.text, make([]byte, 0, max(auditTextChunk, n)))
+		a.text = append(a.text, offHeapSlice[byte](&a.mem, len(a.text), max(auditTextChunk, n)))
 		last++
 	}
 	return arenaRef{chunk: uint32(last), off: uint32(len(a.text[last])), n: uint32(n)}
@@ -149,7 +153,7 @@ func (a *Audit) putLinks(l []uint32) arenaRef {
 	}
 	n := len(a.linkArena)
 	if n == 0 || cap(a.linkArena[n-1])-len(a.linkArena[n-1]) < len(l) {
-		a.linkArena = append(a.linkArena, make([]uint32, 0, max(auditLinkChunk, len(l))))
+		a.linkArena = append(a.linkArena, offHeapSlice[uint32](&a.mem, n, max(auditLinkChunk, len(l))))
 		n++
 	}
 	c := a.linkArena[n-1]
@@ -180,7 +184,7 @@ func (a *Audit) rec(i int) *auditRec { return &a.Records[i/auditChunk][i%auditCh
 func (a *Audit) push(r auditRec) int {
 	n := len(a.Records)
 	if n == 0 || len(a.Records[n-1]) == auditChunk {
-		a.Records = append(a.Records, make([]auditRec, 0, auditChunk))
+		a.Records = append(a.Records, offHeapSlice[auditRec](&a.mem, n, auditChunk))
 		n++
 	}
 	a.Records[n-1] = append(a.Records[n-1], r)

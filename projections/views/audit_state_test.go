@@ -110,6 +110,11 @@ func TestAuditStateRoundTripOverChunks(t *testing.T) {
 	if err := back.UnmarshalState(b); err != nil {
 		t.Fatal(err)
 	}
+	// Every chunk after the first of each arena is off the heap, in the
+	// view folded and in the view read back.
+	for _, v := range []*Audit{a, back} {
+		checkOffHeap(t, v, len(v.Records)-1+len(v.text)-1+len(v.linkArena)-1)
+	}
 	if again, _ := back.MarshalState(); !bytes.Equal(again, b) {
 		t.Fatal("encode(decode(state)) differs from state")
 	}
