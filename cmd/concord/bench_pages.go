@@ -77,8 +77,9 @@ func routeKind(raw string) string {
 // measureReads serves l's API and web pages in-process, signs in as each
 // of readers (people of the ledger), crawls the pages they reach from the
 // overview (at most perKind addresses of each kind), fills the API's GET
-// routes from what the API lists, and times every kind samples times.
-func measureReads(ctx context.Context, l *ledger.Ledger, readers []uuid.UUID, perKind, samples int, log io.Writer) (readTimings, error) {
+// routes from what the API lists, and times every kind samples times
+// (under a CPU profile written to profile, when set).
+func measureReads(ctx context.Context, l *ledger.Ledger, readers []uuid.UUID, perKind, samples int, profile string, log io.Writer) (readTimings, error) {
 	var out readTimings
 	tokens, err := api.OpenTokens("", api.TokensOptions{})
 	if err != nil {
@@ -133,6 +134,11 @@ func measureReads(ctx context.Context, l *ledger.Ledger, readers []uuid.UUID, pe
 	}
 	clients := map[string]*http.Client{}
 	var allPages, allAPI []time.Duration
+	stopProfile, err := startCPUProfile(profile)
+	if err != nil {
+		return out, err
+	}
+	defer stopProfile()
 	for _, kind := range pageOrder {
 		var ds []time.Duration
 		for i := range samples {

@@ -84,6 +84,9 @@ type replayPlan struct {
 	// asOfProfile, if set, is where a CPU profile of the as-of and
 	// corrected reports alone is written.
 	asOfProfile string
+	// readsProfile, if set, is where a CPU profile of the pages and API
+	// reads timed is written (not of the crawl that finds them).
+	readsProfile string
 	// memoryLimit is the soft memory limit the replay, the reads and the
 	// restart run under, in bytes (0: the process's own).
 	memoryLimit int64
@@ -107,6 +110,7 @@ func runBenchReplay(ctx context.Context, m *Main, args []string) error {
 	syncMode := fs.String("sync", "deferred", `how the store syncs while generating: "deferred" (a bulk load: the segment store's DeferSync, events safe from a killed process but not from a power loss until the next sync, at most a second later) or "each" (every command waits for its fsync, as a live ledger does)`)
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the generation and replay to this file")
 	asOfProfile := fs.String("asof-cpuprofile", "", "write a CPU profile of the as-of and corrected reports alone to this file")
+	readsProfile := fs.String("reads-cpuprofile", "", "write a CPU profile of the web pages and API reads timed (not the crawl that finds them) to this file")
 	memoryLimit := fs.String("memory-limit", "", "soft memory `size` the replay, reads and restart run under, as concord serve --memory-limit sets it (default: the process's own, $GOMEMLIMIT or none)")
 	genGOGC := fs.Int("generate-gogc", 400, "the garbage collector's GOGC percentage while generating (a bulk load: less CPU for more memory; 0 leaves the process's own); the replay and reads run with the process's")
 	if err := Parse(fs, args); err != nil {
@@ -143,7 +147,7 @@ func runBenchReplay(ctx context.Context, m *Main, args []string) error {
 	if !*asJSON {
 		progress = m.Stderr
 	}
-	plan := replayPlan{reports: *reports, corrected: *corrected, samples: *samples, perKind: 3, seed: *seed, log: progress, asOfProfile: *asOfProfile, genGOGC: *genGOGC, memoryLimit: limit}
+	plan := replayPlan{reports: *reports, corrected: *corrected, samples: *samples, perKind: 3, seed: *seed, log: progress, asOfProfile: *asOfProfile, readsProfile: *readsProfile, genGOGC: *genGOGC, memoryLimit: limit}
 	res, err := benchReplay(ctx, data, *schools, *years, *volume, *reuse, *syncMode == "deferred", plan)
 	if err != nil {
 		return err
@@ -374,7 +378,7 @@ func measureReplay(ctx context.Context, data string, plan replayPlan, res replay
 	if list[0].Lead != nil {
 		readers = append(readers, list[0].Lead.ID)
 	}
-	if res.Reads, err = measureReads(ctx, l, readers, plan.perKind, plan.samples, plan.log); err != nil {
+	if res.Reads, err = measureReads(ctx, l, readers, plan.perKind, plan.samples, plan.readsProfile, plan.log); err != nil {
 		return res, fmt.Errorf("reads: %w", err)
 	}
 

@@ -69,9 +69,18 @@ func TestBenchReplayJSONAndReuse(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	first := parse(stdout)
-	code, stdout, stderr = runBenchCLI(t, "bench", "replay", "--reports", "3", "--corrected-reports", "2", "--samples", "2", "--dir", dir, "--reuse", "--json")
+	// The reuse also writes the CPU profiles of the readings and of the
+	// pages and API reads: gzipped protocol buffers, as pprof reads them.
+	asOfProf, readsProf := filepath.Join(t.TempDir(), "asof.prof"), filepath.Join(t.TempDir(), "reads.prof")
+	code, stdout, stderr = runBenchCLI(t, "bench", "replay", "--reports", "3", "--corrected-reports", "2", "--samples", "2", "--dir", dir, "--reuse", "--json",
+		"--asof-cpuprofile", asOfProf, "--reads-cpuprofile", readsProf)
 	if code != exitOK {
 		t.Fatalf("--reuse: exit %d: %s", code, stderr)
+	}
+	for _, p := range []string{asOfProf, readsProf} {
+		if b, err := os.ReadFile(p); err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+			t.Errorf("profile %s: %d bytes, %v; want a gzipped profile", filepath.Base(p), len(b), err)
+		}
 	}
 	if again := parse(stdout); again["events"] != first["events"] {
 		t.Fatalf("--reuse measured %v events, the generated ledger has %v", again["events"], first["events"])
