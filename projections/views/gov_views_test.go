@@ -137,6 +137,25 @@ func TestCommunitiesView(t *testing.T) {
 	}
 }
 
+// TestSchoolsCountStaffInPost: a school's summary counts the staff in
+// post; those who left the school are no longer counted, though its staff
+// list keeps them.
+func TestSchoolsCountStaffInPost(t *testing.T) {
+	w := newGovWorld(t)
+	w.run(nil)
+	w.afterTheYear() // a member of staff and the Director leave the school
+	v := w.fold(SchoolsView, w.head()).(*Schools)
+	// Registered: w.staff (the Director among them) and w.late.
+	registered := len(w.staff) + 1
+	all := v.Schools(w.names())
+	if len(all) != 1 || all[0].Staff != registered-2 {
+		t.Fatalf("schools = %+v, want one school with %d staff in post", all, registered-2)
+	}
+	if sc, ok := v.School(w.school, w.names()); !ok || sc.Staff != registered-2 || len(sc.StaffList) != registered {
+		t.Fatalf("school: %d in post, %d listed; want %d and %d", sc.Staff, len(sc.StaffList), registered-2, registered)
+	}
+}
+
 func TestSchoolsViewFlagsUnassignedStaff(t *testing.T) {
 	w := newGovWorld(t)
 	w.run(nil)

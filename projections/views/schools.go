@@ -176,8 +176,10 @@ func (v *Schools) summary(id uuid.UUID, sc *govSchool, names PersonNames) School
 	for _, g := range sc.Segments {
 		s.Segments = append(s.Segments, Ref{ID: g.ID, Name: g.Name})
 	}
-	for _, st := range v.Staff {
-		if st.School == id && st.LeftOn.IsZero() {
+	// The school's staff from its index, not the partnership's walked:
+	// listing fifty schools of ten years' staff walked 1.5 million records.
+	for _, pid := range v.staffOf(id) {
+		if st := v.Staff[pid]; st != nil && st.School == id && st.LeftOn.IsZero() {
 			s.Staff++
 		}
 	}
