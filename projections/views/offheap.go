@@ -65,13 +65,16 @@ func offHeapSlice[T any](o **offHeap, chunk, n int) []T {
 	if *o == nil {
 		*o = newOffHeap()
 	}
-	b, err := mapAnon(n * size)
+	b, err := mapRegion(n * size)
 	if err != nil {
 		return make([]T, 0, n)
 	}
 	(*o).list.regions = append((*o).list.regions, b)
 	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), n)[:0]
 }
+
+// mapRegion maps memory for offHeapSlice (mapAnon; a variable for tests).
+var mapRegion = mapAnon
 
 // pointerFree reports whether values of type t hold no pointers.
 func pointerFree(t reflect.Type) bool {

@@ -1,6 +1,7 @@
 package views
 
 import (
+	"errors"
 	"reflect"
 	"runtime"
 	"sync/atomic"
@@ -118,6 +119,30 @@ func TestOffHeapSlice(t *testing.T) {
 	}
 	if b := offHeapSlice[byte](&o, 5, 4096); cap(b) != 4096 || len(o.list.regions) != 2 {
 		t.Fatalf("bytes: cap %d, %d regions; want 4096, 2", cap(b), len(o.list.regions))
+	}
+}
+
+// TestOffHeapSliceFallsBackToTheHeap: where memory cannot be mapped, the
+// chunk comes from the heap, with the capacity asked for, and nothing is
+// recorded to unmap.
+func TestOffHeapSliceFallsBackToTheHeap(t *testing.T) {
+	defer func(m func(int) ([]byte, error)) { mapRegion = m }(mapRegion)
+	mapRegion = func(int) ([]byte, error) { return nil, errors.ErrUnsupported }
+	var o *offHeap
+	s := offHeapSlice[auditRec](&o, 3, 100)
+	if cap(s) != 100 || len(s) != 0 {
+		t.Fatalf("cap %d len %d, want 100, 0", cap(s), len(s))
+	}
+	if o != nil && len(o.list.regions) != 0 {
+		t.Fatalf("%d regions recorded for a chunk that was not mapped", len(o.list.regions))
+	}
+	a := NewAudit()
+	for i := range 2*auditChunk + 1 {
+		a.push(auditRec{Pos: uint64(i + 1)})
+	}
+	checkOffHeap(t, a, 0)
+	if a.Len() != 2*auditChunk+1 || a.rec(2*auditChunk).Pos != 2*auditChunk+1 {
+		t.Fatalf("%d records, the last at %d", a.Len(), a.rec(a.Len()-1).Pos)
 	}
 }
 
