@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"reflect"
 	"sort"
 	"strings"
@@ -66,7 +67,13 @@ type Audit struct {
 	entIndex map[uuid.UUID]uint32
 	persons  map[uuid.UUID]bool
 	postings map[uint32][]uint32 // entity → record indices
-	names    map[uuid.UUID]string
+	// types is the set of the event types the log holds (bits by string
+	// index), and schoolTypes that of the events touching each school
+	// (by entity index), so that the audit page's choice of types is not
+	// worked out from a million records each time it is shown.
+	types       bitset
+	schoolTypes map[uint32]*bitset
+	names       map[uuid.UUID]string
 }
 
 // auditThing is an entity an event touches; Name is kept for things
@@ -226,8 +233,11 @@ func (a *Audit) index() {
 		block = block[:len(block)+c]
 	}
 	a.postings = make(map[uint32][]uint32, len(a.Entities))
+	a.types, a.schoolTypes = nil, map[uint32]*bitset{}
 	for i := range a.Len() {
-		for _, l := range a.linksOf(a.rec(i)) {
+		r := a.rec(i)
+		a.noteType(r.Type, a.linksOf(r))
+		for _, l := range a.linksOf(r) {
 			if int(l) < len(lists) {
 				lists[l] = append(lists[l], uint32(i))
 			}
@@ -317,7 +327,46 @@ func (a *Audit) Apply(m domain.Message) error {
 	for _, l := range links {
 		a.postings[l] = append(a.postings[l], idx)
 	}
+	a.noteType(r.Type, links)
 	return nil
+}
+
+// noteType records an event of type typ (a string index) touching links
+// in the sets of types.
+func (a *Audit) noteType(typ uint32, links []uint32) {
+	a.types.set(typ)
+	for _, l := range links {
+		if int(l) < len(a.Entities) && linkKinds[a.Entities[l].Kind] == LinkSchool {
+			b := a.schoolTypes[l]
+			if b == nil {
+				b = &bitset{}
+				a.schoolTypes[l] = b
+			}
+			b.set(typ)
+		}
+	}
+}
+
+// bitset is a set of small numbers.
+type bitset []uint64
+
+func (b *bitset) set(i uint32) {
+	w := int(i / 64)
+	if w >= len(*b) {
+		*b = append(*b, make([]uint64, w+1-len(*b))...)
+	}
+	(*b)[w] |= 1 << (i % 64)
+}
+
+// each calls fn with every number in the set, in order.
+func (b bitset) each(fn func(i uint32)) {
+	for w, word := range b {
+		for word != 0 {
+			i := bits.TrailingZeros64(word)
+			fn(uint32(w*64 + i))
+			word &^= 1 << i
+		}
+	}
 }
 
 // fieldPlan says where an event type's uuid fields are and what they

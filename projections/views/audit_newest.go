@@ -108,21 +108,11 @@ func (a *Audit) Choices(school uuid.UUID, names PersonNames) AuditChoices {
 	slices.SortFunc(out.Schools, byName)
 	slices.SortFunc(out.Communities, byName)
 	slices.SortFunc(out.People, byName)
-	seen := map[uint32]bool{}
-	add := func(r *auditRec) {
-		if !seen[r.Type] {
-			seen[r.Type] = true
-			out.Types = append(out.Types, a.Strings[r.Type])
-		}
-	}
+	add := func(t uint32) { out.Types = append(out.Types, a.Strings[t]) }
 	if school == uuid.Nil {
-		for i := range a.Len() {
-			add(a.rec(i))
-		}
-	} else if i, ok := a.entIndex[school]; ok {
-		for _, k := range a.postings[i] {
-			add(a.rec(int(k)))
-		}
+		a.types.each(add)
+	} else if i, ok := a.entIndex[school]; ok && a.schoolTypes[i] != nil {
+		a.schoolTypes[i].each(add)
 	}
 	slices.Sort(out.Types)
 	return out

@@ -1,11 +1,15 @@
 package views
 
 import (
+	"reflect"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/concord-ledger/concord/domain"
+	"github.com/concord-ledger/concord/domain/governance"
 )
 
 // TestAuditNewestFirst pages the audit log backwards: every position once,
@@ -122,4 +126,61 @@ func TestAuditChoices(t *testing.T) {
 	if c := v.Choices(uuid.New(), names); len(c.Schools)+len(c.Communities)+len(c.People)+len(c.Types) != 0 {
 		t.Errorf("an unknown school's choices %+v", c)
 	}
+}
+
+// TestAuditChoicesOfTypesBySchool: a school's audit log offers the types
+// of the events touching that school, and the whole log every type; the
+// same after the view is read back from its state, and after more events.
+func TestAuditChoicesOfTypesBySchool(t *testing.T) {
+	a, b := uuid.New(), uuid.New()
+	ca := uuid.New()
+	events := []domain.Event{
+		governance.SchoolRegistered{SchoolID: a, Name: "A"},
+		governance.SchoolRegistered{SchoolID: b, Name: "B"},
+		governance.StaffRegistered{PersonID: uuid.New(), SchoolID: a, Kind: "educator"},
+		governance.CommunityEstablished{CommunityID: ca, SchoolID: b, SegmentID: uuid.New(), Name: "Early years"},
+		governance.ChairElected{CommunityID: ca, SchoolID: b, SegmentID: uuid.New(), Year: "2026-27", ChairID: uuid.New(), ElectionID: uuid.New()},
+	}
+	v := NewAudit()
+	apply := func(v *Audit, from int, evs ...domain.Event) {
+		for i, e := range evs {
+			m := domain.Message{Recorded: domain.Recorded{Position: uint64(from + i + 1), Envelope: domain.Envelope{ID: uuid.New(), Type: reflect.TypeOf(e).Name()}}, Event: e}
+			if err := v.Apply(m); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	apply(v, 0, events...)
+	want := map[uuid.UUID][]string{
+		a:          {"SchoolRegistered", "StaffRegistered"},
+		b:          {"ChairElected", "CommunityEstablished", "SchoolRegistered"},
+		uuid.Nil:   {"ChairElected", "CommunityEstablished", "SchoolRegistered", "StaffRegistered"},
+		uuid.New(): nil,
+	}
+	check := func(v *Audit, when string) {
+		t.Helper()
+		for school, types := range want {
+			if got := v.Choices(school, nil).Types; !slices.Equal(got, types) {
+				t.Errorf("%s: types of school %s: %v, want %v", when, school, got, types)
+			}
+		}
+	}
+	check(v, "folded")
+	state, err := v.MarshalState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := NewAudit()
+	if err := back.UnmarshalState(state); err != nil {
+		t.Fatal(err)
+	}
+	check(back, "read back")
+	// A type new to school a, on both.
+	more := governance.GovernorRegistered{PersonID: uuid.New(), SchoolID: a}
+	apply(v, len(events), more)
+	apply(back, len(events), more)
+	want[a] = []string{"GovernorRegistered", "SchoolRegistered", "StaffRegistered"}
+	want[uuid.Nil] = []string{"ChairElected", "CommunityEstablished", "GovernorRegistered", "SchoolRegistered", "StaffRegistered"}
+	check(v, "after one more")
+	check(back, "read back, after one more")
 }
