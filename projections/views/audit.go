@@ -236,8 +236,9 @@ func (a *Audit) index() {
 	a.types, a.schoolTypes = nil, map[uint32]*bitset{}
 	for i := range a.Len() {
 		r := a.rec(i)
-		a.noteType(r.Type, a.linksOf(r))
-		for _, l := range a.linksOf(r) {
+		links := a.linksOf(r)
+		a.noteType(r.Type, links)
+		for _, l := range links {
 			if int(l) < len(lists) {
 				lists[l] = append(lists[l], uint32(i))
 			}
