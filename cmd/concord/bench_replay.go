@@ -120,6 +120,18 @@ func runBenchReplay(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The readings' profiles are written minutes in, after the ledger is
+	// generated and replayed: a path that cannot be written is refused now.
+	for flag, path := range map[string]string{"--asof-cpuprofile": *asOfProfile, "--reads-cpuprofile": *readsProfile} {
+		if path == "" {
+			continue
+		}
+		f, err := os.Create(path)
+		if err != nil {
+			return Usagef("%s: cannot write %s: %v", flag, path, err)
+		}
+		f.Close()
+	}
 	if *syncMode != "deferred" && *syncMode != "each" {
 		return Usagef(`--sync must be "deferred" or "each"`)
 	}

@@ -99,6 +99,16 @@ func TestBenchReplayJSONAndReuse(t *testing.T) {
 	if left, _ := os.ReadDir(empty); len(left) != 0 {
 		t.Fatalf("--memory-limit lots left %d files in --dir, want none", len(left))
 	}
+	// So is a profile that cannot be written.
+	for _, flag := range []string{"--asof-cpuprofile", "--reads-cpuprofile"} {
+		nowhere := filepath.Join(t.TempDir(), "missing", "x.prof")
+		if code, _, _ := runBenchCLI(t, "bench", "replay", flag, nowhere, "--schools", "1", "--years", "1", "--dir", empty); code != exitUsage {
+			t.Fatalf("%s %s: exit %d, want %d", flag, nowhere, code, exitUsage)
+		}
+		if left, _ := os.ReadDir(empty); len(left) != 0 {
+			t.Fatalf("%s to a missing directory left %d files in --dir, want none", flag, len(left))
+		}
+	}
 	// Generating with a sync per command gives the same ledger.
 	code, stdout, stderr = runBenchCLI(t, "bench", "replay", "--schools", "1", "--years", "1", "--reports", "3", "--corrected-reports", "2", "--samples", "2", "--sync", "each", "--json")
 	if code != exitOK {
