@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -66,11 +65,11 @@ func listPartnershipKept[V projections.Projection](s *Server, w http.ResponseWri
 	if err != nil {
 		return err
 	}
-	var b bytes.Buffer
-	if err := answerEncoder(&b).Encode(out); err != nil {
+	body, err := appendAnswer(nil, out)
+	if err != nil {
 		return fmt.Errorf("encode the reading: %w", err)
 	}
-	kept := &keptReply{link: w.Header().Get("Link"), body: b.Bytes()}
+	kept := &keptReply{link: w.Header().Get("Link"), body: body}
 	if out.Position == head {
 		memo.Put(key, head, kept)
 	}

@@ -148,13 +148,14 @@ var reportBuffers = sync.Pool{New: func() any { return new([]byte) }}
 // with the report's parts kept from an earlier reading copied rather
 // than encoded again (report.AppendJSON).
 func replyReport(w http.ResponseWriter, env Reading, rep *report.Report) error {
-	var b bytes.Buffer
-	if err := answerEncoder(&b).Encode(env); err != nil {
+	env.Data = nil
+	b, err := appendAnswer(nil, env)
+	if err != nil {
 		return fmt.Errorf("encode the reading: %w", err)
 	}
-	head, ok := bytes.CutSuffix(b.Bytes(), []byte("null}\n"))
+	head, ok := bytes.CutSuffix(b, []byte("null}\n"))
 	if !ok {
-		return fmt.Errorf("encode the reading: data is not its last member: %s", b.Bytes())
+		return fmt.Errorf("encode the reading: data is not its last member: %s", b)
 	}
 	buf := reportBuffers.Get().(*[]byte)
 	defer reportBuffers.Put(buf)

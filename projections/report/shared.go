@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/concord-ledger/concord/projections/jsonenc"
 	"github.com/concord-ledger/concord/projections/views"
 )
 
@@ -191,6 +192,10 @@ func writeStruct(buf *bytes.Buffer, enc *json.Encoder, v reflect.Value, prefix s
 			if err := writeStruct(buf, enc, fv, path+".", raw); err != nil {
 				return err
 			}
+			continue
+		}
+		if out, err := jsonenc.Append(buf.AvailableBuffer(), fv.Interface()); err == nil {
+			buf.Write(out)
 			continue
 		}
 		if err := enc.Encode(fv.Interface()); err != nil {
