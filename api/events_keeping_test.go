@@ -1,13 +1,21 @@
 package api
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"log/slog"
 	"reflect"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/concord-ledger/concord/api/apitest"
+	"github.com/concord-ledger/concord/domain"
+	"github.com/concord-ledger/concord/domain/governance"
 	"github.com/concord-ledger/concord/eventstore"
+	"github.com/concord-ledger/concord/projections/views"
 )
 
 // TestEventPagesReadWithoutDecodingAreTheSame: on the embedded store the
@@ -68,4 +76,122 @@ func TestEventPagesReadWithoutDecodingAreTheSame(t *testing.T) {
 	if refused == 0 {
 		t.Fatal("every event was decoded: nobody was refused one, so the pages compared nothing")
 	}
+}
+
+// TestEventPagesPickedByTheAuditViewAreTheSame: a page of the whole log
+// is picked with the audit view (eventsByLogIndex) and is the page read
+// from the store, event by event, for every actor of the test world,
+// from every seventh cursor and the last eight, with pages of 1, 3 and 1,000, with and
+// without a time window, with the scan bound met or not; with the view
+// at the head, and with the view behind it (the events it has not folded
+// read from the store).
+func TestEventPagesPickedByTheAuditViewAreTheSame(t *testing.T) {
+	w := apitest.NewOnDisk(t)
+	var logged bytes.Buffer
+	s := New(w.L, Options{Logger: slog.New(slog.NewTextHandler(&logged, nil)), Now: func() time.Time { return apitest.Now }})
+	ctx := context.Background()
+	compare := func(state string) {
+		head, err := w.L.Store.Head(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all, err := w.L.Store.ReadAll(ctx, 1, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mid := all[len(all)/2].RecordedAt
+		refused, shown := 0, 0
+		for name, actor := range w.Actor {
+			for _, limit := range []int{1, 3, 1000} {
+				for _, window := range [][2]time.Time{{}, {{}, mid}, {mid, {}}} {
+					for _, bound := range []int{0, 4} {
+						for _, cursor := range cursors(head) {
+							page := func(picked bool) []eventstore.RecordedEvent {
+								er, err := s.newEventReader(ctx, actor)
+								if err != nil {
+									t.Fatal(err)
+								}
+								q := eventQuery{Limit: limit, Cursor: cursor, From: window[0], To: window[1], scanLimit: bound, visible: er.visible,
+									visibleStream: func(stream []byte) (bool, error) {
+										ok, err := er.visibleStream(stream)
+										if !ok {
+											refused++
+										}
+										return ok, err
+									}}
+								read := s.eventsByStore
+								if picked {
+									read = s.eventsByLogIndex
+								}
+								evs, err := read(ctx, &q)
+								if err != nil {
+									t.Fatalf("%s: %v", name, err)
+								}
+								return evs
+							}
+							stored, picked := page(false), page(true)
+							if (len(picked) > 0 || len(stored) > 0) && !reflect.DeepEqual(picked, stored) {
+								t.Fatalf("%s: %s, limit %d, window %v, bound %d, cursor %d: picked %v, read %v", state, name, limit, window, bound, cursor,
+									positionsOf(picked), positionsOf(stored))
+							}
+							shown += len(picked)
+						}
+					}
+				}
+			}
+		}
+		if refused == 0 || shown == 0 {
+			t.Fatalf("%s: %d events refused, %d shown: the pages compared nothing", state, refused, shown)
+		}
+	}
+	viewAt := func() uint64 {
+		pos, err := views.Read(ctx, w.L.Views, views.AuditView, views.AsOf{}, func(*views.Audit) error { return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pos
+	}
+	head, _ := w.L.Store.Head(ctx)
+	if at := viewAt(); at != head {
+		t.Fatalf("the audit view is at %d, the head at %d: the world should be caught up", at, head)
+	}
+	compare("the view at the head")
+
+	// Four more people registered in schools A and B, by the
+	// administrator: their Directors and the partnership's readers see
+	// them, in events the view has not folded.
+	for i, school := range []uuid.UUID{w.SchoolA, w.SchoolB, w.SchoolA, w.SchoolB} {
+		if _, err := w.L.Governance.RegisterStaff(ctx, domain.Meta{ActorID: "admin", ActorRole: domain.RoleAdmin}, governance.RegisterStaff{PersonID: uuid.Must(uuid.NewV7()),
+			SchoolID: school, Kind: governance.StaffEducator, PersonDetails: governance.PersonDetails{Name: fmt.Sprintf("Late Staff %d", i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if head2, _ := w.L.Store.Head(ctx); viewAt() >= head2 || head2 <= head {
+		t.Fatalf("the audit view is at %d, the head at %d: the view should be behind", viewAt(), head2)
+	}
+	compare("the view behind the head")
+	if logged.Len() != 0 {
+		t.Fatalf("the pages were not all picked with the view: %s", logged.String())
+	}
+}
+
+// cursors are every seventh position of a log of head events, and each of
+// its last eight (where a page ends in the view's last events and goes on
+// in the events the view has not folded).
+func cursors(head uint64) []uint64 {
+	var out []uint64
+	for c := uint64(0); c <= head; c++ {
+		if c%7 == 0 || c+8 >= head {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func positionsOf(evs []eventstore.RecordedEvent) []uint64 {
+	out := make([]uint64, len(evs))
+	for i, e := range evs {
+		out[i] = e.Position
+	}
+	return out
 }

@@ -927,6 +927,35 @@ func (a *Audit) entry(r *auditRec, names PersonNames) AuditEntry {
 	return e
 }
 
+// LogEntry is one event of the log as the audit view indexes it: enough
+// to decide whether a reader may see it before it is read from the store.
+type LogEntry struct {
+	Position uint64
+	// RecordedAt is in nanoseconds since 1970.
+	RecordedAt int64
+	// Stream is the stream's number in the view; StreamOf gives its id.
+	Stream uint32
+}
+
+// Scan calls fn with the events after position after, in the log's
+// order, until fn returns false. The view holds every event of the log up
+// to its position (a projection that cannot fold one stops there), so a
+// reader of the log may pick the events to read with it instead of
+// reading every one.
+func (a *Audit) Scan(after uint64, fn func(e LogEntry) bool) {
+	n := a.Len()
+	i := sort.Search(n, func(k int) bool { return a.rec(k).Pos > after })
+	for ; i < n; i++ {
+		r := a.rec(i)
+		if !fn(LogEntry{Position: r.Pos, RecordedAt: r.At, Stream: r.Stream}) {
+			return
+		}
+	}
+}
+
+// StreamOf is the id of the stream numbered n by Scan.
+func (a *Audit) StreamOf(n uint32) string { return a.Strings[n] }
+
 // Len returns how many events the view holds.
 func (a *Audit) Len() int {
 	n := len(a.Records)
