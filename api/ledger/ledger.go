@@ -29,6 +29,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"github.com/concord-ledger/concord/domain"
@@ -111,6 +112,8 @@ type Ledger struct {
 	now     func() time.Time
 	tmpDir  string // an in-memory ledger's scratch directory, removed by Close
 	closers []func() error
+	// erasures counts the personal keys Erase destroyed (views.Reader.Erasures).
+	erasures atomic.Uint64
 }
 
 // Open opens (creating if needed) the ledger described by cfg and restores
@@ -239,7 +242,7 @@ func Open(ctx context.Context, cfg Config) (_ *Ledger, err error) {
 	}
 	l.Engine = eng
 	l.closers = append(l.closers, eng.Close)
-	l.Views = &views.Reader{Engine: eng, Store: l.Store, Codec: l.Codec}
+	l.Views = &views.Reader{Engine: eng, Store: l.Store, Codec: l.Codec, Erasures: l.erasures.Load}
 	return l, nil
 }
 
@@ -352,6 +355,9 @@ func (l *Ledger) lowest(ctx context.Context) uint64 {
 // unreadable everywhere, while every event, hash and proof stays as it was.
 // The caller records the erasure event through the domain first.
 func (l *Ledger) Erase(subject string) error {
+	// Answers kept with names in them are let go, whether or not the
+	// key's destruction reported an error (see views.Reader.Erasures).
+	defer l.erasures.Add(1)
 	if err := l.Keys.Erase(subject); err != nil {
 		return fmt.Errorf("erase %s: %w", subject, err)
 	}

@@ -222,6 +222,15 @@ func buildPinned(ctx context.Context, r *views.Reader, pid uuid.UUID, p *views.P
 		}
 		r = pinned
 	}
+	var erasures uint64
+	if at.Live() {
+		if rep, ok := keptWhole(r, pid, p); ok {
+			return rep, nil
+		}
+		if r.Erasures != nil {
+			erasures = r.Erasures()
+		}
+	}
 	rep, positions, err := build(ctx, r, pid, p, at)
 	if err != nil {
 		return nil, err
@@ -243,6 +252,8 @@ func buildPinned(ctx context.Context, r *views.Reader, pid uuid.UUID, p *views.P
 				return nil, err
 			}
 			rep.Footer.Reading = at.Describe()
+		} else if err := keepWhole(r, pid, p, erasures, rep); err != nil {
+			return nil, err
 		}
 	}
 	return rep, nil

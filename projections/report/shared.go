@@ -23,7 +23,8 @@ import (
 // readers in the views' Memo, with their JSON, until the next event.
 // The parts that name people (the partnership's lead, secondments, peer
 // reviews and follow-ups, commitments, celebrations, challenges) are
-// worked out for every reading.
+// worked out again unless the whole report is kept (keptWhole), which
+// holds only while no key was destroyed.
 var sharedParts = []string{
 	"community_membership_by_year",
 	"collective_reporting.resources",
@@ -128,6 +129,97 @@ func copyShared(dst, src *Report) {
 	}
 }
 
+// wholeKey is what a whole live report depends on besides the ledger
+// position: the partnership, the period asked for (zero: the academic
+// year of the reckoning day, which the position sets), and the names as
+// they stand (views.Reader.Erasures).
+type wholeKey struct {
+	pid       uuid.UUID
+	period    views.Period
+	hasPeriod bool
+	erasures  uint64
+}
+
+func wholeKeyOf(pid uuid.UUID, p *views.Period, erasures uint64) wholeKey {
+	k := wholeKey{pid: pid, erasures: erasures}
+	if p != nil {
+		k.period, k.hasPeriod = *p, true
+	}
+	return k
+}
+
+// keptWhole returns the live report of pid for period p kept at the
+// position every view of the report still stands at, with the names as
+// they stood (none erased since): what building it again would give. The
+// report is the caller's (its Footer may be changed); its lists are
+// shared and must not be.
+func keptWhole(r *views.Reader, pid uuid.UUID, p *views.Period) (*Report, bool) {
+	memo := r.Memo()
+	if memo == nil || r.Erasures == nil {
+		return nil, false
+	}
+	v, pos, ok := memo.Latest(wholeKeyOf(pid, p, r.Erasures()))
+	if !ok {
+		return nil, false
+	}
+	for _, name := range Views {
+		if !r.StandsAt(name, pos) {
+			return nil, false
+		}
+	}
+	out := *v.(*Report)
+	return &out, true
+}
+
+// keepWhole keeps rep, the live report of pid for period p built with the
+// names as they stood at erasures, with the JSON of every part but its
+// footer: the next reader at the same position gets it from keptWhole.
+// Nothing is kept when a key was destroyed meanwhile.
+func keepWhole(r *views.Reader, pid uuid.UUID, p *views.Period, erasures uint64, rep *Report) error {
+	memo := r.Memo()
+	if memo == nil || r.Erasures == nil || r.Erasures() != erasures {
+		return nil
+	}
+	k := *rep
+	k.raw = make(map[string][]byte, len(wholeParts))
+	v := reflect.ValueOf(rep).Elem()
+	for _, f := range wholeParts {
+		if part, ok := rep.raw[f.name]; ok {
+			k.raw[f.name] = part
+			continue
+		}
+		b, err := encodeJSON(v.Field(f.index).Interface())
+		if err != nil {
+			return fmt.Errorf("report: %s: %w", f.name, err)
+		}
+		k.raw[f.name] = b
+	}
+	memo.Put(wholeKeyOf(pid, p, erasures), rep.Footer.Position, &k)
+	return nil
+}
+
+// wholeParts are the report's members, by name and field index, but its
+// footer (which says the reading and the checkpoint that covers it).
+var wholeParts = func() []struct {
+	name  string
+	index int
+} {
+	var out []struct {
+		name  string
+		index int
+	}
+	t := reflect.TypeFor[Report]()
+	for i := range t.NumField() {
+		if name := jsonName(t.Field(i)); name != "-" && name != "footer" {
+			out = append(out, struct {
+				name  string
+				index int
+			}{name, i})
+		}
+	}
+	return out
+}()
+
 // memoKeyOf is the key of the report of partnership pid for period p.
 func memoKeyOf(pid uuid.UUID, p views.Period) memoKey {
 	return memoKey{pid: pid, from: p.From, to: p.To, year: p.Year}
@@ -136,6 +228,9 @@ func memoKeyOf(pid uuid.UUID, p views.Period) memoKey {
 // encodeJSON encodes v as the API does (no HTML escaping), without the
 // encoder's newline.
 func encodeJSON(v any) ([]byte, error) {
+	if b, err := jsonenc.Append(nil, v); err == nil {
+		return b, nil
+	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)

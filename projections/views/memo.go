@@ -13,9 +13,11 @@ import (
 // the views stand there; the first event after it makes the answer old,
 // and Get stops returning it.
 //
-// Only answers that name no one may be kept: a person's name is opened
-// from the keyring when read, and an erasure destroys the key after its
-// event, so a kept name could outlive the erasure. Safe for concurrent
+// An answer that names people may be kept only under a key that holds
+// Reader.Erasures as it stood before the names were opened: a person's
+// name is opened from the keyring when read, and an erasure destroys the
+// key after its event (or, retried after a crash, with no event at all),
+// so a name kept by position alone could outlive the erasure. Safe for concurrent
 // use; kept values are shared and must not be changed.
 type Memo struct {
 	mu  sync.Mutex
@@ -42,6 +44,15 @@ func (m *Memo) Get(key any, pos uint64) (any, bool) {
 		return nil, false
 	}
 	return e.v, true
+}
+
+// Latest returns the answer kept under key and the position it was
+// worked out at.
+func (m *Memo) Latest(key any) (v any, pos uint64, ok bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.m[key]
+	return e.v, e.pos, ok
 }
 
 // Put keeps v under key as the answer at position pos, unless a later

@@ -140,6 +140,11 @@ type Reader struct {
 	Engine *projections.Engine
 	Store  eventstore.Store
 	Codec  *domain.Codec
+	// Erasures, when set, counts the personal keys destroyed so far, and
+	// is raised after each is destroyed. An answer that names people may
+	// be kept (see Memo) while it stands as it was when the answer was
+	// worked out: a name opened before an erasure is not shown after it.
+	Erasures func() uint64
 
 	// A pinned reader (see At) serves readings at pinAt from pinned, and
 	// those of the views in lensed from the live views, read in place as
