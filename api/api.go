@@ -109,6 +109,8 @@ type Server struct {
 	Logger *slog.Logger
 	Now    func() time.Time
 	mux    chi.Router
+	// sights keeps what readers of the log see of its streams.
+	sights sightMemo
 }
 
 // New returns a Server for l.

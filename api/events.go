@@ -191,6 +191,10 @@ type eventQuery struct {
 	// is the same thing asked before an event is decoded.
 	visible       func(eventstore.RecordedEvent) (bool, error)
 	visibleStream func(stream []byte) (bool, error)
+	// reader, when set, is the eventReader behind visibleStream: what it
+	// sees of the audit view's streams is kept for the next page
+	// (sightMemo).
+	reader *eventReader
 	// scanned counts events read and not shown, to bound a page's work:
 	// at most scanLimit (0: maxScan).
 	scanned, scanLimit int
@@ -311,7 +315,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	q.visible, q.visibleStream = er.visible, er.visibleStream
+	q.visible, q.visibleStream, q.reader = er.visible, er.visibleStream, er
 	var evs []eventstore.RecordedEvent
 	if q.School != uuid.Nil || q.Community != uuid.Nil || q.Person != uuid.Nil || q.Type != "" {
 		evs, err = s.eventsByAudit(r.Context(), &q)
@@ -502,14 +506,22 @@ func (s *Server) eventsByLogIndex(ctx context.Context, q *eventQuery) ([]eventst
 		done      bool   // the page is full, cut short or past To
 		failed    error
 	)
-	seen := map[uint32]bool{}
+	var known map[uint32]bool // what the caller was seen to see before, at this head
+	now := time.Now()
+	if q.reader != nil {
+		known = s.sights.get(q.reader.actor, q.reader.head, now)
+	}
+	seen := map[uint32]bool{} // learnt in this page
 	viewPos, err := views.Read(ctx, s.L.Views, views.AuditView, views.AsOf{}, func(a *views.Audit) error {
 		a.Scan(after, func(e views.LogEntry) bool {
 			if len(positions) >= want || e.RecordedAt >= to {
 				done = true
 				return false
 			}
-			visible, ok := seen[e.Stream]
+			visible, ok := known[e.Stream]
+			if !ok {
+				visible, ok = seen[e.Stream]
+			}
 			if !ok {
 				if visible, failed = q.visibleStream([]byte(a.StreamOf(e.Stream))); failed != nil {
 					return false
@@ -538,6 +550,9 @@ func (s *Server) eventsByLogIndex(ctx context.Context, q *eventQuery) ([]eventst
 		s.Logger.Warn("the audit view cannot pick a page of the log: reading the log itself", "err", err)
 		q.scanned = 0
 		return s.eventsByStore(ctx, q)
+	}
+	if q.reader != nil {
+		s.sights.add(q.reader.actor, q.reader.head, now, known, seen)
 	}
 	evs, err := s.readPositions(ctx, positions)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/concord-ledger/concord/api/apitest"
+	"github.com/concord-ledger/concord/api/app"
 	"github.com/concord-ledger/concord/domain"
 	"github.com/concord-ledger/concord/domain/governance"
 	"github.com/concord-ledger/concord/eventstore"
@@ -84,7 +85,8 @@ func TestEventPagesReadWithoutDecodingAreTheSame(t *testing.T) {
 // from every seventh cursor and the last eight, with pages of 1, 3 and 1,000, with and
 // without a time window, with the scan bound met or not; with the view
 // at the head, and with the view behind it (the events it has not folded
-// read from the store).
+// read from the store); what each actor sees of the streams kept from
+// page to page.
 func TestEventPagesPickedByTheAuditViewAreTheSame(t *testing.T) {
 	w := apitest.NewOnDisk(t)
 	var logged bytes.Buffer
@@ -121,7 +123,9 @@ func TestEventPagesPickedByTheAuditViewAreTheSame(t *testing.T) {
 									}}
 								read := s.eventsByStore
 								if picked {
-									read = s.eventsByLogIndex
+									// What the actor sees of each stream is
+									// kept from page to page (sightMemo).
+									read, q.reader = s.eventsByLogIndex, er
 								}
 								evs, err := read(ctx, &q)
 								if err != nil {
@@ -194,4 +198,43 @@ func positionsOf(evs []eventstore.RecordedEvent) []uint64 {
 		out[i] = e.Position
 	}
 	return out
+}
+
+// TestSightsKeptForOneActorAtOneHead: what an actor sees of the streams
+// is given back to the same actor at the same head within the reader's
+// minute, merged with what later pages learnt; not at another head, to
+// another actor, or later.
+func TestSightsKeptForOneActorAtOneHead(t *testing.T) {
+	var m sightMemo
+	ann, bob := app.Person(uuid.Must(uuid.NewV7())), app.Person(uuid.Must(uuid.NewV7()))
+	t0 := time.Date(2026, 12, 8, 9, 0, 0, 0, time.UTC)
+	if got := m.get(ann, 10, t0); got != nil {
+		t.Fatalf("nothing kept yet, got %v", got)
+	}
+	m.add(ann, 10, t0, nil, map[uint32]bool{1: true, 2: false})
+	known := m.get(ann, 10, t0.Add(time.Second))
+	if !reflect.DeepEqual(known, map[uint32]bool{1: true, 2: false}) {
+		t.Fatalf("kept %v", known)
+	}
+	m.add(ann, 10, t0.Add(2*time.Second), known, map[uint32]bool{3: true})
+	if got := m.get(ann, 10, t0.Add(3*time.Second)); !reflect.DeepEqual(got, map[uint32]bool{1: true, 2: false, 3: true}) {
+		t.Fatalf("merged %v", got)
+	}
+	if !reflect.DeepEqual(known, map[uint32]bool{1: true, 2: false}) {
+		t.Fatalf("a map given out was changed: %v", known)
+	}
+	for name, got := range map[string]map[uint32]bool{
+		"another head":             m.get(ann, 11, t0.Add(time.Second)),
+		"another actor":            m.get(bob, 10, t0.Add(time.Second)),
+		"a minute after the first": m.get(ann, 10, t0.Add(eventReaderTTL)),
+	} {
+		if got != nil {
+			t.Errorf("%s: got %v, want nothing", name, got)
+		}
+	}
+	// A new head starts afresh.
+	m.add(ann, 11, t0.Add(4*time.Second), nil, map[uint32]bool{4: false})
+	if got := m.get(ann, 11, t0.Add(4*time.Second)); !reflect.DeepEqual(got, map[uint32]bool{4: false}) {
+		t.Fatalf("at the new head: %v", got)
+	}
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -216,4 +217,63 @@ func (er *eventReader) render(e eventstore.RecordedEvent) LedgerEvent {
 func partnershipStream(stream string) bool {
 	_, _, ok := partnership.ParseStream(stream)
 	return ok
+}
+
+// sightMemo keeps what each actor sees of the streams of the audit view
+// (by the view's number for the stream) at one ledger head, for as long
+// as an eventReader keeps its answers (eventReaderTTL). A page of the
+// whole log asks about thousands of streams, a Director's page of one
+// school in fifty; the next page, or the same page read again, asks about
+// the same ones. Safe for concurrent use; the maps it gives are shared
+// and never changed.
+type sightMemo struct {
+	mu sync.Mutex
+	m  map[app.Actor]keptSights
+}
+
+type keptSights struct {
+	head    uint64
+	since   time.Time
+	visible map[uint32]bool
+}
+
+// maxSightActors bounds the actors whose sights are kept.
+const maxSightActors = 1024
+
+// get returns what actor sees of each stream at head, as far as known
+// (nil: nothing known).
+func (m *sightMemo) get(actor app.Actor, head uint64, now time.Time) map[uint32]bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k, ok := m.m[actor]
+	if !ok || k.head != head || now.Sub(k.since) >= eventReaderTTL {
+		return nil
+	}
+	return k.visible
+}
+
+// add keeps known (what get gave) and learnt (what was worked out since)
+// as what actor sees at head, learnt at now.
+func (m *sightMemo) add(actor app.Actor, head uint64, now time.Time, known, learnt map[uint32]bool) {
+	if len(learnt) == 0 {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k, ok := m.m[actor]
+	since := now
+	if ok && k.head == head && now.Sub(k.since) < eventReaderTTL {
+		since, known = k.since, k.visible // a reader at the same head kept more meanwhile
+	}
+	merged := make(map[uint32]bool, len(known)+len(learnt))
+	for n, v := range known {
+		merged[n] = v
+	}
+	for n, v := range learnt {
+		merged[n] = v
+	}
+	if m.m == nil || (!ok && len(m.m) >= maxSightActors) {
+		m.m = make(map[app.Actor]keptSights)
+	}
+	m.m[actor] = keptSights{head: head, since: since, visible: merged}
 }
