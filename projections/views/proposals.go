@@ -45,6 +45,28 @@ type Proposals struct {
 	// proposal. Nil in a state of the past of its own (At), which has
 	// none and scans; a lens reads the live view's.
 	decided *decisionIndex
+	// register is every proposal of P in the register's order (drafted
+	// first, first), with what a filter asks of it that never changes:
+	// a page of the register reads it instead of sorting P. Appended to
+	// as proposals are drafted; a state of the past shares a prefix.
+	// Nil where it is not kept (RegisterPage then sorts P).
+	register []registerEntry
+}
+
+// registerEntry is a proposal as the register lists it.
+type registerEntry struct {
+	id, school, community uuid.UUID
+	seq                   uint64
+	year                  string
+}
+
+// buildRegister sets v.register from v.P.
+func (v *Proposals) buildRegister() {
+	v.register = make([]registerEntry, 0, len(v.P))
+	for id, p := range v.P {
+		v.register = append(v.register, registerEntry{id: id, school: p.School, community: p.Community, seq: p.Seq, year: p.Year})
+	}
+	slices.SortFunc(v.register, func(a, b registerEntry) int { return cmpU64(a.seq, b.seq) })
 }
 
 // decisionIndex is every decision of a view's proposals, by when it was
@@ -223,7 +245,7 @@ type ProposalCorrection struct {
 // NewProposals returns an empty "proposals" view.
 func NewProposals() *Proposals {
 	return &Proposals{CommunitiesAt: map[uuid.UUID]history[govCommunity]{}, SchoolsAt: schoolNames{}, P: map[uuid.UUID]*proposalRec{},
-		Communities: map[uuid.UUID]govCommunity{}, Schools: map[uuid.UUID]string{}, decided: &decisionIndex{}}
+		Communities: map[uuid.UUID]govCommunity{}, Schools: map[uuid.UUID]string{}, decided: &decisionIndex{}, register: []registerEntry{}}
 }
 
 // Name implements projections.Projection.
@@ -252,8 +274,15 @@ func (v *Proposals) Apply(m domain.Message) error {
 		if corr == uuid.Nil {
 			corr = m.ID
 		}
+		_, again := v.P[e.ProposalID]
 		v.P[e.ProposalID] = &proposalRec{Community: e.CommunityID, School: e.SchoolID, Segment: e.SegmentID, Year: e.Year, Status: governance.StatusDraft,
 			Versions: []ProposalVersion{version(e.Version, e.ProposalText, e.DraftedBy, m)}, Correlation: corr, Seq: m.Position, Last: m.Position}
+		switch {
+		case again: // drafted once more under the same id: listed anew
+			v.buildRegister()
+		case v.register != nil:
+			v.register = append(v.register, registerEntry{id: e.ProposalID, school: e.SchoolID, community: e.CommunityID, seq: m.Position, year: e.Year})
+		}
 		return nil
 	}
 	kind, id, ok := governance.ParseStream(m.Stream)
@@ -364,6 +393,11 @@ func (v *Proposals) At(pos uint64) projections.Projection {
 			out.P[id] = p.upTo(pos)
 		}
 	}
+	if v.register != nil {
+		// The proposals drafted by pos are a prefix of the register.
+		k := sort.Search(len(v.register), func(i int) bool { return v.register[i].seq > pos })
+		out.register = v.register[:k:k]
+	}
 	return out
 }
 
@@ -373,7 +407,7 @@ func (v *Proposals) At(pos uint64) projections.Projection {
 // queries read the state as of pos (At), made when first asked.
 func (v *Proposals) Lens(pos uint64) projections.Projection {
 	return &Proposals{CommunitiesAt: v.CommunitiesAt, SchoolsAt: v.SchoolsAt, P: v.P, Communities: v.Communities, Schools: v.Schools,
-		lens: &proposalsLens{at: pos}, decided: v.decided}
+		lens: &proposalsLens{at: pos}, decided: v.decided, register: v.register}
 }
 
 // resolved returns the state a lens reads as a state of its own (At),
@@ -492,6 +526,7 @@ func (v *Proposals) UnmarshalState(b []byte) error {
 	}
 	fresh.derive()
 	fresh.decided = indexDecisions(fresh.P)
+	fresh.buildRegister()
 	*v = *fresh
 	return nil
 }
@@ -760,11 +795,42 @@ func (v *Proposals) Register(f ProposalFilter, names PersonNames) []Proposal {
 	return out
 }
 
+// registerPage is RegisterPage read along v.register: the proposals in
+// order, filtered by what never changes without looking each up.
+func (v *Proposals) registerPage(f ProposalFilter, names PersonNames, from, n int) ([]Proposal, int) {
+	byRecord := f.Status != "" || f.DecidedIn != nil
+	var picked []int32
+	for i := range v.register {
+		e := &v.register[i]
+		if (f.School != uuid.Nil && e.school != f.School) || (f.Community != uuid.Nil && e.community != f.Community) || (f.Year != "" && e.year != f.Year) {
+			continue
+		}
+		if byRecord {
+			p := v.P[e.id]
+			if (f.Status != "" && p.Status != f.Status) ||
+				(f.DecidedIn != nil && (len(p.Decisions) == 0 || !f.DecidedIn.Contains(p.Decisions[len(p.Decisions)-1].At))) {
+				continue
+			}
+		}
+		picked = append(picked, int32(i))
+	}
+	lo, hi := pageRange(from, n, len(picked))
+	out := make([]Proposal, 0, hi-lo)
+	for _, i := range picked[lo:hi] {
+		id := v.register[i].id
+		out = append(out, v.proposal(id, v.P[id], names))
+	}
+	return out, len(picked)
+}
+
 // RegisterPage is the page of Register from entry from, at most n
 // entries, and how many proposals f selects: only the page's proposals
 // are built, and only their people named.
 func (v *Proposals) RegisterPage(f ProposalFilter, names PersonNames, from, n int) ([]Proposal, int) {
 	v = v.resolved()
+	if v.register != nil && len(v.register) == len(v.P) {
+		return v.registerPage(f, names, from, n)
+	}
 	type sel struct {
 		id uuid.UUID
 		p  *proposalRec
