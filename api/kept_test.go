@@ -12,6 +12,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/concord-ledger/concord/domain"
+	"github.com/concord-ledger/concord/domain/partnership"
 	"github.com/concord-ledger/concord/projections/views"
 )
 
@@ -113,5 +115,94 @@ func TestTimelineAnswerIsKeptUntilTheNextEvent(t *testing.T) {
 		if e.ItemID == items[2] {
 			t.Error("the item done after the answer was kept is still next")
 		}
+	}
+}
+
+// TestPartnershipAnswersKeptUntilTheNextEventOrErasure: the resources,
+// their utilisation, the RAG board, the costs and the celebrations keep
+// their live answers as the timeline does. A second reader at the same
+// position gets the first's bytes, which are the reading as of that
+// position; a recognition's recipient, named in the celebrations, shows
+// erased once their key is destroyed (an erasure retried after a crash
+// destroys it with no new event); and after an event every answer is
+// worked out again.
+func TestPartnershipAnswersKeptUntilTheNextEventOrErasure(t *testing.T) {
+	w := newRoutesWorld(t)
+	y := walkSchoolYear(t, w)
+	P := y.partnership.String()
+	term := partnership.TermOf(w.now).String()
+	w.ok(y.tS1, "/v1/partnerships/"+P+"/costs", map[string]any{"school_id": y.schoolA, "category": "meetings", "hours": 2.5, "amount_pence": 1200, "note": "Reading leads"})
+	w.ok(y.tS1, "/v1/partnerships/"+P+"/progress", map[string]any{"school_id": y.schoolA, "area": "Reading", "cohort": "Year 7", "term": term, "rating": "amber", "evidence": "Reading ages"})
+	w.ok(y.tDirectorB, "/v1/partnerships/"+P+"/recognitions", map[string]any{"recipient_kind": "person", "recipient_id": y.s1, "citation": "Led the reading review."})
+	ctx := context.Background()
+	if err := w.l.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	head, err := w.l.Store.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	told := func(body []byte) map[string]any {
+		t.Helper()
+		var m map[string]any
+		if err := json.Unmarshal(body, &m); err != nil {
+			t.Fatalf("not JSON: %v: %s", err, body)
+		}
+		for _, k := range []string{"as_of", "reading", "describe"} {
+			delete(m, k)
+		}
+		return m
+	}
+	cases := []struct{ view, path, query string }{
+		{"resources", "/v1/resources", "partnership=" + P},
+		{"resources", "/v1/resources/utilisation", "partnership=" + P + "&year=" + y.year},
+		{"progress", "/v1/progress", "partnership=" + P + "&year=" + y.year},
+		{"costs", "/v1/costs", "partnership=" + P + "&year=" + y.year},
+		{"celebrations", "/v1/celebrations", "partnership=" + P},
+	}
+	first := map[string][]byte{}
+	for _, c := range cases {
+		addr := c.path + "?" + c.query
+		one := w.do(y.tDirector, http.MethodGet, addr, nil)
+		if one.Status != http.StatusOK {
+			t.Fatalf("%s: %d %s", addr, one.Status, one.Body)
+		}
+		key := keptKey{view: c.view, pid: y.partnership, path: c.path, query: c.query, day: w.now.Truncate(24 * time.Hour)}
+		if _, ok := w.l.Views.Memo().Get(key, head); !ok {
+			t.Fatalf("%s: the live reading was not kept", addr)
+		}
+		two := w.do(y.tB, http.MethodGet, addr, nil)
+		if two.Status != http.StatusOK || !bytes.Equal(two.Body, one.Body) {
+			t.Errorf("%s: the second reader got %d:\n%s\nwant the first's:\n%s", addr, two.Status, two.Body, one.Body)
+		}
+		asOf := w.do(y.tDirector, http.MethodGet, addr+fmt.Sprintf("&as_of=%d", head), nil)
+		if !reflect.DeepEqual(told(two.Body), told(asOf.Body)) {
+			t.Errorf("%s: the kept answer differs from the reading as of its position:\n%s\n%s", addr, two.Body, asOf.Body)
+		}
+		first[addr] = one.Body
+	}
+	celebrations := "/v1/celebrations?partnership=" + P
+	if !bytes.Contains(first[celebrations], []byte("Ada Staff")) {
+		t.Fatalf("the celebrations do not name the recipient: %s", first[celebrations])
+	}
+	if err := w.l.Erase(y.s1.String()); err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := w.l.Store.Head(ctx); h != head {
+		t.Fatalf("the key's destruction moved the head from %d to %d", head, h)
+	}
+	after := w.do(y.tDirector, http.MethodGet, celebrations, nil)
+	if bytes.Contains(after.Body, []byte("Ada Staff")) || !bytes.Contains(after.Body, []byte(domain.ErasedName)) {
+		t.Errorf("after the key was destroyed, the celebrations read:\n%s\nwant the recipient shown erased", after.Body)
+	}
+
+	// An event: every answer is worked out again.
+	w.ok(y.tS1, "/v1/partnerships/"+P+"/costs", map[string]any{"school_id": y.schoolA, "category": "travel", "hours": 1, "amount_pence": 300, "note": "Minibus"})
+	if err := w.l.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	costs := "/v1/costs?partnership=" + P + "&year=" + y.year
+	if again := w.do(y.tDirector, http.MethodGet, costs, nil); bytes.Equal(again.Body, first[costs]) || !bytes.Contains(again.Body, []byte(`"amount_pence":1500`)) {
+		t.Errorf("after another cost was recorded the costs read:\n%s\nwant 1500p in all", again.Body)
 	}
 }

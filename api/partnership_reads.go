@@ -36,13 +36,16 @@ func listPartnership[V projections.Projection](s *Server, w http.ResponseWriter,
 	return readAs(s, w, r, name, nil, func(v V, rc readCtx) (any, error) { return fn(v, pid, rc) })
 }
 
-// listPartnershipKept is listPartnership for a read whose answer names no
-// one (people appear in it by id at most) and depends only on the
-// partnership, the address, the day and the ledger position: a live
-// answer is kept, as the bytes sent, in the reader's Memo, and the next
-// reader of the same address on the same day gets those bytes while the
-// view stands at the same position. The timeline of ten years is over a
-// megabyte of JSON; this is what keeps its repeated readings cheap.
+// listPartnershipKept is listPartnership for a read whose answer depends
+// only on the partnership, the address, the day, the ledger position and
+// the names (rc.Names, which every reader is given alike): a live answer
+// is kept, as the bytes sent, in the reader's Memo, and the next reader of
+// the same address on the same day gets those bytes while the view and
+// the people's view stand at the same position and no personal key was
+// destroyed since (views.Reader.Erasures, in the key). An answer that
+// depends on the time of day, or on who reads it, must not be kept. The
+// timeline of ten years is over a megabyte of JSON; this is what keeps
+// its repeated readings cheap.
 func listPartnershipKept[V projections.Projection](s *Server, w http.ResponseWriter, r *http.Request, name string, fn func(v V, pid uuid.UUID, rc readCtx) (any, error)) error {
 	a, pid, err := s.partnershipReading(r)
 	if err != nil {
@@ -58,7 +61,11 @@ func listPartnershipKept[V projections.Projection](s *Server, w http.ResponseWri
 		return fmt.Errorf("read the ledger's head: %w", err)
 	}
 	key := keptKey{view: name, pid: pid, path: r.URL.Path, query: r.URL.RawQuery, day: partnership.Date(s.Now())}
-	if v, ok := memo.Get(key, head); ok && s.L.Views.StandsAt(name, head) {
+	if s.L.Views.Erasures != nil {
+		key.erasures = s.L.Views.Erasures() // before any name is opened
+	}
+	stands := func() bool { return s.L.Views.StandsAt(name, head) && s.L.Views.StandsAt(views.PeopleView, head) }
+	if v, ok := memo.Get(key, head); ok && stands() {
 		return v.(*keptReply).write(w)
 	}
 	out, err := reading(s, w, r, name, nil, read)
@@ -70,7 +77,7 @@ func listPartnershipKept[V projections.Projection](s *Server, w http.ResponseWri
 		return fmt.Errorf("encode the reading: %w", err)
 	}
 	kept := &keptReply{link: w.Header().Get("Link"), body: body}
-	if out.Position == head {
+	if out.Position == head && stands() {
 		memo.Put(key, head, kept)
 	}
 	return kept.write(w)
@@ -82,6 +89,7 @@ type keptKey struct {
 	view, path, query string
 	pid               uuid.UUID
 	day               time.Time
+	erasures          uint64
 }
 
 // keptReply is an answer kept as sent: its body (JSON) and its Link
@@ -239,13 +247,13 @@ func partnershipReadRoutes() []route {
 
 		partnershipRead("/v1/resources", "List shared resources", tRes, []views.ResourceInfo{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
-				return listPartnership(s, w, r, "resources", func(v *views.Resources, pid uuid.UUID, rc readCtx) (any, error) {
+				return listPartnershipKept(s, w, r, "resources", func(v *views.Resources, pid uuid.UUID, rc readCtx) (any, error) {
 					return nonNil(v.List(pid)), nil
 				})
 			}),
 		partnershipRead("/v1/resources/utilisation", "Show resource utilisation in a year", tRes, views.Utilisation{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
-				return listPartnership(s, w, r, "resources", func(v *views.Resources, pid uuid.UUID, rc readCtx) (any, error) {
+				return listPartnershipKept(s, w, r, "resources", func(v *views.Resources, pid uuid.UUID, rc readCtx) (any, error) {
 					u, err := v.Utilisation(pid, yearParam(r))
 					return u, yearErr(err)
 				})
@@ -402,7 +410,7 @@ func partnershipReadRoutes() []route {
 
 		partnershipRead("/v1/progress", "Show the RAG board", tProg, []views.BoardCell{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
-				return listPartnership(s, w, r, "progress", func(v *views.Progress, pid uuid.UUID, rc readCtx) (any, error) {
+				return listPartnershipKept(s, w, r, "progress", func(v *views.Progress, pid uuid.UUID, rc readCtx) (any, error) {
 					if r.URL.Query().Get("by") == "area" {
 						return nonNil(v.ByArea(pid, yearParam(r))), nil
 					}
@@ -440,7 +448,7 @@ func partnershipReadRoutes() []route {
 
 		partnershipRead("/v1/celebrations", "List recognised contributions", tCelebr, CelebrationsData{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
-				return listPartnership(s, w, r, "celebrations", func(v *views.Celebrations, pid uuid.UUID, rc readCtx) (any, error) {
+				return listPartnershipKept(s, w, r, "celebrations", func(v *views.Celebrations, pid uuid.UUID, rc readCtx) (any, error) {
 					y := yearParam(r)
 					return CelebrationsData{Recognitions: nonNil(v.List(pid, y, rc.Names)), Tallies: v.Tallies(pid, y, rc.Names)}, nil
 				})
@@ -462,7 +470,7 @@ func partnershipReadRoutes() []route {
 
 		partnershipRead("/v1/costs", "Show transaction costs (by=year: per year)", tCosts, views.CostSummary{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
-				return listPartnership(s, w, r, "costs", func(v *views.Costs, pid uuid.UUID, rc readCtx) (any, error) {
+				return listPartnershipKept(s, w, r, "costs", func(v *views.Costs, pid uuid.UUID, rc readCtx) (any, error) {
 					if r.URL.Query().Get("by") == "year" {
 						return nonNil(v.ByYear(pid)), nil
 					}
