@@ -31,15 +31,7 @@ func TestEventPagesReadWithoutDecodingAreTheSame(t *testing.T) {
 	}
 	s := New(w.L, Options{Logger: coreQuiet, Now: func() time.Time { return apitest.Now }})
 	ctx := context.Background()
-	head, err := w.L.Store.Head(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	all, err := w.L.Store.ReadAll(ctx, 1, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mid := all[len(all)/2].RecordedAt
+	head, mid := headAndMiddle(t, w)
 	refused := 0 // events left undecoded
 	for name, actor := range w.Actor {
 		for _, limit := range []int{1, 3, 1000} {
@@ -93,15 +85,7 @@ func TestEventPagesPickedByTheAuditViewAreTheSame(t *testing.T) {
 	s := New(w.L, Options{Logger: slog.New(slog.NewTextHandler(&logged, nil)), Now: func() time.Time { return apitest.Now }})
 	ctx := context.Background()
 	compare := func(state string) {
-		head, err := w.L.Store.Head(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		all, err := w.L.Store.ReadAll(ctx, 1, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		mid := all[len(all)/2].RecordedAt
+		head, mid := headAndMiddle(t, w)
 		refused, shown := 0, 0
 		for name, actor := range w.Actor {
 			for _, limit := range []int{1, 3, 1000} {
@@ -177,6 +161,22 @@ func TestEventPagesPickedByTheAuditViewAreTheSame(t *testing.T) {
 	if logged.Len() != 0 {
 		t.Fatalf("the pages were not all picked with the view: %s", logged.String())
 	}
+}
+
+// headAndMiddle returns the head of w's log and when its middle event was
+// recorded.
+func headAndMiddle(t *testing.T, w *apitest.World) (uint64, time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	head, err := w.L.Store.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := w.L.Store.ReadAll(ctx, 1, 0)
+	if err != nil || len(all) == 0 {
+		t.Fatalf("read the log: %d events, %v", len(all), err)
+	}
+	return head, all[len(all)/2].RecordedAt
 }
 
 // cursors are every seventh position of a log of head events, and each of

@@ -300,6 +300,17 @@ func byEncodingJSON(t reflect.Type) encFn {
 	}
 }
 
+// AppendAny is Append for any value: a value whose type has no plan is
+// encoded by encoding/json, so every value is written as encoding/json
+// writes it with HTML escaping off (without its newline).
+func AppendAny(b []byte, v any) ([]byte, error) {
+	n := len(b)
+	if out, err := Append(b, v); err == nil {
+		return out, nil
+	}
+	return appendStd(b[:n], v)
+}
+
 // appendStd appends v as encoding/json encodes it with HTML escaping off.
 func appendStd(b []byte, v any) ([]byte, error) {
 	buf := bytes.NewBuffer(b)

@@ -201,6 +201,12 @@ func TestUnplanned(t *testing.T) {
 		if _, err := jsonenc.Append(nil, v); !errors.Is(err, jsonenc.ErrUnplanned) {
 			t.Errorf("%s: got %v, want ErrUnplanned", name, err)
 		}
+		// AppendAny writes them as encoding/json does.
+		want, wantErr := std(v)
+		got, err := jsonenc.AppendAny([]byte("x"), v)
+		if (err != nil) != (wantErr != nil) || (err == nil && string(got) != "x"+string(want)) {
+			t.Errorf("%s: AppendAny gave %s (%v), want x%s (%v)", name, got, err, want, wantErr)
+		}
 	}
 	// A pointer type whose method is on the pointer is encoded by
 	// encoding/json wherever it is: it is planned.

@@ -227,18 +227,7 @@ func memoKeyOf(pid uuid.UUID, p views.Period) memoKey {
 
 // encodeJSON encodes v as the API does (no HTML escaping), without the
 // encoder's newline.
-func encodeJSON(v any) ([]byte, error) {
-	if b, err := jsonenc.Append(nil, v); err == nil {
-		return b, nil
-	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
-}
+func encodeJSON(v any) ([]byte, error) { return jsonenc.AppendAny(nil, v) }
 
 // AppendJSON appends the report's JSON to b: the bytes encoding/json
 // gives it with HTML escaping off (as the API answers), with the parts
