@@ -504,7 +504,6 @@ func (s *Server) eventsByLogIndex(ctx context.Context, q *eventQuery) ([]eventst
 		positions []uint64
 		cut       uint64 // the position a page cut short goes on from
 		done      bool   // the page is full, cut short or past To
-		failed    error
 	)
 	var known map[uint32]bool // what the caller was seen to see before, at this head
 	now := time.Now()
@@ -512,44 +511,73 @@ func (s *Server) eventsByLogIndex(ctx context.Context, q *eventQuery) ([]eventst
 		known = s.sights.get(q.reader.actor, q.reader.head, now)
 	}
 	seen := map[uint32]bool{} // learnt in this page
-	viewPos, err := views.Read(ctx, s.L.Views, views.AuditView, views.AsOf{}, func(a *views.Audit) error {
-		a.Scan(after, func(e views.LogEntry) bool {
+	// The view is read in batches, each under its read lock; what the
+	// caller sees of each stream, which may load records from the log, is
+	// worked out between them, so the view's folding never waits on it.
+	var (
+		viewPos uint64
+		entries []views.LogEntry
+		names   = map[uint32]string{} // the ids of streams not known yet
+	)
+	for !done {
+		exhausted := true
+		pos, err := views.Read(ctx, s.L.Views, views.AuditView, views.AsOf{}, func(a *views.Audit) error {
+			entries, exhausted = entries[:0], true
+			a.Scan(after, func(e views.LogEntry) bool {
+				if len(entries) == logIndexBatch {
+					exhausted = false
+					return false
+				}
+				entries = append(entries, e)
+				if _, ok := known[e.Stream]; !ok {
+					if _, ok := seen[e.Stream]; !ok {
+						names[e.Stream] = a.StreamOf(e.Stream)
+					}
+				}
+				return true
+			})
+			return nil
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			s.Logger.Warn("the audit view cannot pick a page of the log: reading the log itself", "err", err)
+			q.scanned = 0
+			return s.eventsByStore(ctx, q)
+		}
+		viewPos = pos
+		for _, e := range entries {
 			if len(positions) >= want || e.RecordedAt >= to {
 				done = true
-				return false
+				break
 			}
 			visible, ok := known[e.Stream]
 			if !ok {
 				visible, ok = seen[e.Stream]
 			}
 			if !ok {
-				if visible, failed = q.visibleStream([]byte(a.StreamOf(e.Stream))); failed != nil {
-					return false
+				if visible, err = q.visibleStream([]byte(names[e.Stream])); err != nil {
+					return nil, err
 				}
 				seen[e.Stream] = visible
 			}
 			if visible {
 				positions = append(positions, e.Position)
-				return true
+				continue
 			}
 			if q.scannedEnough() {
 				cut, done = e.Position, true
-				return false
+				break
 			}
-			return true
-		})
-		return failed
-	})
-	switch {
-	case failed != nil:
-		return nil, failed
-	case err != nil:
-		if ctx.Err() != nil {
-			return nil, err
 		}
-		s.Logger.Warn("the audit view cannot pick a page of the log: reading the log itself", "err", err)
-		q.scanned = 0
-		return s.eventsByStore(ctx, q)
+		if n := len(entries); n > 0 {
+			after = entries[n-1].Position
+		}
+		clear(names)
+		if exhausted {
+			break
+		}
 	}
 	if q.reader != nil {
 		s.sights.add(q.reader.actor, q.reader.head, now, known, seen)
@@ -586,6 +614,11 @@ func (s *Server) eventsByLogIndex(ctx context.Context, q *eventQuery) ([]eventst
 	}
 	return append(out, tail...), nil
 }
+
+// logIndexBatch is how many events eventsByLogIndex reads from the audit
+// view at a time (a variable for the tests, which read a small log in
+// many batches).
+var logIndexBatch = 1024
 
 // minReadAll is the fewest events eventsByStore reads from the log at a
 // time.

@@ -144,6 +144,10 @@ func TestEventPagesPickedByTheAuditViewAreTheSame(t *testing.T) {
 		t.Fatalf("the audit view is at %d, the head at %d: the world should be caught up", at, head)
 	}
 	compare("the view at the head")
+	defer func(n int) { logIndexBatch = n }(logIndexBatch)
+	logIndexBatch = 5
+	compare("the view at the head, read five events at a time")
+	logIndexBatch = 1024
 
 	// Four more people registered in schools A and B, by the
 	// administrator: their Directors and the partnership's readers see
@@ -158,6 +162,8 @@ func TestEventPagesPickedByTheAuditViewAreTheSame(t *testing.T) {
 		t.Fatalf("the audit view is at %d, the head at %d: the view should be behind", viewAt(), head2)
 	}
 	compare("the view behind the head")
+	logIndexBatch = 5
+	compare("the view behind the head, read five events at a time")
 	if logged.Len() != 0 {
 		t.Fatalf("the pages were not all picked with the view: %s", logged.String())
 	}
