@@ -109,10 +109,11 @@ func TestTimelineAnswerIsKeptUntilTheNextEvent(t *testing.T) {
 }
 
 // TestPartnershipAnswersKeptUntilTheNextEventOrErasure: the resources,
-// their utilisation, the RAG board, the costs and the celebrations keep
-// their live answers as the timeline does. A second reader at the same
+// their utilisation, the RAG board, the costs, the celebrations, the peer
+// reviews and their follow-ups, and the commitments keep their live
+// answers as the timeline does. A second reader at the same
 // position gets the first's bytes, which are the reading as of that
-// position; a recognition's recipient, named in the celebrations, shows
+// position; a person named in the celebrations and the commitments shows
 // erased once their key is destroyed (an erasure retried after a crash
 // destroys it with no new event); and after an event every answer is
 // worked out again.
@@ -124,6 +125,18 @@ func TestPartnershipAnswersKeptUntilTheNextEventOrErasure(t *testing.T) {
 	w.ok(y.tS1, "/v1/partnerships/"+P+"/costs", map[string]any{"school_id": y.schoolA, "category": "meetings", "hours": 2.5, "amount_pence": 1200, "note": "Reading leads"})
 	w.ok(y.tS1, "/v1/partnerships/"+P+"/progress", map[string]any{"school_id": y.schoolA, "area": "Reading", "cohort": "Year 7", "term": term, "rating": "amber", "evidence": "Reading ages"})
 	w.ok(y.tDirectorB, "/v1/partnerships/"+P+"/recognitions", map[string]any{"recipient_kind": "person", "recipient_id": y.s1, "citation": "Led the reading review."})
+	// A peer review of B by S1 with a follow-up action, and a commitment
+	// of A's that S1 owns.
+	day := partnership.Date(w.now).AddDate(0, 0, 1)
+	review, priority := uuid.New(), uuid.New()
+	w.ok(y.tDirector, "/v1/reviews", map[string]any{"review_id": review, "partnership_id": y.partnership, "reviewed_school_id": y.schoolB,
+		"reviewer_ids": []uuid.UUID{y.s1}, "focus_areas": []string{"Reading"}, "on": day})
+	w.ok(y.tS1, "/v1/reviews/"+review.String()+"/findings", map[string]any{"area": "Reading", "rating": "amber", "finding": "Guided reading is strong.", "recommendations": []string{"Extend it"}})
+	w.ok(y.tS1, "/v1/reviews/"+review.String()+"/complete", map[string]any{"summary": "A strong reading culture."})
+	w.ok(y.tB, "/v1/reviews/"+review.String()+"/actions", map[string]any{"action_id": uuid.New(), "action": "Plan guided reading", "owner_id": y.sb, "due_on": day.AddDate(0, 0, 30)})
+	w.ok(y.tLead, "/v1/partnerships/"+P+"/priorities", map[string]any{"priority_id": priority, "title": "Reading for pleasure", "description": "Every pupil reads.", "academic_year": y.year})
+	w.ok(y.tS1, "/v1/commitments", map[string]any{"commitment_id": uuid.New(), "partnership_id": y.partnership, "priority_id": priority,
+		"party_kind": "school", "party_id": y.schoolA, "owner_id": y.s1, "due_on": day.AddDate(0, 0, 60), "success_measure": "Library loans up 20%"})
 	ctx := context.Background()
 	if err := w.l.CatchUp(ctx); err != nil {
 		t.Fatal(err)
@@ -138,6 +151,10 @@ func TestPartnershipAnswersKeptUntilTheNextEventOrErasure(t *testing.T) {
 		{"progress", "/v1/progress", "partnership=" + P + "&year=" + y.year},
 		{"costs", "/v1/costs", "partnership=" + P + "&year=" + y.year},
 		{"celebrations", "/v1/celebrations", "partnership=" + P},
+		{"reviews", "/v1/reviews", "partnership=" + P},
+		{"reviews", "/v1/reviews/follow-ups", "partnership=" + P},
+		{"commitments", "/v1/commitments", "partnership=" + P},
+		{"commitments", "/v1/commitments", "partnership=" + P + "&group=owner"},
 	}
 	first := map[string][]byte{}
 	for _, c := range cases {
@@ -160,9 +177,11 @@ func TestPartnershipAnswersKeptUntilTheNextEventOrErasure(t *testing.T) {
 		}
 		first[addr] = one.Body
 	}
-	celebrations := "/v1/celebrations?partnership=" + P
-	if !bytes.Contains(first[celebrations], []byte("Ada Staff")) {
-		t.Fatalf("the celebrations do not name the recipient: %s", first[celebrations])
+	celebrations, commitments := "/v1/celebrations?partnership="+P, "/v1/commitments?partnership="+P
+	for _, addr := range []string{celebrations, commitments, "/v1/reviews?partnership=" + P} {
+		if !bytes.Contains(first[addr], []byte("Ada Staff")) {
+			t.Fatalf("%s does not name Ada Staff: %s", addr, first[addr])
+		}
 	}
 	if err := w.l.Erase(y.s1.String()); err != nil {
 		t.Fatal(err)
@@ -170,9 +189,11 @@ func TestPartnershipAnswersKeptUntilTheNextEventOrErasure(t *testing.T) {
 	if h, _ := w.l.Store.Head(ctx); h != head {
 		t.Fatalf("the key's destruction moved the head from %d to %d", head, h)
 	}
-	after := w.do(y.tDirector, http.MethodGet, celebrations, nil)
-	if bytes.Contains(after.Body, []byte("Ada Staff")) || !bytes.Contains(after.Body, []byte(domain.ErasedName)) {
-		t.Errorf("after the key was destroyed, the celebrations read:\n%s\nwant the recipient shown erased", after.Body)
+	for _, addr := range []string{celebrations, commitments} {
+		after := w.do(y.tDirector, http.MethodGet, addr, nil)
+		if bytes.Contains(after.Body, []byte("Ada Staff")) || !bytes.Contains(after.Body, []byte(domain.ErasedName)) {
+			t.Errorf("after the key was destroyed, %s read:\n%s\nwant Ada Staff shown erased", addr, after.Body)
+		}
 	}
 
 	// An event: every answer is worked out again.

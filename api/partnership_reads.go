@@ -43,7 +43,8 @@ func listPartnership[V projections.Projection](s *Server, w http.ResponseWriter,
 // the same address on the same day gets those bytes while the view and
 // the people's view stand at the same position and no personal key was
 // destroyed since (views.Reader.Erasures, in the key). An answer that
-// depends on the time of day, or on who reads it, must not be kept. The
+// depends on the time of day, or on who reads it, must not be kept (what
+// is overdue is decided by the day: partnership.Date). The
 // timeline of ten years is over a megabyte of JSON; this is what keeps
 // its repeated readings cheap.
 func listPartnershipKept[V projections.Projection](s *Server, w http.ResponseWriter, r *http.Request, name string, fn func(v V, pid uuid.UUID, rc readCtx) (any, error)) error {
@@ -387,14 +388,14 @@ func partnershipReadRoutes() []route {
 
 		partnershipRead("/v1/reviews", "List peer reviews", tReview, []views.ReviewInfo{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
-				return listPartnership(s, w, r, "reviews", func(v *views.Reviews, pid uuid.UUID, rc readCtx) (any, error) {
+				return listPartnershipKept(s, w, r, "reviews", func(v *views.Reviews, pid uuid.UUID, rc readCtx) (any, error) {
 					page, total := v.LogPage(pid, yearParam(r), rc.Now, rc.Names, rc.Page.cursor, rc.Page.limit)
 					return pagedList{page: nonNil(page), total: total}, nil
 				})
 			}),
 		partnershipRead("/v1/reviews/follow-ups", "List follow-up actions done and open (actions in pages)", tReview, views.FollowUps{},
 			func(s *Server, w http.ResponseWriter, r *http.Request) error {
-				return listPartnership(s, w, r, "reviews", func(v *views.Reviews, pid uuid.UUID, rc readCtx) (any, error) {
+				return listPartnershipKept(s, w, r, "reviews", func(v *views.Reviews, pid uuid.UUID, rc readCtx) (any, error) {
 					fu, total := v.FollowUpsPage(pid, yearParam(r), rc.Now, rc.Names, rc.Page.cursor, rc.Page.limit)
 					return pagedList{page: fu, total: total}, nil
 				})
@@ -425,7 +426,7 @@ func partnershipReadRoutes() []route {
 				if group != "" && group != "owner" && group != "status" {
 					return invalidField("group", "group is owner or status, not %q", group)
 				}
-				return listPartnership(s, w, r, "commitments", func(v *views.Commitments, pid uuid.UUID, rc readCtx) (any, error) {
+				return listPartnershipKept(s, w, r, "commitments", func(v *views.Commitments, pid uuid.UUID, rc readCtx) (any, error) {
 					y := yearParam(r)
 					switch group {
 					case "owner":
