@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -329,6 +330,55 @@ func TestEventsOfAStreamInPagesFromAnyCursor(t *testing.T) {
 			if fmt.Sprint(got) != fmt.Sprint(after) {
 				t.Fatalf("limit %d cursor %d: %v, want %v", limit, cursor, got, after)
 			}
+		}
+	}
+}
+
+// TestEventsByTypeShowOnlyTheReadersOwn: a filter the audit view answers
+// (a type) picks events of every school; the caller is shown only their
+// own, page after page, each once, none missed, when the events they may
+// not see fall inside and at the end of a page.
+func TestEventsByTypeShowOnlyTheReadersOwn(t *testing.T) {
+	w := newFeedWorld(t, "")
+	theirs := w.otherSchool()
+	w.catchUp()
+	recs, err := w.L.Store.ReadAll(context.Background(), 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want, others []uint64
+	for _, e := range recs {
+		if e.Type != "StaffRegistered" {
+			continue
+		}
+		if slices.Contains(theirs, e.Position) {
+			want = append(want, e.Position)
+		} else {
+			others = append(others, e.Position)
+		}
+	}
+	if len(want) == 0 || len(others) < 2 {
+		t.Fatalf("%d staff registered in the other school, %d in ours: the test needs both", len(want), len(others))
+	}
+	for _, limit := range []int{1, 2, 100} {
+		var got []uint64
+		path := fmt.Sprintf("/v1/events?type=StaffRegistered&limit=%d", limit)
+		for pages := 0; path != ""; pages++ {
+			if pages > len(recs) {
+				t.Fatal("pagination does not end")
+			}
+			var p EventPage
+			resp := w.getJSON(path, "other-director", &p)
+			for _, e := range p.Events {
+				got = append(got, e.Position)
+			}
+			path = ""
+			if link := resp.Header.Get("Link"); link != "" {
+				path = strings.TrimSuffix(strings.TrimPrefix(strings.Split(link, ";")[0], "<"), ">")
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("limit %d: the other school's Director read staff registered at %v, want only theirs, %v (ours are at %v)", limit, got, want, others)
 		}
 	}
 }
