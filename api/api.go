@@ -292,23 +292,19 @@ func putAnswerBuffer(b *[]byte) {
 // has one (several times faster), by encoding/json where it has not.
 func appendAnswer(b []byte, v any) ([]byte, error) {
 	n := len(b)
-	out, err := jsonenc.Append(b, v)
-	if err == nil {
-		if verifyAnswers {
-			if err := sameAsEncodingJSON(out[n:], v); err != nil {
-				return b[:n], err
-			}
-		}
-		return append(out, '\n'), nil
-	}
-	buf := bytes.NewBuffer(b[:n])
-	if err := answerEncoder(buf).Encode(v); err != nil {
+	out, err := jsonenc.AppendAny(b, v)
+	if err != nil {
 		return b[:n], err
 	}
-	return buf.Bytes(), nil
+	if verifyAnswers {
+		if err := sameAsEncodingJSON(out[n:], v); err != nil {
+			return b[:n], err
+		}
+	}
+	return append(out, '\n'), nil
 }
 
-// verifyAnswers makes every answer written by a plan be compared with
+// verifyAnswers makes every answer be compared with
 // encoding/json's bytes, and a difference be an error. The package's
 // tests set it, so every answer they read checks jsonenc.
 var verifyAnswers bool

@@ -582,19 +582,9 @@ func (s *Server) eventsByLogIndex(ctx context.Context, q *eventQuery) ([]eventst
 	if q.reader != nil {
 		s.sights.add(q.reader.actor, q.reader.head, now, known, seen)
 	}
-	evs, err := s.readPositions(ctx, positions)
+	out, _, _, err := s.readSeen(ctx, q, positions)
 	if err != nil {
 		return nil, err
-	}
-	out := evs[:0]
-	for _, e := range evs {
-		ok, err := q.see(e) // remembers the stream's school, for render
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			out = append(out, e)
-		}
 	}
 	switch {
 	case cut != 0:
@@ -688,26 +678,38 @@ func (s *Server) eventsByAudit(ctx context.Context, q *eventQuery) ([]eventstore
 	if err != nil {
 		return nil, err
 	}
-	evs, err := s.readPositions(ctx, positions)
+	out, read, last, err := s.readSeen(ctx, q, positions)
 	if err != nil {
 		return nil, err
 	}
+	if len(out) < read && read == want {
+		// Some were not the caller's to see: the cursor goes on from the
+		// last one read.
+		out = append(out, eventstore.RecordedEvent{Position: last})
+	}
+	return out, nil
+}
+
+// readSeen reads the events at positions (ascending) and returns those q's
+// caller sees (q.see, which remembers each stream's school for render),
+// with how many were read and the position of the last.
+func (s *Server) readSeen(ctx context.Context, q *eventQuery, positions []uint64) (seen []eventstore.RecordedEvent, read int, last uint64, err error) {
+	evs, err := s.readPositions(ctx, positions)
+	if err != nil || len(evs) == 0 {
+		return nil, 0, 0, err
+	}
+	last = evs[len(evs)-1].Position
 	out := evs[:0]
 	for _, e := range evs {
 		ok, err := q.see(e)
 		if err != nil {
-			return nil, err
+			return nil, 0, 0, err
 		}
 		if ok {
 			out = append(out, e)
 		}
 	}
-	if len(out) < len(evs) && len(evs) == want {
-		// Some were not the caller's to see: the cursor goes on from the
-		// last one read.
-		out = append(out, eventstore.RecordedEvent{Position: evs[len(evs)-1].Position})
-	}
-	return out, nil
+	return out, len(evs), last, nil
 }
 
 // readPositions reads the events at positions (ascending), one read per

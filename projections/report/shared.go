@@ -200,25 +200,21 @@ func keepWhole(r *views.Reader, pid uuid.UUID, p *views.Period, erasures uint64,
 
 // wholeParts are the report's members, by name and field index, but its
 // footer (which says the reading and the checkpoint that covers it).
-var wholeParts = func() []struct {
-	name  string
-	index int
-} {
-	var out []struct {
-		name  string
-		index int
-	}
+var wholeParts = func() []wholePart {
+	var out []wholePart
 	t := reflect.TypeFor[Report]()
 	for i := range t.NumField() {
 		if name := jsonName(t.Field(i)); name != "-" && name != "footer" {
-			out = append(out, struct {
-				name  string
-				index int
-			}{name, i})
+			out = append(out, wholePart{name, i})
 		}
 	}
 	return out
 }()
+
+type wholePart struct {
+	name  string
+	index int
+}
 
 // memoKeyOf is the key of the report of partnership pid for period p.
 func memoKeyOf(pid uuid.UUID, p views.Period) memoKey {
