@@ -137,6 +137,7 @@ func TestPartnershipAnswersKeptUntilTheNextEventOrErasure(t *testing.T) {
 	w.ok(y.tLead, "/v1/partnerships/"+P+"/priorities", map[string]any{"priority_id": priority, "title": "Reading for pleasure", "description": "Every pupil reads.", "academic_year": y.year})
 	w.ok(y.tS1, "/v1/commitments", map[string]any{"commitment_id": uuid.New(), "partnership_id": y.partnership, "priority_id": priority,
 		"party_kind": "school", "party_id": y.schoolA, "owner_id": y.s1, "due_on": day.AddDate(0, 0, 60), "success_measure": "Library loans up 20%"})
+	_, _, outsider := w.school("West School", "Wyn Director", y.year)
 	ctx := context.Background()
 	if err := w.l.CatchUp(ctx); err != nil {
 		t.Fatal(err)
@@ -170,6 +171,13 @@ func TestPartnershipAnswersKeptUntilTheNextEventOrErasure(t *testing.T) {
 		two := w.do(y.tB, http.MethodGet, addr, nil)
 		if two.Status != http.StatusOK || !bytes.Equal(two.Body, one.Body) {
 			t.Errorf("%s: the second reader got %d:\n%s\nwant the first's:\n%s", addr, two.Status, two.Body, one.Body)
+		}
+		// Kept, it is still given only to the partnership's readers.
+		if r := w.do(outsider, http.MethodGet, addr, nil); r.Status != http.StatusForbidden {
+			t.Errorf("%s: the Director of a school outside the partnership got %d %s, want 403", addr, r.Status, r.Body)
+		}
+		if r := w.do("", http.MethodGet, addr, nil); r.Status != http.StatusUnauthorized {
+			t.Errorf("%s: without a token: %d, want 401", addr, r.Status)
 		}
 		asOf := w.do(y.tDirector, http.MethodGet, addr+fmt.Sprintf("&as_of=%d", head), nil)
 		if !reflect.DeepEqual(butHowTold(t, two.Body), butHowTold(t, asOf.Body)) {
