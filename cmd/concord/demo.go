@@ -150,10 +150,13 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 		return errors.New("serving is not available yet")
 	}
 	return demoServe(ctx, m, l, *addr, func(url string) {
-		fmt.Fprintf(m.Stdout, "Concord demo is running at %s — sign in with a token below\n", url)
+		// One write, so that a reader of the output never sees the URL
+		// without the tokens that go with it.
+		msg := fmt.Sprintf("Concord demo is running at %s — sign in with a token below\n", url)
 		if b, err := os.ReadFile(filepath.Join(dir, demoTokensFile)); err == nil {
-			fmt.Fprintf(m.Stdout, "Tokens (%s):\n%s\n", filepath.Join(dir, demoTokensFile), b)
+			msg += fmt.Sprintf("Tokens (%s):\n%s\n", filepath.Join(dir, demoTokensFile), b)
 		}
+		fmt.Fprint(m.Stdout, msg)
 	})
 }
 

@@ -142,6 +142,8 @@ func TestDemoServes(t *testing.T) {
 	go func() {
 		done <- m.Run(ctx, []string{"demo", "--data", dir, "--addr", "127.0.0.1:0", "--schools", "2", "--years", "1"})
 	}()
+	// The URL and the tokens are printed in one write: once the URL shows,
+	// the tokens are there too.
 	url := ""
 	for url == "" {
 		select {
@@ -153,9 +155,14 @@ func TestDemoServes(t *testing.T) {
 			url = strings.Fields(rest)[0]
 		}
 	}
+	printed := out.String()
+	i := strings.Index(printed, "[")
+	if i < 0 {
+		t.Fatalf("the URL was printed without the tokens:\n%s", printed)
+	}
 	var tokens []demoToken
-	if err := json.Unmarshal([]byte(out.String()[strings.Index(out.String(), "["):]), &tokens); err != nil {
-		t.Fatalf("the printed tokens do not parse: %v\n%s", err, out.String())
+	if err := json.Unmarshal([]byte(printed[i:]), &tokens); err != nil {
+		t.Fatalf("the printed tokens do not parse: %v\n%s", err, printed)
 	}
 	for _, tk := range tokens {
 		if tk.Role != domain.RoleGovernor {
